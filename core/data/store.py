@@ -1,0 +1,582 @@
+"""The SQLAlchemy store: one :func:`init_db` entry point and a small :class:`Store` facade.
+
+SQLite is the embedded default (``sqlite:///path/pregao.db``; ``sqlite://`` is in memory);
+PostgreSQL works the same (``postgresql+psycopg://user:pass@host/db``). The schema is managed by
+Alembic migrations in ``core/data/migrations``, applied by :func:`init_db`.
+
+Bars come out in the canonical frame of :mod:`core.data.schema`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, Engine, create_engine, event, func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+
+from core.data.models import INSTRUMENT_KINDS, Bar, Instrument, Rate
+from core.data.schema import BAR_COLUMNS, empty_bars, validate_bars
+from core.errors import InputError, StoreError, UnknownTickerError
+
+__all__ = ["init_db", "Store", "WriteResult", "redact_url", "MIGRATIONS_DIR"]
+
+log = logging.getLogger(__name__)
+
+#: Folder of the Alembic scripts.
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+_BAR_TABLE = Bar.__table__
+_RATE_TABLE = Rate.__table__
+_INSTR_TABLE = Instrument.__table__
+
+
+def redact_url(url: str) -> str:
+    """Return ``url`` with any password replaced by ``***`` (safe to print)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return url
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def _create_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError) as exc:
+        raise StoreError(f"URL de banco de dados inválida: {url!r} ({exc}).") from exc
+    kwargs: dict = {}
+    if parsed.get_backend_name() == "sqlite":
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        if parsed.database in (None, "", ":memory:"):
+            kwargs["poolclass"] = StaticPool
+        else:
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    else:
+        kwargs["pool_pre_ping"] = True
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except (ArgumentError, ImportError, SQLAlchemyError) as exc:
+        raise StoreError(
+            f"Não foi possível abrir o banco de dados {redact_url(url)}: {exc}"
+        ) from exc
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+        if parsed.database not in (None, "", ":memory:"):
+            with engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+    return engine
+
+
+def _upgrade(engine: Engine) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def init_db(url: str) -> Store:
+    """Open (creating if needed) the database at ``url`` and migrate it to the latest schema.
+
+    Parameters
+    ----------
+    url : str
+        SQLAlchemy URL: ``sqlite:///file.db``, ``sqlite://`` (in memory) or
+        ``postgresql+psycopg://user:password@host:port/dbname``.
+
+    Returns
+    -------
+    Store
+        A facade bound to the migrated database.
+
+    Raises
+    ------
+    StoreError
+        One line naming the (password-redacted) URL when the database cannot be opened or
+        migrated: bad URL, server down, wrong credentials, unwritable file.
+    """
+    engine = _create_engine(url)
+    try:
+        _upgrade(engine)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise StoreError(
+            f"Não foi possível abrir o banco de dados {redact_url(url)}: {reason}"
+        ) from exc
+    except OSError as exc:
+        engine.dispose()
+        raise StoreError(
+            f"Não foi possível abrir o banco de dados {redact_url(url)}: {exc}"
+        ) from exc
+    return Store(engine)
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """Counts of a bar write: rows inserted, rows whose values changed, rows already equal."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __add__(self, other: WriteResult) -> WriteResult:
+        return WriteResult(
+            self.inserted + other.inserted,
+            self.updated + other.updated,
+            self.unchanged + other.unchanged,
+        )
+
+
+def _to_datetime_index(values: Iterable) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(pd.to_datetime(list(values)), name="date").astype("datetime64[ns]")
+
+
+class Store:
+    """Read and write instruments, bars and rates.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.Engine
+        An engine whose database is already migrated (use :func:`init_db`).
+
+    Notes
+    -----
+    Methods that write accept an optional open ``conn``; when given, they join that
+    transaction (so an import of many instruments is all or nothing), otherwise each call is
+    its own transaction.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # -- plumbing -----------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        """The password-redacted database URL."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self):
+        """Context manager yielding a connection inside one transaction (commit or rollback)."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _conn(self, conn: Connection | None):
+        if conn is not None:
+            yield conn
+        else:
+            with self.engine.begin() as c:
+                yield c
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    # -- instruments --------------------------------------------------------------------
+    def is_empty(self) -> bool:
+        """True when the store holds no bar at all."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(_BAR_TABLE.c.date).limit(1)).first() is None
+
+    def tickers(self, kind: str | None = None) -> list[str]:
+        """Sorted list of stored tickers, optionally only one ``kind``."""
+        q = select(_INSTR_TABLE.c.ticker).order_by(_INSTR_TABLE.c.ticker)
+        if kind is not None:
+            q = q.where(_INSTR_TABLE.c.kind == kind)
+        with self.engine.connect() as conn:
+            return [r[0] for r in conn.execute(q)]
+
+    def instruments(self) -> pd.DataFrame:
+        """Every instrument with its daily-bar coverage.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per instrument, sorted by ticker, columns ``ticker, name, kind, lot_size,
+            currency, first_date, last_date, n_bars`` (dates as Timestamps, NaT without bars).
+        """
+        b = _BAR_TABLE.c
+        cov = (
+            select(
+                b.instrument_id,
+                func.min(b.date).label("first_date"),
+                func.max(b.date).label("last_date"),
+                func.count().label("n_bars"),
+            )
+            .where(b.interval == "1d")
+            .group_by(b.instrument_id)
+            .subquery()
+        )
+        i = _INSTR_TABLE.c
+        q = (
+            select(
+                i.ticker, i.name, i.kind, i.lot_size, i.currency,
+                cov.c.first_date, cov.c.last_date, cov.c.n_bars,
+            )
+            .select_from(_INSTR_TABLE.outerjoin(cov, cov.c.instrument_id == i.id))
+            .order_by(i.ticker)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        cols = ["ticker", "name", "kind", "lot_size", "currency", "first_date", "last_date", "n_bars"]
+        df = pd.DataFrame.from_records(rows, columns=cols)
+        df["first_date"] = pd.to_datetime(df["first_date"])
+        df["last_date"] = pd.to_datetime(df["last_date"])
+        df["n_bars"] = df["n_bars"].fillna(0).astype(int)
+        return df
+
+    def suggest(self, ticker: str, n: int = 5) -> list[str]:
+        """Stored tickers closest to ``ticker`` (prefix matches first, then similar spelling)."""
+        t = (ticker or "").strip().upper()
+        known = self.tickers()
+        prefix = [k for k in known if t and (k.startswith(t) or t.startswith(k))]
+        close = difflib.get_close_matches(t, known, n=n, cutoff=0.5)
+        out: list[str] = []
+        for k in prefix + close:
+            if k not in out:
+                out.append(k)
+        return out[:n]
+
+    def instrument(self, ticker: str, *, conn: Connection | None = None) -> dict:
+        """Metadata of one instrument.
+
+        Returns
+        -------
+        dict
+            Keys ``id, ticker, name, kind, lot_size, currency``.
+
+        Raises
+        ------
+        UnknownTickerError
+            If ``ticker`` is not stored; carries close matches.
+        """
+        t = (ticker or "").strip().upper()
+        i = _INSTR_TABLE.c
+        with self._conn(conn) as c:
+            row = c.execute(
+                select(i.id, i.ticker, i.name, i.kind, i.lot_size, i.currency).where(i.ticker == t)
+            ).first()
+        if row is None:
+            raise UnknownTickerError(t or ticker, self.suggest(t))
+        return dict(row._mapping)
+
+    def upsert_instrument(
+        self,
+        ticker: str,
+        *,
+        name: str = "",
+        kind: str = "stock",
+        lot_size: int | None = None,
+        currency: str | None = None,
+        conn: Connection | None = None,
+    ) -> int:
+        """Create the instrument if missing (or update its metadata) and return its id.
+
+        Raises
+        ------
+        InputError
+            On an empty ticker or an unknown ``kind``.
+        """
+        t = (ticker or "").strip().upper()
+        if not t:
+            raise InputError("Ticker vazio.")
+        if kind not in INSTRUMENT_KINDS:
+            raise InputError(f"Tipo de instrumento inválido: {kind!r} (use {INSTRUMENT_KINDS}).")
+        if lot_size is None:
+            lot_size = 1 if kind == "index" else 100
+        if currency is None:
+            currency = "PTS" if kind == "index" else "BRL"
+        i = _INSTR_TABLE.c
+        with self._conn(conn) as c:
+            row = c.execute(select(i.id).where(i.ticker == t)).first()
+            values = {"name": name or t, "kind": kind, "lot_size": int(lot_size), "currency": currency}
+            if row is None:
+                res = c.execute(_INSTR_TABLE.insert().values(ticker=t, **values))
+                return int(res.inserted_primary_key[0])
+            c.execute(_INSTR_TABLE.update().where(i.id == row[0]).values(**values))
+            return int(row[0])
+
+    # -- bars ---------------------------------------------------------------------------
+    def bars(
+        self,
+        ticker: str,
+        start=None,
+        end=None,
+        interval: str = "1d",
+    ) -> pd.DataFrame:
+        """Bars of one instrument in the canonical frame.
+
+        Parameters
+        ----------
+        ticker : str
+            Stored ticker (case-insensitive).
+        start, end : date-like, optional
+            Inclusive bounds on the bar date.
+        interval : {"1d", "1h", "5m"}
+            Bar interval.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Canonical bars (see :mod:`core.data.schema`), possibly empty.
+
+        Raises
+        ------
+        UnknownTickerError
+            If the ticker is not stored.
+        """
+        inst = self.instrument(ticker)
+        b = _BAR_TABLE.c
+        q = select(b.date, *[b[c] for c in BAR_COLUMNS]).where(
+            b.instrument_id == inst["id"], b.interval == interval
+        )
+        if start is not None:
+            q = q.where(b.date >= pd.Timestamp(start).to_pydatetime())
+        if end is not None:
+            end_ts = pd.Timestamp(end)
+            if end_ts == end_ts.normalize():
+                end_ts = end_ts + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
+            q = q.where(b.date <= end_ts.to_pydatetime())
+        q = q.order_by(b.date)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        if not rows:
+            return empty_bars()
+        arr = np.array([r[1:] for r in rows], dtype="float64")
+        idx = _to_datetime_index(r[0] for r in rows)
+        return pd.DataFrame(arr, index=idx, columns=list(BAR_COLUMNS))
+
+    def closes(
+        self,
+        tickers: Sequence[str],
+        start=None,
+        end=None,
+        *,
+        adjusted: bool = True,
+    ) -> pd.DataFrame:
+        """Daily closes of several tickers side by side (outer join on dates).
+
+        Parameters
+        ----------
+        tickers : sequence of str
+            Stored tickers.
+        adjusted : bool
+            ``adj_close`` when True (default), the traded ``close`` otherwise.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index ``date`` (sessions where any ticker has a bar), one float column per ticker
+            (in the order given), NaN where a ticker has no bar.
+        """
+        col = "adj_close" if adjusted else "close"
+        series = {t.upper(): self.bars(t, start, end)[col] for t in tickers}
+        if not series:
+            return pd.DataFrame(index=pd.DatetimeIndex([], name="date"))
+        out = pd.concat(series, axis=1).sort_index()
+        out.index.name = "date"
+        return out
+
+    def last_date(self, ticker: str | None = None, interval: str = "1d") -> pd.Timestamp | None:
+        """Date of the newest bar (of ``ticker``, or of the whole store); None when empty."""
+        b = _BAR_TABLE.c
+        q = select(func.max(b.date)).where(b.interval == interval)
+        if ticker is not None:
+            q = q.where(b.instrument_id == self.instrument(ticker)["id"])
+        with self.engine.connect() as conn:
+            v = conn.execute(q).scalar()
+        return None if v is None else pd.Timestamp(v)
+
+    def write_bars(
+        self,
+        ticker: str,
+        bars: pd.DataFrame,
+        source: str,
+        *,
+        interval: str = "1d",
+        conn: Connection | None = None,
+    ) -> WriteResult:
+        """Insert new bars and update changed ones (an idempotent upsert).
+
+        Rows whose values are equal to the stored ones are left alone, so writing the same
+        frame twice changes nothing. The instrument must exist (:meth:`upsert_instrument`).
+
+        Parameters
+        ----------
+        ticker : str
+            Stored ticker.
+        bars : pandas.DataFrame
+            Canonical bars (validated with :func:`core.data.schema.validate_bars`).
+        source : str
+            Where the rows come from (``yahoo``, ``cotahist``, ``bundled`` ...).
+        interval : {"1d", "1h", "5m"}
+        conn : sqlalchemy.Connection, optional
+            Join this transaction instead of opening one.
+
+        Returns
+        -------
+        WriteResult
+            Counts of inserted, updated and unchanged rows.
+        """
+        bars = validate_bars(bars)
+        if bars.empty:
+            return WriteResult()
+        b = _BAR_TABLE.c
+        with self._conn(conn) as c:
+            inst = self.instrument(ticker, conn=c)
+            existing_rows = c.execute(
+                select(b.date, *[b[k] for k in BAR_COLUMNS], b.source).where(
+                    b.instrument_id == inst["id"],
+                    b.interval == interval,
+                    b.date >= bars.index[0].to_pydatetime(),
+                    b.date <= bars.index[-1].to_pydatetime(),
+                )
+            ).all()
+            existing = pd.DataFrame.from_records(
+                [r[1:] for r in existing_rows], columns=[*BAR_COLUMNS, "source"]
+            )
+            existing.index = _to_datetime_index(r[0] for r in existing_rows)
+            is_new = ~bars.index.isin(existing.index)
+            new = bars[is_new]
+            old = bars[~is_new]
+            changed_mask = np.zeros(len(old), dtype=bool)
+            if len(old):
+                cur = existing.loc[old.index]
+                diff = ~np.isclose(
+                    old[list(BAR_COLUMNS)].to_numpy(), cur[list(BAR_COLUMNS)].to_numpy(),
+                    rtol=1e-12, atol=1e-9,
+                ).all(axis=1)
+                changed_mask = diff | (cur["source"].to_numpy() != source)
+            changed = old[changed_mask]
+            if len(new):
+                records = _records(new, inst["id"], interval, source)
+                c.execute(_BAR_TABLE.insert(), records)
+            if len(changed):
+                from sqlalchemy import bindparam
+
+                stmt = (
+                    _BAR_TABLE.update()
+                    .where(
+                        b.instrument_id == bindparam("k_instrument_id"),
+                        b.interval == bindparam("k_interval"),
+                        b.date == bindparam("k_date"),
+                    )
+                    .values({k: bindparam(k) for k in [*BAR_COLUMNS, "source"]})
+                )
+                recs = [
+                    {
+                        "k_instrument_id": r["instrument_id"],
+                        "k_interval": r["interval"],
+                        "k_date": r["date"],
+                        **{k: r[k] for k in [*BAR_COLUMNS, "source"]},
+                    }
+                    for r in _records(changed, inst["id"], interval, source)
+                ]
+                c.execute(stmt, recs)
+        return WriteResult(len(new), int(changed_mask.sum()), int(len(old) - changed_mask.sum()))
+
+    def delete_bars(
+        self, ticker: str, *, interval: str = "1d", conn: Connection | None = None
+    ) -> int:
+        """Delete every bar of ``ticker`` at ``interval``; returns the number deleted."""
+        b = _BAR_TABLE.c
+        with self._conn(conn) as c:
+            inst = self.instrument(ticker, conn=c)
+            res = c.execute(
+                _BAR_TABLE.delete().where(b.instrument_id == inst["id"], b.interval == interval)
+            )
+            return int(res.rowcount or 0)
+
+    # -- rates --------------------------------------------------------------------------
+    def write_rates(
+        self, series: str, values: pd.Series, *, conn: Connection | None = None
+    ) -> WriteResult:
+        """Upsert a daily rate series (e.g. ``"CDI"``, values in % per day)."""
+        values = values.dropna().sort_index()
+        r = _RATE_TABLE.c
+        with self._conn(conn) as c:
+            have = {
+                pd.Timestamp(d): v
+                for d, v in c.execute(select(r.date, r.value).where(r.series == series))
+            }
+            ins, upd, same = [], [], 0
+            for d, v in values.items():
+                ts = pd.Timestamp(d)
+                rec = {"series": series, "date": ts.to_pydatetime(), "value": float(v)}
+                if ts not in have:
+                    ins.append(rec)
+                elif not np.isclose(have[ts], float(v), rtol=1e-12, atol=0):
+                    upd.append(rec)
+                else:
+                    same += 1
+            if ins:
+                c.execute(_RATE_TABLE.insert(), ins)
+            for rec in upd:
+                c.execute(
+                    _RATE_TABLE.update()
+                    .where(r.series == rec["series"], r.date == rec["date"])
+                    .values(value=rec["value"])
+                )
+        return WriteResult(len(ins), len(upd), same)
+
+    def rates(self, series: str = "CDI", start=None, end=None) -> pd.Series:
+        """A stored daily rate series.
+
+        Returns
+        -------
+        pandas.Series
+            Index ``date`` (tz-naive), float values in % per day (CDI convention), named
+            after ``series``; empty if nothing is stored.
+        """
+        r = _RATE_TABLE.c
+        q = select(r.date, r.value).where(r.series == series)
+        if start is not None:
+            q = q.where(r.date >= pd.Timestamp(start).to_pydatetime())
+        if end is not None:
+            q = q.where(r.date <= pd.Timestamp(end).to_pydatetime())
+        with self.engine.connect() as conn:
+            rows = conn.execute(q.order_by(r.date)).all()
+        return pd.Series(
+            [v for _, v in rows], index=_to_datetime_index(d for d, _ in rows),
+            name=series, dtype="float64",
+        )
+
+
+def _records(df: pd.DataFrame, instrument_id: int, interval: str, source: str) -> list[dict]:
+    dates = df.index.to_pydatetime()
+    cols = {k: df[k].to_numpy(dtype="float64").tolist() for k in BAR_COLUMNS}
+    return [
+        {
+            "instrument_id": instrument_id,
+            "interval": interval,
+            "date": dates[i],
+            **{k: cols[k][i] for k in BAR_COLUMNS},
+            "source": source,
+        }
+        for i in range(len(df))
+    ]

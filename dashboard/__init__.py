@@ -1,0 +1,165 @@
+"""Wiring between Dash/Flask and ``core``: the app factory and nothing else of substance.
+
+:func:`create_app` opens the store (migrating it and loading the bundled data when empty),
+chooses the background-callback manager and builds the multi-page Dash app whose pages live
+in ``pages/`` beside the calling module.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from dashboard import runtime
+from dashboard.background import make_manager
+from dashboard.settings import Settings, load_settings
+
+__all__ = ["create_app", "__version__"]
+
+__version__ = "0.1.0"
+
+log = logging.getLogger(__name__)
+
+#: Bootstrap theme (Bootstrap 5.3 colour modes give the dark variant).
+THEME = dbc.themes.BOOTSTRAP
+ICONS = dbc.icons.BOOTSTRAP
+
+
+def _navbar() -> dbc.Navbar:
+    links = [
+        dbc.NavItem(dbc.NavLink(p["name"], href=p["relative_path"], active="exact"))
+        for p in sorted(dash.page_registry.values(), key=lambda p: p.get("order", 99))
+        if p.get("order") is not None
+    ]
+    return dbc.Navbar(
+        dbc.Container(
+            [
+                dbc.NavbarBrand(
+                    [html.I(className="bi bi-graph-up-arrow me-2"), "Pregão"], href="/"
+                ),
+                dbc.Nav(links, className="me-auto", navbar=True, id="nav-links"),
+                html.Div(
+                    [
+                        html.I(className="bi bi-sun me-1"),
+                        dbc.Switch(id="theme-switch", value=False, className="d-inline-block mb-0"),
+                        html.I(className="bi bi-moon-stars"),
+                    ],
+                    className="d-flex align-items-center text-light",
+                    title="Tema claro/escuro",
+                ),
+            ],
+            fluid=True,
+        ),
+        color="dark",
+        dark=True,
+        className="mb-3",
+    )
+
+
+def _layout(settings: Settings):
+    def layout():
+        return html.Div(
+            [
+                dcc.Location(id="url", refresh="callback-nav"),
+                dcc.Store(id="theme-store", storage_type="local", data=settings.theme),
+                dcc.Store(id="job-running", data=False),
+                _navbar(),
+                dbc.Container(
+                    [
+                        dbc.Alert(
+                            id="global-error", is_open=False, color="danger", dismissable=True
+                        ),
+                        dash.page_container,
+                    ],
+                    fluid=True,
+                    className="pb-4",
+                ),
+            ]
+        )
+
+    return layout
+
+
+def _on_error(err: Exception) -> None:
+    """Global safety net: an unexpected callback error shows a message, never a blank page."""
+    log.exception("callback error", exc_info=err)
+    from core.errors import PregaoError
+
+    msg = str(err) if isinstance(err, PregaoError) else (
+        f"Erro inesperado ({type(err).__name__}): {err}. A página continua utilizável; "
+        "tente outro parâmetro."
+    )
+    dash.set_props("global-error", {"children": msg, "is_open": True})
+
+
+def create_app(name: str = "app", settings: Settings | None = None) -> dash.Dash:
+    """Build the Pregão Dash app.
+
+    Parameters
+    ----------
+    name : str
+        The caller's ``__name__``; ``pages/`` and ``assets/`` are looked up beside the
+        project root.
+    settings : Settings, optional
+        Defaults to :func:`dashboard.settings.load_settings`.
+
+    Returns
+    -------
+    dash.Dash
+        The app; ``app.server`` is the Flask server (for gunicorn); ``app.celery_app`` is the
+        Celery app in team mode, else None.
+
+    Raises
+    ------
+    core.errors.StoreError
+        When the database cannot be opened or migrated.
+    dashboard.settings.SettingsError
+        On invalid settings.
+    """
+    settings = settings or load_settings()
+    runtime.configure(settings)
+    manager, celery_app = make_manager(settings)
+    root = Path(__file__).resolve().parent.parent
+    app = dash.Dash(
+        name,
+        use_pages=True,
+        pages_folder=str(root / "pages"),
+        assets_folder=str(root / "assets"),
+        external_stylesheets=[THEME, ICONS],
+        suppress_callback_exceptions=True,
+        title="Pregão",
+        update_title=None,
+        background_callback_manager=manager,
+        on_error=_on_error,
+    )
+    app.layout = _layout(settings)
+    app.celery_app = celery_app
+    app.settings = settings
+    dash.clientside_callback(
+        """
+        function(dark) {
+            const mode = dark ? 'dark' : 'light';
+            document.documentElement.setAttribute('data-bs-theme', mode);
+            return mode;
+        }
+        """,
+        dash.Output("theme-store", "data"),
+        dash.Input("theme-switch", "value"),
+        prevent_initial_call=True,
+    )
+    dash.clientside_callback(
+        """
+        function(mode) {
+            document.documentElement.setAttribute('data-bs-theme', mode || 'light');
+            return mode === 'dark';
+        }
+        """,
+        dash.Output("theme-switch", "value"),
+        dash.Input("theme-store", "modified_timestamp"),
+        dash.State("theme-store", "data"),
+    )
+    return app

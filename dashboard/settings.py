@@ -1,0 +1,169 @@
+"""Pregão's settings: defaults, then an optional ``.env`` file, then ``PREGAO_*`` variables.
+
+Each layer overrides the previous one. Values are validated once, at start, and every
+problem is reported in one readable message (:class:`SettingsError`). Secrets (passwords in
+URLs, ``SECRET_KEY``, tokens) are redacted by :meth:`Settings.redacted`.
+
+Variables
+---------
+``PREGAO_DATA_DIR``      where the SQLite file, cache and artifacts live (default ``~/.pregao``)
+``PREGAO_DATABASE_URL``  SQLAlchemy URL (default ``sqlite:///<DATA_DIR>/pregao.db``)
+``PREGAO_HOST``          bind address (default ``127.0.0.1``)
+``PREGAO_PORT``          port (default ``8050``)
+``PREGAO_MODE``          ``local`` (one user, no login, diskcache jobs) or ``team``
+``PREGAO_CACHE_DIR``     diskcache folder for background jobs (default ``<DATA_DIR>/cache``)
+``PREGAO_REDIS_URL``     Redis URL for Celery background jobs (team mode)
+``PREGAO_SECRET_KEY``    Flask secret key (team mode requires one)
+``PREGAO_RISK_FREE_RATE`` annual risk-free rate as a fraction; empty = CDI of the window
+``PREGAO_THEME``         ``light`` or ``dark`` (default theme of the UI)
+``PREGAO_UPDATE_TIME``   daily update time after the B3 close, ``HH:MM`` America/Sao_Paulo
+``PREGAO_DEBUG``         ``1`` to run Dash in debug mode
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+from core.data.store import redact_url
+
+__all__ = ["Settings", "SettingsError", "load_settings", "PREFIX"]
+
+PREFIX = "PREGAO_"
+
+
+class SettingsError(ValueError):
+    """One or more settings are invalid; the message lists each problem."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated settings (see the module docstring for each variable)."""
+
+    data_dir: Path
+    database_url: str
+    host: str = "127.0.0.1"
+    port: int = 8050
+    mode: str = "local"
+    cache_dir: Path | None = None
+    redis_url: str = ""
+    secret_key: str = ""
+    risk_free_rate: float | None = None
+    theme: str = "light"
+    update_time: str = "18:30"
+    debug: bool = False
+
+    @property
+    def is_team(self) -> bool:
+        """True in team (server, login) mode."""
+        return self.mode == "team"
+
+    def redacted(self) -> dict:
+        """Settings as a dict safe to print: passwords and secrets replaced by ``***``."""
+        d = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}
+        d["database_url"] = redact_url(self.database_url)
+        if self.redis_url:
+            d["redis_url"] = redact_url(self.redis_url)
+        if self.secret_key:
+            d["secret_key"] = "***"
+        return d
+
+    def with_overrides(self, **kw) -> Settings:
+        """A copy with some fields replaced (used by the CLI's ``--db``)."""
+        return replace(self, **kw)
+
+
+_TRUE = {"1", "true", "yes", "on", "sim"}
+_FALSE = {"0", "false", "no", "off", "nao", "não", ""}
+
+
+def load_settings(env: dict[str, str] | None = None, env_file: str | Path | None = ".env") -> Settings:
+    """Build :class:`Settings` from defaults, an optional ``.env`` file and the environment.
+
+    Parameters
+    ----------
+    env : dict, optional
+        Variables to read instead of ``os.environ`` (tests).
+    env_file : str or Path or None
+        The ``.env`` file to read if it exists (``None`` to skip).
+
+    Raises
+    ------
+    SettingsError
+        Listing every invalid value, e.g. ``PREGAO_PORT='abc' is not a port (1-65535)``.
+    """
+    raw: dict[str, str] = {}
+    if env_file is not None and Path(env_file).is_file():
+        raw.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    raw.update(os.environ if env is None else env)
+    vals = {k[len(PREFIX):].lower(): v for k, v in raw.items() if k.startswith(PREFIX)}
+    errors: list[str] = []
+    known = {f.name for f in fields(Settings)}
+    for k in vals:
+        if k not in known:
+            errors.append(f"{PREFIX}{k.upper()} is not a known setting")
+
+    data_dir = Path(vals.get("data_dir") or Path.home() / ".pregao").expanduser()
+    database_url = vals.get("database_url") or f"sqlite:///{data_dir / 'pregao.db'}"
+    cache_dir = Path(vals["cache_dir"]).expanduser() if vals.get("cache_dir") else data_dir / "cache"
+
+    port = 8050
+    if "port" in vals:
+        try:
+            port = int(vals["port"])
+            if not 1 <= port <= 65535:
+                raise ValueError
+        except ValueError:
+            errors.append(f"{PREFIX}PORT={vals['port']!r} is not a port (1-65535)")
+    mode = (vals.get("mode") or "local").strip().lower()
+    if mode not in ("local", "team"):
+        errors.append(f"{PREFIX}MODE={vals.get('mode')!r} must be 'local' or 'team'")
+    theme = (vals.get("theme") or "light").strip().lower()
+    if theme not in ("light", "dark"):
+        errors.append(f"{PREFIX}THEME={vals.get('theme')!r} must be 'light' or 'dark'")
+    rf = None
+    if vals.get("risk_free_rate", "").strip():
+        try:
+            rf = float(vals["risk_free_rate"].replace(",", "."))
+            if not -0.5 < rf < 2:
+                raise ValueError
+        except ValueError:
+            errors.append(
+                f"{PREFIX}RISK_FREE_RATE={vals['risk_free_rate']!r} must be an annual rate as a "
+                "fraction, e.g. 0.1065"
+            )
+    update_time = vals.get("update_time") or "18:30"
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", update_time):
+        errors.append(f"{PREFIX}UPDATE_TIME={update_time!r} must be HH:MM (24 h)")
+    debug_s = (vals.get("debug") or "").strip().lower()
+    if debug_s not in _TRUE | _FALSE:
+        errors.append(f"{PREFIX}DEBUG={vals.get('debug')!r} must be 0 or 1")
+    if "://" not in database_url:
+        errors.append(
+            f"{PREFIX}DATABASE_URL={redact_url(database_url)!r} is not a database URL "
+            "(e.g. sqlite:///pregao.db or postgresql+psycopg://user:pass@host/db)"
+        )
+    secret = vals.get("secret_key", "")
+    redis_url = vals.get("redis_url", "")
+    if mode == "team" and not secret:
+        errors.append(f"{PREFIX}SECRET_KEY is required in team mode")
+    if errors:
+        raise SettingsError("Invalid settings: " + "; ".join(errors) + ".")
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        host=vals.get("host") or "127.0.0.1",
+        port=port,
+        mode=mode,
+        cache_dir=cache_dir,
+        redis_url=redis_url,
+        secret_key=secret,
+        risk_free_rate=rf,
+        theme=theme,
+        update_time=update_time,
+        debug=debug_s in _TRUE,
+    )
