@@ -24,12 +24,11 @@ __version__ = "0.1.0"
 
 log = logging.getLogger(__name__)
 
-#: Bootstrap theme (Bootstrap 5.3 colour modes give the dark variant).
-THEME = dbc.themes.BOOTSTRAP
-ICONS = dbc.icons.BOOTSTRAP
+# Bootstrap 5.3 and Bootstrap Icons are served from assets/ (00-*, 01-*), not from a CDN, so
+# the app works with no internet. Bootstrap 5.3 colour modes give the dark theme.
 
 
-def _navbar() -> dbc.Navbar:
+def _navbar(settings: Settings) -> dbc.Navbar:
     links = [
         dbc.NavItem(dbc.NavLink(p["name"], href=p["relative_path"], active="exact"))
         for p in sorted(dash.page_registry.values(), key=lambda p: p.get("order", 99))
@@ -45,7 +44,13 @@ def _navbar() -> dbc.Navbar:
                 html.Div(
                     [
                         html.I(className="bi bi-sun me-1"),
-                        dbc.Switch(id="theme-switch", value=False, className="d-inline-block mb-0"),
+                        dbc.Switch(
+                            id="theme-switch",
+                            value=settings.theme == "dark",
+                            persistence=True,
+                            persistence_type="local",
+                            className="d-inline-block mb-0",
+                        ),
                         html.I(className="bi bi-moon-stars"),
                     ],
                     className="d-flex align-items-center text-light",
@@ -65,9 +70,9 @@ def _layout(settings: Settings):
         return html.Div(
             [
                 dcc.Location(id="url", refresh="callback-nav"),
-                dcc.Store(id="theme-store", storage_type="local", data=settings.theme),
+                dcc.Store(id="theme-store", data=settings.theme),
                 dcc.Store(id="job-running", data=False),
-                _navbar(),
+                _navbar(settings),
                 dbc.Container(
                     [
                         dbc.Alert(
@@ -89,9 +94,13 @@ def _on_error(err: Exception) -> None:
     log.exception("callback error", exc_info=err)
     from core.errors import PregaoError
 
-    msg = str(err) if isinstance(err, PregaoError) else (
-        f"Erro inesperado ({type(err).__name__}): {err}. A página continua utilizável; "
-        "tente outro parâmetro."
+    msg = (
+        str(err)
+        if isinstance(err, PregaoError)
+        else (
+            f"Erro inesperado ({type(err).__name__}): {err}. A página continua utilizável; "
+            "tente outro parâmetro."
+        )
     )
     dash.set_props("global-error", {"children": msg, "is_open": True})
 
@@ -129,7 +138,6 @@ def create_app(name: str = "app", settings: Settings | None = None) -> dash.Dash
         use_pages=True,
         pages_folder=str(root / "pages"),
         assets_folder=str(root / "assets"),
-        external_stylesheets=[THEME, ICONS],
         suppress_callback_exceptions=True,
         title="Pregão",
         update_title=None,
@@ -149,17 +157,5 @@ def create_app(name: str = "app", settings: Settings | None = None) -> dash.Dash
         """,
         dash.Output("theme-store", "data"),
         dash.Input("theme-switch", "value"),
-        prevent_initial_call=True,
-    )
-    dash.clientside_callback(
-        """
-        function(mode) {
-            document.documentElement.setAttribute('data-bs-theme', mode || 'light');
-            return mode === 'dark';
-        }
-        """,
-        dash.Output("theme-switch", "value"),
-        dash.Input("theme-store", "modified_timestamp"),
-        dash.State("theme-store", "data"),
     )
     return app

@@ -1,0 +1,288 @@
+"""Figure factories for prices: the Quotes chart (candles, volume, overlays, lower panels).
+
+Pure builders: plain data in (a :class:`core.quotes.QuoteView`), ``go.Figure`` out.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from components.format import PLOTLY_DATE, PLOTLY_SEPARATORS
+
+__all__ = ["quote_figure", "empty_figure", "template_for", "B3_UP", "B3_DOWN", "rangebreaks"]
+
+B3_UP = "#26a69a"
+B3_DOWN = "#ef5350"
+_LINE_COLORS = ["#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
+_PANEL_TITLES = {
+    "rsi": "IFR 14",
+    "macd": "MACD",
+    "stochastic": "Estocástico",
+    "atr": "ATR 14",
+    "adx": "ADX 14",
+}
+
+
+def template_for(theme: str | None) -> str:
+    """Plotly template for the UI theme (``"dark"`` or anything else = light)."""
+    return "plotly_dark" if theme == "dark" else "plotly_white"
+
+
+def empty_figure(message: str, theme: str | None = None) -> go.Figure:
+    """A blank figure showing ``message`` in its centre."""
+    fig = go.Figure()
+    fig.update_layout(
+        template=template_for(theme),
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        annotations=[{"text": message, "showarrow": False, "font": {"size": 16}}],
+        height=300,
+        margin={"l": 20, "r": 20, "t": 20, "b": 20},
+    )
+    return fig
+
+
+def rangebreaks(breaks: list) -> list[dict]:
+    """Plotly rangebreaks hiding weekends and the given non-session weekdays."""
+    rb: list[dict] = [{"bounds": ["sat", "mon"]}]
+    if breaks:
+        rb.append({"values": [pd.Timestamp(d).strftime("%Y-%m-%d") for d in breaks]})
+    return rb
+
+
+def _arr(s: pd.Series) -> np.ndarray:
+    return s.to_numpy(dtype="float64")
+
+
+def _updown_marker(up: np.ndarray) -> dict:
+    """Bar colours from a boolean array via a two-colour scale (numeric arrays validate fast)."""
+    return {
+        "color": up.astype("float64"),
+        "colorscale": [[0, B3_DOWN], [0.5, B3_DOWN], [0.5, B3_UP], [1, B3_UP]],
+        "cmin": 0,
+        "cmax": 1,
+        "line": {"width": 0},
+    }
+
+
+def quote_figure(view, theme: str | None = None, height_main: int = 460) -> go.Figure:
+    """The Quotes chart for a :class:`core.quotes.QuoteView`.
+
+    Rows: candles with overlays (price in R$, or points for indices), volume (shares), one
+    row per lower panel in ``view.panels``, and the ^BVSP comparison (base 100) if present.
+    The x axis hides weekends and ``view.breaks`` so B3 holidays leave no gaps.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Trace names: ``view.ticker`` (candlestick), ``"Volume"``, overlay names, panel
+        series names; ``layout.meta`` holds ``{"ticker", "panels"}``.
+    """
+    panels = list(view.panels)
+    rows = ["price", "volume", *panels] + (["compare"] if view.compare is not None else [])
+    heights = {"price": 0.5, "volume": 0.12, "compare": 0.2}
+    row_h = [heights.get(r, 0.16) for r in rows]
+    total = sum(row_h)
+    unit = "pts" if view.kind == "index" else "R$"
+    titles = {
+        "price": f"{view.ticker} ({unit})",
+        "volume": "Volume",
+        "compare": "Comparação com ^BVSP (base 100)",
+        **_PANEL_TITLES,
+    }
+    fig = make_subplots(
+        rows=len(rows),
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.03,
+        row_heights=[h / total for h in row_h],
+        subplot_titles=[titles[r] for r in rows],
+    )
+    b = view.bars
+    x = b.index
+    price_fmt = ",.0f" if view.kind == "index" else ",.2f"
+    fig.add_trace(
+        go.Candlestick(
+            x=x,
+            open=_arr(b["open"]),
+            high=_arr(b["high"]),
+            low=_arr(b["low"]),
+            close=_arr(b["close"]),
+            name=view.ticker,
+            increasing={"line": {"color": B3_UP}, "fillcolor": B3_UP},
+            decreasing={"line": {"color": B3_DOWN}, "fillcolor": B3_DOWN},
+            showlegend=False,
+            yhoverformat=price_fmt,
+            xhoverformat=PLOTLY_DATE,
+        ),
+        row=1,
+        col=1,
+    )
+    for k, (name, series) in enumerate(view.overlays.items()):
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=_arr(series),
+                name=name,
+                mode="lines",
+                line={"width": 1.3, "color": _LINE_COLORS[k % len(_LINE_COLORS)]},
+                hovertemplate=f"{name}: %{{y:{price_fmt}}}<extra></extra>",
+            ),
+            row=1,
+            col=1,
+        )
+    if view.bands is not None:
+        bb = view.bands
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=_arr(bb["upper"]),
+                name="Bollinger sup.",
+                mode="lines",
+                line={"width": 1, "color": "rgba(120,120,200,0.8)"},
+            ),
+            row=1,
+            col=1,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=_arr(bb["lower"]),
+                name="Bollinger inf.",
+                mode="lines",
+                line={"width": 1, "color": "rgba(120,120,200,0.8)"},
+                fill="tonexty",
+                fillcolor="rgba(120,120,200,0.08)",
+            ),
+            row=1,
+            col=1,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=_arr(bb["middle"]),
+                name="Bollinger média",
+                mode="lines",
+                line={"width": 1, "dash": "dot", "color": "rgba(120,120,200,0.8)"},
+            ),
+            row=1,
+            col=1,
+        )
+    fig.add_trace(
+        go.Bar(
+            x=x,
+            y=_arr(b["volume"]),
+            name="Volume",
+            marker=_updown_marker(_arr(b["close"]) >= _arr(b["open"])),
+            showlegend=False,
+            hovertemplate="Volume: %{y:,.0f}<extra></extra>",
+        ),
+        row=2,
+        col=1,
+    )
+    for i, key in enumerate(panels, start=3):
+        df = view.panels[key]
+        if key == "macd":
+            fig.add_trace(
+                go.Bar(
+                    x=x,
+                    y=_arr(df["hist"]),
+                    name="Histograma",
+                    showlegend=False,
+                    marker=_updown_marker(_arr(df["hist"]) >= 0),
+                ),
+                row=i,
+                col=1,
+            )
+            fig.add_trace(
+                go.Scatter(
+                    x=x,
+                    y=_arr(df["macd"]),
+                    name="MACD",
+                    mode="lines",
+                    line={"width": 1.2, "color": "#1f77b4"},
+                    showlegend=False,
+                ),
+                row=i,
+                col=1,
+            )
+            fig.add_trace(
+                go.Scatter(
+                    x=x,
+                    y=_arr(df["signal"]),
+                    name="Sinal",
+                    mode="lines",
+                    line={"width": 1.2, "color": "#ff7f0e"},
+                    showlegend=False,
+                ),
+                row=i,
+                col=1,
+            )
+        else:
+            for j, col in enumerate(df.columns):
+                label = {
+                    "rsi": "IFR",
+                    "k": "%K",
+                    "d": "%D",
+                    "atr": "ATR",
+                    "adx": "ADX",
+                    "plus_di": "+DI",
+                    "minus_di": "−DI",
+                }.get(col, col)
+                fig.add_trace(
+                    go.Scatter(
+                        x=x,
+                        y=_arr(df[col]),
+                        name=label,
+                        mode="lines",
+                        showlegend=False,
+                        line={"width": 1.2, "color": _LINE_COLORS[j % len(_LINE_COLORS)]},
+                    ),
+                    row=i,
+                    col=1,
+                )
+            if key in ("rsi", "stochastic"):
+                lo, hi = (30, 70) if key == "rsi" else (20, 80)
+                for level in (lo, hi):
+                    fig.add_hline(
+                        y=level, line={"width": 1, "dash": "dash", "color": "gray"}, row=i, col=1
+                    )
+                fig.update_yaxes(range=[0, 100], row=i, col=1)
+    if view.compare is not None:
+        r = len(rows)
+        for j, col in enumerate(view.compare.columns):
+            fig.add_trace(
+                go.Scatter(
+                    x=view.compare.index,
+                    y=_arr(view.compare[col]),
+                    name=f"{col} (base 100)",
+                    mode="lines",
+                    line={"width": 1.5, "color": ["#1f77b4", "#ff7f0e"][j % 2]},
+                ),
+                row=r,
+                col=1,
+            )
+    fig.update_xaxes(
+        rangebreaks=rangebreaks(view.breaks),
+        showspikes=True,
+        spikemode="across",
+        spikethickness=1,
+        tickformat=PLOTLY_DATE,
+        hoverformat=PLOTLY_DATE,
+    )
+    fig.update_xaxes(rangeslider_visible=False)
+    fig.update_yaxes(tickformat=price_fmt, row=1, col=1)
+    fig.update_layout(
+        template=template_for(theme),
+        separators=PLOTLY_SEPARATORS,
+        height=height_main + 170 * (len(rows) - 2) + 80,
+        margin={"l": 60, "r": 20, "t": 40, "b": 30},
+        hovermode="x unified",
+        legend={"orientation": "h", "y": 1.02, "x": 0, "yanchor": "bottom"},
+        meta={"ticker": view.ticker, "panels": panels},
+        uirevision=view.ticker,
+    )
+    return fig

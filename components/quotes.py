@@ -1,0 +1,205 @@
+"""Quotes page pieces: the controls and the KPI cards."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from components.cards import kpi_card, kpi_row, sign_class
+from components.format import fmt_brl, fmt_date, fmt_num, fmt_pct, fmt_points
+
+__all__ = ["quote_controls", "quote_kpis"]
+
+
+def quote_controls(
+    state: dict, ticker_options: list[dict], presets: list[str], panels: dict[str, str]
+) -> dbc.Card:
+    """The control bar. ``state`` holds the initial values (parsed from the URL)."""
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                dbc.Row(
+                    [
+                        dbc.Col(
+                            [
+                                dbc.Label("Ticker", html_for="quotes-ticker"),
+                                dcc.Dropdown(
+                                    id="quotes-ticker",
+                                    options=ticker_options,
+                                    value=state["ticker"],
+                                    clearable=False,
+                                    searchable=True,
+                                    placeholder="Buscar ticker…",
+                                ),
+                            ],
+                            md=3,
+                        ),
+                        dbc.Col(
+                            [
+                                dbc.Label("Período"),
+                                html.Div(
+                                    dbc.RadioItems(
+                                        id="quotes-preset",
+                                        options=[{"label": p, "value": p} for p in presets],
+                                        value=state["preset"],
+                                        inline=True,
+                                        className="btn-group",
+                                        inputClassName="btn-check",
+                                        labelClassName="btn btn-outline-primary btn-sm",
+                                        labelCheckedClassName="active",
+                                    )
+                                ),
+                            ],
+                            md="auto",
+                        ),
+                        dbc.Col(
+                            [
+                                dbc.Label("Intervalo personalizado"),
+                                dcc.DatePickerRange(
+                                    id="quotes-dates",
+                                    start_date=state["start"],
+                                    end_date=state["end"],
+                                    display_format="DD/MM/YYYY",
+                                    start_date_placeholder_text="início",
+                                    end_date_placeholder_text="fim",
+                                    clearable=True,
+                                    first_day_of_week=0,
+                                    minimum_nights=0,
+                                ),
+                            ],
+                            md="auto",
+                        ),
+                        dbc.Col(
+                            [
+                                dbc.Label("Preços"),
+                                dbc.RadioItems(
+                                    id="quotes-adjusted",
+                                    options=[
+                                        {"label": "Negociados", "value": "raw"},
+                                        {"label": "Ajustados por proventos", "value": "adj"},
+                                    ],
+                                    value="adj" if state["adjusted"] else "raw",
+                                    inline=True,
+                                ),
+                            ],
+                            md="auto",
+                        ),
+                    ],
+                    className="g-3 align-items-end",
+                ),
+                dbc.Row(
+                    [
+                        dbc.Col(
+                            [
+                                dbc.Label("MMS (períodos)", html_for="quotes-sma"),
+                                dbc.Input(
+                                    id="quotes-sma",
+                                    value=state["sma"],
+                                    placeholder="ex.: 20, 50",
+                                    debounce=True,
+                                    size="sm",
+                                ),
+                            ],
+                            md=2,
+                        ),
+                        dbc.Col(
+                            [
+                                dbc.Label("MME (períodos)", html_for="quotes-ema"),
+                                dbc.Input(
+                                    id="quotes-ema",
+                                    value=state["ema"],
+                                    placeholder="ex.: 9, 21",
+                                    debounce=True,
+                                    size="sm",
+                                ),
+                            ],
+                            md=2,
+                        ),
+                        dbc.Col(
+                            [
+                                dbc.Label("Sobreposições"),
+                                dbc.Checklist(
+                                    id="quotes-bollinger",
+                                    options=[{"label": "Bollinger (20, 2)", "value": "bb"}],
+                                    value=["bb"] if state["bollinger"] else [],
+                                    switch=True,
+                                ),
+                            ],
+                            md="auto",
+                        ),
+                        dbc.Col(
+                            [
+                                dbc.Label("Painéis inferiores"),
+                                dbc.Checklist(
+                                    id="quotes-panels",
+                                    options=[{"label": v, "value": k} for k, v in panels.items()],
+                                    value=state["panels"],
+                                    inline=True,
+                                ),
+                            ],
+                            md="auto",
+                        ),
+                        dbc.Col(
+                            [
+                                dbc.Label("Comparar"),
+                                dbc.Checklist(
+                                    id="quotes-compare",
+                                    options=[{"label": "com ^BVSP (base 100)", "value": "cmp"}],
+                                    value=["cmp"] if state["compare"] else [],
+                                    switch=True,
+                                ),
+                            ],
+                            md="auto",
+                        ),
+                        dbc.Col(
+                            [
+                                dbc.Button(
+                                    [html.I(className="bi bi-download me-1"), "Exportar CSV"],
+                                    id="quotes-export",
+                                    color="secondary",
+                                    size="sm",
+                                    outline=True,
+                                ),
+                                dcc.Download(id="quotes-download"),
+                            ],
+                            md="auto",
+                            className="ms-auto",
+                        ),
+                    ],
+                    className="g-3 mt-1 align-items-end",
+                ),
+            ]
+        ),
+        className="mb-2",
+    )
+
+
+def quote_kpis(view) -> dbc.Row:
+    """KPI cards for a :class:`core.quotes.QuoteView` (every number with its unit)."""
+    st = view.stats
+    money = fmt_points if view.kind == "index" else fmt_brl
+    return kpi_row(
+        [
+            kpi_card(
+                "Último", money(st.last), f"em {fmt_date(st.last_date)}", card_id="quotes-kpi-last"
+            ),
+            kpi_card(
+                "Variação no dia",
+                fmt_pct(st.change_1d, sign=True),
+                value_class=sign_class(st.change_1d),
+            ),
+            kpi_card(
+                "Variação no período",
+                fmt_pct(st.change_range, sign=True),
+                f"{fmt_date(view.start)} a {fmt_date(view.end)}",
+                value_class=sign_class(st.change_range),
+            ),
+            kpi_card("Faixa de 52 semanas", f"{money(st.low_52w)} – {money(st.high_52w)}"),
+            kpi_card(
+                "Volatilidade anualizada",
+                fmt_pct(st.volatility),
+                "desvio-padrão dos retornos log diários (252 pregões) × √252",
+            ),
+            kpi_card("Beta vs ^BVSP", fmt_num(st.beta, 2), "252 pregões, retornos diários"),
+        ]
+    )

@@ -1,0 +1,297 @@
+"""Everything the Quotes page shows for one ticker, computed in one call.
+
+:func:`quote_view` reads the bars, computes indicators on the **whole** history (so the
+shown range never starts inside an indicator's warm-up), cuts the range, and returns plain
+data for the figure and KPI builders. The page, the CLI and the benchmark call the same
+function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from core import indicators as ind
+from core.data.store import Store
+from core.errors import InputError
+from core.market import (
+    BENCHMARK,
+    QuoteStats,
+    adjusted_ohlc,
+    quote_stats,
+    rebase,
+    resolve_range,
+)
+
+__all__ = [
+    "PANELS",
+    "QuoteRequest",
+    "QuoteView",
+    "quote_view",
+    "parse_periods",
+    "non_session_weekdays",
+]
+
+#: Lower panels offered on the Quotes page, in display order, with their labels.
+PANELS: dict[str, str] = {
+    "rsi": "IFR (RSI 14)",
+    "macd": "MACD (12, 26, 9)",
+    "stochastic": "Estocástico (14, 3)",
+    "atr": "ATR (14)",
+    "adx": "ADX (14)",
+}
+
+
+def parse_periods(text: str | Sequence[int] | None, *, maximum: int = 500) -> list[int]:
+    """Parse ``"20, 50 200"`` into ``[20, 50, 200]`` (sorted, unique).
+
+    Raises
+    ------
+    InputError
+        On a token that is not an integer between 2 and ``maximum``.
+    """
+    if text is None or text == "":
+        return []
+    tokens = (
+        text if not isinstance(text, str) else text.replace(";", ",").replace(" ", ",").split(",")
+    )
+    out: set[int] = set()
+    for t in tokens:
+        t = str(t).strip()
+        if not t:
+            continue
+        try:
+            p = int(t)
+        except ValueError as exc:
+            raise InputError(f"Período inválido {t!r}: use números inteiros, ex.: 20, 50.") from exc
+        if not 2 <= p <= maximum:
+            raise InputError(f"Período {p} fora do intervalo 2–{maximum}.")
+        out.add(p)
+    return sorted(out)
+
+
+@dataclass(frozen=True)
+class QuoteRequest:
+    """The state of the Quotes page (also what the URL holds).
+
+    Attributes
+    ----------
+    ticker : str
+    preset : str
+        One of :data:`core.market.RANGE_PRESETS` (ignored when ``start``/``end`` are set).
+    start, end : str or None
+        Custom range, ``YYYY-MM-DD``.
+    sma, ema : tuple of int
+        Moving-average periods to overlay.
+    bollinger : bool
+        Overlay Bollinger bands (20, 2).
+    panels : tuple of str
+        Lower panels, keys of :data:`PANELS`.
+    adjusted : bool
+        Dividend-adjusted candles instead of traded prices.
+    compare : bool
+        Add a panel comparing the ticker with ^BVSP, both rebased to 100.
+    """
+
+    ticker: str
+    preset: str = "1A"
+    start: str | None = None
+    end: str | None = None
+    sma: tuple[int, ...] = ()
+    ema: tuple[int, ...] = ()
+    bollinger: bool = False
+    panels: tuple[str, ...] = ()
+    adjusted: bool = False
+    compare: bool = False
+
+    def to_query(self) -> dict[str, str]:
+        """The request as URL query parameters (only non-default values)."""
+        q: dict[str, str] = {"ticker": self.ticker}
+        if self.start or self.end:
+            if self.start:
+                q["start"] = self.start
+            if self.end:
+                q["end"] = self.end
+        elif self.preset != "1A":
+            q["range"] = self.preset
+        if self.sma:
+            q["sma"] = ",".join(map(str, self.sma))
+        if self.ema:
+            q["ema"] = ",".join(map(str, self.ema))
+        if self.bollinger:
+            q["bb"] = "1"
+        if self.panels:
+            q["panels"] = ",".join(self.panels)
+        if self.adjusted:
+            q["adj"] = "1"
+        if self.compare:
+            q["cmp"] = "1"
+        return q
+
+    @classmethod
+    def from_query(cls, query: dict[str, str], default_ticker: str = "PETR4") -> QuoteRequest:
+        """Parse URL query parameters (as written by :meth:`to_query`).
+
+        Unknown panels and malformed periods raise :class:`InputError`; dates must be
+        ``YYYY-MM-DD``.
+        """
+
+        def flag(k: str) -> bool:
+            return str(query.get(k, "")).lower() in ("1", "true", "sim", "on")
+
+        def date(k: str) -> str | None:
+            v = (query.get(k) or "").strip()
+            if not v:
+                return None
+            try:
+                return pd.Timestamp(pd.to_datetime(v, format="%Y-%m-%d")).strftime("%Y-%m-%d")
+            except (ValueError, TypeError) as exc:
+                raise InputError(f"Data inválida {v!r} na URL: use AAAA-MM-DD.") from exc
+
+        panels = tuple(p for p in (query.get("panels") or "").split(",") if p)
+        unknown = [p for p in panels if p not in PANELS]
+        if unknown:
+            raise InputError(f"Painel desconhecido na URL: {', '.join(unknown)}.")
+        return cls(
+            ticker=(query.get("ticker") or default_ticker).strip().upper(),
+            preset=query.get("range") or "1A",
+            start=date("start"),
+            end=date("end"),
+            sma=tuple(parse_periods(query.get("sma"))),
+            ema=tuple(parse_periods(query.get("ema"))),
+            bollinger=flag("bb"),
+            panels=panels,
+            adjusted=flag("adj"),
+            compare=flag("cmp"),
+        )
+
+
+@dataclass
+class QuoteView:
+    """Result of :func:`quote_view` (plain data; see attribute docs).
+
+    Attributes
+    ----------
+    ticker, name, kind : str
+    bars : pandas.DataFrame
+        Canonical bars of the shown range (adjusted candles if requested).
+    overlays : dict of str -> pandas.Series
+        Lines over the price (``"MMS 20"``, ``"MME 9"``), aligned to ``bars``.
+    bands : pandas.DataFrame or None
+        Bollinger ``lower, middle, upper`` aligned to ``bars``.
+    panels : dict of str -> pandas.DataFrame
+        Lower panels by key of :data:`PANELS`, aligned to ``bars``.
+    compare : pandas.DataFrame or None
+        Columns ``[ticker, "^BVSP"]`` rebased to 100 on the range's sessions both have.
+    stats : QuoteStats
+    breaks : list of Timestamp
+        Weekdays inside the range that have no bar (B3 holidays or data gaps), for the
+        chart's rangebreaks.
+    start, end : Timestamp
+        The resolved range.
+    """
+
+    ticker: str
+    name: str
+    kind: str
+    bars: pd.DataFrame
+    overlays: dict = field(default_factory=dict)
+    bands: pd.DataFrame | None = None
+    panels: dict = field(default_factory=dict)
+    compare: pd.DataFrame | None = None
+    stats: QuoteStats | None = None
+    breaks: list = field(default_factory=list)
+    start: pd.Timestamp | None = None
+    end: pd.Timestamp | None = None
+
+
+def non_session_weekdays(index: pd.DatetimeIndex) -> list[pd.Timestamp]:
+    """Weekdays between the first and last date of ``index`` that are not in it."""
+    if len(index) == 0:
+        return []
+    days = pd.bdate_range(index[0], index[-1])
+    return list(days[~days.isin(index)])
+
+
+def quote_view(store: Store, req: QuoteRequest) -> QuoteView:
+    """Compute the Quotes page for ``req``.
+
+    Returns
+    -------
+    QuoteView
+
+    Raises
+    ------
+    UnknownTickerError
+        Unknown ticker (with close matches).
+    InputError
+        Unknown panel or preset, inverted or empty range, bad periods.
+    """
+    inst = store.instrument(req.ticker)
+    unknown = [p for p in req.panels if p not in PANELS]
+    if unknown:
+        raise InputError(f"Painel desconhecido: {', '.join(unknown)}.")
+    full = store.bars(inst["ticker"])
+    if full.empty:
+        raise InputError(f"{inst['ticker']} não tem barras no banco.")
+    start, end = resolve_range(full.index, req.preset, req.start, req.end)
+    hist = full.loc[:end]
+    price = adjusted_ohlc(hist) if req.adjusted else hist
+    close = price["close"]
+    mask = (hist.index >= start) & (hist.index <= end)
+
+    overlays: dict[str, pd.Series] = {}
+    for p in parse_periods(list(req.sma)):
+        overlays[f"MMS {p}"] = ind.sma(close, p)[mask]
+    for p in parse_periods(list(req.ema)):
+        overlays[f"MME {p}"] = ind.ema(close, p)[mask]
+    bands = ind.bollinger(close)[mask] if req.bollinger else None
+
+    panels: dict[str, pd.DataFrame] = {}
+    for key in PANELS:
+        if key not in req.panels:
+            continue
+        if key == "rsi":
+            panels[key] = ind.rsi(close).to_frame("rsi")[mask]
+        elif key == "macd":
+            panels[key] = ind.macd(close)[mask]
+        elif key == "stochastic":
+            panels[key] = ind.stochastic(price)[mask]
+        elif key == "atr":
+            panels[key] = ind.atr(price).to_frame("atr")[mask]
+        elif key == "adx":
+            panels[key] = ind.adx(price)[mask]
+
+    shown = price[mask]
+    bench = None
+    if inst["ticker"] != BENCHMARK and BENCHMARK in store.tickers():
+        bench = store.bars(BENCHMARK, end=end)
+    compare = None
+    if req.compare:
+        if bench is None or bench.empty:
+            raise InputError("Sem dados do ^BVSP para comparar.")
+        both = pd.concat(
+            [hist["adj_close"][mask].rename(inst["ticker"]), bench["adj_close"].rename(BENCHMARK)],
+            axis=1,
+            join="inner",
+        ).dropna()
+        if both.empty:
+            raise InputError("O ^BVSP não tem pregões em comum com este intervalo.")
+        compare = both.apply(rebase)
+
+    return QuoteView(
+        ticker=inst["ticker"],
+        name=inst["name"],
+        kind=inst["kind"],
+        bars=shown,
+        overlays=overlays,
+        bands=bands,
+        panels=panels,
+        compare=compare,
+        stats=quote_stats(hist, shown, bench),
+        breaks=non_session_weekdays(shown.index),
+        start=start,
+        end=end,
+    )

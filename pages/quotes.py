@@ -1,0 +1,186 @@
+"""Cotações (``/quotes?ticker=PETR4``): candles, volume, overlays, lower panels, KPIs.
+
+The URL holds the whole state (see :meth:`core.quotes.QuoteRequest.to_query`), so a link
+reproduces the view.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import dash
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from components.cards import error_alert
+from components.charts import empty_figure, quote_figure
+from components.quotes import quote_controls, quote_kpis
+from core.errors import InputError, PregaoError, UnknownTickerError
+from core.market import RANGE_PRESETS
+from core.quotes import PANELS, QuoteRequest, quote_view
+from dashboard.runtime import get_store
+
+dash.register_page(__name__, path="/quotes", name="Cotações", title="Pregão · Cotações", order=1)
+
+_CONTROL_INPUTS = [
+    Input("quotes-ticker", "value"),
+    Input("quotes-preset", "value"),
+    Input("quotes-dates", "start_date"),
+    Input("quotes-dates", "end_date"),
+    Input("quotes-sma", "value"),
+    Input("quotes-ema", "value"),
+    Input("quotes-bollinger", "value"),
+    Input("quotes-panels", "value"),
+    Input("quotes-adjusted", "value"),
+    Input("quotes-compare", "value"),
+]
+
+
+def _ticker_options(store) -> list[dict]:
+    df = store.instruments()
+    return [{"label": f"{r.ticker} · {r.name}", "value": r.ticker} for r in df.itertuples()]
+
+
+def layout(**query):
+    """Controls initialised from the URL query; an unknown ticker shows close matches."""
+    store = get_store()
+    messages = []
+    try:
+        req = QuoteRequest.from_query(query)
+    except InputError as exc:
+        messages.append(error_alert(str(exc)))
+        req = QuoteRequest.from_query({"ticker": query.get("ticker", "PETR4")})
+    ticker = req.ticker
+    try:
+        store.instrument(ticker)
+    except UnknownTickerError as exc:
+        links = [dcc.Link(s, href=f"/quotes?ticker={s}") for s in exc.suggestions]
+        msg = f"Ticker '{exc.ticker}' não encontrado." + (" Você quis dizer:" if links else "")
+        messages.append(error_alert(msg, links=links, element_id="quotes-unknown"))
+        ticker = None
+    state = {
+        "ticker": ticker,
+        "preset": None if (req.start or req.end) else req.preset,
+        "start": req.start,
+        "end": req.end,
+        "sma": ",".join(map(str, req.sma)),
+        "ema": ",".join(map(str, req.ema)),
+        "bollinger": req.bollinger,
+        "panels": list(req.panels),
+        "adjusted": req.adjusted,
+        "compare": req.compare,
+    }
+    return html.Div(
+        [
+            dcc.Location(id="quotes-location", refresh=False),
+            html.Div(messages, id="quotes-url-messages"),
+            quote_controls(state, _ticker_options(store), list(RANGE_PRESETS), PANELS),
+            html.Div(id="quotes-message"),
+            html.Div(id="quotes-kpis"),
+            dcc.Loading(
+                dcc.Graph(id="quotes-graph", config={"displaylogo": False, "scrollZoom": True}),
+                type="default",
+                delay_show=300,
+            ),
+        ]
+    )
+
+
+def _request(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp) -> QuoteRequest:
+    return QuoteRequest.from_query(
+        {
+            "ticker": ticker or "",
+            "range": preset or "1A",
+            "start": start or "",
+            "end": end or "",
+            "sma": sma or "",
+            "ema": ema or "",
+            "bb": "1" if bb else "",
+            "panels": ",".join(panels or []),
+            "adj": "1" if adj == "adj" else "",
+            "cmp": "1" if cmp else "",
+        }
+    )
+
+
+@callback(
+    Output("quotes-graph", "figure"),
+    Output("quotes-kpis", "children"),
+    Output("quotes-message", "children"),
+    Output("quotes-location", "search"),
+    *_CONTROL_INPUTS,
+    Input("theme-store", "data"),
+)
+def update(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, theme):
+    """Parse the controls, compute the view in core, build the figure and KPIs."""
+    if not ticker:
+        return empty_figure("Escolha um ticker.", theme), None, None, no_update
+    try:
+        req = _request(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp)
+        view = quote_view(get_store(), req)
+    except PregaoError as exc:
+        return (
+            empty_figure(str(exc), theme),
+            None,
+            error_alert(str(exc), element_id="quotes-error"),
+            no_update,
+        )
+    search = "?" + urlencode(req.to_query(), safe=",^")
+    return quote_figure(view, theme), quote_kpis(view), None, search
+
+
+@callback(
+    Output("quotes-dates", "start_date"),
+    Output("quotes-dates", "end_date"),
+    Input("quotes-preset", "value"),
+    prevent_initial_call=True,
+)
+def preset_clears_dates(preset):
+    """Choosing a preset clears the custom range."""
+    if preset:
+        return None, None
+    return no_update, no_update
+
+
+@callback(
+    Output("quotes-preset", "value"),
+    Input("quotes-dates", "start_date"),
+    Input("quotes-dates", "end_date"),
+    prevent_initial_call=True,
+)
+def dates_clear_preset(start, end):
+    """Choosing a custom range deselects the preset."""
+    if start or end:
+        return None
+    return "1A"
+
+
+@callback(
+    Output("quotes-download", "data"),
+    Input("quotes-export", "n_clicks"),
+    State("quotes-ticker", "value"),
+    State("quotes-preset", "value"),
+    State("quotes-dates", "start_date"),
+    State("quotes-dates", "end_date"),
+    State("quotes-sma", "value"),
+    State("quotes-ema", "value"),
+    State("quotes-bollinger", "value"),
+    State("quotes-panels", "value"),
+    State("quotes-adjusted", "value"),
+    State("quotes-compare", "value"),
+    prevent_initial_call=True,
+)
+def export_csv(n, ticker, preset, start, end, sma, ema, bb, panels, adj, cmp):
+    """Download the shown bars (date, OHLC, adj_close, volume) as CSV."""
+    if not n or not ticker:
+        return no_update
+    try:
+        view = quote_view(
+            get_store(), _request(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp)
+        )
+    except PregaoError:
+        return no_update
+    df = view.bars.reset_index()
+    df["date"] = df["date"].dt.strftime("%Y-%m-%d")
+    kind = "ajustado" if adj == "adj" else "negociado"
+    name = f"{view.ticker}_{view.start:%Y%m%d}_{view.end:%Y%m%d}_{kind}.csv"
+    return dcc.send_data_frame(df.to_csv, name, index=False, float_format="%.6f")

@@ -1,0 +1,103 @@
+"""The Market and Quotes pages in real headless Chromium, against the real app process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+FIGURE_JS = """() => {
+  const el = document.querySelector('#quotes-graph .js-plotly-plot');
+  if (!el || !el.data) return null;
+  const c = el.data.find(t => t.type === 'candlestick');
+  return {n: el.data.length, candle_last: c ? String(c.x[c.x.length - 1]).slice(0, 10) : null,
+          candle_len: c ? c.x.length : 0, meta: el.layout.meta || null,
+          titles: (el.layout.annotations || []).map(a => a.text)};
+}"""
+
+
+def _figure(page):
+    return page.evaluate(FIGURE_JS)
+
+
+def _wait_figure(page, predicate, timeout=30_000):
+    page.wait_for_function(
+        f"() => {{ const f = ({FIGURE_JS})(); return f && ({predicate}); }}", timeout=timeout
+    )
+    return _figure(page)
+
+
+def test_market_click_opens_quotes_and_rsi_panel(page, app_server):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.goto(app_server + "/")
+    page.wait_for_selector('.ag-row[row-id="PETR4"]')
+    assert "Dados até 14/11/2024" in page.inner_text("#market-freshness")
+    page.screenshot(path=str(SHOTS / "market.png"), full_page=True)
+    page.click('.ag-row[row-id="PETR4"] [col-id="ticker"]')
+    page.wait_for_url("**/quotes?ticker=PETR4*")
+    fig = _wait_figure(page, "f.candle_len > 0")
+    assert fig["candle_last"] == "2024-11-14"  # the last bundled session of PETR4
+    assert "rsi" not in fig["meta"]["panels"]
+    page.get_by_label("IFR (RSI 14)").check()
+    fig = _wait_figure(page, "f.meta && f.meta.panels.includes('rsi')")
+    assert "IFR 14" in fig["titles"]
+    page.wait_for_url("**panels=rsi*")
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(SHOTS / "quotes.png"), full_page=True)
+
+
+def test_url_reproduces_the_view(page, app_server):
+    url = app_server + "/quotes?ticker=VALE3&range=5A&sma=20,50&panels=macd,adx&cmp=1&adj=1"
+    page.goto(url)
+    fig = _wait_figure(page, "f.meta && f.meta.ticker === 'VALE3'")
+    assert fig["meta"]["panels"] == ["macd", "adx"]
+    assert "Comparação com ^BVSP (base 100)" in fig["titles"]
+    assert page.get_by_label("Ajustados por proventos").is_checked()
+    assert page.input_value("#quotes-sma") == "20,50"
+
+
+def test_unknown_ticker_shows_close_matches(page, app_server):
+    page.goto(app_server + "/quotes?ticker=PETR9")
+    box = page.wait_for_selector("#quotes-unknown")
+    text = box.inner_text()
+    assert "PETR9" in text and "PETR4" in text and "PETR3" in text
+    page.click("#quotes-unknown a:has-text('PETR4')")
+    _wait_figure(page, "f.meta && f.meta.ticker === 'PETR4'")
+
+
+def test_inverted_and_empty_ranges_show_a_message(page, app_server):
+    page.goto(app_server + "/quotes?ticker=PETR4&start=2024-05-01&end=2024-01-01")
+    assert "invertido" in page.wait_for_selector("#quotes-error").inner_text()
+    page.goto(app_server + "/quotes?ticker=PETR4&start=2001-01-01&end=2001-03-01")
+    assert "Nenhum pregão" in page.wait_for_selector("#quotes-error").inner_text()
+    # the controls are still there: the page is not blank
+    assert page.is_visible("#quotes-ticker")
+
+
+def test_bad_period_input_keeps_page_alive(page, app_server):
+    page.goto(app_server + "/quotes?ticker=ITUB4")
+    _wait_figure(page, "f.meta && f.meta.ticker === 'ITUB4'")
+    page.fill("#quotes-sma", "20,abc")
+    page.press("#quotes-sma", "Enter")
+    assert "abc" in page.wait_for_selector("#quotes-error").inner_text()
+    page.fill("#quotes-sma", "20")
+    page.press("#quotes-sma", "Enter")
+    page.wait_for_selector("#quotes-error", state="detached")
+
+
+def test_export_csv_and_dark_theme(page, app_server):
+    page.goto(app_server + "/quotes?ticker=PETR4&range=1M")
+    _wait_figure(page, "f.meta && f.meta.ticker === 'PETR4'")
+    with page.expect_download() as dl:
+        page.click("#quotes-export")
+    path = dl.value.path()
+    lines = Path(path).read_text().strip().splitlines()
+    assert lines[0] == "date,open,high,low,close,adj_close,volume"
+    assert lines[-1].startswith("2024-11-14,")
+    assert dl.value.suggested_filename.startswith("PETR4_")
+    page.click("#theme-switch")
+    page.wait_for_function("document.documentElement.getAttribute('data-bs-theme') === 'dark'")

@@ -1,0 +1,51 @@
+"""Pin the public names of the foundation modules (renaming one breaks scripts and pages)."""
+
+import importlib
+
+import pytest
+
+PUBLIC = {
+    "core.errors": [
+        "PregaoError",
+        "InputError",
+        "UnknownTickerError",
+        "DataFormatError",
+        "DataSourceError",
+        "StoreError",
+    ],
+    "core.data.schema": ["BAR_COLUMNS", "validate_bars", "empty_bars"],
+    "core.data.store": ["init_db", "Store", "WriteResult"],
+    "core.data.calendar": ["b3_sessions", "non_sessions", "missing_sessions", "next_session"],
+    "core.data.bundled": ["load_bundled", "clean_bars", "read_bundled_bars", "read_yahoo_csv"],
+    "core.data.history": ["common_history", "CommonHistory"],
+    "core.indicators": [
+        "sma",
+        "ema",
+        "rsi",
+        "macd",
+        "bollinger",
+        "atr",
+        "adx",
+        "obv",
+        "stochastic",
+    ],
+    "core.market": [
+        "market_snapshot",
+        "period_change",
+        "quote_stats",
+        "beta",
+        "annualised_volatility",
+        "resolve_range",
+    ],
+    "core.quotes": ["quote_view", "QuoteRequest", "QuoteView", "PANELS"],
+    "core.rates": ["cdi_annual", "cdi_daily_returns", "PERIODS_PER_YEAR"],
+    "core.backtest.costs": ["B3Costs", "B3_DEFAULT", "NO_COSTS"],
+}
+
+
+@pytest.mark.parametrize("module", sorted(PUBLIC))
+def test_public_names(module):
+    mod = importlib.import_module(module)
+    for name in PUBLIC[module]:
+        assert name in mod.__all__, f"{module}.{name} missing from __all__"
+        assert hasattr(mod, name)

@@ -1,0 +1,92 @@
+"""The Quotes view: indicators on full history, ranges, breaks, URL state."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from core import indicators as ind
+from core.errors import InputError, UnknownTickerError
+from core.quotes import QuoteRequest, parse_periods, quote_view
+
+
+def test_view_indicators_have_no_warm_up_inside_range(bundled_store):
+    v = quote_view(
+        bundled_store,
+        QuoteRequest(
+            "PETR4",
+            preset="1A",
+            sma=(200,),
+            ema=(9,),
+            bollinger=True,
+            panels=("rsi", "macd", "stochastic", "atr", "adx"),
+        ),
+    )
+    assert v.bars.index[-1] == pd.Timestamp("2024-11-14")
+    assert v.bars.index[0] >= pd.Timestamp("2023-11-14")
+    full = bundled_store.bars("PETR4")
+    ref = ind.sma(full.close, 200).loc[v.bars.index]
+    pd.testing.assert_series_equal(v.overlays["MMS 200"], ref, check_names=False)
+    for key, df in v.panels.items():
+        assert not df.isna().any().any(), key
+    assert set(v.panels) == {"rsi", "macd", "stochastic", "atr", "adx"}
+
+
+def test_breaks_cover_b3_holidays(bundled_store):
+    v = quote_view(bundled_store, QuoteRequest("PETR4", preset="1A"))
+    breaks = {d.strftime("%Y-%m-%d") for d in v.breaks}
+    # Proclamação da República 2023, Natal, Carnaval 2024, Consciência Negra is after the data.
+    assert {"2023-11-15", "2023-12-25", "2024-02-12", "2024-02-13"} <= breaks
+    assert not set(v.bars.index.strftime("%Y-%m-%d")) & breaks
+
+
+def test_adjusted_candles_and_compare(bundled_store):
+    v = quote_view(bundled_store, QuoteRequest("PETR4", preset="5A", adjusted=True, compare=True))
+    pd.testing.assert_series_equal(
+        v.bars.close, bundled_store.bars("PETR4").adj_close.loc[v.bars.index], check_names=False
+    )
+    assert list(v.compare.columns) == ["PETR4", "^BVSP"]
+    assert v.compare.iloc[0].tolist() == [100.0, 100.0]
+    assert v.stats.beta == pytest.approx(v.stats.beta)  # finite
+    assert 0.3 < v.stats.beta < 2.0
+
+
+def test_bad_requests(bundled_store):
+    with pytest.raises(UnknownTickerError) as exc:
+        quote_view(bundled_store, QuoteRequest("PETR9"))
+    assert "PETR4" in exc.value.suggestions
+    with pytest.raises(InputError, match="invertido"):
+        quote_view(bundled_store, QuoteRequest("PETR4", start="2024-05-01", end="2024-01-01"))
+    with pytest.raises(InputError, match="Nenhum pregão"):
+        quote_view(bundled_store, QuoteRequest("PETR4", start="2001-01-01", end="2001-02-01"))
+    with pytest.raises(InputError):
+        quote_view(bundled_store, QuoteRequest("PETR4", panels=("vwap",)))
+
+
+def test_parse_periods():
+    assert parse_periods("50, 20 20;200") == [20, 50, 200]
+    assert parse_periods("") == []
+    with pytest.raises(InputError):
+        parse_periods("20,abc")
+    with pytest.raises(InputError):
+        parse_periods("1")
+
+
+def test_url_round_trip():
+    req = QuoteRequest(
+        "VALE3",
+        preset="5A",
+        sma=(20, 50),
+        ema=(9,),
+        bollinger=True,
+        panels=("rsi", "macd"),
+        adjusted=True,
+        compare=True,
+    )
+    assert QuoteRequest.from_query(req.to_query()) == req
+    custom = QuoteRequest("VALE3", start="2024-01-02", end="2024-03-28")
+    assert QuoteRequest.from_query(custom.to_query()) == custom
+    with pytest.raises(InputError):
+        QuoteRequest.from_query({"ticker": "VALE3", "start": "02/01/2024"})
+    with pytest.raises(InputError):
+        QuoteRequest.from_query({"ticker": "VALE3", "panels": "rsi,foo"})
