@@ -67,8 +67,12 @@ def _pct_col(field: str, header: str, tooltip: str) -> dict:
     }
 
 
-def market_grid(rows: list[dict], grid_id: str, dark: bool = False) -> dag.AgGrid:
-    """The sortable, filterable instruments grid; a click on a row opens its Quotes page."""
+def market_grid(rows: list[dict], grid_id: str) -> dag.AgGrid:
+    """The sortable, filterable instruments grid; a click on a row opens its Quotes page.
+
+    The grid uses AG Grid's Quartz theme, which follows ``data-ag-theme-mode`` on ``<body>``
+    (set by the app's light/dark switch).
+    """
     cols = [
         {
             "field": "ticker",
@@ -135,7 +139,6 @@ def market_grid(rows: list[dict], grid_id: str, dark: bool = False) -> dag.AgGri
             "rowSelection": {"mode": "singleRow", "checkboxes": False},
         },
         getRowId="params.data.ticker",
-        className="ag-theme-alpine-dark" if dark else "ag-theme-alpine",
         style={"width": "100%"},
         columnSize="autoSize",
     )

@@ -266,7 +266,9 @@ def quote_view(store: Store, req: QuoteRequest) -> QuoteView:
 
     shown = price[mask]
     bench = None
-    if inst["ticker"] != BENCHMARK and BENCHMARK in store.tickers():
+    if inst["ticker"] == BENCHMARK:
+        bench = hist
+    elif BENCHMARK in store.tickers():
         bench = store.bars(BENCHMARK, end=end)
     compare = None
     if req.compare:

@@ -152,6 +152,7 @@ def create_app(name: str = "app", settings: Settings | None = None) -> dash.Dash
         function(dark) {
             const mode = dark ? 'dark' : 'light';
             document.documentElement.setAttribute('data-bs-theme', mode);
+            document.body.setAttribute('data-ag-theme-mode', mode);
             return mode;
         }
         """,

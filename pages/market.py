@@ -64,12 +64,3 @@ def open_quotes(cell, _rows):
     if not cell or not cell.get("rowId"):
         return no_update
     return f"/quotes?ticker={cell['rowId']}"
-
-
-@callback(
-    Output("market-grid", "className"),
-    Input("theme-store", "data"),
-)
-def grid_theme(theme):
-    """Follow the light/dark switch."""
-    return "ag-theme-alpine-dark" if theme == "dark" else "ag-theme-alpine"

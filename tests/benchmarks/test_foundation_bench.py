@@ -111,6 +111,8 @@ def test_browser_navigation_to_chart(page, app_server):
         times.append(time.perf_counter() - t)
     report(
         "Browser: navigation → chart drawn, PETR4 Máx + 5 indicators (goal ≤ 2 s)",
-        [("median of 3 (after 1 warm-up)", f"{statistics.median(times[1:]):.2f} s"),
-         ("runs", ", ".join(f"{x:.2f}" for x in times))],
+        [
+            ("median of 3 (after 1 warm-up)", f"{statistics.median(times[1:]):.2f} s"),
+            ("runs", ", ".join(f"{x:.2f}" for x in times)),
+        ],
     )
