@@ -57,6 +57,27 @@ def _arr(s: pd.Series) -> np.ndarray:
     return s.to_numpy(dtype="float64")
 
 
+_PANEL_LABELS = {
+    "rsi": "IFR",
+    "k": "%K",
+    "d": "%D",
+    "atr": "ATR",
+    "adx": "ADX",
+    "plus_di": "+DI",
+    "minus_di": "−DI",
+}
+
+
+def _line(
+    x, y: pd.Series, name: str, color: str, width: float = 1.2, dash: str | None = None, **kw
+) -> go.Scatter:
+    """A plain line trace."""
+    line = {"width": width, "color": color}
+    if dash:
+        line["dash"] = dash
+    return go.Scatter(x=x, y=_arr(y), name=name, mode="lines", line=line, **kw)
+
+
 def _updown_marker(up: np.ndarray) -> dict:
     """Bar colours from a boolean array via a two-colour scale (numeric arrays validate fast)."""
     return {
@@ -123,54 +144,28 @@ def quote_figure(view, theme: str | None = None, height_main: int = 460) -> go.F
     )
     for k, (name, series) in enumerate(view.overlays.items()):
         fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=_arr(series),
-                name=name,
-                mode="lines",
-                line={"width": 1.3, "color": _LINE_COLORS[k % len(_LINE_COLORS)]},
+            _line(
+                x,
+                series,
+                name,
+                _LINE_COLORS[k % len(_LINE_COLORS)],
+                width=1.3,
                 hovertemplate=f"{name}: %{{y:{price_fmt}}}<extra></extra>",
             ),
             row=1,
             col=1,
         )
     if view.bands is not None:
-        bb = view.bands
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=_arr(bb["upper"]),
-                name="Bollinger sup.",
-                mode="lines",
-                line={"width": 1, "color": "rgba(120,120,200,0.8)"},
-            ),
-            row=1,
-            col=1,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=_arr(bb["lower"]),
-                name="Bollinger inf.",
-                mode="lines",
-                line={"width": 1, "color": "rgba(120,120,200,0.8)"},
-                fill="tonexty",
-                fillcolor="rgba(120,120,200,0.08)",
-            ),
-            row=1,
-            col=1,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=_arr(bb["middle"]),
-                name="Bollinger média",
-                mode="lines",
-                line={"width": 1, "dash": "dot", "color": "rgba(120,120,200,0.8)"},
-            ),
-            row=1,
-            col=1,
-        )
+        band = "rgba(120,120,200,0.8)"
+        for col, name, extra in (
+            ("upper", "Bollinger sup.", {}),
+            ("lower", "Bollinger inf.", {"fill": "tonexty", "fillcolor": "rgba(120,120,200,0.08)"}),
+            ("middle", "Bollinger média", {"dash": "dot"}),
+        ):
+            dash = extra.pop("dash", None)
+            fig.add_trace(
+                _line(x, view.bands[col], name, band, width=1, dash=dash, **extra), row=1, col=1
+            )
     fig.add_trace(
         go.Bar(
             x=x,
@@ -197,72 +192,32 @@ def quote_figure(view, theme: str | None = None, height_main: int = 460) -> go.F
                 row=i,
                 col=1,
             )
-            fig.add_trace(
-                go.Scatter(
-                    x=x,
-                    y=_arr(df["macd"]),
-                    name="MACD",
-                    mode="lines",
-                    line={"width": 1.2, "color": "#1f77b4"},
-                    showlegend=False,
-                ),
-                row=i,
-                col=1,
-            )
-            fig.add_trace(
-                go.Scatter(
-                    x=x,
-                    y=_arr(df["signal"]),
-                    name="Sinal",
-                    mode="lines",
-                    line={"width": 1.2, "color": "#ff7f0e"},
-                    showlegend=False,
-                ),
-                row=i,
-                col=1,
-            )
+            series = [("macd", "MACD", "#1f77b4"), ("signal", "Sinal", "#ff7f0e")]
         else:
-            for j, col in enumerate(df.columns):
-                label = {
-                    "rsi": "IFR",
-                    "k": "%K",
-                    "d": "%D",
-                    "atr": "ATR",
-                    "adx": "ADX",
-                    "plus_di": "+DI",
-                    "minus_di": "−DI",
-                }.get(col, col)
-                fig.add_trace(
-                    go.Scatter(
-                        x=x,
-                        y=_arr(df[col]),
-                        name=label,
-                        mode="lines",
-                        showlegend=False,
-                        line={"width": 1.2, "color": _LINE_COLORS[j % len(_LINE_COLORS)]},
-                    ),
-                    row=i,
-                    col=1,
+            series = [
+                (col, _PANEL_LABELS.get(col, col), _LINE_COLORS[j % len(_LINE_COLORS)])
+                for j, col in enumerate(df.columns)
+            ]
+        for col, label, color in series:
+            fig.add_trace(_line(x, df[col], label, color, showlegend=False), row=i, col=1)
+        if key in ("rsi", "stochastic"):
+            lo, hi = (30, 70) if key == "rsi" else (20, 80)
+            for level in (lo, hi):
+                fig.add_hline(
+                    y=level, line={"width": 1, "dash": "dash", "color": "gray"}, row=i, col=1
                 )
-            if key in ("rsi", "stochastic"):
-                lo, hi = (30, 70) if key == "rsi" else (20, 80)
-                for level in (lo, hi):
-                    fig.add_hline(
-                        y=level, line={"width": 1, "dash": "dash", "color": "gray"}, row=i, col=1
-                    )
-                fig.update_yaxes(range=[0, 100], row=i, col=1)
+            fig.update_yaxes(range=[0, 100], row=i, col=1)
     if view.compare is not None:
-        r = len(rows)
         for j, col in enumerate(view.compare.columns):
             fig.add_trace(
-                go.Scatter(
-                    x=view.compare.index,
-                    y=_arr(view.compare[col]),
-                    name=f"{col} (base 100)",
-                    mode="lines",
-                    line={"width": 1.5, "color": ["#1f77b4", "#ff7f0e"][j % 2]},
+                _line(
+                    view.compare.index,
+                    view.compare[col],
+                    f"{col} (base 100)",
+                    ["#1f77b4", "#ff7f0e"][j % 2],
+                    width=1.5,
                 ),
-                row=r,
+                row=len(rows),
                 col=1,
             )
     fig.update_xaxes(
