@@ -42,7 +42,7 @@ from core.portfolio.optimize import (
     optimize_portfolio,
 )
 from core.portfolio.saved import delete_portfolio, list_portfolios, load_portfolio, save_portfolio
-from core.portfolio.service import PortfolioRequest, analyse
+from core.portfolio.service import PortfolioRequest, analyse, parse_pairs
 
 __all__ = [
     "LOT_SIZE",
@@ -77,4 +77,5 @@ __all__ = [
     "save_portfolio",
     "PortfolioRequest",
     "analyse",
+    "parse_pairs",
 ]

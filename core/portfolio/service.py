@@ -6,6 +6,8 @@ so it can travel through a background-callback cache or be printed as JSON.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -25,7 +27,7 @@ from core.portfolio.optimize import (
     optimize_portfolio,
 )
 
-__all__ = ["PortfolioRequest", "analyse"]
+__all__ = ["PortfolioRequest", "analyse", "parse_pairs"]
 
 Progress = Callable[[float, str], None]
 
@@ -94,6 +96,32 @@ class PortfolioRequest:
         }
 
 
+def parse_pairs(text: str | None, what: str, cast: Callable[[str], object]) -> dict:
+    """Parse ``"PETR4=0.2, VALE3=0.1"`` (``=`` or ``:``; comma, semicolon or space separated).
+
+    Raises
+    ------
+    InputError
+        An item without ``=`` or a value ``cast`` rejects (message names ``what``).
+    """
+    out: dict = {}
+    if not text or not str(text).strip():
+        return out
+    for item in re.split(r"[;,\s]+", str(text).strip()):
+        if not item:
+            continue
+        if "=" not in item and ":" not in item:
+            raise InputError(f"{what}: use TICKER=VALOR separados por vírgula ({item!r}).")
+        k, v = re.split(r"[=:]", item, maxsplit=1)
+        try:
+            out[k.strip().upper()] = cast(v.strip())
+        except (TypeError, ValueError) as exc:
+            if isinstance(exc, InputError):
+                raise
+            raise InputError(f"{what}: valor inválido em {item!r}.") from exc
+    return out
+
+
 def _pt(p: FrontierPoint | None) -> dict | None:
     if p is None:
         return None
@@ -110,6 +138,19 @@ def _frame(df: pd.DataFrame) -> dict:
         "dates": [d.strftime("%Y-%m-%d") for d in df.index],
         "series": {str(c): [float(x) for x in df[c].to_numpy()] for c in df.columns},
     }
+
+
+def _clean(o):
+    """NaN/inf -> None and numpy scalars -> Python (JSON-safe, picklable)."""
+    if isinstance(o, dict):
+        return {k: _clean(v) for k, v in o.items()}
+    if isinstance(o, list | tuple):
+        return [_clean(v) for v in o]
+    if hasattr(o, "item") and not isinstance(o, str):
+        o = o.item()
+    if isinstance(o, float) and not math.isfinite(o):
+        return None
+    return o
 
 
 def analyse(store: Store, request: PortfolioRequest, progress: Progress | None = None) -> dict:
@@ -199,7 +240,7 @@ def analyse(store: Store, request: PortfolioRequest, progress: Progress | None =
         }
     allocation = None
     held = [t.upper() for t in (request.holdings or {})]
-    px = latest_prices(store, list(dict.fromkeys([*inputs.tickers, *held])), request.end)
+    px = latest_prices(store, list(dict.fromkeys([*inputs.tickers, *held])), inputs.end)
     if request.capital is not None or request.holdings:
         step(0.9, "Alocando em lotes da B3")
         if any(t == BENCHMARK for t in held):
@@ -219,36 +260,38 @@ def analyse(store: Store, request: PortfolioRequest, progress: Progress | None =
         "sharpe": port.sharpe,
         "weights": {t: float(v) for t, v in port.weights.items()},
     }
-    return {
-        "window": inputs.window(),
-        "objective": port.objective,
-        "weights": {t: float(v) for t, v in port.weights.items()},
-        "performance": port.performance(),
-        "cvar": port.cvar,
-        "metrics": metrics,
-        "frontier": [_pt(p) for p in frontier.points],
-        "landmarks": {
-            "min_volatility": _pt(frontier.min_volatility),
-            "tangency": _pt(frontier.tangency),
-            "equal_weight": _pt(frontier.equal_weight),
-            "chosen": chosen,
-        },
-        "assets": {
-            t: {"volatility": v, "expected_return": r} for t, (v, r) in frontier.assets.items()
-        },
-        "benchmark": {
-            "ticker": BENCHMARK,
-            "volatility": frontier.benchmark[0],
-            "expected_return": frontier.benchmark[1],
-        },
-        "cml": [list(x) for x in frontier.capital_market_line(2)],
-        "frontier_skipped": frontier.skipped,
-        "out_of_sample": oos,
-        "allocation": allocation,
-        "prices": {
-            t: {"price": float(r.price), "date": pd.Timestamp(r.date).strftime("%Y-%m-%d")}
-            for t, r in px.iterrows()
-        },
-        "notes": notes,
-        "parameters": request.parameters(),
-    }
+    return _clean(
+        {
+            "window": inputs.window(),
+            "objective": port.objective,
+            "weights": {t: float(v) for t, v in port.weights.items()},
+            "performance": port.performance(),
+            "cvar": port.cvar,
+            "metrics": metrics,
+            "frontier": [_pt(p) for p in frontier.points],
+            "landmarks": {
+                "min_volatility": _pt(frontier.min_volatility),
+                "tangency": _pt(frontier.tangency),
+                "equal_weight": _pt(frontier.equal_weight),
+                "chosen": chosen,
+            },
+            "assets": {
+                t: {"volatility": v, "expected_return": r} for t, (v, r) in frontier.assets.items()
+            },
+            "benchmark": {
+                "ticker": BENCHMARK,
+                "volatility": frontier.benchmark[0],
+                "expected_return": frontier.benchmark[1],
+            },
+            "cml": [list(x) for x in frontier.capital_market_line(2)],
+            "frontier_skipped": frontier.skipped,
+            "out_of_sample": oos,
+            "allocation": allocation,
+            "prices": {
+                t: {"price": float(r.price), "date": pd.Timestamp(r.date).strftime("%Y-%m-%d")}
+                for t, r in px.iterrows()
+            },
+            "notes": notes,
+            "parameters": request.parameters(),
+        }
+    )

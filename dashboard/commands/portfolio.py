@@ -25,6 +25,7 @@ from core.portfolio import (
     analyse,
     list_portfolios,
     load_portfolio,
+    parse_pairs,
     save_portfolio,
 )
 from dashboard.cli import dumps, progress_printer
@@ -78,21 +79,6 @@ def parse_bounds(s: str | None) -> tuple[float, float]:
     if len(parts) != 2:
         raise InputError(f"Limites inválidos {s!r}: use MIN,MAX (por exemplo 0,0.3).")
     return (parse_rate(parts[0], "Limite"), parse_rate(parts[1], "Limite"))
-
-
-def parse_pairs(s: str | None, what: str, cast) -> dict:
-    """``"PETR4=0.2,VALE3=0.1"`` -> {"PETR4": 0.2, "VALE3": 0.1}."""
-    if not s:
-        return {}
-    out = {}
-    for item in re.split(r"[;,\s]+", s.strip()):
-        if not item:
-            continue
-        if "=" not in item and ":" not in item:
-            raise InputError(f"{what}: use TICKER=VALOR separados por vírgula ({item!r}).")
-        k, v = re.split(r"[=:]", item, maxsplit=1)
-        out[k.strip().upper()] = cast(v)
-    return out
 
 
 def cmd_frontier(args, ctx) -> int:
