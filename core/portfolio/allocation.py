@@ -62,7 +62,8 @@ class Allocation:
     costs : float
         Fees + brokerage + slippage of all orders (R$).
     cash_left : float
-        ``capital - invested - costs`` (R$, never negative).
+        Cash after every order: cash + sells - buys - fees (R$, never negative; with no
+        holdings it is ``capital - invested - costs``).
     distance : float
         ``Σ |value - target_value|`` (R$), the minimised objective.
     status : str
@@ -130,6 +131,36 @@ def latest_prices(store: Store, tickers: Sequence[str], asof=None) -> pd.DataFra
             raise InputError(f"Sem preço para {t} até a data pedida.")
         rows[t] = {"price": float(bars["close"].iloc[-1]), "date": bars.index[-1]}
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def _orders(tickers, shares, h, price, costs: B3Costs, lot_size: int) -> tuple[list, float]:
+    """Orders (lot + fractional legs) taking ``h`` to ``shares``, and their total cost."""
+    orders = []
+    total = 0.0
+    for i, t in enumerate(tickers):
+        delta = int(shares[i] - h[i])
+        if delta == 0:
+            continue
+        side = 1 if delta > 0 else -1
+        for leg, qty in split_order(t, abs(delta), lot_size):
+            fill = costs.fill_price(price[i], side)
+            val = fill * qty
+            fee = costs.fees(val)
+            slip = abs(fill - price[i]) * qty
+            total += fee + slip
+            orders.append(
+                {
+                    "ticker": leg,
+                    "market": "fracionário" if leg != t else "lote",
+                    "side": "C" if side > 0 else "V",
+                    "shares": int(qty),
+                    "price": float(price[i]),
+                    "value": float(val),
+                    "fees": float(fee),
+                    "slippage": float(slip),
+                }
+            )
+    return orders, total
 
 
 def allocate_lots(
@@ -246,15 +277,13 @@ def allocate_lots(
             r = row()
             r[iP[i]], r[iM[i]], r[iZ[i]] = 1.0, 1.0, -big
             rows.append(r), lo_b.append(-np.inf), hi_b.append(0.0)
-    # Budget: Σ p·shares + Σ unit_cost·(dp+dm) + 2·brok·Σz ≤ W (1 centavo of margin).
+    # Budget as cash flow: Σ p·(dp - dm) + Σ unit_cost·(dp + dm) + 2·brok·Σz ≤ cash.
     r = row()
-    r[iL] = price * lot_size
-    r[iF] = price
-    r[iP] = unit_cost
-    r[iM] = unit_cost
+    r[iP] = price + unit_cost
+    r[iM] = -price + unit_cost
     if brok > 0:
         r[iZ] = 2 * brok
-    rows.append(r), lo_b.append(-np.inf), hi_b.append(wealth - 0.01)
+    rows.append(r), lo_b.append(-np.inf), hi_b.append(float(capital))
 
     res = milp(
         c,
@@ -275,35 +304,26 @@ def allocate_lots(
         if res.status == 1:
             notes.append("Tempo-limite do otimizador atingido: alocação viável, talvez não ótima.")
     shares = lots * lot_size + frac
+    orders, total_costs = _orders(tickers, shares, h, price, costs, lot_size)
+    # Integer rounding of the solver's output may overshoot the cash by a fraction of a
+    # centavo: trim the largest buy one share at a time until the cash ledger is >= 0.
+    while (
+        capital + sum((-o["value"] if o["side"] == "C" else o["value"]) - o["fees"] for o in orders)
+        < 0
+    ):
+        buys = [(price[i] * (shares[i] - h[i]), i) for i in range(n) if shares[i] > h[i]]
+        if not buys:
+            break
+        i = max(buys)[1]
+        shares[i] -= 1
+        notes.append(f"Compra de {tickers[i]} reduzida em 1 ação para caber no caixa.")
+        orders, total_costs = _orders(tickers, shares, h, price, costs, lot_size)
+    lots, frac = np.divmod(shares, lot_size)
     value = price * shares
-
-    orders = []
-    total_costs = 0.0
-    for i, t in enumerate(tickers):
-        delta = int(shares[i] - h[i])
-        if delta == 0:
-            continue
-        side = 1 if delta > 0 else -1
-        for leg, qty in split_order(t, abs(delta), lot_size):
-            fill = costs.fill_price(price[i], side)
-            val = fill * qty
-            fee = costs.fees(val)
-            slip = abs(fill - price[i]) * qty
-            total_costs += fee + slip
-            orders.append(
-                {
-                    "ticker": leg,
-                    "market": "fracionário" if leg.endswith("F") and leg != t else "lote",
-                    "side": "C" if side > 0 else "V",
-                    "shares": int(qty),
-                    "price": float(price[i]),
-                    "value": float(val),
-                    "fees": float(fee),
-                    "slippage": float(slip),
-                }
-            )
     invested = float(value.sum())
-    cash_left = wealth - invested - total_costs
+    cash_left = float(capital) + sum(
+        (-o["value"] if o["side"] == "C" else o["value"]) - o["fees"] for o in orders
+    )
     if min(price) * 1 > wealth:
         notes.append("Capital menor que o preço de uma ação: nada comprado.")
     positions = pd.DataFrame(

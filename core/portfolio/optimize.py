@@ -52,6 +52,9 @@ OBJECTIVES: dict[str, str] = {
 
 Progress = Callable[[float, str], None]
 
+#: cvxpy solver of the frontier sweep.
+FRONTIER_SOLVER = "CLARABEL"
+
 
 @dataclass(frozen=True)
 class PortfolioSpec:
@@ -336,7 +339,7 @@ def optimize_portfolio(inputs: PortfolioInputs, spec: PortfolioSpec) -> Optimize
             weights = pd.Series(ef.weights, index=tickers)
             cvar = float(ef.portfolio_performance()[1])
         else:
-            ef = _ef(mu, cov, bounds)
+            ef = _ef(mu, cov, bounds, FRONTIER_SOLVER)
             if spec.gamma:
                 ef.add_objective(objective_functions.L2_reg, gamma=spec.gamma)
             if obj == "max_sharpe":
@@ -465,14 +468,16 @@ def efficient_frontier(
     targets[0] = r_lo
     pts: list[FrontierPoint] = []
     skipped = 0
-    ef = _ef(mu, cov, bounds)
+    # CLARABEL (interior point) keeps every point inside the bounds to ~1e-9; the default
+    # OSQP can leave violations of ~1e-6 on re-solves.
+    ef = _ef(mu, cov, bounds, FRONTIER_SOLVER)
     for i, t in enumerate(targets):
         try:
             ef.efficient_return(float(t))
             pts.append(_point(ef.weights, tickers, mu, cov, rf))
         except (OptimizationError, ValueError):
             skipped += 1
-            ef = _ef(mu, cov, bounds)
+            ef = _ef(mu, cov, bounds, FRONTIER_SOLVER)
         if progress is not None and (i % 5 == 4 or i == len(targets) - 1):
             progress((i + 1) / len(targets), f"Fronteira: {i + 1}/{len(targets)} pontos")
     tangency = None
