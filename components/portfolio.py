@@ -183,6 +183,16 @@ def portfolio_controls(
                             md=3,
                         ),
                         _labelled(
+                            "Limites por ativo (TICKER=mín:máx %)",
+                            dbc.Input(
+                                id="portfolio-asset-bounds",
+                                placeholder="PETR4=5:30",
+                                size="sm",
+                                debounce=True,
+                            ),
+                            md=2,
+                        ),
+                        _labelled(
                             "Posições atuais (TICKER=ações)",
                             dbc.Input(
                                 id="portfolio-holdings",
@@ -190,7 +200,7 @@ def portfolio_controls(
                                 size="sm",
                                 debounce=True,
                             ),
-                            md=4,
+                            md=2,
                         ),
                     ],
                     className="g-2 mt-1",

@@ -36,6 +36,7 @@ from core.portfolio import (
     list_portfolios,
     most_liquid,
     parse_pairs,
+    parse_percent_range,
     save_portfolio,
 )
 from dashboard.runtime import get_store
@@ -177,6 +178,7 @@ def build_request(
     points,
     views,
     holdings,
+    asset_bounds,
     capital,
     oos,
     train,
@@ -190,6 +192,7 @@ def build_request(
             _pct(wmin, "Peso mínimo") or 0.0,
             _pct(wmax, "Peso máximo") if wmax not in (None, "") else 1.0,
         ),
+        per_asset_bounds=parse_pairs(asset_bounds, "Limites por ativo", parse_percent_range),
         gamma=float(gamma or 0.0),
         risk_aversion=float(risk_aversion) if risk_aversion not in (None, "") else 1.0,
         views=parse_pairs(views, "Visões", lambda v: float(v.rstrip("%").replace(",", ".")) / 100)
@@ -231,6 +234,7 @@ def build_request(
     State("portfolio-points", "value"),
     State("portfolio-views", "value"),
     State("portfolio-holdings", "value"),
+    State("portfolio-asset-bounds", "value"),
     State("portfolio-capital", "value"),
     State("portfolio-oos", "value"),
     State("portfolio-train", "value"),

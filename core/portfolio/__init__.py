@@ -42,7 +42,7 @@ from core.portfolio.optimize import (
     optimize_portfolio,
 )
 from core.portfolio.saved import delete_portfolio, list_portfolios, load_portfolio, save_portfolio
-from core.portfolio.service import PortfolioRequest, analyse, parse_pairs
+from core.portfolio.service import PortfolioRequest, analyse, parse_pairs, parse_percent_range
 
 __all__ = [
     "LOT_SIZE",
@@ -78,4 +78,5 @@ __all__ = [
     "PortfolioRequest",
     "analyse",
     "parse_pairs",
+    "parse_percent_range",
 ]

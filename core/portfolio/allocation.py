@@ -36,6 +36,11 @@ from core.errors import InputError
 
 __all__ = ["LOT_SIZE", "Allocation", "allocate_lots", "latest_prices", "split_order"]
 
+#: HiGHS options of the allocation MILP: a relative gap of 1e-4 (centavos on the R$
+#: distance); presolve off because scipy's HiGHS build prints a debug line to stdout from
+#: presolve on some instances (which would corrupt ``--json`` output), and it is faster here.
+_MILP_OPTIONS = {"mip_rel_gap": 1e-4, "presolve": False}
+
 #: Standard B3 lot (shares).
 LOT_SIZE = 100
 
@@ -229,7 +234,10 @@ def allocate_lots(
     s = costs.slippage_bps / 10_000.0
     unit_cost = price * (s + (1 + s) * costs.swing_fee_rate)  # R$ per traded share, ≥ actual
     brok = costs.brokerage_per_order
-    max_lots = np.floor(wealth / (price * lot_size)) + np.floor(h / lot_size) + 1
+    # Never above the target rounded up (or the current holding): one more share would add
+    # p_i to the distance and spend cash, so these bounds cut no optimal solution.
+    max_shares = np.maximum(np.ceil(target / price), h)
+    max_lots = np.floor(max_shares / lot_size)
 
     # Variable blocks: L (n), F (n), dp (n), dm (n), u (n), z (n, only with brokerage).
     nb = 6 if brok > 0 else 5
@@ -290,7 +298,7 @@ def allocate_lots(
         constraints=LinearConstraint(np.vstack(rows), lo_b, hi_b),
         integrality=integrality,
         bounds=Bounds(lb, ub),
-        options={"time_limit": time_limit, "mip_rel_gap": 1e-6},
+        options={"time_limit": time_limit, **_MILP_OPTIONS},
     )
     notes: list[str] = []
     if res.x is None:

@@ -27,7 +27,7 @@ from core.portfolio.optimize import (
     optimize_portfolio,
 )
 
-__all__ = ["PortfolioRequest", "analyse", "parse_pairs"]
+__all__ = ["PortfolioRequest", "analyse", "parse_pairs", "parse_percent_range"]
 
 Progress = Callable[[float, str], None]
 
@@ -120,6 +120,24 @@ def parse_pairs(text: str | None, what: str, cast: Callable[[str], object]) -> d
                 raise
             raise InputError(f"{what}: valor inválido em {item!r}.") from exc
     return out
+
+
+def parse_percent_range(text: str) -> tuple[float, float]:
+    """``"5:30"`` (percent) -> ``(0.05, 0.30)``; used for per-asset weight bounds.
+
+    Raises
+    ------
+    InputError
+        Not two numbers separated by ``:`` or ``-``... in percent.
+    """
+    parts = [p for p in re.split(r"[:/]|(?<=\d)-", str(text).strip()) if p.strip()]
+    if len(parts) != 2:
+        raise InputError(f"Limite por ativo inválido {text!r}: use MIN:MAX em %, ex. 5:30.")
+    try:
+        lo, hi = (float(x.replace(",", ".").rstrip("%")) / 100.0 for x in parts)
+    except ValueError as exc:
+        raise InputError(f"Limite por ativo inválido {text!r}: use números em %.") from exc
+    return lo, hi
 
 
 def _pt(p: FrontierPoint | None) -> dict | None:

@@ -26,6 +26,7 @@ from core.portfolio import (
     list_portfolios,
     load_portfolio,
     parse_pairs,
+    parse_percent_range,
     save_portfolio,
 )
 from dashboard.cli import dumps, progress_printer
@@ -88,6 +89,7 @@ def cmd_frontier(args, ctx) -> int:
         objective=args.objective,
         target=parse_rate(args.target, "Alvo"),
         bounds=parse_bounds(args.bounds),
+        per_asset_bounds=parse_pairs(args.asset_bounds, "Limites por ativo", parse_percent_range),
         gamma=args.gamma,
         risk_aversion=args.risk_aversion,
         views=parse_pairs(args.views, "Visões", lambda v: parse_rate(v, "Visão")) or None,
@@ -212,6 +214,9 @@ def register(sub, common) -> None:
     p.add_argument("--risk-model", choices=list(RISK_MODELS), default="ledoit_wolf")
     p.add_argument("--risk-free", metavar="RATE", help="annual rate (default: CDI of the window)")
     p.add_argument("--bounds", metavar="MIN,MAX", help="weight bounds per asset (default 0,1)")
+    p.add_argument(
+        "--asset-bounds", metavar="T=MIN:MAX,...", help="per-asset bounds in %% (PETR4=5:30)"
+    )
     p.add_argument("--points", type=int, default=50, metavar="N", help="frontier points")
     p.add_argument("--capital", metavar="R$", help="capital to allocate in B3 lots")
     p.add_argument("--holdings", metavar="T=N,...", help="current shares (rebalance orders)")

@@ -12,9 +12,11 @@ def test_default_frontier_is_drawn(app_server, page):
     page.wait_for_selector("#portfolio-window", timeout=60_000)
     # The frontier trace is an SVG path with ≥ 50 markers; the assets and ^BVSP are labelled.
     page.wait_for_selector("#portfolio-frontier .scatterlayer .trace .points path")
-    n_points = page.locator("#portfolio-frontier .scatterlayer .trace").first.locator(
-        ".points path"
-    ).count()
+    n_points = (
+        page.locator("#portfolio-frontier .scatterlayer .trace")
+        .first.locator(".points path")
+        .count()
+    )
     assert n_points >= 50
     text = page.inner_text("#portfolio-frontier")
     assert "^BVSP" in text and "PETR4" in text

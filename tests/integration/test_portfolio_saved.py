@@ -25,7 +25,8 @@ def test_saved_portfolios_round_trip(store_url):
         assert rec["parameters"] == params
         save_portfolio(store, "Outra", {"ITUB4": 1.0})
         assert [r["name"] for r in list_portfolios(store)][:2] in (
-            ["Outra", "Minha carteira"], ["Minha carteira", "Outra"]
+            ["Outra", "Minha carteira"],
+            ["Minha carteira", "Outra"],
         )
         assert {r["name"] for r in list_portfolios(store)} == {"Minha carteira", "Outra"}
         with pytest.raises(InputError, match="Já existe"):

@@ -26,8 +26,14 @@ TICKERS = ["PETR4", "VALE3", "ITUB4", "BBDC4", "ABEV3"]
 
 @pytest.fixture(scope="module")
 def result(bundled_store):
-    req = PortfolioRequest(TICKERS, start="2015-01-01", capital=50_000.0, out_of_sample=True,
-                           rebalance="monthly", points=50)
+    req = PortfolioRequest(
+        TICKERS,
+        start="2015-01-01",
+        capital=50_000.0,
+        out_of_sample=True,
+        rebalance="monthly",
+        points=50,
+    )
     seen = []
     res = analyse(bundled_store, req, progress=lambda f, m: seen.append(f))
     assert seen[-1] == 1.0 and all(0 <= f <= 1 for f in seen)
@@ -36,9 +42,17 @@ def result(bundled_store):
 
 def test_public_api_is_pinned():
     assert set(cp.__all__) >= {
-        "prepare_inputs", "optimize_portfolio", "efficient_frontier", "allocate_lots",
-        "save_portfolio", "list_portfolios", "load_portfolio", "analyse", "out_of_sample",
-        "benchmark_metrics", "most_liquid",
+        "prepare_inputs",
+        "optimize_portfolio",
+        "efficient_frontier",
+        "allocate_lots",
+        "save_portfolio",
+        "list_portfolios",
+        "load_portfolio",
+        "analyse",
+        "out_of_sample",
+        "benchmark_metrics",
+        "most_liquid",
     }
     for name in cp.__all__:
         assert hasattr(cp, name), name
@@ -58,9 +72,16 @@ def test_analyse_result_is_plain_json(result):
 def test_components_draw_the_result(result):
     fig = frontier_figure(result)
     names = [t.name for t in fig.data]
-    for n in ["Fronteira eficiente", "Ações", "IBOVESPA (^BVSP)", "Pesos iguais",
-              "Mínima volatilidade", "Tangente (máx. Sharpe)", "Carteira escolhida",
-              "Linha do mercado de capitais"]:
+    for n in [
+        "Fronteira eficiente",
+        "Ações",
+        "IBOVESPA (^BVSP)",
+        "Pesos iguais",
+        "Mínima volatilidade",
+        "Tangente (máx. Sharpe)",
+        "Carteira escolhida",
+        "Linha do mercado de capitais",
+    ]:
         assert n in names, n
     front = fig.data[0]
     assert len(front.x) == len(result["frontier"])
@@ -103,9 +124,26 @@ def cli_db(seeded_sqlite, tmp_path):
 def test_cli_frontier_json_contract(cli_db, capsys, monkeypatch):
     from dashboard.cli import main
 
-    monkeypatch.setenv("PREGAO_DATA_DIR", str(cli_db.rsplit("/", 1)[0][len("sqlite:///"):]))
-    rc = main(["frontier", "PETR4", "VALE3", "ITUB4", "--start", "2016-01-01", "--points", "20",
-               "--capital", "50.000,00", "--bounds", "0,0.6", "--json", "--db", cli_db])
+    monkeypatch.setenv("PREGAO_DATA_DIR", str(cli_db.rsplit("/", 1)[0][len("sqlite:///") :]))
+    rc = main(
+        [
+            "frontier",
+            "PETR4",
+            "VALE3",
+            "ITUB4",
+            "--start",
+            "2016-01-01",
+            "--points",
+            "20",
+            "--capital",
+            "50.000,00",
+            "--bounds",
+            "0,0.6",
+            "--json",
+            "--db",
+            cli_db,
+        ]
+    )
     assert rc == 0
     out = json.loads(capsys.readouterr().out)
     assert list(out) == ["window", "weights", "performance", "frontier", "allocation"]
@@ -120,9 +158,20 @@ def test_cli_frontier_json_contract(cli_db, capsys, monkeypatch):
 def test_cli_errors_exit_2(cli_db, capsys, monkeypatch):
     from dashboard.cli import main
 
-    monkeypatch.setenv("PREGAO_DATA_DIR", str(cli_db.rsplit("/", 1)[0][len("sqlite:///"):]))
-    rc = main(["frontier", "PETR4", "VALE3", "--objective", "efficient_return", "--target",
-               "500%", "--db", cli_db])
+    monkeypatch.setenv("PREGAO_DATA_DIR", str(cli_db.rsplit("/", 1)[0][len("sqlite:///") :]))
+    rc = main(
+        [
+            "frontier",
+            "PETR4",
+            "VALE3",
+            "--objective",
+            "efficient_return",
+            "--target",
+            "500%",
+            "--db",
+            cli_db,
+        ]
+    )
     assert rc == 2
     assert "máximo viável" in capsys.readouterr().err
     rc = main(["frontier", "PETR4", "VALE3", "ITUB4", "--bounds", "0,0.2", "--db", cli_db])
@@ -133,9 +182,13 @@ def test_cli_errors_exit_2(cli_db, capsys, monkeypatch):
 def test_cli_save_and_list(cli_db, capsys, monkeypatch):
     from dashboard.cli import main
 
-    monkeypatch.setenv("PREGAO_DATA_DIR", str(cli_db.rsplit("/", 1)[0][len("sqlite:///"):]))
-    assert main(["frontier", "PETR4", "VALE3", "--objective", "hrp", "--save", "minha",
-                 "--db", cli_db]) == 0
+    monkeypatch.setenv("PREGAO_DATA_DIR", str(cli_db.rsplit("/", 1)[0][len("sqlite:///") :]))
+    assert (
+        main(
+            ["frontier", "PETR4", "VALE3", "--objective", "hrp", "--save", "minha", "--db", cli_db]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert main(["portfolios", "--json", "--db", cli_db]) == 0
     recs = json.loads(capsys.readouterr().out)
