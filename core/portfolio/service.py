@@ -259,7 +259,7 @@ def analyse(store: Store, request: PortfolioRequest, progress: Progress | None =
     allocation = None
     held = [t.upper() for t in (request.holdings or {})]
     px = latest_prices(store, list(dict.fromkeys([*inputs.tickers, *held])), inputs.end)
-    if request.capital is not None or request.holdings:
+    if (request.capital or 0) > 0 or request.holdings:
         step(0.9, "Alocando em lotes da B3")
         if any(t == BENCHMARK for t in held):
             raise InputError("O índice ^BVSP não é negociável; remova-o das posições.")

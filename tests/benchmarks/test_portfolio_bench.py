@@ -2,10 +2,11 @@
 
 Run: ``python -m pytest tests/benchmarks/test_portfolio_bench.py -q -s``.
 
-Data: the bundle has 23 stocks; 14 of them cover the full 10 years 2014-11-14..2024-11-14
-(2,4xx sessions). A panel of N assets is built from those real daily returns: the first 14
-columns are the real series; each further column is a **circular block bootstrap** (blocks
-of 21 sessions, seeded) of one real stock's return series (stock ``j mod 14``), so it keeps
+Data: the bundle has 23 stocks; 19 of them cover the full 10 years 2014-11-14..2024-11-14
+(2,473 shared sessions). A panel of N assets is built from those real daily returns: the
+first 19 columns are the real series; each further column is a **block bootstrap** (blocks
+of 21 sessions at seeded random starts, wrapping around) of one real stock's return series
+(stock ``j mod 19``), so it keeps
 that stock's volatility, fat tails and volatility clustering but is a distinct asset. Prices
 are the cumulative product. ^BVSP is the real index on the same dates.
 

@@ -58,6 +58,18 @@ def test_public_api_is_pinned():
         assert hasattr(cp, name), name
 
 
+def test_core_portfolio_knows_nothing_of_the_ui():
+    import re
+    from pathlib import Path
+
+    root = Path(cp.__file__).parent
+    pattern = re.compile(
+        r"^\s*(import|from)\s+(dash|plotly|flask|components|pages|dashboard)\b", re.M
+    )
+    for f in root.glob("*.py"):
+        assert not pattern.search(f.read_text()), f.name
+
+
 def test_analyse_result_is_plain_json(result):
     text = json.dumps(result, allow_nan=False)
     assert json.loads(text) == result
