@@ -481,6 +481,11 @@ def summary_cards(res: dict) -> html.Div:
         f"Livre de risco: {fmt_pct(w['risk_free'])} a.a. "
         f"({'CDI do período' if w['risk_free_source'] == 'CDI' else 'informada'})."
     )
+    objective = html.P(
+        f"Objetivo: {res.get('objective_label') or res['objective']}.",
+        className="small mb-2 fw-semibold",
+        id="portfolio-objective-used",
+    )
     cards = [
         _card("Retorno esperado", fmt_pct(p["expected_return"]), "a.a."),
         _card("Volatilidade", fmt_pct(p["volatility"]), "a.a."),
@@ -495,7 +500,8 @@ def summary_cards(res: dict) -> html.Div:
     notes = [dbc.Alert(n, color="warning", className="py-1 small mb-1") for n in res["notes"]]
     return html.Div(
         [
-            html.P(window, className="small mb-2", id="portfolio-window"),
+            html.P(window, className="small mb-1", id="portfolio-window"),
+            objective,
             dbc.Row(cards, className="g-2"),
             *notes,
         ],

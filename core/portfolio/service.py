@@ -282,6 +282,7 @@ def analyse(store: Store, request: PortfolioRequest, progress: Progress | None =
         {
             "window": inputs.window(),
             "objective": port.objective,
+            "objective_label": OBJECTIVES[port.objective],
             "weights": {t: float(v) for t, v in port.weights.items()},
             "performance": port.performance(),
             "cvar": port.cvar,
