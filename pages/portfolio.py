@@ -6,6 +6,8 @@ callback with progress, hand the plain result to :mod:`components.portfolio`.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
@@ -39,7 +41,7 @@ from core.portfolio import (
     parse_percent_range,
     save_portfolio,
 )
-from dashboard.runtime import get_store
+from dashboard.runtime import get_settings, get_store
 
 dash.register_page(__name__, path="/portfolio", name="Carteira", title="Pregão · Carteira", order=3)
 
@@ -257,6 +259,9 @@ def run(set_progress, _n, *controls):
 
     try:
         req = build_request(*controls)
+        if req.risk_free is None and get_settings().risk_free_rate is not None:
+            # PREGAO_RISK_FREE_RATE overrides the CDI default when the field is empty.
+            req = replace(req, risk_free=get_settings().risk_free_rate)
         res = analyse(get_store(), req, progress=progress)
     except PregaoError as exc:
         set_progress((0, ""))
@@ -271,8 +276,11 @@ def run(set_progress, _n, *controls):
     Output("portfolio-weights-table-div", "children"),
     Output("portfolio-oos-section", "children"),
     Output("portfolio-allocation", "children"),
+    Output("portfolio-progress", "value", allow_duplicate=True),
+    Output("portfolio-progress-text", "children", allow_duplicate=True),
     Input("portfolio-result", "data"),
     State("theme-store", "data"),
+    prevent_initial_call=True,
 )
 def render(res, theme):
     """Draw the result of :func:`run`."""
@@ -284,6 +292,8 @@ def render(res, theme):
             None,
             None,
             None,
+            0,
+            "",
         )
     oos = res.get("out_of_sample")
     oos_div = (
@@ -307,6 +317,8 @@ def render(res, theme):
         weights_table(res),
         oos_div,
         allocation_view(res.get("allocation"), res.get("prices")),
+        100,
+        "Concluído.",
     )
 
 

@@ -101,7 +101,9 @@ def cmd_frontier(args, ctx) -> int:
         end=end,
         returns_method=args.returns,
         risk_model=args.risk_model,
-        risk_free=parse_rate(args.risk_free, "Taxa livre de risco"),
+        risk_free=parse_rate(args.risk_free, "Taxa livre de risco")
+        if args.risk_free is not None
+        else ctx.settings.risk_free_rate,
         spec=spec,
         points=args.points,
         capital=parse_money(args.capital),

@@ -205,3 +205,15 @@ def test_cli_save_and_list(cli_db, capsys, monkeypatch):
     assert main(["portfolios", "--json", "--db", cli_db]) == 0
     recs = json.loads(capsys.readouterr().out)
     assert recs[0]["name"] == "minha" and recs[0]["parameters"]["objective"] == "hrp"
+
+
+def test_cli_risk_free_setting_and_override(cli_db, capsys, monkeypatch):
+    from dashboard.cli import main
+
+    monkeypatch.setenv("PREGAO_DATA_DIR", str(cli_db.rsplit("/", 1)[0][len("sqlite:///") :]))
+    monkeypatch.setenv("PREGAO_RISK_FREE_RATE", "0.05")
+    assert main(["frontier", "PETR4", "VALE3", "--points", "5", "--json", "--db", cli_db]) == 0
+    assert json.loads(capsys.readouterr().out)["window"]["risk_free"] == 0.05
+    args = ["frontier", "PETR4", "VALE3", "--points", "5", "--risk-free", "7%", "--json"]
+    assert main([*args, "--db", cli_db]) == 0
+    assert json.loads(capsys.readouterr().out)["window"]["risk_free"] == pytest.approx(0.07)
