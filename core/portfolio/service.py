@@ -1,0 +1,316 @@
+"""One facade for every UI: the page's background callback and the CLI call :func:`analyse`.
+
+The result is plain, picklable, JSON-ready data (dicts, lists, floats, ISO date strings),
+so it can travel through a background-callback cache or be printed as JSON.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from core.backtest.costs import B3_DEFAULT, B3Costs
+from core.data.store import Store
+from core.errors import InputError
+from core.portfolio.allocation import allocate_lots, latest_prices
+from core.portfolio.benchmark import benchmark_metrics, out_of_sample
+from core.portfolio.inputs import BENCHMARK, prepare_inputs
+from core.portfolio.optimize import (
+    OBJECTIVES,
+    FrontierPoint,
+    PortfolioSpec,
+    efficient_frontier,
+    optimize_portfolio,
+)
+
+__all__ = ["PortfolioRequest", "analyse", "parse_pairs", "parse_percent_range"]
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class PortfolioRequest:
+    """Everything the page or the CLI asks for.
+
+    Parameters
+    ----------
+    tickers : sequence of str
+        Stocks (≥ 2).
+    start, end : date-like, optional
+        Bounds of the common history.
+    returns_method, risk_model : str
+        See :mod:`core.portfolio.inputs`.
+    risk_free : float, optional
+        Annual fraction; None = CDI over the window.
+    spec : PortfolioSpec
+        Objective and constraints.
+    points : int
+        Frontier points (≥ 2).
+    capital : float, optional
+        R$ to allocate in B3 lots (None = no allocation).
+    holdings : mapping of str -> int, optional
+        Current shares for a rebalance (``capital`` is then the extra cash).
+    costs : B3Costs
+    out_of_sample : bool
+        Run the train/test check.
+    split : date-like, optional
+        First test session; default ``train_fraction`` of the window.
+    train_fraction : float
+    rebalance : {"none", "monthly", "quarterly"}
+    """
+
+    tickers: Sequence[str]
+    start: object = None
+    end: object = None
+    returns_method: str = "mean_historical"
+    risk_model: str = "ledoit_wolf"
+    risk_free: float | None = None
+    spec: PortfolioSpec = field(default_factory=PortfolioSpec)
+    points: int = 50
+    capital: float | None = None
+    holdings: Mapping[str, int] | None = None
+    costs: B3Costs = B3_DEFAULT
+    out_of_sample: bool = False
+    split: object = None
+    train_fraction: float = 0.7
+    rebalance: str = "none"
+
+    def parameters(self) -> dict:
+        """The request as plain data (what a saved portfolio records)."""
+
+        def d(x):
+            return None if x is None else pd.Timestamp(x).strftime("%Y-%m-%d")
+
+        return {
+            "tickers": list(self.tickers),
+            "start": d(self.start),
+            "end": d(self.end),
+            "returns_method": self.returns_method,
+            "risk_model": self.risk_model,
+            "risk_free": self.risk_free,
+            **self.spec.to_dict(),
+        }
+
+
+def parse_pairs(text: str | None, what: str, cast: Callable[[str], object]) -> dict:
+    """Parse ``"PETR4=0.2, VALE3=0.1"`` (``=`` or ``:``; comma, semicolon or space separated).
+
+    Raises
+    ------
+    InputError
+        An item without ``=`` or a value ``cast`` rejects (message names ``what``).
+    """
+    out: dict = {}
+    if not text or not str(text).strip():
+        return out
+    for item in re.split(r"[;,\s]+", str(text).strip()):
+        if not item:
+            continue
+        if "=" not in item and ":" not in item:
+            raise InputError(f"{what}: use TICKER=VALOR separados por vírgula ({item!r}).")
+        k, v = re.split(r"[=:]", item, maxsplit=1)
+        try:
+            out[k.strip().upper()] = cast(v.strip())
+        except (TypeError, ValueError) as exc:
+            if isinstance(exc, InputError):
+                raise
+            raise InputError(f"{what}: valor inválido em {item!r}.") from exc
+    return out
+
+
+def parse_percent_range(text: str) -> tuple[float, float]:
+    """``"5:30"`` (percent) -> ``(0.05, 0.30)``; used for per-asset weight bounds.
+
+    Raises
+    ------
+    InputError
+        Not two numbers separated by ``:`` or ``-``... in percent.
+    """
+    parts = [p for p in re.split(r"[:/]|(?<=\d)-", str(text).strip()) if p.strip()]
+    if len(parts) != 2:
+        raise InputError(f"Limite por ativo inválido {text!r}: use MIN:MAX em %, ex. 5:30.")
+    try:
+        lo, hi = (float(x.replace(",", ".").rstrip("%")) / 100.0 for x in parts)
+    except ValueError as exc:
+        raise InputError(f"Limite por ativo inválido {text!r}: use números em %.") from exc
+    return lo, hi
+
+
+def _pt(p: FrontierPoint | None) -> dict | None:
+    if p is None:
+        return None
+    return {
+        "volatility": p.volatility,
+        "expected_return": p.expected_return,
+        "sharpe": p.sharpe,
+        "weights": p.weights,
+    }
+
+
+def _frame(df: pd.DataFrame) -> dict:
+    return {
+        "dates": [d.strftime("%Y-%m-%d") for d in df.index],
+        "series": {str(c): [float(x) for x in df[c].to_numpy()] for c in df.columns},
+    }
+
+
+def _clean(o):
+    """NaN/inf -> None and numpy scalars -> Python (JSON-safe, picklable)."""
+    if isinstance(o, dict):
+        return {k: _clean(v) for k, v in o.items()}
+    if isinstance(o, list | tuple):
+        return [_clean(v) for v in o]
+    if hasattr(o, "item") and not isinstance(o, str):
+        o = o.item()
+    if isinstance(o, float) and not math.isfinite(o):
+        return None
+    return o
+
+
+def analyse(store: Store, request: PortfolioRequest, progress: Progress | None = None) -> dict:
+    """Optimise, draw the frontier, compare with ^BVSP, check out of sample, allocate in lots.
+
+    Parameters
+    ----------
+    store : Store
+    request : PortfolioRequest
+    progress : callable, optional
+        ``progress(fraction, message)``.
+
+    Returns
+    -------
+    dict
+        ``window`` (common history, risk-free rate), ``objective``, ``weights``
+        ({ticker: fraction}), ``performance`` ({expected_return, volatility, sharpe}, annual),
+        ``cvar``, ``metrics`` (beta, alpha, tracking error, information ratio vs ^BVSP),
+        ``frontier`` (list of {volatility, expected_return, sharpe, weights}),
+        ``landmarks`` (min_volatility, tangency, equal_weight, chosen), ``assets``
+        ({ticker: {volatility, expected_return}}), ``benchmark``, ``cml`` ([[vol, ret]]),
+        ``frontier_skipped``, ``out_of_sample`` (or None), ``allocation`` (or None),
+        ``prices`` ({ticker: {price, date}}), ``notes``, ``parameters``.
+
+    Raises
+    ------
+    InputError, UnknownTickerError
+        Any invalid request (messages say what is feasible).
+    """
+
+    def step(f: float, msg: str) -> None:
+        if progress is not None:
+            progress(max(0.0, min(1.0, f)), msg)
+
+    step(0.02, "Lendo a história comum")
+    inputs = prepare_inputs(
+        store,
+        request.tickers,
+        request.start,
+        request.end,
+        returns_method=request.returns_method,
+        risk_model=request.risk_model,
+        risk_free=request.risk_free,
+    )
+    step(0.15, f"Otimizando: {OBJECTIVES.get(request.spec.objective, request.spec.objective)}")
+    port = optimize_portfolio(inputs, request.spec)
+    step(0.2, "Calculando a fronteira eficiente")
+    frontier = efficient_frontier(
+        inputs,
+        request.spec,
+        points=request.points,
+        progress=lambda f, m: step(0.2 + 0.4 * f, m),
+    )
+    metrics = benchmark_metrics(port.weights, inputs.prices, inputs.benchmark, inputs.risk_free)
+    notes = list(port.notes)
+    if frontier.skipped:
+        notes.append(f"{frontier.skipped} pontos inviáveis da fronteira foram ignorados.")
+    oos = None
+    if request.out_of_sample:
+        step(0.6, "Teste fora da amostra")
+        o = out_of_sample(
+            store,
+            inputs.tickers,
+            request.spec,
+            start=request.start,
+            end=request.end,
+            split=request.split,
+            train_fraction=request.train_fraction,
+            returns_method=request.returns_method,
+            risk_model=request.risk_model,
+            risk_free=request.risk_free,
+            rebalance=request.rebalance,
+            costs=request.costs,
+            capital=float(request.capital or 100_000.0),
+            progress=lambda f, m: step(0.6 + 0.25 * f, m),
+        )
+        oos = {
+            "equity": _frame(o.equity),
+            "drawdown": _frame(o.drawdown),
+            "weights": {t: float(v) for t, v in o.weights.items()},
+            "stats": o.stats,
+            "active": o.active,
+            "train": o.train,
+            "test": o.test,
+            "rebalance": o.rebalance,
+            "notes": o.notes,
+        }
+    allocation = None
+    held = [t.upper() for t in (request.holdings or {})]
+    px = latest_prices(store, list(dict.fromkeys([*inputs.tickers, *held])), inputs.end)
+    if (request.capital or 0) > 0 or request.holdings:
+        step(0.9, "Alocando em lotes da B3")
+        if any(t == BENCHMARK for t in held):
+            raise InputError("O índice ^BVSP não é negociável; remova-o das posições.")
+        alloc = allocate_lots(
+            port.weights.clip(lower=0.0) / port.weights.clip(lower=0.0).sum(),
+            px["price"],
+            float(request.capital or 0.0),
+            costs=request.costs,
+            holdings=request.holdings,
+        )
+        allocation = alloc.to_dict()
+    step(1.0, "Pronto")
+    chosen = {
+        "volatility": port.volatility,
+        "expected_return": port.expected_return,
+        "sharpe": port.sharpe,
+        "weights": {t: float(v) for t, v in port.weights.items()},
+    }
+    return _clean(
+        {
+            "window": inputs.window(),
+            "objective": port.objective,
+            "objective_label": OBJECTIVES[port.objective],
+            "weights": {t: float(v) for t, v in port.weights.items()},
+            "performance": port.performance(),
+            "cvar": port.cvar,
+            "metrics": metrics,
+            "frontier": [_pt(p) for p in frontier.points],
+            "landmarks": {
+                "min_volatility": _pt(frontier.min_volatility),
+                "tangency": _pt(frontier.tangency),
+                "equal_weight": _pt(frontier.equal_weight),
+                "chosen": chosen,
+            },
+            "assets": {
+                t: {"volatility": v, "expected_return": r} for t, (v, r) in frontier.assets.items()
+            },
+            "benchmark": {
+                "ticker": BENCHMARK,
+                "volatility": frontier.benchmark[0],
+                "expected_return": frontier.benchmark[1],
+            },
+            "cml": [list(x) for x in frontier.capital_market_line(2)],
+            "frontier_skipped": frontier.skipped,
+            "out_of_sample": oos,
+            "allocation": allocation,
+            "prices": {
+                t: {"price": float(r.price), "date": pd.Timestamp(r.date).strftime("%Y-%m-%d")}
+                for t, r in px.iterrows()
+            },
+            "notes": notes,
+            "parameters": request.parameters(),
+        }
+    )
