@@ -423,7 +423,7 @@ class Store:
         series = {t.upper(): self.bars(t, start, end)[col] for t in tickers}
         if not series:
             return pd.DataFrame(index=pd.DatetimeIndex([], name="date"))
-        out = pd.concat(series, axis=1).sort_index()
+        out = pd.concat(series, axis=1, sort=True)
         out.index.name = "date"
         return out
 
