@@ -15,7 +15,10 @@ What is reported (:class:`ModelEvaluation`)
 * baselines on the same rows: majority class of each fold's training window, always-up, and
   the previous session's direction (three-class: the last label already known, ``y_{t-k}``);
 * a one-sided exact binomial test (scipy ``binomtest``) of "accuracy > accuracy of the best
-  baseline" — H0: the model is right with the best baseline's probability;
+  baseline" — H0: the model is right with the best baseline's probability; and, because rows
+  of one date are correlated when several tickers are pooled, a date-clustered companion
+  (``p_value_dates``: one-sided t-test across dates of the per-date mean of model hit minus
+  best-baseline hit);
 * the per-fold table, confusion matrix, and feature importance: "gain" (XGBoost/LightGBM
   total gain, Random Forest mean impurity decrease, logistic regression |coefficient| on
   standardised inputs; none for SVM) and permutation importance (drop of ROC-AUC — accuracy
@@ -399,6 +402,7 @@ class ModelEvaluation:
     seconds: float
     n_classes: int = 2
     tickers: list = field(default_factory=list)
+    p_value_dates: float = float("nan")
 
     @property
     def accuracy(self) -> float:
@@ -418,6 +422,8 @@ class ModelEvaluation:
             "baselines": self.baselines,
             "best_baseline": self.best_baseline,
             "p_value": self.p_value,
+            "p_value_dates": self.p_value_dates,
+            "n_dates": int(self.oos["date"].nunique()),
             "consistency": self.consistency,
             "confusion": self.confusion,
             "folds": self.folds.to_dict("records"),
@@ -591,6 +597,7 @@ def evaluate(
     correct = int((oos["pred"].to_numpy() == y).sum())
     p0 = min(max(baselines[best]["value"], 1e-9), 1 - 1e-9)
     p_value = float(binomtest(correct, len(y), p0, alternative="greater").pvalue)
+    p_value_dates = _date_clustered_p(oos, best)
     folds = pd.DataFrame(fold_rows)
     accs = folds["accuracy"].to_numpy()
     consistency = float(1 - accs.std()) if len(accs) > 1 else 1.0
@@ -613,6 +620,7 @@ def evaluate(
         baselines=baselines,
         best_baseline=best,
         p_value=p_value,
+        p_value_dates=p_value_dates,
         consistency=consistency,
         confusion=confusion,
         importance=importance,
@@ -621,6 +629,25 @@ def evaluate(
         n_classes=k,
         tickers=sorted(set(ds.tickers.tolist())),
     )
+
+
+def _date_clustered_p(oos: pd.DataFrame, best: str) -> float:
+    """One-sided t-test that the per-date mean of (model hit − best-baseline hit) is > 0.
+
+    Rows of one date (several tickers) move together, so the binomial test, which assumes
+    independent rows, is optimistic for pooled data; averaging within each date first and
+    testing across dates is the conservative companion figure.
+    """
+    from scipy.stats import t as student_t
+
+    d = (oos["pred"] == oos["y"]).astype(float) - (oos[f"base_{best}"] == oos["y"]).astype(float)
+    per_date = d.groupby(oos["date"]).mean().to_numpy()
+    n = len(per_date)
+    sd = per_date.std(ddof=1) if n > 1 else 0.0
+    if n < 3 or sd == 0:
+        return float("nan")
+    t = per_date.mean() / (sd / np.sqrt(n))
+    return float(student_t.sf(t, n - 1))
 
 
 def _importance(pipe, ds: Dataset, test: np.ndarray, k: int) -> pd.DataFrame:

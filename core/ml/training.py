@@ -175,6 +175,8 @@ def train_models(
     *,
     progress: Progress | None = None,
     n_boot: int = 300,
+    frames: dict[str, pd.DataFrame] | None = None,
+    index_bars: pd.DataFrame | None = None,
 ) -> list[dict]:
     """Evaluate and register every model of ``request`` (module docstring).
 
@@ -188,6 +190,8 @@ def train_models(
         "modelo j de m — dobra i de n" messages.
     n_boot : int
         Bootstrap resamples for the CIs.
+    frames, index_bars : optional
+        Bars to use instead of reading ``request.tickers`` from the store (``--file``).
 
     Returns
     -------
@@ -205,9 +209,10 @@ def train_models(
         raise InputError(f"Modelo desconhecido {bad}; use {', '.join(MODEL_NAMES)}.")
     if progress:
         progress(0.0, "Carregando dados e calculando atributos")
-    frames, index_bars = load_frames(
-        store, request.tickers, request.start, use_index=request.use_index
-    )
+    if frames is None:
+        frames, index_bars = load_frames(
+            store, request.tickers, request.start, use_index=request.use_index
+        )
     spec = request.spec()
     feats = list(BASE_FEATURES) + (list(INDEX_FEATURES) if index_bars is not None else [])
     ds = build_dataset(
