@@ -240,7 +240,7 @@ def build_features(
         reg = _regime(market)
     for k in reg.columns:
         f[k] = reg[k]
-    dow = c.index.dayofweek
+    dow = c.index.day_of_week
     for d in range(5):
         f[f"dow_{d}"] = pd.Series((dow == d).astype(float), index=c.index)
     out = pd.DataFrame({k: f[k] for k in wanted}, index=bars.index).astype("float64")
