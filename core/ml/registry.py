@@ -98,7 +98,8 @@ class ApprovalGates:
     beat_champion : bool
         Accuracy strictly above the current champion's (when there is one).
     max_p_value : float or None
-        When set, the binomial test against the best baseline must give p ≤ this.
+        When set, the p-value against the best baseline must be ≤ this (the larger of the
+        binomial and the date-clustered p-values).
     """
 
     min_accuracy: float = 0.50
@@ -158,6 +159,9 @@ class ApprovalGates:
             rows.append(("beat_baseline", "Supera a melhor referência", acc, base, acc > base))
         if self.max_p_value is not None:
             p = float(metrics["p_value"])
+            pd_ = metrics.get("p_value_dates")
+            if pd_ is not None and pd_ == pd_:
+                p = max(p, float(pd_))  # the conservative of the two tests
             rows.append(
                 ("max_p_value", "Valor-p máximo", p, self.max_p_value, p <= self.max_p_value)
             )

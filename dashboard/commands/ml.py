@@ -65,6 +65,9 @@ def _print_result(res: dict) -> None:
         f"\nTeste binomial (acurácia > melhor referência): p = {s['p_value']:.4f}"
         f"{' — significativo a 5%' if s['p_value'] < 0.05 else ' — não significativo'}"
     )
+    pdates = s.get("p_value_dates")
+    if pdates is not None and pdates == pdates:
+        print(f"Teste agrupado por data ({s['n_dates']} datas, conservador): p = {pdates:.4f}")
     print(f"Consistência (1 − desvio das dobras): {s['consistency']:.3f}")
     t = res["trading"]
     print(f"\nOperando comprado quando P(alta) ≥ {t['threshold']:.2f}, com custos B3:")
