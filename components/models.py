@@ -30,6 +30,7 @@ __all__ = [
     "prediction_alerts",
     "registry_table",
     "promotions_table",
+    "anomalies_table",
 ]
 
 METRIC_LABELS = {
@@ -532,3 +533,28 @@ def promotions_table(promotions: list[dict]) -> dbc.Table | html.Div:
         for p in promotions
     ]
     return dbc.Table([head, html.Tbody(body)], size="sm", striped=True)
+
+
+SEVERITY_COLORS = {"alta": "danger", "média": "warning", "baixa": "secondary"}
+
+
+def anomalies_table(records: list[dict], limit: int = 30) -> dbc.Table | html.Div:
+    """Anomalous sessions (newest first) with severity badge, score and that day's return."""
+    if not records:
+        return html.Div("Nenhuma sessão anômala encontrada.", className="text-muted")
+    head = html.Thead(
+        html.Tr([html.Th(h) for h in ("Data", "Severidade", "Pontuação", "Retorno do dia")])
+    )
+    rows = sorted(records, key=lambda r: r["date"], reverse=True)[:limit]
+    body = [
+        html.Tr(
+            [
+                html.Td(fmt_date(r["date"])),
+                html.Td(dbc.Badge(r["severity"], color=SEVERITY_COLORS.get(r["severity"], "info"))),
+                html.Td(fmt_num(r["score"], 3)),
+                html.Td(fmt_pct(r["ret_1"], 2, sign=True)),
+            ]
+        )
+        for r in rows
+    ]
+    return dbc.Table([head, html.Tbody(body)], size="sm", striped=True, id="models-anomalies-table")

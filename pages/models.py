@@ -350,3 +350,17 @@ def promote(promote_clicks, refresh, _results):
         except PregaoError as exc:
             msg = dbc.Alert(str(exc), color="danger", dismissable=True)
     return msg, _safe(_predictions_block), _safe(_registry_block)
+
+
+@callback(Output("models-anomalies", "children"), Input("models-anomaly-ticker", "value"))
+def anomalies(ticker):
+    """List the anomalous sessions of the chosen instrument."""
+    from core.ml.anomalies import detect_anomalies
+
+    if not ticker:
+        return no_update
+    try:
+        out = detect_anomalies(get_store().bars(ticker))
+    except PregaoError as exc:
+        return dbc.Alert(str(exc), color="danger")
+    return cm.anomalies_table(out.reset_index().to_dict("records"))

@@ -50,6 +50,9 @@ def test_models_page_trains_with_progress_and_promotes(app_server, page):
 def test_models_page_shows_error_without_tickers(app_server, page):
     page.goto(app_server + "/models")
     page.wait_for_selector("#models-train")
+    # anomalous sessions of the default ticker are listed with a severity
+    page.wait_for_selector("#models-anomalies-table", timeout=30_000)
+    assert page.locator("#models-anomalies-table tbody tr").count() >= 5
     page.locator("#models-tickers .Select-clear, #models-tickers [class*=clear]").first.click()
     page.click("#models-train")
     page.wait_for_selector("#models-error", timeout=30_000)
