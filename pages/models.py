@@ -250,6 +250,31 @@ def layout(**kwargs):
             ),
             dbc.Card(
                 [
+                    dbc.CardHeader("Sessões anômalas (IsolationForest)", className="fw-semibold"),
+                    dbc.CardBody(
+                        [
+                            html.P(
+                                "Sessões atípicas em volatilidade, volume e momento no histórico "
+                                "do ativo (descritivo, não é previsão). Também marcadas no "
+                                "gráfico de Cotações.",
+                                className="text-muted small",
+                            ),
+                            dcc.Dropdown(
+                                id="models-anomaly-ticker",
+                                options=tickers,
+                                value=default[0] if default else None,
+                                clearable=False,
+                                style={"maxWidth": "240px"},
+                                className="mb-2",
+                            ),
+                            html.Div(id="models-anomalies"),
+                        ]
+                    ),
+                ],
+                className="mb-3",
+            ),
+            dbc.Card(
+                [
                     dbc.CardHeader("Registro de modelos", className="fw-semibold"),
                     dbc.CardBody(html.Div(_safe(_registry_block), id="models-registry")),
                 ]
