@@ -186,11 +186,15 @@ def read_price_file(path: str | Path) -> pd.DataFrame:
         return read_investing_csv(path)
     if "Date" in cols or "Price" in cols:
         try:
-            return read_yahoo_csv(path)
+            bars = read_yahoo_csv(path)
         except (KeyError, ValueError) as exc:
             raise DataFormatError(
                 f"CSV do Yahoo inválido ({path.name}): {exc}", str(path), None
             ) from exc
+        # Yahoo's placeholder rows (volume 0, flat, repeating the previous close; SOURCES.md)
+        flat = (bars["open"] == bars["close"]) & (bars["high"] == bars["low"])
+        placeholder = (bars["volume"] <= 0) & flat & (bars["close"] == bars["close"].shift(1))
+        return bars[~placeholder]
     raise DataFormatError(
         f"Formato de {path.name} não reconhecido (esperado investing.com ou Yahoo).", str(path), 1
     )

@@ -21,8 +21,13 @@ def test_reads_investing_portuguese_csv():
 def test_reads_yahoo_csv_and_rejects_unknown(tmp_path):
     p = tmp_path / "y.csv"
     p.write_text("Date,Open,High,Low,Close,Adj Close,Volume\n2024-01-02,1,2,0.5,1.5,1.4,100\n")
+    p.write_text(
+        "Date,Open,High,Low,Close,Adj Close,Volume\n2024-01-02,1,2,0.5,1.5,1.4,100\n"
+        "2024-01-03,1.5,1.5,1.5,1.5,1.4,0\n2024-01-04,1.5,1.7,1.4,1.6,1.5,50\n"
+    )
     bars = read_price_file(p)
     assert bars.iloc[0]["adj_close"] == 1.4
+    assert len(bars) == 2  # the Yahoo placeholder row (flat, volume 0) is dropped
     q = tmp_path / "x.csv"
     q.write_text("a,b\n1,2\n")
     with pytest.raises(DataFormatError):
