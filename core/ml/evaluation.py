@@ -374,7 +374,8 @@ class ModelEvaluation:
     p_value : float
         One-sided binomial test of accuracy against the best baseline's accuracy.
     consistency : float
-        ``1 - std(fold accuracies)`` (ddof=0; 1.0 with one fold).
+        ``1 - std(fold accuracies)`` (ddof=0; NaN with one fold, so a holdout model cannot
+        pass the consistency gate).
     confusion : list of list of int
         Rows true class, columns predicted class.
     importance : pandas.DataFrame
@@ -600,7 +601,8 @@ def evaluate(
     p_value_dates = _date_clustered_p(oos, best)
     folds = pd.DataFrame(fold_rows)
     accs = folds["accuracy"].to_numpy()
-    consistency = float(1 - accs.std()) if len(accs) > 1 else 1.0
+    # undefined with a single fold (holdout): the consistency gate then fails
+    consistency = float(1 - accs.std()) if len(accs) > 1 else float("nan")
     from sklearn.metrics import confusion_matrix
 
     confusion = confusion_matrix(y, oos["pred"], labels=list(range(k))).tolist()

@@ -144,15 +144,17 @@ class ApprovalGates:
         auc = m["roc_auc"]["value"]
         auc = float("nan") if auc is None else float(auc)
         base = float(metrics["baselines"][metrics["best_baseline"]]["value"])
+        cons = metrics.get("consistency")
+        cons = float("nan") if cons is None else float(cons)
         rows = [
             ("min_accuracy", "Acurácia mínima", acc, self.min_accuracy, acc >= self.min_accuracy),
             ("min_roc_auc", "ROC-AUC mínima", auc, self.min_roc_auc, auc >= self.min_roc_auc),
             (
                 "min_consistency",
                 "Consistência (1 − desvio das dobras)",
-                float(metrics["consistency"]),
+                cons,
                 self.min_consistency,
-                float(metrics["consistency"]) >= self.min_consistency,
+                cons >= self.min_consistency,
             ),
         ]
         if self.beat_baseline:

@@ -68,7 +68,11 @@ def _print_result(res: dict) -> None:
     pdates = s.get("p_value_dates")
     if pdates is not None and pdates == pdates:
         print(f"Teste agrupado por data ({s['n_dates']} datas, conservador): p = {pdates:.4f}")
-    print(f"Consistência (1 − desvio das dobras): {s['consistency']:.3f}")
+    cons = s["consistency"]
+    print(
+        "Consistência (1 − desvio das dobras): "
+        + ("— (uma só dobra)" if cons != cons else f"{cons:.3f}")
+    )
     t = res["trading"]
     print(f"\nOperando comprado quando P(alta) ≥ {t['threshold']:.2f}, com custos B3:")
     for k, lbl in (("strategy", "Modelo"), ("buy_hold", "Comprar e manter")):

@@ -126,3 +126,28 @@ def test_gate_parsing():
         ApprovalGates.from_string("bogus=1")
     with pytest.raises(InputError):
         ApprovalGates.from_string("min_accuracy=abc")
+
+
+def _metrics(acc, auc=0.55, cons=0.95, base=0.51, p=0.01, p_dates=0.2):
+    return {
+        "metrics": {"accuracy": {"value": acc}, "roc_auc": {"value": auc}},
+        "baselines": {"always_up": {"value": base}},
+        "best_baseline": "always_up",
+        "consistency": cons,
+        "p_value": p,
+        "p_value_dates": p_dates,
+    }
+
+
+def test_gate_checks_each_condition():
+    g = ApprovalGates()
+    assert g.check(_metrics(0.53)).passed
+    assert not g.check(_metrics(0.505)).passed  # below the best baseline
+    assert not g.check(_metrics(0.53, auc=0.49)).passed
+    assert not g.check(_metrics(0.53, cons=0.80)).passed
+    assert not g.check(_metrics(0.53, cons=None)).passed  # holdout: one fold, no consistency
+    assert not g.check(_metrics(0.53), _metrics(0.54)).passed  # must beat the champion
+    assert g.check(_metrics(0.55), _metrics(0.54)).passed
+    strict = ApprovalGates(max_p_value=0.05)
+    assert not strict.check(_metrics(0.53)).passed  # the date-clustered p (0.2) decides
+    assert strict.check(_metrics(0.53, p_dates=0.03)).passed
