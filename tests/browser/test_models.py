@@ -32,7 +32,11 @@ def test_models_page_trains_with_progress_and_promotes(app_server, page):
     assert "Acurácia" in text and "IC 95%" in text
     assert "Sempre alta" in text and "Direção anterior" in text
     assert re.search(r"n = [\d.]+", text)
-    assert card.locator(".js-plotly-plot").count() >= 4  # confusion, ROC, calibration, ...
+    # confusion, ROC, calibration, importance, equity (plotly renders asynchronously)
+    page.wait_for_function(
+        "() => document.querySelectorAll('.models-result .js-plotly-plot').length >= 4",
+        timeout=20_000,
+    )
     # the registry shows the new challenger
     page.wait_for_selector("#models-registry-table")
     # promote: a gate report is shown whichever way it goes
