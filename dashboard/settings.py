@@ -18,6 +18,10 @@ Variables
 ``PREGAO_THEME``         ``light`` or ``dark`` (default theme of the UI)
 ``PREGAO_UPDATE_TIME``   daily update time after the B3 close, ``HH:MM`` America/Sao_Paulo
 ``PREGAO_DEBUG``         ``1`` to run Dash in debug mode
+``PREGAO_ML_GATES``      model approval gates, e.g. ``min_accuracy=0.52,min_roc_auc=0.52``
+                         (see ``core.ml.registry.ApprovalGates``; empty = defaults)
+``PREGAO_ML_RETRAIN``    weekly retrain: ``<day> HH:MM`` America/Sao_Paulo (default
+                         ``sun 20:00``; ``off`` disables it)
 """
 
 from __future__ import annotations
@@ -56,6 +60,8 @@ class Settings:
     theme: str = "light"
     update_time: str = "18:30"
     debug: bool = False
+    ml_gates: str = ""
+    ml_retrain: str = "sun 20:00"
 
     @property
     def is_team(self) -> bool:
@@ -151,6 +157,20 @@ def load_settings(
             f"{PREFIX}DATABASE_URL={redact_url(database_url)!r} is not a database URL "
             "(e.g. sqlite:///pregao.db or postgresql+psycopg://user:pass@host/db)"
         )
+    ml_gates = vals.get("ml_gates", "").strip()
+    if ml_gates:
+        from core.errors import InputError
+        from core.ml.registry import ApprovalGates
+
+        try:
+            ApprovalGates.from_string(ml_gates)
+        except InputError as exc:
+            errors.append(f"{PREFIX}ML_GATES={ml_gates!r}: {exc}")
+    ml_retrain = (vals.get("ml_retrain") or "sun 20:00").strip().lower()
+    if ml_retrain != "off" and not re.fullmatch(
+        r"(mon|tue|wed|thu|fri|sat|sun) ([01]\d|2[0-3]):[0-5]\d", ml_retrain
+    ):
+        errors.append(f"{PREFIX}ML_RETRAIN={ml_retrain!r} must be '<mon..sun> HH:MM' or 'off'")
     secret = vals.get("secret_key", "")
     redis_url = vals.get("redis_url", "")
     if mode == "team" and not secret:
@@ -170,4 +190,6 @@ def load_settings(
         theme=theme,
         update_time=update_time,
         debug=debug_s in _TRUE,
+        ml_gates=ml_gates,
+        ml_retrain=ml_retrain,
     )

@@ -1,0 +1,1 @@
+"""Scheduled jobs: each module here defines ``register(scheduler, settings)``."""

@@ -1,0 +1,59 @@
+"""Weekly model retrain: the same :func:`core.ml.training.retrain` as the CLI and the page.
+
+``PREGAO_ML_RETRAIN`` sets the day and time (``"sun 20:00"`` America/Sao_Paulo by
+default; ``off`` disables it). The job retrains the champion's recipe (or pooled XGBoost
+on every stock when there is no champion), promotes the new model only if it passes the
+approval gates (``PREGAO_ML_GATES``), then logs the new predictions.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from dashboard.settings import Settings
+
+__all__ = ["register", "run_retrain", "JOB_ID"]
+
+log = logging.getLogger(__name__)
+JOB_ID = "ml-weekly-retrain"
+
+
+def run_retrain(settings: Settings) -> dict:
+    """Retrain now (what the scheduler calls); returns :func:`core.ml.training.retrain`'s dict."""
+    from core.ml.predictions import log_predictions, predict_next, score_predictions
+    from core.ml.registry import ApprovalGates, load_champion
+    from core.ml.training import retrain
+    from dashboard import runtime
+
+    store = runtime.get_store()
+    res = retrain(
+        store, settings.data_dir / "models", gates=ApprovalGates.from_string(settings.ml_gates)
+    )
+    log.info("Weekly retrain: %s", res["message"])
+    score_predictions(store)
+    champ = load_champion(store)
+    if champ is not None:
+        log_predictions(store, champ.model_id, predict_next(store, champ))
+    return res
+
+
+def register(scheduler, settings: Settings) -> None:
+    """Add the weekly retrain to an APScheduler scheduler (no-op when ``ml_retrain == "off"``)."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    spec = (getattr(settings, "ml_retrain", "") or "sun 20:00").strip().lower()
+    if spec == "off":
+        return
+    day, hhmm = spec.split()
+    hour, minute = (int(x) for x in hhmm.split(":"))
+    scheduler.add_job(
+        run_retrain,
+        CronTrigger(day_of_week=day, hour=hour, minute=minute, timezone="America/Sao_Paulo"),
+        args=[settings],
+        id=JOB_ID,
+        name="Retreino semanal dos modelos",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=3600,
+    )

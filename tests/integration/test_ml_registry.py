@@ -1,0 +1,153 @@
+"""Registry round trip on SQLite and PostgreSQL, approval gates, the champion contract and
+the prediction log."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from core.data.bundled import read_bundled_bars
+from core.data.store import init_db
+from core.errors import InputError, StoreError
+from core.ml.predictions import live_accuracy, log_predictions, predict_next, score_predictions
+from core.ml.registry import ApprovalGates, ModelRegistry, load_champion
+from core.ml.training import TrainRequest, retrain, train_models
+
+pytestmark = pytest.mark.integration
+
+OPEN = ApprovalGates(min_accuracy=0, min_roc_auc=0, min_consistency=0, beat_baseline=False)
+
+
+@pytest.fixture
+def small_store(store_url):
+    store = init_db(store_url)
+    for t, kind in (("PETR4", "stock"), ("^BVSP", "index")):
+        bars = read_bundled_bars(t)[0].loc["2019-01-01":]
+        store.upsert_instrument(t, kind=kind)
+        store.write_bars(t, bars.iloc[:-3] if t == "PETR4" else bars, "test")
+    yield store
+    store.dispose()
+
+
+def _train(store, reg, model="logreg"):
+    req = TrainRequest(tickers=("PETR4",), models=(model,), validation="walk-forward", folds=3)
+    return train_models(store, reg, req, n_boot=30)[0]
+
+
+def test_round_trip_gates_champion_and_predictions(small_store, tmp_path):
+    store = small_store
+    reg = ModelRegistry(store, tmp_path / "models")
+    res = _train(store, reg)
+    mid = res["model_id"]
+    meta = reg.get(mid)
+    assert meta["tickers"] == ["PETR4"] and meta["target"] == "direction"
+    assert meta["status"] == "challenger" and meta["n_train"] > 500
+    assert len(meta["data_fingerprint"]) == 16 and "idx_ret_1" in meta["features"]
+    assert meta["metrics"]["metrics"]["accuracy"]["value"] == pytest.approx(
+        res["summary"]["metrics"]["accuracy"]["value"]
+    )
+    assert load_champion(store) is None
+
+    # a strict gate refuses; nothing changes
+    rep = reg.promote(mid, ApprovalGates(min_accuracy=0.99))
+    assert not rep.promoted and "Acurácia mínima" in rep.failed()
+    assert reg.get(mid)["status"] == "challenger" and reg.promotions().empty
+
+    # an open gate promotes
+    assert reg.promote(mid, OPEN).promoted
+    champ = load_champion(store)
+    assert champ.model_id == mid and champ.trained_until == meta["train_end"]
+
+    # contract: P(up) at t uses only bars up to t; NaN during warm-up
+    bars = store.bars("PETR4")
+    p = champ.predict_proba_up(bars)
+    assert p.index.equals(bars.index) and p.iloc[:20].isna().all()
+    assert p.dropna().between(0, 1).all()
+    t = bars.index[-40]
+    p_cut = champ.predict_proba_up(bars.loc[:t])
+    pd.testing.assert_series_equal(p_cut, p.loc[:t])
+
+    # a second model must beat the champion's accuracy (beat_champion gate)
+    res2 = _train(store, reg, "xgboost")
+    gates = ApprovalGates(min_accuracy=0, min_roc_auc=0, min_consistency=0, beat_baseline=False)
+    rep2 = reg.promote(res2["model_id"], gates)
+    beat = [c for c in rep2.checks if c["gate"] == "beat_champion"][0]
+    assert beat["passed"] == (
+        res2["summary"]["metrics"]["accuracy"]["value"]
+        > res["summary"]["metrics"]["accuracy"]["value"]
+    )
+    if rep2.promoted:
+        assert reg.get(mid)["status"] == "retired"
+        assert reg.promotions().iloc[0]["previous_model_id"] == mid
+    assert len(reg.list_models()) == 2
+
+    # predictions for every instrument, logged idempotently and scored when the bar arrives
+    champ = load_champion(store)
+    preds = predict_next(store, champ)
+    assert set(preds["ticker"]) == {"PETR4", "^BVSP"}
+    assert preds["p_up"].between(0, 1).all()
+    assert log_predictions(store, champ.model_id, preds) == 2
+    assert log_predictions(store, champ.model_id, preds) == 0
+    assert score_predictions(store) == 0
+    full = read_bundled_bars("PETR4")[0].loc["2019-01-01":]
+    store.write_bars("PETR4", full, "test")  # the next sessions arrive
+    assert score_predictions(store) == 1
+    live = live_accuracy(store, champ.model_id, wf_lo=0.5)
+    as_of = preds.set_index("ticker").loc["PETR4", "as_of"]
+    nxt = full.index[full.index > as_of][0]
+    up = full.loc[nxt, "adj_close"] > full.loc[as_of, "adj_close"]
+    p_up = preds.set_index("ticker").loc["PETR4", "p_up"]
+    assert live["n"] == 1 and live["accuracy"] == float((p_up >= 0.5) == up)
+
+    # tampered artifact is refused
+    path = reg.get(champ.model_id)["artifact_path"]
+    with open(path, "ab") as f:
+        f.write(b"x")
+    with pytest.raises(StoreError):
+        load_champion(store)
+
+
+def test_retrain_uses_default_recipe_and_gates(small_store, tmp_path):
+    res = retrain(
+        small_store,
+        tmp_path / "m",
+        gates=ApprovalGates(min_accuracy=0.99),
+        request=TrainRequest(tickers=("PETR4",), models=("logreg",), folds=3),
+    )
+    assert res["model_id"] and not res["promoted"]
+    assert "não promovido" in res["message"]
+
+
+def test_gate_parsing():
+    g = ApprovalGates.from_string("min_accuracy=0.52, max_p_value=0.05,beat_champion=false")
+    assert g.min_accuracy == 0.52 and g.max_p_value == 0.05 and not g.beat_champion
+    assert ApprovalGates.from_string("") == ApprovalGates()
+    with pytest.raises(InputError):
+        ApprovalGates.from_string("bogus=1")
+    with pytest.raises(InputError):
+        ApprovalGates.from_string("min_accuracy=abc")
+
+
+def _metrics(acc, auc=0.55, cons=0.95, base=0.51, p=0.01, p_dates=0.2):
+    return {
+        "metrics": {"accuracy": {"value": acc}, "roc_auc": {"value": auc}},
+        "baselines": {"always_up": {"value": base}},
+        "best_baseline": "always_up",
+        "consistency": cons,
+        "p_value": p,
+        "p_value_dates": p_dates,
+    }
+
+
+def test_gate_checks_each_condition():
+    g = ApprovalGates()
+    assert g.check(_metrics(0.53)).passed
+    assert not g.check(_metrics(0.505)).passed  # below the best baseline
+    assert not g.check(_metrics(0.53, auc=0.49)).passed
+    assert not g.check(_metrics(0.53, cons=0.80)).passed
+    assert not g.check(_metrics(0.53, cons=None)).passed  # holdout: one fold, no consistency
+    assert not g.check(_metrics(0.53), _metrics(0.54)).passed  # must beat the champion
+    assert g.check(_metrics(0.55), _metrics(0.54)).passed
+    strict = ApprovalGates(max_p_value=0.05)
+    assert not strict.check(_metrics(0.53)).passed  # the date-clustered p (0.2) decides
+    assert strict.check(_metrics(0.53, p_dates=0.03)).passed
