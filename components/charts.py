@@ -207,6 +207,31 @@ def quote_figure(view, theme: str | None = None, height_main: int = 460) -> go.F
                     y=level, line={"width": 1, "dash": "dash", "color": "gray"}, row=i, col=1
                 )
             fig.update_yaxes(range=[0, 100], row=i, col=1)
+    anomalies = getattr(view, "anomalies", None)
+    if anomalies is not None and len(anomalies):
+        sev_color = {"baixa": "#f2c94c", "média": "#f2994a", "alta": "#eb5757"}
+        highs = b["high"].reindex(anomalies.index)
+        fig.add_trace(
+            go.Scatter(
+                x=anomalies.index,
+                y=_arr(highs) * 1.02,
+                mode="markers",
+                name="Anomalias",
+                marker={
+                    "symbol": "triangle-down",
+                    "size": 10,
+                    "color": [sev_color.get(s, "#eb5757") for s in anomalies["severity"]],
+                    "line": {"width": 0.5, "color": "#333"},
+                },
+                customdata=np.column_stack(
+                    [anomalies["severity"].astype(str), np.expm1(_arr(anomalies["ret_1"])) * 100]
+                ),
+                hovertemplate="Anomalia %{customdata[0]}<br>retorno do dia %{customdata[1]:.2f}%"
+                "<extra></extra>",
+            ),
+            row=1,
+            col=1,
+        )
     if view.compare is not None:
         for j, col in enumerate(view.compare.columns):
             fig.add_trace(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
+import numpy as np
 from dash import dcc, html
 
 from components.cards import kpi_card, kpi_row, sign_class
@@ -141,11 +142,19 @@ def quote_controls(
                         ),
                         dbc.Col(
                             [
-                                dbc.Label("Comparar"),
+                                dbc.Label("Comparar / marcar"),
                                 dbc.Checklist(
                                     id="quotes-compare",
                                     options=[{"label": "com ^BVSP (base 100)", "value": "cmp"}],
                                     value=["cmp"] if state["compare"] else [],
+                                    switch=True,
+                                ),
+                                dbc.Checklist(
+                                    id="quotes-anomalies",
+                                    options=[
+                                        {"label": "anomalias (IsolationForest)", "value": "anom"}
+                                    ],
+                                    value=["anom"] if state.get("anomalies") else [],
                                     switch=True,
                                 ),
                             ],
@@ -174,10 +183,45 @@ def quote_controls(
     )
 
 
-def quote_kpis(view) -> dbc.Row:
+def anomaly_list(view) -> html.Div | None:
+    """The anomalous sessions of the range, newest first, with severity and day return."""
+    an = getattr(view, "anomalies", None)
+    if an is None:
+        return None
+    if an.empty:
+        return html.Div(
+            "Nenhuma sessão anômala no período.",
+            id="quotes-anomaly-list",
+            className="text-muted small mb-2",
+        )
+    items = [
+        html.Li(
+            f"{fmt_date(d)} · severidade {r.severity} · retorno do dia "
+            f"{fmt_pct(float(np.expm1(r.ret_1)), sign=True)}"
+        )
+        for d, r in an.iloc[::-1].iterrows()
+    ]
+    return html.Details(
+        [
+            html.Summary(
+                f"{len(an)} sessões anômalas no período (IsolationForest, 2% mais "
+                "atípicas do histórico; descritivo, não é previsão)"
+            ),
+            html.Ul(items, className="small mb-0"),
+        ],
+        id="quotes-anomaly-list",
+        className="mb-2",
+    )
+
+
+def quote_kpis(view, extra=None) -> html.Div:
     """KPI cards for a :class:`core.quotes.QuoteView` (every number with its unit)."""
     st = view.stats
     money = fmt_points if view.kind == "index" else fmt_brl
+    return html.Div([_kpis(view, st, money), extra])
+
+
+def _kpis(view, st, money) -> dbc.Row:
     return kpi_row(
         [
             kpi_card(

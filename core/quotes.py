@@ -93,6 +93,8 @@ class QuoteRequest:
         Dividend-adjusted candles instead of traded prices.
     compare : bool
         Add a panel comparing the ticker with ^BVSP, both rebased to 100.
+    anomalies : bool
+        Mark anomalous sessions (IsolationForest, :func:`core.ml.anomalies.detect_anomalies`).
     """
 
     ticker: str
@@ -105,6 +107,7 @@ class QuoteRequest:
     panels: tuple[str, ...] = ()
     adjusted: bool = False
     compare: bool = False
+    anomalies: bool = False
 
     def to_query(self) -> dict[str, str]:
         """The request as URL query parameters (only non-default values)."""
@@ -128,6 +131,8 @@ class QuoteRequest:
             q["adj"] = "1"
         if self.compare:
             q["cmp"] = "1"
+        if self.anomalies:
+            q["anom"] = "1"
         return q
 
     @classmethod
@@ -165,6 +170,7 @@ class QuoteRequest:
             panels=panels,
             adjusted=flag("adj"),
             compare=flag("cmp"),
+            anomalies=flag("anom"),
         )
 
 
@@ -191,6 +197,9 @@ class QuoteView:
         chart's rangebreaks.
     start, end : Timestamp
         The resolved range.
+    anomalies : pandas.DataFrame or None
+        Anomalous sessions inside the range (index ``date``; ``score``, ``severity``,
+        ``ret_1``), detected on the whole history up to ``end``.
     """
 
     ticker: str
@@ -205,6 +214,22 @@ class QuoteView:
     breaks: list = field(default_factory=list)
     start: pd.Timestamp | None = None
     end: pd.Timestamp | None = None
+    anomalies: pd.DataFrame | None = None
+
+
+#: Memo of anomaly detections: a pure function of the bars, keyed by what identifies them.
+_ANOMALY_MEMO: dict[tuple, pd.DataFrame] = {}
+
+
+def _anomalies(ticker: str, hist: pd.DataFrame) -> pd.DataFrame:
+    from core.ml.anomalies import detect_anomalies
+
+    key = (ticker, hist.index[-1], len(hist), float(hist["close"].iloc[-1]))
+    if key not in _ANOMALY_MEMO:
+        if len(_ANOMALY_MEMO) >= 64:
+            _ANOMALY_MEMO.clear()
+        _ANOMALY_MEMO[key] = detect_anomalies(hist)
+    return _ANOMALY_MEMO[key]
 
 
 def non_session_weekdays(index: pd.DatetimeIndex) -> list[pd.Timestamp]:
@@ -283,6 +308,13 @@ def quote_view(store: Store, req: QuoteRequest) -> QuoteView:
             raise InputError("O ^BVSP não tem pregões em comum com este intervalo.")
         compare = both.apply(rebase)
 
+    anomalies = None
+    if req.anomalies:
+        # The forest is fitted on the whole history up to the end of the range (descriptive, not
+        # a forecast); cached per (ticker, end, bar count, last close) as it takes ~1 s.
+        found = _anomalies(inst["ticker"], hist)
+        anomalies = found.loc[(found.index >= start) & (found.index <= end)]
+
     return QuoteView(
         ticker=inst["ticker"],
         name=inst["name"],
@@ -296,4 +328,5 @@ def quote_view(store: Store, req: QuoteRequest) -> QuoteView:
         breaks=non_session_weekdays(shown.index),
         start=start,
         end=end,
+        anomalies=anomalies,
     )

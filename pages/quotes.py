@@ -13,7 +13,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components.cards import error_alert
 from components.charts import empty_figure, quote_figure
-from components.quotes import quote_controls, quote_kpis
+from components.quotes import anomaly_list, quote_controls, quote_kpis
 from core.errors import InputError, PregaoError, UnknownTickerError
 from core.market import RANGE_PRESETS
 from core.quotes import PANELS, QuoteRequest, quote_view
@@ -32,6 +32,7 @@ _CONTROL_INPUTS = [
     Input("quotes-panels", "value"),
     Input("quotes-adjusted", "value"),
     Input("quotes-compare", "value"),
+    Input("quotes-anomalies", "value"),
 ]
 
 
@@ -68,6 +69,7 @@ def layout(**query):
         "panels": list(req.panels),
         "adjusted": req.adjusted,
         "compare": req.compare,
+        "anomalies": req.anomalies,
     }
     return html.Div(
         [
@@ -85,7 +87,7 @@ def layout(**query):
     )
 
 
-def _request(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp) -> QuoteRequest:
+def _request(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom=None) -> QuoteRequest:
     return QuoteRequest.from_query(
         {
             "ticker": ticker or "",
@@ -98,6 +100,7 @@ def _request(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp) -> Quot
             "panels": ",".join(panels or []),
             "adj": "1" if adj == "adj" else "",
             "cmp": "1" if cmp else "",
+            "anom": "1" if anom else "",
         }
     )
 
@@ -110,12 +113,12 @@ def _request(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp) -> Quot
     *_CONTROL_INPUTS,
     Input("theme-store", "data"),
 )
-def update(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, theme):
+def update(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom, theme):
     """Parse the controls, compute the view in core, build the figure and KPIs."""
     if not ticker:
         return empty_figure("Escolha um ticker.", theme), None, None, no_update
     try:
-        req = _request(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp)
+        req = _request(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom)
         view = quote_view(get_store(), req)
     except PregaoError as exc:
         return (
@@ -125,7 +128,7 @@ def update(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, theme):
             no_update,
         )
     search = "?" + urlencode(req.to_query(), safe=",^")
-    return quote_figure(view, theme), quote_kpis(view), None, search
+    return quote_figure(view, theme), quote_kpis(view, anomaly_list(view)), None, search
 
 
 @callback(

@@ -60,6 +60,18 @@ def test_url_reproduces_the_view(page, app_server):
     assert page.input_value("#quotes-sma") == "20,50"
 
 
+def test_anomalies_toggle(page, app_server):
+    page.goto(app_server + "/quotes?ticker=PETR4&range=5A")
+    _wait_figure(page, "f.meta && f.meta.ticker === 'PETR4'")
+    page.get_by_label("anomalias (IsolationForest)").check()
+    page.wait_for_function(
+        "() => { const el = document.querySelector('#quotes-graph .js-plotly-plot');"
+        " return el && el.data.some(t => t.name === 'Anomalias'); }"
+    )
+    assert "sessões anômalas" in page.inner_text("#quotes-anomaly-list")
+    page.wait_for_url("**anom=1*")
+
+
 def test_unknown_ticker_shows_close_matches(page, app_server):
     page.goto(app_server + "/quotes?ticker=PETR9")
     box = page.wait_for_selector("#quotes-unknown")

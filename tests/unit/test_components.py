@@ -53,3 +53,10 @@ def test_quote_figure_traces_and_layout(bundled_store):
     assert fig.layout.template.layout.paper_bgcolor is not None  # plotly_dark applied
     titles = [a.text for a in fig.layout.annotations]
     assert "PETR4 (R$)" in titles and "IFR 14" in titles
+
+
+def test_anomaly_markers(bundled_store):
+    v = quote_view(bundled_store, QuoteRequest("PETR4", preset="Máx", anomalies=True))
+    fig = quote_figure(v)
+    marks = [t for t in fig.data if t.name == "Anomalias"]
+    assert len(marks) == 1 and len(marks[0].x) == len(v.anomalies)

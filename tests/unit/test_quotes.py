@@ -90,3 +90,12 @@ def test_url_round_trip():
         QuoteRequest.from_query({"ticker": "VALE3", "start": "02/01/2024"})
     with pytest.raises(InputError):
         QuoteRequest.from_query({"ticker": "VALE3", "panels": "rsi,foo"})
+
+
+def test_anomalies_marked_inside_the_range(bundled_store):
+    v = quote_view(bundled_store, QuoteRequest("PETR4", preset="5A", anomalies=True))
+    assert v.anomalies is not None and len(v.anomalies) > 0
+    assert v.anomalies.index.min() >= v.start and v.anomalies.index.max() <= v.end
+    assert set(v.anomalies["severity"]) <= {"baixa", "média", "alta"}
+    assert quote_view(bundled_store, QuoteRequest("PETR4", preset="5A")).anomalies is None
+    assert QuoteRequest.from_query({"ticker": "PETR4", "anom": "1"}).anomalies
