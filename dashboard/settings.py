@@ -18,6 +18,8 @@ Variables
 ``PREGAO_THEME``         ``light`` or ``dark`` (default theme of the UI)
 ``PREGAO_UPDATE_TIME``   daily update time after the B3 close, ``HH:MM`` America/Sao_Paulo
 ``PREGAO_DEBUG``         ``1`` to run Dash in debug mode
+``PREGAO_SCHEDULER``     ``1``/``0``: run the scheduled jobs (daily update ...) inside the app in
+                        local mode (default on in local mode, always off in team mode)
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ class Settings:
     theme: str = "light"
     update_time: str = "18:30"
     debug: bool = False
+    scheduler: bool = True
 
     @property
     def is_team(self) -> bool:
@@ -142,6 +145,9 @@ def load_settings(env: dict[str, str] | None = None, env_file: str | Path | None
     debug_s = (vals.get("debug") or "").strip().lower()
     if debug_s not in _TRUE | _FALSE:
         errors.append(f"{PREFIX}DEBUG={vals.get('debug')!r} must be 0 or 1")
+    sched_s = (vals.get("scheduler") or "1").strip().lower()
+    if sched_s not in _TRUE | _FALSE:
+        errors.append(f"{PREFIX}SCHEDULER={vals.get('scheduler')!r} must be 0 or 1")
     if "://" not in database_url:
         errors.append(
             f"{PREFIX}DATABASE_URL={redact_url(database_url)!r} is not a database URL "
@@ -166,4 +172,5 @@ def load_settings(env: dict[str, str] | None = None, env_file: str | Path | None
         theme=theme,
         update_time=update_time,
         debug=debug_s in _TRUE,
+        scheduler=sched_s in _TRUE and mode == "local",
     )

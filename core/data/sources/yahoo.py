@@ -15,6 +15,7 @@ adjusted for dividends (see ``shared/data/SOURCES.md``). Volume is in shares.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -190,11 +191,18 @@ class YahooSource(OnlineSource):
             kw["start"] = pd.Timestamp(start).strftime("%Y-%m-%d")
         if end is not None:  # yfinance's end is exclusive
             kw["end"] = (pd.Timestamp(end) + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
+        quiet = logging.getLogger("yfinance")
+        level = quiet.level
         try:
-            df = download(symbols, **kw)
+            quiet.setLevel(logging.CRITICAL)  # offline, yfinance logs DNS errors per symbol
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                df = download(symbols, **kw)
         except Exception as exc:  # yfinance raises many kinds on network failures
             log.warning("yfinance failed: %s", exc)
             raise DataSourceError(UNREACHABLE) from exc
+        finally:
+            quiet.setLevel(level)
         if df is None or df.empty:
             raise DataSourceError(UNREACHABLE)
         parsed = frame_to_bars(df, symbols, interval)
