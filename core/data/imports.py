@@ -351,95 +351,120 @@ def preview_file(path: str | Path, fmt: str = "auto", *, n: int = 10, **kw) -> d
 
 
 # -- validation ---------------------------------------------------------------------------
-def validate_parsed(parsed: ParsedData) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
-    """Apply the validation rules of the module docstring.
+def _long_frame(parsed: ParsedData) -> pd.DataFrame:
+    """All tickers of ``parsed`` in one long frame: ``ticker, date, <BAR_COLUMNS>, line``."""
+    items = [(t, b) for t, b in parsed.bars.items() if len(b)]
+    if not items:
+        return pd.DataFrame(columns=["ticker", "date", *BAR_COLUMNS, "line"])
+    cols = {
+        "ticker": np.concatenate(
+            [np.full(len(b), k, dtype=np.int32) for k, (_, b) in enumerate(items)]
+        ),
+        "date": np.concatenate([b.index.to_numpy(dtype="datetime64[ns]") for _, b in items]),
+    }
+    for c in BAR_COLUMNS:
+        cols[c] = np.concatenate([b[c].to_numpy(dtype="float64") for _, b in items])
+    cols["line"] = np.concatenate(
+        [
+            b["line"].to_numpy(dtype="int64") if "line" in b else np.zeros(len(b), dtype="int64")
+            for _, b in items
+        ]
+    )
+    df = pd.DataFrame(cols)
+    df["ticker"] = pd.Categorical.from_codes(
+        df["ticker"].to_numpy(), categories=[t for t, _ in items]
+    )
+    return df
+
+
+def validate_parsed(parsed: ParsedData) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Apply the validation rules of the module docstring (vectorised over all tickers).
 
     Returns
     -------
-    (dict, dict)
-        Clean canonical bars per ticker (no ``line`` column) and rejected-row counts by reason.
+    (pandas.DataFrame, dict)
+        The valid rows in long form (columns ``ticker, date`` and :data:`BAR_COLUMNS`,
+        high/low repaired) and rejected-row counts by reason.
 
     Raises
     ------
     DataFormatError
-        A repeated date or a non-session date (file and line named).
+        A repeated date or a non-session date with volume (file and line named).
     """
-    clean: dict[str, pd.DataFrame] = {}
     reasons: dict[str, int] = {}
 
-    def reject(reason: str, n: int) -> None:
-        if n:
+    def reject(reason: str, n) -> None:
+        if int(n):
             reasons[reason] = reasons.get(reason, 0) + int(n)
 
-    for t, bars in parsed.bars.items():
-        if bars.empty:
-            continue
-        lines = bars["line"].to_numpy() if "line" in bars else np.zeros(len(bars), dtype=np.int64)
-        dup = bars.index.duplicated(keep="first")
-        if dup.any():
-            k = int(np.flatnonzero(dup)[0])
-            d = bars.index[k]
-            first = int(lines[int(np.flatnonzero(bars.index == d)[0])])
+    df = _long_frame(parsed)
+    if df.empty:
+        return df.drop(columns="line"), reasons
+    codes = df["ticker"].cat.codes.to_numpy()
+    cats = list(df["ticker"].cat.categories)
+    d8 = df["date"].to_numpy().astype("int64")
+    lines = df["line"].to_numpy()
+    order = np.lexsort((lines, d8, codes))
+    same = (codes[order][1:] == codes[order][:-1]) & (d8[order][1:] == d8[order][:-1])
+    if same.any():
+        k = int(np.flatnonzero(same)[0])
+        first, second = order[k], order[k + 1]
+        t, d = cats[codes[second]], pd.Timestamp(d8[second])
+        ln1 = int(lines[first])
+        raise DataFormatError(
+            f"data {d:%d/%m/%Y} repetida para {t}"
+            + (f" (já na linha {ln1})" if ln1 else "")
+            + ": um arquivo não pode ter duas barras na mesma data.",
+            parsed.file,
+            int(lines[second]) or None,
+        )
+    o, h, lo, c = (df[k].to_numpy() for k in ("open", "high", "low", "close"))
+    adj, v = df["adj_close"].to_numpy(), df["volume"].to_numpy()
+    nan = np.isnan(o) | np.isnan(h) | np.isnan(lo) | np.isnan(c) | np.isnan(adj)
+    reject("sem preço", nan.sum())
+    keep = ~nan
+    with np.errstate(invalid="ignore"):
+        nonpos = keep & ((o <= 0) | (h <= 0) | (lo <= 0) | (c <= 0))
+    reject("preço não positivo", nonpos.sum())
+    keep &= ~nonpos
+    if parsed.format == "yahoo":
+        is_index = np.array([parsed.kinds.get(t, "stock") == "index" for t in cats])[codes]
+        flat = (o == c) & (h == c) & (lo == c)
+        ph = keep & ~is_index & (v <= 0) & flat
+        reject("volume zero (marcador do Yahoo)", ph.sum())
+        keep &= ~ph
+    with np.errstate(invalid="ignore", divide="ignore"):
+        breach = (
+            np.maximum.reduce(
+                [lo - np.minimum(o, c), np.maximum(o, c) - h, lo - h, np.zeros(len(c))]
+            )
+            / c
+        )
+    bad_ohlc = keep & (breach > OHLC_TOLERANCE)
+    reject("OHLC inconsistente", bad_ohlc.sum())
+    keep &= ~bad_ohlc
+    days = d8 if parsed.interval == "1d" else pd.DatetimeIndex(d8).normalize().asi8
+    udays = np.unique(days[keep])
+    off = non_sessions(pd.DatetimeIndex(udays)).asi8 if len(udays) else np.array([], dtype="int64")
+    if len(off):
+        on_off = keep & np.isin(days, off)
+        placeholder = on_off & (v <= 0)
+        reject("volume zero em dia sem pregão", placeholder.sum())
+        real = on_off & ~placeholder
+        if real.any():
+            k = int(np.flatnonzero(real)[np.argmin(lines[real])])
             raise DataFormatError(
-                f"data {d:%d/%m/%Y} repetida para {t}"
-                + (f" (já na linha {first})" if first else "")
-                + ": um arquivo não pode ter duas barras na mesma data.",
+                f"{pd.Timestamp(days[k]):%d/%m/%Y} ({cats[codes[k]]}) não é um pregão da B3 "
+                "(fim de semana ou feriado).",
                 parsed.file,
                 int(lines[k]) or None,
             )
-        df = bars
-        prices = df[["open", "high", "low", "close"]]
-        nan = prices.isna().any(axis=1).to_numpy() | df["adj_close"].isna().to_numpy()
-        reject("sem preço", nan.sum())
-        keep = ~nan
-        nonpos = keep & (prices <= 0).any(axis=1).to_numpy()
-        reject("preço não positivo", nonpos.sum())
-        keep &= ~nonpos
-        kind = parsed.kinds.get(t, "stock")
-        if parsed.format == "yahoo" and kind != "index":
-            flat = (
-                (df["open"] == df["close"])
-                & (df["high"] == df["close"])
-                & (df["low"] == df["close"])
-            )
-            ph = keep & (df["volume"].to_numpy() <= 0) & flat.to_numpy()
-            reject("volume zero (marcador do Yahoo)", ph.sum())
-            keep &= ~ph
-        c = df["close"].to_numpy()
-        o, h, lo = df["open"].to_numpy(), df["high"].to_numpy(), df["low"].to_numpy()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            breach = (
-                np.maximum.reduce(
-                    [lo - np.minimum(o, c), np.maximum(o, c) - h, lo - h, np.zeros(len(c))]
-                )
-                / c
-            )
-        bad_ohlc = keep & (breach > OHLC_TOLERANCE)
-        reject("OHLC inconsistente", bad_ohlc.sum())
-        keep &= ~bad_ohlc
-        out = df.loc[keep, list(BAR_COLUMNS)].copy()
-        if len(out):
-            out["high"] = np.maximum.reduce([out["high"], out["open"], out["close"], out["low"]])
-            out["low"] = np.minimum.reduce([out["low"], out["open"], out["close"]])
-            days = out.index.normalize() if parsed.interval != "1d" else out.index
-            off = non_sessions(pd.DatetimeIndex(days.unique()))
-            if len(off):
-                on_off = np.asarray(days.isin(off))
-                placeholder = on_off & (out["volume"].to_numpy() <= 0)
-                reject("volume zero em dia sem pregão", placeholder.sum())
-                real = on_off & ~placeholder
-                if real.any():
-                    k = int(np.flatnonzero(real)[0])
-                    d = days[k]
-                    ln = int(lines[np.flatnonzero(keep)[k]])
-                    raise DataFormatError(
-                        f"{d:%d/%m/%Y} ({t}) não é um pregão da B3 (fim de semana ou feriado).",
-                        parsed.file,
-                        ln or None,
-                    )
-                out = out[~placeholder]
-            clean[t] = out
-    return clean, reasons
+        keep &= ~placeholder
+    out = df.loc[keep, ["ticker", "date", *BAR_COLUMNS]].reset_index(drop=True)
+    oo, cc = out["open"].to_numpy(), out["close"].to_numpy()
+    out["high"] = np.maximum.reduce([out["high"].to_numpy(), oo, cc, out["low"].to_numpy()])
+    out["low"] = np.minimum.reduce([out["low"].to_numpy(), oo, cc])
+    return out, reasons
 
 
 # -- writing ------------------------------------------------------------------------------
@@ -478,7 +503,7 @@ def _ensure_instruments(
 def _write_bars(
     conn: Connection,
     ids: dict[str, int],
-    clean: dict[str, pd.DataFrame],
+    clean: pd.DataFrame,
     interval: str,
     source: str,
     priorities: dict[int, tuple[str, ...]],
@@ -487,20 +512,16 @@ def _write_bars(
     frac: tuple[float, float],
 ) -> tuple[int, int, int, int]:
     """Bulk upsert with source priority; returns (inserted, updated, unchanged, kept)."""
-    if not clean:
+    if clean.empty:
         return 0, 0, 0, 0
-    parts = []
-    for t, b in clean.items():
-        parts.append(
-            pd.DataFrame(
-                {
-                    "iid": ids[t],
-                    "date": b.index.to_numpy(dtype="datetime64[ns]"),
-                    **{c: b[c].to_numpy() for c in BAR_COLUMNS},
-                }
-            )
-        )
-    inc = pd.concat(parts, ignore_index=True)
+    tick = clean["ticker"].astype(str).to_numpy()
+    inc = pd.DataFrame(
+        {
+            "iid": pd.Series(tick).map(ids).to_numpy(dtype="int64"),
+            "date": clean["date"].to_numpy(dtype="datetime64[ns]"),
+            **{c: clean[c].to_numpy() for c in BAR_COLUMNS},
+        }
+    )
     lo, hi = inc["date"].min().to_pydatetime(), inc["date"].max().to_pydatetime()
     iids = sorted(set(inc["iid"]))
     rows = []
@@ -651,7 +672,7 @@ def import_parsed(
     started = started or dt.datetime.now().replace(microsecond=0)
     rep = ImportReport(files=len(parsed) if files is None else files, errors=list(errors or []))
     rep.formats = list(dict.fromkeys(p.format for p in parsed))
-    checked: list[tuple[ParsedData, dict[str, pd.DataFrame]]] = []
+    checked: list[tuple[ParsedData, pd.DataFrame]] = []
     for p in parsed:
         try:
             clean, reasons = validate_parsed(p)
@@ -676,9 +697,11 @@ def import_parsed(
             priorities = _load_priorities(conn)
             n = max(len(checked), 1)
             for k, (p, clean) in enumerate(checked):
-                if not clean:
+                if clean.empty:
                     continue
-                ids = _ensure_instruments(store, conn, list(clean), p.names, p.kinds)
+                seen = set(clean["ticker"].unique())
+                present = [t for t in clean["ticker"].cat.categories if t in seen]
+                ids = _ensure_instruments(store, conn, present, p.names, p.kinds)
                 ins, upd, same, kept = _write_bars(
                     conn,
                     ids,
@@ -694,14 +717,14 @@ def import_parsed(
                 rep.updated += upd
                 rep.unchanged += same
                 rep.kept += kept
-                tickers += [t for t in clean if t not in tickers]
+                tickers += [t for t in present if t not in tickers]
                 acts = p.actions
                 if acts is not None and len(acts):
                     acts = acts[acts["ticker"].isin(list(ids))]
                     actions_mod.write_actions(store, acts, p.source, conn=conn)
                 if p.source in actions_mod.AS_TRADED_SOURCES:
                     with_actions = set(
-                        actions_mod.load_actions(store, list(clean), conn=conn)["ticker"]
+                        actions_mod.load_actions(store, present, conn=conn)["ticker"]
                     )
                     for t in with_actions:
                         actions_mod.recompute_adj_close(store, t, interval=p.interval, conn=conn)

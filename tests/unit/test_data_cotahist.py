@@ -29,16 +29,26 @@ def reference_parse(data: bytes) -> pd.DataFrame:
         if line[:2] != "01":
             continue
         fat = int(line[210:217])
-        rows.append({
-            "date": pd.Timestamp(line[2:10]), "ticker": line[12:24].strip(),
-            "bdi": int(line[10:12]), "market": int(line[24:27]),
-            "name": line[27:39].strip(), "specification": line[39:49].strip(),
-            "open": int(line[56:69]) / 100 / fat, "high": int(line[69:82]) / 100 / fat,
-            "low": int(line[82:95]) / 100 / fat, "average": int(line[95:108]) / 100 / fat,
-            "close": int(line[108:121]) / 100 / fat, "trades": int(line[147:152]),
-            "quantity": int(line[152:170]), "volume": int(line[170:188]) / 100,
-            "factor": fat, "line": k,
-        })
+        rows.append(
+            {
+                "date": pd.Timestamp(line[2:10]),
+                "ticker": line[12:24].strip(),
+                "bdi": int(line[10:12]),
+                "market": int(line[24:27]),
+                "name": line[27:39].strip(),
+                "specification": line[39:49].strip(),
+                "open": int(line[56:69]) / 100 / fat,
+                "high": int(line[69:82]) / 100 / fat,
+                "low": int(line[82:95]) / 100 / fat,
+                "average": int(line[95:108]) / 100 / fat,
+                "close": int(line[108:121]) / 100 / fat,
+                "trades": int(line[147:152]),
+                "quantity": int(line[152:170]),
+                "volume": int(line[170:188]) / 100,
+                "factor": fat,
+                "line": k,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -75,7 +85,13 @@ def test_default_filter_keeps_spot_and_fractional(daily):
 def test_petr4_record(daily):
     r = read_cotahist(daily, tickers=["PETR4"]).iloc[0]
     assert r["date"] == pd.Timestamp("2021-06-25")
-    assert (r["open"], r["high"], r["low"], r["average"], r["close"]) == (29.69, 29.79, 28.95, 29.41, 29.10)
+    assert (r["open"], r["high"], r["low"], r["average"], r["close"]) == (
+        29.69,
+        29.79,
+        28.95,
+        29.41,
+        29.10,
+    )
     assert r["quantity"] == 84_950_900 and r["trades"] == 78_340
     assert r["volume"] == pytest.approx(2_498_432_530.00)
 
@@ -209,7 +225,10 @@ def test_read_from_memory_sized_blocks_is_bounded(tmp_path):
     buf.write(header)
     for r in recs * 3:
         buf.write(r)
-    buf.write((b"99COTAHIST.2021BOVESPA 20210625" + f"{len(recs) * 3 + 2:011d}".encode()).ljust(245) + b"\r\n")
+    buf.write(
+        (b"99COTAHIST.2021BOVESPA 20210625" + f"{len(recs) * 3 + 2:011d}".encode()).ljust(245)
+        + b"\r\n"
+    )
     p = _write(tmp_path, buf.getvalue())
     sizes = [len(b) for b in iter_cotahist(p, ALL_RECORDS, block_records=5000)]
     assert max(sizes) <= 5000 and sum(sizes) == len(recs) * 3
