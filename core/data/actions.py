@@ -17,7 +17,9 @@ For a bar on date ``t`` the adjusted close is::
     S_t = prod over split-like events e with ex_date_e > t of 1 / ratio_e
     D_t = prod over cash events e with ex_date_e > t of (1 - cash_e / P_e)
 
-where ``P_e`` is the as-traded close of the last bar before ``ex_date_e``. The newest bar
+where ``P_e`` is the as-traded close of the last bar before ``ex_date_e`` and cash paid on
+the same ex-date (a dividend and JCP together) counts as one event with the summed amount,
+as Yahoo reports one amount per ex-date. The newest bar
 is never changed (``adj_close == close`` after the last event), so adjusted returns equal
 total returns: ``adj_close_t / adj_close_{t-1} = (close_t + cash_t) / close_{t-1}`` on a
 dividend ex-date (with split-consistent closes). Reference: Yahoo's help page "Adjusted
@@ -136,17 +138,17 @@ def adjustment_factors(
     if n == 0 or actions is None or len(actions) == 0:
         return S, D
     acts = validate_actions(actions)
-    d8 = np.asarray(dates.asi8)
+    d8 = np.asarray(pd.DatetimeIndex(dates).as_unit("ns").asi8)  # pandas 3: often [us]
     close = np.asarray(close, dtype="float64")
     # split factor: product of 1/ratio over events strictly after t
     split = acts[acts["kind"].isin(SPLIT_KINDS)]
     for ex, ratio in zip(split["date"], split["value"]):
-        S[d8 < ex.value] /= ratio
+        S[d8 < ex.as_unit("ns").value] /= ratio
     raw = close if not close_is_split_adjusted else close / S
     cash = acts[acts["kind"].isin(CASH_KINDS)]
     cash = cash.groupby("date", as_index=False)["value"].sum()
     for ex, amount in zip(cash["date"], cash["value"]):
-        before = np.flatnonzero(d8 < ex.value)
+        before = np.flatnonzero(d8 < ex.as_unit("ns").value)
         if len(before) == 0:
             continue
         p = raw[before[-1]]

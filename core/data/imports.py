@@ -445,7 +445,11 @@ def validate_parsed(parsed: ParsedData) -> tuple[pd.DataFrame, dict[str, int]]:
     keep &= ~bad_ohlc
     days = d8 if parsed.interval == "1d" else pd.DatetimeIndex(d8).normalize().asi8
     udays = np.unique(days[keep])
-    off = non_sessions(pd.DatetimeIndex(udays)).asi8 if len(udays) else np.array([], dtype="int64")
+    off = (
+        non_sessions(pd.DatetimeIndex(udays).as_unit("ns")).as_unit("ns").asi8
+        if len(udays)
+        else np.array([], dtype="int64")
+    )
     if len(off):
         on_off = keep & np.isin(days, off)
         placeholder = on_off & (v <= 0)
