@@ -226,7 +226,11 @@ def _kind_of(ticker: str, bdi: int) -> str:
 
 
 def _parse_cotahist(
-    path: Path, fname: str, include_fractional: bool, tickers: Sequence[str] | None
+    path: Path,
+    fname: str,
+    include_fractional: bool,
+    tickers: Sequence[str] | None,
+    as_long: bool = False,
 ) -> ParsedData:
     markets = (MARKET_SPOT, MARKET_FRACTIONAL) if include_fractional else (MARKET_SPOT,)
     flt = CotahistFilter(
@@ -254,24 +258,33 @@ def _parse_cotahist(
     }
     bdi = df["bdi"].to_numpy()
     names = (df["name"].astype(str) + " " + df["specification"].astype(str)).to_numpy()
+    # one long frame sorted by ticker then date: what the importer consumes directly
+    order = np.lexsort((dates.astype("int64"), tick))
     for t, a, b in zip(uniq, starts, ends):
-        rows = order[a:b]
-        rows = rows[np.argsort(dates[rows], kind="stable")]
-        bars = pd.DataFrame(
-            {
-                "open": cols["open"][rows],
-                "high": cols["high"][rows],
-                "low": cols["low"][rows],
-                "close": cols["close"][rows],
-                "adj_close": cols["close"][rows],
-                "volume": cols["volume"][rows],
-                "line": cols["line"][rows],
-            },
-            index=pd.DatetimeIndex(dates[rows], name="date"),
-        )
-        out.bars[str(t)] = bars
-        out.kinds[str(t)] = _kind_of(str(t), int(bdi[rows[0]]))
-        out.names[str(t)] = " ".join(str(names[rows[-1]]).split())
+        first_row = order[a]
+        out.kinds[str(t)] = _kind_of(str(t), int(bdi[first_row]))
+        out.names[str(t)] = " ".join(str(names[order[b - 1]]).split())
+    codes = np.searchsorted(uniq, tick[order]).astype(np.int32)
+    out.long = pd.DataFrame(
+        {
+            "ticker": pd.Categorical.from_codes(codes, categories=[str(u) for u in uniq]),
+            "date": dates[order].astype("datetime64[ns]"),
+            "open": cols["open"][order],
+            "high": cols["high"][order],
+            "low": cols["low"][order],
+            "close": cols["close"][order],
+            "adj_close": cols["close"][order],
+            "volume": cols["volume"][order],
+            "line": cols["line"][order],
+        }
+    )
+    if not as_long:
+        for k, t in enumerate(out.long["ticker"].cat.categories):
+            sel = slice(starts[k], ends[k])
+            part = out.long.iloc[sel]
+            out.bars[t] = part.drop(columns=["ticker", "date"]).set_index(
+                pd.DatetimeIndex(part["date"], name="date")
+            )
     return out
 
 
@@ -284,6 +297,7 @@ def parse_file(
     name: str | None = None,
     include_fractional: bool = False,
     tickers: Sequence[str] | None = None,
+    _as_long: bool = False,
 ) -> ParsedData:
     """Read one file of any supported format into bars per ticker.
 
@@ -318,7 +332,7 @@ def parse_file(
     if fmt == "auto":
         fmt = detect_file_format(p, fname)
     if fmt == "cotahist":
-        return _parse_cotahist(p, fname, include_fractional, tickers)
+        return _parse_cotahist(p, fname, include_fractional, tickers, _as_long)
     return read_csv_bars(p, fmt, ticker=ticker, mapping=mapping, name=fname)
 
 
@@ -353,6 +367,8 @@ def preview_file(path: str | Path, fmt: str = "auto", *, n: int = 10, **kw) -> d
 # -- validation ---------------------------------------------------------------------------
 def _long_frame(parsed: ParsedData) -> pd.DataFrame:
     """All tickers of ``parsed`` in one long frame: ``ticker, date, <BAR_COLUMNS>, line``."""
+    if parsed.long is not None:
+        return parsed.long
     items = [(t, b) for t, b in parsed.bars.items() if len(b)]
     if not items:
         return pd.DataFrame(columns=["ticker", "date", *BAR_COLUMNS, "line"])
@@ -498,9 +514,26 @@ def _ensure_instruments(
         ):
             ids[tk] = int(iid)
     missing = [t for t in tl if t not in ids]
-    for t in missing:
-        kind = kinds.get(t, "stock")
-        ids[t] = store.upsert_instrument(t, name=names.get(t, "") or t, kind=kind, conn=conn)
+    if missing:
+        recs = []
+        for t in missing:
+            kind = kinds.get(t, "stock")
+            recs.append(
+                {
+                    "ticker": t,
+                    "name": (names.get(t, "") or t)[:128],
+                    "kind": kind,
+                    "lot_size": 1 if kind == "index" else 100,
+                    "currency": "PTS" if kind == "index" else "BRL",
+                }
+            )
+        conn.execute(_INST.insert(), recs)
+        for k in range(0, len(missing), 500):
+            part = missing[k : k + 500]
+            for tk, iid in conn.execute(
+                select(_INST.c.ticker, _INST.c.id).where(_INST.c.ticker.in_(part))
+            ):
+                ids[tk] = int(iid)
     return ids
 
 
@@ -815,13 +848,14 @@ def import_files(
             raise ImportCancelled("Importação cancelada: nada foi gravado.")
         try:
             parsed.append(
-                parse_file(
+                parse_file(  # long form: the importer never needs one frame per ticker
                     path,
                     fmt,
                     ticker=ticker,
                     mapping=mapping,
                     name=fname,
                     include_fractional=include_fractional,
+                    _as_long=True,
                 )
             )
         except DataFormatError as exc:

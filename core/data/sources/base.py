@@ -47,6 +47,10 @@ class ParsedData:
         Corporate actions found in the file (columns :data:`ACTION_COLUMNS`).
     rows : int
         Data rows read (before any rejection).
+    long : pandas.DataFrame or None
+        Optional long form of all tickers (``ticker`` categorical, ``date``, bar columns,
+        ``line``), sorted by ticker then date; readers of big files fill it instead of
+        ``bars`` to spare one frame per ticker.
     """
 
     file: str
@@ -58,6 +62,7 @@ class ParsedData:
     kinds: dict[str, str] = field(default_factory=dict)
     actions: pd.DataFrame | None = None
     rows: int = 0
+    long: pd.DataFrame | None = None
 
 
 class OnlineSource(ABC):

@@ -201,48 +201,67 @@ def is_cotahist(head: bytes) -> bool:
 
 
 class _StringCache:
-    """Distinct values of one text field across blocks: raw bytes -> code -> stripped str."""
+    """Distinct values of one text field across blocks.
+
+    Values are keyed by their raw bytes seen as two little-endian 64-bit words; a pandas
+    MultiIndex over the known keys turns a block's distinct keys into codes with one
+    vectorised hash lookup, so Python only touches values never seen before.
+    """
 
     def __init__(self) -> None:
-        self.by_bytes: dict[bytes, int] = {}
+        self.w0: list[np.ndarray] = []
+        self.w1: list[np.ndarray] = []
+        self.index: pd.MultiIndex | None = None
+        self.key_code = np.zeros(0, dtype=np.int32)  # known key -> category code
         self.by_str: dict[str, int] = {}
         self.categories: list[str] = []
 
-    def code(self, raw: bytes) -> int:
-        c = self.by_bytes.get(raw)
-        if c is None:
-            s = raw.decode("latin-1").strip()
-            c = self.by_str.get(s)
-            if c is None:
-                c = self.by_str[s] = len(self.categories)
-                self.categories.append(s)
-            self.by_bytes[raw] = c
-        return c
+    def codes(self, k0: np.ndarray, k1: np.ndarray, raw: np.ndarray) -> np.ndarray:
+        """Category codes of the distinct keys ``(k0, k1)`` whose bytes are ``raw`` rows."""
+        if self.index is None:
+            pos = np.full(len(k0), -1, dtype=np.int64)
+        else:
+            pos = self.index.get_indexer(pd.MultiIndex.from_arrays([k0, k1]))
+        new = np.flatnonzero(pos < 0)
+        if len(new):
+            add = np.empty(len(new), dtype=np.int32)
+            for j, i in enumerate(new):
+                text = raw[i].tobytes().decode("latin-1").strip()
+                c = self.by_str.get(text)
+                if c is None:
+                    c = self.by_str[text] = len(self.categories)
+                    self.categories.append(text)
+                add[j] = c
+            self.w0.append(k0[new])
+            self.w1.append(k1[new])
+            start = len(self.key_code)
+            self.key_code = np.concatenate([self.key_code, add])
+            self.index = pd.MultiIndex.from_arrays(
+                [np.concatenate(self.w0), np.concatenate(self.w1)]
+            )
+            pos = pos.copy()
+            pos[new] = np.arange(start, start + len(new))
+        return self.key_code[pos]
 
 
 def _decode_strings(block: np.ndarray, start: int, end: int, cache: _StringCache) -> pd.Categorical:
-    """Decode a fixed-width text field into a Categorical, once per distinct value.
+    """Decode a fixed-width text field (at most 16 bytes) into a Categorical.
 
-    The bytes are hashed as integers (``pandas.factorize`` on 8-byte words), so only the
+    The bytes are hashed as two 64-bit integers (``pandas.factorize``), so only the
     distinct values of the block are looked up in ``cache`` (shared by all blocks, so every
     block's codes refer to the same growing category list).
     """
     width = end - start
-    padded = (width + 7) // 8 * 8
-    raw = np.full((len(block), padded), 32, dtype=np.uint8)
+    raw = np.full((len(block), 16), 32, dtype=np.uint8)
     raw[:, :width] = block[:, start:end]
     words = raw.view(np.uint64)
-    codes, uniq = pd.factorize(words[:, 0])
-    for j in range(1, words.shape[1]):
-        c2, u2 = pd.factorize(words[:, j])
-        codes, uniq = pd.factorize(
-            codes.astype(np.uint64) * np.uint64(len(u2) + 1) + c2.astype(np.uint64)
-        )
-    first = np.full(len(uniq), -1, dtype=np.int64)
+    c0, u0 = pd.factorize(words[:, 0])
+    c1, u1 = pd.factorize(words[:, 1])
+    codes, _ = pd.factorize(c0.astype(np.int64) * (len(u1) + 1) + c1)
+    first = np.full(codes.max(initial=-1) + 1, -1, dtype=np.int64)
     order = np.arange(len(codes) - 1, -1, -1)
-    first[codes[order]] = order  # index of a row carrying each distinct value
-    rawb = raw[:, :width]
-    lut = np.array([cache.code(rawb[i].tobytes()) for i in first], dtype=np.int32)
+    first[codes[order]] = order  # a row carrying each distinct value
+    lut = cache.codes(words[first, 0], words[first, 1], raw[first, :width])
     return pd.Categorical.from_codes(lut[codes], categories=list(cache.categories))
 
 
