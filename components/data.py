@@ -32,6 +32,7 @@ FORMAT_LABELS = {
     "profit": "ProfitChart",
     "csv": "CSV genérico (mapear colunas)",
     "mt5": "MetaTrader 5",
+    "actions": "Eventos corporativos (ticker,date,kind,value)",
 }
 #: Display names of import statuses.
 STATUS_LABELS = {"ok": "ok", "failed": "falhou", "cancelled": "cancelada"}

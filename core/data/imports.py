@@ -82,7 +82,15 @@ log = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]
 
 #: Formats accepted by :func:`parse_file` (``auto`` detects).
-FORMATS: tuple[str, ...] = ("auto", "cotahist", "yahoo", "investing", "profit", "csv")
+FORMATS: tuple[str, ...] = (
+    "auto",
+    "cotahist",
+    "yahoo",
+    "investing",
+    "profit",
+    "csv",
+    "actions",
+)
 #: Default source order, best first: B3's official record, then broker feeds, then vendors.
 DEFAULT_PRIORITY: tuple[str, ...] = (
     "cotahist",
@@ -208,6 +216,11 @@ def detect_file_format(path: str | Path, name: str | None = None) -> str:
         text = head.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = head.decode("latin-1")
+    first_cells = [
+        c.strip().strip('"').lower() for c in text.lstrip("\ufeff").split("\n")[0].split(",")
+    ]
+    if first_cells[:4] == ["ticker", "date", "kind", "value"]:
+        return "actions"
     fmt = detect_format(text)
     if fmt is None:
         first = text.lstrip("\ufeff").splitlines()[0][:120] if text.strip() else ""
@@ -333,6 +346,14 @@ def parse_file(
         fmt = detect_file_format(p, fname)
     if fmt == "cotahist":
         return _parse_cotahist(p, fname, include_fractional, tickers, _as_long)
+    if fmt == "actions":
+        try:
+            acts = actions_mod.read_actions_csv(p)
+        except (InputError, ValueError, KeyError) as exc:
+            raise DataFormatError(
+                f"arquivo de eventos corporativos inválido: {exc}", fname
+            ) from exc
+        return ParsedData(file=fname, format="actions", source="csv", actions=acts, rows=len(acts))
     return read_csv_bars(p, fmt, ticker=ticker, mapping=mapping, name=fname)
 
 
@@ -720,6 +741,23 @@ def import_parsed(
         rep.rejected += sum(reasons.values())
         for k, v in reasons.items():
             rep.reasons[k] = rep.reasons.get(k, 0) + v
+    for p in parsed:  # corporate actions only for stored (or imported-here) instruments
+        if p.format != "actions" or p.actions is None:
+            continue
+        here = {t for q in parsed for t in (q.bars or {})} | {
+            t for q in parsed if q.long is not None for t in q.long["ticker"].cat.categories
+        }
+        known = set(store.tickers()) | here
+        unknown = sorted(set(p.actions["ticker"]) - known)
+        if unknown:
+            rep.errors.append(
+                {
+                    "file": p.file,
+                    "line": None,
+                    "reason": f"ativos não cadastrados: {', '.join(unknown)}; importe "
+                    "as cotações antes dos eventos.",
+                }
+            )
     file_label = log_file or ", ".join(p.file for p in parsed)
     source_label = ",".join(rep.formats) or "?"
     if rep.errors:
@@ -734,6 +772,8 @@ def import_parsed(
             priorities = _load_priorities(conn)
             n = max(len(checked), 1)
             for k, (p, clean) in enumerate(checked):
+                if p.format == "actions":
+                    continue  # written after every bar file of this import
                 if clean.empty:
                     continue
                 seen = set(clean["ticker"].unique())
@@ -765,6 +805,13 @@ def import_parsed(
                     )
                     for t in with_actions:
                         actions_mod.recompute_adj_close(store, t, interval=p.interval, conn=conn)
+            for p, _ in checked:
+                if p.format == "actions" and p.actions is not None and len(p.actions):
+                    actions_mod.write_actions(store, p.actions, "csv", conn=conn)
+                    for t in sorted(set(p.actions["ticker"])):
+                        actions_mod.recompute_adj_close(store, t, conn=conn)
+                        if t not in tickers:
+                            tickers.append(t)
             if cancel is not None and cancel():
                 raise ImportCancelled("Importação cancelada: nada foi gravado.")
     except ImportCancelled:

@@ -125,3 +125,17 @@ def test_bad_actions_rejected():
             pd.DataFrame({"close": [1.0]}, index=pd.DatetimeIndex(["2024-01-02"])),
             pd.DataFrame({"date": ["2024-01-03"], "kind": ["split"], "value": [0]}),
         )
+
+
+def test_actions_csv_through_the_importer(tmp_path):
+    s = init_db("sqlite://")
+    import_files(s, [cotahist_daily(tmp_path)])
+    f = tmp_path / "eventos.csv"
+    f.write_text("ticker,date,kind,value\nVALE3,2021-07-01,dividend,2.00\n")
+    rep = import_files(s, [f])
+    assert rep.status == "ok" and rep.formats == ["actions"] and rep.instruments == 1
+    assert s.bars("VALE3")["adj_close"].iloc[0] == pytest.approx(112.40 * (1 - 2.0 / 112.40))
+    g = tmp_path / "eventos2.csv"
+    g.write_text("ticker,date,kind,value\nNAOEXISTE3,2021-07-01,dividend,2.00\n")
+    bad = import_files(s, [g])
+    assert bad.status == "failed" and "NAOEXISTE3" in bad.errors[0]["reason"]

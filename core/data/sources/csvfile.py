@@ -59,6 +59,7 @@ EXPECTED_LAYOUTS = (
     "Yahoo/yfinance (Date,Open,High,Low,Close[,Adj Close],Volume); "
     'investing.com ("Data","Último","Abertura","Máxima","Mínima","Vol.","Var%"); '
     "ProfitChart (Ativo;Data;Abertura;Máxima;Mínima;Fechamento;Volume;Quantidade); "
+    "eventos corporativos (ticker,date,kind,value); "
     "ou um CSV genérico com as colunas mapeadas (formato csv)"
 )
 
