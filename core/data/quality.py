@@ -75,10 +75,20 @@ def _load(store: Store, tickers: Sequence[str] | None) -> tuple[pd.DataFrame, pd
         ).where(b.interval == "1d")
         if tickers:
             qb = qb.where(b.instrument_id.in_([int(x) for x in inst["id"]]))
-        bars = pd.DataFrame.from_records(
-            conn.execute(qb.order_by(b.instrument_id, b.date)).all(),
-            columns=["iid", "date", "open", "high", "low", "close", "volume", "source"],
+        rows = conn.execute(qb.order_by(b.instrument_id, b.date)).all()
+    cols = ["iid", "date", "open", "high", "low", "close", "volume", "source"]
+    if rows:
+        z = list(zip(*rows))
+        bars = pd.DataFrame(
+            {
+                "iid": np.asarray(z[0], dtype=np.int64),
+                "date": pd.to_datetime(pd.Series(z[1])),
+                **{c: np.asarray(z[k], dtype=np.float64) for k, c in enumerate(cols[2:7], start=2)},
+                "source": np.asarray(z[7], dtype=object),
+            }
         )
+    else:
+        bars = pd.DataFrame({c: [] for c in cols})
     bars["date"] = pd.to_datetime(bars["date"])
     return inst, bars
 
@@ -135,7 +145,7 @@ def _flags(row: dict, kind: str) -> list[str]:
 def quality_report(
     store: Store, tickers: Sequence[str] | None = None, *, jump_threshold: float = JUMP_THRESHOLD
 ) -> pd.DataFrame:
-    """Quality of the daily bars of each instrument.
+    """Quality of the daily bars of each instrument (vectorised over all instruments).
 
     Parameters
     ----------
@@ -162,30 +172,88 @@ def quality_report(
             store.instrument(t)
     inst, bars = _load(store, tickers)
     acts = load_actions(store, list(inst["ticker"]) if tickers else None)
-    groups = {int(k): g for k, g in bars.groupby("iid", sort=False)}
-    out = []
-    for r in inst.itertuples(index=False):
-        g = groups.get(int(r.id))
-        if g is None or g.empty:
-            row = {
-                "first_date": pd.NaT,
-                "last_date": pd.NaT,
-                "n_bars": 0,
-                "expected_sessions": 0,
-                "coverage": 0.0,
-                "gaps": 0,
-                "zero_volume": 0,
-                "ohlc_violations": 0,
-                "jumps": 0,
-                "sources": "",
+    n_inst = len(inst)
+    pos_of = {int(i): k for k, i in enumerate(inst["id"])}
+    stats = {
+        k: np.zeros(n_inst, dtype=np.int64)
+        for k in (
+            "n_bars",
+            "expected_sessions",
+            "on_sessions",
+            "zero_volume",
+            "ohlc_violations",
+            "jumps",
+        )
+    }
+    first = np.full(n_inst, np.datetime64("NaT"), dtype="datetime64[ns]")
+    last = first.copy()
+    sources = [""] * n_inst
+    if len(bars):
+        g = pd.Series(bars["iid"].to_numpy()).map(pos_of).to_numpy(dtype=np.int64)
+        order = np.argsort(g, kind="stable")  # rows grouped by report position, dates kept sorted
+        g = g[order]
+        bars = bars.iloc[order].reset_index(drop=True)
+        d = bars["date"].to_numpy(dtype="datetime64[ns]")
+        sess = b3_sessions(d.min(), d.max()).as_unit("ns").to_numpy()
+        stats["n_bars"] = np.bincount(g, minlength=n_inst)
+        starts = np.searchsorted(g, np.arange(n_inst), side="left")
+        ends = np.searchsorted(g, np.arange(n_inst), side="right")
+        has = ends > starts
+        first[has] = d[starts[has]]
+        last[has] = d[ends[has] - 1]
+        lo_i = np.searchsorted(sess, first[has], side="left")
+        hi_i = np.searchsorted(sess, last[has], side="right")
+        stats["expected_sessions"][has] = hi_i - lo_i
+        stats["on_sessions"] = np.bincount(g, weights=np.isin(d, sess), minlength=n_inst).astype(
+            np.int64
+        )
+        o, h, lo, c = (bars[k].to_numpy() for k in ("open", "high", "low", "close"))
+        viol = (lo > np.minimum(o, c) + 1e-9) | (h < np.maximum(o, c) - 1e-9) | (h < lo)
+        stats["ohlc_violations"] = np.bincount(g, weights=viol, minlength=n_inst).astype(np.int64)
+        zero = bars["volume"].to_numpy() <= 0
+        stats["zero_volume"] = np.bincount(g, weights=zero, minlength=n_inst).astype(np.int64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ret = np.abs(c[1:] / c[:-1] - 1.0)
+        jump = np.flatnonzero((ret > jump_threshold) & (g[1:] == g[:-1])) + 1
+        tick_of = inst["ticker"].to_numpy()
+        act_dates = (
+            {
+                t: pd.DatetimeIndex(grp["date"]).as_unit("ns").to_numpy()
+                for t, grp in acts.groupby("ticker")
             }
-        else:
-            row = _check(g.reset_index(drop=True), acts[acts["ticker"] == r.ticker], jump_threshold)
-        row = {k: v for k, v in row.items() if k in QUALITY_COLUMNS}
-        row.update(ticker=r.ticker, name=r.name, kind=r.kind)
-        row["flags"] = _flags(row, r.kind)
-        out.append(row)
-    return pd.DataFrame(out, columns=list(QUALITY_COLUMNS))
+            if len(acts)
+            else {}
+        )
+        for j in jump:
+            ad = act_dates.get(tick_of[g[j]])
+            nxt = min(j + 1, ends[g[j]] - 1)
+            if ad is not None and ((ad >= d[j - 1]) & (ad <= d[nxt])).any():
+                continue
+            stats["jumps"][g[j]] += 1
+        src = bars["source"].to_numpy()
+        for k in np.flatnonzero(has):
+            sources[k] = ",".join(sorted(set(src[starts[k] : ends[k]])))
+    out = pd.DataFrame(
+        {
+            "ticker": inst["ticker"],
+            "name": inst["name"],
+            "kind": inst["kind"],
+            "first_date": pd.to_datetime(first),
+            "last_date": pd.to_datetime(last),
+            "n_bars": stats["n_bars"],
+            "expected_sessions": stats["expected_sessions"],
+        }
+    )
+    exp = stats["expected_sessions"]
+    out["coverage"] = np.where(
+        exp > 0, stats["on_sessions"] / np.maximum(exp, 1), np.where(stats["n_bars"] > 0, 1.0, 0.0)
+    )
+    out["gaps"] = np.maximum(exp - stats["on_sessions"], 0)
+    for k in ("zero_volume", "ohlc_violations", "jumps"):
+        out[k] = stats[k]
+    out["sources"] = sources
+    out["flags"] = [_flags(r, r["kind"]) for r in out.to_dict(orient="records")]
+    return out[list(QUALITY_COLUMNS)].reset_index(drop=True)
 
 
 def instrument_quality(

@@ -70,3 +70,12 @@ def test_common_history_summary(bundled_store):
     assert ch.start >= pd.Timestamp("2019-10-11") and not ch.prices.isna().any().any()
     with pytest.raises(InputError):
         common_history_summary(bundled_store, [])
+
+
+def test_vectorised_report_equals_per_instrument_checks(bundled_store):
+    q = quality_report(bundled_store).set_index("ticker")
+    for t in q.index:
+        d = instrument_quality(bundled_store, t)
+        for k in ("n_bars", "expected_sessions", "gaps", "zero_volume", "ohlc_violations", "jumps"):
+            assert d[k] == q.loc[t, k], (t, k)
+        assert d["coverage"] == pytest.approx(q.loc[t, "coverage"])
