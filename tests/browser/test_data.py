@@ -3,9 +3,30 @@ see the import log row; the offline "Atualizar" says the source is unreachable."
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+
 import pytest
 
+from tests.conftest import start_app
+
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def data_app(tmp_path_factory, seeded_sqlite):
+    """An app of its own: these tests write to the store (other pages' tests share
+    ``app_server``)."""
+    data_dir = tmp_path_factory.mktemp("data_app")
+    shutil.copy(seeded_sqlite, data_dir / "pregao.db")
+    proc, base = start_app(data_dir, {"PREGAO_SCHEDULER": "0"})
+    yield base
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
 
 # A small ProfitChart-style export written for this test (semicolon, decimal comma,
 # dd/mm/aaaa) for a ticker that is not in the bundled data.
@@ -17,10 +38,10 @@ PROFIT_CSV = (
 )
 
 
-def test_upload_preview_import_and_log(page, app_server, tmp_path):
+def test_upload_preview_import_and_log(page, data_app, tmp_path):
     f = tmp_path / "TSTE3_profit.csv"
     f.write_text(PROFIT_CSV, encoding="utf-8")
-    page.goto(app_server + "/data")
+    page.goto(data_app + "/data")
     page.wait_for_selector("#data-upload")
     page.set_input_files("#data-upload input[type=file]", str(f))
     page.wait_for_selector("#data-upload-badge")
@@ -42,8 +63,25 @@ def test_upload_preview_import_and_log(page, app_server, tmp_path):
     assert page.locator("#data-progress .progress-bar").get_attribute("aria-valuenow") == "100"
 
 
-def test_update_offline_says_unreachable(page, app_server):
-    page.goto(app_server + "/data")
+def test_update_offline_says_unreachable(page, data_app):
+    page.goto(data_app + "/data")
     page.click("#data-update-yahoo")
     page.wait_for_selector("#data-update-alert", timeout=45_000)
     assert "inacessível" in page.inner_text("#data-update-alert")
+
+
+def test_bad_file_shows_file_and_line(page, data_app, tmp_path):
+    f = tmp_path / "ruim.csv"
+    f.write_text("coluna_a,coluna_b\n1,2\n")
+    page.goto(data_app + "/data")
+    page.set_input_files("#data-upload input[type=file]", str(f))
+    page.wait_for_selector("#data-upload-badge")
+    page.click("#data-preview-btn")
+    page.wait_for_selector("#data-preview-error")
+    assert "ruim.csv, linha 1" in page.inner_text("#data-preview-error")
+    page.click("#data-import-btn")
+    page.wait_for_selector("#data-import-alert", timeout=45_000)
+    text = page.inner_text("#data-import-alert")
+    assert "Nada foi gravado" in text and "ruim.csv, linha 1" in text
+    page.wait_for_function("document.querySelector('#data-log').innerText.includes('ruim.csv')")
+    assert "falhou" in page.locator(".data-log-row", has_text="ruim.csv").first.inner_text()
