@@ -8,13 +8,22 @@
     fetches what is missing since each ticker's last stored date (exit 2 when offline).
 ``python -m dashboard quality [TICKER...] [--json]``
     per-instrument coverage, gaps, zero-volume bars, OHLC violations and suspicious jumps.
+``python -m dashboard priority TICKER [SOURCE...] [--reset]``
+    show or set which source wins when two have a bar on the same date (best first).
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from core.data.imports import FORMATS, import_files, update_prices
+from core.data.imports import (
+    DEFAULT_PRIORITY,
+    FORMATS,
+    import_files,
+    set_source_priority,
+    source_priority,
+    update_prices,
+)
 from core.data.quality import quality_report
 from dashboard.cli import dumps, progress_printer
 
@@ -90,6 +99,17 @@ def cmd_quality(args, ctx) -> int:
     return 0
 
 
+def cmd_priority(args, ctx) -> int:
+    """Show or set which source wins for one instrument."""
+    store = ctx.store()
+    if args.reset:
+        set_source_priority(store, args.ticker, None)
+    elif args.sources:
+        set_source_priority(store, args.ticker, args.sources)
+    print(" > ".join(source_priority(store, args.ticker)))
+    return 0
+
+
 def register(sub, common) -> None:
     """Add ``import``, ``update`` and ``quality`` to the CLI."""
     p = sub.add_parser(
@@ -118,6 +138,16 @@ def register(sub, common) -> None:
     p.add_argument("--source", choices=["yahoo", "mt5"], default="yahoo")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_update)
+
+    p = sub.add_parser(
+        "priority",
+        parents=[common],
+        help="show/set the source order of one instrument (best first)",
+    )
+    p.add_argument("ticker")
+    p.add_argument("sources", nargs="*", metavar="SOURCE", help=" ".join(DEFAULT_PRIORITY))
+    p.add_argument("--reset", action="store_true", help="back to the default order")
+    p.set_defaults(func=cmd_priority)
 
     p = sub.add_parser("quality", parents=[common], help="data-quality report per instrument")
     p.add_argument("tickers", nargs="*", metavar="TICKER")

@@ -82,3 +82,12 @@ def test_quality_json(db, capsys):
     assert rec["ticker"] == "PETR4" and 0.95 < rec["coverage"] <= 1
     assert rec["first_date"] == "2010-01-04" and isinstance(rec["flags"], list)
     assert main(["quality", "XXXX9", "--db", db]) == 2
+
+
+def test_priority_command(db, capsys):
+    assert main(["priority", "PETR4", "--db", db]) == 0
+    assert capsys.readouterr().out.startswith("cotahist > mt5")
+    assert main(["priority", "PETR4", "yahoo", "cotahist", "--db", db]) == 0
+    assert capsys.readouterr().out.strip() == "yahoo > cotahist"
+    assert main(["priority", "PETR4", "foo", "--db", db]) == 2
+    assert "foo" in capsys.readouterr().err
