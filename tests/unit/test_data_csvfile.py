@@ -176,3 +176,19 @@ def test_detect_and_ticker_helpers(tmp_path):
     with pytest.raises(DataFormatError, match="ticker"):
         read_csv_bars(f)
     assert np.isfinite(read_csv_bars(f, ticker="VALE3").bars["VALE3"]["close"]).all()
+
+
+def test_yahoo_multiindex_several_tickers(tmp_path):
+    f = tmp_path / "carteira.csv"
+    f.write_text(
+        "Price,Close,Close,High,High,Low,Low,Open,Open,Volume,Volume\n"
+        "Ticker,PETR4.SA,VALE3.SA,PETR4.SA,VALE3.SA,PETR4.SA,VALE3.SA,PETR4.SA,VALE3.SA,PETR4.SA,VALE3.SA\n"
+        "Date,,,,,,,,,,\n"
+        "2024-01-02,37.5,77.9,37.6,78.0,36.9,76.5,37.0,77.0,100,200\n"
+        "2024-01-03,38.1,78.2,38.2,78.5,37.4,77.5,37.5,77.9,100,200\n"
+    )
+    p = read_csv_bars(f)
+    assert sorted(p.bars) == ["PETR4", "VALE3"]
+    assert p.bars["VALE3"]["close"].tolist() == [77.9, 78.2]
+    assert p.bars["PETR4"]["open"].tolist() == [37.0, 37.5]
+    assert p.bars["PETR4"]["line"].tolist() == [4, 5]
