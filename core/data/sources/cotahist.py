@@ -105,6 +105,24 @@ _NUMERIC = {
     "factor": (210, 217),
 }
 _DATE = (2, 10)
+# Every field between PREABE and FATCOT (0-based half-open), for error messages.
+_NUMERIC_FIELDS = (
+    ("PREABE", 56, 69),
+    ("PREMAX", 69, 82),
+    ("PREMIN", 82, 95),
+    ("PREMED", 95, 108),
+    ("PREULT", 108, 121),
+    ("PREOFC", 121, 134),
+    ("PREOFV", 134, 147),
+    ("TOTNEG", 147, 152),
+    ("QUATOT", 152, 170),
+    ("VOLTOT", 170, 188),
+    ("PREEXE", 188, 201),
+    ("INDOPC", 201, 202),
+    ("DATVEN", 202, 210),
+    ("FATCOT", 210, 217),
+)
+_NUM_START, _NUM_STOP = 56, 217
 _TICKER = (12, 24)
 _NAME = (27, 39)
 _SPEC = (39, 49)
@@ -140,6 +158,12 @@ DEFAULT_FILTER = CotahistFilter()
 ALL_RECORDS = CotahistFilter(markets=None, bdi=None, exclude_index_options=False)
 
 _POW = {n: (10 ** np.arange(n - 1, -1, -1, dtype=np.int64)) for n in range(1, 19)}
+_POWF = {n: p.astype(np.float64) for n, p in _POW.items()}
+
+
+def _digits_of(num: np.ndarray, start: int, end: int) -> np.ndarray:
+    """int64 value of already-checked digits ``num[:, start:end]`` (absolute positions)."""
+    return num[:, start - _NUM_START : end - _NUM_START].astype(np.int64) @ _POW[end - start]
 
 
 class _Source:
@@ -307,28 +331,36 @@ def _parse_block(
     out["market"] = market.astype(np.int16)
     out["name"] = _decode_strings(block, *_NAME, caches["name"])
     out["specification"] = _decode_strings(block, *_SPEC, caches["specification"])
-    factor = _field_digits(block, _NUMERIC["factor"], "FATCOT", fname, lines)
+    # Positions 57-217 (PREABE .. FATCOT) are all numeric in the layout: check them once.
+    num = block[:, _NUM_START:_NUM_STOP] - np.uint8(48)
+    if num.max(initial=0) > 9:
+        bad = num > 9
+        row = int(np.flatnonzero(bad.any(axis=1))[0])
+        col = int(np.flatnonzero(bad[row])[0]) + _NUM_START
+        label, s0, e0 = next(f for f in _NUMERIC_FIELDS if f[1] <= col < f[2])
+        text = bytes(block[row, s0:e0]).decode("latin-1")
+        raise DataFormatError(
+            f"campo {label} (posições {s0 + 1}-{e0}) não numérico: {text!r}.",
+            fname,
+            int(lines[row]),
+        )
+    factor = _digits_of(num, *_NUMERIC["factor"])
     if (factor <= 0).any():
         row = int(np.flatnonzero(factor <= 0)[0])
         raise DataFormatError("FATCOT igual a zero.", fname, int(lines[row]))
     div = factor.astype(np.float64) * 100.0
-    prices = (
-        _field_digits(
-            block,
-            _NUMERIC["open"],
-            ("PREABE", "PREMAX", "PREMIN", "PREMED", "PREULT"),
-            fname,
-            lines,
-            n_fields=5,
-            as_float=True,
-        )
-        / div[:, None]
-    )
+    o0 = _NUMERIC["open"][0] - _NUM_START
+    prices = num[:, o0 : o0 + 65].reshape(len(num), 5, 13).astype(np.float64) @ _POWF[13]
+    prices /= div[:, None]
     for k, col in enumerate(("open", "high", "low", "average", "close")):
         out[col] = prices[:, k]
-    out["trades"] = _field_digits(block, _NUMERIC["trades"], "TOTNEG", fname, lines)
-    out["quantity"] = _field_digits(block, _NUMERIC["quantity"], "QUATOT", fname, lines)
-    out["volume"] = _field_digits(block, _NUMERIC["volume"], "VOLTOT", fname, lines) / 100.0
+    out["trades"] = _digits_of(num, *_NUMERIC["trades"])
+    q0 = _NUMERIC["quantity"][0] - _NUM_START
+    qv = num[:, q0 : q0 + 36].reshape(len(num), 2, 18).astype(np.float64) @ _POWF[18]
+    if qv.max(initial=0) >= 2.0**53:  # beyond float64's exact integers: decode exactly
+        qv = num[:, q0 : q0 + 36].reshape(len(num), 2, 18).astype(np.int64) @ _POW[18]
+    out["quantity"] = qv[:, 0].astype(np.int64)
+    out["volume"] = qv[:, 1] / 100.0
     out["factor"] = factor.astype(np.int32)
     out["line"] = lines
     return pd.DataFrame(out)
