@@ -68,6 +68,12 @@ def test_update_offline_says_unreachable(page, data_app):
     page.click("#data-update-yahoo")
     page.wait_for_selector("#data-update-alert", timeout=45_000)
     assert "inacessível" in page.inner_text("#data-update-alert")
+    page.click("#data-update-mt5")
+    page.wait_for_function(
+        "document.querySelector('#data-update-alert').innerText.includes('MetaTrader 5')"
+    )
+    text = page.inner_text("#data-update-alert")
+    assert "indisponível" in text or "não inicializou" in text
 
 
 def test_bad_file_shows_file_and_line(page, data_app, tmp_path):
