@@ -15,11 +15,11 @@ Variables
 ``PREGAO_REDIS_URL``     Redis URL for Celery background jobs (team mode)
 ``PREGAO_SECRET_KEY``    Flask secret key (team mode requires one)
 ``PREGAO_RISK_FREE_RATE`` annual risk-free rate as a fraction; empty = CDI of the window
+``PREGAO_SCHEDULER``     ``1``/``0``: run the scheduled jobs (daily update ...) inside the app in
+                        local mode (default on in local mode, always off in team mode)
 ``PREGAO_THEME``         ``light`` or ``dark`` (default theme of the UI)
 ``PREGAO_UPDATE_TIME``   daily update time after the B3 close, ``HH:MM`` America/Sao_Paulo
 ``PREGAO_DEBUG``         ``1`` to run Dash in debug mode
-``PREGAO_SCHEDULER``     ``1``/``0``: run the scheduled jobs (daily update ...) inside the app in
-                        local mode (default on in local mode, always off in team mode)
 """
 
 from __future__ import annotations
@@ -56,9 +56,9 @@ class Settings:
     secret_key: str = ""
     risk_free_rate: float | None = None
     theme: str = "light"
+    scheduler: bool = True
     update_time: str = "18:30"
     debug: bool = False
-    scheduler: bool = True
 
     @property
     def is_team(self) -> bool:
@@ -170,7 +170,7 @@ def load_settings(env: dict[str, str] | None = None, env_file: str | Path | None
         secret_key=secret,
         risk_free_rate=rf,
         theme=theme,
+        scheduler=sched_s in _TRUE and mode == "local",
         update_time=update_time,
         debug=debug_s in _TRUE,
-        scheduler=sched_s in _TRUE and mode == "local",
     )

@@ -1,4 +1,1 @@
-"""Scheduled jobs: one module per job, each with ``register(scheduler, settings)``.
-
-Discovered by :func:`dashboard.scheduler.build_scheduler`.
-"""
+"""Scheduled jobs: each module here defines ``register(scheduler, settings)``."""
