@@ -105,6 +105,22 @@ def _on_error(err: Exception) -> None:
     dash.set_props("global-error", {"children": msg, "is_open": True})
 
 
+def _start_scheduler(settings: Settings):
+    """Start the scheduled jobs (local mode, ``PREGAO_SCHEDULER`` on, not under pytest)."""
+    import os
+
+    if not settings.scheduler or settings.is_team or os.environ.get("PYTEST_CURRENT_TEST"):
+        return None
+    if settings.debug and os.environ.get("WERKZEUG_RUN_MAIN") != "true":
+        return None  # the debug reloader's parent process: the child starts it
+    from dashboard.scheduler import build_scheduler
+
+    sched = build_scheduler(settings)
+    sched.start()
+    log.info("Scheduler started: %s", ", ".join(j.id for j in sched.get_jobs()))
+    return sched
+
+
 def create_app(name: str = "app", settings: Settings | None = None) -> dash.Dash:
     """Build the Pregão Dash app.
 
@@ -147,6 +163,7 @@ def create_app(name: str = "app", settings: Settings | None = None) -> dash.Dash
     app.layout = _layout(settings)
     app.celery_app = celery_app
     app.settings = settings
+    app.scheduler = _start_scheduler(settings)
     dash.clientside_callback(
         """
         function(dark) {

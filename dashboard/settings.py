@@ -15,6 +15,8 @@ Variables
 ``PREGAO_REDIS_URL``     Redis URL for Celery background jobs (team mode)
 ``PREGAO_SECRET_KEY``    Flask secret key (team mode requires one)
 ``PREGAO_RISK_FREE_RATE`` annual risk-free rate as a fraction; empty = CDI of the window
+``PREGAO_SCHEDULER``     ``1``/``0``: run the scheduled jobs (daily update ...) inside the app in
+                        local mode (default on in local mode, always off in team mode)
 ``PREGAO_THEME``         ``light`` or ``dark`` (default theme of the UI)
 ``PREGAO_UPDATE_TIME``   daily update time after the B3 close, ``HH:MM`` America/Sao_Paulo
 ``PREGAO_DEBUG``         ``1`` to run Dash in debug mode
@@ -58,6 +60,7 @@ class Settings:
     secret_key: str = ""
     risk_free_rate: float | None = None
     theme: str = "light"
+    scheduler: bool = True
     update_time: str = "18:30"
     debug: bool = False
     ml_gates: str = ""
@@ -152,6 +155,9 @@ def load_settings(
     debug_s = (vals.get("debug") or "").strip().lower()
     if debug_s not in _TRUE | _FALSE:
         errors.append(f"{PREFIX}DEBUG={vals.get('debug')!r} must be 0 or 1")
+    sched_s = (vals.get("scheduler") or "1").strip().lower()
+    if sched_s not in _TRUE | _FALSE:
+        errors.append(f"{PREFIX}SCHEDULER={vals.get('scheduler')!r} must be 0 or 1")
     if "://" not in database_url:
         errors.append(
             f"{PREFIX}DATABASE_URL={redact_url(database_url)!r} is not a database URL "
@@ -188,6 +194,7 @@ def load_settings(
         secret_key=secret,
         risk_free_rate=rf,
         theme=theme,
+        scheduler=sched_s in _TRUE and mode == "local",
         update_time=update_time,
         debug=debug_s in _TRUE,
         ml_gates=ml_gates,

@@ -1,0 +1,50 @@
+"""The daily market-data update after the B3 close (``PREGAO_UPDATE_TIME``, São Paulo time).
+
+Calls :func:`core.data.imports.update_prices` with Yahoo, the same function as the Data
+page's "Atualizar" button and ``python -m dashboard update``. An unreachable source is
+logged (and recorded in the import log), never raised into the scheduler.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from core.errors import PregaoError
+from dashboard.settings import Settings
+
+__all__ = ["JOB_ID", "register", "run_update"]
+
+log = logging.getLogger(__name__)
+
+#: APScheduler id of the job.
+JOB_ID = "data_update"
+
+
+def run_update(source: str = "yahoo") -> str:
+    """Run one update on the app's store; returns the message (also logged)."""
+    from core.data.imports import update_prices
+    from dashboard.runtime import get_store
+
+    try:
+        rep = update_prices(get_store(), source)
+        msg = rep.message() if rep.files else "Tudo atualizado."
+        log.info("scheduled update: %s", msg)
+    except PregaoError as exc:
+        msg = str(exc)
+        log.warning("scheduled update failed: %s", msg)
+    return msg
+
+
+def register(scheduler, settings: Settings) -> None:
+    """Add the daily update on weekdays at ``settings.update_time`` (America/Sao_Paulo)."""
+    hour, minute = (int(x) for x in settings.update_time.split(":"))
+    scheduler.add_job(
+        run_update,
+        "cron",
+        day_of_week="mon-fri",
+        hour=hour,
+        minute=minute,
+        id=JOB_ID,
+        name="Atualização diária de cotações",
+        replace_existing=True,
+    )

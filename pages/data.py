@@ -1,0 +1,474 @@
+"""Dados (``/data``): import files, update from online sources, check data quality.
+
+Thin page: parses inputs, calls :mod:`core.data.imports` / :mod:`core.data.quality`, hands
+the results to :mod:`components.data`. Imports and updates run as background callbacks with
+progress and cancel; a cancelled or failed import writes nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import time
+import uuid
+from pathlib import Path
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+
+from components.data import (
+    FORMAT_LABELS,
+    common_history_table,
+    import_log_table,
+    instruments_grid,
+    instruments_grid_rows,
+    preview_card,
+    report_alert,
+)
+from core.data.imports import FORMATS, import_files, import_log, preview_file, update_prices
+from core.data.quality import common_history_summary, quality_report
+from core.errors import PregaoError
+from dashboard.runtime import get_settings, get_store
+
+dash.register_page(__name__, path="/data", name="Dados", title="Pregão – Dados", order=5)
+
+_MAP_FIELDS = ("date", "open", "high", "low", "close", "adj_close", "volume", "ticker")
+_MAP_LABELS = {
+    "date": "Data",
+    "open": "Abertura",
+    "high": "Máxima",
+    "low": "Mínima",
+    "close": "Fechamento",
+    "adj_close": "Fech. ajustado",
+    "volume": "Volume",
+    "ticker": "Ticker",
+}
+
+
+def _upload_dir() -> Path:
+    d = Path(get_settings().data_dir) / "uploads"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _import_panel(team: bool) -> dbc.Card:
+    mapping = html.Div(
+        [
+            html.Small("Colunas do arquivo (CSV genérico):", className="text-muted"),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dbc.Input(
+                            id=f"data-map-{f.replace('_', '-')}",
+                            placeholder=_MAP_LABELS[f],
+                            size="sm",
+                        ),
+                        md=3,
+                        className="mb-1",
+                    )
+                    for f in _MAP_FIELDS
+                ],
+                className="g-1",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dbc.Select(
+                            id="data-map-decimal",
+                            size="sm",
+                            value=".",
+                            options=[
+                                {"label": "decimal .", "value": "."},
+                                {"label": "decimal ,", "value": ","},
+                            ],
+                        ),
+                        md=3,
+                    ),
+                    dbc.Col(
+                        dbc.Checkbox(id="data-map-dayfirst", label="dia/mês/ano", value=True), md=3
+                    ),
+                ],
+                className="g-1",
+            ),
+        ],
+        id="data-mapping",
+        style={"display": "none"},
+        className="mb-2",
+    )
+    return dbc.Card(
+        [
+            dbc.CardHeader("Importar arquivo"),
+            dbc.CardBody(
+                [
+                    dcc.Upload(
+                        id="data-upload",
+                        multiple=True,
+                        children=html.Div(
+                            [
+                                "Arraste arquivos aqui ou ",
+                                html.A("escolha no computador"),
+                                html.Small(
+                                    " (COTAHIST .TXT/.ZIP, CSV do Yahoo, investing.com, "
+                                    "ProfitChart)",
+                                    className="text-muted",
+                                ),
+                            ]
+                        ),
+                        className="border border-2 rounded p-3 text-center mb-2",
+                        style={"borderStyle": "dashed"},
+                    ),
+                    html.Div(id="data-upload-name", className="small mb-2"),
+                    dbc.Input(
+                        id="data-path",
+                        placeholder="…ou o caminho de um arquivo no servidor "
+                        "(vários separados por ;)",
+                        disabled=team,
+                        className="mb-2",
+                        debounce=True,
+                    ),
+                    dbc.Row(
+                        [
+                            dbc.Col(
+                                dbc.Select(
+                                    id="data-format",
+                                    value="auto",
+                                    options=[
+                                        {"label": FORMAT_LABELS[f], "value": f} for f in FORMATS
+                                    ],
+                                ),
+                                md=4,
+                            ),
+                            dbc.Col(
+                                dbc.Input(
+                                    id="data-ticker", placeholder="Ticker (se o arquivo não disser)"
+                                ),
+                                md=4,
+                            ),
+                            dbc.Col(
+                                dbc.Checkbox(
+                                    id="data-fractional",
+                                    label="COTAHIST: incluir fracionário",
+                                    value=False,
+                                ),
+                                md=4,
+                                className="pt-2",
+                            ),
+                        ],
+                        className="g-2 mb-2",
+                    ),
+                    mapping,
+                    html.Div(
+                        [
+                            dbc.Button(
+                                "Pré-visualizar",
+                                id="data-preview-btn",
+                                color="secondary",
+                                outline=True,
+                                className="me-2",
+                            ),
+                            dbc.Button(
+                                "Importar", id="data-import-btn", color="primary", className="me-2"
+                            ),
+                            dbc.Button(
+                                "Cancelar",
+                                id="data-cancel-btn",
+                                color="danger",
+                                outline=True,
+                                disabled=True,
+                            ),
+                        ],
+                        className="mb-2",
+                    ),
+                    dbc.Progress(
+                        id="data-progress",
+                        value=0,
+                        label="",
+                        striped=True,
+                        animated=True,
+                        className="mb-2",
+                        style={"height": "1.3rem"},
+                    ),
+                    html.Div(id="data-preview"),
+                    html.Div(id="data-import-result"),
+                ]
+            ),
+        ],
+        className="mb-3",
+    )
+
+
+def _update_panel() -> dbc.Card:
+    return dbc.Card(
+        [
+            dbc.CardHeader("Atualizar cotações"),
+            dbc.CardBody(
+                [
+                    html.P(
+                        f"Busca o que falta desde a última data de cada ativo. Atualização automática "
+                        f"nos dias úteis às {get_settings().update_time} (horário de Brasília) com o app "
+                        "aberto.",
+                        className="small text-muted",
+                    ),
+                    dbc.Button(
+                        "Atualizar (Yahoo)",
+                        id="data-update-yahoo",
+                        color="primary",
+                        outline=True,
+                        className="me-2",
+                    ),
+                    dbc.Button(
+                        "Atualizar (MetaTrader 5)",
+                        id="data-update-mt5",
+                        color="primary",
+                        outline=True,
+                    ),
+                    html.Div(id="data-update-result", className="mt-2"),
+                ]
+            ),
+        ],
+        className="mb-3",
+    )
+
+
+def layout(**_kwargs):
+    """The Data page (data read per request)."""
+    store = get_store()
+    team = get_settings().is_team
+    try:
+        log = import_log(store, 20)
+        quality = quality_report(store)
+        err = None
+    except PregaoError as exc:  # pragma: no cover - defensive
+        log, quality, err = None, None, str(exc)
+    tickers = store.tickers()
+    return dbc.Container(
+        [
+            dcc.Store(id="data-files", data=[]),
+            dcc.Store(id="data-refresh", data=0),
+            html.H3("Dados", className="mb-3"),
+            dbc.Alert(err, color="danger") if err else None,
+            dbc.Row(
+                [
+                    dbc.Col(_import_panel(team), lg=8),
+                    dbc.Col(
+                        [
+                            _update_panel(),
+                            dbc.Card(
+                                [
+                                    dbc.CardHeader("Histórico comum"),
+                                    dbc.CardBody(
+                                        [
+                                            dcc.Dropdown(
+                                                id="data-common-tickers",
+                                                options=tickers,
+                                                multi=True,
+                                                placeholder="Escolha os ativos",
+                                            ),
+                                            dbc.Button(
+                                                "Alinhar",
+                                                id="data-common-btn",
+                                                size="sm",
+                                                className="mt-2",
+                                            ),
+                                            html.Div(id="data-common-result", className="mt-2"),
+                                        ]
+                                    ),
+                                ]
+                            ),
+                        ],
+                        lg=4,
+                    ),
+                ]
+            ),
+            html.H5("Registro de importações", className="mt-2"),
+            html.Div(import_log_table(log) if log is not None else None, id="data-log"),
+            html.H5("Instrumentos e qualidade dos dados", className="mt-3"),
+            instruments_grid(quality) if quality is not None else html.Div(),
+        ],
+        fluid=True,
+    )
+
+
+# -- callbacks ----------------------------------------------------------------------------
+@callback(Output("data-mapping", "style"), Input("data-format", "value"))
+def _toggle_mapping(fmt):
+    return {"display": "block"} if fmt == "csv" else {"display": "none"}
+
+
+@callback(
+    Output("data-files", "data"),
+    Output("data-upload-name", "children"),
+    Input("data-upload", "contents"),
+    State("data-upload", "filename"),
+    prevent_initial_call=True,
+)
+def _store_upload(contents, filenames):
+    if not contents:
+        return no_update, no_update
+    if isinstance(contents, str):
+        contents, filenames = [contents], [filenames]
+    files = []
+    folder = _upload_dir()
+    for content, name in zip(contents, filenames):
+        _, _, b64 = content.partition(",")
+        safe = re.sub(r"[^A-Za-z0-9._^-]", "_", Path(name or "arquivo").name)[:120]
+        path = folder / f"{uuid.uuid4().hex[:8]}_{safe}"
+        path.write_bytes(base64.b64decode(b64))
+        files.append({"path": str(path), "name": name})
+    label = "Arquivo(s): " + ", ".join(f["name"] for f in files)
+    return files, dbc.Badge(label, color="light", text_color="dark", id="data-upload-badge")
+
+
+def _targets(files, path_text) -> tuple[list[str], list[str]]:
+    if path_text and path_text.strip():
+        paths = [p.strip() for p in re.split(r"[;\n]", path_text) if p.strip()]
+        return paths, [Path(p).name for p in paths]
+    files = files or []
+    return [f["path"] for f in files], [f["name"] for f in files]
+
+
+def _mapping(fmt, values, decimal, dayfirst):
+    if fmt != "csv":
+        return None
+    m = {f: (v or "").strip() for f, v in zip(_MAP_FIELDS, values) if v and v.strip()}
+    m.update(decimal=decimal or ".", dayfirst=bool(dayfirst))
+    return m
+
+
+_MAP_STATES = [State(f"data-map-{f.replace('_', '-')}", "value") for f in _MAP_FIELDS]
+
+
+@callback(
+    Output("data-preview", "children"),
+    Input("data-preview-btn", "n_clicks"),
+    State("data-files", "data"),
+    State("data-path", "value"),
+    State("data-format", "value"),
+    State("data-ticker", "value"),
+    State("data-fractional", "value"),
+    State("data-map-decimal", "value"),
+    State("data-map-dayfirst", "value"),
+    *_MAP_STATES,
+    prevent_initial_call=True,
+)
+def _preview(_n, files, path_text, fmt, ticker, fractional, decimal, dayfirst, *map_values):
+    paths, names = _targets(files, path_text)
+    if not paths:
+        return dbc.Alert("Envie um arquivo ou informe um caminho.", color="warning")
+    try:
+        pv = preview_file(
+            paths[0],
+            fmt or "auto",
+            ticker=(ticker or None),
+            name=names[0],
+            mapping=_mapping(fmt, map_values, decimal, dayfirst),
+            include_fractional=bool(fractional),
+        )
+    except PregaoError as exc:
+        return dbc.Alert(str(exc), color="danger", id="data-preview-error")
+    except OSError as exc:
+        return dbc.Alert(f"{names[0]}: não foi possível ler ({exc}).", color="danger")
+    return preview_card(pv)
+
+
+@callback(
+    Output("data-import-result", "children"),
+    Output("data-refresh", "data"),
+    Input("data-import-btn", "n_clicks"),
+    State("data-files", "data"),
+    State("data-path", "value"),
+    State("data-format", "value"),
+    State("data-ticker", "value"),
+    State("data-fractional", "value"),
+    State("data-map-decimal", "value"),
+    State("data-map-dayfirst", "value"),
+    *_MAP_STATES,
+    background=True,
+    progress=[Output("data-progress", "value"), Output("data-progress", "label")],
+    running=[
+        (Output("data-import-btn", "disabled"), True, False),
+        (Output("data-cancel-btn", "disabled"), False, True),
+        (Output("job-running", "data"), True, False),
+    ],
+    cancel=[Input("data-cancel-btn", "n_clicks")],
+    prevent_initial_call=True,
+)
+def _import(
+    set_progress, _n, files, path_text, fmt, ticker, fractional, decimal, dayfirst, *map_values
+):
+    paths, names = _targets(files, path_text)
+    if not paths:
+        return dbc.Alert("Envie um arquivo ou informe um caminho.", color="warning"), no_update
+
+    def progress(frac, msg):
+        set_progress((int(round(100 * frac)), msg[:60]))
+
+    try:
+        rep = import_files(
+            get_store(),
+            paths,
+            fmt or "auto",
+            ticker=(ticker or None),
+            names=names,
+            mapping=_mapping(fmt, map_values, decimal, dayfirst),
+            include_fractional=bool(fractional),
+            progress=progress,
+        )
+    except PregaoError as exc:
+        return dbc.Alert(str(exc), color="danger"), time.time()
+    progress(1.0, "Concluído" if rep.status == "ok" else "Falhou")
+    return report_alert(rep.summary(), rep.message(), rep.status), time.time()
+
+
+@callback(
+    Output("data-update-result", "children"),
+    Output("data-refresh", "data", allow_duplicate=True),
+    Input("data-update-yahoo", "n_clicks"),
+    Input("data-update-mt5", "n_clicks"),
+    background=True,
+    running=[
+        (Output("data-update-yahoo", "disabled"), True, False),
+        (Output("data-update-mt5", "disabled"), True, False),
+        (Output("job-running", "data"), True, False),
+    ],
+    prevent_initial_call=True,
+)
+def _update(_y, _m):
+    source = "mt5" if ctx.triggered_id == "data-update-mt5" else "yahoo"
+    try:
+        rep = update_prices(get_store(), source)
+    except PregaoError as exc:
+        return dbc.Alert(str(exc), color="warning", id="data-update-alert"), time.time()
+    msg = rep.message() if rep.files else "Tudo atualizado: nada a buscar."
+    return report_alert(rep.summary(), msg, rep.status), time.time()
+
+
+@callback(
+    Output("data-log", "children"),
+    Output("data-instruments", "rowData"),
+    Output("data-common-tickers", "options"),
+    Input("data-refresh", "data"),
+    prevent_initial_call=True,
+)
+def _refresh(_token):
+    store = get_store()
+    return (
+        import_log_table(import_log(store, 20)),
+        instruments_grid_rows(quality_report(store)),
+        store.tickers(),
+    )
+
+
+@callback(
+    Output("data-common-result", "children"),
+    Input("data-common-btn", "n_clicks"),
+    State("data-common-tickers", "value"),
+    prevent_initial_call=True,
+)
+def _common(_n, tickers):
+    try:
+        ch, table = common_history_summary(get_store(), tickers or [])
+    except PregaoError as exc:
+        return dbc.Alert(str(exc), color="warning")
+    return common_history_table(table, ch.n_sessions, ch.start, ch.end)
