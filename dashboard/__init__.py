@@ -109,7 +109,12 @@ def _start_scheduler(settings: Settings):
     """Start the scheduled jobs (local mode, ``PREGAO_SCHEDULER`` on, not under pytest)."""
     import os
 
-    if not settings.scheduler or settings.is_team or os.environ.get("PYTEST_CURRENT_TEST"):
+    if (
+        not settings.scheduler
+        or settings.is_team
+        or settings.redis_url  # Celery deployments: app and worker processes would both run it
+        or os.environ.get("PYTEST_CURRENT_TEST")
+    ):
         return None
     if settings.debug and os.environ.get("WERKZEUG_RUN_MAIN") != "true":
         return None  # the debug reloader's parent process: the child starts it
