@@ -133,9 +133,11 @@ class Strategy(ABC):
 
     def validate(self) -> None:
         """Cross-parameter checks (override; raise :class:`InputError`)."""
+        return None
 
     def prepare(self, store=None) -> None:
         """Resolve external resources (e.g. a model) before :meth:`signals` (default: none)."""
+        return None
 
     def warmup(self) -> int:
         """Bars of history the indicators need before signals are meaningful."""
