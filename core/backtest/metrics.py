@@ -177,7 +177,8 @@ def compute_metrics(
     n = len(eq)
     r = eq.pct_change().fillna(0.0).to_numpy()[1:] if n > 1 else np.zeros(0)
     rf_a = (
-        np.zeros_like(r) if rf is None
+        np.zeros_like(r)
+        if rf is None
         else rf.reindex(eq.index).fillna(0.0).to_numpy(dtype="float64")[1:]
     )
     ex = r - rf_a
@@ -197,14 +198,14 @@ def compute_metrics(
     sd_ex = float(np.std(ex, ddof=1)) if len(ex) > 1 else math.nan
     m["sharpe"] = float(np.mean(ex) / sd_ex * math.sqrt(ppy)) if sd_ex and sd_ex > 0 else math.nan
     dd_dev = float(np.sqrt(np.mean(np.minimum(ex, 0.0) ** 2))) if len(ex) else math.nan
-    m["sortino"] = float(np.mean(ex) / dd_dev * math.sqrt(ppy)) if dd_dev and dd_dev > 0 else math.nan
+    m["sortino"] = (
+        float(np.mean(ex) / dd_dev * math.sqrt(ppy)) if dd_dev and dd_dev > 0 else math.nan
+    )
     dd = drawdown(eq) if n else pd.Series(dtype="float64")
     mdd = float(dd.min()) if n else math.nan
     m["max_drawdown_pct"] = 100.0 * mdd
     m["max_drawdown_sessions"] = max_drawdown_duration(eq)
-    m["calmar"] = (
-        m["annual_return_pct"] / abs(m["max_drawdown_pct"]) if mdd < 0 else math.nan
-    )
+    m["calmar"] = m["annual_return_pct"] / abs(m["max_drawdown_pct"]) if mdd < 0 else math.nan
     # -- trades --
     nt = len(trades)
     m["n_trades"] = nt
@@ -218,7 +219,8 @@ def compute_metrics(
     gl = -losses.sum()
     m["profit_factor"] = float(wins.sum() / gl) if gl > 0 else (math.inf if len(wins) else math.nan)
     m["payoff"] = (
-        float(wins.mean() / -losses.mean()) if len(wins) and len(losses) and losses.mean() < 0
+        float(wins.mean() / -losses.mean())
+        if len(wins) and len(losses) and losses.mean() < 0
         else math.nan
     )
     m["expectancy_brl"] = float(pnl.mean()) if nt else math.nan

@@ -130,7 +130,8 @@ class WalkForwardResult:
         }
         if self.heatmap is not None:
             out["heatmap"] = {
-                "x": self.heatmap_params[0], "y": self.heatmap_params[1],
+                "x": self.heatmap_params[0],
+                "y": self.heatmap_params[1],
                 "x_values": [float(v) for v in self.heatmap.columns],
                 "y_values": [float(v) for v in self.heatmap.index],
                 "z": self.heatmap.to_numpy().tolist(),
@@ -186,10 +187,12 @@ def evaluate(
         raise InputError("Sem barras na janela.")
     sigs = {t: strategy.signals(b) for t, b in sliced.items()}
     res = run_engine(sliced, sigs, config, start=start)
-    eq = res.equity.loc[res.start:]
+    eq = res.equity.loc[res.start :]
     m = compute_metrics(
-        eq, res.trades, rf=None if rf is None else rf.reindex(eq.index),
-        exposure=res.exposure.loc[res.start:],
+        eq,
+        res.trades,
+        rf=None if rf is None else rf.reindex(eq.index),
+        exposure=res.exposure.loc[res.start :],
     )
     return m, eq, res.trades
 
@@ -302,7 +305,7 @@ def walk_forward(
         index = index.union(bars[t].index)
     window_idx = index[index >= s_ts] if s_ts is not None else index
     if s_ts is None and len(window_idx) > probe.warmup() + 100:
-        window_idx = window_idx[probe.warmup():]  # leave room for the indicators' warm-up
+        window_idx = window_idx[probe.warmup() :]  # leave room for the indicators' warm-up
     rf = cdi_daily_returns(store, index)
     bounds = window_bounds(len(window_idx), n_windows, train_ratio, anchored)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -335,8 +338,10 @@ def walk_forward(
         def cb(study, trial, w=w):
             nonlocal step
             step += 1
-            prog(min(0.99, step / total_steps), f"Janela {w + 1}/{n_windows}: tentativa "
-                 f"{trial.number + 1}/{n_trials}")
+            prog(
+                min(0.99, step / total_steps),
+                f"Janela {w + 1}/{n_windows}: tentativa {trial.number + 1}/{n_trials}",
+            )
 
         study.optimize(objective_fn, n_trials=n_trials, callbacks=[cb])
         done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
@@ -354,12 +359,18 @@ def walk_forward(
         oos_trades.append(tr_oos.assign(window=w + 1))
         rows.append(
             {
-                "window": w + 1, "train_start": tr_s, "train_end": tr_e, "test_start": te_s,
-                "test_end": te_e, "params": best_params,
-                "is_score": _score(m_is, objective), "oos_score": _score(m_oos, objective),
+                "window": w + 1,
+                "train_start": tr_s,
+                "train_end": tr_e,
+                "test_start": te_s,
+                "test_end": te_e,
+                "params": best_params,
+                "is_score": _score(m_is, objective),
+                "oos_score": _score(m_oos, objective),
                 "is_return_pct": m_is["total_return_pct"],
                 "oos_return_pct": m_oos["total_return_pct"],
-                "is_trades": m_is["n_trades"], "oos_trades": m_oos["n_trades"],
+                "is_trades": m_is["n_trades"],
+                "oos_trades": m_oos["n_trades"],
             }
         )
     # stitched out-of-sample equity
@@ -402,14 +413,23 @@ def walk_forward(
                     m, _, _ = evaluate(strat, bars, config, hs, he, rf)
                     sc = _score(m, objective)
                     z[iy, ix] = np.nan if sc <= -1e9 else sc
-            hm = pd.DataFrame(z, index=pd.Index(ys, name=pair[1]),
-                              columns=pd.Index(xs, name=pair[0]))
+            hm = pd.DataFrame(
+                z, index=pd.Index(ys, name=pair[1]), columns=pd.Index(xs, name=pair[0])
+            )
             hm_params = (pair[0], pair[1])
     prog(1.0, "Pronto")
     return WalkForwardResult(
-        strategy=strategy, tickers=tickers, objective=objective, anchored=anchored,
-        n_trials=n_trials, windows=pd.DataFrame(rows), oos_equity=stitched,
-        oos_metrics=oos_m, oos_trades=trades_all, heatmap=hm, heatmap_params=hm_params,
+        strategy=strategy,
+        tickers=tickers,
+        objective=objective,
+        anchored=anchored,
+        n_trials=n_trials,
+        windows=pd.DataFrame(rows),
+        oos_equity=stitched,
+        oos_metrics=oos_m,
+        oos_trades=trades_all,
+        heatmap=hm,
+        heatmap_params=hm_params,
         config=config,
     )
 

@@ -163,15 +163,16 @@ def load_bars(
     return out
 
 
-def compute_signals(
-    strategy: Strategy, bars: dict[str, pd.DataFrame]
-) -> dict[str, pd.DataFrame]:
+def compute_signals(strategy: Strategy, bars: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """The strategy's signal frame for each ticker."""
     return {t: strategy.signals(b) for t, b in bars.items()}
 
 
 def _benchmarks(
-    store: Store, bars: dict[str, pd.DataFrame], index: pd.DatetimeIndex, cash: float,
+    store: Store,
+    bars: dict[str, pd.DataFrame],
+    index: pd.DatetimeIndex,
+    cash: float,
     rf: pd.Series,
 ) -> pd.DataFrame:
     closes = pd.concat({t: b["close"] for t, b in bars.items()}, axis=1).reindex(index).ffill()
@@ -258,7 +259,7 @@ def run_backtest(
     sigs = compute_signals(strat, bars)
     prog(0.55, "Simulando ordens")
     res = run_engine(bars, sigs, config, start=start_ts)
-    eq = res.equity.loc[res.start:]
+    eq = res.equity.loc[res.start :]
     if len(eq) < 2:
         raise InputError("Período curto demais para um backtest (menos de 2 pregões).")
     prog(0.75, "Calculando métricas")
@@ -267,8 +268,13 @@ def run_backtest(
     trades = res.trades
     taxes = tax_report(trades, tax_rules)
     metrics = compute_metrics(
-        eq, trades, rf=rf, exposure=res.exposure.loc[res.start:], buy_hold=bench["buy_hold"],
-        bvsp=bench["bvsp"], taxes_brl=total_tax(taxes),
+        eq,
+        trades,
+        rf=rf,
+        exposure=res.exposure.loc[res.start :],
+        buy_hold=bench["buy_hold"],
+        bvsp=bench["bvsp"],
+        taxes_brl=total_tax(taxes),
     )
     prog(1.0, "Pronto")
     return BacktestResult(
@@ -281,7 +287,7 @@ def run_backtest(
         equity=eq,
         benchmarks=bench,
         drawdown=drawdown(eq),
-        exposure=res.exposure.loc[res.start:],
+        exposure=res.exposure.loc[res.start :],
         trades=trades,
         metrics=metrics,
         monthly=monthly_returns(eq),

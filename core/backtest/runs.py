@@ -38,8 +38,12 @@ def code_version() -> str:
     """``git describe --always --dirty --tags`` of the checkout, else the package version."""
     try:
         out = subprocess.run(
-            ["git", "describe", "--always", "--dirty", "--tags"], cwd=_ROOT,
-            capture_output=True, text=True, timeout=5, check=True,
+            ["git", "describe", "--always", "--dirty", "--tags"],
+            cwd=_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
         )
         v = out.stdout.strip()
         if v:
@@ -70,12 +74,19 @@ def _clean(o):
 
 
 def _floats(values) -> list:
-    return [None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
-            for v in values]
+    return [
+        None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v) for v in values
+    ]
 
 
-def save_run(store: Store, result: BacktestResult, name: str = "", *, kind: str = "backtest",
-             extra: dict | None = None) -> int:
+def save_run(
+    store: Store,
+    result: BacktestResult,
+    name: str = "",
+    *,
+    kind: str = "backtest",
+    extra: dict | None = None,
+) -> int:
     """Store ``result`` (and its trades) in one transaction; sets ``result.run_id``.
 
     Returns
@@ -157,8 +168,18 @@ def list_runs(store: Store, limit: int = 200) -> pd.DataFrame:
     """
     r = BacktestRun
     q = (
-        select(r.id, r.created_at, r.name, r.kind, r.strategy, r.tickers, r.start, r.end,
-               r.metrics, r.code_version)
+        select(
+            r.id,
+            r.created_at,
+            r.name,
+            r.kind,
+            r.strategy,
+            r.tickers,
+            r.start,
+            r.end,
+            r.metrics,
+            r.code_version,
+        )
         .order_by(r.id.desc())
         .limit(limit)
     )
@@ -169,16 +190,36 @@ def list_runs(store: Store, limit: int = 200) -> pd.DataFrame:
         m = row.metrics or {}
         recs.append(
             {
-                "id": int(row.id), "created_at": pd.Timestamp(row.created_at), "name": row.name,
-                "kind": row.kind, "strategy": row.strategy, "tickers": ", ".join(row.tickers),
-                "start": pd.Timestamp(row.start), "end": pd.Timestamp(row.end),
-                "total_return_pct": m.get("total_return_pct"), "sharpe": m.get("sharpe"),
-                "max_drawdown_pct": m.get("max_drawdown_pct"), "n_trades": m.get("n_trades"),
+                "id": int(row.id),
+                "created_at": pd.Timestamp(row.created_at),
+                "name": row.name,
+                "kind": row.kind,
+                "strategy": row.strategy,
+                "tickers": ", ".join(row.tickers),
+                "start": pd.Timestamp(row.start),
+                "end": pd.Timestamp(row.end),
+                "total_return_pct": m.get("total_return_pct"),
+                "sharpe": m.get("sharpe"),
+                "max_drawdown_pct": m.get("max_drawdown_pct"),
+                "n_trades": m.get("n_trades"),
                 "code_version": row.code_version,
             }
         )
-    cols = ["id", "created_at", "name", "kind", "strategy", "tickers", "start", "end",
-            "total_return_pct", "sharpe", "max_drawdown_pct", "n_trades", "code_version"]
+    cols = [
+        "id",
+        "created_at",
+        "name",
+        "kind",
+        "strategy",
+        "tickers",
+        "start",
+        "end",
+        "total_return_pct",
+        "sharpe",
+        "max_drawdown_pct",
+        "n_trades",
+        "code_version",
+    ]
     return pd.DataFrame(recs, columns=cols)
 
 
@@ -195,7 +236,9 @@ def load_run(store: Store, run_id: int) -> BacktestResult:
         When no run has that id.
     """
     with store.engine.connect() as conn:
-        row = conn.execute(select(BacktestRun.__table__).where(BacktestRun.id == int(run_id))).first()
+        row = conn.execute(
+            select(BacktestRun.__table__).where(BacktestRun.id == int(run_id))
+        ).first()
         if row is None:
             raise InputError(f"Backtest nº {run_id} não encontrado.")
         trows = conn.execute(
@@ -207,8 +250,12 @@ def load_run(store: Store, run_id: int) -> BacktestResult:
     idx = pd.DatetimeIndex(pd.to_datetime(cv["dates"]), name="date")
 
     def curve(name):
-        return pd.Series([_nan(v) for v in cv.get(name, [None] * len(idx))], index=idx,
-                         dtype="float64", name=name)
+        return pd.Series(
+            [_nan(v) for v in cv.get(name, [None] * len(idx))],
+            index=idx,
+            dtype="float64",
+            name=name,
+        )
 
     equity = curve("equity")
     bench = pd.DataFrame({c: curve(c) for c in ("buy_hold", "bvsp", "cdi") if c in cv})
@@ -245,8 +292,13 @@ def load_run(store: Store, run_id: int) -> BacktestResult:
         taxes=tax_report(tr),
         adjusted=bool(row.adjusted),
         run_id=int(row.id),
-        extra=dict(row.extra or {}) | {"code_version": row.code_version, "name": row.name,
-                                       "created_at": str(row.created_at), "kind": row.kind},
+        extra=dict(row.extra or {})
+        | {
+            "code_version": row.code_version,
+            "name": row.name,
+            "created_at": str(row.created_at),
+            "kind": row.kind,
+        },
     )
     return res
 
@@ -255,7 +307,9 @@ def delete_run(store: Store, run_id: int) -> bool:
     """Delete a run and its trades; True when something was deleted."""
     with store.engine.begin() as conn:
         conn.execute(delete(BacktestTrade.__table__).where(BacktestTrade.run_id == int(run_id)))
-        n = conn.execute(delete(BacktestRun.__table__).where(BacktestRun.id == int(run_id))).rowcount
+        n = conn.execute(
+            delete(BacktestRun.__table__).where(BacktestRun.id == int(run_id))
+        ).rowcount
     return bool(n)
 
 
@@ -263,5 +317,3 @@ def count_runs(store: Store) -> int:
     """Number of stored runs."""
     with store.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(BacktestRun.__table__)).scalar())
-
-

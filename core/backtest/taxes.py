@@ -37,10 +37,23 @@ __all__ = ["TaxRules", "TAX_COLUMNS", "tax_report", "total_tax"]
 
 #: Columns of :func:`tax_report` (R$ unless stated).
 TAX_COLUMNS: tuple[str, ...] = (
-    "month", "swing_sales", "swing_result", "swing_exempt", "swing_loss_offset",
-    "swing_loss_carried", "swing_base", "swing_tax", "day_trade_result", "day_trade_loss_offset",
-    "day_trade_loss_carried", "day_trade_base", "day_trade_tax", "withheld", "credit_used",
-    "darf", "carried_to_next_month",
+    "month",
+    "swing_sales",
+    "swing_result",
+    "swing_exempt",
+    "swing_loss_offset",
+    "swing_loss_carried",
+    "swing_base",
+    "swing_tax",
+    "day_trade_result",
+    "day_trade_loss_offset",
+    "day_trade_loss_carried",
+    "day_trade_base",
+    "day_trade_tax",
+    "withheld",
+    "credit_used",
+    "darf",
+    "carried_to_next_month",
 )
 
 
@@ -130,13 +143,23 @@ def tax_report(trades: pd.DataFrame, rules: TaxRules | None = None) -> pd.DataFr
             pending = 0.0
         rows.append(
             {
-                "month": mth, "swing_sales": sales, "swing_result": res_sw,
-                "swing_exempt": exempt, "swing_loss_offset": off_sw,
-                "swing_loss_carried": carry_sw, "swing_base": base_sw, "swing_tax": tax_sw,
-                "day_trade_result": res_dt, "day_trade_loss_offset": off_dt,
-                "day_trade_loss_carried": carry_dt, "day_trade_base": base_dt,
-                "day_trade_tax": tax_dt, "withheld": withheld, "credit_used": used,
-                "darf": darf, "carried_to_next_month": pending,
+                "month": mth,
+                "swing_sales": sales,
+                "swing_result": res_sw,
+                "swing_exempt": exempt,
+                "swing_loss_offset": off_sw,
+                "swing_loss_carried": carry_sw,
+                "swing_base": base_sw,
+                "swing_tax": tax_sw,
+                "day_trade_result": res_dt,
+                "day_trade_loss_offset": off_dt,
+                "day_trade_loss_carried": carry_dt,
+                "day_trade_base": base_dt,
+                "day_trade_tax": tax_dt,
+                "withheld": withheld,
+                "credit_used": used,
+                "darf": darf,
+                "carried_to_next_month": pending,
             }
         )
     return pd.DataFrame(rows, columns=list(TAX_COLUMNS))
@@ -151,4 +174,3 @@ def total_tax(report: pd.DataFrame) -> float:
         + float(report["withheld"].sum())
         + float(report["carried_to_next_month"].iloc[-1])
     )
-

@@ -53,9 +53,9 @@ def config_from_args(args) -> EngineConfig:
     """The engine configuration from the shared command-line options."""
     sizing = Sizing(
         method=args.sizing,
-        value=args.size_value if args.size_value is not None else (
-            10_000.0 if args.sizing == "fixed" else (1.0 if args.sizing == "risk" else 10.0)
-        ),
+        value=args.size_value
+        if args.size_value is not None
+        else (10_000.0 if args.sizing == "fixed" else (1.0 if args.sizing == "risk" else 10.0)),
         lot_size=args.lot_size,
         fractional=not args.no_fractional,
     )
@@ -93,8 +93,14 @@ def cmd_backtest(args, ctx) -> int:
     config = config_from_args(args)
     store = ctx.store()
     res = run_backtest(
-        store, args.strategy, args.tickers, args.start, args.end,
-        params=parse_params(args.params), config=config, adjusted=not args.unadjusted,
+        store,
+        args.strategy,
+        args.tickers,
+        args.start,
+        args.end,
+        params=parse_params(args.params),
+        config=config,
+        adjusted=not args.unadjusted,
         progress=None if args.json else progress_printer(),
     )
     if not args.no_save:
@@ -111,8 +117,16 @@ def cmd_backtest(args, ctx) -> int:
     if res.metrics.get("too_few_trades"):
         print("  Atenção: menos de 30 operações – pouco para concluir algo.")
     if len(res.trades):
-        cols = ["ticker", "entry_date", "entry_price", "exit_date", "exit_price", "shares",
-                "pnl", "exit_reason"]
+        cols = [
+            "ticker",
+            "entry_date",
+            "entry_price",
+            "exit_date",
+            "exit_price",
+            "shares",
+            "pnl",
+            "exit_reason",
+        ]
         print(res.trades[cols].tail(args.last).to_string(index=False))
     return 0
 
@@ -128,18 +142,30 @@ def cmd_optimize(args, ctx) -> int:
             raise InputError("--heatmap espera dois parâmetros: ex. fast,slow.")
         hm = (parts[0], parts[1])
     res = walk_forward(
-        store, args.strategy, args.tickers, args.start, args.end,
-        fixed_params=parse_params(args.params), config=config, n_windows=args.windows,
-        train_ratio=args.train_ratio, anchored=args.mode == "anchored",
-        objective=args.objective, n_trials=args.trials,
-        heatmap=hm if hm else (not args.no_heatmap), adjusted=not args.unadjusted,
-        seed=args.seed, progress=None if args.json else progress_printer(),
+        store,
+        args.strategy,
+        args.tickers,
+        args.start,
+        args.end,
+        fixed_params=parse_params(args.params),
+        config=config,
+        n_windows=args.windows,
+        train_ratio=args.train_ratio,
+        anchored=args.mode == "anchored",
+        objective=args.objective,
+        n_trials=args.trials,
+        heatmap=hm if hm else (not args.no_heatmap),
+        adjusted=not args.unadjusted,
+        seed=args.seed,
+        progress=None if args.json else progress_printer(),
     )
     if args.json:
         print(dumps(res.to_json_dict()))
         return 0
-    print(f"Walk-forward {res.strategy} ({'ancorado' if res.anchored else 'rolante'}, "
-          f"objetivo {res.objective}, {res.n_trials} tentativas por janela)")
+    print(
+        f"Walk-forward {res.strategy} ({'ancorado' if res.anchored else 'rolante'}, "
+        f"objetivo {res.objective}, {res.n_trials} tentativas por janela)"
+    )
     w = res.windows.copy()
     w["params"] = w["params"].map(lambda d: ", ".join(f"{k}={v}" for k, v in d.items()))
     print(w.to_string(index=False))
@@ -151,8 +177,12 @@ def cmd_optimize(args, ctx) -> int:
 def cmd_strategies(args, ctx) -> int:
     """List strategies and their declared parameters."""
     data = [
-        {"name": n, "label": c.label, "params": [p.to_dict() for p in c.params],
-         "doc": (c.__module__ and __import__(c.__module__, fromlist=["x"]).__doc__ or "")}
+        {
+            "name": n,
+            "label": c.label,
+            "params": [p.to_dict() for p in c.params],
+            "doc": (c.__module__ and __import__(c.__module__, fromlist=["x"]).__doc__ or ""),
+        }
         for n, c in STRATEGIES.items()
     ]
     if args.json:
@@ -176,8 +206,10 @@ def cmd_runs(args, ctx) -> int:
         if args.json:
             print(dumps(res.to_json_dict()))
         else:
-            print(f"Backtest nº {res.run_id}: {res.strategy} {res.params} em "
-                  f"{', '.join(res.tickers)} ({res.extra.get('code_version')})")
+            print(
+                f"Backtest nº {res.run_id}: {res.strategy} {res.params} em "
+                f"{', '.join(res.tickers)} ({res.extra.get('code_version')})"
+            )
             _print_metrics(res.metrics)
         return 0
     df = list_runs(store, limit=args.limit)
@@ -189,20 +221,31 @@ def cmd_runs(args, ctx) -> int:
 
 
 def _common_options(p) -> None:
-    p.add_argument("--strategy", required=True, choices=list(STRATEGIES), metavar="NAME",
-                   help=f"one of: {', '.join(STRATEGIES)}")
+    p.add_argument(
+        "--strategy",
+        required=True,
+        choices=list(STRATEGIES),
+        metavar="NAME",
+        help=f"one of: {', '.join(STRATEGIES)}",
+    )
     p.add_argument("--tickers", nargs="+", required=True, metavar="T", help="one or more tickers")
     p.add_argument("--start", metavar="YYYY-MM-DD")
     p.add_argument("--end", metavar="YYYY-MM-DD")
     p.add_argument("--params", metavar="k=v,...", help="strategy parameters")
     p.add_argument("--costs", choices=list(COST_PRESETS), default="b3")
     p.add_argument("--sizing", choices=list(SIZING_METHODS), default="all_in")
-    p.add_argument("--size-value", type=float, metavar="X",
-                   help="R$ (fixed), %% of equity (percent, kelly before 10 trades), "
-                        "%% risked (risk)")
+    p.add_argument(
+        "--size-value",
+        type=float,
+        metavar="X",
+        help="R$ (fixed), %% of equity (percent, kelly before 10 trades), %% risked (risk)",
+    )
     p.add_argument("--lot-size", type=int, default=100, metavar="N")
-    p.add_argument("--no-fractional", action="store_true",
-                   help="whole lots only (no fractional-market remainder)")
+    p.add_argument(
+        "--no-fractional",
+        action="store_true",
+        help="whole lots only (no fractional-market remainder)",
+    )
     p.add_argument("--cash", default="100000", metavar="R$", help="initial cash (R$)")
     p.add_argument("--stop-loss", type=float, metavar="%%")
     p.add_argument("--take-profit", type=float, metavar="%%")
@@ -210,8 +253,9 @@ def _common_options(p) -> None:
     p.add_argument("--max-bars", type=int, default=0, metavar="N", help="time stop in bars")
     p.add_argument("--short", action="store_true", help="allow short sales (borrow fee)")
     p.add_argument("--max-positions", type=int, metavar="N")
-    p.add_argument("--unadjusted", action="store_true",
-                   help="trade quoted prices (default: dividend-adjusted)")
+    p.add_argument(
+        "--unadjusted", action="store_true", help="trade quoted prices (default: dividend-adjusted)"
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -229,8 +273,7 @@ def register(sub, common) -> None:
     p.add_argument("--objective", choices=list(OBJECTIVES), default="sharpe")
     p.add_argument("--mode", choices=["rolling", "anchored"], default="rolling")
     p.add_argument("--windows", type=int, default=4)
-    p.add_argument("--train-ratio", type=float, default=2.0,
-                   help="training span in test spans")
+    p.add_argument("--train-ratio", type=float, default=2.0, help="training span in test spans")
     p.add_argument("--trials", type=int, default=30, help="Optuna trials per window")
     p.add_argument("--heatmap", metavar="X,Y", help="two parameters for the stability map")
     p.add_argument("--no-heatmap", action="store_true")
