@@ -27,7 +27,5 @@ celery_app = app.celery_app
 
 if __name__ == "__main__":
     s = app.settings
-    print(
-        f"Pregão em http://{s.host}:{s.port}/ (banco: {s.redacted()['database_url']})", flush=True
-    )
+    print(f"Pregão em http://{s.host}:{s.port}/ (banco: {s.redacted()['database_url']})", flush=True)
     app.run(host=s.host, port=s.port, debug=s.debug)

@@ -89,13 +89,9 @@ def _on_error(err: Exception) -> None:
     log.exception("callback error", exc_info=err)
     from core.errors import PregaoError
 
-    msg = (
-        str(err)
-        if isinstance(err, PregaoError)
-        else (
-            f"Erro inesperado ({type(err).__name__}): {err}. A página continua utilizável; "
-            "tente outro parâmetro."
-        )
+    msg = str(err) if isinstance(err, PregaoError) else (
+        f"Erro inesperado ({type(err).__name__}): {err}. A página continua utilizável; "
+        "tente outro parâmetro."
     )
     dash.set_props("global-error", {"children": msg, "is_open": True})
 

@@ -26,7 +26,9 @@ def make_manager(settings: Settings):
         from celery import Celery
         from dash import CeleryManager
 
-        celery_app = Celery("pregao", broker=settings.redis_url, backend=settings.redis_url)
+        celery_app = Celery(
+            "pregao", broker=settings.redis_url, backend=settings.redis_url
+        )
         celery_app.conf.update(task_track_started=True, broker_connection_retry_on_startup=True)
         return CeleryManager(celery_app, cache_by=[lambda: LAUNCH_UID], expire=3600), celery_app
     import diskcache

@@ -91,9 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every command of :mod:`dashboard.commands` registered."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--db",
-        metavar="URL",
-        default=argparse.SUPPRESS,
+        "--db", metavar="URL", default=argparse.SUPPRESS,
         help="database URL (overrides PREGAO_DATABASE_URL)",
     )
     parser = argparse.ArgumentParser(

@@ -35,9 +35,7 @@ def configure(settings: Settings, *, load_data: bool = True) -> Store:
         if load_data:
             report = load_bundled(store)
             if report.loaded:
-                log.info(
-                    "Loaded the bundled B3 data: %d bars in %.1f s", report.bars, report.seconds
-                )
+                log.info("Loaded the bundled B3 data: %d bars in %.1f s", report.bars, report.seconds)
         if _store is not None and _store is not store:
             _store.dispose()
         _settings, _store = settings, store

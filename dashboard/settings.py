@@ -81,9 +81,7 @@ _TRUE = {"1", "true", "yes", "on", "sim"}
 _FALSE = {"0", "false", "no", "off", "nao", "não", ""}
 
 
-def load_settings(
-    env: dict[str, str] | None = None, env_file: str | Path | None = ".env"
-) -> Settings:
+def load_settings(env: dict[str, str] | None = None, env_file: str | Path | None = ".env") -> Settings:
     """Build :class:`Settings` from defaults, an optional ``.env`` file and the environment.
 
     Parameters
@@ -102,7 +100,7 @@ def load_settings(
     if env_file is not None and Path(env_file).is_file():
         raw.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
     raw.update(os.environ if env is None else env)
-    vals = {k[len(PREFIX) :].lower(): v for k, v in raw.items() if k.startswith(PREFIX)}
+    vals = {k[len(PREFIX):].lower(): v for k, v in raw.items() if k.startswith(PREFIX)}
     errors: list[str] = []
     known = {f.name for f in fields(Settings)}
     for k in vals:
@@ -111,9 +109,7 @@ def load_settings(
 
     data_dir = Path(vals.get("data_dir") or Path.home() / ".pregao").expanduser()
     database_url = vals.get("database_url") or f"sqlite:///{data_dir / 'pregao.db'}"
-    cache_dir = (
-        Path(vals["cache_dir"]).expanduser() if vals.get("cache_dir") else data_dir / "cache"
-    )
+    cache_dir = Path(vals["cache_dir"]).expanduser() if vals.get("cache_dir") else data_dir / "cache"
 
     port = 8050
     if "port" in vals:

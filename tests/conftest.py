@@ -121,18 +121,13 @@ def start_app(data_dir: Path, env_extra: dict | None = None, timeout: float = 90
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREGAO_")}
     env.update(
-        PREGAO_DATA_DIR=str(data_dir),
-        PREGAO_PORT=str(port),
-        PREGAO_HOST="127.0.0.1",
+        PREGAO_DATA_DIR=str(data_dir), PREGAO_PORT=str(port), PREGAO_HOST="127.0.0.1",
         PYTHONUNBUFFERED="1",
     )
     env.update(env_extra or {})
     log = open(data_dir / "app.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py")],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
+        [sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env, stdout=log,
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
@@ -177,12 +172,8 @@ def browser(request):
             executable_path=exe,
             headless=not request.config.getoption("--headed"),
             args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run",
                 "--disable-quic",
             ],
         )

@@ -72,8 +72,6 @@ def next_session(date) -> pd.Timestamp:
     """The first B3 session strictly after ``date``."""
     cal = b3_calendar()
     ts = pd.Timestamp(date).normalize()
-    return (
-        cal.date_to_session(ts, direction="next").tz_localize(None)
-        if not cal.is_session(ts)
-        else cal.next_session(ts).tz_localize(None)
-    )
+    return cal.date_to_session(ts, direction="next").tz_localize(None) if not cal.is_session(
+        ts
+    ) else cal.next_session(ts).tz_localize(None)

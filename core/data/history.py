@@ -103,7 +103,9 @@ def common_history(
     window = wide.loc[lo:hi] if lo <= hi else wide.iloc[0:0]
     aligned = window.dropna(how="any")
     if len(aligned) < min_sessions:
-        spans = "; ".join(f"{t}: {firsts[t]:%d/%m/%Y}–{lasts[t]:%d/%m/%Y}" for t in uniq)
+        spans = "; ".join(
+            f"{t}: {firsts[t]:%d/%m/%Y}–{lasts[t]:%d/%m/%Y}" for t in uniq
+        )
         raise InputError(
             f"Os tickers compartilham só {len(aligned)} pregões (mínimo {min_sessions}). "
             f"Períodos: {spans}."

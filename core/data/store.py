@@ -235,30 +235,15 @@ class Store:
         i = _INSTR_TABLE.c
         q = (
             select(
-                i.ticker,
-                i.name,
-                i.kind,
-                i.lot_size,
-                i.currency,
-                cov.c.first_date,
-                cov.c.last_date,
-                cov.c.n_bars,
+                i.ticker, i.name, i.kind, i.lot_size, i.currency,
+                cov.c.first_date, cov.c.last_date, cov.c.n_bars,
             )
             .select_from(_INSTR_TABLE.outerjoin(cov, cov.c.instrument_id == i.id))
             .order_by(i.ticker)
         )
         with self.engine.connect() as conn:
             rows = conn.execute(q).all()
-        cols = [
-            "ticker",
-            "name",
-            "kind",
-            "lot_size",
-            "currency",
-            "first_date",
-            "last_date",
-            "n_bars",
-        ]
+        cols = ["ticker", "name", "kind", "lot_size", "currency", "first_date", "last_date", "n_bars"]
         df = pd.DataFrame.from_records(rows, columns=cols)
         df["first_date"] = pd.to_datetime(df["first_date"])
         df["last_date"] = pd.to_datetime(df["last_date"])
@@ -329,12 +314,7 @@ class Store:
         i = _INSTR_TABLE.c
         with self._conn(conn) as c:
             row = c.execute(select(i.id).where(i.ticker == t)).first()
-            values = {
-                "name": name or t,
-                "kind": kind,
-                "lot_size": int(lot_size),
-                "currency": currency,
-            }
+            values = {"name": name or t, "kind": kind, "lot_size": int(lot_size), "currency": currency}
             if row is None:
                 res = c.execute(_INSTR_TABLE.insert().values(ticker=t, **values))
                 return int(res.inserted_primary_key[0])
@@ -488,10 +468,8 @@ class Store:
             if len(old):
                 cur = existing.loc[old.index]
                 diff = ~np.isclose(
-                    old[list(BAR_COLUMNS)].to_numpy(),
-                    cur[list(BAR_COLUMNS)].to_numpy(),
-                    rtol=1e-12,
-                    atol=1e-9,
+                    old[list(BAR_COLUMNS)].to_numpy(), cur[list(BAR_COLUMNS)].to_numpy(),
+                    rtol=1e-12, atol=1e-9,
                 ).all(axis=1)
                 changed_mask = diff | (cur["source"].to_numpy() != source)
             changed = old[changed_mask]
@@ -584,10 +562,8 @@ class Store:
         with self.engine.connect() as conn:
             rows = conn.execute(q.order_by(r.date)).all()
         return pd.Series(
-            [v for _, v in rows],
-            index=_to_datetime_index(d for d, _ in rows),
-            name=series,
-            dtype="float64",
+            [v for _, v in rows], index=_to_datetime_index(d for d, _ in rows),
+            name=series, dtype="float64",
         )
 
 

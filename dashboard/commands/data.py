@@ -41,10 +41,7 @@ def cmd_instruments(args, ctx) -> int:
     if args.json:
         recs = [
             {
-                "ticker": r.ticker,
-                "name": r.name,
-                "kind": r.kind,
-                "lot_size": int(r.lot_size),
+                "ticker": r.ticker, "name": r.name, "kind": r.kind, "lot_size": int(r.lot_size),
                 "currency": r.currency,
                 "first_date": None if pd.isna(r.first_date) else r.first_date.strftime("%Y-%m-%d"),
                 "last_date": None if pd.isna(r.last_date) else r.last_date.strftime("%Y-%m-%d"),
@@ -84,9 +81,7 @@ def cmd_bars(args, ctx) -> int:
 
 def register(sub, common) -> None:
     """Add ``init``, ``instruments`` and ``bars`` to the CLI."""
-    p = sub.add_parser(
-        "init", parents=[common], help="create/upgrade the database, load bundled data"
-    )
+    p = sub.add_parser("init", parents=[common], help="create/upgrade the database, load bundled data")
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("instruments", parents=[common], help="list instruments and coverage")
@@ -97,8 +92,6 @@ def register(sub, common) -> None:
     p.add_argument("ticker")
     p.add_argument("--start", metavar="YYYY-MM-DD")
     p.add_argument("--end", metavar="YYYY-MM-DD")
-    p.add_argument(
-        "--adjusted", action="store_true", help="dividend-adjusted OHLC (adj_close basis)"
-    )
+    p.add_argument("--adjusted", action="store_true", help="dividend-adjusted OHLC (adj_close basis)")
     p.add_argument("--format", choices=["csv", "json"], default="csv")
     p.set_defaults(func=cmd_bars)

@@ -183,14 +183,8 @@ def clean_bars(
         log.info(
             "%s: %d rows in, %d kept (zero volume %d, bad price %d, OHLC repaired %d / dropped %d,"
             " non-session %d)",
-            ticker,
-            rep.rows_in,
-            rep.rows_out,
-            rep.dropped_zero_volume,
-            rep.dropped_bad_price,
-            rep.repaired_ohlc,
-            rep.dropped_ohlc,
-            rep.dropped_non_session,
+            ticker, rep.rows_in, rep.rows_out, rep.dropped_zero_volume, rep.dropped_bad_price,
+            rep.repaired_ohlc, rep.dropped_ohlc, rep.dropped_non_session,
         )
     return df[list(BAR_COLUMNS)], rep
 
@@ -259,9 +253,6 @@ def load_bundled(
         progress(1.0, "Dados embutidos carregados")
     log.info(
         "Bundled data loaded: %d instruments, %d bars, %d CDI days in %.1f s",
-        report.instruments,
-        report.bars,
-        report.rates,
-        report.seconds,
+        report.instruments, report.bars, report.rates, report.seconds,
     )
     return report
