@@ -696,7 +696,15 @@ def run_engine(
                 continue
             s = f[col]
             if len(f.index) != n or not f.index.equals(index):
-                s = s.reindex(index)
+                if source is bars_d:
+                    s = s.reindex(index)
+                else:
+                    # A signal on a ticker's bar is carried over the union dates on which
+                    # that ticker has no bar, so it acts at the ticker's next bar.
+                    src = f.index.searchsorted(index, side="right") - 1
+                    vals = s.to_numpy()
+                    picked = vals[np.clip(src, 0, None)] if len(vals) else np.full(n, fill)
+                    s = pd.Series(picked, index=index).where(src >= 0, fill)
             a = s.to_numpy(dtype="float64" if dtype == np.float64 else None, na_value=fill)
             out[:, j] = a.astype(dtype) if dtype != np.float64 else a
         return out
