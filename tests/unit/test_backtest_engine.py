@@ -49,8 +49,15 @@ FLAT = (10.0, 10.2, 9.8, 10.0)
 
 
 def test_signal_at_close_fills_at_next_open():
-    bars = make_bars([(10, 10.5, 9.5, 10), (10, 11, 9.8, 10.5), (11, 12, 10.8, 11.5),
-                      (12, 12.5, 11.5, 12), (11, 11, 10, 10.5)])
+    bars = make_bars(
+        [
+            (10, 10.5, 9.5, 10),
+            (10, 11, 9.8, 10.5),
+            (11, 12, 10.8, 11.5),
+            (12, 12.5, 11.5, 12),
+            (11, 11, 10, 10.5),
+        ]
+    )
     r = run_engine(bars, sig(bars.index, entry_long=[0], exit_long=[2]), cfg())
     t = r.trades.iloc[0]
     assert len(r.trades) == 1
@@ -133,8 +140,13 @@ def test_time_stop_exits_at_open_after_max_bars():
 
 
 def test_costs_slippage_fees_and_brokerage_by_hand():
-    costs = B3Costs(swing_fee_rate=0.0003, day_trade_fee_rate=0.00023, brokerage_per_order=2.5,
-                    slippage_bps=10, borrow_rate_annual=0.0)
+    costs = B3Costs(
+        swing_fee_rate=0.0003,
+        day_trade_fee_rate=0.00023,
+        brokerage_per_order=2.5,
+        slippage_bps=10,
+        borrow_rate_annual=0.0,
+    )
     bars = make_bars([FLAT, (10, 10.2, 9.8, 10.0), (10.5, 11.2, 10.4, 11.0), (11, 11, 11, 11)])
     c = EngineConfig(cash=10_000, costs=costs, sizing=Sizing(lot_size=100, fractional=False))
     r = run_engine(bars, sig(bars.index, entry_long=[0], exit_long=[2]), c)
@@ -155,8 +167,7 @@ def test_costs_slippage_fees_and_brokerage_by_hand():
 def test_fractional_remainder_and_lot_rounding():
     bars = make_bars([FLAT, FLAT, FLAT])
     c = EngineConfig(cash=10_000, costs=NO_COSTS, sizing=Sizing(lot_size=100, fractional=True))
-    r = run_engine(make_bars([FLAT, (9.95, 10, 9.9, 10), FLAT]),
-                   sig(bars.index, entry_long=[0]), c)
+    r = run_engine(make_bars([FLAT, (9.95, 10, 9.9, 10), FLAT]), sig(bars.index, entry_long=[0]), c)
     t = r.trades.iloc[0]
     assert t.shares == 1005  # floor(10000 / 9.95)
     assert (t.round_lot_shares, t.fractional_shares) == (1000, 5)
@@ -165,8 +176,13 @@ def test_fractional_remainder_and_lot_rounding():
 
 
 def test_day_trade_pays_day_trade_rate_on_both_orders():
-    costs = B3Costs(swing_fee_rate=0.001, day_trade_fee_rate=0.0005, brokerage_per_order=0,
-                    slippage_bps=0, borrow_rate_annual=0)
+    costs = B3Costs(
+        swing_fee_rate=0.001,
+        day_trade_fee_rate=0.0005,
+        brokerage_per_order=0,
+        slippage_bps=0,
+        borrow_rate_annual=0,
+    )
     bars = make_bars([FLAT, (10, 10.1, 9.0, 9.2), FLAT])
     c = EngineConfig(cash=1000, costs=costs, sizing=Sizing(lot_size=1), stop_loss=0.05)
     r = run_engine(bars, sig(bars.index, entry_long=[0]), c)
@@ -232,8 +248,7 @@ def test_portfolio_shares_cash_and_caps_positions():
 def test_portfolio_skips_tickers_without_a_bar():
     a = make_bars([FLAT, FLAT, FLAT, FLAT])
     b = make_bars([(20, 20, 20, 20)] * 4).drop(index=a.index[1])
-    r = run_engine({"A": a, "B": b}, {"A": sig(a.index), "B": sig(b.index, entry_long=[0])},
-                   cfg())
+    r = run_engine({"A": a, "B": b}, {"A": sig(a.index), "B": sig(b.index, entry_long=[0])}, cfg())
     assert r.trades.iloc[0].entry_date == a.index[2]
 
 
@@ -262,8 +277,11 @@ def test_kelly_uses_only_past_trades():
         ext.append(3 * k + 1)
     bars = make_bars(rows + [FLAT, FLAT])
     s = sig(bars.index, entry_long=ent, exit_long=ext)
-    c = cfg(sizing=Sizing("kelly", 10, kelly_fraction=1.0, kelly_cap=0.3, kelly_min_trades=3,
-                          lot_size=1))
+    c = cfg(
+        sizing=Sizing(
+            "kelly", 10, kelly_fraction=1.0, kelly_cap=0.3, kelly_min_trades=3, lot_size=1
+        )
+    )
     r = run_engine(bars, s, c)
     # all past trades win -> W = 1 is outside (0, 1): fallback value % stays in force
     first = r.trades.iloc[0]
@@ -302,14 +320,16 @@ def test_no_lookahead_engine_with_every_strategy(bundled_store):
             k = len(bars) - t - 1
             f = np.exp(rng.normal(0, 0.05, size=k))
             for col in ("open", "high", "low", "close", "adj_close"):
-                noisy.iloc[t + 1:, noisy.columns.get_loc(col)] = bars[col].to_numpy()[t + 1:] * f
-            noisy.iloc[t + 1:, noisy.columns.get_loc("volume")] *= 3
+                noisy.iloc[t + 1 :, noisy.columns.get_loc(col)] = bars[col].to_numpy()[t + 1 :] * f
+            noisy.iloc[t + 1 :, noisy.columns.get_loc("volume")] *= 3
             s2 = strat.signals(noisy)
-            pd.testing.assert_frame_equal(s_full.iloc[: t + 1], s2.iloc[: t + 1],
-                                          obj=f"{name} signals up to bar {t}")
+            pd.testing.assert_frame_equal(
+                s_full.iloc[: t + 1], s2.iloc[: t + 1], obj=f"{name} signals up to bar {t}"
+            )
             r2 = run_engine(noisy, s2, c)
-            np.testing.assert_allclose(r_full.equity.to_numpy()[: t + 1],
-                                       r2.equity.to_numpy()[: t + 1], err_msg=name)
+            np.testing.assert_allclose(
+                r_full.equity.to_numpy()[: t + 1], r2.equity.to_numpy()[: t + 1], err_msg=name
+            )
             cut = bars.index[t]
             a = r_full.trades[r_full.trades.exit_date <= cut].reset_index(drop=True)
             b = r2.trades[r2.trades.exit_date <= cut].reset_index(drop=True)

@@ -39,11 +39,17 @@ def test_sharpe_sortino_against_independent_computation():
     r = rng.normal(0.0006, 0.015, size=499)
     eq = pd.Series(100_000 * np.cumprod(np.r_[1.0, 1 + r]), index=idx)
     rf = pd.Series(0.0004, index=idx)
-    trades = pd.DataFrame({
-        "pnl": [100.0, -50.0, 30.0], "return_pct": [1.0, -0.5, 0.3], "bars_held": [3, 4, 5],
-        "entry_value": [1e4] * 3, "exit_value": [1e4] * 3, "fees": [1.0] * 3,
-        "borrow": [0.0] * 3,
-    })
+    trades = pd.DataFrame(
+        {
+            "pnl": [100.0, -50.0, 30.0],
+            "return_pct": [1.0, -0.5, 0.3],
+            "bars_held": [3, 4, 5],
+            "entry_value": [1e4] * 3,
+            "exit_value": [1e4] * 3,
+            "fees": [1.0] * 3,
+            "borrow": [0.0] * 3,
+        }
+    )
     m = compute_metrics(eq, trades, rf=rf)
     ex = r - 0.0004
     assert m["sharpe"] == pytest.approx(ex.mean() / ex.std(ddof=1) * np.sqrt(252))
@@ -59,9 +65,20 @@ def test_sharpe_sortino_against_independent_computation():
 
 def test_every_metric_has_a_label_and_unit():
     idx = pd.bdate_range("2024-01-01", periods=3)
-    m = compute_metrics(pd.Series([1.0, 1.1, 1.2], index=idx), pd.DataFrame(
-        columns=["pnl", "return_pct", "bars_held", "entry_value", "exit_value", "fees",
-                 "borrow"]))
+    m = compute_metrics(
+        pd.Series([1.0, 1.1, 1.2], index=idx),
+        pd.DataFrame(
+            columns=[
+                "pnl",
+                "return_pct",
+                "bars_held",
+                "entry_value",
+                "exit_value",
+                "fees",
+                "borrow",
+            ]
+        ),
+    )
     assert set(m) == set(METRIC_INFO)
     assert all(unit for _, unit in METRIC_INFO.values())
 

@@ -10,8 +10,12 @@ from core.backtest.taxes import TaxRules, tax_report, total_tax
 
 def trade(exit_date, pnl, sale, day_trade=False, direction="compra"):
     return {
-        "direction": direction, "entry_value": sale - pnl, "exit_value": sale, "pnl": pnl,
-        "exit_date": pd.Timestamp(exit_date), "day_trade": day_trade,
+        "direction": direction,
+        "entry_value": sale - pnl,
+        "exit_value": sale,
+        "pnl": pnl,
+        "exit_date": pd.Timestamp(exit_date),
+        "day_trade": day_trade,
     }
 
 
@@ -38,10 +42,10 @@ def test_swing_gain_above_exemption_pays_15_percent_minus_withholding():
 
 def test_losses_carry_forward_by_kind():
     rows = [
-        trade("2024-01-10", -1_000, 25_000),                 # swing loss
-        trade("2024-01-11", -200, 5_000, day_trade=True),    # day-trade loss
-        trade("2024-02-10", 1_500, 25_000),                  # swing gain, taxable
-        trade("2024-02-12", 500, 4_000, day_trade=True),     # day-trade gain
+        trade("2024-01-10", -1_000, 25_000),  # swing loss
+        trade("2024-01-11", -200, 5_000, day_trade=True),  # day-trade loss
+        trade("2024-02-10", 1_500, 25_000),  # swing gain, taxable
+        trade("2024-02-12", 500, 4_000, day_trade=True),  # day-trade gain
     ]
     r = report(rows)
     jan, feb = r.loc[pd.Period("2024-01")], r.loc[pd.Period("2024-02")]
@@ -57,8 +61,11 @@ def test_losses_carry_forward_by_kind():
 
 
 def test_exempt_month_does_not_consume_carried_losses():
-    rows = [trade("2024-01-10", -1_000, 25_000), trade("2024-02-10", 800, 10_000),
-            trade("2024-03-10", 2_000, 30_000)]
+    rows = [
+        trade("2024-01-10", -1_000, 25_000),
+        trade("2024-02-10", 800, 10_000),
+        trade("2024-03-10", 2_000, 30_000),
+    ]
     r = report(rows)
     assert bool(r.loc[pd.Period("2024-02")].swing_exempt)
     assert r.loc[pd.Period("2024-02")].swing_loss_carried == 1_000
