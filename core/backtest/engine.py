@@ -55,7 +55,9 @@ __all__ = [
     "TRADE_COLUMNS",
     "SIGNAL_COLUMNS",
     "simulate",
+    "simulate_single",
     "run_engine",
+    "trades_frame",
 ]
 
 #: Exit reason codes of the kernel, in order (pt-BR labels shown to users).
@@ -768,6 +770,67 @@ def run_engine(
         trades=trades,
         start=index[start_i],
     )
+
+
+def simulate_single(
+    prices: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    signals: pd.DataFrame,
+    config: EngineConfig,
+    start: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fast path for sweeps: one ticker's ``(open, high, low, close)`` arrays (n,) and its
+    signal frame straight into :func:`simulate`, without the pandas bookkeeping.
+
+    Returns
+    -------
+    (equity, trades) : the kernel's equity array (n,) and trade matrix.
+    """
+    o, h, lo, c = (np.ascontiguousarray(a, dtype=np.float64).reshape(-1, 1) for a in prices)
+    n = o.shape[0]
+
+    def col(name, fill, dtype):
+        if name not in signals.columns:
+            return np.full((n, 1), fill, dtype=dtype)
+        return np.ascontiguousarray(
+            signals[name].to_numpy(dtype=dtype, na_value=fill).reshape(-1, 1)
+        )
+
+    cfg = config
+    eq, _, _, tr = simulate(
+        o,
+        h,
+        lo,
+        c,
+        col("entry_long", False, np.bool_),
+        col("exit_long", False, np.bool_),
+        col("entry_short", False, np.bool_),
+        col("exit_short", False, np.bool_),
+        col("stop", np.nan, np.float64),
+        col("target", np.nan, np.float64),
+        col("entry_level", np.nan, np.float64),
+        np.arange(n, dtype=np.int64),
+        int(start),
+        float(cfg.cash),
+        float(cfg.stop_loss),
+        float(cfg.take_profit),
+        float(cfg.trailing_stop),
+        int(cfg.max_bars),
+        bool(cfg.allow_short),
+        1,
+        cfg.sizing.code,
+        float(cfg.sizing.value),
+        float(cfg.sizing.kelly_fraction),
+        float(cfg.sizing.kelly_cap),
+        int(cfg.sizing.kelly_min_trades),
+        int(cfg.sizing.lot_size),
+        bool(cfg.sizing.fractional),
+        float(cfg.costs.swing_fee_rate),
+        float(cfg.costs.day_trade_fee_rate),
+        float(cfg.costs.brokerage_per_order),
+        float(cfg.costs.slippage_bps),
+        float(cfg.costs.borrow_rate_annual),
+    )
+    return eq, tr
 
 
 def trades_frame(

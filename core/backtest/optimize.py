@@ -35,7 +35,7 @@ import numpy as np
 import optuna
 import pandas as pd
 
-from core.backtest.engine import EngineConfig, run_engine
+from core.backtest.engine import EngineConfig, run_engine, simulate_single
 from core.backtest.metrics import compute_metrics
 from core.backtest.runner import load_bars
 from core.data.store import Store
@@ -438,6 +438,14 @@ def walk_forward(
 def _sweep_chunk(args) -> list[tuple[int, str, float, float, int]]:
     strategy, param_sets, bars, config, start = args
     cls = STRATEGIES[strategy]
+    prices = {
+        t: tuple(b[c].to_numpy(dtype="float64") for c in ("open", "high", "low", "close"))
+        for t, b in bars.items()
+    }
+    starts = {
+        t: 0 if start is None else int(b.index.searchsorted(pd.Timestamp(start)))
+        for t, b in bars.items()
+    }
     out = []
     for i, params in param_sets:
         try:
@@ -445,13 +453,12 @@ def _sweep_chunk(args) -> list[tuple[int, str, float, float, int]]:
         except InputError:
             continue
         for t, b in bars.items():
-            sig = strat.signals(b)
-            res = run_engine(b, sig, config, start=start)
-            eq = res.equity.to_numpy()
+            eq, tr = simulate_single(prices[t], strat.signals(b), config, starts[t])
+            eq = eq[starts[t] :]
             r = np.diff(eq) / eq[:-1]
-            sd = r.std(ddof=1)
+            sd = r.std(ddof=1) if len(r) > 1 else 0.0
             sharpe = float(r.mean() / sd * math.sqrt(PERIODS_PER_YEAR)) if sd > 0 else math.nan
-            out.append((i, t, 100.0 * (eq[-1] / eq[0] - 1.0), sharpe, len(res.trades)))
+            out.append((i, t, 100.0 * (eq[-1] / eq[0] - 1.0), sharpe, len(tr)))
     return out
 
 

@@ -20,8 +20,9 @@ def test_run_backtest_shows_equity_and_trades(app_server, page):
     assert page.locator("#backtest-trades .ag-row").count() > 5
     assert "IC 95%" in page.inner_text("#backtest-cards")
     page.wait_for_selector("#backtest-candles .boxlayer .trace")
-    assert "PETR4" in page.inner_text("#backtest-result-title") or "Backtest nº" in \
-        page.inner_text("#backtest-result-title")
+    assert "PETR4" in page.inner_text("#backtest-result-title") or "Backtest nº" in page.inner_text(
+        "#backtest-result-title"
+    )
 
 
 def test_ml_filter_without_model_shows_message(app_server, page):

@@ -60,3 +60,14 @@ def test_sweep_runs_each_set_on_each_ticker(bundled_store):
     df = sweep("sma_cross", sets, bars, n_jobs=1)
     assert isinstance(df, pd.DataFrame) and len(df) == 4  # the invalid set is skipped
     assert set(df["ticker"]) == {"PETR4", "VALE3"} and set(df["set"]) == {0, 1}
+    # the sweep's fast path equals the full engine
+    from core.backtest.engine import EngineConfig, run_engine
+    from core.strategies import get_strategy
+
+    b = bars["VALE3"]
+    full = run_engine(b, get_strategy("sma_cross", fast=10, slow=30).signals(b), EngineConfig())
+    row = df[(df["set"] == 1) & (df["ticker"] == "VALE3")].iloc[0]
+    assert row.total_return_pct == pytest.approx(
+        100 * (full.equity.iloc[-1] / full.equity.iloc[0] - 1)
+    )
+    assert row.n_trades == len(full.trades)
