@@ -537,13 +537,7 @@ def tax_grid(grid_id: str, rows: list[dict] | None = None) -> dag.AgGrid:
 def runs_grid(grid_id: str, rows: list[dict] | None = None) -> dag.AgGrid:
     """Stored runs with multi-row selection (to open or compare)."""
     cols = [
-        {
-            "field": "id",
-            "headerName": "Nº",
-            "width": 80,
-            "checkboxSelection": True,
-            "headerCheckboxSelection": False,
-        },
+        {"field": "id", "headerName": "Nº", "width": 100},
         {"field": "criado", "headerName": "Criado em", "width": 150},
         {"field": "name", "headerName": "Nome", "flex": 1},
         {"field": "strategy", "headerName": "Estratégia", "width": 150},
@@ -560,8 +554,12 @@ def runs_grid(grid_id: str, rows: list[dict] | None = None) -> dag.AgGrid:
         columnDefs=cols,
         defaultColDef={"sortable": True, "filter": True, "resizable": True},
         dashGridOptions={
-            "rowSelection": "multiple",
-            "suppressRowClickSelection": False,
+            "rowSelection": {
+                "mode": "multiRow",
+                "checkboxes": True,
+                "headerCheckbox": False,
+                "enableClickSelection": True,
+            },
             "localeText": {"noRowsToShow": "Nenhum backtest armazenado"},
         },
         style={"height": "300px", "width": "100%"},

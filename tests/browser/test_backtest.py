@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -29,7 +31,7 @@ def test_ml_filter_without_model_shows_message(app_server, page):
     page.goto(app_server + "/backtest")
     page.wait_for_selector("#backtest-params input")
     page.click("#backtest-strategy")
-    page.get_by_text("Filtro de ML (modelo campeão) (ml_filter)").click()
+    page.get_by_role("listbox").get_by_text("Filtro de ML (modelo campeão) (ml_filter)").click()
     page.wait_for_selector("text=Estratégia base")
     page.click("#backtest-run")
     alert = page.wait_for_selector("#backtest-alert", timeout=60_000)
@@ -38,3 +40,50 @@ def test_ml_filter_without_model_shows_message(app_server, page):
         "document.querySelector('#backtest-alert').innerText.includes('nenhum modelo')"
     )
     assert "nenhum modelo treinado/promovido" in alert.inner_text()
+
+
+def _choose_strategy(page, label):
+    page.click("#backtest-strategy")
+    page.get_by_role("listbox").get_by_text(label).click()
+
+
+def test_compare_two_runs_and_reopen_by_url(app_server, page):
+    page.goto(app_server + "/backtest")
+    page.wait_for_selector("#backtest-params input")
+    ids = []
+    for label, marker in (
+        (None, "Média rápida"),
+        ("Rompimento (canal de Donchian) (breakout)", "Canal de entrada"),
+    ):
+        if label:
+            _choose_strategy(page, label)
+        page.wait_for_selector(f"#backtest-params >> text={marker}")
+        page.wait_for_timeout(300)
+        before = page.inner_text("#backtest-title")
+        page.click("#backtest-run")
+        page.wait_for_function(
+            "(b) => { const t = document.querySelector('#backtest-title');"
+            " return t && t.innerText.includes('nº') && t.innerText !== b; }",
+            arg=before,
+            timeout=60_000,
+        )
+        ids.append(page.inner_text("#backtest-result-title").split("nº ")[1].split(":")[0])
+    page.click("text=Comparar / reabrir")
+    page.wait_for_selector("#backtest-runs .ag-row")
+    for rid in ids:
+        row = page.locator("#backtest-runs .ag-center-cols-container .ag-row").filter(
+            has=page.locator(".ag-cell[col-id='id']", has_text=re.compile(rf"^{rid}$"))
+        )
+        page.locator(
+            "#backtest-runs .ag-pinned-left-cols-container .ag-row, #backtest-runs .ag-row"
+        ).nth(0)  # grid is rendered
+        row.locator(".ag-cell[col-id='name']").click(modifiers=["Control"])
+    page.click("#backtest-compare")
+    page.wait_for_selector("#backtest-compare-table")
+    text = page.inner_text("#backtest-compare-table")
+    assert "sma_cross" in text and "breakout" in text and "Sharpe" in text
+    page.wait_for_selector("#backtest-compare-fig .scatterlayer .trace")
+    # reopen a stored run by its URL
+    page.goto(f"{app_server}/backtest?run={ids[0]}")
+    page.wait_for_selector("#backtest-result-title")
+    assert f"nº {ids[0]}" in page.inner_text("#backtest-result-title")
