@@ -68,16 +68,20 @@ def test_compare_two_runs_and_reopen_by_url(app_server, page):
             timeout=60_000,
         )
         ids.append(page.inner_text("#backtest-result-title").split("nº ")[1].split(":")[0])
-    page.click("text=Comparar / reabrir")
-    page.wait_for_selector("#backtest-runs .ag-row")
+    page.get_by_role("tab", name="Comparar / reabrir").click()
+    page.wait_for_function(
+        "(ids) => { const cells = Array.from(document.querySelectorAll("
+        "'#backtest-runs .ag-center-cols-container .ag-cell[col-id=\"id\"]'));"
+        " const seen = cells.map(c => c.textContent.trim());"
+        " return ids.every(i => seen.includes(i)); }",
+        arg=ids,
+    )
     for rid in ids:
-        row = page.locator("#backtest-runs .ag-center-cols-container .ag-row").filter(
-            has=page.locator(".ag-cell[col-id='id']", has_text=re.compile(rf"^{rid}$"))
+        cell = page.locator(
+            "#backtest-runs .ag-center-cols-container .ag-cell[col-id='id']",
+            has_text=re.compile(rf"^\s*{rid}\s*$"),
         )
-        page.locator(
-            "#backtest-runs .ag-pinned-left-cols-container .ag-row, #backtest-runs .ag-row"
-        ).nth(0)  # grid is rendered
-        row.locator(".ag-cell[col-id='name']").click(modifiers=["Control"])
+        cell.first.click(modifiers=["Control"])
     page.click("#backtest-compare")
     page.wait_for_selector("#backtest-compare-table")
     text = page.inner_text("#backtest-compare-table")
