@@ -908,7 +908,9 @@ def _walk_forward(set_progress, _n, objective, mode, windows, trials, *form):
         cb.wf_windows_table(res.windows, res.objective),
         dcc.Graph(
             figure=cb.equity_figure(
-                res.oos_equity, None, "Patrimônio fora da amostra (janelas encadeadas, R$)"
+                res.oos_equity,
+                res.oos_benchmarks,
+                "Patrimônio fora da amostra (janelas encadeadas, R$)",
             ),
             id="backtest-wf-equity",
         ),

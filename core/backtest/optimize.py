@@ -37,7 +37,7 @@ import pandas as pd
 
 from core.backtest.engine import EngineConfig, run_engine, simulate_single
 from core.backtest.metrics import compute_metrics
-from core.backtest.runner import load_bars
+from core.backtest.runner import _benchmarks, load_bars
 from core.data.store import Store
 from core.errors import InputError
 from core.rates import PERIODS_PER_YEAR, cdi_daily_returns
@@ -83,6 +83,8 @@ class WalkForwardResult:
         Objective over a two-parameter grid (index: y parameter values, columns: x values).
     heatmap_params : tuple of str or None
         ``(x, y)`` parameter names.
+    oos_benchmarks : pandas.DataFrame or None
+        Buy-and-hold, ^BVSP and CDI over the out-of-sample dates (R$, same start cash).
     """
 
     strategy: str
@@ -97,6 +99,7 @@ class WalkForwardResult:
     heatmap: pd.DataFrame | None = None
     heatmap_params: tuple[str, str] | None = None
     config: EngineConfig = field(default_factory=EngineConfig)
+    oos_benchmarks: pd.DataFrame | None = None
 
     def to_json_dict(self) -> dict:
         """Plain data for the CLI's ``--json``."""
@@ -382,7 +385,11 @@ def walk_forward(
     stitched = pd.concat(pieces)
     stitched = stitched[~stitched.index.duplicated(keep="first")].rename("equity")
     trades_all = pd.concat(oos_trades, ignore_index=True) if oos_trades else pd.DataFrame()
-    oos_m = compute_metrics(stitched, trades_all, rf=rf.reindex(stitched.index))
+    rf_oos = rf.reindex(stitched.index)
+    bench = _benchmarks(store, bars, stitched.index, config.cash, rf_oos)
+    oos_m = compute_metrics(
+        stitched, trades_all, rf=rf_oos, buy_hold=bench["buy_hold"], bvsp=bench["bvsp"]
+    )
     # stability heatmap
     hm, hm_params = None, None
     numeric = [p for p in searched if p.kind in ("int", "float")]
@@ -431,6 +438,7 @@ def walk_forward(
         heatmap=hm,
         heatmap_params=hm_params,
         config=config,
+        oos_benchmarks=bench,
     )
 
 

@@ -91,3 +91,17 @@ def test_compare_two_runs_and_reopen_by_url(app_server, page):
     page.goto(f"{app_server}/backtest?run={ids[0]}")
     page.wait_for_selector("#backtest-result-title")
     assert f"nº {ids[0]}" in page.inner_text("#backtest-result-title")
+
+
+def test_walk_forward_one_click(app_server, page):
+    page.goto(app_server + "/backtest")
+    page.wait_for_selector("#backtest-params input")
+    page.get_by_role("tab", name="Walk-forward").click()
+    page.fill("#backtest-wf-windows", "2")
+    page.fill("#backtest-wf-trials", "5")
+    page.click("#backtest-wf-run")
+    page.wait_for_selector("#backtest-wf-table", timeout=60_000)
+    text = page.inner_text("#backtest-wf-table")
+    assert "fast=" in text and "slow=" in text
+    page.wait_for_selector("#backtest-wf-equity .scatterlayer .trace")
+    page.wait_for_selector("#backtest-wf-heatmap .heatmaplayer, #backtest-wf-heatmap .hm")

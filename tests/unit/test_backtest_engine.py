@@ -269,23 +269,35 @@ def test_sizing_methods_by_hand():
 
 
 def test_kelly_uses_only_past_trades():
-    # alternating winners: 10 trades of +10 % then a new entry sized from them
+    # four closed trades of +10 %, -5 %, +10 %, -5 % -> W = 0.5, R = 2, f = 0.25; the fifth
+    # entry is sized with f, the first four with the fallback 10 %.
     rows, ent, ext = [], [], []
-    for k in range(12):
-        rows += [FLAT, (10, 10, 10, 10), (11, 11, 11, 11)]
-        ent.append(3 * k)
-        ext.append(3 * k + 1)
-    bars = make_bars(rows + [FLAT, FLAT])
+    for p in (11.0, 9.5, 11.0, 9.5):
+        ent.append(len(rows))
+        rows.append(FLAT)
+        ext.append(len(rows))
+        rows.append((10, 10, 10, 10))
+        rows.append((p, p, p, p))
+    ent.append(len(rows))
+    rows += [FLAT, (10, 10, 10, 10), FLAT]
+    bars = make_bars(rows)
     s = sig(bars.index, entry_long=ent, exit_long=ext)
     c = cfg(
+        cash=10_000,
         sizing=Sizing(
-            "kelly", 10, kelly_fraction=1.0, kelly_cap=0.3, kelly_min_trades=3, lot_size=1
-        )
+            "kelly", 10, kelly_fraction=1.0, kelly_cap=0.3, kelly_min_trades=4, lot_size=1
+        ),
     )
     r = run_engine(bars, s, c)
-    # all past trades win -> W = 1 is outside (0, 1): fallback value % stays in force
-    first = r.trades.iloc[0]
-    assert first.shares == int(0.10 * 1000 / 10)
+    t = r.trades
+    assert len(t) == 5
+    for k in range(4):
+        eq = r.equity.iloc[ent[k]]
+        assert t.shares[k] == int(0.10 * eq / 10)
+    eq = r.equity.iloc[ent[4]]
+    assert t.shares[4] == int(0.25 * eq / 10)
+    # a trade's own outcome never sizes it: the 4th trade still used the fallback
+    assert t.shares[3] != int(0.25 * r.equity.iloc[ent[3]] / 10)
 
 
 def test_bad_config_raises():
