@@ -22,6 +22,15 @@ def test_run_backtest_shows_equity_and_trades(app_server, page):
     assert page.locator("#backtest-trades .ag-row").count() > 5
     assert "IC 95%" in page.inner_text("#backtest-cards")
     page.wait_for_selector("#backtest-candles .boxlayer .trace")
+    # exports: trades CSV and the HTML report
+    with page.expect_download() as dl:
+        page.click("#backtest-export-csv")
+    csv_text = open(dl.value.path(), encoding="utf-8").read()
+    assert csv_text.startswith("ticker,direction,entry_date") and "PETR4" in csv_text
+    with page.expect_download() as dl:
+        page.click("#backtest-export-html")
+    html = open(dl.value.path(), encoding="utf-8").read()
+    assert dl.value.suggested_filename.endswith(".html") and "Operações" in html
     assert "PETR4" in page.inner_text("#backtest-result-title") or "Backtest nº" in page.inner_text(
         "#backtest-result-title"
     )

@@ -259,3 +259,24 @@ def test_param_validation_messages():
         get_strategy("nope")
     assert get_strategy("sma_cross", **parse_params("fast=5, slow=20")).p == {"fast": 5, "slow": 20}
     assert get_strategy("macd_crossover", below_zero="sim").p["below_zero"] is True
+
+
+@pytest.mark.parametrize("name", [n for n in STRATEGIES if n != "ml_filter"])
+def test_every_strategy_runs_on_a_portfolio_with_b3_costs(bundled_store, name):
+    from core.backtest.runner import run_backtest
+
+    res = run_backtest(
+        bundled_store,
+        name,
+        ["PETR4", "VALE3", "ITUB4"],
+        "2015-01-01",
+        "2024-11-14",
+        config=EngineConfig(sizing=Sizing("percent", 30)),
+    )
+    assert len(res.trades) > 0, name
+    assert set(res.trades["ticker"]) <= {"PETR4", "VALE3", "ITUB4"}
+    assert res.metrics["costs_brl"] > 0
+    assert np.isfinite(res.equity).all() and (res.equity > 0).all()
+    assert res.trades["entry_date"].min() >= pd.Timestamp("2015-01-01")
+    # shared cash: never more invested than the equity (no leverage)
+    assert (res.exposure <= 1.0 + 1e-9).all()
