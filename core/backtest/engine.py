@@ -583,7 +583,7 @@ def simulate(
         for j in range(k):
             if pos[j] != 0.0:
                 v = pos[j] * last[j]
-                if pos[j] < 0 and new_session:
+                if pos[j] < 0 and (new_session or e_bar[j] == i):
                     fee = -v * borrow_daily
                     cash -= fee
                     eq -= fee

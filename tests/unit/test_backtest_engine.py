@@ -346,3 +346,50 @@ def test_no_lookahead_engine_with_every_strategy(bundled_store):
             a = r_full.trades[r_full.trades.exit_date <= cut].reset_index(drop=True)
             b = r2.trades[r2.trades.exit_date <= cut].reset_index(drop=True)
             pd.testing.assert_frame_equal(a, b, obj=f"{name} trades closed by bar {t}")
+
+
+def test_intraday_bars_use_sessions_for_day_trades_and_borrow():
+    idx = pd.to_datetime(
+        [
+            "2024-01-02 10:00",
+            "2024-01-02 11:00",
+            "2024-01-02 12:00",
+            "2024-01-03 10:00",
+            "2024-01-03 11:00",
+            "2024-01-03 12:00",
+        ]
+    )
+    bars = pd.DataFrame(
+        [(10, 10, 10, 10)] * 6, index=idx, columns=["open", "high", "low", "close"], dtype=float
+    )
+    sessions = np.array([0, 0, 0, 1, 1, 1])
+    costs = B3Costs(0.001, 0.0005, 0, 0, borrow_rate_annual=0.0252)
+    c = EngineConfig(cash=1000, costs=costs, sizing=Sizing(lot_size=1), allow_short=True)
+    # enter at 11:00, exit at 12:00 the same day -> day trade
+    r = run_engine(bars, sig(idx, entry_long=[0], exit_long=[1]), c, sessions=sessions)
+    assert r.trades.iloc[0].day_trade
+    # enter at 11:00, exit next day at 11:00 -> swing trade
+    r = run_engine(bars, sig(idx, entry_long=[0], exit_long=[3]), c, sessions=sessions)
+    assert not r.trades.iloc[0].day_trade
+    # a short held over two sessions pays borrow once per session, not per bar
+    r = run_engine(bars, sig(idx, entry_short=[2], exit_short=[4]), c, sessions=sessions)
+    t = r.trades.iloc[0]
+    assert t.entry_date == idx[3] and t.exit_date == idx[5]
+    assert t.borrow == pytest.approx(t.shares * 10 * 0.0001)
+
+
+def test_short_entered_mid_session_pays_that_session():
+    idx = pd.to_datetime(
+        ["2024-01-02 10:00", "2024-01-02 11:00", "2024-01-02 12:00", "2024-01-03 10:00"]
+    )
+    bars = pd.DataFrame(
+        [(10, 10, 10, 10)] * 4, index=idx, columns=["open", "high", "low", "close"], dtype=float
+    )
+    costs = B3Costs(0, 0, 0, 0, borrow_rate_annual=0.0252)
+    c = EngineConfig(cash=1000, costs=costs, sizing=Sizing(lot_size=1), allow_short=True)
+    r = run_engine(
+        bars, sig(idx, entry_short=[0], exit_short=[2]), c, sessions=np.array([0, 0, 0, 1])
+    )
+    t = r.trades.iloc[0]
+    assert t.entry_date == idx[1] and t.exit_date == idx[3]
+    assert t.borrow == pytest.approx(t.shares * 10 * 0.0001)  # one session held
