@@ -63,8 +63,8 @@ def _layout(fig: go.Figure, title: str, height: int = 360, yfmt: str | None = No
         height=height,
         separators=PLOTLY_SEPARATORS,
         template="plotly_white",
-        margin=dict(l=50, r=20, t=50, b=30),
-        legend=dict(orientation="h", y=1.02, x=0, yanchor="bottom"),
+        margin=dict(l=50, r=20, t=45, b=40),
+        legend=dict(orientation="h", y=-0.12, x=0, yanchor="top"),
         hovermode="x unified",
     )
     fig.update_xaxes(hoverformat=PLOTLY_DATE)
@@ -400,6 +400,26 @@ def compare_figure(curves: dict[str, pd.Series]) -> go.Figure:
 
 # --------------------------------------------------------------------------- grids
 _GRID_STYLE = {"height": "360px", "width": "100%"}
+_LOCALE_PT = {
+    "page": "Página",
+    "of": "de",
+    "to": "a",
+    "pageSizeSelectorLabel": "Linhas:",
+    "firstPage": "Primeira",
+    "lastPage": "Última",
+    "nextPage": "Próxima",
+    "previousPage": "Anterior",
+    "filterOoo": "Filtrar...",
+    "contains": "Contém",
+    "equals": "Igual a",
+    "selectAll": "Selecionar tudo",
+}
+
+
+def _locale(no_rows: str) -> dict:
+    return {**_LOCALE_PT, "noRowsToShow": no_rows}
+
+
 _PT_BR = (
     "params.value == null ? '–' : Number(params.value).toLocaleString('pt-BR', "
     "{minimumFractionDigits: 2, maximumFractionDigits: 2})"
@@ -477,7 +497,7 @@ def trades_grid(grid_id: str, rows: list[dict] | None = None) -> dag.AgGrid:
         dashGridOptions={
             "pagination": True,
             "paginationPageSize": 20,
-            "localeText": {"noRowsToShow": "Nenhuma operação"},
+            "localeText": _locale("Nenhuma operação"),
         },
         style=_GRID_STYLE,
     )
@@ -528,7 +548,8 @@ def tax_grid(grid_id: str, rows: list[dict] | None = None) -> dag.AgGrid:
         dashGridOptions={
             "pagination": True,
             "paginationPageSize": 12,
-            "localeText": {"noRowsToShow": "Sem operações tributáveis"},
+            "paginationPageSizeSelector": [12, 24, 48],
+            "localeText": _locale("Sem operações tributáveis"),
         },
         style={"height": "320px", "width": "100%"},
     )
@@ -560,7 +581,7 @@ def runs_grid(grid_id: str, rows: list[dict] | None = None) -> dag.AgGrid:
                 "headerCheckbox": False,
                 "enableClickSelection": True,
             },
-            "localeText": {"noRowsToShow": "Nenhum backtest armazenado"},
+            "localeText": _locale("Nenhum backtest armazenado"),
         },
         style={"height": "300px", "width": "100%"},
     )

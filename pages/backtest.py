@@ -676,6 +676,7 @@ def _render(run_id):
                 f"{', '.join(res.tickers)} · {fmt_date(res.start)} a {fmt_date(res.end)} · "
                 f"{params} · capital {fmt_brl(res.config.cash)} · "
                 f"custos {'B3' if res.config.costs.swing_fee_rate > 0 else 'nenhum'} · "
+                f"{'preços ajustados por proventos' if res.adjusted else 'preços negociados'} · "
                 f"{SIZING_LABELS[res.config.sizing.method]} · versão "
                 f"{res.extra.get('code_version', '')}",
                 className="small text-muted",
