@@ -38,6 +38,7 @@ import pandas as pd
 from core.backtest.engine import EngineConfig, run_engine, simulate_single
 from core.backtest.metrics import compute_metrics
 from core.backtest.runner import _benchmarks, load_bars
+from core.backtest.taxes import tax_report, total_tax
 from core.data.store import Store
 from core.errors import InputError
 from core.rates import PERIODS_PER_YEAR, cdi_daily_returns
@@ -182,7 +183,7 @@ def evaluate(
 
     Returns
     -------
-    (metrics, equity, trades)
+    (metrics, equity, trades, exposure)
     """
     sliced = {t: b.loc[:end] for t, b in bars.items()}
     sliced = {t: b for t, b in sliced.items() if len(b)}
@@ -191,13 +192,14 @@ def evaluate(
     sigs = {t: strategy.signals(b) for t, b in sliced.items()}
     res = run_engine(sliced, sigs, config, start=start)
     eq = res.equity.loc[res.start :]
+    expo = res.exposure.loc[res.start :]
     m = compute_metrics(
         eq,
         res.trades,
         rf=None if rf is None else rf.reindex(eq.index),
         exposure=res.exposure.loc[res.start :],
     )
-    return m, eq, res.trades
+    return m, eq, res.trades, expo
 
 
 def _score(m: dict, objective: str) -> float:
@@ -312,7 +314,7 @@ def walk_forward(
     rf = cdi_daily_returns(store, index)
     bounds = window_bounds(len(window_idx), n_windows, train_ratio, anchored)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    rows, oos_eqs, oos_trades = [], [], []
+    rows, oos_eqs, oos_trades, oos_expo = [], [], [], []
     total_steps = n_windows * (n_trials + 1) + (heatmap_size**2 if heatmap else 0)
     step = 0
     best_params: dict = {}
@@ -330,7 +332,7 @@ def walk_forward(
                 raise optuna.TrialPruned() from None
             if hasattr(probe, "model"):
                 strat.model = probe.model
-            m, _, _ = evaluate(strat, bars, config, tr_s, tr_e, rf)
+            m, _, _, _ = evaluate(strat, bars, config, tr_s, tr_e, rf)
             trial.set_user_attr("return", m["total_return_pct"])
             return _score(m, objective)
 
@@ -355,10 +357,11 @@ def walk_forward(
         strat = cls(**best_params)
         if hasattr(probe, "model"):
             strat.model = probe.model
-        m_is, _, _ = evaluate(strat, bars, config, tr_s, tr_e, rf)
-        m_oos, eq_oos, tr_oos = evaluate(strat, bars, config, te_s, te_e, rf)
+        m_is, _, _, _ = evaluate(strat, bars, config, tr_s, tr_e, rf)
+        m_oos, eq_oos, tr_oos, ex_oos = evaluate(strat, bars, config, te_s, te_e, rf)
         step += 1
         oos_eqs.append(eq_oos)
+        oos_expo.append(ex_oos)
         oos_trades.append(tr_oos.assign(window=w + 1))
         rows.append(
             {
@@ -387,8 +390,16 @@ def walk_forward(
     trades_all = pd.concat(oos_trades, ignore_index=True) if oos_trades else pd.DataFrame()
     rf_oos = rf.reindex(stitched.index)
     bench = _benchmarks(store, bars, stitched.index, config.cash, rf_oos)
+    expo = pd.concat(oos_expo)
+    expo = expo[~expo.index.duplicated(keep="first")].reindex(stitched.index).fillna(0.0)
     oos_m = compute_metrics(
-        stitched, trades_all, rf=rf_oos, buy_hold=bench["buy_hold"], bvsp=bench["bvsp"]
+        stitched,
+        trades_all,
+        rf=rf_oos,
+        exposure=expo,
+        buy_hold=bench["buy_hold"],
+        bvsp=bench["bvsp"],
+        taxes_brl=total_tax(tax_report(trades_all)) if len(trades_all) else 0.0,
     )
     # stability heatmap
     hm, hm_params = None, None
@@ -417,7 +428,7 @@ def walk_forward(
                         continue
                     if hasattr(probe, "model"):
                         strat.model = probe.model
-                    m, _, _ = evaluate(strat, bars, config, hs, he, rf)
+                    m, _, _, _ = evaluate(strat, bars, config, hs, he, rf)
                     sc = _score(m, objective)
                     z[iy, ix] = np.nan if sc <= -1e9 else sc
             hm = pd.DataFrame(
