@@ -562,6 +562,7 @@ def runs_grid(grid_id: str, rows: list[dict] | None = None) -> dag.AgGrid:
         {"field": "criado", "headerName": "Criado em", "width": 150},
         {"field": "name", "headerName": "Nome", "flex": 1},
         {"field": "strategy", "headerName": "Estratégia", "width": 150},
+        {"field": "tipo", "headerName": "Tipo", "width": 150},
         {"field": "periodo", "headerName": "Período", "width": 200},
         _brl_col("total_return_pct", "Retorno (%)", width=120),
         _brl_col("sharpe", "Sharpe", width=100),

@@ -792,6 +792,7 @@ def _runs_rows() -> list[dict]:
                 "criado": r.created_at.strftime("%d/%m/%Y %H:%M"),
                 "name": r.name,
                 "strategy": r.strategy,
+                "tipo": "walk-forward (OOS)" if r.kind == "walk_forward" else "backtest",
                 "periodo": f"{fmt_date(r.start)} a {fmt_date(r.end)}",
                 "total_return_pct": r.total_return_pct,
                 "sharpe": r.sharpe,
@@ -902,9 +903,20 @@ def _walk_forward(set_progress, _n, objective, mode, windows, trials, *form):
             adjusted=adjusted,
             progress=lambda f, m="": set_progress((round(100 * f), f"{round(100 * f)}%")),
         )
+        rid = save_run(get_store(), res.to_backtest_result(), kind="walk_forward")
     except PregaoError as exc:
         return no_update, dbc.Alert(str(exc), color="danger")
     children = [
+        dbc.Alert(
+            [
+                f"Resultado fora da amostra salvo como backtest nº {rid} ",
+                dcc.Link("(abrir)", href=f"/backtest?run={rid}"),
+                "; compare-o com outros em “Comparar / reabrir”.",
+            ],
+            color="success",
+            className="py-2 mt-2",
+            id="backtest-wf-saved",
+        ),
         html.H5("Dentro vs fora da amostra por janela", className="mt-3"),
         cb.wf_windows_table(res.windows, res.objective),
         dcc.Graph(

@@ -423,10 +423,15 @@ def simulate(
         if i > 0:
             # equity at the open (for sizing)
             eq_open = cash
+            # Cash free for new positions: shorts keep their value as collateral, so the
+            # gross exposure never exceeds the equity (no leverage).
+            free = cash
             for j in range(k):
                 if pos[j] != 0.0:
                     p = open_[i, j] if open_[i, j] == open_[i, j] else last[j]
                     eq_open += pos[j] * p
+                    if pos[j] < 0:
+                        free += 2.0 * pos[j] * p  # proceeds owed back + collateral
             for j in range(k):
                 if pos[j] != 0.0 or not open_[i, j] == open_[i, j]:
                     continue
@@ -469,7 +474,7 @@ def simulate(
                     tg = px * (1.0 + direction * tp_pct)
                 # -- size --
                 if sizing == 0:  # all in: free cash over free slots
-                    budget = cash / max(1, max_positions - n_open)
+                    budget = free / max(1, max_positions - n_open)
                 elif sizing == 1:  # fixed R$
                     budget = size_value
                 elif sizing == 2:  # % of equity
@@ -487,7 +492,7 @@ def simulate(
                     else:
                         f = size_value / 100.0
                     budget = eq_open * f
-                budget = min(budget, cash)
+                budget = min(budget, free)
                 rate = fee_swing
                 q = (budget - brokerage) / (fill * (1.0 + rate))
                 q = _round_shares(q, lot, fractional)
@@ -497,9 +502,11 @@ def simulate(
                 fee = value * rate + brokerage
                 if direction > 0:
                     cash -= value + fee
+                    free -= value + fee
                     pos[j] = q
                 else:
                     cash += value - fee
+                    free -= value + fee  # the short's value stays as collateral
                     pos[j] = -q
                 e_bar[j] = i
                 e_px[j] = fill

@@ -101,6 +101,55 @@ class WalkForwardResult:
     heatmap_params: tuple[str, str] | None = None
     config: EngineConfig = field(default_factory=EngineConfig)
     oos_benchmarks: pd.DataFrame | None = None
+    run_id: int | None = None
+
+    def to_backtest_result(self):
+        """The stitched out-of-sample result as a storable
+        :class:`core.backtest.runner.BacktestResult` (``params``: the last window's best;
+        ``extra``: the windows, mode and objective)."""
+        from core.backtest.metrics import drawdown, monthly_returns
+        from core.backtest.runner import BacktestResult
+
+        w = self.windows
+        windows = [
+            {
+                "window": int(r.window),
+                "train": [r.train_start.strftime("%Y-%m-%d"), r.train_end.strftime("%Y-%m-%d")],
+                "test": [r.test_start.strftime("%Y-%m-%d"), r.test_end.strftime("%Y-%m-%d")],
+                "params": r.params,
+                "is_score": r.is_score,
+                "oos_score": r.oos_score,
+            }
+            for r in w.itertuples(index=False)
+        ]
+        trades = self.oos_trades.drop(columns=["window"], errors="ignore")
+        bench = self.oos_benchmarks
+        if bench is None:
+            bench = pd.DataFrame(index=self.oos_equity.index)
+        return BacktestResult(
+            strategy=self.strategy,
+            params=dict(w["params"].iloc[-1]) if len(w) else {},
+            tickers=list(self.tickers),
+            start=self.oos_equity.index[0],
+            end=self.oos_equity.index[-1],
+            config=self.config,
+            equity=self.oos_equity,
+            benchmarks=bench,
+            drawdown=drawdown(self.oos_equity),
+            exposure=pd.Series(0.0, index=self.oos_equity.index),
+            trades=trades,
+            metrics=self.oos_metrics,
+            monthly=monthly_returns(self.oos_equity),
+            taxes=tax_report(trades),
+            extra={
+                "walk_forward": {
+                    "mode": "anchored" if self.anchored else "rolling",
+                    "objective": self.objective,
+                    "n_trials": self.n_trials,
+                    "windows": windows,
+                }
+            },
+        )
 
     def to_json_dict(self) -> dict:
         """Plain data for the CLI's ``--json``."""
@@ -108,6 +157,7 @@ class WalkForwardResult:
         for c in ("train_start", "train_end", "test_start", "test_end"):
             w[c] = w[c].dt.strftime("%Y-%m-%d")
         out = {
+            "run_id": self.run_id,
             "strategy": self.strategy,
             "tickers": self.tickers,
             "objective": self.objective,

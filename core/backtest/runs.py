@@ -108,7 +108,9 @@ def save_run(
     for col in result.benchmarks.columns:
         curves[col] = _floats(result.benchmarks[col].to_numpy())
     run = BacktestRun(
-        name=name or f"{result.strategy} · {', '.join(result.tickers)}",
+        name=name
+        or f"{result.strategy} · {', '.join(result.tickers)}"
+        + (" · walk-forward (fora da amostra)" if kind == "walk_forward" else ""),
         kind=kind,
         strategy=result.strategy,
         params=_clean(result.params),

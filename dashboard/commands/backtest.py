@@ -159,6 +159,10 @@ def cmd_optimize(args, ctx) -> int:
         seed=args.seed,
         progress=None if args.json else progress_printer(),
     )
+    if not args.no_save:
+        res.run_id = save_run(
+            store, res.to_backtest_result(), name=args.name or "", kind="walk_forward"
+        )
     if args.json:
         print(dumps(res.to_json_dict()))
         return 0
@@ -278,6 +282,8 @@ def register(sub, common) -> None:
     p.add_argument("--heatmap", metavar="X,Y", help="two parameters for the stability map")
     p.add_argument("--no-heatmap", action="store_true")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--name", help="name of the stored out-of-sample run")
+    p.add_argument("--no-save", action="store_true", help="do not store the result")
     p.set_defaults(func=cmd_optimize)
 
     p = sub.add_parser("strategies", parents=[common], help="list strategies and parameters")

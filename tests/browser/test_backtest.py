@@ -114,3 +114,4 @@ def test_walk_forward_one_click(app_server, page):
     assert "fast=" in text and "slow=" in text
     page.wait_for_selector("#backtest-wf-equity .scatterlayer .trace")
     page.wait_for_selector("#backtest-wf-heatmap .heatmaplayer, #backtest-wf-heatmap .hm")
+    assert "salvo como backtest nº" in page.inner_text("#backtest-wf-saved")

@@ -90,6 +90,12 @@ def test_optimize_json(db_url, capsys):
     out = json.loads(capsys.readouterr().out)
     assert len(out["windows"]) == 2 and {"metrics", "trades", "equity"} <= set(out)
     assert out["windows"][0]["test_start"] > out["windows"][0]["train_end"]
+    # the stitched out-of-sample result is stored and can be reopened
+    assert out["run_id"]
+    assert main(["--db", db_url, "runs", "--show", str(out["run_id"]), "--json"]) == 0
+    back = json.loads(capsys.readouterr().out)
+    assert back["metrics"]["n_trades"] == out["metrics"]["n_trades"]
+    assert back["equity"][0]["date"] == out["windows"][0]["test_start"]
 
 
 @pytest.mark.parametrize(

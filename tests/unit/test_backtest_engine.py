@@ -393,3 +393,15 @@ def test_short_entered_mid_session_pays_that_session():
     t = r.trades.iloc[0]
     assert t.entry_date == idx[1] and t.exit_date == idx[3]
     assert t.borrow == pytest.approx(t.shares * 10 * 0.0001)  # one session held
+
+
+def test_shorts_keep_collateral_so_gross_exposure_never_exceeds_equity():
+    a = make_bars([FLAT] * 4)
+    b = make_bars([(20, 20, 20, 20)] * 4)
+    c = cfg(allow_short=True, max_positions=2, sizing=Sizing("all_in", lot_size=1))
+    r = run_engine(
+        {"A": a, "B": b}, {"A": sig(a.index, entry_short=[0]), "B": sig(b.index, entry_long=[0])}, c
+    )
+    t = r.trades.set_index("ticker")
+    assert t.loc["A", "shares"] == 50 and t.loc["B", "shares"] == 25
+    assert (r.exposure <= 1.0 + 1e-9).all()
