@@ -598,7 +598,7 @@ def _parse_form(strategy, pvals, pids, tickers, start, end, *rest):
 def _run(set_progress, n_clicks, *form):
     try:
         strategy, params, tickers, start, end, config, adjusted = _parse_form(*form)
-        store = get_store()
+        store = _job_store()
         res = run_backtest(
             store,
             strategy,
@@ -616,6 +616,14 @@ def _run(set_progress, n_clicks, *form):
     except PregaoError as exc:
         set_progress((0, ""))
         return no_update, str(exc), True
+
+
+def _job_store():
+    """The store inside a background job: a forked worker must not reuse the parent's
+    pooled connections (SQLAlchemy: ``Engine.dispose(close=False)`` after fork)."""
+    store = get_store()
+    store.engine.dispose(close=False)
+    return store
 
 
 def _empty_fig(msg: str):
@@ -889,8 +897,9 @@ def _compare(_n, rows):
 def _walk_forward(set_progress, _n, objective, mode, windows, trials, *form):
     try:
         strategy, params, tickers, start, end, config, adjusted = _parse_form(*form)
+        store = _job_store()
         res = walk_forward(
-            get_store(),
+            store,
             strategy,
             tickers,
             start,
@@ -903,7 +912,7 @@ def _walk_forward(set_progress, _n, objective, mode, windows, trials, *form):
             adjusted=adjusted,
             progress=lambda f, m="": set_progress((round(100 * f), f"{round(100 * f)}%")),
         )
-        rid = save_run(get_store(), res.to_backtest_result(), kind="walk_forward")
+        rid = save_run(store, res.to_backtest_result(), kind="walk_forward")
     except PregaoError as exc:
         return no_update, dbc.Alert(str(exc), color="danger")
     children = [
