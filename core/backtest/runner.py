@@ -175,7 +175,11 @@ def _benchmarks(
     cash: float,
     rf: pd.Series,
 ) -> pd.DataFrame:
-    closes = pd.concat({t: b["close"] for t, b in bars.items()}, axis=1).reindex(index).ffill()
+    closes = (
+        pd.concat({t: b["close"] for t, b in bars.items()}, axis=1, sort=True)
+        .reindex(index)
+        .ffill()
+    )
     first = closes.bfill().iloc[0]
     norm = closes / first
     buy_hold = cash * norm.mean(axis=1, skipna=True)
