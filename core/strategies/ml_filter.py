@@ -6,6 +6,10 @@ Rules (close of bar t)
 * A long entry is kept only when the promoted direction model gives P(next session up) ≥
   ``threshold`` for bar t; a short entry only when P(up) ≤ 1 − ``threshold``.
 * Exits are the base strategy's, unchanged (the filter never keeps you in a trade).
+* **Out of sample only**: a model's own training dates are not a test. When the model
+  says when its training data ends (``trained_until``), entries on or before that date are
+  dropped, and a backtest lying entirely inside the training period is refused with a
+  message; ``in_sample=True`` lifts this (an optimistic, look-ahead result, labelled so).
 
 The model is the ML page's champion for target ``"direction"``
 (``core.ml.registry.load_champion(store, target="direction")``), whose
@@ -61,6 +65,13 @@ class MlFilter(Strategy):
             optimize=False,
         ),
         Param("threshold", "float", 0.55, 0.5, 0.9, step=0.01, label="Probabilidade mínima"),
+        Param(
+            "in_sample",
+            "bool",
+            False,
+            label="Aceitar datas do treino do modelo (otimista)",
+            optimize=False,
+        ),
     )
 
     def __init__(self, model=None, **params) -> None:
@@ -111,6 +122,19 @@ class MlFilter(Strategy):
         with np.errstate(invalid="ignore"):
             agree_up = p >= thr
             agree_down = p <= 1 - thr
+        trained_until = getattr(self.model, "trained_until", None)
+        if trained_until is not None and not self.p["in_sample"]:
+            trained_until = pd.Timestamp(trained_until)
+            if len(bars) and bars.index[-1] <= trained_until:
+                raise InputError(
+                    "ml_filter: o modelo campeão foi treinado com dados até "
+                    f"{trained_until:%d/%m/%Y}; um backtest dentro desse período usaria o "
+                    "futuro. Escolha um período posterior ou marque 'Aceitar datas do treino "
+                    "do modelo' (resultado otimista)."
+                )
+            oos = np.asarray(bars.index > trained_until)
+            agree_up &= oos
+            agree_down &= oos
         sig["entry_long"] = sig["entry_long"].to_numpy() & agree_up
         sig["entry_short"] = sig["entry_short"].to_numpy() & agree_down
         for col in ("entry_level", "stop", "target"):

@@ -280,3 +280,16 @@ def test_every_strategy_runs_on_a_portfolio_with_b3_costs(bundled_store, name):
     assert res.trades["entry_date"].min() >= pd.Timestamp("2015-01-01")
     # shared cash: never more invested than the equity (no leverage)
     assert (res.exposure <= 1.0 + 1e-9).all()
+
+
+def test_ml_filter_drops_entries_inside_the_models_training_period(bars):
+    model = FakeModel()
+    model.trained_until = pd.Timestamp("2018-12-31")
+    s = MlFilter(model=model, base="sma_cross", threshold=0.6).signals(bars)
+    assert not s.loc[:"2018-12-31", "entry_long"].any()
+    assert s.loc["2019-01-01":, "entry_long"].any()
+    model.trained_until = bars.index[-1]
+    with pytest.raises(InputError, match="treinado com dados até"):
+        MlFilter(model=model).signals(bars)
+    s = MlFilter(model=model, in_sample=True, threshold=0.6).signals(bars)
+    assert s["entry_long"].any()
