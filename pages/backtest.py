@@ -690,6 +690,7 @@ def _render(run_id):
                 className="small text-muted",
             ),
         ]
+        + _notes(res)
     )
     return (
         title,
@@ -702,6 +703,32 @@ def _render(run_id):
         res.tickers,
         res.tickers[0],
     )
+
+
+def _notes(res) -> list:
+    """Warnings that qualify a result (optimistic ML filter, walk-forward origin)."""
+    notes = []
+    if res.params.get("in_sample"):
+        notes.append(
+            dbc.Alert(
+                "Resultado otimista: inclui datas usadas no treino do modelo de ML "
+                "(o filtro já conhecia esse período).",
+                color="warning",
+                className="py-1 my-1 small",
+            )
+        )
+    wf = res.extra.get("walk_forward")
+    if wf:
+        notes.append(
+            dbc.Alert(
+                f"Walk-forward ({'ancorado' if wf.get('mode') == 'anchored' else 'rolante'}, "
+                f"objetivo {wf.get('objective')}): janelas de teste encadeadas, fora da "
+                f"amostra; parâmetros mostrados = os da última janela.",
+                color="info",
+                className="py-1 my-1 small",
+            )
+        )
+    return notes
 
 
 @callback(

@@ -114,6 +114,8 @@ def cmd_backtest(args, ctx) -> int:
         + (f" (backtest nº {res.run_id})" if res.run_id else "")
     )
     _print_metrics(res.metrics)
+    if res.params.get("in_sample"):
+        print("  Atenção: resultado otimista – inclui datas usadas no treino do modelo de ML.")
     if res.metrics.get("too_few_trades"):
         print("  Atenção: menos de 30 operações – pouco para concluir algo.")
     if len(res.trades):
