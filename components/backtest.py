@@ -1,0 +1,712 @@
+"""Builders of the Backtest page: parameter form, metric cards, figures, grids, HTML report.
+
+Pure functions: plain data in (pandas objects, dicts), Dash components or ``go.Figure`` out;
+no I/O, no app. Percent metrics arrive as percent numbers (12.5 = 12,5 %).
+"""
+
+from __future__ import annotations
+
+import html as _html
+import math
+
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from dash import dcc, html
+
+from components.format import (
+    MISSING,
+    PLOTLY_DATE,
+    PLOTLY_SEPARATORS,
+    fmt_brl,
+    fmt_date,
+    fmt_int,
+    fmt_num,
+    fmt_pct,
+)
+
+__all__ = [
+    "param_form",
+    "metric_cards",
+    "equity_figure",
+    "drawdown_figure",
+    "candles_figure",
+    "trades_rows",
+    "trades_grid",
+    "monthly_heatmap",
+    "tax_rows",
+    "tax_grid",
+    "runs_grid",
+    "compare_figure",
+    "compare_table",
+    "wf_windows_table",
+    "heatmap_figure",
+    "report_html",
+    "MONTHS",
+]
+
+MONTHS = ["jan", "fev", "mar", "abr", "mai", "jun", "jul", "ago", "set", "out", "nov", "dez"]
+COLORS = {"strategy": "#0d6efd", "buy_hold": "#6c757d", "bvsp": "#fd7e14", "cdi": "#198754"}
+NAMES = {
+    "strategy": "Estratégia",
+    "buy_hold": "Comprar e segurar",
+    "bvsp": "Ibovespa (^BVSP)",
+    "cdi": "CDI",
+}
+
+
+def _layout(fig: go.Figure, title: str, height: int = 360, yfmt: str | None = None) -> go.Figure:
+    fig.update_layout(
+        title=title,
+        height=height,
+        separators=PLOTLY_SEPARATORS,
+        template="plotly_white",
+        margin=dict(l=50, r=20, t=45, b=40),
+        legend=dict(orientation="h", y=-0.12, x=0, yanchor="top"),
+        hovermode="x unified",
+    )
+    fig.update_xaxes(hoverformat=PLOTLY_DATE)
+    if yfmt:
+        fig.update_yaxes(tickformat=yfmt)
+    return fig
+
+
+# --------------------------------------------------------------------------- form
+def param_form(params: list[dict], values: dict | None = None) -> list:
+    """Inputs for declared strategy parameters (``Param.to_dict()`` dicts).
+
+    Each input has the pattern-matching id ``{"type": "backtest-param", "name": NAME}``.
+    """
+    values = values or {}
+    out = []
+    for p in params:
+        pid = {"type": "backtest-param", "name": p["name"]}
+        v = values.get(p["name"], p["default"])
+        label = p["label"]
+        if p["kind"] in ("int", "float"):
+            rng = (
+                f" ({fmt_num(p['low'], 0 if p['kind'] == 'int' else 2)}–"
+                f"{fmt_num(p['high'], 0 if p['kind'] == 'int' else 2)})"
+            )
+            ctl = dbc.Input(
+                id=pid,
+                type="number",
+                value=v,
+                min=p["low"],
+                max=p["high"],
+                step=1 if p["kind"] == "int" else (p["step"] or "any"),
+                size="sm",
+            )
+            label += rng
+        elif p["kind"] == "bool":
+            ctl = dbc.Switch(id=pid, value=bool(v), label="")
+        else:
+            ctl = dcc.Dropdown(
+                id=pid,
+                options=[{"label": c, "value": c} for c in p["choices"]],
+                value=v,
+                clearable=False,
+            )
+        out.append(html.Div([dbc.Label(label, className="small mb-0"), ctl], className="mb-2"))
+    if not out:
+        out.append(html.Div("Sem parâmetros.", className="text-muted small"))
+    return out
+
+
+# --------------------------------------------------------------------------- cards
+def _card(title: str, value: str, sub: str = "", color: str | None = None, cid: str = ""):
+    extra = {"id": cid} if cid else {}
+    return dbc.Col(
+        dbc.Card(
+            dbc.CardBody(
+                [
+                    html.Div(title, className="small text-muted"),
+                    html.Div(
+                        value,
+                        className="fs-5 fw-semibold",
+                        style={"color": color} if color else None,
+                    ),
+                    html.Div(sub, className="small text-muted"),
+                ],
+                className="p-2",
+            ),
+            className="h-100",
+            **extra,
+        ),
+        xs=6,
+        md=4,
+        xl=2,
+        className="mb-2",
+    )
+
+
+def _pct(v) -> str:
+    return MISSING if v is None or (isinstance(v, float) and math.isnan(v)) else fmt_pct(v / 100)
+
+
+def _num(v, d=2) -> str:
+    if v is None or (isinstance(v, float) and (math.isnan(v))):
+        return MISSING
+    if isinstance(v, float) and math.isinf(v):
+        return "∞"
+    return fmt_num(v, d)
+
+
+def metric_cards(m: dict) -> html.Div:
+    """Metric cards (return, Sharpe, drawdown, trades, win rate with its 95 % CI, ...)."""
+    n = int(m.get("n_trades") or 0)
+    win = f"{_pct(m.get('win_rate_pct'))}" if n else MISSING
+    ci = (
+        f"{n} operações, IC 95% {_pct(m.get('win_rate_ci_low_pct'))}–"
+        f"{_pct(m.get('win_rate_ci_high_pct'))}"
+        if n
+        else "sem operações"
+    )
+    ret = m.get("total_return_pct")
+    cards = [
+        _card(
+            "Retorno total",
+            _pct(ret),
+            f"{_pct(m.get('annual_return_pct'))} a.a.",
+            "#198754" if (ret or 0) >= 0 else "#dc3545",
+            "backtest-card-return",
+        ),
+        _card(
+            "Comprar e segurar",
+            _pct(m.get("buy_hold_return_pct")),
+            f"Ibovespa {_pct(m.get('bvsp_return_pct'))} · CDI {_pct(m.get('cdi_return_pct'))}",
+        ),
+        _card("Sharpe (vs CDI)", _num(m.get("sharpe")), f"Sortino {_num(m.get('sortino'))}"),
+        _card(
+            "Drawdown máximo",
+            _pct(m.get("max_drawdown_pct")),
+            f"{fmt_int(m.get('max_drawdown_sessions'))} pregões · Calmar {_num(m.get('calmar'))}",
+        ),
+        _card("Taxa de acerto", win, ci, cid="backtest-card-winrate"),
+        _card(
+            "Fator de lucro",
+            _num(m.get("profit_factor")),
+            f"Payoff {_num(m.get('payoff'))} · expectativa {fmt_brl(m.get('expectancy_brl'))}",
+        ),
+        _card(
+            "Patrimônio final",
+            fmt_brl(m.get("final_equity_brl")),
+            f"antes de IR · inicial {fmt_brl(m.get('initial_equity_brl'))}",
+        ),
+        _card("Custos pagos", fmt_brl(m.get("costs_brl")), "taxas B3, corretagem, aluguel"),
+        _card(
+            "IR devido",
+            fmt_brl(m.get("taxes_brl")),
+            f"após IR {fmt_brl(m.get('after_tax_profit_brl'))}",
+        ),
+        _card(
+            "Exposição média",
+            _pct(m.get("exposure_pct")),
+            f"giro {_num(m.get('turnover'))}× ao ano",
+        ),
+        _card(
+            "Duração média",
+            f"{_num(m.get('avg_holding_sessions'), 1)} pregões",
+            f"{fmt_int(m.get('sessions'))} pregões no período",
+        ),
+        _card("Operações", fmt_int(n), "fechadas"),
+    ]
+    warn = []
+    if m.get("too_few_trades"):
+        warn.append(
+            dbc.Alert(
+                f"Apenas {n} operações: poucas para concluir algo (menos de 30). Veja o "
+                "intervalo de confiança da taxa de acerto.",
+                color="warning",
+                className="py-2 mb-2",
+                id="backtest-few-trades",
+            )
+        )
+    return html.Div(warn + [dbc.Row(cards, className="g-2")])
+
+
+# --------------------------------------------------------------------------- figures
+def equity_figure(
+    equity: pd.Series, benchmarks: pd.DataFrame | None = None, title: str = "Patrimônio (R$)"
+) -> go.Figure:
+    """Strategy equity vs buy-and-hold, ^BVSP and CDI, all in R$ from the same cash."""
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=equity.index,
+            y=equity.to_numpy(),
+            name=NAMES["strategy"],
+            line=dict(color=COLORS["strategy"], width=2),
+        )
+    )
+    if benchmarks is not None:
+        for col in ("buy_hold", "bvsp", "cdi"):
+            if col in benchmarks and benchmarks[col].notna().any():
+                fig.add_trace(
+                    go.Scatter(
+                        x=benchmarks.index,
+                        y=benchmarks[col].to_numpy(),
+                        name=NAMES[col],
+                        line=dict(
+                            color=COLORS[col], width=1.3, dash="dot" if col == "cdi" else None
+                        ),
+                    )
+                )
+    fig = _layout(fig, title)
+    fig.update_yaxes(tickprefix="R$ ", separatethousands=True)
+    return fig
+
+
+def drawdown_figure(dd: pd.Series) -> go.Figure:
+    """Drawdown (fraction ≤ 0) as a filled area, in %."""
+    fig = go.Figure(
+        go.Scatter(
+            x=dd.index,
+            y=dd.to_numpy(),
+            fill="tozeroy",
+            name="Drawdown",
+            line=dict(color="#dc3545", width=1),
+        )
+    )
+    return _layout(fig, "Drawdown (%)", height=240, yfmt=".0%")
+
+
+def candles_figure(bars: pd.DataFrame, trades: pd.DataFrame, ticker: str) -> go.Figure:
+    """Candlestick of ``bars`` with each trade's entry (▲ buy / ▼ short) and exit (✕).
+
+    Non-session days are hidden with rangebreaks: weekends, plus weekdays missing from
+    ``bars`` (B3 holidays).
+    """
+    fig = go.Figure(
+        go.Candlestick(
+            x=bars.index,
+            open=bars["open"],
+            high=bars["high"],
+            low=bars["low"],
+            close=bars["close"],
+            name=ticker,
+            increasing_line_color="#198754",
+            decreasing_line_color="#dc3545",
+            showlegend=False,
+        )
+    )
+    t = trades[trades["ticker"] == ticker] if len(trades) else trades
+    if len(t):
+        longs = t["direction"] == "compra"
+        for mask, sym, color, name in (
+            (longs, "triangle-up", "#0d6efd", "Entrada (compra)"),
+            (~longs, "triangle-down", "#6f42c1", "Entrada (venda)"),
+        ):
+            if mask.any():
+                fig.add_trace(
+                    go.Scatter(
+                        x=t.loc[mask, "entry_date"],
+                        y=t.loc[mask, "entry_price"],
+                        mode="markers",
+                        marker=dict(
+                            symbol=sym, size=11, color=color, line=dict(width=1, color="white")
+                        ),
+                        name=name,
+                        customdata=np.c_[t.loc[mask, "shares"].to_numpy()],
+                        hovertemplate="Entrada %{x|%d/%m/%Y}<br>R$ %{y:,.2f}<br>%{customdata[0]} "
+                        "ações<extra></extra>",
+                    )
+                )
+        win = t["pnl"] > 0
+        fig.add_trace(
+            go.Scatter(
+                x=t["exit_date"],
+                y=t["exit_price"],
+                mode="markers",
+                name="Saída",
+                marker=dict(symbol="x", size=10, color=np.where(win, "#198754", "#dc3545")),
+                customdata=np.c_[t["pnl"].to_numpy(), t["exit_reason"].to_numpy()],
+                hovertemplate="Saída %{x|%d/%m/%Y}<br>R$ %{y:,.2f}<br>Resultado R$ "
+                "%{customdata[0]:,.2f} (%{customdata[1]})<extra></extra>",
+            )
+        )
+    breaks = [dict(bounds=["sat", "mon"])]
+    if len(bars) > 1:
+        wd = pd.bdate_range(bars.index[0], bars.index[-1])
+        missing = wd.difference(bars.index)
+        if len(missing):
+            breaks.append(dict(values=[d.strftime("%Y-%m-%d") for d in missing]))
+    fig.update_xaxes(rangebreaks=breaks, rangeslider_visible=False)
+    fig = _layout(fig, f"{ticker}: operações no gráfico de candles", height=420)
+    fig.update_layout(hovermode="closest")
+    fig.update_yaxes(tickprefix="R$ ")
+    return fig
+
+
+def monthly_heatmap(monthly: pd.DataFrame) -> go.Figure:
+    """Monthly returns (%) as a year × month heatmap, red to green around zero."""
+    z = monthly.to_numpy(dtype="float64") if len(monthly) else np.zeros((0, 12))
+    text = [[MISSING if np.isnan(v) else fmt_num(v, 1) for v in row] for row in z]
+    lim = float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 1.0
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=MONTHS,
+            y=[str(y) for y in monthly.index],
+            text=text,
+            texttemplate="%{text}",
+            colorscale="RdYlGn",
+            zmid=0,
+            zmin=-lim,
+            zmax=lim,
+            colorbar=dict(title="%"),
+            hovertemplate="%{y} %{x}: %{z:.2f}%<extra></extra>",
+        )
+    )
+    fig = _layout(fig, "Retornos mensais (%)", height=max(240, 28 * len(monthly) + 90))
+    fig.update_layout(hovermode="closest")
+    fig.update_yaxes(autorange="reversed", type="category")
+    return fig
+
+
+def heatmap_figure(hm: pd.DataFrame, objective: str) -> go.Figure:
+    """Stability heatmap of the objective over two parameters."""
+    fig = go.Figure(
+        go.Heatmap(
+            z=hm.to_numpy(),
+            x=[str(v) for v in hm.columns],
+            y=[str(v) for v in hm.index],
+            colorscale="Viridis",
+            colorbar=dict(title=objective),
+            hovertemplate=f"{hm.columns.name}=%{{x}}<br>{hm.index.name}=%{{y}}<br>{objective}="
+            "%{z:.3f}<extra></extra>",
+        )
+    )
+    fig = _layout(
+        fig, f"Estabilidade: {objective} por {hm.columns.name} × {hm.index.name}", height=380
+    )
+    fig.update_layout(hovermode="closest")
+    fig.update_xaxes(title=hm.columns.name, type="category")
+    fig.update_yaxes(title=hm.index.name, type="category")
+    return fig
+
+
+def compare_figure(curves: dict[str, pd.Series]) -> go.Figure:
+    """Several equity curves rebased to 100 at their start."""
+    fig = go.Figure()
+    for name, eq in curves.items():
+        eq = eq.dropna()
+        if len(eq):
+            fig.add_trace(go.Scatter(x=eq.index, y=100 * eq / eq.iloc[0], name=name))
+    return _layout(fig, "Comparação (base 100)", height=380)
+
+
+# --------------------------------------------------------------------------- grids
+_GRID_STYLE = {"height": "360px", "width": "100%"}
+_LOCALE_PT = {
+    "page": "Página",
+    "of": "de",
+    "to": "a",
+    "pageSizeSelectorLabel": "Linhas:",
+    "firstPage": "Primeira",
+    "lastPage": "Última",
+    "nextPage": "Próxima",
+    "previousPage": "Anterior",
+    "filterOoo": "Filtrar...",
+    "contains": "Contém",
+    "equals": "Igual a",
+    "selectAll": "Selecionar tudo",
+}
+
+
+def _locale(no_rows: str) -> dict:
+    return {**_LOCALE_PT, "noRowsToShow": no_rows}
+
+
+_PT_BR = (
+    "params.value == null ? '–' : Number(params.value).toLocaleString('pt-BR', "
+    "{minimumFractionDigits: 2, maximumFractionDigits: 2})"
+)
+
+
+def trades_rows(trades: pd.DataFrame) -> list[dict]:
+    """Row dicts for the trades grid (dates dd/mm/aaaa, numbers rounded)."""
+    if len(trades) == 0:
+        return []
+    out = []
+    for r in trades.itertuples(index=False):
+        out.append(
+            {
+                "ticker": r.ticker,
+                "direcao": r.direction,
+                "entrada": fmt_date(r.entry_date),
+                "preco_entrada": round(float(r.entry_price), 2),
+                "saida": fmt_date(r.exit_date),
+                "preco_saida": round(float(r.exit_price), 2),
+                "acoes": int(r.shares),
+                "lote": int(r.round_lot_shares),
+                "fracionario": int(r.fractional_shares),
+                "custos": round(float(r.fees + r.borrow), 2),
+                "resultado": round(float(r.pnl), 2),
+                "retorno": round(float(r.return_pct), 2),
+                "pregoes": int(r.bars_held),
+                "day_trade": "sim" if r.day_trade else "não",
+                "motivo": r.exit_reason,
+            }
+        )
+    return out
+
+
+def _brl_col(field, header, **kw):
+    return {
+        "field": field,
+        "headerName": header,
+        "type": "rightAligned",
+        "valueFormatter": {"function": _PT_BR},
+        **kw,
+    }
+
+
+def trades_grid(grid_id: str, rows: list[dict] | None = None) -> dag.AgGrid:
+    """The trades table (dash-ag-grid)."""
+    cols = [
+        {"field": "ticker", "headerName": "Ativo", "width": 90},
+        {"field": "direcao", "headerName": "Lado", "width": 90},
+        {"field": "entrada", "headerName": "Entrada", "width": 110},
+        _brl_col("preco_entrada", "Preço entrada (R$)"),
+        {"field": "saida", "headerName": "Saída", "width": 110},
+        _brl_col("preco_saida", "Preço saída (R$)"),
+        {"field": "acoes", "headerName": "Ações", "type": "rightAligned", "width": 90},
+        {"field": "lote", "headerName": "Lote padrão", "type": "rightAligned", "width": 110},
+        {"field": "fracionario", "headerName": "Fracionário", "type": "rightAligned", "width": 110},
+        _brl_col("custos", "Custos (R$)"),
+        _brl_col(
+            "resultado",
+            "Resultado (R$)",
+            cellStyle={
+                "function": "params.value >= 0 ? {'color': '#198754'} : {'color': '#dc3545'}"
+            },
+        ),
+        _brl_col("retorno", "Retorno (%)"),
+        {"field": "pregoes", "headerName": "Pregões", "type": "rightAligned", "width": 90},
+        {"field": "day_trade", "headerName": "Day trade", "width": 100},
+        {"field": "motivo", "headerName": "Saída por", "width": 110},
+    ]
+    return dag.AgGrid(
+        id=grid_id,
+        rowData=rows or [],
+        columnDefs=cols,
+        defaultColDef={"sortable": True, "filter": True, "resizable": True},
+        dashGridOptions={
+            "pagination": True,
+            "paginationPageSize": 20,
+            "localeText": _locale("Nenhuma operação"),
+        },
+        style=_GRID_STYLE,
+    )
+
+
+def tax_rows(taxes: pd.DataFrame) -> list[dict]:
+    """Row dicts for the monthly tax table."""
+    out = []
+    for r in taxes.itertuples(index=False):
+        out.append(
+            {
+                "mes": r.month.strftime("%m/%Y") if hasattr(r.month, "strftime") else str(r.month),
+                "vendas": round(float(r.swing_sales), 2),
+                "res_swing": round(float(r.swing_result), 2),
+                "isento": "sim" if r.swing_exempt else "não",
+                "prej_swing": round(float(r.swing_loss_carried), 2),
+                "ir_swing": round(float(r.swing_tax), 2),
+                "res_dt": round(float(r.day_trade_result), 2),
+                "prej_dt": round(float(r.day_trade_loss_carried), 2),
+                "ir_dt": round(float(r.day_trade_tax), 2),
+                "irrf": round(float(r.withheld), 2),
+                "darf": round(float(r.darf), 2),
+            }
+        )
+    return out
+
+
+def tax_grid(grid_id: str, rows: list[dict] | None = None) -> dag.AgGrid:
+    """The monthly income-tax report table."""
+    cols = [
+        {"field": "mes", "headerName": "Mês", "width": 90, "pinned": "left"},
+        _brl_col("vendas", "Vendas swing (R$)"),
+        _brl_col("res_swing", "Resultado swing (R$)"),
+        {"field": "isento", "headerName": "Isento (≤ R$ 20 mil)", "width": 140},
+        _brl_col("prej_swing", "Prejuízo a compensar swing"),
+        _brl_col("ir_swing", "IR swing 15%"),
+        _brl_col("res_dt", "Resultado day trade (R$)"),
+        _brl_col("prej_dt", "Prejuízo a compensar DT"),
+        _brl_col("ir_dt", "IR day trade 20%"),
+        _brl_col("irrf", "IRRF retido"),
+        _brl_col("darf", "DARF (R$)"),
+    ]
+    return dag.AgGrid(
+        id=grid_id,
+        rowData=rows or [],
+        columnDefs=cols,
+        defaultColDef={"sortable": True, "resizable": True},
+        dashGridOptions={
+            "pagination": True,
+            "paginationPageSize": 12,
+            "paginationPageSizeSelector": [12, 24, 48],
+            "localeText": _locale("Sem operações tributáveis"),
+        },
+        style={"height": "320px", "width": "100%"},
+    )
+
+
+def runs_grid(grid_id: str, rows: list[dict] | None = None) -> dag.AgGrid:
+    """Stored runs with multi-row selection (to open or compare)."""
+    cols = [
+        {"field": "id", "headerName": "Nº", "width": 100},
+        {"field": "criado", "headerName": "Criado em", "width": 150},
+        {"field": "name", "headerName": "Nome", "flex": 1},
+        {"field": "strategy", "headerName": "Estratégia", "width": 150},
+        {"field": "tipo", "headerName": "Tipo", "width": 150},
+        {"field": "periodo", "headerName": "Período", "width": 200},
+        _brl_col("total_return_pct", "Retorno (%)", width=120),
+        _brl_col("sharpe", "Sharpe", width=100),
+        _brl_col("max_drawdown_pct", "Drawdown (%)", width=120),
+        {"field": "n_trades", "headerName": "Operações", "width": 110},
+        {"field": "code_version", "headerName": "Versão do código", "width": 160},
+    ]
+    return dag.AgGrid(
+        id=grid_id,
+        rowData=rows or [],
+        columnDefs=cols,
+        defaultColDef={"sortable": True, "filter": True, "resizable": True},
+        dashGridOptions={
+            "rowSelection": {
+                "mode": "multiRow",
+                "checkboxes": True,
+                "headerCheckbox": False,
+                "enableClickSelection": True,
+            },
+            "localeText": _locale("Nenhum backtest armazenado"),
+        },
+        style={"height": "300px", "width": "100%"},
+    )
+
+
+def compare_table(
+    items: list[tuple[str, dict]], keys: list[str], info: dict[str, tuple[str, str]]
+) -> dbc.Table:
+    """Metrics side by side: one column per run/strategy, one row per metric."""
+    head = html.Thead(html.Tr([html.Th("Métrica")] + [html.Th(n) for n, _ in items]))
+    rows = []
+    for k in keys:
+        label, unit = info.get(k, (k, ""))
+        cells = []
+        for _, m in items:
+            v = m.get(k)
+            if isinstance(v, bool):
+                s = "sim" if v else "não"
+            elif unit == "R$":
+                s = fmt_brl(v)
+            elif unit.startswith("%") or unit == "p.p.":
+                s = _num(v)
+            else:
+                s = _num(v)
+            cells.append(html.Td(s, className="text-end"))
+        rows.append(html.Tr([html.Td(f"{label} [{unit}]")] + cells))
+    return dbc.Table(
+        [head, html.Tbody(rows)],
+        bordered=False,
+        hover=True,
+        size="sm",
+        striped=True,
+        responsive=True,
+        id="backtest-compare-table",
+    )
+
+
+def wf_windows_table(windows: pd.DataFrame, objective: str) -> dbc.Table:
+    """In-sample vs out-of-sample per walk-forward window."""
+    head = html.Thead(
+        html.Tr(
+            [
+                html.Th(h)
+                for h in (
+                    "Janela",
+                    "Treino",
+                    "Teste",
+                    "Melhores parâmetros",
+                    f"{objective} (dentro)",
+                    f"{objective} (fora)",
+                    "Retorno dentro (%)",
+                    "Retorno fora (%)",
+                    "Operações fora",
+                )
+            ]
+        )
+    )
+    body = []
+    for r in windows.itertuples(index=False):
+        body.append(
+            html.Tr(
+                [
+                    html.Td(r.window),
+                    html.Td(f"{fmt_date(r.train_start)} – {fmt_date(r.train_end)}"),
+                    html.Td(f"{fmt_date(r.test_start)} – {fmt_date(r.test_end)}"),
+                    html.Td(
+                        ", ".join(
+                            f"{k}={fmt_num(v, 2) if isinstance(v, float) else v}"
+                            for k, v in r.params.items()
+                        )
+                    ),
+                    html.Td(_num(r.is_score)),
+                    html.Td(_num(r.oos_score)),
+                    html.Td(_num(r.is_return_pct)),
+                    html.Td(_num(r.oos_return_pct)),
+                    html.Td(fmt_int(r.oos_trades)),
+                ]
+            )
+        )
+    return dbc.Table(
+        [head, html.Tbody(body)], size="sm", striped=True, responsive=True, id="backtest-wf-table"
+    )
+
+
+# --------------------------------------------------------------------------- report
+def report_html(
+    title: str,
+    summary: dict[str, str],
+    metrics: list[tuple[str, str, str]],
+    figures: list[go.Figure],
+    trades: pd.DataFrame,
+) -> str:
+    """A self-contained HTML report (plotly.js embedded once) of one backtest.
+
+    Parameters
+    ----------
+    summary : dict
+        Label -> text (strategy, parameters, period, costs ...).
+    metrics : list of (label, value, unit)
+    figures : list of go.Figure
+    trades : pandas.DataFrame
+        Already formatted for display.
+    """
+    esc = _html.escape
+    parts = [
+        "<!DOCTYPE html><html lang='pt-BR'><head><meta charset='utf-8'>",
+        f"<title>{esc(title)}</title>",
+        "<style>body{font-family:system-ui,sans-serif;margin:2rem;color:#222}"
+        "table{border-collapse:collapse;font-size:.85rem}td,th{border:1px solid #ddd;"
+        "padding:.25rem .5rem;text-align:right}th{background:#f3f3f3}"
+        "td:first-child{text-align:left}</style></head><body>",
+        f"<h1>{esc(title)}</h1><table>",
+    ]
+    parts += [f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in summary.items()]
+    parts.append(
+        "</table><h2>Métricas</h2><table><tr><th>Métrica</th><th>Valor</th><th>Unidade</th></tr>"
+    )
+    parts += [
+        f"<tr><td>{esc(a)}</td><td>{esc(b)}</td><td>{esc(c)}</td></tr>" for a, b, c in metrics
+    ]
+    parts.append("</table>")
+    for i, fig in enumerate(figures):
+        parts.append(fig.to_html(full_html=False, include_plotlyjs=(i == 0)))
+    parts.append("<h2>Operações</h2>")
+    parts.append(trades.to_html(index=False, border=0))
+    parts.append("</body></html>")
+    return "\n".join(parts)

@@ -1,0 +1,258 @@
+"""Backtest metrics, each with its unit.
+
+Conventions: equity in R$ marked at each close; daily simple returns as fractions;
+annualisation on :data:`core.rates.PERIODS_PER_YEAR` = 252 sessions; the risk-free rate is
+the CDI (daily simple returns, :func:`core.rates.cdi_daily_returns`). Every key of
+:func:`compute_metrics` is documented in :data:`METRIC_INFO` as ``(pt-BR label, unit)``;
+a test pins that. Percentages are stored as percent numbers (``12.5`` = 12,5 %).
+
+Formulas and sources
+--------------------
+* Sharpe: mean(r − rf) / std(r − rf) × √252 (Sharpe, 1994, "The Sharpe Ratio").
+* Sortino: mean(r − rf) / √mean(min(r − rf, 0)²) × √252 (Sortino & Price, 1994).
+* Calmar: annualised return / |max drawdown| (Young, 1991).
+* Max drawdown: min(equity / running max − 1); duration: the longest stretch in sessions
+  from a peak until equity regains it (or the end of the data).
+* Profit factor: gross profits / gross losses of closed trades; payoff: mean win / mean loss;
+  expectancy: mean P&L per trade.
+* Win rate with a Wilson score 95 % interval (Wilson, 1927; Brown, Cai & DasGupta, 2001
+  recommend it over the normal approximation for small n). With fewer than
+  :data:`MIN_TRADES` trades the result is flagged as too few to judge.
+* Exposure: mean gross position value / equity; turnover: traded value (both legs) / mean
+  equity, per year.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from core.rates import PERIODS_PER_YEAR
+
+__all__ = [
+    "METRIC_INFO",
+    "MIN_TRADES",
+    "wilson_interval",
+    "drawdown",
+    "max_drawdown_duration",
+    "compute_metrics",
+    "monthly_returns",
+]
+
+#: Fewer closed trades than this are flagged "too few to judge".
+MIN_TRADES = 30
+
+#: key -> (pt-BR label, unit) for every metric :func:`compute_metrics` returns.
+METRIC_INFO: dict[str, tuple[str, str]] = {
+    "initial_equity_brl": ("Capital inicial", "R$"),
+    "final_equity_brl": ("Patrimônio final (antes de IR)", "R$"),
+    "net_profit_brl": ("Resultado líquido (antes de IR)", "R$"),
+    "total_return_pct": ("Retorno total", "%"),
+    "annual_return_pct": ("Retorno anualizado", "% a.a."),
+    "volatility_pct": ("Volatilidade anualizada", "% a.a."),
+    "sharpe": ("Sharpe (vs CDI)", "razão, anualizada"),
+    "sortino": ("Sortino (vs CDI)", "razão, anualizada"),
+    "calmar": ("Calmar", "razão"),
+    "max_drawdown_pct": ("Drawdown máximo", "%"),
+    "max_drawdown_sessions": ("Duração do maior drawdown", "pregões"),
+    "n_trades": ("Número de operações", "operações"),
+    "too_few_trades": ("Poucas operações para concluir (< 30)", "sim/não"),
+    "win_rate_pct": ("Taxa de acerto", "%"),
+    "win_rate_ci_low_pct": ("Taxa de acerto – IC 95% inferior (Wilson)", "%"),
+    "win_rate_ci_high_pct": ("Taxa de acerto – IC 95% superior (Wilson)", "%"),
+    "profit_factor": ("Fator de lucro", "razão"),
+    "payoff": ("Payoff (ganho médio / perda média)", "razão"),
+    "expectancy_brl": ("Expectativa por operação", "R$"),
+    "expectancy_pct": ("Expectativa por operação", "%"),
+    "avg_holding_sessions": ("Duração média das operações", "pregões"),
+    "exposure_pct": ("Exposição média", "% do patrimônio"),
+    "turnover": ("Giro anual", "× patrimônio por ano"),
+    "costs_brl": ("Custos pagos (taxas B3, corretagem, aluguel)", "R$"),
+    "taxes_brl": ("IR devido (relatório mensal)", "R$"),
+    "after_tax_profit_brl": ("Resultado após IR", "R$"),
+    "cdi_return_pct": ("CDI no período", "%"),
+    "buy_hold_return_pct": ("Comprar e segurar (mesmos ativos)", "%"),
+    "bvsp_return_pct": ("Ibovespa (^BVSP)", "%"),
+    "excess_vs_buy_hold_pct": ("Retorno menos comprar e segurar", "p.p."),
+    "excess_vs_bvsp_pct": ("Retorno menos Ibovespa", "p.p."),
+    "sessions": ("Pregões no período", "pregões"),
+}
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion.
+
+    Parameters
+    ----------
+    successes, n : int
+        Wins and trials.
+    z : float
+        Normal quantile (1.96 for 95 %).
+
+    Returns
+    -------
+    (low, high) : tuple of float
+        Fractions in [0, 1]; ``(nan, nan)`` when ``n == 0``.
+
+    Examples
+    --------
+    >>> lo, hi = wilson_interval(7, 9)   # the seeds' "77.8 % from 9 trades"
+    >>> round(lo, 3), round(hi, 3)
+    (0.453, 0.937)
+    """
+    if n <= 0:
+        return (math.nan, math.nan)
+    p = successes / n
+    z2 = z * z
+    denom = 1 + z2 / n
+    centre = (p + z2 / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def drawdown(equity: pd.Series) -> pd.Series:
+    """Drawdown from the running peak, as a fraction ≤ 0 (same index)."""
+    return (equity / equity.cummax() - 1.0).rename("drawdown")
+
+
+def max_drawdown_duration(equity: pd.Series) -> int:
+    """Longest run of sessions spent below a previous peak (until regained or the end)."""
+    eq = equity.to_numpy(dtype="float64")
+    if len(eq) == 0:
+        return 0
+    peak = np.maximum.accumulate(eq)
+    under = eq < peak
+    best = cur = 0
+    for u in under:
+        cur = cur + 1 if u else 0
+        best = max(best, cur)
+    return int(best)
+
+
+def _ret_pct(series: pd.Series | None) -> float:
+    if series is None:
+        return math.nan
+    s = series.dropna()
+    if len(s) < 2:
+        return math.nan
+    return 100.0 * (s.iloc[-1] / s.iloc[0] - 1.0)
+
+
+def compute_metrics(
+    equity: pd.Series,
+    trades: pd.DataFrame,
+    *,
+    rf: pd.Series | None = None,
+    exposure: pd.Series | None = None,
+    buy_hold: pd.Series | None = None,
+    bvsp: pd.Series | None = None,
+    taxes_brl: float = 0.0,
+    periods_per_year: int = PERIODS_PER_YEAR,
+) -> dict:
+    """All the metrics of one backtest (keys and units in :data:`METRIC_INFO`).
+
+    Parameters
+    ----------
+    equity : pandas.Series
+        Equity in R$ per session over the trading window.
+    trades : pandas.DataFrame
+        Closed trades (:data:`core.backtest.engine.TRADE_COLUMNS`).
+    rf : pandas.Series, optional
+        Risk-free daily simple returns on ``equity``'s index (the CDI); 0 if absent.
+    exposure : pandas.Series, optional
+        Gross exposure fraction per session.
+    buy_hold, bvsp : pandas.Series, optional
+        Benchmark equity/level series on the same window.
+    taxes_brl : float
+        Income tax from the monthly tax report, R$.
+
+    Returns
+    -------
+    dict
+        Metric key -> value (floats; NaN where undefined; ``too_few_trades`` a bool).
+    """
+    eq = equity.astype("float64")
+    n = len(eq)
+    r = eq.pct_change().fillna(0.0).to_numpy()[1:] if n > 1 else np.zeros(0)
+    rf_a = (
+        np.zeros_like(r)
+        if rf is None
+        else rf.reindex(eq.index).fillna(0.0).to_numpy(dtype="float64")[1:]
+    )
+    ex = r - rf_a
+    ppy = periods_per_year
+    m: dict = {}
+    m["initial_equity_brl"] = float(eq.iloc[0]) if n else math.nan
+    m["final_equity_brl"] = float(eq.iloc[-1]) if n else math.nan
+    m["net_profit_brl"] = m["final_equity_brl"] - m["initial_equity_brl"]
+    total = m["final_equity_brl"] / m["initial_equity_brl"] - 1.0 if n else math.nan
+    m["total_return_pct"] = 100.0 * total
+    years = max(len(r), 1) / ppy
+    m["annual_return_pct"] = (
+        100.0 * ((1.0 + total) ** (1.0 / years) - 1.0) if n > 1 and 1 + total > 0 else math.nan
+    )
+    sd = float(np.std(r, ddof=1)) if len(r) > 1 else math.nan
+    m["volatility_pct"] = 100.0 * sd * math.sqrt(ppy)
+    sd_ex = float(np.std(ex, ddof=1)) if len(ex) > 1 else math.nan
+    m["sharpe"] = float(np.mean(ex) / sd_ex * math.sqrt(ppy)) if sd_ex and sd_ex > 0 else math.nan
+    dd_dev = float(np.sqrt(np.mean(np.minimum(ex, 0.0) ** 2))) if len(ex) else math.nan
+    m["sortino"] = (
+        float(np.mean(ex) / dd_dev * math.sqrt(ppy)) if dd_dev and dd_dev > 0 else math.nan
+    )
+    dd = drawdown(eq) if n else pd.Series(dtype="float64")
+    mdd = float(dd.min()) if n else math.nan
+    m["max_drawdown_pct"] = 100.0 * mdd
+    m["max_drawdown_sessions"] = max_drawdown_duration(eq)
+    m["calmar"] = m["annual_return_pct"] / abs(m["max_drawdown_pct"]) if mdd < 0 else math.nan
+    # -- trades --
+    nt = len(trades)
+    m["n_trades"] = nt
+    m["too_few_trades"] = nt < MIN_TRADES
+    pnl = trades["pnl"].to_numpy(dtype="float64") if nt else np.zeros(0)
+    wins, losses = pnl[pnl > 0], pnl[pnl <= 0]
+    lo, hi = wilson_interval(len(wins), nt)
+    m["win_rate_pct"] = 100.0 * len(wins) / nt if nt else math.nan
+    m["win_rate_ci_low_pct"] = 100.0 * lo
+    m["win_rate_ci_high_pct"] = 100.0 * hi
+    gl = -losses.sum()
+    m["profit_factor"] = float(wins.sum() / gl) if gl > 0 else (math.inf if len(wins) else math.nan)
+    m["payoff"] = (
+        float(wins.mean() / -losses.mean())
+        if len(wins) and len(losses) and losses.mean() < 0
+        else math.nan
+    )
+    m["expectancy_brl"] = float(pnl.mean()) if nt else math.nan
+    m["expectancy_pct"] = float(trades["return_pct"].mean()) if nt else math.nan
+    m["avg_holding_sessions"] = float(trades["bars_held"].mean()) if nt else math.nan
+    m["exposure_pct"] = 100.0 * float(exposure.mean()) if exposure is not None and n else math.nan
+    traded = float((trades["entry_value"] + trades["exit_value"]).sum()) if nt else 0.0
+    m["turnover"] = traded / float(eq.mean()) / years if n else math.nan
+    m["costs_brl"] = float((trades["fees"] + trades["borrow"]).sum()) if nt else 0.0
+    m["taxes_brl"] = float(taxes_brl)
+    m["after_tax_profit_brl"] = m["net_profit_brl"] - m["taxes_brl"]
+    m["cdi_return_pct"] = 100.0 * (float(np.prod(1.0 + rf_a)) - 1.0) if rf is not None else math.nan
+    m["buy_hold_return_pct"] = _ret_pct(buy_hold)
+    m["bvsp_return_pct"] = _ret_pct(bvsp)
+    m["excess_vs_buy_hold_pct"] = m["total_return_pct"] - m["buy_hold_return_pct"]
+    m["excess_vs_bvsp_pct"] = m["total_return_pct"] - m["bvsp_return_pct"]
+    m["sessions"] = n
+    return m
+
+
+def monthly_returns(equity: pd.Series) -> pd.DataFrame:
+    """Monthly returns in % as a year × month table (rows years, columns 1..12, NaN gaps).
+
+    The first month's return is measured from the first equity value.
+    """
+    if len(equity) == 0:
+        return pd.DataFrame(columns=range(1, 13), dtype="float64")
+    eq = equity.astype("float64")
+    month_end = eq.groupby([eq.index.year, eq.index.month]).last()
+    prev = month_end.shift(1)
+    prev.iloc[0] = eq.iloc[0]
+    ret = 100.0 * (month_end / prev - 1.0)
+    ret.index = ret.index.set_names(["year", "month"])
+    table = ret.unstack("month").reindex(columns=range(1, 13))
+    return table

@@ -1,0 +1,974 @@
+"""Backtest page (``/backtest``): pick a strategy, run it on B3 data, compare, optimise.
+
+Thin: the callbacks parse the form, call :func:`core.backtest.runner.run_backtest`,
+:func:`core.backtest.runs.save_run` / :func:`load_run` and
+:func:`core.backtest.optimize.walk_forward`, and hand the results to
+:mod:`components.backtest`. The two long jobs (backtest, walk-forward) are background
+callbacks with progress and cancel; a finished backtest is stored and the page renders it
+from its run id, so every result can be reopened later.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+
+import dash
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+
+from components import backtest as cb
+from components.format import fmt_brl, fmt_date, fmt_num
+from core.backtest.costs import B3_DEFAULT, NO_COSTS
+from core.backtest.engine import EngineConfig
+from core.backtest.metrics import METRIC_INFO
+from core.backtest.optimize import OBJECTIVES, walk_forward
+from core.backtest.runner import adjust_bars, run_backtest
+from core.backtest.runs import list_runs, load_run, save_run
+from core.backtest.sizing import Sizing
+from core.errors import InputError, PregaoError
+from core.strategies import STRATEGIES
+from dashboard.runtime import get_store
+
+dash.register_page(__name__, path="/backtest", name="Backtest", order=2, title="Backtest · Pregão")
+
+SIZING_LABELS = {
+    "all_in": "Todo o caixa (dividido pelas vagas)",
+    "fixed": "Valor fixo (R$)",
+    "percent": "% do patrimônio",
+    "risk": "Risco até o stop (% do patrimônio)",
+    "kelly": "Kelly fracionário (½, teto 25%)",
+}
+LOT_OPTIONS = {
+    "100f": "Lote de 100 + fracionário",
+    "100": "Só lotes de 100",
+    "1": "Lote de 1 ação",
+}
+COMPARE_KEYS = [
+    "total_return_pct",
+    "annual_return_pct",
+    "volatility_pct",
+    "sharpe",
+    "sortino",
+    "max_drawdown_pct",
+    "calmar",
+    "n_trades",
+    "win_rate_pct",
+    "win_rate_ci_low_pct",
+    "win_rate_ci_high_pct",
+    "profit_factor",
+    "payoff",
+    "expectancy_brl",
+    "costs_brl",
+    "taxes_brl",
+    "buy_hold_return_pct",
+    "bvsp_return_pct",
+]
+
+
+def _strategy_doc(name: str) -> str:
+    cls = STRATEGIES[name]
+    mod = __import__(cls.__module__, fromlist=["_"])
+    doc = (mod.__doc__ or "").strip().split("\n\n")[0]
+    return doc.replace("``", "")
+
+
+def _field(label, control, help_text=None):
+    return html.Div(
+        [dbc.Label(label, className="small mb-0"), control]
+        + ([html.Div(help_text, className="form-text")] if help_text else []),
+        className="mb-2",
+    )
+
+
+def _form(tickers: list[str], last: pd.Timestamp | None):
+    end = (last or pd.Timestamp.today()).strftime("%Y-%m-%d")
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                _field(
+                    "Estratégia",
+                    dcc.Dropdown(
+                        id="backtest-strategy",
+                        options=[
+                            {"label": f"{c.label} ({n})", "value": n} for n, c in STRATEGIES.items()
+                        ],
+                        value="sma_cross",
+                        clearable=False,
+                    ),
+                ),
+                html.Div(id="backtest-strategy-doc", className="small text-muted mb-2"),
+                html.Div(id="backtest-params"),
+                html.Hr(className="my-2"),
+                _field(
+                    "Ativos",
+                    dcc.Dropdown(
+                        id="backtest-tickers", options=tickers, value=["PETR4"], multi=True
+                    ),
+                ),
+                _field(
+                    "Período",
+                    dcc.DatePickerRange(
+                        id="backtest-dates",
+                        start_date="2015-01-02",
+                        end_date=end,
+                        display_format="DD/MM/YYYY",
+                        first_day_of_week=0,
+                    ),
+                ),
+                _field(
+                    "Custos",
+                    dbc.RadioItems(
+                        id="backtest-costs",
+                        inline=True,
+                        value="b3",
+                        options=[
+                            {"label": "B3 (taxas + slippage)", "value": "b3"},
+                            {"label": "Sem custos", "value": "none"},
+                        ],
+                    ),
+                ),
+                _field(
+                    "Dimensionamento",
+                    dcc.Dropdown(
+                        id="backtest-sizing",
+                        clearable=False,
+                        value="all_in",
+                        options=[{"label": v, "value": k} for k, v in SIZING_LABELS.items()],
+                    ),
+                ),
+                _field(
+                    "Valor do dimensionamento",
+                    dbc.Input(id="backtest-size-value", type="number", value=10, min=0, size="sm"),
+                    "R$ (fixo) ou % (patrimônio, risco, Kelly antes de 10 operações)",
+                ),
+                _field(
+                    "Lotes",
+                    dbc.Select(
+                        id="backtest-lot",
+                        value="100f",
+                        options=[{"label": v, "value": k} for k, v in LOT_OPTIONS.items()],
+                    ),
+                ),
+                _field(
+                    "Capital inicial (R$)",
+                    dbc.Input(
+                        id="backtest-cash",
+                        type="number",
+                        value=100000,
+                        min=1000,
+                        step=1000,
+                        size="sm",
+                    ),
+                ),
+                dbc.Row(
+                    [
+                        dbc.Col(
+                            _field(
+                                "Stop-loss %",
+                                dbc.Input(
+                                    id="backtest-stop-loss",
+                                    type="number",
+                                    min=0,
+                                    max=99,
+                                    step=0.5,
+                                    size="sm",
+                                ),
+                            ),
+                            width=6,
+                        ),
+                        dbc.Col(
+                            _field(
+                                "Alvo %",
+                                dbc.Input(
+                                    id="backtest-take-profit",
+                                    type="number",
+                                    min=0,
+                                    max=99,
+                                    step=0.5,
+                                    size="sm",
+                                ),
+                            ),
+                            width=6,
+                        ),
+                        dbc.Col(
+                            _field(
+                                "Stop móvel %",
+                                dbc.Input(
+                                    id="backtest-trailing",
+                                    type="number",
+                                    min=0,
+                                    max=99,
+                                    step=0.5,
+                                    size="sm",
+                                ),
+                            ),
+                            width=6,
+                        ),
+                        dbc.Col(
+                            _field(
+                                "Stop de tempo (barras)",
+                                dbc.Input(
+                                    id="backtest-max-bars", type="number", min=0, step=1, size="sm"
+                                ),
+                            ),
+                            width=6,
+                        ),
+                    ],
+                    className="g-2",
+                ),
+                dbc.Row(
+                    [
+                        dbc.Col(
+                            dbc.Switch(
+                                id="backtest-short",
+                                label="Permitir venda a descoberto",
+                                value=False,
+                            ),
+                            width=12,
+                        ),
+                        dbc.Col(
+                            _field(
+                                "Máx. posições abertas",
+                                dbc.Input(
+                                    id="backtest-max-positions",
+                                    type="number",
+                                    min=1,
+                                    step=1,
+                                    size="sm",
+                                ),
+                            ),
+                            width=12,
+                        ),
+                    ]
+                ),
+                dbc.Switch(
+                    id="backtest-adjusted", label="Preços ajustados por proventos", value=True
+                ),
+                html.Div(
+                    [
+                        dbc.Button(
+                            [html.I(className="bi bi-play-fill me-1"), "Rodar backtest"],
+                            id="backtest-run",
+                            color="primary",
+                            className="me-2",
+                        ),
+                        dbc.Button(
+                            "Cancelar",
+                            id="backtest-cancel",
+                            color="secondary",
+                            outline=True,
+                            disabled=True,
+                        ),
+                    ],
+                    className="mt-2",
+                ),
+                dbc.Progress(
+                    id="backtest-progress", value=0, className="mt-2", style={"height": "18px"}
+                ),
+                html.Div(id="backtest-progress-label", className="small text-muted"),
+            ]
+        ),
+        className="mb-3",
+    )
+
+
+def _results():
+    return html.Div(
+        [
+            html.Div(id="backtest-title", className="mb-2"),
+            dcc.Loading(html.Div(id="backtest-cards"), type="dot"),
+            dcc.Graph(id="backtest-equity", config={"displaylogo": False}),
+            dcc.Graph(id="backtest-drawdown", config={"displaylogo": False}),
+            dbc.Row(
+                [
+                    dbc.Col(dbc.Label("Ativo no gráfico", className="small"), width="auto"),
+                    dbc.Col(dcc.Dropdown(id="backtest-candle-ticker", clearable=False), width=3),
+                ],
+                className="align-items-center g-2",
+            ),
+            dcc.Graph(id="backtest-candles", config={"displaylogo": False}),
+            html.H5("Operações", className="mt-3"),
+            html.Div(
+                [
+                    dbc.Button(
+                        [html.I(className="bi bi-filetype-csv me-1"), "Exportar CSV"],
+                        id="backtest-export-csv",
+                        size="sm",
+                        outline=True,
+                        color="secondary",
+                        className="me-2",
+                    ),
+                    dbc.Button(
+                        [html.I(className="bi bi-file-earmark-richtext me-1"), "Relatório HTML"],
+                        id="backtest-export-html",
+                        size="sm",
+                        outline=True,
+                        color="secondary",
+                    ),
+                    dcc.Download(id="backtest-download-csv"),
+                    dcc.Download(id="backtest-download-html"),
+                ],
+                className="mb-2",
+            ),
+            cb.trades_grid("backtest-trades"),
+            dcc.Graph(id="backtest-monthly", config={"displaylogo": False}),
+            html.H5("Relatório mensal de IR", className="mt-3"),
+            html.Div(
+                "15% sobre o lucro líquido mensal de swing trade (isento se as vendas do mês "
+                "somam até R$ 20.000), 20% sobre day trade, IRRF de 0,005% / 1%, prejuízos "
+                "compensados por tipo; DARF abaixo de R$ 10 fica para o mês seguinte.",
+                className="small text-muted mb-1",
+            ),
+            cb.tax_grid("backtest-taxes"),
+        ],
+        id="backtest-results",
+    )
+
+
+def _compare_tab():
+    return html.Div(
+        [
+            html.Div(
+                [
+                    dbc.Button(
+                        "Atualizar lista",
+                        id="backtest-runs-refresh",
+                        size="sm",
+                        color="secondary",
+                        outline=True,
+                        className="me-2",
+                    ),
+                    dbc.Button(
+                        "Abrir selecionado",
+                        id="backtest-open",
+                        size="sm",
+                        color="primary",
+                        className="me-2",
+                    ),
+                    dbc.Button(
+                        "Comparar selecionados", id="backtest-compare", size="sm", color="primary"
+                    ),
+                ],
+                className="my-2",
+            ),
+            cb.runs_grid("backtest-runs"),
+            html.Div(id="backtest-compare-alert"),
+            dcc.Graph(id="backtest-compare-fig", config={"displaylogo": False}),
+            html.Div(id="backtest-compare-out"),
+        ]
+    )
+
+
+def _wf_tab():
+    return html.Div(
+        [
+            html.P(
+                "Otimiza os parâmetros da estratégia escolhida (Optuna TPE) em janelas de "
+                "treino e avalia cada escolha na janela seguinte, fora da amostra. Usa os "
+                "ativos, o período, custos e dimensionamento do formulário.",
+                className="small text-muted mt-2",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        _field(
+                            "Objetivo",
+                            dcc.Dropdown(
+                                id="backtest-wf-objective",
+                                value="sharpe",
+                                clearable=False,
+                                options=list(OBJECTIVES),
+                            ),
+                        ),
+                        md=3,
+                    ),
+                    dbc.Col(
+                        _field(
+                            "Janelas",
+                            dbc.Select(
+                                id="backtest-wf-mode",
+                                value="rolling",
+                                options=[
+                                    {"label": "Rolantes", "value": "rolling"},
+                                    {"label": "Ancoradas", "value": "anchored"},
+                                ],
+                            ),
+                        ),
+                        md=3,
+                    ),
+                    dbc.Col(
+                        _field(
+                            "Nº de janelas",
+                            dbc.Input(
+                                id="backtest-wf-windows", type="number", value=4, min=1, max=12
+                            ),
+                        ),
+                        md=2,
+                    ),
+                    dbc.Col(
+                        _field(
+                            "Tentativas por janela",
+                            dbc.Input(
+                                id="backtest-wf-trials", type="number", value=25, min=1, max=500
+                            ),
+                        ),
+                        md=2,
+                    ),
+                ],
+                className="g-2",
+            ),
+            dbc.Button(
+                "Rodar walk-forward", id="backtest-wf-run", color="primary", className="me-2"
+            ),
+            dbc.Button(
+                "Cancelar", id="backtest-wf-cancel", color="secondary", outline=True, disabled=True
+            ),
+            dbc.Progress(
+                id="backtest-wf-progress", value=0, className="mt-2", style={"height": "18px"}
+            ),
+            html.Div(id="backtest-wf-alert", className="mt-2"),
+            html.Div(id="backtest-wf-out"),
+        ]
+    )
+
+
+def layout(run: str | None = None, **_kwargs):
+    """Page layout; ``?run=ID`` reopens a stored run."""
+    try:
+        store = get_store()
+        tickers = store.tickers("stock")
+        last = store.last_date()
+    except PregaoError:
+        tickers, last = [], None
+    run_id = int(run) if run and str(run).isdigit() else None
+    return dbc.Container(
+        [
+            dcc.Store(id="backtest-run-id", data=run_id),
+            html.H3("Backtest"),
+            html.P(
+                "Sinais no fechamento do pregão t, ordens na abertura de t+1; stops dentro do "
+                "candle (o stop vence quando stop e alvo são tocados no mesmo dia; gap "
+                "executa na abertura); lotes de 100 com fracionário; custos da B3 e IR.",
+                className="text-muted small",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(_form(tickers, last), lg=3),
+                    dbc.Col(
+                        [
+                            dbc.Alert(
+                                id="backtest-alert", is_open=False, color="danger", dismissable=True
+                            ),
+                            dbc.Tabs(
+                                [
+                                    dbc.Tab(
+                                        _results(), label="Resultado", tab_id="backtest-tab-result"
+                                    ),
+                                    dbc.Tab(
+                                        _compare_tab(),
+                                        label="Comparar / reabrir",
+                                        tab_id="backtest-tab-compare",
+                                    ),
+                                    dbc.Tab(
+                                        _wf_tab(), label="Walk-forward", tab_id="backtest-tab-wf"
+                                    ),
+                                ],
+                                id="backtest-tabs",
+                                active_tab="backtest-tab-result",
+                            ),
+                        ],
+                        lg=9,
+                    ),
+                ]
+            ),
+        ],
+        fluid=True,
+    )
+
+
+# --------------------------------------------------------------------------- callbacks
+@callback(
+    Output("backtest-params", "children"),
+    Output("backtest-strategy-doc", "children"),
+    Input("backtest-strategy", "value"),
+)
+def _params_form(name):
+    if name not in STRATEGIES:
+        return [], ""
+    cls = STRATEGIES[name]
+    return cb.param_form([p.to_dict() for p in cls.params]), _strategy_doc(name)
+
+
+def _num_or_none(v):
+    if v is None or v == "":
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        raise InputError(f"Número inválido: {v!r}.") from None
+    return None if math.isnan(f) else f
+
+
+def build_config(
+    costs,
+    sizing,
+    size_value,
+    lot,
+    cash,
+    stop_loss,
+    take_profit,
+    trailing,
+    max_bars,
+    short,
+    max_positions,
+) -> EngineConfig:
+    """Engine configuration from the form values (raises InputError)."""
+    lot = lot or "100f"
+    sz = Sizing(
+        method=sizing or "all_in",
+        value=_num_or_none(size_value) or (10_000.0 if sizing == "fixed" else 10.0),
+        lot_size=1 if lot == "1" else 100,
+        fractional=lot != "100",
+    )
+    cash_v = _num_or_none(cash)
+    if cash_v is None:
+        raise InputError("Informe o capital inicial em R$.")
+    mp = _num_or_none(max_positions)
+    return EngineConfig(
+        cash=cash_v,
+        costs=NO_COSTS if costs == "none" else B3_DEFAULT,
+        sizing=sz,
+        stop_loss=(_num_or_none(stop_loss) or 0.0) / 100,
+        take_profit=(_num_or_none(take_profit) or 0.0) / 100,
+        trailing_stop=(_num_or_none(trailing) or 0.0) / 100,
+        max_bars=int(_num_or_none(max_bars) or 0),
+        allow_short=bool(short),
+        max_positions=int(mp) if mp else None,
+    )
+
+
+_FORM_STATES = [
+    State("backtest-strategy", "value"),
+    State({"type": "backtest-param", "name": ALL}, "value"),
+    State({"type": "backtest-param", "name": ALL}, "id"),
+    State("backtest-tickers", "value"),
+    State("backtest-dates", "start_date"),
+    State("backtest-dates", "end_date"),
+    State("backtest-costs", "value"),
+    State("backtest-sizing", "value"),
+    State("backtest-size-value", "value"),
+    State("backtest-lot", "value"),
+    State("backtest-cash", "value"),
+    State("backtest-stop-loss", "value"),
+    State("backtest-take-profit", "value"),
+    State("backtest-trailing", "value"),
+    State("backtest-max-bars", "value"),
+    State("backtest-short", "value"),
+    State("backtest-max-positions", "value"),
+    State("backtest-adjusted", "value"),
+]
+
+
+def _parse_form(strategy, pvals, pids, tickers, start, end, *rest):
+    params = {i["name"]: v for i, v in zip(pids or [], pvals or []) if v is not None and v != ""}
+    config = build_config(*rest[:-1])
+    if not tickers:
+        raise InputError("Escolha ao menos um ativo.")
+    return strategy, params, list(tickers), start, end, config, bool(rest[-1])
+
+
+@callback(
+    Output("backtest-run-id", "data"),
+    Output("backtest-alert", "children"),
+    Output("backtest-alert", "is_open"),
+    Input("backtest-run", "n_clicks"),
+    *_FORM_STATES,
+    background=True,
+    progress=[Output("backtest-progress", "value"), Output("backtest-progress-label", "children")],
+    running=[
+        (Output("backtest-run", "disabled"), True, False),
+        (Output("backtest-cancel", "disabled"), False, True),
+        (Output("job-running", "data"), True, False),
+    ],
+    cancel=[Input("backtest-cancel", "n_clicks")],
+    prevent_initial_call=True,
+)
+def _run(set_progress, n_clicks, *form):
+    try:
+        strategy, params, tickers, start, end, config, adjusted = _parse_form(*form)
+        store = _job_store()
+        res = run_backtest(
+            store,
+            strategy,
+            tickers,
+            start,
+            end,
+            params=params,
+            config=config,
+            adjusted=adjusted,
+            progress=lambda f, m="": set_progress((round(100 * f), m)),
+        )
+        rid = save_run(store, res)
+        set_progress((100, f"Pronto: backtest nº {rid} salvo."))
+        return rid, "", False
+    except PregaoError as exc:
+        set_progress((0, ""))
+        return no_update, str(exc), True
+
+
+def _job_store():
+    """The store inside a background job: a forked worker must not reuse the parent's
+    pooled connections (SQLAlchemy: ``Engine.dispose(close=False)`` after fork)."""
+    store = get_store()
+    store.engine.dispose(close=False)
+    return store
+
+
+def _empty_fig(msg: str):
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    fig.update_layout(
+        height=200,
+        xaxis_visible=False,
+        yaxis_visible=False,
+        template="plotly_white",
+        annotations=[dict(text=msg, showarrow=False, font=dict(size=14))],
+    )
+    return fig
+
+
+@callback(
+    Output("backtest-title", "children"),
+    Output("backtest-cards", "children"),
+    Output("backtest-equity", "figure"),
+    Output("backtest-drawdown", "figure"),
+    Output("backtest-trades", "rowData"),
+    Output("backtest-monthly", "figure"),
+    Output("backtest-taxes", "rowData"),
+    Output("backtest-candle-ticker", "options"),
+    Output("backtest-candle-ticker", "value"),
+    Input("backtest-run-id", "data"),
+)
+def _render(run_id):
+    if not run_id:
+        empty = _empty_fig("Escolha uma estratégia e clique em “Rodar backtest”.")
+        return (html.Div(), html.Div(), empty, _empty_fig(""), [], _empty_fig(""), [], [], None)
+    try:
+        res = load_run(get_store(), int(run_id))
+    except PregaoError as exc:
+        return (
+            dbc.Alert(str(exc), color="danger"),
+            html.Div(),
+            _empty_fig(""),
+            _empty_fig(""),
+            [],
+            _empty_fig(""),
+            [],
+            [],
+            None,
+        )
+    params = ", ".join(f"{k}={v}" for k, v in res.params.items())
+    title = html.Div(
+        [
+            html.H5(
+                f"Backtest nº {res.run_id}: {STRATEGIES[res.strategy].label}"
+                if res.strategy in STRATEGIES
+                else f"Backtest nº {res.run_id}",
+                className="mb-0",
+                id="backtest-result-title",
+            ),
+            html.Div(
+                f"{', '.join(res.tickers)} · {fmt_date(res.start)} a {fmt_date(res.end)} · "
+                f"{params} · capital {fmt_brl(res.config.cash)} · "
+                f"custos {'B3' if res.config.costs.swing_fee_rate > 0 else 'nenhum'} · "
+                f"{'preços ajustados por proventos' if res.adjusted else 'preços negociados'} · "
+                f"{SIZING_LABELS[res.config.sizing.method]} · versão "
+                f"{res.extra.get('code_version', '')}",
+                className="small text-muted",
+            ),
+        ]
+        + _notes(res)
+    )
+    return (
+        title,
+        cb.metric_cards(res.metrics),
+        cb.equity_figure(res.equity, res.benchmarks),
+        cb.drawdown_figure(res.drawdown),
+        cb.trades_rows(res.trades),
+        cb.monthly_heatmap(res.monthly),
+        cb.tax_rows(res.taxes),
+        res.tickers,
+        res.tickers[0],
+    )
+
+
+def _notes(res) -> list:
+    """Warnings that qualify a result (optimistic ML filter, walk-forward origin)."""
+    notes = []
+    if res.params.get("in_sample"):
+        notes.append(
+            dbc.Alert(
+                "Resultado otimista: inclui datas usadas no treino do modelo de ML "
+                "(o filtro já conhecia esse período).",
+                color="warning",
+                className="py-1 my-1 small",
+            )
+        )
+    wf = res.extra.get("walk_forward")
+    if wf:
+        notes.append(
+            dbc.Alert(
+                f"Walk-forward ({'ancorado' if wf.get('mode') == 'anchored' else 'rolante'}, "
+                f"objetivo {wf.get('objective')}): janelas de teste encadeadas, fora da "
+                f"amostra; parâmetros mostrados = os da última janela.",
+                color="info",
+                className="py-1 my-1 small",
+            )
+        )
+    return notes
+
+
+@callback(
+    Output("backtest-candles", "figure"),
+    Input("backtest-candle-ticker", "value"),
+    Input("backtest-run-id", "data"),
+)
+def _candles(ticker, run_id):
+    if not run_id or not ticker:
+        return _empty_fig("")
+    try:
+        store = get_store()
+        res = load_run(store, int(run_id))
+        bars = store.bars(ticker, res.start, res.end)
+    except PregaoError as exc:
+        return _empty_fig(str(exc))
+    if res.adjusted:
+        bars = adjust_bars(bars)
+    return cb.candles_figure(bars, res.trades, ticker)
+
+
+def _report(res) -> str:
+    summary = {
+        "Estratégia": res.strategy,
+        "Parâmetros": ", ".join(f"{k}={v}" for k, v in res.params.items()),
+        "Ativos": ", ".join(res.tickers),
+        "Período": f"{fmt_date(res.start)} a {fmt_date(res.end)}",
+        "Capital inicial": fmt_brl(res.config.cash),
+        "Custos": str(res.config.costs.to_dict()),
+        "Dimensionamento": str(res.config.sizing.to_dict()),
+        "Versão do código": str(res.extra.get("code_version", "")),
+    }
+    metrics = []
+    for k, v in res.metrics.items():
+        label, unit = METRIC_INFO.get(k, (k, ""))
+        metrics.append(
+            (
+                label,
+                "sim"
+                if v is True
+                else "não"
+                if v is False
+                else fmt_num(v)
+                if isinstance(v, float)
+                else str(v),
+                unit,
+            )
+        )
+    trades = pd.DataFrame(cb.trades_rows(res.trades))
+    figs = [
+        cb.equity_figure(res.equity, res.benchmarks),
+        cb.drawdown_figure(res.drawdown),
+        cb.monthly_heatmap(res.monthly),
+    ]
+    return cb.report_html(f"Pregão – backtest nº {res.run_id}", summary, metrics, figs, trades)
+
+
+@callback(
+    Output("backtest-download-csv", "data"),
+    Input("backtest-export-csv", "n_clicks"),
+    State("backtest-run-id", "data"),
+    prevent_initial_call=True,
+)
+def _export_csv(_n, run_id):
+    if not run_id:
+        return no_update
+    res = load_run(get_store(), int(run_id))
+    buf = io.StringIO()
+    t = res.trades.copy()
+    for c in ("entry_date", "exit_date"):
+        t[c] = pd.to_datetime(t[c]).dt.strftime("%Y-%m-%d")
+    t.to_csv(buf, index=False, float_format="%.6f")
+    return dict(content=buf.getvalue(), filename=f"backtest_{run_id}_operacoes.csv")
+
+
+@callback(
+    Output("backtest-download-html", "data"),
+    Input("backtest-export-html", "n_clicks"),
+    State("backtest-run-id", "data"),
+    prevent_initial_call=True,
+)
+def _export_html(_n, run_id):
+    if not run_id:
+        return no_update
+    res = load_run(get_store(), int(run_id))
+    return dict(content=_report(res), filename=f"backtest_{run_id}_relatorio.html")
+
+
+def _runs_rows() -> list[dict]:
+    df = list_runs(get_store())
+    rows = []
+    for r in df.itertuples(index=False):
+        rows.append(
+            {
+                "id": int(r.id),
+                "criado": r.created_at.strftime("%d/%m/%Y %H:%M"),
+                "name": r.name,
+                "strategy": r.strategy,
+                "tipo": "walk-forward (OOS)" if r.kind == "walk_forward" else "backtest",
+                "periodo": f"{fmt_date(r.start)} a {fmt_date(r.end)}",
+                "total_return_pct": r.total_return_pct,
+                "sharpe": r.sharpe,
+                "max_drawdown_pct": r.max_drawdown_pct,
+                "n_trades": r.n_trades,
+                "code_version": r.code_version,
+            }
+        )
+    return rows
+
+
+@callback(
+    Output("backtest-runs", "rowData"),
+    Input("backtest-runs-refresh", "n_clicks"),
+    Input("backtest-run-id", "data"),
+    Input("backtest-tabs", "active_tab"),
+)
+def _runs(_n, _rid, tab):
+    if ctx.triggered_id == "backtest-tabs" and tab != "backtest-tab-compare":
+        return no_update
+    try:
+        return _runs_rows()
+    except PregaoError:
+        return []
+
+
+@callback(
+    Output("backtest-run-id", "data", allow_duplicate=True),
+    Output("backtest-tabs", "active_tab"),
+    Output("backtest-compare-alert", "children"),
+    Input("backtest-open", "n_clicks"),
+    State("backtest-runs", "selectedRows"),
+    prevent_initial_call=True,
+)
+def _open(_n, rows):
+    if not rows:
+        return (
+            no_update,
+            no_update,
+            dbc.Alert("Selecione um backtest na tabela.", color="info", className="py-1"),
+        )
+    return int(rows[0]["id"]), "backtest-tab-result", None
+
+
+@callback(
+    Output("backtest-compare-fig", "figure"),
+    Output("backtest-compare-out", "children"),
+    Output("backtest-compare-alert", "children", allow_duplicate=True),
+    Input("backtest-compare", "n_clicks"),
+    State("backtest-runs", "selectedRows"),
+    prevent_initial_call=True,
+)
+def _compare(_n, rows):
+    if not rows or len(rows) < 2:
+        return (
+            no_update,
+            no_update,
+            dbc.Alert(
+                "Selecione dois ou mais backtests para comparar.", color="info", className="py-1"
+            ),
+        )
+    store = get_store()
+    curves, items = {}, []
+    for r in rows[:8]:
+        try:
+            res = load_run(store, int(r["id"]))
+        except PregaoError:
+            continue
+        name = f"nº {res.run_id} {res.strategy} ({', '.join(res.tickers)})"
+        curves[name] = res.equity
+        items.append((name, res.metrics))
+    return (cb.compare_figure(curves), cb.compare_table(items, COMPARE_KEYS, METRIC_INFO), None)
+
+
+@callback(
+    Output("backtest-wf-out", "children"),
+    Output("backtest-wf-alert", "children"),
+    Input("backtest-wf-run", "n_clicks"),
+    State("backtest-wf-objective", "value"),
+    State("backtest-wf-mode", "value"),
+    State("backtest-wf-windows", "value"),
+    State("backtest-wf-trials", "value"),
+    *_FORM_STATES,
+    background=True,
+    progress=[Output("backtest-wf-progress", "value"), Output("backtest-wf-progress", "label")],
+    running=[
+        (Output("backtest-wf-run", "disabled"), True, False),
+        (Output("backtest-wf-cancel", "disabled"), False, True),
+        (Output("job-running", "data"), True, False),
+    ],
+    cancel=[Input("backtest-wf-cancel", "n_clicks")],
+    prevent_initial_call=True,
+)
+def _walk_forward(set_progress, _n, objective, mode, windows, trials, *form):
+    try:
+        strategy, params, tickers, start, end, config, adjusted = _parse_form(*form)
+        store = _job_store()
+        res = walk_forward(
+            store,
+            strategy,
+            tickers,
+            start,
+            end,
+            config=config,
+            n_windows=int(windows or 4),
+            anchored=mode == "anchored",
+            objective=objective or "sharpe",
+            n_trials=int(trials or 25),
+            adjusted=adjusted,
+            progress=lambda f, m="": set_progress((round(100 * f), f"{round(100 * f)}%")),
+        )
+        rid = save_run(store, res.to_backtest_result(), kind="walk_forward")
+    except PregaoError as exc:
+        return no_update, dbc.Alert(str(exc), color="danger")
+    children = [
+        dbc.Alert(
+            [
+                f"Resultado fora da amostra salvo como backtest nº {rid} ",
+                dcc.Link("(abrir)", href=f"/backtest?run={rid}"),
+                "; compare-o com outros em “Comparar / reabrir”.",
+            ],
+            color="success",
+            className="py-2 mt-2",
+            id="backtest-wf-saved",
+        ),
+        html.H5("Dentro vs fora da amostra por janela", className="mt-3"),
+        cb.wf_windows_table(res.windows, res.objective),
+        dcc.Graph(
+            figure=cb.equity_figure(
+                res.oos_equity,
+                res.oos_benchmarks,
+                "Patrimônio fora da amostra (janelas encadeadas, R$)",
+            ),
+            id="backtest-wf-equity",
+        ),
+        cb.metric_cards(res.oos_metrics),
+    ]
+    if res.heatmap is not None:
+        children.append(
+            dcc.Graph(
+                figure=cb.heatmap_figure(res.heatmap, res.objective), id="backtest-wf-heatmap"
+            )
+        )
+    return children, None
