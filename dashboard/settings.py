@@ -111,7 +111,12 @@ def load_settings(
     if env_file is not None and Path(env_file).is_file():
         raw.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
     raw.update(os.environ if env is None else env)
-    vals = {k[len(PREFIX) :].lower(): v for k, v in raw.items() if k.startswith(PREFIX)}
+    # PREGAO_TEST_* variables belong to the test suite (service URLs, CI switches), not the app.
+    vals = {
+        k[len(PREFIX) :].lower(): v
+        for k, v in raw.items()
+        if k.startswith(PREFIX) and not k.startswith(PREFIX + "TEST_")
+    }
     errors: list[str] = []
     known = {f.name for f in fields(Settings)}
     for k in vals:

@@ -6,7 +6,7 @@
 * ``sqlite_file_url`` – a fresh SQLite file URL per test.
 * ``pg_url`` – a fresh, empty PostgreSQL database per test on a real server (see
   ``tests/services.py``); skipped locally when no server can be reached, a failure in CI
-  (``PREGAO_REQUIRE_SERVICES=1``).
+  (``PREGAO_TEST_REQUIRE_SERVICES=1``).
 * ``redis_url`` – a real Redis server (same rules).
 * ``store_url`` – parametrised over SQLite file and PostgreSQL: store tests that must pass on
   both take this one.

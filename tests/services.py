@@ -8,7 +8,7 @@ Where they come from, in order:
    (``postgresql+psycopg://pregao:pregao@127.0.0.1:5432/postgres``, ``redis://127.0.0.1:6379/0``).
 
 When neither answers, the test is skipped on a developer machine and fails when
-``PREGAO_REQUIRE_SERVICES=1`` (set by ``.ci/run``), so CI never skips them silently.
+``PREGAO_TEST_REQUIRE_SERVICES=1`` (set by ``.ci/run``), so CI never skips them silently.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 
 def require_or_skip(what: str) -> None:
     msg = f"{what} is not available (run scripts/services.sh, or set PREGAO_TEST_* URLs)"
-    if os.environ.get("PREGAO_REQUIRE_SERVICES") == "1":
+    if os.environ.get("PREGAO_TEST_REQUIRE_SERVICES") == "1":
         pytest.fail(msg)
     pytest.skip(msg)
 

@@ -55,3 +55,10 @@ def test_risk_free_rate_accepts_decimal_comma():
     )
     with pytest.raises(SettingsError, match="RISK_FREE_RATE"):
         load_settings(env={"PREGAO_RISK_FREE_RATE": "10%"}, env_file=None)
+
+
+def test_test_suite_variables_are_not_settings():
+    s = load_settings(
+        env={"PREGAO_TEST_REQUIRE_SERVICES": "1", "PREGAO_TEST_POSTGRES_URL": "x"}, env_file=None
+    )
+    assert s.port == 8050
