@@ -78,6 +78,31 @@ def _line(
     return go.Scatter(x=x, y=_arr(y), name=name, mode="lines", line=line, **kw)
 
 
+#: Above this many bars a histogram has more bars than pixels: draw it as one filled area.
+MAX_BARS_AS_BARS = 1500
+
+
+def _histogram(x, y: pd.Series, name: str, up: np.ndarray, **kw):
+    """Volume/MACD histogram: coloured bars, or one filled area when bars would be sub-pixel.
+
+    With thousands of sessions (15 years ≈ 3,700) each bar is narrower than a pixel and its
+    colour unreadable, while drawing one SVG path per bar dominates the browser's render time.
+    """
+    if len(y) > MAX_BARS_AS_BARS:
+        return go.Scatter(
+            x=x,
+            y=_arr(y),
+            name=name,
+            mode="lines",
+            fill="tozeroy",
+            line={"width": 0.6, "color": "#7f8c9a"},
+            fillcolor="rgba(127,140,154,0.45)",
+            showlegend=False,
+            **kw,
+        )
+    return go.Bar(x=x, y=_arr(y), name=name, marker=_updown_marker(up), showlegend=False, **kw)
+
+
 def _updown_marker(up: np.ndarray) -> dict:
     """Bar colours from a boolean array via a two-colour scale (numeric arrays validate fast)."""
     return {
@@ -167,12 +192,11 @@ def quote_figure(view, theme: str | None = None, height_main: int = 460) -> go.F
                 _line(x, view.bands[col], name, band, width=1, dash=dash, **extra), row=1, col=1
             )
     fig.add_trace(
-        go.Bar(
-            x=x,
-            y=_arr(b["volume"]),
-            name="Volume",
-            marker=_updown_marker(_arr(b["close"]) >= _arr(b["open"])),
-            showlegend=False,
+        _histogram(
+            x,
+            b["volume"],
+            "Volume",
+            _arr(b["close"]) >= _arr(b["open"]),
             hovertemplate="Volume: %{y:,.0f}<extra></extra>",
         ),
         row=2,
@@ -182,15 +206,7 @@ def quote_figure(view, theme: str | None = None, height_main: int = 460) -> go.F
         df = view.panels[key]
         if key == "macd":
             fig.add_trace(
-                go.Bar(
-                    x=x,
-                    y=_arr(df["hist"]),
-                    name="Histograma",
-                    showlegend=False,
-                    marker=_updown_marker(_arr(df["hist"]) >= 0),
-                ),
-                row=i,
-                col=1,
+                _histogram(x, df["hist"], "Histograma", _arr(df["hist"]) >= 0), row=i, col=1
             )
             series = [("macd", "MACD", "#1f77b4"), ("signal", "Sinal", "#ff7f0e")]
         else:

@@ -60,3 +60,15 @@ def test_anomaly_markers(bundled_store):
     fig = quote_figure(v)
     marks = [t for t in fig.data if t.name == "Anomalias"]
     assert len(marks) == 1 and len(marks[0].x) == len(v.anomalies)
+
+
+def test_histograms_are_bars_until_they_would_be_sub_pixel(bundled_store):
+    short = quote_figure(
+        quote_view(bundled_store, QuoteRequest("PETR4", preset="1A", panels=("macd",)))
+    )
+    long = quote_figure(
+        quote_view(bundled_store, QuoteRequest("PETR4", preset="Máx", panels=("macd",)))
+    )
+    kinds = {f: {t.name: t.type for t in fig.data} for f, fig in (("1A", short), ("Máx", long))}
+    assert kinds["1A"]["Volume"] == "bar" and kinds["1A"]["Histograma"] == "bar"
+    assert kinds["Máx"]["Volume"] == "scatter" and kinds["Máx"]["Histograma"] == "scatter"
