@@ -198,6 +198,25 @@ class EngineResult:
     trades: pd.DataFrame
     start: pd.Timestamp
 
+    def _window_start(self) -> int:
+        i = int(self.equity.index.searchsorted(self.start))
+        return max(i - 1, 0)
+
+    @property
+    def window_equity(self) -> pd.Series:
+        """Equity over the tested window, starting at the close before ``start``.
+
+        A signal from the bar before ``start`` may fill at ``start``'s open, so the first
+        point of the window must be the equity *before* that bar (the starting cash), or the
+        first session's costs and move would vanish from every metric.
+        """
+        return self.equity.iloc[self._window_start() :]
+
+    @property
+    def window_exposure(self) -> pd.Series:
+        """Exposure aligned to :attr:`window_equity`."""
+        return self.exposure.iloc[self._window_start() :]
+
 
 @numba.njit(cache=True)
 def _close_position(

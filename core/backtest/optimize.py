@@ -241,13 +241,13 @@ def evaluate(
         raise InputError("Sem barras na janela.")
     sigs = {t: strategy.signals(b) for t, b in sliced.items()}
     res = run_engine(sliced, sigs, config, start=start)
-    eq = res.equity.loc[res.start :]
-    expo = res.exposure.loc[res.start :]
+    eq = res.window_equity
+    expo = res.window_exposure
     m = compute_metrics(
         eq,
         res.trades,
         rf=None if rf is None else rf.reindex(eq.index),
-        exposure=res.exposure.loc[res.start :],
+        exposure=expo,
     )
     return m, eq, res.trades, expo
 

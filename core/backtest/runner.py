@@ -180,9 +180,11 @@ def _benchmarks(
         .reindex(index)
         .ffill()
     )
+    # Equal R$ per ticker; a ticker that lists later keeps its share in cash until its first
+    # close and is bought then (no jump on the listing day).
     first = closes.bfill().iloc[0]
-    norm = closes / first
-    buy_hold = cash * norm.mean(axis=1, skipna=True)
+    norm = (closes / first).fillna(1.0)
+    buy_hold = cash * norm.mean(axis=1)
     try:
         bv = store.bars(BENCHMARK, index[0], index[-1])["close"]
         bv = bv.reindex(index).ffill().bfill()
@@ -263,7 +265,7 @@ def run_backtest(
     sigs = compute_signals(strat, bars)
     prog(0.55, "Simulando ordens")
     res = run_engine(bars, sigs, config, start=start_ts)
-    eq = res.equity.loc[res.start :]
+    eq = res.window_equity
     if len(eq) < 2:
         raise InputError("Período curto demais para um backtest (menos de 2 pregões).")
     prog(0.75, "Calculando métricas")
@@ -275,7 +277,7 @@ def run_backtest(
         eq,
         trades,
         rf=rf,
-        exposure=res.exposure.loc[res.start :],
+        exposure=res.window_exposure,
         buy_hold=bench["buy_hold"],
         bvsp=bench["bvsp"],
         taxes_brl=total_tax(taxes),
@@ -285,13 +287,13 @@ def run_backtest(
         strategy=strat.name,
         params=dict(strat.p),
         tickers=tickers,
-        start=eq.index[0],
+        start=res.start,
         end=eq.index[-1],
         config=config,
         equity=eq,
         benchmarks=bench,
         drawdown=drawdown(eq),
-        exposure=res.exposure.loc[res.start :],
+        exposure=res.window_exposure,
         trades=trades,
         metrics=metrics,
         monthly=monthly_returns(eq),

@@ -550,7 +550,14 @@ def evaluate(
 
             params = {
                 **config.params,
-                **tune(config.model, Xtr, ytr, ds.spec, seconds=config.tune_seconds),
+                **tune(
+                    config.model,
+                    Xtr,
+                    ytr,
+                    ds.spec,
+                    seconds=config.tune_seconds,
+                    dates=ds.dates[tr],
+                ),
             }
         pipe = fit_pipeline(config.model, Xtr, ytr, params)
         proba = _proba_full(pipe, ds.X.iloc[te], k)

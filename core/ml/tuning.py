@@ -14,7 +14,7 @@ import pandas as pd
 
 from core.ml.models import RANDOM_STATE, make_model
 from core.ml.targets import TargetSpec
-from core.ml.validation import WalkForwardSplit
+from core.ml.validation import WalkForwardSplit, date_splits
 
 __all__ = ["tune", "search_space"]
 
@@ -59,6 +59,7 @@ def tune(
     seconds: float = 20.0,
     inner_folds: int = 3,
     seed: int = RANDOM_STATE,
+    dates: pd.DatetimeIndex | None = None,
 ) -> dict:
     """Best parameters for ``model`` on the training window ``(X, y)``.
 
@@ -77,6 +78,10 @@ def tune(
         Inner walk-forward folds.
     seed : int
         TPE sampler seed.
+    dates : pandas.DatetimeIndex, optional
+        Date of each row. With several tickers pooled, rows share dates: the inner folds are
+        then split by date (:func:`core.ml.validation.date_splits`) so that no date, and no
+        multi-session label, straddles an inner train/test boundary.
 
     Returns
     -------
@@ -87,7 +92,8 @@ def tune(
     from sklearn.metrics import log_loss
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    splits = list(WalkForwardSplit(inner_folds, horizon=spec.horizon).split(len(y)))
+    inner = WalkForwardSplit(inner_folds, horizon=spec.horizon)
+    splits = date_splits(dates, inner) if dates is not None else list(inner.split(len(y)))
     labels = list(range(spec.n_classes))
 
     def objective(trial):

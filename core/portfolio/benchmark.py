@@ -155,9 +155,12 @@ def simulate_weights(
     """
     rate = costs.slippage_bps / 10_000.0 + costs.swing_fee_rate
     brok = costs.brokerage_per_order
-    n_orders = int((target > 0).sum())
+    n_orders = int((np.abs(target) > 0).sum())
     cost0 = brok * n_orders
-    invest = (capital - cost0) / (1.0 + rate)
+    # Costs are charged on the gross traded value: for a long-short target that is
+    # sum(|w|) x invest, not the net sum(w) = 1 (borrow fees on shorts are not modelled).
+    gross = float(np.abs(target).sum())
+    invest = (capital - cost0) / (1.0 + rate * gross)
     pos = target * invest
     total = capital - invest
     equity = np.empty(len(prices))

@@ -263,14 +263,24 @@ def analyse(store: Store, request: PortfolioRequest, progress: Progress | None =
         step(0.9, "Alocando em lotes da B3")
         if any(t == BENCHMARK for t in held):
             raise InputError("O índice ^BVSP não é negociável; remova-o das posições.")
+        shorts = port.weights[port.weights < -1e-9]
+        longs = port.weights.clip(lower=0.0)
         alloc = allocate_lots(
-            port.weights.clip(lower=0.0) / port.weights.clip(lower=0.0).sum(),
+            longs / longs.sum(),
             px["price"],
             float(request.capital or 0.0),
             costs=request.costs,
             holdings=request.holdings,
         )
         allocation = alloc.to_dict()
+        if len(shorts):
+            # The lot allocation buys only; say so instead of silently dropping the shorts.
+            allocation.setdefault("notes", []).append(
+                "A alocação em lotes compra apenas: as posições vendidas da carteira ("
+                + ", ".join(f"{t} {w:.1%}".replace(".", ",") for t, w in shorts.items())
+                + ") foram excluídas e as compradas reescaladas para somar 100%. "
+                "Venda a descoberto exige aluguel de ações na corretora."
+            )
     step(1.0, "Pronto")
     chosen = {
         "volatility": port.volatility,

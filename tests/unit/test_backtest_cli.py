@@ -95,7 +95,9 @@ def test_optimize_json(db_url, capsys):
     assert main(["--db", db_url, "runs", "--show", str(out["run_id"]), "--json"]) == 0
     back = json.loads(capsys.readouterr().out)
     assert back["metrics"]["n_trades"] == out["metrics"]["n_trades"]
-    assert back["equity"][0]["date"] == out["windows"][0]["test_start"]
+    # equity starts at the close before the first test session (the starting cash)
+    assert back["equity"][1]["date"] == out["windows"][0]["test_start"]
+    assert back["equity"][0]["date"] < out["windows"][0]["test_start"]
 
 
 @pytest.mark.parametrize(

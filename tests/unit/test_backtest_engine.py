@@ -405,3 +405,43 @@ def test_shorts_keep_collateral_so_gross_exposure_never_exceeds_equity():
     t = r.trades.set_index("ticker")
     assert t.loc["A", "shares"] == 50 and t.loc["B", "shares"] == 25
     assert (r.exposure <= 1.0 + 1e-9).all()
+
+
+def test_metrics_window_starts_from_the_cash_before_the_first_session():
+    """A signal on the bar before ``start`` fills at ``start``'s open: its costs and the first
+    session's move must be inside the measured window (audit finding)."""
+    from core.backtest.runner import run_backtest
+    from core.data.bundled import load_bundled
+    from core.data.store import init_db
+
+    store = init_db("sqlite://")
+    load_bundled(store)
+    # 2012-03-28 is the session after an sma_cross entry signal on PETR4.
+    r = run_backtest(store, "sma_cross", ["PETR4"], start="2012-03-28", end="2013-12-31")
+    assert r.equity.iloc[0] == pytest.approx(r.config.cash)
+    assert r.equity.index[1] == r.start == pd.Timestamp("2012-03-28")
+    assert r.metrics["initial_equity_brl"] == pytest.approx(r.config.cash)
+    # every position is closed by the end of the window: the curve and the trades agree
+    assert r.trades["exit_date"].max() <= r.equity.index[-1]
+    assert r.equity.iloc[-1] - r.config.cash == pytest.approx(r.trades["pnl"].sum(), abs=1e-6)
+    assert r.metrics["total_return_pct"] == pytest.approx(
+        100 * r.trades["pnl"].sum() / r.config.cash, rel=1e-9
+    )
+
+
+def test_buy_and_hold_buys_a_late_listing_at_its_first_close():
+    from core.backtest.runner import run_backtest
+    from core.data.bundled import load_bundled
+    from core.data.store import init_db
+
+    store = init_db("sqlite://")
+    load_bundled(store)
+    r = run_backtest(store, "sma_cross", ["PETR4", "AZUL4"], start="2015-01-01", end="2019-12-31")
+    bh = r.benchmarks["buy_hold"]
+    # AZUL4 lists on 2017-04-11: no jump beyond PETR4's own move that day.
+    day = bh.pct_change().loc["2017-04-11"]
+    petr = store.bars("PETR4", "2017-04-10", "2017-04-11")["adj_close"].pct_change().iloc[-1]
+    # the AZUL4 half was cash until that close: the day's move is PETR4's, weighted by its
+    # share of the buy-and-hold value the day before (no jump from re-basing AZUL4)
+    n_petr = 2 * bh.loc[:"2017-04-10"].iloc[-1] / r.config.cash - 1
+    assert day == pytest.approx(petr * n_petr / (n_petr + 1), abs=1e-9)

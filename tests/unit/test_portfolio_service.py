@@ -217,3 +217,17 @@ def test_cli_risk_free_setting_and_override(cli_db, capsys, monkeypatch):
     args = ["frontier", "PETR4", "VALE3", "--points", "5", "--risk-free", "7%", "--json"]
     assert main([*args, "--db", cli_db]) == 0
     assert json.loads(capsys.readouterr().out)["window"]["risk_free"] == pytest.approx(0.07)
+
+
+def test_lot_allocation_says_when_it_drops_short_weights(bundled_store):
+    req = PortfolioRequest(
+        ["PETR4", "VALE3", "MGLU3"],
+        start="2015-01-01",
+        capital=50_000.0,
+        spec=PortfolioSpec(objective="max_sharpe", bounds=(-0.5, 1.0)),
+    )
+    res = analyse(bundled_store, req)
+    shorts = [t for t, w in res["weights"].items() if w < -1e-9]
+    assert shorts  # the optimiser does use the short side here
+    notes = " ".join(res["allocation"]["notes"])
+    assert "vendidas" in notes and all(t in notes for t in shorts)
