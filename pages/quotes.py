@@ -151,10 +151,10 @@ def preset_clears_dates(preset):
     prevent_initial_call=True,
 )
 def dates_clear_preset(start, end):
-    """Choosing a custom range deselects the preset."""
+    """Choosing a custom range deselects the preset (clearing the dates changes nothing)."""
     if start or end:
         return None
-    return "1A"
+    return no_update
 
 
 @callback(

@@ -50,6 +50,19 @@ def test_market_click_opens_quotes_and_rsi_panel(page, app_server):
     page.screenshot(path=str(SHOTS / "quotes.png"), full_page=True)
 
 
+def test_range_presets_change_the_range(page, app_server):
+    page.goto(app_server + "/quotes?ticker=PETR4")
+    one_year = _wait_figure(page, "f.meta && f.meta.ticker === 'PETR4'")["candle_len"]
+    assert 230 < one_year < 260
+    page.locator("#quotes-preset label", has_text="5A").click()
+    fig = _wait_figure(page, f"f.candle_len > {one_year * 4}")
+    assert fig["candle_last"] == "2024-11-14"
+    page.wait_for_url("**range=5A*")
+    page.locator("#quotes-preset label", has_text="1M").click()
+    fig = _wait_figure(page, "f.candle_len < 30")
+    assert page.locator("#quotes-preset input[value='1M']").is_checked()
+
+
 def test_url_reproduces_the_view(page, app_server):
     url = app_server + "/quotes?ticker=VALE3&range=5A&sma=20,50&panels=macd,adx&cmp=1&adj=1"
     page.goto(url)
