@@ -151,7 +151,10 @@ class ApprovalGates:
             ("min_roc_auc", "ROC-AUC mínima", auc, self.min_roc_auc, auc >= self.min_roc_auc),
             (
                 "min_consistency",
-                "Consistência (1 − desvio das dobras)",
+                "Consistência (1 − desvio das dobras)"
+                if cons == cons
+                else "Consistência (1 − desvio das dobras): exige validação com 2 ou mais dobras "
+                "(walk-forward ou purged k-fold); um holdout não pode ser promovido",
                 cons,
                 self.min_consistency,
                 cons >= self.min_consistency,

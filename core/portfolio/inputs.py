@@ -337,7 +337,12 @@ def prepare_inputs(
 
 
 def most_liquid(
-    store: Store, n: int = 10, *, lookback: int = PERIODS_PER_YEAR, end=None
+    store: Store,
+    n: int = 10,
+    *,
+    lookback: int = PERIODS_PER_YEAR,
+    end=None,
+    min_history: int = 3 * PERIODS_PER_YEAR,
 ) -> list[str]:
     """The ``n`` stocks with the largest median traded value over their last ``lookback`` bars.
 
@@ -352,6 +357,9 @@ def most_liquid(
         Sessions per ticker (252 = about a year).
     end : date-like, optional
         Last date considered (default: each ticker's last bar).
+    min_history : int
+        Fewest daily bars a stock needs to be a default choice (756 ≈ 3 years), so that one
+        freshly imported short history cannot shrink the common window of the defaults.
 
     Returns
     -------
@@ -361,7 +369,7 @@ def most_liquid(
     values = []
     for t in store.tickers("stock"):
         bars = store.bars(t, None, end)
-        if bars.empty:
+        if len(bars) < min_history:
             continue
         tail = bars.iloc[-lookback:]
         values.append((t, float((tail["close"] * tail["volume"]).median())))

@@ -145,7 +145,9 @@ def test_gate_checks_each_condition():
     assert not g.check(_metrics(0.505)).passed  # below the best baseline
     assert not g.check(_metrics(0.53, auc=0.49)).passed
     assert not g.check(_metrics(0.53, cons=0.80)).passed
-    assert not g.check(_metrics(0.53, cons=None)).passed  # holdout: one fold, no consistency
+    holdout = g.check(_metrics(0.53, cons=None))  # holdout: one fold, no consistency
+    assert not holdout.passed
+    assert any("holdout não pode ser promovido" in c["label"] for c in holdout.checks)
     assert not g.check(_metrics(0.53), _metrics(0.54)).passed  # must beat the champion
     assert g.check(_metrics(0.55), _metrics(0.54)).passed
     strict = ApprovalGates(max_p_value=0.05)

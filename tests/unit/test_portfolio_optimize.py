@@ -246,3 +246,17 @@ def test_every_objective_runs_on_default_like_universe(bundled_store):
         p = optimize_portfolio(inp, PortfolioSpec(objective=obj, target=target))
         assert p.weights.sum() == pytest.approx(1.0, abs=1e-6), obj
         assert (p.weights >= -1e-6).all(), obj
+
+
+def test_most_liquid_ignores_a_short_history():
+    from core.data.bundled import load_bundled
+    from core.data.store import init_db
+    from tests.helpers import make_bars
+
+    store = init_db("sqlite://")
+    load_bundled(store)
+    store.upsert_instrument("QATS3")
+    huge = make_bars([(10, 11, 9, 10, 1e12)] * 33, start="2024-09-30")
+    store.write_bars("QATS3", huge, "test")
+    assert "QATS3" in most_liquid(store, 10, min_history=20)
+    assert "QATS3" not in most_liquid(store, 10)
