@@ -171,7 +171,7 @@ def _form(tickers: list[str], last: pd.Timestamp | None):
                                     id="backtest-stop-loss",
                                     type="number",
                                     min=0,
-                                    max=99,
+                                    # no max: out-of-range reaches core, which explains the valid range
                                     step=0.5,
                                     size="sm",
                                 ),
@@ -185,7 +185,7 @@ def _form(tickers: list[str], last: pd.Timestamp | None):
                                     id="backtest-take-profit",
                                     type="number",
                                     min=0,
-                                    max=99,
+                                    # no max: core explains the valid range
                                     step=0.5,
                                     size="sm",
                                 ),
@@ -199,7 +199,7 @@ def _form(tickers: list[str], last: pd.Timestamp | None):
                                     id="backtest-trailing",
                                     type="number",
                                     min=0,
-                                    max=99,
+                                    # no max: core explains the valid range
                                     step=0.5,
                                     size="sm",
                                 ),
@@ -572,7 +572,20 @@ _FORM_STATES = [
 
 
 def _parse_form(strategy, pvals, pids, tickers, start, end, *rest):
-    params = {i["name"]: v for i, v in zip(pids or [], pvals or []) if v is not None and v != ""}
+    # A number field that is empty or outside its min/max reaches the server as None: say so
+    # instead of silently running with the default.
+    declared = {p.name: p for p in STRATEGIES[strategy].params} if strategy in STRATEGIES else {}
+    params = {}
+    for i, v in zip(pids or [], pvals or []):
+        p = declared.get(i["name"])
+        if v is None or v == "":
+            if p is not None and p.kind in ("int", "float"):
+                label = p.label or p.name
+                raise InputError(
+                    f"Parâmetro {label}: vazio ou fora do intervalo [{p.low}, {p.high}]."
+                )
+            continue
+        params[i["name"]] = v
     config = build_config(*rest[:-1])
     if not tickers:
         raise InputError("Escolha ao menos um ativo.")

@@ -140,10 +140,14 @@ class EngineConfig:
     def __post_init__(self) -> None:
         if not self.cash > 0:
             raise InputError(f"O capital inicial deve ser positivo (recebido {self.cash}).")
-        for name in ("stop_loss", "take_profit", "trailing_stop"):
+        labels = {"stop_loss": "Stop-loss", "take_profit": "Alvo", "trailing_stop": "Stop móvel"}
+        for name, label in labels.items():
             v = getattr(self, name)
             if not 0 <= v < 1:
-                raise InputError(f"{name} deve ser uma fração entre 0 e 1 (recebido {v}).")
+                raise InputError(
+                    f"{label} deve ficar entre 0% e 100% do preço de entrada "
+                    f"(recebido {v * 100:g}%).".replace(".", ",")
+                )
         if self.max_bars < 0:
             raise InputError("O stop de tempo não pode ser negativo.")
         if self.max_positions is not None and self.max_positions < 1:
