@@ -26,6 +26,7 @@ from components.format import (
     fmt_num,
     fmt_pct,
 )
+from components.grid import locale_pt as _locale
 
 __all__ = [
     "param_form",
@@ -400,26 +401,6 @@ def compare_figure(curves: dict[str, pd.Series]) -> go.Figure:
 
 # --------------------------------------------------------------------------- grids
 _GRID_STYLE = {"height": "360px", "width": "100%"}
-_LOCALE_PT = {
-    "page": "Página",
-    "of": "de",
-    "to": "a",
-    "pageSizeSelectorLabel": "Linhas:",
-    "firstPage": "Primeira",
-    "lastPage": "Última",
-    "nextPage": "Próxima",
-    "previousPage": "Anterior",
-    "filterOoo": "Filtrar...",
-    "contains": "Contém",
-    "equals": "Igual a",
-    "selectAll": "Selecionar tudo",
-}
-
-
-def _locale(no_rows: str) -> dict:
-    return {**_LOCALE_PT, "noRowsToShow": no_rows}
-
-
 _PT_BR = (
     "params.value == null ? '–' : Number(params.value).toLocaleString('pt-BR', "
     "{minimumFractionDigits: 2, maximumFractionDigits: 2})"

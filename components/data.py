@@ -11,6 +11,7 @@ import pandas as pd
 from dash import html
 
 from components.format import fmt_date, fmt_int, fmt_num, fmt_pct
+from components.grid import locale_pt
 
 __all__ = [
     "FORMAT_LABELS",
@@ -254,7 +255,13 @@ def instruments_grid(quality: pd.DataFrame, grid_id: str = "data-instruments") -
             for f, h, w in cols
         ],
         defaultColDef={"resizable": True},
-        dashGridOptions={"pagination": True, "paginationPageSize": 25, "animateRows": False},
+        dashGridOptions={
+            "pagination": True,
+            "paginationPageSize": 25,
+            "paginationPageSizeSelector": [25, 50, 100],
+            "animateRows": False,
+            "localeText": locale_pt("Nenhum instrumento"),
+        },
         style={"height": "520px"},
         className="ag-theme-alpine",
     )

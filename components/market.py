@@ -9,6 +9,7 @@ from dash import html
 
 from components.cards import kpi_card, kpi_row, sign_class
 from components.format import fmt_date, fmt_pct, fmt_points
+from components.grid import locale_pt
 
 __all__ = ["index_header", "market_grid", "grid_rows"]
 
@@ -134,6 +135,7 @@ def market_grid(rows: list[dict], grid_id: str) -> dag.AgGrid:
         columnDefs=cols,
         defaultColDef={"sortable": True, "resizable": True, "floatingFilter": True},
         dashGridOptions={
+            "localeText": locale_pt("Nenhum instrumento"),
             "animateRows": False,
             "domLayout": "autoHeight",
             "rowSelection": {"mode": "singleRow", "checkboxes": False},

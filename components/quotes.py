@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 import numpy as np
+import pandas as pd
 from dash import dcc, html
 
 from components.cards import kpi_card, kpi_row, sign_class
@@ -204,7 +205,8 @@ def anomaly_list(view) -> html.Div | None:
     return html.Details(
         [
             html.Summary(
-                f"{len(an)} sessões anômalas no período (IsolationForest, 2% mais "
+                f"{len(an)} {'sessão anômala' if len(an) == 1 else 'sessões anômalas'} no "
+                "período (IsolationForest, 2% mais "
                 "atípicas do histórico; descritivo, não é previsão)"
             ),
             html.Ul(items, className="small mb-0"),
@@ -238,12 +240,20 @@ def _kpis(view, st, money) -> dbc.Row:
                 f"{fmt_date(view.start)} a {fmt_date(view.end)}",
                 value_class=sign_class(st.change_range),
             ),
-            kpi_card("Faixa de 52 semanas", f"{money(st.low_52w)} – {money(st.high_52w)}"),
+            kpi_card(
+                "Faixa de 52 semanas",
+                f"{money(st.low_52w)} – {money(st.high_52w)}",
+                None
+                if st.range_start is None or st.range_start <= st.last_date - pd.Timedelta(days=360)
+                else f"histórico curto: desde {fmt_date(st.range_start)}",
+            ),
             kpi_card(
                 "Volatilidade anualizada",
                 fmt_pct(st.volatility),
-                "desvio-padrão dos retornos log diários (252 pregões) × √252",
+                f"desvio-padrão dos retornos log diários ({st.n_volatility} pregões) × √252",
             ),
-            kpi_card("Beta vs ^BVSP", fmt_num(st.beta, 2), "252 pregões, retornos diários"),
+            kpi_card(
+                "Beta vs ^BVSP", fmt_num(st.beta, 2), f"{st.n_beta} pregões, retornos diários"
+            ),
         ]
     )

@@ -214,6 +214,11 @@ class QuoteStats:
         Annualised volatility of the last 252 daily log returns (fraction per year).
     beta : float
         Beta vs ^BVSP over the last 252 shared sessions (NaN for ^BVSP itself if missing).
+    n_volatility, n_beta : int
+        Daily returns actually used for ``volatility`` and ``beta`` (fewer than 252 when the
+        history is short).
+    range_start : Timestamp
+        First bar of the 52-week window (later than one year back when history is short).
     """
 
     last: float
@@ -224,6 +229,9 @@ class QuoteStats:
     low_52w: float
     volatility: float
     beta: float
+    n_volatility: int = 0
+    n_beta: int = 0
+    range_start: pd.Timestamp | None = None
 
 
 def quote_stats(
@@ -253,8 +261,13 @@ def quote_stats(
     year = hist.loc[hist.index > last_date - pd.Timedelta(days=365)]
     adj = hist["adj_close"]
     b = np.nan
+    n_beta = 0
     if benchmark is not None and not benchmark.empty:
-        b = beta(adj, benchmark["adj_close"].loc[:last_date])
+        bench_adj = benchmark["adj_close"].loc[:last_date]
+        b = beta(adj, bench_adj)
+        shared = pd.concat([adj, bench_adj], axis=1, join="inner").dropna()
+        n_beta = min(PERIODS_PER_YEAR, max(len(shared) - 1, 0)) if b == b else 0
+    n_vol = min(PERIODS_PER_YEAR, max(len(adj.dropna()) - 1, 0))
     first = shown["adj_close"].iloc[0]
     return QuoteStats(
         last=float(shown["close"].iloc[-1]),
@@ -265,6 +278,9 @@ def quote_stats(
         low_52w=float(year["low"].min()),
         volatility=annualised_volatility(adj),
         beta=b,
+        n_volatility=n_vol,
+        n_beta=n_beta,
+        range_start=year.index[0],
     )
 
 

@@ -31,7 +31,10 @@ log = logging.getLogger(__name__)
 def _navbar(settings: Settings) -> dbc.Navbar:
     links = [
         dbc.NavItem(dbc.NavLink(p["name"], href=p["relative_path"], active="exact"))
-        for p in sorted(dash.page_registry.values(), key=lambda p: p.get("order", 99))
+        for p in sorted(
+            dash.page_registry.values(),
+            key=lambda p: p.get("order") if p.get("order") is not None else 99,
+        )
         if p.get("order") is not None
     ]
     return dbc.Navbar(

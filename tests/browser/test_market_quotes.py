@@ -81,7 +81,7 @@ def test_anomalies_toggle(page, app_server):
         "() => { const el = document.querySelector('#quotes-graph .js-plotly-plot');"
         " return el && el.data.some(t => t.name === 'Anomalias'); }"
     )
-    assert "sessões anômalas" in page.inner_text("#quotes-anomaly-list")
+    assert "anômala" in page.inner_text("#quotes-anomaly-list")
     page.wait_for_url("**anom=1*")
 
 
@@ -126,3 +126,9 @@ def test_export_csv_and_dark_theme(page, app_server):
     assert dl.value.suggested_filename.startswith("PETR4_")
     page.click("#theme-switch")
     page.wait_for_function("document.documentElement.getAttribute('data-bs-theme') === 'dark'")
+
+
+def test_unknown_path_shows_portuguese_404(page, app_server):
+    page.goto(app_server + "/nao-existe")
+    assert "Página não encontrada" in page.wait_for_selector("#not-found").inner_text()
+    assert page.locator("#nav-links a").count() == 6  # the 404 page is not in the menu
