@@ -25,6 +25,7 @@ from core.data.store import Store
 from core.errors import PregaoError
 from core.ml.registry import INDEX_TICKER, ChampionModel, load_champion
 from core.ml.tables import MLPrediction
+from core.textfmt import pct
 
 __all__ = [
     "predict_next",
@@ -221,11 +222,11 @@ def live_accuracy(
         msg = "Nenhuma previsão avaliada ainda."
     elif drift:
         msg = (
-            f"Alerta de deriva: acerto ao vivo {acc:.1%} em {n} previsões, abaixo do "
-            f"limite inferior do walk-forward ({wf_lo:.1%})."
+            f"Alerta de deriva: acerto ao vivo {pct(acc, 1)} em {n} previsões, abaixo do "
+            f"limite inferior do walk-forward ({pct(wf_lo, 1)})."
         )
     else:
-        msg = f"Acerto ao vivo {acc:.1%} em {n} previsões (IC 95% {lo:.1%}–{hi:.1%})."
+        msg = f"Acerto ao vivo {pct(acc, 1)} em {n} previsões (IC 95% {pct(lo, 1)}–{pct(hi, 1)})."
     return {
         "n": n,
         "pending": len(rows) - n,

@@ -33,6 +33,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from core.backtest.costs import B3_DEFAULT, B3Costs
 from core.data.store import Store
 from core.errors import InputError
+from core.textfmt import pct
 
 __all__ = ["LOT_SIZE", "Allocation", "allocate_lots", "latest_prices", "split_order"]
 
@@ -217,7 +218,7 @@ def allocate_lots(
         raise InputError("A alocação em lotes só aceita pesos positivos (carteira comprada).")
     w = w.clip(lower=0.0)
     if w.sum() > 1 + 1e-6:
-        raise InputError(f"Os pesos somam {w.sum():.2%}; devem somar no máximo 100%.")
+        raise InputError(f"Os pesos somam {pct(w.sum(), 2)}; devem somar no máximo 100%.")
     tickers = list(dict.fromkeys([*w.index, *h_map]))
     p = pd.Series(dict(prices), dtype=float).reindex(tickers)
     if p.isna().any() or (p <= 0).any():

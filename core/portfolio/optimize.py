@@ -24,6 +24,7 @@ from pypfopt.exceptions import OptimizationError
 from core.errors import InputError
 from core.portfolio.inputs import PortfolioInputs, estimate_returns
 from core.rates import PERIODS_PER_YEAR
+from core.textfmt import pct
 
 __all__ = [
     "OBJECTIVES",
@@ -216,7 +217,9 @@ def asset_bounds(tickers: list[str], spec: PortfolioSpec) -> list[tuple[float, f
         if not (-1.0 <= lo <= 1.0 and -1.0 <= hi <= 1.0):
             raise InputError(f"Limites de peso de {t} devem ficar entre -100% e 100%.")
         if lo > hi:
-            raise InputError(f"Limite mínimo de {t} ({lo:.0%}) maior que o máximo ({hi:.0%}).")
+            raise InputError(
+                f"Limite mínimo de {t} ({pct(lo, 0)}) maior que o máximo ({pct(hi, 0)})."
+            )
         out.append((lo, hi))
     slo = sum(b[0] for b in out)
     shi = sum(b[1] for b in out)
@@ -224,7 +227,7 @@ def asset_bounds(tickers: list[str], spec: PortfolioSpec) -> list[tuple[float, f
     if slo > 1.0 + 1e-9 or shi < 1.0 - 1e-9:
         raise InputError(
             f"Os limites não permitem pesos somando 100%: com {n} ativos a soma vai de "
-            f"{slo:.1%} a {shi:.1%}. Use mínimo ≤ {1 / n:.1%} e máximo ≥ {1 / n:.1%} por ativo."
+            f"{pct(slo, 1)} a {pct(shi, 1)}. Use mínimo ≤ {pct(1 / n, 1)} e máximo ≥ {pct(1 / n, 1)} por ativo."
         )
     return out
 
@@ -346,7 +349,7 @@ def optimize_portfolio(inputs: PortfolioInputs, spec: PortfolioSpec) -> Optimize
                 if r_hi <= rf:
                     raise InputError(
                         f"Nenhuma carteira viável rende mais que a taxa livre de risco "
-                        f"({rf:.2%} a.a.): o maior retorno esperado possível é {r_hi:.2%}. "
+                        f"({pct(rf, 2)} a.a.): o maior retorno esperado possível é {pct(r_hi, 2)}. "
                         "Use mínima volatilidade ou outra janela/ativos."
                     )
                 with warnings.catch_warnings():
@@ -363,27 +366,27 @@ def optimize_portfolio(inputs: PortfolioInputs, spec: PortfolioSpec) -> Optimize
             elif obj == "efficient_return":
                 if spec.target is None:
                     raise InputError(
-                        f"Informe o retorno-alvo (viável até {r_hi:.2%} a.a. com esses limites)."
+                        f"Informe o retorno-alvo (viável até {pct(r_hi, 2)} a.a. com esses limites)."
                     )
                 t = float(spec.target)
                 if t > r_hi + 1e-12:
                     raise InputError(
-                        f"Retorno-alvo {t:.2%} a.a. acima do máximo viável {r_hi:.2%} a.a. "
+                        f"Retorno-alvo {pct(t, 2)} a.a. acima do máximo viável {pct(r_hi, 2)} a.a. "
                         f"(maior retorno esperado com esses limites). Use um alvo entre "
-                        f"{r_lo:.2%} e {r_hi:.2%}."
+                        f"{pct(r_lo, 2)} e {pct(r_hi, 2)}."
                     )
                 ef.efficient_return(min(t, r_hi - 1e-9 * max(1.0, abs(r_hi))))
             elif obj == "efficient_risk":
                 vmin = _min_vol_value(cov, bounds)
                 if spec.target is None:
                     raise InputError(
-                        f"Informe a volatilidade-alvo (viável a partir de {vmin:.2%} a.a.)."
+                        f"Informe a volatilidade-alvo (viável a partir de {pct(vmin, 2)} a.a.)."
                     )
                 t = float(spec.target)
                 if t < vmin - 1e-9:
                     raise InputError(
-                        f"Volatilidade-alvo {t:.2%} a.a. abaixo da mínima viável {vmin:.2%} a.a. "
-                        f"com esses ativos e limites. Use pelo menos {vmin:.2%}."
+                        f"Volatilidade-alvo {pct(t, 2)} a.a. abaixo da mínima viável {pct(vmin, 2)} a.a. "
+                        f"com esses ativos e limites. Use pelo menos {pct(vmin, 2)}."
                     )
                 ef.efficient_risk(max(t, vmin + 1e-9))
             weights = pd.Series(ef.weights, index=tickers)

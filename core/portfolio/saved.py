@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from core.data.store import Store
 from core.errors import InputError
 from core.portfolio.models import SavedPortfolio
+from core.textfmt import pct
 
 __all__ = ["save_portfolio", "list_portfolios", "load_portfolio", "delete_portfolio"]
 
@@ -72,7 +73,7 @@ def save_portfolio(
     if not w or not all(math.isfinite(v) for v in w.values()):
         raise InputError("A carteira precisa de pesos numéricos.")
     if abs(sum(w.values()) - 1.0) > 1e-4:
-        raise InputError(f"Os pesos somam {sum(w.values()):.2%}; devem somar 100%.")
+        raise InputError(f"Os pesos somam {pct(sum(w.values()), 2)}; devem somar 100%.")
     row = {
         "name": name,
         "tickers": json.dumps(list(w)),

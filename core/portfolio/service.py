@@ -26,6 +26,7 @@ from core.portfolio.optimize import (
     efficient_frontier,
     optimize_portfolio,
 )
+from core.textfmt import pct
 
 __all__ = ["PortfolioRequest", "analyse", "parse_pairs", "parse_percent_range"]
 
@@ -277,7 +278,7 @@ def analyse(store: Store, request: PortfolioRequest, progress: Progress | None =
             # The lot allocation buys only; say so instead of silently dropping the shorts.
             allocation.setdefault("notes", []).append(
                 "A alocação em lotes compra apenas: as posições vendidas da carteira ("
-                + ", ".join(f"{t} {w:.1%}".replace(".", ",") for t, w in shorts.items())
+                + ", ".join(f"{t} {pct(w, 1)}" for t, w in shorts.items())
                 + ") foram excluídas e as compradas reescaladas para somar 100%. "
                 "Venda a descoberto exige aluguel de ações na corretora."
             )

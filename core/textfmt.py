@@ -1,0 +1,16 @@
+"""pt-BR number formatting for user-facing messages raised by ``core`` (no UI imports).
+
+``pct(0.1437, 1) == "14,4%"``. The UI layer has its own richer formatters
+(``components/format.py``); this one exists so error messages written in ``core`` read
+the way a Brazilian trader writes numbers.
+"""
+
+from __future__ import annotations
+
+__all__ = ["pct"]
+
+
+def pct(x: float, decimals: int = 2) -> str:
+    """A fraction as a pt-BR percentage: decimal comma, dot for thousands."""
+    s = f"{float(x) * 100:,.{decimals}f}"
+    return s.replace(",", "\x00").replace(".", ",").replace("\x00", ".") + "%"
