@@ -13,171 +13,118 @@ from components.format import fmt_brl, fmt_date, fmt_num, fmt_pct, fmt_points
 __all__ = ["quote_controls", "quote_kpis"]
 
 
+def _field(label: str, *controls, md="auto", html_for: str | None = None, **col) -> dbc.Col:
+    """A labelled control column of the control bar."""
+    return dbc.Col([dbc.Label(label, html_for=html_for), *controls], md=md, **col)
+
+
+def _switch(element_id: str, label: str, on: bool) -> dbc.Checklist:
+    """A single on/off switch whose value is ``["on"]`` or ``[]``."""
+    return dbc.Checklist(
+        id=element_id,
+        options=[{"label": label, "value": "on"}],
+        value=["on"] if on else [],
+        switch=True,
+    )
+
+
+def _periods_input(element_id: str, value: str, placeholder: str) -> dbc.Input:
+    return dbc.Input(id=element_id, value=value, placeholder=placeholder, debounce=True, size="sm")
+
+
 def quote_controls(
     state: dict, ticker_options: list[dict], presets: list[str], panels: dict[str, str]
 ) -> dbc.Card:
     """The control bar. ``state`` holds the initial values (parsed from the URL)."""
+    ticker = dcc.Dropdown(
+        id="quotes-ticker",
+        options=ticker_options,
+        value=state["ticker"],
+        clearable=False,
+        searchable=True,
+        placeholder="Buscar ticker…",
+    )
+    preset = dbc.RadioItems(
+        id="quotes-preset",
+        options=[{"label": p, "value": p} for p in presets],
+        value=state["preset"],
+        inline=True,
+        className="btn-group",
+        inputClassName="btn-check",
+        labelClassName="btn btn-outline-primary btn-sm",
+        labelCheckedClassName="active",
+    )
+    dates = dcc.DatePickerRange(
+        id="quotes-dates",
+        start_date=state["start"],
+        end_date=state["end"],
+        display_format="DD/MM/YYYY",
+        start_date_placeholder_text="início",
+        end_date_placeholder_text="fim",
+        clearable=True,
+        first_day_of_week=0,
+        minimum_nights=0,
+    )
+    prices = dbc.RadioItems(
+        id="quotes-adjusted",
+        options=[
+            {"label": "Negociados", "value": "raw"},
+            {"label": "Ajustados por proventos", "value": "adj"},
+        ],
+        value="adj" if state["adjusted"] else "raw",
+        inline=True,
+    )
+    lower = dbc.Checklist(
+        id="quotes-panels",
+        options=[{"label": v, "value": k} for k, v in panels.items()],
+        value=state["panels"],
+        inline=True,
+    )
+    export = [
+        dbc.Button(
+            [html.I(className="bi bi-download me-1"), "Exportar CSV"],
+            id="quotes-export",
+            color="secondary",
+            size="sm",
+            outline=True,
+        ),
+        dcc.Download(id="quotes-download"),
+    ]
+    first = [
+        _field("Ticker", ticker, md=3, html_for="quotes-ticker"),
+        _field("Período", html.Div(preset)),
+        _field("Intervalo personalizado", dates),
+        _field("Preços", prices),
+    ]
+    second = [
+        _field(
+            "MMS (períodos)",
+            _periods_input("quotes-sma", state["sma"], "ex.: 20, 50"),
+            md=2,
+            html_for="quotes-sma",
+        ),
+        _field(
+            "MME (períodos)",
+            _periods_input("quotes-ema", state["ema"], "ex.: 9, 21"),
+            md=2,
+            html_for="quotes-ema",
+        ),
+        _field(
+            "Sobreposições", _switch("quotes-bollinger", "Bollinger (20, 2)", state["bollinger"])
+        ),
+        _field("Painéis inferiores", lower),
+        _field(
+            "Comparar / marcar",
+            _switch("quotes-compare", "com ^BVSP (base 100)", state["compare"]),
+            _switch("quotes-anomalies", "anomalias (IsolationForest)", state.get("anomalies")),
+        ),
+        dbc.Col(export, md="auto", className="ms-auto"),
+    ]
     return dbc.Card(
         dbc.CardBody(
             [
-                dbc.Row(
-                    [
-                        dbc.Col(
-                            [
-                                dbc.Label("Ticker", html_for="quotes-ticker"),
-                                dcc.Dropdown(
-                                    id="quotes-ticker",
-                                    options=ticker_options,
-                                    value=state["ticker"],
-                                    clearable=False,
-                                    searchable=True,
-                                    placeholder="Buscar ticker…",
-                                ),
-                            ],
-                            md=3,
-                        ),
-                        dbc.Col(
-                            [
-                                dbc.Label("Período"),
-                                html.Div(
-                                    dbc.RadioItems(
-                                        id="quotes-preset",
-                                        options=[{"label": p, "value": p} for p in presets],
-                                        value=state["preset"],
-                                        inline=True,
-                                        className="btn-group",
-                                        inputClassName="btn-check",
-                                        labelClassName="btn btn-outline-primary btn-sm",
-                                        labelCheckedClassName="active",
-                                    )
-                                ),
-                            ],
-                            md="auto",
-                        ),
-                        dbc.Col(
-                            [
-                                dbc.Label("Intervalo personalizado"),
-                                dcc.DatePickerRange(
-                                    id="quotes-dates",
-                                    start_date=state["start"],
-                                    end_date=state["end"],
-                                    display_format="DD/MM/YYYY",
-                                    start_date_placeholder_text="início",
-                                    end_date_placeholder_text="fim",
-                                    clearable=True,
-                                    first_day_of_week=0,
-                                    minimum_nights=0,
-                                ),
-                            ],
-                            md="auto",
-                        ),
-                        dbc.Col(
-                            [
-                                dbc.Label("Preços"),
-                                dbc.RadioItems(
-                                    id="quotes-adjusted",
-                                    options=[
-                                        {"label": "Negociados", "value": "raw"},
-                                        {"label": "Ajustados por proventos", "value": "adj"},
-                                    ],
-                                    value="adj" if state["adjusted"] else "raw",
-                                    inline=True,
-                                ),
-                            ],
-                            md="auto",
-                        ),
-                    ],
-                    className="g-3 align-items-end",
-                ),
-                dbc.Row(
-                    [
-                        dbc.Col(
-                            [
-                                dbc.Label("MMS (períodos)", html_for="quotes-sma"),
-                                dbc.Input(
-                                    id="quotes-sma",
-                                    value=state["sma"],
-                                    placeholder="ex.: 20, 50",
-                                    debounce=True,
-                                    size="sm",
-                                ),
-                            ],
-                            md=2,
-                        ),
-                        dbc.Col(
-                            [
-                                dbc.Label("MME (períodos)", html_for="quotes-ema"),
-                                dbc.Input(
-                                    id="quotes-ema",
-                                    value=state["ema"],
-                                    placeholder="ex.: 9, 21",
-                                    debounce=True,
-                                    size="sm",
-                                ),
-                            ],
-                            md=2,
-                        ),
-                        dbc.Col(
-                            [
-                                dbc.Label("Sobreposições"),
-                                dbc.Checklist(
-                                    id="quotes-bollinger",
-                                    options=[{"label": "Bollinger (20, 2)", "value": "bb"}],
-                                    value=["bb"] if state["bollinger"] else [],
-                                    switch=True,
-                                ),
-                            ],
-                            md="auto",
-                        ),
-                        dbc.Col(
-                            [
-                                dbc.Label("Painéis inferiores"),
-                                dbc.Checklist(
-                                    id="quotes-panels",
-                                    options=[{"label": v, "value": k} for k, v in panels.items()],
-                                    value=state["panels"],
-                                    inline=True,
-                                ),
-                            ],
-                            md="auto",
-                        ),
-                        dbc.Col(
-                            [
-                                dbc.Label("Comparar / marcar"),
-                                dbc.Checklist(
-                                    id="quotes-compare",
-                                    options=[{"label": "com ^BVSP (base 100)", "value": "cmp"}],
-                                    value=["cmp"] if state["compare"] else [],
-                                    switch=True,
-                                ),
-                                dbc.Checklist(
-                                    id="quotes-anomalies",
-                                    options=[
-                                        {"label": "anomalias (IsolationForest)", "value": "anom"}
-                                    ],
-                                    value=["anom"] if state.get("anomalies") else [],
-                                    switch=True,
-                                ),
-                            ],
-                            md="auto",
-                        ),
-                        dbc.Col(
-                            [
-                                dbc.Button(
-                                    [html.I(className="bi bi-download me-1"), "Exportar CSV"],
-                                    id="quotes-export",
-                                    color="secondary",
-                                    size="sm",
-                                    outline=True,
-                                ),
-                                dcc.Download(id="quotes-download"),
-                            ],
-                            md="auto",
-                            className="ms-auto",
-                        ),
-                    ],
-                    className="g-3 mt-1 align-items-end",
-                ),
+                dbc.Row(first, className="g-3 align-items-end"),
+                dbc.Row(second, className="g-3 mt-1 align-items-end"),
             ]
         ),
         className="mb-2",

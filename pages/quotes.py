@@ -160,26 +160,17 @@ def dates_clear_preset(start, end):
 @callback(
     Output("quotes-download", "data"),
     Input("quotes-export", "n_clicks"),
-    State("quotes-ticker", "value"),
-    State("quotes-preset", "value"),
-    State("quotes-dates", "start_date"),
-    State("quotes-dates", "end_date"),
-    State("quotes-sma", "value"),
-    State("quotes-ema", "value"),
-    State("quotes-bollinger", "value"),
-    State("quotes-panels", "value"),
-    State("quotes-adjusted", "value"),
-    State("quotes-compare", "value"),
+    *[State(i.component_id, i.component_property) for i in _CONTROL_INPUTS],
     prevent_initial_call=True,
 )
-def export_csv(n, ticker, preset, start, end, sma, ema, bb, panels, adj, cmp):
+def export_csv(n, *controls):
     """Download the shown bars (date, OHLC, adj_close, volume) as CSV."""
+    ticker, adj = controls[0], controls[8]
     if not n or not ticker:
         return no_update
     try:
-        view = quote_view(
-            get_store(), _request(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp)
-        )
+        # the bars only: anomalies (the last control) are not part of the export
+        view = quote_view(get_store(), _request(*controls[:-1]))
     except PregaoError:
         return no_update
     df = view.bars.reset_index()
