@@ -15,7 +15,7 @@ import pandas as pd
 
 from core import indicators as ind
 from core.data.store import Store
-from core.errors import InputError
+from core.errors import InputError, UnknownTickerError
 from core.market import (
     BENCHMARK,
     QuoteStats,
@@ -293,8 +293,11 @@ def quote_view(store: Store, req: QuoteRequest) -> QuoteView:
     bench = None
     if inst["ticker"] == BENCHMARK:
         bench = hist
-    elif BENCHMARK in store.tickers():
-        bench = store.bars(BENCHMARK, end=end)
+    else:
+        try:
+            bench = store.bars(BENCHMARK, end=end)
+        except UnknownTickerError:
+            bench = None  # a store without the index: no beta, no comparison
     compare = None
     if req.compare:
         if bench is None or bench.empty:
