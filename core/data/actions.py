@@ -371,7 +371,7 @@ def tickers_with_actions(store: Store, *, conn: Connection | None = None) -> set
     i = Instrument.__table__.c
     q = (
         select(i.ticker)
-        .join(Instrument.__table__, i.id == _ACT.c.instrument_id)
+        .select_from(_ACT.join(Instrument.__table__, i.id == _ACT.c.instrument_id))
         .distinct()
     )
     with store._conn(conn) as c:

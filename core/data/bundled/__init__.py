@@ -266,16 +266,23 @@ def yahoo_to_traded(bars: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Same shape: prices divided by ``S_t`` (product of ``1/value`` over later events),
-        volume multiplied by it; ``adj_close`` is left as Yahoo's.
+        Same shape: prices divided by ``S_t`` (product of ``1/value`` over later events) and
+        rounded to the cent where the bar lands on B3's R$ 0,01 tick grid, volume multiplied
+        by ``S_t``; ``adj_close`` is left as Yahoo's.
     """
     out = bars.copy()
-    if events is None or len(events) == 0:
-        return out
-    S = _split_factor(out.index, events)
+    S = (
+        np.ones(len(out))
+        if events is None or len(events) == 0
+        else _split_factor(out.index, events)
+    )
     for c in ("open", "high", "low", "close"):
         out[c] = out[c].to_numpy() / S
     out["volume"] = np.round(out["volume"].to_numpy() * S)
+    # bars back on B3's R$ 0,01 tick grid are stored as the exact traded cents
+    P = out[["open", "high", "low", "close"]].to_numpy() * 100
+    on = (np.abs(P - np.round(P)) < 0.004).all(axis=1)
+    out.loc[on, ["open", "high", "low", "close"]] = np.round(P[on]) / 100
     return out
 
 
