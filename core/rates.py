@@ -246,9 +246,7 @@ def read_sgs(path: str | Path) -> pd.Series:
     bad = dates.isna() | vals.isna()
     if bad.any():
         k = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataFormatError(
-            "data (dd/mm/aaaa) ou valor inválido na série SGS.", p.name, k + 2
-        )
+        raise DataFormatError("data (dd/mm/aaaa) ou valor inválido na série SGS.", p.name, k + 2)
     s = pd.Series(vals.to_numpy(dtype="float64"), index=pd.DatetimeIndex(dates, name="date"))
     return s.sort_index().rename("CDI")
 

@@ -287,7 +287,9 @@ def write_actions(
             ).all()
             have = {(pd.Timestamp(d), k): (rid, v) for rid, d, k, v, _ in rows}
             n0 = n
-            cash_dates = {pd.Timestamp(d) for d, k in zip(grp["date"], grp["kind"]) if k in CASH_KINDS}
+            cash_dates = {
+                pd.Timestamp(d) for d, k in zip(grp["date"], grp["kind"]) if k in CASH_KINDS
+            }
             for rid, d, k, _, src in rows:  # another source's cash on the same ex-date
                 if k in CASH_KINDS and src != source and pd.Timestamp(d) in cash_dates:
                     c.execute(_ACT.delete().where(_ACT.c.id == rid))

@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from core.data import actions as actions_mod
 from core.data.calendar import non_sessions
@@ -97,7 +98,8 @@ FORMATS: tuple[str, ...] = (
 )
 #: Largest OHLC breach (fraction of the close) repaired instead of rejected.
 OHLC_TOLERANCE = 0.01
-_CHUNK = 20_000
+#: Attempts of the write transaction when another writer collides (SQLite).
+_WRITE_ATTEMPTS = 4
 _BAR = Bar.__table__
 _INST = Instrument.__table__
 _LOG = ImportLog.__table__
@@ -820,57 +822,87 @@ def import_parsed(
         return rep
     tickers: list[str] = []
     try:
-        with store.transaction() as conn:
-            priorities = load_priorities(conn)
-            n = max(len(checked), 1)
-            touched: set[str] = set()
-            for k, (p, clean) in enumerate(checked):
-                if p.format == "actions":
-                    continue  # written after every bar file of this import
-                if clean.empty:
-                    continue
-                seen = set(clean["ticker"].unique())
-                present = [t for t in clean["ticker"].cat.categories if t in seen]
-                ids = _ensure_instruments(store, conn, present, p.names, p.kinds, p.lots)
-                acts = p.actions
-                if acts is not None and len(acts):
-                    acts = acts[acts["ticker"].isin(list(ids))]
-                    actions_mod.write_actions(store, acts, p.source, conn=conn, recompute=False)
-                    touched |= set(acts["ticker"])
-                res = upsert_bars(
-                    conn,
-                    ids,
-                    clean,
-                    p.interval,
-                    p.source,
-                    priorities=priorities,
-                    volume_unit=p.volume_units or None,
-                    progress=progress,
-                    cancel=cancel,
-                    frac=(0.5 + 0.45 * k / n, 0.5 + 0.45 * (k + 1) / n),
-                )
-                rep.inserted += res.inserted
-                rep.updated += res.updated
-                rep.unchanged += res.unchanged
-                rep.kept += res.kept
-                rep.conflicts += res.conflicts
-                rep.volume_dropped += res.volume_dropped
-                by_id = {v: t for t, v in ids.items()}
-                touched |= {by_id[i] for i in res.touched if i in by_id}
-                tickers += [t for t in present if t not in tickers]
-            for p, _ in checked:
-                if p.format == "actions" and p.actions is not None and len(p.actions):
-                    actions_mod.write_actions(store, p.actions, "csv", conn=conn, recompute=False)
-                    for t in sorted(set(p.actions["ticker"])):
-                        touched.add(t)
-                        if t not in tickers:
-                            tickers.append(t)
-            # adj_close is derived from traded closes + actions, whichever source wrote the bars
-            with_actions = actions_mod.tickers_with_actions(store, conn=conn)
-            for t in sorted(touched & with_actions):
-                actions_mod.recompute_adj_close(store, t, conn=conn)
-            if cancel is not None and cancel():
-                raise ImportCancelled("Importação cancelada: nada foi gravado.")
+        for attempt in range(_WRITE_ATTEMPTS):
+            tickers = []
+            rep.inserted = rep.updated = rep.unchanged = rep.kept = 0
+            rep.conflicts = rep.volume_dropped = 0
+            try:
+                with store.transaction() as conn:
+                    priorities = load_priorities(conn)
+                    n = max(len(checked), 1)
+                    touched: set[str] = set()
+                    for k, (p, clean) in enumerate(checked):
+                        if p.format == "actions":
+                            continue  # written after every bar file of this import
+                        if clean.empty:
+                            continue
+                        seen = set(clean["ticker"].unique())
+                        present = [t for t in clean["ticker"].cat.categories if t in seen]
+                        ids = _ensure_instruments(store, conn, present, p.names, p.kinds, p.lots)
+                        acts = p.actions
+                        if acts is not None and len(acts):
+                            acts = acts[acts["ticker"].isin(list(ids))]
+                            actions_mod.write_actions(
+                                store, acts, p.source, conn=conn, recompute=False
+                            )
+                            touched |= set(acts["ticker"])
+                        res = upsert_bars(
+                            conn,
+                            ids,
+                            clean,
+                            p.interval,
+                            p.source,
+                            priorities=priorities,
+                            volume_unit=p.volume_units or None,
+                            progress=progress,
+                            cancel=cancel,
+                            frac=(0.5 + 0.45 * k / n, 0.5 + 0.45 * (k + 1) / n),
+                        )
+                        rep.inserted += res.inserted
+                        rep.updated += res.updated
+                        rep.unchanged += res.unchanged
+                        rep.kept += res.kept
+                        rep.conflicts += res.conflicts
+                        rep.volume_dropped += res.volume_dropped
+                        by_id = {v: t for t, v in ids.items()}
+                        touched |= {by_id[i] for i in res.touched if i in by_id}
+                        tickers += [t for t in present if t not in tickers]
+                    for p, _ in checked:
+                        if p.format == "actions" and p.actions is not None and len(p.actions):
+                            actions_mod.write_actions(
+                                store, p.actions, "csv", conn=conn, recompute=False
+                            )
+                            for t in sorted(set(p.actions["ticker"])):
+                                touched.add(t)
+                                if t not in tickers:
+                                    tickers.append(t)
+                    # adj_close is derived from traded closes + actions, whichever source wrote the bars
+                    with_actions = actions_mod.tickers_with_actions(store, conn=conn)
+                    for t in sorted(touched & with_actions):
+                        actions_mod.recompute_adj_close(store, t, conn=conn)
+                    if cancel is not None and cancel():
+                        raise ImportCancelled("Importação cancelada: nada foi gravado.")
+                break
+            except (IntegrityError, OperationalError) as exc:
+                # another writer got there first (two imports at once on SQLite): retry
+                log.warning("import write attempt %d failed: %s", attempt + 1, exc)
+                if attempt + 1 == _WRITE_ATTEMPTS:
+                    rep.errors.append(
+                        {
+                            "file": file_label,
+                            "line": None,
+                            "reason": "outra gravação ocupava o banco de dados; nada foi "
+                            "gravado, tente de novo.",
+                        }
+                    )
+                    rep.status = "failed"
+                    rep.inserted = rep.updated = rep.unchanged = rep.kept = 0
+                    rep.seconds = time.perf_counter() - t0
+                    rep.log_id = _write_log(
+                        store, started, source_label, file_label, rep, rep.message()
+                    )
+                    return rep
+                time.sleep(0.2 * (attempt + 1))
     except UpsertCancelled:
         rep.status = "cancelled"
         rep.inserted = rep.updated = rep.unchanged = rep.kept = 0

@@ -58,8 +58,21 @@ def redact_url(url: str) -> str:
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA busy_timeout=120000")  # writers queue (see _sqlite_begin)
     cur.close()
+    # SQLAlchemy emits BEGIN itself (see _sqlite_begin), so that writers can take the lock
+    dbapi_conn.isolation_level = None
+
+
+def _sqlite_begin(conn) -> None:
+    """Start SQLite transactions: ``BEGIN IMMEDIATE`` for writers, plain ``BEGIN`` for reads.
+
+    A writer takes SQLite's write lock before it reads anything, so two writers (two
+    imports at once) queue on the busy timeout instead of both reading and then failing to
+    upgrade their locks (``database is locked`` / a unique-constraint race).
+    """
+    write = conn.get_execution_options().get("pregao_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 def _create_engine(url: str) -> Engine:
@@ -69,7 +82,7 @@ def _create_engine(url: str) -> Engine:
         raise StoreError(f"URL de banco de dados inválida: {url!r} ({exc}).") from exc
     kwargs: dict = {}
     if parsed.get_backend_name() == "sqlite":
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 120}
         if parsed.database in (None, "", ":memory:"):
             kwargs["poolclass"] = StaticPool
         else:
@@ -89,9 +102,13 @@ def _create_engine(url: str) -> Engine:
         ) from exc
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         if parsed.database not in (None, "", ":memory:"):
-            with engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+            raw = engine.raw_connection()  # outside any transaction (journal mode needs it)
+            try:
+                raw.driver_connection.execute("PRAGMA journal_mode=WAL")
+            finally:
+                raw.close()
     return engine
 
 
@@ -194,16 +211,22 @@ class Store:
 
     @contextmanager
     def transaction(self):
-        """Context manager yielding a connection inside one transaction (commit or rollback)."""
-        with self.engine.begin() as conn:
-            yield conn
+        """Context manager yielding a connection inside one write transaction.
+
+        Commits on success, rolls back on error. On SQLite the transaction takes the write
+        lock first (``BEGIN IMMEDIATE``), so concurrent writers wait for each other.
+        """
+        with self.engine.connect() as conn:
+            conn.execution_options(pregao_write=True)
+            with conn.begin():
+                yield conn
 
     @contextmanager
     def _conn(self, conn: Connection | None):
         if conn is not None:
             yield conn
         else:
-            with self.engine.begin() as c:
+            with self.transaction() as c:
                 yield c
 
     def dispose(self) -> None:

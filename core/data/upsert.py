@@ -240,7 +240,10 @@ def upsert_bars(
             {
                 "iid": np.asarray(z[0], dtype="int64"),
                 "date": np.asarray(z[1], dtype="datetime64[ns]"),
-                **{f"o_{c}": np.asarray(z[2 + k], dtype="float64") for k, c in enumerate(BAR_COLUMNS)},
+                **{
+                    f"o_{c}": np.asarray(z[2 + k], dtype="float64")
+                    for k, c in enumerate(BAR_COLUMNS)
+                },
                 "o_source": np.asarray(z[-1], dtype=object),
             }
         )
@@ -288,7 +291,9 @@ def upsert_bars(
     old_vals = m[[f"o_{c}" for c in traded]].to_numpy(dtype="float64")
     osrc = m["o_source"].to_numpy()
     same = (
-        exists & np.isclose(new_vals, old_vals, rtol=1e-12, atol=1e-9).all(axis=1) & (osrc == source)
+        exists
+        & np.isclose(new_vals, old_vals, rtol=1e-12, atol=1e-9).all(axis=1)
+        & (osrc == source)
     )
     kept = np.zeros(len(m), dtype=bool)
     conflict = np.zeros(len(m), dtype=bool)

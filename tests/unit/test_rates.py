@@ -46,5 +46,7 @@ def test_a_daily_sgs_file_replaces_the_approximation(bundled_store, tmp_path):
     csv = tmp_path / "sgs.csv"
     csv.write_text('"data";"valor"\n"01/02/2012";"0,030000"\n')
     import_sgs(bundled_store, csv)
-    assert cdi_series(bundled_store, "2012-02-01", "2012-02-01").daily.iloc[0] == pytest.approx(0.03)
+    assert cdi_series(bundled_store, "2012-02-01", "2012-02-01").daily.iloc[0] == pytest.approx(
+        0.03
+    )
     assert isinstance(s.daily.index, pd.DatetimeIndex)

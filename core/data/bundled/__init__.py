@@ -379,6 +379,19 @@ def load_bundled(
     t0 = time.perf_counter()
     if not force and not store.is_empty():
         return LoadReport(loaded=False)
+
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    try:
+        return _load(store, t0, progress)
+    except (IntegrityError, OperationalError):
+        # another process loaded the bundled data at the same time: theirs stands
+        if not force and not store.is_empty():
+            return LoadReport(loaded=False)
+        raise
+
+
+def _load(store: Store, t0: float, progress: Progress | None) -> LoadReport:
     from core.data import actions as actions_mod
     from core.data.upsert import add_flags
 
