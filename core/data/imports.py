@@ -93,6 +93,7 @@ FORMATS: tuple[str, ...] = (
     "yahoo",
     "investing",
     "profit",
+    "planilha",
     "csv",
     "actions",
 )
@@ -689,6 +690,7 @@ def _ensure_instruments(
     names: dict,
     kinds: dict,
     lots: dict | None = None,
+    units: dict | None = None,
 ) -> dict[str, int]:
     lots = lots or {}
     ids: dict[str, int] = {}
@@ -712,7 +714,7 @@ def _ensure_instruments(
                     "kind": kind,
                     "lot_size": int(lots.get(t, DEFAULT_LOT.get(kind, 1))),
                     "currency": "PTS" if kind == "index" else "BRL",
-                    "volume_unit": default_volume_unit(kind),
+                    "volume_unit": (units or {}).get(t, default_volume_unit(kind)),
                 }
             )
         conn.execute(_INST.insert(), recs)
@@ -838,7 +840,9 @@ def import_parsed(
                             continue
                         seen = set(clean["ticker"].unique())
                         present = [t for t in clean["ticker"].cat.categories if t in seen]
-                        ids = _ensure_instruments(store, conn, present, p.names, p.kinds, p.lots)
+                        ids = _ensure_instruments(
+                            store, conn, present, p.names, p.kinds, p.lots, p.volume_units
+                        )
                         acts = p.actions
                         if acts is not None and len(acts):
                             acts = acts[acts["ticker"].isin(list(ids))]

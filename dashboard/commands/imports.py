@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pandas as pd
 
 from core.data.imports import (
@@ -64,11 +66,12 @@ def cmd_import(args, ctx) -> int:
     )
     if args.json:
         print(dumps(rep.summary()))
-    else:
-        print(rep.message())
+    elif rep.errors:  # one line per failed file, on stderr, each said once
         for e in rep.errors:
             where = e["file"] + (f", linha {e['line']}" if e.get("line") else "")
-            print(f"  erro: {where}: {e['reason']}")
+            print(f"Nada foi gravado. {where}: {e['reason']}", file=sys.stderr)
+    else:
+        print(rep.message())
         for reason, n in rep.reasons.items():
             print(f"  rejeitadas ({reason}): {n}")
     return 2 if rep.errors else 0

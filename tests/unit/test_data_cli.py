@@ -40,7 +40,9 @@ def test_import_errors_exit_2_with_file_and_line(db, tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["errors"][0]["file"] == "x.csv" and out["errors"][0]["line"] == 1
     assert main(["import", str(bad), "--db", db]) == 2
-    assert "x.csv, linha 1" in capsys.readouterr().out
+    err = capsys.readouterr().err
+    assert "x.csv, linha 1" in err
+    assert err.count("layout desconhecido") == 1  # regression: it was printed twice
 
 
 def test_import_generic_csv_with_mapping(db, tmp_path, capsys):

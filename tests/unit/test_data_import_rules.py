@@ -132,3 +132,56 @@ def test_two_imports_at_once_do_not_crash(tmp_path):
         assert "Traceback" not in err.decode()
     assert any(p.returncode == 0 for p in procs)
     assert len(init_db(url).tickers()) == 1086 + 1  # the market and the bundled ^BVSP
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Data;Abertura;Máxima;Mínima;Fechamento;Volume",
+        "Data;Último;Abertura;Máxima;Mínima;Vol.",
+        "Data;Abertura;Máxima;Mínima;Fech.;Quantidade;Negócios",
+    ],
+)
+def test_brazilian_spreadsheet_csv_is_detected(tmp_path, header):
+    """Regression: this layout was rejected as "layout desconhecido"."""
+    cols = header.split(";")
+    vals = {
+        "Data": ["02/01/2024", "03/01/2024"],
+        "Abertura": ["1.234,50", "1.240,00"],
+        "Máxima": ["1.250,00", "1.260,00"],
+        "Mínima": ["1.230,00", "1.235,00"],
+        "Fechamento": ["1.245,10", "1.255,00"],
+        "Fech.": ["1.245,10", "1.255,00"],
+        "Último": ["1.245,10", "1.255,00"],
+        "Volume": ["1.000.000", "2.000.000"],
+        "Vol.": ["1,5M", "2,0M"],
+        "Quantidade": ["12.300", "45.600"],
+        "Negócios": ["10", "20"],
+    }
+    lines = [header] + [";".join(vals[c][k] for c in cols) for k in range(2)]
+    p = tmp_path / "PETR4_planilha.csv"
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    s = init_db("sqlite://")
+    rep = import_files(s, [p])
+    assert rep.status == "ok" and rep.formats == ["planilha"], rep.message()
+    b = s.bars("PETR4")
+    assert b["close"].tolist() == [1245.10, 1255.00]
+    if "Quantidade" in cols:
+        assert b["volume"].tolist() == [12300, 45600]
+    else:  # a financial volume (R$) is not written into a series of shares
+        assert s.instrument("PETR4")["volume_unit"] == "brl"
+
+
+def test_investing_index_volume_never_replaces_yahoo_volume(bundled_store, tmp_path):
+    """Regression: investing.com's ^BVSP volumes (~1000x Yahoo's) replaced Yahoo's."""
+    from tests.datafiles import shared_data
+
+    root = shared_data()
+    if root is None:
+        pytest.skip("shared data not available")
+    before = bundled_store.bars("^BVSP", "2025-06-02", "2025-06-27")["volume"]
+    rep = import_files(bundled_store, [root / "investing" / "ibovespa_2011-01-03_2025-06-30.csv"])
+    assert rep.status == "ok" and rep.volume_dropped > 0
+    after = bundled_store.bars("^BVSP", "2025-06-02", "2025-06-27")["volume"]
+    assert after.tolist() == before.tolist()
+    assert bundled_store.instrument("^BVSP")["volume_unit"] == "points"
