@@ -205,9 +205,10 @@ class QuoteStats:
         Last traded close (R$ or points).
     last_date : Timestamp
     change_1d : float
-        Adjusted one-session change (fraction).
+        One-session change (fraction) of the series named by ``adjusted``.
     change_range : float
-        Adjusted change over the shown range (fraction).
+        Change over the shown range (fraction) of the series named by ``adjusted``: the
+        dividend-adjusted close (total return) or the traded close, as the page's toggle.
     high_52w, low_52w : float
         Traded 52-week extremes ending at ``last_date``.
     volatility : float
@@ -232,10 +233,15 @@ class QuoteStats:
     n_volatility: int = 0
     n_beta: int = 0
     range_start: pd.Timestamp | None = None
+    adjusted: bool = True
 
 
 def quote_stats(
-    bars: pd.DataFrame, shown: pd.DataFrame, benchmark: pd.DataFrame | None
+    bars: pd.DataFrame,
+    shown: pd.DataFrame,
+    benchmark: pd.DataFrame | None,
+    *,
+    adjusted: bool = True,
 ) -> QuoteStats:
     """KPIs for the Quotes page.
 
@@ -248,6 +254,9 @@ def quote_stats(
         The bars actually shown (the range); non-empty.
     benchmark : pandas.DataFrame or None
         Canonical ^BVSP bars (for beta).
+    adjusted : bool
+        Changes (day, range) on the adjusted close (default) or on the traded close.
+        Volatility and beta always use adjusted returns (a dividend is not a price move).
 
     Raises
     ------
@@ -268,12 +277,15 @@ def quote_stats(
         shared = pd.concat([adj, bench_adj], axis=1, join="inner").dropna()
         n_beta = min(PERIODS_PER_YEAR, max(len(shared) - 1, 0)) if b == b else 0
     n_vol = min(PERIODS_PER_YEAR, max(len(adj.dropna()) - 1, 0))
-    first = shown["adj_close"].iloc[0]
+    col = "adj_close" if adjusted else "close"
+    # the shown frame may hold adjusted candles; the traded close comes from ``bars``
+    series = hist[col].loc[shown.index[0] :]
+    first = series.iloc[0]
     return QuoteStats(
-        last=float(shown["close"].iloc[-1]),
+        last=float(hist["close"].iloc[-1]),
         last_date=last_date,
-        change_1d=period_change(adj, "1d"),
-        change_range=float(shown["adj_close"].iloc[-1] / first - 1) if first > 0 else np.nan,
+        change_1d=period_change(hist[col], "1d"),
+        change_range=float(series.iloc[-1] / first - 1) if first > 0 else np.nan,
         high_52w=float(year["high"].max()),
         low_52w=float(year["low"].min()),
         volatility=annualised_volatility(adj),
@@ -281,6 +293,7 @@ def quote_stats(
         n_volatility=n_vol,
         n_beta=n_beta,
         range_start=year.index[0],
+        adjusted=adjusted,
     )
 
 

@@ -327,7 +327,7 @@ def quote_view(store: Store, req: QuoteRequest) -> QuoteView:
         bands=bands,
         panels=panels,
         compare=compare,
-        stats=quote_stats(hist, shown, bench),
+        stats=quote_stats(hist, shown, bench, adjusted=req.adjusted),
         breaks=non_session_weekdays(shown.index),
         start=start,
         end=end,
