@@ -18,6 +18,7 @@ Conventions
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -147,8 +148,20 @@ def beta(asset: pd.Series, market: pd.Series, window: int | None = PERIODS_PER_Y
     return float(cov[0, 1] / cov[1, 1]) if cov[1, 1] > 0 else np.nan
 
 
-def market_snapshot(store: Store) -> pd.DataFrame:
+def market_snapshot(
+    store: Store,
+    tickers: Sequence[str] | None = None,
+    kinds: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """One row per instrument with the figures of the Market page.
+
+    Parameters
+    ----------
+    store : Store
+    tickers : sequence of str, optional
+        Only these instruments (e.g. the watchlist); default every instrument.
+    kinds : sequence of str, optional
+        Only these kinds (:data:`core.data.models.INSTRUMENT_KINDS`).
 
     Returns
     -------
@@ -157,10 +170,16 @@ def market_snapshot(store: Store) -> pd.DataFrame:
         points), ``chg_1d, chg_1w, chg_1m, chg_ytd, chg_12m`` (fractions, adjusted close),
         ``high_52w, low_52w`` (traded), ``dist_high_52w, dist_low_52w`` (close / extreme − 1,
         fractions), ``volume`` (last session, shares), ``avg_volume_20`` (mean of the
-        previous 20 sessions), ``volume_ratio`` (volume / avg_volume_20).
+        previous 20 sessions), ``volume_ratio`` (volume / avg_volume_20), ``volume_unit``
+        (:data:`core.data.models.VOLUME_UNITS`: the index's volume is not in shares).
     """
     rows = []
     meta = store.instruments()
+    if tickers is not None:
+        want = [t.upper() for t in tickers]
+        meta = meta[meta["ticker"].isin(want)]
+    if kinds:
+        meta = meta[meta["kind"].isin(list(kinds))]
     start = None
     for r in meta.itertuples(index=False):
         if r.n_bars == 0:
@@ -190,6 +209,7 @@ def market_snapshot(store: Store) -> pd.DataFrame:
             volume=float(last["volume"]),
             avg_volume_20=avg20,
             volume_ratio=float(last["volume"] / avg20) if avg20 and avg20 > 0 else np.nan,
+            volume_unit=getattr(r, "volume_unit", "shares"),
         )
         rows.append(row)
     return pd.DataFrame(rows)

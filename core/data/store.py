@@ -60,6 +60,9 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=120000")  # writers queue (see _sqlite_begin)
     cur.close()
+
+
+def _sqlite_manual_begin(dbapi_conn, _record) -> None:
     # SQLAlchemy emits BEGIN itself (see _sqlite_begin), so that writers can take the lock
     dbapi_conn.isolation_level = None
 
@@ -102,7 +105,11 @@ def _create_engine(url: str) -> Engine:
         ) from exc
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        if parsed.database not in (None, "", ":memory:"):
+            # a file shared by processes: writers lock first (one in-memory database has a
+            # single connection and keeps the driver's own transaction handling)
+            event.listen(engine, "connect", _sqlite_manual_begin)
+            event.listen(engine, "begin", _sqlite_begin)
         if parsed.database not in (None, "", ":memory:"):
             raw = engine.raw_connection()  # outside any transaction (journal mode needs it)
             try:

@@ -433,6 +433,9 @@ def _load(store: Store, t0: float, progress: Progress | None) -> LoadReport:
             if progress:
                 progress((k + 1) / n, f"{row.ticker}: {rep.rows_out} barras")
         rates = store.write_rates("CDI", read_bundled_cdi(), conn=conn)
+        from core.data.watchlist import set_watchlist
+
+        set_watchlist(store, list(man["ticker"]), conn=conn)  # Mercado's "Minha lista"
     report.instruments = len(man)
     report.bars = total.inserted + total.updated
     report.rates = rates.inserted + rates.updated
