@@ -450,6 +450,59 @@ def preview_file(path: str | Path, fmt: str = "auto", *, n: int = 10, **kw) -> d
     }
 
 
+def _yahoo_as_traded(
+    store: Store, conn: Connection, clean: pd.DataFrame, actions: pd.DataFrame | None
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Turn Yahoo rows (split-adjusted as of the download) into traded rows.
+
+    Yahoo adjusts every price, volume and dividend for the splits up to its download, so
+    rows are divided by the product ``S`` of the stored split-like actions dated after the
+    row and up to the file's last date (a split after the file's end is not in it). The
+    cash events are taken from the file's ``Dividends`` column when it has one, else from
+    its ``Adj Close / Close`` ratio, and converted to R$ per share as paid.
+    """
+    if clean.empty:
+        return clean, actions
+    kinds = actions_mod.SPLIT_KINDS + (actions_mod.PRICE_FACTOR,)
+    tickers = [str(t) for t in clean["ticker"].unique()]
+    stored = actions_mod.load_actions(store, tickers, conn=conn, include_price_factors=True)
+    out_parts, cash_parts = [], []
+    for t in tickers:
+        part = clean[clean["ticker"] == t].sort_values("date").reset_index(drop=True)
+        idx = pd.DatetimeIndex(part["date"])
+        ev = stored[
+            (stored["ticker"] == t) & stored["kind"].isin(kinds) & (stored["date"] <= idx[-1])
+        ]
+        S = np.ones(len(part))
+        for ex, ratio in zip(ev["date"], ev["value"]):
+            S[idx < ex] /= float(ratio)
+        given = None if actions is None else actions[actions["ticker"] == t]
+        if given is not None and len(given):
+            cash = given[given["kind"].isin(actions_mod.CASH_KINDS)].copy()
+        else:
+            bars = part.set_index(idx)[["close", "adj_close"]]
+            cash = actions_mod.implied_dividends(bars).assign(ticker=t)
+        if len(cash):
+            pos = np.clip(idx.get_indexer(pd.DatetimeIndex(cash["date"]), method="bfill"), 1, None)
+            cash["value"] = cash["value"].to_numpy() / S[pos - 1]
+            cash_parts.append(cash[["ticker", "date", "kind", "value"]])
+        for c in ("open", "high", "low", "close"):
+            part[c] = part[c].to_numpy() / S
+        part["volume"] = np.round(part["volume"].to_numpy() * S)
+        out_parts.append(part)
+    out = pd.concat(out_parts, ignore_index=True)
+    out["ticker"] = pd.Categorical(out["ticker"].astype(str))
+    other = None
+    if actions is not None and len(actions):
+        other = actions[~actions["kind"].isin(actions_mod.CASH_KINDS)]
+    acts = (
+        pd.concat([x for x in [other, *cash_parts] if x is not None and len(x)], ignore_index=True)
+        if (cash_parts or (other is not None and len(other)))
+        else None
+    )
+    return out, acts
+
+
 #: Formats that carry a whole market (every listed instrument of a session).
 WHOLE_MARKET_FORMATS: tuple[str, ...] = ("cotahist",)
 
@@ -843,6 +896,8 @@ def import_parsed(
                         ids = _ensure_instruments(
                             store, conn, present, p.names, p.kinds, p.lots, p.volume_units
                         )
+                        if p.source == "yahoo":
+                            clean, p.actions = _yahoo_as_traded(store, conn, clean, p.actions)
                         acts = p.actions
                         if acts is not None and len(acts):
                             acts = acts[acts["ticker"].isin(list(ids))]
