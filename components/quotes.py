@@ -172,7 +172,9 @@ def quote_kpis(view, extra=None) -> html.Div:
 
 def _basis(st) -> str:
     """Which series a change card uses (it follows the Ajustados/Negociados toggle)."""
-    return "preço ajustado (com proventos)" if getattr(st, "adjusted", True) else "preço negociado"
+    if getattr(st, "adjusted", True):
+        return "preço ajustado (com proventos)"
+    return "preço negociado (desdobramentos ajustados)"
 
 
 def _kpis(view, st, money) -> dbc.Row:

@@ -173,6 +173,8 @@ def market_snapshot(
         previous 20 sessions), ``volume_ratio`` (volume / avg_volume_20), ``volume_unit``
         (:data:`core.data.models.VOLUME_UNITS`: the index's volume is not in shares).
     """
+    from core.data.actions import load_actions, split_adjusted
+
     rows = []
     meta = store.instruments()
     if tickers is not None:
@@ -180,13 +182,16 @@ def market_snapshot(
         meta = meta[meta["ticker"].isin(want)]
     if kinds:
         meta = meta[meta["kind"].isin(list(kinds))]
+    acts = load_actions(store, list(meta["ticker"]) or None, include_price_factors=True)
+    acts_of = {t: g for t, g in acts.groupby("ticker")} if len(acts) else {}
     start = None
     for r in meta.itertuples(index=False):
         if r.n_bars == 0:
             continue
         if pd.notna(r.last_date):
             start = r.last_date - pd.DateOffset(years=1, days=10)
-        bars = store.bars(r.ticker, start=start)
+        # 52-week range and volumes on today's share basis (a split is not a price move)
+        bars = split_adjusted(store.bars(r.ticker, start=start), acts_of.get(r.ticker))
         last = bars.iloc[-1]
         year = bars.loc[bars.index > bars.index[-1] - pd.Timedelta(days=365)]
         hi, lo = float(year["high"].max()), float(year["low"].min())

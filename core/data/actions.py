@@ -67,6 +67,7 @@ __all__ = [
     "recompute_adj_close",
     "implied_dividends",
     "tickers_with_actions",
+    "split_adjusted",
 ]
 
 SPLIT_KINDS: tuple[str, ...] = ("split", "reverse_split", "bonus")
@@ -209,6 +210,35 @@ def adjusted_close(
     )
     factor = D if close_is_split_adjusted else S * D
     return pd.Series(close * factor, index=bars.index, name="adj_close")
+
+
+def split_adjusted(bars: pd.DataFrame, actions: pd.DataFrame | None) -> pd.DataFrame:
+    """Traded bars put on today's share basis (splits, bonus, price factors; no dividends).
+
+    Parameters
+    ----------
+    bars : pandas.DataFrame
+        Canonical traded bars of one instrument.
+    actions : pandas.DataFrame or None
+        ``date, kind, value`` of that instrument (any kinds; cash is ignored).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same shape: open/high/low/close × ``S_t`` and volume / ``S_t``; ``adj_close`` as is.
+        What a 52-week range or a price change across a split must be computed on.
+    """
+    if actions is None or len(actions) == 0 or bars.empty:
+        return bars
+    acts = actions[actions["kind"].isin(SPLIT_KINDS + (PRICE_FACTOR,))]
+    if len(acts) == 0:
+        return bars
+    S, _ = adjustment_factors(bars.index, bars["close"].to_numpy(), acts[["date", "kind", "value"]])
+    out = bars.copy()
+    for c in ("open", "high", "low", "close"):
+        out[c] = bars[c].to_numpy() * S
+    out["volume"] = bars["volume"].to_numpy() / S
+    return out
 
 
 def implied_dividends(bars: pd.DataFrame, *, tol: float = 1e-5) -> pd.DataFrame:

@@ -49,3 +49,10 @@ def test_grid_is_paginated_and_index_volume_has_its_unit(bundled_store):
     )
     header = str(index_header(by["^BVSP"]))
     assert "unid. do índice" in header
+
+
+def test_52_week_range_is_on_todays_share_basis(bundled_store):
+    """BBAS3 split 2:1 on 16/04/2024: the traded history halves there, the range must not."""
+    snap = market_snapshot(bundled_store, tickers=["BBAS3"]).iloc[0]
+    assert snap["dist_high_52w"] > -0.35  # -53 % if the pre-split traded prices were used
+    assert snap["high_52w"] < 40
