@@ -833,10 +833,17 @@ def import_parsed(
     started = started or dt.datetime.now().replace(microsecond=0)
     rep = ImportReport(files=len(parsed) if files is None else files, errors=list(errors or []))
     rep.formats = list(dict.fromkeys(p.format for p in parsed))
+    # tickers of the other files of this import count as asked for
+    named = [
+        str(t)
+        for q in parsed
+        if q.format not in WHOLE_MARKET_FORMATS
+        for t in (list(q.long["ticker"].cat.categories) if q.long is not None else list(q.bars))
+    ]
     for p in parsed:
         if p.format in WHOLE_MARKET_FORMATS:
             rep.skipped_tickers += select_instruments(
-                store, p, tickers=tickers, kinds=kinds, everything=everything
+                store, p, tickers=[*(tickers or []), *named], kinds=kinds, everything=everything
             )
     checked: list[tuple[ParsedData, pd.DataFrame]] = []
     for p in parsed:
