@@ -839,6 +839,7 @@ def import_parsed(
         for q in parsed
         if q.format not in WHOLE_MARKET_FORMATS
         for t in (list(q.long["ticker"].cat.categories) if q.long is not None else list(q.bars))
+        if is_valid_ticker(str(t))  # a malformed one fails in validation, naming its line
     ]
     for p in parsed:
         if p.format in WHOLE_MARKET_FORMATS:
