@@ -470,9 +470,12 @@ def _yahoo_as_traded(
     for t in tickers:
         part = clean[clean["ticker"] == t].sort_values("date").reset_index(drop=True)
         idx = pd.DatetimeIndex(part["date"])
-        ev = stored[
-            (stored["ticker"] == t) & stored["kind"].isin(kinds) & (stored["date"] <= idx[-1])
-        ]
+        ev = stored[(stored["ticker"] == t) & stored["kind"].isin(kinds)]
+        if actions is not None and len(actions):  # splits the file itself reports
+            mine = actions[(actions["ticker"] == t) & actions["kind"].isin(kinds)]
+            ev = pd.concat([ev, mine[["ticker", "date", "kind", "value"]]], ignore_index=True)
+            ev = ev.drop_duplicates(subset=["date", "kind"], keep="last")
+        ev = ev[pd.to_datetime(ev["date"]) <= idx[-1]]
         S = np.ones(len(part))
         for ex, ratio in zip(ev["date"], ev["value"]):
             S[idx < ex] /= float(ratio)
