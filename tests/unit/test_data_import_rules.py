@@ -172,13 +172,17 @@ def test_brazilian_spreadsheet_csv_is_detected(tmp_path, header):
         assert s.instrument("PETR4")["volume_unit"] == "brl"
 
 
-def test_investing_index_volume_never_replaces_yahoo_volume(bundled_store, tmp_path):
+def test_investing_index_volume_never_replaces_yahoo_volume(empty_store, tmp_path):
     """Regression: investing.com's ^BVSP volumes (~1000x Yahoo's) replaced Yahoo's."""
+    from core.data.bundled import read_bundled_bars
     from tests.datafiles import shared_data
 
     root = shared_data()
     if root is None:
         pytest.skip("shared data not available")
+    bundled_store = empty_store  # the shared bundled store must not change
+    bundled_store.upsert_instrument("^BVSP", name="Índice Bovespa", kind="index")
+    bundled_store.write_bars("^BVSP", read_bundled_bars("^BVSP")[0], "bundled")
     before = bundled_store.bars("^BVSP", "2025-06-02", "2025-06-27")["volume"]
     rep = import_files(bundled_store, [root / "investing" / "ibovespa_2011-01-03_2025-06-30.csv"])
     assert rep.status == "ok" and rep.volume_dropped > 0

@@ -35,7 +35,11 @@ def test_a_gap_does_not_skip_interest(bundled_store):
     assert r_gap == pytest.approx(r_full, rel=1e-12)
 
 
-def test_a_daily_sgs_file_replaces_the_approximation(bundled_store, tmp_path):
+def test_a_daily_sgs_file_replaces_the_approximation(empty_store, tmp_path):
+    from core.data.bundled import read_bundled_cdi
+
+    bundled_store = empty_store  # the shared bundled store must not be changed
+    bundled_store.write_rates("CDI", read_bundled_cdi())
     days = b3_sessions("2012-01-01", "2012-01-31")
     p = tmp_path / "sgs.json"
     p.write_text(json.dumps([{"data": f"{d:%d/%m/%Y}", "valor": "0.040000"} for d in days]))
