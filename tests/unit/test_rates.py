@@ -54,3 +54,14 @@ def test_a_daily_sgs_file_replaces_the_approximation(empty_store, tmp_path):
         0.03
     )
     assert isinstance(s.daily.index, pd.DatetimeIndex)
+
+
+def test_sgs_file_imports_through_the_importer(empty_store, tmp_path):
+    from core.data.imports import import_files
+
+    p = tmp_path / "cdi.csv"
+    p.write_text('"data";"valor"\n"02/01/2012";"0,040000"\n"03/01/2012";"0,040000"\n')
+    rep = import_files(empty_store, [p])
+    assert rep.status == "ok" and rep.formats == ["sgs"] and rep.inserted == 2
+    assert "CDI" in rep.message()
+    assert empty_store.rates("CDI").tolist() == [0.04, 0.04]
