@@ -144,9 +144,10 @@ class EngineConfig:
         Act on short signals (long-only when False).
     max_positions : int or None
         Cap on simultaneously open positions (None: one per ticker).
-    reinvest : bool
+    reinvest : bool or None
         Reinvest proventos in the paying position at the ex-date's open (a total-return
-        baseline); False keeps them as cash, as a broker account does.
+        baseline); False keeps them as cash, as a broker account does; None: the
+        strategy's default (:attr:`core.strategies.base.Strategy.reinvests`).
     cash_interest : float
         Share of the CDI paid on idle cash (0 = none, 1 = 100 % of the CDI), credited per
         session from :mod:`core.rates`.
@@ -163,7 +164,7 @@ class EngineConfig:
     max_bars: int = 0
     allow_short: bool = False
     max_positions: int | None = None
-    reinvest: bool = False
+    reinvest: bool | None = None
     cash_interest: float = 0.0
     jcp_withholding: float = JCP_WITHHOLDING
 
