@@ -129,6 +129,22 @@ def _start_scheduler(settings: Settings):
     return sched
 
 
+def _warm_kernels() -> None:
+    """Load (or compile) the backtest kernels in a background thread, so the first backtest
+    does not wait for numba (issue 9)."""
+    import threading
+
+    def work() -> None:
+        try:
+            from core.backtest.engine import warm_up
+
+            warm_up()
+        except Exception:  # noqa: BLE001 - warming is best effort; a run compiles anyway
+            logging.getLogger(__name__).exception("Falha ao pré-compilar o motor de backtest")
+
+    threading.Thread(target=work, name="warm-kernels", daemon=True).start()
+
+
 def create_app(name: str = "app", settings: Settings | None = None) -> dash.Dash:
     """Build the Pregão Dash app.
 
@@ -172,6 +188,7 @@ def create_app(name: str = "app", settings: Settings | None = None) -> dash.Dash
     app.celery_app = celery_app
     app.settings = settings
     app.scheduler = _start_scheduler(settings)
+    _warm_kernels()
     dash.clientside_callback(
         """
         function(dark) {
