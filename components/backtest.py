@@ -143,6 +143,14 @@ def _card(title: str, value: str, sub: str = "", color: str | None = None, cid: 
     )
 
 
+def _after_tax_equity(m: dict):
+    """Final equity after income tax (runs stored before issue 9 lack the key)."""
+    v = m.get("after_tax_equity_brl")
+    if v is None and m.get("final_equity_brl") is not None:
+        v = m["final_equity_brl"] - (m.get("taxes_brl") or 0.0)
+    return v
+
+
 def _pct(v) -> str:
     return MISSING if v is None or (isinstance(v, float) and math.isnan(v)) else fmt_pct(v / 100)
 
@@ -200,7 +208,13 @@ def metric_cards(m: dict) -> html.Div:
         _card(
             "IR devido",
             fmt_brl(m.get("taxes_brl")),
-            f"após IR {fmt_brl(m.get('after_tax_profit_brl'))}",
+            f"patrimônio após IR {fmt_brl(_after_tax_equity(m))}",
+        ),
+        _card(
+            "Proventos",
+            fmt_brl(m.get("proventos_brl")),
+            f"JCP retido {fmt_brl(m.get('jcp_withheld_brl'))} · "
+            f"juros do caixa {fmt_brl(m.get('interest_brl'))}",
         ),
         _card(
             "Exposição média",

@@ -244,7 +244,9 @@ def _form(tickers: list[str], last: pd.Timestamp | None):
                     ]
                 ),
                 dbc.Switch(
-                    id="backtest-adjusted", label="Preços ajustados por proventos", value=True
+                    id="backtest-adjusted",
+                    label="Preços ajustados por proventos (aproximação)",
+                    value=False,
                 ),
                 html.Div(
                     [
@@ -697,7 +699,7 @@ def _render(run_id):
                 f"{', '.join(res.tickers)} · {fmt_date(res.start)} a {fmt_date(res.end)} · "
                 f"{params} · capital {fmt_brl(res.config.cash)} · "
                 f"custos {'B3' if res.config.costs.swing_fee_rate > 0 else 'nenhum'} · "
-                f"{'preços ajustados por proventos' if res.adjusted else 'preços negociados'} · "
+                f"{res.price_mode_label} · "
                 f"{SIZING_LABELS[res.config.sizing.method]} · versão "
                 f"{res.extra.get('code_version', '')}",
                 className="small text-muted",
@@ -719,8 +721,12 @@ def _render(run_id):
 
 
 def _notes(res) -> list:
-    """Warnings that qualify a result (optimistic ML filter, walk-forward origin)."""
-    notes = []
+    """Warnings that qualify a result (optimistic ML filter, walk-forward origin, why no
+    trade happened)."""
+    notes = [
+        dbc.Alert(n, color="warning", className="py-1 my-1 small")
+        for n in (res.extra or {}).get("notes", [])
+    ]
     if res.params.get("in_sample"):
         notes.append(
             dbc.Alert(

@@ -159,8 +159,9 @@ def fee_rates(
     (swing, day_trade) : float64 arrays (n,)
         Fractions of traded value.
     """
-    since = pd.DatetimeIndex([pd.Timestamp(p.since) for p in schedule])
-    pos = np.clip(since.searchsorted(pd.DatetimeIndex(dates), side="right") - 1, 0, None)
+    since = np.array([np.datetime64(p.since, "ns") for p in schedule])
+    d = np.asarray(dates, dtype="datetime64[ns]")
+    pos = np.clip(np.searchsorted(since, d, side="right") - 1, 0, None)
     sw = np.array([p.swing for p in schedule])[pos]
     dt = np.array([p.day_trade for p in schedule])[pos]
     return sw.astype(np.float64), dt.astype(np.float64)

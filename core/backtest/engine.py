@@ -298,136 +298,141 @@ Params = namedtuple(
     "size_value kelly_frac kelly_cap kelly_min fractional brokerage slip borrow_daily "
     "jcp_wht reinvest interest",
 )
-_State = namedtuple(
-    "_State",
-    "pos e_bar e_px e_ref e_fee e_stop stop target peak borrow last prov prov_pend tax_adj "
-    "x_sess x_q x_dir x_row x_px x_dt sc trades",
-)
+# Packed kernel arrays (one array per group: few reference counts per helper call).
+# M (7, n, k): per bar and ticker.
+_OPEN, _HIGH, _LOW, _CLOSE, _SPLIT, _DIV, _JCP = range(7)
+# V (4, n): per bar.
+_SESS, _FSW, _FDT, _RF = range(4)
+# SB (4, n, k) booleans and SL (3, n, k) levels: the signals.
+_EL, _XL, _ES, _XS = range(4)
+_STOPL, _TGTL, _LVL = range(3)
+# S (21, k): the state of each ticker's position (floats; NaN = none).
+(
+    _POS,
+    _EBAR,
+    _EPX,
+    _EREF,
+    _EFEE,
+    _ESTOP,
+    _STOP,
+    _TGT,
+    _PEAK,
+    _BORROW,
+    _LAST,
+    _PROV,
+    _PPEND,
+    _TADJ,
+    _XSESS,
+    _XQ,
+    _XDIR,
+    _XROW,
+    _XPX,
+    _XDT,
+    _LOT,
+) = range(21)
+_NS = 21
 
-# Scalar slots of the state (``_State.sc``).
+# Scalar slots of the run (``SC``).
 _CASH, _NT_, _NOPEN, _NCLOSED, _NWIN, _SUMWIN, _SUMLOSS = range(7)
-_PROV, _INTEREST, _JCPWHT = 7, 8, 9
+_PROV_T, _INTEREST, _JCPWHT = 7, 8, 9
 _NSC = 10
 
 
 @numba.njit(cache=True)
-def _new_state(n, k, cash0):
-    trades = np.empty((n * k + k, _NT))
-    sc = np.zeros(_NSC)
-    sc[_CASH] = cash0
-    return _State(
-        np.zeros(k),
-        np.zeros(k, dtype=np.int64),
-        np.zeros(k),
-        np.zeros(k),
-        np.zeros(k),
-        np.full(k, np.nan),
-        np.full(k, np.nan),
-        np.full(k, np.nan),
-        np.zeros(k),
-        np.zeros(k),
-        np.full(k, np.nan),
-        np.zeros(k),
-        np.zeros(k),
-        np.zeros(k),
-        np.full(k, -1, dtype=np.int64),
-        np.zeros(k),
-        np.zeros(k),
-        np.zeros(k, dtype=np.int64),
-        np.zeros(k),
-        np.zeros(k, dtype=np.bool_),
-        sc,
-        trades,
-    )
+def _new_state(k, lot):
+    S = np.zeros((_NS, k))
+    for f in (_ESTOP, _STOP, _TGT, _LAST):
+        S[f, :] = np.nan
+    S[_XSESS, :] = -1.0
+    S[_LOT, :] = lot
+    return S
 
 
-@numba.njit(cache=True)
-def _close_position(st, m, p, j, i, px_raw, reason):
+@numba.njit(cache=True, inline="always")
+def _close_position(S, TR, SC, M, V, p, j, i, px_raw, reason):
     """Close position ``j`` at market price ``px_raw`` on bar ``i`` (records the trade)."""
-    sh = st.pos[j]
+    sh = S[_POS, j]
     q = abs(sh)
     d = 1 if sh > 0 else -1
-    lot = m.lot[j]
-    day_trade = m.sessions[st.e_bar[j]] == m.sessions[i]
+    lot = S[_LOT, j]
+    day_trade = V[_SESS, int(S[_EBAR, j])] == V[_SESS, i]
     fill = market_fill(px_raw, -d, p.slip)
     value = q * fill
-    x_fee = order_fee(
-        value, m.fee_dt[i] if day_trade else m.fee_sw[i], p.brokerage, n_orders(q, lot)
-    )
-    entry_fee = st.e_fee[j]
-    cash = st.sc[_CASH]
+    x_fee = order_fee(value, V[_FDT, i] if day_trade else V[_FSW, i], p.brokerage, n_orders(q, lot))
+    entry_fee = S[_EFEE, j]
+    cash = SC[_CASH]
     if day_trade:
         # Both orders pay the day-trade rate: refund the swing fee charged at the entry.
-        dt_entry_fee = order_fee(q * st.e_px[j], m.fee_dt[i], p.brokerage, n_orders(q, lot))
+        dt_entry_fee = order_fee(q * S[_EPX, j], V[_FDT, i], p.brokerage, n_orders(q, lot))
         cash += entry_fee - dt_entry_fee
         entry_fee = dt_entry_fee
     if d > 0:
         cash += value - x_fee
     else:
         cash -= value + x_fee
-    pnl = d * q * (fill - st.e_px[j]) - entry_fee - x_fee - st.borrow[j]
-    st.sc[_CASH] = cash
-    nt = int(st.sc[_NT_])
-    tr = st.trades
+    pnl = d * q * (fill - S[_EPX, j]) - entry_fee - x_fee - S[_BORROW, j]
+    SC[_CASH] = cash
+    nt = int(SC[_NT_])
+    tr = TR
     tr[nt, _T_TICKER] = j
     tr[nt, _T_DIR] = d
-    tr[nt, _T_EBAR] = st.e_bar[j]
-    tr[nt, _T_EPX] = st.e_px[j]
+    tr[nt, _T_EBAR] = S[_EBAR, j]
+    tr[nt, _T_EPX] = S[_EPX, j]
     tr[nt, _T_XBAR] = i
     tr[nt, _T_XPX] = fill
     tr[nt, _T_SH] = q
     tr[nt, _T_EFEE] = entry_fee
     tr[nt, _T_XFEE] = x_fee
-    tr[nt, _T_BORROW] = st.borrow[j]
+    tr[nt, _T_BORROW] = S[_BORROW, j]
     tr[nt, _T_PNL] = pnl
     tr[nt, _T_REASON] = reason
-    tr[nt, _T_STOP] = st.e_stop[j]
-    tr[nt, _T_PROV] = st.prov[j]
+    tr[nt, _T_STOP] = S[_ESTOP, j]
+    tr[nt, _T_PROV] = S[_PROV, j]
     tr[nt, _T_DTQ] = q if day_trade else 0.0
     tr[nt, _T_DTPNL] = pnl if day_trade else 0.0
     # Swing result for the income tax: deferred cost basis (tax_adj) of a same-session
     # re-entry is realised here.
-    tr[nt, _T_SWPNL] = st.tax_adj[j] + (0.0 if day_trade else pnl)
-    st.sc[_NT_] = nt + 1
-    st.x_sess[j] = m.sessions[i]
-    st.x_q[j] = q
-    st.x_dir[j] = d
-    st.x_row[j] = nt
-    st.x_px[j] = fill
-    st.x_dt[j] = day_trade
+    tr[nt, _T_SWPNL] = S[_TADJ, j] + (0.0 if day_trade else pnl)
+    SC[_NT_] = nt + 1
+    S[_XSESS, j] = V[_SESS, i]
+    S[_XQ, j] = q
+    S[_XDIR, j] = d
+    S[_XROW, j] = nt
+    S[_XPX, j] = fill
+    S[_XDT, j] = 1.0 if day_trade else 0.0
     # Kelly statistics (returns per trade on the entry value).
-    r = pnl / (q * st.e_px[j])
-    st.sc[_NCLOSED] += 1
+    r = pnl / (q * S[_EPX, j])
+    SC[_NCLOSED] += 1
     if r > 0:
-        st.sc[_NWIN] += 1
-        st.sc[_SUMWIN] += r
+        SC[_NWIN] += 1
+        SC[_SUMWIN] += r
     else:
-        st.sc[_SUMLOSS] -= r
-    st.sc[_NOPEN] -= 1
-    st.pos[j] = 0.0
-    st.borrow[j] = 0.0
-    st.prov[j] = 0.0
-    st.prov_pend[j] = 0.0
-    st.tax_adj[j] = 0.0
+        SC[_SUMLOSS] -= r
+    SC[_NOPEN] -= 1
+    S[_POS, j] = 0.0
+    S[_BORROW, j] = 0.0
+    S[_PROV, j] = 0.0
+    S[_PPEND, j] = 0.0
+    S[_TADJ, j] = 0.0
 
 
-@numba.njit(cache=True)
-def _accrue_interest(st, m, p, i):
+@numba.njit(cache=True, inline="always")
+def _accrue_interest(S, TR, SC, M, V, p, i):
     """CDI on idle cash since the previous close (cash minus short proceeds and collateral)."""
     if p.interest <= 0 or i == 0:
         return
-    idle = st.sc[_CASH]
-    for j in range(st.pos.shape[0]):
-        if st.pos[j] < 0:
-            idle += 2.0 * st.pos[j] * st.last[j]
+    idle = SC[_CASH]
+    for j in range(S.shape[1]):
+        if S[_POS, j] < 0:
+            idle += 2.0 * S[_POS, j] * S[_LAST, j]
     if idle > 0:
-        x = idle * m.rf[i] * p.interest
-        st.sc[_CASH] += x
-        st.sc[_INTEREST] += x
+        x = idle * V[_RF, i] * p.interest
+        SC[_CASH] += x
+        SC[_INTEREST] += x
 
 
-@numba.njit(cache=True)
-def _apply_actions(st, m, p, j, i):
+@numba.njit(cache=True, inline="always")
+def _apply_actions(S, TR, SC, M, V, p, j, i):
     """Proventos and share events of ticker ``j`` with ex-date on bar ``i``.
 
     Cash dividends are credited gross (exempt), JCP net of the withholding; a short pays the
@@ -435,106 +440,106 @@ def _apply_actions(st, m, p, j, i):
     multiply the position and divide its prices; a fraction of a share is sold at the
     event-adjusted previous close (the company auctions fractions and pays cash).
     """
-    sh = st.pos[j]
+    sh = S[_POS, j]
     if sh == 0.0:
         return
     d = 1.0 if sh > 0 else -1.0
     q = abs(sh)
-    cd = m.cash_div[i, j]
-    cj = m.cash_jcp[i, j]
+    cd = M[_DIV, i, j]
+    cj = M[_JCP, i, j]
     if cd > 0 or cj > 0:
         amt = q * (cd + cj * (1.0 - p.jcp_wht))
-        st.sc[_CASH] += d * amt
-        st.sc[_PROV] += d * amt
-        st.prov[j] += d * amt
+        SC[_CASH] += d * amt
+        SC[_PROV_T] += d * amt
+        S[_PROV, j] += d * amt
         if d > 0:
-            st.sc[_JCPWHT] += q * cj * p.jcp_wht
+            SC[_JCPWHT] += q * cj * p.jcp_wht
             if p.reinvest:
-                st.prov_pend[j] += amt
-    r = m.split[i, j]
+                S[_PPEND, j] += amt
+    r = M[_SPLIT, i, j]
     if r > 0 and r != 1.0:
         newq = q * r
         whole = math.floor(newq + 1e-9)
-        ref = st.last[j] / r
+        ref = S[_LAST, j] / r
         if whole < 1.0:
             whole = 1.0  # never let an event erase a position: keep one share
         frac = newq - whole
         if frac > 1e-9:
-            st.sc[_CASH] += d * frac * ref
-            st.sc[_PROV] += d * frac * ref
-            st.prov[j] += d * frac * ref
+            SC[_CASH] += d * frac * ref
+            SC[_PROV_T] += d * frac * ref
+            S[_PROV, j] += d * frac * ref
         # Cost basis is preserved (Receita: same total cost over the new quantity).
-        st.e_px[j] = st.e_px[j] * q / whole
-        st.e_ref[j] = st.e_ref[j] / r
-        st.stop[j] = st.stop[j] / r
-        st.target[j] = st.target[j] / r
-        st.e_stop[j] = st.e_stop[j] / r
-        st.peak[j] = st.peak[j] / r
-        st.last[j] = ref
-        st.pos[j] = d * whole
+        S[_EPX, j] = S[_EPX, j] * q / whole
+        S[_EREF, j] = S[_EREF, j] / r
+        S[_STOP, j] = S[_STOP, j] / r
+        S[_TGT, j] = S[_TGT, j] / r
+        S[_ESTOP, j] = S[_ESTOP, j] / r
+        S[_PEAK, j] = S[_PEAK, j] / r
+        S[_LAST, j] = ref
+        S[_POS, j] = d * whole
 
 
-@numba.njit(cache=True)
-def _reinvest(st, m, p, j, i):
+@numba.njit(cache=True, inline="always")
+def _reinvest(S, TR, SC, M, V, p, j, i):
     """Buy more shares of a long position with its pending proventos, at the open of ``i``."""
-    budget = st.prov_pend[j]
-    o = m.open[i, j]
-    if budget <= 0 or st.pos[j] <= 0 or not o == o:
+    budget = S[_PPEND, j]
+    o = M[_OPEN, i, j]
+    if budget <= 0 or S[_POS, j] <= 0 or not o == o:
         return
     fill = market_fill(o, 1, p.slip)
-    rate = m.fee_sw[i]
-    lot = m.lot[j]
+    rate = V[_FSW, i]
+    lot = S[_LOT, j]
     dq = _round_shares((budget - p.brokerage) / (fill * (1.0 + rate)), lot, p.fractional)
     fee = order_fee(dq * fill, rate, p.brokerage, n_orders(dq, lot))
     while dq >= 1.0 and dq * fill + fee > budget:
         dq = _round_shares(dq - 1.0, lot, p.fractional)
         fee = order_fee(dq * fill, rate, p.brokerage, n_orders(dq, lot))
-    if dq < 1.0 or dq * fill + fee > st.sc[_CASH]:
+    if dq < 1.0 or dq * fill + fee > SC[_CASH]:
         return
-    q = st.pos[j]
-    st.e_px[j] = (q * st.e_px[j] + dq * fill) / (q + dq)
-    st.e_fee[j] += fee
-    st.pos[j] = q + dq
-    st.sc[_CASH] -= dq * fill + fee
-    st.prov_pend[j] -= dq * fill + fee
+    q = S[_POS, j]
+    S[_EPX, j] = (q * S[_EPX, j] + dq * fill) / (q + dq)
+    S[_EFEE, j] += fee
+    S[_POS, j] = q + dq
+    SC[_CASH] -= dq * fill + fee
+    S[_PPEND, j] -= dq * fill + fee
 
 
-@numba.njit(cache=True)
-def _stop_in_force(st, p, j, d):
-    return trail_level(st.stop[j], st.peak[j], p.trail_pct, d)
+@numba.njit(cache=True, inline="always")
+def _stop_in_force(S, p, j, d):
+    return trail_level(S[_STOP, j], S[_PEAK, j], p.trail_pct, d)
 
 
-@numba.njit(cache=True)
-def _exit_at_open(st, m, sg, p, j, i):
+@numba.njit(cache=True, inline="always")
+def _exit_at_open(S, TR, SC, M, V, SB, SL, p, j, i):
     """Signal exits, time stops and gaps through stops/targets at the open of bar ``i``."""
-    o = m.open[i, j]
-    if st.pos[j] == 0.0 or not o == o or i == 0:
+    o = M[_OPEN, i, j]
+    if S[_POS, j] == 0.0 or not o == o or i == 0:
         return
-    d = 1 if st.pos[j] > 0 else -1
+    d = 1 if S[_POS, j] > 0 else -1
     if d > 0:
-        sig = sg.exit_long[i - 1, j] or (p.allow_short and sg.entry_short[i - 1, j])
+        sig = SB[_XL, i - 1, j] or (p.allow_short and SB[_ES, i - 1, j])
     else:
-        sig = sg.exit_short[i - 1, j] or sg.entry_long[i - 1, j]
+        sig = SB[_XS, i - 1, j] or SB[_EL, i - 1, j]
     reason = -1
     if sig:
         reason = R_SIGNAL
-    elif p.max_bars > 0 and i - st.e_bar[j] >= p.max_bars:
+    elif p.max_bars > 0 and i - S[_EBAR, j] >= p.max_bars:
         reason = R_TIME
     else:
-        s, trailing = _stop_in_force(st, p, j, d)
+        s, trailing = _stop_in_force(S, p, j, d)
         if stop_fill(o, o, o, s, d, o) == o:
             reason = R_TRAIL if trailing else R_STOP
-        elif target_fill(o, o, o, st.target[j], d, o) == o:
+        elif target_fill(o, o, o, S[_TGT, j], d, o) == o:
             reason = R_TARGET
     if reason >= 0:
-        _close_position(st, m, p, j, i, o, reason)
+        _close_position(S, TR, SC, M, V, p, j, i, o, reason)
 
 
-@numba.njit(cache=True)
-def _budget(st, p, d, fill, s, eq_open, free):
+@numba.njit(cache=True, inline="always")
+def _budget(S, SC, p, d, fill, s, eq_open, free):
     """R$ to commit to an entry under the sizing method (NaN: skip the entry)."""
     if p.sizing == 0:  # all in: free cash over free slots
-        budget = free / max(1, p.max_positions - int(st.sc[_NOPEN]))
+        budget = free / max(1, p.max_positions - int(SC[_NOPEN]))
     elif p.sizing == 1:  # fixed R$
         budget = p.size_value
     elif p.sizing == 2:  # % of equity
@@ -545,11 +550,11 @@ def _budget(st, p, d, fill, s, eq_open, free):
             return np.nan
         budget = eq_open * p.size_value / 100.0 / risk_ps * fill
     else:  # Kelly from past trades only
-        n_closed = st.sc[_NCLOSED]
-        n_win = st.sc[_NWIN]
+        n_closed = SC[_NCLOSED]
+        n_win = SC[_NWIN]
         if n_closed >= p.kelly_min and n_win > 0 and n_win < n_closed:
             w = n_win / n_closed
-            payoff = (st.sc[_SUMWIN] / n_win) / (st.sc[_SUMLOSS] / (n_closed - n_win))
+            payoff = (SC[_SUMWIN] / n_win) / (SC[_SUMLOSS] / (n_closed - n_win))
             f = _kelly(w, payoff, p.kelly_frac, p.kelly_cap)
         else:
             f = p.size_value / 100.0
@@ -557,73 +562,73 @@ def _budget(st, p, d, fill, s, eq_open, free):
     return min(budget, free)
 
 
-@numba.njit(cache=True)
-def _enter(st, m, sg, p, j, i, d, eq_open, free):
+@numba.njit(cache=True, inline="always")
+def _enter(S, TR, SC, M, V, SB, SL, p, j, i, d, eq_open, free):
     """Enter ticker ``j`` in direction ``d`` at bar ``i``; returns the free cash used."""
-    px, at_open = entry_fill(m.open[i, j], m.high[i, j], m.low[i, j], sg.entry_level[i - 1, j], d)
+    px, at_open = entry_fill(M[_OPEN, i, j], M[_HIGH, i, j], M[_LOW, i, j], SL[_LVL, i - 1, j], d)
     if not px == px:
         return 0.0
     fill = market_fill(px, d, p.slip)
-    s = sg.stop[i - 1, j]
+    s = SL[_STOPL, i - 1, j]
     if not s == s and p.sl_pct > 0:
         s = px * (1.0 - d * p.sl_pct)
-    tg = sg.target[i - 1, j]
+    tg = SL[_TGTL, i - 1, j]
     if not tg == tg and p.tp_pct > 0:
         tg = px * (1.0 + d * p.tp_pct)
-    budget = _budget(st, p, d, fill, s, eq_open, free)
+    budget = _budget(S, SC, p, d, fill, s, eq_open, free)
     if not budget == budget:
         return 0.0
-    lot = m.lot[j]
-    rate = m.fee_sw[i]
+    lot = S[_LOT, j]
+    rate = V[_FSW, i]
     q = _round_shares((budget - p.brokerage) / (fill * (1.0 + rate)), lot, p.fractional)
     # A same-session exit of the same side followed by this entry is a day trade for the
     # matched quantity (IN RFB 1.585/2015, art. 65): that part pays the day-trade rate.
     matched = 0.0
-    if st.x_sess[j] == m.sessions[i] and st.x_dir[j] == d and not st.x_dt[j]:
-        matched = min(st.x_q[j], q)
-    fee = _entry_fee(m, p, i, q, fill, min(matched, q), lot)
+    if S[_XSESS, j] == V[_SESS, i] and S[_XDIR, j] == d and S[_XDT, j] == 0.0:
+        matched = min(S[_XQ, j], q)
+    fee = _entry_fee(V, p, i, q, fill, min(matched, q), lot)
     while q >= 1.0 and q * fill + fee > budget + 1e-9:
         q = _round_shares(q - 1.0, lot, p.fractional)
-        fee = _entry_fee(m, p, i, q, fill, min(matched, q), lot)
+        fee = _entry_fee(V, p, i, q, fill, min(matched, q), lot)
     if q < 1.0:
         return 0.0
     matched = min(matched, q)
     value = q * fill
     tax_adj = 0.0
     if matched > 0:
-        tax_adj = _match_day_trade(st, m, i, j, d, matched, fill, fee * matched / q)
+        tax_adj = _match_day_trade(S, TR, SC, V, i, j, d, matched, fill, fee * matched / q)
     if d > 0:
-        st.sc[_CASH] -= value + fee
+        SC[_CASH] -= value + fee
     else:
-        st.sc[_CASH] += value - fee
-    st.pos[j] = d * q
-    st.e_bar[j] = i
-    st.e_px[j] = fill
-    st.e_ref[j] = px
-    st.e_fee[j] = fee
-    st.e_stop[j] = s
-    st.stop[j] = s
-    st.target[j] = tg
-    st.peak[j] = px
-    st.borrow[j] = 0.0
-    st.prov[j] = 0.0
-    st.prov_pend[j] = 0.0
-    st.tax_adj[j] = tax_adj
-    st.sc[_NOPEN] += 1
+        SC[_CASH] += value - fee
+    S[_POS, j] = d * q
+    S[_EBAR, j] = i
+    S[_EPX, j] = fill
+    S[_EREF, j] = px
+    S[_EFEE, j] = fee
+    S[_ESTOP, j] = s
+    S[_STOP, j] = s
+    S[_TGT, j] = tg
+    S[_PEAK, j] = px
+    S[_BORROW, j] = 0.0
+    S[_PROV, j] = 0.0
+    S[_PPEND, j] = 0.0
+    S[_TADJ, j] = tax_adj
+    SC[_NOPEN] += 1
     return value + fee
 
 
-@numba.njit(cache=True)
-def _entry_fee(m, p, i, q, fill, matched, lot):
+@numba.njit(cache=True, inline="always")
+def _entry_fee(V, p, i, q, fill, matched, lot):
     return (
-        order_fee(matched * fill, m.fee_dt[i], 0.0, 0)
-        + order_fee((q - matched) * fill, m.fee_sw[i], 0.0, 0)
+        order_fee(matched * fill, V[_FDT, i], 0.0, 0)
+        + order_fee((q - matched) * fill, V[_FSW, i], 0.0, 0)
         + p.brokerage * n_orders(q, lot)
     )
 
 
-@numba.njit(cache=True)
-def _match_day_trade(st, m, i, j, d, matched, fill, entry_fee_m):
+@numba.njit(cache=True, inline="always")
+def _match_day_trade(S, TR, SC, V, i, j, d, matched, fill, entry_fee_m):
     """Re-book the earlier same-session exit of ``j`` as a partial day trade.
 
     The exit's matched shares pay the day-trade rate (refund to cash); their swing result is
@@ -631,12 +636,12 @@ def _match_day_trade(st, m, i, j, d, matched, fill, entry_fee_m):
     day-trade result ``matched × (sale − purchase) − fees`` is booked on the exit's row.
     Returns the tax adjustment carried by the new position.
     """
-    tr = st.trades
-    r = st.x_row[j]
-    xq = st.x_q[j]
-    xf = st.x_px[j]
-    refund = matched * xf * (m.fee_sw[i] - m.fee_dt[i])
-    st.sc[_CASH] += refund
+    tr = TR
+    r = int(S[_XROW, j])
+    xq = S[_XQ, j]
+    xf = S[_XPX, j]
+    refund = matched * xf * (V[_FSW, i] - V[_FDT, i])
+    SC[_CASH] += refund
     tr[r, _T_XFEE] -= refund
     tr[r, _T_PNL] += refund
     sw_full = tr[r, _T_SWPNL] + refund
@@ -646,83 +651,128 @@ def _match_day_trade(st, m, i, j, d, matched, fill, entry_fee_m):
     tr[r, _T_SWPNL] = sw_full * (1.0 - share)
     tr[r, _T_DTQ] += matched
     tr[r, _T_DTPNL] += dt
-    st.x_q[j] = xq - matched
+    S[_XQ, j] = xq - matched
     return sw_full * share - dt
 
 
-@numba.njit(cache=True)
-def _entries_at_open(st, m, sg, p, i):
+@numba.njit(cache=True, inline="always")
+def _entries_at_open(S, TR, SC, M, V, SB, SL, p, i):
     """Entries at the open of bar ``i`` in ticker order, sized from the equity at the open."""
-    k = st.pos.shape[0]
-    eq_open = st.sc[_CASH]
+    k = S.shape[1]
+    eq_open = SC[_CASH]
     # Cash free for new positions: shorts keep their value as collateral, so the gross
     # exposure never exceeds the equity (no leverage).
-    free = st.sc[_CASH]
+    free = SC[_CASH]
     for j in range(k):
-        if st.pos[j] != 0.0:
-            px = m.open[i, j] if m.open[i, j] == m.open[i, j] else st.last[j]
-            eq_open += st.pos[j] * px
-            if st.pos[j] < 0:
-                free += 2.0 * st.pos[j] * px  # proceeds owed back + collateral
+        if S[_POS, j] != 0.0:
+            px = M[_OPEN, i, j] if M[_OPEN, i, j] == M[_OPEN, i, j] else S[_LAST, j]
+            eq_open += S[_POS, j] * px
+            if S[_POS, j] < 0:
+                free += 2.0 * S[_POS, j] * px  # proceeds owed back + collateral
     for j in range(k):
-        if st.pos[j] != 0.0 or not m.open[i, j] == m.open[i, j]:
+        if S[_POS, j] != 0.0 or not M[_OPEN, i, j] == M[_OPEN, i, j]:
             continue
-        if st.sc[_NOPEN] >= p.max_positions:
+        if SC[_NOPEN] >= p.max_positions:
             break
         d = 0
-        if sg.entry_long[i - 1, j]:
+        if SB[_EL, i - 1, j]:
             d = 1
-        elif p.allow_short and sg.entry_short[i - 1, j]:
+        elif p.allow_short and SB[_ES, i - 1, j]:
             d = -1
         if d != 0:
-            free -= _enter(st, m, sg, p, j, i, d, eq_open, free)
+            free -= _enter(S, TR, SC, M, V, SB, SL, p, j, i, d, eq_open, free)
 
 
-@numba.njit(cache=True)
-def _exit_in_bar(st, m, p, j, i):
+@numba.njit(cache=True, inline="always")
+def _exit_in_bar(S, TR, SC, M, V, p, j, i):
     """Stops first, then targets, inside bar ``i``; else the trailing peak moves."""
-    if st.pos[j] == 0.0 or not m.high[i, j] == m.high[i, j]:
+    if S[_POS, j] == 0.0 or not M[_HIGH, i, j] == M[_HIGH, i, j]:
         return
-    d = 1 if st.pos[j] > 0 else -1
-    o, h, lo = m.open[i, j], m.high[i, j], m.low[i, j]
-    ref = st.e_ref[j] if st.e_bar[j] == i else o
-    s, trailing = _stop_in_force(st, p, j, d)
+    d = 1 if S[_POS, j] > 0 else -1
+    o, h, lo = M[_OPEN, i, j], M[_HIGH, i, j], M[_LOW, i, j]
+    ref = S[_EREF, j] if S[_EBAR, j] == i else o
+    s, trailing = _stop_in_force(S, p, j, d)
     px = stop_fill(o, h, lo, s, d, ref)
     if px == px:
-        _close_position(st, m, p, j, i, px, R_TRAIL if trailing else R_STOP)
+        _close_position(S, TR, SC, M, V, p, j, i, px, R_TRAIL if trailing else R_STOP)
         return
-    px = target_fill(o, h, lo, st.target[j], d, ref)
+    px = target_fill(o, h, lo, S[_TGT, j], d, ref)
     if px == px:
-        _close_position(st, m, p, j, i, px, R_TARGET)
+        _close_position(S, TR, SC, M, V, p, j, i, px, R_TARGET)
         return
-    st.peak[j] = max(st.peak[j], h) if d > 0 else min(st.peak[j], lo)
+    S[_PEAK, j] = max(S[_PEAK, j], h) if d > 0 else min(S[_PEAK, j], lo)
 
 
-@numba.njit(cache=True)
-def _mark(st, m, p, i):
+@numba.njit(cache=True, inline="always")
+def _mark(S, TR, SC, M, V, p, i):
     """Borrow fees on shorts, then the equity and gross exposure at the close of bar ``i``."""
-    k = st.pos.shape[0]
+    k = S.shape[1]
     for j in range(k):
-        if m.close[i, j] == m.close[i, j]:
-            st.last[j] = m.close[i, j]
-    new_session = i == 0 or m.sessions[i] != m.sessions[i - 1]
-    eq = st.sc[_CASH]
+        if M[_CLOSE, i, j] == M[_CLOSE, i, j]:
+            S[_LAST, j] = M[_CLOSE, i, j]
+    new_session = i == 0 or V[_SESS, i] != V[_SESS, i - 1]
+    eq = SC[_CASH]
     gross = 0.0
     for j in range(k):
-        if st.pos[j] != 0.0:
-            v = st.pos[j] * st.last[j]
-            if st.pos[j] < 0 and (new_session or st.e_bar[j] == i):
+        if S[_POS, j] != 0.0:
+            v = S[_POS, j] * S[_LAST, j]
+            if S[_POS, j] < 0 and (new_session or S[_EBAR, j] == i):
                 fee = -v * p.borrow_daily
-                st.sc[_CASH] -= fee
+                SC[_CASH] -= fee
                 eq -= fee
-                st.borrow[j] += fee
+                S[_BORROW, j] += fee
             eq += v
             gross += abs(v)
     return eq, gross
 
 
 @numba.njit(cache=True)
-def simulate(market, signals, params):  # pragma: no cover - compiled; tested via run_engine
+def _kernel(M, V, SB, SL, lot, p):  # pragma: no cover - compiled; tested via run_engine
+    """The bar loop on packed arrays (see :func:`simulate`)."""
+    n, k = M.shape[1], M.shape[2]
+    S = _new_state(k, lot)
+    TR = np.empty((2 * n * k + k, _NT))
+    SC = np.zeros(_NSC)
+    SC[_CASH] = p.cash0
+    equity = np.empty(n)
+    cash_out = np.empty(n)
+    exposure = np.zeros(n)
+    for i in range(n):
+        if i < p.start:
+            for j in range(k):
+                if M[_CLOSE, i, j] == M[_CLOSE, i, j]:
+                    S[_LAST, j] = M[_CLOSE, i, j]
+            equity[i] = SC[_CASH]
+            cash_out[i] = SC[_CASH]
+            continue
+        _accrue_interest(S, TR, SC, M, V, p, i)
+        for j in range(k):
+            _apply_actions(S, TR, SC, M, V, p, j, i)
+        for j in range(k):
+            _exit_at_open(S, TR, SC, M, V, SB, SL, p, j, i)
+        if p.reinvest:
+            for j in range(k):
+                _reinvest(S, TR, SC, M, V, p, j, i)
+        if i > 0:
+            _entries_at_open(S, TR, SC, M, V, SB, SL, p, i)
+        for j in range(k):
+            _exit_in_bar(S, TR, SC, M, V, p, j, i)
+        eq, gross = _mark(S, TR, SC, M, V, p, i)
+        equity[i] = eq
+        cash_out[i] = SC[_CASH]
+        exposure[i] = gross / eq if eq > 0 else 0.0
+    if n > 0:
+        i = n - 1
+        for j in range(k):
+            if S[_POS, j] != 0.0:
+                _close_position(S, TR, SC, M, V, p, j, i, S[_LAST, j], R_END)
+        equity[i] = SC[_CASH]
+        cash_out[i] = SC[_CASH]
+    nt = int(SC[_NT_])
+    return equity, cash_out, exposure, TR[:nt].copy(), SC.copy()
+
+
+def simulate(market: Market, signals: Signals, params: Params):
     """Simulate trading on ``(n, k)`` arrays.
 
     Parameters
@@ -735,54 +785,31 @@ def simulate(market, signals, params):  # pragma: no cover - compiled; tested vi
     Returns
     -------
     equity, cash, exposure : float64 arrays (n,)
-    trades : float64 array (m, 18)
+    trades : float64 array (m, 17)
         Closed trades (fields ``_T_*``).
     totals : float64 array (10,)
-        Run totals (slots ``_PROV``, ``_INTEREST``, ``_JCPWHT`` ...).
+        Run totals (slots ``_PROV_T``, ``_INTEREST``, ``_JCPWHT`` ...).
 
-    Each bar: proventos and share events on their ex-date, interest on idle cash, exits at
+    Each bar: interest on idle cash, proventos and share events on their ex-date, exits at
     the open, proventos reinvested, entries at the open, stops and targets inside the bar,
-    borrow fees, mark to the close.
+    borrow fees, mark to the close. The records are packed into a few arrays for the
+    compiled loop (:func:`_kernel`): numba reference-counts every array of a tuple on each
+    helper call, which made a record of 20 arrays 30× slower.
     """
-    m, sg, p = market, signals, params
-    n, k = m.open.shape
-    st = _new_state(n, k, p.cash0)
-    equity = np.empty(n)
-    cash_out = np.empty(n)
-    exposure = np.zeros(n)
-    for i in range(n):
-        if i < p.start:
-            for j in range(k):
-                if m.close[i, j] == m.close[i, j]:
-                    st.last[j] = m.close[i, j]
-            equity[i] = st.sc[_CASH]
-            cash_out[i] = st.sc[_CASH]
-            continue
-        _accrue_interest(st, m, p, i)
-        for j in range(k):
-            _apply_actions(st, m, p, j, i)
-        for j in range(k):
-            _exit_at_open(st, m, sg, p, j, i)
-        if p.reinvest:
-            for j in range(k):
-                _reinvest(st, m, p, j, i)
-        if i > 0:
-            _entries_at_open(st, m, sg, p, i)
-        for j in range(k):
-            _exit_in_bar(st, m, p, j, i)
-        eq, gross = _mark(st, m, p, i)
-        equity[i] = eq
-        cash_out[i] = st.sc[_CASH]
-        exposure[i] = gross / eq if eq > 0 else 0.0
-    if n > 0:
-        i = n - 1
-        for j in range(k):
-            if st.pos[j] != 0.0:
-                _close_position(st, m, p, j, i, st.last[j], R_END)
-        equity[i] = st.sc[_CASH]
-        cash_out[i] = st.sc[_CASH]
-    nt = int(st.sc[_NT_])
-    return equity, cash_out, exposure, st.trades[:nt].copy(), st.sc.copy()
+    m, sg = market, signals
+    M = np.ascontiguousarray(
+        np.stack([m.open, m.high, m.low, m.close, m.split, m.cash_div, m.cash_jcp]),
+        dtype=np.float64,
+    )
+    V = np.ascontiguousarray(
+        np.stack([np.asarray(m.sessions, np.float64), m.fee_sw, m.fee_dt, m.rf]),
+        dtype=np.float64,
+    )
+    SB = np.ascontiguousarray(
+        np.stack([sg.entry_long, sg.exit_long, sg.entry_short, sg.exit_short]), dtype=np.bool_
+    )
+    SL = np.ascontiguousarray(np.stack([sg.stop, sg.target, sg.entry_level]), dtype=np.float64)
+    return _kernel(M, V, SB, SL, np.asarray(m.lot, dtype=np.float64), params)
 
 
 def _as_dict(obj, name: str) -> dict[str, pd.DataFrame]:
@@ -986,7 +1013,7 @@ def run_engine(
         exposure=pd.Series(expo, index=index, name="exposure"),
         trades=trades,
         start=index[start_i],
-        proventos=float(totals[_PROV]),
+        proventos=float(totals[_PROV_T]),
         interest=float(totals[_INTEREST]),
         jcp_withheld=float(totals[_JCPWHT]),
     )

@@ -277,10 +277,15 @@ def monthly_returns(equity: pd.Series, start=None) -> pd.DataFrame:
         inside = eq[eq.index >= pd.Timestamp(start)]
         if len(inside):
             eq = inside
-    month_end = eq.groupby([eq.index.year, eq.index.month]).last()
-    prev = month_end.shift(1)
-    prev.iloc[0] = base
-    ret = 100.0 * (month_end / prev - 1.0)
-    ret.index = ret.index.set_names(["year", "month"])
-    table = ret.unstack("month").reindex(columns=range(1, 13))
-    return table
+    codes = eq.index.year.to_numpy() * 12 + eq.index.month.to_numpy() - 1
+    last = np.r_[np.flatnonzero(np.diff(codes) != 0), len(codes) - 1]
+    ends = eq.to_numpy()[last]
+    prev = np.r_[base, ends[:-1]]
+    ret = 100.0 * (ends / prev - 1.0)
+    years, months = codes[last] // 12, codes[last] % 12 + 1
+    uy = np.unique(years)
+    table = np.full((len(uy), 12), np.nan)
+    table[np.searchsorted(uy, years), months - 1] = ret
+    out = pd.DataFrame(table, index=pd.Index(uy, name="year"), columns=range(1, 13))
+    out.columns.name = "month"
+    return out

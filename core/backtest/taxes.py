@@ -184,23 +184,21 @@ def tax_report(
         )
     )
     # Withholding per sale day (amounts of R$ 1,00 or less are not withheld).
-    day = exit_dates.normalize()
-    by_day = (
-        pd.DataFrame({"day": day, "m": mi, "sw": sw_sale, "dt": dt_pnl})
-        .groupby(["day", "m"], sort=False)[["sw", "dt"]]
-        .sum()
+    days = exit_dates.to_numpy().astype("datetime64[D]").astype(np.int64)
+    uday, inv = np.unique(days, return_inverse=True)
+    w_sw = rules.swing_withholding * np.bincount(inv, weights=sw_sale, minlength=len(uday))
+    w_dt = rules.day_trade_withholding * np.maximum(
+        np.bincount(inv, weights=dt_pnl, minlength=len(uday)), 0.0
     )
-    w_sw = rules.swing_withholding * by_day["sw"].to_numpy()
-    w_dt = rules.day_trade_withholding * np.maximum(by_day["dt"].to_numpy(), 0.0)
     w_sw = np.where(w_sw > rules.min_withholding, w_sw, 0.0)
     w_dt = np.where(w_dt > rules.min_withholding, w_dt, 0.0)
-    withheld_m = np.bincount(
-        by_day.index.get_level_values("m").to_numpy(), weights=w_sw + w_dt, minlength=nm
-    )
+    day_m = np.zeros(len(uday), dtype=np.int64)
+    day_m[inv] = mi
+    withheld_m = np.bincount(day_m, weights=w_sw + w_dt, minlength=nm)
 
     carry_sw = carry_dt = carry_fii = credit = pending = 0.0
     rows = []
-    months = pd.period_range(pd.Period(exit_dates.min(), "M"), periods=nm, freq="M")
+    months = pd.PeriodIndex.from_ordinals(np.arange(m0 - 1970 * 12, m0 - 1970 * 12 + nm), freq="M")
     for x in range(nm):
         rs, ro = float(res_stock[x]), float(res_other[x])
         exempt = bool(stock_sales[x] <= rules.monthly_exemption and rs > 0)

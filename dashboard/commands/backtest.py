@@ -11,6 +11,7 @@ for the stitched out-of-sample result, with ``windows`` and ``heatmap``.
 
 from __future__ import annotations
 
+import argparse
 import math
 
 from core.backtest.costs import COST_PRESETS, cost_preset
@@ -69,7 +70,24 @@ def config_from_args(args) -> EngineConfig:
         max_bars=args.max_bars,
         allow_short=args.short,
         max_positions=args.max_positions,
+        reinvest=getattr(args, "reinvest", None),
+        cash_interest=_cash_interest(getattr(args, "cash_interest", None)),
     )
+
+
+def _cash_interest(v: float | None) -> float:
+    if v is None:
+        return 0.0
+    if not 0 <= v <= 200:
+        raise InputError("--cash-interest deve estar entre 0 e 200 (% do CDI).")
+    return v / 100.0
+
+
+def _adjusted(args) -> bool:
+    """Price mode from ``--adjusted`` (approximation) / ``--unadjusted`` (the default now)."""
+    if getattr(args, "adjusted", False) and args.unadjusted:
+        raise InputError("Use --adjusted ou --unadjusted, não os dois.")
+    return bool(getattr(args, "adjusted", False))
 
 
 def _fmt(v) -> str:
@@ -100,7 +118,7 @@ def cmd_backtest(args, ctx) -> int:
         args.end,
         params=parse_params(args.params),
         config=config,
-        adjusted=not args.unadjusted,
+        adjusted=_adjusted(args),
         progress=None if args.json else progress_printer(),
     )
     if not args.no_save:
@@ -113,6 +131,9 @@ def cmd_backtest(args, ctx) -> int:
         f"{res.start:%d/%m/%Y} a {res.end:%d/%m/%Y}"
         + (f" (backtest nº {res.run_id})" if res.run_id else "")
     )
+    print(f"  Preços: {res.price_mode_label}")
+    for note in res.extra.get("notes", []):
+        print(f"  {note}")
     _print_metrics(res.metrics)
     if res.params.get("in_sample"):
         print("  Atenção: resultado otimista – inclui datas usadas no treino do modelo de ML.")
@@ -157,7 +178,7 @@ def cmd_optimize(args, ctx) -> int:
         objective=args.objective,
         n_trials=args.trials,
         heatmap=hm if hm else (not args.no_heatmap),
-        adjusted=not args.unadjusted,
+        adjusted=_adjusted(args),
         seed=args.seed,
         progress=None if args.json else progress_printer(),
     )
@@ -260,7 +281,26 @@ def _common_options(p) -> None:
     p.add_argument("--short", action="store_true", help="allow short sales (borrow fee)")
     p.add_argument("--max-positions", type=int, metavar="N")
     p.add_argument(
-        "--unadjusted", action="store_true", help="trade quoted prices (default: dividend-adjusted)"
+        "--unadjusted",
+        action="store_true",
+        help="trade traded prices with proventos as cash (the default; kept for old scripts)",
+    )
+    p.add_argument(
+        "--adjusted",
+        action="store_true",
+        help="trade the dividend-adjusted series (a labelled approximation)",
+    )
+    p.add_argument(
+        "--reinvest",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="reinvest proventos (default: buy_and_hold yes, other strategies keep cash)",
+    )
+    p.add_argument(
+        "--cash-interest",
+        type=float,
+        metavar="PCT",
+        help="interest on idle cash, %% of the CDI (default 0)",
     )
     p.add_argument("--json", action="store_true", help="print JSON")
 
