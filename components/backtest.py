@@ -179,7 +179,8 @@ def metric_cards(m: dict) -> html.Div:
             "Retorno total",
             _pct(ret),
             f"{_pct(m.get('annual_return_pct'))} a.a.",
-            "#198754" if (ret or 0) >= 0 else "#dc3545",
+            # a run that never traded is neither a gain nor a loss: no colour
+            "#198754" if (ret or 0) > 0 else ("#dc3545" if (ret or 0) < 0 else None),
             "backtest-card-return",
         ),
         _card(
