@@ -451,3 +451,23 @@ def test_walk_forward_is_one_capital_path(bundled_store):
         wf.oos_trades["pnl"].sum() + r.metrics["proventos_brl"] + r.metrics["interest_brl"]
     )
     assert set(wf.oos_trades["window"]) <= {1, 2, 3}
+
+
+class _LateModel:
+    trained_until = pd.Timestamp("2024-11-01")
+
+    def predict_proba_up(self, bars, index_bars=None):
+        return pd.Series(np.nan, index=bars.index)
+
+
+def test_ml_filter_without_out_of_sample_entries_says_why(bundled_store):
+    """Issue 9: 0 trades used to show "0,00 %" in green and Sharpe -37,29."""
+    from core.backtest.runner import run_backtest
+    from core.strategies import MlFilter
+
+    r = run_backtest(
+        bundled_store, MlFilter(model=_LateModel()), ["PETR4"], "2024-01-02", "2024-11-14"
+    )
+    assert len(r.trades) == 0
+    assert any("01/11/2024" in n and "ml_filter" in n for n in r.extra["notes"])
+    assert np.isnan(r.metrics["sharpe"]) and r.metrics["total_return_pct"] == 0.0
