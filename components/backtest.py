@@ -443,11 +443,21 @@ def trades_rows(trades: pd.DataFrame) -> list[dict]:
                 "resultado": round(float(r.pnl), 2),
                 "retorno": round(float(r.return_pct), 2),
                 "pregoes": int(r.bars_held),
-                "day_trade": "sim" if r.day_trade else "não",
+                "proventos": round(float(getattr(r, "proventos", 0.0)), 2),
+                "day_trade": _day_trade_label(r),
                 "motivo": r.exit_reason,
             }
         )
     return out
+
+
+def _day_trade_label(r) -> str:
+    """ "sim" (opened and closed in one session), "parcial" (part of the exit matched by a
+    same-session re-entry) or "não"."""
+    if not r.day_trade:
+        return "não"
+    qty = getattr(r, "day_trade_qty", None)
+    return "parcial" if qty is not None and 0 < qty < r.shares else "sim"
 
 
 def _brl_col(field, header, **kw):
@@ -481,6 +491,7 @@ def trades_grid(grid_id: str, rows: list[dict] | None = None) -> dag.AgGrid:
             },
         ),
         _brl_col("retorno", "Retorno (%)"),
+        _brl_col("proventos", "Proventos (R$)"),
         {"field": "pregoes", "headerName": "Pregões", "type": "rightAligned", "width": 90},
         {"field": "day_trade", "headerName": "Day trade", "width": 100},
         {"field": "motivo", "headerName": "Saída por", "width": 110},

@@ -137,8 +137,9 @@ def _warm_kernels() -> None:
     def work() -> None:
         try:
             from core.backtest.engine import warm_up
+            from dashboard.runtime import get_store
 
-            warm_up()
+            warm_up(get_store())
         except Exception:  # noqa: BLE001 - warming is best effort; a run compiles anyway
             logging.getLogger(__name__).exception("Falha ao pré-compilar o motor de backtest")
 

@@ -1077,11 +1077,13 @@ def simulate_single(
     return eq, tr
 
 
-def warm_up() -> None:
+def warm_up(store=None) -> None:
     """Compile (or load from the on-disk cache) the kernel on a tiny input.
 
     Called in a background thread at app start so the first backtest does not wait for
-    numba. Cheap when the cache is warm.
+    numba. Cheap when the cache is warm. With a ``store``, also runs a read-only
+    buy-and-hold backtest of a month on the first stored stock, which warms the rest of
+    the path (SQL statements, pandas, the tax report); nothing is written.
     """
     idx = pd.bdate_range("2024-01-01", periods=4, name="date")
     bars = pd.DataFrame(
@@ -1096,6 +1098,13 @@ def warm_up() -> None:
     simulate_single(
         tuple(bars[c].to_numpy() for c in ("open", "high", "low", "close")), sig, EngineConfig()
     )
+    if store is not None:
+        from core.backtest.runner import run_backtest
+
+        stocks = store.tickers("stock")
+        last = store.last_date(stocks[0]) if stocks else None
+        if last is not None:
+            run_backtest(store, "buy_and_hold", [stocks[0]], last - pd.Timedelta(days=45), last)
 
 
 def trades_frame(

@@ -220,7 +220,7 @@ def test_first_backtest_in_a_fresh_process_with_warm_cache(tmp_path):
             "from core.backtest.runner import run_backtest\n"
             "from core.backtest.engine import warm_up\n"
             "t = time.perf_counter()\n"
-            + ("warm_up()\n" if warm else "")
+            + ("warm_up(s)\n" if warm else "")
             + "w = time.perf_counter() - t\n"
             "t = time.perf_counter(); run_backtest(s, 'sma_cross', ['PETR4'])\n"
             "a = time.perf_counter() - t\n"
