@@ -243,6 +243,17 @@ def _form(tickers: list[str], last: pd.Timestamp | None):
                         ),
                     ]
                 ),
+                dbc.Select(
+                    id="backtest-reinvest",
+                    options=[
+                        {"label": "Proventos: padrão da estratégia", "value": ""},
+                        {"label": "Proventos: reinvestir", "value": "sim"},
+                        {"label": "Proventos: manter em caixa", "value": "nao"},
+                    ],
+                    value="",
+                    size="sm",
+                    className="mb-2",
+                ),
                 dbc.Switch(
                     id="backtest-adjusted",
                     label="Preços ajustados por proventos (aproximação)",
@@ -525,8 +536,13 @@ def build_config(
     max_bars,
     short,
     max_positions,
+    reinvest=None,
 ) -> EngineConfig:
-    """Engine configuration from the form values (raises InputError)."""
+    """Engine configuration from the form values (raises InputError).
+
+    ``reinvest``: "sim" / "nao" for the proventos policy, anything else for the strategy's
+    default (buy_and_hold reinvests, the others keep cash).
+    """
     lot = lot or "100f"
     sz = Sizing(
         method=sizing or "all_in",
@@ -548,6 +564,7 @@ def build_config(
         max_bars=int(_num_or_none(max_bars) or 0),
         allow_short=bool(short),
         max_positions=int(mp) if mp else None,
+        reinvest={"sim": True, "nao": False}.get(reinvest or ""),
     )
 
 
@@ -569,6 +586,7 @@ _FORM_STATES = [
     State("backtest-max-bars", "value"),
     State("backtest-short", "value"),
     State("backtest-max-positions", "value"),
+    State("backtest-reinvest", "value"),
     State("backtest-adjusted", "value"),
 ]
 
