@@ -254,7 +254,8 @@ def _engine_actions(store: Store, bars: dict[str, pd.DataFrame]) -> pd.DataFrame
     """Corporate actions the engine applies to positions on the traded series.
 
     Stored actions (:func:`core.data.actions.load_actions`); splits only where the series
-    shows them. A ticker with no stored cash event whose ``adj_close`` still differs from
+    shows them — a split the series already absorbed also converts the as-paid cash amounts
+    before it to the series' share basis. A ticker with no stored cash event whose ``adj_close`` still differs from
     ``close`` gets the dividends implied by the ratio (source ``"implied"``).
     """
     from core.data.actions import CASH_KINDS, implied_dividends, load_actions
@@ -267,12 +268,28 @@ def _engine_actions(store: Store, bars: dict[str, pd.DataFrame]) -> pd.DataFrame
     for t, b in bars.items():
         a = acts[acts["ticker"].astype(str).str.upper() == t] if len(acts) else acts
         keep = []
+        hidden = []  # splits the series already absorbed (split-adjusted closes)
         for r in a.itertuples(index=False):
             if r.kind in CASH_KINDS:
                 keep.append(True)
             else:
-                keep.append(_split_visible(b, pd.Timestamp(r.date), float(r.value)))
+                visible = _split_visible(b, pd.Timestamp(r.date), float(r.value))
+                keep.append(visible)
+                if not visible:
+                    hidden.append((pd.Timestamp(r.date), float(r.value)))
         a = a[np.asarray(keep, dtype=bool)] if len(a) else a
+        if hidden and len(a):
+            # Cash is stored as paid per share of its day; on a series adjusted for a later
+            # split (ratio = shares after / before), one share of the series is 1/ratio
+            # share of that day, so it received value / ratio.
+            a = a.copy()
+            dates = pd.DatetimeIndex(pd.to_datetime(a["date"]))
+            cash = a["kind"].isin(CASH_KINDS).to_numpy()
+            vals = a["value"].to_numpy(dtype="float64").copy()
+            for d, ratio in hidden:
+                if ratio > 0:
+                    vals = np.where(cash & (dates < d), vals / ratio, vals)
+            a["value"] = vals
         has_cash = len(a) and a["kind"].isin(CASH_KINDS).any()
         if not has_cash and "adj_close" in b.columns and len(b) > 1:
             imp = implied_dividends(b)

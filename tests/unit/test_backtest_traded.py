@@ -471,3 +471,29 @@ def test_ml_filter_without_out_of_sample_entries_says_why(bundled_store):
     assert len(r.trades) == 0
     assert any("01/11/2024" in n and "ml_filter" in n for n in r.extra["notes"])
     assert np.isnan(r.metrics["sharpe"]) and r.metrics["total_return_pct"] == 0.0
+
+
+def test_split_already_in_the_series_is_not_applied_twice(bundled_store, monkeypatch):
+    """A 2:1 split stored as an action on a split-adjusted series (Yahoo's Close) must not
+    double the position, and the as-paid dividend before it is halved per series share."""
+    import core.data.actions as actions_mod
+    from core.backtest import runner
+
+    b = bundled_store.bars("PETR4", "2019-01-02", "2019-12-30")
+    split_day, div_day = b.index[150], b.index[100]
+
+    def fake(store, tickers=None, **kw):
+        return pd.DataFrame(
+            {
+                "ticker": ["PETR4", "PETR4"],
+                "date": [div_day, split_day],
+                "kind": ["dividend", "split"],
+                "value": [2.0, 2.0],
+                "source": ["test", "test"],
+            }
+        )
+
+    monkeypatch.setattr(actions_mod, "load_actions", fake)
+    acts = runner._engine_actions(bundled_store, {"PETR4": b})
+    assert list(acts["kind"]) == ["dividend"]  # the invisible split is dropped
+    assert acts["value"].iloc[0] == pytest.approx(1.0)  # 2,00 per old share = 1,00 per share
