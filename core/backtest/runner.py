@@ -53,7 +53,7 @@ __all__ = [
 
 #: Price modes and their pt-BR labels (shown with every run).
 PRICE_MODES: dict[str, str] = {
-    "traded": "preços negociados + proventos em caixa",
+    "traded": "preços negociados",
     "adjusted": "preços ajustados por proventos (aproximação)",
 }
 
@@ -133,7 +133,7 @@ class BacktestResult:
         label = PRICE_MODES[self.price_mode]
         if not self.adjusted:
             reinvest = (self.extra or {}).get("reinvest", getattr(self.config, "reinvest", False))
-            label += " (reinvestidos)" if reinvest else " (mantidos em caixa)"
+            label += " · proventos reinvestidos" if reinvest else " · proventos mantidos em caixa"
         return label
 
     def to_json_dict(self) -> dict:
