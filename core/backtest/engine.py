@@ -14,7 +14,14 @@ Conventions
   the stop is assumed to come first (the pessimistic reading); a bar that **opens beyond** a
   stop (a gap) fills at the open, not at the stop; a gap beyond a target fills at the open
   too (a limit order gets the better price). On the bar of an entry the stop is checked
-  after the fill (entered at the open, or at the entry level, then stopped out).
+  after the fill (entered at the open, or at the entry level, then stopped out), and a
+  target already beyond the entry price fills at the entry price: a target is a limit
+  order and never fills worse than the market. The rules live in
+  :mod:`core.backtest.fills` (shared with the paper-trading broker).
+* Corporate actions (``actions``) act on their ex-dates before the open: splits, reverse
+  splits and bonus shares change the position, dividends and JCP (net of 15 % withheld)
+  are credited as cash, shorts pay them; ``EngineConfig.reinvest`` buys more shares with
+  them; ``EngineConfig.cash_interest`` pays a share of the CDI on idle cash.
 * The trailing stop trails the highest high (lowest low for shorts) of the bars **before**
   the current one, so a bar never raises its own stop.
 * A time stop of ``max_bars`` exits at the open of the ``max_bars``-th bar after the entry.
@@ -32,8 +39,9 @@ Intraday bars work unchanged: ``sessions`` (one integer per bar, the trading ses
 belongs to) decides what is a day trade and when borrow fees accrue; for daily bars it is
 ``0, 1, 2, ...``.
 
-The kernel :func:`simulate` is a numba function over 2-D arrays ``(n_bars, n_tickers)``;
-:func:`run_engine` is the thin pandas layer around it.
+:func:`simulate` takes three records (:class:`Market`, :class:`Signals`, :class:`Params`)
+of ``(n_bars, n_tickers)`` arrays and scalars and runs the compiled loop ``_kernel``, one
+small ``@njit`` helper per step; :func:`run_engine` is the thin pandas layer around it.
 """
 
 from __future__ import annotations
