@@ -7,10 +7,16 @@ the way a Brazilian trader writes numbers.
 
 from __future__ import annotations
 
-__all__ = ["pct"]
+__all__ = ["pct", "num"]
 
 
 def pct(x: float, decimals: int = 2) -> str:
     """A fraction as a pt-BR percentage: decimal comma, dot for thousands."""
     s = f"{float(x) * 100:,.{decimals}f}"
     return s.replace(",", "\x00").replace(".", ",").replace("\x00", ".") + "%"
+
+
+def num(x: float, decimals: int = 0) -> str:
+    """A number in pt-BR: ``num(3674) == "3.674"``, ``num(1234.5, 2) == "1.234,50"``."""
+    s = f"{float(x):,.{decimals}f}"
+    return s.replace(",", "\x00").replace(".", ",").replace("\x00", ".")

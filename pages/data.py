@@ -26,6 +26,7 @@ from components.data import (
     preview_card,
     report_alert,
 )
+from components.market import KIND_LABELS
 from core.data.imports import FORMATS, import_files, import_log, preview_file, update_prices
 from core.data.quality import common_history_summary, quality_report
 from core.errors import PregaoError
@@ -149,6 +150,46 @@ def _import_panel(team: bool) -> dbc.Card:
                                 dbc.Checkbox(
                                     id="data-fractional",
                                     label="COTAHIST: incluir fracionário",
+                                    value=False,
+                                ),
+                                md=4,
+                                className="pt-2",
+                            ),
+                        ],
+                        className="g-2 mb-2",
+                    ),
+                    dbc.Row(
+                        [
+                            dbc.Col(
+                                html.Small(
+                                    "Arquivo do mercado inteiro (COTAHIST): entram os ativos que "
+                                    "você já segue, mais",
+                                    className="text-muted",
+                                ),
+                                md=12,
+                            ),
+                            dbc.Col(
+                                dbc.Input(
+                                    id="data-sel-tickers",
+                                    placeholder="estes tickers (ex.: VALE3, BOVA11)",
+                                ),
+                                md=4,
+                            ),
+                            dbc.Col(
+                                dcc.Dropdown(
+                                    id="data-sel-kinds",
+                                    options=[
+                                        {"label": v, "value": k} for k, v in KIND_LABELS.items()
+                                    ],
+                                    multi=True,
+                                    placeholder="estes tipos (ETFs, FIIs...)",
+                                ),
+                                md=4,
+                            ),
+                            dbc.Col(
+                                dbc.Checkbox(
+                                    id="data-sel-all",
+                                    label="todos os ativos do arquivo",
                                     value=False,
                                 ),
                                 md=4,
@@ -383,6 +424,9 @@ def _preview(_n, files, path_text, fmt, ticker, fractional, decimal, dayfirst, *
     State("data-fractional", "value"),
     State("data-map-decimal", "value"),
     State("data-map-dayfirst", "value"),
+    State("data-sel-tickers", "value"),
+    State("data-sel-kinds", "value"),
+    State("data-sel-all", "value"),
     *_MAP_STATES,
     background=True,
     progress=[Output("data-progress", "value"), Output("data-progress", "label")],
@@ -395,7 +439,19 @@ def _preview(_n, files, path_text, fmt, ticker, fractional, decimal, dayfirst, *
     prevent_initial_call=True,
 )
 def _import(
-    set_progress, _n, files, path_text, fmt, ticker, fractional, decimal, dayfirst, *map_values
+    set_progress,
+    _n,
+    files,
+    path_text,
+    fmt,
+    ticker,
+    fractional,
+    decimal,
+    dayfirst,
+    sel_tickers,
+    sel_kinds,
+    sel_all,
+    *map_values,
 ):
     paths, names = _targets(files, path_text)
     if not paths:
@@ -414,6 +470,9 @@ def _import(
             mapping=_mapping(fmt, map_values, decimal, dayfirst),
             include_fractional=bool(fractional),
             progress=progress,
+            tickers=[t for t in (sel_tickers or "").replace(";", ",").split(",") if t.strip()],
+            kinds=sel_kinds or None,
+            everything=bool(sel_all),
         )
     except PregaoError as exc:
         return dbc.Alert(str(exc), color="danger"), time.time()

@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pandas as pd
 
 from core.data.imports import (
@@ -26,6 +28,12 @@ from core.data.imports import (
 )
 from core.data.quality import quality_report
 from dashboard.cli import dumps, progress_printer
+
+
+def _split(text: str | None) -> list[str] | None:
+    """``"PETR4, vale3"`` -> ``["PETR4", "VALE3"]`` (None when empty)."""
+    items = [t.strip() for t in (text or "").replace(";", ",").split(",") if t.strip()]
+    return items or None
 
 
 def cmd_import(args, ctx) -> int:
@@ -51,14 +59,19 @@ def cmd_import(args, ctx) -> int:
         mapping=mapping,
         include_fractional=args.fractional,
         progress=progress_printer(quiet=args.json),
+        strict=args.strict,
+        tickers=_split(args.tickers),
+        kinds=_split(args.kinds),
+        everything=args.all,
     )
     if args.json:
         print(dumps(rep.summary()))
-    else:
-        print(rep.message())
+    elif rep.errors:  # one line per failed file, on stderr, each said once
         for e in rep.errors:
             where = e["file"] + (f", linha {e['line']}" if e.get("line") else "")
-            print(f"  erro: {where}: {e['reason']}")
+            print(f"Nada foi gravado. {where}: {e['reason']}", file=sys.stderr)
+    else:
+        print(rep.message())
         for reason, n in rep.reasons.items():
             print(f"  rejeitadas ({reason}): {n}")
     return 2 if rep.errors else 0
@@ -123,6 +136,30 @@ def register(sub, common) -> None:
         "--fractional",
         action="store_true",
         help="COTAHIST: also import the fractional market (PETR4F ...)",
+    )
+    p.add_argument(
+        "--tickers",
+        metavar="T1,T2",
+        help="whole-market files (COTAHIST): also add these tickers (default: only the "
+        "instruments already followed)",
+    )
+    p.add_argument(
+        "--kinds",
+        metavar="K1,K2",
+        help="whole-market files: also add these kinds (stock, etf, fii, bdr, index, fund, "
+        "future, option, other)",
+    )
+    p.add_argument(
+        "--all",
+        "--todos",
+        dest="all",
+        action="store_true",
+        help="whole-market files: add every instrument of the file",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail on any non-session row, even a vendor placeholder (all or nothing)",
     )
     g = p.add_argument_group("generic CSV (--format csv): column names")
     for k in ("date", "open", "high", "low", "close", "adj_close", "volume", "ticker"):
