@@ -300,10 +300,12 @@ def frontier_figure(res: dict, theme: str | None = None) -> go.Figure:
             marker={"size": 4},
             line={"color": _COLORS["frontier"], "width": 2},
             name="Fronteira eficiente",
-            customdata=[[_weights_hover(p["weights"]), p["sharpe"]] for p in pts],
+            customdata=[
+                [_weights_hover(p["weights"]), p["sharpe"], p.get("geometric_return")] for p in pts
+            ],
             hovertemplate=(
-                "Vol. %{x:.2%} · Ret. %{y:.2%}<br>Sharpe %{customdata[1]:.2f}"
-                "<br>%{customdata[0]}<extra></extra>"
+                "Vol. %{x:.2%} · Ret. %{y:.2%} (CAGR aprox. %{customdata[2]:.2%})"
+                "<br>Sharpe %{customdata[1]:.2f}<br>%{customdata[0]}<extra></extra>"
             ),
         )
     )
@@ -329,7 +331,11 @@ def frontier_figure(res: dict, theme: str | None = None) -> go.Figure:
             textfont={"size": 10},
             marker={"color": _COLORS["asset"], "size": 7},
             name="Ações",
-            hovertemplate="%{text}<br>Vol. %{x:.2%} · Ret. %{y:.2%}<extra></extra>",
+            customdata=[[a.get("geometric_return")] for a in assets.values()],
+            hovertemplate=(
+                "%{text}<br>Vol. %{x:.2%} · Ret. %{y:.2%}"
+                "<br>CAGR aprox. %{customdata[0]:.2%}<extra></extra>"
+            ),
         )
     )
     b = res["benchmark"]
@@ -342,7 +348,11 @@ def frontier_figure(res: dict, theme: str | None = None) -> go.Figure:
             textposition="bottom center",
             marker={"color": _COLORS["bench"], "size": 11, "symbol": "diamond"},
             name="IBOVESPA (^BVSP)",
-            hovertemplate="^BVSP<br>Vol. %{x:.2%} · Ret. %{y:.2%}<extra></extra>",
+            customdata=[[b.get("geometric_return")]],
+            hovertemplate=(
+                "^BVSP<br>Vol. %{x:.2%} · Ret. %{y:.2%}"
+                "<br>CAGR aprox. %{customdata[0]:.2%}<extra></extra>"
+            ),
         )
     )
     marks = [
@@ -367,20 +377,21 @@ def frontier_figure(res: dict, theme: str | None = None) -> go.Figure:
                     "line": {"width": 1, "color": "white"},
                 },
                 name=label,
-                customdata=[[_weights_hover(p["weights"]), p["sharpe"]]],
+                customdata=[[_weights_hover(p["weights"]), p["sharpe"], p.get("geometric_return")]],
                 hovertemplate=(
-                    f"{label}<br>Vol. %{{x:.2%}} · Ret. %{{y:.2%}}<br>Sharpe "
+                    f"{label}<br>Vol. %{{x:.2%}} · Ret. %{{y:.2%}} (CAGR aprox. "
+                    "%{customdata[2]:.2%})<br>Sharpe "
                     "%{customdata[1]:.2f}<br>%{customdata[0]}<extra></extra>"
                 ),
             )
         )
-    rf = res["window"]["risk_free"]
+    rf = res["window"].get("risk_free_arithmetic", res["window"]["risk_free"])
+    label = "CDI" if res["window"]["risk_free_source"] == "CDI" else "Livre de risco"
     fig.add_hline(
         y=rf,
         line={"width": 1, "dash": "dot", "color": "#888"},
-        annotation_text=f"CDI {fmt_pct(rf)}"
-        if res["window"]["risk_free_source"] == "CDI"
-        else f"Livre de risco {fmt_pct(rf)}",
+        annotation_text=f"{label} {fmt_pct(rf)} (aritm.; composto "
+        f"{fmt_pct(res['window']['risk_free'])})",
         annotation_position="bottom right",
     )
     fig.update_layout(
@@ -390,7 +401,7 @@ def frontier_figure(res: dict, theme: str | None = None) -> go.Figure:
         margin={"l": 60, "r": 20, "t": 40, "b": 50},
         title={"text": "Fronteira eficiente (anual)", "x": 0.01},
         xaxis={"title": "Volatilidade [% a.a.]", "tickformat": ".0%", "rangemode": "tozero"},
-        yaxis={"title": "Retorno esperado [% a.a.]", "tickformat": ".0%"},
+        yaxis={"title": "Retorno esperado (média aritmética) [% a.a.]", "tickformat": ".0%"},
         legend={"orientation": "h", "y": -0.15},
         hovermode="closest",
     )
@@ -399,7 +410,7 @@ def frontier_figure(res: dict, theme: str | None = None) -> go.Figure:
 
 def weights_figure(weights: dict, theme: str | None = None) -> go.Figure:
     """Horizontal bars of the non-zero weights, largest on top."""
-    items = sorted(((t, w) for t, w in weights.items() if abs(w) > 1e-4), key=lambda kv: kv[1])
+    items = sorted(((t, w) for t, w in weights.items() if w), key=lambda kv: kv[1])
     fig = go.Figure(
         go.Bar(
             x=[w for _, w in items],
@@ -444,10 +455,22 @@ def weights_table(res: dict) -> dbc.Table:
     for t, w in sorted(res["weights"].items(), key=lambda kv: -kv[1]):
         a = res["assets"].get(t, {})
         rows.append(
-            [t, fmt_pct(w), fmt_pct(a.get("expected_return")), fmt_pct(a.get("volatility"))]
+            [
+                t,
+                fmt_pct(w),
+                fmt_pct(a.get("expected_return")),
+                fmt_pct(a.get("geometric_return")),
+                fmt_pct(a.get("volatility")),
+            ]
         )
     return _table(
-        ["Ação", "Peso", "Retorno esperado [% a.a.]", "Volatilidade [% a.a.]"],
+        [
+            "Ação",
+            "Peso",
+            "Retorno esperado (aritm.) [% a.a.]",
+            "CAGR aprox. [% a.a.]",
+            "Volatilidade [% a.a.]",
+        ],
         rows,
         id_="portfolio-weights-table",
     )
@@ -479,7 +502,8 @@ def summary_cards(res: dict) -> html.Div:
         f"Janela comum: {pd.Timestamp(w['start']):%d/%m/%Y} a {pd.Timestamp(w['end']):%d/%m/%Y} "
         f"({fmt_int(w['sessions'])} pregões), limitada por {w['limiting_ticker']}. "
         f"Livre de risco: {fmt_pct(w['risk_free'])} a.a. "
-        f"({'CDI do período' if w['risk_free_source'] == 'CDI' else 'informada'})."
+        f"({'CDI do período' if w['risk_free_source'] == 'CDI' else 'informada'}; "
+        f"{fmt_pct(w.get('risk_free_arithmetic'))} na escala aritmética dos retornos)."
     )
     objective = html.P(
         f"Objetivo: {res.get('objective_label') or res['objective']}.",
@@ -487,7 +511,12 @@ def summary_cards(res: dict) -> html.Div:
         id="portfolio-objective-used",
     )
     cards = [
-        _card("Retorno esperado", fmt_pct(p["expected_return"]), "a.a."),
+        _card("Retorno esperado", fmt_pct(p["expected_return"]), "a.a. (média aritmética)"),
+        _card(
+            "CAGR aproximado",
+            fmt_pct(p.get("geometric_return")),
+            "a.a.: exp(μ − σ²/2) − 1 (Booth & Fama)",
+        ),
         _card("Volatilidade", fmt_pct(p["volatility"]), "a.a."),
         _card("Sharpe", fmt_num(p["sharpe"]), "vs livre de risco"),
         _card("Beta", fmt_num(m["beta"]), "vs ^BVSP"),

@@ -18,7 +18,7 @@ from core.data.store import Store
 from core.errors import InputError
 from core.portfolio.allocation import allocate_lots, latest_prices
 from core.portfolio.benchmark import benchmark_metrics, out_of_sample
-from core.portfolio.inputs import BENCHMARK, prepare_inputs
+from core.portfolio.inputs import BENCHMARK, geometric_return, growth_rate, prepare_inputs
 from core.portfolio.optimize import (
     OBJECTIVES,
     FrontierPoint,
@@ -147,8 +147,20 @@ def _pt(p: FrontierPoint | None) -> dict | None:
     return {
         "volatility": p.volatility,
         "expected_return": p.expected_return,
+        "growth_rate": p.growth_rate,
+        "geometric_return": p.geometric_return,
         "sharpe": p.sharpe,
         "weights": p.weights,
+    }
+
+
+def _geo(vol: float, mu: float) -> dict:
+    """Arithmetic mean, Booth-Fama growth rate and implied CAGR of one point."""
+    return {
+        "volatility": vol,
+        "expected_return": mu,
+        "growth_rate": float(growth_rate(mu, vol)),
+        "geometric_return": float(geometric_return(mu, vol)),
     }
 
 
@@ -284,8 +296,7 @@ def analyse(store: Store, request: PortfolioRequest, progress: Progress | None =
             )
     step(1.0, "Pronto")
     chosen = {
-        "volatility": port.volatility,
-        "expected_return": port.expected_return,
+        **_geo(port.volatility, port.expected_return),
         "sharpe": port.sharpe,
         "weights": {t: float(v) for t, v in port.weights.items()},
     }
@@ -305,14 +316,8 @@ def analyse(store: Store, request: PortfolioRequest, progress: Progress | None =
                 "equal_weight": _pt(frontier.equal_weight),
                 "chosen": chosen,
             },
-            "assets": {
-                t: {"volatility": v, "expected_return": r} for t, (v, r) in frontier.assets.items()
-            },
-            "benchmark": {
-                "ticker": BENCHMARK,
-                "volatility": frontier.benchmark[0],
-                "expected_return": frontier.benchmark[1],
-            },
+            "assets": {t: _geo(v, r) for t, (v, r) in frontier.assets.items()},
+            "benchmark": {"ticker": BENCHMARK, **_geo(*frontier.benchmark)},
             "cml": [list(x) for x in frontier.capital_market_line(2)],
             "frontier_skipped": frontier.skipped,
             "out_of_sample": oos,

@@ -120,7 +120,11 @@ def cmd_frontier(args, ctx) -> int:
         "weights": res["weights"],
         "performance": res["performance"],
         "frontier": [
-            {"volatility": p["volatility"], "expected_return": p["expected_return"]}
+            {
+                "volatility": p["volatility"],
+                "expected_return": p["expected_return"],
+                "geometric_return": p["geometric_return"],
+            }
             for p in res["frontier"]
         ],
         "allocation": res["allocation"],

@@ -78,7 +78,7 @@ def _ours(prices, bench, rf):
 
 
 def _plain(prices, rf):
-    mu = expected_returns.mean_historical_return(prices)
+    mu = expected_returns.mean_historical_return(prices, compounding=False)
     cov = risk_models.sample_cov(prices)
     ef = EfficientFrontier(mu, cov)
     ef.max_sharpe(risk_free_rate=rf)
