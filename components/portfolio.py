@@ -547,7 +547,9 @@ def oos_figure(oos: dict, theme: str | None = None) -> go.Figure:
     colors = {
         "Carteira": _COLORS["frontier"],
         "Pesos iguais": _COLORS["eq"],
+        "Mínima variância": _COLORS["minvol"],
         "^BVSP": _COLORS["bench"],
+        "CDI": "#8c564b",
     }
     for name, ys in oos["equity"]["series"].items():
         fig.add_trace(
@@ -581,7 +583,10 @@ def oos_figure(oos: dict, theme: str | None = None) -> go.Figure:
         height=460,
         margin={"l": 70, "r": 20, "t": 40, "b": 30},
         hovermode="x unified",
-        title={"text": "Fora da amostra: patrimônio e queda a partir do pico", "x": 0.01},
+        title={
+            "text": "Fora da amostra (walk-forward): patrimônio e queda a partir do pico",
+            "x": 0.01,
+        },
         legend={"orientation": "h", "y": 1.08},
     )
     fig.update_yaxes(title_text="Patrimônio [R$]", tickprefix="R$ ", row=1, col=1)
@@ -591,7 +596,7 @@ def oos_figure(oos: dict, theme: str | None = None) -> go.Figure:
 
 
 def oos_table(oos: dict) -> html.Div:
-    """Test-window statistics per series and the active return with its 95 % CI."""
+    """Walk-forward statistics per series, active returns with 95 % CIs, Sharpe tests, notes."""
     rows = []
     for name, st in oos["stats"].items():
         rows.append(
@@ -603,6 +608,8 @@ def oos_table(oos: dict) -> html.Div:
                 fmt_num(st["sharpe"]),
                 fmt_pct(st["max_drawdown"]),
                 fmt_brl(st["costs"]) if "costs" in st else "–",
+                fmt_brl(st["taxes"]) if "taxes" in st else "–",
+                fmt_pct(st["turnover"], 1) if "turnover" in st else "–",
             ]
         )
     tr, te = oos["train"], oos["test"]
@@ -616,34 +623,66 @@ def oos_table(oos: dict) -> html.Div:
             f"{fmt_pct(a['ci_high'])}; n = {fmt_int(a['n'])} dias)"
         )
 
+    def sharpe(t):
+        return (
+            f"{fmt_num(t['difference'], sign=True)} (p = {fmt_num(t['p_value'], 3)}, "
+            f"teste de Jobson-Korkie/Memmel; n = {fmt_int(t['n'])} dias)"
+        )
+
+    params = oos.get("parameters", {})
+    n_reb = len(oos.get("rebalances", []))
+    lookback = params.get("lookback")
+    header = (
+        f"Walk-forward: a cada rebalanceamento ({n_reb} de {d(te['start'])} a {d(te['end'])}, "
+        f"{fmt_int(te['sessions'])} pregões) os pesos são reestimados com os "
+        f"{fmt_int(lookback)} pregões anteriores (primeira janela: {d(tr['start'])} a "
+        f"{d(tr['end'])}) e negociados no fechamento, com custos da B3, IR e caixa no CDI."
+        if n_reb
+        else f"Teste de {d(te['start'])} a {d(te['end'])} ({fmt_int(te['sessions'])} pregões)."
+    )
+    active = oos.get("active", {})
+    tests = oos.get("sharpe_tests", {})
+    lines = [
+        html.P(f"Carteira − ^BVSP: {ci(active['vs_benchmark'])}", className="small mb-0"),
+        html.P(f"Carteira − pesos iguais: {ci(active['vs_equal_weight'])}", className="small mb-0"),
+    ]
+    if "vs_min_variance" in active:
+        lines.append(
+            html.P(
+                f"Carteira − mínima variância: {ci(active['vs_min_variance'])}",
+                className="small mb-0",
+            )
+        )
+    for key, label in (("vs_equal_weight", "pesos iguais"), ("vs_min_variance", "mín. variância")):
+        if key in tests:
+            lines.append(
+                html.P(
+                    f"Sharpe da carteira − {label}: {sharpe(tests[key])}", className="small mb-0"
+                )
+            )
     return html.Div(
         [
-            html.P(
-                f"Pesos estimados de {d(tr['start'])} a {d(tr['end'])} ({fmt_int(tr['sessions'])} "
-                f"pregões) e mantidos de {d(te['start'])} a {d(te['end'])} "
-                f"({fmt_int(te['sessions'])} pregões), com custos da B3.",
-                className="small mb-1",
-            ),
+            html.P(header, className="small mb-1", id="portfolio-oos-header"),
             _table(
                 [
                     "Série",
                     "Retorno total",
-                    "Retorno a.a.",
+                    "CAGR",
                     "Volatilidade",
                     "Sharpe (CDI)",
                     "Máx. queda",
                     "Custos",
+                    "IR",
+                    "Giro médio",
                 ],
                 rows,
                 id_="portfolio-oos-table",
             ),
-            html.P(
-                f"Carteira − ^BVSP: {ci(oos['active']['vs_benchmark'])}", className="small mb-0"
-            ),
-            html.P(
-                f"Carteira − pesos iguais: {ci(oos['active']['vs_equal_weight'])}",
-                className="small",
-            ),
+            *lines,
+            *[
+                dbc.Alert(n, color="secondary", className="py-1 small mt-1 mb-0")
+                for n in oos.get("notes", [])
+            ],
         ]
     )
 

@@ -64,8 +64,9 @@ class PortfolioRequest:
         Run the walk-forward out-of-sample test
         (:func:`core.portfolio.walkforward.walk_forward`).
     split : date-like, optional
-        Earliest first rebalance of the out-of-sample test (default: as soon as the
-        universe has ``lookback`` sessions of history).
+        Earliest first rebalance of the out-of-sample test (default: ``start``, else as
+        soon as the universe has ``lookback`` sessions of history; estimation windows may
+        reach back before it).
     rebalance : {"none", "monthly", "quarterly"}
         Re-optimisation frequency of the out-of-sample test.
     oos_universe : {"liquid", "chosen"}
@@ -314,7 +315,7 @@ def analyse(
             request.spec,
             inputs.tickers,
             universe=request.oos_universe,
-            start=request.split,
+            start=request.split if request.split is not None else request.start,
             end=request.end,
             lookback=request.lookback,
             rebalance=request.rebalance,

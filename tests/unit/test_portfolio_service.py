@@ -101,7 +101,7 @@ def test_components_draw_the_result(result):
     assert fig.layout.separators == ",."
     assert isinstance(weights_figure(result["weights"]), go.Figure)
     oos = oos_figure(result["out_of_sample"])
-    assert len(oos.data) == 6
+    assert len(oos.data) == 10  # 5 series (walk-forward) x equity + drawdown
     assert "R$" in str(allocation_view(result["allocation"], result["prices"]))
     assert "Beta" in str(summary_cards(result))
     csv = weights_csv(result)
@@ -232,3 +232,53 @@ def test_lot_allocation_says_when_it_drops_short_weights(bundled_store):
     assert shorts  # the optimiser does use the short side here
     notes = " ".join(res["allocation"]["notes"])
     assert "vendidas" in notes and all(t in notes for t in shorts)
+
+
+def test_parse_views_is_percent_a_year():
+    from core.portfolio import parse_views
+
+    assert parse_views("PETR4=20, vale3 = 12,5%;ITUB4=-3") == {
+        "PETR4": pytest.approx(0.20),
+        "VALE3": pytest.approx(0.125),
+        "ITUB4": pytest.approx(-0.03),
+    }
+    assert parse_views("") is None
+    with pytest.raises(InputError, match="Visões"):
+        parse_views("PETR4 20 VALE3")
+
+
+def test_cli_views_mean_percent_like_the_page(cli_db, capsys, monkeypatch):
+    """Regression (issue 11): "PETR4=20" was 2000 % in the CLI and 20 % on the page."""
+    from dashboard.cli import main
+
+    monkeypatch.setenv("PREGAO_DATA_DIR", str(cli_db.rsplit("/", 1)[0][len("sqlite:///") :]))
+    args = ["frontier", "PETR4", "VALE3", "--points", "5", "--views", "PETR4=20", "--json"]
+    assert main([*args, "--save", "bl", "--db", cli_db]) == 0
+    capsys.readouterr()
+    assert main(["portfolios", "--name", "bl", "--db", cli_db]) == 0
+    saved = json.loads(capsys.readouterr().out)
+    assert saved["parameters"]["views"] == {"PETR4": pytest.approx(0.20)}
+    args = ["frontier", "PETR4", "VALE3", "--points", "5", "--views", "PETR4=2000"]
+    assert main([*args, "--db", cli_db]) == 2
+    assert "fora do intervalo" in capsys.readouterr().err
+
+
+def test_cli_oos_keeps_its_keys_and_is_walk_forward(cli_db, capsys, monkeypatch):
+    from dashboard.cli import main
+
+    monkeypatch.setenv("PREGAO_DATA_DIR", str(cli_db.rsplit("/", 1)[0][len("sqlite:///") :]))
+    args = ["frontier", "PETR4", "VALE3", "ITUB4", "--points", "5", "--oos", "--json"]
+    args += ["--oos-universe", "chosen", "--start", "2021-01-01", "--lookback", "252"]
+    assert main([*args, "--db", cli_db]) == 0
+    out = json.loads(capsys.readouterr().out)["out_of_sample"]
+    assert set(out) >= {"weights", "stats", "active", "train", "test"}
+    assert out["method"] == "walk_forward" and len(out["rebalances"]) > 5
+    assert set(out["stats"]) == {"Carteira", "Pesos iguais", "Mínima variância", "^BVSP", "CDI"}
+
+
+def test_analyse_can_record_its_result(bundled_store):
+    from core.portfolio import latest_run
+
+    res = analyse(bundled_store, PortfolioRequest(["PETR4", "VALE3"], points=5), record=True)
+    assert latest_run(bundled_store, "analysis")["id"] == res["run_id"]
+    assert latest_run(bundled_store, "analysis")["result"]["weights"] == res["weights"]
