@@ -17,6 +17,8 @@ from plotly.subplots import make_subplots
 from components.format import PLOTLY_DATE, PLOTLY_SEPARATORS, fmt_brl, fmt_int, fmt_num, fmt_pct
 
 __all__ = [
+    "CONTROL_KEYS",
+    "controls_from_parameters",
     "portfolio_controls",
     "frontier_figure",
     "weights_figure",
@@ -41,6 +43,98 @@ _COLORS = {
     "chosen": "#111111",
     "cml": "#9467bd",
 }
+
+
+#: Control values :func:`controls_from_parameters` can fill, in the order of the page's
+#: outputs (each key is the control id without the ``portfolio-`` prefix, ``_`` for ``-``).
+CONTROL_KEYS = (
+    "tickers",
+    "start",
+    "end",
+    "objective",
+    "target",
+    "returns",
+    "risk_model",
+    "risk_free",
+    "wmin",
+    "wmax",
+    "gamma",
+    "risk_aversion",
+    "points",
+    "views",
+    "asset_bounds",
+    "holdings",
+    "capital",
+    "oos",
+    "oos_universe",
+    "lookback",
+    "rebalance",
+)
+
+
+def _num(x: float, scale: float = 100.0) -> float:
+    """A fraction as the number typed in a % field (rounded to remove float noise)."""
+    return round(float(x) * scale, 6)
+
+
+def controls_from_parameters(params: dict) -> dict:
+    """Control values (page units: % fields in %) of a saved portfolio's or run's parameters.
+
+    Parameters
+    ----------
+    params : dict
+        :meth:`core.portfolio.PortfolioRequest.parameters` (older saved portfolios carry a
+        subset; only the keys present are returned).
+
+    Returns
+    -------
+    dict
+        Keys of :data:`CONTROL_KEYS`.
+    """
+    p = params or {}
+    out: dict = {}
+    if p.get("tickers"):
+        out["tickers"] = list(p["tickers"])
+    for k in ("start", "end"):
+        if k in p:
+            out[k] = p[k]
+    if "objective" in p:
+        out["objective"] = p["objective"]
+    if "target" in p:
+        out["target"] = None if p["target"] is None else _num(p["target"])
+    if "returns_method" in p:
+        out["returns"] = p["returns_method"]
+    if "risk_model" in p:
+        out["risk_model"] = p["risk_model"]
+    if "risk_free" in p:
+        out["risk_free"] = None if p["risk_free"] is None else _num(p["risk_free"])
+    if p.get("bounds"):
+        out["wmin"], out["wmax"] = _num(p["bounds"][0]), _num(p["bounds"][1])
+    for k in ("gamma", "risk_aversion", "points"):
+        if k in p and p[k] is not None:
+            out[k] = p[k]
+    if "views" in p:
+        views = p["views"] or {}
+        out["views"] = ", ".join(f"{t}={_num(v):g}" for t, v in views.items()) or None
+    if "per_asset_bounds" in p:
+        pab = p["per_asset_bounds"] or {}
+        out["asset_bounds"] = (
+            ", ".join(f"{t}={_num(lo):g}:{_num(hi):g}" for t, (lo, hi) in pab.items()) or None
+        )
+    if "holdings" in p:
+        h = p["holdings"] or {}
+        out["holdings"] = ", ".join(f"{t}={int(n)}" for t, n in h.items()) or None
+    if "capital" in p:
+        out["capital"] = p["capital"]
+    if "out_of_sample" in p:
+        out["oos"] = ["on"] if p["out_of_sample"] else []
+    if "oos_universe" in p:
+        out["oos_universe"] = p["oos_universe"]
+    if p.get("lookback"):
+        out["lookback"] = round(p["lookback"] / 252, 2)
+    if "rebalance" in p:
+        out["rebalance"] = p["rebalance"]
+    return out
 
 
 def _template(theme: str | None) -> str:
@@ -72,8 +166,15 @@ def portfolio_controls(
     returns_methods: dict,
     risk_models: dict,
     rebalance: dict,
+    universes: dict | None = None,
+    values: dict | None = None,
 ) -> dbc.Card:
-    """The control panel (ids prefixed ``portfolio-``)."""
+    """The control panel (ids prefixed ``portfolio-``).
+
+    ``values`` (from :func:`controls_from_parameters`) overrides the defaults, e.g. to show
+    the controls that produced the last stored result.
+    """
+    v = values or {}
 
     def opts(d: dict) -> list[dict]:
         return [{"label": v, "value": k} for k, v in d.items()]
@@ -91,7 +192,7 @@ def portfolio_controls(
                             dcc.Dropdown(
                                 id="portfolio-tickers",
                                 options=ticker_options,
-                                value=default_tickers,
+                                value=v.get("tickers", default_tickers),
                                 multi=True,
                                 placeholder="Escolha 2 ou mais ações",
                             ),
@@ -103,13 +204,17 @@ def portfolio_controls(
                                 id="portfolio-dates",
                                 display_format="DD/MM/YYYY",
                                 clearable=True,
+                                start_date=v.get("start"),
+                                end_date=v.get("end"),
                                 start_date_placeholder_text="início",
                                 end_date_placeholder_text="fim",
                             ),
                             md=3,
                         ),
                         _labelled(
-                            "Capital (R$)", num("portfolio-capital", 50000, min=0, step=100), md=3
+                            "Capital (R$)",
+                            num("portfolio-capital", v.get("capital", 50000), min=0, step=100),
+                            md=3,
                         ),
                     ],
                     className="g-2",
@@ -121,14 +226,14 @@ def portfolio_controls(
                             dcc.Dropdown(
                                 id="portfolio-objective",
                                 options=opts(objectives),
-                                value="max_sharpe",
+                                value=v.get("objective", "max_sharpe"),
                                 clearable=False,
                             ),
                             md=3,
                         ),
                         _labelled(
                             "Alvo (% a.a.: retorno ou volatilidade)",
-                            num("portfolio-target", None, step=0.5),
+                            num("portfolio-target", v.get("target"), step=0.5),
                             md=2,
                         ),
                         _labelled(
@@ -136,7 +241,7 @@ def portfolio_controls(
                             dcc.Dropdown(
                                 id="portfolio-returns",
                                 options=opts(returns_methods),
-                                value="mean_historical",
+                                value=v.get("returns", "mean_historical"),
                                 clearable=False,
                             ),
                             md=2,
@@ -146,14 +251,14 @@ def portfolio_controls(
                             dcc.Dropdown(
                                 id="portfolio-risk-model",
                                 options=opts(risk_models),
-                                value="ledoit_wolf",
+                                value=v.get("risk_model", "ledoit_wolf"),
                                 clearable=False,
                             ),
                             md=3,
                         ),
                         _labelled(
                             "Livre de risco (% a.a.; vazio = CDI)",
-                            num("portfolio-risk-free", None, step=0.25),
+                            num("portfolio-risk-free", v.get("risk_free"), step=0.25),
                             md=2,
                         ),
                     ],
@@ -161,21 +266,37 @@ def portfolio_controls(
                 ),
                 dbc.Row(
                     [
-                        _labelled("Peso mín. (%)", num("portfolio-wmin", 0, step=1), md=1),
-                        _labelled("Peso máx. (%)", num("portfolio-wmax", 100, step=1), md=1),
-                        _labelled("L2 (gamma)", num("portfolio-gamma", 0, min=0, step=0.05), md=1),
                         _labelled(
-                            "Aversão a risco",
-                            num("portfolio-risk-aversion", 1, min=0, step=0.5),
+                            "Peso mín. (%)", num("portfolio-wmin", v.get("wmin", 0), step=1), md=1
+                        ),
+                        _labelled(
+                            "Peso máx. (%)", num("portfolio-wmax", v.get("wmax", 100), step=1), md=1
+                        ),
+                        _labelled(
+                            "L2 (gamma)",
+                            num("portfolio-gamma", v.get("gamma", 0), min=0, step=0.05),
                             md=1,
                         ),
                         _labelled(
-                            "Pontos", num("portfolio-points", 50, min=2, max=500, step=1), md=1
+                            "Aversão a risco",
+                            num(
+                                "portfolio-risk-aversion",
+                                v.get("risk_aversion", 1),
+                                min=0,
+                                step=0.5,
+                            ),
+                            md=1,
+                        ),
+                        _labelled(
+                            "Pontos",
+                            num("portfolio-points", v.get("points", 50), min=2, max=500, step=1),
+                            md=1,
                         ),
                         _labelled(
                             "Visões Black-Litterman (TICKER=% a.a.)",
                             dbc.Input(
                                 id="portfolio-views",
+                                value=v.get("views"),
                                 placeholder="PETR4=20, VALE3=12",
                                 size="sm",
                                 debounce=True,
@@ -186,6 +307,7 @@ def portfolio_controls(
                             "Limites por ativo (TICKER=mín:máx %)",
                             dbc.Input(
                                 id="portfolio-asset-bounds",
+                                value=v.get("asset_bounds"),
                                 placeholder="PETR4=5:30",
                                 size="sm",
                                 debounce=True,
@@ -196,6 +318,7 @@ def portfolio_controls(
                             "Posições atuais (TICKER=ações)",
                             dbc.Input(
                                 id="portfolio-holdings",
+                                value=v.get("holdings"),
                                 placeholder="PETR4=300, VALE3=150",
                                 size="sm",
                                 debounce=True,
@@ -211,26 +334,38 @@ def portfolio_controls(
                             "Teste fora da amostra",
                             dbc.Checklist(
                                 id="portfolio-oos",
-                                options=[{"label": "treino → teste", "value": "on"}],
-                                value=["on"],
+                                options=[{"label": "walk-forward", "value": "on"}],
+                                value=v.get("oos", ["on"]),
                                 switch=True,
+                            ),
+                            md=1,
+                        ),
+                        _labelled(
+                            "Universo do teste",
+                            dcc.Dropdown(
+                                id="portfolio-oos-universe",
+                                options=opts(universes or {}),
+                                value=v.get("oos_universe", "liquid"),
+                                clearable=False,
                             ),
                             md=2,
                         ),
                         _labelled(
-                            "Treino (% da janela)",
-                            num("portfolio-train", 70, min=20, max=95, step=5),
-                            md=2,
+                            "Estimação (anos)",
+                            num(
+                                "portfolio-lookback", v.get("lookback", 3), min=1, max=10, step=0.5
+                            ),
+                            md=1,
                         ),
                         _labelled(
                             "Rebalanceamento",
                             dcc.Dropdown(
                                 id="portfolio-rebalance",
                                 options=opts(rebalance),
-                                value="quarterly",
+                                value=v.get("rebalance", "quarterly"),
                                 clearable=False,
                             ),
-                            md=2,
+                            md=1,
                         ),
                         dbc.Col(
                             [
