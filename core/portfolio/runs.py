@@ -12,7 +12,7 @@ import json
 import math
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from core.data.store import Store
 from core.errors import InputError
@@ -22,6 +22,8 @@ __all__ = ["RUN_KINDS", "save_run", "latest_run", "load_run", "list_runs"]
 
 #: Kinds of stored runs.
 RUN_KINDS = ("analysis", "walk_forward")
+#: Analyses kept (older ones are pruned on save; each result is a few hundred kB).
+KEEP_ANALYSES = 20
 
 _TABLE = PortfolioRun.__table__
 
@@ -50,6 +52,9 @@ def save_run(
     store: Store, kind: str, parameters: dict, result: dict, summary: dict | None = None
 ) -> int:
     """Store one run; returns its id.
+
+    Analyses beyond the newest :data:`KEEP_ANALYSES` are deleted (the page stores one per
+    click); walk-forward runs are kept.
 
     Parameters
     ----------
@@ -80,7 +85,20 @@ def save_run(
     }
     with store.transaction() as conn:
         res = conn.execute(_TABLE.insert().values(**row))
-        return int(res.inserted_primary_key[0])
+        new_id = int(res.inserted_primary_key[0])
+        if kind == "analysis":
+            keep = (
+                select(_TABLE.c.id)
+                .where(_TABLE.c.kind == "analysis")
+                .order_by(_TABLE.c.created_at.desc(), _TABLE.c.id.desc())
+                .limit(KEEP_ANALYSES)
+            )
+            conn.execute(
+                delete(_TABLE).where(
+                    _TABLE.c.kind == "analysis", _TABLE.c.id.not_in(keep.scalar_subquery())
+                )
+            )
+    return new_id
 
 
 def _record(r, with_result: bool = True) -> dict:

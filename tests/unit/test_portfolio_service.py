@@ -282,3 +282,33 @@ def test_analyse_can_record_its_result(bundled_store):
     res = analyse(bundled_store, PortfolioRequest(["PETR4", "VALE3"], points=5), record=True)
     assert latest_run(bundled_store, "analysis")["id"] == res["run_id"]
     assert latest_run(bundled_store, "analysis")["result"]["weights"] == res["weights"]
+
+
+def test_controls_from_parameters_round_trip():
+    from components.portfolio import CONTROL_KEYS, controls_from_parameters
+    from core.portfolio import parse_percent_range, parse_views
+
+    req = PortfolioRequest(
+        ["PETR4", "VALE3"],
+        start="2018-01-02",
+        spec=PortfolioSpec(
+            objective="efficient_return",
+            target=0.125,
+            bounds=(0.05, 0.4),
+            per_asset_bounds={"PETR4": (0.1, 0.3)},
+            views={"VALE3": 0.12},
+        ),
+        capital=50_000.0,
+        holdings={"PETR4": 100},
+        out_of_sample=True,
+        lookback=504,
+    )
+    v = controls_from_parameters(req.parameters())
+    assert set(v) <= set(CONTROL_KEYS)
+    assert v["target"] == 12.5 and (v["wmin"], v["wmax"]) == (5.0, 40.0)
+    assert parse_views(v["views"]) == {"VALE3": pytest.approx(0.12)}
+    assert parse_pairs(v["asset_bounds"], "x", parse_percent_range) == {
+        "PETR4": (pytest.approx(0.1), pytest.approx(0.3))
+    }
+    assert v["holdings"] == "PETR4=100" and v["oos"] == ["on"] and v["lookback"] == 2.0
+    assert v["start"] == "2018-01-02" and v["tickers"] == ["PETR4", "VALE3"]

@@ -159,3 +159,13 @@ def test_runs_are_stored(empty_store, chosen):
     assert [r["id"] for r in list_runs(empty_store)] == [rid]
     with pytest.raises(InputError):
         load_run(empty_store, rid + 1)
+
+
+def test_old_analyses_are_pruned(empty_store):
+    from core.portfolio.runs import KEEP_ANALYSES
+
+    ids = [save_run(empty_store, "analysis", {"i": i}, {"i": i}) for i in range(KEEP_ANALYSES + 3)]
+    kept = [r["id"] for r in list_runs(empty_store, "analysis")]
+    assert kept == ids[::-1][:KEEP_ANALYSES]
+    save_run(empty_store, "walk_forward", {}, {})
+    assert len(list_runs(empty_store)) == KEEP_ANALYSES + 1
