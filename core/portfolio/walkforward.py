@@ -666,7 +666,7 @@ def walk_forward(
     if universe == "liquid":
         notes.append(
             f"Universo: as {n} ações mais líquidas em cada rebalanceamento, com dados só até "
-            "o pregão anterior (sem retrospectiva); as ações escolhidas acima não entram no teste."
+            "o pregão anterior (sem retrospectiva), e não a lista escolhida hoje."
         )
     else:
         notes.append(
