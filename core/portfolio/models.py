@@ -47,6 +47,7 @@ class PortfolioRun(Base):
         DateTime, nullable=False, server_default=func.current_timestamp()
     )
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    owner: Mapped[str | None] = mapped_column(String(128), nullable=True)
     parameters: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
     summary: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
     result: Mapped[str] = mapped_column(Text, nullable=False)

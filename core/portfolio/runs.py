@@ -49,7 +49,13 @@ def _dumps(o) -> str:
 
 
 def save_run(
-    store: Store, kind: str, parameters: dict, result: dict, summary: dict | None = None
+    store: Store,
+    kind: str,
+    parameters: dict,
+    result: dict,
+    summary: dict | None = None,
+    *,
+    owner: str | None = None,
 ) -> int:
     """Store one run; returns its id.
 
@@ -66,6 +72,8 @@ def save_run(
         The JSON-ready result.
     summary : dict, optional
         Small figures for listings (default: the result's ``stats`` or ``performance``).
+    owner : str, optional
+        The user who ran it (team mode); None locally. Pruning is per owner.
 
     Raises
     ------
@@ -78,6 +86,7 @@ def save_run(
         summary = {k: result[k] for k in ("performance", "stats", "test", "window") if k in result}
     row = {
         "kind": kind,
+        "owner": owner,
         "parameters": _dumps(parameters),
         "summary": _dumps(summary),
         "result": _dumps(result),
@@ -87,24 +96,29 @@ def save_run(
         res = conn.execute(_TABLE.insert().values(**row))
         new_id = int(res.inserted_primary_key[0])
         if kind == "analysis":
+            same = _owner_is(owner)
             keep = (
                 select(_TABLE.c.id)
-                .where(_TABLE.c.kind == "analysis")
+                .where(_TABLE.c.kind == "analysis", same)
                 .order_by(_TABLE.c.created_at.desc(), _TABLE.c.id.desc())
                 .limit(KEEP_ANALYSES)
             )
+            ids = [r[0] for r in conn.execute(keep)]
             conn.execute(
-                delete(_TABLE).where(
-                    _TABLE.c.kind == "analysis", _TABLE.c.id.not_in(keep.scalar_subquery())
-                )
+                delete(_TABLE).where(_TABLE.c.kind == "analysis", same, _TABLE.c.id.not_in(ids))
             )
     return new_id
+
+
+def _owner_is(owner: str | None):
+    return _TABLE.c.owner.is_(None) if owner is None else _TABLE.c.owner == owner
 
 
 def _record(r, with_result: bool = True) -> dict:
     out = {
         "id": int(r.id),
         "kind": r.kind,
+        "owner": r.owner,
         "created_at": pd.Timestamp(r.created_at),
         "parameters": json.loads(r.parameters or "{}"),
         "summary": json.loads(r.summary or "{}"),
@@ -114,12 +128,12 @@ def _record(r, with_result: bool = True) -> dict:
     return out
 
 
-def latest_run(store: Store, kind: str = "analysis") -> dict | None:
-    """The newest run of ``kind`` (with its result), or None when there is none."""
+def latest_run(store: Store, kind: str = "analysis", *, owner: str | None = None) -> dict | None:
+    """The newest run of ``kind`` by ``owner`` (with its result), or None when there is none."""
     with store.engine.connect() as conn:
         r = conn.execute(
             select(_TABLE)
-            .where(_TABLE.c.kind == kind)
+            .where(_TABLE.c.kind == kind, _owner_is(owner))
             .order_by(_TABLE.c.created_at.desc(), _TABLE.c.id.desc())
             .limit(1)
         ).first()

@@ -81,7 +81,7 @@ def test_portfolio_runs_round_trip(store_url):
     store = init_db(store_url)
     try:
         cols = {c["name"] for c in inspect(store.engine).get_columns("portfolio_runs")}
-        assert cols == {"id", "created_at", "kind", "parameters", "summary", "result"}
+        assert cols == {"id", "created_at", "kind", "owner", "parameters", "summary", "result"}
         big = {"equity": {"dates": ["2024-01-02"] * 5000, "series": {"x": [1.5] * 5000}}}
         rid = save_run(store, "walk_forward", {"rebalance": "quarterly"}, big)
         assert load_run(store, rid)["result"] == big

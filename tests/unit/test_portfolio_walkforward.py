@@ -169,3 +169,8 @@ def test_old_analyses_are_pruned(empty_store):
     assert kept == ids[::-1][:KEEP_ANALYSES]
     save_run(empty_store, "walk_forward", {}, {})
     assert len(list_runs(empty_store)) == KEEP_ANALYSES + 1
+    # Team mode: each user's last result and pruning are their own.
+    other = save_run(empty_store, "analysis", {}, {"who": "ana"}, owner="ana")
+    assert latest_run(empty_store, "analysis", owner="ana")["id"] == other
+    assert latest_run(empty_store, "analysis")["id"] == ids[-1]
+    assert len(list_runs(empty_store, "analysis")) == KEEP_ANALYSES + 1

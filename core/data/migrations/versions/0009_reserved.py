@@ -10,7 +10,8 @@ into a new revision on top of the head. Model: :mod:`core.portfolio.models`.
 
 ``portfolio_runs``: one row per computed portfolio analysis (Carteira page, ``frontier``) or
 walk-forward backtest (``portfolio-backtest``): ``kind`` (``analysis`` | ``walk_forward``),
-``parameters`` and ``summary`` (small JSON text) and ``result`` (the full JSON result).
+``owner`` (the user in team mode; NULL locally), ``parameters`` and ``summary`` (small JSON
+text) and ``result`` (the full JSON result).
 """
 
 import sqlalchemy as sa
@@ -30,6 +31,7 @@ def upgrade() -> None:
             "created_at", sa.DateTime(), nullable=False, server_default=sa.func.current_timestamp()
         ),
         sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("owner", sa.String(128), nullable=True),
         sa.Column("parameters", sa.Text(), nullable=False, server_default="{}"),
         sa.Column("summary", sa.Text(), nullable=False, server_default="{}"),
         sa.Column("result", sa.Text(), nullable=False),
