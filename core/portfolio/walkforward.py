@@ -54,6 +54,7 @@ from core.portfolio.optimize import (
     optimize_portfolio,
 )
 from core.rates import PERIODS_PER_YEAR, cdi_annual, cdi_daily_returns
+from core.textfmt import pct
 
 __all__ = [
     "UNIVERSES",
@@ -114,6 +115,10 @@ class WalkForward:
         The request (plain data).
     notes : list of str
         Survivorship, universe and simplifications (pt-BR).
+    hindsight : dict
+        ``"liquid"`` universe only: ``universe`` (today's ``n`` most liquid) and
+        ``equal_weight`` (:func:`series_stats` of 1/N over that universe, same rules) — what
+        choosing the universe with hindsight would have shown; empty otherwise.
     """
 
     equity: pd.DataFrame
@@ -127,6 +132,7 @@ class WalkForward:
     test: dict
     parameters: dict
     notes: list = field(default_factory=list)
+    hindsight: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """Plain JSON-ready data (dates as ``YYYY-MM-DD``)."""
@@ -151,6 +157,7 @@ class WalkForward:
             "rebalance": self.parameters.get("rebalance"),
             "parameters": self.parameters,
             "notes": list(self.notes),
+            "hindsight": self.hindsight,
         }
 
 
@@ -534,6 +541,11 @@ def walk_forward(
     px_all = adj.ffill().to_numpy()
     books = {name: _Book(len(cols), capital) for name in SERIES[:3]}
     equity = {name: np.empty(len(test_idx)) for name in SERIES[:3]}
+    # "liquid" only: 1/N over today's most liquid stocks, to measure the hindsight bias.
+    today = liq.top(len(idx), n, lookback) if universe == "liquid" else []
+    if today:
+        books["_hindsight"] = _Book(len(cols), capital)
+        equity["_hindsight"] = np.empty(len(test_idx))
     minvar_spec = PortfolioSpec(
         objective="min_volatility", bounds=spec.bounds, per_asset_bounds=spec.per_asset_bounds
     )
@@ -601,6 +613,9 @@ def walk_forward(
                     f"({len(window)} pregões, rebalanceamento de {day:%d/%m/%Y}): {exc}"
                 ) from exc
             targets["Pesos iguais"] = pd.Series(1.0 / len(uni), index=uni)
+            if today:
+                known = [t for t in today if np.isfinite(adj[t].iloc[i])]
+                targets["_hindsight"] = pd.Series(1.0 / max(len(known), 1), index=known)
             for name, w in targets.items():
                 vec = np.zeros(len(cols))
                 for t, x in w.items():
@@ -634,6 +649,8 @@ def walk_forward(
             b.pay_taxes(nxt, taxes)
             equity[name][-1] -= before - b.cash
     bench_t = bench.reindex(test_idx).ffill().to_numpy()
+    hind_eq = equity.pop("_hindsight", None)
+    hind_book = books.pop("_hindsight", None)
     eq = pd.DataFrame(
         {
             **equity,
@@ -663,10 +680,20 @@ def walk_forward(
         "vs_min_variance": sharpe_difference_test(ex["Carteira"], ex["Mínima variância"]),
     }
     notes = [SURVIVORSHIP_NOTE]
+    hindsight: dict = {}
     if universe == "liquid":
         notes.append(
             f"Universo: as {n} ações mais líquidas em cada rebalanceamento, com dados só até "
             "o pregão anterior (sem retrospectiva), e não a lista escolhida hoje."
+        )
+    if hind_eq is not None and hind_book is not None:
+        h = series_stats(pd.Series(hind_eq, index=test_idx), rf_d)
+        h.update(costs=float(hind_book.costs), taxes=float(hind_book.taxes))
+        hindsight = {"universe": today, "equal_weight": h}
+        notes.append(
+            f"Com retrospectiva (as {n} mais líquidas de hoje desde o início), pesos iguais "
+            f"teriam CAGR de {pct(h['cagr'], 1)} em vez de {pct(stats['Pesos iguais']['cagr'], 1)}"
+            ": a diferença mede o viés de escolher o universo depois de ver o resultado."
         )
     else:
         notes.append(
@@ -713,4 +740,5 @@ def walk_forward(
         test=_span(test_idx),
         parameters=params,
         notes=notes,
+        hindsight=hindsight,
     )

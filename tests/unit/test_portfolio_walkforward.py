@@ -58,6 +58,11 @@ def test_universe_is_known_at_each_rebalance(bundled_store, liquid):
     assert "PRIO3" not in first
     assert "PRIO3" in most_liquid(bundled_store, 10)  # hindsight would have picked it
     assert any("sobrevivência" in n for n in liquid.notes)
+    # The hindsight universe is reported beside it, with the bias it would have added.
+    assert liquid.hindsight["universe"] == most_liquid(bundled_store, 10, min_history=756)
+    h = liquid.hindsight["equal_weight"]["cagr"]
+    assert h != pytest.approx(liquid.stats["Pesos iguais"]["cagr"], abs=1e-4)
+    assert any("retrospectiva" in n and "CAGR" in n for n in liquid.notes)
 
 
 def test_weights_use_only_the_estimation_window(bundled_store, chosen):
