@@ -1,4 +1,5 @@
-"""Portfolio commands: ``frontier`` (optimise, frontier, allocation) and ``portfolios`` (saved).
+"""Portfolio commands: ``frontier`` (optimise, frontier, allocation), ``portfolios`` (saved),
+``portfolio-backtest`` (walk-forward test, stored) and ``portfolio-runs`` (stored runs).
 
 ``python -m dashboard frontier PETR4 VALE3 ITUB4 --objective max_sharpe --capital 50000 --json``
 prints ``{"window", "weights", "performance": {"expected_return", "volatility", "sharpe"},
@@ -12,7 +13,7 @@ import re
 
 import pandas as pd
 
-from components.format import fmt_brl, fmt_num, fmt_pct
+from components.format import fmt_brl, fmt_int, fmt_num, fmt_pct
 from core.backtest.costs import B3_DEFAULT, NO_COSTS
 from core.errors import InputError
 from core.portfolio import (
@@ -20,6 +21,7 @@ from core.portfolio import (
     REBALANCE,
     RETURN_METHODS,
     RISK_MODELS,
+    UNIVERSES,
     PortfolioRequest,
     PortfolioSpec,
     analyse,
@@ -27,6 +29,7 @@ from core.portfolio import (
     load_portfolio,
     parse_pairs,
     parse_percent_range,
+    parse_views,
     save_portfolio,
 )
 from dashboard.cli import dumps, progress_printer
@@ -92,7 +95,7 @@ def cmd_frontier(args, ctx) -> int:
         per_asset_bounds=parse_pairs(args.asset_bounds, "Limites por ativo", parse_percent_range),
         gamma=args.gamma,
         risk_aversion=args.risk_aversion,
-        views=parse_pairs(args.views, "Visões", lambda v: parse_rate(v, "Visão")) or None,
+        views=parse_views(args.views),
     )
     holdings = parse_pairs(args.holdings, "Posições", lambda v: int(float(v)))
     req = PortfolioRequest(
@@ -110,7 +113,11 @@ def cmd_frontier(args, ctx) -> int:
         holdings=holdings or None,
         costs=NO_COSTS if args.no_costs else B3_DEFAULT,
         out_of_sample=args.oos,
+        split=_date(args.split),
         rebalance=args.rebalance,
+        oos_universe=args.oos_universe,
+        lookback=args.lookback,
+        taxes=not args.no_taxes,
     )
     res = analyse(ctx.store(), req, progress=progress_printer(quiet=args.json))
     if args.save:
@@ -120,14 +127,29 @@ def cmd_frontier(args, ctx) -> int:
         "weights": res["weights"],
         "performance": res["performance"],
         "frontier": [
-            {"volatility": p["volatility"], "expected_return": p["expected_return"]}
+            {
+                "volatility": p["volatility"],
+                "expected_return": p["expected_return"],
+                "geometric_return": p["geometric_return"],
+            }
             for p in res["frontier"]
         ],
         "allocation": res["allocation"],
     }
     if args.oos:
         out["out_of_sample"] = {
-            k: res["out_of_sample"][k] for k in ("weights", "stats", "active", "train", "test")
+            k: res["out_of_sample"][k]
+            for k in (
+                "weights",
+                "stats",
+                "active",
+                "train",
+                "test",
+                "method",
+                "sharpe_tests",
+                "rebalances",
+                "notes",
+            )
         }
     if args.json:
         print(dumps(out))
@@ -157,15 +179,7 @@ def cmd_frontier(args, ctx) -> int:
         print(f"Nota: {n}")
     if res["out_of_sample"]:
         o = res["out_of_sample"]
-        print(
-            f"Fora da amostra: treino {o['train']['start']}–{o['train']['end']}, "
-            f"teste {o['test']['start']}–{o['test']['end']} ({o['test']['sessions']} pregões)"
-        )
-        for k, st in o["stats"].items():
-            print(
-                f"  {k:<13} retorno {fmt_pct(st['total_return'])}  Sharpe {fmt_num(st['sharpe'])}  "
-                f"máx. queda {fmt_pct(st['max_drawdown'])}"
-            )
+        _print_walk_forward(o)
     a = res["allocation"]
     if a:
         print(
@@ -174,6 +188,98 @@ def cmd_frontier(args, ctx) -> int:
         )
         for o in a["orders"]:
             print(f"  {o['side']} {o['shares']:>6} {o['ticker']:<8} {fmt_brl(o['value'])}")
+    return 0
+
+
+def _print_walk_forward(o: dict) -> None:
+    print(
+        f"Fora da amostra (walk-forward, {len(o['rebalances'])} rebalanceamentos): primeira "
+        f"janela de estimação {o['train']['start']}–{o['train']['end']}, teste "
+        f"{o['test']['start']}–{o['test']['end']} ({fmt_int(o['test']['sessions'])} pregões)"
+    )
+    for k, st in o["stats"].items():
+        extra = ""
+        if "costs" in st:
+            extra = f"  custos {fmt_brl(st['costs'])}  IR {fmt_brl(st['taxes'])}"
+        print(
+            f"  {k:<17} CAGR {fmt_pct(st['cagr']):>8}  vol. {fmt_pct(st['volatility']):>8}  "
+            f"Sharpe {fmt_num(st['sharpe']):>6}  máx. queda {fmt_pct(st['max_drawdown']):>8}{extra}"
+        )
+    for key, label in (("vs_equal_weight", "1/N"), ("vs_min_variance", "mínima variância")):
+        t = o["sharpe_tests"][key]
+        print(
+            f"  Sharpe da carteira − {label}: {fmt_num(t['difference'], sign=True)} "
+            f"(p = {fmt_num(t['p_value'], 3)}, Jobson-Korkie/Memmel, n = {fmt_int(t['n'])})"
+        )
+    for n in o["notes"]:
+        print(f"  Nota: {n}")
+
+
+def cmd_portfolio_backtest(args, ctx) -> int:
+    """Walk-forward rebalancing backtest of a portfolio rule (stored as a run)."""
+    from core.backtest.taxes import TaxRules
+    from core.portfolio import save_run, walk_forward
+
+    spec = PortfolioSpec(
+        objective=args.objective,
+        target=parse_rate(args.target, "Alvo"),
+        bounds=parse_bounds(args.bounds),
+        gamma=args.gamma,
+        risk_aversion=args.risk_aversion,
+        views=parse_views(args.views),
+    )
+    if args.universe == "chosen" and len(args.tickers or []) < 2:
+        raise InputError("Com --universe chosen informe pelo menos 2 ações.")
+    capital = parse_money(args.capital) if args.capital else 100_000.0
+    risk_free = (
+        parse_rate(args.risk_free, "Taxa livre de risco")
+        if args.risk_free is not None
+        else ctx.settings.risk_free_rate
+    )
+    wf = walk_forward(
+        ctx.store(),
+        spec,
+        args.tickers or None,
+        universe=args.universe,
+        n_assets=args.n,
+        start=_date(args.start),
+        end=_date(args.end),
+        lookback=args.lookback,
+        rebalance=args.rebalance,
+        returns_method=args.returns,
+        risk_model=args.risk_model,
+        risk_free=risk_free,
+        costs=NO_COSTS if args.no_costs else B3_DEFAULT,
+        taxes=None if args.no_taxes else TaxRules(),
+        capital=capital or 100_000.0,
+        progress=progress_printer(quiet=args.json),
+    )
+    out = wf.to_dict()
+    out["run_id"] = save_run(ctx.store(), "walk_forward", out["parameters"], out)
+    if args.json:
+        print(dumps({k: v for k, v in out.items() if k not in ("equity", "drawdown")}))
+        return 0
+    _print_walk_forward(out)
+    print(f"Salvo como execução de carteira nº {out['run_id']}.")
+    return 0
+
+
+def cmd_portfolio_runs(args, ctx) -> int:
+    """List stored portfolio runs, or print one with --id."""
+    from core.portfolio import list_runs, load_run
+
+    store = ctx.store()
+    if args.id is not None:
+        print(dumps(load_run(store, args.id)))
+        return 0
+    recs = list_runs(store, args.kind)
+    if args.json:
+        print(dumps(recs))
+    elif not recs:
+        print("Nenhuma execução de carteira salva.")
+    else:
+        for r in recs:
+            print(f"{r['id']:>4}  {r['kind']:<13} {r['created_at']:%d/%m/%Y %H:%M}")
     return 0
 
 
@@ -224,13 +330,59 @@ def register(sub, common) -> None:
     p.add_argument("--holdings", metavar="T=N,...", help="current shares (rebalance orders)")
     p.add_argument("--gamma", type=float, default=0.0, help="L2 regularisation")
     p.add_argument("--risk-aversion", type=float, default=1.0, help="for max_quadratic_utility")
-    p.add_argument("--views", metavar="T=R,...", help="Black-Litterman absolute views")
-    p.add_argument("--oos", action="store_true", help="out-of-sample check (70%% train)")
-    p.add_argument("--rebalance", choices=list(REBALANCE), default="none")
+    p.add_argument(
+        "--views", metavar="T=R,...", help="Black-Litterman views in %% a year (PETR4=20)"
+    )
+    p.add_argument(
+        "--oos", action="store_true", help="walk-forward out-of-sample test (costs, taxes)"
+    )
+    p.add_argument("--rebalance", choices=list(REBALANCE), default="quarterly")
+    p.add_argument(
+        "--oos-universe",
+        choices=list(UNIVERSES),
+        default="liquid",
+        help="liquid: most liquid at each rebalance (no hindsight); chosen: the tickers",
+    )
+    p.add_argument("--lookback", type=int, default=756, help="estimation window (sessions)")
+    p.add_argument("--split", metavar="YYYY-MM-DD", help="earliest first rebalance of --oos")
+    p.add_argument("--no-taxes", action="store_true", help="no income tax in --oos")
     p.add_argument("--no-costs", action="store_true", help="ignore B3 costs")
     p.add_argument("--save", metavar="NAME", help="save the portfolio under NAME")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_frontier)
+
+    p = sub.add_parser(
+        "portfolio-backtest",
+        parents=[common],
+        help="walk-forward rebalancing test vs 1/N, min variance, ^BVSP, CDI (stored)",
+    )
+    p.add_argument("tickers", nargs="*", metavar="TICKER")
+    p.add_argument("--universe", choices=list(UNIVERSES), default="liquid")
+    p.add_argument("--n", type=int, default=None, help="size of the liquid universe (10)")
+    p.add_argument("--start", metavar="YYYY-MM-DD", help="earliest first rebalance")
+    p.add_argument("--end", metavar="YYYY-MM-DD")
+    p.add_argument("--objective", choices=list(OBJECTIVES), default="max_sharpe")
+    p.add_argument("--target", metavar="X")
+    p.add_argument("--returns", choices=list(RETURN_METHODS), default="mean_historical")
+    p.add_argument("--risk-model", choices=list(RISK_MODELS), default="ledoit_wolf")
+    p.add_argument("--risk-free", metavar="RATE")
+    p.add_argument("--bounds", metavar="MIN,MAX")
+    p.add_argument("--gamma", type=float, default=0.0)
+    p.add_argument("--risk-aversion", type=float, default=1.0)
+    p.add_argument("--views", metavar="T=R,...", help="Black-Litterman views in %% a year")
+    p.add_argument("--lookback", type=int, default=756, help="estimation window (sessions)")
+    p.add_argument("--rebalance", choices=list(REBALANCE), default="quarterly")
+    p.add_argument("--capital", metavar="R$", help="starting capital (default 100000)")
+    p.add_argument("--no-costs", action="store_true")
+    p.add_argument("--no-taxes", action="store_true")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_portfolio_backtest)
+
+    p = sub.add_parser("portfolio-runs", parents=[common], help="list stored portfolio runs")
+    p.add_argument("--id", type=int, default=None, help="print one run")
+    p.add_argument("--kind", choices=["analysis", "walk_forward"], default=None)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_portfolio_runs)
 
     p = sub.add_parser("portfolios", parents=[common], help="list saved portfolios")
     p.add_argument("--name", help="print one saved portfolio")
