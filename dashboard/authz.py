@@ -80,7 +80,7 @@ POLICY: dict[str, str] = {
     # Administração
     "pages.admin.unlock": "admin",
     # Dash Pages' router (draws the page of the URL) and the cancel callback of background jobs
-    "dash.dash.Dash.enable_pages.<locals>.router_sync.<locals>.update": "viewer", of background jobs
+    "dash.dash.Dash.enable_pages.<locals>.router_sync.<locals>.update": "viewer",
     "dash.dash.Dash._setup_server.<locals>.cancel_call": "trader",
 }
 
