@@ -130,9 +130,7 @@ def _user_from_job_context():
     if serializer is None:
         return None
     try:
-        data = serializer.loads(
-            raw, max_age=int(server.permanent_session_lifetime.total_seconds())
-        )
+        data = serializer.loads(raw, max_age=int(server.permanent_session_lifetime.total_seconds()))
     except Exception:
         return None
     uid, _, token = str(data.get("_user_id", "")).partition(".")
@@ -221,7 +219,9 @@ def _audit_action(what: str, ok: bool = True) -> None:
     from dashboard.users import audit
 
     try:
-        audit(get_store(), "action", username=current_username(), detail=what, ip=client_ip(), ok=ok)
+        audit(
+            get_store(), "action", username=current_username(), detail=what, ip=client_ip(), ok=ok
+        )
     except Exception:  # the audit must never break the action it records
         log.exception("audit failed for %s", what)
 

@@ -24,6 +24,8 @@ import logging
 import secrets
 import uuid
 
+from werkzeug.serving import WSGIRequestHandler
+
 from dashboard.settings import Settings, SettingsError
 
 __all__ = [
@@ -53,22 +55,11 @@ _WEAK_SECRETS = {"changeme", "change-me", "secret", "dev", "test", "pregao"}
 _OPEN_PREFIXES = ("/_dash-", "/assets/", "/_reload-hash", "/_favicon", "/login", "/logout")
 
 
-def _quiet_handler():
-    from werkzeug.serving import WSGIRequestHandler
+class QuietRequestHandler(WSGIRequestHandler):
+    """The development server's handler without ``Server: Werkzeug/x Python/y``."""
 
-    class QuietRequestHandler(WSGIRequestHandler):
-        """The development server's handler without ``Server: Werkzeug/x Python/y``."""
-
-        def version_string(self) -> str:
-            return "pregao"
-
-    return QuietRequestHandler
-
-
-def __getattr__(name: str):
-    if name == "QuietRequestHandler":  # built lazily: werkzeug.serving is only for app.run
-        return _quiet_handler()
-    raise AttributeError(name)
+    def version_string(self) -> str:
+        return "pregao"
 
 
 def is_loopback(host: str) -> bool:

@@ -444,7 +444,9 @@ def set_active(store: Store, username: str, active: bool, *, actor=None, ip="") 
     _update(store, user, action, user.username, actor, ip, active=bool(active))
 
 
-def unlock(store: Store, username: str | None = None, *, ip_address: str | None = None, actor=None, ip="") -> None:
+def unlock(
+    store: Store, username: str | None = None, *, ip_address: str | None = None, actor=None, ip=""
+) -> None:
     """Lift the lock of an account (``username``) or the delay of an IP (``ip_address``)."""
     if username:
         user = _require(store, username)
@@ -508,14 +510,24 @@ def authenticate(
         if wait_ip and last_ip is not None:
             left = int((last_ip + dt.timedelta(seconds=wait_ip) - now).total_seconds())
             if left > 0:
-                audit(store, "login_refused", username=name, detail="ip throttled", ip=ip, ok=False, conn=c)
+                audit(
+                    store,
+                    "login_refused",
+                    username=name,
+                    detail="ip throttled",
+                    ip=ip,
+                    ok=False,
+                    conn=c,
+                )
                 return LoginResult(
                     None, f"Muitas tentativas deste endereço: aguarde {left} s.", left
                 )
         row = c.execute(sa.select(users_table).where(users_table.c.username == name)).first()
         if row is not None:
             if row.locked:
-                audit(store, "login_refused", username=name, detail="locked", ip=ip, ok=False, conn=c)
+                audit(
+                    store, "login_refused", username=name, detail="locked", ip=ip, ok=False, conn=c
+                )
                 return LoginResult(
                     None,
                     "Conta bloqueada após tentativas demais: peça a um administrador que a "
@@ -525,9 +537,19 @@ def authenticate(
             if wait and row.last_failed_at is not None:
                 left = int((row.last_failed_at + dt.timedelta(seconds=wait) - now).total_seconds())
                 if left > 0:
-                    audit(store, "login_refused", username=name, detail="throttled", ip=ip, ok=False, conn=c)
+                    audit(
+                        store,
+                        "login_refused",
+                        username=name,
+                        detail="throttled",
+                        ip=ip,
+                        ok=False,
+                        conn=c,
+                    )
                     return LoginResult(None, f"Muitas tentativas: aguarde {left} s.", left)
-        good = check_password_hash(row.password_hash if row is not None else _dummy_hash(), password or "")
+        good = check_password_hash(
+            row.password_hash if row is not None else _dummy_hash(), password or ""
+        )
         if row is not None and good and row.active:
             c.execute(
                 users_table.update()

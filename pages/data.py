@@ -7,7 +7,6 @@ progress and cancel; a cancelled or failed import writes nothing.
 
 from __future__ import annotations
 
-import re
 import time
 
 import dash

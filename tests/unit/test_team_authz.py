@@ -117,7 +117,12 @@ def test_login_needs_the_csrf_token_and_rotates_the_session(team_app):
     c3 = team_app.server.test_client()
     r = c3.post(
         "/login",
-        data={"username": "u-viewer", "password": PW, "csrf_token": _csrf(c3), "next": "//evil.example/x"},
+        data={
+            "username": "u-viewer",
+            "password": PW,
+            "csrf_token": _csrf(c3),
+            "next": "//evil.example/x",
+        },
     )
     assert r.headers["Location"] == "/"
     c2.get("/logout")
@@ -137,7 +142,10 @@ def test_remember_me_sets_a_hardened_cookie(team_app):
 
 def test_wrong_password_is_401_and_audited(team_app):
     c = team_app.server.test_client()
-    r = c.post("/login", data={"username": "u-viewer", "password": "nope nope nope", "csrf_token": _csrf(c)})
+    r = c.post(
+        "/login",
+        data={"username": "u-viewer", "password": "nope nope nope", "csrf_token": _csrf(c)},
+    )
     assert r.status_code == 401 and "inválidos" in r.get_data(as_text=True)
     from dashboard.runtime import get_store
 
@@ -149,7 +157,7 @@ def test_every_callback_is_classified_and_enforced_for_each_role(team_app):
     server = team_app.server
     calls = []
     seen = 0
-    for cb_id, cb in team_app.callback_map.items():
+    for cb in team_app.callback_map.values():
         func = cb.get("callback")
         if func is None:  # clientside callbacks run in the browser only
             continue
@@ -159,7 +167,7 @@ def test_every_callback_is_classified_and_enforced_for_each_role(team_app):
         need = func.required_role
         assert need == authz.POLICY[key]
         original = func.__wrapped__
-        func.__wrapped__ = lambda *a, **k: calls.append(key) or "ran"
+        func.__wrapped__ = lambda *a, _k=key, **k: calls.append(_k) or "ran"
         try:
             for role in (None, *ROLES):
                 with server.test_request_context("/_dash-update-component", method="POST"):
@@ -188,7 +196,9 @@ def test_every_callback_is_classified_and_enforced_for_each_role(team_app):
 def test_viewer_cannot_act_over_http_and_the_refusal_is_audited(team_app):
     c = _login(team_app, "viewer")
     cb = next(k for k in team_app.callback_map if k.startswith("..data-import-result"))
-    r = c.post("/_dash-update-component", json=_payload(team_app, cb, {("data-import-btn", "n_clicks"): 1}))
+    r = c.post(
+        "/_dash-update-component", json=_payload(team_app, cb, {("data-import-btn", "n_clicks"): 1})
+    )
     assert r.status_code == 403 and "Sem permissão" in r.get_json()["error"]
     from dashboard.runtime import get_store
 
@@ -198,7 +208,9 @@ def test_viewer_cannot_act_over_http_and_the_refusal_is_audited(team_app):
     body = _payload(team_app, cb)
     r = c.post("/_dash-update-component", json=body, headers={"Origin": "https://evil.example"})
     assert r.status_code == 403
-    r = c.post("/_dash-update-component", data="x=1", content_type="application/x-www-form-urlencoded")
+    r = c.post(
+        "/_dash-update-component", data="x=1", content_type="application/x-www-form-urlencoded"
+    )
     assert r.status_code == 400
 
 
@@ -207,7 +219,11 @@ def test_data_preview_of_server_files_reveals_nothing(team_app, probe):
     """The probe: the Data preview with data-path=/etc/shadow quoted the file's first line."""
     c = _login(team_app, "admin")
     cb = next(k for k in team_app.callback_map if k.startswith("data-preview"))
-    values = {("data-preview-btn", "n_clicks"): 1, ("data-path", "value"): probe, ("data-format", "value"): "auto"}
+    values = {
+        ("data-preview-btn", "n_clicks"): 1,
+        ("data-path", "value"): probe,
+        ("data-format", "value"): "auto",
+    }
     r = c.post("/_dash-update-component", json=_payload(team_app, cb, values))
     assert r.status_code == 200
     text = str(r.get_json())

@@ -153,3 +153,14 @@ def test_upload_size_limit_and_cleanup(tmp_path):
     os.utime(old, (time.time() - 7 * 3600,) * 2)
     save_upload(_data_url(CSV), "new.csv", s)
     assert not old.exists()
+
+
+def test_unknown_layout_message_does_not_quote_the_file(tmp_path):
+    from core.data.imports import detect_file_format
+    from core.errors import DataFormatError
+
+    secret = tmp_path / "notes.txt"
+    secret.write_text("root:*:19000:0:99999:7:::\n")
+    with pytest.raises(DataFormatError) as exc:
+        detect_file_format(secret)
+    assert "root" not in str(exc.value) and "layout desconhecido" in str(exc.value)

@@ -26,7 +26,12 @@ def test_add_and_authenticate_with_scrypt_hash(empty_store):
 
 @pytest.mark.parametrize(
     "pw, msg",
-    [("short", "curta"), ("aaaaaaaaaaaaaa", "variados"), ("xxana-123456", "nome"), ("senha1234567", "conhecida")],
+    [
+        ("short", "curta"),
+        ("aaaaaaaaaaaaaa", "variados"),
+        ("xxana-123456", "nome"),
+        ("senha1234567", "conhecida"),
+    ],
 )
 def test_password_policy(empty_store, pw, msg):
     with pytest.raises(InputError, match=msg):
