@@ -78,7 +78,7 @@ POLICY: dict[str, str] = {
     "pages.models.train": "trader",
     "pages.models.promote": "admin",
     # Administração
-    "pages.admin.unlock": "admin",
+    "pages.admin.unlock_account": "admin",
     # Dash Pages' router (draws the page of the URL) and the cancel callback of background jobs
     "dash.dash.Dash.enable_pages.<locals>.router_sync.<locals>.update": "viewer",
     "dash.dash.Dash._setup_server.<locals>.cancel_call": "trader",

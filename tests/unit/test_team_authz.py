@@ -271,3 +271,14 @@ def test_unexpected_errors_show_an_id_not_the_exception(team_app, caplog):
     assert "SELECT" not in msg and "RuntimeError" not in msg
     eid = re.search(r"código ([0-9a-f]{8})", msg).group(1)
     assert eid in caplog.text and "SELECT secret" in caplog.text
+
+
+def test_admin_page_lists_users_and_audit_for_admins_only(team_app):
+    viewer = _login(team_app, "viewer")
+    cb = next(k for k in team_app.callback_map if "page-content" in k or "_pages_content" in k)
+    body = _payload(team_app, cb, {("_pages_location", "pathname"): "/admin"})
+    text = str(viewer.post("/_dash-update-component", json=body).get_json())
+    assert "Acesso restrito" in text and "u-admin" not in text
+    admin = _login(team_app, "admin")
+    text = str(admin.post("/_dash-update-component", json=body).get_json())
+    assert "u-viewer" in text and "entrou" in text
