@@ -16,6 +16,7 @@ from dash import dcc, html
 
 from dashboard import auth, runtime, security
 from dashboard.background import make_manager
+from dashboard.backup import hold_app_lock
 from dashboard.settings import Settings, load_settings
 
 __all__ = ["create_app", "__version__"]
@@ -170,6 +171,7 @@ def create_app(name: str = "app", settings: Settings | None = None) -> dash.Dash
     """
     settings = settings or load_settings()
     security.check_startup(settings, runtime.configure(settings))
+    hold_app_lock(settings)  # `restore` refuses while an app process uses the store
     manager, celery_app = make_manager(settings)
     root = Path(__file__).resolve().parent.parent
     app = dash.Dash(

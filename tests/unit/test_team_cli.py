@@ -28,9 +28,16 @@ def _run(monkeypatch, capsys, argv, stdin=""):
 def test_users_commands(db, monkeypatch, capsys):
     code, out, _ = _run(monkeypatch, capsys, ["init", "--db", db, "--admin", "Root"], PW + "\n")
     assert code == 0 and "root criado (admin)" in out
-    code, _, err = _run(monkeypatch, capsys, ["users", "add", "bia", "--role", "viewer", "--db", db], "short\n")
+    code, _, err = _run(
+        monkeypatch, capsys, ["users", "add", "bia", "--role", "viewer", "--db", db], "short\n"
+    )
     assert code == 2 and "curta" in err and len(err.strip().splitlines()) == 1
-    assert _run(monkeypatch, capsys, ["users", "add", "bia", "--role", "viewer", "--db", db], PW + "\n")[0] == 0
+    assert (
+        _run(
+            monkeypatch, capsys, ["users", "add", "bia", "--role", "viewer", "--db", db], PW + "\n"
+        )[0]
+        == 0
+    )
     assert _run(monkeypatch, capsys, ["users", "role", "bia", "trader", "--db", db])[0] == 0
     code, out, _ = _run(monkeypatch, capsys, ["users", "list", "--json", "--db", db])
     rows = {r["username"]: r for r in json.loads(out)}
@@ -38,7 +45,12 @@ def test_users_commands(db, monkeypatch, capsys):
     assert _run(monkeypatch, capsys, ["users", "disable", "bia", "--db", db])[0] == 0
     code, _, err = _run(monkeypatch, capsys, ["users", "disable", "root", "--db", db])
     assert code == 2 and "único administrador" in err
-    assert _run(monkeypatch, capsys, ["users", "passwd", "bia", "--db", db], "another long pass 9\n")[0] == 0
+    assert (
+        _run(monkeypatch, capsys, ["users", "passwd", "bia", "--db", db], "another long pass 9\n")[
+            0
+        ]
+        == 0
+    )
     assert _run(monkeypatch, capsys, ["users", "unlock", "bia", "--db", db])[0] == 0
     code, out, _ = _run(monkeypatch, capsys, ["users", "audit", "--json", "--db", db])
     actions = [e["action"] for e in json.loads(out)]
