@@ -189,6 +189,10 @@ def create_app(name: str = "app", settings: Settings | None = None) -> dash.Dash
     auth.install(app, settings)
     app.layout = _layout(settings)
     app.celery_app = celery_app
+    if celery_app is not None:  # scheduled jobs: once per deployment, from Celery beat
+        from dashboard.beat import configure as configure_beat
+
+        app.beat = configure_beat(celery_app, settings)
     app.settings = settings
     app.scheduler = _start_scheduler(settings)
     dash.clientside_callback(
