@@ -197,7 +197,7 @@ def install(app, settings: Settings) -> None:
         if path in OPEN_PATHS:
             return None
         if not current_user.is_authenticated:
-            if request.method == "GET" and not path.startswith(("/_dash-", "/_reload")):
+            if request.method in ("GET", "HEAD") and not path.startswith(("/_dash-", "/_reload")):
                 return redirect(f"{LOGIN_PATH}?next={_quote(request.full_path.rstrip('?'))}")
             return jsonify(error="Faça login para continuar."), 401
         if request.method not in ("GET", "HEAD", "OPTIONS"):

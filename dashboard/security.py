@@ -156,7 +156,7 @@ def _csp(app) -> str:
         hashes = ""
     return (
         "default-src 'self'; "
-        f"script-src 'self' {hashes} 'unsafe-eval'; "
+        f"script-src 'self' {hashes}; "
         "style-src 'self' 'unsafe-inline'; "
         "img-src 'self' data: blob:; "
         "font-src 'self' data:; "

@@ -100,6 +100,7 @@ class Settings:
             d["redis_url"] = redact_url(self.redis_url)
         if self.secret_key:
             d["secret_key"] = "***"
+        d["import_dirs"] = [str(p) for p in self.import_dirs]
         return d
 
     def with_overrides(self, **kw) -> Settings:
