@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 import re
 from dataclasses import dataclass
 
@@ -194,7 +195,7 @@ class AuditEntry:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def _token(pw_hash: str) -> str:
@@ -508,7 +509,7 @@ def authenticate(
         n_ip, last_ip = _ip_failures(c, ip, now)
         wait_ip = _delay(n_ip, IP_FREE_FAILURES)
         if wait_ip and last_ip is not None:
-            left = int((last_ip + dt.timedelta(seconds=wait_ip) - now).total_seconds())
+            left = math.ceil((last_ip + dt.timedelta(seconds=wait_ip) - now).total_seconds())
             if left > 0:
                 audit(
                     store,
@@ -535,7 +536,9 @@ def authenticate(
                 )
             wait = _delay(int(row.failed_logins), FREE_FAILURES)
             if wait and row.last_failed_at is not None:
-                left = int((row.last_failed_at + dt.timedelta(seconds=wait) - now).total_seconds())
+                left = math.ceil(
+                    (row.last_failed_at + dt.timedelta(seconds=wait) - now).total_seconds()
+                )
                 if left > 0:
                     audit(
                         store,
