@@ -51,6 +51,7 @@ __all__ = [
     "check_limits",
     "discard",
     "forbidden_roots",
+    "refuse_data_dir_paths",
 ]
 
 #: Name of a saved upload: 32 hex digits, ``_``, a sanitised file name.
@@ -131,6 +132,25 @@ def forbidden_roots(settings: Settings) -> list[Path]:
 
 def _inside(p: Path, root: Path) -> bool:
     return p == root or root in p.parents
+
+
+def refuse_data_dir_paths(paths, settings: Settings) -> None:
+    """Raise when any of ``paths`` lies in the data directory or is a SQLite file of the store.
+
+    Used by the CLI's ``import`` (a trusted user who may name the path in the message).
+
+    Raises
+    ------
+    InputError
+        Naming the first such path.
+    """
+    roots = forbidden_roots(settings)
+    for p in paths:
+        if any(_inside(_real(Path(p).expanduser()), r) for r in roots):
+            raise InputError(
+                f"{p}: fica no diretório de dados do Pregão (banco, cache, envios) e não é fonte "
+                "de importação; copie o arquivo para outra pasta."
+            )
 
 
 def server_path_allowed(settings: Settings, role: str | None) -> bool:

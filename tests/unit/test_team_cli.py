@@ -63,3 +63,11 @@ def test_password_is_not_an_argument():
 
     with pytest.raises(SystemExit):
         build_parser().parse_args(["users", "add", "x", "--role", "admin", "--password", "p"])
+
+
+def test_cli_import_refuses_files_of_the_data_directory(db, tmp_path, monkeypatch, capsys):
+    """Issue 11: importing the app's own pregao.db dropped SQLite's locks and lost writes."""
+    (tmp_path / "pregao.db").write_bytes(b"SQLite format 3\x00")
+    for target in (tmp_path / "pregao.db", tmp_path / "pregao.db-wal"):
+        code, _, err = _run(monkeypatch, capsys, ["import", str(target), "--db", db])
+        assert code == 2 and "diretório de dados" in err
