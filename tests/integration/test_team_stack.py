@@ -128,7 +128,8 @@ def test_viewer_looks_but_cannot_act_and_probes_fail(stack):
             "data-preview",
             {("data-preview-btn", "n_clicks"): 1, ("data-path", "value"): probe},
         )
-        assert r.status_code == 200 and "não permitido" in r.text and "root" not in r.text
+        assert r.status_code == 200
+        assert "não permitido" in str(r.json()) and "root" not in r.text
     trader = login(base, "caio")
     forged = [{"path": "/etc/passwd", "name": "innocent.csv"}]
     r = callback(
@@ -138,7 +139,7 @@ def test_viewer_looks_but_cannot_act_and_probes_fail(stack):
         "data-preview",
         {("data-preview-btn", "n_clicks"): 1, ("data-files", "data"): forged},
     )
-    assert "inválido ou expirado" in r.text and "root" not in r.text
+    assert "inválido ou expirado" in str(r.json()) and "root" not in r.text
 
 
 def test_admin_imports_from_the_import_folder_on_the_celery_worker(stack, page):
