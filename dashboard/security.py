@@ -21,8 +21,10 @@ problem, raised as :class:`~dashboard.settings.SettingsError`).
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import uuid
+from pathlib import Path
 
 from werkzeug.serving import WSGIRequestHandler
 
@@ -105,6 +107,14 @@ def check_startup(settings: Settings, store=None) -> None:
             "PREGAO_DEBUG=1 is refused in team mode and on non-loopback addresses (the "
             "debugger runs code for whoever reaches it)"
         )
+    data = Path(os.path.realpath(settings.data_dir))
+    for d in settings.import_dirs:
+        real = Path(os.path.realpath(d))
+        if real == data or data in real.parents:  # a parent is fine: the data dir stays barred
+            problems.append(
+                f"PREGAO_IMPORT_DIRS entry {str(d)!r} lies in the data directory; files of the "
+                "data directory are never import sources: use a separate folder"
+            )
     if settings.is_team:
         key = settings.secret_key or ""
         if len(key.encode()) < MIN_SECRET_BYTES or key.strip().lower() in _WEAK_SECRETS:

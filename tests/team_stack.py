@@ -51,6 +51,11 @@ class TeamStack:
                 p.kill()
 
 
+def inbox_dir(data_dir: Path) -> Path:
+    """The stack's import folder (a sibling of the data directory)."""
+    return data_dir.parent / (data_dir.name + "-inbox")
+
+
 def start_team_stack(
     data_dir: Path, pg_url: str, redis_url: str, *, workers: int = 2, extra_env=None
 ) -> TeamStack:
@@ -59,7 +64,8 @@ def start_team_stack(
 
     rurl = redis_url.rsplit("/", 1)[0] + "/9"
     redis.Redis.from_url(rurl).flushdb()
-    (data_dir / "inbox").mkdir(parents=True, exist_ok=True)
+    inbox = inbox_dir(data_dir)  # import folders never lie inside the data directory
+    inbox.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREGAO_")}
     env.update(
         PREGAO_DATA_DIR=str(data_dir),
@@ -68,7 +74,7 @@ def start_team_stack(
         PREGAO_SECRET_KEY=secrets.token_urlsafe(48),
         PREGAO_REDIS_URL=rurl,
         PREGAO_COOKIE_SECURE="0",
-        PREGAO_IMPORT_DIRS=str(data_dir / "inbox"),
+        PREGAO_IMPORT_DIRS=str(inbox),
         PYTHONUNBUFFERED="1",
     )
     env.update(extra_env or {})

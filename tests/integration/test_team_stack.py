@@ -10,7 +10,15 @@ from __future__ import annotations
 import pytest
 
 from tests import services
-from tests.team_stack import PASSWORD, callback, csrf_token, dependencies, login, start_team_stack
+from tests.team_stack import (
+    PASSWORD,
+    callback,
+    csrf_token,
+    dependencies,
+    inbox_dir,
+    login,
+    start_team_stack,
+)
 
 pytestmark = [pytest.mark.integration]
 
@@ -143,7 +151,7 @@ def test_viewer_looks_but_cannot_act_and_probes_fail(stack):
 
 
 def test_admin_imports_from_the_import_folder_on_the_celery_worker(stack, page):
-    (stack.data_dir / "inbox" / "PETR4.csv").write_text(CSV)
+    (inbox_dir(stack.data_dir) / "PETR4.csv").write_text(CSV)
     base = stack.base
     page.goto(base + "/data")
     assert "/login" in page.url
@@ -155,7 +163,7 @@ def test_admin_imports_from_the_import_folder_on_the_celery_worker(stack, page):
     page.click("#login-submit")
     page.wait_for_selector("#data-path")
     assert page.url.endswith("/data")
-    page.fill("#data-path", str(stack.data_dir / "inbox" / "PETR4.csv"))
+    page.fill("#data-path", str(inbox_dir(stack.data_dir) / "PETR4.csv"))
     page.press("#data-path", "Enter")
     page.click("#data-import-btn")
     page.wait_for_function(

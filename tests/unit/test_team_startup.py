@@ -68,3 +68,18 @@ def test_new_settings_are_validated():
     s = load_settings(env={"PREGAO_IMPORT_DIRS": "/srv/a:/srv/b"}, env_file=None)
     assert [str(d) for d in s.import_dirs] == ["/srv/a", "/srv/b"]
     assert s.cookie_secure is False and _s().cookie_secure is True
+
+
+def test_import_dirs_overlapping_the_data_directory_are_refused(tmp_path):
+    for d in (tmp_path / "data" / "inbox", tmp_path / "data"):
+        s = load_settings(
+            env={"PREGAO_DATA_DIR": str(tmp_path / "data"), "PREGAO_IMPORT_DIRS": str(d)},
+            env_file=None,
+        )
+        with pytest.raises(SettingsError, match="lies in the data directory"):
+            check_startup(s)
+    ok = load_settings(
+        env={"PREGAO_DATA_DIR": str(tmp_path / "data"), "PREGAO_IMPORT_DIRS": str(tmp_path)},
+        env_file=None,
+    )
+    check_startup(ok)
