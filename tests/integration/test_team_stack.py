@@ -150,10 +150,26 @@ def test_viewer_looks_but_cannot_act_and_probes_fail(stack):
     assert "inválido ou expirado" in str(r.json()) and "root" not in r.text
 
 
-def test_admin_imports_from_the_import_folder_on_the_celery_worker(stack, page):
+@pytest.fixture
+def strict_page(browser):
+    """A page that enforces the app's Content-Security-Policy (the shared fixture bypasses it)."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="pt-BR")
+    pg = ctx.new_page()
+    pg.set_default_timeout(60_000)
+    errors: list[str] = []
+    pg.on(
+        "console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None
+    )
+    pg.csp_errors = errors
+    yield pg
+    ctx.close()
+
+
+def test_admin_imports_from_the_import_folder_on_the_celery_worker(stack, strict_page):
+    page = strict_page
     (inbox_dir(stack.data_dir) / "PETR4.csv").write_text(CSV)
     base = stack.base
-    page.goto(base + "/data")
+    page.goto(base + "/quotes?ticker=PETR4")  # the chart draws under the CSP
     assert "/login" in page.url
     page.fill("#username", "ana")
     page.fill("#password", "senha errada aqui")
@@ -161,18 +177,18 @@ def test_admin_imports_from_the_import_folder_on_the_celery_worker(stack, page):
     assert "inválidos" in page.inner_text("#login-message")
     page.fill("#password", PASSWORD)
     page.click("#login-submit")
+    page.locator("#quotes-graph .main-svg").first.wait_for()
+    assert page.url.endswith("/quotes?ticker=PETR4")
+    page.goto(base + "/data")
     page.wait_for_selector("#data-path")
-    assert page.url.endswith("/data")
     page.fill("#data-path", str(inbox_dir(stack.data_dir) / "PETR4.csv"))
     page.press("#data-path", "Enter")
     page.click("#data-import-btn")
-    page.wait_for_function(
-        "() => document.querySelector('#data-import-result')?.innerText.length > 0",
-        timeout=120_000,
-    )
+    page.locator("#data-import-result .alert").wait_for(timeout=120_000)
     text = page.inner_text("#data-import-result")
     assert "não permitido" not in text and "administradores" not in text, text
     assert "succeeded" in (stack.data_dir / "worker.log").read_text()
+    assert page.csp_errors == []
     # logout ends the session
     page.click("#user-menu a:has-text('Sair')")
     page.wait_for_selector("#login-form")
