@@ -71,3 +71,14 @@ def test_cli_import_refuses_files_of_the_data_directory(db, tmp_path, monkeypatc
     for target in (tmp_path / "pregao.db", tmp_path / "pregao.db-wal"):
         code, _, err = _run(monkeypatch, capsys, ["import", str(target), "--db", db])
         assert code == 2 and "diretório de dados" in err
+
+
+def test_writing_commands_are_audited(db, tmp_path, monkeypatch, capsys):
+    csv = tmp_path.parent / (tmp_path.name + "-in") / "PETR4.csv"  # outside the data dir
+    csv.parent.mkdir()
+    csv.write_text("Date,Open,High,Low,Close,Adj Close,Volume\n2024-11-18,10,11,9,10.5,10.5,1000\n")
+    code, out, err = _run(monkeypatch, capsys, ["import", str(csv), "--db", db])
+    assert code == 0, err
+    code, out, _ = _run(monkeypatch, capsys, ["users", "audit", "--json", "--db", db])
+    entries = [e for e in json.loads(out) if e["action"] == "cli"]
+    assert entries and "import" in entries[0]["detail"] and entries[0]["username"].startswith("cli")
