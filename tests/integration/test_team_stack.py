@@ -80,7 +80,6 @@ def _fail(base, user):
 
 
 def test_lockout_then_admin_unlock(stack):
-    import time
 
     import sqlalchemy as sa
 
