@@ -59,10 +59,13 @@ def test_team_load(tmp_path, pg_server, redis_url):
     stack = start_team_stack(tmp_path, url, redis_url, workers=2)
     try:
         base = stack.base
+        from core.data.store import init_db
+        from dashboard.users import add_user
+
+        store = init_db(url)  # in process: 20 CLI start-ups take minutes on a busy machine
         for k in range(USERS):
-            stack.cli(
-                "users", "add", f"user{k:02d}", "--role", "trader", stdin="correct horse battery\n"
-            )
+            add_user(store, f"user{k:02d}", "correct horse battery", "trader")
+        store.dispose()
         sessions = [login(base, f"user{k:02d}") for k in range(USERS)]
         deps = dependencies(sessions[0], base)
         gunicorn_pid = stack.procs[-1].pid
