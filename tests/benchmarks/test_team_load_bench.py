@@ -76,6 +76,23 @@ def test_team_load(tmp_path, pg_server, redis_url):
         # warm up each worker once
         for s in sessions[:4]:
             s.get(base + "/quotes?ticker=PETR4", timeout=60)
+        single = []  # service time without queueing: one user, sequential
+        for k in range(10):
+            t = time.perf_counter()
+            callback(
+                sessions[0],
+                base,
+                deps,
+                "..quotes-graph.figure",
+                {
+                    ("quotes-ticker", "value"): TICKERS[k % len(TICKERS)],
+                    ("quotes-preset", "value"): "1A",
+                    ("quotes-sma", "value"): "20",
+                    ("quotes-panels", "value"): ["rsi"],
+                    ("theme-store", "data"): "light",
+                },
+            )
+            single.append(1000 * (time.perf_counter() - t))
         rss0 = _worker_rss(gunicorn_pid)
         stop_at = time.time() + duration
 
@@ -140,6 +157,20 @@ def test_team_load(tmp_path, pg_server, redis_url):
                     f"{max(vals) if vals else float('nan'):.0f} ms (n={len(vals)})",
                 )
             )
+        rows.append(
+            (
+                "quotes callback, one user alone p50 / max",
+                f"{statistics.median(single):.0f} / {max(single):.0f} ms",
+            )
+        )
+        import psutil
+
+        rows.append(
+            (
+                "machine load average (1 min) / CPUs",
+                f"{psutil.getloadavg()[0]:.1f} / {psutil.cpu_count()}",
+            )
+        )
         interactive = lat["quotes"] + lat["runs"]
         rows.append(
             ("interactive callbacks p95 (goal ≤ 300 ms)", f"{_p(interactive, 0.95):.0f} ms")
