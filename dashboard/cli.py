@@ -87,6 +87,31 @@ def dumps(obj: Any, indent: int | None = 2) -> str:
     return json.dumps(_clean_nan(obj), default=_default, ensure_ascii=False, indent=indent)
 
 
+#: Commands that write to the store: recorded in the audit log (team access, issue 15).
+WRITE_COMMANDS = frozenset(
+    {"import", "update", "retrain", "promote", "backtest", "optimize", "restore", "priority"}
+)
+
+
+def _audit_write(args, ctx: Context, argv, code: int) -> None:
+    """Record a writing command (who = the OS user, what = the command line) in the audit log."""
+    if getattr(args, "command", None) not in WRITE_COMMANDS or ctx._store is None:
+        return
+    import getpass
+
+    from dashboard.users import audit
+
+    try:
+        who = "cli:" + getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name in some containers
+        who = "cli"
+    line = " ".join(sys.argv[1:] if argv is None else argv)
+    try:
+        audit(ctx._store, "cli", username=who, detail=line[:500], ip="cli", ok=code == 0)
+    except Exception:  # noqa: BLE001 - the audit never fails the command
+        logging.getLogger(__name__).warning("audit of %r failed", line, exc_info=True)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every command of :mod:`dashboard.commands` registered."""
     common = argparse.ArgumentParser(add_help=False)
@@ -118,7 +143,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "db", None):
             settings = settings.with_overrides(database_url=args.db)
         ctx = Context(settings)
-        return int(args.func(args, ctx) or 0)
+        code = 2
+        try:
+            code = int(args.func(args, ctx) or 0)
+        finally:
+            _audit_write(args, ctx, argv, code)
+        return code
     except (PregaoError, SettingsError) as exc:
         print(f"erro: {exc}", file=sys.stderr)
         return 2

@@ -259,9 +259,8 @@ def detect_file_format(path: str | Path, name: str | None = None) -> str:
         return "actions"
     fmt = detect_format(text)
     if fmt is None:
-        first = text.lstrip("\ufeff").splitlines()[0][:120] if text.strip() else ""
-        raise DataFormatError(
-            f"layout desconhecido (primeira linha {first!r}). Esperado: {EXPECTED_LAYOUTS}.",
+        raise DataFormatError(  # never quote the file's content (issue 15)
+            f"layout desconhecido. Esperado: {EXPECTED_LAYOUTS}.",
             fname,
             1,
         )

@@ -32,6 +32,10 @@ def cmd_init(args, ctx) -> int:
         )
     else:
         print(f"Banco {store.url} atualizado; já contém dados (nada carregado).")
+    if getattr(args, "admin", None):  # team mode's first admin (password from prompt/stdin)
+        from dashboard.commands.users import create_user
+
+        create_user(store, args.admin, "admin")
     return 0
 
 
@@ -86,6 +90,9 @@ def register(sub, common) -> None:
     """Add ``init``, ``instruments`` and ``bars`` to the CLI."""
     p = sub.add_parser(
         "init", parents=[common], help="create/upgrade the database, load bundled data"
+    )
+    p.add_argument(
+        "--admin", metavar="NAME", help="also create the first admin user (password: prompt/stdin)"
     )
     p.set_defaults(func=cmd_init)
 

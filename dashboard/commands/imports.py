@@ -38,6 +38,9 @@ def _split(text: str | None) -> list[str] | None:
 
 def cmd_import(args, ctx) -> int:
     """Import files into the store in one transaction."""
+    from dashboard.uploads import refuse_data_dir_paths
+
+    refuse_data_dir_paths(args.paths, ctx.settings)  # issue 11: never read the live database
     store = ctx.store()
     mapping = None
     if args.format == "csv":
