@@ -40,6 +40,7 @@ __all__ = [
     "load_frames",
     "train_models",
     "retrain",
+    "retrain_and_refresh",
     "roc_points",
     "calibration_bins",
 ]
@@ -72,6 +73,9 @@ class TrainRequest:
         Time box per fold.
     start : str, optional
         First date (``YYYY-MM-DD``) of the bars used.
+    calibration : {"auto", "sigmoid", "isotonic", "none"}
+        Probability calibration inside every training window (:mod:`core.ml.models`);
+        ``auto`` (default): isotonic with enough rows, Platt otherwise.
     """
 
     tickers: tuple[str, ...] = ()
@@ -87,6 +91,7 @@ class TrainRequest:
     tune: bool = False
     tune_seconds: float = 15.0
     start: str | None = None
+    calibration: str = "auto"
 
     def spec(self) -> TargetSpec:
         """The target spec (direction has horizon 1)."""
@@ -230,6 +235,7 @@ def train_models(
             tune=request.tune,
             tune_seconds=request.tune_seconds,
             n_boot=n_boot,
+            calibration=request.calibration,
         )
         span = (0.05 + 0.9 * j / m, 0.05 + 0.9 * (j + 1) / m)
         ev = evaluate(
@@ -239,7 +245,7 @@ def train_models(
         if registry is not None:
             if progress:
                 progress(span[1], f"modelo {j + 1} de {m}: ajuste final em todos os dados")
-            pipe = fit_pipeline(name, ds.X, ds.y, ev.params)
+            pipe = fit_pipeline(name, ds.X, ds.y, ev.params, calibration=request.calibration)
             label = ", ".join(sorted(frames)) if len(frames) <= 3 else f"{len(frames)} ativos"
             model_id = registry.register(
                 name=f"{MODEL_LABELS[name]} · {spec.name} · {label}",
@@ -259,6 +265,8 @@ def train_models(
                 n_train=len(ds),
                 data_fingerprint=fp,
                 metrics=ev.summary(),
+                oos=ev.oos,
+                data_end=max(b.index.max() for b in frames.values()),
             )
         out.append(_result(ev, model_id, spec.up_class))
     if progress:
@@ -281,7 +289,8 @@ def retrain(
     -------
     dict
         ``model_id``, ``summary``, ``gate_report`` (dict), ``promoted`` (bool), ``message``,
-        ``seconds``.
+        ``seconds``. A refusal (a tie keeps the champion) is recorded in the promotion
+        history with outcome ``kept`` (or ``rejected`` without a champion).
     """
     t0 = time.perf_counter()
     reg = ModelRegistry(store, artifact_dir)
@@ -291,11 +300,12 @@ def retrain(
             r = dict(champ["params"]["_request"])
             r["tickers"] = tuple(r.get("tickers") or ())
             r["models"] = tuple(r.get("models") or (champ["model_type"],))
-            request = TrainRequest(**r)
+            known = TrainRequest.__dataclass_fields__
+            request = TrainRequest(**{k: v for k, v in r.items() if k in known})
         else:
             request = replace(DEFAULT_REQUEST, target=target)
     res = train_models(store, reg, request, progress=progress)[0]
-    report = reg.promote(res["model_id"], gates, reason="retreino")
+    report = reg.promote(res["model_id"], gates, reason="retreino", record=True)
     return {
         "model_id": res["model_id"],
         "summary": res["summary"],
@@ -304,3 +314,38 @@ def retrain(
         "message": report.message,
         "seconds": time.perf_counter() - t0,
     }
+
+
+def retrain_and_refresh(
+    store: Store,
+    artifact_dir: str | Path,
+    *,
+    gates: ApprovalGates = ApprovalGates(),
+    target: str = "direction",
+    progress: Progress | None = None,
+) -> dict:
+    """The weekly job, the CLI ``retrain`` and the page's "Retreinar agora": one function.
+
+    :func:`retrain` (promote only through the gates; a tie keeps the champion and is
+    recorded), then :func:`core.ml.predictions.refresh_predictions` with ``write=True``
+    (score earlier predictions, log the champion's new ones).
+
+    Returns
+    -------
+    dict
+        :func:`retrain`'s dict plus ``predictions_scored``, ``predictions_logged``,
+        ``predictions_skipped`` (ints) and ``champion_id`` (int or None).
+    """
+    from core.ml.predictions import refresh_predictions
+
+    res = retrain(store, artifact_dir, gates=gates, target=target, progress=progress)
+    if progress:
+        progress(1.0, "Atualizando as previsões do campeão")
+    ref = refresh_predictions(store, write=True) if target == "direction" else None
+    res.update(
+        predictions_scored=ref.scored_now if ref else 0,
+        predictions_logged=ref.logged if ref else 0,
+        predictions_skipped=len(ref.skipped) if ref else 0,
+        champion_id=ref.model_id if ref else None,
+    )
+    return res
