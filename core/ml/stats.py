@@ -45,6 +45,7 @@ __all__ = [
     "calibrate_cusum",
     "cusum",
     "binary_log_loss",
+    "p_verdict",
 ]
 
 #: Significance level used by every gate and verdict (one-sided).
@@ -71,6 +72,28 @@ def reported_p(summary: dict) -> float:
     """
     ps = [float(v) for v in (summary.get("p_value"), summary.get("p_value_dates")) if _finite(v)]
     return max(ps) if ps else float("nan")
+
+
+def p_verdict(summary: dict) -> str:
+    """The one pt-BR sentence for "beats its best baseline", used by page, CLI and registry.
+
+    ``"p = 0,166 (maior entre binomial 0,017 e agrupado por data 0,166): não significativo
+    a 5 %"``.
+    """
+    from core.textfmt import num
+
+    p = reported_p(summary)
+    pb, pdt = summary.get("p_value"), summary.get("p_value_dates")
+    parts = []
+    if _finite(pb):
+        parts.append(f"binomial {num(pb, 3)}")
+    if _finite(pdt):
+        parts.append(f"agrupado por data {num(pdt, 3)}")
+    src = f" (maior entre {' e '.join(parts)})" if len(parts) == 2 else ""
+    if p != p:
+        return "p indisponível"
+    verdict = "significativo a 5 %" if p <= ALPHA else "não significativo a 5 %"
+    return f"p = {num(p, 3)}{src}: {verdict}"
 
 
 def holm_adjust(pvalues) -> np.ndarray:

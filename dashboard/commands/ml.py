@@ -5,8 +5,8 @@
   [--folds N] [--json]``: per-fold and aggregate out-of-sample metrics, baselines, CIs and
   the p-value (nothing is stored);
 * ``retrain [--target T] [--json]``: the scheduled job's function, run now;
-* ``predict [--json]``: the champion's next-session probabilities for every instrument
-  (logged, and earlier predictions scored);
+* ``predict [--json]``: the champion's next-session probabilities for the instruments it
+  was evaluated on, with staleness and what was skipped (logged, earlier ones scored);
 * ``models [--json]`` lists the registry; ``promote ID`` applies the approval gates;
 * ``study seed-ibov [--json] [--markdown PATH]``: the seed study beside the seed's table.
 """
@@ -61,17 +61,27 @@ def _print_result(res: dict) -> None:
     for k, m in s["baselines"].items():
         mark = "  ← melhor" if k == s["best_baseline"] else ""
         print(f"{k:<20} {_pct(m['value'])}  [{_pct(m['lo'])} – {_pct(m['hi'])}]{mark}")
+    from core.ml.stats import p_verdict
+    from core.textfmt import num, pct
+
+    print(f"\nAcurácia > melhor referência ({s['n_dates']} datas): {p_verdict(s)}")
+    mde = s.get("mde") or {}
+    if mde:
+        print(
+            f"Efeito mínimo detectável (α 5%, poder 80%): acurácia {pct(mde['accuracy'])} "
+            f"(+{num(100 * mde['effect'], 1)} p.p.; n efetivo {num(mde['n_effective'], 0)}); "
+            f"chance de detectar 55%: {pct(mde['power_55'], 0)}"
+        )
+    sk = s.get("skill") or {}
+    if sk:
+        print(
+            f"Habilidade vs taxa-base: Brier {pct(sk['brier_skill'])}, log-loss "
+            f"{pct(sk['log_loss_skill'])} (calibração: {s.get('calibration') or 'nenhuma'})"
+        )
+    share = s.get("fold_share")
     print(
-        f"\nTeste binomial (acurácia > melhor referência): p = {s['p_value']:.4f}"
-        f"{' — significativo a 5%' if s['p_value'] < 0.05 else ' — não significativo'}"
-    )
-    pdates = s.get("p_value_dates")
-    if pdates is not None and pdates == pdates:
-        print(f"Teste agrupado por data ({s['n_dates']} datas, conservador): p = {pdates:.4f}")
-    cons = s["consistency"]
-    print(
-        "Consistência (1 − desvio das dobras): "
-        + ("— (uma só dobra)" if cons != cons else f"{cons:.3f}")
+        "Dobras que superam a sua referência: "
+        + ("— (uma só dobra)" if share is None or share != share else pct(share, 0))
     )
     t = res["trading"]
     print(f"\nOperando comprado quando P(alta) ≥ {t['threshold']:.2f}, com custos B3:")
@@ -114,11 +124,26 @@ def cmd_evaluate(args, ctx) -> int:
     return 0
 
 
-def cmd_retrain(args, ctx) -> int:
-    """Retrain the champion's recipe (or the default) and promote it if it passes the gates."""
-    from core.ml.training import retrain
+def _print_checks(checks: list[dict]) -> None:
+    from core.textfmt import num
 
-    res = retrain(
+    for c in checks:
+        rule = f"regra {c.get('comparison', '')} {num(c['threshold'], 4)}"
+        print(f"  [{'ok' if c['passed'] else 'X '}] {c['label']}: {num(c['value'], 4)} ({rule})")
+        if c.get("detail"):
+            print(f"        {c['detail']}")
+
+
+def cmd_retrain(args, ctx) -> int:
+    """Retrain the champion's recipe (or the default) and promote it if it passes the gates.
+
+    The same function as the weekly job and the page's "Retreinar agora"
+    (:func:`core.ml.training.retrain_and_refresh`).
+    """
+    from core.ml.stats import p_verdict
+    from core.ml.training import retrain_and_refresh
+
+    res = retrain_and_refresh(
         ctx.store(),
         _artifact_dir(ctx),
         gates=_gates(ctx),
@@ -133,62 +158,68 @@ def cmd_retrain(args, ctx) -> int:
         f"Modelo #{res['model_id']} ({s['model_label']}, {len(s['tickers'])} ativos) treinado "
         f"em {res['seconds']:.1f} s: acurácia {_pct(s['metrics']['accuracy']['value'])} "
         f"(IC {_pct(s['metrics']['accuracy']['lo'])}–{_pct(s['metrics']['accuracy']['hi'])}), "
-        f"melhor referência {_pct(s['baselines'][s['best_baseline']]['value'])}, "
-        f"p = {s['p_value']:.3f}."
+        f"melhor referência {_pct(s['baselines'][s['best_baseline']]['value'])}; "
+        f"{p_verdict(s)}."
     )
-    for c in res["gate_report"]["checks"]:
-        print(
-            f"  [{'ok' if c['passed'] else 'X '}] {c['label']}: {c['value']:.4f} "
-            f"(limite {c['threshold']:.4f})"
-        )
+    _print_checks(res["gate_report"]["checks"])
     print(res["message"])
     return 0
 
 
 def cmd_predict(args, ctx) -> int:
-    """Print (and log) the champion's P(up) for the next session of every instrument."""
-    from core.ml.predictions import live_accuracy, log_predictions, predict_next, score_predictions
-    from core.ml.registry import load_champion
+    """Print (and log) the champion's P(up) for the next session of its instruments."""
+    from core.ml.predictions import refresh_predictions
+    from core.textfmt import num, pct
 
-    store = ctx.store()
-    scored = score_predictions(store)
-    champ = load_champion(store)
-    if champ is None:
-        msg = (
-            "Nenhum modelo campeão: treine e promova um modelo (python -m dashboard retrain "
-            "ou a página Modelos)."
-        )
+    ref = refresh_predictions(ctx.store(), write=True)
+    if ref.model_id is None:
         if args.json:
-            print(dumps({"model_id": None, "predictions": [], "message": msg}))
+            print(dumps({"model_id": None, "predictions": [], "message": ref.message}))
         else:
-            print(msg)
+            print(ref.message)
         return 0
-    df = predict_next(store, champ)
-    log_predictions(store, champ.model_id, df)
-    live = live_accuracy(store, champ.model_id, wf_lo=champ.metrics["metrics"]["accuracy"]["lo"])
+    df = ref.predictions
     if args.json:
         print(
             dumps(
                 {
-                    "model_id": champ.model_id,
-                    "model": champ.name,
-                    "trained_until": champ.trained_until,
-                    "scored_now": scored,
-                    "live": live,
+                    "model_id": ref.model_id,
+                    "model": ref.model_name,
+                    "trained_until": ref.trained_until,
+                    "scored_now": ref.scored_now,
+                    "logged": ref.logged,
+                    "reference_session": ref.reference,
+                    "live": ref.live,
+                    "drift": ref.drift,
+                    "warnings": ref.warnings,
+                    "skipped": ref.skipped,
                     "predictions": df.to_dict("records"),
                 }
             )
         )
         return 0
-    print(f"Campeão #{champ.model_id}: {champ.name} (treinado até {champ.trained_until:%d/%m/%Y})")
-    print(f"{'ativo':<8} {'data-base':<11} {'próx. pregão':<12} {'P(alta)':>8}  direção  confiança")
+    print(f"Campeão #{ref.model_id}: {ref.model_name} (treinado até {ref.trained_until:%d/%m/%Y})")
+    for w in ref.warnings:
+        print(f"Aviso: {w}")
+    print(
+        f"{'ativo':<8} {'data-base':<11} {'previsto p/':<12} {'P(alta)':>8}  direção  força  atraso"
+    )
     for r in df.itertuples(index=False):
-        flag = "  ★" if r.high_confidence else ""
+        flag = "  ★ faixa comprovada" if r.high_confidence else ""
         print(
-            f"{r.ticker:<8} {r.as_of:%d/%m/%Y}  {r.target_date:%d/%m/%Y}   {r.p_up:7.1%}  "
-            f"{r.direction:<7}  {r.confidence:7.1%}{flag}"
+            f"{r.ticker:<8} {r.as_of:%d/%m/%Y}  {r.target_date:%d/%m/%Y}   {pct(r.p_up, 1):>7}  "
+            f"{r.direction:<7}  {num(r.confidence, 2):>5}  {r.sessions_behind:>3}{flag}"
         )
-    print(live["message"])
+    behind = [r for r in df.itertuples(index=False) if r.sessions_behind > 0]
+    if behind:
+        print(
+            f"Atenção: {len(behind)} {'ativo' if len(behind) == 1 else 'ativos'} com dados "
+            f"atrasados em relação ao pregão de {ref.reference:%d/%m/%Y}; atualize os dados."
+        )
+    for sk in ref.skipped:
+        print(f"Sem previsão — {sk['ticker']}: {sk['reason']}")
+    print(ref.live["message"])
+    print(ref.drift.get("message", ""))
     return 0
 
 
@@ -219,11 +250,7 @@ def cmd_promote(args, ctx) -> int:
     if args.json:
         print(dumps(asdict(rep)))
     else:
-        for c in rep.checks:
-            print(
-                f"  [{'ok' if c['passed'] else 'X '}] {c['label']}: {c['value']:.4f} "
-                f"(limite {c['threshold']:.4f})"
-            )
+        _print_checks(rep.checks)
         print(rep.message)
     return 0 if rep.promoted or rep.passed else 1
 
