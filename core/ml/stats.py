@@ -330,6 +330,11 @@ def calibrate_cusum(
 ) -> CusumSpec | None:
     """Threshold ``h`` so that P(false alarm within ``horizon`` sessions) = ``alpha``.
 
+    ``h`` is the larger of the ``1 − alpha`` quantile of the CUSUM peak over ``horizon``
+    sessions in circular block-bootstrap paths of the history and the same quantile over
+    every ``horizon``-long window of the history itself (which keeps slow regime changes a
+    short-block bootstrap misses).
+
     Parameters
     ----------
     d : array-like
@@ -359,4 +364,14 @@ def calibrate_cusum(
         s = np.maximum(0.0, s + paths[:, t] - k)
         peak = np.maximum(peak, s)
     h = float(np.quantile(peak, 1 - alpha))
+    # The block bootstrap misses slow regime changes; the history's own windows keep them.
+    # Take the larger threshold, so the false-alarm rate on that history is ≤ alpha too.
+    if len(x) >= horizon + 20:
+        win = np.lib.stride_tricks.sliding_window_view((x - mu) / sd, horizon)
+        s = np.zeros(len(win))
+        peak = np.zeros(len(win))
+        for t in range(horizon):
+            s = np.maximum(0.0, s + win[:, t] - k)
+            peak = np.maximum(peak, s)
+        h = max(h, float(np.quantile(peak, 1 - alpha)))
     return CusumSpec(mu, sd, k, h, int(horizon), float(alpha), int(len(x)))
