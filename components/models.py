@@ -35,6 +35,7 @@ __all__ = [
     "confidence_bins_table",
     "skipped_list",
     "plural",
+    "meta_report",
 ]
 
 
@@ -713,3 +714,72 @@ def anomalies_table(records: list[dict], limit: int = 30) -> dbc.Table | html.Di
         for r in rows
     ]
     return dbc.Table([head, html.Tbody(body)], size="sm", striped=True, id="models-anomalies-table")
+
+
+META_SIDES = {
+    "without": "Sem filtro",
+    "with_filter": "Com filtro",
+    "sized": "Dimensionado (P → aposta)",
+}
+
+
+def meta_report(res: dict) -> html.Div:
+    """Meta-labelling report: verdict against seed 002's gates, metrics, and the same
+    out-of-sample trades with and without the filter (:class:`core.ml.meta.MetaResult`)."""
+    m = res["metrics"]
+    req = res["request"]
+    verdict = dbc.Alert(
+        res["message"],
+        color="success" if res["passed"] else "danger",
+        className="py-2",
+        id="models-meta-verdict",
+    )
+    head = html.Thead(
+        html.Tr(
+            [
+                html.Th(h)
+                for h in (
+                    "",
+                    "Operações",
+                    "Tomadas",
+                    "Acerto",
+                    "Retorno médio",
+                    "Sharpe por operação",
+                )
+            ]
+        )
+    )
+    body = [
+        html.Tr(
+            [
+                html.Td(lbl),
+                html.Td(fmt_int(res["comparison"][k]["trades"])),
+                html.Td(fmt_int(res["comparison"][k]["taken"])),
+                html.Td(fmt_pct(res["comparison"][k]["win_rate"], 1)),
+                html.Td(fmt_pct(res["comparison"][k]["mean_return"], 3)),
+                html.Td(fmt_num(res["comparison"][k]["sharpe"], 2)),
+            ]
+        )
+        for k, lbl in META_SIDES.items()
+    ]
+    gates = gate_report(
+        {"checks": res["gates"], "message": "Regras da semente 002", "promoted": res["passed"]}
+    )
+    gates.id = "models-meta-gates"
+    return html.Div(
+        [
+            verdict,
+            html.P(
+                f"{plural(res['n_trades'], 'operação', 'operações')} da estratégia "
+                f"{req['strategy']}, {fmt_int(res['n_oos'])} fora da amostra "
+                f"({req['folds']} dobras walk-forward, barreiras {fmt_num(req['pt'], 1)}σ / "
+                f"{fmt_num(req['sl'], 1)}σ, limite de {plural(req['max_hold'], 'pregão', 'pregões')}"
+                f"). Acurácia {fmt_pct(m['accuracy'])}, ROC-AUC {fmt_num(m['roc_auc'], 3)}, "
+                f"acerto sem filtro {fmt_pct(m['base_win_rate'])}, com filtro "
+                f"{fmt_pct(m['filtered_win_rate'])} (p = {fmt_num(m['p_value'], 3)}).",
+                className="small",
+            ),
+            dbc.Table([head, html.Tbody(body)], size="sm", striped=True, id="models-meta-table"),
+            gates,
+        ]
+    )

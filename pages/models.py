@@ -297,6 +297,7 @@ def layout(**kwargs):
                 ],
                 className="mb-3",
             ),
+            _meta_card(tickers),
             dbc.Card(
                 [
                     dbc.CardHeader("Sessões anômalas (IsolationForest)", className="fw-semibold"),
@@ -329,6 +330,86 @@ def layout(**kwargs):
                 ]
             ),
         ]
+    )
+
+
+def _meta_card(tickers: list[str]) -> dbc.Card:
+    from core.strategies import STRATEGIES
+
+    options = [
+        {"label": cls.label or name, "value": name}
+        for name, cls in STRATEGIES.items()
+        if name != "ml_filter"
+    ]
+    stocks = [t for t in tickers if not t.startswith("^")]
+    return dbc.Card(
+        [
+            dbc.CardHeader(
+                "Meta-rotulagem: filtro de ML para as operações de uma estratégia",
+                className="fw-semibold",
+            ),
+            dbc.CardBody(
+                [
+                    html.P(
+                        "Rotula as operações históricas da estratégia (backtest com custos B3) "
+                        "pela tripla barreira, treina um modelo secundário walk-forward que "
+                        "decide se cada operação deve ser feita e compara, nas mesmas operações "
+                        "fora da amostra, com e sem o filtro — contra as regras da semente 002.",
+                        className="text-muted small",
+                    ),
+                    dbc.Row(
+                        [
+                            dbc.Col(
+                                dcc.Dropdown(
+                                    id="models-meta-strategy",
+                                    options=options,
+                                    value="wave3",
+                                    clearable=False,
+                                ),
+                                md=3,
+                            ),
+                            dbc.Col(
+                                dcc.Dropdown(
+                                    id="models-meta-tickers",
+                                    options=stocks,
+                                    value=stocks[:5],
+                                    multi=True,
+                                    placeholder="Ativos (vazio = todas as ações)",
+                                ),
+                                md=6,
+                            ),
+                            dbc.Col(
+                                [
+                                    dbc.Button(
+                                        "Avaliar",
+                                        id="models-meta-run",
+                                        color="primary",
+                                        size="sm",
+                                        className="me-2",
+                                    ),
+                                    dbc.Button(
+                                        "Cancelar",
+                                        id="models-meta-cancel",
+                                        color="secondary",
+                                        outline=True,
+                                        size="sm",
+                                        disabled=True,
+                                    ),
+                                ],
+                                md=3,
+                            ),
+                        ],
+                        className="mb-2",
+                    ),
+                    dbc.Progress(
+                        id="models-meta-progress", value=0, label="", style={"height": "1.2rem"}
+                    ),
+                    html.Div(id="models-meta-progress-msg", className="small text-muted"),
+                    html.Div(id="models-meta-result", className="mt-2"),
+                ]
+            ),
+        ],
+        className="mb-3",
     )
 
 
@@ -476,3 +557,45 @@ def retrain_now(set_progress, n_clicks):
         return dbc.Alert(str(exc), color="danger", id="models-retrain-error")
     set_progress((100, "100%", "Pronto"))
     return cm.gate_report({**res["gate_report"], "message": res["message"]})
+
+
+@callback(
+    Output("models-meta-result", "children"),
+    Input("models-meta-run", "n_clicks"),
+    State("models-meta-strategy", "value"),
+    State("models-meta-tickers", "value"),
+    background=True,
+    running=[
+        (Output("models-meta-run", "disabled"), True, False),
+        (Output("models-meta-cancel", "disabled"), False, True),
+        (Output("job-running", "data"), True, False),
+    ],
+    progress=[
+        Output("models-meta-progress", "value"),
+        Output("models-meta-progress", "label"),
+        Output("models-meta-progress-msg", "children"),
+    ],
+    cancel=[Input("models-meta-cancel", "n_clicks")],
+    prevent_initial_call=True,
+)
+def meta_run(set_progress, n_clicks, strategy, tickers):
+    """Background job: :func:`core.ml.meta.meta_label` for the chosen strategy."""
+    from core.ml.meta import MetaRequest, meta_label
+
+    def progress(frac: float, msg: str) -> None:
+        pct = int(round(100 * max(0.0, min(1.0, frac))))
+        set_progress((pct, f"{pct}%", msg))
+
+    set_progress((0, "", "Iniciando"))
+    try:
+        store = get_store()
+        store.engine.dispose(close=False)  # fresh connections in the job's process
+        res = meta_label(
+            store,
+            MetaRequest(strategy=strategy or "wave3", tickers=tuple(tickers or ())),
+            progress=progress,
+        )
+    except PregaoError as exc:
+        set_progress((0, "", "Falhou"))
+        return dbc.Alert(str(exc), color="danger", id="models-meta-error")
+    return cm.meta_report(res.to_dict())

@@ -8,7 +8,10 @@
 * ``predict [--json]``: the champion's next-session probabilities for the instruments it
   was evaluated on, with staleness and what was skipped (logged, earlier ones scored);
 * ``models [--json]`` lists the registry; ``promote ID`` applies the approval gates;
-* ``study seed-ibov [--json] [--markdown PATH]``: the seed study beside the seed's table.
+* ``study seed-ibov [--json] [--markdown PATH]``: the seed study beside the seed's table;
+* ``meta-label [--strategy wave3] [--tickers ...] [--model M] [--gates ...] [--json]``:
+  meta-labelling of a base strategy's trades against seed 002's gates
+  (:func:`core.ml.meta.meta_label`).
 """
 
 from __future__ import annotations
@@ -255,6 +258,61 @@ def cmd_promote(args, ctx) -> int:
     return 0 if rep.promoted or rep.passed else 1
 
 
+def cmd_meta_label(args, ctx) -> int:
+    """Meta-label a base strategy's trades and test the ML filter against seed 002's gates."""
+    from core.ml.meta import MetaGates, MetaRequest, meta_label
+    from core.textfmt import num, pct
+
+    req = MetaRequest(
+        strategy=args.strategy,
+        tickers=tuple(args.tickers or ()),
+        pt=args.pt,
+        sl=args.sl,
+        max_hold=args.max_hold,
+        model=args.model,
+        folds=args.folds,
+        threshold=args.threshold,
+    )
+    res = meta_label(
+        ctx.store(),
+        req,
+        MetaGates.from_string(args.gates or ""),
+        progress=progress_printer(quiet=args.json),
+    )
+    if args.json:
+        d = res.to_dict()
+        if not args.trades:
+            d.pop("trades")
+        print(dumps(d))
+        return 0
+    m = res.metrics
+    print(
+        f"Meta-rotulagem de {req.strategy}: {res.n_trades} operações, {res.n_oos} fora da "
+        f"amostra ({req.model}, {req.folds} dobras, barreiras {num(req.pt, 1)}σ/"
+        f"{num(req.sl, 1)}σ, limite {req.max_hold} pregões)"
+    )
+    print(
+        f"Acurácia {pct(m['accuracy'])}  ROC-AUC {num(m['roc_auc'], 3)}  Brier "
+        f"{num(m['brier'], 4)}  acerto sem filtro {pct(m['base_win_rate'])}  com filtro "
+        f"{pct(m['filtered_win_rate'])} (p = {num(m['p_value'], 3)})"
+    )
+    print("\n                 operações  tomadas  acerto   retorno médio  Sharpe")
+    for k, lbl in (
+        ("without", "Sem filtro"),
+        ("with_filter", "Com filtro"),
+        ("sized", "Dimensionado"),
+    ):
+        c = res.comparison[k]
+        print(
+            f"{lbl:<16} {c['trades']:>9}  {c['taken']:>7}  {pct(c['win_rate'], 1):>6}  "
+            f"{pct(c['mean_return'], 3):>13}  {num(c['sharpe'], 2):>6}"
+        )
+    print("\nRegras da semente 002:")
+    _print_checks([{**g, "detail": ""} for g in res.gates])
+    print(res.message)
+    return 0
+
+
 def cmd_study(args, ctx) -> int:
     """Run the seed study (IBOVESPA next-day direction) beside the seed's table."""
     from pathlib import Path
@@ -311,6 +369,24 @@ def register(sub, common) -> None:
     p.add_argument("id", type=int)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_promote)
+
+    p = sub.add_parser(
+        "meta-label",
+        parents=[common],
+        help="meta-rotulagem das operações de uma estratégia (regras da semente 002)",
+    )
+    p.add_argument("--strategy", default="wave3", help="estratégia base (ex.: wave3, sma_cross)")
+    p.add_argument("--tickers", nargs="*", default=None, help="ativos (padrão: todas as ações)")
+    p.add_argument("--model", choices=MODEL_NAMES, default="logreg")
+    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--pt", type=float, default=2.0, help="barreira superior (múltiplos de σ)")
+    p.add_argument("--sl", type=float, default=2.0, help="barreira inferior (múltiplos de σ)")
+    p.add_argument("--max-hold", type=int, default=10, help="limite de tempo (pregões)")
+    p.add_argument("--threshold", type=float, default=0.5, help="P(ganho) mínima p/ operar")
+    p.add_argument("--gates", default="", help="ex.: min_trades=50,min_accuracy=0.75")
+    p.add_argument("--trades", action="store_true", help="incluir as operações no JSON")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_meta_label)
 
     p = sub.add_parser("study", parents=[common], help="estudos reproduzidos")
     ssub = p.add_subparsers(dest="study", metavar="STUDY", required=True)

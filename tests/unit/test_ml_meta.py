@@ -86,3 +86,8 @@ def test_wave3_meta_labelling_reports_against_seed_gates(bundled_store):
     assert (t["t1"] > t["signal_date"]).all() and (t["weight"] > 0).all()
     # no test trade was used to train its own fold: folds are time-ordered
     assert t.groupby("fold")["signal_date"].min().is_monotonic_increasing
+    # the page's report renders every gate and the three sides
+    from components.models import meta_report
+
+    text = str(meta_report(res.to_dict()))
+    assert "Regras da semente 002" in text and "Sem filtro" in text and "Com filtro" in text
