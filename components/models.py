@@ -11,7 +11,7 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import html
 
-from components.format import PLOTLY_SEPARATORS, fmt_date, fmt_int, fmt_num, fmt_pct
+from components.format import PLOTLY_SEPARATORS, fmt_brl, fmt_date, fmt_int, fmt_num, fmt_pct
 from core.ml.stats import ALPHA, p_verdict, reported_p
 
 __all__ = [
@@ -309,11 +309,13 @@ def equity_figure(trading: dict) -> go.Figure:
     fig = go.Figure()
     fig.add_scatter(x=eq["date"], y=eq["strategy"], mode="lines", name="Modelo (com custos)")
     fig.add_scatter(x=eq["date"], y=eq["buy_hold"], mode="lines", name="Comprar e manter")
+    if eq.get("cdi"):
+        fig.add_scatter(x=eq["date"], y=eq["cdi"], mode="lines", name="CDI")
     fig.update_yaxes(title="R$ por R$ 1 investido", tickprefix="R$ ")
     return _layout(fig, f"Operando quando P(alta) ≥ {fmt_pct(trading['threshold'], 0)}")
 
 
-def trading_table(trading: dict) -> dbc.Table:
+def trading_table(trading: dict) -> html.Div:
     """Return, Sharpe, drawdown and trades of the strategy and of buy-and-hold."""
     head = html.Thead(
         html.Tr(
@@ -323,7 +325,7 @@ def trading_table(trading: dict) -> dbc.Table:
                     "",
                     "Retorno",
                     "Retorno anual",
-                    "Sharpe (rf 0)",
+                    "Sharpe (vs CDI)" if trading.get("engine") else "Sharpe (rf 0)",
                     "Drawdown máx.",
                     "Operações",
                     "Exposição",
@@ -332,7 +334,10 @@ def trading_table(trading: dict) -> dbc.Table:
         )
     )
     body = []
-    for key, label in (("strategy", "Modelo"), ("buy_hold", "Comprar e manter")):
+    sides = [("strategy", "Modelo"), ("buy_hold", "Comprar e manter")]
+    if trading.get("cdi"):
+        sides.append(("cdi", "CDI"))
+    for key, label in sides:
         p = trading[key]
         body.append(
             html.Tr(
@@ -347,7 +352,19 @@ def trading_table(trading: dict) -> dbc.Table:
                 ]
             )
         )
-    return dbc.Table([head, html.Tbody(body)], size="sm", striped=True)
+    note = (
+        f"Backtest no motor (abertura seguinte, lotes, custos B3 {fmt_brl(trading.get('costs_brl'))}"
+        f", IR {fmt_brl(trading.get('taxes_brl'))}; retorno após IR "
+        f"{fmt_pct(trading.get('after_tax_return'))}; caixa parado rende o CDI)."
+        if trading.get("engine")
+        else "Visão simplificada (arquivo externo): sem CDI, sem IR, caixa não rende."
+    )
+    return html.Div(
+        [
+            dbc.Table([head, html.Tbody(body)], size="sm", striped=True, className="mb-1"),
+            html.Div(note, className="small text-muted"),
+        ]
+    )
 
 
 def _graph(fig: go.Figure):

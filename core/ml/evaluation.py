@@ -421,6 +421,9 @@ class ModelEvaluation:
         Parameters of the last fold's model (tuned ones when ``tune``).
     seconds : float
         Wall time.
+    fold_models : list of (pipeline, test_start, test_end)
+        Each fold's fitted model and its test window (for the engine backtest of the
+        signals, :func:`core.ml.trading.signal_backtest`); not in :meth:`summary`.
     """
 
     model: str
@@ -448,6 +451,7 @@ class ModelEvaluation:
     drift: dict | None = None
     base_rate: float = float("nan")
     calibration: str | None = None
+    fold_models: list = field(default_factory=list, repr=False)
 
     @property
     def accuracy(self) -> float:
@@ -597,6 +601,7 @@ def evaluate(
     a, b = progress_span
     rows = []
     fold_rows = []
+    fold_models: list = []
     params = dict(config.params)
     pipe = None
     for i, (tr, te) in enumerate(splits):
@@ -641,6 +646,7 @@ def evaluate(
             }
         )
         rows.append(fold)
+        fold_models.append((pipe, ds.dates[te].min(), ds.dates[te].max()))
         fm = classification_metrics(ds.y[te], proba, k)
         base_acc = max(float((v == ds.y[te]).mean()) for v in base.values())
         fold_rows.append(
@@ -737,6 +743,7 @@ def evaluate(
         drift=drift,
         base_rate=float(np.mean(ds.y == ds.spec.up_class)),
         calibration=calibration_method(config.calibration, len(splits[-1][0])),
+        fold_models=fold_models,
     )
 
 

@@ -32,7 +32,7 @@ from core.ml.features import BASE_FEATURES, INDEX_FEATURES
 from core.ml.models import MODEL_LABELS, MODEL_NAMES
 from core.ml.registry import INDEX_TICKER, ApprovalGates, ModelRegistry
 from core.ml.targets import TargetSpec
-from core.ml.trading import trading_view
+from core.ml.trading import signal_backtest, trading_view
 
 __all__ = [
     "TrainRequest",
@@ -151,23 +151,52 @@ def calibration_bins(y: np.ndarray, p: np.ndarray, n_bins: int = 10) -> dict:
     return {"predicted": pred, "observed": obs, "count": cnt}
 
 
-def _result(ev: ModelEvaluation, model_id: int | None, up_class: int) -> dict:
+def _trading(ev: ModelEvaluation, store, ds, index_bars, up_class: int) -> dict:
+    """The engine backtest of the signals (costs, taxes, CDI) when the bars come from the
+    store; the simple return-based view otherwise (``--file``), said in ``engine``."""
+    if store is not None:
+        try:
+            return signal_backtest(
+                store,
+                ev,
+                tickers=sorted(set(ev.tickers)),
+                features=ds.features,
+                lookback=ds.lookback,
+                columns=list(ds.X.columns),
+                index_bars=index_bars,
+                up_class=up_class,
+            )
+        except InputError:
+            pass
+    tv = trading_view(ev.oos)
+    tv["engine"] = False
+    tv["sharpe_vs"] = "0"
+    return tv
+
+
+def _result(
+    ev: ModelEvaluation,
+    model_id: int | None,
+    up_class: int,
+    *,
+    store=None,
+    ds=None,
+    index_bars=None,
+) -> dict:
     y_up = (ev.oos["y"].to_numpy() == up_class).astype(int)
     p_up = ev.oos["p_up"].to_numpy()
-    tv = trading_view(ev.oos)
+    tv = _trading(ev, store, ds, index_bars, up_class)
+    eq = tv["equity"]
     return {
         "model_id": model_id,
         "summary": ev.summary(),
         "roc": roc_points(y_up, p_up),
         "calibration": calibration_bins(y_up, p_up),
         "trading": {
-            "threshold": tv["threshold"],
-            "strategy": tv["strategy"],
-            "buy_hold": tv["buy_hold"],
+            **{k: v for k, v in tv.items() if k != "equity"},
             "equity": {
-                "date": [d.strftime("%Y-%m-%d") for d in tv["equity"]["date"]],
-                "strategy": tv["equity"]["strategy"].tolist(),
-                "buy_hold": tv["equity"]["buy_hold"].tolist(),
+                "date": [d.strftime("%Y-%m-%d") for d in eq["date"]],
+                **{c: eq[c].tolist() for c in eq.columns if c != "date"},
             },
         },
     }
@@ -268,7 +297,9 @@ def train_models(
                 oos=ev.oos,
                 data_end=max(b.index.max() for b in frames.values()),
             )
-        out.append(_result(ev, model_id, spec.up_class))
+        if progress:
+            progress(span[1], f"modelo {j + 1} de {m}: backtest dos sinais (custos, IR, CDI)")
+        out.append(_result(ev, model_id, spec.up_class, store=store, ds=ds, index_bars=index_bars))
     if progress:
         progress(1.0, "Treino concluído")
     return out

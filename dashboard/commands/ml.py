@@ -87,12 +87,25 @@ def _print_result(res: dict) -> None:
         + ("— (uma só dobra)" if share is None or share != share else pct(share, 0))
     )
     t = res["trading"]
-    print(f"\nOperando comprado quando P(alta) ≥ {t['threshold']:.2f}, com custos B3:")
-    for k, lbl in (("strategy", "Modelo"), ("buy_hold", "Comprar e manter")):
+    how = (
+        "backtest no motor: abertura seguinte, lotes, custos B3, IR, caixa no CDI; Sharpe vs CDI"
+        if t.get("engine")
+        else "visão simplificada: sem CDI nem IR; Sharpe com rf 0"
+    )
+    print(f"\nOperando comprado quando P(alta) ≥ {pct(t['threshold'], 0)} ({how}):")
+    sides = [("strategy", "Modelo"), ("buy_hold", "Comprar e manter")]
+    if t.get("cdi"):
+        sides.append(("cdi", "CDI"))
+    for k, lbl in sides:
         p = t[k]
         print(
-            f"  {lbl:<18} retorno {_pct(p['total_return'])}  Sharpe {p['sharpe']:.2f}  "
-            f"drawdown {_pct(p['max_drawdown'])}  operações {p.get('trades', 0)}"
+            f"  {lbl:<18} retorno {pct(p['total_return'])}  Sharpe {num(p['sharpe'], 2)}  "
+            f"drawdown {pct(p['max_drawdown'])}  operações {p.get('trades', 0)}"
+        )
+    if t.get("engine"):
+        print(
+            f"  custos R$ {num(t['costs_brl'])}, IR R$ {num(t['taxes_brl'])}, retorno após IR "
+            f"{pct(t['after_tax_return'])}"
         )
 
 
