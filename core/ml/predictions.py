@@ -471,11 +471,16 @@ def fingerprint_warning(store: Store, champion: ChampionModel) -> str | None:
         return None
     start = champion.request.get("start")
     frames = {}
+    ends = champion.data_ends
+
+    def end(t):
+        return pd.Timestamp(ends[t]) if t in ends else champion.data_end
+
     try:
         for t in champion.tickers:
-            frames[t] = store.bars(t, start, champion.data_end)
+            frames[t] = store.bars(t, start, end(t))
         if champion.uses_index and any(t != INDEX_TICKER for t in champion.tickers):
-            frames[INDEX_TICKER] = store.bars(INDEX_TICKER, start, champion.data_end)
+            frames[INDEX_TICKER] = store.bars(INDEX_TICKER, start, end(INDEX_TICKER))
     except PregaoError as exc:
         return f"Não foi possível conferir os dados de treino do modelo: {exc}"
     if fingerprint(frames) != champion.data_fingerprint:

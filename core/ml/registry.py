@@ -436,6 +436,7 @@ class ChampionModel:
     data_fingerprint: str = ""
     horizon: int = 1
     request: dict = field(default_factory=dict)
+    data_ends: dict = field(default_factory=dict)
 
     def _index_bars(self, bars: pd.DataFrame) -> pd.DataFrame | None:
         if not self.uses_index:
@@ -915,6 +916,7 @@ def _load(store: Store, meta: dict) -> ChampionModel:
         data_fingerprint=meta.get("data_fingerprint") or "",
         horizon=int(meta.get("horizon") or 1),
         request=dict((meta.get("params") or {}).get("_request") or {}),
+        data_ends=dict((meta.get("params") or {}).get("_data_ends") or {}),
     )
 
 

@@ -288,7 +288,15 @@ def train_models(
                 tickers=sorted(frames),
                 features=feats,
                 lookback=request.lookback,
-                params={**ev.params, "_request": asdict(replace(request, models=(name,)))},
+                params={
+                    **ev.params,
+                    "_request": asdict(replace(request, models=(name,))),
+                    "_data_ends": {
+                        t: b.index.max().strftime("%Y-%m-%d")
+                        for t, b in ({**frames, INDEX_TICKER: index_bars}.items())
+                        if b is not None and len(b)
+                    },
+                },
                 train_start=ds.dates.min(),
                 train_end=ds.dates.max(),
                 n_train=len(ds),

@@ -191,3 +191,54 @@ def test_gate_checks_each_condition():
     assert not narrow.passed and "Cobre os ativos do campeão" in narrow.failed()
     old = ApprovalGates(max_p_value=None, min_log_loss_skill=None, min_fold_share=0)
     assert old.check(_metrics(0.514, p=0.017, p_dates=0.166)).passed
+
+
+def test_retrain_tie_keeps_champion_and_is_recorded(small_store, tmp_path):
+    """Regression: a retrain that does not beat the champion in the paired test keeps it and
+    the retrain appears in the history (outcome "kept")."""
+    store = small_store
+    req = TrainRequest(tickers=("PETR4",), models=("logreg",), folds=3)
+    first = retrain(store, tmp_path / "m", gates=OPEN, request=req)
+    assert first["promoted"]
+    again = retrain(store, tmp_path / "m", gates=ApprovalGates(**{**OPEN.__dict__}), request=req)
+    assert not again["promoted"]  # identical data: a tie (no discordant advantage)
+    beat = [c for c in again["gate_report"]["checks"] if c["gate"] == "beat_champion"][0]
+    assert not beat["passed"] and "linhas em comum" in beat["detail"]
+    reg = ModelRegistry(store, tmp_path / "m")
+    hist = reg.promotions()
+    assert list(hist["outcome"]) == ["kept", "promoted"]
+    assert hist.iloc[0]["previous_model_id"] == first["model_id"]
+    assert load_champion(store).model_id == first["model_id"]
+
+
+def test_versions_and_data_fingerprint_are_checked(small_store, tmp_path):
+    from sqlalchemy import update
+
+    from core.ml.predictions import fingerprint_warning
+    from core.ml.tables import MLModel
+
+    store = small_store
+    reg = ModelRegistry(store, tmp_path / "models")
+    mid = _train(store, reg)["model_id"]
+    meta = reg.get(mid)
+    assert meta["versions"]["scikit-learn"] and meta["feature_version"]
+    assert reg.promote(mid, OPEN).promoted
+    champ = load_champion(store)
+    assert champ.warnings == [] and fingerprint_warning(store, champ) is None
+    # loaded under other library versions: warned
+    with store.transaction() as conn:
+        conn.execute(
+            update(MLModel.__table__)
+            .where(MLModel.__table__.c.id == mid)
+            .values(versions='{"scikit-learn": "0.1"}', feature_version="old")
+        )
+    champ = load_champion(store)
+    assert any("outras versões" in w for w in champ.warnings)
+    assert any("versão old dos atributos" in w for w in champ.warnings)
+    # a revised bar inside the training window changes the fingerprint
+    bars = store.bars("PETR4")
+    d = bars.index[100]
+    fixed = bars.loc[[d]].copy()
+    fixed[["open", "high", "low", "close", "adj_close"]] *= 1.01
+    store.write_bars("PETR4", fixed, "correção")
+    assert "mudaram desde o treino" in (fingerprint_warning(store, champ) or "")

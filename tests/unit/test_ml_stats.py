@@ -121,3 +121,50 @@ def test_drift_false_alarm_rate_on_the_models_own_oos_history():
     old_rate = float((hits < ev.metrics["accuracy"]["lo"]).mean())
     print(f"old rule false-alarm rate per session: {old_rate:.3f}")
     assert old_rate > 0.3
+
+
+def test_sessions_behind_counts_b3_sessions():
+    import datetime as dt
+
+    from core.ml.predictions import last_closed_session, sessions_behind
+
+    # Friday 14/11/2024 -> Tuesday 19/11/2024: 18 and 19 (20/11 is a B3 holiday since 2024)
+    assert sessions_behind("2024-11-14", "2024-11-19") == 2
+    assert sessions_behind("2024-11-19", "2024-11-19") == 0
+    # before the close, today's session does not count yet
+    assert last_closed_session(dt.datetime(2024, 11, 19, 10, 0)) == pd.Timestamp("2024-11-18")
+    assert last_closed_session(dt.datetime(2024, 11, 19, 19, 0)) == pd.Timestamp("2024-11-19")
+    assert last_closed_session(dt.datetime(2024, 11, 17, 12, 0)) == pd.Timestamp("2024-11-14")
+
+
+def _oos(p_up, y, base, dates):
+    return pd.DataFrame(
+        {
+            "date": dates,
+            "p_up": p_up,
+            "pred": (np.asarray(p_up) >= 0.5).astype(int),
+            "y": y,
+            "base_majority": base,
+        }
+    )
+
+
+def test_confidence_bins_are_proven_only_when_they_beat_the_baseline():
+    from core.ml.evaluation import _confidence_bins
+
+    rng = np.random.default_rng(4)
+    n = 6000
+    dates = pd.bdate_range("2010-01-01", periods=n)
+    p = rng.uniform(0.3, 0.7, n)
+    # noise: outcomes independent of p -> no bin is proven
+    y = rng.integers(0, 2, n)
+    bins = _confidence_bins(_oos(p, y, np.ones(n, int), dates), "majority")
+    assert not any(b["proven"] for b in bins)
+    # signal only where p >= 0.6: that bin is proven, the others are not
+    y2 = np.where(p >= 0.6, (rng.uniform(size=n) < 0.75).astype(int), y)
+    bins2 = {
+        (b["lo"], b["hi"]): b
+        for b in _confidence_bins(_oos(p, y2, np.zeros(n, int), dates), "majority")
+    }
+    assert bins2[(0.6, 1.0)]["proven"]
+    assert not bins2[(0.45, 0.5)]["proven"]
