@@ -133,8 +133,8 @@ def predict_next(
         Default: every instrument in the store; those the champion was not evaluated on are
         skipped (listed in ``attrs["skipped"]``).
     level : float
-        Kept for compatibility: used only for models trained before the calibrated bins
-        existed (``p ≥ level`` or ``≤ 1 − level``).
+        Kept for compatibility and unused: a prediction is flagged only inside a proven
+        calibrated bin; models trained before those bins existed are never flagged.
     reference : Timestamp, optional
         The last closed session ("today"); default :func:`last_closed_session`.
 
@@ -202,7 +202,7 @@ def predict_next(
             skipped.append(_skip(t, "atributos incompletos na última sessão"))
             continue
         if legacy_bins:
-            proven = bool(pv >= level or pv <= 1 - level)
+            proven = False  # uncalibrated model without proven bins: never "confident"
         else:
             proven = any(b["lo"] <= pv < b["hi"] or (b["hi"] == 1.0 and pv == 1.0) for b in bins)
         rows.append(
