@@ -22,7 +22,7 @@ What is reported (:class:`ModelEvaluation`)
 * the per-fold table, confusion matrix, and feature importance: "gain" (XGBoost/LightGBM
   total gain, Random Forest mean impurity decrease, logistic regression |coefficient| on
   standardised inputs; none for SVM) and permutation importance (drop of ROC-AUC — accuracy
-  for three classes — when a column is shuffled, on the last fold's test rows; Breiman 2001).
+  for three classes — when a column is shuffled, on at most 1,000 of the last fold's test rows; Breiman 2001).
 """
 
 from __future__ import annotations
@@ -201,11 +201,22 @@ def _onehot(y: np.ndarray, k: int) -> np.ndarray:
 
 
 def _auc(y: np.ndarray, score: np.ndarray, w: np.ndarray) -> float:
-    from sklearn.metrics import roc_auc_score
-
-    if len(np.unique(y[w > 0])) < 2:
+    """Weighted ROC-AUC (Mann–Whitney form, ties count ½); equals scikit-learn's
+    ``roc_auc_score(y, score, sample_weight=w)`` and is ~20× faster in the bootstrap."""
+    y = np.asarray(y)
+    pos = (y == 1) & (w > 0)
+    neg = (y != 1) & (w > 0)
+    wp, wn = float(w[pos].sum()), float(w[neg].sum())
+    if wp == 0 or wn == 0:
         return float("nan")
-    return float(roc_auc_score(y, score, sample_weight=w))
+    order = np.argsort(score, kind="mergesort")
+    s, wpos, wneg = score[order], (w * pos)[order], (w * neg)[order]
+    # group ties: negatives strictly below + half of the tied negatives, per positive
+    uniq, start = np.unique(s, return_index=True)
+    neg_in = np.add.reduceat(wneg, start)
+    pos_in = np.add.reduceat(wpos, start)
+    below = np.concatenate([[0.0], np.cumsum(neg_in)[:-1]])
+    return float((pos_in * (below + 0.5 * neg_in)).sum() / (wp * wn))
 
 
 def classification_metrics(
@@ -802,8 +813,8 @@ def _importance(pipe, ds: Dataset, test: np.ndarray, k: int) -> pd.DataFrame:
     cols = list(ds.X.columns)
     gain = _gain_importance(pipe, cols)
     Xte, yte = ds.X.iloc[test], ds.y[test]
-    if len(test) > 2000:
-        sel = np.random.default_rng(0).choice(len(test), 2000, replace=False)
+    if len(test) > 1000:
+        sel = np.random.default_rng(0).choice(len(test), 1000, replace=False)
         Xte, yte = Xte.iloc[np.sort(sel)], yte[np.sort(sel)]
     scoring = "roc_auc" if k == 2 and len(np.unique(yte)) == 2 else "accuracy"
     try:

@@ -168,3 +168,17 @@ def test_confidence_bins_are_proven_only_when_they_beat_the_baseline():
     }
     assert bins2[(0.6, 1.0)]["proven"]
     assert not bins2[(0.45, 0.5)]["proven"]
+
+
+def test_fast_weighted_auc_equals_scikit_learn():
+    from sklearn.metrics import roc_auc_score
+
+    from core.ml.evaluation import _auc
+
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        n = 300
+        y = rng.integers(0, 2, n)
+        s = np.round(rng.uniform(size=n), 2)  # ties
+        w = rng.integers(0, 3, n).astype(float)
+        assert _auc(y, s, w) == pytest.approx(roc_auc_score(y, s, sample_weight=w), abs=1e-12)
