@@ -387,10 +387,10 @@ def result_card(result: dict) -> dbc.Card:
                 f"{fmt_pct(acc['hi'])}, n = {fmt_int(s['n'])})"
             ),
             f" vs {BASELINE_LABELS[s['best_baseline']].lower()} {fmt_pct(best['value'])}. ",
-            "Vantagem estatisticamente significativa a 5% "
+            "Vantagem estatisticamente significativa a 5% — "
             if verdict_ok
-            else "Sem vantagem significativa sobre a referência ingênua ",
-            f"({p_verdict(s)}).",
+            else "Sem vantagem significativa sobre a referência ingênua — ",
+            f"{p_verdict(s)}.",
         ],
         color="success" if verdict_ok else "secondary",
         className="py-2",
