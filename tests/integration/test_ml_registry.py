@@ -242,3 +242,32 @@ def test_versions_and_data_fingerprint_are_checked(small_store, tmp_path):
     fixed[["open", "high", "low", "close", "adj_close"]] *= 1.01
     store.write_bars("PETR4", fixed, "correção")
     assert "mudaram desde o treino" in (fingerprint_warning(store, champ) or "")
+
+
+def test_migration_0008_downgrade_and_upgrade(store_url):
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import inspect
+
+    from core.data.store import MIGRATIONS_DIR
+
+    store = init_db(store_url)
+    try:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+
+        def cols(table):
+            return {c["name"] for c in inspect(store.engine).get_columns(table)}
+
+        assert {"versions", "feature_version", "data_end"} <= cols("ml_models")
+        assert "outcome" in cols("ml_promotions")
+        with store.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0007")
+        assert "versions" not in cols("ml_models") and "outcome" not in cols("ml_promotions")
+        with store.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+        assert "outcome" in cols("ml_promotions")
+    finally:
+        store.dispose()
