@@ -263,8 +263,9 @@ def log_predictions(store: Store, model_id: int, preds: pd.DataFrame) -> int:
                     insert(_T)
                     .values(**v)
                     .on_conflict_do_nothing(index_elements=["model_id", "ticker", "as_of"])
+                    .returning(_T.c.id)
                 )
-                added += int(conn.execute(stmt).rowcount or 0)
+                added += len(conn.execute(stmt).all())  # rowcount is -1 on psycopg
         return added
     for v in values:  # pragma: no cover - other databases
         try:
