@@ -222,6 +222,7 @@ class ApprovalGates:
             detail`` (pt-BR, with the numbers).
         """
         from core.ml.stats import holm_adjust, reported_p
+        from core.textfmt import num
 
         m = metrics["metrics"]
         acc = _fin(m["accuracy"]["value"])
@@ -284,7 +285,12 @@ class ApprovalGates:
                 self.max_p_value,
                 "≤",
                 adj <= self.max_p_value,
-                f"p = {p:.3f} antes da correção; {len(others) + 1} modelos testados"
+                f"p = {num(p, 3)} antes da correção; "
+                + (
+                    "1 modelo testado"
+                    if not others
+                    else f"{len(others) + 1} modelos testados para este alvo"
+                )
                 if p == p
                 else "sem valor-p",
             )
@@ -337,10 +343,12 @@ class ApprovalGates:
                     self.alpha_champion,
                     "≤",
                     ok,
-                    f"{paired['n_common']} linhas em comum; acerto {paired['acc_challenger']:.4f} "
-                    f"vs {paired['acc_champion']:.4f} (só o desafiante acerta {paired['b']}, "
-                    f"só o campeão {paired['c']}); log-loss {paired['ll_challenger']:.4f} vs "
-                    f"{paired['ll_champion']:.4f} (DM = {dm:.2f}, p = {_fin(paired['dm_p']):.3f})"
+                    f"{paired['n_common']} linhas em comum; acerto "
+                    f"{num(paired['acc_challenger'], 4)} vs {num(paired['acc_champion'], 4)} "
+                    f"(só o desafiante acerta {paired['b']}, só o campeão {paired['c']}); "
+                    f"log-loss {num(paired['ll_challenger'], 4)} vs "
+                    f"{num(paired['ll_champion'], 4)} (DM = {num(dm, 2)}, "
+                    f"p = {num(_fin(paired['dm_p']), 3)})"
                     if paired["n_common"] > 0
                     else "nenhuma linha fora da amostra em comum com o campeão",
                 )

@@ -35,7 +35,9 @@ def _gates(ctx):
 
 
 def _pct(v) -> str:
-    return "  —  " if v is None or v != v else f"{100 * v:5.2f}%"
+    from core.textfmt import pct
+
+    return "  —  " if v is None or v != v else f"{pct(v):>6}"
 
 
 def _print_result(res: dict) -> None:
