@@ -499,6 +499,7 @@ def refresh_predictions(
     write: bool = False,
     champion: ChampionModel | None = None,
     reference: pd.Timestamp | None = None,
+    check_data: bool | None = None,
 ) -> PredictionRefresh:
     """The champion's predictions for the page, the CLI and the weekly job (one function).
 
@@ -512,6 +513,10 @@ def refresh_predictions(
         Default: the current champion.
     reference : Timestamp, optional
         The last closed session (default: :func:`last_closed_session`).
+    check_data : bool, optional
+        Recompute the training data's fingerprint (:func:`fingerprint_warning`, ~1 s on the
+        23 stocks); default: with ``write`` (CLI, weekly job, the page's button), not on a
+        page render, which must stay fast.
 
     Returns
     -------
@@ -537,7 +542,11 @@ def refresh_predictions(
     df = predict_next(store, champion, reference=reference)
     logged = log_predictions(store, champion.model_id, df) if write else 0
     warns = list(champion.warnings)
-    fw = fingerprint_warning(store, champion)
+    fw = (
+        fingerprint_warning(store, champion)
+        if (write if check_data is None else check_data)
+        else None
+    )
     if fw:
         warns.append(fw)
     live = live_accuracy(store, champion.model_id, wf_lo=None)
