@@ -18,22 +18,22 @@ log = logging.getLogger(__name__)
 JOB_ID = "ml-weekly-retrain"
 
 
-def run_retrain(settings: Settings) -> dict:
-    """Retrain now (what the scheduler calls); returns :func:`core.ml.training.retrain`'s dict."""
-    from core.ml.predictions import log_predictions, predict_next, score_predictions
-    from core.ml.registry import ApprovalGates, load_champion
-    from core.ml.training import retrain
+def run_retrain(settings: Settings, progress=None) -> dict:
+    """Retrain now (what the scheduler calls, and the page's "Retreinar agora").
+
+    Returns :func:`core.ml.training.retrain_and_refresh`'s dict.
+    """
+    from core.ml.registry import ApprovalGates
+    from core.ml.training import retrain_and_refresh
     from dashboard import runtime
 
-    store = runtime.get_store()
-    res = retrain(
-        store, settings.data_dir / "models", gates=ApprovalGates.from_string(settings.ml_gates)
+    res = retrain_and_refresh(
+        runtime.get_store(),
+        settings.data_dir / "models",
+        gates=ApprovalGates.from_string(settings.ml_gates),
+        progress=progress,
     )
     log.info("Weekly retrain: %s", res["message"])
-    score_predictions(store)
-    champ = load_champion(store)
-    if champ is not None:
-        log_predictions(store, champ.model_id, predict_next(store, champ))
     return res
 
 
