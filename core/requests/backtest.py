@@ -57,7 +57,11 @@ SIZING_DEFAULTS: dict[str, float | None] = {
     "kelly": 10.0,
 }
 #: The page's lot picker: (lot size, fractional remainder).
-LOT_CHOICES: dict[str, tuple[int, bool]] = {"100f": (100, True), "100": (100, False), "1": (1, True)}
+LOT_CHOICES: dict[str, tuple[int, bool]] = {
+    "100f": (100, True),
+    "100": (100, False),
+    "1": (1, True),
+}
 #: Initial cash when none is typed (R$).
 DEFAULT_CASH = 100_000.0
 
@@ -240,7 +244,9 @@ def build_backtest_request(
     if not is_empty(lot):
         key = str(lot).strip()
         if key not in LOT_CHOICES:
-            raise InputError(f"Lote: {shorten(lot, 10)} desconhecido; use {', '.join(LOT_CHOICES)}.")
+            raise InputError(
+                f"Lote: {shorten(lot, 10)} desconhecido; use {', '.join(LOT_CHOICES)}."
+            )
         lot_v, frac_v = LOT_CHOICES[key]
     else:
         lot_v = parse_int(lot_size, "Lote (ações)", default=100, lo=1, hi=100_000)

@@ -127,7 +127,11 @@ def build_evaluate_request(
         target=parse_choice(target, "Alvo", TARGETS, default="direction"),
         horizon=parse_int(horizon, "Horizonte (pregões)", default=DEFAULT_HORIZON, lo=1, hi=60),
         threshold=parse_number(
-            threshold, "Limiar do alvo de três classes", default=DEFAULT_THRESHOLD, lo=0, hi=0.5,
+            threshold,
+            "Limiar do alvo de três classes",
+            default=DEFAULT_THRESHOLD,
+            lo=0,
+            hi=0.5,
             lo_open=True,
         ),
         models=mods,
@@ -202,7 +206,5 @@ def run_evaluate_request(
 
     if req.file is not None:
         bars = read_price_file_checked(req.file)
-        return train_models(
-            None, registry, req.train, frames={"ARQUIVO": bars}, progress=progress
-        )
+        return train_models(None, registry, req.train, frames={"ARQUIVO": bars}, progress=progress)
     return train_models(store, registry, req.train, progress=progress)

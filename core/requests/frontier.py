@@ -51,9 +51,7 @@ VIEW_RANGE: tuple[float, float] = (-100.0, 300.0)
 
 
 def _view(text: Any) -> float:
-    return parse_percent(
-        text, "Visão (% a.a.)", lo=VIEW_RANGE[0], hi=VIEW_RANGE[1], lo_open=True
-    )
+    return parse_percent(text, "Visão (% a.a.)", lo=VIEW_RANGE[0], hi=VIEW_RANGE[1], lo_open=True)
 
 
 def _holding(text: Any) -> int:

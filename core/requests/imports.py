@@ -116,7 +116,9 @@ def build_import_request(
             raise InputError(f"Mapeamento: chave(s) desconhecida(s) {', '.join(unknown)}.")
         for k in MAPPING_KEYS:
             if k in raw and (not isinstance(raw[k], str) or len(raw[k]) > 100):
-                raise InputError(f"Mapeamento: nome de coluna inválido para {k} ({shorten(raw[k], 30)}).")
+                raise InputError(
+                    f"Mapeamento: nome de coluna inválido para {k} ({shorten(raw[k], 30)})."
+                )
         raw.setdefault("date", "date")
         raw.setdefault("close", "close")
         mp = raw

@@ -154,9 +154,7 @@ def run_retrain_request(
     """
     from core.ml.training import retrain
 
-    res = retrain(
-        store, req.artifact_dir, gates=req.gates, target=req.target, progress=progress
-    )
+    res = retrain(store, req.artifact_dir, gates=req.gates, target=req.target, progress=progress)
     if refresh:
         refresh_predictions(store)
     return res

@@ -171,4 +171,3 @@ def run_walk_forward_request(
         seed=req.seed,
         progress=progress,
     )
-

@@ -228,7 +228,9 @@ def parse_money(
             f"(recebido {shorten(value)})."
         )
     if hi is not None and v > hi:
-        raise InputError(f"{field} deve ser no máximo R$ {fmt_number(hi)} (recebido {shorten(value)}).")
+        raise InputError(
+            f"{field} deve ser no máximo R$ {fmt_number(hi)} (recebido {shorten(value)})."
+        )
     return v
 
 
@@ -287,8 +289,13 @@ def parse_rate(
         )
     v = _to_float(value, field)
     _check_range(
-        v * 100, field, None if lo is None else lo * 100, None if hi is None else hi * 100,
-        False, False, "%",
+        v * 100,
+        field,
+        None if lo is None else lo * 100,
+        None if hi is None else hi * 100,
+        False,
+        False,
+        "%",
     )
     return v
 
@@ -380,9 +387,7 @@ def parse_tickers(
     return out
 
 
-def parse_pairs(
-    value: Any, field: str, cast: Callable[[str], Any]
-) -> dict[str, Any]:
+def parse_pairs(value: Any, field: str, cast: Callable[[str], Any]) -> dict[str, Any]:
     """``"PETR4=12,5; VALE3=10"`` or a mapping -> ``{"PETR4": cast("12,5"), ...}``.
 
     Items are separated by ``;``, whitespace, or a comma followed by a ticker (so the pt-BR

@@ -15,10 +15,31 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from core.ml.models import MODEL_LABELS, MODEL_NAMES
-from core.ml.targets import TARGETS
-from core.ml.validation import VALIDATIONS
-from dashboard.cli import dumps, progress_printer
+from core.requests import (
+    build_evaluate_request,
+    build_retrain_request,
+    refresh_predictions,
+    run_evaluate_request,
+    run_retrain_request,
+)
+from dashboard.cli import dumps, lazy_choices, progress_printer
+
+
+def evaluate_request_from_args(args):
+    """The :class:`core.requests.EvaluateRequest` of ``evaluate``'s arguments."""
+    return build_evaluate_request(
+        tickers=[args.ticker] if args.ticker else None,
+        file=args.file,
+        target=args.target,
+        models=[args.model] if args.model else None,
+        validation=args.validation,
+        folds=args.folds,
+        horizon=args.horizon,
+        threshold=args.threshold,
+        lookback=args.lookback,
+        use_index=not args.no_index,
+        tune=args.tune,
+    )
 
 
 def _artifact_dir(ctx):
@@ -85,27 +106,10 @@ def _print_result(res: dict) -> None:
 
 def cmd_evaluate(args, ctx) -> int:
     """Evaluate one model out of sample on a stored ticker or a price file."""
-    from core.ml.study import read_price_file
-    from core.ml.training import TrainRequest, train_models
-
-    req = TrainRequest(
-        tickers=(args.ticker,) if args.ticker else (),
-        target=args.target,
-        horizon=args.horizon,
-        threshold=args.threshold,
-        models=(args.model,),
-        validation=args.validation,
-        folds=args.folds,
-        lookback=args.lookback,
-        use_index=not args.no_index,
-        tune=args.tune,
-    )
+    req = evaluate_request_from_args(args)
     prog = progress_printer(quiet=args.json)
-    if args.file:
-        bars = read_price_file(args.file)
-        results = train_models(None, None, req, frames={"ARQUIVO": bars}, progress=prog)
-    else:
-        results = train_models(ctx.store(), None, req, progress=prog)
+    store = None if req.file is not None else ctx.store()
+    results = run_evaluate_request(store, req, progress=prog)
     if args.json:
         print(dumps([{k: v for k, v in r.items() if k != "roc"} for r in results]))
     else:
@@ -115,16 +119,14 @@ def cmd_evaluate(args, ctx) -> int:
 
 
 def cmd_retrain(args, ctx) -> int:
-    """Retrain the champion's recipe (or the default) and promote it if it passes the gates."""
-    from core.ml.training import retrain
-
-    res = retrain(
-        ctx.store(),
-        _artifact_dir(ctx),
-        gates=_gates(ctx),
+    """Retrain the champion's recipe (or the default), promote it if it passes the gates and
+    refresh the champion's predictions (what the weekly job does)."""
+    req = build_retrain_request(
         target=args.target,
-        progress=progress_printer(quiet=args.json),
+        data_dir=ctx.settings.data_dir,
+        gates=getattr(ctx.settings, "ml_gates", "") or "",
     )
+    res = run_retrain_request(ctx.store(), req, progress=progress_printer(quiet=args.json))
     if args.json:
         print(dumps(res))
         return 0
@@ -147,25 +149,14 @@ def cmd_retrain(args, ctx) -> int:
 
 def cmd_predict(args, ctx) -> int:
     """Print (and log) the champion's P(up) for the next session of every instrument."""
-    from core.ml.predictions import live_accuracy, log_predictions, predict_next, score_predictions
-    from core.ml.registry import load_champion
-
-    store = ctx.store()
-    scored = score_predictions(store)
-    champ = load_champion(store)
+    ref = refresh_predictions(ctx.store())
+    champ, df, scored, live = ref.champion, ref.predictions, ref.scored_now, ref.live
     if champ is None:
-        msg = (
-            "Nenhum modelo campeão: treine e promova um modelo (python -m dashboard retrain "
-            "ou a página Modelos)."
-        )
         if args.json:
-            print(dumps({"model_id": None, "predictions": [], "message": msg}))
+            print(dumps({"model_id": None, "predictions": [], "message": ref.message}))
         else:
-            print(msg)
+            print(ref.message)
         return 0
-    df = predict_next(store, champ)
-    log_predictions(store, champ.model_id, df)
-    live = live_accuracy(store, champ.model_id, wf_lo=champ.metrics["metrics"]["accuracy"]["lo"])
     if args.json:
         print(
             dumps(
@@ -250,25 +241,40 @@ def register(sub, common) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--ticker", help="ativo do banco (ex.: PETR4)")
     src.add_argument("--file", help="arquivo de preços (CSV investing.com ou Yahoo)")
-    p.add_argument("--target", choices=TARGETS, default="direction")
+    p.add_argument(
+        "--target",
+        choices=lazy_choices("core.ml.targets", "TARGETS"),
+        metavar="TARGET",
+        help="%(choices)s",
+    )
     p.add_argument(
         "--model",
-        choices=MODEL_NAMES,
-        default="xgboost",
-        help=", ".join(f"{k}: {v}" for k, v in MODEL_LABELS.items()),
+        choices=lazy_choices("core.ml.models", "MODEL_NAMES"),
+        metavar="MODEL",
+        help="%(choices)s (padrão xgboost)",
     )
-    p.add_argument("--validation", choices=VALIDATIONS, default="walk-forward")
-    p.add_argument("--folds", type=int, default=5)
-    p.add_argument("--horizon", type=int, default=5, help="sessões do alvo three_class")
-    p.add_argument("--threshold", type=float, default=0.02, help="limiar do alvo three_class")
-    p.add_argument("--lookback", type=int, default=1, help="janela achatada de atributos")
+    p.add_argument(
+        "--validation",
+        choices=lazy_choices("core.ml.validation", "VALIDATIONS"),
+        metavar="VALIDATION",
+        help="%(choices)s",
+    )
+    p.add_argument("--folds", help="dobras, 2 a 20 (padrão 5)")
+    p.add_argument("--horizon", help="sessões do alvo three_class (padrão 5)")
+    p.add_argument("--threshold", help="limiar do alvo three_class, fração (padrão 0.02)")
+    p.add_argument("--lookback", help="janela achatada de atributos (padrão 1)")
     p.add_argument("--no-index", action="store_true", help="sem os atributos do ^BVSP")
     p.add_argument("--tune", action="store_true", help="Optuna aninhado em cada janela")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("retrain", parents=[common], help="retreinar e promover se aprovado")
-    p.add_argument("--target", choices=TARGETS, default="direction")
+    p.add_argument(
+        "--target",
+        choices=lazy_choices("core.ml.targets", "TARGETS"),
+        metavar="TARGET",
+        help="%(choices)s",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_retrain)
 
