@@ -227,8 +227,9 @@ class FrontierResult:
         return {**self.data, "warnings": list(self.warnings)}
 
     def to_json_dict(self) -> dict:
-        """The CLI's ``--json`` shape: ``window, weights, performance, frontier, allocation``
-        (``out_of_sample`` when asked for) and ``warnings``."""
+        """The CLI's ``--json`` shape, unchanged: ``window, weights, performance, frontier,
+        allocation`` (and ``out_of_sample`` when asked for); the CLI prints ``warnings`` on
+        stderr."""
         out = {
             "window": self.window,
             "weights": self.weights,
@@ -243,7 +244,6 @@ class FrontierResult:
             out["out_of_sample"] = {
                 k: self.out_of_sample[k] for k in ("weights", "stats", "active", "train", "test")
             }
-        out["warnings"] = list(self.warnings)
         return out
 
 
