@@ -6,8 +6,6 @@ callback with progress, hand the plain result to :mod:`components.portfolio`.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
@@ -26,21 +24,19 @@ from components.portfolio import (
     weights_figure,
     weights_table,
 )
-from core.errors import InputError, PregaoError
+from core.errors import PregaoError
 from core.portfolio import (
     OBJECTIVES,
     REBALANCE,
     RETURN_METHODS,
     RISK_MODELS,
     PortfolioRequest,
-    PortfolioSpec,
-    analyse,
     list_portfolios,
     most_liquid,
-    parse_pairs,
-    parse_percent_range,
     save_portfolio,
 )
+from core.requests import build_frontier_request, run_frontier_request
+from core.requests.parsing import parse_percent
 from dashboard.runtime import get_settings, get_store
 
 dash.register_page(__name__, path="/portfolio", name="Carteira", title="Pregão · Carteira", order=3)
@@ -155,15 +151,6 @@ def layout(**_query):
     )
 
 
-def _pct(x, what: str) -> float | None:
-    if x is None or x == "":
-        return None
-    try:
-        return float(x) / 100.0
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"{what} inválido: {x!r}.") from exc
-
-
 def build_request(
     tickers,
     start,
@@ -186,34 +173,29 @@ def build_request(
     train,
     rebalance,
 ) -> PortfolioRequest:
-    """Parse the page controls (percent fields are in %) into a request."""
-    spec = PortfolioSpec(
-        objective=objective or "max_sharpe",
-        target=_pct(target, "Alvo"),
-        bounds=(
-            _pct(wmin, "Peso mínimo") or 0.0,
-            _pct(wmax, "Peso máximo") if wmax not in (None, "") else 1.0,
-        ),
-        per_asset_bounds=parse_pairs(asset_bounds, "Limites por ativo", parse_percent_range),
-        gamma=float(gamma or 0.0),
-        risk_aversion=float(risk_aversion) if risk_aversion not in (None, "") else 1.0,
-        views=parse_pairs(views, "Visões", lambda v: float(v.rstrip("%").replace(",", ".")) / 100)
-        or None,
-    )
-    return PortfolioRequest(
-        tickers=list(tickers or []),
-        start=start or None,
-        end=end or None,
-        returns_method=returns or "mean_historical",
-        risk_model=risk_model or "ledoit_wolf",
-        risk_free=_pct(risk_free, "Taxa livre de risco"),
-        spec=spec,
-        points=int(points or 50),
-        capital=float(capital) if capital not in (None, "") else None,
-        holdings=parse_pairs(holdings, "Posições", lambda v: int(float(v))) or None,
+    """The controls (percent fields in %) as a request, via the one builder of the job."""
+    return build_frontier_request(
+        tickers,
+        start=start,
+        end=end,
+        objective=objective,
+        target=parse_percent(target, "Alvo"),
+        returns_method=returns,
+        risk_model=risk_model,
+        risk_free=parse_percent(risk_free, "Taxa livre de risco"),
+        weight_min=parse_percent(wmin, "Peso mínimo"),
+        weight_max=parse_percent(wmax, "Peso máximo"),
+        asset_bounds=asset_bounds,
+        gamma=gamma,
+        risk_aversion=risk_aversion,
+        points=points,
+        views=views,
+        holdings=holdings,
+        capital=capital,
         out_of_sample=bool(oos) and (oos is True or "on" in oos),
-        train_fraction=(float(train) / 100.0) if train else 0.7,
-        rebalance=rebalance or "none",
+        train_fraction=parse_percent(train, "Parte de treino"),
+        rebalance=rebalance,
+        default_risk_free=get_settings().risk_free_rate,
     )
 
 
@@ -258,15 +240,13 @@ def run(set_progress, _n, *controls):
         set_progress((round(100 * f), msg))
 
     try:
-        req = build_request(*controls)
-        if req.risk_free is None and get_settings().risk_free_rate is not None:
-            # PREGAO_RISK_FREE_RATE overrides the CDI default when the field is empty.
-            req = replace(req, risk_free=get_settings().risk_free_rate)
-        res = analyse(get_store(), req, progress=progress)
+        req = build_request(*controls)  # an empty rate field: PREGAO_RISK_FREE_RATE, else CDI
+        res = run_frontier_request(get_store(), req, progress=progress).to_dict()
     except PregaoError as exc:
         set_progress((0, ""))
         return no_update, _alert(str(exc))
-    return res, None
+    warnings = res.get("warnings") or []
+    return res, (_alert(" ".join(warnings), "warning") if warnings else None)
 
 
 @callback(
