@@ -69,7 +69,9 @@ def test_import_refuses_a_ticker_that_is_not_b3_syntax(seeded_dir, tmp_path):
 
 
 def test_backtest_cash_inf_is_refused(seeded_dir):
-    p = run(["backtest", "--strategy", "sma_cross", "--tickers", "PETR4", "--cash", "inf"], seeded_dir)
+    p = run(
+        ["backtest", "--strategy", "sma_cross", "--tickers", "PETR4", "--cash", "inf"], seeded_dir
+    )
     assert "Capital inicial" in one_error_line(p)
 
 
@@ -107,12 +109,24 @@ def test_optimize_train_ratio_blames_the_train_ratio(seeded_dir):
 
 def test_capital_far_above_traded_volume_warns(seeded_dir):
     p = run(
-        ["frontier", "PETR4", "VALE3", "--objective", "min_volatility", "--capital", "1e12", "--json"],
+        [
+            "frontier",
+            "PETR4",
+            "VALE3",
+            "--objective",
+            "min_volatility",
+            "--capital",
+            "1e12",
+            "--json",
+        ],
         seeded_dir,
     )
     assert p.returncode == 0, p.stderr[-2000:]
     warnings = [w for w in p.stderr.splitlines() if w.startswith("aviso: ")]
     assert warnings and "volume médio" in warnings[0]
     assert {"window", "weights", "allocation"} <= set(json.loads(p.stdout))
-    p = run(["frontier", "PETR4", "VALE3", "--objective", "min_volatility", "--capital", "50000"], seeded_dir)
+    p = run(
+        ["frontier", "PETR4", "VALE3", "--objective", "min_volatility", "--capital", "50000"],
+        seeded_dir,
+    )
     assert p.returncode == 0 and "aviso:" not in p.stderr

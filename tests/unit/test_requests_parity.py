@@ -261,7 +261,10 @@ FR = ["frontier", "PETR4", "VALE3", "ITUB4"]
             {"objective": "efficient_return", "target": 15},
             ["--objective", "efficient_return", "--target", "15%"],
         ),
-        ({"risk_free": 10.5, "wmin": 5, "wmax": 40}, ["--risk-free", "10,5%", "--bounds", "0.05,0.4"]),
+        (
+            {"risk_free": 10.5, "wmin": 5, "wmax": 40},
+            ["--risk-free", "10,5%", "--bounds", "0.05,0.4"],
+        ),
         ({"capital": 50_000}, ["--capital", "50.000,00"]),
         (
             {"holdings": "PETR4=300", "capital": 0, "asset_bounds": "VALE3=5:30"},
@@ -309,7 +312,10 @@ def test_view_out_of_range_is_refused_with_the_ticker():
                 "--tune",
             ],
         ),
-        ((["PETR4"], "direction", ["rf"], "holdout", 5, []), ["--model", "rf", "--validation", "holdout", "--no-index"]),
+        (
+            (["PETR4"], "direction", ["rf"], "holdout", 5, []),
+            ["--model", "rf", "--validation", "holdout", "--no-index"],
+        ),
     ],
 )
 def test_evaluate_page_and_cli_build_the_same_request(pages, form, argv):
@@ -335,7 +341,9 @@ def test_import_page_and_cli_build_the_same_request(pages, tmp_path):
     f = tmp_path / "planilha.csv"
     f.write_text("dia;fech\n25/06/2021;29,10\n")
     data = pages["data"]
-    values = ["dia" if k == "date" else ("fech" if k == "close" else None) for k in data._MAP_FIELDS]
+    values = [
+        "dia" if k == "date" else ("fech" if k == "close" else None) for k in data._MAP_FIELDS
+    ]
     page = build_import_request(
         [str(f)],
         format="csv",
