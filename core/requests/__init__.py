@@ -8,6 +8,7 @@ ranges and the pt-BR messages of every field live here, once:
 job              builder -> request                           runner -> result
 ===============  ===========================================  ===============================
 backtest         :func:`build_backtest_request`               :func:`run_backtest_request`
+                                                              (:func:`backtest_metrics`)
 walk-forward     :func:`build_walk_forward_request`           :func:`run_walk_forward_request`
 frontier         :func:`build_frontier_request`               :func:`run_frontier_request`
                                                               (:class:`FrontierResult`)
@@ -64,6 +65,7 @@ from core.requests.optimize import (
     run_walk_forward_request,
 )
 from core.requests.parsing import parse_money, shorten
+from core.requests.results import BacktestMetrics, backtest_metrics
 
 __all__ = [
     "DEFAULT_CASH",
@@ -97,6 +99,8 @@ __all__ = [
     "run_update_request",
     "report_summary",
     "liquidity_warnings",
+    "BacktestMetrics",
+    "backtest_metrics",
     "parse_money",
     "shorten",
 ]

@@ -12,6 +12,7 @@ for the stitched out-of-sample result, with ``windows`` and ``heatmap``.
 from __future__ import annotations
 
 from core.requests import (
+    backtest_metrics,
     build_backtest_request,
     build_walk_forward_request,
     run_backtest_request,
@@ -102,10 +103,11 @@ def cmd_backtest(args, ctx) -> int:
         f"{res.start:%d/%m/%Y} a {res.end:%d/%m/%Y}"
         + (f" (backtest nº {res.run_id})" if res.run_id else "")
     )
-    _print_metrics(res.metrics)
+    metrics = backtest_metrics(res)
+    _print_metrics(metrics.to_dict())
     if res.params.get("in_sample"):
         print("  Atenção: resultado otimista – inclui datas usadas no treino do modelo de ML.")
-    if res.metrics.get("too_few_trades"):
+    if metrics.too_few_trades:
         print("  Atenção: menos de 30 operações – pouco para concluir algo.")
     if len(res.trades):
         cols = [
