@@ -19,7 +19,7 @@ from core.textfmt import pct
 if TYPE_CHECKING:
     from core.data.store import Store
 
-__all__ = ["ADV_SESSIONS", "MAX_ADV_SHARE", "liquidity_warnings"]
+__all__ = ["ADV_SESSIONS", "MAX_ADV_SHARE", "liquidity_warnings", "trade_liquidity_warnings"]
 
 #: Sessions of the average daily volume.
 ADV_SESSIONS = 20
@@ -84,3 +84,31 @@ def liquidity_warnings(
                 )
             )
     return [m for _, m in sorted(out, key=lambda x: -x[0])]
+
+
+def trade_liquidity_warnings(
+    store: Store, trades, *, max_share: float = MAX_ADV_SHARE
+) -> list[str]:
+    """Warnings for a backtest's trades: each ticker's largest entry against the average daily
+    volume of the sessions before that entry.
+
+    Parameters
+    ----------
+    trades : pandas.DataFrame
+        :attr:`core.backtest.runner.BacktestResult.trades` (``ticker``, ``shares``,
+        ``entry_date``).
+
+    Returns
+    -------
+    list of str
+        As :func:`liquidity_warnings`; empty without trades.
+    """
+    if trades is None or len(trades) == 0:
+        return []
+    out: list[str] = []
+    for t, grp in trades.groupby("ticker"):
+        row = grp.loc[grp["shares"].abs().idxmax()]
+        out += liquidity_warnings(
+            store, {str(t): float(row["shares"])}, row["entry_date"], max_share=max_share
+        )
+    return out

@@ -18,8 +18,9 @@ from core.requests import (
     run_backtest_request,
     run_walk_forward_request,
 )
+from core.requests.liquidity import trade_liquidity_warnings
 from core.requests.parsing import fmt_number
-from dashboard.cli import dumps, lazy_choices, progress_printer
+from dashboard.cli import dumps, lazy_choices, progress_printer, warn
 
 
 def _backtest_fields(args) -> dict:
@@ -95,6 +96,8 @@ def cmd_backtest(args, ctx) -> int:
     res = run_backtest_request(store, req, progress=None if args.json else progress_printer())
     if not args.no_save:
         save_run(store, res, name=args.name or "")
+    for w in trade_liquidity_warnings(store, res.trades):
+        warn(w)
     if args.json:
         print(dumps(res.to_json_dict()))
         return 0

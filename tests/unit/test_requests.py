@@ -219,3 +219,18 @@ def test_importing_core_requests_stays_light():
     p = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == ""
+
+
+def test_backtest_with_absurd_cash_warns_about_volume(bundled_store):
+    from core.requests import run_backtest_request
+    from core.requests.liquidity import trade_liquidity_warnings
+
+    small = build_backtest_request("sma_cross", "PETR4", start="2022-01-03", end="2023-12-29")
+    res = run_backtest_request(bundled_store, small)
+    assert trade_liquidity_warnings(bundled_store, res.trades) == []
+    huge = build_backtest_request(
+        "sma_cross", "PETR4", start="2022-01-03", end="2023-12-29", cash="1e12"
+    )
+    res = run_backtest_request(bundled_store, huge)
+    (msg,) = trade_liquidity_warnings(bundled_store, res.trades)
+    assert msg.startswith("PETR4") and "volume médio" in msg
