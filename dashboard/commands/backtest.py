@@ -240,9 +240,9 @@ def _common_options(p) -> None:
         help="whole lots only (no fractional-market remainder)",
     )
     p.add_argument("--cash", metavar="R$", help="initial cash (R$, default 100000)")
-    p.add_argument("--stop-loss", metavar="%%")
-    p.add_argument("--take-profit", metavar="%%")
-    p.add_argument("--trailing", metavar="%%")
+    p.add_argument("--stop-loss", metavar="PCT", help="in %% of the entry price")
+    p.add_argument("--take-profit", metavar="PCT", help="in %% of the entry price")
+    p.add_argument("--trailing", metavar="PCT", help="in %% of the entry price")
     p.add_argument("--max-bars", metavar="N", help="time stop in bars")
     p.add_argument("--short", action="store_true", help="allow short sales (borrow fee)")
     p.add_argument("--max-positions", metavar="N")
