@@ -170,7 +170,8 @@ def _form(tickers: list[str], last: pd.Timestamp | None):
                         id="backtest-cash",
                         type="number",
                         value=DEFAULT_CASH,
-                        min=1000,
+                        # no min: a value out of range must reach the request builder, which
+                        # explains it, instead of arriving as None (= the default cash)
                         step=1000,
                         size="sm",
                     ),
