@@ -147,7 +147,6 @@ def _form(tickers: list[str], last: pd.Timestamp | None):
                     dbc.Input(
                         id="backtest-size-value",
                         type="number",
-                        min=0,
                         size="sm",
                         placeholder="padrão do método",
                     ),
