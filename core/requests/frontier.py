@@ -108,7 +108,8 @@ def build_frontier_request(
         Current shares per ticker (a rebalance: ``capital`` is then the extra cash and may
         be 0).
     capital : str or float, optional
-        R$ to allocate in B3 lots (:func:`core.requests.parsing.parse_money`).
+        R$ to allocate in B3 lots (:func:`core.requests.parsing.parse_money`); 0 without
+        holdings means no allocation, like an empty field; negative is refused.
     costs : bool, optional
         Count B3 costs (default True).
     default_risk_free : float, optional
@@ -147,7 +148,9 @@ def build_frontier_request(
     if wmin > wmax:
         raise InputError("Peso mínimo maior que o peso máximo.")
     hold = parse_pairs(holdings, "Posições", _holding)
-    cap = parse_money(capital, "Capital (R$)", allow_zero=bool(hold))
+    cap = parse_money(capital, "Capital (R$)", allow_zero=True)
+    if cap == 0 and not hold:
+        cap = None  # R$ 0 and nothing held: no allocation, as an empty field
     train = 0.7 if train_fraction is None else float(train_fraction)
     parse_number(100 * train, "Parte de treino", lo=10, hi=95, unit="%")
     spec = PortfolioSpec(

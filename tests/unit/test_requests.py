@@ -158,8 +158,9 @@ def test_walk_forward_request_ranges():
 def test_frontier_request_views_in_percent_and_capital_rules():
     r = build_frontier_request(["PETR4", "VALE3"], views="PETR4=20", capital="50.000,00")
     assert r.spec.views == {"PETR4": pytest.approx(0.2)} and r.capital == 50_000.0
-    with pytest.raises(InputError):
-        build_frontier_request(["PETR4", "VALE3"], capital="0")
+    assert build_frontier_request(["PETR4", "VALE3"], capital="0").capital is None
+    with pytest.raises(InputError, match="Capital"):
+        build_frontier_request(["PETR4", "VALE3"], capital="-1")
     assert (
         build_frontier_request(["PETR4", "VALE3"], capital="0", holdings="PETR4=100").capital == 0
     )
