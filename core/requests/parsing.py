@@ -380,7 +380,7 @@ def parse_tickers(
         raise InputError(f"{field}: ativos repetidos na lista ({', '.join(dup)}).")
     if len(out) < minimum:
         raise InputError(
-            "Escolha ao menos um ativo."
+            "Escolha pelo menos um ativo."
             if minimum == 1
             else f"{field}: escolha pelo menos {minimum} ativos."
         )
