@@ -117,13 +117,15 @@ def cmd_quality(args, ctx) -> int:
 def cmd_priority(args, ctx) -> int:
     """Show or set which source wins for one instrument."""
     from core.data.imports import set_source_priority, source_priority
+    from core.requests.parsing import parse_ticker
 
+    ticker = parse_ticker(args.ticker)
     store = ctx.store()
     if args.reset:
-        set_source_priority(store, args.ticker, None)
+        set_source_priority(store, ticker, None)
     elif args.sources:
-        set_source_priority(store, args.ticker, args.sources)
-    print(" > ".join(source_priority(store, args.ticker)))
+        set_source_priority(store, ticker, args.sources)
+    print(" > ".join(source_priority(store, ticker)))
     return 0
 
 
