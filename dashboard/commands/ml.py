@@ -224,7 +224,10 @@ def cmd_study(args, ctx) -> int:
     from pathlib import Path
 
     from core.ml.study import seed_ibov_study, study_markdown
+    from core.requests import read_price_file_checked
 
+    if args.file:
+        read_price_file_checked(args.file)  # a missing/empty/unreadable file: one clear line
     res = seed_ibov_study(args.file, progress=progress_printer(quiet=args.json))
     if args.markdown:
         Path(args.markdown).write_text(study_markdown(res), encoding="utf-8")
