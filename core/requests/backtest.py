@@ -38,6 +38,7 @@ __all__ = [
     "SIZING_DEFAULTS",
     "LOT_CHOICES",
     "DEFAULT_CASH",
+    "DEFAULT_ADJUSTED",
     "BacktestRequest",
     "strategy_params",
     "build_backtest_request",
@@ -64,6 +65,8 @@ LOT_CHOICES: dict[str, tuple[int, bool]] = {
 }
 #: Initial cash when none is typed (R$).
 DEFAULT_CASH = 100_000.0
+#: Trade dividend-adjusted prices unless told otherwise (the engine's price-mode default).
+DEFAULT_ADJUSTED = True
 
 
 @dataclass(frozen=True)
@@ -275,7 +278,7 @@ def build_backtest_request(
         max_bars=parse_int(max_bars, "Stop de tempo (barras)", default=0, lo=0, hi=10_000),
         allow_short=parse_bool(allow_short, "Venda a descoberto", default=False),
         max_positions=parse_int(max_positions, "Máx. posições abertas", default=None, lo=1),
-        adjusted=parse_bool(adjusted, "Preços ajustados", default=True),
+        adjusted=parse_bool(adjusted, "Preços ajustados", default=DEFAULT_ADJUSTED),
     )
     return req
 

@@ -43,7 +43,7 @@ def _backtest_fields(args) -> dict:
         max_bars=args.max_bars,
         allow_short=args.short,
         max_positions=args.max_positions,
-        adjusted=not args.unadjusted,
+        adjusted=False if args.unadjusted else None,  # None: the request's default
     )
 
 
