@@ -7,17 +7,32 @@ in ``pages/`` beside the calling module.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from pathlib import Path
 
-import dash
-import dash_bootstrap_components as dbc
-from dash import dcc, html
-
-from dashboard import auth, runtime, security
-from dashboard.background import make_manager
-from dashboard.backup import hold_app_lock
 from dashboard.settings import Settings, load_settings
+
+
+class _Lazy:
+    """A module imported on first attribute access.
+
+    ``python -m dashboard`` imports this package before running the CLI; Dash and the
+    Bootstrap components load only when the app is built (the runtime is imported inside
+    :func:`create_app`).
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str):
+        return getattr(importlib.import_module(self._name), attr)
+
+
+dash = _Lazy("dash")
+dbc = _Lazy("dash_bootstrap_components")
+dcc = _Lazy("dash.dcc")
+html = _Lazy("dash.html")
 
 __all__ = ["create_app", "__version__"]
 
@@ -187,6 +202,10 @@ def create_app(name: str = "app", settings: Settings | None = None) -> dash.Dash
         On invalid settings.
     """
     settings = settings or load_settings()
+    from dashboard import auth, runtime, security
+    from dashboard.background import make_manager
+    from dashboard.backup import hold_app_lock
+
     security.check_startup(settings, runtime.configure(settings))
     hold_app_lock(settings)  # `restore` refuses while an app process uses the store
     manager, celery_app = make_manager(settings)

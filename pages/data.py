@@ -23,9 +23,15 @@ from components.data import (
     report_alert,
 )
 from components.market import KIND_LABELS
-from core.data.imports import FORMATS, import_files, import_log, preview_file, update_prices
+from core.data.imports import FORMATS, import_log, preview_file
 from core.data.quality import common_history_summary, quality_report
 from core.errors import PregaoError
+from core.requests import (
+    build_import_request,
+    build_update_request,
+    run_import_request,
+    run_update_request,
+)
 from dashboard.authz import current_role
 from dashboard.runtime import get_settings, get_store
 from dashboard.uploads import discard, resolve_targets, save_upload, server_path_allowed
@@ -453,19 +459,18 @@ def _import(
         set_progress((int(round(100 * frac)), msg[:60]))
 
     try:
-        rep = import_files(
-            get_store(),
+        req = build_import_request(
             paths,
-            fmt or "auto",
-            ticker=(ticker or None),
+            format=fmt,
+            ticker=ticker,
             names=names,
             mapping=_mapping(fmt, map_values, decimal, dayfirst),
-            include_fractional=bool(fractional),
-            progress=progress,
-            tickers=[t for t in (sel_tickers or "").replace(";", ",").split(",") if t.strip()],
-            kinds=sel_kinds or None,
+            fractional=bool(fractional),
+            tickers=sel_tickers,
+            kinds=sel_kinds,
             everything=bool(sel_all),
         )
+        rep = run_import_request(get_store(), req, progress=progress)
     except PregaoError as exc:
         return dbc.Alert(str(exc), color="danger"), time.time()
     finally:
@@ -490,7 +495,7 @@ def _import(
 def _update(_y, _m):
     source = "mt5" if ctx.triggered_id == "data-update-mt5" else "yahoo"
     try:
-        rep = update_prices(get_store(), source)
+        rep = run_update_request(get_store(), build_update_request(source))
     except PregaoError as exc:
         return dbc.Alert(str(exc), color="warning", id="data-update-alert"), time.time()
     msg = rep.message() if rep.files else "Tudo atualizado: nada a buscar."

@@ -10,8 +10,6 @@ and stores; an error clears the previous result so that no stale figures stay un
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
@@ -32,7 +30,7 @@ from components.portfolio import (
     weights_figure,
     weights_table,
 )
-from core.errors import InputError, PregaoError
+from core.errors import PregaoError
 from core.portfolio import (
     OBJECTIVES,
     REBALANCE,
@@ -40,17 +38,14 @@ from core.portfolio import (
     RISK_MODELS,
     UNIVERSES,
     PortfolioRequest,
-    PortfolioSpec,
-    analyse,
     latest_run,
     list_portfolios,
     load_portfolio,
     most_liquid,
-    parse_pairs,
-    parse_percent_range,
-    parse_views,
     save_portfolio,
 )
+from core.requests import build_frontier_request, run_frontier_request
+from core.requests.parsing import parse_number, parse_percent
 from dashboard.runtime import get_settings, get_store
 
 dash.register_page(__name__, path="/portfolio", name="Carteira", title="Pregão · Carteira", order=3)
@@ -218,15 +213,6 @@ def layout(**_query):
     )
 
 
-def _pct(x, what: str) -> float | None:
-    if x is None or x == "":
-        return None
-    try:
-        return float(x) / 100.0
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"{what} inválido: {x!r}.") from exc
-
-
 def build_request(
     tickers,
     start,
@@ -250,47 +236,37 @@ def build_request(
     lookback_years,
     rebalance,
 ) -> PortfolioRequest:
-    """Parse the page controls (percent fields are in %; estimation window in years)."""
-    spec = PortfolioSpec(
-        objective=objective or "max_sharpe",
-        target=_pct(target, "Alvo"),
-        bounds=(
-            _pct(wmin, "Peso mínimo") or 0.0,
-            _pct(wmax, "Peso máximo") if wmax not in (None, "") else 1.0,
-        ),
-        per_asset_bounds=parse_pairs(asset_bounds, "Limites por ativo", parse_percent_range),
-        gamma=float(gamma or 0.0),
-        risk_aversion=float(risk_aversion) if risk_aversion not in (None, "") else 1.0,
-        views=parse_views(views),
-    )
-    return PortfolioRequest(
-        tickers=list(tickers or []),
-        start=start or None,
-        end=end or None,
-        returns_method=returns or "mean_historical",
-        risk_model=risk_model or "ledoit_wolf",
-        risk_free=_pct(risk_free, "Taxa livre de risco"),
-        spec=spec,
-        points=int(points or 50),
-        capital=float(capital) if capital not in (None, "") else None,
-        holdings=parse_pairs(holdings, "Posições", lambda v: int(float(v))) or None,
+    """The controls (percent fields in %) as a request, via the one builder of the job."""
+    return build_frontier_request(
+        tickers,
+        start=start,
+        end=end,
+        objective=objective,
+        target=parse_percent(target, "Alvo"),
+        returns_method=returns,
+        risk_model=risk_model,
+        risk_free=parse_percent(risk_free, "Taxa livre de risco"),
+        weight_min=parse_percent(wmin, "Peso mínimo"),
+        weight_max=parse_percent(wmax, "Peso máximo"),
+        asset_bounds=asset_bounds,
+        gamma=gamma,
+        risk_aversion=risk_aversion,
+        points=points,
+        views=views,
+        holdings=holdings,
+        capital=capital,
         out_of_sample=bool(oos) and (oos is True or "on" in oos),
-        rebalance=rebalance or "quarterly",
-        oos_universe=oos_universe or "liquid",
+        rebalance=rebalance,
+        oos_universe=oos_universe,
         lookback=_lookback(lookback_years),
+        default_risk_free=get_settings().risk_free_rate,
     )
 
 
-def _lookback(years) -> int:
-    if years in (None, ""):
-        return 756
-    try:
-        y = float(years)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"Janela de estimação inválida: {years!r} (anos).") from exc
-    if not 0.25 <= y <= 10:
-        raise InputError("A janela de estimação do teste deve ficar entre 0,25 e 10 anos.")
-    return int(round(y * 252))
+def _lookback(years) -> int | None:
+    """The page's estimation window in years as sessions (the request checks the range)."""
+    y = parse_number(years, "Janela de estimação (anos)", lo=0.25, hi=20)
+    return None if y is None else int(round(y * 252))
 
 
 @callback(
@@ -335,16 +311,14 @@ def run(set_progress, _n, *controls):
         set_progress((round(100 * f), msg))
 
     try:
-        req = build_request(*controls)
-        if req.risk_free is None and get_settings().risk_free_rate is not None:
-            # PREGAO_RISK_FREE_RATE overrides the CDI default when the field is empty.
-            req = replace(req, risk_free=get_settings().risk_free_rate)
-        res = analyse(get_store(), req, progress=progress, record=True)
+        req = build_request(*controls)  # an empty rate field: PREGAO_RISK_FREE_RATE, else CDI
+        res = run_frontier_request(get_store(), req, progress=progress, record=True).to_dict()
     except PregaoError as exc:
         set_progress((0, ""))
         # Clear the previous result: figures under an error would read as its answer.
         return None, _alert(str(exc))
-    return res, None
+    warnings = res.get("warnings") or []
+    return res, (_alert(" ".join(warnings), "warning") if warnings else None)
 
 
 @callback(

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import sys
 
-import pandas as pd
-
-from core.data.bundled import load_bundled
 from core.errors import InputError
 from dashboard.cli import dumps, progress_printer
 
 
-def _date(s: str | None) -> pd.Timestamp | None:
+def _date(s: str | None):
+    import pandas as pd
+
     if s is None:
         return None
     try:
@@ -21,8 +20,11 @@ def _date(s: str | None) -> pd.Timestamp | None:
 
 
 def cmd_init(args, ctx) -> int:
-    """Create/upgrade the database and load the bundled data if it is empty."""
-    store = ctx.store(load_data=False)
+    """Create/upgrade the database and load the bundled data if it is empty (the only
+    command that creates a database)."""
+    from core.data.bundled import load_bundled
+
+    store = ctx.store(load_data=False, create=True)
     report = load_bundled(store, progress=progress_printer())
     if report.loaded:
         print(
@@ -41,6 +43,8 @@ def cmd_init(args, ctx) -> int:
 
 def cmd_instruments(args, ctx) -> int:
     """List stored instruments with their coverage."""
+    import pandas as pd
+
     df = ctx.store().instruments()
     if args.json:
         recs = [
