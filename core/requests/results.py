@@ -56,6 +56,10 @@ class BacktestMetrics:
     costs_brl: float = 0.0
     taxes_brl: float = 0.0
     after_tax_profit_brl: float = _NAN
+    after_tax_equity_brl: float = _NAN
+    proventos_brl: float = 0.0
+    interest_brl: float = 0.0
+    jcp_withheld_brl: float = 0.0
     cdi_return_pct: float = _NAN
     buy_hold_return_pct: float = _NAN
     bvsp_return_pct: float = _NAN

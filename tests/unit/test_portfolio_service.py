@@ -260,7 +260,8 @@ def test_cli_views_mean_percent_like_the_page(cli_db, capsys, monkeypatch):
     assert saved["parameters"]["views"] == {"PETR4": pytest.approx(0.20)}
     args = ["frontier", "PETR4", "VALE3", "--points", "5", "--views", "PETR4=2000"]
     assert main([*args, "--db", cli_db]) == 2
-    assert "fora do intervalo" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "PETR4" in err and "2.000%" in err  # refused, naming the view and its value
 
 
 def test_cli_oos_keeps_its_keys_and_is_walk_forward(cli_db, capsys, monkeypatch):

@@ -88,7 +88,8 @@ def backtest_form(
     max_bars=None,
     short=False,
     max_positions=None,
-    adjusted=True,
+    reinvest="",
+    adjusted=False,
     pvals=None,
     pids=None,
 ):
@@ -112,6 +113,7 @@ def backtest_form(
         max_bars,
         short,
         max_positions,
+        reinvest,
         adjusted,
     )
 
@@ -236,8 +238,9 @@ def portfolio_controls(**kw):
         asset_bounds=None,
         capital=None,
         oos=[],
-        train=70,
-        rebalance="none",
+        oos_universe="liquid",
+        lookback_years=3,
+        rebalance="quarterly",
     )
     c.update(kw)
     return list(c.values())
