@@ -71,7 +71,7 @@ POLICY: dict[str, str] = {
     "pages.portfolio.render": "viewer",
     "pages.portfolio.export_weights": "viewer",
     "pages.portfolio.export_orders": "viewer",
-    "pages.portfolio.run": "trader",
+    "pages.portfolio.run": "viewer",  # computes a frontier, writes nothing (save: trader)
     "pages.portfolio.save": "trader",
     # Modelos
     "pages.models.anomalies": "viewer",
