@@ -44,6 +44,7 @@ DEFAULT_ROLE = "trader"
 POLICY: dict[str, str] = {
     # Mercado / Cotações: reading
     "pages.market.open_quotes": "viewer",
+    "pages.market.refresh": "viewer",  # watchlist edits are checked inside (trader)
     "pages.quotes.update": "viewer",
     "pages.quotes.preset_clears_dates": "viewer",
     "pages.quotes.dates_clear_preset": "viewer",
@@ -73,9 +74,13 @@ POLICY: dict[str, str] = {
     "pages.portfolio.export_orders": "viewer",
     "pages.portfolio.run": "viewer",  # computes a frontier, writes nothing (save: trader)
     "pages.portfolio.save": "trader",
+    "pages.portfolio.finish": "viewer",
+    "pages.portfolio.load_saved": "viewer",
     # Modelos
     "pages.models.anomalies": "viewer",
     "pages.models.train": "trader",
+    "pages.models.meta_run": "trader",
+    "pages.models.retrain_now": "admin",  # may promote a model
     "pages.models.promote": "admin",
     # Administração
     "pages.admin.unlock_account": "admin",
