@@ -16,7 +16,9 @@ def pct(x: float, decimals: int = 2) -> str:
     return s.replace(",", "\x00").replace(".", ",").replace("\x00", ".") + "%"
 
 
-def num(x: float, decimals: int = 0) -> str:
-    """A number in pt-BR: ``num(3674) == "3.674"``, ``num(1234.5, 2) == "1.234,50"``."""
-    s = f"{float(x):,.{decimals}f}"
+def num(x, decimals: int = 2, sign: bool = False) -> str:
+    """A number in pt-BR: ``1234.5 -> "1.234,50"`` ("—" for None/NaN)."""
+    if x is None or x != x:
+        return "—"
+    s = f"{float(x):{'+' if sign else ''},.{decimals}f}"
     return s.replace(",", "\x00").replace(".", ",").replace("\x00", ".")

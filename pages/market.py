@@ -85,6 +85,11 @@ def refresh(view, kinds, _add, _remove, selected):
     picked = [r["ticker"] for r in (selected or []) if r and r.get("ticker")]
     try:
         if ctx.triggered_id in ("market-watch-add", "market-watch-remove"):
+            from dashboard.authz import current_role
+            from dashboard.users import has_role
+
+            if not has_role(current_role(), "trader"):  # viewers read the grid, never edit
+                return no_update, "Seu perfil é somente leitura.", no_update
             if not picked:
                 msg = "Marque uma ou mais linhas primeiro."
             elif ctx.triggered_id == "market-watch-add":

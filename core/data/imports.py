@@ -194,10 +194,10 @@ class ImportReport:
                 f"atualizados, {num(self.unchanged)} iguais; substitui a aproximação anual."
             )
         msg = (
-            f"{self.files} arquivo(s), {num(self.instruments)} instrumento(s): "
-            f"{num(self.inserted)} barras novas, {num(self.updated)} atualizadas, "
-            f"{num(self.unchanged)} iguais, {num(self.kept)} mantidas por prioridade de fonte, "
-            f"{num(self.rejected)} rejeitadas."
+            f"{self.files} arquivo(s), {num(self.instruments, 0)} instrumento(s): "
+            f"{num(self.inserted, 0)} barras novas, {num(self.updated, 0)} atualizadas, "
+            f"{num(self.unchanged, 0)} iguais, {num(self.kept, 0)} mantidas por prioridade de fonte, "
+            f"{num(self.rejected, 0)} rejeitadas."
         )
         if self.placeholders:
             shown = ", ".join(
@@ -210,15 +210,15 @@ class ImportReport:
                 f"(dia sem pregão repetindo o pregão anterior): {shown}{more}."
             )
         if self.conflicts:
-            msg += f" {num(self.conflicts)} data(s) com fontes divergentes (ver qualidade)."
+            msg += f" {num(self.conflicts, 0)} data(s) com fontes divergentes (ver qualidade)."
         if self.volume_dropped:
             msg += (
-                f" {num(self.volume_dropped)} volume(s) em outra unidade não gravados "
+                f" {num(self.volume_dropped, 0)} volume(s) em outra unidade não gravados "
                 "(a série mantém sua unidade)."
             )
         if self.skipped_tickers:
             msg += (
-                f" {num(self.skipped_tickers)} ativo(s) do arquivo ignorados (não seguidos; "
+                f" {num(self.skipped_tickers, 0)} ativo(s) do arquivo ignorados (não seguidos; "
                 "use --tickers, --kinds ou todos)."
             )
         return msg
@@ -271,9 +271,8 @@ def detect_file_format(path: str | Path, name: str | None = None) -> str:
         return "actions"
     fmt = detect_format(text)
     if fmt is None:
-        first = text.lstrip("\ufeff").splitlines()[0][:120] if text.strip() else ""
-        raise DataFormatError(
-            f"layout desconhecido (primeira linha {first!r}). Esperado: {EXPECTED_LAYOUTS}.",
+        raise DataFormatError(  # never quote the file's content (issue 15)
+            f"layout desconhecido. Esperado: {EXPECTED_LAYOUTS}.",
             fname,
             1,
         )
