@@ -190,8 +190,8 @@ class ImportReport:
 
         if self.formats == ["sgs"]:
             return (
-                f"CDI diário (BCB SGS): {num(self.inserted)} dias novos, {num(self.updated)} "
-                f"atualizados, {num(self.unchanged)} iguais; substitui a aproximação anual."
+                f"CDI diário (BCB SGS): {num(self.inserted, 0)} dias novos, {num(self.updated, 0)} "
+                f"atualizados, {num(self.unchanged, 0)} iguais; substitui a aproximação anual."
             )
         msg = (
             f"{self.files} arquivo(s), {num(self.instruments, 0)} instrumento(s): "
