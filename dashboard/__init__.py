@@ -8,6 +8,7 @@ in ``pages/`` beside the calling module.
 from __future__ import annotations
 
 import logging
+import uuid
 from pathlib import Path
 
 import dash
@@ -15,7 +16,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard import runtime
-from dashboard.background import make_manager
+from dashboard.background import SESSION_STORE, make_manager
 from dashboard.settings import Settings, load_settings
 
 __all__ = ["create_app", "__version__"]
@@ -74,7 +75,10 @@ def _layout(settings: Settings):
             [
                 dcc.Location(id="url", refresh="callback-nav"),
                 dcc.Store(id="theme-store", data=settings.theme),
-                dcc.Store(id="job-running", data=False),
+                # The browser's job-session id (kept in local storage; the value made here is
+                # used only when the browser has none): long jobs are tracked per session, so
+                # a page left mid-job picks its job up again (dashboard.background).
+                dcc.Store(id=SESSION_STORE, storage_type="local", data=uuid.uuid4().hex),
                 _navbar(settings),
                 dbc.Container(
                     [

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components.data import (
     FORMAT_LABELS,
@@ -26,9 +26,18 @@ from components.data import (
     preview_card,
     report_alert,
 )
-from core.data.imports import FORMATS, import_files, import_log, preview_file, update_prices
+from components.jobs import job_progress
+from core.data.imports import (
+    FORMATS,
+    ImportCancelled,
+    import_files,
+    import_log,
+    preview_file,
+    update_prices,
+)
 from core.data.quality import common_history_summary, quality_report
 from core.errors import PregaoError
+from dashboard.background import job_callback
 from dashboard.runtime import get_settings, get_store
 
 dash.register_page(__name__, path="/data", name="Dados", title="Pregão – Dados", order=5)
@@ -180,15 +189,7 @@ def _import_panel(team: bool) -> dbc.Card:
                         ],
                         className="mb-2",
                     ),
-                    dbc.Progress(
-                        id="data-progress",
-                        value=0,
-                        label="",
-                        striped=True,
-                        animated=True,
-                        className="mb-2",
-                        style={"height": "1.3rem"},
-                    ),
+                    job_progress("data", className="mb-2"),
                     html.Div(id="data-preview"),
                     html.Div(id="data-import-result"),
                 ]
@@ -222,7 +223,16 @@ def _update_panel() -> dbc.Card:
                         id="data-update-mt5",
                         color="primary",
                         outline=True,
+                        className="me-2",
                     ),
+                    dbc.Button(
+                        "Cancelar",
+                        id="data-update-cancel",
+                        color="danger",
+                        outline=True,
+                        disabled=True,
+                    ),
+                    job_progress("data-update"),
                     html.Div(id="data-update-result", className="mt-2"),
                 ]
             ),
@@ -372,10 +382,10 @@ def _preview(_n, files, path_text, fmt, ticker, fractional, decimal, dayfirst, *
     return preview_card(pv)
 
 
-@callback(
+@job_callback(
+    "data-import",
     Output("data-import-result", "children"),
     Output("data-refresh", "data"),
-    Input("data-import-btn", "n_clicks"),
     State("data-files", "data"),
     State("data-path", "value"),
     State("data-format", "value"),
@@ -384,25 +394,18 @@ def _preview(_n, files, path_text, fmt, ticker, fractional, decimal, dayfirst, *
     State("data-map-decimal", "value"),
     State("data-map-dayfirst", "value"),
     *_MAP_STATES,
-    background=True,
-    progress=[Output("data-progress", "value"), Output("data-progress", "label")],
-    running=[
-        (Output("data-import-btn", "disabled"), True, False),
-        (Output("data-cancel-btn", "disabled"), False, True),
-        (Output("job-running", "data"), True, False),
-    ],
-    cancel=[Input("data-cancel-btn", "n_clicks")],
-    prevent_initial_call=True,
+    run="data-import-btn",
+    cancel="data-cancel-btn",
+    progress="data",
+    clear=[("data-import-result", "children", None)],
+    adopt=Output("data-refresh", "data"),
+    writes=True,
 )
-def _import(
-    set_progress, _n, files, path_text, fmt, ticker, fractional, decimal, dayfirst, *map_values
-):
+def _import(job, files, path_text, fmt, ticker, fractional, decimal, dayfirst, *map_values):
     paths, names = _targets(files, path_text)
     if not paths:
+        job.fail("nenhum arquivo.")
         return dbc.Alert("Envie um arquivo ou informe um caminho.", color="warning"), no_update
-
-    def progress(frac, msg):
-        set_progress((int(round(100 * frac)), msg[:60]))
 
     try:
         rep = import_files(
@@ -413,34 +416,47 @@ def _import(
             names=names,
             mapping=_mapping(fmt, map_values, decimal, dayfirst),
             include_fractional=bool(fractional),
-            progress=progress,
+            progress=job.progress,
+            cancel=job.cancel_requested,
         )
+    except ImportCancelled as exc:
+        job.cancelled()
+        return dbc.Alert(str(exc), color="secondary"), time.time()
     except PregaoError as exc:
+        job.fail(str(exc))
         return dbc.Alert(str(exc), color="danger"), time.time()
-    progress(1.0, "Concluído" if rep.status == "ok" else "Falhou")
+    if rep.status == "ok":
+        job.done(rep.message(), result=time.time())
+    else:
+        job.fail(rep.message())
     return report_alert(rep.summary(), rep.message(), rep.status), time.time()
 
 
-@callback(
+@job_callback(
+    "data-update",
     Output("data-update-result", "children"),
     Output("data-refresh", "data", allow_duplicate=True),
-    Input("data-update-yahoo", "n_clicks"),
-    Input("data-update-mt5", "n_clicks"),
-    background=True,
-    running=[
-        (Output("data-update-yahoo", "disabled"), True, False),
-        (Output("data-update-mt5", "disabled"), True, False),
-        (Output("job-running", "data"), True, False),
-    ],
-    prevent_initial_call=True,
+    run=["data-update-yahoo", "data-update-mt5"],
+    cancel="data-update-cancel",
+    clear=[("data-update-result", "children", None)],
+    adopt=Output("data-refresh", "data"),
+    writes=True,
 )
-def _update(_y, _m):
-    source = "mt5" if ctx.triggered_id == "data-update-mt5" else "yahoo"
+def _update(job):
+    source = "mt5" if job.trigger == "data-update-mt5" else "yahoo"
     try:
-        rep = update_prices(get_store(), source)
+        rep = update_prices(get_store(), source, progress=job.progress, cancel=job.cancel_requested)
+    except ImportCancelled as exc:
+        job.cancelled()
+        return dbc.Alert(str(exc), color="secondary", id="data-update-alert"), time.time()
     except PregaoError as exc:
+        job.fail(str(exc))
         return dbc.Alert(str(exc), color="warning", id="data-update-alert"), time.time()
     msg = rep.message() if rep.files else "Tudo atualizado: nada a buscar."
+    if rep.status == "failed":
+        job.fail(msg)
+    else:
+        job.done(msg, result=time.time())
     return report_alert(rep.summary(), msg, rep.status), time.time()
 
 

@@ -11,8 +11,10 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from components import models as cm
+from components.jobs import job_progress
 from core.errors import PregaoError
 from core.ml.models import MODEL_LABELS
+from dashboard.background import job_callback
 from dashboard.runtime import get_settings, get_store
 
 dash.register_page(__name__, path="/models", name="Modelos", order=4, title="Pregão · Modelos")
@@ -197,14 +199,7 @@ def layout(**kwargs):
                         ),
                     ]
                 ),
-                dbc.Progress(
-                    id="models-progress",
-                    value=0,
-                    label="",
-                    className="mt-3",
-                    style={"height": "1.4rem"},
-                ),
-                html.Div(id="models-progress-msg", className="small text-muted mt-1"),
+                job_progress("models", className="mt-3"),
             ]
         ),
         className="mb-3",
@@ -290,36 +285,23 @@ def _safe(fn):
         return [dbc.Alert(str(exc), color="danger")]
 
 
-@callback(
+@job_callback(
+    "models",
     Output("models-results", "children"),
-    Input("models-train", "n_clicks"),
     State("models-tickers", "value"),
     State("models-target", "value"),
     State("models-models", "value"),
     State("models-validation", "value"),
     State("models-folds", "value"),
     State("models-options", "value"),
-    background=True,
-    running=[
-        (Output("models-train", "disabled"), True, False),
-        (Output("models-cancel", "disabled"), False, True),
-        (Output("job-running", "data"), True, False),
-    ],
-    progress=[
-        Output("models-progress", "value"),
-        Output("models-progress", "label"),
-        Output("models-progress-msg", "children"),
-    ],
-    cancel=[Input("models-cancel", "n_clicks")],
-    prevent_initial_call=True,
+    run="models-train",
+    cancel="models-cancel",
+    clear=[("models-results", "children", None)],
+    writes=True,
 )
-def train(set_progress, n_clicks, tickers, target, models, validation, folds, options):
+def train(job, tickers, target, models, validation, folds, options):
     """Background job: evaluate and register the chosen models, then show the results."""
     from core.ml.training import TrainRequest, train_models
-
-    def progress(frac: float, msg: str) -> None:
-        pct = int(round(100 * max(0.0, min(1.0, frac))))
-        set_progress((pct, f"{pct}%", msg))
 
     try:
         if not tickers:
@@ -332,7 +314,6 @@ def train(set_progress, n_clicks, tickers, target, models, validation, folds, op
             folds = 5
         options = options or []
         store = get_store()
-        store.engine.dispose(close=False)  # fresh connections in the job's process
         req = TrainRequest(
             tickers=tuple(tickers),
             target=target or "direction",
@@ -344,10 +325,11 @@ def train(set_progress, n_clicks, tickers, target, models, validation, folds, op
             horizon=5,
             threshold=0.02,
         )
-        results = train_models(store, _registry(), req, progress=progress)
+        results = train_models(store, _registry(), req, progress=job.progress)
     except PregaoError as exc:
-        set_progress((0, "", ""))
+        job.fail(str(exc))
         return dbc.Alert(str(exc), color="danger", id="models-error")
+    job.done(f"Treino concluído: {len(results)} modelo(s) registrado(s).")
     return [cm.result_card(r) for r in results]
 
 

@@ -41,6 +41,7 @@ from core.portfolio import (
     parse_percent_range,
     save_portfolio,
 )
+from dashboard.background import job_callback
 from dashboard.runtime import get_settings, get_store
 
 dash.register_page(__name__, path="/portfolio", name="Carteira", title="Pregão · Carteira", order=3)
@@ -83,7 +84,7 @@ def layout(**_query):
                     dbc.Col(
                         dcc.Graph(
                             id="portfolio-frontier",
-                            figure=empty_figure("Calculando a fronteira…"),
+                            figure=empty_figure("Escolha as ações e clique em Calcular."),
                             config={"displaylogo": False},
                         ),
                         lg=8,
@@ -217,10 +218,10 @@ def build_request(
     )
 
 
-@callback(
+@job_callback(
+    "portfolio",
     Output("portfolio-result", "data"),
     Output("portfolio-message", "children"),
-    Input("portfolio-run", "n_clicks"),
     State("portfolio-tickers", "value"),
     State("portfolio-dates", "start_date"),
     State("portfolio-dates", "end_date"),
@@ -241,31 +242,28 @@ def build_request(
     State("portfolio-oos", "value"),
     State("portfolio-train", "value"),
     State("portfolio-rebalance", "value"),
-    background=True,
-    progress=[Output("portfolio-progress", "value"), Output("portfolio-progress-text", "children")],
-    running=[
-        (Output("portfolio-run", "disabled"), True, False),
-        (Output("portfolio-cancel", "disabled"), False, True),
-        (Output("job-running", "data"), True, False),
-    ],
-    cancel=[Input("portfolio-cancel", "n_clicks")],
-    prevent_initial_call=False,
+    run="portfolio-run",
+    cancel="portfolio-cancel",
+    clear=[("portfolio-message", "children", None)],
+    adopt=Output("portfolio-result", "data"),
+    restore=True,
 )
-def run(set_progress, _n, *controls):
-    """Background job: analyse the portfolio; errors become an alert, results stay."""
+def run(job, *controls):
+    """Background job: analyse the portfolio on request; errors become an alert, results stay.
 
-    def progress(f: float, msg: str) -> None:
-        set_progress((round(100 * f), msg))
-
+    Nothing is computed on page load: the page shows the form, or the last result this
+    browser computed (restored from the job tracker).
+    """
     try:
         req = build_request(*controls)
         if req.risk_free is None and get_settings().risk_free_rate is not None:
             # PREGAO_RISK_FREE_RATE overrides the CDI default when the field is empty.
             req = replace(req, risk_free=get_settings().risk_free_rate)
-        res = analyse(get_store(), req, progress=progress)
+        res = analyse(get_store(), req, progress=job.progress)
     except PregaoError as exc:
-        set_progress((0, ""))
+        job.fail(str(exc))
         return no_update, _alert(str(exc))
+    job.done("Pronto: carteira calculada.", result=res)
     return res, None
 
 
@@ -276,8 +274,6 @@ def run(set_progress, _n, *controls):
     Output("portfolio-weights-table-div", "children"),
     Output("portfolio-oos-section", "children"),
     Output("portfolio-allocation", "children"),
-    Output("portfolio-progress", "value", allow_duplicate=True),
-    Output("portfolio-progress-text", "children", allow_duplicate=True),
     Input("portfolio-result", "data"),
     State("theme-store", "data"),
     prevent_initial_call=True,
@@ -292,8 +288,6 @@ def render(res, theme):
             None,
             None,
             None,
-            0,
-            "",
         )
     oos = res.get("out_of_sample")
     oos_div = (
@@ -317,8 +311,6 @@ def render(res, theme):
         weights_table(res),
         oos_div,
         allocation_view(res.get("allocation"), res.get("prices")),
-        100,
-        "Concluído.",
     )
 
 
