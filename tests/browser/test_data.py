@@ -60,7 +60,11 @@ def test_upload_preview_import_and_log(page, data_app, tmp_path):
     )
     row = page.locator(".data-log-row", has_text="TSTE3_profit.csv").first
     assert "ok" in row.inner_text()
-    assert page.locator("#data-progress .progress-bar").get_attribute("aria-valuenow") == "100"
+    page.wait_for_function(
+        "document.querySelector('#data-progress .progress-bar')"
+        ".getAttribute('aria-valuenow') === '100'"
+    )
+    assert "3 barras novas" in page.inner_text("#data-progress-label")
 
 
 def test_update_offline_says_unreachable(page, data_app):

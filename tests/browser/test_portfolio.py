@@ -7,8 +7,13 @@ import pytest
 pytestmark = pytest.mark.browser
 
 
-def test_default_frontier_is_drawn(app_server, page):
+def test_first_load_computes_nothing_then_default_frontier_on_request(app_server, page):
     page.goto(app_server + "/portfolio")
+    page.wait_for_selector("#portfolio-run")
+    # the page load computes nothing: the form and an invitation to compute
+    assert "clique em Calcular" in page.inner_text("#portfolio-frontier")
+    assert page.locator("#portfolio-window").count() == 0
+    page.click("#portfolio-run")
     page.wait_for_selector("#portfolio-window", timeout=60_000)
     # The frontier trace is an SVG path with ≥ 50 markers; the assets and ^BVSP are labelled.
     page.wait_for_selector("#portfolio-frontier .scatterlayer .trace .points path")
@@ -30,7 +35,10 @@ def test_default_frontier_is_drawn(app_server, page):
 
 def test_infeasible_bounds_show_the_message(app_server, page):
     page.goto(app_server + "/portfolio")
+    page.wait_for_selector("#portfolio-run")
+    page.click("#portfolio-run")
     page.wait_for_selector("#portfolio-window", timeout=60_000)
+    page.wait_for_function("!document.querySelector('#portfolio-run').disabled")
     page.fill("#portfolio-wmax", "5")
     page.press("#portfolio-wmax", "Enter")
     page.click("#portfolio-run")
