@@ -11,7 +11,10 @@ def test_first_load_computes_nothing_then_default_frontier_on_request(app_server
     page.goto(app_server + "/portfolio")
     page.wait_for_selector("#portfolio-run")
     # the page load computes nothing: the form and an invitation to compute
-    assert "clique em Calcular" in page.inner_text("#portfolio-frontier")
+    page.wait_for_function(
+        "(document.querySelector('#portfolio-frontier') || {}).innerText"
+        " && document.querySelector('#portfolio-frontier').innerText.includes('clique em Calcular')"
+    )
     assert page.locator("#portfolio-window").count() == 0
     page.click("#portfolio-run")
     page.wait_for_selector("#portfolio-window", timeout=60_000)
