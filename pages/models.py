@@ -42,8 +42,12 @@ def _gates():
     return ApprovalGates.from_string(get_settings().ml_gates)
 
 
-def _predictions_block() -> list:
-    """Champion predictions + alerts (logged, earlier ones scored)."""
+def _predictions_block(write: bool = False) -> list:
+    """Champion predictions + alerts.
+
+    ``write=True`` (a user action: refresh, promotion, training) also logs them and scores
+    earlier ones; the page render never writes (two concurrent loads would collide).
+    """
     from core.ml.predictions import (
         live_accuracy,
         log_predictions,
@@ -54,14 +58,16 @@ def _predictions_block() -> list:
 
     store = get_store()
     try:
-        score_predictions(store)
+        if write:
+            score_predictions(store)
         champ = load_champion(store)
     except PregaoError as exc:
         return [dbc.Alert(str(exc), color="danger")]
     if champ is None:
         return [cm.predictions_table([])]
     df = predict_next(store, champ)
-    log_predictions(store, champ.model_id, df)
+    if write:
+        log_predictions(store, champ.model_id, df)
     live = live_accuracy(store, champ.model_id, wf_lo=champ.metrics["metrics"]["accuracy"]["lo"])
     records = df.to_dict("records")
     return [
@@ -356,7 +362,7 @@ def promote(promote_clicks, refresh, _results):
             msg = cm.gate_report(asdict(rep))
         except PregaoError as exc:
             msg = dbc.Alert(str(exc), color="danger", dismissable=True)
-    return msg, _safe(_predictions_block), _safe(_registry_block)
+    return msg, _safe(lambda: _predictions_block(write=True)), _safe(_registry_block)
 
 
 @callback(Output("models-anomalies", "children"), Input("models-anomaly-ticker", "value"))
