@@ -73,8 +73,10 @@ def test_update_offline_says_unreachable(page, data_app):
     page.wait_for_selector("#data-update-alert", timeout=45_000)
     assert "inacessível" in page.inner_text("#data-update-alert")
     page.click("#data-update-mt5")
+    # the click clears the Yahoo message at once; the MT5 one replaces it
     page.wait_for_function(
-        "document.querySelector('#data-update-alert').innerText.includes('MetaTrader 5')"
+        "((document.querySelector('#data-update-alert') || {}).innerText || '')"
+        ".includes('MetaTrader 5')"
     )
     text = page.inner_text("#data-update-alert")
     assert "indisponível" in text or "não inicializou" in text
