@@ -36,11 +36,15 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import dash
 from dash import Input, Output, State, no_update
 
 from dashboard.jobtracker import (
+    CANCELLED,
+    DONE,
     TERMINAL,
     JobCancelled,
     JobHandle,
@@ -49,7 +53,16 @@ from dashboard.jobtracker import (
 )
 from dashboard.settings import Settings
 
-__all__ = ["make_manager", "job_callback", "get_tracker", "set_tracker", "SESSION_STORE"]
+__all__ = [
+    "make_manager",
+    "job_callback",
+    "run_job",
+    "poll_answer",
+    "PollAnswer",
+    "get_tracker",
+    "set_tracker",
+    "SESSION_STORE",
+]
 
 log = logging.getLogger(__name__)
 
@@ -234,34 +247,13 @@ def job_callback(
         prevent_initial_call="initial_duplicate",
     )
     def _poll(_n, session, mine):
-        nothing = [no_update] * len(poll_outs)
-        if not session:
-            return nothing
-        tracker = get_tracker()
-        rec = tracker.get(session, kind)
-        token = (mine or {}).get("token")
-        adopted = bool((mine or {}).get("adopted"))
-        if token is None:
-            # A fresh page: pick up a running job, or say how an unseen one ended.
-            if rec is None:
-                return nothing
-            if rec.status in TERMINAL and tracker.seen(session, kind, rec.token):
-                if not (restore and adopt is not None and rec.status == "done"):
-                    return nothing
-            token, adopted = rec.token, True
-        elif rec is None or rec.token != token:
-            if tracker.cancel_requested(session, kind, token):
-                view = progress_view("cancelled")
-                return [*_ui_values(view, n_run, has_cancel), no_update] + (
-                    [no_update] if adopt is not None else []
-                )
-            return nothing  # clicked, the job has not registered yet: keep "Iniciando…"
-        view = progress_view(rec.status, rec.fraction, rec.message)
-        out = [*_ui_values(view, n_run, has_cancel), {"token": token, "adopted": adopted}]
+        ans = poll_answer(get_tracker(), session, kind, mine, restore=restore)
+        if ans.status is None:
+            return [no_update] * len(poll_outs)
+        view = progress_view(ans.status, ans.fraction, ans.message)
+        out = [*_ui_values(view, n_run, has_cancel), ans.token or no_update]
         if adopt is not None:
-            out.append(rec.result if adopted and rec.status == "done" else no_update)
-        if rec.status in TERMINAL:
-            tracker.mark_seen(session, kind, rec.token)
+            out.append(no_update if ans.result is NOTHING else ans.result)
         return out
 
     # 3. Cancel: stop the run this page shows, whoever started it.
@@ -324,6 +316,75 @@ def job_callback(
         return fn
 
     return decorator
+
+
+#: "No value" marker of :class:`PollAnswer` (``None`` is a valid job result).
+NOTHING = object()
+
+
+@dataclass(frozen=True)
+class PollAnswer:
+    """What a page's progress poll shows: ``status`` None changes nothing; ``token`` is the
+    new value of the page's token store (None: unchanged); ``result`` goes to the page's
+    ``adopt`` output (:data:`NOTHING`: unchanged)."""
+
+    status: str | None = None
+    fraction: float = 0.0
+    message: str = ""
+    token: dict | None = None
+    result: Any = NOTHING
+
+
+def poll_answer(
+    tracker: JobTracker, session: str | None, kind: str, mine: dict | None, *, restore=False
+) -> PollAnswer:
+    """Decide what a page shows for its job ``kind`` at a poll.
+
+    Parameters
+    ----------
+    tracker : JobTracker
+    session : str or None
+        The browser's job-session id.
+    kind : str
+        The page's job kind.
+    mine : dict or None
+        The page's token store: ``{"token", "adopted"}`` of the run it follows, None on a
+        freshly opened page.
+    restore : bool
+        A fresh page also gets the result of the last successful run even if shown before.
+
+    Returns
+    -------
+    PollAnswer
+        A fresh page picks up a running run, or shows once how an unseen run ended (and gets
+        its result); a page that just clicked keeps "Iniciando…" until its run registers;
+        a followed run shows its progress and, at the end, how it ended.
+    """
+    if not session:
+        return PollAnswer()
+    rec = tracker.get(session, kind)
+    token = (mine or {}).get("token")
+    adopted = bool((mine or {}).get("adopted"))
+    if token is None:
+        if rec is None:
+            return PollAnswer()
+        if rec.status in TERMINAL and tracker.seen(session, kind, rec.token):
+            if not (restore and rec.status == DONE):
+                return PollAnswer()
+        token, adopted = rec.token, True
+    elif rec is None or rec.token != token:
+        if tracker.cancel_requested(session, kind, token):
+            return PollAnswer(CANCELLED)
+        return PollAnswer()  # clicked, the run has not registered yet
+    if rec.status in TERMINAL:
+        tracker.mark_seen(session, kind, rec.token)
+    return PollAnswer(
+        rec.status,
+        rec.fraction,
+        rec.message,
+        token={"token": token, "adopted": adopted},
+        result=rec.result if adopted and rec.status == DONE else NOTHING,
+    )
 
 
 def run_job(fn: Callable, job: JobHandle, form: Sequence, n_outputs: int, *, writes: bool):

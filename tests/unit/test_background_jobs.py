@@ -250,3 +250,55 @@ def test_run_job_cancelled_returns_nothing():
     out = run_job(fn, JobHandle(tracker, "s", "models", "t"), [], 1, writes=False)
     assert out is dash.no_update
     assert tracker.get("s", "models").status == CANCELLED
+
+
+# -- 5. what a page shows at a poll ------------------------------------------------------
+
+
+def _run(tracker, token, status=None, result=None):
+    job = JobHandle(tracker, "s", "backtest", token, job_id="1")
+    job.start(flush_every=0)
+    job.progress(0.4, "dobra 2 de 5")
+    job.flush()
+    if status == DONE:
+        job.done("Pronto: backtest nº 4 salvo.", result=result)
+        job.commit()
+    return job
+
+
+def test_fresh_page_picks_up_the_running_job():
+    from dashboard.background import poll_answer
+
+    tracker = JobTracker.in_memory(_FakeManager())
+    assert poll_answer(tracker, "s", "backtest", None).status is None  # nothing ran
+    _run(tracker, "t1")
+    ans = poll_answer(tracker, "s", "backtest", None)
+    assert ans.status == "running" and ans.message == "dobra 2 de 5"
+    assert ans.token == {"token": "t1", "adopted": True}
+    assert poll_answer(tracker, "s2", "backtest", None).status is None  # another browser
+
+
+def test_fresh_page_shows_once_how_an_unseen_run_ended_and_gets_its_result():
+    from dashboard.background import NOTHING, poll_answer
+
+    tracker = JobTracker.in_memory(_FakeManager())
+    _run(tracker, "t1", DONE, result=4)
+    ans = poll_answer(tracker, "s", "backtest", None)
+    assert ans.status == DONE and ans.result == 4
+    assert poll_answer(tracker, "s", "backtest", None).status is None  # seen: not again
+    restored = poll_answer(tracker, "s", "backtest", None, restore=True)
+    assert restored.status == DONE and restored.result == 4
+    # the page that started the run gets its result from the job itself, not twice
+    mine = {"token": "t1", "adopted": False}
+    assert poll_answer(tracker, "s", "backtest", mine).result is NOTHING
+
+
+def test_clicked_page_waits_for_its_own_run_not_the_previous_one():
+    from dashboard.background import poll_answer
+
+    tracker = JobTracker.in_memory(_FakeManager())
+    _run(tracker, "old", DONE, result=3)
+    mine = {"token": "new", "adopted": False}
+    assert poll_answer(tracker, "s", "backtest", mine).status is None  # keeps "Iniciando…"
+    tracker.cancel("s", "backtest", "new")
+    assert poll_answer(tracker, "s", "backtest", mine).status == CANCELLED
