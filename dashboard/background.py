@@ -142,13 +142,13 @@ _START_JS = """
 function() {
     const nc = window.dash_clientside.no_update;
     const trig = (window.dash_clientside.callback_context.triggered || [])[0];
-    const n = arguments.length;
+    const n0 = arguments[arguments.length - 1] || 0;  // the poll's n_intervals at the click
     if (!trig || !trig.value) {
         return Array(%(n_out)d).fill(nc);
     }
     const trigger = trig.prop_id.split('.')[0];
     const token = Date.now().toString(36) + Math.random().toString(36).slice(2, 10);
-    return [{token: token, trigger: trigger}, {token: token, adopted: false}]
+    return [{token: token, trigger: trigger}, {token: token, adopted: false, n0: n0}]
         .concat(%(ui)s).concat(%(clear)s);
 }
 """
@@ -231,6 +231,7 @@ def job_callback(
         *ui_outs,
         *clear_outs,
         *[Input(r, "n_clicks") for r in run_ids],
+        State(ids["poll"], "n_intervals"),
         prevent_initial_call=True,
     )
 
@@ -246,8 +247,8 @@ def job_callback(
         State(ids["token"], "data"),
         prevent_initial_call="initial_duplicate",
     )
-    def _poll(_n, session, mine):
-        ans = poll_answer(get_tracker(), session, kind, mine, restore=restore)
+    def _poll(n, session, mine):
+        ans = poll_answer(get_tracker(), session, kind, mine, restore=restore, n_polls=n)
         if ans.status is None:
             return [no_update] * len(poll_outs)
         view = progress_view(ans.status, ans.fraction, ans.message)
@@ -335,8 +336,18 @@ class PollAnswer:
     result: Any = NOTHING
 
 
+#: Polls after a click with no sign of the run before the page says it is queued (~10 s).
+QUEUED_AFTER_POLLS = 20
+
+
 def poll_answer(
-    tracker: JobTracker, session: str | None, kind: str, mine: dict | None, *, restore=False
+    tracker: JobTracker,
+    session: str | None,
+    kind: str,
+    mine: dict | None,
+    *,
+    restore: bool = False,
+    n_polls: int | None = None,
 ) -> PollAnswer:
     """Decide what a page shows for its job ``kind`` at a poll.
 
@@ -352,6 +363,9 @@ def poll_answer(
         freshly opened page.
     restore : bool
         A fresh page also gets the result of the last successful run even if shown before.
+    n_polls : int, optional
+        The poll's ``n_intervals`` (compared with ``mine["n0"]``, its value at the click, to
+        tell a user whose run waits for a free worker).
 
     Returns
     -------
@@ -375,7 +389,10 @@ def poll_answer(
     elif rec is None or rec.token != token:
         if tracker.cancel_requested(session, kind, token):
             return PollAnswer(CANCELLED)
-        return PollAnswer()  # clicked, the run has not registered yet
+        waited = (n_polls or 0) - int((mine or {}).get("n0") or 0)
+        if waited >= QUEUED_AFTER_POLLS:
+            return PollAnswer("starting", message="Na fila: aguardando um processo livre…")
+        return PollAnswer()  # clicked, the run has not registered yet: "Iniciando…"
     if rec.status in TERMINAL:
         tracker.mark_seen(session, kind, rec.token)
     return PollAnswer(

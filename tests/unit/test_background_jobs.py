@@ -302,3 +302,14 @@ def test_clicked_page_waits_for_its_own_run_not_the_previous_one():
     assert poll_answer(tracker, "s", "backtest", mine).status is None  # keeps "Iniciando…"
     tracker.cancel("s", "backtest", "new")
     assert poll_answer(tracker, "s", "backtest", mine).status == CANCELLED
+
+
+def test_a_run_waiting_for_a_worker_says_so():
+    from dashboard.background import QUEUED_AFTER_POLLS, poll_answer
+
+    tracker = JobTracker.in_memory()
+    mine = {"token": "t1", "adopted": False, "n0": 7}
+    assert poll_answer(tracker, "s", "models", mine, n_polls=8).status is None
+    ans = poll_answer(tracker, "s", "models", mine, n_polls=7 + QUEUED_AFTER_POLLS)
+    assert ans.status == "starting" and "Na fila" in ans.message
+    assert progress_view(ans.status, 0, ans.message).busy  # Cancelar stays enabled
