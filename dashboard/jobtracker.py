@@ -55,6 +55,13 @@ TTL = 24 * 3600
 PROGRESS_EVERY = 0.2
 #: Minimum seconds between two reads of the cancel flag inside a job.
 CANCEL_CHECK_EVERY = 0.3
+#: Longest message kept (characters): a message quoting a huge input is shortened.
+MAX_MESSAGE = 400
+
+
+def _short(message: str, limit: int = MAX_MESSAGE) -> str:
+    message = str(message or "")
+    return message if len(message) <= limit else message[: limit - 1].rstrip() + "…"
 
 
 class JobCancelled(Exception):
@@ -356,7 +363,7 @@ class JobHandle:
         with self._lock:
             if not self.ended:
                 self._rec = replace(
-                    self._rec, fraction=fraction, message=message or self._rec.message
+                    self._rec, fraction=fraction, message=_short(message) or self._rec.message
                 )
                 self._dirty = True
         self._check_cancel()
@@ -416,7 +423,7 @@ class JobHandle:
         self._rec = replace(
             self._rec,
             status=status,
-            message=message,
+            message=_short(message),
             result=result,
             fraction=self._rec.fraction if fraction is None else fraction,
         )

@@ -313,3 +313,13 @@ def test_a_run_waiting_for_a_worker_says_so():
     ans = poll_answer(tracker, "s", "models", mine, n_polls=7 + QUEUED_AFTER_POLLS)
     assert ans.status == "starting" and "Na fila" in ans.message
     assert progress_view(ans.status, 0, ans.message).busy  # Cancelar stays enabled
+
+
+def test_a_huge_message_is_shortened():
+    tracker = JobTracker.in_memory()
+    job = JobHandle(tracker, "s", "data-import", "t")
+    job.start(flush_every=0)
+    job.fail("campo inválido: " + "x" * 30_000_000)
+    job.commit()
+    rec = tracker.get("s", "data-import")
+    assert rec.status == FAILED and len(rec.message) <= 400 and rec.message.endswith("…")
