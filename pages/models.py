@@ -352,6 +352,8 @@ def promote(promote_clicks, refresh, _results):
     """Apply the approval gates to the clicked model; refresh predictions and the registry."""
     trig = ctx.triggered_id
     msg = no_update
+    if trig == "models-results" and not _results:
+        return no_update, no_update, no_update  # cleared at the start of a training
     if isinstance(trig, dict) and trig.get("type") == "models-promote":
         if not any(promote_clicks or []):
             return no_update, no_update, no_update
