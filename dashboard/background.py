@@ -34,6 +34,7 @@ gives every long job the same behaviour:
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -217,8 +218,6 @@ def job_callback(
     # 1. The click: new token, busy UI, previous message cleared (no server round trip).
     starting = _ui_values(progress_view("starting"), n_run, has_cancel)
     clear_outs = [Output(cid, prop, allow_duplicate=True) for cid, prop, _ in clear]
-    import json
-
     dash.clientside_callback(
         _START_JS
         % {
