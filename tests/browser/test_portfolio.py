@@ -34,6 +34,13 @@ def test_first_load_computes_nothing_then_default_frontier_on_request(app_server
     page.wait_for_selector("#portfolio-oos-table")
     orders = page.inner_text("#portfolio-orders-table")
     assert "lote" in orders or "fracionário" in orders
+    # leave and come back: the last result is shown again without computing it again
+    page.click("#nav-links a:has-text('Mercado')")
+    page.wait_for_selector("#market-freshness")
+    page.click("#nav-links a:has-text('Carteira')")
+    page.wait_for_selector("#portfolio-window", timeout=30_000)
+    assert "Pronto" in page.inner_text("#portfolio-progress-label")
+    assert page.is_enabled("#portfolio-run") and page.is_disabled("#portfolio-cancel")
 
 
 def test_infeasible_bounds_show_the_message(app_server, page):
