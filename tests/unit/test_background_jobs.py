@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from pathlib import Path
 
 import dash
 import pytest
@@ -323,3 +324,16 @@ def test_a_huge_message_is_shortened():
     job.commit()
     rec = tracker.get("s", "data-import")
     assert rec.status == FAILED and len(rec.message) <= 400 and rec.message.endswith("…")
+
+
+def test_every_page_job_goes_through_job_callback():
+    """One wiring for every long job: no page declares its own background callback, and no
+    background callback anywhere has a result cache (house rule)."""
+    root = Path(__file__).resolve().parents[2]
+    for path in sorted((root / "pages").glob("*.py")):
+        src = path.read_text(encoding="utf-8")
+        assert "background=True" not in src, f"{path.name}: use dashboard.background.job_callback"
+        assert '"job-running"' not in src, path.name
+    for folder in ("pages", "dashboard", "components"):
+        for path in (root / folder).rglob("*.py"):
+            assert "cache_by=[" not in path.read_text(encoding="utf-8"), path
