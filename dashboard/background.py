@@ -427,7 +427,7 @@ def run_job(fn: Callable, job: JobHandle, form: Sequence, n_outputs: int, *, wri
     except Exception as exc:  # noqa: BLE001 - every failure is shown, none acknowledged
         msg = _error_message(exc, PregaoError, StoreError)
         if not isinstance(exc, PregaoError):
-            log.exception("job %s failed", job.kind)
+            log.warning("job %s failed: %s", job.kind, type(exc).__name__)
         job.reset_end()
         job.fail(msg)
         job.commit()
@@ -444,13 +444,20 @@ def _error_message(exc: Exception, PregaoError, StoreError) -> str:
         from sqlalchemy.exc import SQLAlchemyError
     except ImportError:  # pragma: no cover
         SQLAlchemyError = ()  # noqa: N806
+    # Never the exception text on a team server (dashboard.security): an id the administrator
+    # finds in the log. Locally the trader is the administrator: the database's reason helps.
+    from dashboard.runtime import get_settings
+    from dashboard.security import error_reference, generic_error_message
+
     if isinstance(exc, SQLAlchemyError):
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        eid = error_reference(exc, "background job: database")
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]
+        detail = f"código {eid}" if get_settings().is_team else reason
         return (
-            f"O banco de dados recusou a gravação ({reason}); nada foi confirmado. "
+            f"O banco de dados recusou a gravação ({detail}); nada foi confirmado. "
             "Se o erro persistir, feche o app e restaure um backup do banco."
         )
-    return f"Erro inesperado ({type(exc).__name__}): {exc}. Nada foi confirmado."
+    return generic_error_message(error_reference(exc, "background job")) + " Nada foi confirmado."
 
 
 def _show_global_error(msg: str) -> None:

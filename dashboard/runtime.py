@@ -17,7 +17,6 @@ import os
 import threading
 from pathlib import Path
 
-from core.data.bundled import load_bundled
 from core.data.store import Store, init_db
 from dashboard.settings import Settings, load_settings
 
@@ -52,6 +51,8 @@ def configure(settings: Settings, *, load_data: bool = True) -> Store:
     with _lock:
         store = init_db(settings.database_url)
         if load_data:
+            from core.data.bundled import load_bundled  # heavy (calendar, cleaning): lazily
+
             report = load_bundled(store)
             if report.loaded:
                 log.info(

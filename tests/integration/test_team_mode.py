@@ -69,12 +69,14 @@ def team_stack(tmp_path, seeded_sqlite, redis_url):
 def test_background_job_runs_on_the_celery_worker(team_stack, page):
     base, worker_log = team_stack
     page.goto(base + "/portfolio")
+    # The page computes nothing on load (issue 11): start the job, without the walk-forward.
     page.wait_for_selector("#portfolio-run")
+    page.click("#portfolio-oos input")
     page.click("#portfolio-run")
     # progress is tracked in Redis, which the web process and the worker share
     page.wait_for_function(
-        "/^(\\d+%|Pronto)/.test((document.querySelector('#portfolio-progress-label') || {})"
-        ".innerText || '')",
+        "/^(\\d+%|Pronto|Iniciando)/.test((document.querySelector('#portfolio-progress-label')"
+        " || {}).innerText || '')",
         timeout=120_000,
     )
     page.wait_for_selector("#portfolio-frontier .scatterlayer .trace .points path", timeout=120_000)
