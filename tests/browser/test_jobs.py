@@ -14,7 +14,9 @@ pytestmark = pytest.mark.browser
 LABEL = "#backtest-wf-progress-label"
 
 
-def _label_matches(page, selector: str, pattern: str, timeout: float = 60_000) -> str:
+def _label_matches(page, selector: str, pattern: str, timeout: float = 240_000) -> str:
+    # generous: a job's first run in a fresh process compiles the numba engine, on a
+    # machine shared with other test runs
     page.wait_for_function(
         "([s, p]) => { const el = document.querySelector(s);"
         " return el && new RegExp(p).test(el.innerText); }",
