@@ -12,8 +12,8 @@ pytestmark = pytest.mark.browser
 def _run_and_wait(page):
     """Click Calcular and wait for the new result (the stored one's banner goes away)."""
     page.click("#portfolio-run")
-    page.wait_for_selector("#portfolio-stored-banner", state="detached", timeout=240_000)
-    page.wait_for_selector("#portfolio-window", timeout=240_000)
+    page.wait_for_selector("#portfolio-stored-banner", state="detached", timeout=480_000)
+    page.wait_for_selector("#portfolio-window", timeout=480_000)
 
 
 def test_load_computes_nothing_then_a_run_draws_and_stores(app_server, page):
