@@ -7,7 +7,6 @@ no I/O, no app. Percent metrics arrive as percent numbers (12.5 = 12,5 %).
 from __future__ import annotations
 
 import html as _html
-import math
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
@@ -19,14 +18,15 @@ from dash import dcc, html
 from components.format import (
     MISSING,
     PLOTLY_DATE,
-    PLOTLY_SEPARATORS,
     fmt_brl,
     fmt_date,
     fmt_int,
     fmt_num,
-    fmt_pct,
+    fmt_pct_value,
 )
 from components.grid import locale_pt as _locale
+from components.theme import apply_theme
+from core.textfmt import by_unit
 
 __all__ = [
     "param_form",
@@ -58,12 +58,12 @@ NAMES = {
 }
 
 
-def _layout(fig: go.Figure, title: str, height: int = 360, yfmt: str | None = None) -> go.Figure:
+def _layout(
+    fig: go.Figure, title: str, theme: str | None, height: int = 360, yfmt: str | None = None
+) -> go.Figure:
     fig.update_layout(
         title=title,
         height=height,
-        separators=PLOTLY_SEPARATORS,
-        template="plotly_white",
         margin=dict(l=50, r=20, t=45, b=40),
         legend=dict(orientation="h", y=-0.12, x=0, yanchor="top"),
         hovermode="x unified",
@@ -71,7 +71,7 @@ def _layout(fig: go.Figure, title: str, height: int = 360, yfmt: str | None = No
     fig.update_xaxes(hoverformat=PLOTLY_DATE)
     if yfmt:
         fig.update_yaxes(tickformat=yfmt)
-    return fig
+    return apply_theme(fig, theme)
 
 
 # --------------------------------------------------------------------------- form
@@ -143,16 +143,8 @@ def _card(title: str, value: str, sub: str = "", color: str | None = None, cid: 
     )
 
 
-def _pct(v) -> str:
-    return MISSING if v is None or (isinstance(v, float) and math.isnan(v)) else fmt_pct(v / 100)
-
-
-def _num(v, d=2) -> str:
-    if v is None or (isinstance(v, float) and (math.isnan(v))):
-        return MISSING
-    if isinstance(v, float) and math.isinf(v):
-        return "∞"
-    return fmt_num(v, d)
+_pct = fmt_pct_value  # backtest metrics arrive in percent (12.5 = 12,5 %)
+_num = fmt_num
 
 
 def metric_cards(m: dict) -> html.Div:
@@ -230,7 +222,10 @@ def metric_cards(m: dict) -> html.Div:
 
 # --------------------------------------------------------------------------- figures
 def equity_figure(
-    equity: pd.Series, benchmarks: pd.DataFrame | None = None, title: str = "Patrimônio (R$)"
+    equity: pd.Series,
+    benchmarks: pd.DataFrame | None = None,
+    title: str = "Patrimônio (R$)",
+    theme: str | None = None,
 ) -> go.Figure:
     """Strategy equity vs buy-and-hold, ^BVSP and CDI, all in R$ from the same cash."""
     fig = go.Figure()
@@ -255,12 +250,12 @@ def equity_figure(
                         ),
                     )
                 )
-    fig = _layout(fig, title)
+    fig = _layout(fig, title, theme)
     fig.update_yaxes(tickprefix="R$ ", separatethousands=True)
     return fig
 
 
-def drawdown_figure(dd: pd.Series) -> go.Figure:
+def drawdown_figure(dd: pd.Series, theme: str | None = None) -> go.Figure:
     """Drawdown (fraction ≤ 0) as a filled area, in %."""
     fig = go.Figure(
         go.Scatter(
@@ -271,10 +266,12 @@ def drawdown_figure(dd: pd.Series) -> go.Figure:
             line=dict(color="#dc3545", width=1),
         )
     )
-    return _layout(fig, "Drawdown (%)", height=240, yfmt=".0%")
+    return _layout(fig, "Drawdown (%)", theme, height=240, yfmt=".0%")
 
 
-def candles_figure(bars: pd.DataFrame, trades: pd.DataFrame, ticker: str) -> go.Figure:
+def candles_figure(
+    bars: pd.DataFrame, trades: pd.DataFrame, ticker: str, theme: str | None = None
+) -> go.Figure:
     """Candlestick of ``bars`` with each trade's entry (▲ buy / ▼ short) and exit (✕).
 
     Non-session days are hidden with rangebreaks: weekends, plus weekdays missing from
@@ -335,13 +332,13 @@ def candles_figure(bars: pd.DataFrame, trades: pd.DataFrame, ticker: str) -> go.
         if len(missing):
             breaks.append(dict(values=[d.strftime("%Y-%m-%d") for d in missing]))
     fig.update_xaxes(rangebreaks=breaks, rangeslider_visible=False)
-    fig = _layout(fig, f"{ticker}: operações no gráfico de candles", height=420)
+    fig = _layout(fig, f"{ticker}: operações no gráfico de candles", theme, height=420)
     fig.update_layout(hovermode="closest")
     fig.update_yaxes(tickprefix="R$ ")
     return fig
 
 
-def monthly_heatmap(monthly: pd.DataFrame) -> go.Figure:
+def monthly_heatmap(monthly: pd.DataFrame, theme: str | None = None) -> go.Figure:
     """Monthly returns (%) as a year × month heatmap, red to green around zero."""
     z = monthly.to_numpy(dtype="float64") if len(monthly) else np.zeros((0, 12))
     text = [[MISSING if np.isnan(v) else fmt_num(v, 1) for v in row] for row in z]
@@ -361,13 +358,13 @@ def monthly_heatmap(monthly: pd.DataFrame) -> go.Figure:
             hovertemplate="%{y} %{x}: %{z:.2f}%<extra></extra>",
         )
     )
-    fig = _layout(fig, "Retornos mensais (%)", height=max(240, 28 * len(monthly) + 90))
+    fig = _layout(fig, "Retornos mensais (%)", theme, height=max(240, 28 * len(monthly) + 90))
     fig.update_layout(hovermode="closest")
     fig.update_yaxes(autorange="reversed", type="category")
     return fig
 
 
-def heatmap_figure(hm: pd.DataFrame, objective: str) -> go.Figure:
+def heatmap_figure(hm: pd.DataFrame, objective: str, theme: str | None = None) -> go.Figure:
     """Stability heatmap of the objective over two parameters."""
     fig = go.Figure(
         go.Heatmap(
@@ -381,7 +378,10 @@ def heatmap_figure(hm: pd.DataFrame, objective: str) -> go.Figure:
         )
     )
     fig = _layout(
-        fig, f"Estabilidade: {objective} por {hm.columns.name} × {hm.index.name}", height=380
+        fig,
+        f"Estabilidade: {objective} por {hm.columns.name} × {hm.index.name}",
+        theme,
+        height=380,
     )
     fig.update_layout(hovermode="closest")
     fig.update_xaxes(title=hm.columns.name, type="category")
@@ -389,14 +389,14 @@ def heatmap_figure(hm: pd.DataFrame, objective: str) -> go.Figure:
     return fig
 
 
-def compare_figure(curves: dict[str, pd.Series]) -> go.Figure:
+def compare_figure(curves: dict[str, pd.Series], theme: str | None = None) -> go.Figure:
     """Several equity curves rebased to 100 at their start."""
     fig = go.Figure()
     for name, eq in curves.items():
         eq = eq.dropna()
         if len(eq):
             fig.add_trace(go.Scatter(x=eq.index, y=100 * eq / eq.iloc[0], name=name))
-    return _layout(fig, "Comparação (base 100)", height=380)
+    return _layout(fig, "Comparação (base 100)", theme, height=380)
 
 
 # --------------------------------------------------------------------------- grids
@@ -579,15 +579,7 @@ def compare_table(
         label, unit = info.get(k, (k, ""))
         cells = []
         for _, m in items:
-            v = m.get(k)
-            if isinstance(v, bool):
-                s = "sim" if v else "não"
-            elif unit == "R$":
-                s = fmt_brl(v)
-            elif unit.startswith("%") or unit == "p.p.":
-                s = _num(v)
-            else:
-                s = _num(v)
+            s = by_unit(m.get(k), unit)
             cells.append(html.Td(s, className="text-end"))
         rows.append(html.Tr([html.Td(f"{label} [{unit}]")] + cells))
     return dbc.Table(

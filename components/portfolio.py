@@ -14,7 +14,8 @@ import plotly.graph_objects as go
 from dash import dcc, html
 from plotly.subplots import make_subplots
 
-from components.format import PLOTLY_DATE, PLOTLY_SEPARATORS, fmt_brl, fmt_int, fmt_num, fmt_pct
+from components.format import PLOTLY_DATE, fmt_brl, fmt_int, fmt_num, fmt_pct
+from components.theme import apply_theme
 
 __all__ = [
     "portfolio_controls",
@@ -43,22 +44,16 @@ _COLORS = {
 }
 
 
-def _template(theme: str | None) -> str:
-    return "plotly_dark" if theme == "dark" else "plotly_white"
-
-
 def empty_figure(message: str, theme: str | None = None) -> go.Figure:
     """A blank figure carrying ``message`` in its centre."""
     fig = go.Figure()
     fig.update_layout(
-        template=_template(theme),
         xaxis={"visible": False},
         yaxis={"visible": False},
         annotations=[{"text": message, "showarrow": False, "font": {"size": 14}}],
         height=320,
-        separators=PLOTLY_SEPARATORS,
     )
-    return fig
+    return apply_theme(fig, theme)
 
 
 def _labelled(label: str, control, width: int = 12, md: int | None = None) -> dbc.Col:
@@ -384,8 +379,6 @@ def frontier_figure(res: dict, theme: str | None = None) -> go.Figure:
         annotation_position="bottom right",
     )
     fig.update_layout(
-        template=_template(theme),
-        separators=PLOTLY_SEPARATORS,
         height=520,
         margin={"l": 60, "r": 20, "t": 40, "b": 50},
         title={"text": "Fronteira eficiente (anual)", "x": 0.01},
@@ -394,7 +387,7 @@ def frontier_figure(res: dict, theme: str | None = None) -> go.Figure:
         legend={"orientation": "h", "y": -0.15},
         hovermode="closest",
     )
-    return fig
+    return apply_theme(fig, theme)
 
 
 def weights_figure(weights: dict, theme: str | None = None) -> go.Figure:
@@ -412,14 +405,12 @@ def weights_figure(weights: dict, theme: str | None = None) -> go.Figure:
         )
     )
     fig.update_layout(
-        template=_template(theme),
-        separators=PLOTLY_SEPARATORS,
         height=max(220, 34 * len(items) + 80),
         margin={"l": 70, "r": 20, "t": 30, "b": 40},
         xaxis={"tickformat": ".0%", "title": "Peso [%]"},
         title={"text": "Pesos", "x": 0.01},
     )
-    return fig
+    return apply_theme(fig, theme)
 
 
 def _table(header: list[str], rows: list[list], *, id_: str | None = None) -> dbc.Table:
@@ -547,8 +538,6 @@ def oos_figure(oos: dict, theme: str | None = None) -> go.Figure:
             1,
         )
     fig.update_layout(
-        template=_template(theme),
-        separators=PLOTLY_SEPARATORS,
         height=460,
         margin={"l": 70, "r": 20, "t": 40, "b": 30},
         hovermode="x unified",
@@ -558,7 +547,7 @@ def oos_figure(oos: dict, theme: str | None = None) -> go.Figure:
     fig.update_yaxes(title_text="Patrimônio [R$]", tickprefix="R$ ", row=1, col=1)
     fig.update_yaxes(title_text="Queda [%]", tickformat=".0%", row=2, col=1)
     fig.update_xaxes(hoverformat=PLOTLY_DATE)
-    return fig
+    return apply_theme(fig, theme)
 
 
 def oos_table(oos: dict) -> html.Div:

@@ -11,6 +11,7 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from components import models as cm
+from components.format import fmt_date, fmt_int, fmt_pct
 from core.errors import PregaoError
 from core.ml.models import MODEL_LABELS
 from dashboard.runtime import get_settings, get_store
@@ -65,9 +66,9 @@ def _predictions_block() -> list:
     return [
         html.Div(
             f"Campeão #{champ.model_id}: {champ.name} — treinado até "
-            f"{champ.trained_until:%d/%m/%Y}. Acurácia walk-forward "
-            f"{champ.metrics['metrics']['accuracy']['value']:.1%}".replace(".", ",")
-            + f" (n = {champ.metrics['n']}).",
+            f"{fmt_date(champ.trained_until)}. Acurácia walk-forward "
+            f"{fmt_pct(champ.metrics['metrics']['accuracy']['value'], 1)} "
+            f"(n = {fmt_int(champ.metrics['n'])}).",
             className="mb-2",
             id="models-champion-info",
         ),

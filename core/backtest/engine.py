@@ -44,6 +44,7 @@ import numba
 import numpy as np
 import pandas as pd
 
+from core import textfmt
 from core.backtest.costs import B3_DEFAULT, B3Costs
 from core.backtest.sizing import Sizing, _kelly, _round_shares
 from core.errors import InputError
@@ -146,7 +147,7 @@ class EngineConfig:
             if not 0 <= v < 1:
                 raise InputError(
                     f"{label} deve ficar entre 0% e 100% do preço de entrada "
-                    f"(recebido {v * 100:g}%).".replace(".", ",")
+                    f"(recebido {textfmt.pct(v, 2 if (v * 100) % 1 else 0)})."
                 )
         if self.max_bars < 0:
             raise InputError("O stop de tempo não pode ser negativo.")

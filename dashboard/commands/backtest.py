@@ -11,8 +11,7 @@ for the stitched out-of-sample result, with ``windows`` and ``heatmap``.
 
 from __future__ import annotations
 
-import math
-
+from core import textfmt
 from core.backtest.costs import COST_PRESETS, cost_preset
 from core.backtest.engine import EngineConfig
 from core.backtest.metrics import METRIC_INFO
@@ -72,20 +71,10 @@ def config_from_args(args) -> EngineConfig:
     )
 
 
-def _fmt(v) -> str:
-    if isinstance(v, bool):
-        return "sim" if v else "não"
-    if isinstance(v, float):
-        if math.isnan(v):
-            return "–"
-        return f"{v:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
-    return str(v)
-
-
 def _print_metrics(metrics: dict) -> None:
     for k, v in metrics.items():
         label, unit = METRIC_INFO.get(k, (k, ""))
-        print(f"  {label:<48} {_fmt(v):>16} {unit}")
+        print(f"  {label:<48} {textfmt.by_unit(v, unit):>16} {unit}")
 
 
 def cmd_backtest(args, ctx) -> int:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from core import textfmt
 from core.ml.models import MODEL_LABELS, MODEL_NAMES
 from core.ml.targets import TARGETS
 from core.ml.validation import VALIDATIONS
@@ -32,7 +33,7 @@ def _gates(ctx):
 
 
 def _pct(v) -> str:
-    return "  —  " if v is None or v != v else f"{100 * v:5.2f}%"
+    return "  —  " if v is None or v != v else f"{textfmt.pct(v, 2):>6}"
 
 
 def _print_result(res: dict) -> None:

@@ -12,7 +12,6 @@ import re
 
 import pandas as pd
 
-from components.format import fmt_brl, fmt_num, fmt_pct
 from core.backtest.costs import B3_DEFAULT, NO_COSTS
 from core.errors import InputError
 from core.portfolio import (
@@ -29,6 +28,9 @@ from core.portfolio import (
     parse_percent_range,
     save_portfolio,
 )
+from core.textfmt import brl as fmt_brl
+from core.textfmt import num as fmt_num
+from core.textfmt import pct as fmt_pct
 from dashboard.cli import dumps, progress_printer
 
 
