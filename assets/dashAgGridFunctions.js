@@ -49,3 +49,15 @@ dagfuncs.isoDateComparator = function (filterDate, cellValue) {
   if (cell > filterDate) return 1;
   return 0;
 };
+// "2024-03" -> "03/2024"
+dagfuncs.ptMonth = function (v) {
+  if (!v) return "–";
+  var p = String(v).slice(0, 7).split("-");
+  return p.length === 2 ? p[1] + "/" + p[0] : String(v);
+};
+// "2024-11-14 10:30[:ss]" or ISO "2024-11-14T10:30" -> "14/11/2024 10:30"
+dagfuncs.ptDateTime = function (v) {
+  if (!v) return "–";
+  var s = String(v).replace("T", " ");
+  return dagfuncs.ptDate(s.slice(0, 10)) + (s.length > 10 ? " " + s.slice(11, 16) : "");
+};

@@ -24,7 +24,7 @@ from components.format import (
     fmt_num,
     fmt_pct_value,
 )
-from components.grid import locale_pt as _locale
+from components.grid import brl_col, date_col, grid, int_col, num_col, pct_col, text_col
 from components.theme import apply_theme
 from core.textfmt import by_unit
 
@@ -400,15 +400,12 @@ def compare_figure(curves: dict[str, pd.Series], theme: str | None = None) -> go
 
 
 # --------------------------------------------------------------------------- grids
-_GRID_STYLE = {"height": "360px", "width": "100%"}
-_PT_BR = (
-    "params.value == null ? '–' : Number(params.value).toLocaleString('pt-BR', "
-    "{minimumFractionDigits: 2, maximumFractionDigits: 2})"
-)
+def _iso(d) -> str | None:
+    return None if d is None or d != d else pd.Timestamp(d).strftime("%Y-%m-%d")
 
 
 def trades_rows(trades: pd.DataFrame) -> list[dict]:
-    """Row dicts for the trades grid (dates dd/mm/aaaa, numbers rounded)."""
+    """Row dicts for the trades grid: raw numbers, ISO dates (the grid formats them)."""
     if len(trades) == 0:
         return []
     out = []
@@ -417,9 +414,9 @@ def trades_rows(trades: pd.DataFrame) -> list[dict]:
             {
                 "ticker": r.ticker,
                 "direcao": r.direction,
-                "entrada": fmt_date(r.entry_date),
+                "entrada": _iso(r.entry_date),
                 "preco_entrada": round(float(r.entry_price), 2),
-                "saida": fmt_date(r.exit_date),
+                "saida": _iso(r.exit_date),
                 "preco_saida": round(float(r.exit_price), 2),
                 "acoes": int(r.shares),
                 "lote": int(r.round_lot_shares),
@@ -435,62 +432,61 @@ def trades_rows(trades: pd.DataFrame) -> list[dict]:
     return out
 
 
-def _brl_col(field, header, **kw):
-    return {
-        "field": field,
-        "headerName": header,
-        "type": "rightAligned",
-        "valueFormatter": {"function": _PT_BR},
-        **kw,
-    }
+#: Trades grid columns: (field, pt-BR header) — also the headers of the pt-BR CSV export.
+TRADE_HEADERS = {
+    "ticker": "Ativo",
+    "direcao": "Lado",
+    "entrada": "Entrada",
+    "preco_entrada": "Preço entrada (R$)",
+    "saida": "Saída",
+    "preco_saida": "Preço saída (R$)",
+    "acoes": "Ações",
+    "lote": "Lote padrão",
+    "fracionario": "Fracionário",
+    "custos": "Custos (R$)",
+    "resultado": "Resultado (R$)",
+    "retorno": "Retorno (%)",
+    "pregoes": "Pregões",
+    "day_trade": "Day trade",
+    "motivo": "Saída por",
+}
 
 
 def trades_grid(grid_id: str, rows: list[dict] | None = None) -> dag.AgGrid:
-    """The trades table (dash-ag-grid)."""
+    """The trades table: sortable by date and number, numeric filters on raw values."""
+    h = TRADE_HEADERS
     cols = [
-        {"field": "ticker", "headerName": "Ativo", "width": 90},
-        {"field": "direcao", "headerName": "Lado", "width": 90},
-        {"field": "entrada", "headerName": "Entrada", "width": 110},
-        _brl_col("preco_entrada", "Preço entrada (R$)"),
-        {"field": "saida", "headerName": "Saída", "width": 110},
-        _brl_col("preco_saida", "Preço saída (R$)"),
-        {"field": "acoes", "headerName": "Ações", "type": "rightAligned", "width": 90},
-        {"field": "lote", "headerName": "Lote padrão", "type": "rightAligned", "width": 110},
-        {"field": "fracionario", "headerName": "Fracionário", "type": "rightAligned", "width": 110},
-        _brl_col("custos", "Custos (R$)"),
-        _brl_col(
+        text_col("ticker", h["ticker"], width=90),
+        text_col("direcao", h["direcao"], width=90),
+        date_col("entrada", h["entrada"]),
+        brl_col("preco_entrada", h["preco_entrada"], width=120),
+        date_col("saida", h["saida"]),
+        brl_col("preco_saida", h["preco_saida"], width=120),
+        int_col("acoes", h["acoes"], width=100),
+        int_col("lote", h["lote"], width=100),
+        int_col("fracionario", h["fracionario"], width=110),
+        brl_col("custos", h["custos"], width=110),
+        brl_col(
             "resultado",
-            "Resultado (R$)",
-            cellStyle={
-                "function": "params.value >= 0 ? {'color': '#198754'} : {'color': '#dc3545'}"
-            },
+            h["resultado"],
+            width=130,
+            cellClassRules={"pos": "params.value > 0", "neg": "params.value < 0"},
         ),
-        _brl_col("retorno", "Retorno (%)"),
-        {"field": "pregoes", "headerName": "Pregões", "type": "rightAligned", "width": 90},
-        {"field": "day_trade", "headerName": "Day trade", "width": 100},
-        {"field": "motivo", "headerName": "Saída por", "width": 110},
+        pct_col("retorno", h["retorno"], colored=True, width=110),
+        int_col("pregoes", h["pregoes"], width=100),
+        text_col("day_trade", h["day_trade"], width=100),
+        text_col("motivo", h["motivo"], width=110),
     ]
-    return dag.AgGrid(
-        id=grid_id,
-        rowData=rows or [],
-        columnDefs=cols,
-        defaultColDef={"sortable": True, "filter": True, "resizable": True},
-        dashGridOptions={
-            "pagination": True,
-            "paginationPageSize": 20,
-            "localeText": _locale("Nenhuma operação"),
-        },
-        style=_GRID_STYLE,
-    )
+    return grid(grid_id, rows, cols, no_rows="Nenhuma operação", page_size=20, height="420px")
 
 
 def tax_rows(taxes: pd.DataFrame) -> list[dict]:
-    """Row dicts for the monthly tax table."""
+    """Row dicts for the monthly tax table (month as ``YYYY-MM``, shown ``mm/aaaa``)."""
     out = []
     for r in taxes.itertuples(index=False):
         out.append(
             {
-                "mes": r.month.strftime("%m/%Y") if hasattr(r.month, "strftime") else str(r.month),
+                "mes": r.month.strftime("%Y-%m") if hasattr(r.month, "strftime") else str(r.month),
                 "vendas": round(float(r.swing_sales), 2),
                 "res_swing": round(float(r.swing_result), 2),
                 "isento": "sim" if r.swing_exempt else "não",
@@ -509,63 +505,59 @@ def tax_rows(taxes: pd.DataFrame) -> list[dict]:
 def tax_grid(grid_id: str, rows: list[dict] | None = None) -> dag.AgGrid:
     """The monthly income-tax report table."""
     cols = [
-        {"field": "mes", "headerName": "Mês", "width": 90, "pinned": "left"},
-        _brl_col("vendas", "Vendas swing (R$)"),
-        _brl_col("res_swing", "Resultado swing (R$)"),
-        {"field": "isento", "headerName": "Isento (≤ R$ 20 mil)", "width": 140},
-        _brl_col("prej_swing", "Prejuízo a compensar swing"),
-        _brl_col("ir_swing", "IR swing 15%"),
-        _brl_col("res_dt", "Resultado day trade (R$)"),
-        _brl_col("prej_dt", "Prejuízo a compensar DT"),
-        _brl_col("ir_dt", "IR day trade 20%"),
-        _brl_col("irrf", "IRRF retido"),
-        _brl_col("darf", "DARF (R$)"),
+        text_col(
+            "mes",
+            "Mês",
+            width=100,
+            pinned="left",
+            valueFormatter={"function": "ptMonth(params.value)"},
+        ),
+        brl_col("vendas", "Vendas swing (R$)"),
+        brl_col("res_swing", "Resultado swing (R$)"),
+        text_col("isento", "Isento (≤ R$ 20 mil)", width=130),
+        brl_col("prej_swing", "Prejuízo a compensar swing (R$)"),
+        brl_col("ir_swing", "IR swing 15% (R$)"),
+        brl_col("res_dt", "Resultado day trade (R$)"),
+        brl_col("prej_dt", "Prejuízo a compensar DT (R$)"),
+        brl_col("ir_dt", "IR day trade 20% (R$)"),
+        brl_col("irrf", "IRRF retido (R$)"),
+        brl_col("darf", "DARF (R$)"),
     ]
-    return dag.AgGrid(
-        id=grid_id,
-        rowData=rows or [],
-        columnDefs=cols,
-        defaultColDef={"sortable": True, "resizable": True},
-        dashGridOptions={
-            "pagination": True,
-            "paginationPageSize": 12,
-            "paginationPageSizeSelector": [12, 24, 48],
-            "localeText": _locale("Sem operações tributáveis"),
-        },
-        style={"height": "320px", "width": "100%"},
+    return grid(
+        grid_id, rows, cols, no_rows="Sem operações tributáveis", page_size=12, height="360px"
     )
 
 
 def runs_grid(grid_id: str, rows: list[dict] | None = None) -> dag.AgGrid:
     """Stored runs with multi-row selection (to open or compare)."""
     cols = [
-        {"field": "id", "headerName": "Nº", "width": 100},
-        {"field": "criado", "headerName": "Criado em", "width": 150},
-        {"field": "name", "headerName": "Nome", "flex": 1},
-        {"field": "strategy", "headerName": "Estratégia", "width": 150},
-        {"field": "tipo", "headerName": "Tipo", "width": 150},
-        {"field": "periodo", "headerName": "Período", "width": 200},
-        _brl_col("total_return_pct", "Retorno (%)", width=120),
-        _brl_col("sharpe", "Sharpe", width=100),
-        _brl_col("max_drawdown_pct", "Drawdown (%)", width=120),
-        {"field": "n_trades", "headerName": "Operações", "width": 110},
-        {"field": "code_version", "headerName": "Versão do código", "width": 160},
-    ]
-    return dag.AgGrid(
-        id=grid_id,
-        rowData=rows or [],
-        columnDefs=cols,
-        defaultColDef={"sortable": True, "filter": True, "resizable": True},
-        dashGridOptions={
-            "rowSelection": {
-                "mode": "multiRow",
-                "checkboxes": True,
-                "headerCheckbox": False,
-                "enableClickSelection": True,
-            },
-            "localeText": _locale("Nenhum backtest armazenado"),
+        int_col("id", "Nº", width=90),
+        {
+            **text_col("criado", "Criado em", width=150),
+            "valueFormatter": {"function": "ptDateTime(params.value)"},
         },
-        style={"height": "300px", "width": "100%"},
+        text_col("name", "Nome", flex=1, minWidth=180),
+        text_col("strategy", "Estratégia", width=200),
+        text_col("tipo", "Tipo", width=150),
+        text_col("periodo", "Período", width=200),
+        pct_col("total_return_pct", "Retorno (%)", colored=True, width=120),
+        num_col("sharpe", "Sharpe", width=100),
+        pct_col("max_drawdown_pct", "Drawdown (%)", width=120),
+        int_col("n_trades", "Operações", width=110),
+        text_col("code_version", "Versão do código", width=150),
+    ]
+    return grid(
+        grid_id,
+        rows,
+        cols,
+        no_rows="Nenhum backtest armazenado",
+        height="320px",
+        selection={
+            "mode": "multiRow",
+            "checkboxes": True,
+            "headerCheckbox": False,
+            "enableClickSelection": True,
+        },
     )
 
 

@@ -58,7 +58,7 @@ def _swap(s: str) -> str:
     return s.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
 
 
-def num(x, decimals: int = 2, sign: bool = False) -> str:
+def num(x, decimals: int = 2, sign: bool = False, grouping: bool = True) -> str:
     """A number in pt-BR: ``1234.5 -> "1.234,50"``.
 
     Parameters
@@ -68,6 +68,8 @@ def num(x, decimals: int = 2, sign: bool = False) -> str:
         Digits after the decimal comma (rounded half to even, as Python's ``format``).
     sign : bool
         Prefix positives with ``+``.
+    grouping : bool
+        Dots between thousands (``False`` for files: ``"1234,50"``).
     """
     if _missing(x):
         return MISSING
@@ -76,7 +78,7 @@ def num(x, decimals: int = 2, sign: bool = False) -> str:
         return ("-" if v < 0 else ("+" if sign else "")) + "∞"
     if v == 0:
         v = 0.0  # no "-0,00"
-    return _swap(f"{v:{'+' if sign else ''},.{decimals}f}")
+    return _swap(f"{v:{'+' if sign else ''}{',' if grouping else ''}.{decimals}f}")
 
 
 def integer(x, sign: bool = False) -> str:

@@ -54,7 +54,7 @@ def test_equity_cards_heatmap_grid(bundled_store):
     hm = cb.monthly_heatmap(monthly_returns(res.equity))
     assert np.asarray(hm.data[0].z).shape == (2, 12)
     rows = cb.trades_rows(res.trades)
-    assert len(rows) == len(res.trades) and rows[0]["entrada"].count("/") == 2
+    assert len(rows) == len(res.trades) and rows[0]["entrada"].count("-") == 2  # ISO: sorts
 
 
 def test_param_form_has_one_input_per_declared_param():
