@@ -150,7 +150,7 @@
   };
   var dayArrays = {
     narrow: MIN_DAYS,
-    short: ["do", "2ª", "3ª", "4ª", "5ª", "6ª", "sá"],
+    short: SHORT_DAYS,
     abbreviated: SHORT_DAYS,
     wide: DAYS
   };

@@ -227,3 +227,20 @@ def export_csv(n, *controls):
         },
     )
     return {"content": text, "filename": name}
+
+
+@callback(
+    Output("quotes-dates", "min_date_allowed"),
+    Output("quotes-dates", "max_date_allowed"),
+    Output("quotes-dates", "initial_visible_month"),
+    Input("quotes-ticker", "value"),
+)
+def bound_dates(ticker):
+    """The date picker covers the chosen ticker's data and opens on its last session."""
+    if not ticker:
+        return no_update, no_update, no_update
+    df = get_store().instruments()
+    first, last = data_span(df[df["ticker"] == ticker], None)
+    if last is None:
+        return no_update, no_update, no_update
+    return first, last, last
