@@ -25,7 +25,9 @@ from components.format import (
     fmt_pct_value,
 )
 from components.grid import brl_col, date_col, grid, int_col, num_col, pct_col, text_col
+from components.labels import bt_objective_label
 from components.theme import apply_theme
+from core.strategies import params_text
 from core.textfmt import by_unit
 
 __all__ = [
@@ -35,6 +37,8 @@ __all__ = [
     "drawdown_figure",
     "candles_figure",
     "trades_rows",
+    "trades_display",
+    "TRADE_HEADERS",
     "trades_grid",
     "monthly_heatmap",
     "tax_rows",
@@ -366,6 +370,7 @@ def monthly_heatmap(monthly: pd.DataFrame, theme: str | None = None) -> go.Figur
 
 def heatmap_figure(hm: pd.DataFrame, objective: str, theme: str | None = None) -> go.Figure:
     """Stability heatmap of the objective over two parameters."""
+    objective = bt_objective_label(objective)
     fig = go.Figure(
         go.Heatmap(
             z=hm.to_numpy(),
@@ -450,6 +455,23 @@ TRADE_HEADERS = {
     "day_trade": "Day trade",
     "motivo": "Saída por",
 }
+
+
+def trades_display(trades: pd.DataFrame) -> pd.DataFrame:
+    """The trades as pt-BR text with Portuguese headers (for the HTML report)."""
+    rows = trades_rows(trades)
+    money = ("preco_entrada", "preco_saida", "custos", "resultado")
+    out = []
+    for r in rows:
+        d = dict(r)
+        d["entrada"], d["saida"] = fmt_date(r["entrada"]), fmt_date(r["saida"])
+        for k in money:
+            d[k] = fmt_num(r[k], 2)
+        d["retorno"] = fmt_pct_value(r["retorno"])
+        for k in ("acoes", "lote", "fracionario", "pregoes"):
+            d[k] = fmt_int(r[k])
+        out.append(d)
+    return pd.DataFrame(out, columns=list(TRADE_HEADERS)).rename(columns=TRADE_HEADERS)
 
 
 def trades_grid(grid_id: str, rows: list[dict] | None = None) -> dag.AgGrid:
@@ -585,8 +607,11 @@ def compare_table(
     )
 
 
-def wf_windows_table(windows: pd.DataFrame, objective: str) -> dbc.Table:
-    """In-sample vs out-of-sample per walk-forward window."""
+def wf_windows_table(
+    windows: pd.DataFrame, objective: str, strategy: str | None = None
+) -> dbc.Table:
+    """In-sample vs out-of-sample per walk-forward window (parameters by their pt-BR labels)."""
+    objective = bt_objective_label(objective)
     head = html.Thead(
         html.Tr(
             [
@@ -613,12 +638,7 @@ def wf_windows_table(windows: pd.DataFrame, objective: str) -> dbc.Table:
                     html.Td(r.window),
                     html.Td(f"{fmt_date(r.train_start)} – {fmt_date(r.train_end)}"),
                     html.Td(f"{fmt_date(r.test_start)} – {fmt_date(r.test_end)}"),
-                    html.Td(
-                        ", ".join(
-                            f"{k}={fmt_num(v, 2) if isinstance(v, float) else v}"
-                            for k, v in r.params.items()
-                        )
-                    ),
+                    html.Td(params_text(strategy or "", r.params)),
                     html.Td(_num(r.is_score)),
                     html.Td(_num(r.oos_score)),
                     html.Td(_num(r.is_return_pct)),
@@ -639,8 +659,13 @@ def report_html(
     metrics: list[tuple[str, str, str]],
     figures: list[go.Figure],
     trades: pd.DataFrame,
+    plotlyjs: str | bool = "cdn",
 ) -> str:
-    """A self-contained HTML report (plotly.js embedded once) of one backtest.
+    """An HTML report of one backtest: summary, metrics, figures, trades.
+
+    By default the figures load plotly.js (version pinned) from its CDN once, so the file is
+    a few hundred kB instead of carrying a 4,8 MB copy of the library; tables and numbers
+    read offline. ``plotlyjs=True`` embeds the library (a fully offline file).
 
     Parameters
     ----------
@@ -650,6 +675,8 @@ def report_html(
     figures : list of go.Figure
     trades : pandas.DataFrame
         Already formatted for display.
+    plotlyjs : "cdn" or bool
+        How the figures get plotly.js (see above).
     """
     esc = _html.escape
     parts = [
@@ -669,8 +696,20 @@ def report_html(
         f"<tr><td>{esc(a)}</td><td>{esc(b)}</td><td>{esc(c)}</td></tr>" for a, b, c in metrics
     ]
     parts.append("</table>")
+    if plotlyjs == "cdn" and figures:
+        parts.append(
+            "<p style='font-size:.8rem;color:#666'>Os gráficos carregam o plotly.js da "
+            "internet (cdn.plot.ly); tabelas e números abrem sem conexão.</p>"
+        )
     for i, fig in enumerate(figures):
-        parts.append(fig.to_html(full_html=False, include_plotlyjs=(i == 0)))
+        fig = go.Figure(fig).update_layout(separators=",.")
+        parts.append(
+            fig.to_html(
+                full_html=False,
+                include_plotlyjs=plotlyjs if i == 0 else False,
+                config={"locale": "pt-BR", "displaylogo": False},
+            )
+        )
     parts.append("<h2>Operações</h2>")
     parts.append(trades.to_html(index=False, border=0))
     parts.append("</body></html>")
