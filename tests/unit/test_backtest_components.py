@@ -75,5 +75,6 @@ def test_report_html_is_self_contained(bundled_store):
     assert html.startswith("<!DOCTYPE html>") and "plotly" in html and "<table" in html
     # regression: the report carried a 4,8 MB copy of plotly.js (5,5 MB in all)
     assert len(html.encode()) < 1_000_000 and html.count('src="https://cdn.plot.ly') == 1
-    offline = cb.report_html("R", {}, [], [cb.drawdown_figure(res.drawdown)], pd.DataFrame(), True)
+    dd = cb.drawdown_figure(res.equity / res.equity.cummax() - 1)
+    offline = cb.report_html("R", {}, [], [dd], pd.DataFrame(), True)
     assert len(offline.encode()) > 4_000_000  # on request, a fully offline file
