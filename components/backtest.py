@@ -13,7 +13,7 @@ import dash_bootstrap_components as dbc
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from dash import dcc, html
+from dash import html
 
 from components.format import (
     MISSING,
@@ -25,9 +25,10 @@ from components.format import (
     fmt_pct_value,
 )
 from components.grid import brl_col, date_col, grid, int_col, num_col, pct_col, text_col
+from components.inputs import dropdown
 from components.labels import bt_objective_label
 from components.theme import apply_theme
-from core.strategies import params_text
+from core.strategies import choice_label, params_text
 from core.textfmt import by_unit
 
 __all__ = [
@@ -108,9 +109,9 @@ def param_form(params: list[dict], values: dict | None = None) -> list:
         elif p["kind"] == "bool":
             ctl = dbc.Switch(id=pid, value=bool(v), label="")
         else:
-            ctl = dcc.Dropdown(
+            ctl = dropdown(
                 id=pid,
-                options=[{"label": c, "value": c} for c in p["choices"]],
+                options=[{"label": choice_label(c), "value": c} for c in p["choices"]],
                 value=v,
                 clearable=False,
             )

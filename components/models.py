@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from dash import html
 
 from components.format import fmt_date, fmt_int, fmt_num, fmt_pct
+from components.labels import target_label
 from components.theme import apply_theme, graph_config
 
 __all__ = [
@@ -521,7 +522,7 @@ def promotions_table(promotions: list[dict]) -> dbc.Table | html.Div:
         html.Tr(
             [
                 html.Td(fmt_date(p["promoted_at"])),
-                html.Td(p["target"]),
+                html.Td(target_label(p["target"])),
                 html.Td(f"#{p['model_id']}"),
                 html.Td(
                     "—"

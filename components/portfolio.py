@@ -6,16 +6,17 @@ Dash components or ``go.Figure`` out. No I/O, no app.
 
 from __future__ import annotations
 
-import io
-
 import dash_bootstrap_components as dbc
 import pandas as pd
 import plotly.graph_objects as go
-from dash import dcc, html
+from dash import html
 from plotly.subplots import make_subplots
 
+from components.export import csv_text
 from components.format import PLOTLY_DATE, fmt_brl, fmt_int, fmt_num, fmt_pct
+from components.inputs import date_range, dropdown
 from components.theme import apply_theme
+from core.portfolio.optimize import OBJECTIVES
 
 __all__ = [
     "portfolio_controls",
@@ -67,8 +68,9 @@ def portfolio_controls(
     returns_methods: dict,
     risk_models: dict,
     rebalance: dict,
+    span: tuple[str | None, str | None] = (None, None),
 ) -> dbc.Card:
-    """The control panel (ids prefixed ``portfolio-``)."""
+    """The control panel (ids prefixed ``portfolio-``); ``span`` bounds the date picker."""
 
     def opts(d: dict) -> list[dict]:
         return [{"label": v, "value": k} for k, v in d.items()]
@@ -83,7 +85,7 @@ def portfolio_controls(
                     [
                         _labelled(
                             "Ações",
-                            dcc.Dropdown(
+                            dropdown(
                                 id="portfolio-tickers",
                                 options=ticker_options,
                                 value=default_tickers,
@@ -94,13 +96,7 @@ def portfolio_controls(
                         ),
                         _labelled(
                             "Janela (vazio = toda a história comum)",
-                            dcc.DatePickerRange(
-                                id="portfolio-dates",
-                                display_format="DD/MM/YYYY",
-                                clearable=True,
-                                start_date_placeholder_text="início",
-                                end_date_placeholder_text="fim",
-                            ),
+                            date_range("portfolio-dates", span=span, clearable=True),
                             md=3,
                         ),
                         _labelled(
@@ -113,7 +109,7 @@ def portfolio_controls(
                     [
                         _labelled(
                             "Objetivo",
-                            dcc.Dropdown(
+                            dropdown(
                                 id="portfolio-objective",
                                 options=opts(objectives),
                                 value="max_sharpe",
@@ -128,7 +124,7 @@ def portfolio_controls(
                         ),
                         _labelled(
                             "Retorno esperado",
-                            dcc.Dropdown(
+                            dropdown(
                                 id="portfolio-returns",
                                 options=opts(returns_methods),
                                 value="mean_historical",
@@ -138,7 +134,7 @@ def portfolio_controls(
                         ),
                         _labelled(
                             "Modelo de risco",
-                            dcc.Dropdown(
+                            dropdown(
                                 id="portfolio-risk-model",
                                 options=opts(risk_models),
                                 value="ledoit_wolf",
@@ -219,7 +215,7 @@ def portfolio_controls(
                         ),
                         _labelled(
                             "Rebalanceamento",
-                            dcc.Dropdown(
+                            dropdown(
                                 id="portfolio-rebalance",
                                 options=opts(rebalance),
                                 value="quarterly",
@@ -707,7 +703,9 @@ def saved_table(records: list[dict]) -> html.Div:
             [
                 r["name"],
                 f"{pd.Timestamp(r['created_at']):%d/%m/%Y %H:%M}",
-                r["parameters"].get("objective", ""),
+                OBJECTIVES.get(
+                    r["parameters"].get("objective", ""), r["parameters"].get("objective", "")
+                ),
                 top,
             ]
         )
@@ -716,8 +714,31 @@ def saved_table(records: list[dict]) -> html.Div:
     )
 
 
-def weights_csv(res: dict) -> str:
-    """CSV text of ticker, weight (fraction), expected return and volatility (annual)."""
+#: pt-BR headers of the exports.
+WEIGHT_HEADERS = {
+    "ticker": "Ação",
+    "weight": "Peso (%)",
+    "expected_return": "Retorno esperado (% a.a.)",
+    "volatility": "Volatilidade (% a.a.)",
+}
+ORDER_HEADERS = {
+    "ticker": "Código",
+    "market": "Mercado",
+    "side": "Lado (C/V)",
+    "shares": "Quantidade",
+    "price": "Preço (R$)",
+    "value": "Valor (R$)",
+    "fees": "Custos (R$)",
+    "slippage": "Derrapagem (R$)",
+}
+
+
+def weights_csv(res: dict, machine: bool = False) -> str:
+    """CSV of ticker, weight, expected return and volatility (annual).
+
+    pt-BR by default (``;``, decimal comma, percent values, Portuguese headers: opens in
+    Excel); ``machine=True``: ``,``, fractions with 8 decimals, code-name headers.
+    """
     df = pd.DataFrame(
         [
             {
@@ -729,17 +750,17 @@ def weights_csv(res: dict) -> str:
             for t, w in res["weights"].items()
         ]
     )
-    buf = io.StringIO()
-    df.to_csv(buf, index=False, float_format="%.8f", lineterminator="\n")
-    return buf.getvalue()
+    if machine:
+        return csv_text(df, machine=True, decimals=8)
+    cols = ["weight", "expected_return", "volatility"]
+    df[cols] = df[cols] * 100
+    return csv_text(df, headers=WEIGHT_HEADERS, decimals=2)
 
 
-def orders_csv(alloc: dict) -> str:
-    """CSV text of the B3 orders (ticker, market, side C/V, shares, price, value, fees, slippage)."""
-    df = pd.DataFrame(
-        alloc["orders"],
-        columns=["ticker", "market", "side", "shares", "price", "value", "fees", "slippage"],
-    )
-    buf = io.StringIO()
-    df.to_csv(buf, index=False, float_format="%.2f", lineterminator="\n")
-    return buf.getvalue()
+def orders_csv(alloc: dict, machine: bool = False) -> str:
+    """CSV of the B3 orders (ticker, market, side C/V, shares, price, value, fees, slippage).
+
+    pt-BR by default, the machine format with ``machine=True`` (see :func:`weights_csv`).
+    """
+    df = pd.DataFrame(alloc["orders"], columns=list(ORDER_HEADERS))
+    return csv_text(df, headers=ORDER_HEADERS, machine=machine, decimals=2)

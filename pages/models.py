@@ -12,6 +12,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from components import models as cm
 from components.format import fmt_date, fmt_int, fmt_pct
+from components.inputs import dropdown
 from core.errors import PregaoError
 from core.ml.models import MODEL_LABELS
 from dashboard.runtime import get_settings, get_store
@@ -102,7 +103,7 @@ def layout(**kwargs):
                         dbc.Col(
                             [
                                 dbc.Label("Ativos (agrupados em um só conjunto)"),
-                                dcc.Dropdown(
+                                dropdown(
                                     id="models-tickers",
                                     options=tickers,
                                     value=default,
@@ -260,7 +261,7 @@ def layout(**kwargs):
                                 "gráfico de Cotações.",
                                 className="text-muted small",
                             ),
-                            dcc.Dropdown(
+                            dropdown(
                                 id="models-anomaly-ticker",
                                 options=tickers,
                                 value=default[0] if default else None,

@@ -12,6 +12,8 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+from components.export import machine_switch
+from components.inputs import data_span, ticker_options
 from components.portfolio import (
     allocation_view,
     empty_figure,
@@ -26,6 +28,7 @@ from components.portfolio import (
     weights_figure,
     weights_table,
 )
+from components.theme import graph_config
 from core.errors import InputError, PregaoError
 from core.portfolio import (
     OBJECTIVES,
@@ -58,9 +61,10 @@ def _alert(message: str, color: str = "danger") -> dbc.Alert:
 def layout(**_query):
     """Controls with the 10 most liquid bundled stocks preselected; results fill on run."""
     store = get_store()
-    stocks = store.tickers("stock")
-    names = store.instruments().set_index("ticker")["name"].to_dict()
-    options = [{"label": f"{t} · {names.get(t, '')}", "value": t} for t in stocks]
+    instruments = store.instruments()
+    stock_rows = instruments[instruments["kind"] == "stock"]
+    stocks = stock_rows["ticker"].tolist()
+    options = ticker_options(stock_rows)
     try:
         default = most_liquid(store, 10)
     except PregaoError:
@@ -73,7 +77,13 @@ def layout(**_query):
         [
             html.H4("Carteira: fronteira eficiente contra o IBOVESPA", className="mb-3"),
             portfolio_controls(
-                options, default, OBJECTIVES, RETURN_METHODS, RISK_MODELS, REBALANCE
+                options,
+                default,
+                OBJECTIVES,
+                RETURN_METHODS,
+                RISK_MODELS,
+                REBALANCE,
+                data_span(instruments, ("stock",)),
             ),
             dcc.Store(id="portfolio-result"),
             html.Div(id="portfolio-message"),
@@ -84,7 +94,7 @@ def layout(**_query):
                         dcc.Graph(
                             id="portfolio-frontier",
                             figure=empty_figure("Calculando a fronteira…"),
-                            config={"displaylogo": False},
+                            config=graph_config(),
                         ),
                         lg=8,
                     ),
@@ -93,7 +103,7 @@ def layout(**_query):
                             dcc.Graph(
                                 id="portfolio-weights",
                                 figure=empty_figure(""),
-                                config={"displaylogo": False},
+                                config=graph_config(),
                             ),
                             html.Div(id="portfolio-weights-table-div"),
                         ],
@@ -148,6 +158,7 @@ def layout(**_query):
             ),
             dcc.Download(id="portfolio-download-weights"),
             dcc.Download(id="portfolio-download-orders"),
+            machine_switch("portfolio-export-machine"),
             html.Div(id="portfolio-save-message"),
             html.H5("Carteiras salvas", className="mt-3"),
             html.Div(saved_table(saved), id="portfolio-saved"),
@@ -302,7 +313,7 @@ def render(res, theme):
                 dcc.Graph(
                     figure=oos_figure(oos, theme),
                     id="portfolio-oos-graph",
-                    config={"displaylogo": False},
+                    config=graph_config(),
                 ),
                 oos_table(oos),
             ]
@@ -326,13 +337,14 @@ def render(res, theme):
     Output("portfolio-download-weights", "data"),
     Input("portfolio-export-weights", "n_clicks"),
     State("portfolio-result", "data"),
+    State("portfolio-export-machine", "value"),
     prevent_initial_call=True,
 )
-def export_weights(_n, res):
-    """Weights as CSV."""
+def export_weights(_n, res, machine):
+    """Weights as CSV (pt-BR for Excel, or the machine format)."""
     if not res:
         return no_update
-    return dcc.send_string(weights_csv(res), "pesos_carteira.csv")
+    return dcc.send_string(weights_csv(res, bool(machine)), "pesos_carteira.csv")
 
 
 @callback(
@@ -340,9 +352,10 @@ def export_weights(_n, res):
     Output("portfolio-save-message", "children", allow_duplicate=True),
     Input("portfolio-export-orders", "n_clicks"),
     State("portfolio-result", "data"),
+    State("portfolio-export-machine", "value"),
     prevent_initial_call=True,
 )
-def export_orders(_n, res):
+def export_orders(_n, res, machine):
     """B3 orders as CSV (needs a capital)."""
     if not res or not res.get("allocation"):
         return no_update, dbc.Alert(
@@ -351,7 +364,7 @@ def export_orders(_n, res):
             className="py-2",
             dismissable=True,
         )
-    return dcc.send_string(orders_csv(res["allocation"]), "ordens_b3.csv"), None
+    return dcc.send_string(orders_csv(res["allocation"], bool(machine)), "ordens_b3.csv"), None
 
 
 @callback(
