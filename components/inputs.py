@@ -69,20 +69,22 @@ def dropdown(**kw) -> dcc.Dropdown:
 
 
 def data_span(
-    instruments: pd.DataFrame, kinds: tuple[str, ...] | None = ("stock",)
+    instruments: pd.DataFrame, kinds: tuple[str, ...] | None = ("stock",), *, common: bool = False
 ) -> tuple[str | None, str | None]:
     """First and last session (``YYYY-MM-DD``) of the stored data of ``kinds`` (None = all).
 
-    The last session is the **latest** last date among those instruments (where most of them
-    end), so a picker defaults to the data's last session, not to today.
+    The last session is the latest last date among those instruments, or with
+    ``common=True`` the last date most of them share (the session the data is "as of"), so a
+    picker defaults to the data's last session, not to today.
     """
     df = instruments if kinds is None else instruments[instruments["kind"].isin(kinds)]
     df = df.dropna(subset=["first_date", "last_date"]) if len(df) else df
     if not len(df):
         return None, None
     first = pd.Timestamp(df["first_date"].min()).strftime("%Y-%m-%d")
-    last = pd.Timestamp(df["last_date"].max()).strftime("%Y-%m-%d")
-    return first, last
+    lasts = pd.to_datetime(df["last_date"])
+    last = lasts.mode().max() if common else lasts.max()
+    return first, pd.Timestamp(last).strftime("%Y-%m-%d")
 
 
 def date_range(

@@ -89,7 +89,7 @@ def _field(label, control, help_text=None):
     )
 
 
-def _form(tickers: list[str], span: tuple[str | None, str | None]):
+def _form(tickers: list[str], span: tuple[str | None, str | None], end: str | None):
     return dbc.Card(
         dbc.CardBody(
             [
@@ -111,7 +111,7 @@ def _form(tickers: list[str], span: tuple[str | None, str | None]):
                 ),
                 _field(
                     "Período",
-                    date_range("backtest-dates", "2015-01-02", span[1], span=span),
+                    date_range("backtest-dates", "2015-01-02", end, span=span),
                 ),
                 _field(
                     "Custos",
@@ -440,8 +440,9 @@ def layout(run: str | None = None, **_kwargs):
         instruments = store.instruments()
         tickers = instruments.loc[instruments["kind"] == "stock", "ticker"].tolist()
         span = data_span(instruments, ("stock",))
+        end = data_span(instruments, ("stock",), common=True)[1]
     except PregaoError:
-        tickers, span = [], (None, None)
+        tickers, span, end = [], (None, None), None
     run_id = int(run) if run and str(run).isdigit() else None
     return dbc.Container(
         [
@@ -455,7 +456,7 @@ def layout(run: str | None = None, **_kwargs):
             ),
             dbc.Row(
                 [
-                    dbc.Col(_form(tickers, span), lg=3),
+                    dbc.Col(_form(tickers, span, end), lg=3),
                     dbc.Col(
                         [
                             dbc.Alert(

@@ -26,6 +26,7 @@ from components.data import (
     preview_card,
     report_alert,
 )
+from components.inputs import dropdown
 from core.data.imports import FORMATS, import_files, import_log, preview_file, update_prices
 from core.data.quality import common_history_summary, quality_report
 from core.errors import PregaoError
@@ -259,7 +260,7 @@ def layout(**_kwargs):
                                     dbc.CardHeader("Histórico comum"),
                                     dbc.CardBody(
                                         [
-                                            dcc.Dropdown(
+                                            dropdown(
                                                 id="data-common-tickers",
                                                 options=tickers,
                                                 multi=True,

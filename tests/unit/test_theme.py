@@ -182,3 +182,18 @@ def test_generated_theme_asset_matches_plotly_templates():
 @pytest.mark.parametrize("name", ["05-locale-pt-br.js", "06-theme-sync.js"])
 def test_locale_and_theme_assets_exist(name):
     assert (ROOT / "assets" / name).stat().st_size > 500
+
+
+def test_pages_and_components_build_inputs_through_the_pt_br_helpers():
+    """Dropdowns get Portuguese texts and graphs the pt-BR locale from one place."""
+    offenders = []
+    for folder in ("pages", "components"):
+        for path in (ROOT / folder).glob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            if path.name != "inputs.py" and (
+                "dcc.Dropdown(" in text or "dcc.DatePickerRange(" in text
+            ):
+                offenders.append(path.name)
+            if 'config={"displaylogo"' in text:
+                offenders.append(path.name)
+    assert offenders == []
