@@ -487,7 +487,7 @@ def trades_grid(grid_id: str, rows: list[dict] | None = None) -> dag.AgGrid:
         brl_col("preco_saida", h["preco_saida"], width=120),
         int_col("acoes", h["acoes"], width=100),
         int_col("lote", h["lote"], width=100),
-        int_col("fracionario", h["fracionario"], width=110),
+        int_col("fracionario", h["fracionario"], width=125),
         brl_col("custos", h["custos"], width=110),
         brl_col(
             "resultado",

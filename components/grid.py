@@ -244,6 +244,22 @@ def percent_values(rows: list[dict], fields: list[str] | tuple[str, ...]) -> lis
     return out
 
 
+#: Approximate header font metrics (px) for :func:`_fit_header`.
+_CHAR_PX, _HEADER_PAD_PX = 8, 60
+
+
+def _fit_header(col: dict) -> dict:
+    """Widen a column so its longest header word fits (headers wrap between words, never
+    inside one: "Cobertura", not "Cobe…" or "Cobertur-a"); the sort and filter icons count."""
+    words = str(col.get("headerName", "")).split()
+    need = max((len(w) for w in words), default=0) * _CHAR_PX + _HEADER_PAD_PX
+    col = dict(col)
+    col["minWidth"] = max(int(col.get("minWidth", 0)), need)
+    if "width" in col and col["width"] < need:
+        col["width"] = need
+    return col
+
+
 def grid(
     grid_id: str,
     rows: list[dict] | None,
@@ -305,6 +321,7 @@ def grid(
     if selection:
         grid_options["rowSelection"] = selection
     grid_options |= options or {}
+    columns = [_fit_header(c) for c in columns]
     extra: dict = {}
     if row_id:
         extra["getRowId"] = f"params.data.{row_id}"

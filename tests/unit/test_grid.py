@@ -86,3 +86,11 @@ def test_date_span_ends_at_the_stocks_last_session(bundled_store):
     first, last = data_span(inst, ("stock",))
     assert "2024-11-14" <= last < "2025-01-01" and first < "2011-01-01"
     assert data_span(inst, ("stock",), common=True)[1] == "2024-11-14"
+
+
+def test_headers_fit_their_longest_word():
+    from components.data import instruments_grid
+
+    cols = {c["field"]: c for c in instruments_grid(pd.DataFrame(columns=[])).columnDefs}
+    # "Cobertura" (9 letters) needs more than the 100 px it had
+    assert cols["coverage"]["width"] >= 9 * 8 and cols["coverage"]["minWidth"] >= 9 * 8
