@@ -53,8 +53,9 @@ def _numeric(axis) -> bool:
 
 
 def graph_config(**extra) -> dict:
-    """``dcc.Graph(config=...)``: pt-BR locale, no Plotly logo, plus ``extra`` options."""
-    return {"locale": PLOTLY_LOCALE, "displaylogo": False, **extra}
+    """``dcc.Graph(config=...)``: pt-BR locale, no Plotly logo and no "share to the cloud"
+    button (the data stays on the machine), plus ``extra`` options."""
+    return {"locale": PLOTLY_LOCALE, "displaylogo": False, "showSendToCloud": False, **extra}
 
 
 def themes_js() -> str:
