@@ -101,15 +101,12 @@ def date_range(
     ----------
     element_id : str
     start, end : str, optional
-        Initial values (``YYYY-MM-DD``); ``end`` beyond the data is clamped to its last day.
+        Initial values (``YYYY-MM-DD``), kept as given (a URL may ask for a range outside the
+        data: the page then says so).
     span : (first, last)
         The data's range (:func:`data_span`): dates outside it cannot be picked.
     """
     first, last = span
-    if end and last and end > last:
-        end = last
-    if start and first and start < first:
-        start = first
     opts = {
         "display_format": DATE_FORMAT,
         "month_format": MONTH_FORMAT,
