@@ -6,6 +6,7 @@ import sys
 
 import pandas as pd
 
+from core import textfmt
 from core.data.bundled import load_bundled
 from core.errors import InputError
 from dashboard.cli import dumps, progress_printer
@@ -28,7 +29,7 @@ def cmd_init(args, ctx) -> int:
         print(
             f"Banco {store.url} criado/atualizado; dados embutidos carregados: "
             f"{report.instruments} instrumentos, {report.bars} barras, {report.rates} dias de CDI "
-            f"em {report.seconds:.1f} s."
+            f"em {textfmt.num(report.seconds, 1)} s."
         )
     else:
         print(f"Banco {store.url} atualizado; já contém dados (nada carregado).")

@@ -55,7 +55,9 @@ def _print_result(res: dict) -> None:
     print("\nMétrica     valor    IC 95%")
     for k, m in s["metrics"].items():
         if k in ("brier", "log_loss"):
-            print(f"{k:<10} {m['value']:.4f}  [{m['lo']:.4f} – {m['hi']:.4f}]")
+            print(
+                f"{k:<10} {textfmt.num(m['value'], 4)}  [{textfmt.num(m['lo'], 4)} – {textfmt.num(m['hi'], 4)}]"
+            )
         else:
             print(f"{k:<10} {_pct(m['value'])}  [{_pct(m['lo'])} – {_pct(m['hi'])}]")
     print("\nReferência            acurácia  IC 95%")
@@ -63,23 +65,25 @@ def _print_result(res: dict) -> None:
         mark = "  ← melhor" if k == s["best_baseline"] else ""
         print(f"{k:<20} {_pct(m['value'])}  [{_pct(m['lo'])} – {_pct(m['hi'])}]{mark}")
     print(
-        f"\nTeste binomial (acurácia > melhor referência): p = {s['p_value']:.4f}"
+        f"\nTeste binomial (acurácia > melhor referência): p = {textfmt.num(s['p_value'], 4)}"
         f"{' — significativo a 5%' if s['p_value'] < 0.05 else ' — não significativo'}"
     )
     pdates = s.get("p_value_dates")
     if pdates is not None and pdates == pdates:
-        print(f"Teste agrupado por data ({s['n_dates']} datas, conservador): p = {pdates:.4f}")
+        print(
+            f"Teste agrupado por data ({s['n_dates']} datas, conservador): p = {textfmt.num(pdates, 4)}"
+        )
     cons = s["consistency"]
     print(
         "Consistência (1 − desvio das dobras): "
-        + ("— (uma só dobra)" if cons != cons else f"{cons:.3f}")
+        + ("— (uma só dobra)" if cons != cons else f"{textfmt.num(cons, 3)}")
     )
     t = res["trading"]
-    print(f"\nOperando comprado quando P(alta) ≥ {t['threshold']:.2f}, com custos B3:")
+    print(f"\nOperando comprado quando P(alta) ≥ {textfmt.num(t['threshold'], 2)}, com custos B3:")
     for k, lbl in (("strategy", "Modelo"), ("buy_hold", "Comprar e manter")):
         p = t[k]
         print(
-            f"  {lbl:<18} retorno {_pct(p['total_return'])}  Sharpe {p['sharpe']:.2f}  "
+            f"  {lbl:<18} retorno {_pct(p['total_return'])}  Sharpe {textfmt.num(p['sharpe'], 2)}  "
             f"drawdown {_pct(p['max_drawdown'])}  operações {p.get('trades', 0)}"
         )
 
@@ -132,15 +136,15 @@ def cmd_retrain(args, ctx) -> int:
     s = res["summary"]
     print(
         f"Modelo #{res['model_id']} ({s['model_label']}, {len(s['tickers'])} ativos) treinado "
-        f"em {res['seconds']:.1f} s: acurácia {_pct(s['metrics']['accuracy']['value'])} "
+        f"em {textfmt.num(res['seconds'], 1)} s: acurácia {_pct(s['metrics']['accuracy']['value'])} "
         f"(IC {_pct(s['metrics']['accuracy']['lo'])}–{_pct(s['metrics']['accuracy']['hi'])}), "
         f"melhor referência {_pct(s['baselines'][s['best_baseline']]['value'])}, "
-        f"p = {s['p_value']:.3f}."
+        f"p = {textfmt.num(s['p_value'], 3)}."
     )
     for c in res["gate_report"]["checks"]:
         print(
-            f"  [{'ok' if c['passed'] else 'X '}] {c['label']}: {c['value']:.4f} "
-            f"(limite {c['threshold']:.4f})"
+            f"  [{'ok' if c['passed'] else 'X '}] {c['label']}: {textfmt.num(c['value'], 4)} "
+            f"(limite {textfmt.num(c['threshold'], 4)})"
         )
     print(res["message"])
     return 0
@@ -222,8 +226,8 @@ def cmd_promote(args, ctx) -> int:
     else:
         for c in rep.checks:
             print(
-                f"  [{'ok' if c['passed'] else 'X '}] {c['label']}: {c['value']:.4f} "
-                f"(limite {c['threshold']:.4f})"
+                f"  [{'ok' if c['passed'] else 'X '}] {c['label']}: {textfmt.num(c['value'], 4)} "
+                f"(limite {textfmt.num(c['threshold'], 4)})"
             )
         print(rep.message)
     return 0 if rep.promoted or rep.passed else 1

@@ -194,7 +194,7 @@ def cmd_portfolios(args, ctx) -> int:
     else:
         for r in recs:
             top = ", ".join(
-                f"{t} {w:.0%}"
+                f"{t} {fmt_pct(w, 0)}"
                 for t, w in sorted(r["weights"].items(), key=lambda kv: -kv[1])
                 if w > 0.005
             )

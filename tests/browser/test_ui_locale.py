@@ -102,6 +102,15 @@ def test_plotly_locale_and_ticker_search(page, app_server):
         ".map(b => b.getAttribute('data-title'))"
     )
     assert "Baixar o gráfico como PNG" in titles and "Download plot as a png" not in titles
+    # candlestick hover in Portuguese with the decimal comma
+    hover = page.evaluate(
+        """() => { const g = document.querySelector('#quotes-graph .js-plotly-plot');
+            Plotly.Fx.hover(g, [{curveNumber: 0, pointNumber: 20}]);
+            return Array.from(g.querySelectorAll('.hoverlayer text')).map(t => t.textContent)
+                .join(' '); }"""
+    )
+    assert "abertura:" in hover and "fechamento:" in hover and "open:" not in hover
+    assert "," in hover.split("fechamento:")[1][:8]
     # accents and case do not matter: "itau" finds Itaú
     page.click("#quotes-ticker")
     search = page.wait_for_selector(".dash-dropdown-search")
