@@ -18,6 +18,7 @@ import pandas as pd
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from components import backtest as cb
+from components.charts import empty_figure
 from components.export import csv_text, machine_switch
 from components.format import fmt_brl, fmt_date
 from components.inputs import data_span, date_range, dropdown
@@ -641,17 +642,7 @@ def _job_store():
 
 
 def _empty_fig(msg: str):
-    import plotly.graph_objects as go
-
-    fig = go.Figure()
-    fig.update_layout(
-        height=200,
-        xaxis_visible=False,
-        yaxis_visible=False,
-        template="plotly_white",
-        annotations=[dict(text=msg, showarrow=False, font=dict(size=14))],
-    )
-    return fig
+    return empty_figure(msg)
 
 
 @callback(

@@ -126,7 +126,8 @@ def test_every_figure_factory_takes_and_honours_the_theme(bundled_store):
 
 
 def test_no_hard_coded_template_outside_theme_module():
-    for path in (ROOT / "components").glob("*.py"):
+    """Regression: Backtest and Modelos figures hard-coded plotly_white (pages too)."""
+    for path in [*(ROOT / "components").glob("*.py"), *(ROOT / "pages").glob("*.py")]:
         if path.name == "theme.py":
             continue
         text = path.read_text(encoding="utf-8")
