@@ -33,8 +33,9 @@ def csv_text(
     Parameters
     ----------
     df : pandas.DataFrame
-        Raw values: numbers as numbers, dates as datetimes or ISO strings (columns whose
-        name ends in ``date``/``data`` or of datetime dtype are treated as dates).
+        Raw values: numbers as numbers, dates as datetimes or ISO strings (datetime columns,
+        columns named ``*date``/``*data``/``*_at`` and text columns of ``YYYY-MM-DD`` values
+        are dates).
     headers : dict, optional
         Code name -> pt-BR header, used in the pt-BR format only.
     machine : bool
@@ -52,8 +53,10 @@ def csv_text(
     out = df.reset_index() if index else df.copy()
     for c in out.columns:
         s = out[c]
-        is_date = pd.api.types.is_datetime64_any_dtype(s) or str(c).lower().endswith(
-            ("date", "data", "_at")
+        is_date = (
+            pd.api.types.is_datetime64_any_dtype(s)
+            or str(c).lower().endswith(("date", "data", "_at"))
+            or _iso_dates(s)
         )
         if is_date:
             ts = pd.to_datetime(s, errors="coerce")
@@ -68,6 +71,14 @@ def csv_text(
     buf = io.StringIO()
     out.to_csv(buf, sep="," if machine else ";", index=False, lineterminator="\n")
     return buf.getvalue() if machine else BOM + buf.getvalue()
+
+
+def _iso_dates(s: pd.Series) -> bool:
+    """True for a text column whose values are all ISO dates (``YYYY-MM-DD``)."""
+    if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+        return False
+    vals = s.dropna().astype(str)
+    return len(vals) > 0 and bool(vals.str.fullmatch(r"\d{4}-\d{2}-\d{2}").all())
 
 
 def _number(v, d: int, machine: bool) -> str:
