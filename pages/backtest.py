@@ -72,10 +72,14 @@ COMPARE_KEYS = [
 ]
 
 
+def _strategy_label(code: str) -> str:
+    cls = STRATEGIES.get(code)
+    return cls.label if cls else code
+
+
 def _run_name(res) -> str:
     """A stored run's name in Portuguese: strategy label and tickers (codes stay in the CLI)."""
-    cls = STRATEGIES.get(res.strategy)
-    return f"{cls.label if cls else res.strategy} · {', '.join(res.tickers)}"
+    return f"{_strategy_label(res.strategy)} · {', '.join(res.tickers)}"
 
 
 def _strategy_doc(name: str) -> str:
@@ -757,9 +761,7 @@ def _candles(ticker, run_id):
 
 def _report(res) -> str:
     summary = {
-        "Estratégia": STRATEGIES[res.strategy].label
-        if res.strategy in STRATEGIES
-        else res.strategy,
+        "Estratégia": _strategy_label(res.strategy),
         "Parâmetros": params_text(res.strategy, res.params),
         "Ativos": ", ".join(res.tickers),
         "Período": f"{fmt_date(res.start)} a {fmt_date(res.end)}",
@@ -823,9 +825,7 @@ def _runs_rows() -> list[dict]:
                 "id": int(r.id),
                 "criado": r.created_at.strftime("%Y-%m-%d %H:%M"),
                 "name": r.name,
-                "strategy": STRATEGIES[r.strategy].label
-                if r.strategy in STRATEGIES
-                else r.strategy,
+                "strategy": _strategy_label(r.strategy),
                 "tipo": "walk-forward (OOS)" if r.kind == "walk_forward" else "backtest",
                 "periodo": f"{fmt_date(r.start)} a {fmt_date(r.end)}",
                 "total_return_pct": r.total_return_pct,
@@ -895,7 +895,7 @@ def _compare(_n, rows):
             res = load_run(store, int(r["id"]))
         except PregaoError:
             continue
-        name = f"nº {res.run_id} {res.strategy} ({', '.join(res.tickers)})"
+        name = f"nº {res.run_id} {_strategy_label(res.strategy)} ({', '.join(res.tickers)})"
         curves[name] = res.equity
         items.append((name, res.metrics))
     return (cb.compare_figure(curves), cb.compare_table(items, COMPARE_KEYS, METRIC_INFO), None)
