@@ -100,3 +100,29 @@ def test_first_useful_paint_per_page(browser, app_server):
         nav_rows,
     )
     report("Carga completa da página pelo endereço (cache do navegador quente)", load_rows)
+
+
+def test_server_side_cost_of_each_page(seeded_sqlite):
+    """Where a page's time goes on the server: the core calls its layout makes per request."""
+    from core.data.quality import quality_report
+    from core.data.store import init_db
+    from core.market import market_snapshot
+    from core.portfolio import most_liquid
+    from core.quotes import QuoteRequest, quote_view
+    from tests.benchmarks.conftest import median_time
+
+    store = init_db(f"sqlite:///{seeded_sqlite}")
+    calls = [
+        ("Mercado: market_snapshot", lambda: market_snapshot(store)),
+        ("Cotações: quote_view PETR4 1A", lambda: quote_view(store, QuoteRequest("PETR4"))),
+        ("todas: store.instruments", store.instruments),
+        ("Carteira: most_liquid(10)", lambda: most_liquid(store, 10)),
+        ("Dados: quality_report", lambda: quality_report(store)),
+    ]
+    rows = []
+    for label, fn in calls:
+        med, _ = median_time(fn, repeat=3)
+        rows.append((label, f"{med:.2f} s"))
+    store.dispose()
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    report(f"Custo no servidor por página (mediana de 3; carga {load:.1f})", rows)
