@@ -148,6 +148,14 @@ def _card(title: str, value: str, sub: str = "", color: str | None = None, cid: 
     )
 
 
+def _after_tax_equity(m: dict):
+    """Final equity after income tax (runs stored before issue 9 lack the key)."""
+    v = m.get("after_tax_equity_brl")
+    if v is None and m.get("final_equity_brl") is not None:
+        v = m["final_equity_brl"] - (m.get("taxes_brl") or 0.0)
+    return v
+
+
 _pct = fmt_pct_value  # backtest metrics arrive in percent (12.5 = 12,5 %)
 _num = fmt_num
 
@@ -168,7 +176,8 @@ def metric_cards(m: dict) -> html.Div:
             "Retorno total",
             _pct(ret),
             f"{_pct(m.get('annual_return_pct'))} a.a.",
-            "#198754" if (ret or 0) >= 0 else "#dc3545",
+            # a run that never traded is neither a gain nor a loss: no colour
+            "#198754" if (ret or 0) > 0 else ("#dc3545" if (ret or 0) < 0 else None),
             "backtest-card-return",
         ),
         _card(
@@ -197,7 +206,13 @@ def metric_cards(m: dict) -> html.Div:
         _card(
             "IR devido",
             fmt_brl(m.get("taxes_brl")),
-            f"após IR {fmt_brl(m.get('after_tax_profit_brl'))}",
+            f"patrimônio após IR {fmt_brl(_after_tax_equity(m))}",
+        ),
+        _card(
+            "Proventos",
+            fmt_brl(m.get("proventos_brl")),
+            f"JCP retido {fmt_brl(m.get('jcp_withheld_brl'))} · "
+            f"juros do caixa {fmt_brl(m.get('interest_brl'))}",
         ),
         _card(
             "Exposição média",
@@ -431,11 +446,21 @@ def trades_rows(trades: pd.DataFrame) -> list[dict]:
                 "resultado": round(float(r.pnl), 2),
                 "retorno": round(float(r.return_pct), 2),
                 "pregoes": int(r.bars_held),
-                "day_trade": "sim" if r.day_trade else "não",
+                "proventos": round(float(getattr(r, "proventos", 0.0)), 2),
+                "day_trade": _day_trade_label(r),
                 "motivo": r.exit_reason,
             }
         )
     return out
+
+
+def _day_trade_label(r) -> str:
+    """ "sim" (opened and closed in one session), "parcial" (part of the exit matched by a
+    same-session re-entry) or "não"."""
+    if not r.day_trade:
+        return "não"
+    qty = getattr(r, "day_trade_qty", None)
+    return "parcial" if qty is not None and 0 < qty < r.shares else "sim"
 
 
 #: Trades grid columns: (field, pt-BR header) — also the headers of the pt-BR CSV export.
@@ -452,6 +477,7 @@ TRADE_HEADERS = {
     "custos": "Custos (R$)",
     "resultado": "Resultado (R$)",
     "retorno": "Retorno (%)",
+    "proventos": "Proventos (R$)",
     "pregoes": "Pregões",
     "day_trade": "Day trade",
     "motivo": "Saída por",
@@ -496,6 +522,7 @@ def trades_grid(grid_id: str, rows: list[dict] | None = None) -> dag.AgGrid:
             cellClassRules={"pos": "params.value > 0", "neg": "params.value < 0"},
         ),
         pct_col("retorno", h["retorno"], colored=True, width=110),
+        brl_col("proventos", "Proventos (R$)", width=120),
         int_col("pregoes", h["pregoes"], width=100),
         text_col("day_trade", h["day_trade"], width=100),
         text_col("motivo", h["motivo"], width=110),

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import dash_ag_grid as dag  # noqa: F401  (return type)
+import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import html
 
 from components.cards import kpi_card, kpi_row, sign_class
-from components.format import fmt_date, fmt_pct, fmt_points
+from components.format import fmt_date, fmt_num, fmt_pct, fmt_points
 from components.grid import (
     compact_col,
     date_col,
@@ -18,9 +18,40 @@ from components.grid import (
     percent_values,
     text_col,
 )
-from components.labels import kind_label
+from components.inputs import dropdown
 
-__all__ = ["index_header", "market_grid", "grid_rows"]
+__all__ = [
+    "index_header",
+    "market_grid",
+    "grid_rows",
+    "market_controls",
+    "VOLUME_UNIT_LABELS",
+    "KIND_LABELS",
+    "PAGE_SIZE",
+]
+
+#: How each volume unit reads in the UI.
+VOLUME_UNIT_LABELS = {
+    "shares": "ações",
+    "contracts": "contratos",
+    "brl": "R$",
+    "points": "unid. do índice (Yahoo)",
+    "unknown": "unidade desconhecida",
+}
+#: Instrument kinds in Portuguese.
+KIND_LABELS = {
+    "stock": "Ações",
+    "etf": "ETFs",
+    "fii": "FIIs",
+    "bdr": "BDRs",
+    "index": "Índices",
+    "fund": "Fundos",
+    "future": "Futuros",
+    "option": "Opções",
+    "other": "Outros",
+}
+#: Rows per page of the instruments grid.
+PAGE_SIZE = 50
 
 
 def index_header(row: dict | None) -> dbc.Row | html.Div:
@@ -52,20 +83,65 @@ def index_header(row: dict | None) -> dbc.Row | html.Div:
                 f"{fmt_points(row['high_52w'])}",
                 f"mín. {fmt_points(row['low_52w'])}",
             ),
+            kpi_card(
+                "Volume",
+                fmt_num(row.get("volume"), 0),
+                VOLUME_UNIT_LABELS.get(row.get("volume_unit") or "points", "unidade desconhecida"),
+                card_id="market-index-volume",
+            ),
         ]
     )
 
 
+def market_controls(view: str, kinds: list[str], n_watch: int) -> dbc.Row:
+    """View switch ("Minha lista" / "Todos"), kind filter and watchlist buttons."""
+    return dbc.Row(
+        [
+            dbc.Col(
+                dbc.RadioItems(
+                    id="market-view",
+                    options=[
+                        {"label": f"Minha lista ({n_watch})", "value": "watch"},
+                        {"label": "Todos", "value": "all"},
+                    ],
+                    value=view,
+                    inline=True,
+                ),
+                width="auto",
+            ),
+            dbc.Col(
+                dropdown(
+                    id="market-kinds",
+                    options=[{"label": v, "value": k} for k, v in KIND_LABELS.items()],
+                    value=kinds,
+                    multi=True,
+                    placeholder="Todos os tipos",
+                    style={"minWidth": "260px"},
+                ),
+                width="auto",
+            ),
+            dbc.Col(
+                [
+                    dbc.Button(
+                        "Adicionar à lista",
+                        id="market-watch-add",
+                        size="sm",
+                        color="secondary",
+                        className="me-2",
+                    ),
+                    dbc.Button(
+                        "Remover da lista", id="market-watch-remove", size="sm", color="secondary"
+                    ),
+                ],
+                width="auto",
+            ),
+        ],
+        className="g-2 align-items-center mb-2",
+    )
+
+
 #: Snapshot columns that are fractions; the grid shows them as percent values.
-PCT_FIELDS = (
-    "chg_1d",
-    "chg_1w",
-    "chg_1m",
-    "chg_ytd",
-    "chg_12m",
-    "dist_high_52w",
-    "dist_low_52w",
-)
+PCT_FIELDS = ("chg_1d", "chg_1w", "chg_1m", "chg_ytd", "chg_12m", "dist_high_52w", "dist_low_52w")
 
 
 def grid_rows(snapshot: pd.DataFrame) -> list[dict]:
@@ -75,8 +151,12 @@ def grid_rows(snapshot: pd.DataFrame) -> list[dict]:
     number filter takes what the trader reads ("Mês > 10").
     """
     df = snapshot.copy()
+    if df.empty:
+        return []
     df["last_date"] = df["last_date"].dt.strftime("%Y-%m-%d")
-    df["kind_label"] = df["kind"].map(kind_label) if "kind" in df else None
+    if "volume_unit" in df:
+        df["volume_unit_label"] = df["volume_unit"].map(VOLUME_UNIT_LABELS).fillna("")
+    df["kind_label"] = df["kind"].map(KIND_LABELS).fillna(df["kind"])
     df = df.astype(object).where(df.notna(), None)
     return percent_values(df.to_dict("records"), [f for f in PCT_FIELDS if f in df])
 
@@ -94,7 +174,6 @@ def market_grid(rows: list[dict], grid_id: str) -> dag.AgGrid:
     cols = [
         text_col("ticker", "Ticker", pinned="left", width=100),
         text_col("name", "Nome", width=170),
-        text_col("kind_label", "Tipo", width=100),
         date_col("last_date", "Data", width=120),
         num_col(
             "close",
@@ -111,7 +190,14 @@ def market_grid(rows: list[dict], grid_id: str) -> dag.AgGrid:
         chg("chg_12m", "12 meses", "Variação em 12 meses (ajustada)"),
         chg("dist_high_52w", "Dist. máx. 52 sem.", "Fechamento / máxima de 52 semanas − 1"),
         chg("dist_low_52w", "Dist. mín. 52 sem.", "Fechamento / mínima de 52 semanas − 1"),
-        compact_col("volume", "Volume (ações)", width=130),
+        compact_col(
+            "volume",
+            "Volume",
+            width=120,
+            headerTooltip="Volume do último pregão, na unidade da série (coluna Unid.)",
+        ),
+        text_col("volume_unit_label", "Unid.", width=110),
+        text_col("kind_label", "Tipo", width=100),
         num_col(
             "volume_ratio",
             "Vol./média 20d",
@@ -126,8 +212,9 @@ def market_grid(rows: list[dict], grid_id: str) -> dag.AgGrid:
         rows,
         cols,
         no_rows="Nenhum instrumento",
+        page_size=PAGE_SIZE,
         height=None,
-        selection={"mode": "singleRow", "checkboxes": False},
+        selection={"mode": "multiRow", "checkboxes": True, "enableClickSelection": False},
         row_id="ticker",
         floating_filters=True,
         size="autoSize",

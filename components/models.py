@@ -11,9 +11,10 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import html
 
-from components.format import fmt_date, fmt_int, fmt_num, fmt_pct
+from components.format import fmt_brl, fmt_date, fmt_int, fmt_num, fmt_pct
 from components.labels import target_label
 from components.theme import apply_theme, graph_config
+from core.ml.stats import ALPHA, p_verdict, reported_p
 
 __all__ = [
     "METRIC_LABELS",
@@ -33,7 +34,17 @@ __all__ = [
     "registry_table",
     "promotions_table",
     "anomalies_table",
+    "confidence_bins_table",
+    "skipped_list",
+    "plural",
+    "meta_report",
 ]
+
+
+def plural(n, one: str, many: str) -> str:
+    """``"1 previsão"``, ``"3 previsões"`` (count in pt-BR digits)."""
+    return f"{fmt_int(n)} {one if n == 1 else many}"
+
 
 METRIC_LABELS = {
     "accuracy": "Acurácia",
@@ -56,6 +67,11 @@ VALIDATION_LABELS = {
     "purged-kfold": "k-fold purgado com embargo",
 }
 STATUS_LABELS = {"champion": "Campeão", "challenger": "Desafiante", "retired": "Aposentado"}
+OUTCOME_LABELS = {
+    "promoted": "promovido",
+    "kept": "campeão mantido",
+    "rejected": "reprovado",
+}
 
 
 def _layout(fig: go.Figure, title: str, theme: str | None, height: int = 300) -> go.Figure:
@@ -97,36 +113,85 @@ def metrics_table(summary: dict) -> dbc.Table:
                 ]
             )
         )
-    p = summary["p_value"]
-    pd_ = summary.get("p_value_dates")
     rows.append(
         html.Tr(
             [
-                html.Td("Teste binomial vs melhor referência"),
-                html.Td(f"p = {fmt_num(p, 4)}"),
-                html.Td("significativo a 5%" if p < 0.05 else "não significativo"),
+                html.Td("Teste vs melhor referência"),
+                html.Td(p_verdict(summary), colSpan=2),
             ]
         )
     )
-    if pd_ is not None and pd_ == pd_:
+    mde = summary.get("mde") or {}
+    if mde:
         rows.append(
             html.Tr(
                 [
-                    html.Td("Teste agrupado por data (conservador)"),
-                    html.Td(f"p = {fmt_num(pd_, 4)}"),
-                    html.Td(f"{fmt_int(summary.get('n_dates'))} datas"),
+                    html.Td("Efeito mínimo detectável (80% de poder)"),
+                    html.Td(fmt_pct(mde.get("accuracy"))),
+                    html.Td(
+                        f"+{fmt_num(100 * mde.get('effect', float('nan')), 1)} p.p. sobre a "
+                        f"referência; n efetivo {fmt_int(round(mde.get('n_effective', 0)))}; "
+                        f"chance de detectar 55%: {fmt_pct(mde.get('power_55'), 0)}"
+                    ),
                 ]
             )
         )
+    skill = summary.get("skill") or {}
+    if skill:
+        rows.append(
+            html.Tr(
+                [
+                    html.Td("Habilidade de Brier vs taxa-base"),
+                    html.Td(fmt_pct(skill.get("brier_skill"), 2, sign=True)),
+                    html.Td(
+                        f"Brier {fmt_num(skill.get('brier'), 4)} vs "
+                        f"{fmt_num(skill.get('brier_ref'), 4)}"
+                    ),
+                ]
+            )
+        )
+        rows.append(
+            html.Tr(
+                [
+                    html.Td("Habilidade de log-loss vs taxa-base"),
+                    html.Td(fmt_pct(skill.get("log_loss_skill"), 2, sign=True)),
+                    html.Td(
+                        f"{fmt_num(skill.get('log_loss'), 4)} vs "
+                        f"{fmt_num(skill.get('log_loss_ref'), 4)}"
+                    ),
+                ]
+            )
+        )
+    share = summary.get("fold_share")
+    nf = len(summary.get("folds") or [])
     rows.append(
         html.Tr(
             [
-                html.Td("Consistência (1 − desvio das dobras)"),
-                html.Td(fmt_num(summary["consistency"], 3)),
-                html.Td(""),
+                html.Td("Dobras que superam a sua referência"),
+                html.Td(fmt_pct(share, 0)),
+                html.Td(
+                    f"{fmt_int(round(share * nf))} de {fmt_int(nf)}"
+                    if share is not None and share == share
+                    else "uma só dobra"
+                ),
             ]
         )
     )
+    if summary.get("ci_method"):
+        rows.append(
+            html.Tr(
+                html.Td(
+                    f"Intervalos: {summary['ci_method']}"
+                    + (
+                        f"; probabilidades calibradas ({summary['calibration']})"
+                        if summary.get("calibration")
+                        else "; probabilidades sem calibração"
+                    ),
+                    colSpan=3,
+                    className="text-muted small",
+                )
+            )
+        )
     return dbc.Table([head, html.Tbody(rows)], size="sm", striped=True, className="mb-2")
 
 
@@ -244,11 +309,13 @@ def equity_figure(trading: dict, theme: str | None = None) -> go.Figure:
     fig = go.Figure()
     fig.add_scatter(x=eq["date"], y=eq["strategy"], mode="lines", name="Modelo (com custos)")
     fig.add_scatter(x=eq["date"], y=eq["buy_hold"], mode="lines", name="Comprar e manter")
+    if eq.get("cdi"):
+        fig.add_scatter(x=eq["date"], y=eq["cdi"], mode="lines", name="CDI")
     fig.update_yaxes(title="R$ por R$ 1 investido", tickprefix="R$ ")
     return _layout(fig, f"Operando quando P(alta) ≥ {fmt_pct(trading['threshold'], 0)}", theme)
 
 
-def trading_table(trading: dict) -> dbc.Table:
+def trading_table(trading: dict) -> html.Div:
     """Return, Sharpe, drawdown and trades of the strategy and of buy-and-hold."""
     head = html.Thead(
         html.Tr(
@@ -258,7 +325,7 @@ def trading_table(trading: dict) -> dbc.Table:
                     "",
                     "Retorno",
                     "Retorno anual",
-                    "Sharpe (rf 0)",
+                    "Sharpe (vs CDI)" if trading.get("engine") else "Sharpe (rf 0)",
                     "Drawdown máx.",
                     "Operações",
                     "Exposição",
@@ -267,7 +334,10 @@ def trading_table(trading: dict) -> dbc.Table:
         )
     )
     body = []
-    for key, label in (("strategy", "Modelo"), ("buy_hold", "Comprar e manter")):
+    sides = [("strategy", "Modelo"), ("buy_hold", "Comprar e manter")]
+    if trading.get("cdi"):
+        sides.append(("cdi", "CDI"))
+    for key, label in sides:
         p = trading[key]
         body.append(
             html.Tr(
@@ -282,7 +352,19 @@ def trading_table(trading: dict) -> dbc.Table:
                 ]
             )
         )
-    return dbc.Table([head, html.Tbody(body)], size="sm", striped=True)
+    note = (
+        f"Backtest no motor (abertura seguinte, lotes, custos B3 {fmt_brl(trading.get('costs_brl'))}"
+        f", IR {fmt_brl(trading.get('taxes_brl'))}; retorno após IR "
+        f"{fmt_pct(trading.get('after_tax_return'))}; caixa parado rende o CDI)."
+        if trading.get("engine")
+        else "Visão simplificada (arquivo externo): sem CDI, sem IR, caixa não rende."
+    )
+    return html.Div(
+        [
+            dbc.Table([head, html.Tbody(body)], size="sm", striped=True, className="mb-1"),
+            html.Div(note, className="small text-muted"),
+        ]
+    )
 
 
 def _graph(fig: go.Figure):
@@ -296,11 +378,8 @@ def result_card(result: dict, theme: str | None = None) -> dbc.Card:
     s = result["summary"]
     acc = s["metrics"]["accuracy"]
     best = s["baselines"][s["best_baseline"]]
-    verdict_ok = s["p_value"] < 0.05 and (
-        s.get("p_value_dates") is None
-        or s.get("p_value_dates") != s.get("p_value_dates")
-        or s["p_value_dates"] < 0.05
-    )
+    p = reported_p(s)
+    verdict_ok = p == p and p <= ALPHA and acc["value"] > best["value"]
     verdict = dbc.Alert(
         [
             html.B(
@@ -308,9 +387,10 @@ def result_card(result: dict, theme: str | None = None) -> dbc.Card:
                 f"{fmt_pct(acc['hi'])}, n = {fmt_int(s['n'])})"
             ),
             f" vs {BASELINE_LABELS[s['best_baseline']].lower()} {fmt_pct(best['value'])}. ",
-            "Vantagem estatisticamente significativa a 5%."
+            "Vantagem estatisticamente significativa a 5% — "
             if verdict_ok
-            else "Sem vantagem significativa sobre a referência ingênua.",
+            else "Sem vantagem significativa sobre a referência ingênua — ",
+            f"{p_verdict(s)}.",
         ],
         color="success" if verdict_ok else "secondary",
         className="py-2",
@@ -352,6 +432,8 @@ def result_card(result: dict, theme: str | None = None) -> dbc.Card:
                 dbc.Col(_graph(calibration_figure(result["calibration"], theme)), md=6),
             ]
         ),
+        html.H6("Acerto por faixa de P(alta) (fora da amostra)"),
+        confidence_bins_table(s),
         dbc.Row(
             [
                 dbc.Col(_graph(importance_figure(s, theme=theme)), md=6),
@@ -372,11 +454,26 @@ def result_card(result: dict, theme: str | None = None) -> dbc.Card:
 
 
 def gate_report(report: dict) -> dbc.Alert:
-    """The approval gates of a promotion attempt, each passed or failed."""
+    """The approval gates of a promotion attempt: each gate with its number, rule and detail."""
+
+    def val(c) -> str:
+        v = c.get("value")
+        if c.get("gate") == "cover_champion":
+            return f"{fmt_int(v)} de {fmt_int(c.get('threshold'))} ativos"
+        return fmt_num(v, 4)
+
     items = [
         html.Li(
-            f"{'✔' if c['passed'] else '✘'} {c['label']}: {fmt_num(c['value'], 4)} "
-            f"(limite {fmt_num(c['threshold'], 4)})"
+            [
+                html.Span("✔ " if c["passed"] else "✘ ", className="me-1"),
+                html.B(c["label"]),
+                f": {val(c)}",
+                ""
+                if c.get("gate") == "cover_champion"
+                else f" (regra {c.get('comparison', '')} {fmt_num(c['threshold'], 4)})",
+                html.Div(c["detail"], className="small text-muted") if c.get("detail") else None,
+            ],
+            className="gate-" + ("ok" if c["passed"] else "fail"),
         )
         for c in report.get("checks", [])
     ]
@@ -390,8 +487,41 @@ def gate_report(report: dict) -> dbc.Alert:
     )
 
 
+def confidence_bins_table(summary: dict) -> dbc.Table | html.Div:
+    """Out-of-sample hit rate per P(up) bin vs the baseline; "comprovada" bins are the only
+    ones in which a prediction is flagged."""
+    bins = summary.get("confidence_bins") or []
+    if not bins:
+        return html.Div("Sem faixas (alvo de 3 classes ou modelo antigo).", className="text-muted")
+    head = html.Thead(
+        html.Tr(
+            [
+                html.Th(h)
+                for h in ("P(alta)", "n", "Acerto", "Referência", "p (Holm)", "Faixa comprovada")
+            ]
+        )
+    )
+    body = [
+        html.Tr(
+            [
+                html.Td(f"{fmt_pct(b['lo'], 0)} – {fmt_pct(b['hi'], 0)}"),
+                html.Td(fmt_int(b["n"])),
+                html.Td(fmt_pct(b.get("hit"), 1)),
+                html.Td(fmt_pct(b.get("base"), 1)),
+                html.Td(fmt_num(b.get("p_holm"), 3)),
+                html.Td("sim" if b.get("proven") else "não"),
+            ]
+        )
+        for b in bins
+    ]
+    return dbc.Table(
+        [head, html.Tbody(body)], size="sm", striped=True, className="mb-2 models-bins"
+    )
+
+
 def predictions_table(records: list[dict]) -> dbc.Table | html.Div:
-    """The champion's predictions for every instrument (probability, direction, confidence)."""
+    """The champion's predictions: probability, direction, signal strength ``|2p − 1|`` (not a
+    probability), the "faixa comprovada" badge and how many B3 sessions the data is behind."""
     if not records:
         return html.Div(
             "Nenhum modelo campeão ainda: treine um modelo e clique em Promover.",
@@ -408,7 +538,8 @@ def predictions_table(records: list[dict]) -> dbc.Table | html.Div:
                     "Previsão para",
                     "P(alta)",
                     "Direção",
-                    "Confiança",
+                    "Força do sinal",
+                    "Pregões de atraso",
                 )
             ]
         )
@@ -425,12 +556,16 @@ def predictions_table(records: list[dict]) -> dbc.Table | html.Div:
                     className="text-success" if r["direction"] == "Alta" else "text-danger",
                 ),
                 html.Td(
-                    [fmt_pct(r["confidence"], 1)]
+                    [fmt_num(r["confidence"], 2)]
                     + (
-                        [" ", dbc.Badge("alta confiança", color="warning")]
+                        [" ", dbc.Badge("faixa comprovada", color="warning")]
                         if r["high_confidence"]
                         else []
                     )
+                ),
+                html.Td(
+                    fmt_int(r.get("sessions_behind")),
+                    className="text-danger" if (r.get("sessions_behind") or 0) > 0 else "",
                 ),
             ]
         )
@@ -441,14 +576,14 @@ def predictions_table(records: list[dict]) -> dbc.Table | html.Div:
     )
 
 
-def prediction_alerts(records: list[dict], live: dict | None) -> list:
-    """In-app alerts: high-confidence predictions and the drift warning."""
+def prediction_alerts(records: list[dict], live: dict | None, drift: dict | None = None) -> list:
+    """In-app alerts: predictions in proven bins, the live hit rate and the drift test."""
     out = []
     hc = [r for r in records if r.get("high_confidence")]
     if hc:
         out.append(
             dbc.Alert(
-                "Previsões de alta confiança: "
+                "Previsões em faixas de acerto comprovado: "
                 + "; ".join(
                     f"{r['ticker']} {r['direction'].lower()} ({fmt_pct(r['p_up'], 1)})" for r in hc
                 ),
@@ -456,13 +591,45 @@ def prediction_alerts(records: list[dict], live: dict | None) -> list:
                 className="py-2",
             )
         )
-    if live:
+    stale = [r for r in records if (r.get("sessions_behind") or 0) > 0]
+    if stale:
+        worst = max(r["sessions_behind"] for r in stale)
         out.append(
             dbc.Alert(
-                live["message"], color="danger" if live.get("drift") else "light", className="py-2"
+                f"Dados desatualizados em {plural(len(stale), 'ativo', 'ativos')} (até "
+                f"{plural(worst, 'pregão', 'pregões')} de atraso): a previsão vale para o pregão "
+                "seguinte ao último dado, não para o próximo pregão de hoje. Atualize os dados.",
+                color="danger",
+                className="py-2",
+                id="models-stale-alert",
+            )
+        )
+    if live:
+        out.append(dbc.Alert(live["message"], color="light", className="py-2"))
+    if drift:
+        out.append(
+            dbc.Alert(
+                drift.get("message", ""),
+                color="danger" if drift.get("alarm") else "light",
+                className="py-2",
+                id="models-drift",
             )
         )
     return out
+
+
+def skipped_list(skipped: list[dict]) -> html.Details | None:
+    """The instruments not forecast, each with its reason (None when nothing was skipped)."""
+    if not skipped:
+        return None
+    return html.Details(
+        [
+            html.Summary(f"Sem previsão: {plural(len(skipped), 'ativo', 'ativos')}"),
+            html.Ul([html.Li(f"{s['ticker']}: {s['reason']}") for s in skipped]),
+        ],
+        className="small text-muted mt-2",
+        id="models-skipped",
+    )
 
 
 def registry_table(models: list[dict]) -> dbc.Table | html.Div:
@@ -481,7 +648,7 @@ def registry_table(models: list[dict]) -> dbc.Table | html.Div:
                     "Acurácia",
                     "ROC-AUC",
                     "Melhor ref.",
-                    "p",
+                    "p (conservador)",
                     "n",
                 )
             ]
@@ -502,7 +669,7 @@ def registry_table(models: list[dict]) -> dbc.Table | html.Div:
                 html.Td(fmt_pct(m["accuracy"])),
                 html.Td(fmt_pct(m["roc_auc"])),
                 html.Td(fmt_pct(m["baseline"])),
-                html.Td(fmt_num(m["p_value"], 3)),
+                html.Td(fmt_num(m.get("p_value_reported", m["p_value"]), 3)),
                 html.Td(fmt_int(m["n"])),
             ]
         )
@@ -514,15 +681,21 @@ def registry_table(models: list[dict]) -> dbc.Table | html.Div:
 def promotions_table(promotions: list[dict]) -> dbc.Table | html.Div:
     """History of champion changes."""
     if not promotions:
-        return html.Div("Nenhuma promoção ainda.", className="text-muted")
+        return html.Div("Nenhuma promoção nem retreino ainda.", className="text-muted")
     head = html.Thead(
-        html.Tr([html.Th(h) for h in ("Quando", "Alvo", "Novo campeão", "Anterior", "Motivo")])
+        html.Tr(
+            [
+                html.Th(h)
+                for h in ("Quando", "Alvo", "Resultado", "Modelo", "Campeão anterior", "Motivo")
+            ]
+        )
     )
     body = [
         html.Tr(
             [
                 html.Td(fmt_date(p["promoted_at"])),
                 html.Td(target_label(p["target"])),
+                html.Td(OUTCOME_LABELS.get(p.get("outcome") or "promoted", p.get("outcome"))),
                 html.Td(f"#{p['model_id']}"),
                 html.Td(
                     "—"
@@ -561,3 +734,72 @@ def anomalies_table(records: list[dict], limit: int = 30) -> dbc.Table | html.Di
         for r in rows
     ]
     return dbc.Table([head, html.Tbody(body)], size="sm", striped=True, id="models-anomalies-table")
+
+
+META_SIDES = {
+    "without": "Sem filtro",
+    "with_filter": "Com filtro",
+    "sized": "Dimensionado (P → aposta)",
+}
+
+
+def meta_report(res: dict) -> html.Div:
+    """Meta-labelling report: verdict against seed 002's gates, metrics, and the same
+    out-of-sample trades with and without the filter (:class:`core.ml.meta.MetaResult`)."""
+    m = res["metrics"]
+    req = res["request"]
+    verdict = dbc.Alert(
+        res["message"],
+        color="success" if res["passed"] else "danger",
+        className="py-2",
+        id="models-meta-verdict",
+    )
+    head = html.Thead(
+        html.Tr(
+            [
+                html.Th(h)
+                for h in (
+                    "",
+                    "Operações",
+                    "Tomadas",
+                    "Acerto",
+                    "Retorno médio",
+                    "Sharpe por operação",
+                )
+            ]
+        )
+    )
+    body = [
+        html.Tr(
+            [
+                html.Td(lbl),
+                html.Td(fmt_int(res["comparison"][k]["trades"])),
+                html.Td(fmt_int(res["comparison"][k]["taken"])),
+                html.Td(fmt_pct(res["comparison"][k]["win_rate"], 1)),
+                html.Td(fmt_pct(res["comparison"][k]["mean_return"], 3)),
+                html.Td(fmt_num(res["comparison"][k]["sharpe"], 2)),
+            ]
+        )
+        for k, lbl in META_SIDES.items()
+    ]
+    gates = gate_report(
+        {"checks": res["gates"], "message": "Regras da semente 002", "promoted": res["passed"]}
+    )
+    gates.id = "models-meta-gates"
+    return html.Div(
+        [
+            verdict,
+            html.P(
+                f"{plural(res['n_trades'], 'operação', 'operações')} da estratégia "
+                f"{req['strategy']}, {fmt_int(res['n_oos'])} fora da amostra "
+                f"({req['folds']} dobras walk-forward, barreiras {fmt_num(req['pt'], 1)}σ / "
+                f"{fmt_num(req['sl'], 1)}σ, limite de {plural(req['max_hold'], 'pregão', 'pregões')}"
+                f"). Acurácia {fmt_pct(m['accuracy'])}, ROC-AUC {fmt_num(m['roc_auc'], 3)}, "
+                f"acerto sem filtro {fmt_pct(m['base_win_rate'])}, com filtro "
+                f"{fmt_pct(m['filtered_win_rate'])} (p = {fmt_num(m['p_value'], 3)}).",
+                className="small",
+            ),
+            dbc.Table([head, html.Tbody(body)], size="sm", striped=True, id="models-meta-table"),
+            gates,
+        ]
+    )

@@ -42,40 +42,46 @@ def _gates():
     return ApprovalGates.from_string(get_settings().ml_gates)
 
 
-def _predictions_block() -> list:
-    """Champion predictions + alerts (logged, earlier ones scored)."""
-    from core.ml.predictions import (
-        live_accuracy,
-        log_predictions,
-        predict_next,
-        score_predictions,
-    )
-    from core.ml.registry import load_champion
+def _predictions_block(write: bool = False) -> list:
+    """Champion predictions, staleness, skipped instruments, live hit rate and drift.
 
-    store = get_store()
+    ``write=False`` on page render: nothing is written to the database (scoring and logging
+    happen on the "Atualizar e registrar" button, in the CLI ``predict`` and the weekly job).
+    """
+    from core.ml.predictions import refresh_predictions
+
     try:
-        score_predictions(store)
-        champ = load_champion(store)
+        ref = refresh_predictions(get_store(), write=write)
     except PregaoError as exc:
         return [dbc.Alert(str(exc), color="danger")]
-    if champ is None:
+    if ref.model_id is None:
         return [cm.predictions_table([])]
-    df = predict_next(store, champ)
-    log_predictions(store, champ.model_id, df)
-    live = live_accuracy(store, champ.model_id, wf_lo=champ.metrics["metrics"]["accuracy"]["lo"])
-    records = df.to_dict("records")
-    return [
-        html.Div(
-            f"Campeão #{champ.model_id}: {champ.name} — treinado até "
-            f"{fmt_date(champ.trained_until)}. Acurácia walk-forward "
-            f"{fmt_pct(champ.metrics['metrics']['accuracy']['value'], 1)} "
-            f"(n = {fmt_int(champ.metrics['n'])}).",
-            className="mb-2",
-            id="models-champion-info",
-        ),
-        *cm.prediction_alerts(records, live),
-        cm.predictions_table(records),
-    ]
+    records = ref.predictions.to_dict("records")
+    acc = ref.metrics["metrics"]["accuracy"]["value"]
+    info = (
+        f"Campeão #{ref.model_id}: {ref.model_name} — treinado até "
+        f"{fmt_date(ref.trained_until)}; acurácia fora da amostra {fmt_pct(acc, 1)} "
+        f"(n = {fmt_int(ref.metrics['n'])}). Dados comparados com o pregão de "
+        f"{fmt_date(ref.reference)}."
+    )
+    out = [html.Div(info, className="mb-2", id="models-champion-info")]
+    out += [dbc.Alert(w, color="warning", className="py-2") for w in ref.warnings]
+    if write:
+        out.append(
+            dbc.Alert(
+                f"{cm.plural(ref.logged, 'previsão registrada', 'previsões registradas')}; "
+                f"{cm.plural(ref.scored_now, 'previsão avaliada', 'previsões avaliadas')}.",
+                color="info",
+                className="py-2",
+                dismissable=True,
+            )
+        )
+    out += cm.prediction_alerts(records, ref.live, ref.drift)
+    out.append(cm.predictions_table(records))
+    skipped = cm.skipped_list(ref.skipped)
+    if skipped is not None:
+        out.append(skipped)
+    return out
 
 
 def _registry_block() -> list:
@@ -230,6 +236,47 @@ def layout(**kwargs):
             html.Div(id="models-promote-msg"),
             dcc.Loading(html.Div(id="models-results"), type="default"),
             dbc.Card(
+                dbc.CardBody(
+                    [
+                        html.Div(
+                            [
+                                html.Span(
+                                    "Retreino do campeão (o mesmo do agendamento semanal): "
+                                    "treina a receita do campeão e só o substitui se passar "
+                                    "nas regras de aprovação; um empate mantém o campeão.",
+                                    className="small text-muted me-2",
+                                ),
+                                dbc.Button(
+                                    "Retreinar agora",
+                                    id="models-retrain",
+                                    color="secondary",
+                                    size="sm",
+                                    className="me-2",
+                                ),
+                                dbc.Button(
+                                    "Cancelar",
+                                    id="models-retrain-cancel",
+                                    color="secondary",
+                                    outline=True,
+                                    size="sm",
+                                    disabled=True,
+                                ),
+                            ]
+                        ),
+                        dbc.Progress(
+                            id="models-retrain-progress",
+                            value=0,
+                            label="",
+                            className="mt-2",
+                            style={"height": "1.2rem"},
+                        ),
+                        html.Div(id="models-retrain-progress-msg", className="small text-muted"),
+                        html.Div(id="models-retrain-msg", className="mt-2"),
+                    ]
+                ),
+                className="mb-3",
+            ),
+            dbc.Card(
                 [
                     dbc.CardHeader(
                         [
@@ -238,11 +285,12 @@ def layout(**kwargs):
                                 className="fw-semibold",
                             ),
                             dbc.Button(
-                                "Atualizar",
+                                "Atualizar e registrar",
                                 id="models-refresh",
                                 size="sm",
                                 color="link",
                                 className="float-end p-0",
+                                title="Avalia as previsões passadas e registra as novas",
                             ),
                         ]
                     ),
@@ -250,6 +298,7 @@ def layout(**kwargs):
                 ],
                 className="mb-3",
             ),
+            _meta_card(tickers),
             dbc.Card(
                 [
                     dbc.CardHeader("Sessões anômalas (IsolationForest)", className="fw-semibold"),
@@ -285,11 +334,107 @@ def layout(**kwargs):
     )
 
 
+def _meta_card(tickers: list[str]) -> dbc.Card:
+    from core.strategies import STRATEGIES
+
+    options = [
+        {"label": cls.label or name, "value": name}
+        for name, cls in STRATEGIES.items()
+        if name != "ml_filter"
+    ]
+    stocks = [t for t in tickers if not t.startswith("^")]
+    return dbc.Card(
+        [
+            dbc.CardHeader(
+                "Meta-rotulagem: filtro de ML para as operações de uma estratégia",
+                className="fw-semibold",
+            ),
+            dbc.CardBody(
+                [
+                    html.P(
+                        "Rotula as operações históricas da estratégia (backtest com custos B3) "
+                        "pela tripla barreira, treina um modelo secundário walk-forward que "
+                        "decide se cada operação deve ser feita e compara, nas mesmas operações "
+                        "fora da amostra, com e sem o filtro — contra as regras da semente 002.",
+                        className="text-muted small",
+                    ),
+                    dbc.Row(
+                        [
+                            dbc.Col(
+                                dropdown(
+                                    id="models-meta-strategy",
+                                    options=options,
+                                    value="wave3",
+                                    clearable=False,
+                                ),
+                                md=3,
+                            ),
+                            dbc.Col(
+                                dropdown(
+                                    id="models-meta-tickers",
+                                    options=stocks,
+                                    value=stocks[:5],
+                                    multi=True,
+                                    placeholder="Ativos (vazio = todas as ações)",
+                                ),
+                                md=6,
+                            ),
+                            dbc.Col(
+                                [
+                                    dbc.Button(
+                                        "Avaliar",
+                                        id="models-meta-run",
+                                        color="primary",
+                                        size="sm",
+                                        className="me-2",
+                                    ),
+                                    dbc.Button(
+                                        "Cancelar",
+                                        id="models-meta-cancel",
+                                        color="secondary",
+                                        outline=True,
+                                        size="sm",
+                                        disabled=True,
+                                    ),
+                                ],
+                                md=3,
+                            ),
+                        ],
+                        className="mb-2",
+                    ),
+                    dbc.Progress(
+                        id="models-meta-progress", value=0, label="", style={"height": "1.2rem"}
+                    ),
+                    html.Div(id="models-meta-progress-msg", className="small text-muted"),
+                    html.Div(id="models-meta-result", className="mt-2"),
+                ]
+            ),
+        ],
+        className="mb-3",
+    )
+
+
 def _safe(fn):
     try:
         return fn()
     except PregaoError as exc:
         return [dbc.Alert(str(exc), color="danger")]
+
+
+def evaluate_request_from_form(tickers, target, models, validation, folds, options):
+    """The form as a :class:`core.requests.EvaluateRequest` (the one builder of the job)."""
+    from core.requests import build_evaluate_request
+
+    options = options or []
+    return build_evaluate_request(
+        tickers=tickers or None,
+        target=target,
+        models=models or [],
+        validation=validation,
+        folds=folds,
+        use_index="index" in options,
+        tune="tune" in options,
+    )
 
 
 @callback(
@@ -317,36 +462,17 @@ def _safe(fn):
 )
 def train(set_progress, n_clicks, tickers, target, models, validation, folds, options):
     """Background job: evaluate and register the chosen models, then show the results."""
-    from core.ml.training import TrainRequest, train_models
+    from core.requests import run_evaluate_request
 
     def progress(frac: float, msg: str) -> None:
         pct = int(round(100 * max(0.0, min(1.0, frac))))
         set_progress((pct, f"{pct}%", msg))
 
     try:
-        if not tickers:
-            raise PregaoError("Escolha pelo menos um ativo.")
-        if not models:
-            raise PregaoError("Escolha pelo menos um modelo.")
-        try:
-            folds = int(folds or 5)
-        except (TypeError, ValueError):
-            folds = 5
-        options = options or []
+        req = evaluate_request_from_form(tickers, target, models, validation, folds, options)
         store = get_store()
         store.engine.dispose(close=False)  # fresh connections in the job's process
-        req = TrainRequest(
-            tickers=tuple(tickers),
-            target=target or "direction",
-            models=tuple(models),
-            validation=validation or "walk-forward",
-            folds=max(2, min(folds, 20)),
-            use_index="index" in options,
-            tune="tune" in options,
-            horizon=5,
-            threshold=0.02,
-        )
-        results = train_models(store, _registry(), req, progress=progress)
+        results = run_evaluate_request(store, req, registry=_registry(), progress=progress)
     except PregaoError as exc:
         set_progress((0, "", ""))
         return dbc.Alert(str(exc), color="danger", id="models-error")
@@ -360,9 +486,10 @@ def train(set_progress, n_clicks, tickers, target, models, validation, folds, op
     Input({"type": "models-promote", "index": ALL}, "n_clicks"),
     Input("models-refresh", "n_clicks"),
     Input("models-results", "children"),
+    Input("models-retrain-msg", "children"),
     prevent_initial_call=True,
 )
-def promote(promote_clicks, refresh, _results):
+def promote(promote_clicks, refresh, _results, _retrained):
     """Apply the approval gates to the clicked model; refresh predictions and the registry."""
     trig = ctx.triggered_id
     msg = no_update
@@ -376,7 +503,8 @@ def promote(promote_clicks, refresh, _results):
             msg = cm.gate_report(asdict(rep))
         except PregaoError as exc:
             msg = dbc.Alert(str(exc), color="danger", dismissable=True)
-    return msg, _safe(_predictions_block), _safe(_registry_block)
+    write = trig == "models-refresh"
+    return msg, _safe(lambda: _predictions_block(write=write)), _safe(_registry_block)
 
 
 @callback(Output("models-anomalies", "children"), Input("models-anomaly-ticker", "value"))
@@ -391,3 +519,81 @@ def anomalies(ticker):
     except PregaoError as exc:
         return dbc.Alert(str(exc), color="danger")
     return cm.anomalies_table(out.reset_index().to_dict("records"))
+
+
+@callback(
+    Output("models-retrain-msg", "children"),
+    Input("models-retrain", "n_clicks"),
+    background=True,
+    running=[
+        (Output("models-retrain", "disabled"), True, False),
+        (Output("models-retrain-cancel", "disabled"), False, True),
+        (Output("job-running", "data"), True, False),
+    ],
+    progress=[
+        Output("models-retrain-progress", "value"),
+        Output("models-retrain-progress", "label"),
+        Output("models-retrain-progress-msg", "children"),
+    ],
+    cancel=[Input("models-retrain-cancel", "n_clicks")],
+    prevent_initial_call=True,
+)
+def retrain_now(set_progress, n_clicks):
+    """Background job: the weekly retrain's function (:func:`dashboard.jobs.retrain.run_retrain`)."""
+    from dashboard.jobs.retrain import run_retrain
+
+    def progress(frac: float, msg: str) -> None:
+        pct = int(round(100 * max(0.0, min(1.0, frac))))
+        set_progress((pct, f"{pct}%", msg))
+
+    set_progress((0, "", "Iniciando o retreino"))
+    try:
+        get_store().engine.dispose(close=False)  # fresh connections in the job's process
+        res = run_retrain(get_settings(), progress=progress)
+    except PregaoError as exc:
+        set_progress((0, "", "Falhou"))
+        return dbc.Alert(str(exc), color="danger", id="models-retrain-error")
+    set_progress((100, "100%", "Pronto"))
+    return cm.gate_report({**res["gate_report"], "message": res["message"]})
+
+
+@callback(
+    Output("models-meta-result", "children"),
+    Input("models-meta-run", "n_clicks"),
+    State("models-meta-strategy", "value"),
+    State("models-meta-tickers", "value"),
+    background=True,
+    running=[
+        (Output("models-meta-run", "disabled"), True, False),
+        (Output("models-meta-cancel", "disabled"), False, True),
+        (Output("job-running", "data"), True, False),
+    ],
+    progress=[
+        Output("models-meta-progress", "value"),
+        Output("models-meta-progress", "label"),
+        Output("models-meta-progress-msg", "children"),
+    ],
+    cancel=[Input("models-meta-cancel", "n_clicks")],
+    prevent_initial_call=True,
+)
+def meta_run(set_progress, n_clicks, strategy, tickers):
+    """Background job: :func:`core.ml.meta.meta_label` for the chosen strategy."""
+    from core.ml.meta import MetaRequest, meta_label
+
+    def progress(frac: float, msg: str) -> None:
+        pct = int(round(100 * max(0.0, min(1.0, frac))))
+        set_progress((pct, f"{pct}%", msg))
+
+    set_progress((0, "", "Iniciando"))
+    try:
+        store = get_store()
+        store.engine.dispose(close=False)  # fresh connections in the job's process
+        res = meta_label(
+            store,
+            MetaRequest(strategy=strategy or "wave3", tickers=tuple(tickers or ())),
+            progress=progress,
+        )
+    except PregaoError as exc:
+        set_progress((0, "", "Falhou"))
+        return dbc.Alert(str(exc), color="danger", id="models-meta-error")
+    return cm.meta_report(res.to_dict())

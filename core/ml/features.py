@@ -27,6 +27,7 @@ from core.errors import InputError
 
 __all__ = [
     "FEATURE_DOCS",
+    "FEATURE_VERSION",
     "BASE_FEATURES",
     "INDEX_FEATURES",
     "SEED_FEATURES",
@@ -78,6 +79,10 @@ FEATURE_DOCS: dict[str, tuple[str, int]] = {
     "idx_vol_20": ("^BVSP sample std of r over 20 sessions", 20),
     "idx_px_sma20": ("^BVSP C_t / SMA_20 - 1", 20),
 }
+
+#: Version of the feature definitions; bump it whenever a formula or window above changes, so
+#: that a stored model trained on the old definitions is flagged when loaded.
+FEATURE_VERSION = "2026.11-1"
 
 #: Features computed from the instrument's own bars.
 BASE_FEATURES: tuple[str, ...] = tuple(k for k in FEATURE_DOCS if not k.startswith("idx_"))

@@ -12,6 +12,14 @@ Defaults are deliberately small (fast, little capacity to overfit noise):
 * ``lightgbm``: 200 trees, 15 leaves, depth 4, learning rate 0.05, subsample/colsample 0.8;
 * ``svm``: RBF SVC, C=1, gamma "scale", probabilities by Platt (sigmoid) calibration on
   3 inner folds of the training window (``CalibratedClassifierCV(ensemble=False)``).
+
+Calibration (``calibration=``): ``"sigmoid"`` (Platt 1999), ``"isotonic"`` (Zadrozny &
+Elkan 2002) or ``"auto"`` (isotonic when each of the 3 inner calibration blocks holds at
+least :data:`ISOTONIC_MIN_ROWS` rows, Platt otherwise — isotonic regression overfits small
+calibration sets, Niculescu-Mizil & Caruana 2005) wrap the estimator in
+``CalibratedClassifierCV(cv=TimeSeriesSplit(3), ensemble=True)``: inside the training window
+of each fold, the estimator is fitted on the earlier rows and its probabilities are mapped on
+the later rows, never on test rows. ``"none"`` keeps the raw probabilities (the seed study).
 """
 
 from __future__ import annotations
@@ -27,7 +35,21 @@ from sklearn.svm import SVC
 
 from core.errors import InputError
 
-__all__ = ["MODEL_NAMES", "MODEL_LABELS", "DEFAULT_PARAMS", "make_model", "RANDOM_STATE"]
+__all__ = [
+    "MODEL_NAMES",
+    "MODEL_LABELS",
+    "DEFAULT_PARAMS",
+    "make_model",
+    "RANDOM_STATE",
+    "CALIBRATIONS",
+    "calibration_method",
+    "base_estimator",
+]
+
+#: Calibration choices (see the module docstring).
+CALIBRATIONS = ("auto", "sigmoid", "isotonic", "none")
+#: Rows per inner calibration block from which ``"auto"`` uses isotonic regression.
+ISOTONIC_MIN_ROWS = 1000
 
 RANDOM_STATE = 42
 MODEL_NAMES = ("logreg", "rf", "xgboost", "lightgbm", "svm")
@@ -89,12 +111,44 @@ def _estimator(name: str, params: dict[str, Any], random_state: int, n_jobs: int
     raise InputError(f"Modelo desconhecido {name!r}; use {', '.join(MODEL_NAMES)}.")
 
 
+def calibration_method(calibration: str, n_rows: int | None) -> str | None:
+    """The calibration actually used: ``"sigmoid"``, ``"isotonic"`` or None.
+
+    Raises
+    ------
+    InputError
+        On an unknown choice.
+    """
+    if calibration not in CALIBRATIONS:
+        raise InputError(f"Calibração desconhecida {calibration!r}; use {', '.join(CALIBRATIONS)}.")
+    if calibration == "none":
+        return None
+    if calibration == "auto":
+        return "isotonic" if (n_rows or 0) // 4 >= ISOTONIC_MIN_ROWS else "sigmoid"
+    return calibration
+
+
+def base_estimator(pipe: Pipeline):
+    """The fitted estimator inside ``pipe`` (the first inner one when calibrated)."""
+    from sklearn.calibration import CalibratedClassifierCV
+
+    est = pipe.named_steps["model"]
+    if isinstance(est, CalibratedClassifierCV) and hasattr(est, "calibrated_classifiers_"):
+        inner = est.calibrated_classifiers_[0].estimator
+        if isinstance(inner, CalibratedClassifierCV | SVC):
+            return est
+        return inner
+    return est
+
+
 def make_model(
     name: str,
     params: dict[str, Any] | None = None,
     *,
     random_state: int = RANDOM_STATE,
     n_jobs: int = 1,
+    calibration: str = "none",
+    n_rows: int | None = None,
 ) -> Pipeline:
     """An unfitted ``Pipeline([("scaler", StandardScaler()), ("model", estimator)])``.
 
@@ -107,6 +161,10 @@ def make_model(
         Seed of the estimator.
     n_jobs : int
         Threads for the tree ensembles.
+    calibration : {"auto", "sigmoid", "isotonic", "none"}
+        Probability calibration inside the training rows (module docstring).
+    n_rows : int, optional
+        Training rows (for ``"auto"``).
 
     Raises
     ------
@@ -120,6 +178,12 @@ def make_model(
         est = _estimator(name, p, random_state, n_jobs)
     except TypeError as exc:
         raise InputError(f"Parâmetros inválidos para {name}: {exc}") from exc
+    method = calibration_method(calibration, n_rows)
+    if method is not None and name != "svm":  # the SVM is Platt-calibrated already
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.model_selection import TimeSeriesSplit
+
+        est = CalibratedClassifierCV(est, method=method, cv=TimeSeriesSplit(3), ensemble=True)
     return Pipeline([("scaler", StandardScaler()), ("model", est)])
 
 

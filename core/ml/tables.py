@@ -1,4 +1,4 @@
-"""SQLAlchemy models of the ML tables (schema source of truth: migration ``0004_issue5``).
+"""SQLAlchemy models of the ML tables (schema source of truth: migrations ``0004_issue5`` and ``0008``).
 
 * ``ml_models``: one row per trained model (metadata; the fitted pipeline is a joblib
   artifact on disk whose path and SHA-256 are stored here);
@@ -51,6 +51,10 @@ class MLModel(Base):
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime, nullable=False, server_default=func.current_timestamp()
     )
+    # migration 0008
+    versions: Mapped[str | None] = mapped_column(Text, nullable=True)
+    feature_version: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    data_end: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class MLPromotion(Base):
@@ -66,6 +70,8 @@ class MLPromotion(Base):
     previous_model_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
     promoted_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+    # migration 0008: "promoted", or "kept" (a retrain that left the champion in place)
+    outcome: Mapped[str] = mapped_column(String(16), nullable=False, server_default="promoted")
 
 
 class MLPrediction(Base):

@@ -22,7 +22,7 @@ import pandas as pd
 from core.backtest.costs import B3_DEFAULT, B3Costs
 from core.errors import InputError
 
-__all__ = ["trading_view", "performance"]
+__all__ = ["trading_view", "performance", "ModelSignals", "signal_backtest"]
 
 PERIODS_PER_YEAR = 252
 
@@ -130,4 +130,190 @@ def trading_view(
         ),
         "buy_hold": performance(bh, {"entries": oos["ticker"].nunique(), "exposure": 1.0}),
         "equity": equity,
+    }
+
+
+# --------------------------------------------------------------------------- engine backtest
+from core.strategies.base import Param, Strategy, empty_signals  # noqa: E402
+
+
+class ModelSignals(Strategy):
+    """Long/flat signals of a model's out-of-sample predictions, for the backtest engine.
+
+    For each fold of the evaluation, the fold's fitted model predicts P(up) on the dates of
+    that fold's test window only, from features of the bars it is given (causal:
+    :func:`core.ml.features.build_features`); long while ``P(up) ≥ threshold``, flat
+    otherwise and outside the test windows. The engine fills at the next session's open,
+    with its B3 costs, lots, taxes and the CDI.
+    """
+
+    name = "ml_oos_signals"
+    label = "Sinais do modelo (fora da amostra)"
+    params = (
+        Param("threshold", "float", 0.55, 0.5, 0.95, step=0.01, label="Probabilidade mínima"),
+    )
+
+    def __init__(
+        self,
+        fold_models=(),
+        *,
+        features=(),
+        lookback: int = 1,
+        columns=(),
+        index_bars: pd.DataFrame | None = None,
+        up_class: int = 1,
+        **params,
+    ) -> None:
+        super().__init__(**params)
+        self.fold_models = list(fold_models)
+        self.features = list(features)
+        self.lookback = int(lookback)
+        self.columns = list(columns)
+        self.index_bars = index_bars
+        self.up_class = up_class
+
+    def warmup(self) -> int:
+        """No warm-up of its own (the features' warm-up gives NaN = flat)."""
+        return 0
+
+    def p_up(self, bars: pd.DataFrame) -> pd.Series:
+        """P(up) of each bar inside a fold's test window (NaN elsewhere)."""
+        from core.ml.features import build_features
+
+        X = build_features(bars, self.index_bars, features=self.features, lookback=self.lookback)
+        X = X[self.columns]
+        ok = X.notna().all(axis=1)
+        out = pd.Series(np.nan, index=bars.index)
+        for pipe, a, b in self.fold_models:
+            sel = ok & (X.index >= a) & (X.index <= b)
+            if sel.any():
+                proba = pipe.predict_proba(X[sel])
+                classes = list(
+                    getattr(pipe, "label_map_", None)
+                    if hasattr(pipe, "label_map_")
+                    else pipe.named_steps["model"].classes_
+                )
+                if self.up_class in classes:
+                    out[sel] = proba[:, classes.index(self.up_class)]
+        return out
+
+    def signals(self, bars: pd.DataFrame) -> pd.DataFrame:
+        """Long while P(up) ≥ threshold (data up to the close of each bar)."""
+        p = self.p_up(bars)
+        long = (p >= self.p["threshold"]).to_numpy()
+        prev = np.concatenate([[False], long[:-1]])
+        sig = empty_signals(bars.index)
+        sig["entry_long"] = long & ~prev
+        sig["exit_long"] = ~long & prev
+        return sig
+
+
+def _perf_from_equity(eq: pd.Series, rf: pd.Series | None, trades: int, exposure: float) -> dict:
+    r = eq.pct_change().dropna()
+    out = performance(r, {"entries": trades, "exposure": exposure})
+    if rf is not None and len(r) > 1:
+        ex = r - rf.reindex(r.index).fillna(0.0)
+        sd = ex.std(ddof=1)
+        out["sharpe"] = (
+            float(ex.mean() / sd * np.sqrt(PERIODS_PER_YEAR)) if sd > 0 else float("nan")
+        )
+    return out
+
+
+def signal_backtest(
+    store,
+    ev,
+    *,
+    tickers: list[str],
+    features: list[str],
+    lookback: int,
+    columns: list[str],
+    index_bars: pd.DataFrame | None,
+    up_class: int = 1,
+    threshold: float = 0.55,
+    cash: float = 100_000.0,
+) -> dict:
+    """The model's out-of-sample signals backtested on the engine (costs, taxes, CDI).
+
+    One portfolio run of :func:`core.backtest.runner.run_backtest` with
+    :class:`ModelSignals` over the tradable ``tickers`` (the index is skipped), equal
+    percentage sizing ``100 / n`` % of equity per position, over the out-of-sample window.
+
+    Parameters
+    ----------
+    store : Store
+    ev : ModelEvaluation
+        With ``fold_models``.
+    tickers : list of str
+    features, lookback, columns : the dataset's feature spec.
+    index_bars : pandas.DataFrame or None
+    threshold : float
+        Long when P(up) ≥ this.
+    cash : float
+        Initial R$.
+
+    Returns
+    -------
+    dict
+        Same keys as :func:`trading_view` (``threshold, strategy, buy_hold, equity``) plus
+        ``engine`` True, ``cdi`` (performance of cash at the CDI), ``taxes_brl``,
+        ``costs_brl``, ``after_tax_return`` (fraction) and ``sharpe_vs`` ``"CDI"``; the
+        Sharpe ratios are against the CDI.
+
+    Raises
+    ------
+    InputError
+        On no tradable ticker or a window too short.
+    """
+    from core.backtest.engine import EngineConfig
+    from core.backtest.runner import run_backtest
+    from core.backtest.sizing import Sizing
+
+    tradable = [t for t in tickers if not t.startswith("^")]
+    if not tradable or not ev.fold_models:
+        raise InputError("Sem ativos negociáveis para o backtest dos sinais.")
+    start = min(a for _, a, _ in ev.fold_models)
+    end = max(b for _, _, b in ev.fold_models)
+    strat = ModelSignals(
+        ev.fold_models,
+        features=features,
+        lookback=lookback,
+        columns=columns,
+        index_bars=index_bars,
+        up_class=up_class,
+        threshold=threshold,
+    )
+    cfg = EngineConfig(cash=cash, sizing=Sizing(method="percent", value=100.0 / len(tradable)))
+    res = run_backtest(store, strat, tradable, start=start, end=end, config=cfg)
+    from core.rates import cdi_daily_returns
+
+    eq = res.equity
+    rf = cdi_daily_returns(store, eq.index)
+    m = res.metrics
+    bh = res.benchmarks["buy_hold"]
+    cdi = res.benchmarks["cdi"]
+    strategy = _perf_from_equity(
+        eq, rf, int(m.get("n_trades") or 0), float(m.get("exposure_pct") or 0) / 100
+    )
+    net = m.get("net_profit_brl")
+    after = m.get("after_tax_profit_brl")
+    return {
+        "threshold": threshold,
+        "engine": True,
+        "sharpe_vs": "CDI",
+        "strategy": strategy,
+        "buy_hold": _perf_from_equity(bh, rf, len(tradable), 1.0),
+        "cdi": _perf_from_equity(cdi, None, 0, 0.0),
+        "taxes_brl": float(m.get("taxes_brl") or 0.0),
+        "costs_brl": float(m.get("costs_brl") or 0.0),
+        "after_tax_return": float(after) / cash if after is not None else float("nan"),
+        "net_return": float(net) / cash if net is not None else float("nan"),
+        "equity": pd.DataFrame(
+            {
+                "date": eq.index,
+                "strategy": (eq / cash).to_numpy(),
+                "buy_hold": (bh / bh.iloc[0]).to_numpy(),
+                "cdi": (cdi / cdi.iloc[0]).to_numpy(),
+            }
+        ),
     }

@@ -32,7 +32,7 @@ from core.ml.features import BASE_FEATURES, INDEX_FEATURES
 from core.ml.models import MODEL_LABELS, MODEL_NAMES
 from core.ml.registry import INDEX_TICKER, ApprovalGates, ModelRegistry
 from core.ml.targets import TargetSpec
-from core.ml.trading import trading_view
+from core.ml.trading import signal_backtest, trading_view
 
 __all__ = [
     "TrainRequest",
@@ -40,6 +40,7 @@ __all__ = [
     "load_frames",
     "train_models",
     "retrain",
+    "retrain_and_refresh",
     "roc_points",
     "calibration_bins",
 ]
@@ -72,6 +73,9 @@ class TrainRequest:
         Time box per fold.
     start : str, optional
         First date (``YYYY-MM-DD``) of the bars used.
+    calibration : {"auto", "sigmoid", "isotonic", "none"}
+        Probability calibration inside every training window (:mod:`core.ml.models`);
+        ``auto`` (default): isotonic with enough rows, Platt otherwise.
     """
 
     tickers: tuple[str, ...] = ()
@@ -87,6 +91,7 @@ class TrainRequest:
     tune: bool = False
     tune_seconds: float = 15.0
     start: str | None = None
+    calibration: str = "auto"
 
     def spec(self) -> TargetSpec:
         """The target spec (direction has horizon 1)."""
@@ -146,23 +151,52 @@ def calibration_bins(y: np.ndarray, p: np.ndarray, n_bins: int = 10) -> dict:
     return {"predicted": pred, "observed": obs, "count": cnt}
 
 
-def _result(ev: ModelEvaluation, model_id: int | None, up_class: int) -> dict:
+def _trading(ev: ModelEvaluation, store, ds, index_bars, up_class: int) -> dict:
+    """The engine backtest of the signals (costs, taxes, CDI) when the bars come from the
+    store; the simple return-based view otherwise (``--file``), said in ``engine``."""
+    if store is not None:
+        try:
+            return signal_backtest(
+                store,
+                ev,
+                tickers=sorted(set(ev.tickers)),
+                features=ds.features,
+                lookback=ds.lookback,
+                columns=list(ds.X.columns),
+                index_bars=index_bars,
+                up_class=up_class,
+            )
+        except InputError:
+            pass
+    tv = trading_view(ev.oos)
+    tv["engine"] = False
+    tv["sharpe_vs"] = "0"
+    return tv
+
+
+def _result(
+    ev: ModelEvaluation,
+    model_id: int | None,
+    up_class: int,
+    *,
+    store=None,
+    ds=None,
+    index_bars=None,
+) -> dict:
     y_up = (ev.oos["y"].to_numpy() == up_class).astype(int)
     p_up = ev.oos["p_up"].to_numpy()
-    tv = trading_view(ev.oos)
+    tv = _trading(ev, store, ds, index_bars, up_class)
+    eq = tv["equity"]
     return {
         "model_id": model_id,
         "summary": ev.summary(),
         "roc": roc_points(y_up, p_up),
         "calibration": calibration_bins(y_up, p_up),
         "trading": {
-            "threshold": tv["threshold"],
-            "strategy": tv["strategy"],
-            "buy_hold": tv["buy_hold"],
+            **{k: v for k, v in tv.items() if k != "equity"},
             "equity": {
-                "date": [d.strftime("%Y-%m-%d") for d in tv["equity"]["date"]],
-                "strategy": tv["equity"]["strategy"].tolist(),
-                "buy_hold": tv["equity"]["buy_hold"].tolist(),
+                "date": [d.strftime("%Y-%m-%d") for d in eq["date"]],
+                **{c: eq[c].tolist() for c in eq.columns if c != "date"},
             },
         },
     }
@@ -230,6 +264,7 @@ def train_models(
             tune=request.tune,
             tune_seconds=request.tune_seconds,
             n_boot=n_boot,
+            calibration=request.calibration,
         )
         span = (0.05 + 0.9 * j / m, 0.05 + 0.9 * (j + 1) / m)
         ev = evaluate(
@@ -239,7 +274,7 @@ def train_models(
         if registry is not None:
             if progress:
                 progress(span[1], f"modelo {j + 1} de {m}: ajuste final em todos os dados")
-            pipe = fit_pipeline(name, ds.X, ds.y, ev.params)
+            pipe = fit_pipeline(name, ds.X, ds.y, ev.params, calibration=request.calibration)
             label = ", ".join(sorted(frames)) if len(frames) <= 3 else f"{len(frames)} ativos"
             model_id = registry.register(
                 name=f"{MODEL_LABELS[name]} · {spec.name} · {label}",
@@ -253,14 +288,26 @@ def train_models(
                 tickers=sorted(frames),
                 features=feats,
                 lookback=request.lookback,
-                params={**ev.params, "_request": asdict(replace(request, models=(name,)))},
+                params={
+                    **ev.params,
+                    "_request": asdict(replace(request, models=(name,))),
+                    "_data_ends": {
+                        t: b.index.max().strftime("%Y-%m-%d")
+                        for t, b in ({**frames, INDEX_TICKER: index_bars}.items())
+                        if b is not None and len(b)
+                    },
+                },
                 train_start=ds.dates.min(),
                 train_end=ds.dates.max(),
                 n_train=len(ds),
                 data_fingerprint=fp,
                 metrics=ev.summary(),
+                oos=ev.oos,
+                data_end=max(b.index.max() for b in frames.values()),
             )
-        out.append(_result(ev, model_id, spec.up_class))
+        if progress:
+            progress(span[1], f"modelo {j + 1} de {m}: backtest dos sinais (custos, IR, CDI)")
+        out.append(_result(ev, model_id, spec.up_class, store=store, ds=ds, index_bars=index_bars))
     if progress:
         progress(1.0, "Treino concluído")
     return out
@@ -281,7 +328,8 @@ def retrain(
     -------
     dict
         ``model_id``, ``summary``, ``gate_report`` (dict), ``promoted`` (bool), ``message``,
-        ``seconds``.
+        ``seconds``. A refusal (a tie keeps the champion) is recorded in the promotion
+        history with outcome ``kept`` (or ``rejected`` without a champion).
     """
     t0 = time.perf_counter()
     reg = ModelRegistry(store, artifact_dir)
@@ -291,11 +339,12 @@ def retrain(
             r = dict(champ["params"]["_request"])
             r["tickers"] = tuple(r.get("tickers") or ())
             r["models"] = tuple(r.get("models") or (champ["model_type"],))
-            request = TrainRequest(**r)
+            known = TrainRequest.__dataclass_fields__
+            request = TrainRequest(**{k: v for k, v in r.items() if k in known})
         else:
             request = replace(DEFAULT_REQUEST, target=target)
     res = train_models(store, reg, request, progress=progress)[0]
-    report = reg.promote(res["model_id"], gates, reason="retreino")
+    report = reg.promote(res["model_id"], gates, reason="retreino", record=True)
     return {
         "model_id": res["model_id"],
         "summary": res["summary"],
@@ -304,3 +353,38 @@ def retrain(
         "message": report.message,
         "seconds": time.perf_counter() - t0,
     }
+
+
+def retrain_and_refresh(
+    store: Store,
+    artifact_dir: str | Path,
+    *,
+    gates: ApprovalGates = ApprovalGates(),
+    target: str = "direction",
+    progress: Progress | None = None,
+) -> dict:
+    """The weekly job, the CLI ``retrain`` and the page's "Retreinar agora": one function.
+
+    :func:`retrain` (promote only through the gates; a tie keeps the champion and is
+    recorded), then :func:`core.ml.predictions.refresh_predictions` with ``write=True``
+    (score earlier predictions, log the champion's new ones).
+
+    Returns
+    -------
+    dict
+        :func:`retrain`'s dict plus ``predictions_scored``, ``predictions_logged``,
+        ``predictions_skipped`` (ints) and ``champion_id`` (int or None).
+    """
+    from core.ml.predictions import refresh_predictions
+
+    res = retrain(store, artifact_dir, gates=gates, target=target, progress=progress)
+    if progress:
+        progress(1.0, "Atualizando as previsões do campeão")
+    ref = refresh_predictions(store, write=True) if target == "direction" else None
+    res.update(
+        predictions_scored=ref.scored_now if ref else 0,
+        predictions_logged=ref.logged if ref else 0,
+        predictions_skipped=len(ref.skipped) if ref else 0,
+        champion_id=ref.model_id if ref else None,
+    )
+    return res

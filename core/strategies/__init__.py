@@ -10,6 +10,7 @@ from core.errors import InputError
 from core.strategies.adaptive import Adaptive
 from core.strategies.base import Param, Strategy
 from core.strategies.breakout import Breakout
+from core.strategies.buy_and_hold import BuyAndHold
 from core.strategies.macd_crossover import MacdCrossover
 from core.strategies.mean_reversion import MeanReversion
 from core.strategies.ml_filter import MlFilter, NoModelError
@@ -36,6 +37,7 @@ __all__ = [
     "Wave3",
     "MlFilter",
     "Adaptive",
+    "BuyAndHold",
 ]
 
 #: Every strategy by name, in the order the page lists them.
@@ -51,6 +53,7 @@ STRATEGIES: dict[str, type[Strategy]] = {
         Wave3,
         MlFilter,
         Adaptive,
+        BuyAndHold,
     )
 }
 

@@ -18,22 +18,19 @@ log = logging.getLogger(__name__)
 JOB_ID = "ml-weekly-retrain"
 
 
-def run_retrain(settings: Settings) -> dict:
-    """Retrain now (what the scheduler calls); returns :func:`core.ml.training.retrain`'s dict."""
-    from core.ml.predictions import log_predictions, predict_next, score_predictions
-    from core.ml.registry import ApprovalGates, load_champion
-    from core.ml.training import retrain
+def run_retrain(settings: Settings, progress=None) -> dict:
+    """Retrain now (what the scheduler calls, and the page's "Retreinar agora").
+
+    The same request and runner as ``python -m dashboard retrain``: retrain, promote if the
+    gates pass, then refresh the champion's predictions
+    (:func:`core.ml.training.retrain_and_refresh`).
+    """
+    from core.requests import build_retrain_request, run_retrain_request
     from dashboard import runtime
 
-    store = runtime.get_store()
-    res = retrain(
-        store, settings.data_dir / "models", gates=ApprovalGates.from_string(settings.ml_gates)
-    )
+    req = build_retrain_request(data_dir=settings.data_dir, gates=settings.ml_gates)
+    res = run_retrain_request(runtime.get_store(), req, progress=progress)
     log.info("Weekly retrain: %s", res["message"])
-    score_predictions(store)
-    champ = load_champion(store)
-    if champ is not None:
-        log_predictions(store, champ.model_id, predict_next(store, champ))
     return res
 
 

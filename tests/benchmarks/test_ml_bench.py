@@ -105,7 +105,17 @@ def test_bench_predict_all_instruments(store, tmp_path):
             TrainRequest(tickers=("PETR4", "VALE3"), models=("xgboost",), folds=3),
             n_boot=50,
         )
-        reg.promote(r[0]["model_id"], ApprovalGates(0, 0, 0, False))
+        reg.promote(
+            r[0]["model_id"],
+            ApprovalGates(
+                min_accuracy=0,
+                min_roc_auc=0,
+                min_fold_share=0,
+                beat_baseline=False,
+                max_p_value=None,
+                min_log_loss_skill=None,
+            ),
+        )
     champ = load_champion(s)
     tickers = s.tickers()
     runs, refs = [], []

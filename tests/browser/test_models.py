@@ -28,10 +28,19 @@ def test_models_page_trains_with_progress_and_promotes(app_server, page):
         "document.querySelector('#models-progress-msg').innerText)",
         timeout=45_000,
     )
-    page.wait_for_selector(".models-result", timeout=60_000)
+    # calibration (3 inner fits per fold) and the engine backtest of the signals make the
+    # job longer than before: 150 s on the shared 2-core machine
+    page.wait_for_selector(".models-result", timeout=150_000)
     card = page.locator(".models-result").first
     text = card.inner_text()
     assert "Acurácia" in text and "IC 95%" in text
+    # one p-value, the minimum detectable effect, skill scores, bins, engine trading view
+    assert "maior entre binomial" in text and "Efeito mínimo detectável" in text
+    assert "Habilidade de log-loss" in text and "Faixa comprovada" in text
+    assert "Sharpe (vs CDI)" in text and "caixa parado rende o CDI" in text
+    # the retrain (weekly job's function) and the meta-labelling sections are on the page
+    assert page.locator("#models-retrain").is_visible()
+    assert page.locator("#models-meta-run").is_visible()
     assert "Sempre alta" in text and "Direção anterior" in text
     assert re.search(r"n = [\d.]+", text)
     # confusion, ROC, calibration, importance, equity (plotly renders asynchronously)
@@ -45,7 +54,9 @@ def test_models_page_trains_with_progress_and_promotes(app_server, page):
     card.locator("button", has_text="Promover").click()
     page.wait_for_selector("#models-gate-alert", timeout=20_000)
     alert = page.locator("#models-gate-alert").inner_text()
-    assert "Acurácia mínima" in alert
+    assert "Acurácia mínima" in alert and "regra" in alert
+    # default gates: significance after Holm is required; PETR4 logistic regression has none
+    assert "Valor-p vs. referência" in alert
     if "promovido a campeão" in alert:
         page.wait_for_selector("#models-predictions-table", timeout=20_000)
         assert page.locator("#models-predictions-table tbody tr").count() >= 20

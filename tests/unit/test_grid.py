@@ -52,7 +52,7 @@ def test_market_rows_hold_raw_values_and_percent_changes(bundled_store):
     frac = float(snap.set_index("ticker").loc["PETR4", "chg_1m"])
     assert petr["chg_1m"] == frac * 100  # percent value, as displayed
     assert isinstance(petr["close"], float) and petr["last_date"] == "2024-11-14"
-    assert petr["kind_label"] == "Ação" and rows["^BVSP"]["kind_label"] == "Índice"
+    assert petr["kind_label"] == "Ações" and rows["^BVSP"]["kind_label"] == "Índices"
     cols = {c["field"]: c for c in market_grid(list(rows.values()), "m").columnDefs}
     assert cols["chg_1m"]["filter"] == "agNumberColumnFilter"
     assert "ptPctValue" in cols["chg_1m"]["valueFormatter"]["function"]

@@ -65,7 +65,8 @@ def test_evaluate_ticker_text_and_errors(data_dir, capsys):
         == 0
     )
     out = capsys.readouterr().out
-    assert "Teste binomial" in out and "majority" in out and "Dobra" in out
+    assert "Acurácia > melhor referência" in out and "p = " in out
+    assert "majority" in out and "Dobra" in out and "Efeito mínimo detectável" in out
     assert main(["evaluate", "--ticker", "PETR9"]) == 2
     assert "PETR9" in capsys.readouterr().err
     with pytest.raises(SystemExit):
@@ -73,19 +74,37 @@ def test_evaluate_ticker_text_and_errors(data_dir, capsys):
 
 
 def test_retrain_predict_models_promote(data_dir, capsys, monkeypatch):
-    monkeypatch.setenv(
-        "PREGAO_ML_GATES", "min_accuracy=0,min_roc_auc=0,min_consistency=0,beat_baseline=false"
-    )
+    # regression: the default gates promoted the pooled XGBoost (date-clustered p ≈ 0.17)
+    monkeypatch.delenv("PREGAO_ML_GATES", raising=False)
     assert main(["retrain", "--json"]) == 0
     res = json.loads(capsys.readouterr().out)
-    assert res["promoted"] and len(res["summary"]["tickers"]) == 23
+    assert not res["promoted"] and len(res["summary"]["tickers"]) == 23
+    failed = {c["gate"] for c in res["gate_report"]["checks"] if not c["passed"]}
+    assert "max_p_value" in failed
+    monkeypatch.setenv(
+        "PREGAO_ML_GATES",
+        "min_accuracy=0,min_roc_auc=0,min_fold_share=0,beat_baseline=false,max_p_value=off,"
+        "min_log_loss_skill=off",
+    )
+    assert main(["promote", str(res["model_id"]), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["promoted"]
     assert main(["predict", "--json"]) == 0
     pred = json.loads(capsys.readouterr().out)
-    assert pred["model_id"] == res["model_id"] and len(pred["predictions"]) == 24
+    # regression: trained until 18/11/2024, it forecast PETR4 (data to 14/11) "for 18/11";
+    # now only PRIO3 and VIVA3 (data to 19/11) get a forecast; the others are listed with
+    # the reason, and ^BVSP (not evaluated on) too
+    assert pred["model_id"] == res["model_id"] and pred["trained_until"][:10] == "2024-11-18"
+    assert {p["ticker"] for p in pred["predictions"]} == {"PRIO3", "VIVA3"}
+    skipped = {s["ticker"]: s["reason"] for s in pred["skipped"]}
+    assert len(skipped) == 22 and "avaliado" in skipped["^BVSP"]
+    assert "já viu" in skipped["PETR4"]
     assert all(0 <= p["p_up"] <= 1 for p in pred["predictions"])
+    assert all(p["sessions_behind"] > 100 for p in pred["predictions"])  # bundled data: 2024
     assert main(["models", "--json"]) == 0
     reg = json.loads(capsys.readouterr().out)
-    assert reg["models"][0]["status"] == "champion" and len(reg["promotions"]) == 1
+    assert reg["models"][0]["status"] == "champion"
+    # the refused retrain is in the history too
+    assert [p["outcome"] for p in reg["promotions"]] == ["promoted", "rejected"]
     assert main(["promote", str(res["model_id"])]) == 0
     assert "já é o campeão" in capsys.readouterr().out
 

@@ -21,6 +21,8 @@ MODULES = [
     "anomalies",
     "study",
     "tables",
+    "stats",
+    "meta",
 ]
 
 
@@ -64,5 +66,5 @@ def test_component_builders_on_a_real_result(bundled_store):
     assert sum(map(sum, fig.data[0].z)) == res["summary"]["n"]
     assert cm.roc_figure(res["roc"]).data[0].x[0] == 0.0
     eq = cm.equity_figure(res["trading"])
-    assert len(eq.data) == 2
+    assert len(eq.data) == 3  # model, buy-and-hold and the CDI (engine backtest)
     assert cm.predictions_table([]).id == "models-no-champion"
