@@ -960,7 +960,7 @@ def _walk_forward(set_progress, _n, objective, mode, windows, trials, *form):
             id="backtest-wf-saved",
         ),
         html.H5("Dentro vs fora da amostra por janela", className="mt-3"),
-        cb.wf_windows_table(res.windows, res.objective, req.strategy),
+        cb.wf_windows_table(res.windows, res.objective, req.backtest.strategy),
         dcc.Graph(
             figure=cb.equity_figure(
                 res.oos_equity,
