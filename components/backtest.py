@@ -7,26 +7,29 @@ no I/O, no app. Percent metrics arrive as percent numbers (12.5 = 12,5 %).
 from __future__ import annotations
 
 import html as _html
-import math
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from dash import dcc, html
+from dash import html
 
 from components.format import (
     MISSING,
     PLOTLY_DATE,
-    PLOTLY_SEPARATORS,
     fmt_brl,
     fmt_date,
     fmt_int,
     fmt_num,
-    fmt_pct,
+    fmt_pct_value,
 )
-from components.grid import locale_pt as _locale
+from components.grid import brl_col, date_col, grid, int_col, num_col, pct_col, text_col
+from components.inputs import dropdown
+from components.labels import bt_objective_label
+from components.theme import apply_theme
+from core.strategies import choice_label, params_text
+from core.textfmt import by_unit
 
 __all__ = [
     "param_form",
@@ -35,6 +38,8 @@ __all__ = [
     "drawdown_figure",
     "candles_figure",
     "trades_rows",
+    "trades_display",
+    "TRADE_HEADERS",
     "trades_grid",
     "monthly_heatmap",
     "tax_rows",
@@ -58,12 +63,12 @@ NAMES = {
 }
 
 
-def _layout(fig: go.Figure, title: str, height: int = 360, yfmt: str | None = None) -> go.Figure:
+def _layout(
+    fig: go.Figure, title: str, theme: str | None, height: int = 360, yfmt: str | None = None
+) -> go.Figure:
     fig.update_layout(
         title=title,
         height=height,
-        separators=PLOTLY_SEPARATORS,
-        template="plotly_white",
         margin=dict(l=50, r=20, t=45, b=40),
         legend=dict(orientation="h", y=-0.12, x=0, yanchor="top"),
         hovermode="x unified",
@@ -71,7 +76,7 @@ def _layout(fig: go.Figure, title: str, height: int = 360, yfmt: str | None = No
     fig.update_xaxes(hoverformat=PLOTLY_DATE)
     if yfmt:
         fig.update_yaxes(tickformat=yfmt)
-    return fig
+    return apply_theme(fig, theme)
 
 
 # --------------------------------------------------------------------------- form
@@ -104,9 +109,9 @@ def param_form(params: list[dict], values: dict | None = None) -> list:
         elif p["kind"] == "bool":
             ctl = dbc.Switch(id=pid, value=bool(v), label="")
         else:
-            ctl = dcc.Dropdown(
+            ctl = dropdown(
                 id=pid,
-                options=[{"label": c, "value": c} for c in p["choices"]],
+                options=[{"label": choice_label(c), "value": c} for c in p["choices"]],
                 value=v,
                 clearable=False,
             )
@@ -151,16 +156,8 @@ def _after_tax_equity(m: dict):
     return v
 
 
-def _pct(v) -> str:
-    return MISSING if v is None or (isinstance(v, float) and math.isnan(v)) else fmt_pct(v / 100)
-
-
-def _num(v, d=2) -> str:
-    if v is None or (isinstance(v, float) and (math.isnan(v))):
-        return MISSING
-    if isinstance(v, float) and math.isinf(v):
-        return "∞"
-    return fmt_num(v, d)
+_pct = fmt_pct_value  # backtest metrics arrive in percent (12.5 = 12,5 %)
+_num = fmt_num
 
 
 def metric_cards(m: dict) -> html.Div:
@@ -245,7 +242,10 @@ def metric_cards(m: dict) -> html.Div:
 
 # --------------------------------------------------------------------------- figures
 def equity_figure(
-    equity: pd.Series, benchmarks: pd.DataFrame | None = None, title: str = "Patrimônio (R$)"
+    equity: pd.Series,
+    benchmarks: pd.DataFrame | None = None,
+    title: str = "Patrimônio (R$)",
+    theme: str | None = None,
 ) -> go.Figure:
     """Strategy equity vs buy-and-hold, ^BVSP and CDI, all in R$ from the same cash."""
     fig = go.Figure()
@@ -270,12 +270,12 @@ def equity_figure(
                         ),
                     )
                 )
-    fig = _layout(fig, title)
+    fig = _layout(fig, title, theme)
     fig.update_yaxes(tickprefix="R$ ", separatethousands=True)
     return fig
 
 
-def drawdown_figure(dd: pd.Series) -> go.Figure:
+def drawdown_figure(dd: pd.Series, theme: str | None = None) -> go.Figure:
     """Drawdown (fraction ≤ 0) as a filled area, in %."""
     fig = go.Figure(
         go.Scatter(
@@ -286,10 +286,12 @@ def drawdown_figure(dd: pd.Series) -> go.Figure:
             line=dict(color="#dc3545", width=1),
         )
     )
-    return _layout(fig, "Drawdown (%)", height=240, yfmt=".0%")
+    return _layout(fig, "Drawdown (%)", theme, height=240, yfmt=".0%")
 
 
-def candles_figure(bars: pd.DataFrame, trades: pd.DataFrame, ticker: str) -> go.Figure:
+def candles_figure(
+    bars: pd.DataFrame, trades: pd.DataFrame, ticker: str, theme: str | None = None
+) -> go.Figure:
     """Candlestick of ``bars`` with each trade's entry (▲ buy / ▼ short) and exit (✕).
 
     Non-session days are hidden with rangebreaks: weekends, plus weekdays missing from
@@ -350,13 +352,13 @@ def candles_figure(bars: pd.DataFrame, trades: pd.DataFrame, ticker: str) -> go.
         if len(missing):
             breaks.append(dict(values=[d.strftime("%Y-%m-%d") for d in missing]))
     fig.update_xaxes(rangebreaks=breaks, rangeslider_visible=False)
-    fig = _layout(fig, f"{ticker}: operações no gráfico de candles", height=420)
+    fig = _layout(fig, f"{ticker}: operações no gráfico de candles", theme, height=420)
     fig.update_layout(hovermode="closest")
     fig.update_yaxes(tickprefix="R$ ")
     return fig
 
 
-def monthly_heatmap(monthly: pd.DataFrame) -> go.Figure:
+def monthly_heatmap(monthly: pd.DataFrame, theme: str | None = None) -> go.Figure:
     """Monthly returns (%) as a year × month heatmap, red to green around zero."""
     z = monthly.to_numpy(dtype="float64") if len(monthly) else np.zeros((0, 12))
     text = [[MISSING if np.isnan(v) else fmt_num(v, 1) for v in row] for row in z]
@@ -376,14 +378,15 @@ def monthly_heatmap(monthly: pd.DataFrame) -> go.Figure:
             hovertemplate="%{y} %{x}: %{z:.2f}%<extra></extra>",
         )
     )
-    fig = _layout(fig, "Retornos mensais (%)", height=max(240, 28 * len(monthly) + 90))
+    fig = _layout(fig, "Retornos mensais (%)", theme, height=max(240, 28 * len(monthly) + 90))
     fig.update_layout(hovermode="closest")
     fig.update_yaxes(autorange="reversed", type="category")
     return fig
 
 
-def heatmap_figure(hm: pd.DataFrame, objective: str) -> go.Figure:
+def heatmap_figure(hm: pd.DataFrame, objective: str, theme: str | None = None) -> go.Figure:
     """Stability heatmap of the objective over two parameters."""
+    objective = bt_objective_label(objective)
     fig = go.Figure(
         go.Heatmap(
             z=hm.to_numpy(),
@@ -396,7 +399,10 @@ def heatmap_figure(hm: pd.DataFrame, objective: str) -> go.Figure:
         )
     )
     fig = _layout(
-        fig, f"Estabilidade: {objective} por {hm.columns.name} × {hm.index.name}", height=380
+        fig,
+        f"Estabilidade: {objective} por {hm.columns.name} × {hm.index.name}",
+        theme,
+        height=380,
     )
     fig.update_layout(hovermode="closest")
     fig.update_xaxes(title=hm.columns.name, type="category")
@@ -404,26 +410,23 @@ def heatmap_figure(hm: pd.DataFrame, objective: str) -> go.Figure:
     return fig
 
 
-def compare_figure(curves: dict[str, pd.Series]) -> go.Figure:
+def compare_figure(curves: dict[str, pd.Series], theme: str | None = None) -> go.Figure:
     """Several equity curves rebased to 100 at their start."""
     fig = go.Figure()
     for name, eq in curves.items():
         eq = eq.dropna()
         if len(eq):
             fig.add_trace(go.Scatter(x=eq.index, y=100 * eq / eq.iloc[0], name=name))
-    return _layout(fig, "Comparação (base 100)", height=380)
+    return _layout(fig, "Comparação (base 100)", theme, height=380)
 
 
 # --------------------------------------------------------------------------- grids
-_GRID_STYLE = {"height": "360px", "width": "100%"}
-_PT_BR = (
-    "params.value == null ? '–' : Number(params.value).toLocaleString('pt-BR', "
-    "{minimumFractionDigits: 2, maximumFractionDigits: 2})"
-)
+def _iso(d) -> str | None:
+    return None if d is None or d != d else pd.Timestamp(d).strftime("%Y-%m-%d")
 
 
 def trades_rows(trades: pd.DataFrame) -> list[dict]:
-    """Row dicts for the trades grid (dates dd/mm/aaaa, numbers rounded)."""
+    """Row dicts for the trades grid: raw numbers, ISO dates (the grid formats them)."""
     if len(trades) == 0:
         return []
     out = []
@@ -432,9 +435,9 @@ def trades_rows(trades: pd.DataFrame) -> list[dict]:
             {
                 "ticker": r.ticker,
                 "direcao": r.direction,
-                "entrada": fmt_date(r.entry_date),
+                "entrada": _iso(r.entry_date),
                 "preco_entrada": round(float(r.entry_price), 2),
-                "saida": fmt_date(r.exit_date),
+                "saida": _iso(r.exit_date),
                 "preco_saida": round(float(r.exit_price), 2),
                 "acoes": int(r.shares),
                 "lote": int(r.round_lot_shares),
@@ -460,63 +463,80 @@ def _day_trade_label(r) -> str:
     return "parcial" if qty is not None and 0 < qty < r.shares else "sim"
 
 
-def _brl_col(field, header, **kw):
-    return {
-        "field": field,
-        "headerName": header,
-        "type": "rightAligned",
-        "valueFormatter": {"function": _PT_BR},
-        **kw,
-    }
+#: Trades grid columns: (field, pt-BR header) — also the headers of the pt-BR CSV export.
+TRADE_HEADERS = {
+    "ticker": "Ativo",
+    "direcao": "Lado",
+    "entrada": "Entrada",
+    "preco_entrada": "Preço entrada (R$)",
+    "saida": "Saída",
+    "preco_saida": "Preço saída (R$)",
+    "acoes": "Ações",
+    "lote": "Lote padrão",
+    "fracionario": "Fracionário",
+    "custos": "Custos (R$)",
+    "resultado": "Resultado (R$)",
+    "retorno": "Retorno (%)",
+    "proventos": "Proventos (R$)",
+    "pregoes": "Pregões",
+    "day_trade": "Day trade",
+    "motivo": "Saída por",
+}
+
+
+def trades_display(trades: pd.DataFrame) -> pd.DataFrame:
+    """The trades as pt-BR text with Portuguese headers (for the HTML report)."""
+    rows = trades_rows(trades)
+    money = ("preco_entrada", "preco_saida", "custos", "resultado")
+    out = []
+    for r in rows:
+        d = dict(r)
+        d["entrada"], d["saida"] = fmt_date(r["entrada"]), fmt_date(r["saida"])
+        for k in money:
+            d[k] = fmt_num(r[k], 2)
+        d["retorno"] = fmt_pct_value(r["retorno"])
+        for k in ("acoes", "lote", "fracionario", "pregoes"):
+            d[k] = fmt_int(r[k])
+        out.append(d)
+    return pd.DataFrame(out, columns=list(TRADE_HEADERS)).rename(columns=TRADE_HEADERS)
 
 
 def trades_grid(grid_id: str, rows: list[dict] | None = None) -> dag.AgGrid:
-    """The trades table (dash-ag-grid)."""
+    """The trades table: sortable by date and number, numeric filters on raw values."""
+    h = TRADE_HEADERS
     cols = [
-        {"field": "ticker", "headerName": "Ativo", "width": 90},
-        {"field": "direcao", "headerName": "Lado", "width": 90},
-        {"field": "entrada", "headerName": "Entrada", "width": 110},
-        _brl_col("preco_entrada", "Preço entrada (R$)"),
-        {"field": "saida", "headerName": "Saída", "width": 110},
-        _brl_col("preco_saida", "Preço saída (R$)"),
-        {"field": "acoes", "headerName": "Ações", "type": "rightAligned", "width": 90},
-        {"field": "lote", "headerName": "Lote padrão", "type": "rightAligned", "width": 110},
-        {"field": "fracionario", "headerName": "Fracionário", "type": "rightAligned", "width": 110},
-        _brl_col("custos", "Custos (R$)"),
-        _brl_col(
+        text_col("ticker", h["ticker"], width=90),
+        text_col("direcao", h["direcao"], width=90),
+        date_col("entrada", h["entrada"]),
+        brl_col("preco_entrada", h["preco_entrada"], width=120),
+        date_col("saida", h["saida"]),
+        brl_col("preco_saida", h["preco_saida"], width=120),
+        int_col("acoes", h["acoes"], width=100),
+        int_col("lote", h["lote"], width=100),
+        int_col("fracionario", h["fracionario"], width=125),
+        brl_col("custos", h["custos"], width=110),
+        brl_col(
             "resultado",
-            "Resultado (R$)",
-            cellStyle={
-                "function": "params.value >= 0 ? {'color': '#198754'} : {'color': '#dc3545'}"
-            },
+            h["resultado"],
+            width=130,
+            cellClassRules={"pos": "params.value > 0", "neg": "params.value < 0"},
         ),
-        _brl_col("retorno", "Retorno (%)"),
-        _brl_col("proventos", "Proventos (R$)"),
-        {"field": "pregoes", "headerName": "Pregões", "type": "rightAligned", "width": 90},
-        {"field": "day_trade", "headerName": "Day trade", "width": 100},
-        {"field": "motivo", "headerName": "Saída por", "width": 110},
+        pct_col("retorno", h["retorno"], colored=True, width=110),
+        brl_col("proventos", "Proventos (R$)", width=120),
+        int_col("pregoes", h["pregoes"], width=100),
+        text_col("day_trade", h["day_trade"], width=100),
+        text_col("motivo", h["motivo"], width=110),
     ]
-    return dag.AgGrid(
-        id=grid_id,
-        rowData=rows or [],
-        columnDefs=cols,
-        defaultColDef={"sortable": True, "filter": True, "resizable": True},
-        dashGridOptions={
-            "pagination": True,
-            "paginationPageSize": 20,
-            "localeText": _locale("Nenhuma operação"),
-        },
-        style=_GRID_STYLE,
-    )
+    return grid(grid_id, rows, cols, no_rows="Nenhuma operação", page_size=20, height="420px")
 
 
 def tax_rows(taxes: pd.DataFrame) -> list[dict]:
-    """Row dicts for the monthly tax table."""
+    """Row dicts for the monthly tax table (month as ``YYYY-MM``, shown ``mm/aaaa``)."""
     out = []
     for r in taxes.itertuples(index=False):
         out.append(
             {
-                "mes": r.month.strftime("%m/%Y") if hasattr(r.month, "strftime") else str(r.month),
+                "mes": r.month.strftime("%Y-%m") if hasattr(r.month, "strftime") else str(r.month),
                 "vendas": round(float(r.swing_sales), 2),
                 "res_swing": round(float(r.swing_result), 2),
                 "isento": "sim" if r.swing_exempt else "não",
@@ -535,63 +555,59 @@ def tax_rows(taxes: pd.DataFrame) -> list[dict]:
 def tax_grid(grid_id: str, rows: list[dict] | None = None) -> dag.AgGrid:
     """The monthly income-tax report table."""
     cols = [
-        {"field": "mes", "headerName": "Mês", "width": 90, "pinned": "left"},
-        _brl_col("vendas", "Vendas swing (R$)"),
-        _brl_col("res_swing", "Resultado swing (R$)"),
-        {"field": "isento", "headerName": "Isento (≤ R$ 20 mil)", "width": 140},
-        _brl_col("prej_swing", "Prejuízo a compensar swing"),
-        _brl_col("ir_swing", "IR swing 15%"),
-        _brl_col("res_dt", "Resultado day trade (R$)"),
-        _brl_col("prej_dt", "Prejuízo a compensar DT"),
-        _brl_col("ir_dt", "IR day trade 20%"),
-        _brl_col("irrf", "IRRF retido"),
-        _brl_col("darf", "DARF (R$)"),
+        text_col(
+            "mes",
+            "Mês",
+            width=100,
+            pinned="left",
+            valueFormatter={"function": "ptMonth(params.value)"},
+        ),
+        brl_col("vendas", "Vendas swing (R$)"),
+        brl_col("res_swing", "Resultado swing (R$)"),
+        text_col("isento", "Isento (≤ R$ 20 mil)", width=130),
+        brl_col("prej_swing", "Prejuízo a compensar swing (R$)"),
+        brl_col("ir_swing", "IR swing 15% (R$)"),
+        brl_col("res_dt", "Resultado day trade (R$)"),
+        brl_col("prej_dt", "Prejuízo a compensar DT (R$)"),
+        brl_col("ir_dt", "IR day trade 20% (R$)"),
+        brl_col("irrf", "IRRF retido (R$)"),
+        brl_col("darf", "DARF (R$)"),
     ]
-    return dag.AgGrid(
-        id=grid_id,
-        rowData=rows or [],
-        columnDefs=cols,
-        defaultColDef={"sortable": True, "resizable": True},
-        dashGridOptions={
-            "pagination": True,
-            "paginationPageSize": 12,
-            "paginationPageSizeSelector": [12, 24, 48],
-            "localeText": _locale("Sem operações tributáveis"),
-        },
-        style={"height": "320px", "width": "100%"},
+    return grid(
+        grid_id, rows, cols, no_rows="Sem operações tributáveis", page_size=12, height="360px"
     )
 
 
 def runs_grid(grid_id: str, rows: list[dict] | None = None) -> dag.AgGrid:
     """Stored runs with multi-row selection (to open or compare)."""
     cols = [
-        {"field": "id", "headerName": "Nº", "width": 100},
-        {"field": "criado", "headerName": "Criado em", "width": 150},
-        {"field": "name", "headerName": "Nome", "flex": 1},
-        {"field": "strategy", "headerName": "Estratégia", "width": 150},
-        {"field": "tipo", "headerName": "Tipo", "width": 150},
-        {"field": "periodo", "headerName": "Período", "width": 200},
-        _brl_col("total_return_pct", "Retorno (%)", width=120),
-        _brl_col("sharpe", "Sharpe", width=100),
-        _brl_col("max_drawdown_pct", "Drawdown (%)", width=120),
-        {"field": "n_trades", "headerName": "Operações", "width": 110},
-        {"field": "code_version", "headerName": "Versão do código", "width": 160},
-    ]
-    return dag.AgGrid(
-        id=grid_id,
-        rowData=rows or [],
-        columnDefs=cols,
-        defaultColDef={"sortable": True, "filter": True, "resizable": True},
-        dashGridOptions={
-            "rowSelection": {
-                "mode": "multiRow",
-                "checkboxes": True,
-                "headerCheckbox": False,
-                "enableClickSelection": True,
-            },
-            "localeText": _locale("Nenhum backtest armazenado"),
+        int_col("id", "Nº", width=90),
+        {
+            **text_col("criado", "Criado em", width=150),
+            "valueFormatter": {"function": "ptDateTime(params.value)"},
         },
-        style={"height": "300px", "width": "100%"},
+        text_col("name", "Nome", flex=1, minWidth=180),
+        text_col("strategy", "Estratégia", width=200),
+        text_col("tipo", "Tipo", width=150),
+        text_col("periodo", "Período", width=200),
+        pct_col("total_return_pct", "Retorno (%)", colored=True, width=120),
+        num_col("sharpe", "Sharpe", width=100),
+        pct_col("max_drawdown_pct", "Drawdown (%)", width=120),
+        int_col("n_trades", "Operações", width=110),
+        text_col("code_version", "Versão do código", width=150),
+    ]
+    return grid(
+        grid_id,
+        rows,
+        cols,
+        no_rows="Nenhum backtest armazenado",
+        height="320px",
+        selection={
+            "mode": "multiRow",
+            "checkboxes": True,
+            "headerCheckbox": False,
+            "enableClickSelection": True,
+        },
     )
 
 
@@ -605,15 +621,7 @@ def compare_table(
         label, unit = info.get(k, (k, ""))
         cells = []
         for _, m in items:
-            v = m.get(k)
-            if isinstance(v, bool):
-                s = "sim" if v else "não"
-            elif unit == "R$":
-                s = fmt_brl(v)
-            elif unit.startswith("%") or unit == "p.p.":
-                s = _num(v)
-            else:
-                s = _num(v)
+            s = by_unit(m.get(k), unit)
             cells.append(html.Td(s, className="text-end"))
         rows.append(html.Tr([html.Td(f"{label} [{unit}]")] + cells))
     return dbc.Table(
@@ -627,8 +635,11 @@ def compare_table(
     )
 
 
-def wf_windows_table(windows: pd.DataFrame, objective: str) -> dbc.Table:
-    """In-sample vs out-of-sample per walk-forward window."""
+def wf_windows_table(
+    windows: pd.DataFrame, objective: str, strategy: str | None = None
+) -> dbc.Table:
+    """In-sample vs out-of-sample per walk-forward window (parameters by their pt-BR labels)."""
+    objective = bt_objective_label(objective)
     head = html.Thead(
         html.Tr(
             [
@@ -655,12 +666,7 @@ def wf_windows_table(windows: pd.DataFrame, objective: str) -> dbc.Table:
                     html.Td(r.window),
                     html.Td(f"{fmt_date(r.train_start)} – {fmt_date(r.train_end)}"),
                     html.Td(f"{fmt_date(r.test_start)} – {fmt_date(r.test_end)}"),
-                    html.Td(
-                        ", ".join(
-                            f"{k}={fmt_num(v, 2) if isinstance(v, float) else v}"
-                            for k, v in r.params.items()
-                        )
-                    ),
+                    html.Td(params_text(strategy or "", r.params)),
                     html.Td(_num(r.is_score)),
                     html.Td(_num(r.oos_score)),
                     html.Td(_num(r.is_return_pct)),
@@ -681,8 +687,13 @@ def report_html(
     metrics: list[tuple[str, str, str]],
     figures: list[go.Figure],
     trades: pd.DataFrame,
+    plotlyjs: str | bool = "cdn",
 ) -> str:
-    """A self-contained HTML report (plotly.js embedded once) of one backtest.
+    """An HTML report of one backtest: summary, metrics, figures, trades.
+
+    By default the figures load plotly.js (version pinned) from its CDN once, so the file is
+    a few hundred kB instead of carrying a 4,8 MB copy of the library; tables and numbers
+    read offline. ``plotlyjs=True`` embeds the library (a fully offline file).
 
     Parameters
     ----------
@@ -692,6 +703,8 @@ def report_html(
     figures : list of go.Figure
     trades : pandas.DataFrame
         Already formatted for display.
+    plotlyjs : "cdn" or bool
+        How the figures get plotly.js (see above).
     """
     esc = _html.escape
     parts = [
@@ -711,8 +724,20 @@ def report_html(
         f"<tr><td>{esc(a)}</td><td>{esc(b)}</td><td>{esc(c)}</td></tr>" for a, b, c in metrics
     ]
     parts.append("</table>")
+    if plotlyjs == "cdn" and figures:
+        parts.append(
+            "<p style='font-size:.8rem;color:#666'>Os gráficos carregam o plotly.js da "
+            "internet (cdn.plot.ly); tabelas e números abrem sem conexão.</p>"
+        )
     for i, fig in enumerate(figures):
-        parts.append(fig.to_html(full_html=False, include_plotlyjs=(i == 0)))
+        fig = go.Figure(fig).update_layout(separators=",.")
+        parts.append(
+            fig.to_html(
+                full_html=False,
+                include_plotlyjs=plotlyjs if i == 0 else False,
+                config={"locale": "pt-BR", "displaylogo": False},
+            )
+        )
     parts.append("<h2>Operações</h2>")
     parts.append(trades.to_html(index=False, border=0))
     parts.append("</body></html>")

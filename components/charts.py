@@ -10,9 +10,18 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from components.format import PLOTLY_DATE, PLOTLY_SEPARATORS
+from components.format import PLOTLY_DATE, fmt_compact
+from components.theme import apply_theme, template_for
 
-__all__ = ["quote_figure", "empty_figure", "template_for", "B3_UP", "B3_DOWN", "rangebreaks"]
+__all__ = [
+    "quote_figure",
+    "empty_figure",
+    "template_for",
+    "compact_ticks",
+    "B3_UP",
+    "B3_DOWN",
+    "rangebreaks",
+]
 
 B3_UP = "#26a69a"
 B3_DOWN = "#ef5350"
@@ -26,23 +35,33 @@ _PANEL_TITLES = {
 }
 
 
-def template_for(theme: str | None) -> str:
-    """Plotly template for the UI theme (``"dark"`` or anything else = light)."""
-    return "plotly_dark" if theme == "dark" else "plotly_white"
-
-
 def empty_figure(message: str, theme: str | None = None) -> go.Figure:
     """A blank figure showing ``message`` in its centre."""
     fig = go.Figure()
     fig.update_layout(
-        template=template_for(theme),
         xaxis={"visible": False},
         yaxis={"visible": False},
         annotations=[{"text": message, "showarrow": False, "font": {"size": 16}}],
         height=300,
         margin={"l": 20, "r": 20, "t": 20, "b": 20},
     )
-    return fig
+    return apply_theme(fig, theme)
+
+
+def compact_ticks(vmax: float, n: int = 3) -> tuple[list[float], list[str]]:
+    """Tick values and pt-BR labels for a quantity axis from 0 to ``vmax``.
+
+    Labels use Portuguese units (``"20 mi"``, ``"1,5 bi"``) instead of Plotly's SI suffixes
+    (``"20M"``, ``"1.5G"``). Returns ``([], [])`` for a non-positive or missing ``vmax``.
+    """
+    if not vmax or vmax != vmax or vmax <= 0:
+        return [], []
+    raw = vmax / n
+    mag = 10 ** np.floor(np.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    vals = [float(step * k) for k in range(int(vmax // step) + 1)]
+    texts = [fmt_compact(v, 1).replace(",0 ", " ") if v else "0" for v in vals]
+    return vals, texts
 
 
 def rangebreaks(breaks: list) -> list[dict]:
@@ -82,7 +101,7 @@ def _line(
 MAX_BARS_AS_BARS = 1500
 
 
-def _histogram(x, y: pd.Series, name: str, up: np.ndarray, **kw):
+def _histogram(x, y: pd.Series, name: str, up: np.ndarray, legend_shown: bool = False, **kw):
     """Volume/MACD histogram: coloured bars, or one filled area when bars would be sub-pixel.
 
     With thousands of sessions (15 years ≈ 3,700) each bar is narrower than a pixel and its
@@ -97,10 +116,12 @@ def _histogram(x, y: pd.Series, name: str, up: np.ndarray, **kw):
             fill="tozeroy",
             line={"width": 0.6, "color": "#7f8c9a"},
             fillcolor="rgba(127,140,154,0.45)",
-            showlegend=False,
+            showlegend=legend_shown,
             **kw,
         )
-    return go.Bar(x=x, y=_arr(y), name=name, marker=_updown_marker(up), showlegend=False, **kw)
+    return go.Bar(
+        x=x, y=_arr(y), name=name, marker=_updown_marker(up), showlegend=legend_shown, **kw
+    )
 
 
 def _updown_marker(up: np.ndarray) -> dict:
@@ -206,7 +227,9 @@ def quote_figure(view, theme: str | None = None, height_main: int = 460) -> go.F
         df = view.panels[key]
         if key == "macd":
             fig.add_trace(
-                _histogram(x, df["hist"], "Histograma", _arr(df["hist"]) >= 0), row=i, col=1
+                _histogram(x, df["hist"], "Histograma", _arr(df["hist"]) >= 0, legend_shown=True),
+                row=i,
+                col=1,
             )
             series = [("macd", "MACD", "#1f77b4"), ("signal", "Sinal", "#ff7f0e")]
         else:
@@ -215,7 +238,7 @@ def quote_figure(view, theme: str | None = None, height_main: int = 460) -> go.F
                 for j, col in enumerate(df.columns)
             ]
         for col, label, color in series:
-            fig.add_trace(_line(x, df[col], label, color, showlegend=False), row=i, col=1)
+            fig.add_trace(_line(x, df[col], label, color), row=i, col=1)
         if key in ("rsi", "stochastic"):
             lo, hi = (30, 70) if key == "rsi" else (20, 80)
             for level in (lo, hi):
@@ -271,14 +294,48 @@ def quote_figure(view, theme: str | None = None, height_main: int = 460) -> go.F
     )
     fig.update_xaxes(rangeslider_visible=False)
     fig.update_yaxes(tickformat=price_fmt, row=1, col=1)
+    vals, texts = compact_ticks(float(np.nanmax(_arr(b["volume"]))) if len(b) else 0.0)
+    if vals:
+        fig.update_yaxes(tickvals=vals, ticktext=texts, row=2, col=1)
     fig.update_layout(
-        template=template_for(theme),
-        separators=PLOTLY_SEPARATORS,
         height=height_main + 170 * (len(rows) - 2) + 80,
         margin={"l": 60, "r": 20, "t": 40, "b": 30},
         hovermode="x unified",
-        legend={"orientation": "h", "y": 1.02, "x": 0, "yanchor": "bottom"},
         meta={"ticker": view.ticker, "panels": panels},
         uirevision=view.ticker,
     )
-    return fig
+    _panel_legends(fig, len(rows))
+    return apply_theme(fig, theme)
+
+
+def _panel_legends(fig: go.Figure, n_rows: int) -> None:
+    """One horizontal legend per panel, at its top right; panel titles at its top left.
+
+    Titles (subplot annotations) are left-aligned and legends right-aligned on the same line
+    above each panel, so a legend never covers its title. Traces without a name to show
+    (candles, volume) stay out of the legends.
+    """
+    for ann in fig.layout.annotations:
+        ann.update(x=0, xanchor="left", font={"size": 12})
+    tops = {}
+    for r in range(1, n_rows + 1):
+        axis = fig.layout["yaxis" if r == 1 else f"yaxis{r}"]
+        tops[r] = axis.domain[1]
+        name = "legend" if r == 1 else f"legend{r}"
+        fig.update_layout(
+            {
+                name: {
+                    "orientation": "h",
+                    "x": 1,
+                    "xanchor": "right",
+                    "y": tops[r],
+                    "yanchor": "bottom",
+                    "bgcolor": "rgba(0,0,0,0)",
+                    "font": {"size": 11},
+                }
+            }
+        )
+    for tr in fig.data:
+        ref = tr.yaxis or "y"
+        r = 1 if ref == "y" else int(ref[1:])
+        tr.legend = "legend" if r == 1 else f"legend{r}"

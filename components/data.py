@@ -10,8 +10,9 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import html
 
-from components.format import fmt_date, fmt_int, fmt_num, fmt_pct
-from components.grid import locale_pt
+from components.format import fmt_date, fmt_datetime, fmt_int, fmt_num
+from components.grid import date_col, grid, int_col, pct_col, text_col
+from components.labels import kind_label, source_label, sources_label
 
 __all__ = [
     "FORMAT_LABELS",
@@ -171,8 +172,8 @@ def import_log_table(log: pd.DataFrame) -> dbc.Table | html.Div:
         rows.append(
             html.Tr(
                 [
-                    html.Td(pd.Timestamp(r.started_at).strftime("%d/%m/%Y %H:%M:%S")),
-                    html.Td(r.source),
+                    html.Td(fmt_datetime(r.started_at, seconds=True)),
+                    html.Td(source_label(r.source)),
                     html.Td(
                         r.file,
                         style={
@@ -210,63 +211,60 @@ def import_log_table(log: pd.DataFrame) -> dbc.Table | html.Div:
 
 
 def instruments_grid_rows(quality: pd.DataFrame) -> list[dict]:
-    """Rows for :func:`instruments_grid` from :func:`core.data.quality.quality_report`."""
+    """Rows for :func:`instruments_grid` from :func:`core.data.quality.quality_report`.
+
+    Raw values: ISO dates, counts as integers, coverage in percent (``98.5``).
+    """
     out = []
     for r in quality.itertuples(index=False):
         out.append(
             {
                 "ticker": r.ticker,
                 "name": r.name,
-                "kind": r.kind,
-                "first_date": fmt_date(r.first_date),
-                "last_date": fmt_date(r.last_date),
+                "kind": kind_label(r.kind),
+                "first_date": _iso(r.first_date),
+                "last_date": _iso(r.last_date),
                 "n_bars": int(r.n_bars),
-                "coverage": fmt_pct(r.coverage, 1) if r.n_bars else "–",
+                "coverage": round(float(r.coverage) * 100, 2) if r.n_bars else None,
                 "gaps": int(r.gaps),
                 "zero_volume": int(r.zero_volume),
                 "ohlc_violations": int(r.ohlc_violations),
                 "jumps": int(r.jumps),
-                "sources": r.sources,
+                "sources": sources_label(r.sources),
                 "flags": "; ".join(r.flags) or "ok",
             }
         )
     return out
 
 
+def _iso(d) -> str | None:
+    return None if d is None or d != d else pd.Timestamp(d).strftime("%Y-%m-%d")
+
+
 def instruments_grid(quality: pd.DataFrame, grid_id: str = "data-instruments") -> dag.AgGrid:
     """AG Grid of every instrument with its coverage and quality flags."""
     cols = [
-        ("ticker", "Ticker", 100),
-        ("name", "Nome", 180),
-        ("kind", "Tipo", 80),
-        ("first_date", "Início", 110),
-        ("last_date", "Fim", 110),
-        ("n_bars", "Barras", 90),
-        ("coverage", "Cobertura", 100),
-        ("gaps", "Lacunas", 90),
-        ("zero_volume", "Vol. zero", 90),
-        ("ohlc_violations", "OHLC inválidos", 110),
-        ("jumps", "Saltos", 80),
-        ("sources", "Fontes", 140),
-        ("flags", "Alertas", 260),
+        text_col("ticker", "Ticker", width=100, pinned="left"),
+        text_col("name", "Nome", width=180),
+        text_col("kind", "Tipo", width=90),
+        date_col("first_date", "Início"),
+        date_col("last_date", "Fim"),
+        int_col("n_bars", "Barras", width=100),
+        pct_col("coverage", "Cobertura", 1, width=110),
+        int_col("gaps", "Lacunas", width=100),
+        int_col("zero_volume", "Volume zero", width=100),
+        int_col("ohlc_violations", "OHLC inválidos", width=110),
+        int_col("jumps", "Saltos", width=90),
+        text_col("sources", "Fontes", width=170),
+        text_col("flags", "Alertas", width=260),
     ]
-    return dag.AgGrid(
-        id=grid_id,
-        rowData=instruments_grid_rows(quality),
-        columnDefs=[
-            {"field": f, "headerName": h, "width": w, "filter": True, "sortable": True}
-            for f, h, w in cols
-        ],
-        defaultColDef={"resizable": True},
-        dashGridOptions={
-            "pagination": True,
-            "paginationPageSize": 25,
-            "paginationPageSizeSelector": [25, 50, 100],
-            "animateRows": False,
-            "localeText": locale_pt("Nenhum instrumento"),
-        },
-        style={"height": "520px"},
-        className="ag-theme-alpine",
+    return grid(
+        grid_id,
+        instruments_grid_rows(quality),
+        cols,
+        no_rows="Nenhum instrumento",
+        page_size=25,
+        height="560px",
     )
 
 

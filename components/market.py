@@ -5,11 +5,20 @@ from __future__ import annotations
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import dcc, html
+from dash import html
 
 from components.cards import kpi_card, kpi_row, sign_class
 from components.format import fmt_date, fmt_num, fmt_pct, fmt_points
-from components.grid import locale_pt
+from components.grid import (
+    compact_col,
+    date_col,
+    grid,
+    num_col,
+    pct_col,
+    percent_values,
+    text_col,
+)
+from components.inputs import dropdown
 
 __all__ = [
     "index_header",
@@ -101,7 +110,7 @@ def market_controls(view: str, kinds: list[str], n_watch: int) -> dbc.Row:
                 width="auto",
             ),
             dbc.Col(
-                dcc.Dropdown(
+                dropdown(
                     id="market-kinds",
                     options=[{"label": v, "value": k} for k, v in KIND_LABELS.items()],
                     value=kinds,
@@ -131,8 +140,16 @@ def market_controls(view: str, kinds: list[str], n_watch: int) -> dbc.Row:
     )
 
 
+#: Snapshot columns that are fractions; the grid shows them as percent values.
+PCT_FIELDS = ("chg_1d", "chg_1w", "chg_1m", "chg_ytd", "chg_12m", "dist_high_52w", "dist_low_52w")
+
+
 def grid_rows(snapshot: pd.DataFrame) -> list[dict]:
-    """Rows for :func:`market_grid` (dates as ISO strings, NaN as None)."""
+    """Rows for :func:`market_grid`: raw numbers, ISO dates, changes in percent, NaN as None.
+
+    Changes (``chg_*``, ``dist_*``) are percent values (``12.5`` = 12,5 %) so the grid's
+    number filter takes what the trader reads ("Mês > 10").
+    """
     df = snapshot.copy()
     if df.empty:
         return []
@@ -141,20 +158,7 @@ def grid_rows(snapshot: pd.DataFrame) -> list[dict]:
         df["volume_unit_label"] = df["volume_unit"].map(VOLUME_UNIT_LABELS).fillna("")
     df["kind_label"] = df["kind"].map(KIND_LABELS).fillna(df["kind"])
     df = df.astype(object).where(df.notna(), None)
-    return df.to_dict("records")
-
-
-def _pct_col(field: str, header: str, tooltip: str) -> dict:
-    return {
-        "field": field,
-        "headerName": header,
-        "headerTooltip": tooltip,
-        "type": "numericColumn",
-        "filter": "agNumberColumnFilter",
-        "valueFormatter": {"function": "ptPct(params.value, 2)"},
-        "cellClassRules": {"pos": "params.value > 0", "neg": "params.value < 0"},
-        "width": 110,
-    }
+    return percent_values(df.to_dict("records"), [f for f in PCT_FIELDS if f in df])
 
 
 def market_grid(rows: list[dict], grid_id: str) -> dag.AgGrid:
@@ -163,89 +167,55 @@ def market_grid(rows: list[dict], grid_id: str) -> dag.AgGrid:
     The grid uses AG Grid's Quartz theme, which follows ``data-ag-theme-mode`` on ``<body>``
     (set by the app's light/dark switch).
     """
+
+    def chg(field: str, header: str, tooltip: str) -> dict:
+        return pct_col(field, header, signed=True, colored=True, headerTooltip=tooltip, width=115)
+
     cols = [
-        {
-            "field": "ticker",
-            "headerName": "Ticker",
-            "pinned": "left",
-            "width": 100,
-            "filter": "agTextColumnFilter",
-        },
-        {"field": "name", "headerName": "Nome", "width": 170, "filter": "agTextColumnFilter"},
-        {
-            "field": "last_date",
-            "headerName": "Data",
-            "width": 110,
-            "valueFormatter": {"function": "ptDate(params.value)"},
-        },
-        {
-            "field": "close",
-            "headerName": "Último (R$/pts)",
-            "type": "numericColumn",
-            "width": 130,
-            "filter": "agNumberColumnFilter",
-            "valueFormatter": {
+        text_col("ticker", "Ticker", pinned="left", width=100),
+        text_col("name", "Nome", width=170),
+        date_col("last_date", "Data", width=120),
+        num_col(
+            "close",
+            "Último (R$/pts)",
+            width=130,
+            valueFormatter={
                 "function": "ptNum(params.value, params.data.kind === 'index' ? 0 : 2)"
             },
-        },
-        _pct_col(
-            "chg_1d", "Dia", "Variação desde o pregão anterior (preço ajustado por proventos)"
         ),
-        _pct_col("chg_1w", "Semana", "Variação em 7 dias corridos (ajustada)"),
-        _pct_col("chg_1m", "Mês", "Variação em 1 mês (ajustada)"),
-        _pct_col(
-            "chg_ytd", "No ano", "Variação desde o último fechamento do ano anterior (ajustada)"
+        chg("chg_1d", "Dia", "Variação desde o pregão anterior (preço ajustado por proventos)"),
+        chg("chg_1w", "Semana", "Variação em 7 dias corridos (ajustada)"),
+        chg("chg_1m", "Mês", "Variação em 1 mês (ajustada)"),
+        chg("chg_ytd", "No ano", "Variação desde o último fechamento do ano anterior (ajustada)"),
+        chg("chg_12m", "12 meses", "Variação em 12 meses (ajustada)"),
+        chg("dist_high_52w", "Dist. máx. 52 sem.", "Fechamento / máxima de 52 semanas − 1"),
+        chg("dist_low_52w", "Dist. mín. 52 sem.", "Fechamento / mínima de 52 semanas − 1"),
+        compact_col(
+            "volume",
+            "Volume",
+            width=120,
+            headerTooltip="Volume do último pregão, na unidade da série (coluna Unid.)",
         ),
-        _pct_col("chg_12m", "12 meses", "Variação em 12 meses (ajustada)"),
-        _pct_col("dist_high_52w", "Dist. máx. 52s", "Fechamento / máxima de 52 semanas − 1"),
-        _pct_col("dist_low_52w", "Dist. mín. 52s", "Fechamento / mínima de 52 semanas − 1"),
-        {
-            "field": "volume",
-            "headerName": "Volume",
-            "headerTooltip": "Volume do último pregão, na unidade da série (coluna Unid.)",
-            "type": "numericColumn",
-            "width": 120,
-            "filter": "agNumberColumnFilter",
-            "valueFormatter": {"function": "ptCompact(params.value)"},
-        },
-        {
-            "field": "volume_unit_label",
-            "headerName": "Unid.",
-            "width": 110,
-            "filter": "agTextColumnFilter",
-        },
-        {
-            "field": "kind_label",
-            "headerName": "Tipo",
-            "width": 100,
-            "filter": "agTextColumnFilter",
-        },
-        {
-            "field": "volume_ratio",
-            "headerName": "Vol./média 20d",
-            "type": "numericColumn",
-            "width": 130,
-            "filter": "agNumberColumnFilter",
-            "headerTooltip": "Volume do último pregão dividido pela média dos 20 anteriores",
-            "valueFormatter": {"function": "ptNum(params.value, 2) + '×'"},
-            "cellClassRules": {"pos": "params.value >= 1.5"},
-        },
+        text_col("volume_unit_label", "Unid.", width=110),
+        text_col("kind_label", "Tipo", width=100),
+        num_col(
+            "volume_ratio",
+            "Vol./média 20d",
+            width=130,
+            headerTooltip="Volume do último pregão dividido pela média dos 20 anteriores",
+            valueFormatter={"function": "ptNum(params.value, 2) + '×'"},
+            cellClassRules={"pos": "params.value >= 1.5"},
+        ),
     ]
-    return dag.AgGrid(
-        id=grid_id,
-        rowData=rows,
-        columnDefs=cols,
-        defaultColDef={"sortable": True, "resizable": True, "floatingFilter": True},
-        dashGridOptions={
-            "localeText": locale_pt("Nenhum instrumento"),
-            "animateRows": False,
-            "domLayout": "autoHeight",
-            "rowSelection": {"mode": "multiRow", "checkboxes": True, "enableClickSelection": False},
-            "pagination": True,
-            "paginationPageSize": PAGE_SIZE,
-            "paginationPageSizeSelector": [25, 50, 100],
-        },
-        getRowId="params.data.ticker",
-        style={"width": "100%"},
-        columnSize="autoSize",
+    return grid(
+        grid_id,
+        rows,
+        cols,
+        no_rows="Nenhum instrumento",
+        page_size=PAGE_SIZE,
+        height=None,
+        selection={"mode": "multiRow", "checkboxes": True, "enableClickSelection": False},
+        row_id="ticker",
+        floating_filters=True,
+        size="autoSize",
     )

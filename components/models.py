@@ -11,7 +11,9 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import html
 
-from components.format import PLOTLY_SEPARATORS, fmt_brl, fmt_date, fmt_int, fmt_num, fmt_pct
+from components.format import fmt_brl, fmt_date, fmt_int, fmt_num, fmt_pct
+from components.labels import target_label
+from components.theme import apply_theme, graph_config
 from core.ml.stats import ALPHA, p_verdict, reported_p
 
 __all__ = [
@@ -72,16 +74,14 @@ OUTCOME_LABELS = {
 }
 
 
-def _layout(fig: go.Figure, title: str, height: int = 300) -> go.Figure:
+def _layout(fig: go.Figure, title: str, theme: str | None, height: int = 300) -> go.Figure:
     fig.update_layout(
         title={"text": title, "font": {"size": 14}},
         height=height,
         margin={"l": 50, "r": 20, "t": 40, "b": 40},
-        separators=PLOTLY_SEPARATORS,
-        template="plotly_white",
         legend={"orientation": "h", "y": -0.2},
     )
-    return fig
+    return apply_theme(fig, theme)
 
 
 def _fmt_metric(key: str, v) -> str:
@@ -232,7 +232,7 @@ def folds_table(summary: dict) -> dbc.Table:
     return dbc.Table([head, html.Tbody(body)], size="sm", striped=True, className="mb-2")
 
 
-def confusion_figure(summary: dict) -> go.Figure:
+def confusion_figure(summary: dict, theme: str | None = None) -> go.Figure:
     """Heatmap of the confusion matrix (rows true class, columns predicted)."""
     cm = summary["confusion"]
     labels = CLASS_LABELS.get(len(cm), [str(i) for i in range(len(cm))])
@@ -249,20 +249,20 @@ def confusion_figure(summary: dict) -> go.Figure:
         )
     )
     fig.update_yaxes(autorange="reversed")
-    return _layout(fig, "Matriz de confusão")
+    return _layout(fig, "Matriz de confusão", theme)
 
 
-def roc_figure(roc: dict) -> go.Figure:
+def roc_figure(roc: dict, theme: str | None = None) -> go.Figure:
     """ROC curve of P(up) with the chance diagonal."""
     fig = go.Figure()
     fig.add_scatter(x=roc["fpr"], y=roc["tpr"], mode="lines", name="Modelo")
     fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="Acaso", line={"dash": "dash"})
     fig.update_xaxes(title="Falsos positivos", tickformat=".0%")
     fig.update_yaxes(title="Verdadeiros positivos", tickformat=".0%")
-    return _layout(fig, "Curva ROC (fora da amostra)")
+    return _layout(fig, "Curva ROC (fora da amostra)", theme)
 
 
-def calibration_figure(cal: dict) -> go.Figure:
+def calibration_figure(cal: dict, theme: str | None = None) -> go.Figure:
     """Reliability diagram: mean predicted P(up) vs observed frequency of up, per bin."""
     fig = go.Figure()
     fig.add_scatter(
@@ -278,10 +278,10 @@ def calibration_figure(cal: dict) -> go.Figure:
     fig.add_scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="Perfeita", line={"dash": "dash"})
     fig.update_xaxes(title="P(alta) prevista", tickformat=".0%")
     fig.update_yaxes(title="Frequência de alta", tickformat=".0%")
-    return _layout(fig, "Calibração")
+    return _layout(fig, "Calibração", theme)
 
 
-def importance_figure(summary: dict, top: int = 15) -> go.Figure:
+def importance_figure(summary: dict, top: int = 15, theme: str | None = None) -> go.Figure:
     """Horizontal bars of permutation importance (and normalised gain) of the top features."""
     rows = summary.get("importance") or []
     rows = rows[:top][::-1]
@@ -300,10 +300,10 @@ def importance_figure(summary: dict, top: int = 15) -> go.Figure:
             name="Ganho (fração)",
         )
     fig.update_layout(barmode="group")
-    return _layout(fig, "Importância dos atributos", height=420)
+    return _layout(fig, "Importância dos atributos", theme, height=420)
 
 
-def equity_figure(trading: dict) -> go.Figure:
+def equity_figure(trading: dict, theme: str | None = None) -> go.Figure:
     """Growth of R$ 1: the model's long/flat strategy vs buy-and-hold (out of sample)."""
     eq = trading["equity"]
     fig = go.Figure()
@@ -312,7 +312,7 @@ def equity_figure(trading: dict) -> go.Figure:
     if eq.get("cdi"):
         fig.add_scatter(x=eq["date"], y=eq["cdi"], mode="lines", name="CDI")
     fig.update_yaxes(title="R$ por R$ 1 investido", tickprefix="R$ ")
-    return _layout(fig, f"Operando quando P(alta) ≥ {fmt_pct(trading['threshold'], 0)}")
+    return _layout(fig, f"Operando quando P(alta) ≥ {fmt_pct(trading['threshold'], 0)}", theme)
 
 
 def trading_table(trading: dict) -> html.Div:
@@ -370,11 +370,11 @@ def trading_table(trading: dict) -> html.Div:
 def _graph(fig: go.Figure):
     from dash import dcc
 
-    return dcc.Graph(figure=fig, config={"displayModeBar": False})
+    return dcc.Graph(figure=fig, config=graph_config(displayModeBar=False))
 
 
-def result_card(result: dict) -> dbc.Card:
-    """Everything about one trained model, with its "Promover" button."""
+def result_card(result: dict, theme: str | None = None) -> dbc.Card:
+    """Everything about one trained model, with its "Promover" button (figures in ``theme``)."""
     s = result["summary"]
     acc = s["metrics"]["accuracy"]
     best = s["baselines"][s["best_baseline"]]
@@ -421,24 +421,27 @@ def result_card(result: dict) -> dbc.Card:
         dbc.Row(
             [
                 dbc.Col(metrics_table(s), md=6),
-                dbc.Col(_graph(confusion_figure(s)), md=6),
+                dbc.Col(_graph(confusion_figure(s, theme)), md=6),
             ]
         ),
         html.H6("Dobras"),
         folds_table(s),
         dbc.Row(
             [
-                dbc.Col(_graph(roc_figure(result["roc"])), md=6),
-                dbc.Col(_graph(calibration_figure(result["calibration"])), md=6),
+                dbc.Col(_graph(roc_figure(result["roc"], theme)), md=6),
+                dbc.Col(_graph(calibration_figure(result["calibration"], theme)), md=6),
             ]
         ),
         html.H6("Acerto por faixa de P(alta) (fora da amostra)"),
         confidence_bins_table(s),
         dbc.Row(
             [
-                dbc.Col(_graph(importance_figure(s)), md=6),
+                dbc.Col(_graph(importance_figure(s, theme=theme)), md=6),
                 dbc.Col(
-                    [_graph(equity_figure(result["trading"])), trading_table(result["trading"])],
+                    [
+                        _graph(equity_figure(result["trading"], theme)),
+                        trading_table(result["trading"]),
+                    ],
                     md=6,
                 ),
             ]
@@ -691,7 +694,7 @@ def promotions_table(promotions: list[dict]) -> dbc.Table | html.Div:
         html.Tr(
             [
                 html.Td(fmt_date(p["promoted_at"])),
-                html.Td(p["target"]),
+                html.Td(target_label(p["target"])),
                 html.Td(OUTCOME_LABELS.get(p.get("outcome") or "promoted", p.get("outcome"))),
                 html.Td(f"#{p['model_id']}"),
                 html.Td(

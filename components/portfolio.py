@@ -6,16 +6,18 @@ Dash components or ``go.Figure`` out. No I/O, no app.
 
 from __future__ import annotations
 
-import io
-
 import dash_bootstrap_components as dbc
 import pandas as pd
 import plotly.graph_objects as go
-from dash import dcc, html
+from dash import html
 from plotly.subplots import make_subplots
 
-from components.format import PLOTLY_DATE, PLOTLY_SEPARATORS, fmt_brl, fmt_int, fmt_num, fmt_pct
+from components.export import csv_text
+from components.format import PLOTLY_DATE, fmt_brl, fmt_int, fmt_num, fmt_pct
+from components.inputs import date_range, dropdown
 from components.jobs import job_progress
+from components.theme import apply_theme
+from core.portfolio.optimize import OBJECTIVES
 
 __all__ = [
     "CONTROL_KEYS",
@@ -138,22 +140,16 @@ def controls_from_parameters(params: dict) -> dict:
     return out
 
 
-def _template(theme: str | None) -> str:
-    return "plotly_dark" if theme == "dark" else "plotly_white"
-
-
 def empty_figure(message: str, theme: str | None = None) -> go.Figure:
     """A blank figure carrying ``message`` in its centre."""
     fig = go.Figure()
     fig.update_layout(
-        template=_template(theme),
         xaxis={"visible": False},
         yaxis={"visible": False},
         annotations=[{"text": message, "showarrow": False, "font": {"size": 14}}],
         height=320,
-        separators=PLOTLY_SEPARATORS,
     )
-    return fig
+    return apply_theme(fig, theme)
 
 
 def _labelled(label: str, control, width: int = 12, md: int | None = None) -> dbc.Col:
@@ -169,8 +165,9 @@ def portfolio_controls(
     rebalance: dict,
     universes: dict | None = None,
     values: dict | None = None,
+    span: tuple[str | None, str | None] = (None, None),
 ) -> dbc.Card:
-    """The control panel (ids prefixed ``portfolio-``).
+    """The control panel (ids prefixed ``portfolio-``); ``span`` bounds the date picker.
 
     ``values`` (from :func:`controls_from_parameters`) overrides the defaults, e.g. to show
     the controls that produced the last stored result.
@@ -190,7 +187,7 @@ def portfolio_controls(
                     [
                         _labelled(
                             "Ações",
-                            dcc.Dropdown(
+                            dropdown(
                                 id="portfolio-tickers",
                                 options=ticker_options,
                                 value=v.get("tickers", default_tickers),
@@ -201,14 +198,12 @@ def portfolio_controls(
                         ),
                         _labelled(
                             "Janela (vazio = toda a história comum)",
-                            dcc.DatePickerRange(
-                                id="portfolio-dates",
-                                display_format="DD/MM/YYYY",
+                            date_range(
+                                "portfolio-dates",
+                                v.get("start"),
+                                v.get("end"),
+                                span=span,
                                 clearable=True,
-                                start_date=v.get("start"),
-                                end_date=v.get("end"),
-                                start_date_placeholder_text="início",
-                                end_date_placeholder_text="fim",
                             ),
                             md=3,
                         ),
@@ -224,7 +219,7 @@ def portfolio_controls(
                     [
                         _labelled(
                             "Objetivo",
-                            dcc.Dropdown(
+                            dropdown(
                                 id="portfolio-objective",
                                 options=opts(objectives),
                                 value=v.get("objective", "max_sharpe"),
@@ -239,7 +234,7 @@ def portfolio_controls(
                         ),
                         _labelled(
                             "Retorno esperado",
-                            dcc.Dropdown(
+                            dropdown(
                                 id="portfolio-returns",
                                 options=opts(returns_methods),
                                 value=v.get("returns", "mean_historical"),
@@ -249,7 +244,7 @@ def portfolio_controls(
                         ),
                         _labelled(
                             "Modelo de risco",
-                            dcc.Dropdown(
+                            dropdown(
                                 id="portfolio-risk-model",
                                 options=opts(risk_models),
                                 value=v.get("risk_model", "ledoit_wolf"),
@@ -343,7 +338,7 @@ def portfolio_controls(
                         ),
                         _labelled(
                             "Universo do teste",
-                            dcc.Dropdown(
+                            dropdown(
                                 id="portfolio-oos-universe",
                                 options=opts(universes or {}),
                                 value=v.get("oos_universe", "liquid"),
@@ -360,7 +355,7 @@ def portfolio_controls(
                         ),
                         _labelled(
                             "Rebalanceamento",
-                            dcc.Dropdown(
+                            dropdown(
                                 id="portfolio-rebalance",
                                 options=opts(rebalance),
                                 value=v.get("rebalance", "quarterly"),
@@ -520,8 +515,6 @@ def frontier_figure(res: dict, theme: str | None = None) -> go.Figure:
         annotation_position="bottom right",
     )
     fig.update_layout(
-        template=_template(theme),
-        separators=PLOTLY_SEPARATORS,
         height=520,
         margin={"l": 60, "r": 20, "t": 40, "b": 50},
         title={"text": "Fronteira eficiente (anual)", "x": 0.01},
@@ -530,7 +523,7 @@ def frontier_figure(res: dict, theme: str | None = None) -> go.Figure:
         legend={"orientation": "h", "y": -0.15},
         hovermode="closest",
     )
-    return fig
+    return apply_theme(fig, theme)
 
 
 def weights_figure(weights: dict, theme: str | None = None) -> go.Figure:
@@ -548,14 +541,12 @@ def weights_figure(weights: dict, theme: str | None = None) -> go.Figure:
         )
     )
     fig.update_layout(
-        template=_template(theme),
-        separators=PLOTLY_SEPARATORS,
         height=max(220, 34 * len(items) + 80),
         margin={"l": 70, "r": 20, "t": 30, "b": 40},
         xaxis={"tickformat": ".0%", "title": "Peso [%]"},
         title={"text": "Pesos", "x": 0.01},
     )
-    return fig
+    return apply_theme(fig, theme)
 
 
 def _table(header: list[str], rows: list[list], *, id_: str | None = None) -> dbc.Table:
@@ -703,8 +694,6 @@ def oos_figure(oos: dict, theme: str | None = None) -> go.Figure:
             1,
         )
     fig.update_layout(
-        template=_template(theme),
-        separators=PLOTLY_SEPARATORS,
         height=460,
         margin={"l": 70, "r": 20, "t": 40, "b": 30},
         hovermode="x unified",
@@ -717,7 +706,7 @@ def oos_figure(oos: dict, theme: str | None = None) -> go.Figure:
     fig.update_yaxes(title_text="Patrimônio [R$]", tickprefix="R$ ", row=1, col=1)
     fig.update_yaxes(title_text="Queda [%]", tickformat=".0%", row=2, col=1)
     fig.update_xaxes(hoverformat=PLOTLY_DATE)
-    return fig
+    return apply_theme(fig, theme)
 
 
 def oos_table(oos: dict) -> html.Div:
@@ -911,7 +900,9 @@ def saved_table(records: list[dict]) -> html.Div:
             [
                 r["name"],
                 f"{pd.Timestamp(r['created_at']):%d/%m/%Y %H:%M}",
-                r["parameters"].get("objective", ""),
+                OBJECTIVES.get(
+                    r["parameters"].get("objective", ""), r["parameters"].get("objective", "")
+                ),
                 top,
             ]
         )
@@ -920,8 +911,31 @@ def saved_table(records: list[dict]) -> html.Div:
     )
 
 
-def weights_csv(res: dict) -> str:
-    """CSV text of ticker, weight (fraction), expected return and volatility (annual)."""
+#: pt-BR headers of the exports.
+WEIGHT_HEADERS = {
+    "ticker": "Ação",
+    "weight": "Peso (%)",
+    "expected_return": "Retorno esperado (% a.a.)",
+    "volatility": "Volatilidade (% a.a.)",
+}
+ORDER_HEADERS = {
+    "ticker": "Código",
+    "market": "Mercado",
+    "side": "Lado (C/V)",
+    "shares": "Quantidade",
+    "price": "Preço (R$)",
+    "value": "Valor (R$)",
+    "fees": "Custos (R$)",
+    "slippage": "Derrapagem (R$)",
+}
+
+
+def weights_csv(res: dict, machine: bool = False) -> str:
+    """CSV of ticker, weight, expected return and volatility (annual).
+
+    pt-BR by default (``;``, decimal comma, percent values, Portuguese headers: opens in
+    Excel); ``machine=True``: ``,``, fractions with 8 decimals, code-name headers.
+    """
     df = pd.DataFrame(
         [
             {
@@ -933,17 +947,17 @@ def weights_csv(res: dict) -> str:
             for t, w in res["weights"].items()
         ]
     )
-    buf = io.StringIO()
-    df.to_csv(buf, index=False, float_format="%.8f", lineterminator="\n")
-    return buf.getvalue()
+    if machine:
+        return csv_text(df, machine=True, decimals=8)
+    cols = ["weight", "expected_return", "volatility"]
+    df[cols] = df[cols] * 100
+    return csv_text(df, headers=WEIGHT_HEADERS, decimals=2)
 
 
-def orders_csv(alloc: dict) -> str:
-    """CSV text of the B3 orders (ticker, market, side C/V, shares, price, value, fees, slippage)."""
-    df = pd.DataFrame(
-        alloc["orders"],
-        columns=["ticker", "market", "side", "shares", "price", "value", "fees", "slippage"],
-    )
-    buf = io.StringIO()
-    df.to_csv(buf, index=False, float_format="%.2f", lineterminator="\n")
-    return buf.getvalue()
+def orders_csv(alloc: dict, machine: bool = False) -> str:
+    """CSV of the B3 orders (ticker, market, side C/V, shares, price, value, fees, slippage).
+
+    pt-BR by default, the machine format with ``machine=True`` (see :func:`weights_csv`).
+    """
+    df = pd.DataFrame(alloc["orders"], columns=list(ORDER_HEADERS))
+    return csv_text(df, headers=ORDER_HEADERS, machine=machine, decimals=2)

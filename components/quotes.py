@@ -8,7 +8,9 @@ import pandas as pd
 from dash import dcc, html
 
 from components.cards import kpi_card, kpi_row, sign_class
+from components.export import machine_switch
 from components.format import fmt_brl, fmt_date, fmt_num, fmt_pct, fmt_points
+from components.inputs import date_range, dropdown
 
 __all__ = ["quote_controls", "quote_kpis"]
 
@@ -33,16 +35,24 @@ def _periods_input(element_id: str, value: str, placeholder: str) -> dbc.Input:
 
 
 def quote_controls(
-    state: dict, ticker_options: list[dict], presets: list[str], panels: dict[str, str]
+    state: dict,
+    ticker_options: list[dict],
+    presets: list[str],
+    panels: dict[str, str],
+    span: tuple[str | None, str | None] = (None, None),
 ) -> dbc.Card:
-    """The control bar. ``state`` holds the initial values (parsed from the URL)."""
-    ticker = dcc.Dropdown(
+    """The control bar. ``state`` holds the initial values (parsed from the URL).
+
+    ``ticker_options`` as :func:`components.inputs.ticker_options` (search ignores accents);
+    ``span`` is the data's first and last session, which bounds the date picker.
+    """
+    ticker = dropdown(
         id="quotes-ticker",
         options=ticker_options,
         value=state["ticker"],
         clearable=False,
         searchable=True,
-        placeholder="Buscar ticker…",
+        placeholder="Buscar ticker ou nome…",
     )
     preset = dbc.RadioItems(
         id="quotes-preset",
@@ -54,15 +64,12 @@ def quote_controls(
         labelClassName="btn btn-outline-primary btn-sm",
         labelCheckedClassName="active",
     )
-    dates = dcc.DatePickerRange(
-        id="quotes-dates",
-        start_date=state["start"],
-        end_date=state["end"],
-        display_format="DD/MM/YYYY",
-        start_date_placeholder_text="início",
-        end_date_placeholder_text="fim",
+    dates = date_range(
+        "quotes-dates",
+        state["start"],
+        state["end"],
+        span=span,
         clearable=True,
-        first_day_of_week=0,
         minimum_nights=0,
     )
     prices = dbc.RadioItems(
@@ -89,6 +96,7 @@ def quote_controls(
             outline=True,
         ),
         dcc.Download(id="quotes-download"),
+        machine_switch("quotes-export-machine"),
     ]
     first = [
         _field("Ticker", ticker, md=3, html_for="quotes-ticker"),

@@ -10,16 +10,19 @@ from its run id, so every result can be reopened later.
 
 from __future__ import annotations
 
-import io
-
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from components import backtest as cb
-from components.format import fmt_brl, fmt_date, fmt_num, fmt_pct
+from components.charts import empty_figure
+from components.export import csv_text, machine_switch
+from components.format import fmt_brl, fmt_date, fmt_pct
+from components.inputs import data_span, date_range, dropdown
 from components.jobs import job_progress
+from components.labels import bt_objective_label
+from components.theme import graph_config
 from core.backtest.metrics import METRIC_INFO
 from core.backtest.optimize import OBJECTIVES
 from core.backtest.runner import adjust_bars, run_backtest
@@ -33,7 +36,8 @@ from core.requests import (
     build_walk_forward_request,
     run_walk_forward_request,
 )
-from core.strategies import STRATEGIES
+from core.strategies import STRATEGIES, params_text
+from core.textfmt import by_unit
 from dashboard.background import job_callback
 from dashboard.runtime import get_store
 
@@ -73,11 +77,18 @@ COMPARE_KEYS = [
 ]
 
 
+def _strategy_label(code: str) -> str:
+    cls = STRATEGIES.get(code)
+    return cls.label if cls else code
+
+
+def _run_name(res) -> str:
+    """A stored run's name in Portuguese: strategy label and tickers (codes stay in the CLI)."""
+    return f"{_strategy_label(res.strategy)} · {', '.join(res.tickers)}"
+
+
 def _strategy_doc(name: str) -> str:
-    cls = STRATEGIES[name]
-    mod = __import__(cls.__module__, fromlist=["_"])
-    doc = (mod.__doc__ or "").strip().split("\n\n")[0]
-    return doc.replace("``", "")
+    return STRATEGIES[name].description
 
 
 def _field(label, control, help_text=None):
@@ -88,18 +99,15 @@ def _field(label, control, help_text=None):
     )
 
 
-def _form(tickers: list[str], last: pd.Timestamp | None):
-    end = (last or pd.Timestamp.today()).strftime("%Y-%m-%d")
+def _form(tickers: list[str], span: tuple[str | None, str | None], end: str | None):
     return dbc.Card(
         dbc.CardBody(
             [
                 _field(
                     "Estratégia",
-                    dcc.Dropdown(
+                    dropdown(
                         id="backtest-strategy",
-                        options=[
-                            {"label": f"{c.label} ({n})", "value": n} for n, c in STRATEGIES.items()
-                        ],
+                        options=[{"label": c.label, "value": n} for n, c in STRATEGIES.items()],
                         value="sma_cross",
                         clearable=False,
                     ),
@@ -109,19 +117,11 @@ def _form(tickers: list[str], last: pd.Timestamp | None):
                 html.Hr(className="my-2"),
                 _field(
                     "Ativos",
-                    dcc.Dropdown(
-                        id="backtest-tickers", options=tickers, value=["PETR4"], multi=True
-                    ),
+                    dropdown(id="backtest-tickers", options=tickers, value=["PETR4"], multi=True),
                 ),
                 _field(
                     "Período",
-                    dcc.DatePickerRange(
-                        id="backtest-dates",
-                        start_date="2015-01-02",
-                        end_date=end,
-                        display_format="DD/MM/YYYY",
-                        first_day_of_week=0,
-                    ),
+                    date_range("backtest-dates", "2015-01-02", end, span=span),
                 ),
                 _field(
                     "Custos",
@@ -137,7 +137,7 @@ def _form(tickers: list[str], last: pd.Timestamp | None):
                 ),
                 _field(
                     "Dimensionamento",
-                    dcc.Dropdown(
+                    dropdown(
                         id="backtest-sizing",
                         clearable=False,
                         value="all_in",
@@ -304,16 +304,16 @@ def _results():
         [
             html.Div(id="backtest-title", className="mb-2"),
             dcc.Loading(html.Div(id="backtest-cards"), type="dot"),
-            dcc.Graph(id="backtest-equity", config={"displaylogo": False}),
-            dcc.Graph(id="backtest-drawdown", config={"displaylogo": False}),
+            dcc.Graph(id="backtest-equity", config=graph_config()),
+            dcc.Graph(id="backtest-drawdown", config=graph_config()),
             dbc.Row(
                 [
                     dbc.Col(dbc.Label("Ativo no gráfico", className="small"), width="auto"),
-                    dbc.Col(dcc.Dropdown(id="backtest-candle-ticker", clearable=False), width=3),
+                    dbc.Col(dropdown(id="backtest-candle-ticker", clearable=False), width=3),
                 ],
                 className="align-items-center g-2",
             ),
-            dcc.Graph(id="backtest-candles", config={"displaylogo": False}),
+            dcc.Graph(id="backtest-candles", config=graph_config()),
             html.H5("Operações", className="mt-3"),
             html.Div(
                 [
@@ -334,11 +334,12 @@ def _results():
                     ),
                     dcc.Download(id="backtest-download-csv"),
                     dcc.Download(id="backtest-download-html"),
+                    machine_switch("backtest-export-machine"),
                 ],
                 className="mb-2",
             ),
             cb.trades_grid("backtest-trades"),
-            dcc.Graph(id="backtest-monthly", config={"displaylogo": False}),
+            dcc.Graph(id="backtest-monthly", config=graph_config()),
             html.H5("Relatório mensal de IR", className="mt-3"),
             html.Div(
                 "15% sobre o lucro líquido mensal de swing trade (isento se as vendas do mês "
@@ -380,7 +381,7 @@ def _compare_tab():
             ),
             cb.runs_grid("backtest-runs"),
             html.Div(id="backtest-compare-alert"),
-            dcc.Graph(id="backtest-compare-fig", config={"displaylogo": False}),
+            dcc.Graph(id="backtest-compare-fig", config=graph_config()),
             html.Div(id="backtest-compare-out"),
         ]
     )
@@ -400,11 +401,13 @@ def _wf_tab():
                     dbc.Col(
                         _field(
                             "Objetivo",
-                            dcc.Dropdown(
+                            dropdown(
                                 id="backtest-wf-objective",
                                 value="sharpe",
                                 clearable=False,
-                                options=list(OBJECTIVES),
+                                options=[
+                                    {"label": bt_objective_label(k), "value": k} for k in OBJECTIVES
+                                ],
                             ),
                         ),
                         md=3,
@@ -465,10 +468,12 @@ def layout(run: str | None = None, **_kwargs):
     """Page layout; ``?run=ID`` reopens a stored run."""
     try:
         store = get_store()
-        tickers = store.tickers("stock")
-        last = store.last_date()
+        instruments = store.instruments()
+        tickers = instruments.loc[instruments["kind"] == "stock", "ticker"].tolist()
+        span = data_span(instruments, ("stock",))
+        end = data_span(instruments, ("stock",), common=True)[1]
     except PregaoError:
-        tickers, last = [], None
+        tickers, span, end = [], (None, None), None
     run_id = int(run) if run and str(run).isdigit() else None
     return dbc.Container(
         [
@@ -482,7 +487,7 @@ def layout(run: str | None = None, **_kwargs):
             ),
             dbc.Row(
                 [
-                    dbc.Col(_form(tickers, last), lg=3),
+                    dbc.Col(_form(tickers, span, end), lg=3),
                     dbc.Col(
                         [
                             dbc.Alert(
@@ -622,7 +627,7 @@ def _run(job, *form):
             adjusted=adjusted,
             progress=job.progress,
         )
-        rid = save_run(store, res)
+        rid = save_run(store, res, name=_run_name(res))
         job.done(f"Pronto: backtest nº {rid} salvo.", result=rid)
         return rid, "", False
     except PregaoError as exc:
@@ -631,17 +636,7 @@ def _run(job, *form):
 
 
 def _empty_fig(msg: str):
-    import plotly.graph_objects as go
-
-    fig = go.Figure()
-    fig.update_layout(
-        height=200,
-        xaxis_visible=False,
-        yaxis_visible=False,
-        template="plotly_white",
-        annotations=[dict(text=msg, showarrow=False, font=dict(size=14))],
-    )
-    return fig
+    return empty_figure(msg)
 
 
 @callback(
@@ -674,7 +669,7 @@ def _render(run_id):
             [],
             None,
         )
-    params = ", ".join(f"{k}={v}" for k, v in res.params.items())
+    params = params_text(res.strategy, res.params)
     title = html.Div(
         [
             html.H5(
@@ -760,32 +755,20 @@ def _candles(ticker, run_id):
 
 def _report(res) -> str:
     summary = {
-        "Estratégia": res.strategy,
-        "Parâmetros": ", ".join(f"{k}={v}" for k, v in res.params.items()),
+        "Estratégia": _strategy_label(res.strategy),
+        "Parâmetros": params_text(res.strategy, res.params),
         "Ativos": ", ".join(res.tickers),
         "Período": f"{fmt_date(res.start)} a {fmt_date(res.end)}",
         "Capital inicial": fmt_brl(res.config.cash),
-        "Custos": str(res.config.costs.to_dict()),
-        "Dimensionamento": str(res.config.sizing.to_dict()),
+        "Custos": "B3 (taxas + slippage)" if res.config.costs.swing_fee_rate > 0 else "sem custos",
+        "Dimensionamento": SIZING_LABELS.get(res.config.sizing.method, res.config.sizing.method),
         "Versão do código": str(res.extra.get("code_version", "")),
     }
     metrics = []
     for k, v in res.metrics.items():
         label, unit = METRIC_INFO.get(k, (k, ""))
-        metrics.append(
-            (
-                label,
-                "sim"
-                if v is True
-                else "não"
-                if v is False
-                else fmt_num(v)
-                if isinstance(v, float)
-                else str(v),
-                unit,
-            )
-        )
-    trades = pd.DataFrame(cb.trades_rows(res.trades))
+        metrics.append((label, by_unit(v, unit), unit))
+    trades = cb.trades_display(res.trades)
     figs = [
         cb.equity_figure(res.equity, res.benchmarks),
         cb.drawdown_figure(res.drawdown),
@@ -798,18 +781,20 @@ def _report(res) -> str:
     Output("backtest-download-csv", "data"),
     Input("backtest-export-csv", "n_clicks"),
     State("backtest-run-id", "data"),
+    State("backtest-export-machine", "value"),
     prevent_initial_call=True,
 )
-def _export_csv(_n, run_id):
+def _export_csv(_n, run_id, machine):
+    """The trades: pt-BR for Excel by default (the grid's columns), raw fields on request."""
     if not run_id:
         return no_update
     res = load_run(get_store(), int(run_id))
-    buf = io.StringIO()
-    t = res.trades.copy()
-    for c in ("entry_date", "exit_date"):
-        t[c] = pd.to_datetime(t[c]).dt.strftime("%Y-%m-%d")
-    t.to_csv(buf, index=False, float_format="%.6f")
-    return dict(content=buf.getvalue(), filename=f"backtest_{run_id}_operacoes.csv")
+    if machine:
+        text = csv_text(res.trades, machine=True, decimals=6)
+    else:
+        rows = pd.DataFrame(cb.trades_rows(res.trades), columns=list(cb.TRADE_HEADERS))
+        text = csv_text(rows, headers=cb.TRADE_HEADERS, decimals=2)
+    return dict(content=text, filename=f"backtest_{run_id}_operacoes.csv")
 
 
 @callback(
@@ -832,9 +817,9 @@ def _runs_rows() -> list[dict]:
         rows.append(
             {
                 "id": int(r.id),
-                "criado": r.created_at.strftime("%d/%m/%Y %H:%M"),
+                "criado": r.created_at.strftime("%Y-%m-%d %H:%M"),
                 "name": r.name,
-                "strategy": r.strategy,
+                "strategy": _strategy_label(r.strategy),
                 "tipo": "walk-forward (OOS)" if r.kind == "walk_forward" else "backtest",
                 "periodo": f"{fmt_date(r.start)} a {fmt_date(r.end)}",
                 "total_return_pct": r.total_return_pct,
@@ -904,7 +889,7 @@ def _compare(_n, rows):
             res = load_run(store, int(r["id"]))
         except PregaoError:
             continue
-        name = f"nº {res.run_id} {res.strategy} ({', '.join(res.tickers)})"
+        name = f"nº {res.run_id} {_strategy_label(res.strategy)} ({', '.join(res.tickers)})"
         curves[name] = res.equity
         items.append((name, res.metrics))
     return (cb.compare_figure(curves), cb.compare_table(items, COMPARE_KEYS, METRIC_INFO), None)
@@ -933,7 +918,10 @@ def _walk_forward(job, objective, mode, windows, trials, *form):
             **fields, objective=objective, mode=mode, windows=windows, trials=trials
         )
         res = run_walk_forward_request(store, req, progress=job.progress)
-        rid = save_run(store, res.to_backtest_result(), kind="walk_forward")
+        bt = res.to_backtest_result()
+        rid = save_run(
+            store, bt, kind="walk_forward", name=_run_name(bt) + " · walk-forward (fora da amostra)"
+        )
         job.done(f"Pronto: fora da amostra salvo como backtest nº {rid}.", result=rid)
     except PregaoError as exc:
         job.fail(str(exc))
@@ -950,7 +938,7 @@ def _walk_forward(job, objective, mode, windows, trials, *form):
             id="backtest-wf-saved",
         ),
         html.H5("Dentro vs fora da amostra por janela", className="mt-3"),
-        cb.wf_windows_table(res.windows, res.objective),
+        cb.wf_windows_table(res.windows, res.objective, req.backtest.strategy),
         dcc.Graph(
             figure=cb.equity_figure(
                 res.oos_equity,

@@ -22,6 +22,7 @@ from components.data import (
     preview_card,
     report_alert,
 )
+from components.inputs import dropdown
 from components.jobs import job_progress
 from components.market import KIND_LABELS
 from core.data.imports import FORMATS, ImportCancelled, import_log, preview_file
@@ -177,7 +178,7 @@ def _import_panel(team: bool) -> dbc.Card:
                                 md=4,
                             ),
                             dbc.Col(
-                                dcc.Dropdown(
+                                dropdown(
                                     id="data-sel-kinds",
                                     options=[
                                         {"label": v, "value": k} for k, v in KIND_LABELS.items()
@@ -302,7 +303,7 @@ def layout(**_kwargs):
                                     dbc.CardHeader("Histórico comum"),
                                     dbc.CardBody(
                                         [
-                                            dcc.Dropdown(
+                                            dropdown(
                                                 id="data-common-tickers",
                                                 options=tickers,
                                                 multi=True,

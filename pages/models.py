@@ -12,6 +12,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from components import models as cm
 from components.format import fmt_date, fmt_int, fmt_pct
+from components.inputs import dropdown
 from components.jobs import job_progress
 from core.errors import PregaoError
 from core.ml.models import MODEL_LABELS
@@ -110,7 +111,7 @@ def layout(**kwargs):
                         dbc.Col(
                             [
                                 dbc.Label("Ativos (agrupados em um só conjunto)"),
-                                dcc.Dropdown(
+                                dropdown(
                                     id="models-tickers",
                                     options=tickers,
                                     value=default,
@@ -297,7 +298,7 @@ def layout(**kwargs):
                                 "gráfico de Cotações.",
                                 className="text-muted small",
                             ),
-                            dcc.Dropdown(
+                            dropdown(
                                 id="models-anomaly-ticker",
                                 options=tickers,
                                 value=default[0] if default else None,
@@ -348,7 +349,7 @@ def _meta_card(tickers: list[str]) -> dbc.Card:
                     dbc.Row(
                         [
                             dbc.Col(
-                                dcc.Dropdown(
+                                dropdown(
                                     id="models-meta-strategy",
                                     options=options,
                                     value="wave3",
@@ -357,7 +358,7 @@ def _meta_card(tickers: list[str]) -> dbc.Card:
                                 md=3,
                             ),
                             dbc.Col(
-                                dcc.Dropdown(
+                                dropdown(
                                     id="models-meta-tickers",
                                     options=stocks,
                                     value=stocks[:5],

@@ -14,6 +14,8 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+from components.export import machine_switch
+from components.inputs import data_span, dropdown, ticker_options
 from components.portfolio import (
     CONTROL_KEYS,
     allocation_view,
@@ -30,6 +32,7 @@ from components.portfolio import (
     weights_figure,
     weights_table,
 )
+from components.theme import graph_config
 from core.errors import PregaoError
 from core.portfolio import (
     OBJECTIVES,
@@ -68,9 +71,10 @@ def _saved_options(saved: list[dict]) -> list[dict]:
 def layout(**_query):
     """Controls and the last stored result (read only); nothing is computed on load."""
     store = get_store()
-    stocks = store.tickers("stock")
-    names = store.instruments().set_index("ticker")["name"].to_dict()
-    options = [{"label": f"{t} · {names.get(t, '')}", "value": t} for t in stocks]
+    instruments = store.instruments()
+    stock_rows = instruments[instruments["kind"] == "stock"]
+    stocks = stock_rows["ticker"].tolist()
+    options = ticker_options(stock_rows)
     try:
         default = most_liquid(store, 10)
     except PregaoError:
@@ -106,6 +110,7 @@ def layout(**_query):
                 REBALANCE,
                 UNIVERSES,
                 values=values,
+                span=data_span(instruments, ("stock",)),
             ),
             dcc.Store(id="portfolio-result", data=result),
             html.Div(banner, id="portfolio-message"),
@@ -116,7 +121,7 @@ def layout(**_query):
                         dcc.Graph(
                             id="portfolio-frontier",
                             figure=empty_figure("Escolha as ações e clique em Calcular."),
-                            config={"displaylogo": False},
+                            config=graph_config(),
                         ),
                         lg=8,
                     ),
@@ -125,7 +130,7 @@ def layout(**_query):
                             dcc.Graph(
                                 id="portfolio-weights",
                                 figure=empty_figure(""),
-                                config={"displaylogo": False},
+                                config=graph_config(),
                             ),
                             html.Div(id="portfolio-weights-table-div"),
                         ],
@@ -180,12 +185,13 @@ def layout(**_query):
             ),
             dcc.Download(id="portfolio-download-weights"),
             dcc.Download(id="portfolio-download-orders"),
+            machine_switch("portfolio-export-machine"),
             html.Div(id="portfolio-save-message"),
             html.H5("Carteiras salvas", className="mt-3"),
             dbc.Row(
                 [
                     dbc.Col(
-                        dcc.Dropdown(
+                        dropdown(
                             id="portfolio-load-name",
                             options=_saved_options(saved),
                             placeholder="Escolha uma carteira salva",
@@ -348,7 +354,7 @@ def render(res, theme):
                 dcc.Graph(
                     figure=oos_figure(oos, theme),
                     id="portfolio-oos-graph",
-                    config={"displaylogo": False},
+                    config=graph_config(),
                 ),
                 oos_table(oos),
             ]
@@ -370,13 +376,14 @@ def render(res, theme):
     Output("portfolio-download-weights", "data"),
     Input("portfolio-export-weights", "n_clicks"),
     State("portfolio-result", "data"),
+    State("portfolio-export-machine", "value"),
     prevent_initial_call=True,
 )
-def export_weights(_n, res):
-    """Weights as CSV."""
+def export_weights(_n, res, machine):
+    """Weights as CSV (pt-BR for Excel, or the machine format)."""
     if not res:
         return no_update
-    return dcc.send_string(weights_csv(res), "pesos_carteira.csv")
+    return dcc.send_string(weights_csv(res, bool(machine)), "pesos_carteira.csv")
 
 
 @callback(
@@ -384,9 +391,10 @@ def export_weights(_n, res):
     Output("portfolio-save-message", "children", allow_duplicate=True),
     Input("portfolio-export-orders", "n_clicks"),
     State("portfolio-result", "data"),
+    State("portfolio-export-machine", "value"),
     prevent_initial_call=True,
 )
-def export_orders(_n, res):
+def export_orders(_n, res, machine):
     """B3 orders as CSV (needs a capital)."""
     if not res or not res.get("allocation"):
         return no_update, dbc.Alert(
@@ -395,7 +403,7 @@ def export_orders(_n, res):
             className="py-2",
             dismissable=True,
         )
-    return dcc.send_string(orders_csv(res["allocation"]), "ordens_b3.csv"), None
+    return dcc.send_string(orders_csv(res["allocation"], bool(machine)), "ordens_b3.csv"), None
 
 
 @callback(

@@ -13,10 +13,13 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components.cards import error_alert
 from components.charts import empty_figure, quote_figure
+from components.export import QUOTE_HEADERS, csv_text
+from components.inputs import data_span, ticker_options
 from components.quotes import anomaly_list, quote_controls, quote_kpis
+from components.theme import graph_config
 from core.errors import InputError, PregaoError, UnknownTickerError
 from core.market import RANGE_PRESETS
-from core.quotes import PANELS, QuoteRequest, quote_view
+from core.quotes import PANELS, QuoteRequest, parse_periods, quote_view
 from dashboard.runtime import get_store
 
 dash.register_page(__name__, path="/quotes", name="Cotações", title="Pregão · Cotações", order=1)
@@ -34,11 +37,6 @@ _CONTROL_INPUTS = [
     Input("quotes-compare", "value"),
     Input("quotes-anomalies", "value"),
 ]
-
-
-def _ticker_options(store) -> list[dict]:
-    df = store.instruments()
-    return [{"label": f"{r.ticker} · {r.name}", "value": r.ticker} for r in df.itertuples()]
 
 
 def layout(**query):
@@ -71,15 +69,22 @@ def layout(**query):
         "compare": req.compare,
         "anomalies": req.anomalies,
     }
+    instruments = store.instruments()
     return html.Div(
         [
             dcc.Location(id="quotes-location", refresh=False),
             html.Div(messages, id="quotes-url-messages"),
-            quote_controls(state, _ticker_options(store), list(RANGE_PRESETS), PANELS),
+            quote_controls(
+                state,
+                ticker_options(instruments),
+                list(RANGE_PRESETS),
+                PANELS,
+                data_span(instruments, None),
+            ),
             html.Div(id="quotes-message"),
             html.Div(id="quotes-kpis"),
             dcc.Loading(
-                dcc.Graph(id="quotes-graph", config={"displaylogo": False, "scrollZoom": True}),
+                dcc.Graph(id="quotes-graph", config=graph_config(scrollZoom=True)),
                 type="default",
                 delay_show=300,
             ),
@@ -110,25 +115,56 @@ def _request(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom=No
     Output("quotes-kpis", "children"),
     Output("quotes-message", "children"),
     Output("quotes-location", "search"),
+    Output("quotes-sma", "invalid"),
+    Output("quotes-ema", "invalid"),
     *_CONTROL_INPUTS,
     Input("theme-store", "data"),
 )
 def update(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom, theme):
-    """Parse the controls, compute the view in core, build the figure and KPIs."""
+    """Parse the controls, compute the view in core, build the figure and KPIs.
+
+    A typo in a periods field (MMS/MME) marks that field and shows one message; the chart
+    and KPI cards of the last valid input stay.
+    """
     if not ticker:
-        return empty_figure("Escolha um ticker.", theme), None, None, no_update
+        return empty_figure("Escolha um ticker.", theme), None, None, no_update, False, False
+    bad = {}
+    for key, text in (("sma", sma), ("ema", ema)):
+        try:
+            parse_periods(text)
+        except InputError as exc:
+            bad[key] = str(exc)
+    if bad:
+        label = " ".join(f"{'MMS' if k == 'sma' else 'MME'}: {msg}" for k, msg in bad.items())
+        return (
+            no_update,
+            no_update,
+            error_alert(label, element_id="quotes-input-error"),
+            no_update,
+            "sma" in bad,
+            "ema" in bad,
+        )
     try:
         req = _request(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom)
         view = quote_view(get_store(), req)
-    except PregaoError as exc:
+    except PregaoError as exc:  # one message; the last chart stays
         return (
-            empty_figure(str(exc), theme),
-            None,
+            no_update,
+            no_update,
             error_alert(str(exc), element_id="quotes-error"),
             no_update,
+            False,
+            False,
         )
     search = "?" + urlencode(req.to_query(), safe=",^")
-    return quote_figure(view, theme), quote_kpis(view, anomaly_list(view)), None, search
+    return (
+        quote_figure(view, theme),
+        quote_kpis(view, anomaly_list(view)),
+        None,
+        search,
+        False,
+        False,
+    )
 
 
 @callback(
@@ -161,10 +197,16 @@ def dates_clear_preset(start, end):
     Output("quotes-download", "data"),
     Input("quotes-export", "n_clicks"),
     *[State(i.component_id, i.component_property) for i in _CONTROL_INPUTS],
+    State("quotes-export-machine", "value"),
     prevent_initial_call=True,
 )
 def export_csv(n, *controls):
-    """Download the shown bars (date, OHLC, adj_close, volume) as CSV."""
+    """Download the shown bars (date, OHLC, adj_close, volume) as CSV.
+
+    pt-BR by default (``;``, decimal comma, dd/mm/aaaa, Portuguese headers: opens in Excel);
+    the machine format when its switch is on.
+    """
+    *controls, machine = controls
     ticker, adj = controls[0], controls[8]
     if not n or not ticker:
         return no_update
@@ -173,8 +215,32 @@ def export_csv(n, *controls):
         view = quote_view(get_store(), _request(*controls[:-1]))
     except PregaoError:
         return no_update
-    df = view.bars.reset_index()
-    df["date"] = df["date"].dt.strftime("%Y-%m-%d")
     kind = "ajustado" if adj == "adj" else "negociado"
     name = f"{view.ticker}_{view.start:%Y%m%d}_{view.end:%Y%m%d}_{kind}.csv"
-    return dcc.send_data_frame(df.to_csv, name, index=False, float_format="%.6f")
+    text = csv_text(
+        view.bars.reset_index(),
+        headers=QUOTE_HEADERS,
+        machine=bool(machine),
+        decimals={
+            "volume": 0,
+            **dict.fromkeys(("open", "high", "low", "close", "adj_close"), 6 if machine else 2),
+        },
+    )
+    return {"content": text, "filename": name}
+
+
+@callback(
+    Output("quotes-dates", "min_date_allowed"),
+    Output("quotes-dates", "max_date_allowed"),
+    Output("quotes-dates", "initial_visible_month"),
+    Input("quotes-ticker", "value"),
+)
+def bound_dates(ticker):
+    """The date picker covers the chosen ticker's data and opens on its last session."""
+    if not ticker:
+        return no_update, no_update, no_update
+    df = get_store().instruments()
+    first, last = data_span(df[df["ticker"] == ticker], None)
+    if last is None:
+        return no_update, no_update, no_update
+    return first, last, last

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
+from core import textfmt
 from core.data.actions import load_actions
 from core.data.calendar import b3_sessions
 from core.data.history import CommonHistory, common_history
@@ -160,7 +161,7 @@ def _flags(row: dict, kind: str) -> list[str]:
     if row["n_bars"] == 0:
         return ["sem dados"]
     if row["coverage"] < 0.98:
-        f.append(f"cobertura {row['coverage']:.0%}".replace(".", ","))
+        f.append(f"cobertura {textfmt.pct(row['coverage'], 0)}")
     if row["gaps"]:
         f.append(f"{row['gaps']} lacunas")
     if row["zero_volume"] and kind != "index":

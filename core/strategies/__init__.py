@@ -25,6 +25,8 @@ __all__ = [
     "STRATEGIES",
     "get_strategy",
     "parse_params",
+    "choice_label",
+    "params_text",
     "NoModelError",
     "SmaCross",
     "TrendFollowing",
@@ -90,3 +92,42 @@ def parse_params(text: str | None) -> dict[str, str]:
         k, v = item.split("=", 1)
         out[k.strip()] = v.strip()
     return out
+
+
+#: pt-BR names of the non-strategy choices of ``choice`` parameters.
+_CHOICE_LABELS = {"none": "nenhuma (fica de fora)"}
+
+
+def choice_label(value) -> str:
+    """pt-BR display name of a ``choice`` parameter value (a strategy name or ``"none"``)."""
+    if value in STRATEGIES:
+        return STRATEGIES[value].label
+    return _CHOICE_LABELS.get(value, str(value))
+
+
+def params_text(strategy: str, values: dict) -> str:
+    """Parameters as a pt-BR phrase: ``"Média rápida (barras): 10 · Média lenta (barras): 30"``.
+
+    Labels come from the strategy's declared :class:`Param` (unknown names are shown as
+    given); numbers in pt-BR, booleans ``sim``/``não``, choices by :func:`choice_label`.
+    The code names stay in the CLI and JSON.
+    """
+    from core import textfmt
+
+    declared = {p.name: p for p in STRATEGIES[strategy].params} if strategy in STRATEGIES else {}
+    parts = []
+    for k, v in values.items():
+        p = declared.get(k)
+        label = (p.label if p and p.label else k) if p else k
+        if isinstance(v, bool):
+            text = "sim" if v else "não"
+        elif p is not None and p.kind == "choice":
+            text = choice_label(v)
+        elif isinstance(v, int):
+            text = textfmt.integer(v)
+        elif isinstance(v, float):
+            text = textfmt.num(v, 2).rstrip("0").rstrip(",") if v % 1 else textfmt.integer(v)
+        else:
+            text = str(v)
+        parts.append(f"{label}: {text}")
+    return " · ".join(parts)

@@ -74,6 +74,10 @@ def detect_regime(
 class Adaptive(Strategy):
     name = "adaptive"
     label = "Adaptativa (por regime de mercado)"
+    description = (
+        "Detecta o regime do mercado (alta, baixa, lateral ou volátil, por ADX e volatilidade) "
+        "e opera com a estratégia escolhida para cada regime."
+    )
     params = (
         Param("adx_trend", "float", 25.0, 10.0, 50.0, step=1.0, label="ADX de tendência"),
         Param("vol_quantile", "float", 0.8, 0.5, 0.99, step=0.01, label="Quantil de volatilidade"),

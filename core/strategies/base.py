@@ -106,7 +106,7 @@ class Param:
 class Strategy(ABC):
     """Base class of every strategy.
 
-    Subclasses set ``name``, ``label`` (pt-BR), ``params`` and implement
+    Subclasses set ``name``, ``label`` and ``description`` (pt-BR), ``params`` and implement
     :meth:`signals`. ``Strategy(**params)`` validates the parameters against their
     declarations (unknown names and out-of-range values raise :class:`InputError`);
     :attr:`p` holds the complete parameter dict.
@@ -114,6 +114,8 @@ class Strategy(ABC):
 
     name: ClassVar[str] = ""
     label: ClassVar[str] = ""
+    #: One pt-BR paragraph for the page (the module docstring is the English reference).
+    description: ClassVar[str] = ""
     params: ClassVar[tuple[Param, ...]] = ()
     #: True when the strategy sets its own stop/target levels.
     sets_stops: ClassVar[bool] = False

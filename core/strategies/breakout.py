@@ -38,6 +38,10 @@ def donchian(bars: pd.DataFrame, period: int) -> pd.DataFrame:
 class Breakout(Strategy):
     name = "breakout"
     label = "Rompimento (canal de Donchian)"
+    description = (
+        "Rompimento do canal de Donchian: compra quando o fechamento supera a máxima das "
+        "últimas barras e sai abaixo da mínima do canal de saída (sistema das Tartarugas)."
+    )
     params = (
         Param("entry", "int", 20, 5, 120, label="Canal de entrada (barras)"),
         Param("exit", "int", 10, 2, 120, label="Canal de saída (barras)"),

@@ -24,6 +24,10 @@ __all__ = ["MacdCrossover"]
 class MacdCrossover(Strategy):
     name = "macd_crossover"
     label = "Cruzamento do MACD"
+    description = (
+        "Compra quando a linha do MACD cruza para cima da linha de sinal e sai no cruzamento "
+        "para baixo (12/26/9 de Appel)."
+    )
     params = (
         Param("fast", "int", 12, 2, 50, label="EMA rápida"),
         Param("slow", "int", 26, 5, 100, label="EMA lenta"),

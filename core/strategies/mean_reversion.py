@@ -25,6 +25,10 @@ __all__ = ["MeanReversion"]
 class MeanReversion(Strategy):
     name = "mean_reversion"
     label = "Reversão à média (Bollinger + IFR)"
+    description = (
+        "Compra fechamentos abaixo da banda inferior de Bollinger com IFR sobrevendido e sai na "
+        "média das bandas ou com IFR alto."
+    )
     params = (
         Param("period", "int", 20, 5, 100, label="Período das bandas"),
         Param("k", "float", 2.0, 0.5, 4.0, step=0.1, label="Desvios-padrão (k)"),

@@ -55,6 +55,10 @@ class NoModelError(InputError):
 class MlFilter(Strategy):
     name = "ml_filter"
     label = "Filtro de ML (modelo campeão)"
+    description = (
+        "Mantém as entradas da estratégia base apenas quando o modelo campeão de ML concorda "
+        "(probabilidade de alta acima do mínimo); só usa datas fora do treino do modelo."
+    )
     params = (
         Param(
             "base",

@@ -88,6 +88,10 @@ def divergences(
 class RsiDivergence(Strategy):
     name = "rsi_divergence"
     label = "Divergência do IFR (clássica e oculta)"
+    description = (
+        "Divergências do IFR com o preço em pivôs confirmados (clássicas e ocultas, de alta e "
+        "de baixa); o sinal sai na barra que confirma o pivô, sem olhar o futuro."
+    )
     params = (
         Param("rsi_period", "int", 14, 2, 50, label="Período do IFR"),
         Param("pivot", "int", 3, 1, 10, label="Largura do pivô (barras)"),

@@ -25,6 +25,10 @@ __all__ = ["SmaCross"]
 class SmaCross(Strategy):
     name = "sma_cross"
     label = "Cruzamento de médias (SMA)"
+    description = (
+        "Compra quando a média móvel simples rápida cruza para cima da lenta e sai no "
+        "cruzamento para baixo (vendido no inverso, se permitido)."
+    )
     params = (
         Param("fast", "int", 10, 2, 100, label="Média rápida (barras)"),
         Param("slow", "int", 30, 5, 300, label="Média lenta (barras)"),
@@ -33,7 +37,7 @@ class SmaCross(Strategy):
     def validate(self) -> None:
         if self.p["fast"] >= self.p["slow"]:
             raise InputError(
-                f"sma_cross: fast ({self.p['fast']}) deve ser menor que slow ({self.p['slow']})."
+                f"A média rápida ({self.p['fast']}) deve ser menor que a lenta ({self.p['slow']})."
             )
 
     def signals(self, bars: pd.DataFrame) -> pd.DataFrame:

@@ -27,6 +27,10 @@ __all__ = ["TrendFollowing"]
 class TrendFollowing(Strategy):
     name = "trend_following"
     label = "Seguidor de tendência (EMA + ADX)"
+    description = (
+        "Cruzamento de médias exponenciais confirmado pelo ADX: só entra quando há tendência "
+        "forte (ADX acima do mínimo) na direção do cruzamento."
+    )
     params = (
         Param("fast", "int", 12, 2, 100, label="EMA rápida"),
         Param("slow", "int", 26, 5, 300, label="EMA lenta"),

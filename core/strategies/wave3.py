@@ -64,6 +64,11 @@ def wave3_score(bars: pd.DataFrame, ema17: pd.Series, ema72: pd.Series) -> pd.Se
 class Wave3(Strategy):
     name = "wave3"
     label = "Onda 3 (EMA 17/72)"
+    description = (
+        "Setup Onda 3: tendência de alta (MME 17 acima da MME 72, ambas subindo), recuo até a "
+        "zona entre as médias e compra no rompimento da máxima do candle de sinal, com stop no "
+        "fundo do recuo e alvo em múltiplos do risco."
+    )
     sets_stops = True
     params = (
         Param("fast", "int", 17, 5, 50, label="EMA curta", optimize=False),

@@ -26,11 +26,18 @@ def test_run_backtest_shows_equity_and_trades(app_server, page):
     with page.expect_download() as dl:
         page.click("#backtest-export-csv")
     csv_text = open(dl.value.path(), encoding="utf-8").read()
-    assert csv_text.startswith("ticker,direction,entry_date") and "PETR4" in csv_text
+    # pt-BR for Excel by default: ";", Portuguese headers, dd/mm/aaaa, decimal comma
+    assert (
+        csv_text.startswith("\ufeffAtivo;Lado;Entrada;Preço entrada (R$)") and "PETR4" in csv_text
+    )
+    first = csv_text.splitlines()[1].split(";")
+    assert first[2].count("/") == 2 and "," in first[3]
     with page.expect_download() as dl:
         page.click("#backtest-export-html")
     html = open(dl.value.path(), encoding="utf-8").read()
     assert dl.value.suggested_filename.endswith(".html") and "Operações" in html
+    assert len(html.encode()) < 1_000_000  # no 4,8 MB copy of plotly.js
+    assert "fast=" not in html and "Média rápida (barras): 10" in html
     assert "PETR4" in page.inner_text("#backtest-result-title") or "Backtest nº" in page.inner_text(
         "#backtest-result-title"
     )
@@ -40,7 +47,7 @@ def test_ml_filter_without_model_shows_message(app_server, page):
     page.goto(app_server + "/backtest")
     page.wait_for_selector("#backtest-params input")
     page.click("#backtest-strategy")
-    page.get_by_role("listbox").get_by_text("Filtro de ML (modelo campeão) (ml_filter)").click()
+    page.get_by_role("listbox").get_by_text("Filtro de ML (modelo campeão)").click()
     page.wait_for_selector("text=Estratégia base")
     page.click("#backtest-run")
     alert = page.wait_for_selector("#backtest-alert", timeout=60_000)
@@ -62,7 +69,7 @@ def test_compare_two_runs_and_reopen_by_url(app_server, page):
     ids = []
     for label, marker in (
         (None, "Média rápida"),
-        ("Rompimento (canal de Donchian) (breakout)", "Canal de entrada"),
+        ("Rompimento (canal de Donchian)", "Canal de entrada"),
     ):
         if label:
             _choose_strategy(page, label)
@@ -95,7 +102,8 @@ def test_compare_two_runs_and_reopen_by_url(app_server, page):
     page.click("#backtest-compare")
     page.wait_for_selector("#backtest-compare-table")
     text = page.inner_text("#backtest-compare-table")
-    assert "sma_cross" in text and "breakout" in text and "Sharpe" in text
+    assert "Cruzamento de médias (SMA)" in text and "Rompimento (canal de Donchian)" in text
+    assert "Sharpe" in text and "sma_cross" not in text
     page.wait_for_selector("#backtest-compare-fig .scatterlayer .trace")
     # reopen a stored run by its URL
     page.goto(f"{app_server}/backtest?run={ids[0]}")
@@ -112,7 +120,7 @@ def test_walk_forward_one_click(app_server, page):
     page.click("#backtest-wf-run")
     page.wait_for_selector("#backtest-wf-table", timeout=60_000)
     text = page.inner_text("#backtest-wf-table")
-    assert "fast=" in text and "slow=" in text
+    assert "Média rápida (barras):" in text and "fast=" not in text
     page.wait_for_selector("#backtest-wf-equity .scatterlayer .trace")
     page.wait_for_selector("#backtest-wf-heatmap .heatmaplayer, #backtest-wf-heatmap .hm")
     assert "salvo como backtest nº" in page.inner_text("#backtest-wf-saved")

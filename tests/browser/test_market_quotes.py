@@ -99,15 +99,21 @@ def test_inverted_and_empty_ranges_show_a_message(page, app_server):
     assert page.is_visible("#quotes-ticker")
 
 
-def test_bad_period_input_keeps_page_alive(page, app_server):
+def test_bad_period_input_keeps_chart_and_shows_one_message(page, app_server):
+    """Regression: a typo in MMS blanked the chart and KPIs and showed the message twice."""
     page.goto(app_server + "/quotes?ticker=ITUB4")
-    _wait_figure(page, "f.meta && f.meta.ticker === 'ITUB4'")
+    before = _wait_figure(page, "f.meta && f.meta.ticker === 'ITUB4'")
     page.fill("#quotes-sma", "20,abc")
     page.press("#quotes-sma", "Enter")
-    assert "abc" in page.wait_for_selector("#quotes-error").inner_text()
+    assert "abc" in page.wait_for_selector("#quotes-input-error").inner_text()
+    assert page.locator("text=abc").count() == 1  # once: no annotation in the figure
+    assert "is-invalid" in page.get_attribute("#quotes-sma", "class")
+    fig = _figure(page)
+    assert fig["candle_len"] == before["candle_len"] and "abc" not in " ".join(fig["titles"])
+    assert page.is_visible("#quotes-kpi-last")
     page.fill("#quotes-sma", "20")
     page.press("#quotes-sma", "Enter")
-    page.wait_for_selector("#quotes-error", state="detached")
+    page.wait_for_selector("#quotes-input-error", state="detached")
 
 
 def test_export_csv_and_dark_theme(page, app_server):
@@ -115,11 +121,18 @@ def test_export_csv_and_dark_theme(page, app_server):
     _wait_figure(page, "f.meta && f.meta.ticker === 'PETR4'")
     with page.expect_download() as dl:
         page.click("#quotes-export")
-    path = dl.value.path()
-    lines = Path(path).read_text().strip().splitlines()
+    lines = Path(dl.value.path()).read_text(encoding="utf-8").strip().splitlines()
+    # pt-BR by default: BOM for Excel, ";" separator, decimal comma, dd/mm/aaaa, Portuguese
+    assert lines[0] == "\ufeffData;Abertura;Máxima;Mínima;Fechamento;Fechamento ajustado;Volume"
+    last = lines[-1].split(";")
+    assert last[0] == "14/11/2024" and "," in last[4] and "." not in last[4]
+    assert dl.value.suggested_filename.startswith("PETR4_")
+    page.locator("#quotes-export-machine input").check()
+    with page.expect_download() as dl:
+        page.click("#quotes-export")
+    lines = Path(dl.value.path()).read_text(encoding="utf-8").strip().splitlines()
     assert lines[0] == "date,open,high,low,close,adj_close,volume"
     assert lines[-1].startswith("2024-11-14,")
-    assert dl.value.suggested_filename.startswith("PETR4_")
     page.click("#theme-switch")
     page.wait_for_function("document.documentElement.getAttribute('data-bs-theme') === 'dark'")
 

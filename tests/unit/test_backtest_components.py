@@ -54,7 +54,7 @@ def test_equity_cards_heatmap_grid(bundled_store):
     hm = cb.monthly_heatmap(monthly_returns(res.equity))
     assert np.asarray(hm.data[0].z).shape == (2, 12)
     rows = cb.trades_rows(res.trades)
-    assert len(rows) == len(res.trades) and rows[0]["entrada"].count("/") == 2
+    assert len(rows) == len(res.trades) and rows[0]["entrada"].count("-") == 2  # ISO: sorts
 
 
 def test_param_form_has_one_input_per_declared_param():
@@ -73,3 +73,8 @@ def test_report_html_is_self_contained(bundled_store):
         pd.DataFrame(cb.trades_rows(res.trades)),
     )
     assert html.startswith("<!DOCTYPE html>") and "plotly" in html and "<table" in html
+    # regression: the report carried a 4,8 MB copy of plotly.js (5,5 MB in all)
+    assert len(html.encode()) < 1_000_000 and html.count('src="https://cdn.plot.ly') == 1
+    dd = cb.drawdown_figure(res.equity / res.equity.cummax() - 1)
+    offline = cb.report_html("R", {}, [], [dd], pd.DataFrame(), True)
+    assert len(offline.encode()) > 4_000_000  # on request, a fully offline file

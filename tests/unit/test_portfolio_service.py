@@ -104,11 +104,16 @@ def test_components_draw_the_result(result):
     assert len(oos.data) == 10  # 5 series (walk-forward) x equity + drawdown
     assert "R$" in str(allocation_view(result["allocation"], result["prices"]))
     assert "Beta" in str(summary_cards(result))
-    csv = weights_csv(result)
+    csv = weights_csv(result, machine=True)
     assert csv.splitlines()[0] == "ticker,weight,expected_return,volatility"
     assert len(csv.splitlines()) == len(TICKERS) + 1
-    ocsv = orders_csv(result["allocation"])
+    ocsv = orders_csv(result["allocation"], machine=True)
     assert ocsv.splitlines()[0].startswith("ticker,market,side,shares")
+    # pt-BR by default: Excel in Brazil splits on ";" and reads the decimal comma
+    br = weights_csv(result).splitlines()
+    assert br[0] == "\ufeffAção;Peso (%);Retorno esperado (% a.a.);Volatilidade (% a.a.)"
+    assert all(len(r.split(";")) == 4 and "." not in r for r in br[1:])
+    assert orders_csv(result["allocation"]).startswith("\ufeffCódigo;Mercado;Lado (C/V);")
 
 
 def test_parse_pairs():
