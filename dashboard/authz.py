@@ -54,6 +54,7 @@ POLICY: dict[str, str] = {
     "pages.quotes.preset_clears_dates": "viewer",
     "pages.quotes.dates_clear_preset": "viewer",
     "pages.quotes.export_csv": "viewer",
+    "pages.quotes.bound_dates": "viewer",
     # Backtest
     "pages.backtest._params_form": "viewer",
     "pages.backtest._render": "viewer",
