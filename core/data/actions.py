@@ -389,7 +389,7 @@ def load_actions(
         q = q.where(i.ticker.in_([t.upper() for t in tickers]))
     if not include_price_factors:
         q = q.where(_ACT.c.kind.in_(ACTION_KINDS))
-    with store._conn(conn) as c:
+    with store._read(conn) as c:
         rows = c.execute(q.order_by(i.ticker, _ACT.c.date)).all()
     df = pd.DataFrame.from_records(rows, columns=["ticker", "date", "kind", "value", "source"])
     df["date"] = pd.to_datetime(df["date"])
@@ -406,7 +406,7 @@ def tickers_with_actions(store: Store, *, conn: Connection | None = None) -> set
         .select_from(_ACT.join(Instrument.__table__, i.id == _ACT.c.instrument_id))
         .distinct()
     )
-    with store._conn(conn) as c:
+    with store._read(conn) as c:
         return {r[0] for r in c.execute(q)}
 
 

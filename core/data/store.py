@@ -266,10 +266,21 @@ class Store:
 
     @contextmanager
     def _conn(self, conn: Connection | None):
+        """``conn``, or a new write transaction (SQLite: ``BEGIN IMMEDIATE``) for a write."""
         if conn is not None:
             yield conn
         else:
             with self.transaction() as c:
+                yield c
+
+    @contextmanager
+    def _read(self, conn: Connection | None):
+        """``conn``, or a new read-only connection (plain ``BEGIN``: never SQLite's write
+        lock, so reads neither queue behind an import nor deadlock a writer's own thread)."""
+        if conn is not None:
+            yield conn
+        else:
+            with self.engine.connect() as c:
                 yield c
 
     def dispose(self) -> None:
@@ -374,7 +385,7 @@ class Store:
         """
         t = (ticker or "").strip().upper()
         i = _INSTR_TABLE.c
-        with self._conn(conn) as c:
+        with self._read(conn) as c:
             row = c.execute(
                 select(i.id, i.ticker, i.name, i.kind, i.lot_size, i.currency, i.volume_unit).where(
                     i.ticker == t
