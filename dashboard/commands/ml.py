@@ -69,7 +69,7 @@ def _print_result(res: dict) -> None:
     for k, m in s["baselines"].items():
         mark = "  ← melhor" if k == s["best_baseline"] else ""
         print(f"{k:<20} {_pct(m['value'])}  [{_pct(m['lo'])} – {_pct(m['hi'])}]{mark}")
-    print(f"\nAcurácia > melhor referência ({s['n_dates']} datas): {p_verdict(s)}")
+    print(f"\nAcurácia > melhor referência ({num(s['n_dates'], 0)} datas): {p_verdict(s)}")
     mde = s.get("mde") or {}
     if mde:
         print(
