@@ -30,4 +30,6 @@ if __name__ == "__main__":
     print(
         f"Pregão em http://{s.host}:{s.port}/ (banco: {s.redacted()['database_url']})", flush=True
     )
-    app.run(host=s.host, port=s.port, debug=s.debug)
+    from dashboard.security import QuietRequestHandler
+
+    app.run(host=s.host, port=s.port, debug=s.debug, request_handler=QuietRequestHandler)

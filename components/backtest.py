@@ -143,6 +143,14 @@ def _card(title: str, value: str, sub: str = "", color: str | None = None, cid: 
     )
 
 
+def _after_tax_equity(m: dict):
+    """Final equity after income tax (runs stored before issue 9 lack the key)."""
+    v = m.get("after_tax_equity_brl")
+    if v is None and m.get("final_equity_brl") is not None:
+        v = m["final_equity_brl"] - (m.get("taxes_brl") or 0.0)
+    return v
+
+
 def _pct(v) -> str:
     return MISSING if v is None or (isinstance(v, float) and math.isnan(v)) else fmt_pct(v / 100)
 
@@ -171,7 +179,8 @@ def metric_cards(m: dict) -> html.Div:
             "Retorno total",
             _pct(ret),
             f"{_pct(m.get('annual_return_pct'))} a.a.",
-            "#198754" if (ret or 0) >= 0 else "#dc3545",
+            # a run that never traded is neither a gain nor a loss: no colour
+            "#198754" if (ret or 0) > 0 else ("#dc3545" if (ret or 0) < 0 else None),
             "backtest-card-return",
         ),
         _card(
@@ -200,7 +209,13 @@ def metric_cards(m: dict) -> html.Div:
         _card(
             "IR devido",
             fmt_brl(m.get("taxes_brl")),
-            f"após IR {fmt_brl(m.get('after_tax_profit_brl'))}",
+            f"patrimônio após IR {fmt_brl(_after_tax_equity(m))}",
+        ),
+        _card(
+            "Proventos",
+            fmt_brl(m.get("proventos_brl")),
+            f"JCP retido {fmt_brl(m.get('jcp_withheld_brl'))} · "
+            f"juros do caixa {fmt_brl(m.get('interest_brl'))}",
         ),
         _card(
             "Exposição média",
@@ -428,11 +443,21 @@ def trades_rows(trades: pd.DataFrame) -> list[dict]:
                 "resultado": round(float(r.pnl), 2),
                 "retorno": round(float(r.return_pct), 2),
                 "pregoes": int(r.bars_held),
-                "day_trade": "sim" if r.day_trade else "não",
+                "proventos": round(float(getattr(r, "proventos", 0.0)), 2),
+                "day_trade": _day_trade_label(r),
                 "motivo": r.exit_reason,
             }
         )
     return out
+
+
+def _day_trade_label(r) -> str:
+    """ "sim" (opened and closed in one session), "parcial" (part of the exit matched by a
+    same-session re-entry) or "não"."""
+    if not r.day_trade:
+        return "não"
+    qty = getattr(r, "day_trade_qty", None)
+    return "parcial" if qty is not None and 0 < qty < r.shares else "sim"
 
 
 def _brl_col(field, header, **kw):
@@ -466,6 +491,7 @@ def trades_grid(grid_id: str, rows: list[dict] | None = None) -> dag.AgGrid:
             },
         ),
         _brl_col("retorno", "Retorno (%)"),
+        _brl_col("proventos", "Proventos (R$)"),
         {"field": "pregoes", "headerName": "Pregões", "type": "rightAligned", "width": 90},
         {"field": "day_trade", "headerName": "Day trade", "width": 100},
         {"field": "motivo", "headerName": "Saída por", "width": 110},

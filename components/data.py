@@ -31,6 +31,7 @@ FORMAT_LABELS = {
     "yahoo": "Yahoo / yfinance CSV",
     "investing": "investing.com (pt-BR)",
     "profit": "ProfitChart",
+    "planilha": "Planilha brasileira (; e vírgula decimal)",
     "csv": "CSV genérico (mapear colunas)",
     "mt5": "MetaTrader 5",
     "actions": "Eventos corporativos (ticker,date,kind,value)",
@@ -139,7 +140,8 @@ def report_alert(summary: dict, message: str, status: str) -> dbc.Alert:
         )
         for e in errors[:10]
     ]
-    body = [html.Div(message)]
+    # with errors the list says it all: the message would repeat the first one
+    body = [html.Div("Nada foi gravado." if items else message)]
     if items:
         body.append(html.Ul(items, className="mb-0 mt-2"))
     return dbc.Alert(

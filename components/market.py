@@ -5,13 +5,44 @@ from __future__ import annotations
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import html
+from dash import dcc, html
 
 from components.cards import kpi_card, kpi_row, sign_class
-from components.format import fmt_date, fmt_pct, fmt_points
+from components.format import fmt_date, fmt_num, fmt_pct, fmt_points
 from components.grid import locale_pt
 
-__all__ = ["index_header", "market_grid", "grid_rows"]
+__all__ = [
+    "index_header",
+    "market_grid",
+    "grid_rows",
+    "market_controls",
+    "VOLUME_UNIT_LABELS",
+    "KIND_LABELS",
+    "PAGE_SIZE",
+]
+
+#: How each volume unit reads in the UI.
+VOLUME_UNIT_LABELS = {
+    "shares": "ações",
+    "contracts": "contratos",
+    "brl": "R$",
+    "points": "unid. do índice (Yahoo)",
+    "unknown": "unidade desconhecida",
+}
+#: Instrument kinds in Portuguese.
+KIND_LABELS = {
+    "stock": "Ações",
+    "etf": "ETFs",
+    "fii": "FIIs",
+    "bdr": "BDRs",
+    "index": "Índices",
+    "fund": "Fundos",
+    "future": "Futuros",
+    "option": "Opções",
+    "other": "Outros",
+}
+#: Rows per page of the instruments grid.
+PAGE_SIZE = 50
 
 
 def index_header(row: dict | None) -> dbc.Row | html.Div:
@@ -43,14 +74,72 @@ def index_header(row: dict | None) -> dbc.Row | html.Div:
                 f"{fmt_points(row['high_52w'])}",
                 f"mín. {fmt_points(row['low_52w'])}",
             ),
+            kpi_card(
+                "Volume",
+                fmt_num(row.get("volume"), 0),
+                VOLUME_UNIT_LABELS.get(row.get("volume_unit") or "points", "unidade desconhecida"),
+                card_id="market-index-volume",
+            ),
         ]
+    )
+
+
+def market_controls(view: str, kinds: list[str], n_watch: int) -> dbc.Row:
+    """View switch ("Minha lista" / "Todos"), kind filter and watchlist buttons."""
+    return dbc.Row(
+        [
+            dbc.Col(
+                dbc.RadioItems(
+                    id="market-view",
+                    options=[
+                        {"label": f"Minha lista ({n_watch})", "value": "watch"},
+                        {"label": "Todos", "value": "all"},
+                    ],
+                    value=view,
+                    inline=True,
+                ),
+                width="auto",
+            ),
+            dbc.Col(
+                dcc.Dropdown(
+                    id="market-kinds",
+                    options=[{"label": v, "value": k} for k, v in KIND_LABELS.items()],
+                    value=kinds,
+                    multi=True,
+                    placeholder="Todos os tipos",
+                    style={"minWidth": "260px"},
+                ),
+                width="auto",
+            ),
+            dbc.Col(
+                [
+                    dbc.Button(
+                        "Adicionar à lista",
+                        id="market-watch-add",
+                        size="sm",
+                        color="secondary",
+                        className="me-2",
+                    ),
+                    dbc.Button(
+                        "Remover da lista", id="market-watch-remove", size="sm", color="secondary"
+                    ),
+                ],
+                width="auto",
+            ),
+        ],
+        className="g-2 align-items-center mb-2",
     )
 
 
 def grid_rows(snapshot: pd.DataFrame) -> list[dict]:
     """Rows for :func:`market_grid` (dates as ISO strings, NaN as None)."""
     df = snapshot.copy()
+    if df.empty:
+        return []
     df["last_date"] = df["last_date"].dt.strftime("%Y-%m-%d")
+    if "volume_unit" in df:
+        df["volume_unit_label"] = df["volume_unit"].map(VOLUME_UNIT_LABELS).fillna("")
+    df["kind_label"] = df["kind"].map(KIND_LABELS).fillna(df["kind"])
     df = df.astype(object).where(df.notna(), None)
     return df.to_dict("records")
 
@@ -112,11 +201,24 @@ def market_grid(rows: list[dict], grid_id: str) -> dag.AgGrid:
         _pct_col("dist_low_52w", "Dist. mín. 52s", "Fechamento / mínima de 52 semanas − 1"),
         {
             "field": "volume",
-            "headerName": "Volume (ações)",
+            "headerName": "Volume",
+            "headerTooltip": "Volume do último pregão, na unidade da série (coluna Unid.)",
             "type": "numericColumn",
-            "width": 130,
+            "width": 120,
             "filter": "agNumberColumnFilter",
             "valueFormatter": {"function": "ptCompact(params.value)"},
+        },
+        {
+            "field": "volume_unit_label",
+            "headerName": "Unid.",
+            "width": 110,
+            "filter": "agTextColumnFilter",
+        },
+        {
+            "field": "kind_label",
+            "headerName": "Tipo",
+            "width": 100,
+            "filter": "agTextColumnFilter",
         },
         {
             "field": "volume_ratio",
@@ -138,7 +240,10 @@ def market_grid(rows: list[dict], grid_id: str) -> dag.AgGrid:
             "localeText": locale_pt("Nenhum instrumento"),
             "animateRows": False,
             "domLayout": "autoHeight",
-            "rowSelection": {"mode": "singleRow", "checkboxes": False},
+            "rowSelection": {"mode": "multiRow", "checkboxes": True, "enableClickSelection": False},
+            "pagination": True,
+            "paginationPageSize": PAGE_SIZE,
+            "paginationPageSizeSelector": [25, 50, 100],
         },
         getRowId="params.data.ticker",
         style={"width": "100%"},

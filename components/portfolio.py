@@ -17,6 +17,8 @@ from plotly.subplots import make_subplots
 from components.format import PLOTLY_DATE, PLOTLY_SEPARATORS, fmt_brl, fmt_int, fmt_num, fmt_pct
 
 __all__ = [
+    "CONTROL_KEYS",
+    "controls_from_parameters",
     "portfolio_controls",
     "frontier_figure",
     "weights_figure",
@@ -41,6 +43,98 @@ _COLORS = {
     "chosen": "#111111",
     "cml": "#9467bd",
 }
+
+
+#: Control values :func:`controls_from_parameters` can fill, in the order of the page's
+#: outputs (each key is the control id without the ``portfolio-`` prefix, ``_`` for ``-``).
+CONTROL_KEYS = (
+    "tickers",
+    "start",
+    "end",
+    "objective",
+    "target",
+    "returns",
+    "risk_model",
+    "risk_free",
+    "wmin",
+    "wmax",
+    "gamma",
+    "risk_aversion",
+    "points",
+    "views",
+    "asset_bounds",
+    "holdings",
+    "capital",
+    "oos",
+    "oos_universe",
+    "lookback",
+    "rebalance",
+)
+
+
+def _num(x: float, scale: float = 100.0) -> float:
+    """A fraction as the number typed in a % field (rounded to remove float noise)."""
+    return round(float(x) * scale, 6)
+
+
+def controls_from_parameters(params: dict) -> dict:
+    """Control values (page units: % fields in %) of a saved portfolio's or run's parameters.
+
+    Parameters
+    ----------
+    params : dict
+        :meth:`core.portfolio.PortfolioRequest.parameters` (older saved portfolios carry a
+        subset; only the keys present are returned).
+
+    Returns
+    -------
+    dict
+        Keys of :data:`CONTROL_KEYS`.
+    """
+    p = params or {}
+    out: dict = {}
+    if p.get("tickers"):
+        out["tickers"] = list(p["tickers"])
+    for k in ("start", "end"):
+        if k in p:
+            out[k] = p[k]
+    if "objective" in p:
+        out["objective"] = p["objective"]
+    if "target" in p:
+        out["target"] = None if p["target"] is None else _num(p["target"])
+    if "returns_method" in p:
+        out["returns"] = p["returns_method"]
+    if "risk_model" in p:
+        out["risk_model"] = p["risk_model"]
+    if "risk_free" in p:
+        out["risk_free"] = None if p["risk_free"] is None else _num(p["risk_free"])
+    if p.get("bounds"):
+        out["wmin"], out["wmax"] = _num(p["bounds"][0]), _num(p["bounds"][1])
+    for k in ("gamma", "risk_aversion", "points"):
+        if k in p and p[k] is not None:
+            out[k] = p[k]
+    if "views" in p:
+        views = p["views"] or {}
+        out["views"] = ", ".join(f"{t}={_num(v):g}" for t, v in views.items()) or None
+    if "per_asset_bounds" in p:
+        pab = p["per_asset_bounds"] or {}
+        out["asset_bounds"] = (
+            ", ".join(f"{t}={_num(lo):g}:{_num(hi):g}" for t, (lo, hi) in pab.items()) or None
+        )
+    if "holdings" in p:
+        h = p["holdings"] or {}
+        out["holdings"] = ", ".join(f"{t}={int(n)}" for t, n in h.items()) or None
+    if "capital" in p:
+        out["capital"] = p["capital"]
+    if "out_of_sample" in p:
+        out["oos"] = ["on"] if p["out_of_sample"] else []
+    if "oos_universe" in p:
+        out["oos_universe"] = p["oos_universe"]
+    if p.get("lookback"):
+        out["lookback"] = round(p["lookback"] / 252, 2)
+    if "rebalance" in p:
+        out["rebalance"] = p["rebalance"]
+    return out
 
 
 def _template(theme: str | None) -> str:
@@ -72,8 +166,15 @@ def portfolio_controls(
     returns_methods: dict,
     risk_models: dict,
     rebalance: dict,
+    universes: dict | None = None,
+    values: dict | None = None,
 ) -> dbc.Card:
-    """The control panel (ids prefixed ``portfolio-``)."""
+    """The control panel (ids prefixed ``portfolio-``).
+
+    ``values`` (from :func:`controls_from_parameters`) overrides the defaults, e.g. to show
+    the controls that produced the last stored result.
+    """
+    v = values or {}
 
     def opts(d: dict) -> list[dict]:
         return [{"label": v, "value": k} for k, v in d.items()]
@@ -91,7 +192,7 @@ def portfolio_controls(
                             dcc.Dropdown(
                                 id="portfolio-tickers",
                                 options=ticker_options,
-                                value=default_tickers,
+                                value=v.get("tickers", default_tickers),
                                 multi=True,
                                 placeholder="Escolha 2 ou mais ações",
                             ),
@@ -103,13 +204,17 @@ def portfolio_controls(
                                 id="portfolio-dates",
                                 display_format="DD/MM/YYYY",
                                 clearable=True,
+                                start_date=v.get("start"),
+                                end_date=v.get("end"),
                                 start_date_placeholder_text="início",
                                 end_date_placeholder_text="fim",
                             ),
                             md=3,
                         ),
                         _labelled(
-                            "Capital (R$)", num("portfolio-capital", 50000, min=0, step=100), md=3
+                            "Capital (R$)",
+                            num("portfolio-capital", v.get("capital", 50000), min=0, step=100),
+                            md=3,
                         ),
                     ],
                     className="g-2",
@@ -121,14 +226,14 @@ def portfolio_controls(
                             dcc.Dropdown(
                                 id="portfolio-objective",
                                 options=opts(objectives),
-                                value="max_sharpe",
+                                value=v.get("objective", "max_sharpe"),
                                 clearable=False,
                             ),
                             md=3,
                         ),
                         _labelled(
                             "Alvo (% a.a.: retorno ou volatilidade)",
-                            num("portfolio-target", None, step=0.5),
+                            num("portfolio-target", v.get("target"), step=0.5),
                             md=2,
                         ),
                         _labelled(
@@ -136,7 +241,7 @@ def portfolio_controls(
                             dcc.Dropdown(
                                 id="portfolio-returns",
                                 options=opts(returns_methods),
-                                value="mean_historical",
+                                value=v.get("returns", "mean_historical"),
                                 clearable=False,
                             ),
                             md=2,
@@ -146,14 +251,14 @@ def portfolio_controls(
                             dcc.Dropdown(
                                 id="portfolio-risk-model",
                                 options=opts(risk_models),
-                                value="ledoit_wolf",
+                                value=v.get("risk_model", "ledoit_wolf"),
                                 clearable=False,
                             ),
                             md=3,
                         ),
                         _labelled(
                             "Livre de risco (% a.a.; vazio = CDI)",
-                            num("portfolio-risk-free", None, step=0.25),
+                            num("portfolio-risk-free", v.get("risk_free"), step=0.25),
                             md=2,
                         ),
                     ],
@@ -161,21 +266,37 @@ def portfolio_controls(
                 ),
                 dbc.Row(
                     [
-                        _labelled("Peso mín. (%)", num("portfolio-wmin", 0, step=1), md=1),
-                        _labelled("Peso máx. (%)", num("portfolio-wmax", 100, step=1), md=1),
-                        _labelled("L2 (gamma)", num("portfolio-gamma", 0, min=0, step=0.05), md=1),
                         _labelled(
-                            "Aversão a risco",
-                            num("portfolio-risk-aversion", 1, min=0, step=0.5),
+                            "Peso mín. (%)", num("portfolio-wmin", v.get("wmin", 0), step=1), md=1
+                        ),
+                        _labelled(
+                            "Peso máx. (%)", num("portfolio-wmax", v.get("wmax", 100), step=1), md=1
+                        ),
+                        _labelled(
+                            "L2 (gamma)",
+                            num("portfolio-gamma", v.get("gamma", 0), min=0, step=0.05),
                             md=1,
                         ),
                         _labelled(
-                            "Pontos", num("portfolio-points", 50, min=2, max=500, step=1), md=1
+                            "Aversão a risco",
+                            num(
+                                "portfolio-risk-aversion",
+                                v.get("risk_aversion", 1),
+                                min=0,
+                                step=0.5,
+                            ),
+                            md=1,
+                        ),
+                        _labelled(
+                            "Pontos",
+                            num("portfolio-points", v.get("points", 50), min=2, max=500, step=1),
+                            md=1,
                         ),
                         _labelled(
                             "Visões Black-Litterman (TICKER=% a.a.)",
                             dbc.Input(
                                 id="portfolio-views",
+                                value=v.get("views"),
                                 placeholder="PETR4=20, VALE3=12",
                                 size="sm",
                                 debounce=True,
@@ -186,6 +307,7 @@ def portfolio_controls(
                             "Limites por ativo (TICKER=mín:máx %)",
                             dbc.Input(
                                 id="portfolio-asset-bounds",
+                                value=v.get("asset_bounds"),
                                 placeholder="PETR4=5:30",
                                 size="sm",
                                 debounce=True,
@@ -196,6 +318,7 @@ def portfolio_controls(
                             "Posições atuais (TICKER=ações)",
                             dbc.Input(
                                 id="portfolio-holdings",
+                                value=v.get("holdings"),
                                 placeholder="PETR4=300, VALE3=150",
                                 size="sm",
                                 debounce=True,
@@ -211,26 +334,38 @@ def portfolio_controls(
                             "Teste fora da amostra",
                             dbc.Checklist(
                                 id="portfolio-oos",
-                                options=[{"label": "treino → teste", "value": "on"}],
-                                value=["on"],
+                                options=[{"label": "walk-forward", "value": "on"}],
+                                value=v.get("oos", ["on"]),
                                 switch=True,
+                            ),
+                            md=1,
+                        ),
+                        _labelled(
+                            "Universo do teste",
+                            dcc.Dropdown(
+                                id="portfolio-oos-universe",
+                                options=opts(universes or {}),
+                                value=v.get("oos_universe", "liquid"),
+                                clearable=False,
                             ),
                             md=2,
                         ),
                         _labelled(
-                            "Treino (% da janela)",
-                            num("portfolio-train", 70, min=20, max=95, step=5),
-                            md=2,
+                            "Estimação (anos)",
+                            num(
+                                "portfolio-lookback", v.get("lookback", 3), min=1, max=10, step=0.5
+                            ),
+                            md=1,
                         ),
                         _labelled(
                             "Rebalanceamento",
                             dcc.Dropdown(
                                 id="portfolio-rebalance",
                                 options=opts(rebalance),
-                                value="quarterly",
+                                value=v.get("rebalance", "quarterly"),
                                 clearable=False,
                             ),
-                            md=2,
+                            md=1,
                         ),
                         dbc.Col(
                             [
@@ -300,10 +435,12 @@ def frontier_figure(res: dict, theme: str | None = None) -> go.Figure:
             marker={"size": 4},
             line={"color": _COLORS["frontier"], "width": 2},
             name="Fronteira eficiente",
-            customdata=[[_weights_hover(p["weights"]), p["sharpe"]] for p in pts],
+            customdata=[
+                [_weights_hover(p["weights"]), p["sharpe"], p.get("geometric_return")] for p in pts
+            ],
             hovertemplate=(
-                "Vol. %{x:.2%} · Ret. %{y:.2%}<br>Sharpe %{customdata[1]:.2f}"
-                "<br>%{customdata[0]}<extra></extra>"
+                "Vol. %{x:.2%} · Ret. %{y:.2%} (CAGR aprox. %{customdata[2]:.2%})"
+                "<br>Sharpe %{customdata[1]:.2f}<br>%{customdata[0]}<extra></extra>"
             ),
         )
     )
@@ -329,7 +466,11 @@ def frontier_figure(res: dict, theme: str | None = None) -> go.Figure:
             textfont={"size": 10},
             marker={"color": _COLORS["asset"], "size": 7},
             name="Ações",
-            hovertemplate="%{text}<br>Vol. %{x:.2%} · Ret. %{y:.2%}<extra></extra>",
+            customdata=[[a.get("geometric_return")] for a in assets.values()],
+            hovertemplate=(
+                "%{text}<br>Vol. %{x:.2%} · Ret. %{y:.2%}"
+                "<br>CAGR aprox. %{customdata[0]:.2%}<extra></extra>"
+            ),
         )
     )
     b = res["benchmark"]
@@ -342,7 +483,11 @@ def frontier_figure(res: dict, theme: str | None = None) -> go.Figure:
             textposition="bottom center",
             marker={"color": _COLORS["bench"], "size": 11, "symbol": "diamond"},
             name="IBOVESPA (^BVSP)",
-            hovertemplate="^BVSP<br>Vol. %{x:.2%} · Ret. %{y:.2%}<extra></extra>",
+            customdata=[[b.get("geometric_return")]],
+            hovertemplate=(
+                "^BVSP<br>Vol. %{x:.2%} · Ret. %{y:.2%}"
+                "<br>CAGR aprox. %{customdata[0]:.2%}<extra></extra>"
+            ),
         )
     )
     marks = [
@@ -367,20 +512,21 @@ def frontier_figure(res: dict, theme: str | None = None) -> go.Figure:
                     "line": {"width": 1, "color": "white"},
                 },
                 name=label,
-                customdata=[[_weights_hover(p["weights"]), p["sharpe"]]],
+                customdata=[[_weights_hover(p["weights"]), p["sharpe"], p.get("geometric_return")]],
                 hovertemplate=(
-                    f"{label}<br>Vol. %{{x:.2%}} · Ret. %{{y:.2%}}<br>Sharpe "
+                    f"{label}<br>Vol. %{{x:.2%}} · Ret. %{{y:.2%}} (CAGR aprox. "
+                    "%{customdata[2]:.2%})<br>Sharpe "
                     "%{customdata[1]:.2f}<br>%{customdata[0]}<extra></extra>"
                 ),
             )
         )
-    rf = res["window"]["risk_free"]
+    rf = res["window"].get("risk_free_arithmetic", res["window"]["risk_free"])
+    label = "CDI" if res["window"]["risk_free_source"] == "CDI" else "Livre de risco"
     fig.add_hline(
         y=rf,
         line={"width": 1, "dash": "dot", "color": "#888"},
-        annotation_text=f"CDI {fmt_pct(rf)}"
-        if res["window"]["risk_free_source"] == "CDI"
-        else f"Livre de risco {fmt_pct(rf)}",
+        annotation_text=f"{label} {fmt_pct(rf)} (aritm.; composto "
+        f"{fmt_pct(res['window']['risk_free'])})",
         annotation_position="bottom right",
     )
     fig.update_layout(
@@ -390,7 +536,7 @@ def frontier_figure(res: dict, theme: str | None = None) -> go.Figure:
         margin={"l": 60, "r": 20, "t": 40, "b": 50},
         title={"text": "Fronteira eficiente (anual)", "x": 0.01},
         xaxis={"title": "Volatilidade [% a.a.]", "tickformat": ".0%", "rangemode": "tozero"},
-        yaxis={"title": "Retorno esperado [% a.a.]", "tickformat": ".0%"},
+        yaxis={"title": "Retorno esperado (média aritmética) [% a.a.]", "tickformat": ".0%"},
         legend={"orientation": "h", "y": -0.15},
         hovermode="closest",
     )
@@ -399,7 +545,7 @@ def frontier_figure(res: dict, theme: str | None = None) -> go.Figure:
 
 def weights_figure(weights: dict, theme: str | None = None) -> go.Figure:
     """Horizontal bars of the non-zero weights, largest on top."""
-    items = sorted(((t, w) for t, w in weights.items() if abs(w) > 1e-4), key=lambda kv: kv[1])
+    items = sorted(((t, w) for t, w in weights.items() if w), key=lambda kv: kv[1])
     fig = go.Figure(
         go.Bar(
             x=[w for _, w in items],
@@ -444,10 +590,22 @@ def weights_table(res: dict) -> dbc.Table:
     for t, w in sorted(res["weights"].items(), key=lambda kv: -kv[1]):
         a = res["assets"].get(t, {})
         rows.append(
-            [t, fmt_pct(w), fmt_pct(a.get("expected_return")), fmt_pct(a.get("volatility"))]
+            [
+                t,
+                fmt_pct(w),
+                fmt_pct(a.get("expected_return")),
+                fmt_pct(a.get("geometric_return")),
+                fmt_pct(a.get("volatility")),
+            ]
         )
     return _table(
-        ["Ação", "Peso", "Retorno esperado [% a.a.]", "Volatilidade [% a.a.]"],
+        [
+            "Ação",
+            "Peso",
+            "Retorno esperado (aritm.) [% a.a.]",
+            "CAGR aprox. [% a.a.]",
+            "Volatilidade [% a.a.]",
+        ],
         rows,
         id_="portfolio-weights-table",
     )
@@ -479,7 +637,8 @@ def summary_cards(res: dict) -> html.Div:
         f"Janela comum: {pd.Timestamp(w['start']):%d/%m/%Y} a {pd.Timestamp(w['end']):%d/%m/%Y} "
         f"({fmt_int(w['sessions'])} pregões), limitada por {w['limiting_ticker']}. "
         f"Livre de risco: {fmt_pct(w['risk_free'])} a.a. "
-        f"({'CDI do período' if w['risk_free_source'] == 'CDI' else 'informada'})."
+        f"({'CDI do período' if w['risk_free_source'] == 'CDI' else 'informada'}; "
+        f"{fmt_pct(w.get('risk_free_arithmetic'))} na escala aritmética dos retornos)."
     )
     objective = html.P(
         f"Objetivo: {res.get('objective_label') or res['objective']}.",
@@ -487,7 +646,12 @@ def summary_cards(res: dict) -> html.Div:
         id="portfolio-objective-used",
     )
     cards = [
-        _card("Retorno esperado", fmt_pct(p["expected_return"]), "a.a."),
+        _card("Retorno esperado", fmt_pct(p["expected_return"]), "a.a. (média aritmética)"),
+        _card(
+            "CAGR aproximado",
+            fmt_pct(p.get("geometric_return")),
+            "a.a.: exp(μ − σ²/2) − 1 (Booth & Fama)",
+        ),
         _card("Volatilidade", fmt_pct(p["volatility"]), "a.a."),
         _card("Sharpe", fmt_num(p["sharpe"]), "vs livre de risco"),
         _card("Beta", fmt_num(m["beta"]), "vs ^BVSP"),
@@ -518,7 +682,9 @@ def oos_figure(oos: dict, theme: str | None = None) -> go.Figure:
     colors = {
         "Carteira": _COLORS["frontier"],
         "Pesos iguais": _COLORS["eq"],
+        "Mínima variância": _COLORS["minvol"],
         "^BVSP": _COLORS["bench"],
+        "CDI": "#8c564b",
     }
     for name, ys in oos["equity"]["series"].items():
         fig.add_trace(
@@ -552,7 +718,10 @@ def oos_figure(oos: dict, theme: str | None = None) -> go.Figure:
         height=460,
         margin={"l": 70, "r": 20, "t": 40, "b": 30},
         hovermode="x unified",
-        title={"text": "Fora da amostra: patrimônio e queda a partir do pico", "x": 0.01},
+        title={
+            "text": "Fora da amostra (walk-forward): patrimônio e queda a partir do pico",
+            "x": 0.01,
+        },
         legend={"orientation": "h", "y": 1.08},
     )
     fig.update_yaxes(title_text="Patrimônio [R$]", tickprefix="R$ ", row=1, col=1)
@@ -562,7 +731,7 @@ def oos_figure(oos: dict, theme: str | None = None) -> go.Figure:
 
 
 def oos_table(oos: dict) -> html.Div:
-    """Test-window statistics per series and the active return with its 95 % CI."""
+    """Walk-forward statistics per series, active returns with 95 % CIs, Sharpe tests, notes."""
     rows = []
     for name, st in oos["stats"].items():
         rows.append(
@@ -574,6 +743,8 @@ def oos_table(oos: dict) -> html.Div:
                 fmt_num(st["sharpe"]),
                 fmt_pct(st["max_drawdown"]),
                 fmt_brl(st["costs"]) if "costs" in st else "–",
+                fmt_brl(st["taxes"]) if "taxes" in st else "–",
+                fmt_pct(st["turnover"], 1) if "turnover" in st else "–",
             ]
         )
     tr, te = oos["train"], oos["test"]
@@ -587,34 +758,66 @@ def oos_table(oos: dict) -> html.Div:
             f"{fmt_pct(a['ci_high'])}; n = {fmt_int(a['n'])} dias)"
         )
 
+    def sharpe(t):
+        return (
+            f"{fmt_num(t['difference'], sign=True)} (p = {fmt_num(t['p_value'], 3)}, "
+            f"teste de Jobson-Korkie/Memmel; n = {fmt_int(t['n'])} dias)"
+        )
+
+    params = oos.get("parameters", {})
+    n_reb = len(oos.get("rebalances", []))
+    lookback = params.get("lookback")
+    header = (
+        f"Walk-forward: a cada rebalanceamento ({n_reb} de {d(te['start'])} a {d(te['end'])}, "
+        f"{fmt_int(te['sessions'])} pregões) os pesos são reestimados com os "
+        f"{fmt_int(lookback)} pregões anteriores (primeira janela: {d(tr['start'])} a "
+        f"{d(tr['end'])}) e negociados no fechamento, com custos da B3, IR e caixa no CDI."
+        if n_reb
+        else f"Teste de {d(te['start'])} a {d(te['end'])} ({fmt_int(te['sessions'])} pregões)."
+    )
+    active = oos.get("active", {})
+    tests = oos.get("sharpe_tests", {})
+    lines = [
+        html.P(f"Carteira − ^BVSP: {ci(active['vs_benchmark'])}", className="small mb-0"),
+        html.P(f"Carteira − pesos iguais: {ci(active['vs_equal_weight'])}", className="small mb-0"),
+    ]
+    if "vs_min_variance" in active:
+        lines.append(
+            html.P(
+                f"Carteira − mínima variância: {ci(active['vs_min_variance'])}",
+                className="small mb-0",
+            )
+        )
+    for key, label in (("vs_equal_weight", "pesos iguais"), ("vs_min_variance", "mín. variância")):
+        if key in tests:
+            lines.append(
+                html.P(
+                    f"Sharpe da carteira − {label}: {sharpe(tests[key])}", className="small mb-0"
+                )
+            )
     return html.Div(
         [
-            html.P(
-                f"Pesos estimados de {d(tr['start'])} a {d(tr['end'])} ({fmt_int(tr['sessions'])} "
-                f"pregões) e mantidos de {d(te['start'])} a {d(te['end'])} "
-                f"({fmt_int(te['sessions'])} pregões), com custos da B3.",
-                className="small mb-1",
-            ),
+            html.P(header, className="small mb-1", id="portfolio-oos-header"),
             _table(
                 [
                     "Série",
                     "Retorno total",
-                    "Retorno a.a.",
+                    "CAGR",
                     "Volatilidade",
                     "Sharpe (CDI)",
                     "Máx. queda",
                     "Custos",
+                    "IR",
+                    "Giro médio",
                 ],
                 rows,
                 id_="portfolio-oos-table",
             ),
-            html.P(
-                f"Carteira − ^BVSP: {ci(oos['active']['vs_benchmark'])}", className="small mb-0"
-            ),
-            html.P(
-                f"Carteira − pesos iguais: {ci(oos['active']['vs_equal_weight'])}",
-                className="small",
-            ),
+            *lines,
+            *[
+                dbc.Alert(n, color="secondary", className="py-1 small mt-1 mb-0")
+                for n in oos.get("notes", [])
+            ],
         ]
     )
 

@@ -170,6 +170,13 @@ def quote_kpis(view, extra=None) -> html.Div:
     return html.Div([_kpis(view, st, money), extra])
 
 
+def _basis(st) -> str:
+    """Which series a change card uses (it follows the Ajustados/Negociados toggle)."""
+    if getattr(st, "adjusted", True):
+        return "preço ajustado (com proventos)"
+    return "preço negociado (desdobramentos ajustados)"
+
+
 def _kpis(view, st, money) -> dbc.Row:
     return kpi_row(
         [
@@ -179,13 +186,15 @@ def _kpis(view, st, money) -> dbc.Row:
             kpi_card(
                 "Variação no dia",
                 fmt_pct(st.change_1d, sign=True),
+                _basis(st),
                 value_class=sign_class(st.change_1d),
             ),
             kpi_card(
                 "Variação no período",
                 fmt_pct(st.change_range, sign=True),
-                f"{fmt_date(view.start)} a {fmt_date(view.end)}",
+                f"{fmt_date(view.start)} a {fmt_date(view.end)}, {_basis(st)}",
                 value_class=sign_class(st.change_range),
+                card_id="quotes-kpi-change",
             ),
             kpi_card(
                 "Faixa de 52 semanas",

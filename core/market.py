@@ -18,6 +18,7 @@ Conventions
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -147,8 +148,20 @@ def beta(asset: pd.Series, market: pd.Series, window: int | None = PERIODS_PER_Y
     return float(cov[0, 1] / cov[1, 1]) if cov[1, 1] > 0 else np.nan
 
 
-def market_snapshot(store: Store) -> pd.DataFrame:
+def market_snapshot(
+    store: Store,
+    tickers: Sequence[str] | None = None,
+    kinds: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """One row per instrument with the figures of the Market page.
+
+    Parameters
+    ----------
+    store : Store
+    tickers : sequence of str, optional
+        Only these instruments (e.g. the watchlist); default every instrument.
+    kinds : sequence of str, optional
+        Only these kinds (:data:`core.data.models.INSTRUMENT_KINDS`).
 
     Returns
     -------
@@ -157,17 +170,28 @@ def market_snapshot(store: Store) -> pd.DataFrame:
         points), ``chg_1d, chg_1w, chg_1m, chg_ytd, chg_12m`` (fractions, adjusted close),
         ``high_52w, low_52w`` (traded), ``dist_high_52w, dist_low_52w`` (close / extreme − 1,
         fractions), ``volume`` (last session, shares), ``avg_volume_20`` (mean of the
-        previous 20 sessions), ``volume_ratio`` (volume / avg_volume_20).
+        previous 20 sessions), ``volume_ratio`` (volume / avg_volume_20), ``volume_unit``
+        (:data:`core.data.models.VOLUME_UNITS`: the index's volume is not in shares).
     """
+    from core.data.actions import load_actions, split_adjusted
+
     rows = []
     meta = store.instruments()
+    if tickers is not None:
+        want = [t.upper() for t in tickers]
+        meta = meta[meta["ticker"].isin(want)]
+    if kinds:
+        meta = meta[meta["kind"].isin(list(kinds))]
+    acts = load_actions(store, list(meta["ticker"]) or None, include_price_factors=True)
+    acts_of = {t: g for t, g in acts.groupby("ticker")} if len(acts) else {}
     start = None
     for r in meta.itertuples(index=False):
         if r.n_bars == 0:
             continue
         if pd.notna(r.last_date):
             start = r.last_date - pd.DateOffset(years=1, days=10)
-        bars = store.bars(r.ticker, start=start)
+        # 52-week range and volumes on today's share basis (a split is not a price move)
+        bars = split_adjusted(store.bars(r.ticker, start=start), acts_of.get(r.ticker))
         last = bars.iloc[-1]
         year = bars.loc[bars.index > bars.index[-1] - pd.Timedelta(days=365)]
         hi, lo = float(year["high"].max()), float(year["low"].min())
@@ -190,6 +214,7 @@ def market_snapshot(store: Store) -> pd.DataFrame:
             volume=float(last["volume"]),
             avg_volume_20=avg20,
             volume_ratio=float(last["volume"] / avg20) if avg20 and avg20 > 0 else np.nan,
+            volume_unit=getattr(r, "volume_unit", "shares"),
         )
         rows.append(row)
     return pd.DataFrame(rows)
@@ -205,9 +230,10 @@ class QuoteStats:
         Last traded close (R$ or points).
     last_date : Timestamp
     change_1d : float
-        Adjusted one-session change (fraction).
+        One-session change (fraction) of the series named by ``adjusted``.
     change_range : float
-        Adjusted change over the shown range (fraction).
+        Change over the shown range (fraction) of the series named by ``adjusted``: the
+        dividend-adjusted close (total return) or the traded close, as the page's toggle.
     high_52w, low_52w : float
         Traded 52-week extremes ending at ``last_date``.
     volatility : float
@@ -232,10 +258,15 @@ class QuoteStats:
     n_volatility: int = 0
     n_beta: int = 0
     range_start: pd.Timestamp | None = None
+    adjusted: bool = True
 
 
 def quote_stats(
-    bars: pd.DataFrame, shown: pd.DataFrame, benchmark: pd.DataFrame | None
+    bars: pd.DataFrame,
+    shown: pd.DataFrame,
+    benchmark: pd.DataFrame | None,
+    *,
+    adjusted: bool = True,
 ) -> QuoteStats:
     """KPIs for the Quotes page.
 
@@ -248,6 +279,9 @@ def quote_stats(
         The bars actually shown (the range); non-empty.
     benchmark : pandas.DataFrame or None
         Canonical ^BVSP bars (for beta).
+    adjusted : bool
+        Changes (day, range) on the adjusted close (default) or on the traded close.
+        Volatility and beta always use adjusted returns (a dividend is not a price move).
 
     Raises
     ------
@@ -268,12 +302,15 @@ def quote_stats(
         shared = pd.concat([adj, bench_adj], axis=1, join="inner").dropna()
         n_beta = min(PERIODS_PER_YEAR, max(len(shared) - 1, 0)) if b == b else 0
     n_vol = min(PERIODS_PER_YEAR, max(len(adj.dropna()) - 1, 0))
-    first = shown["adj_close"].iloc[0]
+    col = "adj_close" if adjusted else "close"
+    # the shown frame may hold adjusted candles; the traded close comes from ``bars``
+    series = hist[col].loc[shown.index[0] :]
+    first = series.iloc[0]
     return QuoteStats(
-        last=float(shown["close"].iloc[-1]),
+        last=float(hist["close"].iloc[-1]),
         last_date=last_date,
-        change_1d=period_change(adj, "1d"),
-        change_range=float(shown["adj_close"].iloc[-1] / first - 1) if first > 0 else np.nan,
+        change_1d=period_change(hist[col], "1d"),
+        change_range=float(series.iloc[-1] / first - 1) if first > 0 else np.nan,
         high_52w=float(year["high"].max()),
         low_52w=float(year["low"].min()),
         volatility=annualised_volatility(adj),
@@ -281,6 +318,7 @@ def quote_stats(
         n_volatility=n_vol,
         n_beta=n_beta,
         range_start=year.index[0],
+        adjusted=adjusted,
     )
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from core import indicators as ind
+from core.data.actions import load_actions, split_adjusted
 from core.data.store import Store
 from core.errors import InputError, UnknownTickerError
 from core.market import (
@@ -327,7 +328,12 @@ def quote_view(store: Store, req: QuoteRequest) -> QuoteView:
         bands=bands,
         panels=panels,
         compare=compare,
-        stats=quote_stats(hist, shown, bench),
+        stats=quote_stats(
+            split_adjusted(hist, load_actions(store, [inst["ticker"]], include_price_factors=True)),
+            shown,
+            bench,
+            adjusted=req.adjusted,
+        ),
         breaks=non_session_weekdays(shown.index),
         start=start,
         end=end,

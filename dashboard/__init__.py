@@ -7,16 +7,32 @@ in ``pages/`` beside the calling module.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from pathlib import Path
 
-import dash
-import dash_bootstrap_components as dbc
-from dash import dcc, html
-
-from dashboard import runtime
-from dashboard.background import make_manager
 from dashboard.settings import Settings, load_settings
+
+
+class _Lazy:
+    """A module imported on first attribute access.
+
+    ``python -m dashboard`` imports this package before running the CLI; Dash and the
+    Bootstrap components load only when the app is built (the runtime is imported inside
+    :func:`create_app`).
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str):
+        return getattr(importlib.import_module(self._name), attr)
+
+
+dash = _Lazy("dash")
+dbc = _Lazy("dash_bootstrap_components")
+dcc = _Lazy("dash.dcc")
+html = _Lazy("dash.html")
 
 __all__ = ["create_app", "__version__"]
 
@@ -44,6 +60,7 @@ def _navbar(settings: Settings) -> dbc.Navbar:
                     [html.I(className="bi bi-graph-up-arrow me-2"), "Pregão"], href="/"
                 ),
                 dbc.Nav(links, className="me-auto", navbar=True, id="nav-links"),
+                _user_menu(settings),
                 html.Div(
                     [
                         html.I(className="bi bi-sun me-1"),
@@ -66,6 +83,20 @@ def _navbar(settings: Settings) -> dbc.Navbar:
         dark=True,
         className="mb-3",
     )
+
+
+def _user_menu(settings: Settings):
+    """Team mode: the user's name and role, the admin page and "Sair" (logout)."""
+    if not settings.is_team:
+        return None
+    from dashboard.authz import current_role, current_username
+
+    role = current_role()
+    items = [html.Span(f"{current_username()} ({role})", className="text-light small me-3")]
+    if role == "admin":
+        items.append(dbc.NavLink("Administração", href="/admin", className="me-2"))
+    items.append(html.A("Sair", href="/logout", className="btn btn-sm btn-outline-light me-3"))
+    return html.Div(items, className="d-flex align-items-center", id="user-menu")
 
 
 def _layout(settings: Settings):
@@ -93,18 +124,18 @@ def _layout(settings: Settings):
 
 
 def _on_error(err: Exception) -> None:
-    """Global safety net: an unexpected callback error shows a message, never a blank page."""
-    log.exception("callback error", exc_info=err)
-    from core.errors import PregaoError
+    """Global safety net: an unexpected callback error shows a message, never a blank page.
 
-    msg = (
-        str(err)
-        if isinstance(err, PregaoError)
-        else (
-            f"Erro inesperado ({type(err).__name__}): {err}. A página continua utilizável; "
-            "tente outro parâmetro."
-        )
-    )
+    Unexpected errors show a generic message with an error id; the details go to the log.
+    """
+    from core.errors import PregaoError
+    from dashboard.security import error_reference, generic_error_message
+
+    if isinstance(err, PregaoError):
+        log.warning("callback error: %s", err)
+        msg = str(err)
+    else:
+        msg = generic_error_message(error_reference(err, "callback error"))
     dash.set_props("global-error", {"children": msg, "is_open": True})
 
 
@@ -127,6 +158,23 @@ def _start_scheduler(settings: Settings):
     sched.start()
     log.info("Scheduler started: %s", ", ".join(j.id for j in sched.get_jobs()))
     return sched
+
+
+def _warm_kernels() -> None:
+    """Load (or compile) the backtest kernels in a background thread, so the first backtest
+    does not wait for numba (issue 9)."""
+    import threading
+
+    def work() -> None:
+        try:
+            from core.backtest.engine import warm_up
+            from dashboard.runtime import get_store
+
+            warm_up(get_store())
+        except Exception:  # noqa: BLE001 - warming is best effort; a run compiles anyway
+            logging.getLogger(__name__).exception("Falha ao pré-compilar o motor de backtest")
+
+    threading.Thread(target=work, name="warm-kernels", daemon=True).start()
 
 
 def create_app(name: str = "app", settings: Settings | None = None) -> dash.Dash:
@@ -154,7 +202,12 @@ def create_app(name: str = "app", settings: Settings | None = None) -> dash.Dash
         On invalid settings.
     """
     settings = settings or load_settings()
-    runtime.configure(settings)
+    from dashboard import auth, runtime, security
+    from dashboard.background import make_manager
+    from dashboard.backup import hold_app_lock
+
+    security.check_startup(settings, runtime.configure(settings))
+    hold_app_lock(settings)  # `restore` refuses while an app process uses the store
     manager, celery_app = make_manager(settings)
     root = Path(__file__).resolve().parent.parent
     app = dash.Dash(
@@ -168,10 +221,17 @@ def create_app(name: str = "app", settings: Settings | None = None) -> dash.Dash
         background_callback_manager=manager,
         on_error=_on_error,
     )
+    security.install(app, settings)
+    auth.install(app, settings)
     app.layout = _layout(settings)
     app.celery_app = celery_app
+    if celery_app is not None:  # scheduled jobs: once per deployment, from Celery beat
+        from dashboard.beat import configure as configure_beat
+
+        app.beat = configure_beat(celery_app, settings)
     app.settings = settings
     app.scheduler = _start_scheduler(settings)
+    _warm_kernels()
     dash.clientside_callback(
         """
         function(dark) {

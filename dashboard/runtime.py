@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import threading
 
-from core.data.bundled import load_bundled
 from core.data.store import Store, init_db
 from dashboard.settings import Settings, load_settings
 
@@ -33,6 +32,8 @@ def configure(settings: Settings, *, load_data: bool = True) -> Store:
     with _lock:
         store = init_db(settings.database_url)
         if load_data:
+            from core.data.bundled import load_bundled  # heavy (calendar, cleaning): lazily
+
             report = load_bundled(store)
             if report.loaded:
                 log.info(

@@ -24,6 +24,19 @@ Variables
                          (see ``core.ml.registry.ApprovalGates``; empty = defaults)
 ``PREGAO_ML_RETRAIN``    weekly retrain: ``<day> HH:MM`` America/Sao_Paulo (default
                          ``sun 20:00``; ``off`` disables it)
+``PREGAO_IMPORT_DIRS``   folders (separated by ``:`` or ``;``) from which the Data page may
+                         import server paths; team mode: none unless set (admins only); local
+                         mode: empty = any path outside the data directory
+``PREGAO_MAX_UPLOAD_MB`` largest accepted upload / import file in MB (default 200)
+``PREGAO_COOKIE_SECURE`` ``1``/``0``: send session cookies only over HTTPS (default ``1`` in
+                         team mode; ``0`` only for a loopback trial without TLS)
+``PREGAO_PROXY_COUNT``   number of reverse proxies in front of the app whose
+                         ``X-Forwarded-*`` headers are trusted (default 0)
+``PREGAO_ALLOW_SQLITE``  ``1`` lets team mode run on SQLite (trials only)
+``PREGAO_BACKUP_DIR``    where ``backup`` writes (default ``<DATA_DIR>/backups``)
+``PREGAO_BACKUP_TIME``   daily scheduled backup ``HH:MM`` America/Sao_Paulo, or ``off``
+                         (default ``03:00``)
+``PREGAO_BACKUP_KEEP_DAYS`` days of scheduled backups kept (default 30)
 """
 
 from __future__ import annotations
@@ -65,6 +78,14 @@ class Settings:
     debug: bool = False
     ml_gates: str = ""
     ml_retrain: str = "sun 20:00"
+    import_dirs: tuple[Path, ...] = ()
+    max_upload_mb: int = 200
+    cookie_secure: bool = True
+    proxy_count: int = 0
+    allow_sqlite: bool = False
+    backup_dir: Path | None = None
+    backup_time: str = "03:00"
+    backup_keep_days: int = 30
 
     @property
     def is_team(self) -> bool:
@@ -79,6 +100,7 @@ class Settings:
             d["redis_url"] = redact_url(self.redis_url)
         if self.secret_key:
             d["secret_key"] = "***"
+        d["import_dirs"] = [str(p) for p in self.import_dirs]
         return d
 
     def with_overrides(self, **kw) -> Settings:
@@ -186,6 +208,37 @@ def load_settings(
     redis_url = vals.get("redis_url", "")
     if mode == "team" and not secret:
         errors.append(f"{PREFIX}SECRET_KEY is required in team mode")
+    import_dirs = tuple(
+        Path(d.strip()).expanduser()
+        for d in re.split(r"[:;]", vals.get("import_dirs", ""))
+        if d.strip()
+    )
+    for d in import_dirs:
+        if not d.is_absolute():
+            errors.append(f"{PREFIX}IMPORT_DIRS: {str(d)!r} must be an absolute folder")
+    ints: dict[str, int] = {}
+    for key, default, lo, hi in (
+        ("max_upload_mb", 200, 1, 10_000),
+        ("proxy_count", 0, 0, 5),
+        ("backup_keep_days", 30, 1, 3650),
+    ):
+        ints[key] = default
+        if vals.get(key, "").strip():
+            try:
+                ints[key] = int(vals[key])
+                if not lo <= ints[key] <= hi:
+                    raise ValueError
+            except ValueError:
+                errors.append(f"{PREFIX}{key.upper()}={vals[key]!r} must be an integer {lo}-{hi}")
+    flags: dict[str, bool] = {}
+    for key, default in (("cookie_secure", mode == "team"), ("allow_sqlite", False)):
+        raw_flag = (vals.get(key) or "").strip().lower()
+        if raw_flag not in _TRUE | _FALSE:
+            errors.append(f"{PREFIX}{key.upper()}={vals.get(key)!r} must be 0 or 1")
+        flags[key] = raw_flag in _TRUE if raw_flag else default
+    backup_time = (vals.get("backup_time") or "03:00").strip().lower()
+    if backup_time != "off" and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", backup_time):
+        errors.append(f"{PREFIX}BACKUP_TIME={backup_time!r} must be HH:MM (24 h) or 'off'")
     if errors:
         raise SettingsError("Invalid settings: " + "; ".join(errors) + ".")
     return Settings(
@@ -204,4 +257,16 @@ def load_settings(
         debug=debug_s in _TRUE,
         ml_gates=ml_gates,
         ml_retrain=ml_retrain,
+        import_dirs=import_dirs,
+        max_upload_mb=ints["max_upload_mb"],
+        cookie_secure=flags["cookie_secure"],
+        proxy_count=ints["proxy_count"],
+        allow_sqlite=flags["allow_sqlite"],
+        backup_dir=(
+            Path(vals["backup_dir"]).expanduser()
+            if vals.get("backup_dir")
+            else data_dir / "backups"
+        ),
+        backup_time=backup_time,
+        backup_keep_days=ints["backup_keep_days"],
     )

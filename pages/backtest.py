@@ -11,7 +11,6 @@ from its run id, so every result can be reopened later.
 from __future__ import annotations
 
 import io
-import math
 
 import dash
 import dash_bootstrap_components as dbc
@@ -19,15 +18,20 @@ import pandas as pd
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from components import backtest as cb
-from components.format import fmt_brl, fmt_date, fmt_num
-from core.backtest.costs import B3_DEFAULT, NO_COSTS
-from core.backtest.engine import EngineConfig
+from components.format import fmt_brl, fmt_date, fmt_num, fmt_pct
 from core.backtest.metrics import METRIC_INFO
-from core.backtest.optimize import OBJECTIVES, walk_forward
+from core.backtest.optimize import OBJECTIVES
 from core.backtest.runner import adjust_bars, run_backtest
 from core.backtest.runs import list_runs, load_run, save_run
-from core.backtest.sizing import Sizing
-from core.errors import InputError, PregaoError
+from core.errors import PregaoError
+from core.requests import (
+    DEFAULT_CASH,
+    DEFAULT_TRIALS,
+    SIZING_DEFAULTS,
+    build_backtest_request,
+    build_walk_forward_request,
+    run_walk_forward_request,
+)
 from core.strategies import STRATEGIES
 from dashboard.runtime import get_store
 
@@ -140,8 +144,16 @@ def _form(tickers: list[str], last: pd.Timestamp | None):
                 ),
                 _field(
                     "Valor do dimensionamento",
-                    dbc.Input(id="backtest-size-value", type="number", value=10, min=0, size="sm"),
-                    "R$ (fixo) ou % (patrimônio, risco, Kelly antes de 10 operações)",
+                    dbc.Input(
+                        id="backtest-size-value",
+                        type="number",
+                        size="sm",
+                        placeholder="padrão do método",
+                    ),
+                    f"Vazio = padrão: {fmt_brl(SIZING_DEFAULTS['fixed'], 0)} (fixo), "
+                    f"{fmt_pct(SIZING_DEFAULTS['percent'] / 100, 0)} do patrimônio, "
+                    f"{fmt_pct(SIZING_DEFAULTS['risk'] / 100, 0)} de risco até o stop, "
+                    f"{fmt_pct(SIZING_DEFAULTS['kelly'] / 100, 0)} (Kelly antes de 10 operações)",
                 ),
                 _field(
                     "Lotes",
@@ -156,8 +168,9 @@ def _form(tickers: list[str], last: pd.Timestamp | None):
                     dbc.Input(
                         id="backtest-cash",
                         type="number",
-                        value=100000,
-                        min=1000,
+                        value=DEFAULT_CASH,
+                        # no min: a value out of range must reach the request builder, which
+                        # explains it, instead of arriving as None (= the default cash)
                         step=1000,
                         size="sm",
                     ),
@@ -243,8 +256,21 @@ def _form(tickers: list[str], last: pd.Timestamp | None):
                         ),
                     ]
                 ),
+                dbc.Select(
+                    id="backtest-reinvest",
+                    options=[
+                        {"label": "Proventos: padrão da estratégia", "value": ""},
+                        {"label": "Proventos: reinvestir", "value": "sim"},
+                        {"label": "Proventos: manter em caixa", "value": "nao"},
+                    ],
+                    value="",
+                    size="sm",
+                    className="mb-2",
+                ),
                 dbc.Switch(
-                    id="backtest-adjusted", label="Preços ajustados por proventos", value=True
+                    id="backtest-adjusted",
+                    label="Preços ajustados por proventos (aproximação)",
+                    value=False,
                 ),
                 html.Div(
                     [
@@ -411,7 +437,11 @@ def _wf_tab():
                         _field(
                             "Tentativas por janela",
                             dbc.Input(
-                                id="backtest-wf-trials", type="number", value=25, min=1, max=500
+                                id="backtest-wf-trials",
+                                type="number",
+                                value=DEFAULT_TRIALS,
+                                min=1,
+                                max=500,
                             ),
                         ),
                         md=2,
@@ -501,54 +531,6 @@ def _params_form(name):
     return cb.param_form([p.to_dict() for p in cls.params]), _strategy_doc(name)
 
 
-def _num_or_none(v):
-    if v is None or v == "":
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        raise InputError(f"Número inválido: {v!r}.") from None
-    return None if math.isnan(f) else f
-
-
-def build_config(
-    costs,
-    sizing,
-    size_value,
-    lot,
-    cash,
-    stop_loss,
-    take_profit,
-    trailing,
-    max_bars,
-    short,
-    max_positions,
-) -> EngineConfig:
-    """Engine configuration from the form values (raises InputError)."""
-    lot = lot or "100f"
-    sz = Sizing(
-        method=sizing or "all_in",
-        value=_num_or_none(size_value) or (10_000.0 if sizing == "fixed" else 10.0),
-        lot_size=1 if lot == "1" else 100,
-        fractional=lot != "100",
-    )
-    cash_v = _num_or_none(cash)
-    if cash_v is None:
-        raise InputError("Informe o capital inicial em R$.")
-    mp = _num_or_none(max_positions)
-    return EngineConfig(
-        cash=cash_v,
-        costs=NO_COSTS if costs == "none" else B3_DEFAULT,
-        sizing=sz,
-        stop_loss=(_num_or_none(stop_loss) or 0.0) / 100,
-        take_profit=(_num_or_none(take_profit) or 0.0) / 100,
-        trailing_stop=(_num_or_none(trailing) or 0.0) / 100,
-        max_bars=int(_num_or_none(max_bars) or 0),
-        allow_short=bool(short),
-        max_positions=int(mp) if mp else None,
-    )
-
-
 _FORM_STATES = [
     State("backtest-strategy", "value"),
     State({"type": "backtest-param", "name": ALL}, "value"),
@@ -567,29 +549,53 @@ _FORM_STATES = [
     State("backtest-max-bars", "value"),
     State("backtest-short", "value"),
     State("backtest-max-positions", "value"),
+    State("backtest-reinvest", "value"),
     State("backtest-adjusted", "value"),
 ]
 
 
-def _parse_form(strategy, pvals, pids, tickers, start, end, *rest):
-    # A number field that is empty or outside its min/max reaches the server as None: say so
-    # instead of silently running with the default.
-    declared = {p.name: p for p in STRATEGIES[strategy].params} if strategy in STRATEGIES else {}
-    params = {}
-    for i, v in zip(pids or [], pvals or []):
-        p = declared.get(i["name"])
-        if v is None or v == "":
-            if p is not None and p.kind in ("int", "float"):
-                label = p.label or p.name
-                raise InputError(
-                    f"Parâmetro {label}: vazio ou fora do intervalo [{p.low}, {p.high}]."
-                )
-            continue
-        params[i["name"]] = v
-    config = build_config(*rest[:-1])
-    if not tickers:
-        raise InputError("Escolha ao menos um ativo.")
-    return strategy, params, list(tickers), start, end, config, bool(rest[-1])
+def _form_fields(strategy, pvals, pids, tickers, start, end, *rest) -> dict:
+    """The form's values (in :data:`_FORM_STATES` order) as request-builder keywords."""
+    (costs, sizing, size_value, lot, cash, stop_loss, take_profit, trailing, max_bars, short,
+     max_positions, reinvest, adjusted) = rest  # fmt: skip
+    return dict(
+        strategy=strategy,
+        tickers=tickers,
+        params={i["name"]: v for i, v in zip(pids or [], pvals or [])},
+        start=start,
+        end=end,
+        cash=cash,
+        costs=costs,
+        sizing=sizing,
+        size_value=size_value,
+        lot=lot,
+        stop_loss=stop_loss,
+        take_profit=take_profit,
+        trailing_stop=trailing,
+        max_bars=max_bars,
+        allow_short=short,
+        max_positions=max_positions,
+        reinvest=reinvest,
+        adjusted=adjusted,
+    )
+
+
+def _parse_form(*form):
+    """The :class:`core.requests.BacktestRequest` of the form (raises InputError).
+
+    An empty or out-of-range number field reaches the server as None: the builder says so
+    instead of silently running with the default.
+    """
+    req = build_backtest_request(**_form_fields(*form))
+    return (
+        req.strategy,
+        req.params,
+        list(req.tickers),
+        req.start,
+        req.end,
+        req.engine_config(),
+        req.adjusted,
+    )
 
 
 @callback(
@@ -697,7 +703,7 @@ def _render(run_id):
                 f"{', '.join(res.tickers)} · {fmt_date(res.start)} a {fmt_date(res.end)} · "
                 f"{params} · capital {fmt_brl(res.config.cash)} · "
                 f"custos {'B3' if res.config.costs.swing_fee_rate > 0 else 'nenhum'} · "
-                f"{'preços ajustados por proventos' if res.adjusted else 'preços negociados'} · "
+                f"{res.price_mode_label} · "
                 f"{SIZING_LABELS[res.config.sizing.method]} · versão "
                 f"{res.extra.get('code_version', '')}",
                 className="small text-muted",
@@ -719,8 +725,12 @@ def _render(run_id):
 
 
 def _notes(res) -> list:
-    """Warnings that qualify a result (optimistic ML filter, walk-forward origin)."""
-    notes = []
+    """Warnings that qualify a result (optimistic ML filter, walk-forward origin, why no
+    trade happened)."""
+    notes = [
+        dbc.Alert(n, color="warning", className="py-1 my-1 small")
+        for n in (res.extra or {}).get("notes", [])
+    ]
     if res.params.get("in_sample"):
         notes.append(
             dbc.Alert(
@@ -936,20 +946,15 @@ def _compare(_n, rows):
 )
 def _walk_forward(set_progress, _n, objective, mode, windows, trials, *form):
     try:
-        strategy, params, tickers, start, end, config, adjusted = _parse_form(*form)
         store = _job_store()
-        res = walk_forward(
+        fields = _form_fields(*form)
+        fields.pop("params")  # the search covers every optimisable parameter
+        req = build_walk_forward_request(
+            **fields, objective=objective, mode=mode, windows=windows, trials=trials
+        )
+        res = run_walk_forward_request(
             store,
-            strategy,
-            tickers,
-            start,
-            end,
-            config=config,
-            n_windows=int(windows or 4),
-            anchored=mode == "anchored",
-            objective=objective or "sharpe",
-            n_trials=int(trials or 25),
-            adjusted=adjusted,
+            req,
             progress=lambda f, m="": set_progress((round(100 * f), f"{round(100 * f)}%")),
         )
         rid = save_run(store, res.to_backtest_result(), kind="walk_forward")

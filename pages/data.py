@@ -7,11 +7,7 @@ progress and cancel; a cancelled or failed import writes nothing.
 
 from __future__ import annotations
 
-import base64
-import re
 import time
-import uuid
-from pathlib import Path
 
 import dash
 import dash_bootstrap_components as dbc
@@ -26,10 +22,19 @@ from components.data import (
     preview_card,
     report_alert,
 )
-from core.data.imports import FORMATS, import_files, import_log, preview_file, update_prices
+from components.market import KIND_LABELS
+from core.data.imports import FORMATS, import_log, preview_file
 from core.data.quality import common_history_summary, quality_report
 from core.errors import PregaoError
+from core.requests import (
+    build_import_request,
+    build_update_request,
+    run_import_request,
+    run_update_request,
+)
+from dashboard.authz import current_role
 from dashboard.runtime import get_settings, get_store
+from dashboard.uploads import discard, resolve_targets, save_upload, server_path_allowed
 
 dash.register_page(__name__, path="/data", name="Dados", title="Pregão – Dados", order=5)
 
@@ -44,12 +49,6 @@ _MAP_LABELS = {
     "volume": "Volume",
     "ticker": "Ticker",
 }
-
-
-def _upload_dir() -> Path:
-    d = Path(get_settings().data_dir) / "uploads"
-    d.mkdir(parents=True, exist_ok=True)
-    return d
 
 
 def _import_panel(team: bool) -> dbc.Card:
@@ -104,6 +103,7 @@ def _import_panel(team: bool) -> dbc.Card:
                     dcc.Upload(
                         id="data-upload",
                         multiple=True,
+                        max_size=get_settings().max_upload_mb * 1024 * 1024,
                         children=html.Div(
                             [
                                 "Arraste arquivos aqui ou ",
@@ -123,7 +123,7 @@ def _import_panel(team: bool) -> dbc.Card:
                         id="data-path",
                         placeholder="…ou o caminho de um arquivo no servidor "
                         "(vários separados por ;)",
-                        disabled=team,
+                        disabled=not server_path_allowed(get_settings(), current_role()),
                         className="mb-2",
                         debounce=True,
                     ),
@@ -149,6 +149,46 @@ def _import_panel(team: bool) -> dbc.Card:
                                 dbc.Checkbox(
                                     id="data-fractional",
                                     label="COTAHIST: incluir fracionário",
+                                    value=False,
+                                ),
+                                md=4,
+                                className="pt-2",
+                            ),
+                        ],
+                        className="g-2 mb-2",
+                    ),
+                    dbc.Row(
+                        [
+                            dbc.Col(
+                                html.Small(
+                                    "Arquivo do mercado inteiro (COTAHIST): entram os ativos que "
+                                    "você já segue, mais",
+                                    className="text-muted",
+                                ),
+                                md=12,
+                            ),
+                            dbc.Col(
+                                dbc.Input(
+                                    id="data-sel-tickers",
+                                    placeholder="estes tickers (ex.: VALE3, BOVA11)",
+                                ),
+                                md=4,
+                            ),
+                            dbc.Col(
+                                dcc.Dropdown(
+                                    id="data-sel-kinds",
+                                    options=[
+                                        {"label": v, "value": k} for k, v in KIND_LABELS.items()
+                                    ],
+                                    multi=True,
+                                    placeholder="estes tipos (ETFs, FIIs...)",
+                                ),
+                                md=4,
+                            ),
+                            dbc.Col(
+                                dbc.Checkbox(
+                                    id="data-sel-all",
+                                    label="todos os ativos do arquivo",
                                     value=False,
                                 ),
                                 md=4,
@@ -308,24 +348,17 @@ def _store_upload(contents, filenames):
         return no_update, no_update
     if isinstance(contents, str):
         contents, filenames = [contents], [filenames]
-    files = []
-    folder = _upload_dir()
-    for content, name in zip(contents, filenames):
-        _, _, b64 = content.partition(",")
-        safe = re.sub(r"[^A-Za-z0-9._^-]", "_", Path(name or "arquivo").name)[:120]
-        path = folder / f"{uuid.uuid4().hex[:8]}_{safe}"
-        path.write_bytes(base64.b64decode(b64))
-        files.append({"path": str(path), "name": name})
+    try:  # the browser keeps only tokens, never server paths (dashboard.uploads)
+        files = [save_upload(c, n, get_settings()) for c, n in zip(contents, filenames)]
+    except PregaoError as exc:
+        return [], dbc.Alert(str(exc), color="danger", className="py-1 mb-0")
     label = "Arquivo(s): " + ", ".join(f["name"] for f in files)
     return files, dbc.Badge(label, color="light", text_color="dark", id="data-upload-badge")
 
 
-def _targets(files, path_text) -> tuple[list[str], list[str]]:
-    if path_text and path_text.strip():
-        paths = [p.strip() for p in re.split(r"[;\n]", path_text) if p.strip()]
-        return paths, [Path(p).name for p in paths]
-    files = files or []
-    return [f["path"] for f in files], [f["name"] for f in files]
+def _targets(files, path_text) -> tuple[list, list[str]]:
+    """Checked files to read: upload tokens or allowed server paths (dashboard.uploads)."""
+    return resolve_targets(files, path_text, get_settings(), current_role())
 
 
 def _mapping(fmt, values, decimal, dayfirst):
@@ -353,7 +386,10 @@ _MAP_STATES = [State(f"data-map-{f.replace('_', '-')}", "value") for f in _MAP_F
     prevent_initial_call=True,
 )
 def _preview(_n, files, path_text, fmt, ticker, fractional, decimal, dayfirst, *map_values):
-    paths, names = _targets(files, path_text)
+    try:
+        paths, names = _targets(files, path_text)
+    except PregaoError as exc:
+        return dbc.Alert(str(exc), color="danger", id="data-preview-error")
     if not paths:
         return dbc.Alert("Envie um arquivo ou informe um caminho.", color="warning")
     try:
@@ -367,8 +403,8 @@ def _preview(_n, files, path_text, fmt, ticker, fractional, decimal, dayfirst, *
         )
     except PregaoError as exc:
         return dbc.Alert(str(exc), color="danger", id="data-preview-error")
-    except OSError as exc:
-        return dbc.Alert(f"{names[0]}: não foi possível ler ({exc}).", color="danger")
+    except OSError:
+        return dbc.Alert(f"{names[0]}: não foi possível ler o arquivo.", color="danger")
     return preview_card(pv)
 
 
@@ -383,6 +419,9 @@ def _preview(_n, files, path_text, fmt, ticker, fractional, decimal, dayfirst, *
     State("data-fractional", "value"),
     State("data-map-decimal", "value"),
     State("data-map-dayfirst", "value"),
+    State("data-sel-tickers", "value"),
+    State("data-sel-kinds", "value"),
+    State("data-sel-all", "value"),
     *_MAP_STATES,
     background=True,
     progress=[Output("data-progress", "value"), Output("data-progress", "label")],
@@ -395,9 +434,24 @@ def _preview(_n, files, path_text, fmt, ticker, fractional, decimal, dayfirst, *
     prevent_initial_call=True,
 )
 def _import(
-    set_progress, _n, files, path_text, fmt, ticker, fractional, decimal, dayfirst, *map_values
+    set_progress,
+    _n,
+    files,
+    path_text,
+    fmt,
+    ticker,
+    fractional,
+    decimal,
+    dayfirst,
+    sel_tickers,
+    sel_kinds,
+    sel_all,
+    *map_values,
 ):
-    paths, names = _targets(files, path_text)
+    try:
+        paths, names = _targets(files, path_text)
+    except PregaoError as exc:
+        return dbc.Alert(str(exc), color="danger"), no_update
     if not paths:
         return dbc.Alert("Envie um arquivo ou informe um caminho.", color="warning"), no_update
 
@@ -405,18 +459,22 @@ def _import(
         set_progress((int(round(100 * frac)), msg[:60]))
 
     try:
-        rep = import_files(
-            get_store(),
+        req = build_import_request(
             paths,
-            fmt or "auto",
-            ticker=(ticker or None),
+            format=fmt,
+            ticker=ticker,
             names=names,
             mapping=_mapping(fmt, map_values, decimal, dayfirst),
-            include_fractional=bool(fractional),
-            progress=progress,
+            fractional=bool(fractional),
+            tickers=sel_tickers,
+            kinds=sel_kinds,
+            everything=bool(sel_all),
         )
+        rep = run_import_request(get_store(), req, progress=progress)
     except PregaoError as exc:
         return dbc.Alert(str(exc), color="danger"), time.time()
+    finally:
+        discard(paths, get_settings())  # uploads are deleted after every import attempt
     progress(1.0, "Concluído" if rep.status == "ok" else "Falhou")
     return report_alert(rep.summary(), rep.message(), rep.status), time.time()
 
@@ -437,7 +495,7 @@ def _import(
 def _update(_y, _m):
     source = "mt5" if ctx.triggered_id == "data-update-mt5" else "yahoo"
     try:
-        rep = update_prices(get_store(), source)
+        rep = run_update_request(get_store(), build_update_request(source))
     except PregaoError as exc:
         return dbc.Alert(str(exc), color="warning", id="data-update-alert"), time.time()
     msg = rep.message() if rep.files else "Tudo atualizado: nada a buscar."

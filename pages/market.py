@@ -1,13 +1,14 @@
-"""Mercado (``/``): the ^BVSP header and a grid of every instrument; a click opens its quotes."""
+"""Mercado (``/``): the ^BVSP header and a paginated grid; "Minha lista" is the default view."""
 
 from __future__ import annotations
 
 import dash
-from dash import Input, Output, State, callback, html, no_update
+from dash import Input, Output, State, callback, ctx, html, no_update
 
 from components.cards import error_alert
 from components.format import fmt_date
-from components.market import grid_rows, index_header, market_grid
+from components.market import grid_rows, index_header, market_controls, market_grid
+from core.data.watchlist import add_to_watchlist, remove_from_watchlist, watchlist
 from core.errors import PregaoError
 from core.market import BENCHMARK, data_freshness, market_snapshot
 from dashboard.runtime import get_store
@@ -15,20 +16,29 @@ from dashboard.runtime import get_store
 dash.register_page(__name__, path="/", name="Mercado", title="Pregão · Mercado", order=0)
 
 
+def _snapshot(view: str, kinds: list[str] | None):
+    store = get_store()
+    tickers = watchlist(store) if view == "watch" else None
+    return market_snapshot(store, tickers=tickers, kinds=kinds or None)
+
+
 def layout(**_query):
     """Read the snapshot per request (fresh after imports)."""
+    store = get_store()
     try:
-        snap = market_snapshot(get_store())
+        watch = watchlist(store)
+        view = "watch" if watch else "all"
+        snap = _snapshot(view, None)
+        idx_snap = market_snapshot(store, tickers=[BENCHMARK])
     except PregaoError as exc:
         return error_alert(str(exc), element_id="market-error")
-    if snap.empty:
+    if snap.empty and view == "all":
         return error_alert(
             "O banco está vazio. Rode `python -m dashboard init` ou importe dados na página Dados.",
             element_id="market-error",
         )
-    idx = snap[snap["ticker"] == BENCHMARK]
-    as_of, others = data_freshness(snap)
-    fresh = f"Dados até {fmt_date(as_of)}"
+    as_of, others = data_freshness(snap) if len(snap) else (None, {})
+    fresh = f"Dados até {fmt_date(as_of)}" if as_of is not None else ""
     if others:
         fresh += " (" + ", ".join(f"{t} até {fmt_date(d)}" for t, d in sorted(others.items())) + ")"
     return html.Div(
@@ -41,16 +51,64 @@ def layout(**_query):
                 className="d-flex align-items-baseline flex-wrap mb-2",
             ),
             html.Div(
-                index_header(idx.iloc[0].to_dict() if len(idx) else None), id="market-index-header"
+                index_header(idx_snap.iloc[0].to_dict() if len(idx_snap) else None),
+                id="market-index-header",
             ),
             html.Div(
                 "Variações sobre o preço ajustado por proventos; máxima/mínima de 52 semanas sobre "
-                "o preço negociado. Clique numa linha para abrir as cotações.",
+                "o preço negociado. Clique numa linha para abrir as cotações; marque linhas para "
+                "adicioná-las à sua lista ou removê-las.",
                 className="text-muted small mb-2",
             ),
+            html.Div(market_controls(view, [], len(watch)), id="market-controls"),
+            html.Div(id="market-watch-msg", className="small text-muted mb-1"),
             market_grid(grid_rows(snap), "market-grid"),
         ]
     )
+
+
+@callback(
+    Output("market-grid", "rowData"),
+    Output("market-watch-msg", "children"),
+    Output("market-view", "options"),
+    Input("market-view", "value"),
+    Input("market-kinds", "value"),
+    Input("market-watch-add", "n_clicks"),
+    Input("market-watch-remove", "n_clicks"),
+    State("market-grid", "selectedRows"),
+    prevent_initial_call=True,
+)
+def refresh(view, kinds, _add, _remove, selected):
+    """Switch view / kinds, or add the selected rows to (remove them from) the watchlist."""
+    store = get_store()
+    msg = ""
+    picked = [r["ticker"] for r in (selected or []) if r and r.get("ticker")]
+    try:
+        if ctx.triggered_id in ("market-watch-add", "market-watch-remove"):
+            from dashboard.authz import current_role
+            from dashboard.users import has_role
+
+            if not has_role(current_role(), "trader"):  # viewers read the grid, never edit
+                return no_update, "Seu perfil é somente leitura.", no_update
+            if not picked:
+                msg = "Marque uma ou mais linhas primeiro."
+            elif ctx.triggered_id == "market-watch-add":
+                add_to_watchlist(store, picked)
+                msg = f"Adicionados à sua lista: {', '.join(picked)}."
+            else:
+                remove_from_watchlist(store, picked)
+                msg = f"Removidos da sua lista: {', '.join(picked)}."
+        snap = _snapshot(view, kinds)
+    except PregaoError as exc:
+        return no_update, str(exc), no_update
+    n = len(watchlist(store))
+    options = [
+        {"label": f"Minha lista ({n})", "value": "watch"},
+        {"label": "Todos", "value": "all"},
+    ]
+    if view == "watch" and n == 0:
+        msg = msg or "Sua lista está vazia: escolha Todos e marque os ativos que quer seguir."
+    return grid_rows(snap), msg, options
 
 
 @callback(
@@ -60,7 +118,9 @@ def layout(**_query):
     prevent_initial_call=True,
 )
 def open_quotes(cell, _rows):
-    """A click on any cell of a row navigates to that ticker's Quotes page."""
+    """A click on a data cell of a row navigates to that ticker's Quotes page."""
     if not cell or not cell.get("rowId"):
         return no_update
+    if str(cell.get("colId") or "").startswith("ag-Grid"):
+        return no_update  # the selection checkbox
     return f"/quotes?ticker={cell['rowId']}"

@@ -420,6 +420,22 @@ def _safe(fn):
         return [dbc.Alert(str(exc), color="danger")]
 
 
+def evaluate_request_from_form(tickers, target, models, validation, folds, options):
+    """The form as a :class:`core.requests.EvaluateRequest` (the one builder of the job)."""
+    from core.requests import build_evaluate_request
+
+    options = options or []
+    return build_evaluate_request(
+        tickers=tickers or None,
+        target=target,
+        models=models or [],
+        validation=validation,
+        folds=folds,
+        use_index="index" in options,
+        tune="tune" in options,
+    )
+
+
 @callback(
     Output("models-results", "children"),
     Input("models-train", "n_clicks"),
@@ -445,36 +461,17 @@ def _safe(fn):
 )
 def train(set_progress, n_clicks, tickers, target, models, validation, folds, options):
     """Background job: evaluate and register the chosen models, then show the results."""
-    from core.ml.training import TrainRequest, train_models
+    from core.requests import run_evaluate_request
 
     def progress(frac: float, msg: str) -> None:
         pct = int(round(100 * max(0.0, min(1.0, frac))))
         set_progress((pct, f"{pct}%", msg))
 
     try:
-        if not tickers:
-            raise PregaoError("Escolha pelo menos um ativo.")
-        if not models:
-            raise PregaoError("Escolha pelo menos um modelo.")
-        try:
-            folds = int(folds or 5)
-        except (TypeError, ValueError):
-            folds = 5
-        options = options or []
+        req = evaluate_request_from_form(tickers, target, models, validation, folds, options)
         store = get_store()
         store.engine.dispose(close=False)  # fresh connections in the job's process
-        req = TrainRequest(
-            tickers=tuple(tickers),
-            target=target or "direction",
-            models=tuple(models),
-            validation=validation or "walk-forward",
-            folds=max(2, min(folds, 20)),
-            use_index="index" in options,
-            tune="tune" in options,
-            horizon=5,
-            threshold=0.02,
-        )
-        results = train_models(store, _registry(), req, progress=progress)
+        results = run_evaluate_request(store, req, registry=_registry(), progress=progress)
     except PregaoError as exc:
         set_progress((0, "", ""))
         return dbc.Alert(str(exc), color="danger", id="models-error")

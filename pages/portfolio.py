@@ -2,18 +2,22 @@
 
 Thin page: parse the controls, call :func:`core.portfolio.analyse` in a background
 callback with progress, hand the plain result to :mod:`components.portfolio`.
+
+Loading the page computes nothing: it shows the last stored analysis (``portfolio_runs``,
+with the controls that produced it) or, when there is none, the form. "Calcular" computes
+and stores; an error clears the previous result so that no stale figures stay under it.
 """
 
 from __future__ import annotations
-
-from dataclasses import replace
 
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components.portfolio import (
+    CONTROL_KEYS,
     allocation_view,
+    controls_from_parameters,
     empty_figure,
     frontier_figure,
     oos_figure,
@@ -26,21 +30,22 @@ from components.portfolio import (
     weights_figure,
     weights_table,
 )
-from core.errors import InputError, PregaoError
+from core.errors import PregaoError
 from core.portfolio import (
     OBJECTIVES,
     REBALANCE,
     RETURN_METHODS,
     RISK_MODELS,
+    UNIVERSES,
     PortfolioRequest,
-    PortfolioSpec,
-    analyse,
+    latest_run,
     list_portfolios,
+    load_portfolio,
     most_liquid,
-    parse_pairs,
-    parse_percent_range,
     save_portfolio,
 )
+from core.requests import build_frontier_request, run_frontier_request
+from core.requests.parsing import parse_number, parse_percent
 from dashboard.runtime import get_settings, get_store
 
 dash.register_page(__name__, path="/portfolio", name="Carteira", title="Pregão · Carteira", order=3)
@@ -55,8 +60,12 @@ def _alert(message: str, color: str = "danger") -> dbc.Alert:
     )
 
 
+def _saved_options(saved: list[dict]) -> list[dict]:
+    return [{"label": r["name"], "value": r["name"]} for r in saved]
+
+
 def layout(**_query):
-    """Controls with the 10 most liquid bundled stocks preselected; results fill on run."""
+    """Controls and the last stored result (read only); nothing is computed on load."""
     store = get_store()
     stocks = store.tickers("stock")
     names = store.instruments().set_index("ticker")["name"].to_dict()
@@ -69,21 +78,43 @@ def layout(**_query):
         saved = list_portfolios(store)
     except Exception:  # noqa: BLE001 - the list is an extra; never blank the page
         saved = []
+    try:
+        last = latest_run(store, "analysis")
+    except Exception:  # noqa: BLE001 - a missing table (old database) shows the form
+        last = None
+    result, values, banner = None, None, None
+    if last is not None:
+        result = last["result"]
+        values = controls_from_parameters(last["parameters"])
+        banner = dbc.Alert(
+            f"Último resultado calculado em {last['created_at']:%d/%m/%Y %H:%M} (UTC), com os "
+            "controles abaixo. Clique em Calcular para atualizar.",
+            color="info",
+            className="py-2 small",
+            id="portfolio-stored-banner",
+        )
     return html.Div(
         [
             html.H4("Carteira: fronteira eficiente contra o IBOVESPA", className="mb-3"),
             portfolio_controls(
-                options, default, OBJECTIVES, RETURN_METHODS, RISK_MODELS, REBALANCE
+                options,
+                default,
+                OBJECTIVES,
+                RETURN_METHODS,
+                RISK_MODELS,
+                REBALANCE,
+                UNIVERSES,
+                values=values,
             ),
-            dcc.Store(id="portfolio-result"),
-            html.Div(id="portfolio-message"),
+            dcc.Store(id="portfolio-result", data=result),
+            html.Div(banner, id="portfolio-message"),
             html.Div(id="portfolio-summary", className="mb-2"),
             dbc.Row(
                 [
                     dbc.Col(
                         dcc.Graph(
                             id="portfolio-frontier",
-                            figure=empty_figure("Calculando a fronteira…"),
+                            figure=empty_figure("Escolha as ações e clique em Calcular."),
                             config={"displaylogo": False},
                         ),
                         lg=8,
@@ -150,18 +181,36 @@ def layout(**_query):
             dcc.Download(id="portfolio-download-orders"),
             html.Div(id="portfolio-save-message"),
             html.H5("Carteiras salvas", className="mt-3"),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dcc.Dropdown(
+                            id="portfolio-load-name",
+                            options=_saved_options(saved),
+                            placeholder="Escolha uma carteira salva",
+                        ),
+                        md=4,
+                    ),
+                    dbc.Col(
+                        dbc.Button(
+                            [
+                                html.I(className="bi bi-box-arrow-in-up me-1"),
+                                "Carregar nos controles",
+                            ],
+                            id="portfolio-load",
+                            size="sm",
+                            color="secondary",
+                            outline=True,
+                        ),
+                        width="auto",
+                    ),
+                ],
+                className="g-2 mb-2",
+            ),
+            html.Div(id="portfolio-load-message"),
             html.Div(saved_table(saved), id="portfolio-saved"),
         ]
     )
-
-
-def _pct(x, what: str) -> float | None:
-    if x is None or x == "":
-        return None
-    try:
-        return float(x) / 100.0
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"{what} inválido: {x!r}.") from exc
 
 
 def build_request(
@@ -183,38 +232,41 @@ def build_request(
     asset_bounds,
     capital,
     oos,
-    train,
+    oos_universe,
+    lookback_years,
     rebalance,
 ) -> PortfolioRequest:
-    """Parse the page controls (percent fields are in %) into a request."""
-    spec = PortfolioSpec(
-        objective=objective or "max_sharpe",
-        target=_pct(target, "Alvo"),
-        bounds=(
-            _pct(wmin, "Peso mínimo") or 0.0,
-            _pct(wmax, "Peso máximo") if wmax not in (None, "") else 1.0,
-        ),
-        per_asset_bounds=parse_pairs(asset_bounds, "Limites por ativo", parse_percent_range),
-        gamma=float(gamma or 0.0),
-        risk_aversion=float(risk_aversion) if risk_aversion not in (None, "") else 1.0,
-        views=parse_pairs(views, "Visões", lambda v: float(v.rstrip("%").replace(",", ".")) / 100)
-        or None,
-    )
-    return PortfolioRequest(
-        tickers=list(tickers or []),
-        start=start or None,
-        end=end or None,
-        returns_method=returns or "mean_historical",
-        risk_model=risk_model or "ledoit_wolf",
-        risk_free=_pct(risk_free, "Taxa livre de risco"),
-        spec=spec,
-        points=int(points or 50),
-        capital=float(capital) if capital not in (None, "") else None,
-        holdings=parse_pairs(holdings, "Posições", lambda v: int(float(v))) or None,
+    """The controls (percent fields in %) as a request, via the one builder of the job."""
+    return build_frontier_request(
+        tickers,
+        start=start,
+        end=end,
+        objective=objective,
+        target=parse_percent(target, "Alvo"),
+        returns_method=returns,
+        risk_model=risk_model,
+        risk_free=parse_percent(risk_free, "Taxa livre de risco"),
+        weight_min=parse_percent(wmin, "Peso mínimo"),
+        weight_max=parse_percent(wmax, "Peso máximo"),
+        asset_bounds=asset_bounds,
+        gamma=gamma,
+        risk_aversion=risk_aversion,
+        points=points,
+        views=views,
+        holdings=holdings,
+        capital=capital,
         out_of_sample=bool(oos) and (oos is True or "on" in oos),
-        train_fraction=(float(train) / 100.0) if train else 0.7,
-        rebalance=rebalance or "none",
+        rebalance=rebalance,
+        oos_universe=oos_universe,
+        lookback=_lookback(lookback_years),
+        default_risk_free=get_settings().risk_free_rate,
     )
+
+
+def _lookback(years) -> int | None:
+    """The page's estimation window in years as sessions (the request checks the range)."""
+    y = parse_number(years, "Janela de estimação (anos)", lo=0.25, hi=20)
+    return None if y is None else int(round(y * 252))
 
 
 @callback(
@@ -239,7 +291,8 @@ def build_request(
     State("portfolio-asset-bounds", "value"),
     State("portfolio-capital", "value"),
     State("portfolio-oos", "value"),
-    State("portfolio-train", "value"),
+    State("portfolio-oos-universe", "value"),
+    State("portfolio-lookback", "value"),
     State("portfolio-rebalance", "value"),
     background=True,
     progress=[Output("portfolio-progress", "value"), Output("portfolio-progress-text", "children")],
@@ -249,24 +302,23 @@ def build_request(
         (Output("job-running", "data"), True, False),
     ],
     cancel=[Input("portfolio-cancel", "n_clicks")],
-    prevent_initial_call=False,
+    prevent_initial_call=True,
 )
 def run(set_progress, _n, *controls):
-    """Background job: analyse the portfolio; errors become an alert, results stay."""
+    """Background job: analyse and store the portfolio; an error clears the old result."""
 
     def progress(f: float, msg: str) -> None:
         set_progress((round(100 * f), msg))
 
     try:
-        req = build_request(*controls)
-        if req.risk_free is None and get_settings().risk_free_rate is not None:
-            # PREGAO_RISK_FREE_RATE overrides the CDI default when the field is empty.
-            req = replace(req, risk_free=get_settings().risk_free_rate)
-        res = analyse(get_store(), req, progress=progress)
+        req = build_request(*controls)  # an empty rate field: PREGAO_RISK_FREE_RATE, else CDI
+        res = run_frontier_request(get_store(), req, progress=progress, record=True).to_dict()
     except PregaoError as exc:
         set_progress((0, ""))
-        return no_update, _alert(str(exc))
-    return res, None
+        # Clear the previous result: figures under an error would read as its answer.
+        return None, _alert(str(exc))
+    warnings = res.get("warnings") or []
+    return res, (_alert(" ".join(warnings), "warning") if warnings else None)
 
 
 @callback(
@@ -276,14 +328,12 @@ def run(set_progress, _n, *controls):
     Output("portfolio-weights-table-div", "children"),
     Output("portfolio-oos-section", "children"),
     Output("portfolio-allocation", "children"),
-    Output("portfolio-progress", "value", allow_duplicate=True),
-    Output("portfolio-progress-text", "children", allow_duplicate=True),
     Input("portfolio-result", "data"),
     State("theme-store", "data"),
-    prevent_initial_call=True,
+    prevent_initial_call=False,
 )
 def render(res, theme):
-    """Draw the result of :func:`run`."""
+    """Draw the result of :func:`run` (or the stored one on page load); None = the form."""
     if not res:
         return (
             None,
@@ -292,8 +342,6 @@ def render(res, theme):
             None,
             None,
             None,
-            0,
-            "",
         )
     oos = res.get("out_of_sample")
     oos_div = (
@@ -317,9 +365,18 @@ def render(res, theme):
         weights_table(res),
         oos_div,
         allocation_view(res.get("allocation"), res.get("prices")),
-        100,
-        "Concluído.",
     )
+
+
+@callback(
+    Output("portfolio-progress", "value", allow_duplicate=True),
+    Output("portfolio-progress-text", "children", allow_duplicate=True),
+    Input("portfolio-result", "data"),
+    prevent_initial_call=True,
+)
+def finish(res):
+    """Progress bar after a run: full when a result arrived, empty after an error."""
+    return (100, "Concluído.") if res else (0, "")
 
 
 @callback(
@@ -357,6 +414,7 @@ def export_orders(_n, res):
 @callback(
     Output("portfolio-save-message", "children"),
     Output("portfolio-saved", "children"),
+    Output("portfolio-load-name", "options"),
     Input("portfolio-save", "n_clicks"),
     State("portfolio-save-name", "value"),
     State("portfolio-result", "data"),
@@ -365,15 +423,75 @@ def export_orders(_n, res):
 def save(_n, name, res):
     """Save the current portfolio under ``name``."""
     if not res:
-        return dbc.Alert(
-            "Calcule uma carteira antes de salvar.", color="warning", className="py-2"
-        ), no_update
+        return (
+            dbc.Alert("Calcule uma carteira antes de salvar.", color="warning", className="py-2"),
+            no_update,
+            no_update,
+        )
     store = get_store()
     try:
         save_portfolio(store, name or "", res["weights"], res["parameters"])
     except PregaoError as exc:
-        return dbc.Alert(str(exc), color="danger", className="py-2", dismissable=True), no_update
+        alert = dbc.Alert(str(exc), color="danger", className="py-2", dismissable=True)
+        return alert, no_update, no_update
+    saved = list_portfolios(store)
     return (
         dbc.Alert(f"Carteira {name!r} salva.", color="success", className="py-2", dismissable=True),
-        saved_table(list_portfolios(store)),
+        saved_table(saved),
+        _saved_options(saved),
     )
+
+
+_CONTROL_PROPS = {
+    "tickers": ("portfolio-tickers", "value"),
+    "start": ("portfolio-dates", "start_date"),
+    "end": ("portfolio-dates", "end_date"),
+    "objective": ("portfolio-objective", "value"),
+    "target": ("portfolio-target", "value"),
+    "returns": ("portfolio-returns", "value"),
+    "risk_model": ("portfolio-risk-model", "value"),
+    "risk_free": ("portfolio-risk-free", "value"),
+    "wmin": ("portfolio-wmin", "value"),
+    "wmax": ("portfolio-wmax", "value"),
+    "gamma": ("portfolio-gamma", "value"),
+    "risk_aversion": ("portfolio-risk-aversion", "value"),
+    "points": ("portfolio-points", "value"),
+    "views": ("portfolio-views", "value"),
+    "asset_bounds": ("portfolio-asset-bounds", "value"),
+    "holdings": ("portfolio-holdings", "value"),
+    "capital": ("portfolio-capital", "value"),
+    "oos": ("portfolio-oos", "value"),
+    "oos_universe": ("portfolio-oos-universe", "value"),
+    "lookback": ("portfolio-lookback", "value"),
+    "rebalance": ("portfolio-rebalance", "value"),
+}
+
+
+@callback(
+    *[
+        Output(cid, prop, allow_duplicate=True)
+        for cid, prop in (_CONTROL_PROPS[k] for k in CONTROL_KEYS)
+    ],
+    Output("portfolio-load-message", "children"),
+    Input("portfolio-load", "n_clicks"),
+    State("portfolio-load-name", "value"),
+    prevent_initial_call=True,
+)
+def load_saved(_n, name):
+    """Fill the controls with a saved portfolio's parameters (the user then clicks Calcular)."""
+    keep = [no_update] * len(CONTROL_KEYS)
+    if not name:
+        return *keep, dbc.Alert("Escolha uma carteira salva.", color="warning", className="py-2")
+    try:
+        rec = load_portfolio(get_store(), name)
+    except PregaoError as exc:
+        return *keep, dbc.Alert(str(exc), color="danger", className="py-2", dismissable=True)
+    values = controls_from_parameters(rec["parameters"])
+    out = [values.get(k, no_update) for k in CONTROL_KEYS]
+    missing = [k for k in ("objective", "tickers") if k not in values]
+    msg = (
+        f"Controles preenchidos com a carteira {name!r}. Clique em Calcular."
+        if not missing
+        else f"A carteira {name!r} foi salva sem alguns parâmetros; o resto ficou como estava."
+    )
+    return *out, dbc.Alert(msg, color="success", className="py-2", dismissable=True)

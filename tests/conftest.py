@@ -192,7 +192,11 @@ def browser(request):
 
 @pytest.fixture
 def page(browser):
-    ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="pt-BR")
+    # bypass_csp: Playwright evaluates string predicates with eval, which the app's CSP
+    # (no 'unsafe-eval') forbids; tests/integration/test_team_stack.py browses with the CSP on.
+    ctx = browser.new_context(
+        viewport={"width": 1400, "height": 900}, locale="pt-BR", bypass_csp=True
+    )
     pg = ctx.new_page()
     pg.set_default_timeout(30_000)
     yield pg

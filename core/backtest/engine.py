@@ -14,7 +14,14 @@ Conventions
   the stop is assumed to come first (the pessimistic reading); a bar that **opens beyond** a
   stop (a gap) fills at the open, not at the stop; a gap beyond a target fills at the open
   too (a limit order gets the better price). On the bar of an entry the stop is checked
-  after the fill (entered at the open, or at the entry level, then stopped out).
+  after the fill (entered at the open, or at the entry level, then stopped out), and a
+  target already beyond the entry price fills at the entry price: a target is a limit
+  order and never fills worse than the market. The rules live in
+  :mod:`core.backtest.fills` (shared with the paper-trading broker).
+* Corporate actions (``actions``) act on their ex-dates before the open: splits, reverse
+  splits and bonus shares change the position, dividends and JCP (net of 15 % withheld)
+  are credited as cash, shorts pay them; ``EngineConfig.reinvest`` buys more shares with
+  them; ``EngineConfig.cash_interest`` pays a share of the CDI on idle cash.
 * The trailing stop trails the highest high (lowest low for shorts) of the bars **before**
   the current one, so a bar never raises its own stop.
 * A time stop of ``max_bars`` exits at the open of the ``max_bars``-th bar after the entry.
@@ -32,21 +39,26 @@ Intraday bars work unchanged: ``sessions`` (one integer per bar, the trading ses
 belongs to) decides what is a day trade and when borrow fees accrue; for daily bars it is
 ``0, 1, 2, ...``.
 
-The kernel :func:`simulate` is a numba function over 2-D arrays ``(n_bars, n_tickers)``;
-:func:`run_engine` is the thin pandas layer around it.
+:func:`simulate` takes three records (:class:`Market`, :class:`Signals`, :class:`Params`)
+of ``(n_bars, n_tickers)`` arrays and scalars and runs the compiled loop ``_kernel``, one
+small ``@njit`` helper per step; :func:`run_engine` is the thin pandas layer around it.
 """
 
 from __future__ import annotations
 
+import math
+from collections import namedtuple
 from dataclasses import dataclass, field
 
 import numba
 import numpy as np
 import pandas as pd
 
-from core.backtest.costs import B3_DEFAULT, B3Costs
+from core.backtest.costs import B3_DEFAULT, B3Costs, n_orders, order_fee
+from core.backtest.fills import entry_fill, market_fill, stop_fill, target_fill, trail_level
 from core.backtest.sizing import Sizing, _kelly, _round_shares
 from core.errors import InputError
+from core.textfmt import pct
 
 __all__ = [
     "EngineConfig",
@@ -56,6 +68,11 @@ __all__ = [
     "SIGNAL_COLUMNS",
     "simulate",
     "simulate_single",
+    "Market",
+    "Signals",
+    "Params",
+    "JCP_WITHHOLDING",
+    "warm_up",
     "run_engine",
     "trades_frame",
 ]
@@ -85,7 +102,16 @@ TRADE_COLUMNS: tuple[str, ...] = (
     "day_trade",
     "exit_reason",
     "stop_at_entry",
+    "proventos",
+    "day_trade_qty",
+    "day_trade_pnl",
+    "swing_pnl",
+    "sale_value",
+    "day_trade_sale_value",
 )
+
+#: JCP income tax withheld at source (Lei 9.249/1995, art. 9, § 2º): 15 %.
+JCP_WITHHOLDING = 0.15
 
 #: Columns a strategy's signal frame may have (missing ones default to False / NaN).
 SIGNAL_COLUMNS: tuple[str, ...] = (
@@ -101,7 +127,8 @@ SIGNAL_COLUMNS: tuple[str, ...] = (
 # Trade record fields in the kernel's output matrix.
 _T_TICKER, _T_DIR, _T_EBAR, _T_EPX, _T_XBAR, _T_XPX, _T_SH, _T_EFEE, _T_XFEE = range(9)
 _T_BORROW, _T_PNL, _T_REASON, _T_STOP = 9, 10, 11, 12
-_NT = 13
+_T_PROV, _T_DTQ, _T_DTPNL, _T_SWPNL = 13, 14, 15, 16
+_NT = 17
 
 
 @dataclass(frozen=True)
@@ -125,6 +152,15 @@ class EngineConfig:
         Act on short signals (long-only when False).
     max_positions : int or None
         Cap on simultaneously open positions (None: one per ticker).
+    reinvest : bool or None
+        Reinvest proventos in the paying position at the ex-date's open (a total-return
+        baseline); False keeps them as cash, as a broker account does; None: the
+        strategy's default (:attr:`core.strategies.base.Strategy.reinvests`).
+    cash_interest : float
+        Share of the CDI paid on idle cash (0 = none, 1 = 100 % of the CDI), credited per
+        session from :mod:`core.rates`.
+    jcp_withholding : float
+        JCP income tax withheld at source (15 %, Lei 9.249/1995 art. 9 § 2º).
     """
 
     cash: float = 100_000.0
@@ -136,6 +172,9 @@ class EngineConfig:
     max_bars: int = 0
     allow_short: bool = False
     max_positions: int | None = None
+    reinvest: bool | None = None
+    cash_interest: float = 0.0
+    jcp_withholding: float = JCP_WITHHOLDING
 
     def __post_init__(self) -> None:
         if not self.cash > 0:
@@ -145,13 +184,17 @@ class EngineConfig:
             v = getattr(self, name)
             if not 0 <= v < 1:
                 raise InputError(
-                    f"{label} deve ficar entre 0% e 100% do preço de entrada "
-                    f"(recebido {v * 100:g}%).".replace(".", ",")
+                    f"{label} deve ficar entre 0% e 100% do preço de entrada (recebido {pct(v)})."
                 )
         if self.max_bars < 0:
             raise InputError("O stop de tempo não pode ser negativo.")
         if self.max_positions is not None and self.max_positions < 1:
             raise InputError("O número máximo de posições deve ser ≥ 1.")
+        if not 0 <= self.cash_interest <= 2:
+            raise InputError(
+                "A remuneração do caixa deve ficar entre 0% e 200% do CDI "
+                f"(recebido {pct(self.cash_interest, 0)})."
+            )
 
     def to_dict(self) -> dict:
         """Plain dict (stored with each run)."""
@@ -165,6 +208,9 @@ class EngineConfig:
             "max_bars": self.max_bars,
             "allow_short": self.allow_short,
             "max_positions": self.max_positions,
+            "reinvest": self.reinvest,
+            "cash_interest": self.cash_interest,
+            "jcp_withholding": self.jcp_withholding,
         }
 
     @classmethod
@@ -173,7 +219,8 @@ class EngineConfig:
         d = dict(d)
         d["costs"] = B3Costs(**d.get("costs", {}))
         d["sizing"] = Sizing(**d.get("sizing", {}))
-        return cls(**d)
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in d.items() if k in known})
 
 
 @dataclass
@@ -194,6 +241,13 @@ class EngineResult:
         fees and borrow in R$.
     start : pandas.Timestamp
         First bar on which trading was allowed.
+    proventos : float
+        Net proventos credited (dividends + JCP net of withholding + cash for fractions of
+        shares) minus those paid by shorts, R$.
+    interest : float
+        Interest on idle cash, R$.
+    jcp_withheld : float
+        JCP income tax withheld at source on long positions, R$.
     """
 
     equity: pd.Series
@@ -201,6 +255,9 @@ class EngineResult:
     exposure: pd.Series
     trades: pd.DataFrame
     start: pd.Timestamp
+    proventos: float = 0.0
+    interest: float = 0.0
+    jcp_withheld: float = 0.0
 
     def _window_start(self) -> int:
         i = int(self.equity.index.searchsorted(self.start))
@@ -222,446 +279,611 @@ class EngineResult:
         return self.exposure.iloc[self._window_start() :]
 
 
+# --------------------------------------------------------------------------- the kernel
+#: Arrays describing the market, one value per bar (n,) or per bar and ticker (n, k).
+Market = namedtuple(
+    "Market",
+    "open high low close split cash_div cash_jcp sessions fee_sw fee_dt rf lot",
+)
+Market.__doc__ = """Market arrays of the kernel.
+
+open, high, low, close : float64 (n, k), R$ (NaN where a ticker has no bar)
+split : float64 (n, k), shares after / shares before on an ex-date (1.0 elsewhere)
+cash_div, cash_jcp : float64 (n, k), gross R$ per share with that ex-date (0.0 elsewhere)
+sessions : int64 (n,), session number per bar
+fee_sw, fee_dt : float64 (n,), B3 fee rates in force per bar (swing, day trade)
+rf : float64 (n,), CDI simple return from the previous bar's close to this bar
+lot : float64 (k,), standard lot per ticker
+"""
+#: Strategy signals at the close of each bar, (n, k).
+Signals = namedtuple(
+    "Signals", "entry_long exit_long entry_short exit_short stop target entry_level"
+)
+#: Every scalar setting of a run, in one record.
+Params = namedtuple(
+    "Params",
+    "start cash0 sl_pct tp_pct trail_pct max_bars allow_short max_positions sizing "
+    "size_value kelly_frac kelly_cap kelly_min fractional brokerage slip borrow_daily "
+    "jcp_wht reinvest interest",
+)
+# Packed kernel arrays (one array per group: few reference counts per helper call).
+# M (7, n, k): per bar and ticker.
+_OPEN, _HIGH, _LOW, _CLOSE, _SPLIT, _DIV, _JCP = range(7)
+# V (4, n): per bar.
+_SESS, _FSW, _FDT, _RF = range(4)
+# SB (4, n, k) booleans and SL (3, n, k) levels: the signals.
+_EL, _XL, _ES, _XS = range(4)
+_STOPL, _TGTL, _LVL = range(3)
+# S (21, k): the state of each ticker's position (floats; NaN = none).
+(
+    _POS,
+    _EBAR,
+    _EPX,
+    _EREF,
+    _EFEE,
+    _ESTOP,
+    _STOP,
+    _TGT,
+    _PEAK,
+    _BORROW,
+    _LAST,
+    _PROV,
+    _PPEND,
+    _TADJ,
+    _XSESS,
+    _XQ,
+    _XDIR,
+    _XROW,
+    _XPX,
+    _XDT,
+    _LOT,
+) = range(21)
+_NS = 21
+
+# Scalar slots of the run (``SC``).
+_CASH, _NT_, _NOPEN, _NCLOSED, _NWIN, _SUMWIN, _SUMLOSS = range(7)
+_PROV_T, _INTEREST, _JCPWHT = 7, 8, 9
+_NSC = 10
+
+
 @numba.njit(cache=True)
-def _close_position(
-    j,
-    i,
-    px_raw,
-    reason,
-    pos,
-    e_bar,
-    e_px,
-    e_fee,
-    e_stop,
-    borrow,
-    sessions,
-    slip,
-    fee_swing,
-    fee_dt,
-    brokerage,
-    trades,
-    nt,
-):
-    """Close position ``j`` at market price ``px_raw`` on bar ``i``; returns the cash delta."""
-    sh = pos[j]
+def _new_state(k, lot):
+    S = np.zeros((_NS, k))
+    for f in (_ESTOP, _STOP, _TGT, _LAST):
+        S[f, :] = np.nan
+    S[_XSESS, :] = -1.0
+    S[_LOT, :] = lot
+    return S
+
+
+@numba.njit(cache=True, inline="always")
+def _close_position(S, TR, SC, M, V, p, j, i, px_raw, reason):
+    """Close position ``j`` at market price ``px_raw`` on bar ``i`` (records the trade)."""
+    sh = S[_POS, j]
     q = abs(sh)
-    day_trade = sessions[e_bar[j]] == sessions[i]
-    if sh > 0:
-        fill = px_raw * (1.0 - slip)
-    else:
-        fill = px_raw * (1.0 + slip)
+    d = 1 if sh > 0 else -1
+    lot = S[_LOT, j]
+    day_trade = V[_SESS, int(S[_EBAR, j])] == V[_SESS, i]
+    fill = market_fill(px_raw, -d, p.slip)
     value = q * fill
-    rate = fee_dt if day_trade else fee_swing
-    x_fee = value * rate + brokerage
-    entry_fee = e_fee[j]
-    cash_delta = 0.0
+    x_fee = order_fee(value, V[_FDT, i] if day_trade else V[_FSW, i], p.brokerage, n_orders(q, lot))
+    entry_fee = S[_EFEE, j]
+    cash = SC[_CASH]
     if day_trade:
         # Both orders pay the day-trade rate: refund the swing fee charged at the entry.
-        dt_entry_fee = q * e_px[j] * fee_dt + brokerage
-        cash_delta += entry_fee - dt_entry_fee
+        dt_entry_fee = order_fee(q * S[_EPX, j], V[_FDT, i], p.brokerage, n_orders(q, lot))
+        cash += entry_fee - dt_entry_fee
         entry_fee = dt_entry_fee
-    if sh > 0:
-        cash_delta += value - x_fee
-        pnl = q * (fill - e_px[j]) - entry_fee - x_fee
+    if d > 0:
+        cash += value - x_fee
     else:
-        cash_delta -= value + x_fee
-        pnl = q * (e_px[j] - fill) - entry_fee - x_fee - borrow[j]
-    trades[nt, _T_TICKER] = j
-    trades[nt, _T_DIR] = 1.0 if sh > 0 else -1.0
-    trades[nt, _T_EBAR] = e_bar[j]
-    trades[nt, _T_EPX] = e_px[j]
-    trades[nt, _T_XBAR] = i
-    trades[nt, _T_XPX] = fill
-    trades[nt, _T_SH] = q
-    trades[nt, _T_EFEE] = entry_fee
-    trades[nt, _T_XFEE] = x_fee
-    trades[nt, _T_BORROW] = borrow[j]
-    trades[nt, _T_PNL] = pnl
-    trades[nt, _T_REASON] = reason
-    trades[nt, _T_STOP] = e_stop[j]
-    pos[j] = 0.0
-    borrow[j] = 0.0
-    return cash_delta
+        cash -= value + x_fee
+    pnl = d * q * (fill - S[_EPX, j]) - entry_fee - x_fee - S[_BORROW, j]
+    SC[_CASH] = cash
+    nt = int(SC[_NT_])
+    tr = TR
+    tr[nt, _T_TICKER] = j
+    tr[nt, _T_DIR] = d
+    tr[nt, _T_EBAR] = S[_EBAR, j]
+    tr[nt, _T_EPX] = S[_EPX, j]
+    tr[nt, _T_XBAR] = i
+    tr[nt, _T_XPX] = fill
+    tr[nt, _T_SH] = q
+    tr[nt, _T_EFEE] = entry_fee
+    tr[nt, _T_XFEE] = x_fee
+    tr[nt, _T_BORROW] = S[_BORROW, j]
+    tr[nt, _T_PNL] = pnl
+    tr[nt, _T_REASON] = reason
+    tr[nt, _T_STOP] = S[_ESTOP, j]
+    tr[nt, _T_PROV] = S[_PROV, j]
+    tr[nt, _T_DTQ] = q if day_trade else 0.0
+    tr[nt, _T_DTPNL] = pnl if day_trade else 0.0
+    # Swing result for the income tax: deferred cost basis (tax_adj) of a same-session
+    # re-entry is realised here.
+    tr[nt, _T_SWPNL] = S[_TADJ, j] + (0.0 if day_trade else pnl)
+    SC[_NT_] = nt + 1
+    S[_XSESS, j] = V[_SESS, i]
+    S[_XQ, j] = q
+    S[_XDIR, j] = d
+    S[_XROW, j] = nt
+    S[_XPX, j] = fill
+    S[_XDT, j] = 1.0 if day_trade else 0.0
+    # Kelly statistics (returns per trade on the entry value).
+    r = pnl / (q * S[_EPX, j])
+    SC[_NCLOSED] += 1
+    if r > 0:
+        SC[_NWIN] += 1
+        SC[_SUMWIN] += r
+    else:
+        SC[_SUMLOSS] -= r
+    SC[_NOPEN] -= 1
+    S[_POS, j] = 0.0
+    S[_BORROW, j] = 0.0
+    S[_PROV, j] = 0.0
+    S[_PPEND, j] = 0.0
+    S[_TADJ, j] = 0.0
+
+
+@numba.njit(cache=True, inline="always")
+def _accrue_interest(S, TR, SC, M, V, p, i):
+    """CDI on idle cash since the previous close (cash minus short proceeds and collateral)."""
+    if p.interest <= 0 or i == 0:
+        return
+    idle = SC[_CASH]
+    for j in range(S.shape[1]):
+        if S[_POS, j] < 0:
+            idle += 2.0 * S[_POS, j] * S[_LAST, j]
+    if idle > 0:
+        x = idle * V[_RF, i] * p.interest
+        SC[_CASH] += x
+        SC[_INTEREST] += x
+
+
+@numba.njit(cache=True, inline="always")
+def _apply_actions(S, TR, SC, M, V, p, j, i):
+    """Proventos and share events of ticker ``j`` with ex-date on bar ``i``.
+
+    Cash dividends are credited gross (exempt), JCP net of the withholding; a short pays the
+    lender what the lender would have received. Splits, reverse splits and bonus shares
+    multiply the position and divide its prices; a fraction of a share is sold at the
+    event-adjusted previous close (the company auctions fractions and pays cash).
+    """
+    sh = S[_POS, j]
+    if sh == 0.0:
+        return
+    d = 1.0 if sh > 0 else -1.0
+    q = abs(sh)
+    cd = M[_DIV, i, j]
+    cj = M[_JCP, i, j]
+    if cd > 0 or cj > 0:
+        amt = q * (cd + cj * (1.0 - p.jcp_wht))
+        SC[_CASH] += d * amt
+        SC[_PROV_T] += d * amt
+        S[_PROV, j] += d * amt
+        if d > 0:
+            SC[_JCPWHT] += q * cj * p.jcp_wht
+            if p.reinvest:
+                S[_PPEND, j] += amt
+    r = M[_SPLIT, i, j]
+    if r > 0 and r != 1.0:
+        newq = q * r
+        whole = math.floor(newq + 1e-9)
+        ref = S[_LAST, j] / r
+        if whole < 1.0:
+            whole = 1.0  # never let an event erase a position: keep one share
+        frac = newq - whole
+        if frac > 1e-9:
+            SC[_CASH] += d * frac * ref
+            SC[_PROV_T] += d * frac * ref
+            S[_PROV, j] += d * frac * ref
+        # Cost basis is preserved (Receita: same total cost over the new quantity).
+        S[_EPX, j] = S[_EPX, j] * q / whole
+        S[_EREF, j] = S[_EREF, j] / r
+        S[_STOP, j] = S[_STOP, j] / r
+        S[_TGT, j] = S[_TGT, j] / r
+        S[_ESTOP, j] = S[_ESTOP, j] / r
+        S[_PEAK, j] = S[_PEAK, j] / r
+        S[_LAST, j] = ref
+        S[_POS, j] = d * whole
+
+
+@numba.njit(cache=True, inline="always")
+def _reinvest(S, TR, SC, M, V, p, j, i):
+    """Buy more shares of a long position with its pending proventos, at the open of ``i``."""
+    budget = S[_PPEND, j]
+    o = M[_OPEN, i, j]
+    if budget <= 0 or S[_POS, j] <= 0 or not o == o:
+        return
+    fill = market_fill(o, 1, p.slip)
+    rate = V[_FSW, i]
+    lot = S[_LOT, j]
+    dq = _round_shares((budget - p.brokerage) / (fill * (1.0 + rate)), lot, p.fractional)
+    fee = order_fee(dq * fill, rate, p.brokerage, n_orders(dq, lot))
+    while dq >= 1.0 and dq * fill + fee > budget:
+        dq = _round_shares(dq - 1.0, lot, p.fractional)
+        fee = order_fee(dq * fill, rate, p.brokerage, n_orders(dq, lot))
+    if dq < 1.0 or dq * fill + fee > SC[_CASH]:
+        return
+    q = S[_POS, j]
+    S[_EPX, j] = (q * S[_EPX, j] + dq * fill) / (q + dq)
+    S[_EFEE, j] += fee
+    S[_POS, j] = q + dq
+    SC[_CASH] -= dq * fill + fee
+    S[_PPEND, j] -= dq * fill + fee
+
+
+@numba.njit(cache=True, inline="always")
+def _stop_in_force(S, p, j, d):
+    return trail_level(S[_STOP, j], S[_PEAK, j], p.trail_pct, d)
+
+
+@numba.njit(cache=True, inline="always")
+def _exit_at_open(S, TR, SC, M, V, SB, SL, p, j, i):
+    """Signal exits, time stops and gaps through stops/targets at the open of bar ``i``."""
+    o = M[_OPEN, i, j]
+    if S[_POS, j] == 0.0 or not o == o or i == 0:
+        return
+    d = 1 if S[_POS, j] > 0 else -1
+    if d > 0:
+        sig = SB[_XL, i - 1, j] or (p.allow_short and SB[_ES, i - 1, j])
+    else:
+        sig = SB[_XS, i - 1, j] or SB[_EL, i - 1, j]
+    reason = -1
+    if sig:
+        reason = R_SIGNAL
+    elif p.max_bars > 0 and i - S[_EBAR, j] >= p.max_bars:
+        reason = R_TIME
+    else:
+        s, trailing = _stop_in_force(S, p, j, d)
+        if stop_fill(o, o, o, s, d, o) == o:
+            reason = R_TRAIL if trailing else R_STOP
+        elif target_fill(o, o, o, S[_TGT, j], d, o) == o:
+            reason = R_TARGET
+    if reason >= 0:
+        _close_position(S, TR, SC, M, V, p, j, i, o, reason)
+
+
+@numba.njit(cache=True, inline="always")
+def _budget(S, SC, p, d, fill, s, eq_open, free):
+    """R$ to commit to an entry under the sizing method (NaN: skip the entry)."""
+    if p.sizing == 0:  # all in: free cash over free slots
+        budget = free / max(1, p.max_positions - int(SC[_NOPEN]))
+    elif p.sizing == 1:  # fixed R$
+        budget = p.size_value
+    elif p.sizing == 2:  # % of equity
+        budget = eq_open * p.size_value / 100.0
+    elif p.sizing == 3:  # risk to the stop
+        risk_ps = (fill - s) * d
+        if not s == s or not risk_ps > 0:
+            return np.nan
+        budget = eq_open * p.size_value / 100.0 / risk_ps * fill
+    else:  # Kelly from past trades only
+        n_closed = SC[_NCLOSED]
+        n_win = SC[_NWIN]
+        if n_closed >= p.kelly_min and n_win > 0 and n_win < n_closed:
+            w = n_win / n_closed
+            payoff = (SC[_SUMWIN] / n_win) / (SC[_SUMLOSS] / (n_closed - n_win))
+            f = _kelly(w, payoff, p.kelly_frac, p.kelly_cap)
+        else:
+            f = p.size_value / 100.0
+        budget = eq_open * f
+    return min(budget, free)
+
+
+@numba.njit(cache=True, inline="always")
+def _enter(S, TR, SC, M, V, SB, SL, p, j, i, d, eq_open, free):
+    """Enter ticker ``j`` in direction ``d`` at bar ``i``; returns the free cash used."""
+    px, at_open = entry_fill(M[_OPEN, i, j], M[_HIGH, i, j], M[_LOW, i, j], SL[_LVL, i - 1, j], d)
+    if not px == px:
+        return 0.0
+    fill = market_fill(px, d, p.slip)
+    s = SL[_STOPL, i - 1, j]
+    if not s == s and p.sl_pct > 0:
+        s = px * (1.0 - d * p.sl_pct)
+    tg = SL[_TGTL, i - 1, j]
+    if not tg == tg and p.tp_pct > 0:
+        tg = px * (1.0 + d * p.tp_pct)
+    budget = _budget(S, SC, p, d, fill, s, eq_open, free)
+    if not budget == budget:
+        return 0.0
+    lot = S[_LOT, j]
+    rate = V[_FSW, i]
+    q = _round_shares((budget - p.brokerage) / (fill * (1.0 + rate)), lot, p.fractional)
+    # A same-session exit of the same side followed by this entry is a day trade for the
+    # matched quantity (IN RFB 1.585/2015, art. 65): that part pays the day-trade rate.
+    matched = 0.0
+    if S[_XSESS, j] == V[_SESS, i] and S[_XDIR, j] == d and S[_XDT, j] == 0.0:
+        matched = min(S[_XQ, j], q)
+    fee = _entry_fee(V, p, i, q, fill, min(matched, q), lot)
+    while q >= 1.0 and q * fill + fee > budget + 1e-9:
+        q = _round_shares(q - 1.0, lot, p.fractional)
+        fee = _entry_fee(V, p, i, q, fill, min(matched, q), lot)
+    if q < 1.0:
+        return 0.0
+    matched = min(matched, q)
+    value = q * fill
+    tax_adj = 0.0
+    if matched > 0:
+        tax_adj = _match_day_trade(S, TR, SC, V, i, j, d, matched, fill, fee * matched / q)
+    if d > 0:
+        SC[_CASH] -= value + fee
+    else:
+        SC[_CASH] += value - fee
+    S[_POS, j] = d * q
+    S[_EBAR, j] = i
+    S[_EPX, j] = fill
+    S[_EREF, j] = px
+    S[_EFEE, j] = fee
+    S[_ESTOP, j] = s
+    S[_STOP, j] = s
+    S[_TGT, j] = tg
+    S[_PEAK, j] = px
+    S[_BORROW, j] = 0.0
+    S[_PROV, j] = 0.0
+    S[_PPEND, j] = 0.0
+    S[_TADJ, j] = tax_adj
+    SC[_NOPEN] += 1
+    return value + fee
+
+
+@numba.njit(cache=True, inline="always")
+def _entry_fee(V, p, i, q, fill, matched, lot):
+    return (
+        order_fee(matched * fill, V[_FDT, i], 0.0, 0)
+        + order_fee((q - matched) * fill, V[_FSW, i], 0.0, 0)
+        + p.brokerage * n_orders(q, lot)
+    )
+
+
+@numba.njit(cache=True, inline="always")
+def _match_day_trade(S, TR, SC, V, i, j, d, matched, fill, entry_fee_m):
+    """Re-book the earlier same-session exit of ``j`` as a partial day trade.
+
+    The exit's matched shares pay the day-trade rate (refund to cash); their swing result is
+    deferred into the new position (the remaining position keeps its average cost) and the
+    day-trade result ``matched × (sale − purchase) − fees`` is booked on the exit's row.
+    Returns the tax adjustment carried by the new position.
+    """
+    tr = TR
+    r = int(S[_XROW, j])
+    xq = S[_XQ, j]
+    xf = S[_XPX, j]
+    refund = matched * xf * (V[_FSW, i] - V[_FDT, i])
+    SC[_CASH] += refund
+    tr[r, _T_XFEE] -= refund
+    tr[r, _T_PNL] += refund
+    sw_full = tr[r, _T_SWPNL] + refund
+    exit_fee_m = tr[r, _T_XFEE] * matched / tr[r, _T_SH]
+    dt = matched * (xf - fill) * d - exit_fee_m - entry_fee_m
+    share = matched / tr[r, _T_SH]
+    tr[r, _T_SWPNL] = sw_full * (1.0 - share)
+    tr[r, _T_DTQ] += matched
+    tr[r, _T_DTPNL] += dt
+    S[_XQ, j] = xq - matched
+    return sw_full * share - dt
+
+
+@numba.njit(cache=True, inline="always")
+def _entries_at_open(S, TR, SC, M, V, SB, SL, p, i):
+    """Entries at the open of bar ``i`` in ticker order, sized from the equity at the open."""
+    k = S.shape[1]
+    eq_open = SC[_CASH]
+    # Cash free for new positions: shorts keep their value as collateral, so the gross
+    # exposure never exceeds the equity (no leverage).
+    free = SC[_CASH]
+    for j in range(k):
+        if S[_POS, j] != 0.0:
+            px = M[_OPEN, i, j] if M[_OPEN, i, j] == M[_OPEN, i, j] else S[_LAST, j]
+            eq_open += S[_POS, j] * px
+            if S[_POS, j] < 0:
+                free += 2.0 * S[_POS, j] * px  # proceeds owed back + collateral
+    for j in range(k):
+        if S[_POS, j] != 0.0 or not M[_OPEN, i, j] == M[_OPEN, i, j]:
+            continue
+        if SC[_NOPEN] >= p.max_positions:
+            break
+        d = 0
+        if SB[_EL, i - 1, j]:
+            d = 1
+        elif p.allow_short and SB[_ES, i - 1, j]:
+            d = -1
+        if d != 0:
+            free -= _enter(S, TR, SC, M, V, SB, SL, p, j, i, d, eq_open, free)
+
+
+@numba.njit(cache=True, inline="always")
+def _exit_in_bar(S, TR, SC, M, V, p, j, i):
+    """Stops first, then targets, inside bar ``i``; else the trailing peak moves."""
+    if S[_POS, j] == 0.0 or not M[_HIGH, i, j] == M[_HIGH, i, j]:
+        return
+    d = 1 if S[_POS, j] > 0 else -1
+    o, h, lo = M[_OPEN, i, j], M[_HIGH, i, j], M[_LOW, i, j]
+    ref = S[_EREF, j] if S[_EBAR, j] == i else o
+    s, trailing = _stop_in_force(S, p, j, d)
+    px = stop_fill(o, h, lo, s, d, ref)
+    if px == px:
+        _close_position(S, TR, SC, M, V, p, j, i, px, R_TRAIL if trailing else R_STOP)
+        return
+    px = target_fill(o, h, lo, S[_TGT, j], d, ref)
+    if px == px:
+        _close_position(S, TR, SC, M, V, p, j, i, px, R_TARGET)
+        return
+    S[_PEAK, j] = max(S[_PEAK, j], h) if d > 0 else min(S[_PEAK, j], lo)
+
+
+@numba.njit(cache=True, inline="always")
+def _mark(S, TR, SC, M, V, p, i):
+    """Borrow fees on shorts, then the equity and gross exposure at the close of bar ``i``."""
+    k = S.shape[1]
+    for j in range(k):
+        if M[_CLOSE, i, j] == M[_CLOSE, i, j]:
+            S[_LAST, j] = M[_CLOSE, i, j]
+    new_session = i == 0 or V[_SESS, i] != V[_SESS, i - 1]
+    eq = SC[_CASH]
+    gross = 0.0
+    for j in range(k):
+        if S[_POS, j] != 0.0:
+            v = S[_POS, j] * S[_LAST, j]
+            if S[_POS, j] < 0 and (new_session or S[_EBAR, j] == i):
+                fee = -v * p.borrow_daily
+                SC[_CASH] -= fee
+                eq -= fee
+                S[_BORROW, j] += fee
+            eq += v
+            gross += abs(v)
+    return eq, gross
 
 
 @numba.njit(cache=True)
-def simulate(
-    open_,
-    high,
-    low,
-    close,
-    entry_long,
-    exit_long,
-    entry_short,
-    exit_short,
-    stop_lvl,
-    target_lvl,
-    entry_lvl,
-    sessions,
-    start,
-    cash0,
-    sl_pct,
-    tp_pct,
-    trail_pct,
-    max_bars,
-    allow_short,
-    max_positions,
-    sizing,
-    size_value,
-    kelly_frac,
-    kelly_cap,
-    kelly_min_trades,
-    lot,
-    fractional,
-    fee_swing,
-    fee_dt,
-    brokerage,
-    slip_bps,
-    borrow_annual,
-):  # pragma: no cover - compiled; tested through run_engine
-    """Simulate trading on ``(n, k)`` price and signal arrays.
+def _kernel(M, V, SB, SL, lot, p):  # pragma: no cover - compiled; tested via run_engine
+    """The bar loop on packed arrays (see :func:`simulate`)."""
+    n, k = M.shape[1], M.shape[2]
+    S = _new_state(k, lot)
+    TR = np.empty((2 * n * k + k, _NT))
+    SC = np.zeros(_NSC)
+    SC[_CASH] = p.cash0
+    equity = np.empty(n)
+    cash_out = np.empty(n)
+    exposure = np.zeros(n)
+    for i in range(n):
+        if i < p.start:
+            for j in range(k):
+                if M[_CLOSE, i, j] == M[_CLOSE, i, j]:
+                    S[_LAST, j] = M[_CLOSE, i, j]
+            equity[i] = SC[_CASH]
+            cash_out[i] = SC[_CASH]
+            continue
+        _accrue_interest(S, TR, SC, M, V, p, i)
+        for j in range(k):
+            _apply_actions(S, TR, SC, M, V, p, j, i)
+        for j in range(k):
+            _exit_at_open(S, TR, SC, M, V, SB, SL, p, j, i)
+        if p.reinvest:
+            for j in range(k):
+                _reinvest(S, TR, SC, M, V, p, j, i)
+        if i > 0:
+            _entries_at_open(S, TR, SC, M, V, SB, SL, p, i)
+        for j in range(k):
+            _exit_in_bar(S, TR, SC, M, V, p, j, i)
+        eq, gross = _mark(S, TR, SC, M, V, p, i)
+        equity[i] = eq
+        cash_out[i] = SC[_CASH]
+        exposure[i] = gross / eq if eq > 0 else 0.0
+    if n > 0:
+        i = n - 1
+        for j in range(k):
+            if S[_POS, j] != 0.0:
+                _close_position(S, TR, SC, M, V, p, j, i, S[_LAST, j], R_END)
+        equity[i] = SC[_CASH]
+        cash_out[i] = SC[_CASH]
+    nt = int(SC[_NT_])
+    return equity, cash_out, exposure, TR[:nt].copy(), SC.copy()
+
+
+def simulate(market: Market, signals: Signals, params: Params):
+    """Simulate trading on ``(n, k)`` arrays.
 
     Parameters
     ----------
-    open_, high, low, close : float64 arrays (n, k)
-        NaN where a ticker has no bar.
-    entry_long, exit_long, entry_short, exit_short : bool arrays (n, k)
-        Signals at the close of each bar.
-    stop_lvl, target_lvl, entry_lvl : float64 arrays (n, k)
-        Optional absolute levels attached to an entry signal (NaN: none).
-    sessions : int64 array (n,)
-        Session number of each bar (day trades: entry and exit in the same session).
-    start : int
-        First bar on which orders may fill.
-    (remaining scalars: see :class:`EngineConfig`, :class:`Sizing`, :class:`B3Costs`.)
+    market : Market
+    signals : Signals
+        Booleans (n, k) and levels (n, k, NaN for none) at the close of each bar.
+    params : Params
 
     Returns
     -------
     equity, cash, exposure : float64 arrays (n,)
-    trades : float64 array (m, 13)
+    trades : float64 array (m, 17)
         Closed trades (fields ``_T_*``).
+    totals : float64 array (10,)
+        Run totals (slots ``_PROV_T``, ``_INTEREST``, ``_JCPWHT`` ...).
+
+    Each bar: interest on idle cash, proventos and share events on their ex-date, exits at
+    the open, proventos reinvested, entries at the open, stops and targets inside the bar,
+    borrow fees, mark to the close. The records are packed into a few arrays for the
+    compiled loop (:func:`_kernel`): numba reference-counts every array of a tuple on each
+    helper call, which made a record of 20 arrays 30× slower.
     """
-    n, k = open_.shape
-    slip = slip_bps / 10_000.0
-    borrow_daily = borrow_annual / 252.0
-    equity = np.empty(n)
-    cash_out = np.empty(n)
-    exposure = np.zeros(n)
-    trades = np.empty((n * k + k, _NT))
-    nt = 0
-    cash = cash0
-    pos = np.zeros(k)
-    e_bar = np.zeros(k, dtype=np.int64)
-    e_px = np.zeros(k)
-    e_fee = np.zeros(k)
-    e_stop = np.full(k, np.nan)
-    stop = np.full(k, np.nan)
-    target = np.full(k, np.nan)
-    peak = np.zeros(k)
-    borrow = np.zeros(k)
-    at_open = np.zeros(k, dtype=np.bool_)
-    last = np.full(k, np.nan)
-    # Past-trade statistics for Kelly (returns per trade).
-    n_closed = 0
-    n_win = 0
-    sum_win = 0.0
-    sum_loss = 0.0
-    n_open = 0
-
-    for i in range(n):
-        if i < start:
-            for j in range(k):
-                if close[i, j] == close[i, j]:
-                    last[j] = close[i, j]
-            equity[i] = cash
-            cash_out[i] = cash
-            continue
-        nt0 = nt
-        # ---- 1. at the open: signal exits, time stops, gaps through stops/targets ----
-        for j in range(k):
-            if pos[j] == 0.0 or not open_[i, j] == open_[i, j] or i == 0:
-                continue
-            o = open_[i, j]
-            long = pos[j] > 0
-            sig = False
-            if long:
-                sig = exit_long[i - 1, j] or (allow_short and entry_short[i - 1, j])
-            else:
-                sig = exit_short[i - 1, j] or entry_long[i - 1, j]
-            reason = -1
-            px = o
-            if sig:
-                reason = R_SIGNAL
-            elif max_bars > 0 and i - e_bar[j] >= max_bars:
-                reason = R_TIME
-            else:
-                s = stop[j]
-                trail_hit = False
-                if trail_pct > 0:
-                    ts = peak[j] * (1.0 - trail_pct) if long else peak[j] * (1.0 + trail_pct)
-                    if not s == s or (long and ts > s) or (not long and ts < s):
-                        s = ts
-                        trail_hit = True
-                if s == s and ((long and o <= s) or (not long and o >= s)):
-                    reason = R_TRAIL if trail_hit else R_STOP
-                elif target[j] == target[j] and (
-                    (long and o >= target[j]) or (not long and o <= target[j])
-                ):
-                    reason = R_TARGET
-            if reason >= 0:
-                cash += _close_position(
-                    j,
-                    i,
-                    px,
-                    reason,
-                    pos,
-                    e_bar,
-                    e_px,
-                    e_fee,
-                    e_stop,
-                    borrow,
-                    sessions,
-                    slip,
-                    fee_swing,
-                    fee_dt,
-                    brokerage,
-                    trades,
-                    nt,
-                )
-                nt += 1
-                n_open -= 1
-        # Kelly statistics from trades closed so far (bar i's open exits included: they
-        # happened before the entries below).
-        for t in range(nt0, nt):
-            r = trades[t, _T_PNL] / (trades[t, _T_SH] * trades[t, _T_EPX])
-            n_closed += 1
-            if r > 0:
-                n_win += 1
-                sum_win += r
-            else:
-                sum_loss -= r
-        nt0 = nt
-
-        # ---- 2. entries at the open ----
-        if i > 0:
-            # equity at the open (for sizing)
-            eq_open = cash
-            # Cash free for new positions: shorts keep their value as collateral, so the
-            # gross exposure never exceeds the equity (no leverage).
-            free = cash
-            for j in range(k):
-                if pos[j] != 0.0:
-                    p = open_[i, j] if open_[i, j] == open_[i, j] else last[j]
-                    eq_open += pos[j] * p
-                    if pos[j] < 0:
-                        free += 2.0 * pos[j] * p  # proceeds owed back + collateral
-            for j in range(k):
-                if pos[j] != 0.0 or not open_[i, j] == open_[i, j]:
-                    continue
-                if n_open >= max_positions:
-                    break
-                direction = 0
-                if entry_long[i - 1, j]:
-                    direction = 1
-                elif allow_short and entry_short[i - 1, j]:
-                    direction = -1
-                if direction == 0:
-                    continue
-                o = open_[i, j]
-                px = o
-                at_open[j] = True
-                lvl = entry_lvl[i - 1, j]
-                if lvl == lvl:
-                    if direction > 0:
-                        if o >= lvl:
-                            px = o
-                        elif high[i, j] >= lvl:
-                            px = lvl
-                            at_open[j] = False
-                        else:
-                            continue
-                    else:
-                        if o <= lvl:
-                            px = o
-                        elif low[i, j] <= lvl:
-                            px = lvl
-                            at_open[j] = False
-                        else:
-                            continue
-                fill = px * (1.0 + direction * slip)
-                s = stop_lvl[i - 1, j]
-                if not s == s and sl_pct > 0:
-                    s = px * (1.0 - direction * sl_pct)
-                tg = target_lvl[i - 1, j]
-                if not tg == tg and tp_pct > 0:
-                    tg = px * (1.0 + direction * tp_pct)
-                # -- size --
-                if sizing == 0:  # all in: free cash over free slots
-                    budget = free / max(1, max_positions - n_open)
-                elif sizing == 1:  # fixed R$
-                    budget = size_value
-                elif sizing == 2:  # % of equity
-                    budget = eq_open * size_value / 100.0
-                elif sizing == 3:  # risk to the stop
-                    risk_ps = (fill - s) * direction
-                    if not s == s or not risk_ps > 0:
-                        continue
-                    budget = eq_open * size_value / 100.0 / risk_ps * fill
-                else:  # Kelly from past trades only
-                    if n_closed >= kelly_min_trades and n_win > 0 and n_win < n_closed:
-                        w = n_win / n_closed
-                        payoff = (sum_win / n_win) / (sum_loss / (n_closed - n_win))
-                        f = _kelly(w, payoff, kelly_frac, kelly_cap)
-                    else:
-                        f = size_value / 100.0
-                    budget = eq_open * f
-                budget = min(budget, free)
-                rate = fee_swing
-                q = (budget - brokerage) / (fill * (1.0 + rate))
-                q = _round_shares(q, lot, fractional)
-                if q < 1.0:
-                    continue
-                value = q * fill
-                fee = value * rate + brokerage
-                if direction > 0:
-                    cash -= value + fee
-                    free -= value + fee
-                    pos[j] = q
-                else:
-                    cash += value - fee
-                    free -= value + fee  # the short's value stays as collateral
-                    pos[j] = -q
-                e_bar[j] = i
-                e_px[j] = fill
-                e_fee[j] = fee
-                e_stop[j] = s
-                stop[j] = s
-                target[j] = tg
-                peak[j] = px
-                borrow[j] = 0.0
-                n_open += 1
-
-        # ---- 3. inside the bar: stops first, then targets ----
-        for j in range(k):
-            if pos[j] == 0.0 or not high[i, j] == high[i, j]:
-                continue
-            long = pos[j] > 0
-            s = stop[j]
-            trail_hit = False
-            if trail_pct > 0:
-                ts = peak[j] * (1.0 - trail_pct) if long else peak[j] * (1.0 + trail_pct)
-                if not s == s or (long and ts > s) or (not long and ts < s):
-                    s = ts
-                    trail_hit = True
-            reason = -1
-            px = 0.0
-            if s == s and ((long and low[i, j] <= s) or (not long and high[i, j] >= s)):
-                reason = R_TRAIL if trail_hit else R_STOP
-                px = s
-                # A stop beyond an entry made at this bar's open exits at that open.
-                if e_bar[j] == i and at_open[j]:
-                    o = open_[i, j]
-                    px = min(s, o) if long else max(s, o)
-            elif target[j] == target[j] and (
-                (long and high[i, j] >= target[j]) or (not long and low[i, j] <= target[j])
-            ):
-                reason = R_TARGET
-                px = target[j]
-            if reason >= 0:
-                cash += _close_position(
-                    j,
-                    i,
-                    px,
-                    reason,
-                    pos,
-                    e_bar,
-                    e_px,
-                    e_fee,
-                    e_stop,
-                    borrow,
-                    sessions,
-                    slip,
-                    fee_swing,
-                    fee_dt,
-                    brokerage,
-                    trades,
-                    nt,
-                )
-                nt += 1
-                n_open -= 1
-            else:
-                if long:
-                    peak[j] = max(peak[j], high[i, j])
-                else:
-                    peak[j] = min(peak[j], low[i, j])
-        for t in range(nt0, nt):
-            r = trades[t, _T_PNL] / (trades[t, _T_SH] * trades[t, _T_EPX])
-            n_closed += 1
-            if r > 0:
-                n_win += 1
-                sum_win += r
-            else:
-                sum_loss -= r
-
-        # ---- 4. borrow fees, mark to the close ----
-        for j in range(k):
-            if close[i, j] == close[i, j]:
-                last[j] = close[i, j]
-        new_session = i == 0 or sessions[i] != sessions[i - 1]
-        eq = cash
-        gross = 0.0
-        for j in range(k):
-            if pos[j] != 0.0:
-                v = pos[j] * last[j]
-                if pos[j] < 0 and (new_session or e_bar[j] == i):
-                    fee = -v * borrow_daily
-                    cash -= fee
-                    eq -= fee
-                    borrow[j] += fee
-                eq += v
-                gross += abs(v)
-        equity[i] = eq
-        cash_out[i] = cash
-        exposure[i] = gross / eq if eq > 0 else 0.0
-
-    # ---- close what is still open at the last close ----
-    if n > 0:
-        i = n - 1
-        for j in range(k):
-            if pos[j] != 0.0:
-                cash += _close_position(
-                    j,
-                    i,
-                    last[j],
-                    R_END,
-                    pos,
-                    e_bar,
-                    e_px,
-                    e_fee,
-                    e_stop,
-                    borrow,
-                    sessions,
-                    slip,
-                    fee_swing,
-                    fee_dt,
-                    brokerage,
-                    trades,
-                    nt,
-                )
-                nt += 1
-        equity[i] = cash
-        cash_out[i] = cash
-    return equity, cash_out, exposure, trades[:nt].copy()
-
-
-def _frame(x, index, columns) -> pd.DataFrame:
-    return x.reindex(index=index, columns=columns)
+    m, sg = market, signals
+    M = np.ascontiguousarray(
+        np.stack([m.open, m.high, m.low, m.close, m.split, m.cash_div, m.cash_jcp]),
+        dtype=np.float64,
+    )
+    V = np.ascontiguousarray(
+        np.stack([np.asarray(m.sessions, np.float64), m.fee_sw, m.fee_dt, m.rf]),
+        dtype=np.float64,
+    )
+    SB = np.ascontiguousarray(
+        np.stack([sg.entry_long, sg.exit_long, sg.entry_short, sg.exit_short]), dtype=np.bool_
+    )
+    SL = np.ascontiguousarray(np.stack([sg.stop, sg.target, sg.entry_level]), dtype=np.float64)
+    return _kernel(M, V, SB, SL, np.asarray(m.lot, dtype=np.float64), params)
 
 
 def _as_dict(obj, name: str) -> dict[str, pd.DataFrame]:
     if isinstance(obj, pd.DataFrame):
         return {name: obj}
     return dict(obj)
+
+
+def _action_arrays(
+    actions: pd.DataFrame | None, index: pd.DatetimeIndex, tickers: list[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(split ratio, dividend R$/share, JCP R$/share) arrays (n, k) from an actions frame.
+
+    An ex-date that is not a bar of ``index`` acts on the next bar.
+    """
+    n, k = len(index), len(tickers)
+    split = np.ones((n, k))
+    div = np.zeros((n, k))
+    jcp = np.zeros((n, k))
+    if actions is None or len(actions) == 0:
+        return split, div, jcp
+    acts = actions
+    single = "ticker" not in acts.columns
+    for j, t in enumerate(tickers):
+        a = acts if single else acts[acts["ticker"].astype(str).str.upper() == t]
+        if len(a) == 0:
+            continue
+        dates = pd.DatetimeIndex(pd.to_datetime(a["date"])).normalize()
+        pos = index.searchsorted(dates)
+        kinds = a["kind"].astype(str).to_numpy()
+        vals = a["value"].to_numpy(dtype="float64")
+        for ps, dte, kd, v in zip(pos, dates, kinds, vals):
+            if ps >= n or dte < index[0]:
+                continue
+            if kd in ("split", "reverse_split", "bonus"):
+                split[ps, j] *= v
+            elif kd == "dividend":
+                div[ps, j] += v
+            elif kd == "jcp":
+                jcp[ps, j] += v
+    return split, div, jcp
+
+
+def _params(cfg: EngineConfig, start: int, max_positions: int) -> Params:
+    return Params(
+        int(start),
+        float(cfg.cash),
+        float(cfg.stop_loss),
+        float(cfg.take_profit),
+        float(cfg.trailing_stop),
+        int(cfg.max_bars),
+        bool(cfg.allow_short),
+        int(max_positions),
+        int(cfg.sizing.code),
+        float(cfg.sizing.value),
+        float(cfg.sizing.kelly_fraction),
+        float(cfg.sizing.kelly_cap),
+        int(cfg.sizing.kelly_min_trades),
+        bool(cfg.sizing.fractional),
+        float(cfg.costs.brokerage_per_order),
+        float(cfg.costs.slippage_bps) / 10_000.0,
+        float(cfg.costs.borrow_rate_annual) / 252.0,
+        float(cfg.jcp_withholding),
+        bool(cfg.reinvest),
+        float(cfg.cash_interest),
+    )
 
 
 def run_engine(
@@ -671,6 +893,9 @@ def run_engine(
     *,
     start=None,
     sessions: np.ndarray | None = None,
+    actions: pd.DataFrame | None = None,
+    rf: pd.Series | np.ndarray | None = None,
+    lots: dict[str, int] | None = None,
 ) -> EngineResult:
     """Run the engine on one ticker's bars or a portfolio of tickers.
 
@@ -678,18 +903,29 @@ def run_engine(
     ----------
     bars : DataFrame or dict of str to DataFrame
         Canonical bars (one frame, or one per ticker; the portfolio trades on the union of
-        their dates and a ticker is skipped on dates it has no bar).
+        their dates and a ticker is skipped on dates it has no bar). The engine trades the
+        ``open, high, low, close`` it is given: as-traded prices (with ``actions``) or an
+        adjusted series (without).
     signals : DataFrame or dict of str to DataFrame
         Per ticker, a frame on the same index with any of :data:`SIGNAL_COLUMNS`
         (booleans ``entry_long, exit_long, entry_short, exit_short``; absolute price levels
         ``stop, target, entry_level``, NaN for none).
     config : EngineConfig
-        Cash, costs, sizing, stops, shorting, position cap.
+        Cash, costs, sizing, stops, shorting, position cap, proventos, interest.
     start : date-like, optional
         First date on which orders may fill (earlier bars only warm up the signals). A
         signal on the bar just before ``start`` may fill at ``start``'s open.
     sessions : int array, optional
         Session number per bar for intraday data (default: one session per bar).
+    actions : DataFrame, optional
+        Corporate actions ``[ticker,] date, kind, value`` as
+        :func:`core.data.actions.load_actions` returns them: splits, reverse splits and
+        bonus shares (shares after / before) change positions on their ex-dates; dividends
+        and JCP (gross R$ per share) are credited as cash on their ex-dates.
+    rf : Series or array, optional
+        CDI simple return per bar (for ``config.cash_interest``).
+    lots : dict, optional
+        Standard lot per ticker (default ``config.sizing.lot_size``).
 
     Returns
     -------
@@ -709,12 +945,9 @@ def run_engine(
     missing = [t for t in tickers if t not in sig_d]
     if missing:
         raise InputError(f"Sem sinais para {', '.join(missing)}.")
-    if len(tickers) == 1:
-        index = bars_d[tickers[0]].index
-    else:
-        index = bars_d[tickers[0]].index
-        for t in tickers[1:]:
-            index = index.union(bars_d[t].index)
+    index = bars_d[tickers[0]].index
+    for t in tickers[1:]:
+        index = index.union(bars_d[t].index)
     if len(index) == 0:
         raise InputError("Nenhuma barra no período escolhido.")
     n, k = len(index), len(tickers)
@@ -741,64 +974,56 @@ def run_engine(
             out[:, j] = a.astype(dtype) if dtype != np.float64 else a
         return out
 
-    o = stack("open", bars_d, np.nan, np.float64)
-    h = stack("high", bars_d, np.nan, np.float64)
-    lo = stack("low", bars_d, np.nan, np.float64)
-    c = stack("close", bars_d, np.nan, np.float64)
-    el = stack("entry_long", sig_d, False, np.bool_)
-    xl = stack("exit_long", sig_d, False, np.bool_)
-    es = stack("entry_short", sig_d, False, np.bool_)
-    xs = stack("exit_short", sig_d, False, np.bool_)
-    sl = stack("stop", sig_d, np.nan, np.float64)
-    tp = stack("target", sig_d, np.nan, np.float64)
-    lv = stack("entry_level", sig_d, np.nan, np.float64)
     start_i = 0 if start is None else int(index.searchsorted(pd.Timestamp(start)))
     if start_i >= n:
         raise InputError("O início do backtest está depois da última barra.")
     sess = np.arange(n, dtype=np.int64) if sessions is None else np.asarray(sessions, np.int64)
     cfg = config
-    mp = k if cfg.max_positions is None else min(int(cfg.max_positions), k)
-    eq, cash, expo, tr = simulate(
-        o,
-        h,
-        lo,
-        c,
-        el,
-        xl,
-        es,
-        xs,
-        sl,
-        tp,
-        lv,
-        sess,
-        start_i,
-        float(cfg.cash),
-        float(cfg.stop_loss),
-        float(cfg.take_profit),
-        float(cfg.trailing_stop),
-        int(cfg.max_bars),
-        bool(cfg.allow_short),
-        mp,
-        cfg.sizing.code,
-        float(cfg.sizing.value),
-        float(cfg.sizing.kelly_fraction),
-        float(cfg.sizing.kelly_cap),
-        int(cfg.sizing.kelly_min_trades),
-        int(cfg.sizing.lot_size),
-        bool(cfg.sizing.fractional),
-        float(cfg.costs.swing_fee_rate),
-        float(cfg.costs.day_trade_fee_rate),
-        float(cfg.costs.brokerage_per_order),
-        float(cfg.costs.slippage_bps),
-        float(cfg.costs.borrow_rate_annual),
+    split, div, jcp = _action_arrays(actions, index, tickers)
+    fee_sw, fee_dt = cfg.costs.rates(index)
+    if rf is None:
+        rf_a = np.zeros(n)
+    else:
+        rf_s = rf if isinstance(rf, pd.Series) else pd.Series(np.asarray(rf), index=index)
+        rf_a = rf_s.reindex(index).fillna(0.0).to_numpy(dtype="float64")
+    lot_a = np.array(
+        [float((lots or {}).get(t, cfg.sizing.lot_size)) for t in tickers], dtype=np.float64
     )
-    trades = trades_frame(tr, index, tickers, sess, cfg.sizing.lot_size)
+    market = Market(
+        stack("open", bars_d, np.nan, np.float64),
+        stack("high", bars_d, np.nan, np.float64),
+        stack("low", bars_d, np.nan, np.float64),
+        stack("close", bars_d, np.nan, np.float64),
+        split,
+        div,
+        jcp,
+        sess,
+        fee_sw,
+        fee_dt,
+        rf_a,
+        lot_a,
+    )
+    sigs = Signals(
+        stack("entry_long", sig_d, False, np.bool_),
+        stack("exit_long", sig_d, False, np.bool_),
+        stack("entry_short", sig_d, False, np.bool_),
+        stack("exit_short", sig_d, False, np.bool_),
+        stack("stop", sig_d, np.nan, np.float64),
+        stack("target", sig_d, np.nan, np.float64),
+        stack("entry_level", sig_d, np.nan, np.float64),
+    )
+    mp = k if cfg.max_positions is None else min(int(cfg.max_positions), k)
+    eq, cash, expo, tr, totals = simulate(market, sigs, _params(cfg, start_i, mp))
+    trades = trades_frame(tr, index, tickers, sess, lot_a)
     return EngineResult(
         equity=pd.Series(eq, index=index, name="equity"),
         cash=pd.Series(cash, index=index, name="cash"),
         exposure=pd.Series(expo, index=index, name="exposure"),
         trades=trades,
         start=index[start_i],
+        proventos=float(totals[_PROV_T]),
+        interest=float(totals[_INTEREST]),
+        jcp_withheld=float(totals[_JCPWHT]),
     )
 
 
@@ -809,7 +1034,8 @@ def simulate_single(
     start: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fast path for sweeps: one ticker's ``(open, high, low, close)`` arrays (n,) and its
-    signal frame straight into :func:`simulate`, without the pandas bookkeeping.
+    signal frame straight into :func:`simulate`, without the pandas bookkeeping (no
+    corporate actions, flat fee rates of the first schedule entry or of ``config.costs``).
 
     Returns
     -------
@@ -826,11 +1052,27 @@ def simulate_single(
         )
 
     cfg = config
-    eq, _, _, tr = simulate(
+    idx = signals.index if isinstance(signals.index, pd.DatetimeIndex) else None
+    if idx is not None and len(idx) == n:
+        fee_sw, fee_dt = cfg.costs.rates(idx)
+    else:
+        fee_sw = np.full(n, float(cfg.costs.swing_fee_rate))
+        fee_dt = np.full(n, float(cfg.costs.day_trade_fee_rate))
+    market = Market(
         o,
         h,
         lo,
         c,
+        np.ones((n, 1)),
+        np.zeros((n, 1)),
+        np.zeros((n, 1)),
+        np.arange(n, dtype=np.int64),
+        fee_sw,
+        fee_dt,
+        np.zeros(n),
+        np.array([float(cfg.sizing.lot_size)]),
+    )
+    sigs = Signals(
         col("entry_long", False, np.bool_),
         col("exit_long", False, np.bool_),
         col("entry_short", False, np.bool_),
@@ -838,29 +1080,39 @@ def simulate_single(
         col("stop", np.nan, np.float64),
         col("target", np.nan, np.float64),
         col("entry_level", np.nan, np.float64),
-        np.arange(n, dtype=np.int64),
-        int(start),
-        float(cfg.cash),
-        float(cfg.stop_loss),
-        float(cfg.take_profit),
-        float(cfg.trailing_stop),
-        int(cfg.max_bars),
-        bool(cfg.allow_short),
-        1,
-        cfg.sizing.code,
-        float(cfg.sizing.value),
-        float(cfg.sizing.kelly_fraction),
-        float(cfg.sizing.kelly_cap),
-        int(cfg.sizing.kelly_min_trades),
-        int(cfg.sizing.lot_size),
-        bool(cfg.sizing.fractional),
-        float(cfg.costs.swing_fee_rate),
-        float(cfg.costs.day_trade_fee_rate),
-        float(cfg.costs.brokerage_per_order),
-        float(cfg.costs.slippage_bps),
-        float(cfg.costs.borrow_rate_annual),
     )
+    eq, _, _, tr, _ = simulate(market, sigs, _params(cfg, start, 1))
     return eq, tr
+
+
+def warm_up(store=None) -> None:
+    """Compile (or load from the on-disk cache) the kernel on a tiny input.
+
+    Called in a background thread at app start so the first backtest does not wait for
+    numba. Cheap when the cache is warm. With a ``store``, also runs a read-only
+    buy-and-hold backtest of a month on the first stored stock, which warms the rest of
+    the path (SQL statements, pandas, the tax report); nothing is written.
+    """
+    idx = pd.bdate_range("2024-01-01", periods=4, name="date")
+    bars = pd.DataFrame(
+        {"open": 10.0, "high": 10.5, "low": 9.5, "close": 10.0, "volume": 1.0}, index=idx
+    )
+    bars["adj_close"] = bars["close"]
+    sig = pd.DataFrame(
+        {"entry_long": [True, False, False, False], "exit_long": [False, False, True, False]},
+        index=idx,
+    )
+    run_engine(bars, sig, EngineConfig())
+    simulate_single(
+        tuple(bars[c].to_numpy() for c in ("open", "high", "low", "close")), sig, EngineConfig()
+    )
+    if store is not None:
+        from core.backtest.runner import run_backtest
+
+        stocks = store.tickers("stock")
+        last = store.last_date(stocks[0]) if stocks else None
+        if last is not None:
+            run_backtest(store, "buy_and_hold", [stocks[0]], last - pd.Timedelta(days=45), last)
 
 
 def trades_frame(
@@ -868,12 +1120,22 @@ def trades_frame(
     index: pd.DatetimeIndex,
     tickers: list[str],
     sessions: np.ndarray,
-    lot_size: int = 100,
+    lot_size=100,
 ) -> pd.DataFrame:
-    """Readable per-trade bookkeeping from the kernel's trade matrix (:data:`TRADE_COLUMNS`)."""
+    """Readable per-trade bookkeeping from the kernel's trade matrix (:data:`TRADE_COLUMNS`).
+
+    ``lot_size`` is one lot for every ticker or an array (k,) of lots per ticker.
+    ``proventos`` is the net cash received (paid, for shorts) while the trade was open;
+    ``pnl`` excludes it. ``day_trade`` is True when any quantity of the trade was a day
+    trade: the whole trade (entry and exit in one session) or ``day_trade_qty`` shares of
+    its exit matched by a same-session re-entry; ``swing_pnl`` / ``day_trade_pnl`` split the
+    result for the income tax (their sum over all trades equals the sum of ``pnl``).
+    """
     if len(tr) == 0:
-        return pd.DataFrame({c: pd.Series(dtype="float64") for c in TRADE_COLUMNS}).assign(
+        empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in TRADE_COLUMNS})
+        return empty.assign(
             ticker=pd.Series(dtype="str"),
+            direction=pd.Series(dtype="str"),
             entry_date=pd.Series(dtype="datetime64[ns]"),
             exit_date=pd.Series(dtype="datetime64[ns]"),
             exit_reason=pd.Series(dtype="str"),
@@ -884,12 +1146,20 @@ def trades_frame(
     eb = tr[:, _T_EBAR].astype(np.int64)
     xb = tr[:, _T_XBAR].astype(np.int64)
     sh = tr[:, _T_SH]
+    tj = tr[:, _T_TICKER].astype(np.int64)
+    lot = np.broadcast_to(np.asarray(lot_size, dtype="float64"), (len(tickers),))[tj]
     entry_value = sh * tr[:, _T_EPX]
-    lots = (sh // lot_size) * lot_size
+    exit_value = sh * tr[:, _T_XPX]
+    lots = (sh // lot) * lot
+    is_long = tr[:, _T_DIR] > 0
+    sale = np.where(is_long, exit_value, entry_value)
+    dtq = tr[:, _T_DTQ]
+    full_dt = sessions[eb] == sessions[xb]
+    dt_sale = np.where(full_dt, sale, dtq * tr[:, _T_XPX])
     df = pd.DataFrame(
         {
-            "ticker": [tickers[int(j)] for j in tr[:, _T_TICKER]],
-            "direction": np.where(tr[:, _T_DIR] > 0, "compra", "venda"),
+            "ticker": [tickers[int(j)] for j in tj],
+            "direction": np.where(is_long, "compra", "venda"),
             "entry_date": index[eb],
             "entry_price": tr[:, _T_EPX],
             "exit_date": index[xb],
@@ -898,15 +1168,21 @@ def trades_frame(
             "round_lot_shares": lots.astype(np.int64),
             "fractional_shares": (sh - lots).astype(np.int64),
             "entry_value": entry_value,
-            "exit_value": sh * tr[:, _T_XPX],
+            "exit_value": exit_value,
             "fees": tr[:, _T_EFEE] + tr[:, _T_XFEE],
             "borrow": tr[:, _T_BORROW],
             "pnl": tr[:, _T_PNL],
             "return_pct": 100.0 * tr[:, _T_PNL] / entry_value,
             "bars_held": xb - eb,
-            "day_trade": sessions[eb] == sessions[xb],
+            "day_trade": dtq > 0,
             "exit_reason": [EXIT_REASONS[int(r)] for r in tr[:, _T_REASON]],
             "stop_at_entry": tr[:, _T_STOP],
+            "proventos": tr[:, _T_PROV],
+            "day_trade_qty": dtq.astype(np.int64),
+            "day_trade_pnl": tr[:, _T_DTPNL],
+            "swing_pnl": tr[:, _T_SWPNL],
+            "sale_value": sale,
+            "day_trade_sale_value": dt_sale,
         }
     )
     return df.reset_index(drop=True)

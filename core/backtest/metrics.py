@@ -72,6 +72,10 @@ METRIC_INFO: dict[str, tuple[str, str]] = {
     "costs_brl": ("Custos pagos (taxas B3, corretagem, aluguel)", "R$"),
     "taxes_brl": ("IR devido (relatório mensal)", "R$"),
     "after_tax_profit_brl": ("Resultado após IR", "R$"),
+    "after_tax_equity_brl": ("Patrimônio final após IR", "R$"),
+    "proventos_brl": ("Proventos líquidos recebidos (dividendos + JCP − IRRF)", "R$"),
+    "interest_brl": ("Juros sobre o caixa (CDI)", "R$"),
+    "jcp_withheld_brl": ("IR retido na fonte sobre JCP (15%)", "R$"),
     "cdi_return_pct": ("CDI no período", "%"),
     "buy_hold_return_pct": ("Comprar e segurar (mesmos ativos)", "%"),
     "bvsp_return_pct": ("Ibovespa (^BVSP)", "%"),
@@ -150,6 +154,9 @@ def compute_metrics(
     bvsp: pd.Series | None = None,
     taxes_brl: float = 0.0,
     periods_per_year: int = PERIODS_PER_YEAR,
+    proventos_brl: float = 0.0,
+    interest_brl: float = 0.0,
+    jcp_withheld_brl: float = 0.0,
 ) -> dict:
     """All the metrics of one backtest (keys and units in :data:`METRIC_INFO`).
 
@@ -167,6 +174,11 @@ def compute_metrics(
         Benchmark equity/level series on the same window.
     taxes_brl : float
         Income tax from the monthly tax report, R$.
+    proventos_brl, interest_brl, jcp_withheld_brl : float
+        Proventos credited (net), interest on idle cash and JCP withholding of the run, R$.
+
+    A flat equity curve (no trade, no interest) has no Sharpe or Sortino (NaN): a ratio of
+    the CDI's own day-to-day noise would be meaningless.
 
     Returns
     -------
@@ -196,8 +208,12 @@ def compute_metrics(
     sd = float(np.std(r, ddof=1)) if len(r) > 1 else math.nan
     m["volatility_pct"] = 100.0 * sd * math.sqrt(ppy)
     sd_ex = float(np.std(ex, ddof=1)) if len(ex) > 1 else math.nan
+    if not sd > 1e-12:  # flat curve: no risk taken, no ratio
+        sd_ex = math.nan
     m["sharpe"] = float(np.mean(ex) / sd_ex * math.sqrt(ppy)) if sd_ex and sd_ex > 0 else math.nan
     dd_dev = float(np.sqrt(np.mean(np.minimum(ex, 0.0) ** 2))) if len(ex) else math.nan
+    if not sd > 1e-12:
+        dd_dev = math.nan
     m["sortino"] = (
         float(np.mean(ex) / dd_dev * math.sqrt(ppy)) if dd_dev and dd_dev > 0 else math.nan
     )
@@ -232,6 +248,10 @@ def compute_metrics(
     m["costs_brl"] = float((trades["fees"] + trades["borrow"]).sum()) if nt else 0.0
     m["taxes_brl"] = float(taxes_brl)
     m["after_tax_profit_brl"] = m["net_profit_brl"] - m["taxes_brl"]
+    m["after_tax_equity_brl"] = m["final_equity_brl"] - m["taxes_brl"]
+    m["proventos_brl"] = float(proventos_brl)
+    m["interest_brl"] = float(interest_brl)
+    m["jcp_withheld_brl"] = float(jcp_withheld_brl)
     m["cdi_return_pct"] = 100.0 * (float(np.prod(1.0 + rf_a)) - 1.0) if rf is not None else math.nan
     m["buy_hold_return_pct"] = _ret_pct(buy_hold)
     m["bvsp_return_pct"] = _ret_pct(bvsp)
@@ -241,18 +261,31 @@ def compute_metrics(
     return m
 
 
-def monthly_returns(equity: pd.Series) -> pd.DataFrame:
+def monthly_returns(equity: pd.Series, start=None) -> pd.DataFrame:
     """Monthly returns in % as a year × month table (rows years, columns 1..12, NaN gaps).
 
-    The first month's return is measured from the first equity value.
+    The first month's return is measured from the first equity value. ``start`` (the first
+    trading session) drops the points before it from the table — the window's first point
+    is the close *before* ``start`` (the starting capital), which may fall in an earlier
+    month or year, and must not create a row of its own.
     """
     if len(equity) == 0:
         return pd.DataFrame(columns=range(1, 13), dtype="float64")
     eq = equity.astype("float64")
-    month_end = eq.groupby([eq.index.year, eq.index.month]).last()
-    prev = month_end.shift(1)
-    prev.iloc[0] = eq.iloc[0]
-    ret = 100.0 * (month_end / prev - 1.0)
-    ret.index = ret.index.set_names(["year", "month"])
-    table = ret.unstack("month").reindex(columns=range(1, 13))
-    return table
+    base = float(eq.iloc[0])
+    if start is not None:
+        inside = eq[eq.index >= pd.Timestamp(start)]
+        if len(inside):
+            eq = inside
+    codes = eq.index.year.to_numpy() * 12 + eq.index.month.to_numpy() - 1
+    last = np.r_[np.flatnonzero(np.diff(codes) != 0), len(codes) - 1]
+    ends = eq.to_numpy()[last]
+    prev = np.r_[base, ends[:-1]]
+    ret = 100.0 * (ends / prev - 1.0)
+    years, months = codes[last] // 12, codes[last] % 12 + 1
+    uy = np.unique(years)
+    table = np.full((len(uy), 12), np.nan)
+    table[np.searchsorted(uy, years), months - 1] = ret
+    out = pd.DataFrame(table, index=pd.Index(uy, name="year"), columns=range(1, 13))
+    out.columns.name = "month"
+    return out

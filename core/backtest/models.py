@@ -68,3 +68,10 @@ class BacktestTrade(Base):
     day_trade: Mapped[bool] = mapped_column(Boolean, nullable=False)
     exit_reason: Mapped[str] = mapped_column(String(16), nullable=False)
     stop_at_entry: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # revision 0007 (issue 9): proventos and the income-tax split of the trade
+    proventos: Mapped[float | None] = mapped_column(Float, nullable=True)
+    day_trade_qty: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    day_trade_pnl: Mapped[float | None] = mapped_column(Float, nullable=True)
+    swing_pnl: Mapped[float | None] = mapped_column(Float, nullable=True)
+    sale_value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    day_trade_sale_value: Mapped[float | None] = mapped_column(Float, nullable=True)

@@ -12,8 +12,14 @@ test spans of equal length ``L = N // (n_windows + train_ratio)``:
 In each window Optuna's TPE sampler (Bergstra et al., 2011) searches the strategy's
 declared parameter ranges for the best in-sample objective; the best parameters are then
 run once on the test span (out of sample). Signals for a span are computed from bars up to
-the span's last session only; indicator warm-up uses the bars before the span. The
-stitched out-of-sample equity chains the test spans' returns. Objectives:
+the span's last session only; indicator warm-up uses the bars before the span.
+
+**One capital path**: the out-of-sample result is a single engine run from the first test
+session to the last with the initial capital, acting in each test span on the signals of
+that window's best parameters (a position open at a window's end is carried into the next
+window and follows the new parameters' exits). Its equity, trades and tax report therefore
+describe the same account: the change in equity equals trade P&L + proventos + interest
+(− taxes after tax). Objectives:
 ``sharpe`` (default), ``sortino``, ``calmar``, ``total_return``, ``profit_factor``.
 
 Stability heatmap
@@ -37,8 +43,13 @@ import pandas as pd
 
 from core.backtest.engine import EngineConfig, run_engine, simulate_single
 from core.backtest.metrics import compute_metrics
-from core.backtest.runner import _benchmarks, load_bars
-from core.backtest.taxes import tax_report, total_tax
+from core.backtest.runner import (
+    MarketInputs,
+    compute_signals,
+    finish_result,
+    load_inputs,
+)
+from core.backtest.taxes import tax_report
 from core.data.store import Store
 from core.errors import InputError
 from core.rates import PERIODS_PER_YEAR, cdi_daily_returns
@@ -102,6 +113,7 @@ class WalkForwardResult:
     config: EngineConfig = field(default_factory=EngineConfig)
     oos_benchmarks: pd.DataFrame | None = None
     run_id: int | None = None
+    oos_result: object | None = None
 
     def to_backtest_result(self):
         """The stitched out-of-sample result as a storable
@@ -122,6 +134,24 @@ class WalkForwardResult:
             }
             for r in w.itertuples(index=False)
         ]
+        wf_extra = {
+            "walk_forward": {
+                "mode": "anchored" if self.anchored else "rolling",
+                "objective": self.objective,
+                "n_trials": self.n_trials,
+                "windows": windows,
+            }
+        }
+        if self.oos_result is not None:
+            from dataclasses import replace
+
+            r = self.oos_result
+            return replace(
+                r,
+                params=dict(w["params"].iloc[-1]) if len(w) else {},
+                trades=r.trades.drop(columns=["window"], errors="ignore"),
+                extra={**(r.extra or {}), **wf_extra},
+            )
         trades = self.oos_trades.drop(columns=["window"], errors="ignore")
         bench = self.oos_benchmarks
         if bench is None:
@@ -221,9 +251,23 @@ def window_bounds(
     return out
 
 
+def _slice(inputs: MarketInputs, end: pd.Timestamp) -> MarketInputs:
+    bars = {t: b.loc[:end] for t, b in inputs.bars.items()}
+    sig = {t: b.loc[:end] for t, b in inputs.signal_bars.items()}
+    keep = [t for t, b in bars.items() if len(b)]
+    return MarketInputs(
+        {t: bars[t] for t in keep},
+        {t: sig[t] for t in keep},
+        inputs.actions,
+        inputs.lots,
+        inputs.kinds,
+        inputs.adjusted,
+    )
+
+
 def evaluate(
     strategy: Strategy,
-    bars: dict[str, pd.DataFrame],
+    bars: dict[str, pd.DataFrame] | MarketInputs,
     config: EngineConfig,
     start: pd.Timestamp,
     end: pd.Timestamp,
@@ -231,16 +275,20 @@ def evaluate(
 ):
     """Backtest ``strategy`` on ``[start, end]`` using bars up to ``end`` only.
 
+    ``bars`` is a :class:`core.backtest.runner.MarketInputs` (traded prices, actions, lots)
+    or a plain dict of bars (traded as given, no actions).
+
     Returns
     -------
     (metrics, equity, trades, exposure)
     """
-    sliced = {t: b.loc[:end] for t, b in bars.items()}
-    sliced = {t: b for t, b in sliced.items() if len(b)}
-    if not sliced:
+    if not isinstance(bars, MarketInputs):
+        bars = MarketInputs(bars, bars, pd.DataFrame(), {}, {}, True)
+    sl = _slice(bars, end)
+    if not sl.bars:
         raise InputError("Sem barras na janela.")
-    sigs = {t: strategy.signals(b) for t, b in sliced.items()}
-    res = run_engine(sliced, sigs, config, start=start)
+    sigs = compute_signals(strategy, sl.signal_bars, None if sl.adjusted else sl.bars)
+    res = run_engine(sl.bars, sigs, config, start=start, actions=sl.actions, lots=sl.lots)
     eq = res.window_equity
     expo = res.window_exposure
     m = compute_metrics(
@@ -297,7 +345,7 @@ def walk_forward(
     n_trials: int = 30,
     heatmap: tuple[str, str] | None | bool = True,
     heatmap_size: int = 7,
-    adjusted: bool = True,
+    adjusted: bool = False,
     seed: int = 0,
     progress: Progress | None = None,
 ) -> WalkForwardResult:
@@ -354,7 +402,12 @@ def walk_forward(
     e_ts = pd.Timestamp(end) if end else None
     probe = get_strategy(strategy, **fixed)
     probe.prepare(store)
-    bars = load_bars(store, tickers, e_ts, adjusted=adjusted)
+    if config.reinvest is None:
+        from dataclasses import replace
+
+        config = replace(config, reinvest=bool(probe.reinvests))
+    inputs = load_inputs(store, tickers, e_ts, adjusted=adjusted, lot_size=config.sizing.lot_size)
+    bars = inputs.bars
     index = bars[tickers[0]].index
     for t in tickers[1:]:
         index = index.union(bars[t].index)
@@ -364,7 +417,8 @@ def walk_forward(
     rf = cdi_daily_returns(store, index)
     bounds = window_bounds(len(window_idx), n_windows, train_ratio, anchored)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    rows, oos_eqs, oos_trades, oos_expo = [], [], [], []
+    rows: list = []
+    window_strats: list = []
     total_steps = n_windows * (n_trials + 1) + (heatmap_size**2 if heatmap else 0)
     step = 0
     best_params: dict = {}
@@ -382,7 +436,7 @@ def walk_forward(
                 raise optuna.TrialPruned() from None
             if hasattr(probe, "model"):
                 strat.model = probe.model
-            m, _, _, _ = evaluate(strat, bars, config, tr_s, tr_e, rf)
+            m, _, _, _ = evaluate(strat, inputs, config, tr_s, tr_e, rf)
             trial.set_user_attr("return", m["total_return_pct"])
             return _score(m, objective)
 
@@ -407,12 +461,10 @@ def walk_forward(
         strat = cls(**best_params)
         if hasattr(probe, "model"):
             strat.model = probe.model
-        m_is, _, _, _ = evaluate(strat, bars, config, tr_s, tr_e, rf)
-        m_oos, eq_oos, tr_oos, ex_oos = evaluate(strat, bars, config, te_s, te_e, rf)
+        m_is, _, _, _ = evaluate(strat, inputs, config, tr_s, tr_e, rf)
+        m_oos, eq_oos, tr_oos, ex_oos = evaluate(strat, inputs, config, te_s, te_e, rf)
         step += 1
-        oos_eqs.append(eq_oos)
-        oos_expo.append(ex_oos)
-        oos_trades.append(tr_oos.assign(window=w + 1))
+        window_strats.append((te_s, te_e, strat))
         rows.append(
             {
                 "window": w + 1,
@@ -429,28 +481,55 @@ def walk_forward(
                 "oos_trades": m_oos["n_trades"],
             }
         )
-    # stitched out-of-sample equity
-    pieces, level = [], config.cash
-    for eq in oos_eqs:
-        scaled = eq / eq.iloc[0] * level
-        pieces.append(scaled)
-        level = float(scaled.iloc[-1])
-    stitched = pd.concat(pieces)
-    stitched = stitched[~stitched.index.duplicated(keep="first")].rename("equity")
-    trades_all = pd.concat(oos_trades, ignore_index=True) if oos_trades else pd.DataFrame()
-    rf_oos = rf.reindex(stitched.index)
-    bench = _benchmarks(store, bars, stitched.index, config.cash, rf_oos)
-    expo = pd.concat(oos_expo)
-    expo = expo[~expo.index.duplicated(keep="first")].reindex(stitched.index).fillna(0.0)
-    oos_m = compute_metrics(
-        stitched,
-        trades_all,
-        rf=rf_oos,
-        exposure=expo,
-        buy_hold=bench["buy_hold"],
-        bvsp=bench["bvsp"],
-        taxes_brl=total_tax(tax_report(trades_all)) if len(trades_all) else 0.0,
+    # one capital path over every test span, each acting on its window's signals
+    last_end = window_strats[-1][1]
+    full = _slice(inputs, last_end)
+    stitched_sigs: dict[str, pd.DataFrame] = {}
+    for t in full.bars:
+        idx_t = full.signal_bars[t].index
+        parts = []
+        for w, (te_s, te_e, strat) in enumerate(window_strats):
+            sl = _slice(inputs, te_e)
+            if t not in sl.signal_bars:
+                continue
+            sig = compute_signals(
+                strat, {t: sl.signal_bars[t]}, None if sl.adjusted else {t: sl.bars[t]}
+            )[t]
+            # the signal of the bar before a span's first session acts in that span
+            lo = int(idx_t.searchsorted(te_s)) - 1 if w > 0 else 0
+            hi = int(idx_t.searchsorted(te_e, side="right"))
+            parts.append(sig.iloc[max(lo, 0) : hi])
+        if not parts:
+            from core.strategies.base import empty_signals
+
+            stitched_sigs[t] = empty_signals(idx_t)
+            continue
+        cat = pd.concat(parts)
+        stitched_sigs[t] = cat[~cat.index.duplicated(keep="last")].reindex(idx_t)
+        for c in ("entry_long", "exit_long", "entry_short", "exit_short"):
+            if c in stitched_sigs[t].columns:
+                stitched_sigs[t][c] = stitched_sigs[t][c].fillna(False).astype(bool)
+    first_start = window_strats[0][0]
+    res = run_engine(
+        full.bars,
+        stitched_sigs,
+        config,
+        start=first_start,
+        actions=full.actions,
+        lots=full.lots,
     )
+    oos_res = finish_result(store, probe, tickers, full, res, config, None)
+    oos_res.params = dict(best_params)
+    starts = pd.DatetimeIndex([ws[0] for ws in window_strats])
+    trades_all = oos_res.trades.copy()
+    if len(trades_all):
+        trades_all["window"] = (
+            starts.searchsorted(pd.DatetimeIndex(trades_all["entry_date"]), side="right")
+        ).clip(1, len(starts))
+    oos_res.trades = trades_all
+    stitched = oos_res.equity
+    bench = oos_res.benchmarks
+    oos_m = oos_res.metrics
     # stability heatmap
     hm, hm_params = None, None
     numeric = [p for p in searched if p.kind in ("int", "float")]
@@ -500,6 +579,7 @@ def walk_forward(
         heatmap_params=hm_params,
         config=config,
         oos_benchmarks=bench,
+        oos_result=oos_res,
     )
 
 

@@ -1,9 +1,22 @@
 """The backtest facade every UI calls: store → bars → strategy → engine → metrics, taxes.
 
-Prices: by default the engine trades **dividend-adjusted** OHLC (each bar's open, high, low
-and close scaled by ``adj_close / close``), so a position's P&L includes the dividends it
-would have received and buy-and-hold is a total return. ``adjusted=False`` trades the
-quoted prices (split-adjusted, no dividends).
+Price modes (every run says which one it used: :attr:`BacktestResult.price_mode`)
+-------------------------------------------------------------------------------
+``traded`` (default) — what a broker statement shows: orders fill at the **as-traded**
+prices of :meth:`Store.bars`; the corporate actions of
+:func:`core.data.actions.load_actions` act on their ex-dates: splits, reverse splits and
+bonus shares change the position, cash dividends (exempt, Lei 9.249/1995 art. 10) and JCP
+(15 % withheld at source, art. 9 § 2º) are credited as cash, and shorts pay them to the
+lender. Signals are computed on the adjusted series (indicators see no artificial gaps on
+ex-dates) — the engine only *fills* at traded prices.
+
+``adjusted`` — a labelled approximation: the engine trades dividend-adjusted OHLC (each bar
+scaled by ``adj_close / close``), so P&L embeds the proventos; the tax report removes that
+embedded part from the taxable result (proventos are never taxed as trading gains).
+
+A split event is applied to positions only where the traded series shows it (the close
+falls by about the ratio on the ex-date): a series that is already split-adjusted (Yahoo's
+``Close``) has no jump, and applying the split again would double it.
 
 Signals are computed over the whole stored history up to ``end`` (indicator warm-up comes
 from the bars before ``start``); orders fill only from ``start`` on.
@@ -12,14 +25,14 @@ from the bars before ``start``); orders fill only from ``start`` on.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
-from core.backtest.engine import EngineConfig, run_engine
+from core.backtest.engine import EngineConfig, EngineResult, run_engine
 from core.backtest.metrics import compute_metrics, drawdown, monthly_returns
-from core.backtest.taxes import TaxRules, tax_report, total_tax
+from core.backtest.taxes import TaxRules, monthly_tax_paid, tax_report, total_tax
 from core.data.store import Store
 from core.errors import InputError, UnknownTickerError
 from core.rates import cdi_daily_returns
@@ -27,12 +40,22 @@ from core.strategies import Strategy, get_strategy
 
 __all__ = [
     "BacktestResult",
+    "MarketInputs",
     "load_bars",
+    "load_inputs",
     "adjust_bars",
     "run_backtest",
     "compute_signals",
+    "finish_result",
     "BENCHMARK",
+    "PRICE_MODES",
 ]
+
+#: Price modes and their pt-BR labels (shown with every run).
+PRICE_MODES: dict[str, str] = {
+    "traded": "preços negociados",
+    "adjusted": "preços ajustados por proventos (aproximação)",
+}
 
 #: The index every backtest is compared against.
 BENCHMARK = "^BVSP"
@@ -69,8 +92,15 @@ class BacktestResult:
     taxes : pandas.DataFrame
         Monthly tax report (:data:`core.backtest.taxes.TAX_COLUMNS`).
     adjusted : bool
+        True in the ``adjusted`` price mode.
     run_id : int or None
         Set once stored (:func:`core.backtest.runs.save_run`).
+    extra : dict
+        ``price_mode``, ``reinvest``, ``proventos_brl``, ``interest_brl``,
+        ``jcp_withheld_brl`` and ``notes`` (pt-BR sentences explaining a result, e.g. why
+        no trade happened).
+    after_tax_equity : pandas.Series or None
+        Equity minus the income tax paid so far (R$, same index as ``equity``).
     """
 
     strategy: str
@@ -87,9 +117,24 @@ class BacktestResult:
     metrics: dict
     monthly: pd.DataFrame
     taxes: pd.DataFrame
-    adjusted: bool = True
+    adjusted: bool = False
     run_id: int | None = None
     extra: dict = field(default_factory=dict)
+    after_tax_equity: pd.Series | None = None
+
+    @property
+    def price_mode(self) -> str:
+        """``"adjusted"`` or ``"traded"``."""
+        return "adjusted" if self.adjusted else "traded"
+
+    @property
+    def price_mode_label(self) -> str:
+        """pt-BR label of the price mode (with the proventos policy in traded mode)."""
+        label = PRICE_MODES[self.price_mode]
+        if not self.adjusted:
+            reinvest = (self.extra or {}).get("reinvest", getattr(self.config, "reinvest", False))
+            label += " · proventos reinvestidos" if reinvest else " · proventos mantidos em caixa"
+        return label
 
     def to_json_dict(self) -> dict:
         """The CLI's ``--json`` shape: ``{"metrics", "trades", "equity", ...}``."""
@@ -113,6 +158,7 @@ class BacktestResult:
         ]
         return {
             "run_id": self.run_id,
+            "price_mode": self.price_mode,
             "strategy": self.strategy,
             "params": self.params,
             "tickers": self.tickers,
@@ -143,9 +189,11 @@ def _parse_date(x, name: str):
 
 
 def load_bars(
-    store: Store, tickers: list[str], end=None, *, adjusted: bool = True
+    store: Store, tickers: list[str], end=None, *, adjusted: bool = False
 ) -> dict[str, pd.DataFrame]:
     """Bars of each ticker from the first stored session to ``end``.
+
+    ``adjusted=True`` scales OHLC by ``adj_close / close`` (:func:`adjust_bars`).
 
     Raises
     ------
@@ -163,9 +211,154 @@ def load_bars(
     return out
 
 
-def compute_signals(strategy: Strategy, bars: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """The strategy's signal frame for each ticker."""
-    return {t: strategy.signals(b) for t, b in bars.items()}
+@dataclass
+class MarketInputs:
+    """Everything the engine needs from the store for a set of tickers.
+
+    Attributes
+    ----------
+    bars : dict of ticker -> DataFrame
+        The bars the engine fills at (traded, or adjusted in the adjusted mode).
+    signal_bars : dict of ticker -> DataFrame
+        The dividend-adjusted bars the strategies compute signals on.
+    actions : pandas.DataFrame
+        Corporate actions applied to positions (empty in the adjusted mode).
+    lots : dict of ticker -> int
+        Standard lot per ticker (``Instrument.lot_size``).
+    kinds : dict of ticker -> str
+        ``Instrument.kind`` per ticker (taxes).
+    adjusted : bool
+    """
+
+    bars: dict[str, pd.DataFrame]
+    signal_bars: dict[str, pd.DataFrame]
+    actions: pd.DataFrame
+    lots: dict[str, int]
+    kinds: dict[str, str]
+    adjusted: bool
+
+
+def _split_visible(bars: pd.DataFrame, date: pd.Timestamp, ratio: float) -> bool:
+    """True when the close falls by about ``ratio`` on the ex-date (an unadjusted series)."""
+    pos = int(bars.index.searchsorted(date))
+    if pos <= 0 or pos >= len(bars):
+        return False
+    prev, cur = float(bars["close"].iloc[pos - 1]), float(bars["close"].iloc[pos])
+    if not (prev > 0 and cur > 0 and ratio > 0):
+        return False
+    jump = np.log(prev / cur)
+    return abs(jump - np.log(ratio)) < abs(jump)
+
+
+def _engine_actions(store: Store, bars: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Corporate actions the engine applies to positions on the traded series.
+
+    Stored actions (:func:`core.data.actions.load_actions`); splits only where the series
+    shows them — a split the series already absorbed also converts the as-paid cash amounts
+    before it to the series' share basis. A ticker with no stored cash event whose ``adj_close`` still differs from
+    ``close`` gets the dividends implied by the ratio (source ``"implied"``).
+    """
+    from core.data.actions import CASH_KINDS, implied_dividends, load_actions
+
+    try:
+        acts = load_actions(store, list(bars))
+    except Exception:  # noqa: BLE001 - a store without the actions table: no actions
+        acts = pd.DataFrame(columns=["ticker", "date", "kind", "value", "source"])
+    frames = []
+    for t, b in bars.items():
+        a = acts[acts["ticker"].astype(str).str.upper() == t] if len(acts) else acts
+        keep = []
+        hidden = []  # splits the series already absorbed (split-adjusted closes)
+        for r in a.itertuples(index=False):
+            if r.kind in CASH_KINDS:
+                keep.append(True)
+            else:
+                visible = _split_visible(b, pd.Timestamp(r.date), float(r.value))
+                keep.append(visible)
+                if not visible:
+                    hidden.append((pd.Timestamp(r.date), float(r.value)))
+        a = a[np.asarray(keep, dtype=bool)] if len(a) else a
+        if hidden and len(a):
+            # Cash is stored as paid per share of its day; on a series adjusted for a later
+            # split (ratio = shares after / before), one share of the series is 1/ratio
+            # share of that day, so it received value / ratio.
+            a = a.copy()
+            dates = pd.DatetimeIndex(pd.to_datetime(a["date"]))
+            cash = a["kind"].isin(CASH_KINDS).to_numpy()
+            vals = a["value"].to_numpy(dtype="float64").copy()
+            for d, ratio in hidden:
+                if ratio > 0:
+                    vals = np.where(cash & (dates < d), vals / ratio, vals)
+            a["value"] = vals
+        has_cash = len(a) and a["kind"].isin(CASH_KINDS).any()
+        if not has_cash and "adj_close" in b.columns and len(b) > 1:
+            imp = implied_dividends(b)
+            if len(imp):
+                a = pd.concat([a, imp.assign(ticker=t, source="implied")], ignore_index=True)
+        if len(a):
+            frames.append(a[["ticker", "date", "kind", "value"]])
+    if not frames:
+        return pd.DataFrame(columns=["ticker", "date", "kind", "value"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def load_inputs(
+    store: Store, tickers: list[str], end=None, *, adjusted: bool = False, lot_size: int = 100
+) -> MarketInputs:
+    """Bars, actions, lots and kinds of ``tickers`` for a run (see the module docstring).
+
+    ``lot_size`` is the sizing's lot: 100 (the default) means each instrument's own
+    standard lot; any other value (e.g. 1 for comparisons) applies to every ticker.
+
+    Raises
+    ------
+    InputError
+        For an index (not tradable) or a ticker without bars.
+    UnknownTickerError
+        For a ticker not stored.
+    """
+    lots: dict[str, int] = {}
+    kinds: dict[str, str] = {}
+    for t in tickers:
+        meta = store.instrument(t)
+        kind = str(meta.get("kind") or "stock")
+        if kind == "index" or t.startswith("^"):
+            raise InputError(
+                f"{t} é um índice: não é negociável. Escolha ações, ETFs, FIIs ou BDRs "
+                "(o índice aparece como referência no gráfico)."
+            )
+        kinds[t.upper()] = kind
+        inst_lot = int(meta.get("lot_size") or 100)
+        lots[t.upper()] = inst_lot if int(lot_size) == 100 else int(lot_size)
+    raw = load_bars(store, tickers, end, adjusted=False)
+    adj = {t: adjust_bars(b) for t, b in raw.items()}
+    if adjusted:
+        return MarketInputs(adj, adj, pd.DataFrame(), lots, kinds, True)
+    return MarketInputs(raw, adj, _engine_actions(store, raw), lots, kinds, False)
+
+
+def compute_signals(
+    strategy: Strategy,
+    bars: dict[str, pd.DataFrame],
+    traded: dict[str, pd.DataFrame] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """The strategy's signal frame for each ticker.
+
+    With ``traded`` (the as-traded bars of the same tickers), price levels (``stop``,
+    ``target``, ``entry_level``) computed on the adjusted ``bars`` are rescaled to the
+    traded basis of their bar: ``level × traded close / adjusted close``.
+    """
+    out = {}
+    for t, b in bars.items():
+        sig = strategy.signals(b)
+        if traded is not None and t in traded:
+            tc = traded[t]["close"].reindex(b.index).to_numpy(dtype="float64")
+            factor = np.where(b["close"].to_numpy() > 0, tc / b["close"].to_numpy(), 1.0)
+            for c in ("stop", "target", "entry_level"):
+                if c in sig.columns:
+                    sig[c] = sig[c].to_numpy(dtype="float64") * factor
+        out[t] = sig
+    return out
 
 
 def _benchmarks(
@@ -175,8 +368,9 @@ def _benchmarks(
     cash: float,
     rf: pd.Series,
 ) -> pd.DataFrame:
+    # Total return: the adjusted close (dividends reinvested), whatever the price mode.
     closes = (
-        pd.concat({t: b["close"] for t, b in bars.items()}, axis=1, sort=True)
+        pd.concat({t: b["adj_close"] for t, b in bars.items()}, axis=1, sort=True)
         .reindex(index)
         .ffill()
     )
@@ -196,6 +390,103 @@ def _benchmarks(
     return pd.DataFrame({"buy_hold": buy_hold, "bvsp": bvsp, "cdi": cdi}, index=index)
 
 
+def _adjusted_mode_proventos(trades: pd.DataFrame, raw: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """In the adjusted mode, the part of each trade's P&L that is proventos embedded in the
+    adjusted prices, removed from ``swing_pnl`` so it is never taxed as a trading gain.
+
+    With ``f = adj_close / close``, a trade's adjusted P&L is ``q·f_x·(X − E) + q·E·(f_x −
+    f_e)``; the second term (``d·q·entry_price·(f_x / f_e − 1)``) is the proventos.
+    """
+    if len(trades) == 0:
+        return trades
+    t = trades.copy()
+    emb = np.zeros(len(t))
+    for tk, grp in t.groupby("ticker"):
+        b = raw[tk]
+        f = (b["adj_close"] / b["close"]).where(b["close"] > 0, 1.0)
+        fe = f.reindex(pd.DatetimeIndex(grp["entry_date"])).to_numpy(dtype="float64")
+        fx = f.reindex(pd.DatetimeIndex(grp["exit_date"])).to_numpy(dtype="float64")
+        d = np.where(grp["direction"].to_numpy() == "compra", 1.0, -1.0)
+        part = d * grp["shares"].to_numpy() * grp["entry_price"].to_numpy() * (fx / fe - 1.0)
+        emb[t.index.get_indexer(grp.index)] = np.nan_to_num(part)
+    emb = np.where(t["day_trade_qty"].to_numpy() >= t["shares"].to_numpy(), 0.0, emb)
+    t["proventos"] = emb
+    t["swing_pnl"] = t["swing_pnl"].to_numpy() - emb
+    return t
+
+
+def finish_result(
+    store: Store,
+    strat: Strategy,
+    tickers: list[str],
+    inputs: MarketInputs,
+    res: EngineResult,
+    config: EngineConfig,
+    tax_rules: TaxRules | None,
+    eq_index_start: int | None = None,
+) -> BacktestResult:
+    """Metrics, benchmarks, tax report and after-tax equity of an engine result."""
+    eq = res.window_equity
+    if len(eq) < 2:
+        raise InputError("Período curto demais para um backtest (menos de 2 pregões).")
+    rf = cdi_daily_returns(store, eq.index)
+    bench = _benchmarks(store, inputs.signal_bars, eq.index, config.cash, rf)
+    trades = res.trades
+    if inputs.adjusted:
+        trades = _adjusted_mode_proventos(trades, load_bars(store, tickers, eq.index[-1]))
+    taxes = tax_report(trades, tax_rules, kinds=inputs.kinds)
+    paid = monthly_tax_paid(taxes, eq.index)
+    after_tax = (eq - paid.cumsum()).rename("equity_after_tax")
+    metrics = compute_metrics(
+        eq,
+        trades,
+        rf=rf,
+        exposure=res.window_exposure,
+        buy_hold=bench["buy_hold"],
+        bvsp=bench["bvsp"],
+        taxes_brl=total_tax(taxes),
+    )
+    metrics["after_tax_equity_brl"] = float(after_tax.iloc[-1])
+    metrics["proventos_brl"] = (
+        float(res.proventos)
+        if not inputs.adjusted
+        else float(trades["proventos"].sum() if len(trades) else 0.0)
+    )
+    metrics["interest_brl"] = float(res.interest)
+    metrics["jcp_withheld_brl"] = float(res.jcp_withheld)
+    notes = []
+    if len(trades) == 0:
+        why = getattr(strat, "explain_no_trades", None)
+        msg = why(eq.index) if callable(why) else None
+        notes.append(msg or "Nenhuma operação: a estratégia não deu sinal de entrada no período.")
+    return BacktestResult(
+        strategy=strat.name,
+        params=dict(strat.p),
+        tickers=tickers,
+        start=res.start,
+        end=eq.index[-1],
+        config=config,
+        equity=eq,
+        benchmarks=bench,
+        drawdown=drawdown(eq),
+        exposure=res.window_exposure,
+        trades=trades,
+        metrics=metrics,
+        monthly=monthly_returns(eq, start=res.start),
+        taxes=taxes,
+        adjusted=inputs.adjusted,
+        extra={
+            "price_mode": "adjusted" if inputs.adjusted else "traded",
+            "reinvest": bool(config.reinvest),
+            "proventos_brl": metrics["proventos_brl"],
+            "interest_brl": metrics["interest_brl"],
+            "jcp_withheld_brl": metrics["jcp_withheld_brl"],
+            "notes": notes,
+        },
+        after_tax_equity=after_tax,
+    )
+
+
 def run_backtest(
     store: Store,
     strategy: str | Strategy,
@@ -205,7 +496,7 @@ def run_backtest(
     params: dict | None = None,
     config: EngineConfig | None = None,
     *,
-    adjusted: bool = True,
+    adjusted: bool = False,
     tax_rules: TaxRules | None = None,
     progress: Progress | None = None,
 ) -> BacktestResult:
@@ -218,15 +509,19 @@ def run_backtest(
         A name from :data:`core.strategies.STRATEGIES` (built with ``params``) or an
         instance (e.g. ``MlFilter(model=...)``).
     tickers : list of str or str
+        Stocks, ETFs, FIIs or BDRs (an index is refused: not tradable).
     start, end : date-like, optional
         Trading window (default: the whole stored history).
     params : dict, optional
         Strategy parameters (strings accepted).
     config : EngineConfig, optional
-        Cash, costs, sizing, stops, shorting and position cap (default: R$ 100.000, B3
-        costs, all-in, lots of 100 with fractional remainder).
+        Cash, costs, sizing, stops, shorting, position cap, proventos reinvestment and
+        interest on idle cash (default: R$ 100.000, B3 costs by date, all-in, each
+        instrument's lot with fractional remainder). The ``buy_and_hold`` strategy
+        reinvests proventos unless a config is given.
     adjusted : bool
-        Trade dividend-adjusted prices (default) or quoted prices.
+        Trade the dividend-adjusted series (a labelled approximation) instead of traded
+        prices with corporate actions (default).
     progress : callable, optional
         ``progress(fraction, message)``.
 
@@ -237,8 +532,8 @@ def run_backtest(
     Raises
     ------
     InputError, UnknownTickerError
-        Bad parameters, tickers or window; ``NoModelError`` for ``ml_filter`` without a
-        promoted model.
+        Bad parameters, tickers (an index) or window; ``NoModelError`` for ``ml_filter``
+        without a promoted model.
     """
     prog = progress or (lambda f, m="": None)
     if isinstance(tickers, str):
@@ -253,6 +548,8 @@ def run_backtest(
         raise InputError("O início do período deve ser anterior ao fim.")
     strat = strategy if isinstance(strategy, Strategy) else get_strategy(strategy, **(params or {}))
     config = config or EngineConfig()
+    if config.reinvest is None:
+        config = replace(config, reinvest=bool(strat.reinvests))
     if config.sizing.method == "risk" and config.stop_loss <= 0 and not strat.sets_stops:
         raise InputError(
             "Dimensionamento por risco precisa de um stop: defina o stop-loss (%) ou use uma "
@@ -260,43 +557,26 @@ def run_backtest(
         )
     prog(0.05, "Carregando barras")
     strat.prepare(store)
-    bars = load_bars(store, tickers, end_ts, adjusted=adjusted)
+    inputs = load_inputs(store, tickers, end_ts, adjusted=adjusted, lot_size=config.sizing.lot_size)
     prog(0.3, "Calculando sinais")
-    sigs = compute_signals(strat, bars)
+    sigs = compute_signals(strat, inputs.signal_bars, None if adjusted else inputs.bars)
     prog(0.55, "Simulando ordens")
-    res = run_engine(bars, sigs, config, start=start_ts)
-    eq = res.window_equity
-    if len(eq) < 2:
-        raise InputError("Período curto demais para um backtest (menos de 2 pregões).")
+    rf_full = None
+    if config.cash_interest > 0:
+        idx = next(iter(inputs.bars.values())).index
+        for b in list(inputs.bars.values())[1:]:
+            idx = idx.union(b.index)
+        rf_full = cdi_daily_returns(store, idx)
+    res = run_engine(
+        inputs.bars,
+        sigs,
+        config,
+        start=start_ts,
+        actions=inputs.actions,
+        rf=rf_full,
+        lots=inputs.lots,
+    )
     prog(0.75, "Calculando métricas")
-    rf = cdi_daily_returns(store, eq.index)
-    bench = _benchmarks(store, bars, eq.index, config.cash, rf)
-    trades = res.trades
-    taxes = tax_report(trades, tax_rules)
-    metrics = compute_metrics(
-        eq,
-        trades,
-        rf=rf,
-        exposure=res.window_exposure,
-        buy_hold=bench["buy_hold"],
-        bvsp=bench["bvsp"],
-        taxes_brl=total_tax(taxes),
-    )
+    out = finish_result(store, strat, tickers, inputs, res, config, tax_rules)
     prog(1.0, "Pronto")
-    return BacktestResult(
-        strategy=strat.name,
-        params=dict(strat.p),
-        tickers=tickers,
-        start=res.start,
-        end=eq.index[-1],
-        config=config,
-        equity=eq,
-        benchmarks=bench,
-        drawdown=drawdown(eq),
-        exposure=res.window_exposure,
-        trades=trades,
-        metrics=metrics,
-        monthly=monthly_returns(eq),
-        taxes=taxes,
-        adjusted=adjusted,
-    )
+    return out

@@ -107,6 +107,8 @@ def save_run(
     }
     for col in result.benchmarks.columns:
         curves[col] = _floats(result.benchmarks[col].to_numpy())
+    if result.after_tax_equity is not None:
+        curves["equity_after_tax"] = _floats(result.after_tax_equity.reindex(idx).to_numpy())
     run = BacktestRun(
         name=name
         or f"{result.strategy} · {', '.join(result.tickers)}"
@@ -148,6 +150,12 @@ def save_run(
                     "day_trade": bool(t.day_trade),
                     "exit_reason": str(t.exit_reason),
                     "stop_at_entry": None if pd.isna(t.stop_at_entry) else float(t.stop_at_entry),
+                    "proventos": float(getattr(t, "proventos", 0.0)),
+                    "day_trade_qty": int(getattr(t, "day_trade_qty", 0)),
+                    "day_trade_pnl": float(getattr(t, "day_trade_pnl", 0.0)),
+                    "swing_pnl": float(getattr(t, "swing_pnl", 0.0)),
+                    "sale_value": float(getattr(t, "sale_value", 0.0)),
+                    "day_trade_sale_value": float(getattr(t, "day_trade_sale_value", 0.0)),
                 }
                 for t in result.trades.itertuples(index=False)
             ]
@@ -157,6 +165,27 @@ def save_run(
         raise StoreError(f"Não foi possível salvar o backtest: {exc.__class__.__name__}.") from exc
     result.run_id = rid
     return rid
+
+
+def _old_reading(tr: pd.DataFrame) -> None:
+    """Fill the 0007 columns of trades stored before them (whole trade swing or day trade)."""
+    dt = tr["day_trade"].astype(bool).to_numpy()
+    long = (tr["direction"] == "compra").to_numpy()
+    sale = np.where(long, tr["exit_value"], tr["entry_value"])
+    defaults = {
+        "proventos": np.zeros(len(tr)),
+        "day_trade_qty": np.where(dt, tr["shares"], 0),
+        "day_trade_pnl": np.where(dt, tr["pnl"], 0.0),
+        "swing_pnl": np.where(dt, 0.0, tr["pnl"]),
+        "sale_value": sale,
+        "day_trade_sale_value": np.where(dt, sale, 0.0),
+    }
+    for c, v in defaults.items():
+        if c not in tr.columns:
+            tr[c] = v
+        else:
+            tr[c] = tr[c].astype("float64").fillna(pd.Series(v, index=tr.index))
+    tr["day_trade_qty"] = tr["day_trade_qty"].astype("int64")
 
 
 def list_runs(store: Store, limit: int = 200) -> pd.DataFrame:
@@ -273,9 +302,16 @@ def load_run(store: Store, run_id: int) -> BacktestResult:
         tr["round_lot_shares"] = (tr["shares"] // lot) * lot
         tr["fractional_shares"] = tr["shares"] - tr["round_lot_shares"]
         tr["stop_at_entry"] = tr["stop_at_entry"].astype("float64")
+        _old_reading(tr)
         tr = tr[list(TRADE_COLUMNS)]
     else:
         tr = pd.DataFrame(columns=list(TRADE_COLUMNS))
+    kinds = {}
+    for t in row.tickers:
+        try:
+            kinds[t] = str(store.instrument(t).get("kind") or "stock")
+        except Exception:  # noqa: BLE001 - an instrument deleted since: taxed as a stock
+            kinds[t] = "stock"
     metrics = {k: _nan(v) for k, v in (row.metrics or {}).items()}
     res = BacktestResult(
         strategy=row.strategy,
@@ -290,9 +326,10 @@ def load_run(store: Store, run_id: int) -> BacktestResult:
         exposure=curve("exposure"),
         trades=tr,
         metrics=metrics,
-        monthly=monthly_returns(equity),
-        taxes=tax_report(tr),
+        monthly=monthly_returns(equity, start=pd.Timestamp(row.start)),
+        taxes=tax_report(tr, kinds=kinds),
         adjusted=bool(row.adjusted),
+        after_tax_equity=curve("equity_after_tax") if "equity_after_tax" in cv else None,
         run_id=int(row.id),
         extra=dict(row.extra or {})
         | {

@@ -1,39 +1,58 @@
-"""Monthly Brazilian income tax (IR) on stock trades of an individual.
+"""Monthly Brazilian income tax (IR) on the trades of an individual, by instrument kind.
 
 Rules applied (defaults in :class:`TaxRules`, all configurable)
 --------------------------------------------------------------
-Sources: Lei nº 11.033/2004 (arts. 2º and 3º) and Instrução Normativa RFB nº 1.585/2015
-(the consolidated rules on capital-market income, arts. 56-65), as summarised each year
-in Receita Federal's "Perguntas e Respostas IRPF" (chapter "Renda variável").
+Sources: Lei nº 11.033/2004 (arts. 2º and 3º), Lei nº 8.668/1993 (art. 18, FII), Lei nº
+9.249/1995 (arts. 9º and 10, proventos) and Instrução Normativa RFB nº 1.585/2015 (the
+consolidated rules on capital-market income, arts. 56-65), as summarised each year in
+Receita Federal's "Perguntas e Respostas IRPF" (chapter "Renda variável").
 
-* **Swing trades** (*operações comuns*): 15 % on the month's net gain (Lei 11.033/2004,
-  art. 2º, II). Gains are **exempt** in a month whose total stock sales are at most
-  R$ 20.000,00 (Lei 11.033/2004, art. 3º, I). The exemption covers gains only; a loss
-  of any month is carried forward.
-* **Day trades** (bought and sold in the same session): 20 % on the month's net gain;
-  no exemption (IN RFB 1.585/2015).
-* **Losses** are carried forward indefinitely and offset only gains of the **same kind**
-  (swing against swing, day trade against day trade).
-* **Withholding** (IRRF, "dedo-duro"): 0,005 % of each swing-trade sale (Lei 11.033/2004,
-  art. 2º, § 1º) and 1 % of each day's positive day-trade result. Withheld amounts are
-  credited against the tax due in the month and, when larger, in later months.
+* **Swing trades** (*operações comuns*) in stocks, ETFs and BDRs: 15 % on the month's net
+  gain (Lei 11.033/2004, art. 2º, II).
+* **Exemption** (Lei 11.033/2004, art. 3º, I): the net gain on **stocks** (kind ``stock``)
+  is exempt in a month whose stock sales total at most R$ 20.000,00. It does not cover ETFs
+  (IN RFB 1.585/2015, art. 59, § 2º), BDRs, FIIs or day trades; a loss is never exempt
+  and is carried forward.
+* **Day-trade sales and the R$ 20.000 test** (decision): the law sums "o valor das
+  alienações realizadas em cada mês" in the cash market without excluding day trades, so by
+  default day-trade sales of stocks **count** toward the limit
+  (``TaxRules.day_trade_sales_count_for_exemption``; the conservative reading — a month
+  is never wrongly declared exempt). Set it to False for the narrower reading.
+* **Day trades** (bought and sold in the same session, IN RFB 1.585/2015 art. 65): 20 % on
+  the month's net gain; the matched quantity of a same-session exit and re-entry is a day
+  trade, the rest keeps its average cost (the engine books ``day_trade_pnl`` /
+  ``swing_pnl`` per trade).
+* **FII** quotas: 20 % on every gain, swing or day trade, no exemption (Lei 8.668/1993,
+  art. 18 as amended by Lei 11.033/2004); their losses offset only FII gains.
+* **Indices** are not tradable (the runner refuses them).
+* **Losses** are carried forward indefinitely and offset only gains of the same kind
+  (swing against swing, day trade against day trade, FII against FII).
+* **Withholding** (IRRF, "dedo-duro"): 0,005 % of each day's swing-trade sales (Lei
+  11.033/2004, art. 2º, § 1º) and 1 % of each day's positive day-trade result; a
+  withholding of R$ 1,00 or less is not made (Lei 11.033/2004, art. 2º). Withheld amounts
+  are credited against the month's tax and, when larger, later months'.
 * A DARF below R$ 10,00 is not paid; it is added to the next month (Lei nº 9.430/1996,
   art. 68).
-* Costs (fees, brokerage, borrow) reduce the gain: the trades' ``pnl`` is net of them.
+* **Proventos are never trading gains**: cash dividends are exempt (Lei 9.249/1995, art.
+  10) and JCP is taxed at source at 15 % (art. 9, § 2º), which the engine withholds when it
+  credits them; trades' ``pnl`` excludes them (in the adjusted-price mode the runner
+  removes the dividends embedded in prices from ``swing_pnl``).
+* Costs (fees, brokerage, borrow) reduce the gain: the trades' results are net of them.
 
 Simplifications (stated): the month of a trade is its exit month; the "sale" of a short
-trade (its opening sale) counts toward that exit month's sales; withholding credits of both
-kinds form one pool.
+trade (its opening sale) counts toward that exit month's sales; withholding credits of all
+kinds form one pool; kinds ``fund`` and ``other`` are taxed like ETFs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["TaxRules", "TAX_COLUMNS", "tax_report", "total_tax"]
+__all__ = ["TaxRules", "TAX_COLUMNS", "tax_report", "total_tax", "monthly_tax_paid"]
 
 #: Columns of :func:`tax_report` (R$ unless stated).
 TAX_COLUMNS: tuple[str, ...] = (
@@ -54,35 +73,56 @@ TAX_COLUMNS: tuple[str, ...] = (
     "credit_used",
     "darf",
     "carried_to_next_month",
+    "stock_sales",
+    "exempt_gain",
+    "fii_result",
+    "fii_loss_carried",
+    "fii_tax",
 )
 
 
 @dataclass(frozen=True)
 class TaxRules:
-    """Rates and limits of the monthly IR on stocks (fractions; R$)."""
+    """Rates and limits of the monthly IR (fractions; R$)."""
 
     swing_rate: float = 0.15
     day_trade_rate: float = 0.20
+    fii_rate: float = 0.20
     monthly_exemption: float = 20_000.0
     swing_withholding: float = 0.00005
     day_trade_withholding: float = 0.01
+    min_withholding: float = 1.0
     min_darf: float = 10.0
+    day_trade_sales_count_for_exemption: bool = True
 
 
 def _empty() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="float64") for c in TAX_COLUMNS})
 
 
-def tax_report(trades: pd.DataFrame, rules: TaxRules | None = None) -> pd.DataFrame:
+def _col(t: pd.DataFrame, name: str, default) -> np.ndarray:
+    if name in t.columns:
+        return t[name].to_numpy()
+    return default() if callable(default) else np.full(len(t), default)
+
+
+def tax_report(
+    trades: pd.DataFrame,
+    rules: TaxRules | None = None,
+    kinds: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """Month-by-month income tax of a list of closed trades.
 
     Parameters
     ----------
     trades : pandas.DataFrame
-        Closed trades with at least ``direction`` ("compra" long / "venda" short),
-        ``entry_value``, ``exit_value``, ``pnl`` (R$, net of costs), ``exit_date`` and
-        ``day_trade`` (bool).
+        Closed trades with at least ``ticker``, ``direction`` ("compra" long / "venda"
+        short), ``entry_value``, ``exit_value``, ``pnl`` (R$, net of costs), ``exit_date``
+        and ``day_trade`` (bool); optionally the engine's ``swing_pnl``, ``day_trade_pnl``,
+        ``sale_value`` and ``day_trade_sale_value`` (partial day trades).
     rules : TaxRules, optional
+    kinds : mapping ticker -> instrument kind, optional
+        ``stock`` (default), ``etf``, ``bdr``, ``fii``, ``fund``, ``other``.
 
     Returns
     -------
@@ -95,45 +135,104 @@ def tax_report(trades: pd.DataFrame, rules: TaxRules | None = None) -> pd.DataFr
     rules = rules or TaxRules()
     if trades is None or len(trades) == 0:
         return _empty()
-    t = trades.copy()
-    t["exit_date"] = pd.to_datetime(t["exit_date"])
-    t["month"] = t["exit_date"].dt.to_period("M")
-    is_long = t["direction"].to_numpy() == "compra"
-    t["sale_value"] = np.where(is_long, t["exit_value"], t["entry_value"])
-    months = pd.period_range(t["month"].min(), t["month"].max(), freq="M")
-    carry_sw = carry_dt = credit = pending = 0.0
+    exit_dates = pd.DatetimeIndex(pd.to_datetime(trades["exit_date"]))
+    is_long = trades["direction"].to_numpy() == "compra"
+    dt_flag = trades["day_trade"].to_numpy(dtype=bool)
+    pnl = trades["pnl"].to_numpy(dtype="float64")
+    if "swing_pnl" in trades.columns:
+        sw_pnl = trades["swing_pnl"].to_numpy(dtype="float64")
+        dt_pnl = trades["day_trade_pnl"].to_numpy(dtype="float64")
+    else:
+        sw_pnl = np.where(dt_flag, 0.0, pnl)
+        dt_pnl = np.where(dt_flag, pnl, 0.0)
+    if "sale_value" in trades.columns:
+        sale = trades["sale_value"].to_numpy(dtype="float64")
+        dt_sale = trades["day_trade_sale_value"].to_numpy(dtype="float64")
+    else:
+        sale = np.where(
+            is_long,
+            trades["exit_value"].to_numpy(dtype="float64"),
+            trades["entry_value"].to_numpy(dtype="float64"),
+        )
+        dt_sale = np.where(dt_flag, sale, 0.0)
+    sw_sale = sale - dt_sale
+    tick = _col(trades, "ticker", "")
+    kmap = {str(k).upper(): v for k, v in (kinds or {}).items()}
+    kind = np.array([kmap.get(str(t).upper(), "stock") for t in tick], dtype=object)
+    is_stock = kind == "stock"
+    is_fii = kind == "fii"
+    common = ~is_fii
+
+    mcode = exit_dates.year.to_numpy() * 12 + exit_dates.month.to_numpy() - 1
+    m0 = int(mcode.min())
+    nm = int(mcode.max()) - m0 + 1
+    mi = mcode - m0
+
+    def bc(w):
+        return np.bincount(mi, weights=np.asarray(w, dtype="float64"), minlength=nm)
+
+    res_stock = bc(np.where(is_stock, sw_pnl, 0.0))
+    res_other = bc(np.where(common & ~is_stock, sw_pnl, 0.0))
+    res_dt = bc(np.where(common, dt_pnl, 0.0))
+    res_fii = bc(np.where(is_fii, sw_pnl + dt_pnl, 0.0))
+    sw_sales = bc(sw_sale)
+    stock_sales = bc(
+        np.where(
+            is_stock,
+            sw_sale + (dt_sale if rules.day_trade_sales_count_for_exemption else 0.0),
+            0.0,
+        )
+    )
+    # Withholding per sale day (amounts of R$ 1,00 or less are not withheld).
+    days = exit_dates.to_numpy().astype("datetime64[D]").astype(np.int64)
+    uday, inv = np.unique(days, return_inverse=True)
+    w_sw = rules.swing_withholding * np.bincount(inv, weights=sw_sale, minlength=len(uday))
+    w_dt = rules.day_trade_withholding * np.maximum(
+        np.bincount(inv, weights=dt_pnl, minlength=len(uday)), 0.0
+    )
+    w_sw = np.where(w_sw > rules.min_withholding, w_sw, 0.0)
+    w_dt = np.where(w_dt > rules.min_withholding, w_dt, 0.0)
+    day_m = np.zeros(len(uday), dtype=np.int64)
+    day_m[inv] = mi
+    withheld_m = np.bincount(day_m, weights=w_sw + w_dt, minlength=nm)
+
+    carry_sw = carry_dt = carry_fii = credit = pending = 0.0
     rows = []
-    for mth in months:
-        tm = t[t["month"] == mth]
-        sw, dt = tm[~tm["day_trade"].astype(bool)], tm[tm["day_trade"].astype(bool)]
-        sales = float(sw["sale_value"].sum())
-        res_sw = float(sw["pnl"].sum())
-        res_dt = float(dt["pnl"].sum())
-        exempt = bool(sales <= rules.monthly_exemption and res_sw > 0)
-        off_sw = 0.0
-        base_sw = 0.0
-        if res_sw < 0:
-            carry_sw += -res_sw
-        elif not exempt:
-            off_sw = min(carry_sw, res_sw)
-            carry_sw -= off_sw
-            base_sw = res_sw - off_sw
-        off_dt = 0.0
-        base_dt = 0.0
-        if res_dt < 0:
-            carry_dt += -res_dt
+    months = pd.PeriodIndex.from_ordinals(np.arange(m0 - 1970 * 12, m0 - 1970 * 12 + nm), freq="M")
+    for x in range(nm):
+        rs, ro = float(res_stock[x]), float(res_other[x])
+        exempt = bool(stock_sales[x] <= rules.monthly_exemption and rs > 0)
+        exempt_gain = rs if exempt else 0.0
+        net_sw = ro if exempt else rs + ro
+        off_sw = base_sw = 0.0
+        if net_sw < 0:
+            carry_sw += -net_sw
         else:
-            off_dt = min(carry_dt, res_dt)
+            off_sw = min(carry_sw, net_sw)
+            carry_sw -= off_sw
+            base_sw = net_sw - off_sw
+        rd = float(res_dt[x])
+        off_dt = base_dt = 0.0
+        if rd < 0:
+            carry_dt += -rd
+        else:
+            off_dt = min(carry_dt, rd)
             carry_dt -= off_dt
-            base_dt = res_dt - off_dt
+            base_dt = rd - off_dt
+        rf_ = float(res_fii[x])
+        base_fii = 0.0
+        if rf_ < 0:
+            carry_fii += -rf_
+        else:
+            off = min(carry_fii, rf_)
+            carry_fii -= off
+            base_fii = rf_ - off
         tax_sw = rules.swing_rate * base_sw
         tax_dt = rules.day_trade_rate * base_dt
-        daily_dt = dt.groupby(dt["exit_date"].dt.normalize())["pnl"].sum() if len(dt) else []
-        withheld = rules.swing_withholding * sales + rules.day_trade_withholding * float(
-            sum(v for v in daily_dt if v > 0)
-        )
+        tax_fii = rules.fii_rate * base_fii
+        withheld = float(withheld_m[x])
         credit += withheld
-        due = tax_sw + tax_dt
+        due = tax_sw + tax_dt + tax_fii
         used = min(credit, due)
         credit -= used
         darf = due - used + pending
@@ -142,27 +241,32 @@ def tax_report(trades: pd.DataFrame, rules: TaxRules | None = None) -> pd.DataFr
         else:
             pending = 0.0
         rows.append(
-            {
-                "month": mth,
-                "swing_sales": sales,
-                "swing_result": res_sw,
-                "swing_exempt": exempt,
-                "swing_loss_offset": off_sw,
-                "swing_loss_carried": carry_sw,
-                "swing_base": base_sw,
-                "swing_tax": tax_sw,
-                "day_trade_result": res_dt,
-                "day_trade_loss_offset": off_dt,
-                "day_trade_loss_carried": carry_dt,
-                "day_trade_base": base_dt,
-                "day_trade_tax": tax_dt,
-                "withheld": withheld,
-                "credit_used": used,
-                "darf": darf,
-                "carried_to_next_month": pending,
-            }
+            (
+                months[x],
+                float(sw_sales[x]),
+                rs + ro,
+                exempt,
+                off_sw,
+                carry_sw,
+                base_sw,
+                tax_sw,
+                rd,
+                off_dt,
+                carry_dt,
+                base_dt,
+                tax_dt,
+                withheld,
+                used,
+                darf,
+                pending,
+                float(stock_sales[x]),
+                exempt_gain,
+                rf_,
+                carry_fii,
+                tax_fii,
+            )
         )
-    return pd.DataFrame(rows, columns=list(TAX_COLUMNS))
+    return pd.DataFrame.from_records(rows, columns=list(TAX_COLUMNS))
 
 
 def total_tax(report: pd.DataFrame) -> float:
@@ -174,3 +278,29 @@ def total_tax(report: pd.DataFrame) -> float:
         + float(report["withheld"].sum())
         + float(report["carried_to_next_month"].iloc[-1])
     )
+
+
+def monthly_tax_paid(report: pd.DataFrame, index: pd.DatetimeIndex) -> pd.Series:
+    """Tax leaving the account per session of ``index`` (R$): each month's withholding and
+    DARF on the month's last session in ``index`` (a DARF is due by the last business day of
+    the next month; booking it at the month's end is the conservative side), and a DARF still
+    pending at the end on the last session.
+
+    Returns
+    -------
+    pandas.Series
+        Same index, R$ ≥ 0 (zeros where nothing is paid).
+    """
+    out = pd.Series(0.0, index=index, name="tax")
+    if len(report) == 0 or len(index) == 0:
+        return out
+    per = index.to_period("M").asi8
+    amounts = report["darf"].to_numpy(dtype="float64") + report["withheld"].to_numpy(
+        dtype="float64"
+    )
+    months = pd.PeriodIndex(report["month"], freq="M").asi8
+    pos = np.clip(np.searchsorted(per, months, side="right") - 1, 0, len(index) - 1)
+    vals = np.zeros(len(index))
+    np.add.at(vals, pos, amounts)
+    vals[-1] += float(report["carried_to_next_month"].iloc[-1])
+    return pd.Series(vals, index=index, name="tax")

@@ -8,6 +8,15 @@ Kinds and the meaning of ``value``
 ``dividend``, ``jcp``
     Gross cash in R$ per share **as paid** (not adjusted for later splits), on the ex-date.
     JCP (juros sobre capital próprio) is treated like a dividend, as Yahoo does.
+``price_factor``
+    A price-only adjustment: the factor a vendor (Yahoo) applied to all earlier prices for
+    an event that changes no share count (subscription rights, a capital increase), as
+    ``new basis / old basis``. It enters the adjusted series like a split but is never
+    applied to positions, and :func:`load_actions` leaves it out unless asked (the engine's
+    contract is the five kinds above).
+
+Every stored bar is as traded; its ``adj_close`` is *derived* (:func:`recompute_adj_close`)
+from the traded close and these actions, whichever source delivered the bar.
 
 Method (Yahoo Finance / CRSP multiplicative adjustment)
 -------------------------------------------------------
@@ -44,6 +53,8 @@ from core.errors import InputError
 
 __all__ = [
     "ACTION_KINDS",
+    "PRICE_FACTOR",
+    "STORED_KINDS",
     "SPLIT_KINDS",
     "CASH_KINDS",
     "AS_TRADED_SOURCES",
@@ -55,15 +66,29 @@ __all__ = [
     "load_actions",
     "recompute_adj_close",
     "implied_dividends",
+    "tickers_with_actions",
+    "split_adjusted",
 ]
 
 SPLIT_KINDS: tuple[str, ...] = ("split", "reverse_split", "bonus")
 CASH_KINDS: tuple[str, ...] = ("dividend", "jcp")
-#: Every kind accepted in the corporate-actions table.
+#: The corporate-action kinds of the shared contract (what :func:`load_actions` returns).
 ACTION_KINDS: tuple[str, ...] = SPLIT_KINDS + CASH_KINDS
-#: Sources whose ``close`` is as traded (not split-adjusted): their ``adj_close`` is
-#: recomputed from the corporate-actions table.
-AS_TRADED_SOURCES: tuple[str, ...] = ("cotahist", "profit", "mt5", "investing", "csv")
+#: Price-only adjustment kind (module docstring).
+PRICE_FACTOR = "price_factor"
+#: Every kind accepted in the corporate-actions table.
+STORED_KINDS: tuple[str, ...] = ACTION_KINDS + (PRICE_FACTOR,)
+#: Kept for compatibility: every source is stored as traded now, so every row's
+#: ``adj_close`` is derived from the actions.
+AS_TRADED_SOURCES: tuple[str, ...] = (
+    "cotahist",
+    "profit",
+    "mt5",
+    "investing",
+    "csv",
+    "yahoo",
+    "bundled",
+)
 
 _ACT = CorporateAction.__table__
 
@@ -98,11 +123,11 @@ def validate_actions(actions: pd.DataFrame) -> pd.DataFrame:
     )
     out["kind"] = out["kind"].astype(str).str.strip().str.lower()
     out["value"] = pd.to_numeric(out["value"], errors="coerce").astype("float64")
-    bad_kind = ~out["kind"].isin(ACTION_KINDS)
+    bad_kind = ~out["kind"].isin(STORED_KINDS)
     if bad_kind.any():
         raise InputError(
             f"Tipo de evento desconhecido: {out.loc[bad_kind, 'kind'].iloc[0]!r} "
-            f"(use {', '.join(ACTION_KINDS)})."
+            f"(use {', '.join(STORED_KINDS)})."
         )
     if (out["value"].isna() | (out["value"] <= 0)).any():
         raise InputError("Valores de eventos corporativos devem ser positivos.")
@@ -141,7 +166,7 @@ def adjustment_factors(
     d8 = np.asarray(pd.DatetimeIndex(dates).as_unit("ns").asi8)  # pandas 3: often [us]
     close = np.asarray(close, dtype="float64")
     # split factor: product of 1/ratio over events strictly after t
-    split = acts[acts["kind"].isin(SPLIT_KINDS)]
+    split = acts[acts["kind"].isin(SPLIT_KINDS + (PRICE_FACTOR,))]
     for ex, ratio in zip(split["date"], split["value"]):
         S[d8 < ex.as_unit("ns").value] /= ratio
     raw = close if not close_is_split_adjusted else close / S
@@ -187,6 +212,35 @@ def adjusted_close(
     return pd.Series(close * factor, index=bars.index, name="adj_close")
 
 
+def split_adjusted(bars: pd.DataFrame, actions: pd.DataFrame | None) -> pd.DataFrame:
+    """Traded bars put on today's share basis (splits, bonus, price factors; no dividends).
+
+    Parameters
+    ----------
+    bars : pandas.DataFrame
+        Canonical traded bars of one instrument.
+    actions : pandas.DataFrame or None
+        ``date, kind, value`` of that instrument (any kinds; cash is ignored).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same shape: open/high/low/close × ``S_t`` and volume / ``S_t``; ``adj_close`` as is.
+        What a 52-week range or a price change across a split must be computed on.
+    """
+    if actions is None or len(actions) == 0 or bars.empty:
+        return bars
+    acts = actions[actions["kind"].isin(SPLIT_KINDS + (PRICE_FACTOR,))]
+    if len(acts) == 0:
+        return bars
+    S, _ = adjustment_factors(bars.index, bars["close"].to_numpy(), acts[["date", "kind", "value"]])
+    out = bars.copy()
+    for c in ("open", "high", "low", "close"):
+        out[c] = bars[c].to_numpy() * S
+    out["volume"] = bars["volume"].to_numpy() / S
+    return out
+
+
 def implied_dividends(bars: pd.DataFrame, *, tol: float = 1e-5) -> pd.DataFrame:
     """Recover the cash events implied by a Yahoo ``Adj Close`` / ``Close`` pair.
 
@@ -228,27 +282,49 @@ def read_actions_csv(path, *, ticker: str | None = None) -> pd.DataFrame:
 
 
 def write_actions(
-    store: Store, actions: pd.DataFrame, source: str, *, conn: Connection | None = None
+    store: Store,
+    actions: pd.DataFrame,
+    source: str,
+    *,
+    conn: Connection | None = None,
+    recompute: bool = True,
 ) -> int:
     """Upsert corporate actions (``ticker, date, kind, value``); returns rows written.
 
-    Instruments must exist. Re-writing the same events changes nothing.
+    Instruments must exist. Re-writing the same events changes nothing. Cash events of one
+    ticker and ex-date replace the cash events another source stored for that date (a B3
+    proventos file that says "jcp" replaces the "dividend" inferred from Yahoo's ratio
+    instead of being added to it). The adjusted close of every ticker whose actions
+    changed is derived again (:func:`recompute_adj_close`) unless ``recompute`` is False.
+
+    Raises
+    ------
+    InputError
+        Bad kind or value (:func:`validate_actions`), or a ticker that is not stored.
     """
     if actions is None or len(actions) == 0:
         return 0
     acts = validate_actions(actions)
     n = 0
+    changed: list[str] = []
     with store._conn(conn) as c:
         for t, grp in acts.groupby("ticker"):
             iid = store.instrument(t, conn=c)["id"]
-            have = {
-                (pd.Timestamp(d), k): (rid, v)
-                for rid, d, k, v in c.execute(
-                    select(_ACT.c.id, _ACT.c.date, _ACT.c.kind, _ACT.c.value).where(
-                        _ACT.c.instrument_id == iid
-                    )
+            rows = c.execute(
+                select(_ACT.c.id, _ACT.c.date, _ACT.c.kind, _ACT.c.value, _ACT.c.source).where(
+                    _ACT.c.instrument_id == iid
                 )
+            ).all()
+            have = {(pd.Timestamp(d), k): (rid, v) for rid, d, k, v, _ in rows}
+            n0 = n
+            cash_dates = {
+                pd.Timestamp(d) for d, k in zip(grp["date"], grp["kind"]) if k in CASH_KINDS
             }
+            for rid, d, k, _, src in rows:  # another source's cash on the same ex-date
+                if k in CASH_KINDS and src != source and pd.Timestamp(d) in cash_dates:
+                    c.execute(_ACT.delete().where(_ACT.c.id == rid))
+                    have.pop((pd.Timestamp(d), k), None)
+                    n += 1
             for r in grp.itertuples(index=False):
                 key = (pd.Timestamp(r.date), r.kind)
                 if key not in have:
@@ -261,6 +337,7 @@ def write_actions(
                             source=source,
                         )
                     )
+                    have[key] = (None, float(r.value))
                     n += 1
                 elif not np.isclose(have[key][1], r.value, rtol=1e-12):
                     c.execute(
@@ -269,13 +346,39 @@ def write_actions(
                         .values(value=float(r.value), source=source)
                     )
                     n += 1
+            if n > n0:
+                changed.append(str(t))
+        if recompute:
+            for t in changed:
+                recompute_adj_close(store, t, conn=c)
     return n
 
 
 def load_actions(
-    store: Store, tickers: Sequence[str] | None = None, *, conn: Connection | None = None
+    store: Store,
+    tickers: Sequence[str] | None = None,
+    *,
+    conn: Connection | None = None,
+    include_price_factors: bool = False,
 ) -> pd.DataFrame:
-    """Stored corporate actions: columns ``ticker, date, kind, value, source``."""
+    """Stored corporate actions.
+
+    Parameters
+    ----------
+    store : Store
+    tickers : sequence of str, optional
+        Default: every instrument.
+    include_price_factors : bool
+        Also return ``price_factor`` rows (price-only adjustments; see the module
+        docstring). The default returns exactly the contract kinds :data:`ACTION_KINDS`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``ticker, date, kind, value, source``, sorted by ticker and date; ``value``
+        is shares after / shares before for split kinds and gross R$ per share as paid for
+        ``dividend``/``jcp``.
+    """
     from core.data.models import Instrument
 
     i = Instrument.__table__.c
@@ -284,6 +387,8 @@ def load_actions(
     )
     if tickers:
         q = q.where(i.ticker.in_([t.upper() for t in tickers]))
+    if not include_price_factors:
+        q = q.where(_ACT.c.kind.in_(ACTION_KINDS))
     with store._conn(conn) as c:
         rows = c.execute(q.order_by(i.ticker, _ACT.c.date)).all()
     df = pd.DataFrame.from_records(rows, columns=["ticker", "date", "kind", "value", "source"])
@@ -291,13 +396,28 @@ def load_actions(
     return df
 
 
+def tickers_with_actions(store: Store, *, conn: Connection | None = None) -> set[str]:
+    """Tickers that have at least one stored action (of any kind)."""
+    from core.data.models import Instrument
+
+    i = Instrument.__table__.c
+    q = (
+        select(i.ticker)
+        .select_from(_ACT.join(Instrument.__table__, i.id == _ACT.c.instrument_id))
+        .distinct()
+    )
+    with store._conn(conn) as c:
+        return {r[0] for r in c.execute(q)}
+
+
 def recompute_adj_close(
     store: Store, ticker: str, *, interval: str = "1d", conn: Connection | None = None
 ) -> int:
-    """Recompute ``adj_close`` of the as-traded rows of ``ticker`` from its stored actions.
+    """Derive ``adj_close`` of every stored bar of ``ticker`` from its traded close and actions.
 
-    Rows from :data:`AS_TRADED_SOURCES` get ``close * S * D``; rows from split-adjusted
-    sources (``yahoo``, ``bundled``) keep their own ``adj_close``. Returns rows changed.
+    ``adj_close = close * S * D`` (module docstring), for every row whatever its source, so
+    two sources that agree on the traded price give the same adjusted price. Returns the
+    number of rows changed.
     """
     from sqlalchemy import bindparam
 
@@ -306,22 +426,21 @@ def recompute_adj_close(
     b = Bar.__table__
     with store._conn(conn) as c:
         iid = store.instrument(ticker, conn=c)["id"]
-        acts = load_actions(store, [ticker], conn=c)
+        acts = load_actions(store, [ticker], conn=c, include_price_factors=True)
         rows = c.execute(
-            select(b.c.date, b.c.close, b.c.adj_close, b.c.source)
+            select(b.c.date, b.c.close, b.c.adj_close)
             .where(b.c.instrument_id == iid, b.c.interval == interval)
             .order_by(b.c.date)
         ).all()
         if not rows:
             return 0
-        df = pd.DataFrame.from_records(rows, columns=["date", "close", "adj_close", "source"])
-        df.index = pd.DatetimeIndex(pd.to_datetime(df.pop("date")), name="date")
-        mask = df["source"].isin(AS_TRADED_SOURCES).to_numpy()
-        if not mask.any():
-            return 0
-        S, D = adjustment_factors(df.index.normalize(), df["close"].to_numpy(), acts)
-        new = df["close"].to_numpy() * S * D
-        change = mask & ~np.isclose(new, df["adj_close"].to_numpy(), rtol=1e-12, atol=0)
+        z = list(zip(*rows))
+        idx = pd.DatetimeIndex(np.asarray(z[0], dtype="datetime64[ns]"), name="date")
+        close = np.asarray(z[1], dtype="float64")
+        stored = np.asarray(z[2], dtype="float64")
+        S, D = adjustment_factors(idx.normalize(), close, acts)
+        new = close * S * D
+        change = ~np.isclose(new, stored, rtol=1e-12, atol=0)
         if not change.any():
             return 0
         stmt = (
@@ -335,7 +454,7 @@ def recompute_adj_close(
             stmt,
             [
                 {"k_date": d.to_pydatetime(), "v": float(v)}
-                for d, v in zip(df.index[change], new[change])
+                for d, v in zip(idx[change], new[change])
             ],
         )
         return int(change.sum())

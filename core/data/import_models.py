@@ -6,6 +6,13 @@
 ``corporate_actions``
     Splits, reverse splits, bonus shares, dividends and JCP per instrument and ex-date
     (see :mod:`core.data.actions` for the meaning of ``value``).
+``data_flags``
+    What the quality report cannot call "ok" for one instrument and date: two sources that
+    disagree (``source_conflict``), a price basis that could not be checked against B3
+    (``unverified_basis``), volumes dropped because their unit differs from the series'
+    (``volume_unit``).
+``watchlist``
+    The tickers of Mercado's "Minha lista" view, in order.
 ``source_priority``
     Per-instrument override of which source wins when two sources have a bar for the same
     date (comma-separated source names, best first).
@@ -20,7 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.data.models import Base
 
-__all__ = ["ImportLog", "CorporateAction", "SourcePriority"]
+__all__ = ["ImportLog", "CorporateAction", "SourcePriority", "DataFlag", "WatchlistItem"]
 
 
 class ImportLog(Base):
@@ -67,3 +74,30 @@ class SourcePriority(Base):
         ForeignKey("instruments.id", ondelete="CASCADE"), primary_key=True
     )
     sources: Mapped[str] = mapped_column(String(256), nullable=False)
+
+
+class DataFlag(Base):
+    """A data problem of one instrument on one date that the quality report shows."""
+
+    __tablename__ = "data_flags"
+    __table_args__ = (UniqueConstraint("instrument_id", "date", "kind", name="uq_data_flag"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    instrument_id: Mapped[int] = mapped_column(
+        ForeignKey("instruments.id", ondelete="CASCADE"), nullable=False
+    )
+    date: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    source: Mapped[str] = mapped_column(String(32), nullable=False, default="")
+    detail: Mapped[str] = mapped_column(Text, nullable=False, default="")
+
+
+class WatchlistItem(Base):
+    """One ticker of the Mercado watchlist ("Minha lista")."""
+
+    __tablename__ = "watchlist"
+
+    instrument_id: Mapped[int] = mapped_column(
+        ForeignKey("instruments.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

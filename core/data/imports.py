@@ -39,12 +39,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from core.data import actions as actions_mod
 from core.data.calendar import non_sessions
 from core.data.import_models import ImportLog, SourcePriority
-from core.data.models import Bar, Instrument
+from core.data.models import DEFAULT_LOT, Bar, Instrument, default_volume_unit
 from core.data.schema import BAR_COLUMNS
 from core.data.sources.base import OnlineSource, ParsedData
 from core.data.sources.cotahist import (
@@ -56,7 +57,9 @@ from core.data.sources.cotahist import (
 )
 from core.data.sources.csvfile import EXPECTED_LAYOUTS, detect_format, read_csv_bars
 from core.data.store import Store
-from core.errors import DataFormatError, DataSourceError, InputError, PregaoError
+from core.data.tickers import is_valid_ticker, validate_ticker
+from core.data.upsert import DEFAULT_PRIORITY, UpsertCancelled, load_priorities, upsert_bars
+from core.errors import DataFormatError, DataSourceError, InputError
 
 __all__ = [
     "FORMATS",
@@ -73,6 +76,8 @@ __all__ = [
     "update_prices",
     "make_source",
     "import_log",
+    "cotahist_kind",
+    "select_instruments",
     "source_priority",
     "set_source_priority",
 ]
@@ -88,29 +93,21 @@ FORMATS: tuple[str, ...] = (
     "yahoo",
     "investing",
     "profit",
+    "planilha",
     "csv",
     "actions",
 )
-#: Default source order, best first: B3's official record, then broker feeds, then vendors.
-DEFAULT_PRIORITY: tuple[str, ...] = (
-    "cotahist",
-    "mt5",
-    "profit",
-    "yahoo",
-    "investing",
-    "csv",
-    "bundled",
-)
 #: Largest OHLC breach (fraction of the close) repaired instead of rejected.
 OHLC_TOLERANCE = 0.01
-_CHUNK = 20_000
+#: Attempts of the write transaction when another writer collides (SQLite).
+_WRITE_ATTEMPTS = 4
 _BAR = Bar.__table__
 _INST = Instrument.__table__
 _LOG = ImportLog.__table__
 _PRIO = SourcePriority.__table__
 
 
-class ImportCancelled(PregaoError):
+class ImportCancelled(UpsertCancelled):
     """The user cancelled an import; nothing was written."""
 
 
@@ -138,6 +135,15 @@ class ImportReport:
         Wall time.
     log_id : int or None
         Row of the import log.
+    conflicts : int
+        Dates where two sources disagree on the close (flagged for the quality report).
+    volume_dropped : int
+        Incoming volumes not written because their unit differs from the series'.
+    placeholders : list of dict
+        Vendor placeholder rows dropped (``file, ticker, date, line``): a non-session row
+        repeating the previous session's prices.
+    skipped_tickers : int
+        Tickers of a whole-market file left out by the ticker/kind selection.
     """
 
     files: int = 0
@@ -154,6 +160,10 @@ class ImportReport:
     log_id: int | None = None
     formats: list[str] = field(default_factory=list)
     tickers: list[str] = field(default_factory=list)
+    conflicts: int = 0
+    volume_dropped: int = 0
+    placeholders: list[dict] = field(default_factory=list)
+    skipped_tickers: int = 0
 
     def summary(self) -> dict:
         """The CLI's JSON: ``files, instruments, inserted, updated, rejected, errors``."""
@@ -175,11 +185,37 @@ class ImportReport:
             where = e["file"] + (f", linha {e['line']}" if e.get("line") else "")
             more = f" (e mais {len(self.errors) - 1} erro(s))" if len(self.errors) > 1 else ""
             return f"Nada foi gravado. {where}: {e['reason']}{more}"
-        return (
-            f"{self.files} arquivo(s), {self.instruments} instrumento(s): {self.inserted} barras "
-            f"novas, {self.updated} atualizadas, {self.unchanged} iguais, {self.kept} mantidas "
-            f"por prioridade de fonte, {self.rejected} rejeitadas."
+        from core.textfmt import num
+
+        msg = (
+            f"{self.files} arquivo(s), {num(self.instruments, 0)} instrumento(s): "
+            f"{num(self.inserted, 0)} barras novas, {num(self.updated, 0)} atualizadas, "
+            f"{num(self.unchanged, 0)} iguais, {num(self.kept, 0)} mantidas por prioridade de fonte, "
+            f"{num(self.rejected, 0)} rejeitadas."
         )
+        if self.placeholders:
+            shown = ", ".join(
+                f"{p['ticker']} {pd.Timestamp(p['date']):%d/%m/%Y} (linha {p['line']})"
+                for p in self.placeholders[:5]
+            )
+            more = f" e mais {len(self.placeholders) - 5}" if len(self.placeholders) > 5 else ""
+            msg += (
+                f" {len(self.placeholders)} linha(s) de preenchimento do fornecedor descartadas "
+                f"(dia sem pregão repetindo o pregão anterior): {shown}{more}."
+            )
+        if self.conflicts:
+            msg += f" {num(self.conflicts, 0)} data(s) com fontes divergentes (ver qualidade)."
+        if self.volume_dropped:
+            msg += (
+                f" {num(self.volume_dropped, 0)} volume(s) em outra unidade não gravados "
+                "(a série mantém sua unidade)."
+            )
+        if self.skipped_tickers:
+            msg += (
+                f" {num(self.skipped_tickers, 0)} ativo(s) do arquivo ignorados (não seguidos; "
+                "use --tickers, --kinds ou todos)."
+            )
+        return msg
 
 
 # -- parsing ------------------------------------------------------------------------------
@@ -223,19 +259,41 @@ def detect_file_format(path: str | Path, name: str | None = None) -> str:
         return "actions"
     fmt = detect_format(text)
     if fmt is None:
-        first = text.lstrip("\ufeff").splitlines()[0][:120] if text.strip() else ""
-        raise DataFormatError(
-            f"layout desconhecido (primeira linha {first!r}). Esperado: {EXPECTED_LAYOUTS}.",
+        raise DataFormatError(  # never quote the file's content (issue 15)
+            f"layout desconhecido. Esperado: {EXPECTED_LAYOUTS}.",
             fname,
             1,
         )
     return fmt
 
 
-def _kind_of(ticker: str, bdi: int) -> str:
-    if bdi == 12 or (bdi == 14 and ticker.endswith("11")):
+def cotahist_kind(ticker: str, bdi: int, especi: str, market: int = MARKET_SPOT) -> str:
+    """Instrument kind of a COTAHIST record from its CODBDI, ESPECI and TPMERC.
+
+    Rules (B3 "SeriesHistoricas_Layout": CODBDI table and ESPECI codes): options markets
+    (TPMERC 070/080) -> ``option``; ESPECI ``DR*`` (DRN, DR1, DR2, DR3) -> ``bdr``;
+    CODBDI 12 -> ``fii``; CODBDI 14 with a ``*11`` code -> ``etf`` (index fund cotas), other
+    CODBDI 14 -> ``fund``; ESPECI ``ON``, ``PN``, ``PNA``... and ``UNT`` -> ``stock``;
+    ESPECI ``CI``/``CPA`` -> ``fund``; anything else (rights ``DIR``, receipts ``REC``,
+    warrants ``BNS``...) -> ``other``.
+    """
+    esp = " ".join(str(especi or "").upper().split())
+    code = esp.split(" ")[0] if esp else ""
+    if int(market) in (70, 80):
+        return "option"
+    if code.startswith("DR"):
+        return "bdr"
+    if int(bdi) == 12:
+        return "fii"
+    if int(bdi) == 14:
+        return "etf" if ticker.rstrip("F").endswith("11") else "fund"
+    if code in ("ON", "PN", "PNA", "PNB", "PNC", "PND", "PNE", "PNF", "PNG", "UNT", "OR", "PR"):
+        return "stock"
+    if code.startswith(("ON", "PN")) and len(code) <= 3:
+        return "stock"
+    if code in ("CI", "CPA", "CDA"):
         return "fund"
-    return "stock"
+    return "other"
 
 
 def _parse_cotahist(
@@ -270,12 +328,18 @@ def _parse_cotahist(
         "line": df["line"].to_numpy(),
     }
     bdi = df["bdi"].to_numpy()
+    spec = df["specification"].astype(str).to_numpy()
+    mkt = df["market"].to_numpy()
     names = (df["name"].astype(str) + " " + df["specification"].astype(str)).to_numpy()
     # one long frame sorted by ticker then date: what the importer consumes directly
     order = np.lexsort((dates.astype("int64"), tick))
     for t, a, b in zip(uniq, starts, ends):
         first_row = order[a]
-        out.kinds[str(t)] = _kind_of(str(t), int(bdi[first_row]))
+        kind = cotahist_kind(str(t), int(bdi[first_row]), spec[first_row], int(mkt[first_row]))
+        out.kinds[str(t)] = kind
+        # the fractional market (TPMERC 020) trades in single shares
+        out.lots[str(t)] = 1 if int(mkt[first_row]) == MARKET_FRACTIONAL else DEFAULT_LOT[kind]
+        out.volume_units[str(t)] = "contracts" if kind in ("option", "future") else "shares"
         out.names[str(t)] = " ".join(str(names[order[b - 1]]).split())
     codes = np.searchsorted(uniq, tick[order]).astype(np.int32)
     out.long = pd.DataFrame(
@@ -385,6 +449,127 @@ def preview_file(path: str | Path, fmt: str = "auto", *, n: int = 10, **kw) -> d
     }
 
 
+def _yahoo_as_traded(
+    store: Store, conn: Connection, clean: pd.DataFrame, actions: pd.DataFrame | None
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Turn Yahoo rows (split-adjusted as of the download) into traded rows.
+
+    Yahoo adjusts every price, volume and dividend for the splits up to its download, so
+    rows are divided by the product ``S`` of the stored split-like actions dated after the
+    row and up to the file's last date (a split after the file's end is not in it). The
+    cash events are taken from the file's ``Dividends`` column when it has one, else from
+    its ``Adj Close / Close`` ratio, and converted to R$ per share as paid.
+    """
+    if clean.empty:
+        return clean, actions
+    kinds = actions_mod.SPLIT_KINDS + (actions_mod.PRICE_FACTOR,)
+    tickers = [str(t) for t in clean["ticker"].unique()]
+    stored = actions_mod.load_actions(store, tickers, conn=conn, include_price_factors=True)
+    out_parts, cash_parts = [], []
+    for t in tickers:
+        part = clean[clean["ticker"] == t].sort_values("date").reset_index(drop=True)
+        idx = pd.DatetimeIndex(part["date"])
+        ev = stored[(stored["ticker"] == t) & stored["kind"].isin(kinds)]
+        if actions is not None and len(actions):  # splits the file itself reports
+            mine = actions[(actions["ticker"] == t) & actions["kind"].isin(kinds)]
+            ev = pd.concat([ev, mine[["ticker", "date", "kind", "value"]]], ignore_index=True)
+            ev = ev.drop_duplicates(subset=["date", "kind"], keep="last")
+        ev = ev[pd.to_datetime(ev["date"]) <= idx[-1]]
+        S = np.ones(len(part))
+        for ex, ratio in zip(ev["date"], ev["value"]):
+            S[idx < ex] /= float(ratio)
+        given = None if actions is None else actions[actions["ticker"] == t]
+        if given is not None and len(given):
+            cash = given[given["kind"].isin(actions_mod.CASH_KINDS)].copy()
+        else:
+            bars = part.set_index(idx)[["close", "adj_close"]]
+            cash = actions_mod.implied_dividends(bars).assign(ticker=t)
+        if len(cash):
+            pos = np.clip(idx.get_indexer(pd.DatetimeIndex(cash["date"]), method="bfill"), 1, None)
+            cash["value"] = cash["value"].to_numpy() / S[pos - 1]
+            cash_parts.append(cash[["ticker", "date", "kind", "value"]])
+        for c in ("open", "high", "low", "close"):
+            part[c] = part[c].to_numpy() / S
+        part["volume"] = np.round(part["volume"].to_numpy() * S)
+        out_parts.append(part)
+    out = pd.concat(out_parts, ignore_index=True)
+    out["ticker"] = pd.Categorical(out["ticker"].astype(str))
+    other = None
+    if actions is not None and len(actions):
+        other = actions[~actions["kind"].isin(actions_mod.CASH_KINDS)]
+    acts = (
+        pd.concat([x for x in [other, *cash_parts] if x is not None and len(x)], ignore_index=True)
+        if (cash_parts or (other is not None and len(other)))
+        else None
+    )
+    return out, acts
+
+
+#: Formats that carry a whole market (every listed instrument of a session).
+WHOLE_MARKET_FORMATS: tuple[str, ...] = ("cotahist",)
+
+
+def select_instruments(
+    store: Store,
+    parsed: ParsedData,
+    *,
+    tickers: Sequence[str] | None = None,
+    kinds: Sequence[str] | None = None,
+    everything: bool = False,
+) -> int:
+    """Keep, in a whole-market ``parsed``, only the instruments the user follows or asked for.
+
+    By default a COTAHIST file adds bars of the instruments already in the store (a
+    fractional ``PETR4F`` follows ``PETR4``); ``tickers`` and ``kinds``
+    (:data:`core.data.models.INSTRUMENT_KINDS`) add more; ``everything`` ("todos") keeps
+    the whole market. ``parsed`` is filtered in place.
+
+    Returns
+    -------
+    int
+        Number of tickers left out.
+
+    Raises
+    ------
+    InputError
+        A malformed ticker in ``tickers`` or an unknown kind.
+    """
+    from core.data.models import INSTRUMENT_KINDS
+
+    if everything:
+        return 0
+    want = {validate_ticker(t) for t in (tickers or [])}
+    bad = [k for k in (kinds or []) if k not in INSTRUMENT_KINDS]
+    if bad:
+        raise InputError(
+            f"Tipo(s) desconhecido(s): {', '.join(bad)} (use {', '.join(INSTRUMENT_KINDS)})."
+        )
+    kind_set = set(kinds or [])
+    followed = set(store.tickers())
+    present = (
+        list(parsed.long["ticker"].cat.categories) if parsed.long is not None else list(parsed.bars)
+    )
+
+    def keep(t: str) -> bool:
+        base = t[:-1] if t.endswith("F") else t
+        return (
+            t in followed
+            or base in followed
+            or t in want
+            or base in want
+            or parsed.kinds.get(t) in kind_set
+        )
+
+    kept = [t for t in present if keep(str(t))]
+    if parsed.long is not None:
+        sel = parsed.long["ticker"].isin(kept).to_numpy()
+        long = parsed.long[sel].reset_index(drop=True)
+        long["ticker"] = long["ticker"].cat.remove_unused_categories()
+        parsed.long = long
+    parsed.bars = {t: b for t, b in parsed.bars.items() if t in kept}
+    return len(present) - len(kept)
+
+
 # -- validation ---------------------------------------------------------------------------
 def _long_frame(parsed: ParsedData) -> pd.DataFrame:
     """All tickers of ``parsed`` in one long frame: ``ticker, date, <BAR_COLUMNS>, line``."""
@@ -414,7 +599,9 @@ def _long_frame(parsed: ParsedData) -> pd.DataFrame:
     return df
 
 
-def validate_parsed(parsed: ParsedData) -> tuple[pd.DataFrame, dict[str, int]]:
+def validate_parsed(
+    parsed: ParsedData, *, strict: bool = False
+) -> tuple[pd.DataFrame, dict[str, int]]:
     """Apply the validation rules of the module docstring (vectorised over all tickers).
 
     Returns
@@ -439,6 +626,14 @@ def validate_parsed(parsed: ParsedData) -> tuple[pd.DataFrame, dict[str, int]]:
         return df.drop(columns="line"), reasons
     codes = df["ticker"].cat.codes.to_numpy()
     cats = list(df["ticker"].cat.categories)
+    for k, t in enumerate(cats):  # B3 ticker syntax, wherever the ticker came from
+        if not is_valid_ticker(str(t)):
+            sel = np.flatnonzero(codes == k)
+            ln = int(df["line"].to_numpy()[sel].min()) if len(sel) else 0
+            try:
+                validate_ticker(str(t))
+            except InputError as exc:
+                raise DataFormatError(str(exc), parsed.file, ln or None) from exc
     d8 = df["date"].to_numpy().astype("int64")
     lines = df["line"].to_numpy()
     order = np.lexsort((lines, d8, codes))
@@ -492,6 +687,40 @@ def validate_parsed(parsed: ParsedData) -> tuple[pd.DataFrame, dict[str, int]]:
         placeholder = on_off & (v <= 0)
         reject("volume zero em dia sem pregão", placeholder.sum())
         real = on_off & ~placeholder
+        if real.any() and not strict:
+            # a vendor placeholder: a non-session row repeating the previous session's OHLC
+            order2 = np.lexsort((d8, codes))
+            sess_row = keep & ~on_off  # rows on sessions that are kept
+            pos = np.arange(len(order2))
+            last = np.where(sess_row[order2], pos, -1)
+            last = np.maximum.accumulate(last)  # last session row at or before each position
+            prev_pos = np.r_[-1, last[:-1]]
+            valid = prev_pos >= 0
+            valid[valid] &= codes[order2][prev_pos[valid]] == codes[order2][valid]
+            p_idx = np.zeros(len(df), dtype=np.int64)
+            ok_prev = np.zeros(len(df), dtype=bool)
+            p_idx[order2[valid]] = order2[prev_pos[valid]]
+            ok_prev[order2[valid]] = True
+            same_ohlc = (
+                ok_prev
+                & np.isclose(o, o[p_idx], rtol=1e-9)
+                & np.isclose(h, h[p_idx], rtol=1e-9)
+                & np.isclose(lo, lo[p_idx], rtol=1e-9)
+                & np.isclose(c, c[p_idx], rtol=1e-9)
+            )
+            flat_prev = ok_prev & (o == c) & (h == c) & (lo == c) & np.isclose(c, c[p_idx])
+            ph = real & (same_ohlc | flat_prev)
+            for j in np.flatnonzero(ph)[np.argsort(lines[ph])]:
+                parsed.placeholders.append(
+                    {
+                        "file": parsed.file,
+                        "ticker": str(cats[codes[j]]),
+                        "date": pd.Timestamp(d8[j]),
+                        "line": int(lines[j]),
+                    }
+                )
+            keep &= ~ph
+            real &= ~ph
         if real.any():
             k = int(np.flatnonzero(real)[np.argmin(lines[real])])
             raise DataFormatError(
@@ -509,23 +738,16 @@ def validate_parsed(parsed: ParsedData) -> tuple[pd.DataFrame, dict[str, int]]:
 
 
 # -- writing ------------------------------------------------------------------------------
-def _load_priorities(conn: Connection) -> dict[int, tuple[str, ...]]:
-    return {
-        int(iid): tuple(s.strip() for s in srcs.split(",") if s.strip())
-        for iid, srcs in conn.execute(select(_PRIO.c.instrument_id, _PRIO.c.sources))
-    }
-
-
-def _rank(source: str, order: Sequence[str]) -> int:
-    try:
-        return list(order).index(source)
-    except ValueError:
-        return len(order)
-
-
 def _ensure_instruments(
-    store: Store, conn: Connection, tickers: Sequence[str], names: dict, kinds: dict
+    store: Store,
+    conn: Connection,
+    tickers: Sequence[str],
+    names: dict,
+    kinds: dict,
+    lots: dict | None = None,
+    units: dict | None = None,
 ) -> dict[str, int]:
+    lots = lots or {}
     ids: dict[str, int] = {}
     tl = list(tickers)
     for k in range(0, len(tl), 500):
@@ -538,14 +760,16 @@ def _ensure_instruments(
     if missing:
         recs = []
         for t in missing:
+            validate_ticker(t)
             kind = kinds.get(t, "stock")
             recs.append(
                 {
                     "ticker": t,
                     "name": (names.get(t, "") or t)[:128],
                     "kind": kind,
-                    "lot_size": 1 if kind == "index" else 100,
+                    "lot_size": int(lots.get(t, DEFAULT_LOT.get(kind, 1))),
                     "currency": "PTS" if kind == "index" else "BRL",
+                    "volume_unit": (units or {}).get(t, default_volume_unit(kind)),
                 }
             )
         conn.execute(_INST.insert(), recs)
@@ -556,131 +780,6 @@ def _ensure_instruments(
             ):
                 ids[tk] = int(iid)
     return ids
-
-
-def _write_bars(
-    conn: Connection,
-    ids: dict[str, int],
-    clean: pd.DataFrame,
-    interval: str,
-    source: str,
-    priorities: dict[int, tuple[str, ...]],
-    progress: Progress | None,
-    cancel: Callable[[], bool] | None,
-    frac: tuple[float, float],
-) -> tuple[int, int, int, int]:
-    """Bulk upsert with source priority; returns (inserted, updated, unchanged, kept)."""
-    if clean.empty:
-        return 0, 0, 0, 0
-    tick = clean["ticker"].astype(str).to_numpy()
-    inc = pd.DataFrame(
-        {
-            "iid": pd.Series(tick).map(ids).to_numpy(dtype="int64"),
-            "date": clean["date"].to_numpy(dtype="datetime64[ns]"),
-            **{c: clean[c].to_numpy() for c in BAR_COLUMNS},
-        }
-    )
-    lo, hi = inc["date"].min().to_pydatetime(), inc["date"].max().to_pydatetime()
-    iids = sorted(set(inc["iid"]))
-    rows = []
-    b = _BAR.c
-    for k in range(0, len(iids), 500):
-        chunk = iids[k : k + 500]
-        rows += conn.execute(
-            select(b.instrument_id, b.date, *[b[c] for c in BAR_COLUMNS], b.source).where(
-                b.interval == interval, b.instrument_id.in_(chunk), b.date >= lo, b.date <= hi
-            )
-        ).all()
-    old = pd.DataFrame.from_records(
-        rows, columns=["iid", "date", *[f"o_{c}" for c in BAR_COLUMNS], "o_source"]
-    )
-    old["date"] = pd.to_datetime(old["date"]).astype("datetime64[ns]")
-    old["iid"] = old["iid"].astype("int64")
-    inc["iid"] = inc["iid"].astype("int64")
-    m = inc.merge(old, on=["iid", "date"], how="left", indicator=True)
-    is_new = (m["_merge"] == "left_only").to_numpy()
-    exists = ~is_new
-    new_vals = m[list(BAR_COLUMNS)].to_numpy(dtype="float64")
-    old_vals = m[[f"o_{c}" for c in BAR_COLUMNS]].to_numpy(dtype="float64")
-    same = (
-        exists
-        & np.isclose(new_vals, old_vals, rtol=1e-12, atol=1e-9).all(axis=1)
-        & (m["o_source"].to_numpy() == source)
-    )
-    # priority: an existing row from a better-ranked source is kept
-    kept = np.zeros(len(m), dtype=bool)
-    if exists.any():
-        osrc = m["o_source"].to_numpy()
-        iid_arr = m["iid"].to_numpy()
-        for j in np.flatnonzero(exists & ~same):
-            order = priorities.get(int(iid_arr[j]), DEFAULT_PRIORITY)
-            if _rank(str(osrc[j]), order) < _rank(source, order):
-                kept[j] = True
-    upd = exists & ~same & ~kept
-    n_total = int(is_new.sum() + upd.sum())
-    done = 0
-    a, z = frac
-
-    def tick(n: int) -> None:
-        nonlocal done
-        done += n
-        if cancel is not None and cancel():
-            raise ImportCancelled("Importação cancelada: nada foi gravado.")
-        if progress and n_total:
-            progress(a + (z - a) * done / n_total, f"Gravando barras: {done}/{n_total}")
-
-    dates = m["date"].dt.to_pydatetime() if hasattr(m["date"].dt, "to_pydatetime") else m["date"]
-    dates = np.asarray(pd.DatetimeIndex(m["date"]).to_pydatetime())
-    iid_l = m["iid"].to_numpy()
-    val_cols = [m[c].to_numpy(dtype="float64").tolist() for c in BAR_COLUMNS]
-    ins_idx = np.flatnonzero(is_new)
-    for k in range(0, len(ins_idx), _CHUNK):
-        sel = ins_idx[k : k + _CHUNK]
-        recs = [
-            {
-                "instrument_id": int(iid_l[j]),
-                "interval": interval,
-                "date": dates[j],
-                "open": val_cols[0][j],
-                "high": val_cols[1][j],
-                "low": val_cols[2][j],
-                "close": val_cols[3][j],
-                "adj_close": val_cols[4][j],
-                "volume": val_cols[5][j],
-                "source": source,
-            }
-            for j in sel
-        ]
-        conn.execute(_BAR.insert(), recs)
-        tick(len(sel))
-    upd_idx = np.flatnonzero(upd)
-    if len(upd_idx):
-        stmt = (
-            _BAR.update()
-            .where(
-                b.instrument_id == bindparam("k_iid"),
-                b.interval == bindparam("k_interval"),
-                b.date == bindparam("k_date"),
-            )
-            .values(
-                {c: bindparam(f"v_{c}") for c in BAR_COLUMNS} | {"source": bindparam("v_source")}
-            )
-        )
-        for k in range(0, len(upd_idx), _CHUNK):
-            sel = upd_idx[k : k + _CHUNK]
-            recs = [
-                {
-                    "k_iid": int(iid_l[j]),
-                    "k_interval": interval,
-                    "k_date": dates[j],
-                    **{f"v_{c}": val_cols[i][j] for i, c in enumerate(BAR_COLUMNS)},
-                    "v_source": source,
-                }
-                for j in sel
-            ]
-            conn.execute(stmt, recs)
-            tick(len(sel))
-    return int(is_new.sum()), int(upd.sum()), int(same.sum()), int(kept.sum())
 
 
 def _write_log(
@@ -720,24 +819,44 @@ def import_parsed(
     errors: list[dict] | None = None,
     started: dt.datetime | None = None,
     t0: float | None = None,
+    strict: bool = False,
+    tickers: Sequence[str] | None = None,
+    kinds: Sequence[str] | None = None,
+    everything: bool = False,
+    source_hint: str | None = None,
 ) -> ImportReport:
     """Validate and write already-parsed data in one transaction, then log the run.
 
     ``errors`` (from parsing) make the import fail without writing; validation errors are
-    added to them. See :func:`import_files` for the report.
+    added to them. ``strict``, ``tickers``, ``kinds``, ``everything``: see
+    :func:`import_files`. See :func:`import_files` for the report.
     """
     t0 = time.perf_counter() if t0 is None else t0
     started = started or dt.datetime.now().replace(microsecond=0)
     rep = ImportReport(files=len(parsed) if files is None else files, errors=list(errors or []))
     rep.formats = list(dict.fromkeys(p.format for p in parsed))
+    # tickers of the other files of this import count as asked for
+    named = [
+        str(t)
+        for q in parsed
+        if q.format not in WHOLE_MARKET_FORMATS
+        for t in (list(q.long["ticker"].cat.categories) if q.long is not None else list(q.bars))
+        if is_valid_ticker(str(t))  # a malformed one fails in validation, naming its line
+    ]
+    for p in parsed:
+        if p.format in WHOLE_MARKET_FORMATS:
+            rep.skipped_tickers += select_instruments(
+                store, p, tickers=[*(tickers or []), *named], kinds=kinds, everything=everything
+            )
     checked: list[tuple[ParsedData, pd.DataFrame]] = []
     for p in parsed:
         try:
-            clean, reasons = validate_parsed(p)
+            clean, reasons = validate_parsed(p, strict=strict)
         except DataFormatError as exc:
             rep.errors.append({"file": exc.file or p.file, "line": exc.line, "reason": exc.message})
             continue
         checked.append((p, clean))
+        rep.placeholders += p.placeholders
         rep.rejected += sum(reasons.values())
         for k, v in reasons.items():
             rep.reasons[k] = rep.reasons.get(k, 0) + v
@@ -759,7 +878,7 @@ def import_parsed(
                 }
             )
     file_label = log_file or ", ".join(p.file for p in parsed)
-    source_label = ",".join(rep.formats) or "?"
+    source_label = ",".join(rep.formats) or (source_hint or "arquivo")
     if rep.errors:
         rep.status = "failed"
         rep.inserted = rep.updated = rep.unchanged = rep.kept = 0
@@ -768,58 +887,97 @@ def import_parsed(
         return rep
     tickers: list[str] = []
     try:
-        with store.transaction() as conn:
-            priorities = _load_priorities(conn)
-            n = max(len(checked), 1)
-            for k, (p, clean) in enumerate(checked):
-                if p.format == "actions":
-                    continue  # written after every bar file of this import
-                if clean.empty:
-                    continue
-                seen = set(clean["ticker"].unique())
-                present = [t for t in clean["ticker"].cat.categories if t in seen]
-                ids = _ensure_instruments(store, conn, present, p.names, p.kinds)
-                ins, upd, same, kept = _write_bars(
-                    conn,
-                    ids,
-                    clean,
-                    p.interval,
-                    p.source,
-                    priorities,
-                    progress,
-                    cancel,
-                    (0.5 + 0.45 * k / n, 0.5 + 0.45 * (k + 1) / n),
-                )
-                rep.inserted += ins
-                rep.updated += upd
-                rep.unchanged += same
-                rep.kept += kept
-                tickers += [t for t in present if t not in tickers]
-                acts = p.actions
-                if acts is not None and len(acts):
-                    acts = acts[acts["ticker"].isin(list(ids))]
-                    actions_mod.write_actions(store, acts, p.source, conn=conn)
-                if p.source in actions_mod.AS_TRADED_SOURCES:
-                    with_actions = set(
-                        actions_mod.load_actions(store, present, conn=conn)["ticker"]
-                    )
-                    for t in with_actions:
-                        actions_mod.recompute_adj_close(store, t, interval=p.interval, conn=conn)
-            for p, _ in checked:
-                if p.format == "actions" and p.actions is not None and len(p.actions):
-                    actions_mod.write_actions(store, p.actions, "csv", conn=conn)
-                    for t in sorted(set(p.actions["ticker"])):
+        for attempt in range(_WRITE_ATTEMPTS):
+            tickers = []
+            rep.inserted = rep.updated = rep.unchanged = rep.kept = 0
+            rep.conflicts = rep.volume_dropped = 0
+            try:
+                with store.transaction() as conn:
+                    priorities = load_priorities(conn)
+                    n = max(len(checked), 1)
+                    touched: set[str] = set()
+                    for k, (p, clean) in enumerate(checked):
+                        if p.format == "actions":
+                            continue  # written after every bar file of this import
+                        if clean.empty:
+                            continue
+                        seen = set(clean["ticker"].unique())
+                        present = [t for t in clean["ticker"].cat.categories if t in seen]
+                        ids = _ensure_instruments(
+                            store, conn, present, p.names, p.kinds, p.lots, p.volume_units
+                        )
+                        if p.source == "yahoo":
+                            clean, p.actions = _yahoo_as_traded(store, conn, clean, p.actions)
+                        acts = p.actions
+                        if acts is not None and len(acts):
+                            acts = acts[acts["ticker"].isin(list(ids))]
+                            actions_mod.write_actions(
+                                store, acts, p.source, conn=conn, recompute=False
+                            )
+                            touched |= set(acts["ticker"])
+                        res = upsert_bars(
+                            conn,
+                            ids,
+                            clean,
+                            p.interval,
+                            p.source,
+                            priorities=priorities,
+                            volume_unit=p.volume_units or None,
+                            progress=progress,
+                            cancel=cancel,
+                            frac=(0.5 + 0.45 * k / n, 0.5 + 0.45 * (k + 1) / n),
+                        )
+                        rep.inserted += res.inserted
+                        rep.updated += res.updated
+                        rep.unchanged += res.unchanged
+                        rep.kept += res.kept
+                        rep.conflicts += res.conflicts
+                        rep.volume_dropped += res.volume_dropped
+                        by_id = {v: t for t, v in ids.items()}
+                        touched |= {by_id[i] for i in res.touched if i in by_id}
+                        tickers += [t for t in present if t not in tickers]
+                    for p, _ in checked:
+                        if p.format == "actions" and p.actions is not None and len(p.actions):
+                            actions_mod.write_actions(
+                                store, p.actions, "csv", conn=conn, recompute=False
+                            )
+                            for t in sorted(set(p.actions["ticker"])):
+                                touched.add(t)
+                                if t not in tickers:
+                                    tickers.append(t)
+                    # adj_close is derived from traded closes + actions, whichever source wrote the bars
+                    with_actions = actions_mod.tickers_with_actions(store, conn=conn)
+                    for t in sorted(touched & with_actions):
                         actions_mod.recompute_adj_close(store, t, conn=conn)
-                        if t not in tickers:
-                            tickers.append(t)
-            if cancel is not None and cancel():
-                raise ImportCancelled("Importação cancelada: nada foi gravado.")
-    except ImportCancelled:
+                    if cancel is not None and cancel():
+                        raise ImportCancelled("Importação cancelada: nada foi gravado.")
+                break
+            except (IntegrityError, OperationalError) as exc:
+                # another writer got there first (two imports at once on SQLite): retry
+                log.warning("import write attempt %d failed: %s", attempt + 1, exc)
+                if attempt + 1 == _WRITE_ATTEMPTS:
+                    rep.errors.append(
+                        {
+                            "file": file_label,
+                            "line": None,
+                            "reason": "outra gravação ocupava o banco de dados; nada foi "
+                            "gravado, tente de novo.",
+                        }
+                    )
+                    rep.status = "failed"
+                    rep.inserted = rep.updated = rep.unchanged = rep.kept = 0
+                    rep.seconds = time.perf_counter() - t0
+                    rep.log_id = _write_log(
+                        store, started, source_label, file_label, rep, rep.message()
+                    )
+                    return rep
+                time.sleep(0.2 * (attempt + 1))
+    except UpsertCancelled:
         rep.status = "cancelled"
         rep.inserted = rep.updated = rep.unchanged = rep.kept = 0
         rep.seconds = time.perf_counter() - t0
         rep.log_id = _write_log(store, started, source_label, file_label, rep, rep.message())
-        raise
+        raise ImportCancelled("Importação cancelada: nada foi gravado.") from None
     rep.instruments = len(tickers)
     rep.tickers = tickers
     rep.seconds = time.perf_counter() - t0
@@ -841,6 +999,10 @@ def import_files(
     include_fractional: bool = False,
     progress: Progress | None = None,
     cancel: Callable[[], bool] | None = None,
+    strict: bool = False,
+    tickers: Sequence[str] | None = None,
+    kinds: Sequence[str] | None = None,
+    everything: bool = False,
 ) -> ImportReport:
     """Import files into the store: all or nothing, idempotent, logged.
 
@@ -863,6 +1025,13 @@ def import_files(
     cancel : callable() -> bool, optional
         Polled between steps; when it returns True the transaction is rolled back and
         :class:`ImportCancelled` is raised.
+    strict : bool
+        Fail on any row dated on a non-session with volume, even a vendor placeholder
+        (a non-session row repeating the previous session's OHLC, otherwise dropped,
+        counted and listed in the report).
+    tickers, kinds, everything : optional
+        Whole-market files (COTAHIST): which instruments to add besides those already
+        followed (:func:`select_instruments`); ``everything`` keeps the whole market.
 
     Returns
     -------
@@ -883,6 +1052,8 @@ def import_files(
         raise InputError("Nenhum arquivo para importar.")
     if fmt not in FORMATS:
         raise InputError(f"Formato {fmt!r} desconhecido (use {', '.join(FORMATS)}).")
+    if ticker:
+        ticker = validate_ticker(ticker)
     parsed: list[ParsedData] = []
     errors: list[dict] = []
     labels = []
@@ -906,9 +1077,18 @@ def import_files(
                 )
             )
         except DataFormatError as exc:
-            errors.append({"file": exc.file or fname, "line": exc.line, "reason": exc.message})
+            where = exc.file or fname
+            if not Path(path).is_file() and not names:
+                where = str(Path(path).expanduser().absolute())  # a bad path: show all of it
+            errors.append({"file": where, "line": exc.line, "reason": exc.message})
         except OSError as exc:
-            errors.append({"file": fname, "line": None, "reason": f"não foi possível ler ({exc})."})
+            errors.append(
+                {
+                    "file": str(Path(path).expanduser().absolute()),
+                    "line": None,
+                    "reason": f"não foi possível ler ({exc.strerror or exc}).",
+                }
+            )
     return import_parsed(
         store,
         parsed,
@@ -919,6 +1099,11 @@ def import_files(
         errors=errors,
         started=started,
         t0=t0,
+        strict=strict,
+        tickers=tickers,
+        kinds=kinds,
+        everything=everything,
+        source_hint=None if fmt == "auto" else fmt,
     )
 
 

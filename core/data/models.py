@@ -30,10 +30,57 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-__all__ = ["Base", "Instrument", "Bar", "Rate", "INSTRUMENT_KINDS"]
+__all__ = [
+    "Base",
+    "Instrument",
+    "Bar",
+    "Rate",
+    "INSTRUMENT_KINDS",
+    "VOLUME_UNITS",
+    "DEFAULT_LOT",
+    "default_volume_unit",
+]
 
-#: Allowed values of :attr:`Instrument.kind`.
-INSTRUMENT_KINDS: tuple[str, ...] = ("stock", "index", "fund", "future")
+#: Allowed values of :attr:`Instrument.kind` (one vocabulary for data, engine, taxes and UI):
+#: ``stock`` (ação ON/PN and units), ``etf``, ``fii``, ``bdr``, ``index``, ``fund`` (other
+#: funds), ``future``, ``option``, ``other``.
+INSTRUMENT_KINDS: tuple[str, ...] = (
+    "stock",
+    "etf",
+    "fii",
+    "bdr",
+    "index",
+    "fund",
+    "future",
+    "option",
+    "other",
+)
+#: Units of a series' ``volume`` column: shares (ações/cotas), contracts (futures,
+#: options), ``brl`` (financial volume in R$), ``points`` (an index's own volume figure, as
+#: Yahoo publishes it for ^BVSP) and ``unknown`` (a vendor whose unit cannot be trusted).
+VOLUME_UNITS: tuple[str, ...] = ("shares", "contracts", "brl", "points", "unknown")
+#: Standard lot by kind (B3: 100 shares for stocks; 1 for indices, futures and options
+#: counted in contracts; FIIs, ETFs and BDRs trade in lots of 1 on B3).
+DEFAULT_LOT: dict[str, int] = {
+    "stock": 100,
+    "etf": 1,
+    "fii": 1,
+    "bdr": 1,
+    "index": 1,
+    "fund": 1,
+    "future": 1,
+    "option": 100,
+    "other": 1,
+}
+
+
+def default_volume_unit(kind: str) -> str:
+    """The volume unit a new series of ``kind`` starts with (see :data:`VOLUME_UNITS`)."""
+    if kind == "index":
+        return "points"
+    if kind in ("future", "option"):
+        return "contracts"
+    return "shares"
 
 
 class Base(DeclarativeBase):
@@ -55,6 +102,8 @@ class Instrument(Base):
         Standard lot in shares (100 for B3 stocks, 1 for indices).
     currency : str
         ISO 4217 code (``BRL``); indices use ``PTS`` (points).
+    volume_unit : str
+        Unit of the ``volume`` of every bar of this instrument (:data:`VOLUME_UNITS`).
     """
 
     __tablename__ = "instruments"
@@ -65,6 +114,9 @@ class Instrument(Base):
     kind: Mapped[str] = mapped_column(String(16), nullable=False, default="stock")
     lot_size: Mapped[int] = mapped_column(Integer, nullable=False, default=100)
     currency: Mapped[str] = mapped_column(String(8), nullable=False, default="BRL")
+    volume_unit: Mapped[str] = mapped_column(
+        String(16), nullable=False, default="shares", server_default="shares"
+    )
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime, nullable=False, server_default=func.current_timestamp()
     )

@@ -16,6 +16,10 @@ jumps
     Close-to-close moves larger than ``jump_threshold`` (fraction, default 25%) with no
     corporate action stored within one session of the move: a likely missing split or a bad
     print.
+data flags
+    What the write path could not reconcile (:class:`core.data.import_models.DataFlag`):
+    sources that disagree on a date's close, a price basis not checked against B3, volumes
+    in another unit. Any of them keeps the instrument out of "ok".
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from sqlalchemy import select
 from core.data.actions import load_actions
 from core.data.calendar import b3_sessions
 from core.data.history import CommonHistory, common_history
+from core.data.import_models import DataFlag
 from core.data.models import Bar, Instrument
 from core.data.store import Store
 
@@ -125,6 +130,31 @@ def _check(df: pd.DataFrame, acts: pd.DataFrame, threshold: float) -> dict:
     }
 
 
+def _data_flags(store: Store, ids: Sequence[int] | None = None) -> dict[int, list[str]]:
+    """pt-BR notes per instrument id from the ``data_flags`` table."""
+    f = DataFlag.__table__.c
+    q = select(f.instrument_id, f.date, f.kind, f.detail).order_by(f.instrument_id, f.date)
+    if ids is not None:
+        q = q.where(f.instrument_id.in_([int(i) for i in ids]))
+    with store.engine.connect() as conn:
+        rows = conn.execute(q).all()
+    out: dict[int, list[str]] = {}
+    by: dict[tuple[int, str], list] = {}
+    for iid, d, kind, detail in rows:
+        by.setdefault((int(iid), kind), []).append((pd.Timestamp(d), detail))
+    for (iid, kind), items in by.items():
+        if kind == "source_conflict":
+            note = f"fontes divergem em {len(items)} dia(s) (último {items[-1][0]:%d/%m/%Y})"
+        elif kind == "unverified_basis":
+            note = f"base de preço não conferida com a B3 até {items[-1][0]:%d/%m/%Y}"
+        elif kind == "volume_unit":
+            note = "volume em outra unidade ignorado"
+        else:
+            note = items[-1][1] or kind
+        out.setdefault(iid, []).append(note)
+    return out
+
+
 def _flags(row: dict, kind: str) -> list[str]:
     f = []
     if row["n_bars"] == 0:
@@ -171,7 +201,9 @@ def quality_report(
         for t in tickers:
             store.instrument(t)
     inst, bars = _load(store, tickers)
-    acts = load_actions(store, list(inst["ticker"]) if tickers else None)
+    acts = load_actions(
+        store, list(inst["ticker"]) if tickers else None, include_price_factors=True
+    )
     n_inst = len(inst)
     pos_of = {int(i): k for k, i in enumerate(inst["id"])}
     stats = {
@@ -252,7 +284,11 @@ def quality_report(
     for k in ("zero_volume", "ohlc_violations", "jumps"):
         out[k] = stats[k]
     out["sources"] = sources
-    out["flags"] = [_flags(r, r["kind"]) for r in out.to_dict(orient="records")]
+    extra = _data_flags(store, list(inst["id"]) if tickers else None)
+    out["flags"] = [
+        _flags(r, r["kind"]) + extra.get(int(iid), [])
+        for r, iid in zip(out.to_dict(orient="records"), inst["id"])
+    ]
     return out[list(QUALITY_COLUMNS)].reset_index(drop=True)
 
 
@@ -269,7 +305,7 @@ def instrument_quality(
     """
     inst = store.instrument(ticker)
     _, bars = _load(store, [ticker])
-    acts = load_actions(store, [inst["ticker"]])
+    acts = load_actions(store, [inst["ticker"]], include_price_factors=True)
     if bars.empty:
         return {
             "ticker": inst["ticker"],
@@ -283,7 +319,9 @@ def instrument_quality(
         }
     row = _check(bars, acts, jump_threshold)
     row.update(ticker=inst["ticker"], name=inst["name"], kind=inst["kind"])
-    row["flags"] = _flags(row, inst["kind"])
+    row["flags"] = _flags(row, inst["kind"]) + _data_flags(store, [inst["id"]]).get(
+        int(inst["id"]), []
+    )
     return row
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,7 +24,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
-from core.data.models import INSTRUMENT_KINDS, Bar, Instrument, Rate
+from core.data.models import (
+    DEFAULT_LOT,
+    INSTRUMENT_KINDS,
+    VOLUME_UNITS,
+    Bar,
+    Instrument,
+    Rate,
+    default_volume_unit,
+)
 from core.data.schema import BAR_COLUMNS, empty_bars, validate_bars
 from core.errors import InputError, StoreError, UnknownTickerError
 
@@ -50,8 +59,24 @@ def redact_url(url: str) -> str:
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA busy_timeout=120000")  # writers queue (see _sqlite_begin)
     cur.close()
+
+
+def _sqlite_manual_begin(dbapi_conn, _record) -> None:
+    # SQLAlchemy emits BEGIN itself (see _sqlite_begin), so that writers can take the lock
+    dbapi_conn.isolation_level = None
+
+
+def _sqlite_begin(conn) -> None:
+    """Start SQLite transactions: ``BEGIN IMMEDIATE`` for writers, plain ``BEGIN`` for reads.
+
+    A writer takes SQLite's write lock before it reads anything, so two writers (two
+    imports at once) queue on the busy timeout instead of both reading and then failing to
+    upgrade their locks (``database is locked`` / a unique-constraint race).
+    """
+    write = conn.get_execution_options().get("pregao_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 def _create_engine(url: str) -> Engine:
@@ -61,7 +86,7 @@ def _create_engine(url: str) -> Engine:
         raise StoreError(f"URL de banco de dados inválida: {url!r} ({exc}).") from exc
     kwargs: dict = {}
     if parsed.get_backend_name() == "sqlite":
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 120}
         if parsed.database in (None, "", ":memory:"):
             kwargs["poolclass"] = StaticPool
         else:
@@ -82,12 +107,55 @@ def _create_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         if parsed.database not in (None, "", ":memory:"):
-            with engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+            # a file shared by processes: writers lock first (one in-memory database has a
+            # single connection and keeps the driver's own transaction handling)
+            event.listen(engine, "connect", _sqlite_manual_begin)
+            event.listen(engine, "begin", _sqlite_begin)
+        if parsed.database not in (None, "", ":memory:"):
+            raw = engine.raw_connection()  # outside any transaction (journal mode needs it)
+            try:
+                raw.driver_connection.execute("PRAGMA journal_mode=WAL")
+            finally:
+                raw.close()
     return engine
 
 
+_REV_RE = re.compile(r"^revision\s*(?::[^=]*)?=\s*['\"]([^'\"]+)['\"]", re.M)
+_DOWN_RE = re.compile(r"^down_revision\s*(?::[^=]*)?=(.*)$", re.M)
+
+
+def _script_heads() -> set[str]:
+    """Head revision(s) of the migration scripts, read from their text (no Alembic import)."""
+    revs, downs = set(), set()
+    for f in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        text = f.read_text(encoding="utf-8")
+        rev, down = _REV_RE.search(text), _DOWN_RE.search(text)
+        if rev is None:
+            continue
+        revs.add(rev.group(1))
+        if down is not None:
+            downs.update(re.findall(r"['\"]([^'\"]+)['\"]", down.group(1)))
+    return revs - downs
+
+
+def _at_head(engine: Engine) -> bool:
+    """True when the database's ``alembic_version`` already names every script head.
+
+    Opening an up-to-date database is then one query instead of importing Alembic (about
+    1 s of start-up for every CLI command); any doubt falls back to the real upgrade.
+    """
+    try:
+        heads = _script_heads()
+        with engine.connect() as conn:
+            rows = {r[0] for r in conn.exec_driver_sql("SELECT version_num FROM alembic_version")}
+    except (SQLAlchemyError, OSError, UnicodeDecodeError):
+        return False
+    return bool(heads) and rows == heads
+
+
 def _upgrade(engine: Engine) -> None:
+    if _at_head(engine):
+        return
     from alembic import command
     from alembic.config import Config
 
@@ -186,16 +254,22 @@ class Store:
 
     @contextmanager
     def transaction(self):
-        """Context manager yielding a connection inside one transaction (commit or rollback)."""
-        with self.engine.begin() as conn:
-            yield conn
+        """Context manager yielding a connection inside one write transaction.
+
+        Commits on success, rolls back on error. On SQLite the transaction takes the write
+        lock first (``BEGIN IMMEDIATE``), so concurrent writers wait for each other.
+        """
+        with self.engine.connect() as conn:
+            conn.execution_options(pregao_write=True)
+            with conn.begin():
+                yield conn
 
     @contextmanager
     def _conn(self, conn: Connection | None):
         if conn is not None:
             yield conn
         else:
-            with self.engine.begin() as c:
+            with self.transaction() as c:
                 yield c
 
     def dispose(self) -> None:
@@ -223,7 +297,8 @@ class Store:
         -------
         pandas.DataFrame
             One row per instrument, sorted by ticker, columns ``ticker, name, kind, lot_size,
-            currency, first_date, last_date, n_bars`` (dates as Timestamps, NaT without bars).
+            currency, volume_unit, first_date, last_date, n_bars`` (dates as Timestamps, NaT
+            without bars).
         """
         b = _BAR_TABLE.c
         cov = (
@@ -245,6 +320,7 @@ class Store:
                 i.kind,
                 i.lot_size,
                 i.currency,
+                i.volume_unit,
                 cov.c.first_date,
                 cov.c.last_date,
                 cov.c.n_bars,
@@ -260,6 +336,7 @@ class Store:
             "kind",
             "lot_size",
             "currency",
+            "volume_unit",
             "first_date",
             "last_date",
             "n_bars",
@@ -288,7 +365,7 @@ class Store:
         Returns
         -------
         dict
-            Keys ``id, ticker, name, kind, lot_size, currency``.
+            Keys ``id, ticker, name, kind, lot_size, currency, volume_unit``.
 
         Raises
         ------
@@ -299,7 +376,9 @@ class Store:
         i = _INSTR_TABLE.c
         with self._conn(conn) as c:
             row = c.execute(
-                select(i.id, i.ticker, i.name, i.kind, i.lot_size, i.currency).where(i.ticker == t)
+                select(i.id, i.ticker, i.name, i.kind, i.lot_size, i.currency, i.volume_unit).where(
+                    i.ticker == t
+                )
             ).first()
         if row is None:
             raise UnknownTickerError(t or ticker, self.suggest(t))
@@ -313,22 +392,37 @@ class Store:
         kind: str = "stock",
         lot_size: int | None = None,
         currency: str | None = None,
+        volume_unit: str | None = None,
         conn: Connection | None = None,
     ) -> int:
         """Create the instrument if missing (or update its metadata) and return its id.
 
+        Parameters
+        ----------
+        ticker : str
+            B3 code (validated with :func:`core.data.tickers.validate_ticker`).
+        kind : str
+            One of :data:`core.data.models.INSTRUMENT_KINDS`.
+        lot_size : int, optional
+            Standard lot; default by kind (:data:`core.data.models.DEFAULT_LOT`).
+        volume_unit : str, optional
+            Unit of the volume column (:data:`core.data.models.VOLUME_UNITS`); default by
+            kind for a new instrument, unchanged for an existing one.
+
         Raises
         ------
         InputError
-            On an empty ticker or an unknown ``kind``.
+            On an empty or malformed ticker, an unknown ``kind`` or ``volume_unit``.
         """
-        t = (ticker or "").strip().upper()
-        if not t:
-            raise InputError("Ticker vazio.")
+        from core.data.tickers import validate_ticker
+
+        t = validate_ticker(ticker)
         if kind not in INSTRUMENT_KINDS:
             raise InputError(f"Tipo de instrumento inválido: {kind!r} (use {INSTRUMENT_KINDS}).")
+        if volume_unit is not None and volume_unit not in VOLUME_UNITS:
+            raise InputError(f"Unidade de volume inválida: {volume_unit!r} (use {VOLUME_UNITS}).")
         if lot_size is None:
-            lot_size = 1 if kind == "index" else 100
+            lot_size = DEFAULT_LOT.get(kind, 1)
         if currency is None:
             currency = "PTS" if kind == "index" else "BRL"
         i = _INSTR_TABLE.c
@@ -341,8 +435,11 @@ class Store:
                 "currency": currency,
             }
             if row is None:
+                values["volume_unit"] = volume_unit or default_volume_unit(kind)
                 res = c.execute(_INSTR_TABLE.insert().values(ticker=t, **values))
                 return int(res.inserted_primary_key[0])
+            if volume_unit is not None:
+                values["volume_unit"] = volume_unit
             c.execute(_INSTR_TABLE.update().where(i.id == row[0]).values(**values))
             return int(row[0])
 
@@ -444,88 +541,66 @@ class Store:
         source: str,
         *,
         interval: str = "1d",
+        volume_unit: str | None = None,
         conn: Connection | None = None,
     ) -> WriteResult:
-        """Insert new bars and update changed ones (an idempotent upsert).
+        """Upsert traded bars of one instrument through the one write path.
 
-        Rows whose values are equal to the stored ones are left alone, so writing the same
-        frame twice changes nothing. The instrument must exist (:meth:`upsert_instrument`).
+        The rules of :mod:`core.data.upsert` apply: source priority (a worse-ranked source
+        never replaces a better one's row), one volume unit per series, and ``adj_close``
+        derived from the traded close and the stored corporate actions (the ``adj_close``
+        column of ``bars`` is ignored). Writing the same frame twice changes nothing. The
+        instrument must exist (:meth:`upsert_instrument`).
 
         Parameters
         ----------
         ticker : str
             Stored ticker.
         bars : pandas.DataFrame
-            Canonical bars (validated with :func:`core.data.schema.validate_bars`).
+            Canonical bars, as traded (validated with
+            :func:`core.data.schema.validate_bars`).
         source : str
             Where the rows come from (``yahoo``, ``cotahist``, ``bundled`` ...).
         interval : {"1d", "1h", "5m"}
+        volume_unit : str, optional
+            Unit of the incoming volumes (default: the series' own unit).
         conn : sqlalchemy.Connection, optional
             Join this transaction instead of opening one.
 
         Returns
         -------
         WriteResult
-            Counts of inserted, updated and unchanged rows.
+            Counts of inserted, updated and unchanged rows (rows kept by source priority
+            count as unchanged).
         """
+        from core.data import actions as actions_mod
+        from core.data.upsert import upsert_bars
+
         bars = validate_bars(bars)
         if bars.empty:
             return WriteResult()
-        b = _BAR_TABLE.c
         with self._conn(conn) as c:
             inst = self.instrument(ticker, conn=c)
-            existing_rows = c.execute(
-                select(b.date, *[b[k] for k in BAR_COLUMNS], b.source).where(
-                    b.instrument_id == inst["id"],
-                    b.interval == interval,
-                    b.date >= bars.index[0].to_pydatetime(),
-                    b.date <= bars.index[-1].to_pydatetime(),
-                )
-            ).all()
-            existing = pd.DataFrame.from_records(
-                [r[1:] for r in existing_rows], columns=[*BAR_COLUMNS, "source"]
+            long = bars.reset_index()
+            long.insert(0, "ticker", inst["ticker"])
+            acts = actions_mod.load_actions(
+                self, [inst["ticker"]], conn=c, include_price_factors=True
             )
-            existing.index = _to_datetime_index(r[0] for r in existing_rows)
-            is_new = ~bars.index.isin(existing.index)
-            new = bars[is_new]
-            old = bars[~is_new]
-            changed_mask = np.zeros(len(old), dtype=bool)
-            if len(old):
-                cur = existing.loc[old.index]
-                diff = ~np.isclose(
-                    old[list(BAR_COLUMNS)].to_numpy(),
-                    cur[list(BAR_COLUMNS)].to_numpy(),
-                    rtol=1e-12,
-                    atol=1e-9,
-                ).all(axis=1)
-                changed_mask = diff | (cur["source"].to_numpy() != source)
-            changed = old[changed_mask]
-            if len(new):
-                records = _records(new, inst["id"], interval, source)
-                c.execute(_BAR_TABLE.insert(), records)
-            if len(changed):
-                from sqlalchemy import bindparam
-
-                stmt = (
-                    _BAR_TABLE.update()
-                    .where(
-                        b.instrument_id == bindparam("k_instrument_id"),
-                        b.interval == bindparam("k_interval"),
-                        b.date == bindparam("k_date"),
-                    )
-                    .values({k: bindparam(k) for k in [*BAR_COLUMNS, "source"]})
-                )
-                recs = [
-                    {
-                        "k_instrument_id": r["instrument_id"],
-                        "k_interval": r["interval"],
-                        "k_date": r["date"],
-                        **{k: r[k] for k in [*BAR_COLUMNS, "source"]},
-                    }
-                    for r in _records(changed, inst["id"], interval, source)
-                ]
-                c.execute(stmt, recs)
-        return WriteResult(len(new), int(changed_mask.sum()), int(len(old) - changed_mask.sum()))
+            first = None
+            if len(acts):  # a first value of the derived series, exact when nothing is stored
+                first = actions_mod.adjusted_close(bars, acts).to_numpy()
+            res = upsert_bars(
+                c,
+                {inst["ticker"]: inst["id"]},
+                long,
+                interval,
+                source,
+                volume_unit=volume_unit,
+                adj_close=first,
+            )
+            if res.touched:
+                actions_mod.recompute_adj_close(self, inst["ticker"], interval=interval, conn=c)
+        return WriteResult(res.inserted, res.updated, res.unchanged + res.kept)
 
     def delete_bars(
         self, ticker: str, *, interval: str = "1d", conn: Connection | None = None
@@ -594,18 +669,3 @@ class Store:
             name=series,
             dtype="float64",
         )
-
-
-def _records(df: pd.DataFrame, instrument_id: int, interval: str, source: str) -> list[dict]:
-    dates = df.index.to_pydatetime()
-    cols = {k: df[k].to_numpy(dtype="float64").tolist() for k in BAR_COLUMNS}
-    return [
-        {
-            "instrument_id": instrument_id,
-            "interval": interval,
-            "date": dates[i],
-            **{k: cols[k][i] for k in BAR_COLUMNS},
-            "source": source,
-        }
-        for i in range(len(df))
-    ]

@@ -281,6 +281,12 @@ def out_of_sample(
 ) -> OutOfSample:
     """Estimate on a training window, hold over the later test window, compare with ^BVSP.
 
+    Superseded by :func:`core.portfolio.walkforward.walk_forward` (re-optimised at each
+    rebalance, point-in-time universe, taxes), which the page and the CLI use; kept for
+    callers that want exactly one split. The tickers are the caller's: if they were chosen
+    with data from the test window (e.g. today's liquidity) the result is optimistic, and
+    all bundled stocks are survivors (noted in the result).
+
     Parameters
     ----------
     store : Store
@@ -379,5 +385,8 @@ def out_of_sample(
         train=_span(train.index),
         test=_span(test.index[1:]),
         rebalance=rebalance,
-        notes=list(port.notes),
+        notes=[
+            *port.notes,
+            "Viés de sobrevivência: todas as ações do banco embutido ainda são negociadas hoje.",
+        ],
     )

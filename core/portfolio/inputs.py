@@ -7,11 +7,22 @@ Conventions (fixed for the whole :mod:`core.portfolio` package)
   *and* the benchmark (^BVSP) share.
 * Returns are simple daily returns as fractions; every annualisation uses
   ``PERIODS_PER_YEAR = 252`` B3 sessions.
-* Expected returns and covariances are annual fractions, computed by PyPortfolioOpt
-  (``pypfopt.expected_returns``, ``pypfopt.risk_models``) on the stock prices only, so they
-  equal a direct library call on the same frame.
+* Expected returns are **arithmetic** annualised means (mean daily return × 252,
+  PyPortfolioOpt ``compounding=False``) and covariances annual fractions, computed by
+  PyPortfolioOpt (``pypfopt.expected_returns``, ``pypfopt.risk_models``) on the stock prices
+  only, so they equal a direct library call on the same frame. Arithmetic means combine
+  linearly (``μ_p = wᵀμ``), which geometric CAGRs do not: mixing the two made equal weight
+  look worse than its own realised series and pushed the tangency portfolio to a corner.
+* Every return shown beside an arithmetic mean also gets its geometric approximation
+  (Booth & Fama 1992, "Diversification returns and asset contributions", *Financial Analysts
+  Journal* 48(3)): the continuously compounded growth rate ``g ≈ μ − σ²/2`` and the annual
+  CAGR it implies, ``exp(g) − 1`` (:func:`geometric_return`), alike for assets, portfolios
+  and ^BVSP.
 * The risk-free rate is the CDI compounded over the window (:func:`core.rates.cdi_annual`),
-  unless the caller overrides it. Never PyPortfolioOpt's 2 % default.
+  unless the caller overrides it. Never PyPortfolioOpt's 2 % default. Sharpe ratios and the
+  tangency portfolio use its arithmetic equivalent ``252·((1+rf)^(1/252) − 1)``
+  (:attr:`PortfolioInputs.risk_free_arithmetic`), the same unit as μ; the semicovariance's
+  downside benchmark is the window's daily CDI.
 """
 
 from __future__ import annotations
@@ -36,6 +47,9 @@ __all__ = [
     "PortfolioInputs",
     "estimate_returns",
     "estimate_risk",
+    "geometric_return",
+    "growth_rate",
+    "arithmetic_rate",
     "prepare_inputs",
     "inputs_from_prices",
     "most_liquid",
@@ -45,8 +59,8 @@ __all__ = [
 BENCHMARK = "^BVSP"
 #: Expected-return estimators (PyPortfolioOpt names) and their pt-BR labels.
 RETURN_METHODS: dict[str, str] = {
-    "mean_historical": "Média histórica (CAGR)",
-    "ema": "Média exponencial (span 500)",
+    "mean_historical": "Média histórica (aritmética)",
+    "ema": "Média exponencial (span 500, aritmética)",
     "capm": "CAPM vs ^BVSP",
 }
 #: Risk models (PyPortfolioOpt names) and their pt-BR labels.
@@ -54,8 +68,50 @@ RISK_MODELS: dict[str, str] = {
     "sample_cov": "Covariância amostral",
     "ledoit_wolf": "Ledoit-Wolf (encolhimento)",
     "exp_cov": "Covariância exponencial (span 180)",
-    "semicovariance": "Semicovariância",
+    "semicovariance": "Semicovariância (abaixo do CDI)",
 }
+
+
+def daily_rate(annual: float) -> float:
+    """Daily rate equivalent to an annual compounded rate over 252 sessions (fraction)."""
+    return (1.0 + float(annual)) ** (1.0 / PERIODS_PER_YEAR) - 1.0
+
+
+def arithmetic_rate(annual: float) -> float:
+    """Arithmetic annualisation (× 252) of the daily rate equivalent to ``annual``.
+
+    The CDI is quoted compounded (``(1 + daily)^252 − 1``); an arithmetic annual mean return
+    must be compared with ``252 · daily``, its arithmetic counterpart (slightly lower).
+    """
+    return PERIODS_PER_YEAR * daily_rate(annual)
+
+
+def growth_rate(mu, volatility):
+    """Booth & Fama (1992) geometric approximation ``g = μ − σ²/2`` (annual, continuous).
+
+    Parameters
+    ----------
+    mu : float or array-like
+        Arithmetic annual mean return (fraction).
+    volatility : float or array-like
+        Annual volatility (fraction).
+
+    Returns
+    -------
+    float or ndarray
+        The continuously compounded annual growth rate the pair implies.
+    """
+    return np.asarray(mu, dtype=float) - 0.5 * np.asarray(volatility, dtype=float) ** 2
+
+
+def geometric_return(mu, volatility):
+    """Annual CAGR implied by ``μ`` and ``σ``: ``exp(μ − σ²/2) − 1`` (Booth & Fama 1992).
+
+    This is the figure to compare with a realised compound annual growth rate (CAGR).
+    """
+    g = growth_rate(mu, volatility)
+    out = np.expm1(g)
+    return float(out) if np.ndim(out) == 0 else out
 
 
 @dataclass(frozen=True)
@@ -100,6 +156,11 @@ class PortfolioInputs:
     first_dates: dict = field(default_factory=dict)
 
     @property
+    def risk_free_arithmetic(self) -> float:
+        """``risk_free`` on the arithmetic scale of μ (``252 × daily``), used for Sharpe."""
+        return arithmetic_rate(self.risk_free)
+
+    @property
     def tickers(self) -> list[str]:
         """The assets, in column order."""
         return list(self.prices.columns)
@@ -125,6 +186,7 @@ class PortfolioInputs:
                 t: pd.Timestamp(d).strftime("%Y-%m-%d") for t, d in self.first_dates.items()
             },
             "risk_free": float(self.risk_free),
+            "risk_free_arithmetic": float(self.risk_free_arithmetic),
             "risk_free_source": self.risk_free_source,
             "returns_method": self.returns_method,
             "risk_model": self.risk_model,
@@ -145,18 +207,20 @@ def estimate_returns(
     prices : pandas.DataFrame
         ``(n_dates, n_assets)`` adjusted closes.
     method : {"mean_historical", "ema", "capm"}
-        ``mean_historical``: geometric mean (CAGR) ``prod(1+r)^(252/n) - 1``;
-        ``ema``: exponentially weighted mean daily return (span 500) compounded over 252;
-        ``capm``: ``rf + beta_i (E[R_m] - rf)`` against ``market_prices`` (Sharpe 1964).
+        ``mean_historical``: arithmetic mean daily return × 252;
+        ``ema``: exponentially weighted mean daily return (span 500) × 252;
+        ``capm``: ``rf + beta_i (E[R_m] - rf)`` against ``market_prices`` (Sharpe 1964),
+        with ``E[R_m]`` the market's arithmetic mean daily return × 252.
+        All with PyPortfolioOpt ``compounding=False``.
     market_prices : pandas.Series, optional
         Benchmark closes (required for ``capm``).
     risk_free : float
-        Annual risk-free rate (used by ``capm``).
+        Annual risk-free rate on the arithmetic scale (used by ``capm``).
 
     Returns
     -------
     pandas.Series
-        ``(n_assets,)`` annual fractions.
+        ``(n_assets,)`` arithmetic annual means (fractions).
 
     Raises
     ------
@@ -164,9 +228,13 @@ def estimate_returns(
         Unknown method, or ``capm`` without market prices.
     """
     if method == "mean_historical":
-        return pf_returns.mean_historical_return(prices, frequency=PERIODS_PER_YEAR)
+        return pf_returns.mean_historical_return(
+            prices, compounding=False, frequency=PERIODS_PER_YEAR
+        )
     if method == "ema":
-        return pf_returns.ema_historical_return(prices, frequency=PERIODS_PER_YEAR)
+        return pf_returns.ema_historical_return(
+            prices, compounding=False, frequency=PERIODS_PER_YEAR
+        )
     if method == "capm":
         if market_prices is None:
             raise InputError("CAPM precisa da série do ^BVSP.")
@@ -174,6 +242,7 @@ def estimate_returns(
             prices,
             market_prices=market_prices.to_frame("mkt"),
             risk_free_rate=risk_free,
+            compounding=False,
             frequency=PERIODS_PER_YEAR,
         )
     raise InputError(
@@ -181,7 +250,9 @@ def estimate_returns(
     )
 
 
-def estimate_risk(prices: pd.DataFrame, model: str = "ledoit_wolf") -> pd.DataFrame:
+def estimate_risk(
+    prices: pd.DataFrame, model: str = "ledoit_wolf", *, risk_free: float = 0.0
+) -> pd.DataFrame:
     """Annual covariance matrix with PyPortfolioOpt.
 
     Parameters
@@ -191,8 +262,10 @@ def estimate_risk(prices: pd.DataFrame, model: str = "ledoit_wolf") -> pd.DataFr
     model : {"sample_cov", "ledoit_wolf", "exp_cov", "semicovariance"}
         ``sample_cov``: sample covariance × 252; ``ledoit_wolf``: Ledoit & Wolf (2004)
         shrinkage towards constant variance; ``exp_cov``: exponentially weighted (span 180);
-        ``semicovariance``: downside covariance below the library's default daily benchmark
-        (Estrada 2007).
+        ``semicovariance``: downside covariance of returns below the daily equivalent of
+        ``risk_free`` (Estrada 2007) — the window's CDI, never the library's ~2 % a year.
+    risk_free : float
+        Annual compounded risk-free rate (fraction); the semicovariance benchmark.
 
     Returns
     -------
@@ -211,7 +284,9 @@ def estimate_risk(prices: pd.DataFrame, model: str = "ledoit_wolf") -> pd.DataFr
     if model == "exp_cov":
         return pf_risk.exp_cov(prices, frequency=PERIODS_PER_YEAR)
     if model == "semicovariance":
-        return pf_risk.semicovariance(prices, frequency=PERIODS_PER_YEAR)
+        return pf_risk.semicovariance(
+            prices, benchmark=daily_rate(risk_free), frequency=PERIODS_PER_YEAR
+        )
     raise InputError(
         f"Modelo de risco desconhecido {model!r}; use um de: {', '.join(RISK_MODELS)}."
     )
@@ -242,7 +317,8 @@ def inputs_from_prices(
     Raises
     ------
     InputError
-        Fewer than 2 assets or 30 sessions, NaN in the prices, unknown estimator.
+        Fewer than 2 assets or 30 sessions, NaN in the prices, an asset whose price never
+        moves in the window (zero variance), unknown estimator.
     """
     if prices.shape[1] < 2:
         raise InputError("Escolha pelo menos 2 ações para montar uma carteira.")
@@ -255,8 +331,17 @@ def inputs_from_prices(
         raise InputError("Há preços faltando na história comum.")
     if not np.isfinite(risk_free) or not -0.5 < risk_free < 2.0:
         raise InputError(f"Taxa livre de risco fora do razoável: {risk_free!r} (use fração anual).")
-    mu = estimate_returns(prices, returns_method, market_prices=benchmark, risk_free=risk_free)
-    cov = estimate_risk(prices, risk_model)
+    flat = [str(t) for t in prices.columns if float(prices[t].pct_change().iloc[1:].std()) == 0.0]
+    if flat:
+        raise InputError(
+            f"{', '.join(flat)}: preço constante em toda a janela "
+            f"({prices.index[0]:%d/%m/%Y} a {prices.index[-1]:%d/%m/%Y}), sem negociação "
+            "que mova o preço (volatilidade zero). Remova da carteira ou escolha outra janela."
+        )
+    mu = estimate_returns(
+        prices, returns_method, market_prices=benchmark, risk_free=arithmetic_rate(risk_free)
+    )
+    cov = estimate_risk(prices, risk_model, risk_free=risk_free)
     return PortfolioInputs(
         prices=prices,
         benchmark=benchmark,

@@ -4,8 +4,17 @@ Every objective is solved by PyPortfolioOpt (cvxpy underneath), so the weights e
 direct library call on the same inputs; this module adds input validation with messages
 that say what is feasible, the Black-Litterman blend, and the frontier sweep.
 
-Units: weights are fractions of the portfolio (sum 1); returns, volatilities and the
-risk-free rate are annual fractions (252 sessions); Sharpe = (E[R] - rf) / σ.
+Units: weights are fractions of the portfolio (sum 1; a weight below
+:data:`WEIGHT_EPS` in absolute value is reported as exactly 0 and the rest renormalised);
+expected returns are arithmetic annual means and volatilities annual (252 sessions);
+Sharpe = (E[R] − rf) / σ with rf on the same arithmetic scale
+(:attr:`~core.portfolio.inputs.PortfolioInputs.risk_free_arithmetic`). Each portfolio also
+carries its geometric approximation (Booth & Fama 1992), see
+:func:`core.portfolio.inputs.geometric_return`.
+
+Black-Litterman views are annual expected returns as **fractions** (0.20 = 20 % a year);
+:func:`validate_views` rejects values outside :data:`VIEW_RANGE` so that a view typed in
+percent ("PETR4=20") but passed unconverted (20 = 2000 %) is refused instead of optimised.
 """
 
 from __future__ import annotations
@@ -22,7 +31,12 @@ from pypfopt.black_litterman import BlackLittermanModel
 from pypfopt.exceptions import OptimizationError
 
 from core.errors import InputError
-from core.portfolio.inputs import PortfolioInputs, estimate_returns
+from core.portfolio.inputs import (
+    PortfolioInputs,
+    estimate_returns,
+    geometric_return,
+    growth_rate,
+)
 from core.rates import PERIODS_PER_YEAR
 from core.textfmt import pct
 
@@ -32,6 +46,10 @@ __all__ = [
     "OptimizedPortfolio",
     "FrontierPoint",
     "Frontier",
+    "WEIGHT_EPS",
+    "VIEW_RANGE",
+    "validate_views",
+    "clean_weights",
     "asset_bounds",
     "feasible_return_range",
     "expected_returns_for",
@@ -52,6 +70,12 @@ OBJECTIVES: dict[str, str] = {
 }
 
 Progress = Callable[[float, str], None]
+
+#: Weights smaller than this (absolute) are solver noise: reported as 0.
+WEIGHT_EPS = 1e-6
+#: Accepted Black-Litterman views, annual expected return as a fraction (exclusive low,
+#: inclusive high): −100 % (a total loss) to +300 % a year.
+VIEW_RANGE = (-1.0, 3.0)
 
 #: cvxpy solver of the frontier sweep.
 FRONTIER_SOLVER = "CLARABEL"
@@ -140,12 +164,23 @@ class OptimizedPortfolio:
     cvar: float | None = None
     notes: list = field(default_factory=list)
 
+    @property
+    def geometric_return(self) -> float:
+        """Annual CAGR implied by ``μ`` and ``σ``: ``exp(μ − σ²/2) − 1`` (Booth & Fama 1992)."""
+        return float(geometric_return(self.expected_return, self.volatility))
+
     def performance(self) -> dict:
-        """``{"expected_return", "volatility", "sharpe"}`` as floats."""
+        """``{"expected_return", "volatility", "sharpe", "growth_rate", "geometric_return"}``.
+
+        ``expected_return`` is the arithmetic annual mean; ``growth_rate`` = μ − σ²/2;
+        ``geometric_return`` = exp(growth_rate) − 1, comparable with a realised CAGR.
+        """
         return {
             "expected_return": float(self.expected_return),
             "volatility": float(self.volatility),
             "sharpe": float(self.sharpe),
+            "growth_rate": float(growth_rate(self.expected_return, self.volatility)),
+            "geometric_return": self.geometric_return,
         }
 
 
@@ -157,6 +192,16 @@ class FrontierPoint:
     volatility: float
     sharpe: float
     weights: dict
+
+    @property
+    def growth_rate(self) -> float:
+        """``μ − σ²/2`` (Booth & Fama 1992), continuously compounded annual growth."""
+        return float(growth_rate(self.expected_return, self.volatility))
+
+    @property
+    def geometric_return(self) -> float:
+        """Annual CAGR implied by ``μ`` and ``σ``: ``exp(μ − σ²/2) − 1``."""
+        return float(geometric_return(self.expected_return, self.volatility))
 
 
 @dataclass(frozen=True)
@@ -175,6 +220,7 @@ class Frontier:
     benchmark : (volatility, expected_return)
         ^BVSP with the same return estimator; sample volatility.
     risk_free : float
+        Arithmetic annual risk-free rate (the scale of μ; the CML starts there).
     skipped : int
         Targets the solver could not reach (dropped from ``points``).
     """
@@ -195,6 +241,71 @@ class Frontier:
         vmax = max([p.volatility for p in self.points] + [self.tangency.volatility]) * 1.1
         vs = np.linspace(0.0, vmax, max(n, 2))
         return [(float(v), float(self.risk_free + self.tangency.sharpe * v)) for v in vs]
+
+
+def validate_views(views: Mapping[str, float] | None, tickers: list[str]) -> dict[str, float]:
+    """Check Black-Litterman views once, in core: tickers in the portfolio, values in range.
+
+    Parameters
+    ----------
+    views : mapping of str -> float or None
+        Annual expected return per asset as a **fraction** (0.20 = 20 % a year). Front ends
+        that let the user type percent ("PETR4=20") divide by 100 before calling.
+    tickers : list of str
+        The portfolio's assets.
+
+    Returns
+    -------
+    dict of str -> float
+        The views with upper-case tickers (empty when none).
+
+    Raises
+    ------
+    InputError
+        A view on an asset outside the portfolio, a non-number, or a value outside
+        :data:`VIEW_RANGE` (the message shows the value in % and how to write it).
+    """
+    if not views:
+        return {}
+    out: dict[str, float] = {}
+    for t, v in views.items():
+        try:
+            out[str(t).strip().upper()] = float(v)
+        except (TypeError, ValueError) as exc:
+            raise InputError(
+                f"Visão Black-Litterman de {t} inválida ({v!r}): use o retorno anual em %."
+            ) from exc
+    unknown = [t for t in out if t not in tickers]
+    if unknown:
+        raise InputError(
+            f"Visões Black-Litterman para ativos fora da carteira: {', '.join(unknown)}."
+        )
+    lo, hi = VIEW_RANGE
+    for t, v in out.items():
+        if not np.isfinite(v):
+            raise InputError("Visões Black-Litterman devem ser números (retorno anual).")
+        if not lo < v <= hi:
+            raise InputError(
+                f"Visão Black-Litterman de {t} = {pct(v, 0)} a.a. fora do intervalo aceito "
+                f"(acima de {pct(lo, 0)} até {pct(hi, 0)} a.a.). Escreva a visão em % ao ano: "
+                f"{t}=20 significa 20% a.a."
+            )
+    return out
+
+
+def clean_weights(weights: pd.Series, eps: float = WEIGHT_EPS) -> pd.Series:
+    """Set weights with ``|w| < eps`` to exactly 0 and renormalise the rest to sum 1.
+
+    Solvers return 1e-9-sized noise for assets they exclude; shown as "0,00%" it reads like
+    a tiny position. Renormalising moves the others by less than ``n·eps``.
+    """
+    w = weights.astype(float).fillna(0.0).copy()
+    w[w.abs() < eps] = 0.0
+    total = float(w.sum())
+    if total > 0 and abs(total - 1.0) > 0:
+        w = w / total
+        w[w.abs() < eps] = 0.0
+    return w
 
 
 def asset_bounds(tickers: list[str], spec: PortfolioSpec) -> list[tuple[float, float]]:
@@ -262,18 +373,12 @@ def expected_returns_for(inputs: PortfolioInputs, spec: PortfolioSpec) -> pd.Ser
     Raises
     ------
     InputError
-        Views on assets outside the portfolio or non-finite views.
+        Views on assets outside the portfolio, non-finite or out of :data:`VIEW_RANGE`
+        (see :func:`validate_views`).
     """
-    if not spec.views:
+    views = validate_views(spec.views, inputs.tickers)
+    if not views:
         return inputs.mu
-    unknown = [t for t in spec.views if t not in inputs.tickers]
-    if unknown:
-        raise InputError(
-            f"Visões Black-Litterman para ativos fora da carteira: {', '.join(unknown)}."
-        )
-    views = {t: float(v) for t, v in spec.views.items()}
-    if not all(np.isfinite(v) for v in views.values()):
-        raise InputError("Visões Black-Litterman devem ser números (retorno anual).")
     bl = BlackLittermanModel(inputs.cov, pi=inputs.mu, absolute_views=views, tau=spec.bl_tau)
     return bl.bl_returns().rename(None)
 
@@ -321,7 +426,7 @@ def optimize_portfolio(inputs: PortfolioInputs, spec: PortfolioSpec) -> Optimize
     bounds = asset_bounds(tickers, spec)
     mu = expected_returns_for(inputs, spec)
     cov = inputs.cov
-    rf = inputs.risk_free
+    rf = inputs.risk_free_arithmetic
     notes: list[str] = []
     obj = spec.objective
     if spec.gamma < 0:
@@ -349,7 +454,7 @@ def optimize_portfolio(inputs: PortfolioInputs, spec: PortfolioSpec) -> Optimize
                 if r_hi <= rf:
                     raise InputError(
                         f"Nenhuma carteira viável rende mais que a taxa livre de risco "
-                        f"({pct(rf, 2)} a.a.): o maior retorno esperado possível é {pct(r_hi, 2)}. "
+                        f"({pct(rf, 2)} a.a., média aritmética): o maior retorno esperado possível é {pct(r_hi, 2)}. "
                         "Use mínima volatilidade ou outra janela/ativos."
                     )
                 with warnings.catch_warnings():
@@ -397,8 +502,7 @@ def optimize_portfolio(inputs: PortfolioInputs, spec: PortfolioSpec) -> Optimize
             f"O otimizador não encontrou solução para {OBJECTIVES[obj]} ({exc}). "
             "Afrouxe os limites, mude o alvo ou os ativos."
         ) from exc
-    weights = weights.astype(float).fillna(0.0)
-    weights[weights.abs() < 1e-12] = 0.0
+    weights = clean_weights(weights)
     r, v, s = performance(weights, mu, cov, rf)
     return OptimizedPortfolio(
         weights=weights.rename("weight"),
@@ -413,7 +517,7 @@ def optimize_portfolio(inputs: PortfolioInputs, spec: PortfolioSpec) -> Optimize
 
 
 def _point(weights: np.ndarray, tickers, mu, cov, rf) -> FrontierPoint:
-    w = pd.Series(np.asarray(weights, dtype=float), index=tickers)
+    w = clean_weights(pd.Series(np.asarray(weights, dtype=float), index=tickers))
     r, v, s = performance(w, mu, cov, rf)
     return FrontierPoint(r, v, s, {t: float(x) for t, x in w.items()})
 
@@ -457,7 +561,7 @@ def efficient_frontier(
     tickers = inputs.tickers
     bounds = asset_bounds(tickers, spec)
     mu = expected_returns_for(inputs, spec)
-    cov, rf = inputs.cov, inputs.risk_free
+    cov, rf = inputs.cov, inputs.risk_free_arithmetic
     n = len(tickers)
 
     ef_min = _ef(mu, cov, bounds)

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from core.backtest.costs import B3_DEFAULT, B3Costs
+from core.backtest.taxes import TaxRules
 from core.data.store import Store
 from core.errors import InputError
 from core.portfolio.allocation import allocate_lots, latest_prices
-from core.portfolio.benchmark import benchmark_metrics, out_of_sample
-from core.portfolio.inputs import BENCHMARK, prepare_inputs
+from core.portfolio.benchmark import benchmark_metrics
+from core.portfolio.inputs import BENCHMARK, geometric_return, growth_rate, prepare_inputs
 from core.portfolio.optimize import (
     OBJECTIVES,
     FrontierPoint,
@@ -26,9 +27,12 @@ from core.portfolio.optimize import (
     efficient_frontier,
     optimize_portfolio,
 )
+from core.portfolio.runs import save_run
+from core.portfolio.walkforward import walk_forward
+from core.rates import PERIODS_PER_YEAR
 from core.textfmt import pct
 
-__all__ = ["PortfolioRequest", "analyse", "parse_pairs", "parse_percent_range"]
+__all__ = ["PortfolioRequest", "analyse", "parse_pairs", "parse_percent_range", "parse_views"]
 
 Progress = Callable[[float, str], None]
 
@@ -57,11 +61,21 @@ class PortfolioRequest:
         Current shares for a rebalance (``capital`` is then the extra cash).
     costs : B3Costs
     out_of_sample : bool
-        Run the train/test check.
+        Run the walk-forward out-of-sample test
+        (:func:`core.portfolio.walkforward.walk_forward`).
     split : date-like, optional
-        First test session; default ``train_fraction`` of the window.
-    train_fraction : float
+        Earliest first rebalance of the out-of-sample test (default: ``start``, else as
+        soon as the universe has ``lookback`` sessions of history; estimation windows may
+        reach back before it).
     rebalance : {"none", "monthly", "quarterly"}
+        Re-optimisation frequency of the out-of-sample test.
+    oos_universe : {"liquid", "chosen"}
+        ``liquid`` (default): the ``len(tickers)`` most liquid stocks at each rebalance,
+        known at that date (no hindsight); ``chosen``: the chosen tickers.
+    lookback : int
+        Sessions of each estimation window of the test (756 ≈ 3 years).
+    taxes : bool
+        Charge income tax on the test's sales (15 %, R$ 20.000 monthly exemption).
     """
 
     tickers: Sequence[str]
@@ -77,8 +91,10 @@ class PortfolioRequest:
     costs: B3Costs = B3_DEFAULT
     out_of_sample: bool = False
     split: object = None
-    train_fraction: float = 0.7
-    rebalance: str = "none"
+    rebalance: str = "quarterly"
+    oos_universe: str = "liquid"
+    lookback: int = 3 * PERIODS_PER_YEAR
+    taxes: bool = True
 
     def parameters(self) -> dict:
         """The request as plain data (what a saved portfolio records)."""
@@ -93,6 +109,14 @@ class PortfolioRequest:
             "returns_method": self.returns_method,
             "risk_model": self.risk_model,
             "risk_free": self.risk_free,
+            "points": self.points,
+            "capital": self.capital,
+            "holdings": dict(self.holdings) if self.holdings else None,
+            "out_of_sample": self.out_of_sample,
+            "rebalance": self.rebalance,
+            "oos_universe": self.oos_universe,
+            "lookback": self.lookback,
+            "taxes": self.taxes,
             **self.spec.to_dict(),
         }
 
@@ -123,6 +147,40 @@ def parse_pairs(text: str | None, what: str, cast: Callable[[str], object]) -> d
     return out
 
 
+def parse_views(text: str | None) -> dict[str, float] | None:
+    """Black-Litterman views typed as ``"PETR4=20, VALE3=12,5%"``: **percent a year** -> fractions.
+
+    The one unit for views typed by a user, page and CLI alike: ``PETR4=20`` and
+    ``PETR4=20%`` both mean 20 % a year (0.20). The range is checked by
+    :func:`core.portfolio.optimize.validate_views` when the views are used.
+
+    Returns
+    -------
+    dict of str -> float or None
+        None when ``text`` is empty.
+
+    Raises
+    ------
+    InputError
+        An item without ``=`` or a value that is not a number.
+    """
+
+    txt = re.sub(r"\s*([=:])\s*", r"\1", str(text or "").strip())
+    # Items are separated by ";" or spaces, or by "," when a ticker follows, so that a
+    # decimal comma ("12,5") stays inside its value.
+    items = [i for i in re.split(r"[;\s]+|,(?=\s*[A-Za-z^])", txt) if i]
+    out: dict[str, float] = {}
+    for item in items:
+        if "=" not in item and ":" not in item:
+            raise InputError(f"Visões: use TICKER=RETORNO em % a.a. ({item!r}).")
+        k, v = re.split(r"[=:]", item, maxsplit=1)
+        try:
+            out[k.strip().upper()] = float(v.strip().rstrip("%").replace(",", ".")) / 100.0
+        except ValueError as exc:
+            raise InputError(f"Visões: valor inválido em {item!r} (use % a.a., ex. 20).") from exc
+    return out or None
+
+
 def parse_percent_range(text: str) -> tuple[float, float]:
     """``"5:30"`` (percent) -> ``(0.05, 0.30)``; used for per-asset weight bounds.
 
@@ -147,8 +205,20 @@ def _pt(p: FrontierPoint | None) -> dict | None:
     return {
         "volatility": p.volatility,
         "expected_return": p.expected_return,
+        "growth_rate": p.growth_rate,
+        "geometric_return": p.geometric_return,
         "sharpe": p.sharpe,
         "weights": p.weights,
+    }
+
+
+def _geo(vol: float, mu: float) -> dict:
+    """Arithmetic mean, Booth-Fama growth rate and implied CAGR of one point."""
+    return {
+        "volatility": vol,
+        "expected_return": mu,
+        "growth_rate": float(growth_rate(mu, vol)),
+        "geometric_return": float(geometric_return(mu, vol)),
     }
 
 
@@ -172,7 +242,13 @@ def _clean(o):
     return o
 
 
-def analyse(store: Store, request: PortfolioRequest, progress: Progress | None = None) -> dict:
+def analyse(
+    store: Store,
+    request: PortfolioRequest,
+    progress: Progress | None = None,
+    *,
+    record: bool = False,
+) -> dict:
     """Optimise, draw the frontier, compare with ^BVSP, check out of sample, allocate in lots.
 
     Parameters
@@ -181,6 +257,9 @@ def analyse(store: Store, request: PortfolioRequest, progress: Progress | None =
     request : PortfolioRequest
     progress : callable, optional
         ``progress(fraction, message)``.
+    record : bool
+        Store the result as a ``portfolio_runs`` row of kind ``analysis``
+        (:mod:`core.portfolio.runs`); its id is returned as ``run_id``.
 
     Returns
     -------
@@ -191,7 +270,8 @@ def analyse(store: Store, request: PortfolioRequest, progress: Progress | None =
         ``frontier`` (list of {volatility, expected_return, sharpe, weights}),
         ``landmarks`` (min_volatility, tangency, equal_weight, chosen), ``assets``
         ({ticker: {volatility, expected_return}}), ``benchmark``, ``cml`` ([[vol, ret]]),
-        ``frontier_skipped``, ``out_of_sample`` (or None), ``allocation`` (or None),
+        ``frontier_skipped``, ``out_of_sample`` (the walk-forward test as
+        :meth:`~core.portfolio.walkforward.WalkForward.to_dict`, or None), ``allocation`` (or None),
         ``prices`` ({ticker: {price, date}}), ``notes``, ``parameters``.
 
     Raises
@@ -229,34 +309,25 @@ def analyse(store: Store, request: PortfolioRequest, progress: Progress | None =
         notes.append(f"{frontier.skipped} pontos inviáveis da fronteira foram ignorados.")
     oos = None
     if request.out_of_sample:
-        step(0.6, "Teste fora da amostra")
-        o = out_of_sample(
+        step(0.6, "Teste fora da amostra (walk-forward)")
+        wf = walk_forward(
             store,
-            inputs.tickers,
             request.spec,
-            start=request.start,
+            inputs.tickers,
+            universe=request.oos_universe,
+            start=request.split if request.split is not None else request.start,
             end=request.end,
-            split=request.split,
-            train_fraction=request.train_fraction,
+            lookback=request.lookback,
+            rebalance=request.rebalance,
             returns_method=request.returns_method,
             risk_model=request.risk_model,
             risk_free=request.risk_free,
-            rebalance=request.rebalance,
             costs=request.costs,
+            taxes=TaxRules() if request.taxes else None,
             capital=float(request.capital or 100_000.0),
-            progress=lambda f, m: step(0.6 + 0.25 * f, m),
+            progress=lambda f, m: step(0.6 + 0.3 * f, m),
         )
-        oos = {
-            "equity": _frame(o.equity),
-            "drawdown": _frame(o.drawdown),
-            "weights": {t: float(v) for t, v in o.weights.items()},
-            "stats": o.stats,
-            "active": o.active,
-            "train": o.train,
-            "test": o.test,
-            "rebalance": o.rebalance,
-            "notes": o.notes,
-        }
+        oos = wf.to_dict()
     allocation = None
     held = [t.upper() for t in (request.holdings or {})]
     px = latest_prices(store, list(dict.fromkeys([*inputs.tickers, *held])), inputs.end)
@@ -284,12 +355,11 @@ def analyse(store: Store, request: PortfolioRequest, progress: Progress | None =
             )
     step(1.0, "Pronto")
     chosen = {
-        "volatility": port.volatility,
-        "expected_return": port.expected_return,
+        **_geo(port.volatility, port.expected_return),
         "sharpe": port.sharpe,
         "weights": {t: float(v) for t, v in port.weights.items()},
     }
-    return _clean(
+    result = _clean(
         {
             "window": inputs.window(),
             "objective": port.objective,
@@ -305,14 +375,8 @@ def analyse(store: Store, request: PortfolioRequest, progress: Progress | None =
                 "equal_weight": _pt(frontier.equal_weight),
                 "chosen": chosen,
             },
-            "assets": {
-                t: {"volatility": v, "expected_return": r} for t, (v, r) in frontier.assets.items()
-            },
-            "benchmark": {
-                "ticker": BENCHMARK,
-                "volatility": frontier.benchmark[0],
-                "expected_return": frontier.benchmark[1],
-            },
+            "assets": {t: _geo(v, r) for t, (v, r) in frontier.assets.items()},
+            "benchmark": {"ticker": BENCHMARK, **_geo(*frontier.benchmark)},
             "cml": [list(x) for x in frontier.capital_market_line(2)],
             "frontier_skipped": frontier.skipped,
             "out_of_sample": oos,
@@ -325,3 +389,6 @@ def analyse(store: Store, request: PortfolioRequest, progress: Progress | None =
             "parameters": request.parameters(),
         }
     )
+    if record:
+        result["run_id"] = save_run(store, "analysis", result["parameters"], result)
+    return result

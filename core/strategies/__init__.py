@@ -10,6 +10,7 @@ from core.errors import InputError
 from core.strategies.adaptive import Adaptive
 from core.strategies.base import Param, Strategy
 from core.strategies.breakout import Breakout
+from core.strategies.buy_and_hold import BuyAndHold
 from core.strategies.macd_crossover import MacdCrossover
 from core.strategies.mean_reversion import MeanReversion
 from core.strategies.ml_filter import MlFilter, NoModelError
@@ -34,6 +35,7 @@ __all__ = [
     "Wave3",
     "MlFilter",
     "Adaptive",
+    "BuyAndHold",
 ]
 
 #: Every strategy by name, in the order the page lists them.
@@ -49,6 +51,7 @@ STRATEGIES: dict[str, type[Strategy]] = {
         Wave3,
         MlFilter,
         Adaptive,
+        BuyAndHold,
     )
 }
 

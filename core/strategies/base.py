@@ -117,6 +117,9 @@ class Strategy(ABC):
     params: ClassVar[tuple[Param, ...]] = ()
     #: True when the strategy sets its own stop/target levels.
     sets_stops: ClassVar[bool] = False
+    #: Default proventos policy when the run does not choose (``EngineConfig.reinvest``):
+    #: False keeps them as cash, as a broker account does.
+    reinvests: ClassVar[bool] = False
 
     def __init__(self, **params: Any) -> None:
         declared = {p.name: p for p in self.params}

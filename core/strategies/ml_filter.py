@@ -112,6 +112,24 @@ class MlFilter(Strategy):
         except Exception:  # noqa: BLE001 - the index is optional context for the model
             self.index_bars = None
 
+    def explain_no_trades(self, index: pd.DatetimeIndex) -> str | None:
+        """Why a run over ``index`` made no trade (pt-BR), when the model explains it."""
+        tu = getattr(self.model, "trained_until", None)
+        if tu is None or self.p["in_sample"] or len(index) == 0:
+            return None
+        tu = pd.Timestamp(tu)
+        if not (index > tu).any():
+            return (
+                "ml_filter: nenhum pregão do período é posterior ao treino do modelo campeão "
+                f"(treinado até {tu:%d/%m/%Y}); sem datas fora da amostra não há entradas."
+            )
+        first = index[index > tu][0]
+        return (
+            f"ml_filter: só os pregões de {first:%d/%m/%Y} a {index[-1]:%d/%m/%Y} são "
+            f"posteriores ao treino do modelo (até {tu:%d/%m/%Y}) e nenhuma entrada da "
+            "estratégia-base foi confirmada pelo modelo neles."
+        )
+
     def signals(self, bars: pd.DataFrame) -> pd.DataFrame:
         if self.model is None:
             raise NoModelError(NO_MODEL_MSG)

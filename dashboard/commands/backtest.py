@@ -11,78 +11,93 @@ for the stitched out-of-sample result, with ``windows`` and ``heatmap``.
 
 from __future__ import annotations
 
-import math
+import argparse
 
-from core.backtest.costs import COST_PRESETS, cost_preset
-from core.backtest.engine import EngineConfig
-from core.backtest.metrics import METRIC_INFO
-from core.backtest.optimize import OBJECTIVES, walk_forward
-from core.backtest.runner import run_backtest
-from core.backtest.runs import list_runs, load_run, save_run
-from core.backtest.sizing import SIZING_METHODS, Sizing
-from core.errors import InputError
-from core.strategies import STRATEGIES, parse_params
-from dashboard.cli import dumps, progress_printer
-
-
-def parse_money(text: str) -> float:
-    """Parse ``"100000"``, ``"100.000,00"`` or ``"R$ 50.000"`` into R$."""
-    s = str(text).replace("R$", "").replace(" ", "").strip()
-    if "," in s:
-        s = s.replace(".", "").replace(",", ".")
-    elif s.count(".") > 1 or (s.count(".") == 1 and len(s.split(".")[1]) == 3):
-        s = s.replace(".", "")
-    try:
-        v = float(s)
-    except ValueError:
-        raise InputError(f"Valor em R$ inválido: {text!r} (ex.: 100000 ou 100.000,00).") from None
-    if not v > 0:
-        raise InputError(f"O valor em R$ deve ser positivo: {text!r}.")
-    return v
+from core.requests import (
+    backtest_metrics,
+    build_backtest_request,
+    build_walk_forward_request,
+    run_backtest_request,
+    run_walk_forward_request,
+)
+from core.requests.liquidity import trade_liquidity_warnings
+from core.requests.parsing import fmt_number
+from dashboard.cli import dumps, lazy_choices, progress_printer, warn
 
 
-def _pct(v: float | None, name: str) -> float:
-    if v is None:
-        return 0.0
-    if not 0 <= v < 100:
-        raise InputError(f"{name} deve estar entre 0 e 100 (%).")
-    return v / 100.0
-
-
-def config_from_args(args) -> EngineConfig:
-    """The engine configuration from the shared command-line options."""
-    sizing = Sizing(
-        method=args.sizing,
-        value=args.size_value
-        if args.size_value is not None
-        else (10_000.0 if args.sizing == "fixed" else (1.0 if args.sizing == "risk" else 10.0)),
+def _backtest_fields(args) -> dict:
+    """The shared options as :func:`core.requests.build_backtest_request` keywords."""
+    return dict(
+        strategy=args.strategy,
+        tickers=args.tickers,
+        params=args.params,
+        start=args.start,
+        end=args.end,
+        cash=args.cash,
+        costs=args.costs,
+        sizing=args.sizing,
+        size_value=args.size_value,
         lot_size=args.lot_size,
         fractional=not args.no_fractional,
-    )
-    return EngineConfig(
-        cash=parse_money(args.cash),
-        costs=cost_preset(args.costs),
-        sizing=sizing,
-        stop_loss=_pct(args.stop_loss, "--stop-loss"),
-        take_profit=_pct(args.take_profit, "--take-profit"),
-        trailing_stop=_pct(args.trailing, "--trailing"),
+        stop_loss=args.stop_loss,
+        take_profit=args.take_profit,
+        trailing_stop=args.trailing,
         max_bars=args.max_bars,
         allow_short=args.short,
         max_positions=args.max_positions,
+        adjusted=_adjusted(args),
+        reinvest=getattr(args, "reinvest", None),
+        cash_interest=getattr(args, "cash_interest", None),
     )
+
+
+def backtest_request_from_args(args):
+    """The :class:`core.requests.BacktestRequest` of ``backtest``'s arguments."""
+    return build_backtest_request(**_backtest_fields(args))
+
+
+def walk_forward_request_from_args(args):
+    """The :class:`core.requests.WalkForwardRequest` of ``optimize``'s arguments."""
+    fields = _backtest_fields(args)
+    fixed = fields.pop("params")
+    return build_walk_forward_request(
+        **fields,
+        fixed_params=fixed,
+        objective=args.objective,
+        mode=args.mode,
+        windows=args.windows,
+        train_ratio=args.train_ratio,
+        trials=args.trials,
+        heatmap=False if args.no_heatmap else (args.heatmap or True),
+        seed=args.seed,
+    )
+
+
+def _adjusted(args) -> bool | None:
+    """Price mode from ``--adjusted`` (approximation) / ``--unadjusted`` (the default now);
+    None when neither is given (the request's default)."""
+    from core.errors import InputError
+
+    if getattr(args, "adjusted", False) and args.unadjusted:
+        raise InputError("Use --adjusted ou --unadjusted, não os dois.")
+    if getattr(args, "adjusted", False):
+        return True
+    return False if args.unadjusted else None
 
 
 def _fmt(v) -> str:
     if isinstance(v, bool):
         return "sim" if v else "não"
     if isinstance(v, float):
-        if math.isnan(v):
+        if v != v:
             return "–"
-        return f"{v:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+        return fmt_number(v, 2)
     return str(v)
 
 
 def _print_metrics(metrics: dict) -> None:
+    from core.backtest.metrics import METRIC_INFO
+
     for k, v in metrics.items():
         label, unit = METRIC_INFO.get(k, (k, ""))
         print(f"  {label:<48} {_fmt(v):>16} {unit}")
@@ -90,21 +105,15 @@ def _print_metrics(metrics: dict) -> None:
 
 def cmd_backtest(args, ctx) -> int:
     """Run one backtest, store it (unless --no-save) and print the result."""
-    config = config_from_args(args)
+    from core.backtest.runs import save_run
+
+    req = backtest_request_from_args(args)
     store = ctx.store()
-    res = run_backtest(
-        store,
-        args.strategy,
-        args.tickers,
-        args.start,
-        args.end,
-        params=parse_params(args.params),
-        config=config,
-        adjusted=not args.unadjusted,
-        progress=None if args.json else progress_printer(),
-    )
+    res = run_backtest_request(store, req, progress=None if args.json else progress_printer())
     if not args.no_save:
         save_run(store, res, name=args.name or "")
+    for w in trade_liquidity_warnings(store, res.trades):
+        warn(w)
     if args.json:
         print(dumps(res.to_json_dict()))
         return 0
@@ -113,10 +122,14 @@ def cmd_backtest(args, ctx) -> int:
         f"{res.start:%d/%m/%Y} a {res.end:%d/%m/%Y}"
         + (f" (backtest nº {res.run_id})" if res.run_id else "")
     )
-    _print_metrics(res.metrics)
+    print(f"  Preços: {res.price_mode_label}")
+    for note in res.extra.get("notes", []):
+        print(f"  {note}")
+    metrics = backtest_metrics(res)
+    _print_metrics(metrics.to_dict())
     if res.params.get("in_sample"):
         print("  Atenção: resultado otimista – inclui datas usadas no treino do modelo de ML.")
-    if res.metrics.get("too_few_trades"):
+    if metrics.too_few_trades:
         print("  Atenção: menos de 30 operações – pouco para concluir algo.")
     if len(res.trades):
         cols = [
@@ -135,32 +148,11 @@ def cmd_backtest(args, ctx) -> int:
 
 def cmd_optimize(args, ctx) -> int:
     """Walk-forward optimisation; prints the stitched out-of-sample result."""
-    config = config_from_args(args)
+    from core.backtest.runs import save_run
+
+    req = walk_forward_request_from_args(args)
     store = ctx.store()
-    hm = None
-    if args.heatmap:
-        parts = [p.strip() for p in args.heatmap.split(",") if p.strip()]
-        if len(parts) != 2:
-            raise InputError("--heatmap espera dois parâmetros: ex. fast,slow.")
-        hm = (parts[0], parts[1])
-    res = walk_forward(
-        store,
-        args.strategy,
-        args.tickers,
-        args.start,
-        args.end,
-        fixed_params=parse_params(args.params),
-        config=config,
-        n_windows=args.windows,
-        train_ratio=args.train_ratio,
-        anchored=args.mode == "anchored",
-        objective=args.objective,
-        n_trials=args.trials,
-        heatmap=hm if hm else (not args.no_heatmap),
-        adjusted=not args.unadjusted,
-        seed=args.seed,
-        progress=None if args.json else progress_printer(),
-    )
+    res = run_walk_forward_request(store, req, progress=None if args.json else progress_printer())
     if not args.no_save:
         res.run_id = save_run(
             store, res.to_backtest_result(), name=args.name or "", kind="walk_forward"
@@ -182,6 +174,8 @@ def cmd_optimize(args, ctx) -> int:
 
 def cmd_strategies(args, ctx) -> int:
     """List strategies and their declared parameters."""
+    from core.strategies import STRATEGIES
+
     data = [
         {
             "name": n,
@@ -206,6 +200,8 @@ def cmd_strategies(args, ctx) -> int:
 
 def cmd_runs(args, ctx) -> int:
     """List stored runs, or reopen one with --show ID."""
+    from core.backtest.runs import list_runs, load_run
+
     store = ctx.store()
     if args.show is not None:
         res = load_run(store, args.show)
@@ -230,37 +226,66 @@ def _common_options(p) -> None:
     p.add_argument(
         "--strategy",
         required=True,
-        choices=list(STRATEGIES),
+        choices=lazy_choices("core.strategies", "STRATEGIES"),
         metavar="NAME",
-        help=f"one of: {', '.join(STRATEGIES)}",
+        help="one of: %(choices)s",
     )
     p.add_argument("--tickers", nargs="+", required=True, metavar="T", help="one or more tickers")
     p.add_argument("--start", metavar="YYYY-MM-DD")
     p.add_argument("--end", metavar="YYYY-MM-DD")
     p.add_argument("--params", metavar="k=v,...", help="strategy parameters")
-    p.add_argument("--costs", choices=list(COST_PRESETS), default="b3")
-    p.add_argument("--sizing", choices=list(SIZING_METHODS), default="all_in")
+    p.add_argument(
+        "--costs",
+        choices=lazy_choices("core.backtest.costs", "COST_PRESETS"),
+        metavar="COSTS",
+        help="%(choices)s",
+    )
+    p.add_argument(
+        "--sizing",
+        choices=lazy_choices("core.backtest.sizing", "SIZING_METHODS"),
+        metavar="SIZING",
+        help="%(choices)s",
+    )
     p.add_argument(
         "--size-value",
-        type=float,
         metavar="X",
-        help="R$ (fixed), %% of equity (percent, kelly before 10 trades), %% risked (risk)",
+        help="R$ (fixed, default 10000), %% of equity (percent 10, kelly before 10 trades 10), "
+        "%% of equity risked to the stop (risk, default 1)",
     )
-    p.add_argument("--lot-size", type=int, default=100, metavar="N")
+    p.add_argument("--lot-size", metavar="N", help="round lot in shares (default 100)")
     p.add_argument(
         "--no-fractional",
         action="store_true",
         help="whole lots only (no fractional-market remainder)",
     )
-    p.add_argument("--cash", default="100000", metavar="R$", help="initial cash (R$)")
-    p.add_argument("--stop-loss", type=float, metavar="%%")
-    p.add_argument("--take-profit", type=float, metavar="%%")
-    p.add_argument("--trailing", type=float, metavar="%%")
-    p.add_argument("--max-bars", type=int, default=0, metavar="N", help="time stop in bars")
+    p.add_argument("--cash", metavar="R$", help="initial cash (R$, default 100000)")
+    p.add_argument("--stop-loss", metavar="PCT", help="in %% of the entry price")
+    p.add_argument("--take-profit", metavar="PCT", help="in %% of the entry price")
+    p.add_argument("--trailing", metavar="PCT", help="in %% of the entry price")
+    p.add_argument("--max-bars", metavar="N", help="time stop in bars")
     p.add_argument("--short", action="store_true", help="allow short sales (borrow fee)")
-    p.add_argument("--max-positions", type=int, metavar="N")
+    p.add_argument("--max-positions", metavar="N")
     p.add_argument(
-        "--unadjusted", action="store_true", help="trade quoted prices (default: dividend-adjusted)"
+        "--unadjusted",
+        action="store_true",
+        help="trade traded prices with proventos as cash (the default; kept for old scripts)",
+    )
+    p.add_argument(
+        "--adjusted",
+        action="store_true",
+        help="trade the dividend-adjusted series (a labelled approximation)",
+    )
+    p.add_argument(
+        "--reinvest",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="reinvest proventos (default: buy_and_hold yes, other strategies keep cash)",
+    )
+    p.add_argument(
+        "--cash-interest",
+        type=float,
+        metavar="PCT",
+        help="interest on idle cash, %% of the CDI (default 0)",
     )
     p.add_argument("--json", action="store_true", help="print JSON")
 
@@ -276,14 +301,19 @@ def register(sub, common) -> None:
 
     p = sub.add_parser("optimize", parents=[common], help="walk-forward optimisation (Optuna)")
     _common_options(p)
-    p.add_argument("--objective", choices=list(OBJECTIVES), default="sharpe")
-    p.add_argument("--mode", choices=["rolling", "anchored"], default="rolling")
-    p.add_argument("--windows", type=int, default=4)
-    p.add_argument("--train-ratio", type=float, default=2.0, help="training span in test spans")
-    p.add_argument("--trials", type=int, default=30, help="Optuna trials per window")
+    p.add_argument(
+        "--objective",
+        choices=lazy_choices("core.backtest.optimize", "OBJECTIVES"),
+        metavar="OBJECTIVE",
+        help="%(choices)s",
+    )
+    p.add_argument("--mode", choices=["rolling", "anchored"])
+    p.add_argument("--windows", help="out-of-sample windows (default 4)")
+    p.add_argument("--train-ratio", help="training span in test spans (default 2)")
+    p.add_argument("--trials", help="Optuna trials per window (default 30)")
     p.add_argument("--heatmap", metavar="X,Y", help="two parameters for the stability map")
     p.add_argument("--no-heatmap", action="store_true")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", help="sampler seed (default 0)")
     p.add_argument("--name", help="name of the stored out-of-sample run")
     p.add_argument("--no-save", action="store_true", help="do not store the result")
     p.set_defaults(func=cmd_optimize)

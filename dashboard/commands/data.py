@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import sys
 
-import pandas as pd
-
-from core.data.bundled import load_bundled
 from core.errors import InputError
 from dashboard.cli import dumps, progress_printer
 
 
-def _date(s: str | None) -> pd.Timestamp | None:
+def _date(s: str | None):
+    import pandas as pd
+
     if s is None:
         return None
     try:
@@ -21,8 +20,11 @@ def _date(s: str | None) -> pd.Timestamp | None:
 
 
 def cmd_init(args, ctx) -> int:
-    """Create/upgrade the database and load the bundled data if it is empty."""
-    store = ctx.store(load_data=False)
+    """Create/upgrade the database and load the bundled data if it is empty (the only
+    command that creates a database)."""
+    from core.data.bundled import load_bundled
+
+    store = ctx.store(load_data=False, create=True)
     report = load_bundled(store, progress=progress_printer())
     if report.loaded:
         print(
@@ -32,11 +34,17 @@ def cmd_init(args, ctx) -> int:
         )
     else:
         print(f"Banco {store.url} atualizado; já contém dados (nada carregado).")
+    if getattr(args, "admin", None):  # team mode's first admin (password from prompt/stdin)
+        from dashboard.commands.users import create_user
+
+        create_user(store, args.admin, "admin")
     return 0
 
 
 def cmd_instruments(args, ctx) -> int:
     """List stored instruments with their coverage."""
+    import pandas as pd
+
     df = ctx.store().instruments()
     if args.json:
         recs = [
@@ -86,6 +94,9 @@ def register(sub, common) -> None:
     """Add ``init``, ``instruments`` and ``bars`` to the CLI."""
     p = sub.add_parser(
         "init", parents=[common], help="create/upgrade the database, load bundled data"
+    )
+    p.add_argument(
+        "--admin", metavar="NAME", help="also create the first admin user (password: prompt/stdin)"
     )
     p.set_defaults(func=cmd_init)
 

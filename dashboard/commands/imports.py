@@ -14,72 +14,94 @@
 
 from __future__ import annotations
 
-import pandas as pd
+import sys
 
-from core.data.imports import (
-    DEFAULT_PRIORITY,
-    FORMATS,
-    import_files,
-    set_source_priority,
-    source_priority,
-    update_prices,
+from core.requests import (
+    build_import_request,
+    build_update_request,
+    report_summary,
+    run_import_request,
+    run_update_request,
 )
-from core.data.quality import quality_report
-from dashboard.cli import dumps, progress_printer
+from core.requests.imports import MAPPING_KEYS
+from dashboard.cli import dumps, error_line, lazy_choices, progress_printer
 
 
-def cmd_import(args, ctx) -> int:
-    """Import files into the store in one transaction."""
-    store = ctx.store()
+def import_request_from_args(args):
+    """The :class:`core.requests.ImportRequest` of ``import``'s arguments."""
     mapping = None
     if args.format == "csv":
-        mapping = {
-            k: getattr(args, f"map_{k}")
-            for k in ("date", "open", "high", "low", "close", "adj_close", "volume", "ticker")
-        }
+        mapping = {k: getattr(args, f"map_{k}") for k in MAPPING_KEYS}
         mapping.update(
             sep=args.sep, decimal=args.decimal, dayfirst=args.dayfirst, date_format=args.date_format
         )
-        mapping = {k: v for k, v in mapping.items() if v not in (None, "")}
-        mapping.setdefault("date", "date")
-        mapping.setdefault("close", "close")
-    rep = import_files(
-        store,
+    return build_import_request(
         args.paths,
-        args.format,
+        format=args.format,
         ticker=args.ticker,
         mapping=mapping,
-        include_fractional=args.fractional,
-        progress=progress_printer(quiet=args.json),
+        fractional=args.fractional,
+        strict=args.strict,
+        tickers=args.tickers,
+        kinds=[k for k in (args.kinds or "").replace(";", ",").split(",") if k.strip()],
+        everything=args.all,
     )
+
+
+def _report_failure(rep) -> None:
+    """The one stderr line of a failed import/update (the first error, shortened)."""
+    print(f"erro: {error_line(rep.message())}", file=sys.stderr)
+
+
+def cmd_import(args, ctx) -> int:
+    """Import files into the store in one transaction.
+
+    Success: the summary on stdout (text or ``--json``), exit 0. Failure: nothing written,
+    one line on stderr, exit 2 (with ``--json`` the JSON summary still goes to stdout).
+    """
+    from dashboard.uploads import refuse_data_dir_paths
+
+    req = import_request_from_args(args)
+    refuse_data_dir_paths(req.paths, ctx.settings)  # issue 11: never read the live database
+    rep = run_import_request(ctx.store(), req, progress=progress_printer(quiet=args.json))
     if args.json:
-        print(dumps(rep.summary()))
-    else:
+        print(dumps(report_summary(rep)))
+    elif not rep.errors:
         print(rep.message())
-        for e in rep.errors:
-            where = e["file"] + (f", linha {e['line']}" if e.get("line") else "")
-            print(f"  erro: {where}: {e['reason']}")
         for reason, n in rep.reasons.items():
-            print(f"  rejeitadas ({reason}): {n}")
-    return 2 if rep.errors else 0
+            print(f"  rejeitadas ({error_line(reason, 200)}): {n}")
+    if rep.errors:
+        _report_failure(rep)
+        return 2
+    return 0
 
 
 def cmd_update(args, ctx) -> int:
     """Fetch new bars from an online source."""
-    rep = update_prices(ctx.store(), args.source, args.tickers or None, progress=progress_printer())
+    req = build_update_request(args.source, args.tickers)
+    rep = run_update_request(ctx.store(), req, progress=progress_printer(quiet=args.json))
     if args.json:
-        print(dumps(rep.summary()))
-    else:
+        print(dumps(report_summary(rep)))
+    elif not rep.errors:
         print(rep.message() if rep.files else "Tudo atualizado: nada a buscar.")
-    return 2 if rep.errors else 0
+    if rep.errors:
+        _report_failure(rep)
+        return 2
+    return 0
 
 
 def _fmt_date(d) -> str | None:
+    import pandas as pd
+
     return None if d is None or pd.isna(d) else pd.Timestamp(d).strftime("%Y-%m-%d")
 
 
 def cmd_quality(args, ctx) -> int:
     """Print the data-quality report."""
+    import pandas as pd
+
+    from core.data.quality import quality_report
+
     q = quality_report(ctx.store(), args.tickers or None)
     if args.json:
         recs = []
@@ -101,12 +123,16 @@ def cmd_quality(args, ctx) -> int:
 
 def cmd_priority(args, ctx) -> int:
     """Show or set which source wins for one instrument."""
+    from core.data.imports import set_source_priority, source_priority
+    from core.requests.parsing import parse_ticker
+
+    ticker = parse_ticker(args.ticker)
     store = ctx.store()
     if args.reset:
-        set_source_priority(store, args.ticker, None)
+        set_source_priority(store, ticker, None)
     elif args.sources:
-        set_source_priority(store, args.ticker, args.sources)
-    print(" > ".join(source_priority(store, args.ticker)))
+        set_source_priority(store, ticker, args.sources)
+    print(" > ".join(source_priority(store, ticker)))
     return 0
 
 
@@ -116,7 +142,13 @@ def register(sub, common) -> None:
         "import", parents=[common], help="import COTAHIST/CSV files (all or nothing)"
     )
     p.add_argument("paths", nargs="+", metavar="PATH")
-    p.add_argument("--format", choices=FORMATS, default="auto")
+    p.add_argument(
+        "--format",
+        choices=lazy_choices("core.data.imports", "FORMATS"),
+        metavar="FORMAT",
+        help="%(choices)s (default auto)",
+        default="auto",
+    )
     p.add_argument("--json", action="store_true", help="print the JSON summary")
     p.add_argument("--ticker", help="ticker for CSV files that do not name one")
     p.add_argument(
@@ -124,8 +156,32 @@ def register(sub, common) -> None:
         action="store_true",
         help="COTAHIST: also import the fractional market (PETR4F ...)",
     )
+    p.add_argument(
+        "--tickers",
+        metavar="T1,T2",
+        help="whole-market files (COTAHIST): also add these tickers (default: only the "
+        "instruments already followed)",
+    )
+    p.add_argument(
+        "--kinds",
+        metavar="K1,K2",
+        help="whole-market files: also add these kinds (stock, etf, fii, bdr, index, fund, "
+        "future, option, other)",
+    )
+    p.add_argument(
+        "--all",
+        "--todos",
+        dest="all",
+        action="store_true",
+        help="whole-market files: add every instrument of the file",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail on any non-session row, even a vendor placeholder (all or nothing)",
+    )
     g = p.add_argument_group("generic CSV (--format csv): column names")
-    for k in ("date", "open", "high", "low", "close", "adj_close", "volume", "ticker"):
+    for k in MAPPING_KEYS:
         g.add_argument(f"--map-{k.replace('_', '-')}", dest=f"map_{k}", metavar="COLUMN")
     g.add_argument("--sep", help="delimiter (default: sniffed)")
     g.add_argument("--decimal", default=".", choices=[".", ","])
@@ -135,7 +191,7 @@ def register(sub, common) -> None:
 
     p = sub.add_parser("update", parents=[common], help="fetch new bars (yahoo or mt5)")
     p.add_argument("tickers", nargs="*", metavar="TICKER")
-    p.add_argument("--source", choices=["yahoo", "mt5"], default="yahoo")
+    p.add_argument("--source", choices=["yahoo", "mt5"])
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_update)
 
@@ -145,7 +201,12 @@ def register(sub, common) -> None:
         help="show/set the source order of one instrument (best first)",
     )
     p.add_argument("ticker")
-    p.add_argument("sources", nargs="*", metavar="SOURCE", help=" ".join(DEFAULT_PRIORITY))
+    p.add_argument(
+        "sources",
+        nargs="*",
+        metavar="SOURCE",
+        help="source names, best first (without SOURCE: show the current order)",
+    )
     p.add_argument("--reset", action="store_true", help="back to the default order")
     p.set_defaults(func=cmd_priority)
 

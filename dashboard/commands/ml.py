@@ -18,10 +18,30 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from core.ml.models import MODEL_LABELS, MODEL_NAMES
-from core.ml.targets import TARGETS
-from core.ml.validation import VALIDATIONS
-from dashboard.cli import dumps, progress_printer
+from core.requests import (
+    build_evaluate_request,
+    build_retrain_request,
+    run_evaluate_request,
+    run_retrain_request,
+)
+from dashboard.cli import dumps, lazy_choices, progress_printer
+
+
+def evaluate_request_from_args(args):
+    """The :class:`core.requests.EvaluateRequest` of ``evaluate``'s arguments."""
+    return build_evaluate_request(
+        tickers=[args.ticker] if args.ticker else None,
+        file=args.file,
+        target=args.target,
+        models=[args.model] if args.model else None,
+        validation=args.validation,
+        folds=args.folds,
+        horizon=args.horizon,
+        threshold=args.threshold,
+        lookback=args.lookback,
+        use_index=not args.no_index,
+        tune=args.tune,
+    )
 
 
 def _artifact_dir(ctx):
@@ -113,27 +133,10 @@ def _print_result(res: dict) -> None:
 
 def cmd_evaluate(args, ctx) -> int:
     """Evaluate one model out of sample on a stored ticker or a price file."""
-    from core.ml.study import read_price_file
-    from core.ml.training import TrainRequest, train_models
-
-    req = TrainRequest(
-        tickers=(args.ticker,) if args.ticker else (),
-        target=args.target,
-        horizon=args.horizon,
-        threshold=args.threshold,
-        models=(args.model,),
-        validation=args.validation,
-        folds=args.folds,
-        lookback=args.lookback,
-        use_index=not args.no_index,
-        tune=args.tune,
-    )
+    req = evaluate_request_from_args(args)
     prog = progress_printer(quiet=args.json)
-    if args.file:
-        bars = read_price_file(args.file)
-        results = train_models(None, None, req, frames={"ARQUIVO": bars}, progress=prog)
-    else:
-        results = train_models(ctx.store(), None, req, progress=prog)
+    store = None if req.file is not None else ctx.store()
+    results = run_evaluate_request(store, req, progress=prog)
     if args.json:
         print(dumps([{k: v for k, v in r.items() if k != "roc"} for r in results]))
     else:
@@ -153,21 +156,17 @@ def _print_checks(checks: list[dict]) -> None:
 
 
 def cmd_retrain(args, ctx) -> int:
-    """Retrain the champion's recipe (or the default) and promote it if it passes the gates.
-
-    The same function as the weekly job and the page's "Retreinar agora"
-    (:func:`core.ml.training.retrain_and_refresh`).
-    """
+    """Retrain the champion's recipe (or the default), promote it if it passes the gates and
+    refresh the champion's predictions (what the weekly job and the page's "Retreinar agora"
+    do: :func:`core.ml.training.retrain_and_refresh`)."""
     from core.ml.stats import p_verdict
-    from core.ml.training import retrain_and_refresh
 
-    res = retrain_and_refresh(
-        ctx.store(),
-        _artifact_dir(ctx),
-        gates=_gates(ctx),
+    req = build_retrain_request(
         target=args.target,
-        progress=progress_printer(quiet=args.json),
+        data_dir=ctx.settings.data_dir,
+        gates=getattr(ctx.settings, "ml_gates", "") or "",
     )
+    res = run_retrain_request(ctx.store(), req, progress=progress_printer(quiet=args.json))
     if args.json:
         print(dumps(res))
         return 0
@@ -333,7 +332,10 @@ def cmd_study(args, ctx) -> int:
     from pathlib import Path
 
     from core.ml.study import seed_ibov_study, study_markdown
+    from core.requests import read_price_file_checked
 
+    if args.file:
+        read_price_file_checked(args.file)  # a missing/empty/unreadable file: one clear line
     res = seed_ibov_study(args.file, progress=progress_printer(quiet=args.json))
     if args.markdown:
         Path(args.markdown).write_text(study_markdown(res), encoding="utf-8")
@@ -350,25 +352,40 @@ def register(sub, common) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--ticker", help="ativo do banco (ex.: PETR4)")
     src.add_argument("--file", help="arquivo de preços (CSV investing.com ou Yahoo)")
-    p.add_argument("--target", choices=TARGETS, default="direction")
+    p.add_argument(
+        "--target",
+        choices=lazy_choices("core.ml.targets", "TARGETS"),
+        metavar="TARGET",
+        help="%(choices)s",
+    )
     p.add_argument(
         "--model",
-        choices=MODEL_NAMES,
-        default="xgboost",
-        help=", ".join(f"{k}: {v}" for k, v in MODEL_LABELS.items()),
+        choices=lazy_choices("core.ml.models", "MODEL_NAMES"),
+        metavar="MODEL",
+        help="%(choices)s (padrão xgboost)",
     )
-    p.add_argument("--validation", choices=VALIDATIONS, default="walk-forward")
-    p.add_argument("--folds", type=int, default=5)
-    p.add_argument("--horizon", type=int, default=5, help="sessões do alvo three_class")
-    p.add_argument("--threshold", type=float, default=0.02, help="limiar do alvo three_class")
-    p.add_argument("--lookback", type=int, default=1, help="janela achatada de atributos")
+    p.add_argument(
+        "--validation",
+        choices=lazy_choices("core.ml.validation", "VALIDATIONS"),
+        metavar="VALIDATION",
+        help="%(choices)s",
+    )
+    p.add_argument("--folds", help="dobras, 2 a 20 (padrão 5)")
+    p.add_argument("--horizon", help="sessões do alvo three_class (padrão 5)")
+    p.add_argument("--threshold", help="limiar do alvo three_class, fração (padrão 0.02)")
+    p.add_argument("--lookback", help="janela achatada de atributos (padrão 1)")
     p.add_argument("--no-index", action="store_true", help="sem os atributos do ^BVSP")
     p.add_argument("--tune", action="store_true", help="Optuna aninhado em cada janela")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("retrain", parents=[common], help="retreinar e promover se aprovado")
-    p.add_argument("--target", choices=TARGETS, default="direction")
+    p.add_argument(
+        "--target",
+        choices=lazy_choices("core.ml.targets", "TARGETS"),
+        metavar="TARGET",
+        help="%(choices)s",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_retrain)
 
@@ -392,7 +409,12 @@ def register(sub, common) -> None:
     )
     p.add_argument("--strategy", default="wave3", help="estratégia base (ex.: wave3, sma_cross)")
     p.add_argument("--tickers", nargs="*", default=None, help="ativos (padrão: todas as ações)")
-    p.add_argument("--model", choices=MODEL_NAMES, default="logreg")
+    p.add_argument(
+        "--model",
+        choices=lazy_choices("core.ml.models", "MODEL_NAMES"),
+        metavar="MODEL",
+        default="logreg",
+    )
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--pt", type=float, default=2.0, help="barreira superior (múltiplos de σ)")
     p.add_argument("--sl", type=float, default=2.0, help="barreira inferior (múltiplos de σ)")

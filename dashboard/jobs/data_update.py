@@ -22,11 +22,11 @@ JOB_ID = "data_update"
 
 def run_update(source: str = "yahoo") -> str:
     """Run one update on the app's store; returns the message (also logged)."""
-    from core.data.imports import update_prices
+    from core.requests import build_update_request, run_update_request
     from dashboard.runtime import get_store
 
     try:
-        rep = update_prices(get_store(), source)
+        rep = run_update_request(get_store(), build_update_request(source))
         msg = rep.message() if rep.files else "Tudo atualizado."
         log.info("scheduled update: %s", msg)
     except PregaoError as exc:

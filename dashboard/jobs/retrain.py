@@ -21,18 +21,15 @@ JOB_ID = "ml-weekly-retrain"
 def run_retrain(settings: Settings, progress=None) -> dict:
     """Retrain now (what the scheduler calls, and the page's "Retreinar agora").
 
-    Returns :func:`core.ml.training.retrain_and_refresh`'s dict.
+    The same request and runner as ``python -m dashboard retrain``: retrain, promote if the
+    gates pass, then refresh the champion's predictions
+    (:func:`core.ml.training.retrain_and_refresh`).
     """
-    from core.ml.registry import ApprovalGates
-    from core.ml.training import retrain_and_refresh
+    from core.requests import build_retrain_request, run_retrain_request
     from dashboard import runtime
 
-    res = retrain_and_refresh(
-        runtime.get_store(),
-        settings.data_dir / "models",
-        gates=ApprovalGates.from_string(settings.ml_gates),
-        progress=progress,
-    )
+    req = build_retrain_request(data_dir=settings.data_dir, gates=settings.ml_gates)
+    res = run_retrain_request(runtime.get_store(), req, progress=progress)
     log.info("Weekly retrain: %s", res["message"])
     return res
 

@@ -78,7 +78,7 @@ def _ours(prices, bench, rf):
 
 
 def _plain(prices, rf):
-    mu = expected_returns.mean_historical_return(prices)
+    mu = expected_returns.mean_historical_return(prices, compounding=False)
     cov = risk_models.sample_cov(prices)
     ef = EfficientFrontier(mu, cov)
     ef.max_sharpe(risk_free_rate=rf)
@@ -119,3 +119,21 @@ def test_lot_allocation_speed(bundled_store):
             f"R$ {capital:,.0f}: {t * 1000:.1f} ms median; distance {a.distance:,.2f} R$, "
             f"cash left {a.cash_left:,.2f} R$"
         )
+
+
+@pytest.mark.parametrize("rebalance", ["quarterly", "monthly"])
+def test_walk_forward_speed(bundled_store, rebalance):
+    """Walk-forward test on the default universe (10 most liquid at each date, 3-year
+    windows, max Sharpe + min variance + 1/N + hindsight 1/N, costs and taxes): the page's
+    out-of-sample job. Figures only (issue 10)."""
+    from core.portfolio import walk_forward
+
+    def run():
+        return walk_forward(bundled_store, PortfolioSpec(), ["X"] * 10, rebalance=rebalance)
+
+    t = _median_time(run, repeat=1)
+    wf = run()
+    print(
+        f"\nwalk-forward {rebalance}: {len(wf.rebalances)} rebalances, "
+        f"{wf.test['sessions']} sessions: {t:.2f} s"
+    )

@@ -19,7 +19,7 @@ OBJECTIVES = [
 
 def test_every_objective_from_the_page(app_server, page):
     page.goto(app_server + "/portfolio")
-    page.wait_for_selector("#portfolio-objective-used", timeout=60_000)
+    page.wait_for_selector("#portfolio-run", timeout=60_000)
     # Smaller, faster runs: no out-of-sample, no allocation, 20 frontier points.
     page.click("#portfolio-oos input")
     page.fill("#portfolio-points", "20")

@@ -44,7 +44,9 @@ def test_run_is_stored_and_reopened_identically(small_store):
     back = load_run(small_store, rid)
     assert back.strategy == "sma_cross" and back.params == {"fast": 5, "slow": 20}
     assert back.tickers == ["PETR4", "VALE3"]
-    assert back.config == cfg
+    # the stored config says which proventos policy the run used (sma_cross: cash)
+    assert back.config == res.config and res.config.reinvest is False
+    assert back.price_mode == res.price_mode == "traded"
     assert back.extra["code_version"]
     np.testing.assert_allclose(back.equity.to_numpy(), res.equity.to_numpy())
     assert (back.equity.index == res.equity.index).all()

@@ -24,7 +24,7 @@ def test_import_roundtrip_on_both_backends(store_url, tmp_path):
             "2021-06-25 00:00:00-03:00,111.5,113.0,111.0,112.0,1200,1.5,0.0\n"
             "2021-06-28 00:00:00-03:00,112.0,113.5,111.0,113.0,900,0.0,0.0\n"
         )
-        rep = import_files(s, [cot, yahoo])
+        rep = import_files(s, [cot, yahoo], everything=True)  # the whole market
         assert rep.status == "ok", rep.errors
         # VALE3 2021-06-25 comes from both: COTAHIST (B3 official) wins
         assert (rep.inserted, rep.kept) == (1086 + 2, 1)

@@ -1,4 +1,4 @@
-"""Saved portfolios on SQLite and a real PostgreSQL (migration 0003)."""
+"""Saved portfolios and portfolio runs on SQLite and a real PostgreSQL (migrations 0003, 0009)."""
 
 from __future__ import annotations
 
@@ -60,11 +60,32 @@ def test_migration_downgrade_and_upgrade(store_url):
         cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
         with store.engine.begin() as conn:
             cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0008")
+        assert "portfolio_runs" not in inspect(store.engine).get_table_names()
+        assert "portfolios" in inspect(store.engine).get_table_names()
+        with store.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
             command.downgrade(cfg, "0002")
         assert "portfolios" not in inspect(store.engine).get_table_names()
         with store.engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
-        assert "portfolios" in inspect(store.engine).get_table_names()
+        assert {"portfolios", "portfolio_runs"} <= set(inspect(store.engine).get_table_names())
+    finally:
+        store.dispose()
+
+
+def test_portfolio_runs_round_trip(store_url):
+    from core.portfolio import latest_run, list_runs, load_run, save_run
+
+    store = init_db(store_url)
+    try:
+        cols = {c["name"] for c in inspect(store.engine).get_columns("portfolio_runs")}
+        assert cols == {"id", "created_at", "kind", "owner", "parameters", "summary", "result"}
+        big = {"equity": {"dates": ["2024-01-02"] * 5000, "series": {"x": [1.5] * 5000}}}
+        rid = save_run(store, "walk_forward", {"rebalance": "quarterly"}, big)
+        assert load_run(store, rid)["result"] == big
+        assert latest_run(store, "walk_forward")["parameters"] == {"rebalance": "quarterly"}
+        assert [r["id"] for r in list_runs(store, "walk_forward")] == [rid]
     finally:
         store.dispose()

@@ -69,6 +69,10 @@ def team_stack(tmp_path, seeded_sqlite, redis_url):
 def test_background_job_runs_on_the_celery_worker(team_stack, page):
     base, worker_log = team_stack
     page.goto(base + "/portfolio")
+    # The page computes nothing on load (issue 11): start the job, without the walk-forward.
+    page.wait_for_selector("#portfolio-run")
+    page.click("#portfolio-oos input")
+    page.click("#portfolio-run")
     page.wait_for_selector("#portfolio-frontier .scatterlayer .trace .points path", timeout=120_000)
     assert "limitada por" in page.inner_text("#portfolio-window")
     text = Path(worker_log).read_text()

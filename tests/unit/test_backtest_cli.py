@@ -112,3 +112,25 @@ def test_optimize_json(db_url, capsys):
 def test_user_errors_exit_2(db_url, capsys, argv, msg):
     assert main(["--db", db_url, "backtest", *argv]) == 2
     assert msg in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("flags", "mode"), [([], "traded"), (["--adjusted"], "adjusted"), (["--unadjusted"], "traded")]
+)
+def test_backtest_json_says_the_price_mode(db_url, capsys, flags, mode):
+    """Issue 9: traded prices by default; every run says which mode it used."""
+    base = ["--db", db_url, "backtest", "--strategy", "buy_and_hold", "--tickers", "PETR4"]
+    rc = main(
+        base + ["--start", "2022-01-03", "--end", "2022-12-29", "--no-save", "--json"] + flags
+    )
+    assert rc == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["price_mode"] == mode
+    if mode == "traded":  # PETR4 paid large dividends in 2022: credited as cash, reinvested
+        assert out["metrics"]["proventos_brl"] > 0
+
+
+def test_backtest_refuses_an_index_with_exit_2(db_url, capsys):
+    rc = main(["--db", db_url, "backtest", "--strategy", "sma_cross", "--tickers", "^BVSP"])
+    assert rc == 2
+    assert "índice" in capsys.readouterr().err

@@ -72,6 +72,7 @@ def test_nine_strategies_one_module_each():
         "wave3",
         "ml_filter",
         "adaptive",
+        "buy_and_hold",
     ]
     for name, cls in STRATEGIES.items():
         assert cls.__module__ == f"core.strategies.{name}"

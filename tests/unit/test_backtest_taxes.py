@@ -28,7 +28,9 @@ def test_swing_gain_with_sales_up_to_20k_is_exempt():
     row = r.loc[pd.Period("2024-01")]
     assert row.swing_sales == 20_000 and bool(row.swing_exempt)
     assert row.swing_tax == 0 and row.darf == 0
-    assert row.withheld == pytest.approx(20_000 * 0.00005)
+    # R$ 0,95 and R$ 0,05 of IRRF on the two sale days: R$ 1,00 or less is not withheld
+    # (Lei 11.033/2004, art. 2º) — the old report withheld R$ 1,00.
+    assert row.withheld == 0.0
 
 
 def test_swing_gain_above_exemption_pays_15_percent_minus_withholding():

@@ -97,7 +97,7 @@ def test_recover_yahoo_adj_close_from_its_dividends():
 
 def test_actions_table_and_recomputed_adj_close(tmp_path):
     s = init_db("sqlite://")
-    import_files(s, [cotahist_daily(tmp_path)])
+    import_files(s, [cotahist_daily(tmp_path)], everything=True)
     f = tmp_path / "acoes.csv"
     f.write_text(
         "ticker,date,kind,value\nPETR4,2021-07-01,dividend,1.00\nPETR4,2021-07-01,split,2\n"
@@ -107,7 +107,7 @@ def test_actions_table_and_recomputed_adj_close(tmp_path):
     assert write_actions(s, acts, "csv") == 0  # idempotent
     stored = load_actions(s, ["PETR4"])
     assert list(stored["kind"]) == ["dividend", "split"]
-    # importing the file again recomputes adj_close of the as-traded rows
+    # adj_close is derived as soon as the actions are written (and stays so on re-import)
     import_files(s, [cotahist_daily(tmp_path)])
     b = s.bars("PETR4")
     assert b["close"].iloc[0] == 29.10
@@ -129,7 +129,7 @@ def test_bad_actions_rejected():
 
 def test_actions_csv_through_the_importer(tmp_path):
     s = init_db("sqlite://")
-    import_files(s, [cotahist_daily(tmp_path)])
+    import_files(s, [cotahist_daily(tmp_path)], everything=True)
     f = tmp_path / "eventos.csv"
     f.write_text("ticker,date,kind,value\nVALE3,2021-07-01,dividend,2.00\n")
     rep = import_files(s, [f])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pandas as pd
 import pytest
@@ -13,18 +14,23 @@ from tests.datafiles import cotahist_daily
 
 
 @pytest.fixture
-def db(tmp_path, monkeypatch):
+def db(tmp_path, monkeypatch, seeded_sqlite):
+    # Only `init` creates a database: the commands under test run on an existing one.
     monkeypatch.setenv("PREGAO_DATA_DIR", str(tmp_path / "data"))
+    shutil.copy(seeded_sqlite, tmp_path / "cli.db")
     return f"sqlite:///{tmp_path / 'cli.db'}"
 
 
 def test_import_json_contract_and_idempotence(db, tmp_path, capsys):
     p = cotahist_daily(tmp_path)
     assert main(["import", str(p), "--json", "--db", db]) == 0
+    followed = json.loads(capsys.readouterr().out)
+    assert followed["instruments"] == 23  # by default only the instruments already followed
+    assert main(["import", str(p), "--json", "--all", "--db", db]) == 0
     out = json.loads(capsys.readouterr().out)
     assert list(out) == ["files", "instruments", "inserted", "updated", "rejected", "errors"]
     assert out["files"] == 1 and out["instruments"] == 1086 and out["errors"] == []
-    assert out["inserted"] + out["updated"] == 1086  # the bundled rows of that day are updated
+    assert out["inserted"] == 1086 - 23  # the followed ones were written by the first run
     assert main(["import", str(p), "--json", "--db", db]) == 0
     again = json.loads(capsys.readouterr().out)
     assert (again["inserted"], again["updated"]) == (0, 0)
@@ -37,7 +43,11 @@ def test_import_errors_exit_2_with_file_and_line(db, tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["errors"][0]["file"] == "x.csv" and out["errors"][0]["line"] == 1
     assert main(["import", str(bad), "--db", db]) == 2
-    assert "x.csv, linha 1" in capsys.readouterr().out
+    out = capsys.readouterr()
+    assert out.out == ""  # the failure is one line on stderr, not on stdout
+    (line,) = out.err.strip().splitlines()
+    assert line.startswith("erro: ") and "x.csv, linha 1" in line
+    assert line.count("layout desconhecido") <= 1  # regression: it was printed twice
 
 
 def test_import_generic_csv_with_mapping(db, tmp_path, capsys):

@@ -55,7 +55,9 @@ def store(tmp_path):
 def test_cotahist_import_counts_and_idempotence(tmp_path):
     s = init_db("sqlite://")
     p = cotahist_daily(tmp_path)
-    rep = import_files(s, [p])
+    none = import_files(s, [p])  # an empty store follows nothing: the market is not added
+    assert none.inserted == 0 and none.skipped_tickers == 1086
+    rep = import_files(s, [p], everything=True)
     assert rep.summary() == {
         "files": 1,
         "instruments": 1086,
@@ -69,15 +71,21 @@ def test_cotahist_import_counts_and_idempotence(tmp_path):
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 1086)
     assert_same(before, snapshot(s))
     assert s.instrument("PETR4")["kind"] == "stock"
-    assert s.instrument("HGLG11")["kind"] == "fund"
+    assert s.instrument("HGLG11")["kind"] == "fii"  # CODBDI 12
+    assert s.instrument("BOVA11")["kind"] == "etf"  # CODBDI 14, index fund
+    assert s.instrument("AAPL34")["kind"] == "bdr"  # ESPECI DRN
+    assert s.instrument("TAEE11")["kind"] == "stock"  # a unit (ESPECI UNT)
+    assert s.instrument("PETR4")["lot_size"] == 100 and s.instrument("HGLG11")["lot_size"] == 1
     assert s.bars("PETR4").iloc[0]["close"] == 29.10
     log = import_log(s)
-    assert list(log["status"]) == ["ok", "ok"] and log["inserted"].tolist() == [0, 1086]
+    assert list(log["status"]) == ["ok", "ok", "ok"]
+    assert log["inserted"].tolist() == [0, 1086, 0]
+    assert list(log["source"]) == ["cotahist"] * 3
 
 
 def test_fractional_market_is_optional(tmp_path):
     s = init_db("sqlite://")
-    rep = import_files(s, [cotahist_daily(tmp_path)], include_fractional=True)
+    rep = import_files(s, [cotahist_daily(tmp_path)], include_fractional=True, everything=True)
     assert rep.instruments == 1086 + 455
     assert "PETR4F" in s.tickers()
 
@@ -218,7 +226,7 @@ def test_large_cotahist_streams_with_bounded_memory(tmp_path):
     s = init_db("sqlite://")
     gc.collect()
     tracemalloc.start()
-    rep = import_files(s, [p])
+    rep = import_files(s, [p], everything=True)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert rep.status == "ok" and rep.inserted == 1086 * 32
@@ -298,6 +306,8 @@ def test_cancel_rolls_back(store, tmp_path):
 def test_progress_is_reported(tmp_path):
     s = init_db("sqlite://")
     seen = []
-    import_files(s, [cotahist_daily(tmp_path)], progress=lambda f, m: seen.append((f, m)))
+    import_files(
+        s, [cotahist_daily(tmp_path)], progress=lambda f, m: seen.append((f, m)), everything=True
+    )
     fr = [f for f, _ in seen]
     assert fr == sorted(fr) and fr[-1] == 1.0 and len(seen) >= 3

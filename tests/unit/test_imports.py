@@ -38,7 +38,19 @@ PUBLIC = {
         "resolve_range",
     ],
     "core.quotes": ["quote_view", "QuoteRequest", "QuoteView", "PANELS"],
-    "core.rates": ["cdi_annual", "cdi_daily_returns", "PERIODS_PER_YEAR"],
+    "core.rates": [
+        "cdi_annual",
+        "cdi_daily_returns",
+        "PERIODS_PER_YEAR",
+        "cdi_series",
+        "import_sgs",
+        "CDI_ANNUAL_PUBLISHED",
+    ],
+    "core.data.tickers": ["validate_ticker", "is_valid_ticker", "TICKER_PATTERN"],
+    "core.data.upsert": ["upsert_bars", "DEFAULT_PRIORITY", "UpsertCounts"],
+    "core.data.watchlist": ["watchlist", "set_watchlist", "add_to_watchlist"],
+    "core.data.actions": ["load_actions", "ACTION_KINDS", "split_adjusted", "recompute_adj_close"],
+    "core.data.models": ["INSTRUMENT_KINDS", "VOLUME_UNITS", "DEFAULT_LOT"],
     "core.backtest.costs": ["B3Costs", "B3_DEFAULT", "NO_COSTS"],
 }
 

@@ -38,20 +38,25 @@ def inputs(bundled_store):
 
 
 def _direct_ef(inp, bounds=(0, 1), solver=None):
-    mu = expected_returns.mean_historical_return(inp.prices)
+    mu = expected_returns.mean_historical_return(inp.prices, compounding=False)
     cov = risk_models.sample_cov(inp.prices)
     return mu, cov, EfficientFrontier(mu, cov, weight_bounds=bounds, solver=solver)
 
 
 def test_inputs_equal_library_estimators(bundled_store, inputs):
     p = inputs.prices
-    pd.testing.assert_series_equal(inputs.mu, expected_returns.mean_historical_return(p))
+    pd.testing.assert_series_equal(
+        inputs.mu, expected_returns.mean_historical_return(p, compounding=False)
+    )
     pd.testing.assert_frame_equal(inputs.cov, risk_models.sample_cov(p))
     lw = prepare_inputs(bundled_store, TICKERS, START, END, risk_model="ledoit_wolf")
     pd.testing.assert_frame_equal(lw.cov, risk_models.CovarianceShrinkage(p).ledoit_wolf())
     capm = prepare_inputs(bundled_store, TICKERS, START, END, returns_method="capm")
     ref = expected_returns.capm_return(
-        p, market_prices=capm.benchmark.to_frame(), risk_free_rate=capm.risk_free
+        p,
+        market_prices=capm.benchmark.to_frame(),
+        risk_free_rate=capm.risk_free_arithmetic,
+        compounding=False,
     )
     np.testing.assert_allclose(capm.mu.to_numpy(), ref.to_numpy(), rtol=1e-12)
 
@@ -96,7 +101,7 @@ def test_most_liquid_is_computed(bundled_store):
 @pytest.mark.parametrize("bounds", [(0.0, 1.0), (0.05, 0.35)])
 @pytest.mark.parametrize("gamma", [0.0, 0.5])
 def test_mean_variance_objectives_equal_library(inputs, bounds, gamma):
-    rf = inputs.risk_free
+    rf = inputs.risk_free_arithmetic
     _, r_hi = feasible_return_range(inputs.mu, [bounds] * len(TICKERS))
     cases = {
         "max_sharpe": lambda ef: ef.max_sharpe(risk_free_rate=rf),
@@ -155,7 +160,7 @@ def test_black_litterman_views(inputs):
     post = bl.bl_returns()
     np.testing.assert_allclose(ours.mu.to_numpy(), post.to_numpy(), rtol=1e-12)
     ef = EfficientFrontier(post, inputs.cov)
-    ef.max_sharpe(risk_free_rate=inputs.risk_free)
+    ef.max_sharpe(risk_free_rate=inputs.risk_free_arithmetic)
     np.testing.assert_allclose(ours.weights.to_numpy(), ef.weights, atol=1e-6)
     # The view on PETR4 pulls its expected return towards 25 %.
     assert (post["PETR4"] - inputs.mu["PETR4"]) * (0.25 - inputs.mu["PETR4"]) > 0
@@ -232,7 +237,7 @@ def test_frontier_points_and_landmarks(inputs):
     # Tangency has the highest Sharpe of the frontier; the CML passes through it.
     assert fr.tangency.sharpe >= max(p.sharpe for p in fr.points) - 1e-6
     cml = fr.capital_market_line(3)
-    assert cml[0] == (0.0, pytest.approx(inputs.risk_free))
+    assert cml[0] == (0.0, pytest.approx(inputs.risk_free_arithmetic))
     assert fr.equal_weight.weights["PETR4"] == pytest.approx(1 / len(TICKERS))
     assert set(fr.assets) == set(TICKERS)
     assert 0.1 < fr.benchmark[0] < 0.5
@@ -260,3 +265,83 @@ def test_most_liquid_ignores_a_short_history():
     store.write_bars("QATS3", huge, "test")
     assert "QATS3" in most_liquid(store, 10, min_history=20)
     assert "QATS3" not in most_liquid(store, 10)
+
+
+# --- issue 10: consistent returns, CDI semicovariance, flat prices, tiny weights, views ---
+
+
+def test_equal_weight_shown_figures_match_its_realised_series(bundled_store):
+    """Regression (issue 10): equal weight showed 8,0 % (linear mix of CAGRs) against a
+    realised CAGR of ~15 %. Shown arithmetic mean = realised arithmetic mean; the Booth-Fama
+    geometric figure = realised CAGR of the same (daily rebalanced) series."""
+    top = most_liquid(bundled_store, 10)
+    inp = prepare_inputs(bundled_store, top, risk_model="sample_cov")
+    fr = efficient_frontier(inp, PortfolioSpec(), points=5)
+    rp = inp.returns.mean(axis=1)
+    n = len(rp)
+    realised_cagr = float((1 + rp).prod() ** (252 / n) - 1)
+    assert fr.equal_weight.expected_return == pytest.approx(rp.mean() * 252, rel=1e-9)
+    assert fr.equal_weight.volatility == pytest.approx(rp.std() * np.sqrt(252), rel=1e-6)
+    assert fr.equal_weight.geometric_return == pytest.approx(realised_cagr, abs=0.005)
+    # Same rule for an asset and for ^BVSP: the geometric figure tracks each one's own CAGR.
+    from core.portfolio.inputs import geometric_return
+
+    for s in (inp.prices[top[0]], inp.benchmark):
+        r = s.pct_change().iloc[1:]
+        cagr = float((s.iloc[-1] / s.iloc[0]) ** (252 / len(r)) - 1)
+        geo = geometric_return(r.mean() * 252, r.std() * np.sqrt(252))
+        assert geo == pytest.approx(cagr, abs=0.006)
+    assert fr.benchmark[1] == pytest.approx(inp.benchmark.pct_change().mean() * 252, rel=1e-9)
+
+
+def test_tangency_is_not_a_corner_on_the_default_universe(bundled_store):
+    """Regression (issue 10): the tangency put 80-86 % in one stock."""
+    top = most_liquid(bundled_store, 10)
+    inp = prepare_inputs(bundled_store, top)
+    fr = efficient_frontier(inp, PortfolioSpec(), points=5)
+    w = pd.Series(fr.tangency.weights)
+    assert w.max() < 0.6
+    assert (w > 0.05).sum() >= 3
+
+
+def test_semicovariance_benchmark_is_the_window_cdi(bundled_store, inputs):
+    """Regression (issue 10): semicovariance used PyPortfolioOpt's ~2 % a year benchmark."""
+    semi = prepare_inputs(bundled_store, TICKERS, START, END, risk_model="semicovariance")
+    daily = (1 + semi.risk_free) ** (1 / 252) - 1
+    ref = risk_models.semicovariance(semi.prices, benchmark=daily)
+    pd.testing.assert_frame_equal(semi.cov, ref)
+    lib_default = risk_models.semicovariance(semi.prices)
+    assert not np.allclose(semi.cov.to_numpy(), lib_default.to_numpy())
+
+
+def test_constant_price_asset_gets_a_clear_message(inputs):
+    from core.portfolio import inputs_from_prices
+
+    prices = inputs.prices.copy()
+    prices["FLAT3"] = 10.0
+    with pytest.raises(InputError, match="FLAT3: preço constante"):
+        inputs_from_prices(prices, inputs.benchmark, risk_free=0.1)
+
+
+def test_tiny_weights_are_exact_zeros(inputs):
+    """Regression (issue 10): solver noise (1e-9) showed as positions."""
+    for obj in ("max_sharpe", "min_volatility", "min_cvar"):
+        p = optimize_portfolio(inputs, PortfolioSpec(objective=obj))
+        w = p.weights.abs()
+        assert ((w == 0) | (w >= 1e-6)).all(), obj
+        assert p.weights.sum() == pytest.approx(1.0, abs=1e-9)
+    fr = efficient_frontier(inputs, PortfolioSpec(), points=10)
+    for pt in fr.points:
+        assert all(v == 0 or abs(v) >= 1e-6 for v in pt.weights.values())
+
+
+@pytest.mark.parametrize("value", [20.0, -1.5, float("nan")])
+def test_black_litterman_views_are_range_checked_in_core(inputs, value):
+    """Regression (issue 10/11): "PETR4=20" reached core as 20 (2000 %) and was optimised."""
+    with pytest.raises(InputError, match="Visão Black-Litterman|devem ser números"):
+        optimize_portfolio(inputs, PortfolioSpec(views={"PETR4": value}))
+
+
+def test_black_litterman_view_in_range_is_accepted(inputs):
+    p = optimize_portfolio(inputs, PortfolioSpec(views={"PETR4": 0.20}))
+    assert p.weights.sum() == pytest.approx(1.0)

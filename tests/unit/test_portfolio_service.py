@@ -101,7 +101,7 @@ def test_components_draw_the_result(result):
     assert fig.layout.separators == ",."
     assert isinstance(weights_figure(result["weights"]), go.Figure)
     oos = oos_figure(result["out_of_sample"])
-    assert len(oos.data) == 6
+    assert len(oos.data) == 10  # 5 series (walk-forward) x equity + drawdown
     assert "R$" in str(allocation_view(result["allocation"], result["prices"]))
     assert "Beta" in str(summary_cards(result))
     csv = weights_csv(result)
@@ -159,9 +159,10 @@ def test_cli_frontier_json_contract(cli_db, capsys, monkeypatch):
     assert rc == 0
     out = json.loads(capsys.readouterr().out)
     assert list(out) == ["window", "weights", "performance", "frontier", "allocation"]
-    assert set(out["performance"]) == {"expected_return", "volatility", "sharpe"}
+    assert set(out["performance"]) >= {"expected_return", "volatility", "sharpe"}
+    assert out["performance"]["geometric_return"] < out["performance"]["expected_return"]
     assert len(out["frontier"]) == 20
-    assert set(out["frontier"][0]) == {"volatility", "expected_return"}
+    assert set(out["frontier"][0]) >= {"volatility", "expected_return"}
     assert max(out["weights"].values()) <= 0.6 + 1e-6
     assert out["allocation"]["capital"] == 50_000.0
     assert out["window"]["start"] >= "2016-01-01"
@@ -221,7 +222,7 @@ def test_cli_risk_free_setting_and_override(cli_db, capsys, monkeypatch):
 
 def test_lot_allocation_says_when_it_drops_short_weights(bundled_store):
     req = PortfolioRequest(
-        ["PETR4", "VALE3", "MGLU3"],
+        ["PETR4", "VALE3", "ABEV3"],
         start="2015-01-01",
         capital=50_000.0,
         spec=PortfolioSpec(objective="max_sharpe", bounds=(-0.5, 1.0)),
@@ -231,3 +232,84 @@ def test_lot_allocation_says_when_it_drops_short_weights(bundled_store):
     assert shorts  # the optimiser does use the short side here
     notes = " ".join(res["allocation"]["notes"])
     assert "vendidas" in notes and all(t in notes for t in shorts)
+
+
+def test_parse_views_is_percent_a_year():
+    from core.portfolio import parse_views
+
+    assert parse_views("PETR4=20, vale3 = 12,5%;ITUB4=-3") == {
+        "PETR4": pytest.approx(0.20),
+        "VALE3": pytest.approx(0.125),
+        "ITUB4": pytest.approx(-0.03),
+    }
+    assert parse_views("") is None
+    with pytest.raises(InputError, match="Visões"):
+        parse_views("PETR4 20 VALE3")
+
+
+def test_cli_views_mean_percent_like_the_page(cli_db, capsys, monkeypatch):
+    """Regression (issue 11): "PETR4=20" was 2000 % in the CLI and 20 % on the page."""
+    from dashboard.cli import main
+
+    monkeypatch.setenv("PREGAO_DATA_DIR", str(cli_db.rsplit("/", 1)[0][len("sqlite:///") :]))
+    args = ["frontier", "PETR4", "VALE3", "--points", "5", "--views", "PETR4=20", "--json"]
+    assert main([*args, "--save", "bl", "--db", cli_db]) == 0
+    capsys.readouterr()
+    assert main(["portfolios", "--name", "bl", "--db", cli_db]) == 0
+    saved = json.loads(capsys.readouterr().out)
+    assert saved["parameters"]["views"] == {"PETR4": pytest.approx(0.20)}
+    args = ["frontier", "PETR4", "VALE3", "--points", "5", "--views", "PETR4=2000"]
+    assert main([*args, "--db", cli_db]) == 2
+    err = capsys.readouterr().err
+    assert "PETR4" in err and "2.000%" in err  # refused, naming the view and its value
+
+
+def test_cli_oos_keeps_its_keys_and_is_walk_forward(cli_db, capsys, monkeypatch):
+    from dashboard.cli import main
+
+    monkeypatch.setenv("PREGAO_DATA_DIR", str(cli_db.rsplit("/", 1)[0][len("sqlite:///") :]))
+    args = ["frontier", "PETR4", "VALE3", "ITUB4", "--points", "5", "--oos", "--json"]
+    args += ["--oos-universe", "chosen", "--start", "2021-01-01", "--lookback", "252"]
+    assert main([*args, "--db", cli_db]) == 0
+    out = json.loads(capsys.readouterr().out)["out_of_sample"]
+    assert set(out) >= {"weights", "stats", "active", "train", "test"}
+    assert out["method"] == "walk_forward" and len(out["rebalances"]) > 5
+    assert set(out["stats"]) == {"Carteira", "Pesos iguais", "Mínima variância", "^BVSP", "CDI"}
+
+
+def test_analyse_can_record_its_result(bundled_store):
+    from core.portfolio import latest_run
+
+    res = analyse(bundled_store, PortfolioRequest(["PETR4", "VALE3"], points=5), record=True)
+    assert latest_run(bundled_store, "analysis")["id"] == res["run_id"]
+    assert latest_run(bundled_store, "analysis")["result"]["weights"] == res["weights"]
+
+
+def test_controls_from_parameters_round_trip():
+    from components.portfolio import CONTROL_KEYS, controls_from_parameters
+    from core.portfolio import parse_percent_range, parse_views
+
+    req = PortfolioRequest(
+        ["PETR4", "VALE3"],
+        start="2018-01-02",
+        spec=PortfolioSpec(
+            objective="efficient_return",
+            target=0.125,
+            bounds=(0.05, 0.4),
+            per_asset_bounds={"PETR4": (0.1, 0.3)},
+            views={"VALE3": 0.12},
+        ),
+        capital=50_000.0,
+        holdings={"PETR4": 100},
+        out_of_sample=True,
+        lookback=504,
+    )
+    v = controls_from_parameters(req.parameters())
+    assert set(v) <= set(CONTROL_KEYS)
+    assert v["target"] == 12.5 and (v["wmin"], v["wmax"]) == (5.0, 40.0)
+    assert parse_views(v["views"]) == {"VALE3": pytest.approx(0.12)}
+    assert parse_pairs(v["asset_bounds"], "x", parse_percent_range) == {
+        "PETR4": (pytest.approx(0.1), pytest.approx(0.3))
+    }
+    assert v["holdings"] == "PETR4=100" and v["oos"] == ["on"] and v["lookback"] == 2.0
+    assert v["start"] == "2018-01-02" and v["tickers"] == ["PETR4", "VALE3"]

@@ -99,3 +99,20 @@ def test_anomalies_marked_inside_the_range(bundled_store):
     assert set(v.anomalies["severity"]) <= {"baixa", "média", "alta"}
     assert quote_view(bundled_store, QuoteRequest("PETR4", preset="5A")).anomalies is None
     assert QuoteRequest.from_query({"ticker": "PETR4", "anom": "1"}).anomalies
+
+
+def test_period_change_follows_the_adjusted_toggle(bundled_store):
+    """Regression (issue 9): with "Negociados" the card showed the adjusted change."""
+    from core.quotes import QuoteRequest, quote_view
+
+    traded = quote_view(bundled_store, QuoteRequest(ticker="PETR4", preset="5A"))
+    adj = quote_view(bundled_store, QuoteRequest(ticker="PETR4", preset="5A", adjusted=True))
+    bars = bundled_store.bars("PETR4", traded.start, traded.end)
+    assert traded.stats.change_range == pytest.approx(
+        bars["close"].iloc[-1] / bars["close"].iloc[0] - 1
+    )
+    assert adj.stats.change_range == pytest.approx(
+        bars["adj_close"].iloc[-1] / bars["adj_close"].iloc[0] - 1
+    )
+    assert not traded.stats.adjusted and adj.stats.adjusted
+    assert adj.stats.change_range > traded.stats.change_range  # proventos count

@@ -23,7 +23,8 @@ def test_round_trip_and_idempotent_upsert(empty_store):
     r3 = s.write_bars("PETR4", changed, "test")
     assert (r3.inserted, r3.updated, r3.unchanged) == (0, 1, 1)
     got = s.bars("PETR4")
-    pd.testing.assert_frame_equal(got, changed, check_freq=False)
+    # adj_close is derived by the store (no corporate actions here: equal to the close)
+    pd.testing.assert_frame_equal(got, changed.assign(adj_close=changed["close"]), check_freq=False)
     assert got.index.name == "date"
 
 
@@ -67,10 +68,34 @@ def test_bad_input(empty_store):
     with pytest.raises(InputError):
         empty_store.upsert_instrument("")
     with pytest.raises(InputError):
-        empty_store.upsert_instrument("X", kind="crypto")
-    empty_store.upsert_instrument("X")
+        empty_store.upsert_instrument("XPTO3", kind="crypto")
+    empty_store.upsert_instrument("XPTO3")
     with pytest.raises(InputError):
-        empty_store.write_bars("X", make_bars([(1, 2, 0.5, 1.5, 10)]).drop(columns="volume"), "t")
+        empty_store.write_bars(
+            "XPTO3", make_bars([(1, 2, 0.5, 1.5, 10)]).drop(columns="volume"), "t"
+        )
+
+
+@pytest.mark.parametrize(
+    "bad", ["PETR4'; DROP TABLE bars;--", "<script>alert(1)</script>", "PE TR4", "4PETR", "X"]
+)
+def test_malformed_tickers_are_refused(empty_store, bad):
+    """Regression: any string used to become an instrument (issue 11)."""
+    with pytest.raises(InputError, match="Ticker inválido"):
+        empty_store.upsert_instrument(bad)
+    assert empty_store.tickers() == []
+
+
+def test_write_bars_honours_source_priority(empty_store):
+    """Regression: Store.write_bars used to let any source overwrite a better one."""
+    s = empty_store
+    s.upsert_instrument("PETR4")
+    bars = make_bars([(10, 11, 9, 10.5, 1000)])
+    s.write_bars("PETR4", bars, "cotahist")
+    worse = bars.assign(close=10.4)
+    r = s.write_bars("PETR4", worse, "yahoo")
+    assert (r.inserted, r.updated) == (0, 0)
+    assert s.bars("PETR4")["close"].iloc[0] == 10.5
 
 
 def test_init_db_errors_name_the_url(tmp_path):

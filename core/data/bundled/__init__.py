@@ -13,6 +13,32 @@ prescribes and writes everything into the store in one transaction:
 * non-positive or missing prices are dropped.
 
 Every drop and repair is counted in a :class:`CleaningReport` and logged.
+
+Prices are stored as traded
+---------------------------
+Yahoo's ``Close`` (and OHLC, volume) is split-adjusted as of the download (11/2024) but not
+dividend-adjusted; ``Adj Close`` is also dividend-adjusted. The store keeps traded prices
+and corporate actions, so the loader turns the bundled files into exactly that:
+
+* **Splits, bonus shares, reverse splits** come from ``actions.csv`` beside this module.
+  Each one is verified against B3's own COTAHIST file of 25/06/2021
+  (``shared/data/cotahist``): Yahoo's close times the product of the later ratios equals
+  the B3 close of that session (BBAS3 ×2, BBDC4 ×1,1, CMIG4 ×1,69, GGBR4 ×1,26,
+  ITSA4 ×1,218, LREN3 ×1,1, MGLU3 ×0,1069); the ex-dates are where Yahoo's prices land
+  back on B3's R$ 0,01 tick grid (a split-adjusted price is off the grid before the event).
+  Where Yahoo's factor is not a share ratio (MGLU3 beyond its 10:1 reverse split, CVCB3,
+  CPLE6, part of ITSA4) it is stored as a ``price_factor`` (adjusts the series, never a
+  position). Traded price = Yahoo price / ``S``, traded volume = Yahoo volume × ``S``.
+* **Cash proventos** are recovered from the ``Adj Close / Close`` ratio
+  (:func:`core.data.actions.implied_dividends`) and stored as ``dividend`` in R$ per share
+  as paid. Yahoo's ratio cannot tell JCP from dividends: every bundled cash event is a
+  ``dividend`` (a B3 proventos file imported with ``kind=jcp`` replaces it).
+* ``adj_close`` is then derived by the store from the traded close and these actions, as
+  for every other source, and equals Yahoo's ``Adj Close`` up to a constant factor
+  (GGBR4's file already carries a dividend after its last bar).
+* Before the oldest verified event Yahoo's basis cannot be checked: bars still off the
+  tick grid after the conversion are on Yahoo's basis (an unidentified older event); the
+  last such date is stored as an ``unverified_basis`` data flag, shown by the quality report.
 """
 
 from __future__ import annotations
@@ -32,6 +58,11 @@ from core.data.store import Store, WriteResult
 
 __all__ = [
     "BUNDLED_DIR",
+    "TICK_CHECK_DATE",
+    "bundled_actions",
+    "yahoo_to_traded",
+    "bundled_cash_events",
+    "off_tick_dates",
     "REPAIR_TOLERANCE",
     "CleaningReport",
     "LoadReport",
@@ -49,6 +80,8 @@ log = logging.getLogger(__name__)
 BUNDLED_DIR = Path(__file__).parent
 #: Largest OHLC breach (as a fraction of the close) repaired instead of dropped.
 REPAIR_TOLERANCE = 0.01
+#: The session of B3's COTAHIST file the bundled actions were verified against.
+TICK_CHECK_DATE = pd.Timestamp("2021-06-25")
 
 Progress = Callable[[float, str], None]
 
@@ -195,18 +228,126 @@ def clean_bars(
     return df[list(BAR_COLUMNS)], rep
 
 
+def bundled_actions(ticker: str | None = None) -> pd.DataFrame:
+    """The verified split-like events of the bundled stocks (``actions.csv``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``ticker, date, kind, value`` (kinds ``split, bonus, reverse_split, price_factor``;
+        value = shares after / shares before, or Yahoo's price factor), sorted by date.
+    """
+    df = pd.read_csv(BUNDLED_DIR / "actions.csv", dtype={"ticker": str, "kind": str})
+    df["date"] = pd.to_datetime(df["date"])
+    if ticker is not None:
+        df = df[df["ticker"] == ticker.upper()]
+    return df[["ticker", "date", "kind", "value"]].sort_values("date").reset_index(drop=True)
+
+
+def _split_factor(dates: pd.DatetimeIndex, events: pd.DataFrame) -> np.ndarray:
+    S = np.ones(len(dates))
+    d8 = pd.DatetimeIndex(dates).as_unit("ns").asi8
+    for ex, ratio in zip(events["date"], events["value"]):
+        S[d8 < pd.Timestamp(ex).as_unit("ns").value] /= float(ratio)
+    return S
+
+
+def yahoo_to_traded(bars: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+    """Turn Yahoo's split-adjusted OHLCV into traded OHLCV given the split-like events.
+
+    Parameters
+    ----------
+    bars : pandas.DataFrame
+        Canonical bars as Yahoo gives them (``close`` split-adjusted).
+    events : pandas.DataFrame
+        ``date, value`` of the split-like events Yahoo applied (split, bonus,
+        reverse_split, price_factor), value = new basis / old basis.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same shape: prices divided by ``S_t`` (product of ``1/value`` over later events) and
+        rounded to the cent where the bar lands on B3's R$ 0,01 tick grid, volume multiplied
+        by ``S_t``; ``adj_close`` is left as Yahoo's.
+    """
+    out = bars.copy()
+    S = (
+        np.ones(len(out))
+        if events is None or len(events) == 0
+        else _split_factor(out.index, events)
+    )
+    for c in ("open", "high", "low", "close"):
+        out[c] = out[c].to_numpy() / S
+    out["volume"] = np.round(out["volume"].to_numpy() * S)
+    # bars back on B3's R$ 0,01 tick grid are stored as the exact traded cents
+    P = out[["open", "high", "low", "close"]].to_numpy() * 100
+    on = (np.abs(P - np.round(P)) < 0.004).all(axis=1)
+    out.loc[on, ["open", "high", "low", "close"]] = np.round(P[on]) / 100
+    return out
+
+
+def bundled_cash_events(yahoo: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+    """Cash proventos implied by Yahoo's ``Adj Close / Close``, in R$ per share as paid.
+
+    Parameters
+    ----------
+    yahoo : pandas.DataFrame
+        Canonical bars as Yahoo gives them (split-adjusted ``close``, ``adj_close``).
+    events : pandas.DataFrame
+        Split-like events (see :func:`yahoo_to_traded`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``date, kind ("dividend"), value``: Yahoo's ratio cannot tell JCP from dividends.
+    """
+    from core.data.actions import implied_dividends
+
+    cash = implied_dividends(yahoo)
+    if len(cash) == 0 or events is None or len(events) == 0:
+        return cash
+    S = _split_factor(yahoo.index, events)
+    pos = yahoo.index.get_indexer(pd.DatetimeIndex(cash["date"])) - 1
+    cash = cash.copy()
+    cash["value"] = cash["value"].to_numpy() / S[pos]
+    return cash
+
+
+def off_tick_dates(bars: pd.DataFrame, tick: float = 0.01) -> pd.DatetimeIndex:
+    """Dates whose traded open/high/low/close are not all multiples of ``tick`` (R$ 0,01)."""
+    P = bars[["open", "high", "low", "close"]].to_numpy() / tick
+    off = (np.abs(P - np.round(P)) > 0.004).any(axis=1)
+    return bars.index[off]
+
+
 def read_bundled_bars(ticker: str) -> tuple[pd.DataFrame, CleaningReport]:
-    """Read and clean one bundled instrument (``"PETR4"``, ``"^BVSP"``).
+    """Read and clean one bundled instrument (``"PETR4"``, ``"^BVSP"``) as traded bars.
+
+    Returns
+    -------
+    (pandas.DataFrame, CleaningReport)
+        Canonical bars with traded OHLCV (module docstring) and ``adj_close`` derived from
+        them and the bundled actions, exactly as the store derives it.
 
     Raises
     ------
     KeyError
         If ``ticker`` is not in the bundled manifest.
     """
+    from core.data.actions import adjusted_close
+
     man = bundled_instruments().set_index("ticker")
     row = man.loc[ticker.upper()]
     raw = read_yahoo_csv(BUNDLED_DIR / row["file"])
-    return clean_bars(raw, ticker.upper(), drop_zero_volume=row["kind"] != "index")
+    yahoo, rep = clean_bars(raw, ticker.upper(), drop_zero_volume=row["kind"] != "index")
+    if row["kind"] == "index":
+        yahoo["adj_close"] = yahoo["close"]
+        return yahoo, rep
+    events = bundled_actions(ticker)
+    traded = yahoo_to_traded(yahoo, events)
+    acts = pd.concat([events, bundled_cash_events(yahoo, events)], ignore_index=True)
+    traded["adj_close"] = adjusted_close(traded, acts[["date", "kind", "value"]]).to_numpy()
+    return traded, rep
 
 
 def read_bundled_cdi() -> pd.Series:
@@ -238,19 +379,63 @@ def load_bundled(
     t0 = time.perf_counter()
     if not force and not store.is_empty():
         return LoadReport(loaded=False)
+
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    try:
+        return _load(store, t0, progress)
+    except (IntegrityError, OperationalError):
+        # another process loaded the bundled data at the same time: theirs stands
+        if not force and not store.is_empty():
+            return LoadReport(loaded=False)
+        raise
+
+
+def _load(store: Store, t0: float, progress: Progress | None) -> LoadReport:
+    from core.data import actions as actions_mod
+    from core.data.upsert import add_flags
+
     man = bundled_instruments()
     report = LoadReport(loaded=True)
     total = WriteResult()
     n = len(man) + 1
     with store.transaction() as conn:
         for k, row in enumerate(man.itertuples(index=False)):
-            bars, rep = read_bundled_bars(row.ticker)
-            store.upsert_instrument(row.ticker, name=row.name, kind=row.kind, conn=conn)
-            total = total + store.write_bars(row.ticker, bars, "bundled", conn=conn)
+            raw = read_yahoo_csv(BUNDLED_DIR / row.file)
+            yahoo, rep = clean_bars(raw, row.ticker, drop_zero_volume=row.kind != "index")
+            iid = store.upsert_instrument(row.ticker, name=row.name, kind=row.kind, conn=conn)
+            if row.kind == "index":
+                total = total + store.write_bars(row.ticker, yahoo, "bundled", conn=conn)
+            else:
+                events = bundled_actions(row.ticker)
+                traded = yahoo_to_traded(yahoo, events)
+                cash = bundled_cash_events(yahoo, events)
+                acts = pd.concat([events, cash], ignore_index=True).assign(ticker=row.ticker)
+                actions_mod.write_actions(store, acts, "bundled", conn=conn, recompute=False)
+                total = total + store.write_bars(row.ticker, traded, "bundled", conn=conn)
+                off = off_tick_dates(traded)
+                if len(off):
+                    add_flags(
+                        conn,
+                        [
+                            {
+                                "instrument_id": iid,
+                                "date": off[-1],
+                                "kind": "unverified_basis",
+                                "source": "bundled",
+                                "detail": f"{len(off)} pregões até {off[-1]:%d/%m/%Y} fora do "
+                                "tick de R$ 0,01: preços na base do Yahoo (evento "
+                                "corporativo anterior não identificado)",
+                            }
+                        ],
+                    )
             report.cleaning.append(rep)
             if progress:
                 progress((k + 1) / n, f"{row.ticker}: {rep.rows_out} barras")
         rates = store.write_rates("CDI", read_bundled_cdi(), conn=conn)
+        from core.data.watchlist import set_watchlist
+
+        set_watchlist(store, list(man["ticker"]), conn=conn)  # Mercado's "Minha lista"
     report.instruments = len(man)
     report.bars = total.inserted + total.updated
     report.rates = rates.inserted + rates.updated

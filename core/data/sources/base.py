@@ -51,6 +51,14 @@ class ParsedData:
         Optional long form of all tickers (``ticker`` categorical, ``date``, bar columns,
         ``line``), sorted by ticker then date; readers of big files fill it instead of
         ``bars`` to spare one frame per ticker.
+    lots : dict of str -> int
+        Standard lot per ticker when the source says it (COTAHIST ``FATCOT``-independent
+        lot from the market type; empty otherwise).
+    volume_units : dict of str -> str
+        Unit of the volume column per ticker (:data:`core.data.models.VOLUME_UNITS`);
+        a ticker missing here is taken to be in its series' own unit.
+    placeholders : list of dict
+        Vendor placeholder rows dropped while validating (``ticker, date, line``).
     """
 
     file: str
@@ -63,6 +71,9 @@ class ParsedData:
     actions: pd.DataFrame | None = None
     rows: int = 0
     long: pd.DataFrame | None = None
+    lots: dict[str, int] = field(default_factory=dict)
+    volume_units: dict[str, str] = field(default_factory=dict)
+    placeholders: list[dict] = field(default_factory=list)
 
 
 class OnlineSource(ABC):

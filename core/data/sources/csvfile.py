@@ -51,7 +51,7 @@ __all__ = [
 ]
 
 #: Formats :func:`read_csv_bars` understands.
-CSV_FORMATS: tuple[str, ...] = ("yahoo", "investing", "profit", "csv")
+CSV_FORMATS: tuple[str, ...] = ("yahoo", "investing", "profit", "planilha", "csv")
 
 #: What an unknown layout is compared with (shown to the user).
 EXPECTED_LAYOUTS = (
@@ -59,6 +59,8 @@ EXPECTED_LAYOUTS = (
     "Yahoo/yfinance (Date,Open,High,Low,Close[,Adj Close],Volume); "
     'investing.com ("Data","Último","Abertura","Máxima","Mínima","Vol.","Var%"); '
     "ProfitChart (Ativo;Data;Abertura;Máxima;Mínima;Fechamento;Volume;Quantidade); "
+    "planilha brasileira (Data;Abertura;Máxima;Mínima;Fechamento;Volume, com ';', "
+    "vírgula decimal e dd/mm/aaaa); "
     "eventos corporativos (ticker,date,kind,value); "
     "ou um CSV genérico com as colunas mapeadas (formato csv)"
 )
@@ -178,8 +180,9 @@ def detect_format(text: str) -> str | None:
         return None
     first = lines[0]
     cells = [_norm(c) for c in re.split(r"[,;\t]", first)]
-    if cells[:2] == ["data", "último"] or (
-        "último" in cells and "abertura" in cells and "vol." in cells
+    comma = [_norm(c) for c in first.split(",")]  # investing.com writes commas, never ';'
+    if comma[:2] == ["data", "último"] or (
+        "último" in comma and "abertura" in comma and "vol." in comma
     ):
         return "investing"
     if cells and cells[0] in ("date", "datetime", "price") and "close" in cells:
@@ -190,7 +193,33 @@ def detect_format(text: str) -> str | None:
             return "profit"
         if len(semi) in (8, 9) and re.fullmatch(r"\d{2}/\d{2}/\d{4}", semi[1] or ""):
             return "profit"
+        if _planilha_columns(semi) is not None:
+            return "planilha"
     return None
+
+
+#: Header names of the Brazilian spreadsheet layout (normalised, accents kept and removed).
+_PLANILHA_NAMES: dict[str, tuple[str, ...]] = {
+    "date": ("data", "date", "pregão", "pregao"),
+    "open": ("abertura", "abert.", "abert"),
+    "high": ("máxima", "maxima", "máx.", "max.", "máx", "max"),
+    "low": ("mínima", "minima", "mín.", "min.", "mín", "min"),
+    "close": ("fechamento", "fech.", "fech", "último", "ultimo", "últ.", "ult.", "cotação"),
+    "shares": ("quantidade", "qtd.", "qtde", "qtd", "quant."),
+    "volume": ("volume", "vol.", "vol", "volume (r$)", "volume financeiro"),
+}
+
+
+def _planilha_columns(cells: list[str]) -> dict[str, int] | None:
+    """Map the fields of a Brazilian spreadsheet header to column positions (None if not one)."""
+    pos: dict[str, int] = {}
+    for k, c in enumerate(cells):
+        for field_, names in _PLANILHA_NAMES.items():
+            if c in names and field_ not in pos:
+                pos[field_] = k
+    if "date" not in pos or "close" not in pos:
+        return None
+    return pos
 
 
 def ticker_from_filename(name: str) -> str | None:
@@ -258,6 +287,8 @@ def read_csv_bars(
         return _read_investing(text, fname, ticker)
     if fmt == "profit":
         return _read_profit(text, fname, ticker)
+    if fmt == "planilha":
+        return _read_planilha(text, fname, ticker)
     if fmt == "csv":
         if mapping is None:
             raise DataFormatError(
@@ -533,6 +564,55 @@ def _read_investing(text: str, fname: str, ticker: str | None) -> ParsedData:
         kinds={t: kind},
         names=names,
         rows=len(bars),
+        # investing.com's index "Vol." changes scale inside one file (2,79M in 2015 equals
+        # Yahoo's figure; 8,02B in 2025 is Yahoo's x1000): its unit cannot be trusted
+        volume_units={t: "unknown" if kind == "index" else "shares"},
+    )
+
+
+# -- Brazilian spreadsheet ----------------------------------------------------------------
+def _read_planilha(text: str, fname: str, ticker: str | None) -> ParsedData:
+    """``Data;Abertura;Máxima;Mínima;Fechamento;Volume`` with ``;``, decimal comma, dd/mm/aaaa.
+
+    ``Quantidade`` (shares) becomes the volume; without it ``Volume``/``Vol.`` is taken as
+    the financial volume in R$ (unit ``brl``, never mixed into a series in shares).
+    ``Negócios`` (number of trades) is ignored. Missing open/high/low take the close.
+    """
+    body = text.lstrip("\ufeff")
+    df, ln = _frame(body, ";", 1, fname)
+    cells = [_norm(c) for c in df.columns]
+    pos = _planilha_columns(cells)
+    if pos is None:
+        raise DataFormatError(
+            f"planilha sem as colunas Data e Fechamento. Esperado: {EXPECTED_LAYOUTS}.", fname, 1
+        )
+    t = _need_ticker(ticker, fname, "planilha")
+    col = {k: df.iloc[:, v] for k, v in pos.items()}
+    dates = _dates(col["date"], ln, fname, fmt="%d/%m/%Y")
+    kw = {"decimal": ",", "thousands": "."}
+    c = _numbers(col["close"], ln, df.columns[pos["close"]], fname, **kw)
+    o, h, lo = (
+        _numbers(col[k], ln, df.columns[pos[k]], fname, **kw) if k in col else c.copy()
+        for k in ("open", "high", "low")
+    )
+    unit = "shares"
+    if "shares" in col:
+        v = _investing_volume(col["shares"], ln, fname)
+    elif "volume" in col:
+        v = _investing_volume(col["volume"], ln, fname)
+        unit = "brl"
+    else:
+        v = np.zeros(len(df))
+    bars = _bars(dates, o, h, lo, c, c, v, ln)
+    kind = "index" if t.startswith("^") else "stock"
+    return ParsedData(
+        file=fname,
+        format="planilha",
+        source="csv",
+        bars={t: bars},
+        kinds={t: kind},
+        rows=len(bars),
+        volume_units={t: "points" if kind == "index" and unit == "shares" else unit},
     )
 
 

@@ -1,0 +1,390 @@
+"""The one bar-upsert path: source priority, volume units, derived adjusted close.
+
+Every write of bars into the store goes through :func:`upsert_bars` – the importer
+(:mod:`core.data.imports`), the online updates, the bundled first-start loader and
+:meth:`core.data.store.Store.write_bars` alike – so the rules below hold whoever writes.
+
+Rules
+-----
+* **Traded prices only.** ``open, high, low, close, volume`` are stored as the source
+  delivered them (as traded). The incoming ``adj_close`` is ignored: the store derives it
+  from the traded close and the stored corporate actions
+  (:func:`core.data.actions.recompute_adj_close`), identically for every source, so a day
+  from COTAHIST lands in the adjusted series with the factor of its neighbours.
+* **Source priority.** When a stored bar and an incoming bar share a date, the
+  better-ranked source wins (:data:`DEFAULT_PRIORITY`, or the instrument's own order). A
+  source always replaces its own rows. Unknown sources rank after every known one.
+* **Idempotence.** A row whose traded values and source equal the stored ones is
+  ``unchanged`` (the derived ``adj_close`` is not compared), so re-importing a file reports
+  every row unchanged.
+* **One volume unit per series.** Each instrument records its volume unit
+  (:data:`core.data.models.VOLUME_UNITS`). Incoming volumes in another unit are not
+  written: a replaced row keeps its stored volume, a new row gets 0, and a
+  ``volume_unit`` data flag says so.
+* **Conflicts are flagged.** When two sources disagree on a date's close by more than
+  :data:`CONFLICT_TOLERANCE`, a ``source_conflict`` data flag is stored
+  (:class:`core.data.import_models.DataFlag`) and the quality report stops saying "ok".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, bindparam, select
+
+from core.data.import_models import DataFlag, SourcePriority
+from core.data.models import Bar, Instrument
+from core.data.schema import BAR_COLUMNS
+from core.errors import PregaoError
+
+__all__ = [
+    "DEFAULT_PRIORITY",
+    "CONFLICT_TOLERANCE",
+    "UpsertCounts",
+    "UpsertCancelled",
+    "load_priorities",
+    "source_rank",
+    "upsert_bars",
+    "add_flags",
+]
+
+#: Default source order, best first: B3's official record, then broker feeds, then vendors.
+DEFAULT_PRIORITY: tuple[str, ...] = (
+    "cotahist",
+    "mt5",
+    "profit",
+    "yahoo",
+    "investing",
+    "csv",
+    "bundled",
+)
+#: Relative difference of two sources' closes on one date above which a conflict is flagged
+#: (0,5 %: larger than any rounding between vendors, smaller than any bonus share).
+CONFLICT_TOLERANCE = 0.005
+_CHUNK = 20_000
+_BAR = Bar.__table__
+_INST = Instrument.__table__
+_PRIO = SourcePriority.__table__
+_FLAG = DataFlag.__table__
+
+Progress = Callable[[float, str], None]
+
+
+class UpsertCancelled(PregaoError):
+    """The caller's ``cancel()`` returned True during a write (the transaction rolls back)."""
+
+
+@dataclass
+class UpsertCounts:
+    """What :func:`upsert_bars` did (counts are bar rows).
+
+    Attributes
+    ----------
+    inserted, updated, unchanged, kept : int
+        New rows, rows whose traded values or source changed, rows already equal, incoming
+        rows not written because a better-ranked source holds that date.
+    conflicts : int
+        Dates where the incoming and stored closes of two sources differ by more than
+        :data:`CONFLICT_TOLERANCE` (flagged).
+    volume_dropped : int
+        Incoming rows whose volume was not written (unit differs from the series').
+    touched : set of int
+        Instrument ids whose bars were inserted or updated.
+    """
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    kept: int = 0
+    conflicts: int = 0
+    volume_dropped: int = 0
+    touched: set[int] = field(default_factory=set)
+
+
+def load_priorities(conn: Connection) -> dict[int, tuple[str, ...]]:
+    """Per-instrument source orders stored with ``set_source_priority`` (id -> sources)."""
+    return {
+        int(iid): tuple(s.strip() for s in srcs.split(",") if s.strip())
+        for iid, srcs in conn.execute(select(_PRIO.c.instrument_id, _PRIO.c.sources))
+    }
+
+
+def source_rank(source: str, order: Sequence[str]) -> int:
+    """Position of ``source`` in ``order`` (0 = best); unknown sources rank last."""
+    try:
+        return list(order).index(source)
+    except ValueError:
+        return len(order)
+
+
+def add_flags(conn: Connection, flags: Sequence[dict]) -> int:
+    """Store data flags ``{instrument_id, date, kind, source, detail}`` (newest wins).
+
+    Returns the number of flags written.
+    """
+    if not flags:
+        return 0
+    keys = {(int(f["instrument_id"]), pd.Timestamp(f["date"]), f["kind"]) for f in flags}
+    for iid, d, k in keys:
+        conn.execute(
+            _FLAG.delete().where(
+                _FLAG.c.instrument_id == iid, _FLAG.c.date == d.to_pydatetime(), _FLAG.c.kind == k
+            )
+        )
+    seen: dict[tuple, dict] = {}
+    for f in flags:
+        seen[(int(f["instrument_id"]), pd.Timestamp(f["date"]), f["kind"])] = f
+    conn.execute(
+        _FLAG.insert(),
+        [
+            {
+                "instrument_id": iid,
+                "date": d.to_pydatetime(),
+                "kind": k,
+                "source": str(f.get("source", ""))[:32],
+                "detail": str(f.get("detail", "")),
+            }
+            for (iid, d, k), f in seen.items()
+        ],
+    )
+    return len(seen)
+
+
+def upsert_bars(
+    conn: Connection,
+    ids: dict[str, int],
+    clean: pd.DataFrame,
+    interval: str,
+    source: str,
+    *,
+    priorities: dict[int, tuple[str, ...]] | None = None,
+    volume_unit: str | dict[str, str] | None = None,
+    adj_close: np.ndarray | None = None,
+    progress: Progress | None = None,
+    cancel: Callable[[], bool] | None = None,
+    frac: tuple[float, float] = (0.0, 1.0),
+) -> UpsertCounts:
+    """Bulk upsert of validated bars of many instruments (module docstring for the rules).
+
+    Parameters
+    ----------
+    conn : sqlalchemy.Connection
+        Open transaction.
+    ids : dict of str -> int
+        Instrument id of every ticker in ``clean`` (instruments must exist).
+    clean : pandas.DataFrame
+        Long frame, columns ``ticker, date`` and :data:`core.data.schema.BAR_COLUMNS`,
+        shape ``(n_rows, 8)``; prices in R$ (points for indices), as traded.
+    interval : {"1d", "1h", "5m"}
+    source : str
+        Where the rows come from (``cotahist``, ``yahoo``, ``bundled`` ...).
+    priorities : dict, optional
+        Per-instrument source orders (default: read them with :func:`load_priorities`).
+    volume_unit : str or dict of str -> str, optional
+        Unit of the incoming volumes (per ticker when a dict); ``None`` means "the series'
+        own unit" (no check).
+    adj_close : ndarray, shape (n_rows,), optional
+        The derived adjusted close of the incoming rows when the caller already knows it
+        (saves a second pass); default ``close``. Callers derive it again afterwards
+        (:func:`core.data.actions.recompute_adj_close`), so it is only a first value.
+    progress, cancel : callable, optional
+        Progress callback (fraction in ``frac``) and cancellation poll.
+
+    Returns
+    -------
+    UpsertCounts
+
+    Raises
+    ------
+    UpsertCancelled
+        When ``cancel()`` returned True.
+    """
+    out = UpsertCounts()
+    if clean.empty:
+        return out
+    if priorities is None:
+        priorities = load_priorities(conn)
+    tick = clean["ticker"].astype(str).to_numpy()
+    inc = pd.DataFrame(
+        {
+            "iid": pd.Series(tick).map(ids).to_numpy(dtype="int64"),
+            "date": clean["date"].to_numpy(dtype="datetime64[ns]"),
+            **{c: clean[c].to_numpy(dtype="float64") for c in BAR_COLUMNS},
+        }
+    )
+    # derived from the corporate actions (here a first value, made exact by the caller)
+    inc["adj_close"] = inc["close"] if adj_close is None else np.asarray(adj_close, dtype="float64")
+    lo, hi = inc["date"].min().to_pydatetime(), inc["date"].max().to_pydatetime()
+    iids = sorted(set(int(x) for x in inc["iid"]))
+    rows: list = []
+    units: dict[int, str] = {}
+    b = _BAR.c
+    for k in range(0, len(iids), 500):
+        chunk = iids[k : k + 500]
+        rows += conn.execute(
+            select(b.instrument_id, b.date, *[b[c] for c in BAR_COLUMNS], b.source).where(
+                b.interval == interval, b.instrument_id.in_(chunk), b.date >= lo, b.date <= hi
+            )
+        ).all()
+        for iid, u in conn.execute(
+            select(_INST.c.id, _INST.c.volume_unit).where(_INST.c.id.in_(chunk))
+        ):
+            units[int(iid)] = str(u or "shares")
+    ocols = ["iid", "date", *[f"o_{c}" for c in BAR_COLUMNS], "o_source"]
+    if rows:
+        z = list(zip(*rows))
+        old = pd.DataFrame(
+            {
+                "iid": np.asarray(z[0], dtype="int64"),
+                "date": np.asarray(z[1], dtype="datetime64[ns]"),
+                **{
+                    f"o_{c}": np.asarray(z[2 + k], dtype="float64")
+                    for k, c in enumerate(BAR_COLUMNS)
+                },
+                "o_source": np.asarray(z[-1], dtype=object),
+            }
+        )
+    else:
+        old = pd.DataFrame({c: [] for c in ocols})
+        old["date"] = old["date"].astype("datetime64[ns]")
+        old["iid"] = old["iid"].astype("int64")
+    m = inc.merge(old, on=["iid", "date"], how="left", indicator=True)
+    is_new = (m["_merge"] == "left_only").to_numpy()
+    exists = ~is_new
+    iid_arr = m["iid"].to_numpy()
+    # volume units: incoming volumes in a foreign unit are not written
+    if volume_unit is not None:
+        if isinstance(volume_unit, dict):
+            tick_of_iid = {v: k for k, v in ids.items()}
+            inc_unit = np.array(
+                [volume_unit.get(tick_of_iid.get(int(i), ""), "shares") for i in iid_arr]
+            )
+        else:
+            inc_unit = np.full(len(m), volume_unit)
+        ser_unit = np.array([units.get(int(i), "shares") for i in iid_arr])
+        foreign = inc_unit != ser_unit
+        if foreign.any():
+            old_vol = m["o_volume"].to_numpy(dtype="float64")
+            m.loc[foreign & exists, "volume"] = old_vol[foreign & exists]
+            m.loc[foreign & is_new, "volume"] = 0.0
+            out.volume_dropped = int(foreign.sum())
+            flags = []
+            for iid in sorted(set(int(i) for i in iid_arr[foreign])):
+                sel = foreign & (iid_arr == iid)
+                flags.append(
+                    {
+                        "instrument_id": iid,
+                        "date": m["date"].to_numpy()[sel].min(),
+                        "kind": "volume_unit",
+                        "source": source,
+                        "detail": f"{int(sel.sum())} volume(s) de {source} em "
+                        f"'{inc_unit[sel][0]}' ignorados: a série está em "
+                        f"'{units.get(iid, 'shares')}'",
+                    }
+                )
+            add_flags(conn, flags)
+    traded = ["open", "high", "low", "close", "volume"]
+    new_vals = m[traded].to_numpy(dtype="float64")
+    old_vals = m[[f"o_{c}" for c in traded]].to_numpy(dtype="float64")
+    osrc = m["o_source"].to_numpy()
+    same = (
+        exists
+        & np.isclose(new_vals, old_vals, rtol=1e-12, atol=1e-9).all(axis=1)
+        & (osrc == source)
+    )
+    kept = np.zeros(len(m), dtype=bool)
+    conflict = np.zeros(len(m), dtype=bool)
+    if exists.any():
+        oc = m["o_close"].to_numpy(dtype="float64")
+        nc = m["close"].to_numpy(dtype="float64")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            differs = np.abs(nc / oc - 1.0) > CONFLICT_TOLERANCE
+        for j in np.flatnonzero(exists & ~same):
+            order = priorities.get(int(iid_arr[j]), DEFAULT_PRIORITY)
+            if osrc[j] != source and source_rank(str(osrc[j]), order) < source_rank(source, order):
+                kept[j] = True
+            if osrc[j] != source and differs[j]:
+                conflict[j] = True
+    if conflict.any():
+        dates_c = m["date"].to_numpy()
+        add_flags(
+            conn,
+            [
+                {
+                    "instrument_id": int(iid_arr[j]),
+                    "date": dates_c[j],
+                    "kind": "source_conflict",
+                    "source": source,
+                    "detail": f"fechamento {source} {float(m['close'].iat[j]):.4f} × "
+                    f"{osrc[j]} {float(m['o_close'].iat[j]):.4f}",
+                }
+                for j in np.flatnonzero(conflict)
+            ],
+        )
+    out.conflicts = int(conflict.sum())
+    upd = exists & ~same & ~kept
+    n_total = int(is_new.sum() + upd.sum())
+    done = 0
+    a, z = frac
+
+    def tick_progress(n: int) -> None:
+        nonlocal done
+        done += n
+        if cancel is not None and cancel():
+            raise UpsertCancelled("Importação cancelada: nada foi gravado.")
+        if progress and n_total:
+            progress(a + (z - a) * done / n_total, f"Gravando barras: {done}/{n_total}")
+
+    dates = np.asarray(pd.DatetimeIndex(m["date"]).to_pydatetime())
+    val_cols = [m[c].to_numpy(dtype="float64").tolist() for c in BAR_COLUMNS]
+    ins_idx = np.flatnonzero(is_new)
+    for k in range(0, len(ins_idx), _CHUNK):
+        sel = ins_idx[k : k + _CHUNK]
+        recs = [
+            {
+                "instrument_id": int(iid_arr[j]),
+                "interval": interval,
+                "date": dates[j],
+                **{c: val_cols[i][j] for i, c in enumerate(BAR_COLUMNS)},
+                "source": source,
+            }
+            for j in sel
+        ]
+        conn.execute(_BAR.insert(), recs)
+        tick_progress(len(sel))
+    upd_idx = np.flatnonzero(upd)
+    if len(upd_idx):
+        stmt = (
+            _BAR.update()
+            .where(
+                b.instrument_id == bindparam("k_iid"),
+                b.interval == bindparam("k_interval"),
+                b.date == bindparam("k_date"),
+            )
+            .values(
+                {c: bindparam(f"v_{c}") for c in BAR_COLUMNS} | {"source": bindparam("v_source")}
+            )
+        )
+        for k in range(0, len(upd_idx), _CHUNK):
+            sel = upd_idx[k : k + _CHUNK]
+            recs = [
+                {
+                    "k_iid": int(iid_arr[j]),
+                    "k_interval": interval,
+                    "k_date": dates[j],
+                    **{f"v_{c}": val_cols[i][j] for i, c in enumerate(BAR_COLUMNS)},
+                    "v_source": source,
+                }
+                for j in sel
+            ]
+            conn.execute(stmt, recs)
+            tick_progress(len(sel))
+    out.inserted = int(is_new.sum())
+    out.updated = int(upd.sum())
+    out.unchanged = int(same.sum())
+    out.kept = int(kept.sum())
+    out.touched = {int(i) for i in iid_arr[is_new | upd]}
+    return out

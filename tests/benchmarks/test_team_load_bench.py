@@ -1,0 +1,194 @@
+"""Issue 15 load figures: 20 simulated users on gunicorn -w 2 against PostgreSQL (loopback).
+
+Run: ``.venv/bin/python -m pytest tests/benchmarks/test_team_load_bench.py -s``
+Goal (issue 15): zero errors, interactive callbacks p95 ≤ 300 ms. Printed, never asserted.
+
+Each user logs in (its own session), then loops: open a page (Mercado, Cotações, Backtest,
+Carteira), then drive the Quotes callback (a random ticker and range, with SMA and RSI) and
+the Backtest page's stored-runs list. 30 s by default (CI); ``PREGAO_BENCH_LONG=1`` runs
+the issue's 2 minutes; ``PREGAO_BENCH_SOAK=1`` runs 10 minutes and prints the web workers'
+resident memory growth (goal ≤ 10 %).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import threading
+import time
+
+import pytest
+
+from tests import services
+from tests.benchmarks.conftest import report
+from tests.team_stack import callback, dependencies, login, start_team_stack
+
+USERS = 20
+TICKERS = ["PETR4", "VALE3", "ITUB4", "BBDC4", "ABEV3", "B3SA3", "BBAS3", "MGLU3"]
+RANGES = ["1M", "3M", "6M", "1A", "5A"]
+PAGES = ["/", "/quotes?ticker=PETR4", "/backtest", "/portfolio"]
+
+
+def _duration() -> float:
+    if os.environ.get("PREGAO_BENCH_SOAK") == "1":
+        return 600.0
+    if os.environ.get("PREGAO_BENCH_LONG") == "1":
+        return 120.0
+    return 30.0
+
+
+def _worker_rss(gunicorn_pid: int) -> int:
+    import psutil
+
+    try:
+        return sum(c.memory_info().rss for c in psutil.Process(gunicorn_pid).children())
+    except psutil.Error:
+        return 0
+
+
+def _p(values, q):
+    if not values:
+        return float("nan")
+    v = sorted(values)
+    return v[min(len(v) - 1, int(round(q * (len(v) - 1))))]
+
+
+def test_team_load(tmp_path, pg_server, redis_url):
+    url, drop = services.fresh_postgres_database(pg_server)
+    stack = start_team_stack(tmp_path, url, redis_url, workers=2)
+    try:
+        base = stack.base
+        from core.data.store import init_db
+        from dashboard.users import add_user
+
+        store = init_db(url)  # in process: 20 CLI start-ups take minutes on a busy machine
+        for k in range(USERS):
+            add_user(store, f"user{k:02d}", "correct horse battery", "trader")
+        store.dispose()
+        sessions = [login(base, f"user{k:02d}") for k in range(USERS)]
+        deps = dependencies(sessions[0], base)
+        gunicorn_pid = stack.procs[-1].pid
+        lat = {"page": [], "quotes": [], "runs": []}
+        errors: list[str] = []
+        lock = threading.Lock()
+        duration = _duration()
+        # warm up each worker once
+        for s in sessions[:4]:
+            s.get(base + "/quotes?ticker=PETR4", timeout=60)
+        single = []  # service time without queueing: one user, sequential
+        for k in range(10):
+            t = time.perf_counter()
+            callback(
+                sessions[0],
+                base,
+                deps,
+                "..quotes-graph.figure",
+                {
+                    ("quotes-ticker", "value"): TICKERS[k % len(TICKERS)],
+                    ("quotes-preset", "value"): "1A",
+                    ("quotes-sma", "value"): "20",
+                    ("quotes-panels", "value"): ["rsi"],
+                    ("theme-store", "data"): "light",
+                },
+            )
+            single.append(1000 * (time.perf_counter() - t))
+        rss0 = _worker_rss(gunicorn_pid)
+        stop_at = time.time() + duration
+
+        def user(s, seed):
+            rnd = random.Random(seed)
+            while time.time() < stop_at:
+                for kind, fn in (
+                    ("page", lambda: s.get(base + rnd.choice(PAGES), timeout=60)),
+                    (
+                        "quotes",
+                        lambda: callback(
+                            s,
+                            base,
+                            deps,
+                            "..quotes-graph.figure",
+                            {
+                                ("quotes-ticker", "value"): rnd.choice(TICKERS),
+                                ("quotes-preset", "value"): rnd.choice(RANGES),
+                                ("quotes-sma", "value"): "20",
+                                ("quotes-panels", "value"): ["rsi"],
+                                ("theme-store", "data"): "light",
+                            },
+                        ),
+                    ),
+                    ("runs", lambda: callback(s, base, deps, "backtest-runs.rowData", {})),
+                ):
+                    t = time.perf_counter()
+                    try:
+                        r = fn()
+                        ok = r.status_code in (200, 204)
+                        why = f"{kind} HTTP {r.status_code}"
+                    except Exception as exc:  # noqa: BLE001 - counted as an error
+                        ok, why = False, f"{kind} {type(exc).__name__}"
+                    dt_ms = 1000 * (time.perf_counter() - t)
+                    with lock:
+                        lat[kind].append(dt_ms)
+                        if not ok:
+                            errors.append(why)
+                    time.sleep(rnd.uniform(0.2, 1.0))  # think time
+
+        threads = [threading.Thread(target=user, args=(s, k)) for k, s in enumerate(sessions)]
+        t0 = time.time()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.time() - t0
+        rss1 = _worker_rss(gunicorn_pid)
+        n = sum(len(v) for v in lat.values())
+        rows = [
+            ("users / web workers / database", f"{USERS} / 2 / PostgreSQL"),
+            (
+                "duration",
+                f"{elapsed:.0f} s, {n} requests ({n / elapsed:.1f}/s), errors {len(errors)}",
+            ),
+        ]
+        for kind, vals in lat.items():
+            rows.append(
+                (
+                    f"{kind} p50 / p95 / max",
+                    f"{statistics.median(vals) if vals else float('nan'):.0f} / {_p(vals, 0.95):.0f} / "
+                    f"{max(vals) if vals else float('nan'):.0f} ms (n={len(vals)})",
+                )
+            )
+        rows.append(
+            (
+                "quotes callback, one user alone p50 / max",
+                f"{statistics.median(single):.0f} / {max(single):.0f} ms",
+            )
+        )
+        import psutil
+
+        rows.append(
+            (
+                "machine load average (1 min) / CPUs",
+                f"{psutil.getloadavg()[0]:.1f} / {psutil.cpu_count()}",
+            )
+        )
+        interactive = lat["quotes"] + lat["runs"]
+        rows.append(
+            ("interactive callbacks p95 (goal ≤ 300 ms)", f"{_p(interactive, 0.95):.0f} ms")
+        )
+        if rss0:
+            rows.append(
+                (
+                    "web workers RSS start → end",
+                    f"{rss0 / 1e6:.0f} → {rss1 / 1e6:.0f} MB ({100 * (rss1 / rss0 - 1):+.1f} %)",
+                )
+            )
+        if errors:
+            rows.append(("first errors", ", ".join(sorted(set(errors))[:5])))
+        report("Team mode under load (issue 15)", rows)
+    finally:
+        stack.stop()
+        drop()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    pytest.main([__file__, "-s"])
