@@ -79,6 +79,8 @@ def test_page_button_cli_and_job_share_one_retrain_function(tmp_path, monkeypatc
     marks = []
     job.run_retrain(s, progress=lambda f, m: marks.append(m))
     assert len(calls) == 1 and calls[0] is not None  # the page passes its progress bar
-    assert "retrain_and_refresh" in inspect.getsource(cli_ml.cmd_retrain)
+    # the CLI goes through the same request runner as the job (core.requests)
+    assert "run_retrain_request" in inspect.getsource(cli_ml.cmd_retrain)
+    assert "run_retrain_request" in inspect.getsource(job.run_retrain)
     page_src = (__import__("pathlib").Path(__file__).parents[2] / "pages" / "models.py").read_text()
     assert "run_retrain(get_settings(), progress=progress)" in page_src
