@@ -289,25 +289,28 @@ def score_predictions(store: Store) -> int:
     by_ticker: dict[str, list] = {}
     for r in pending:
         by_ticker.setdefault(r.ticker, []).append(r)
-    with store.transaction() as conn:
-        for t, rows in by_ticker.items():
-            first = min(pd.Timestamp(r.as_of) for r in rows)
-            try:
-                bars = store.bars(t, first)
-            except PregaoError:
+    # read every bar first: the store's reads may take SQLite's write lock themselves, so
+    # reading inside the write transaction would wait on itself ("database is locked")
+    updates = []
+    for t, rows in by_ticker.items():
+        first = min(pd.Timestamp(r.as_of) for r in rows)
+        try:
+            bars = store.bars(t, first)
+        except PregaoError:
+            continue
+        c = bars["adj_close"]
+        for r in rows:
+            a = pd.Timestamp(r.as_of)
+            after = c[c.index > a]
+            if a not in c.index or after.empty:
                 continue
-            c = bars["adj_close"]
-            for r in rows:
-                a = pd.Timestamp(r.as_of)
-                after = c[c.index > a]
-                if a not in c.index or after.empty:
-                    continue
-                conn.execute(
-                    update(_T)
-                    .where(_T.c.id == r.id)
-                    .values(outcome=int(after.iloc[0] > c.loc[a]), scored_at=_now())
-                )
-                done += 1
+            updates.append((r.id, int(after.iloc[0] > c.loc[a])))
+    if not updates:
+        return 0
+    with store.transaction() as conn:
+        for rid, outcome in updates:
+            conn.execute(update(_T).where(_T.c.id == rid).values(outcome=outcome, scored_at=_now()))
+            done += 1
     return done
 
 

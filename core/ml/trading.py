@@ -303,7 +303,7 @@ def signal_backtest(
         "sharpe_vs": "CDI",
         "strategy": strategy,
         "buy_hold": _perf_from_equity(bh, rf, len(tradable), 1.0),
-        "cdi": _perf_from_equity(cdi, None, 0, 0.0),
+        "cdi": {**_perf_from_equity(cdi, None, 0, 0.0), "sharpe": float("nan")},  # vs itself
         "taxes_brl": float(m.get("taxes_brl") or 0.0),
         "costs_brl": float(m.get("costs_brl") or 0.0),
         "after_tax_return": float(after) / cash if after is not None else float("nan"),

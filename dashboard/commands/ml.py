@@ -61,6 +61,9 @@ def _pct(v) -> str:
 
 
 def _print_result(res: dict) -> None:
+    from core.ml.stats import p_verdict
+    from core.textfmt import num, pct
+
     s = res["summary"]
     print(
         f"\n{s['model_label']} — alvo {s['target']}, validação {s['validation']}, "
@@ -79,17 +82,14 @@ def _print_result(res: dict) -> None:
     print("\nMétrica     valor    IC 95%")
     for k, m in s["metrics"].items():
         if k in ("brier", "log_loss"):
-            print(f"{k:<10} {m['value']:.4f}  [{m['lo']:.4f} – {m['hi']:.4f}]")
+            print(f"{k:<10} {num(m['value'], 4)}  [{num(m['lo'], 4)} – {num(m['hi'], 4)}]")
         else:
             print(f"{k:<10} {_pct(m['value'])}  [{_pct(m['lo'])} – {_pct(m['hi'])}]")
     print("\nReferência            acurácia  IC 95%")
     for k, m in s["baselines"].items():
         mark = "  ← melhor" if k == s["best_baseline"] else ""
         print(f"{k:<20} {_pct(m['value'])}  [{_pct(m['lo'])} – {_pct(m['hi'])}]{mark}")
-    from core.ml.stats import p_verdict
-    from core.textfmt import num, pct
-
-    print(f"\nAcurácia > melhor referência ({s['n_dates']} datas): {p_verdict(s)}")
+    print(f"\nAcurácia > melhor referência ({num(s['n_dates'], 0)} datas): {p_verdict(s)}")
     mde = s.get("mde") or {}
     if mde:
         print(

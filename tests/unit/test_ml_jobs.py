@@ -55,3 +55,32 @@ def test_invalid_ml_settings_are_rejected(tmp_path):
         load_settings({"PREGAO_ML_RETRAIN": "someday"}, env_file=None)
     with pytest.raises(SettingsError, match="ML_GATES"):
         load_settings({"PREGAO_ML_GATES": "speed=3"}, env_file=None)
+
+
+def test_page_button_cli_and_job_share_one_retrain_function(tmp_path, monkeypatch):
+    """ "Retreinar agora", ``python -m dashboard retrain`` and the weekly job all run
+    :func:`core.ml.training.retrain_and_refresh` (issue 11: one core function)."""
+    import inspect
+
+    import core.ml.training as training
+    from dashboard.commands import ml as cli_ml
+
+    calls = []
+
+    def fake(store, artifact_dir, *, gates, progress=None, **kw):
+        calls.append(progress)
+        return {"message": "ok", "promoted": False, "gate_report": {"checks": []}}
+
+    monkeypatch.setattr(training, "retrain_and_refresh", fake)
+    from dashboard import runtime
+
+    monkeypatch.setattr(runtime, "get_store", lambda: None)
+    s = load_settings({"PREGAO_DATA_DIR": str(tmp_path)}, env_file=None)
+    marks = []
+    job.run_retrain(s, progress=lambda f, m: marks.append(m))
+    assert len(calls) == 1 and calls[0] is not None  # the page passes its progress bar
+    # the CLI goes through the same request runner as the job (core.requests)
+    assert "run_retrain_request" in inspect.getsource(cli_ml.cmd_retrain)
+    assert "run_retrain_request" in inspect.getsource(job.run_retrain)
+    page_src = (__import__("pathlib").Path(__file__).parents[2] / "pages" / "models.py").read_text()
+    assert "run_retrain(get_settings(), progress=progress)" in page_src
