@@ -83,4 +83,4 @@ def test_page_button_cli_and_job_share_one_retrain_function(tmp_path, monkeypatc
     assert "run_retrain_request" in inspect.getsource(cli_ml.cmd_retrain)
     assert "run_retrain_request" in inspect.getsource(job.run_retrain)
     page_src = (__import__("pathlib").Path(__file__).parents[2] / "pages" / "models.py").read_text()
-    assert "run_retrain(get_settings(), progress=progress)" in page_src
+    assert "run_retrain(get_settings(), progress=job.progress)" in page_src

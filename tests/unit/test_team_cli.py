@@ -14,8 +14,13 @@ PW = "correct horse battery"
 
 @pytest.fixture
 def db(tmp_path, monkeypatch):
+    """An existing (empty) database: only ``init`` creates one (issue 11's CLI contract)."""
+    from core.data.store import init_db
+
     monkeypatch.setenv("PREGAO_DATA_DIR", str(tmp_path))
-    return f"sqlite:///{tmp_path / 'pregao.db'}"
+    url = f"sqlite:///{tmp_path / 'pregao.db'}"
+    init_db(url).dispose()
+    return url
 
 
 def _run(monkeypatch, capsys, argv, stdin=""):
