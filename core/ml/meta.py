@@ -338,7 +338,9 @@ def _collect_trades(
     for i, t in enumerate(tickers):
         if progress:
             progress(0.5 * i / len(tickers), f"Operações da estratégia base: {t}")
-        res = run_backtest(store, req.strategy, [t], params=req.params or None)
+        # labels are total returns: the base trades are run on the dividend-adjusted series
+        # (the engine's labelled approximation), the same basis as the barrier path below
+        res = run_backtest(store, req.strategy, [t], params=req.params or None, adjusted=True)
         tr = res.trades
         if tr is None or tr.empty:
             continue
@@ -346,7 +348,7 @@ def _collect_trades(
         if tr.empty:
             continue
         bars = store.bars(t)
-        # the engine trades dividend-adjusted prices by default: same basis here
+        # the base trades above are on the adjusted series: the same basis here
         k = bars["adj_close"] / bars["close"]
         adj = pd.DataFrame(
             {"high": bars["high"] * k, "low": bars["low"] * k, "close": bars["adj_close"]}
