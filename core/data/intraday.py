@@ -136,7 +136,7 @@ def infer_interval(dates: pd.DatetimeIndex, fname: str = "arquivo") -> str:
     DataFormatError
         When the step is not one of :data:`INTRADAY_INTERVALS`.
     """
-    d8 = np.unique(pd.DatetimeIndex(dates).asi8)
+    d8 = np.unique(pd.DatetimeIndex(dates).as_unit("ns").asi8)
     if len(d8) < 2:
         return "5min"
     step = np.diff(d8)
@@ -164,7 +164,7 @@ def _late_opens() -> pd.Series:
     local = opens.dt.tz_convert("America/Sao_Paulo") if opens.dt.tz else opens
     minutes = local.dt.hour * 60 + local.dt.minute
     late = minutes[minutes > 10 * 60]
-    late.index = pd.DatetimeIndex(late.index).tz_localize(None).normalize()
+    late.index = pd.DatetimeIndex(late.index).tz_localize(None).normalize().as_unit("ns")
     return late
 
 
@@ -199,7 +199,7 @@ def check_sessions(
     """
     from core.data.calendar import b3_calendar, non_sessions
 
-    d = pd.DatetimeIndex(dates)
+    d = pd.DatetimeIndex(dates).as_unit("ns")
     if len(d) == 0:
         return
     ln = np.zeros(len(d), dtype=np.int64) if lines is None else np.asarray(lines, dtype=np.int64)
@@ -367,8 +367,8 @@ def _ticker(ticker: str | None, fname: str, fmt: str) -> str:
     if not t:
         stem = Path(fname).name.split(".")[0].upper()
         head = re.split(r"[_\-\s]", stem)[0]
-        root = head.rstrip("$N@").replace("$", "")
-        t = f"{root}FUT" if root in FUTURES and head != root + "FUT" else head
+        m = re.fullmatch(r"([A-Z]{3})(?:\$N?|@N?|\$D)", head)  # MT5/Profit continuous names
+        t = f"{m.group(1)}FUT" if m and m.group(1) in FUTURES else head
     if not t:
         raise DataFormatError(
             f"o arquivo ({fmt}) não diz de qual ativo são as barras: informe o ticker.", fname
@@ -562,7 +562,9 @@ def finish_intraday(parsed: ParsedData) -> ParsedData:
     items = list(parsed.bars.items())
     if not items:
         return parsed
-    all_dates = pd.DatetimeIndex(np.concatenate([b.index.asi8 for _, b in items]))
+    all_dates = pd.DatetimeIndex(
+        np.concatenate([b.index.as_unit("ns").asi8 for _, b in items])
+    ).as_unit("ns")
     parsed.interval = (
         parsed.interval
         if parsed.interval in INTRADAY_INTERVALS

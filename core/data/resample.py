@@ -84,7 +84,7 @@ def resample_bars(bars: pd.DataFrame, interval: str, *, source: str | None = Non
     else:
         days = pd.DatetimeIndex(d8 - d8 % _DAY)
         if target == "1w":
-            key = (days - pd.to_timedelta(days.dayofweek, unit="D")).asi8
+            key = (days - pd.to_timedelta(days.day_of_week, unit="D")).asi8
         else:
             key = (days.year * 12 + days.month - 1).to_numpy(dtype=np.int64)
         label = None
