@@ -1180,6 +1180,9 @@ def update_prices(
     t0 = time.perf_counter()
     started = dt.datetime.now().replace(microsecond=0)
     src = make_source(source) if isinstance(source, str) else source
+    if not tickers and interval == "1d":  # futures series have no daily online source here
+        futures = set(store.tickers("future"))
+        tickers = [t for t in store.tickers() if t not in futures]
     names = [t.strip().upper() for t in (tickers or store.tickers()) if t.strip()]
     if not names:
         raise InputError("Nenhum ticker para atualizar.")

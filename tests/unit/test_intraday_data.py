@@ -20,7 +20,7 @@ from core.data.intraday import (
     read_intraday_file,
 )
 from core.data.resample import bars_at, resample_bars
-from core.errors import DataFormatError, InputError
+from core.errors import DataFormatError, DataSourceError, InputError
 
 WIN_GZ = BUNDLED_DIR / "intraday" / "WINFUT_5min_2021-08-23_2022-05-18.csv.gz"
 HEAD = "\ufeffData;Open;High;Low;Close;Candle\n"
@@ -303,3 +303,26 @@ def test_futures_specs():
         futures_spec("WIN", margin_day_trade=-1)
     with pytest.raises(InputError):
         futures_spec("WIN", corretagem=1)
+
+
+def test_default_daily_update_skips_intraday_futures(tmp_path):
+    """Regression: WINFUT has no daily bars, so a default update started from 2010 for all."""
+    from core.data.bundled import BUNDLED_DIR as BD
+    from core.data.imports import update_prices
+    from core.data.sources.yahoo import YahooSource
+    from core.data.store import init_db
+
+    s = init_db("sqlite://")
+    import_files(s, [BD / "yahoo" / "PETR4.csv.gz"])  # ends 2024-11-14
+    f = _write(tmp_path, "WINFUT.csv", HEAD + "03/01/2022 09:00;103950;104010;103800;104000;1\n")
+    assert import_files(s, [f]).status == "ok"
+    calls = []
+
+    def download(symbols, **kw):
+        calls.append((list(symbols), kw))
+        return pd.DataFrame()
+
+    with pytest.raises(DataSourceError):  # nothing comes back: the update fails, logged
+        update_prices(s, YahooSource(download=download), end="2024-11-20")
+    assert calls and calls[0][1]["start"] == "2024-11-15"
+    assert all("WIN" not in str(sym) for sym in calls[0][0])
