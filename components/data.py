@@ -27,6 +27,7 @@ __all__ = [
 #: Display names of the file formats.
 FORMAT_LABELS = {
     "auto": "Detectar automaticamente",
+    "sgs": "CDI diário (BCB SGS: data;valor ou JSON)",
     "cotahist": "COTAHIST (B3)",
     "yahoo": "Yahoo / yfinance CSV",
     "investing": "investing.com (pt-BR)",

@@ -55,9 +55,9 @@ def layout(**_query):
                 id="market-index-header",
             ),
             html.Div(
-                "Variações sobre o preço ajustado por proventos; máxima/mínima de 52 semanas sobre "
-                "o preço negociado. Clique numa linha para abrir as cotações; marque linhas para "
-                "adicioná-las à sua lista ou removê-las.",
+                "Variações sobre o preço ajustado por proventos; máxima/mínima de 52 semanas "
+                "sobre o preço negociado com desdobramentos ajustados. Clique numa linha para "
+                "abrir as cotações; marque linhas para adicioná-las à sua lista ou removê-las.",
                 className="text-muted small mb-2",
             ),
             html.Div(market_controls(view, [], len(watch)), id="market-controls"),

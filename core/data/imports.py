@@ -95,6 +95,7 @@ Progress = Callable[[float, str], None]
 #: Formats accepted by :func:`parse_file` (``auto`` detects).
 FORMATS: tuple[str, ...] = (
     "auto",
+    "sgs",
     "cotahist",
     "yahoo",
     "investing",
@@ -195,6 +196,11 @@ class ImportReport:
             return f"Nada foi gravado. {where}: {e['reason']}{more}"
         from core.textfmt import num
 
+        if self.formats == ["sgs"]:
+            return (
+                f"CDI diário (BCB SGS): {num(self.inserted, 0)} dias novos, {num(self.updated, 0)} "
+                f"atualizados, {num(self.unchanged, 0)} iguais; substitui a aproximação anual."
+            )
         msg = (
             f"{self.files} arquivo(s), {num(self.instruments, 0)} instrumento(s): "
             f"{num(self.inserted, 0)} barras novas, {num(self.updated, 0)} atualizadas, "
@@ -267,6 +273,12 @@ def detect_file_format(path: str | Path, name: str | None = None) -> str:
     first_cells = [
         c.strip().strip('"').lower() for c in text.lstrip("\ufeff").split("\n")[0].split(",")
     ]
+    stripped = text.lstrip("\ufeff").lstrip()
+    semi_cells = [c.strip().strip('"').lower() for c in stripped.split("\n")[0].split(";")]
+    if semi_cells[:2] == ["data", "valor"] or (
+        stripped.startswith("[") and '"valor"' in stripped[:200]
+    ):
+        return "sgs"  # a daily BCB SGS series (the CDI): core.rates.import_sgs
     if first_cells[:4] == ["ticker", "date", "kind", "value"]:
         return "actions"
     intraday_fmt = detect_intraday_format(text)
@@ -1072,6 +1084,9 @@ def import_files(
         raise InputError(f"Formato {fmt!r} desconhecido (use {', '.join(FORMATS)}).")
     if ticker:
         ticker = validate_ticker(ticker)
+    sgs = [p for p in paths if _is_sgs(p, fmt)]
+    if sgs:  # the daily CDI (BCB SGS 12): stored as a rate series, replacing the approximation
+        return _import_sgs(store, list(paths), sgs, started, t0)
     parsed: list[ParsedData] = []
     errors: list[dict] = []
     labels = []
@@ -1123,6 +1138,49 @@ def import_files(
         everything=everything,
         source_hint=None if fmt == "auto" else fmt,
     )
+
+
+def _is_sgs(path, fmt: str) -> bool:
+    if fmt == "sgs":
+        return True
+    if fmt != "auto":
+        return False
+    try:
+        return detect_file_format(path) == "sgs"
+    except DataFormatError:
+        return False
+
+
+def _import_sgs(store: Store, paths: list, sgs: list, started, t0: float) -> ImportReport:
+    """Import daily SGS files as the CDI series (every path must be one)."""
+    from core.rates import import_sgs, read_sgs
+
+    rep = ImportReport(files=len(paths), formats=["sgs"])
+    if len(sgs) != len(paths):
+        rep.status = "failed"
+        rep.errors.append(
+            {
+                "file": ", ".join(Path(p).name for p in paths if p not in sgs),
+                "line": None,
+                "reason": "importe séries SGS (CDI) separadas dos arquivos de cotações.",
+            }
+        )
+    else:
+        try:
+            series = [read_sgs(p) for p in sgs]
+        except DataFormatError as exc:
+            rep.status = "failed"
+            rep.errors.append({"file": exc.file, "line": exc.line, "reason": exc.message})
+        else:
+            for p, _ in zip(sgs, series):
+                res = import_sgs(store, p)
+                rep.inserted += res.inserted
+                rep.updated += res.updated
+                rep.unchanged += res.unchanged
+    rep.seconds = time.perf_counter() - t0
+    label = ", ".join(Path(p).name for p in paths)
+    rep.log_id = _write_log(store, started, "sgs", label, rep, rep.message())
+    return rep
 
 
 # -- online updates -----------------------------------------------------------------------

@@ -39,8 +39,11 @@ def one_error_line(p) -> str:
 
 @pytest.fixture
 def seeded_dir(tmp_path, seeded_sqlite):
-    shutil.copy(seeded_sqlite, tmp_path / "pregao.db")
-    return tmp_path
+    # the data directory is a subfolder: files of the data directory are never import sources
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(seeded_sqlite, data / "pregao.db")
+    return data
 
 
 def test_import_failure_is_one_shortened_line_on_stderr(seeded_dir, tmp_path):

@@ -11,9 +11,11 @@ from dashboard.cli import error_line, main
 
 @pytest.fixture
 def db(tmp_path, seeded_sqlite, monkeypatch):
-    monkeypatch.setenv("PREGAO_DATA_DIR", str(tmp_path))
-    shutil.copy(seeded_sqlite, tmp_path / "cli.db")
-    return f"sqlite:///{tmp_path / 'cli.db'}"
+    data = tmp_path / "data"
+    data.mkdir()
+    monkeypatch.setenv("PREGAO_DATA_DIR", str(data))
+    shutil.copy(seeded_sqlite, data / "cli.db")
+    return f"sqlite:///{data / 'cli.db'}"
 
 
 def test_a_database_error_is_one_line_exit_2(db, tmp_path, monkeypatch, capsys):
@@ -28,7 +30,9 @@ def test_a_database_error_is_one_line_exit_2(db, tmp_path, monkeypatch, capsys):
         )
 
     monkeypatch.setattr(cmd, "run_import_request", boom)
-    f = tmp_path / "a.csv"
+    src = tmp_path / "src"  # never inside the data directory (not an import source)
+    src.mkdir()
+    f = src / "a.csv"
     f.write_text("Date,Close\n2024-01-02,1\n")
     assert main(["import", str(f), "--ticker", "PETR4", "--db", db]) == 2
     out = capsys.readouterr()

@@ -152,9 +152,10 @@ def test_contract_kinds_and_splits_on_positions(bundled_store):
     assert 0.4 < jump < 0.6  # the traded price halves on the split date
 
 
-def test_conflicting_sources_are_flagged(bundled_store):
+def test_conflicting_sources_are_flagged(both):
     from core.data.schema import BAR_COLUMNS
 
+    bundled_store = both[0]  # this module's own store (the shared one must not change)
     bars = bundled_store.bars("VALE3", "2021-06-25", "2021-06-25").copy()
     bars["close"] *= 1.1
     bars["high"] = bars[["high", "close"]].max(axis=1)

@@ -13,9 +13,11 @@ from core.errors import InputError, UnknownTickerError
 from core.market import market_snapshot
 
 
-def test_watchlist_is_seeded_persisted_and_edited(bundled_store):
-    s = bundled_store
-    assert "PETR4" in watchlist(s) and "^BVSP" in watchlist(s)
+def test_watchlist_is_seeded_persisted_and_edited(bundled_store, empty_store):
+    assert "PETR4" in watchlist(bundled_store) and "^BVSP" in watchlist(bundled_store)
+    s = empty_store  # edits on a store of its own: the shared bundled one must not change
+    for t in ("VALE3", "PETR4", "ITUB4"):
+        s.upsert_instrument(t)
     set_watchlist(s, ["VALE3", "PETR4"])
     assert watchlist(s) == ["VALE3", "PETR4"]
     add_to_watchlist(s, ["ITUB4", "VALE3"])

@@ -35,7 +35,11 @@ def test_a_gap_does_not_skip_interest(bundled_store):
     assert r_gap == pytest.approx(r_full, rel=1e-12)
 
 
-def test_a_daily_sgs_file_replaces_the_approximation(bundled_store, tmp_path):
+def test_a_daily_sgs_file_replaces_the_approximation(empty_store, tmp_path):
+    from core.data.bundled import read_bundled_cdi
+
+    bundled_store = empty_store  # the shared bundled store must not be changed
+    bundled_store.write_rates("CDI", read_bundled_cdi())
     days = b3_sessions("2012-01-01", "2012-01-31")
     p = tmp_path / "sgs.json"
     p.write_text(json.dumps([{"data": f"{d:%d/%m/%Y}", "valor": "0.040000"} for d in days]))
@@ -50,3 +54,14 @@ def test_a_daily_sgs_file_replaces_the_approximation(bundled_store, tmp_path):
         0.03
     )
     assert isinstance(s.daily.index, pd.DatetimeIndex)
+
+
+def test_sgs_file_imports_through_the_importer(empty_store, tmp_path):
+    from core.data.imports import import_files
+
+    p = tmp_path / "cdi.csv"
+    p.write_text('"data";"valor"\n"02/01/2012";"0,040000"\n"03/01/2012";"0,040000"\n')
+    rep = import_files(empty_store, [p])
+    assert rep.status == "ok" and rep.formats == ["sgs"] and rep.inserted == 2
+    assert "CDI" in rep.message()
+    assert empty_store.rates("CDI").tolist() == [0.04, 0.04]
