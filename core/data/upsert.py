@@ -174,7 +174,9 @@ def _driver_insert(conn: Connection):
     def insert(iids, dates, values, interval: str, source: str) -> None:
         d64 = np.asarray(dates, dtype="datetime64[us]")
         if dialect.name == "sqlite":
-            when = np.char.replace(np.datetime_as_string(d64, unit="us"), "T", " ").tolist()
+            txt = np.datetime_as_string(d64, unit="us").astype("S26")  # YYYY-MM-DDTHH:MM:SS.ffffff
+            txt.view(np.uint8).reshape(-1, 26)[:, 10] = ord(" ")
+            when = txt.astype("U26").tolist()
         else:
             when = d64.astype(object).tolist()  # datetime.datetime
         n = len(when)
@@ -296,14 +298,15 @@ def upsert_bars(
     iid_arr = m["iid"].to_numpy()
     # volume units: incoming volumes in a foreign unit are not written
     if volume_unit is not None:
+        u_iid, inv = np.unique(iid_arr, return_inverse=True)  # one lookup per instrument
         if isinstance(volume_unit, dict):
             tick_of_iid = {v: k for k, v in ids.items()}
             inc_unit = np.array(
-                [volume_unit.get(tick_of_iid.get(int(i), ""), "shares") for i in iid_arr]
-            )
+                [volume_unit.get(tick_of_iid.get(int(i), ""), "shares") for i in u_iid]
+            )[inv]
         else:
             inc_unit = np.full(len(m), volume_unit)
-        ser_unit = np.array([units.get(int(i), "shares") for i in iid_arr])
+        ser_unit = np.array([units.get(int(i), "shares") for i in u_iid])[inv]
         foreign = inc_unit != ser_unit
         if foreign.any():
             old_vol = m["o_volume"].to_numpy(dtype="float64")
