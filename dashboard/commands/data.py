@@ -119,7 +119,7 @@ def register(sub, common) -> None:
     p.add_argument(
         "--interval",
         default="1d",
-        choices=["1min", "5min", "15min", "30min", "60min", "1d", "1w", "1mo"],
-        help="bar interval (default 1d; coarser ones resampled inside sessions)",
+        metavar="1min|5min|15min|30min|60min|1d|1w|1mo",
+        help="bar interval (default 1d); coarser ones are resampled inside sessions",
     )
     p.set_defaults(func=cmd_bars)
