@@ -15,6 +15,7 @@ from dash import dcc, html
 from plotly.subplots import make_subplots
 
 from components.format import PLOTLY_DATE, PLOTLY_SEPARATORS, fmt_brl, fmt_int, fmt_num, fmt_pct
+from components.jobs import job_progress
 
 __all__ = [
     "CONTROL_KEYS",
@@ -389,18 +390,7 @@ def portfolio_controls(
                             className="d-flex align-items-end",
                         ),
                         dbc.Col(
-                            [
-                                dbc.Progress(
-                                    id="portfolio-progress",
-                                    value=0,
-                                    striped=True,
-                                    animated=True,
-                                    style={"height": "1.2rem"},
-                                ),
-                                html.Div(
-                                    id="portfolio-progress-text", className="small text-muted"
-                                ),
-                            ],
+                            job_progress("portfolio", className=""),
                             md=4,
                             className="d-flex flex-column justify-content-end",
                         ),

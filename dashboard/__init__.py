@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import uuid
 from pathlib import Path
 
 from dashboard.settings import Settings, load_settings
@@ -105,7 +106,10 @@ def _layout(settings: Settings):
             [
                 dcc.Location(id="url", refresh="callback-nav"),
                 dcc.Store(id="theme-store", data=settings.theme),
-                dcc.Store(id="job-running", data=False),
+                # The browser's job-session id (kept in local storage; the value made here is
+                # used only when the browser has none): long jobs are tracked per session, so
+                # a page left mid-job picks its job up again (dashboard.background).
+                dcc.Store(id="job-session", storage_type="local", data=uuid.uuid4().hex),
                 _navbar(settings),
                 dbc.Container(
                     [

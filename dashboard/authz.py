@@ -42,6 +42,11 @@ DEFAULT_ROLE = "trader"
 #: viewer = reads and draws; trader = computes, writes own data, uploads, imports uploads;
 #: admin = imports from server paths (checked again in :mod:`dashboard.uploads`), promotion.
 POLICY: dict[str, str] = {
+    # Long jobs (dashboard.background.job_callback): the progress poll reads; cancel stops
+    # a run of the caller's own browser session only (the job itself is classified under
+    # its page function below).
+    "dashboard.background.job_callback.<locals>._poll": "viewer",
+    "dashboard.background.job_callback.<locals>._cancel": "viewer",
     # Mercado / Cotações: reading
     "pages.market.open_quotes": "viewer",
     "pages.market.refresh": "viewer",  # watchlist edits are checked inside (trader)
@@ -74,7 +79,6 @@ POLICY: dict[str, str] = {
     "pages.portfolio.export_orders": "viewer",
     "pages.portfolio.run": "viewer",  # computes a frontier, writes nothing (save: trader)
     "pages.portfolio.save": "trader",
-    "pages.portfolio.finish": "viewer",
     "pages.portfolio.load_saved": "viewer",
     # Modelos
     "pages.models.anomalies": "viewer",

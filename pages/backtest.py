@@ -19,6 +19,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from components import backtest as cb
 from components.format import fmt_brl, fmt_date, fmt_num, fmt_pct
+from components.jobs import job_progress
 from core.backtest.metrics import METRIC_INFO
 from core.backtest.optimize import OBJECTIVES
 from core.backtest.runner import adjust_bars, run_backtest
@@ -33,6 +34,7 @@ from core.requests import (
     run_walk_forward_request,
 )
 from core.strategies import STRATEGIES
+from dashboard.background import job_callback
 from dashboard.runtime import get_store
 
 dash.register_page(__name__, path="/backtest", name="Backtest", order=2, title="Backtest · Pregão")
@@ -290,10 +292,7 @@ def _form(tickers: list[str], last: pd.Timestamp | None):
                     ],
                     className="mt-2",
                 ),
-                dbc.Progress(
-                    id="backtest-progress", value=0, className="mt-2", style={"height": "18px"}
-                ),
-                html.Div(id="backtest-progress-label", className="small text-muted"),
+                job_progress("backtest"),
             ]
         ),
         className="mb-3",
@@ -455,9 +454,7 @@ def _wf_tab():
             dbc.Button(
                 "Cancelar", id="backtest-wf-cancel", color="secondary", outline=True, disabled=True
             ),
-            dbc.Progress(
-                id="backtest-wf-progress", value=0, className="mt-2", style={"height": "18px"}
-            ),
+            job_progress("backtest-wf"),
             html.Div(id="backtest-wf-alert", className="mt-2"),
             html.Div(id="backtest-wf-out"),
         ]
@@ -598,26 +595,22 @@ def _parse_form(*form):
     )
 
 
-@callback(
+@job_callback(
+    "backtest",
     Output("backtest-run-id", "data"),
     Output("backtest-alert", "children"),
     Output("backtest-alert", "is_open"),
-    Input("backtest-run", "n_clicks"),
     *_FORM_STATES,
-    background=True,
-    progress=[Output("backtest-progress", "value"), Output("backtest-progress-label", "children")],
-    running=[
-        (Output("backtest-run", "disabled"), True, False),
-        (Output("backtest-cancel", "disabled"), False, True),
-        (Output("job-running", "data"), True, False),
-    ],
-    cancel=[Input("backtest-cancel", "n_clicks")],
-    prevent_initial_call=True,
+    run="backtest-run",
+    cancel="backtest-cancel",
+    clear=[("backtest-alert", "is_open", False)],
+    adopt=Output("backtest-run-id", "data"),
+    writes=True,
 )
-def _run(set_progress, n_clicks, *form):
+def _run(job, *form):
     try:
         strategy, params, tickers, start, end, config, adjusted = _parse_form(*form)
-        store = _job_store()
+        store = get_store()
         res = run_backtest(
             store,
             strategy,
@@ -627,22 +620,14 @@ def _run(set_progress, n_clicks, *form):
             params=params,
             config=config,
             adjusted=adjusted,
-            progress=lambda f, m="": set_progress((round(100 * f), m)),
+            progress=job.progress,
         )
         rid = save_run(store, res)
-        set_progress((100, f"Pronto: backtest nº {rid} salvo."))
+        job.done(f"Pronto: backtest nº {rid} salvo.", result=rid)
         return rid, "", False
     except PregaoError as exc:
-        set_progress((0, ""))
+        job.fail(str(exc))
         return no_update, str(exc), True
-
-
-def _job_store():
-    """The store inside a background job: a forked worker must not reuse the parent's
-    pooled connections (SQLAlchemy: ``Engine.dispose(close=False)`` after fork)."""
-    store = get_store()
-    store.engine.dispose(close=False)
-    return store
 
 
 def _empty_fig(msg: str):
@@ -925,40 +910,33 @@ def _compare(_n, rows):
     return (cb.compare_figure(curves), cb.compare_table(items, COMPARE_KEYS, METRIC_INFO), None)
 
 
-@callback(
+@job_callback(
+    "backtest-wf",
     Output("backtest-wf-out", "children"),
     Output("backtest-wf-alert", "children"),
-    Input("backtest-wf-run", "n_clicks"),
     State("backtest-wf-objective", "value"),
     State("backtest-wf-mode", "value"),
     State("backtest-wf-windows", "value"),
     State("backtest-wf-trials", "value"),
     *_FORM_STATES,
-    background=True,
-    progress=[Output("backtest-wf-progress", "value"), Output("backtest-wf-progress", "label")],
-    running=[
-        (Output("backtest-wf-run", "disabled"), True, False),
-        (Output("backtest-wf-cancel", "disabled"), False, True),
-        (Output("job-running", "data"), True, False),
-    ],
-    cancel=[Input("backtest-wf-cancel", "n_clicks")],
-    prevent_initial_call=True,
+    run="backtest-wf-run",
+    cancel="backtest-wf-cancel",
+    clear=[("backtest-wf-alert", "children", None)],
+    writes=True,
 )
-def _walk_forward(set_progress, _n, objective, mode, windows, trials, *form):
+def _walk_forward(job, objective, mode, windows, trials, *form):
     try:
-        store = _job_store()
+        store = get_store()
         fields = _form_fields(*form)
         fields.pop("params")  # the search covers every optimisable parameter
         req = build_walk_forward_request(
             **fields, objective=objective, mode=mode, windows=windows, trials=trials
         )
-        res = run_walk_forward_request(
-            store,
-            req,
-            progress=lambda f, m="": set_progress((round(100 * f), f"{round(100 * f)}%")),
-        )
+        res = run_walk_forward_request(store, req, progress=job.progress)
         rid = save_run(store, res.to_backtest_result(), kind="walk_forward")
+        job.done(f"Pronto: fora da amostra salvo como backtest nº {rid}.", result=rid)
     except PregaoError as exc:
+        job.fail(str(exc))
         return no_update, dbc.Alert(str(exc), color="danger")
     children = [
         dbc.Alert(

@@ -11,7 +11,7 @@ import time
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components.data import (
     FORMAT_LABELS,
@@ -22,8 +22,9 @@ from components.data import (
     preview_card,
     report_alert,
 )
+from components.jobs import job_progress
 from components.market import KIND_LABELS
-from core.data.imports import FORMATS, import_log, preview_file
+from core.data.imports import FORMATS, ImportCancelled, import_log, preview_file
 from core.data.quality import common_history_summary, quality_report
 from core.errors import PregaoError
 from core.requests import (
@@ -33,6 +34,7 @@ from core.requests import (
     run_update_request,
 )
 from dashboard.authz import current_role
+from dashboard.background import job_callback
 from dashboard.runtime import get_settings, get_store
 from dashboard.uploads import discard, resolve_targets, save_upload, server_path_allowed
 
@@ -220,15 +222,7 @@ def _import_panel(team: bool) -> dbc.Card:
                         ],
                         className="mb-2",
                     ),
-                    dbc.Progress(
-                        id="data-progress",
-                        value=0,
-                        label="",
-                        striped=True,
-                        animated=True,
-                        className="mb-2",
-                        style={"height": "1.3rem"},
-                    ),
+                    job_progress("data", className="mb-2"),
                     html.Div(id="data-preview"),
                     html.Div(id="data-import-result"),
                 ]
@@ -262,7 +256,16 @@ def _update_panel() -> dbc.Card:
                         id="data-update-mt5",
                         color="primary",
                         outline=True,
+                        className="me-2",
                     ),
+                    dbc.Button(
+                        "Cancelar",
+                        id="data-update-cancel",
+                        color="danger",
+                        outline=True,
+                        disabled=True,
+                    ),
+                    job_progress("data-update"),
                     html.Div(id="data-update-result", className="mt-2"),
                 ]
             ),
@@ -408,10 +411,10 @@ def _preview(_n, files, path_text, fmt, ticker, fractional, decimal, dayfirst, *
     return preview_card(pv)
 
 
-@callback(
+@job_callback(
+    "data-import",
     Output("data-import-result", "children"),
     Output("data-refresh", "data"),
-    Input("data-import-btn", "n_clicks"),
     State("data-files", "data"),
     State("data-path", "value"),
     State("data-format", "value"),
@@ -423,19 +426,15 @@ def _preview(_n, files, path_text, fmt, ticker, fractional, decimal, dayfirst, *
     State("data-sel-kinds", "value"),
     State("data-sel-all", "value"),
     *_MAP_STATES,
-    background=True,
-    progress=[Output("data-progress", "value"), Output("data-progress", "label")],
-    running=[
-        (Output("data-import-btn", "disabled"), True, False),
-        (Output("data-cancel-btn", "disabled"), False, True),
-        (Output("job-running", "data"), True, False),
-    ],
-    cancel=[Input("data-cancel-btn", "n_clicks")],
-    prevent_initial_call=True,
+    run="data-import-btn",
+    cancel="data-cancel-btn",
+    progress="data",
+    clear=[("data-import-result", "children", None)],
+    adopt=Output("data-refresh", "data"),
+    writes=True,
 )
 def _import(
-    set_progress,
-    _n,
+    job,
     files,
     path_text,
     fmt,
@@ -451,12 +450,11 @@ def _import(
     try:
         paths, names = _targets(files, path_text)
     except PregaoError as exc:
+        job.fail(str(exc))
         return dbc.Alert(str(exc), color="danger"), no_update
     if not paths:
+        job.fail("nenhum arquivo.")
         return dbc.Alert("Envie um arquivo ou informe um caminho.", color="warning"), no_update
-
-    def progress(frac, msg):
-        set_progress((int(round(100 * frac)), msg[:60]))
 
     try:
         req = build_import_request(
@@ -470,35 +468,54 @@ def _import(
             kinds=sel_kinds,
             everything=bool(sel_all),
         )
-        rep = run_import_request(get_store(), req, progress=progress)
+        rep = run_import_request(
+            get_store(), req, progress=job.progress, cancel=job.cancel_requested
+        )
+    except ImportCancelled as exc:
+        job.cancelled()
+        return dbc.Alert(str(exc), color="secondary"), time.time()
     except PregaoError as exc:
+        job.fail(str(exc))
         return dbc.Alert(str(exc), color="danger"), time.time()
     finally:
         discard(paths, get_settings())  # uploads are deleted after every import attempt
-    progress(1.0, "Concluído" if rep.status == "ok" else "Falhou")
+    if rep.status == "ok":
+        job.done(rep.message(), result=time.time())
+    else:
+        job.fail(rep.message())
     return report_alert(rep.summary(), rep.message(), rep.status), time.time()
 
 
-@callback(
+@job_callback(
+    "data-update",
     Output("data-update-result", "children"),
     Output("data-refresh", "data", allow_duplicate=True),
-    Input("data-update-yahoo", "n_clicks"),
-    Input("data-update-mt5", "n_clicks"),
-    background=True,
-    running=[
-        (Output("data-update-yahoo", "disabled"), True, False),
-        (Output("data-update-mt5", "disabled"), True, False),
-        (Output("job-running", "data"), True, False),
-    ],
-    prevent_initial_call=True,
+    run=["data-update-yahoo", "data-update-mt5"],
+    cancel="data-update-cancel",
+    clear=[("data-update-result", "children", None)],
+    adopt=Output("data-refresh", "data"),
+    writes=True,
 )
-def _update(_y, _m):
-    source = "mt5" if ctx.triggered_id == "data-update-mt5" else "yahoo"
+def _update(job):
+    source = "mt5" if job.trigger == "data-update-mt5" else "yahoo"
     try:
-        rep = run_update_request(get_store(), build_update_request(source))
+        rep = run_update_request(
+            get_store(),
+            build_update_request(source),
+            progress=job.progress,
+            cancel=job.cancel_requested,
+        )
+    except ImportCancelled as exc:
+        job.cancelled()
+        return dbc.Alert(str(exc), color="secondary", id="data-update-alert"), time.time()
     except PregaoError as exc:
+        job.fail(str(exc))
         return dbc.Alert(str(exc), color="warning", id="data-update-alert"), time.time()
     msg = rep.message() if rep.files else "Tudo atualizado: nada a buscar."
+    if rep.status == "failed":
+        job.fail(msg)
+    else:
+        job.done(msg, result=time.time())
     return report_alert(rep.summary(), msg, rep.status), time.time()
 
 

@@ -12,8 +12,10 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from components import models as cm
 from components.format import fmt_date, fmt_int, fmt_pct
+from components.jobs import job_progress
 from core.errors import PregaoError
 from core.ml.models import MODEL_LABELS
+from dashboard.background import job_callback
 from dashboard.runtime import get_settings, get_store
 
 dash.register_page(__name__, path="/models", name="Modelos", order=4, title="Pregão · Modelos")
@@ -204,14 +206,7 @@ def layout(**kwargs):
                         ),
                     ]
                 ),
-                dbc.Progress(
-                    id="models-progress",
-                    value=0,
-                    label="",
-                    className="mt-3",
-                    style={"height": "1.4rem"},
-                ),
-                html.Div(id="models-progress-msg", className="small text-muted mt-1"),
+                job_progress("models", className="mt-3"),
             ]
         ),
         className="mb-3",
@@ -262,14 +257,7 @@ def layout(**kwargs):
                                 ),
                             ]
                         ),
-                        dbc.Progress(
-                            id="models-retrain-progress",
-                            value=0,
-                            label="",
-                            className="mt-2",
-                            style={"height": "1.2rem"},
-                        ),
-                        html.Div(id="models-retrain-progress-msg", className="small text-muted"),
+                        job_progress("models-retrain"),
                         html.Div(id="models-retrain-msg", className="mt-2"),
                     ]
                 ),
@@ -401,10 +389,7 @@ def _meta_card(tickers: list[str]) -> dbc.Card:
                         ],
                         className="mb-2",
                     ),
-                    dbc.Progress(
-                        id="models-meta-progress", value=0, label="", style={"height": "1.2rem"}
-                    ),
-                    html.Div(id="models-meta-progress-msg", className="small text-muted"),
+                    job_progress("models-meta", className=""),
                     html.Div(id="models-meta-result", className="mt-2"),
                 ]
             ),
@@ -436,45 +421,32 @@ def evaluate_request_from_form(tickers, target, models, validation, folds, optio
     )
 
 
-@callback(
+@job_callback(
+    "models",
     Output("models-results", "children"),
-    Input("models-train", "n_clicks"),
     State("models-tickers", "value"),
     State("models-target", "value"),
     State("models-models", "value"),
     State("models-validation", "value"),
     State("models-folds", "value"),
     State("models-options", "value"),
-    background=True,
-    running=[
-        (Output("models-train", "disabled"), True, False),
-        (Output("models-cancel", "disabled"), False, True),
-        (Output("job-running", "data"), True, False),
-    ],
-    progress=[
-        Output("models-progress", "value"),
-        Output("models-progress", "label"),
-        Output("models-progress-msg", "children"),
-    ],
-    cancel=[Input("models-cancel", "n_clicks")],
-    prevent_initial_call=True,
+    run="models-train",
+    cancel="models-cancel",
+    clear=[("models-results", "children", None)],
+    writes=True,
 )
-def train(set_progress, n_clicks, tickers, target, models, validation, folds, options):
+def train(job, tickers, target, models, validation, folds, options):
     """Background job: evaluate and register the chosen models, then show the results."""
     from core.requests import run_evaluate_request
-
-    def progress(frac: float, msg: str) -> None:
-        pct = int(round(100 * max(0.0, min(1.0, frac))))
-        set_progress((pct, f"{pct}%", msg))
 
     try:
         req = evaluate_request_from_form(tickers, target, models, validation, folds, options)
         store = get_store()
-        store.engine.dispose(close=False)  # fresh connections in the job's process
-        results = run_evaluate_request(store, req, registry=_registry(), progress=progress)
+        results = run_evaluate_request(store, req, registry=_registry(), progress=job.progress)
     except PregaoError as exc:
-        set_progress((0, "", ""))
+        job.fail(str(exc))
         return dbc.Alert(str(exc), color="danger", id="models-error")
+    job.done(f"Treino concluído: {len(results)} modelo(s) registrado(s).")
     return [cm.result_card(r) for r in results]
 
 
@@ -492,6 +464,10 @@ def promote(promote_clicks, refresh, _results, _retrained):
     """Apply the approval gates to the clicked model; refresh predictions and the registry."""
     trig = ctx.triggered_id
     msg = no_update
+    if (trig == "models-results" and not _results) or (
+        trig == "models-retrain-msg" and not _retrained
+    ):
+        return no_update, no_update, no_update  # cleared at the start of a job
     if isinstance(trig, dict) and trig.get("type") == "models-promote":
         if not any(promote_clicks or []):
             return no_update, no_update, no_update
@@ -520,79 +496,48 @@ def anomalies(ticker):
     return cm.anomalies_table(out.reset_index().to_dict("records"))
 
 
-@callback(
+@job_callback(
+    "models-retrain",
     Output("models-retrain-msg", "children"),
-    Input("models-retrain", "n_clicks"),
-    background=True,
-    running=[
-        (Output("models-retrain", "disabled"), True, False),
-        (Output("models-retrain-cancel", "disabled"), False, True),
-        (Output("job-running", "data"), True, False),
-    ],
-    progress=[
-        Output("models-retrain-progress", "value"),
-        Output("models-retrain-progress", "label"),
-        Output("models-retrain-progress-msg", "children"),
-    ],
-    cancel=[Input("models-retrain-cancel", "n_clicks")],
-    prevent_initial_call=True,
+    run="models-retrain",
+    cancel="models-retrain-cancel",
+    clear=[("models-retrain-msg", "children", None)],
+    writes=True,
 )
-def retrain_now(set_progress, n_clicks):
+def retrain_now(job):
     """Background job: the weekly retrain's function (:func:`dashboard.jobs.retrain.run_retrain`)."""
     from dashboard.jobs.retrain import run_retrain
 
-    def progress(frac: float, msg: str) -> None:
-        pct = int(round(100 * max(0.0, min(1.0, frac))))
-        set_progress((pct, f"{pct}%", msg))
-
-    set_progress((0, "", "Iniciando o retreino"))
     try:
-        get_store().engine.dispose(close=False)  # fresh connections in the job's process
-        res = run_retrain(get_settings(), progress=progress)
+        res = run_retrain(get_settings(), progress=job.progress)
     except PregaoError as exc:
-        set_progress((0, "", "Falhou"))
+        job.fail(str(exc))
         return dbc.Alert(str(exc), color="danger", id="models-retrain-error")
-    set_progress((100, "100%", "Pronto"))
+    job.done(f"Pronto: {res['message']}" if res.get("message") else "Pronto")
     return cm.gate_report({**res["gate_report"], "message": res["message"]})
 
 
-@callback(
+@job_callback(
+    "models-meta",
     Output("models-meta-result", "children"),
-    Input("models-meta-run", "n_clicks"),
     State("models-meta-strategy", "value"),
     State("models-meta-tickers", "value"),
-    background=True,
-    running=[
-        (Output("models-meta-run", "disabled"), True, False),
-        (Output("models-meta-cancel", "disabled"), False, True),
-        (Output("job-running", "data"), True, False),
-    ],
-    progress=[
-        Output("models-meta-progress", "value"),
-        Output("models-meta-progress", "label"),
-        Output("models-meta-progress-msg", "children"),
-    ],
-    cancel=[Input("models-meta-cancel", "n_clicks")],
-    prevent_initial_call=True,
+    run="models-meta-run",
+    cancel="models-meta-cancel",
+    clear=[("models-meta-result", "children", None)],
 )
-def meta_run(set_progress, n_clicks, strategy, tickers):
+def meta_run(job, strategy, tickers):
     """Background job: :func:`core.ml.meta.meta_label` for the chosen strategy."""
     from core.ml.meta import MetaRequest, meta_label
 
-    def progress(frac: float, msg: str) -> None:
-        pct = int(round(100 * max(0.0, min(1.0, frac))))
-        set_progress((pct, f"{pct}%", msg))
-
-    set_progress((0, "", "Iniciando"))
     try:
-        store = get_store()
-        store.engine.dispose(close=False)  # fresh connections in the job's process
         res = meta_label(
-            store,
+            get_store(),
             MetaRequest(strategy=strategy or "wave3", tickers=tuple(tickers or ())),
-            progress=progress,
+            progress=job.progress,
         )
     except PregaoError as exc:
-        set_progress((0, "", "Falhou"))
+        job.fail(str(exc))
         return dbc.Alert(str(exc), color="danger", id="models-meta-error")
+    job.done("Pronto")
     return cm.meta_report(res.to_dict())

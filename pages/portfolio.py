@@ -46,6 +46,7 @@ from core.portfolio import (
 )
 from core.requests import build_frontier_request, run_frontier_request
 from core.requests.parsing import parse_number, parse_percent
+from dashboard.background import job_callback
 from dashboard.runtime import get_settings, get_store
 
 dash.register_page(__name__, path="/portfolio", name="Carteira", title="Pregão · Carteira", order=3)
@@ -269,10 +270,10 @@ def _lookback(years) -> int | None:
     return None if y is None else int(round(y * 252))
 
 
-@callback(
+@job_callback(
+    "portfolio",
     Output("portfolio-result", "data"),
     Output("portfolio-message", "children"),
-    Input("portfolio-run", "n_clicks"),
     State("portfolio-tickers", "value"),
     State("portfolio-dates", "start_date"),
     State("portfolio-dates", "end_date"),
@@ -294,30 +295,27 @@ def _lookback(years) -> int | None:
     State("portfolio-oos-universe", "value"),
     State("portfolio-lookback", "value"),
     State("portfolio-rebalance", "value"),
-    background=True,
-    progress=[Output("portfolio-progress", "value"), Output("portfolio-progress-text", "children")],
-    running=[
-        (Output("portfolio-run", "disabled"), True, False),
-        (Output("portfolio-cancel", "disabled"), False, True),
-        (Output("job-running", "data"), True, False),
-    ],
-    cancel=[Input("portfolio-cancel", "n_clicks")],
-    prevent_initial_call=True,
+    run="portfolio-run",
+    cancel="portfolio-cancel",
+    clear=[("portfolio-message", "children", None)],
+    adopt=Output("portfolio-result", "data"),
+    writes=True,
 )
-def run(set_progress, _n, *controls):
-    """Background job: analyse and store the portfolio; an error clears the old result."""
+def run(job, *controls):
+    """Background job: analyse and store the portfolio; an error clears the old result.
 
-    def progress(f: float, msg: str) -> None:
-        set_progress((round(100 * f), msg))
-
+    Nothing is computed on page load (the page shows the last stored analysis); a page left
+    mid-job picks the job up and, once it ended, gets its result.
+    """
     try:
         req = build_request(*controls)  # an empty rate field: PREGAO_RISK_FREE_RATE, else CDI
-        res = run_frontier_request(get_store(), req, progress=progress, record=True).to_dict()
+        res = run_frontier_request(get_store(), req, progress=job.progress, record=True).to_dict()
     except PregaoError as exc:
-        set_progress((0, ""))
+        job.fail(str(exc))
         # Clear the previous result: figures under an error would read as its answer.
         return None, _alert(str(exc))
     warnings = res.get("warnings") or []
+    job.done("Pronto: carteira calculada e registrada.", result=res)
     return res, (_alert(" ".join(warnings), "warning") if warnings else None)
 
 
@@ -366,17 +364,6 @@ def render(res, theme):
         oos_div,
         allocation_view(res.get("allocation"), res.get("prices")),
     )
-
-
-@callback(
-    Output("portfolio-progress", "value", allow_duplicate=True),
-    Output("portfolio-progress-text", "children", allow_duplicate=True),
-    Input("portfolio-result", "data"),
-    prevent_initial_call=True,
-)
-def finish(res):
-    """Progress bar after a run: full when a result arrived, empty after an error."""
-    return (100, "Concluído.") if res else (0, "")
 
 
 @callback(

@@ -11,7 +11,7 @@
 * ``store_url`` – parametrised over SQLite file and PostgreSQL: store tests that must pass on
   both take this one.
 * ``app_server`` – the real app started by ``python app.py`` on a free port with a temp data
-  dir (browser tests).
+  dir, one per test module (browser tests).
 """
 
 from __future__ import annotations
@@ -150,9 +150,14 @@ def start_app(data_dir: Path, env_extra: dict | None = None, timeout: float = 90
     raise RuntimeError(f"app did not start: {(data_dir / 'app.log').read_text()[-3000:]}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def app_server(tmp_path_factory, seeded_sqlite):
-    """The real app on a free port over a copy of the seeded SQLite file."""
+    """The real app on a free port over a fresh copy of the seeded SQLite file.
+
+    One app per test module: a module's tests never see what another module wrote
+    (a model promoted by the Models tests, runs saved by the Backtest tests ...), so
+    they pass in any order and alone.
+    """
     data_dir = tmp_path_factory.mktemp("app")
     shutil.copy(seeded_sqlite, data_dir / "pregao.db")
     proc, base = start_app(data_dir)

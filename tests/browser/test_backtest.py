@@ -67,7 +67,8 @@ def test_compare_two_runs_and_reopen_by_url(app_server, page):
         if label:
             _choose_strategy(page, label)
         page.wait_for_selector(f"#backtest-params >> text={marker}")
-        page.wait_for_timeout(300)
+        # no fixed sleep: wait until no callback is updating a component any more
+        page.wait_for_function("!document.querySelector('[data-dash-is-loading=\"true\"]')")
         before = page.inner_text("#backtest-title")
         page.click("#backtest-run")
         page.wait_for_function(

@@ -60,7 +60,11 @@ def test_upload_preview_import_and_log(page, data_app, tmp_path):
     )
     row = page.locator(".data-log-row", has_text="TSTE3_profit.csv").first
     assert "ok" in row.inner_text()
-    assert page.locator("#data-progress .progress-bar").get_attribute("aria-valuenow") == "100"
+    page.wait_for_function(
+        "document.querySelector('#data-progress .progress-bar')"
+        ".getAttribute('aria-valuenow') === '100'"
+    )
+    assert "3 barras novas" in page.inner_text("#data-progress-label")
 
 
 def test_update_offline_says_unreachable(page, data_app):
@@ -69,8 +73,10 @@ def test_update_offline_says_unreachable(page, data_app):
     page.wait_for_selector("#data-update-alert", timeout=45_000)
     assert "inacessível" in page.inner_text("#data-update-alert")
     page.click("#data-update-mt5")
+    # the click clears the Yahoo message at once; the MT5 one replaces it
     page.wait_for_function(
-        "document.querySelector('#data-update-alert').innerText.includes('MetaTrader 5')"
+        "((document.querySelector('#data-update-alert') || {}).innerText || '')"
+        ".includes('MetaTrader 5')"
     )
     text = page.inner_text("#data-update-alert")
     assert "indisponível" in text or "não inicializou" in text
@@ -91,3 +97,35 @@ def test_bad_file_shows_file_and_line(page, data_app, tmp_path):
     assert "Nada foi gravado" in text and "ruim.csv, linha 1" in text
     page.wait_for_function("document.querySelector('#data-log').innerText.includes('ruim.csv')")
     assert "falhou" in page.locator(".data-log-row", has_text="ruim.csv").first.inner_text()
+
+
+def test_reimporting_a_changed_file_imports_it_again(page, data_app, tmp_path):
+    """End to end: importing the same path again after the file changed imports the change
+    (issue 11 saw the previous message back in 0,5 s). The regression test of the result
+    cache itself is ``tests/unit/test_background_jobs.py``."""
+    f = tmp_path / "TSTF3_profit.csv"
+    f.write_text(PROFIT_CSV.replace("TSTE3", "TSTF3"), encoding="utf-8")
+    page.goto(data_app + "/data")
+    page.fill("#data-path", str(f))
+    page.click("#data-import-btn")
+    page.wait_for_function(
+        "((document.querySelector('#data-import-alert') || {}).innerText || '')"
+        ".includes('3 barras novas')",
+        timeout=45_000,
+    )
+    # the file gained a session; the user opens the page again and imports the same path
+    # (same form, same first click: the old cache key was the same)
+    f.write_text(
+        PROFIT_CSV.replace("TSTE3", "TSTF3")
+        + "TSTF3;05/01/2024;10,50;10,60;10,30;10,40;1.040.000,00;100.000\n",
+        encoding="utf-8",
+    )
+    page.goto(data_app + "/data")
+    page.fill("#data-path", str(f))
+    page.click("#data-import-btn")
+    page.wait_for_function(
+        "((document.querySelector('#data-import-alert') || {}).innerText || '')"
+        ".includes('1 barras novas')",
+        timeout=45_000,
+    )
+    assert "3 iguais" in page.inner_text("#data-import-alert")

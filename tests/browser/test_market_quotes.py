@@ -8,8 +8,6 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
 FIGURE_JS = """() => {
   const el = document.querySelector('#quotes-graph .js-plotly-plot');
   if (!el || !el.data) return null;
@@ -31,12 +29,11 @@ def _wait_figure(page, predicate, timeout=30_000):
     return _figure(page)
 
 
-def test_market_click_opens_quotes_and_rsi_panel(page, app_server):
-    SHOTS.mkdir(parents=True, exist_ok=True)
+def test_market_click_opens_quotes_and_rsi_panel(page, app_server, tmp_path):
     page.goto(app_server + "/")
     page.wait_for_selector('.ag-row[row-id="PETR4"]')
     assert "Dados até 14/11/2024" in page.inner_text("#market-freshness")
-    page.screenshot(path=str(SHOTS / "market.png"), full_page=True)
+    page.screenshot(path=str(tmp_path / "market.png"), full_page=True)  # never a tracked file
     page.click('.ag-row[row-id="PETR4"] [col-id="ticker"]')
     page.wait_for_url("**/quotes?ticker=PETR4*")
     fig = _wait_figure(page, "f.candle_len > 0")
@@ -46,8 +43,7 @@ def test_market_click_opens_quotes_and_rsi_panel(page, app_server):
     fig = _wait_figure(page, "f.meta && f.meta.panels.includes('rsi')")
     assert "IFR 14" in fig["titles"]
     page.wait_for_url("**panels=rsi*")
-    page.wait_for_timeout(500)
-    page.screenshot(path=str(SHOTS / "quotes.png"), full_page=True)
+    page.screenshot(path=str(tmp_path / "quotes.png"), full_page=True)
 
 
 def test_range_presets_change_the_range(page, app_server):

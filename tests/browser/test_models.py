@@ -20,12 +20,12 @@ def test_models_page_trains_with_progress_and_promotes(app_server, page):
     page.select_option("#models-validation select, select#models-validation", "walk-forward")
     page.fill("#models-folds", "3")
     page.click("#models-train")
-    # progress messages arrive through the background callback's progress channel (fold i of
-    # n, model j of m, then "Treino concluído"); a fast job may skip the intermediate ones.
+    # progress messages arrive through the job tracker (fold i of n, model j of m, then
+    # "Treino concluído"); a fast job may skip the intermediate ones.
     page.wait_for_function(
-        "() => (document.querySelector('#models-progress-msg')||{}).innerText"
+        "() => (document.querySelector('#models-progress-label')||{}).innerText"
         " && /dobra|Carregando|concluído/.test("
-        "document.querySelector('#models-progress-msg').innerText)",
+        "document.querySelector('#models-progress-label').innerText)",
         timeout=45_000,
     )
     # calibration (3 inner fits per fold) and the engine backtest of the signals make the

@@ -12,18 +12,20 @@ pytestmark = pytest.mark.browser
 def _run_and_wait(page):
     """Click Calcular and wait for the new result (the stored one's banner goes away)."""
     page.click("#portfolio-run")
-    page.wait_for_selector("#portfolio-stored-banner", state="detached", timeout=240_000)
-    page.wait_for_selector("#portfolio-window", timeout=240_000)
+    page.wait_for_selector("#portfolio-stored-banner", state="detached", timeout=480_000)
+    page.wait_for_selector("#portfolio-window", timeout=480_000)
 
 
 def test_load_computes_nothing_then_a_run_draws_and_stores(app_server, page):
     """Regression (issue 11): the first load ran the default portfolio (6,5 s)."""
     page.goto(app_server + "/portfolio")
     page.wait_for_selector("#portfolio-run")
-    page.wait_for_timeout(1500)  # a computation on load would have started by now
+    # no fixed sleep: once no callback is updating anything, nothing has started
+    page.wait_for_function("!document.querySelector('[data-dash-is-loading=\"true\"]')")
     if page.locator("#portfolio-stored-banner").count() == 0:
         assert page.locator("#portfolio-window").count() == 0
-        assert page.locator("#portfolio-progress-text").inner_text() == ""
+    assert page.locator("#portfolio-progress-label").inner_text() == ""
+    assert page.is_enabled("#portfolio-run") and page.is_disabled("#portfolio-cancel")
     _run_and_wait(page)
     page.wait_for_selector("#portfolio-frontier .scatterlayer .trace .points path")
     n_points = (

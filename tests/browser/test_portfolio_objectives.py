@@ -34,7 +34,7 @@ def test_every_objective_from_the_page(app_server, page):
             "t => (document.querySelector('#portfolio-objective-used') || {}).innerText"
             " === 'Objetivo: ' + t + '.'",
             arg=label,
-            timeout=30_000,
+            timeout=90_000,
         )
         assert page.locator("#portfolio-message .alert").count() == 0, label
         assert page.locator("#portfolio-frontier .scatterlayer .trace").count() >= 6

@@ -73,7 +73,36 @@ def test_background_job_runs_on_the_celery_worker(team_stack, page):
     page.wait_for_selector("#portfolio-run")
     page.click("#portfolio-oos input")
     page.click("#portfolio-run")
+    # progress is tracked in Redis, which the web process and the worker share
+    page.wait_for_function(
+        "/^(\\d+%|Pronto|Iniciando)/.test((document.querySelector('#portfolio-progress-label')"
+        " || {}).innerText || '')",
+        timeout=120_000,
+    )
     page.wait_for_selector("#portfolio-frontier .scatterlayer .trace .points path", timeout=120_000)
     assert "limitada por" in page.inner_text("#portfolio-window")
+    page.wait_for_function(
+        "/^Pronto/.test(document.querySelector('#portfolio-progress-label').innerText)"
+    )
     text = Path(worker_log).read_text()
     assert "succeeded" in text, text[-2000:]
+
+
+def test_cancel_stops_the_job_on_the_celery_worker(team_stack, page):
+    base, _ = team_stack
+    page.goto(base + "/backtest")
+    page.wait_for_selector("#backtest-params input")
+    page.get_by_role("tab", name="Walk-forward").click()
+    page.fill("#backtest-wf-windows", "3")
+    page.fill("#backtest-wf-trials", "400")
+    page.click("#backtest-wf-run")
+    page.wait_for_function(
+        "/Janela/.test((document.querySelector('#backtest-wf-progress-label') || {}).innerText"
+        " || '')",
+        timeout=120_000,
+    )
+    page.click("#backtest-wf-cancel")
+    page.wait_for_function(
+        "/^Cancelado/.test(document.querySelector('#backtest-wf-progress-label').innerText)"
+    )
+    assert page.is_enabled("#backtest-wf-run")
