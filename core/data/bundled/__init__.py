@@ -453,6 +453,7 @@ def _load(store: Store, t0: float, progress: Progress | None) -> LoadReport:
             total = total + store.write_bars(
                 row.ticker, bars, "bundled", interval=row.interval, conn=conn
             )
+            report.cleaning.append(CleaningReport(ticker=row.ticker, rows_in=len(bars)))
         rates = store.write_rates("CDI", read_bundled_cdi(), conn=conn)
         from core.data.watchlist import set_watchlist
 
