@@ -326,3 +326,24 @@ def test_default_daily_update_skips_intraday_futures(tmp_path):
         update_prices(s, YahooSource(download=download), end="2024-11-20")
     assert calls and calls[0][1]["start"] == "2024-11-15"
     assert all("WIN" not in str(sym) for sym in calls[0][0])
+
+
+def test_mt5_adapter_timeframes_m1_to_h1():
+    from core.data.sources.mt5 import MT5_DTYPE, TIMEFRAMES, rates_to_bars
+
+    assert [TIMEFRAMES[k] for k in ("1min", "5min", "15min", "30min", "60min")] == [
+        "TIMEFRAME_M1",
+        "TIMEFRAME_M5",
+        "TIMEFRAME_M15",
+        "TIMEFRAME_M30",
+        "TIMEFRAME_H1",
+    ]
+    rates = np.zeros(2, dtype=MT5_DTYPE)
+    rates["time"] = [
+        int(pd.Timestamp(t).timestamp()) for t in ("2022-01-03 12:00", "2022-01-03 12:15")
+    ]
+    for f in ("open", "high", "low", "close"):
+        rates[f] = 104_000.0
+    bars = rates_to_bars(rates, "15min", server_tz="UTC")
+    assert list(bars.index) == [pd.Timestamp("2022-01-03 09:00"), pd.Timestamp("2022-01-03 09:15")]
+    check_sessions(bars.index, kind="future", interval="15min")
