@@ -347,3 +347,11 @@ def test_mt5_adapter_timeframes_m1_to_h1():
     bars = rates_to_bars(rates, "15min", server_tz="UTC")
     assert list(bars.index) == [pd.Timestamp("2022-01-03 09:00"), pd.Timestamp("2022-01-03 09:15")]
     check_sessions(bars.index, kind="future", interval="15min")
+
+
+def test_every_import_format_has_a_label_on_the_data_page():
+    """Regression: the Data page builds its format dropdown with FORMAT_LABELS[f]."""
+    from components.data import FORMAT_LABELS
+    from core.data.imports import FORMATS
+
+    assert set(FORMATS) <= set(FORMAT_LABELS)
