@@ -37,6 +37,8 @@ FORMAT_LABELS = {
     "csv": "CSV genérico (mapear colunas)",
     "mt5": "MetaTrader 5",
     "actions": "Eventos corporativos (ticker,date,kind,value)",
+    "intraday": "Intradiário (Data;Open;High;Low;Close, dd/mm/aaaa HH:MM)",
+    "mt5bars": "MetaTrader 5: Exportar barras (<DATE> <TIME> ...)",
 }
 #: Display names of import statuses.
 STATUS_LABELS = {"ok": "ok", "failed": "falhou", "cancelled": "cancelada"}

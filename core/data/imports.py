@@ -45,6 +45,12 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from core.data import actions as actions_mod
 from core.data.calendar import non_sessions
 from core.data.import_models import ImportLog, SourcePriority
+from core.data.intraday import (
+    INTRADAY_FORMATS,
+    detect_intraday_format,
+    finish_intraday,
+    read_intraday_file,
+)
 from core.data.models import DEFAULT_LOT, Bar, Instrument, default_volume_unit
 from core.data.schema import BAR_COLUMNS
 from core.data.sources.base import OnlineSource, ParsedData
@@ -97,6 +103,8 @@ FORMATS: tuple[str, ...] = (
     "planilha",
     "csv",
     "actions",
+    "intraday",  # Data;Open;High;Low;Close[;Candle], dd/mm/yyyy HH:MM (core.data.intraday)
+    "mt5bars",  # MetaTrader 5 "Export Bars" (core.data.intraday)
 )
 #: Largest OHLC breach (fraction of the close) repaired instead of rejected.
 OHLC_TOLERANCE = 0.01
@@ -226,7 +234,7 @@ class ImportReport:
 
 # -- parsing ------------------------------------------------------------------------------
 def detect_file_format(path: str | Path, name: str | None = None) -> str:
-    """Detect the format of a file: ``cotahist``, ``yahoo``, ``investing`` or ``profit``.
+    """Detect the format of a file (one of :data:`FORMATS` but ``auto`` and ``csv``).
 
     Raises
     ------
@@ -250,6 +258,10 @@ def detect_file_format(path: str | Path, name: str | None = None) -> str:
             head = fh.read(8192)
     if is_cotahist(head):
         return "cotahist"
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 (MetaTrader 5 exports)
+        intraday_fmt = detect_intraday_format(head.decode("utf-16", errors="ignore"))
+        if intraday_fmt:
+            return intraday_fmt
     if b"\x00" in head:
         raise DataFormatError(
             f"arquivo binário; esperado texto. Formatos aceitos: {EXPECTED_LAYOUTS}.", fname
@@ -269,6 +281,9 @@ def detect_file_format(path: str | Path, name: str | None = None) -> str:
         return "sgs"  # a daily BCB SGS series (the CDI): core.rates.import_sgs
     if first_cells[:4] == ["ticker", "date", "kind", "value"]:
         return "actions"
+    intraday_fmt = detect_intraday_format(text)
+    if intraday_fmt:
+        return intraday_fmt
     fmt = detect_format(text)
     if fmt is None:
         raise DataFormatError(  # never quote the file's content (issue 15)
@@ -430,7 +445,10 @@ def parse_file(
                 f"arquivo de eventos corporativos inválido: {exc}", fname
             ) from exc
         return ParsedData(file=fname, format="actions", source="csv", actions=acts, rows=len(acts))
-    return read_csv_bars(p, fmt, ticker=ticker, mapping=mapping, name=fname)
+    if fmt in INTRADAY_FORMATS:
+        return read_intraday_file(p, fmt, ticker=ticker, name=fname)
+    parsed = read_csv_bars(p, fmt, ticker=ticker, mapping=mapping, name=fname)
+    return finish_intraday(parsed) if parsed.interval != "1d" else parsed
 
 
 def preview_file(path: str | Path, fmt: str = "auto", *, n: int = 10, **kw) -> dict:
@@ -1220,6 +1238,9 @@ def update_prices(
     t0 = time.perf_counter()
     started = dt.datetime.now().replace(microsecond=0)
     src = make_source(source) if isinstance(source, str) else source
+    if not tickers and interval == "1d":  # futures series have no daily online source here
+        futures = set(store.tickers("future"))
+        tickers = [t for t in store.tickers() if t not in futures]
     names = [t.strip().upper() for t in (tickers or store.tickers()) if t.strip()]
     if not names:
         raise InputError("Nenhum ticker para atualizar.")

@@ -307,17 +307,9 @@ def instrument_quality(
     inst = store.instrument(ticker)
     _, bars = _load(store, [ticker])
     acts = load_actions(store, [inst["ticker"]], include_price_factors=True)
-    if bars.empty:
-        return {
-            "ticker": inst["ticker"],
-            "name": inst["name"],
-            "kind": inst["kind"],
-            "n_bars": 0,
-            "flags": ["sem dados"],
-            "gap_dates": [],
-            "ohlc_dates": [],
-            "jump_dates": [],
-        }
+    if bars.empty:  # no daily bars (e.g. an intraday-only future): the report's own row
+        row = quality_report(store, [inst["ticker"]]).iloc[0].to_dict()
+        return {**row, "gap_dates": [], "ohlc_dates": [], "jump_dates": []}
     row = _check(bars, acts, jump_threshold)
     row.update(ticker=inst["ticker"], name=inst["name"], kind=inst["kind"])
     row["flags"] = _flags(row, inst["kind"]) + _data_flags(store, [inst["id"]]).get(

@@ -26,8 +26,9 @@ __all__ = ["BAR_COLUMNS", "PRICE_COLUMNS", "INTERVALS", "empty_bars", "validate_
 BAR_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "adj_close", "volume")
 #: The price columns (all in R$ or points).
 PRICE_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "adj_close")
-#: Supported bar intervals: daily, hourly, five-minute.
-INTERVALS: tuple[str, ...] = ("1d", "1h", "5m")
+#: Stored bar intervals: daily, the intraday ones of :mod:`core.data.intraday` (bars labelled
+#: by their opening minute) and the older names ``1h``/``5m`` of the online sources.
+INTERVALS: tuple[str, ...] = ("1d", "1h", "5m", "1min", "5min", "15min", "30min", "60min")
 
 
 def empty_bars() -> pd.DataFrame:

@@ -609,7 +609,7 @@ class Store:
                 volume_unit=volume_unit,
                 adj_close=first,
             )
-            if res.touched:
+            if res.touched and len(acts):  # no actions: upsert_bars wrote adj_close = close
                 actions_mod.recompute_adj_close(self, inst["ticker"], interval=interval, conn=c)
         return WriteResult(res.inserted, res.updated, res.unchanged + res.kept)
 

@@ -153,6 +153,47 @@ def add_flags(conn: Connection, flags: Sequence[dict]) -> int:
     return len(seen)
 
 
+def _driver_insert(conn: Connection):
+    """A function inserting new bar rows through the DBAPI's ``executemany`` (no per-row
+    SQLAlchemy parameter processing), or None for a dialect it does not know.
+
+    SQLite stores ``DateTime`` as SQLAlchemy's text ``YYYY-MM-DD HH:MM:SS.ffffff``; the
+    function writes exactly that, so reads through SQLAlchemy are unchanged.
+    """
+    dialect = conn.dialect
+    mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
+    if mark is None or dialect.name not in ("sqlite", "postgresql"):
+        return None
+    q = dialect.identifier_preparer.quote
+    cols = ["instrument_id", "interval", "date", *BAR_COLUMNS, "source"]
+    sql = (
+        f"INSERT INTO {q(_BAR.name)} ({', '.join(q(c) for c in cols)}) "
+        f"VALUES ({', '.join([mark] * len(cols))})"
+    )
+
+    def insert(iids, dates, values, interval: str, source: str) -> None:
+        d64 = np.asarray(dates, dtype="datetime64[us]")
+        if dialect.name == "sqlite":
+            txt = np.datetime_as_string(d64, unit="us").astype("S26")  # YYYY-MM-DDTHH:MM:SS.ffffff
+            txt.view(np.uint8).reshape(-1, 26)[:, 10] = ord(" ")
+            when = txt.astype("U26").tolist()
+        else:
+            when = d64.astype(object).tolist()  # datetime.datetime
+        n = len(when)
+        rows = list(
+            zip(
+                np.asarray(iids, dtype=np.int64).tolist(),
+                [interval] * n,
+                when,
+                *[np.asarray(v, dtype="float64").tolist() for v in values],
+                [source] * n,
+            )
+        )
+        conn.exec_driver_sql(sql, rows)
+
+    return insert
+
+
 def upsert_bars(
     conn: Connection,
     ids: dict[str, int],
@@ -218,7 +259,7 @@ def upsert_bars(
     # derived from the corporate actions (here a first value, made exact by the caller)
     inc["adj_close"] = inc["close"] if adj_close is None else np.asarray(adj_close, dtype="float64")
     lo, hi = inc["date"].min().to_pydatetime(), inc["date"].max().to_pydatetime()
-    iids = sorted(set(int(x) for x in inc["iid"]))
+    iids = np.unique(inc["iid"].to_numpy()).tolist()
     rows: list = []
     units: dict[int, str] = {}
     b = _BAR.c
@@ -257,14 +298,15 @@ def upsert_bars(
     iid_arr = m["iid"].to_numpy()
     # volume units: incoming volumes in a foreign unit are not written
     if volume_unit is not None:
+        u_iid, inv = np.unique(iid_arr, return_inverse=True)  # one lookup per instrument
         if isinstance(volume_unit, dict):
             tick_of_iid = {v: k for k, v in ids.items()}
             inc_unit = np.array(
-                [volume_unit.get(tick_of_iid.get(int(i), ""), "shares") for i in iid_arr]
-            )
+                [volume_unit.get(tick_of_iid.get(int(i), ""), "shares") for i in u_iid]
+            )[inv]
         else:
             inc_unit = np.full(len(m), volume_unit)
-        ser_unit = np.array([units.get(int(i), "shares") for i in iid_arr])
+        ser_unit = np.array([units.get(int(i), "shares") for i in u_iid])[inv]
         foreign = inc_unit != ser_unit
         if foreign.any():
             old_vol = m["o_volume"].to_numpy(dtype="float64")
@@ -339,10 +381,18 @@ def upsert_bars(
             progress(a + (z - a) * done / n_total, f"Gravando barras: {done}/{n_total}")
 
     dates = np.asarray(pd.DatetimeIndex(m["date"]).to_pydatetime())
-    val_cols = [m[c].to_numpy(dtype="float64").tolist() for c in BAR_COLUMNS]
+    m_vals = [m[c].to_numpy(dtype="float64") for c in BAR_COLUMNS]
+    val_cols = [v.tolist() for v in m_vals]
     ins_idx = np.flatnonzero(is_new)
+    fast = _driver_insert(conn)
     for k in range(0, len(ins_idx), _CHUNK):
         sel = ins_idx[k : k + _CHUNK]
+        if fast is not None:  # same rows, one DBAPI executemany (first-start load speed)
+            fast(
+                iid_arr[sel], m["date"].to_numpy()[sel], [v[sel] for v in m_vals], interval, source
+            )
+            tick_progress(len(sel))
+            continue
         recs = [
             {
                 "instrument_id": int(iid_arr[j]),

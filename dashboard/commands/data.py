@@ -71,18 +71,22 @@ def cmd_instruments(args, ctx) -> int:
 
 
 def cmd_bars(args, ctx) -> int:
-    """Print the daily bars of one ticker as CSV or JSON."""
+    """Print the bars of one ticker (daily unless ``--interval``) as CSV or JSON."""
     start, end = _date(args.start), _date(args.end)
     if start is not None and end is not None and start > end:
         raise InputError(f"Intervalo invertido: --start {args.start} é depois de --end {args.end}.")
-    bars = ctx.store().bars(args.ticker, start, end)
+    from core.data.intraday import is_intraday, normalize_interval
+    from core.data.resample import bars_at
+
+    interval = normalize_interval(args.interval)
+    bars = bars_at(ctx.store(), args.ticker, interval, start, end)
     if args.adjusted:
         # Scale OHLC by adj_close / close so the whole candle is dividend-adjusted.
         factor = bars["adj_close"] / bars["close"]
         for c in ("open", "high", "low", "close"):
             bars[c] = bars[c] * factor
     out = bars.reset_index()
-    out["date"] = out["date"].dt.strftime("%Y-%m-%d")
+    out["date"] = out["date"].dt.strftime("%Y-%m-%d %H:%M" if is_intraday(interval) else "%Y-%m-%d")
     if args.format == "json":
         print(dumps(out.to_dict(orient="records")))
     else:
@@ -112,4 +116,10 @@ def register(sub, common) -> None:
         "--adjusted", action="store_true", help="dividend-adjusted OHLC (adj_close basis)"
     )
     p.add_argument("--format", choices=["csv", "json"], default="csv")
+    p.add_argument(
+        "--interval",
+        default="1d",
+        metavar="1min|5min|15min|30min|60min|1d|1w|1mo",
+        help="bar interval (default 1d); coarser ones are resampled inside sessions",
+    )
     p.set_defaults(func=cmd_bars)

@@ -35,7 +35,7 @@ def seeded_dir(tmp_path, seeded_sqlite):
 
 def test_init_creates_and_loads_once(tmp_path):
     p = run(["init"], tmp_path, check_rc=0)
-    assert "24 instrumentos" in p.stdout
+    assert "25 instrumentos" in p.stdout  # 23 stocks, ^BVSP, WINFUT (issue 14)
     p = run(["init"], tmp_path, check_rc=0)
     assert "nada carregado" in p.stdout
 

@@ -25,7 +25,7 @@ def test_migrations_reach_head(store_url):
 def test_bundled_load_round_trip_and_idempotent(store_url):
     store = init_db(store_url)
     rep = load_bundled(store)
-    assert rep.loaded and rep.instruments == 24 and rep.rates == 2717
+    assert rep.loaded and rep.instruments == 25 and rep.rates == 2717
     assert rep.bars == sum(c.rows_out for c in rep.cleaning)
     expected, _ = read_bundled_bars("VALE3")
     got = store.bars("VALE3")

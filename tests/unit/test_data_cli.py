@@ -101,3 +101,21 @@ def test_priority_command(db, capsys):
     assert capsys.readouterr().out.strip() == "yahoo > cotahist"
     assert main(["priority", "PETR4", "foo", "--db", db]) == 2
     assert "foo" in capsys.readouterr().err
+
+
+def test_bars_interval(db, capsys):
+    """Issue 14: ``bars WINFUT --interval``; daily stays the default; a bad interval is one line."""
+    args = ["bars", "WINFUT", "--start", "2022-03-02", "--end", "2022-03-02", "--db", db]
+    assert main([*args, "--interval", "60min", "--format", "json"]) == 0
+    hours = json.loads(capsys.readouterr().out)
+    assert hours[0]["date"] == "2022-03-02 13:00"  # Ash Wednesday: B3 opened at 13:00
+    assert list(hours[0]) == ["date", "open", "high", "low", "close", "adj_close", "volume"]
+    assert main([*args, "--format", "json"]) == 0
+    (day,) = json.loads(capsys.readouterr().out)
+    assert day["date"] == "2022-03-02"
+    assert day["high"] == max(h["high"] for h in hours) and day["close"] == hours[-1]["close"]
+    assert main([*args, "--interval", "7min"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Intervalo" in err
+    assert main(["bars", "PETR4", "--interval", "1w", "--end", "2024-01-31", "--db", db]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("2024-01-29,")

@@ -113,8 +113,8 @@ def test_redact_url():
 
 def test_bundled_store_contents(bundled_store):
     df = bundled_store.instruments()
-    assert len(df) == 24
-    assert set(df.kind) == {"stock", "index"}
+    assert len(df) == 25  # 23 stocks, ^BVSP and the intraday WINFUT (issue 14)
+    assert set(df.kind) == {"stock", "index", "future"}
     petr = df.set_index("ticker").loc["PETR4"]
     assert petr.last_date == pd.Timestamp("2024-11-14") and petr.lot_size == 100
     assert df.set_index("ticker").loc["^BVSP"].currency == "PTS"

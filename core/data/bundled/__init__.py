@@ -67,6 +67,7 @@ __all__ = [
     "CleaningReport",
     "LoadReport",
     "bundled_instruments",
+    "bundled_intraday",
     "read_yahoo_csv",
     "read_bundled_bars",
     "read_bundled_cdi",
@@ -126,6 +127,16 @@ class LoadReport:
 def bundled_instruments() -> pd.DataFrame:
     """The manifest of bundled instruments: columns ``ticker, name, kind, file``."""
     return pd.read_csv(BUNDLED_DIR / "instruments.csv", dtype=str)
+
+
+def bundled_intraday() -> pd.DataFrame:
+    """The manifest of bundled intraday series: ``ticker, name, kind, interval, file``.
+
+    Each file is read with :func:`core.data.intraday.read_intraday_file` (sessions and
+    hours checked) and stored at its interval; ``WINFUT`` is the continuous mini-index
+    future (``shared/data/intraday/SOURCES.md``).
+    """
+    return pd.read_csv(BUNDLED_DIR / "intraday.csv", dtype=str)
 
 
 def read_yahoo_csv(path: str | Path) -> pd.DataFrame:
@@ -432,11 +443,22 @@ def _load(store: Store, t0: float, progress: Progress | None) -> LoadReport:
             report.cleaning.append(rep)
             if progress:
                 progress((k + 1) / n, f"{row.ticker}: {rep.rows_out} barras")
+        for row in bundled_intraday().itertuples(index=False):  # intraday futures (issue 14)
+            from core.data.intraday import read_intraday_file
+
+            bars = read_intraday_file(BUNDLED_DIR / row.file, ticker=row.ticker).bars[row.ticker]
+            store.upsert_instrument(
+                row.ticker, name=row.name, kind=row.kind, currency="PTS", conn=conn
+            )
+            total = total + store.write_bars(
+                row.ticker, bars, "bundled", interval=row.interval, conn=conn
+            )
+            report.cleaning.append(CleaningReport(ticker=row.ticker, rows_in=len(bars)))
         rates = store.write_rates("CDI", read_bundled_cdi(), conn=conn)
         from core.data.watchlist import set_watchlist
 
         set_watchlist(store, list(man["ticker"]), conn=conn)  # Mercado's "Minha lista"
-    report.instruments = len(man)
+    report.instruments = len(man) + len(bundled_intraday())
     report.bars = total.inserted + total.updated
     report.rates = rates.inserted + rates.updated
     report.seconds = time.perf_counter() - t0

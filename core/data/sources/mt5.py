@@ -42,7 +42,17 @@ MT5_DTYPE = np.dtype(
     ]
 )
 #: Interval -> name of the MetaTrader5 timeframe constant.
-TIMEFRAMES: dict[str, str] = {"1d": "TIMEFRAME_D1", "1h": "TIMEFRAME_H1", "5m": "TIMEFRAME_M5"}
+TIMEFRAMES: dict[str, str] = {
+    "1d": "TIMEFRAME_D1",
+    "1h": "TIMEFRAME_H1",
+    "5m": "TIMEFRAME_M5",
+    # the store's intraday names (core.data.intraday, issue 14)
+    "1min": "TIMEFRAME_M1",
+    "5min": "TIMEFRAME_M5",
+    "15min": "TIMEFRAME_M15",
+    "30min": "TIMEFRAME_M30",
+    "60min": "TIMEFRAME_H1",
+}
 
 
 def rates_to_bars(
@@ -65,7 +75,7 @@ def rates_to_bars(
         Canonical bars (``adj_close = close``: MT5 prices are as traded), sorted, unique.
     """
     if interval not in TIMEFRAMES:
-        raise InputError(f"Intervalo {interval!r} inválido (use 1d, 1h ou 5m).")
+        raise InputError(f"Intervalo {interval!r} inválido (use {', '.join(TIMEFRAMES)}).")
     if rates is None or len(rates) == 0:
         from core.data.schema import empty_bars
 
@@ -169,7 +179,7 @@ class MT5Source(OnlineSource):
             Package missing, terminal not running, or no bars returned for any ticker.
         """
         if interval not in TIMEFRAMES:
-            raise InputError(f"Intervalo {interval!r} inválido (use 1d, 1h ou 5m).")
+            raise InputError(f"Intervalo {interval!r} inválido (use {', '.join(TIMEFRAMES)}).")
         mt5 = self._mt5()
         if not mt5.initialize():
             raise DataSourceError(f"MetaTrader 5 não inicializou: {mt5.last_error()}.")
