@@ -33,8 +33,14 @@ def test_models_page_render_does_not_write(tmp_path, seeded_sqlite, monkeypatch)
     reg = ModelRegistry(store, tmp_path / "models")
     req = TrainRequest(tickers=("PETR4",), models=("logreg",), validation="walk-forward", folds=3)
     mid = train_models(store, reg, req, n_boot=30)[0]["model_id"]
-    open_gates = ApprovalGates(
-        min_accuracy=0, min_roc_auc=0, min_consistency=0, beat_baseline=False
+    open_gates = ApprovalGates(  # everything off: this test is about rendering, not gates
+        min_accuracy=0,
+        min_roc_auc=0,
+        min_fold_share=0,
+        min_consistency=0,
+        beat_baseline=False,
+        max_p_value=None,
+        min_log_loss_skill=None,
     )
     assert reg.promote(mid, open_gates).promoted
     assert load_champion(store) is not None

@@ -16,7 +16,7 @@ def test_saved_portfolios_round_trip(store_url):
     store = init_db(store_url)
     try:
         cols = {c["name"] for c in inspect(store.engine).get_columns("portfolios")}
-        assert cols == {"id", "name", "tickers", "weights", "parameters", "created_at"}
+        assert cols == {"id", "name", "tickers", "weights", "parameters", "created_at", "owner"}
         w = {"PETR4": 0.6, "vale3": 0.4}
         params = {"objective": "max_sharpe", "bounds": [0, 1], "start": "2015-01-01"}
         rec = save_portfolio(store, "Minha carteira", w, params)
