@@ -10,8 +10,14 @@ pytestmark = pytest.mark.browser
 
 
 def _run_and_wait(page):
-    """Click Calcular and wait for the new result (the stored one's banner goes away)."""
+    """Click Calcular and wait for *this* run's result: the job's own "Pronto" line (a result
+    restored from an earlier run of the module's app is on screen before the click)."""
     page.click("#portfolio-run")
+    page.wait_for_function(
+        "() => { const e = document.querySelector('#portfolio-progress-label');"
+        " return e && e.innerText.startsWith('Pronto: carteira calculada'); }",
+        timeout=480_000,
+    )
     page.wait_for_selector("#portfolio-stored-banner", state="detached", timeout=480_000)
     page.wait_for_selector("#portfolio-window", timeout=480_000)
 
