@@ -20,37 +20,9 @@ from core.backtest.metrics import compute_metrics, monthly_returns
 from core.backtest.sizing import Sizing
 from core.backtest.taxes import TaxRules, tax_report, total_tax
 from core.errors import InputError
+from tests.helpers import engine_bars, engine_config, engine_signals
 
-
-def make_bars(rows, start="2024-01-01"):
-    idx = pd.bdate_range(start, periods=len(rows), name="date")
-    df = pd.DataFrame(rows, columns=["open", "high", "low", "close"], index=idx, dtype=float)
-    df["adj_close"] = df["close"]
-    df["volume"] = 1e6
-    return df
-
-
-def sig(index, **cols):
-    n = len(index)
-    out = pd.DataFrame(index=index)
-    for name in ("entry_long", "exit_long", "entry_short", "exit_short"):
-        a = np.zeros(n, dtype=bool)
-        for i in cols.get(name, []):
-            a[i] = True
-        out[name] = a
-    for name in ("stop", "target", "entry_level"):
-        if name in cols:
-            a = np.full(n, np.nan)
-            for i, v in cols[name].items():
-                a[i] = v
-            out[name] = a
-    return out
-
-
-def cfg(**kw):
-    base = dict(cash=1000.0, costs=NO_COSTS, sizing=Sizing(lot_size=1))
-    base.update(kw)
-    return EngineConfig(**base)
+make_bars, sig, cfg = engine_bars, engine_signals, engine_config
 
 
 FLAT = (10.0, 10.2, 9.8, 10.0)
