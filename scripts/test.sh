@@ -6,4 +6,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --dev
 bash scripts/services.sh
 .venv/bin/python -m ruff check .
-.venv/bin/python -m pytest "$@"
+# Three tiers, each in its own process: unit tests on both cores (pytest-xdist), then the
+# integration tests (real PostgreSQL/Redis/Celery) and the browser tests (Chromium) one by one.
+.venv/bin/python -m pytest tests/unit -n 2 "$@"
+.venv/bin/python -m pytest tests/integration "$@"
+.venv/bin/python -m pytest tests/browser "$@"
