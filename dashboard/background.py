@@ -8,7 +8,7 @@ Manager
   result backend are that Redis. Start a worker with
   ``celery -A app.celery_app worker --loglevel=info``.
 
-No result is ever served from a cache: the managers get no ``cache_by`` (Dash then deletes a
+No result is ever served from a cache: the managers get no result-cache key (Dash then deletes a
 result as soon as the page has read it), and every run carries a fresh token in its
 arguments, so two clicks with the same form are two runs, never one answer handed out twice.
 
@@ -90,7 +90,7 @@ def set_tracker(tracker: JobTracker | None) -> None:
 def make_manager(settings: Settings):
     """Return ``(manager, celery_app_or_None)`` for ``settings`` and set up the job tracker.
 
-    The manager has no ``cache_by``: results are never reused between runs.
+    The manager has no result-cache key: results are never reused between runs.
     """
     global _tracker
     if settings.redis_url:

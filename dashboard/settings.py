@@ -48,8 +48,6 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-from core.data.store import redact_url
-
 __all__ = ["Settings", "SettingsError", "load_settings", "PREFIX"]
 
 PREFIX = "PREGAO_"
@@ -95,6 +93,8 @@ class Settings:
     def redacted(self) -> dict:
         """Settings as a dict safe to print: passwords and secrets replaced by ``***``."""
         d = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}
+        from core.data.store import redact_url  # lazy: `python -m dashboard --help` stays light
+
         d["database_url"] = redact_url(self.database_url)
         if self.redis_url:
             d["redis_url"] = redact_url(self.redis_url)
@@ -187,7 +187,7 @@ def load_settings(
         errors.append(f"{PREFIX}SCHEDULER={vals.get('scheduler')!r} must be 0 or 1")
     if "://" not in database_url:
         errors.append(
-            f"{PREFIX}DATABASE_URL={redact_url(database_url)!r} is not a database URL "
+            f"{PREFIX}DATABASE_URL={_redact(database_url)!r} is not a database URL "
             "(e.g. sqlite:///pregao.db or postgresql+psycopg://user:pass@host/db)"
         )
     ml_gates = vals.get("ml_gates", "").strip()
@@ -270,3 +270,10 @@ def load_settings(
         backup_time=backup_time,
         backup_keep_days=ints["backup_keep_days"],
     )
+
+
+def _redact(url: str) -> str:
+    """:func:`core.data.store.redact_url`, imported only when a message needs it."""
+    from core.data.store import redact_url
+
+    return redact_url(url)
