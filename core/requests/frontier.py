@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "VIEW_RANGE",
     "FrontierResult",
+    "parse_views",
     "build_frontier_request",
     "run_frontier_request",
 ]
@@ -52,6 +53,18 @@ VIEW_RANGE: tuple[float, float] = (-100.0, 300.0)
 
 def _view(text: Any) -> float:
     return parse_percent(text, "Visão (% a.a.)", lo=VIEW_RANGE[0], hi=VIEW_RANGE[1], lo_open=True)
+
+
+def parse_views(views: Any) -> dict[str, float] | None:
+    """Black-Litterman absolute views typed in % a year (``"PETR4=20; VALE3=12,5"``) as
+    fractions, None when empty: the one views parser of the page and every CLI command.
+
+    Raises
+    ------
+    InputError
+        A malformed pair or a view outside :data:`VIEW_RANGE`.
+    """
+    return parse_pairs(views, "Visões", _view) or None
 
 
 def _holding(text: Any) -> int:
@@ -169,7 +182,7 @@ def build_frontier_request(
         risk_aversion=parse_number(
             risk_aversion, "Aversão a risco", default=1.0, lo=0, hi=1000, lo_open=True
         ),
-        views=parse_pairs(views, "Visões", _view) or None,
+        views=parse_views(views),
     )
     return PortfolioRequest(
         tickers=list(parse_tickers(tickers, "Ações", minimum=2)),

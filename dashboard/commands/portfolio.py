@@ -145,7 +145,8 @@ def cmd_portfolio_backtest(args, ctx) -> int:
     """Walk-forward rebalancing backtest of a portfolio rule (stored as a run)."""
     from core.backtest.costs import B3_DEFAULT, NO_COSTS
     from core.backtest.taxes import TaxRules
-    from core.portfolio import PortfolioSpec, parse_views, save_run, walk_forward
+    from core.portfolio import PortfolioSpec, save_run, walk_forward
+    from core.requests.frontier import parse_views
     from core.requests.parsing import parse_date, parse_money
 
     def _date(v):
