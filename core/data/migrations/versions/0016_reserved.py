@@ -1,0 +1,23 @@
+"""Reserved revision for issue 14 (intraday engine and day trade).
+
+Revision ID: 0016
+Revises: 0015
+Create Date: 2026-11-30
+
+The chain 0012-0017 is fixed in advance so that features developed side by side never create
+two Alembic heads. A revision left empty here stays a no-op forever: once applied anywhere, a
+revision is never edited; later schema changes go into a new revision on top of the head.
+"""
+
+revision = "0016"
+down_revision = "0015"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
