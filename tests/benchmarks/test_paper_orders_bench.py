@@ -54,7 +54,7 @@ def test_paper_order_submission_p95(tmp_path):
         times.append((time.perf_counter() - t0) * 1000)
         cpu.append((time.process_time() - c0) * 1000)
     bar_times = []
-    for day in (["2024-01-03", "2024-01-04", "2024-01-05"]):
+    for day in ["2024-01-03", "2024-01-04", "2024-01-05"]:
         for t in tickers:
             t0 = time.perf_counter()
             b.on_bar(t, bar(10.0), day)
