@@ -574,9 +574,11 @@ class PaperBroker:
                 row = conn.execute(q).mappings().first()
                 if row is None:
                     raise InputError(f"Conta {self.name!r} não existe mais.")
+                self._cur = conn  # reads inside the operation join its transaction
                 yield conn, dict(row)
         finally:
             self._memo = None
+            self._cur = None
             if lock is not None:
                 lock.release()
 
@@ -739,7 +741,7 @@ class PaperBroker:
             .order_by(b.date.desc())
             .limit(1)
         )
-        with self.store._read(conn) as c:
+        with self.store._read(conn if conn is not None else getattr(self, "_cur", None)) as c:
             row = c.execute(q).first()
         got = None if row is None else (float(row[0]), pd.Timestamp(row[1]))
         if memo is not None:
