@@ -98,6 +98,7 @@ from core.trading.book import PositionState, book_fill
 from core.trading.events import write_event
 from core.trading.models import (
     PaperAccount,
+    PaperEquity,
     PaperFill,
     PaperLedger,
     PaperOrder,
@@ -118,6 +119,7 @@ __all__ = [
     "AccountSnapshot",
     "LedgerEntry",
     "OrderEvent",
+    "OrderPreview",
     "Broker",
     "PaperBroker",
     "order_session",
@@ -153,6 +155,7 @@ _FIL = PaperFill.__table__
 _POS = PaperPosition.__table__
 _LED = PaperLedger.__table__
 _TRD = PaperTrade.__table__
+_EQ = PaperEquity.__table__
 
 
 # ---------------------------------------------------------------------------------------
@@ -361,6 +364,26 @@ class OrderEvent:
     time: pd.Timestamp
     status: str
     message: str
+
+
+@dataclass(frozen=True)
+class OrderPreview:
+    """A pre-trade check (:meth:`PaperBroker.preview`): what :meth:`PaperBroker.submit` would
+    decide, the B3 lot split and the estimated cost (R$, at the limit/trigger price or the last
+    close plus slippage)."""
+
+    ok: bool
+    rule: str
+    message: str
+    ticker: str
+    qty: int
+    round_lot_qty: int
+    fractional_qty: int
+    session: pd.Timestamp
+    est_price: float
+    est_value: float
+    est_fees: float
+    buying_power: float
 
 
 @runtime_checkable
@@ -825,17 +848,21 @@ class PaperBroker:
         )
         return snap, positions
 
-    def _equity(self, conn, acc: dict) -> tuple[float, float, float]:
-        """(equity, peak, drawdown) from the cash and the positions' last prices (2 queries)."""
+    def _equity(self, conn, acc: dict, full: bool = False):
+        """(equity, peak, drawdown) from the cash and the positions' last prices (2 queries);
+        with ``full`` also (cash, gross exposure)."""
         cash = self._cash(conn)
-        value = 0.0
+        value = gross = 0.0
         for p in self._pos_rows(conn).values():
             q = int(p["qty"])
             if q:
-                value += q * float(p["last"] if p["last"] is not None else p["avg_price"])
+                v = q * float(p["last"] if p["last"] is not None else p["avg_price"])
+                value += v
+                gross += abs(v)
         eq = cash + value
         peak = max(float(acc["peak_equity"] or eq), eq)
-        return eq, peak, (max(0.0, 1.0 - eq / peak) if peak > 0 else 0.0)
+        dd = max(0.0, 1.0 - eq / peak) if peak > 0 else 0.0
+        return (eq, peak, dd, cash, gross) if full else (eq, peak, dd)
 
     def _ref_price(self, o: dict, pos_rows: dict) -> float | None:
         if o["type"] in ("limit", "stop_limit") and o["price"]:
@@ -1100,6 +1127,136 @@ class PaperBroker:
             "client_id": cid,
         }
 
+    def _evaluate(self, conn, acc, v: dict, ticker: str, frac_only: bool, lot: int, *, roll: bool):
+        """Lots, validity, risk rules and cash for a validated order (no order row written)."""
+        cfg = self._config(acc)
+        qty = v["qty"]
+        if frac_only and qty >= lot:
+            raise InputError(
+                f"O mercado fracionário ({ticker}F) aceita de 1 a {lot - 1} ações; "
+                f"para {integer(qty)} use {ticker} (lotes de {lot})."
+            )
+        if not frac_only and lot > 1 and qty % lot and not cfg.engine.sizing.fractional:
+            raise InputError(
+                f"Quantidade {integer(qty)} não é múltiplo do lote padrão de {ticker} "
+                f"({lot}); esta conta não usa o mercado fracionário."
+            )
+        now = self._now(acc)
+        if roll:
+            self._rollover(conn, acc, now, cfg)
+        session = order_session(now)
+        tif = v["tif"]
+        if tif not in ("day", "gtc"):
+            d = pd.Timestamp(tif)
+            ok, _ = _session_info(d)
+            if not ok:
+                raise InputError(
+                    f"Validade {fmt_date(d)} não é dia de pregão na B3: escolha um pregão."
+                )
+            if d < session:
+                raise InputError(
+                    f"Validade {fmt_date(d)} é anterior ao pregão da ordem ({fmt_date(session)})."
+                )
+        pos_rows = self._pos_rows(conn)
+        book = self._open_book(conn)
+        snap, positions = self._snapshot(conn, acc, pos_rows, book, settled=False)
+        pos = pos_rows.get(ticker)
+        ref = v["price"] if v["price"] is not None else v["stop_price"]
+        if ref is None:
+            ref = self._last_price(ticker, pos)
+        if ref is None:
+            raise InputError(
+                f"{ticker} não tem cotação armazenada: importe os dados antes de operar."
+            )
+        orders_today = conn.execute(
+            select(func.count()).where(
+                _ORD.c.account_id == self.account_id,
+                _ORD.c.session == _py(session),
+                _ORD.c.role == "entry",
+            )
+        ).scalar()
+        pending = tuple({r[0] for r in book if not (pos_rows.get(r[0]) and pos_rows[r[0]]["qty"])})
+        norm = OrderRequest(
+            account=self.name,
+            ticker=ticker,
+            side=v["side"],
+            qty=qty,
+            type=v["type"],
+            price=v["price"],
+            stop_price=v["stop_price"],
+            stop_loss=v["stop_loss"],
+            target=v["target"],
+            tif=tif,
+        )
+        decision = risk_mod.check(
+            snap,
+            positions,
+            norm,
+            rules=cfg.risk,
+            price=float(ref),
+            orders_today=int(orders_today or 0),
+            pending_entries=pending,
+            now=now,
+        )
+        if decision.ok:
+            decision = self._cash_check(cfg, snap, pos, v, qty, float(ref), ticker, lot, now)
+        return cfg, qty, now, session, tif, float(ref), decision
+
+    def preview(self, req: OrderRequest) -> OrderPreview:
+        """Pre-trade check of an order without sending it (the order ticket's preview).
+
+        Runs the same validation, lot split, risk rules and cash check as :meth:`submit` and
+        writes nothing.
+
+        Returns
+        -------
+        OrderPreview
+
+        Raises
+        ------
+        InputError
+            Bad input, as :meth:`submit`.
+        """
+        v = self._validate(req)
+        ticker, frac_only, lot = self._resolve(req.ticker)
+        with self.store.engine.connect() as conn:
+            acc = dict(
+                conn.execute(select(_ACC).where(_ACC.c.id == self.account_id)).mappings().first()
+            )
+            self._memo = {}
+            self._cur = conn
+            try:
+                cfg, qty, now, session, tif, ref, decision = self._evaluate(
+                    conn, acc, v, ticker, frac_only, lot, roll=False
+                )
+                snap = self._snapshot(conn, acc)[0]
+            finally:
+                self._memo = None
+                self._cur = None
+        costs = cfg.engine.costs
+        s = 1 if v["side"] == "buy" else -1
+        px = (
+            ref * (1 + s * costs.slippage_bps / 10_000.0)
+            if v["type"] in ("market", "stop")
+            else ref
+        )
+        whole, frac = (0, qty) if frac_only else split_order(qty, lot)
+        fee = costs.fees(qty * px, date=now, orders=(1 if frac_only else n_orders(qty, lot)))
+        return OrderPreview(
+            ok=decision.ok,
+            rule=decision.rule,
+            message=decision.message,
+            ticker=ticker,
+            qty=qty,
+            round_lot_qty=whole,
+            fractional_qty=frac,
+            session=session,
+            est_price=px,
+            est_value=qty * px,
+            est_fees=fee,
+            buying_power=snap.buying_power,
+        )
+
     def submit(self, req: OrderRequest) -> Order:
         """Send an order: validate, check the risk rules and the cash, store it.
 
@@ -1138,78 +1295,9 @@ class PaperBroker:
                 )
                 if got is not None:
                     return self._to_order(got)
-            cfg = self._config(acc)
-            qty = v["qty"]
-            if frac_only and qty >= lot:
-                raise InputError(
-                    f"O mercado fracionário ({ticker}F) aceita de 1 a {lot - 1} ações; "
-                    f"para {integer(qty)} use {ticker} (lotes de {lot})."
-                )
-            if not frac_only and lot > 1 and qty % lot and not cfg.engine.sizing.fractional:
-                raise InputError(
-                    f"Quantidade {integer(qty)} não é múltiplo do lote padrão de {ticker} "
-                    f"({lot}); esta conta não usa o mercado fracionário."
-                )
-            now = self._now(acc)
-            self._rollover(conn, acc, now, cfg)
-            session = order_session(now)
-            tif = v["tif"]
-            if tif not in ("day", "gtc"):
-                d = pd.Timestamp(tif)
-                ok, _ = _session_info(d)
-                if not ok:
-                    raise InputError(
-                        f"Validade {fmt_date(d)} não é dia de pregão na B3: escolha um pregão."
-                    )
-                if d < session:
-                    raise InputError(
-                        f"Validade {fmt_date(d)} é anterior ao pregão da ordem ({fmt_date(session)})."
-                    )
-            pos_rows = self._pos_rows(conn)
-            book = self._open_book(conn)
-            snap, positions = self._snapshot(conn, acc, pos_rows, book, settled=False)
-            pos = pos_rows.get(ticker)
-            ref = v["price"] if v["price"] is not None else v["stop_price"]
-            if ref is None:
-                ref = self._last_price(ticker, pos)
-            if ref is None:
-                raise InputError(
-                    f"{ticker} não tem cotação armazenada: importe os dados antes de operar."
-                )
-            orders_today = conn.execute(
-                select(func.count()).where(
-                    _ORD.c.account_id == self.account_id,
-                    _ORD.c.session == _py(session),
-                    _ORD.c.role == "entry",
-                )
-            ).scalar()
-            pending = tuple(
-                {r[0] for r in book if not (pos_rows.get(r[0]) and pos_rows[r[0]]["qty"])}
+            cfg, qty, now, session, tif, ref, decision = self._evaluate(
+                conn, acc, v, ticker, frac_only, lot, roll=True
             )
-            norm = OrderRequest(
-                account=self.name,
-                ticker=ticker,
-                side=v["side"],
-                qty=qty,
-                type=v["type"],
-                price=v["price"],
-                stop_price=v["stop_price"],
-                stop_loss=v["stop_loss"],
-                target=v["target"],
-                tif=tif,
-            )
-            decision = risk_mod.check(
-                snap,
-                positions,
-                norm,
-                rules=cfg.risk,
-                price=float(ref),
-                orders_today=int(orders_today or 0),
-                pending_entries=pending,
-                now=now,
-            )
-            if decision.ok:
-                decision = self._cash_check(cfg, snap, pos, v, qty, float(ref), ticker, lot, now)
             status = "aceita" if decision.ok else "rejeitada"
             reason = "" if decision.ok else decision.message
             oco = uuid.uuid4().hex[:16] if (v["stop_loss"] or v["target"]) else None
@@ -2297,8 +2385,44 @@ class PaperBroker:
                 )
 
     # -- risk after trades --------------------------------------------------------------
+    def _record_equity(self, conn, time, eq: float, cash: float, gross: float) -> None:
+        day = _py(pd.Timestamp(time).normalize())
+        vals = {"time": _py(time), "equity": eq, "cash": cash, "gross_exposure": gross}
+        res = conn.execute(
+            _EQ.update()
+            .where(_EQ.c.account_id == self.account_id, _EQ.c.date == day)
+            .values(**vals)
+        )
+        if not res.rowcount:
+            conn.execute(_EQ.insert().values(account_id=self.account_id, date=day, **vals))
+
+    def equity_curve(self) -> pd.DataFrame:
+        """Equity per session at its latest mark (R$).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index ``date`` (session dates with an event), columns ``equity, cash,
+            gross_exposure`` (R$); empty before any bar or mark.
+        """
+        q = (
+            select(_EQ.c.date, _EQ.c.equity, _EQ.c.cash, _EQ.c.gross_exposure)
+            .where(_EQ.c.account_id == self.account_id)
+            .order_by(_EQ.c.date)
+        )
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        idx = pd.DatetimeIndex([pd.Timestamp(r[0]) for r in rows], name="date")
+        return pd.DataFrame(
+            [r[1:] for r in rows],
+            index=idx,
+            columns=["equity", "cash", "gross_exposure"],
+            dtype=float,
+        )
+
     def _post_checks(self, conn, acc, cfg, time) -> None:
-        eq, peak, dd = self._equity(conn, acc)
+        eq, peak, dd, cash, gross = self._equity(conn, acc, full=True)
+        self._record_equity(conn, time, eq, cash, gross)
         day_start = acc.get("day_start_equity")
         snap = _Light(eq, peak, dd, eq - float(day_start) if day_start is not None else 0.0)
         vals = {}

@@ -383,3 +383,28 @@ def test_in_memory_store_keeps_every_write():
     assert len(b.fill_at_last(o.id)) == 2
     assert [r.kind for r in b.ledger()] == ["deposit", "buy", "fee"] and b.positions()[0].qty == 150
     store.dispose()
+
+
+def test_preview_decides_like_submit_and_writes_nothing(paper_store):
+    b = _acct(paper_store, cash=5_000)
+    p = b.preview(_req(b, qty=150))
+    assert p.ok and (p.round_lot_qty, p.fractional_qty) == (100, 50)
+    assert p.est_price == pytest.approx(10.005) and p.est_fees == pytest.approx(150 * 10.005 * SW)
+    p = b.preview(_req(b, qty=1000))
+    assert not p.ok and p.rule == "saldo" and "R$" in p.message
+    assert b.orders() == [] and len(b.ledger()) == 1
+
+
+def test_equity_curve_one_row_per_session(paper_store):
+    b = _acct(paper_store)
+    b.submit(_req(b))
+    b.on_bar("PETR4", bar(10.0, c=10.5), "2024-01-03")
+    b.on_bar("PETR4", bar(10.5, c=11.0), "2024-01-04")
+    curve = b.equity_curve()
+    assert list(curve.index) == [
+        pd.Timestamp("2024-01-02"),
+        pd.Timestamp("2024-01-03"),
+        pd.Timestamp("2024-01-04"),
+    ]
+    assert curve["equity"].iloc[-1] == pytest.approx(b.account().equity)
+    assert curve["equity"].iloc[-1] - curve["equity"].iloc[-2] == pytest.approx(50.0)
