@@ -580,6 +580,7 @@ class PaperBroker:
         self.account_id = acc.id
         self._clock = clock
         self._instr: dict[str, dict] = {}
+        self._slip = acc.engine.costs.slippage_bps / 10_000.0
 
     # -- plumbing -----------------------------------------------------------------------
     @contextmanager
@@ -909,12 +910,17 @@ class PaperBroker:
             q = int(p["qty"]) if p else 0
             sign = 1 if side == "buy" else -1
             opening = rem if q * sign >= 0 else max(0, rem - abs(q))
-            if opening <= 0:
-                continue
             value = float(value or 0.0)
+            last = self._last_price(t, p) if rem_mkt else None
             if rem_mkt:
-                value += int(rem_mkt) * (self._last_price(t, p) or 0.0)
-            total += value * opening / rem * (2.0 if sign < 0 else 1.0)
+                value += int(rem_mkt) * (last or 0.0)
+            if opening > 0:
+                total += value * opening / rem * (2.0 if sign < 0 else 1.0)
+            if sign < 0 and q > 0 and rem_mkt:
+                # market sales of a long fill at the next open, before entries (the engine's
+                # order): their proceeds count as buying power for orders sent meanwhile
+                closing = min(int(rem_mkt), q)
+                total -= closing * (last or 0.0) * (1 - self._slip)
         return total
 
     # -- public reads ---------------------------------------------------------------------
@@ -1608,8 +1614,28 @@ class PaperBroker:
         with self._locked() as (conn, acc):
             cfg = self._config(acc)
             rolled = self._rollover(conn, acc, time, cfg)
-            for t, b in work:
-                fills.extend(self._work_ticker(conn, acc, cfg, t, b, time, label=""))
+            live = {
+                r[0]
+                for r in conn.execute(
+                    select(_ORD.c.ticker)
+                    .where(
+                        _ORD.c.account_id == self.account_id,
+                        _ORD.c.status.in_(("aceita", "parcial")),
+                    )
+                    .distinct()
+                )
+            }
+            # the engine's order within a bar: exits at the open for every ticker, then
+            # entries at the open, then the intrabar stops and targets
+            state: dict = {}
+            for phase in ("exit", "entry", "children"):
+                for t, b in work:
+                    if t in live:
+                        fills.extend(
+                            self._work_ticker(
+                                conn, acc, cfg, t, b, time, label="", phase=phase, state=state
+                            )
+                        )
             held = {t for t, p in self._pos_rows(conn).items() if int(p["qty"]) != 0}
             for t, b in work:
                 if t in held:
@@ -1703,8 +1729,22 @@ class PaperBroker:
 
     # -- the order book on one bar ------------------------------------------------------
     def _work_ticker(
-        self, conn, acc, cfg, t, b, time, *, label: str, only: int | None = None
+        self,
+        conn,
+        acc,
+        cfg,
+        t,
+        b,
+        time,
+        *,
+        label: str,
+        only: int | None = None,
+        phase: str | None = None,
+        state: dict | None = None,
     ) -> list[Fill]:
+        """Work ``t``'s open orders on bar ``b``; ``phase`` ``exit`` (orders that reduce the
+        position), ``entry`` (the others) or ``children`` (bracket legs), None: all."""
+        state = {} if state is None else state
         session = time.normalize()
         q = select(_ORD).where(
             _ORD.c.account_id == self.account_id,
@@ -1723,11 +1763,25 @@ class PaperBroker:
             and math.isfinite(b["volume"])
         ):
             cap = int(math.floor(b["volume"] * cfg.participation))
-        used = 0
+        used = state.get(("used", t), 0)
         o_, h, lo = b["open"], b["high"], b["low"]
         entries = [r for r in rows if r["role"] == "entry"]
-        children = [r for r in rows if r["role"] != "entry"]
-        new_children: dict[int, float] = {}
+        if phase == "children":
+            entries = []
+        elif phase is not None:
+            held = int(
+                conn.execute(
+                    select(_POS.c.qty).where(
+                        _POS.c.account_id == self.account_id, _POS.c.ticker == t
+                    )
+                ).scalar()
+                or 0
+            )
+            want_exit = phase == "exit"
+            entries = [
+                r for r in entries if (held * (1 if r["side"] == "buy" else -1) < 0) == want_exit
+            ]
+        new_children: dict[int, float] = state.setdefault(("activated", t), {})
         for o in entries:
             if only is not None and o["id"] != only:
                 continue
@@ -1769,8 +1823,9 @@ class PaperBroker:
             if f:
                 new_children[o["id"]] = float(raw)
                 self._activate_children(conn, o, time)
+        state[("used", t)] = used
         # bracket children: stop first, then target (engine order); entry bar uses its price
-        if only is None:
+        if only is None and phase in (None, "children"):
             children = [
                 dict(r)
                 for r in conn.execute(
