@@ -43,6 +43,18 @@ def _py(ts):
     return pd.Timestamp(ts).to_pydatetime()
 
 
+def _exit_reason(o: dict) -> str:
+    """The engine's exit-reason vocabulary (``sinal``, ``stop``, ``alvo``) plus ``manual``
+    and ``kill switch``."""
+    if o["role"] == "stop":
+        return "stop"
+    if o["role"] == "target":
+        return "alvo"
+    if o["source"] == "kill_switch":
+        return "kill switch"
+    return "manual" if o["source"] == "manual" else "sinal"
+
+
 class ExecutionMixin:
     """Order-book work on a bar and fill bookkeeping (needs PaperBroker's helpers)."""
 
@@ -291,6 +303,7 @@ class ExecutionMixin:
                 float(pos_row["day_avg"]) if same else 0.0,
                 float(pos_row["day_fee"]) if same else 0.0,
                 float(pos_row["day_fee_rate"]) if same else 0.0,
+                float(pos_row["avg_fill"] or 0.0),
             )
             opened_at = pos_row["opened_at"]
         if s < 0 and not cfg.engine.allow_short and q > max(0, st.qty):
@@ -431,7 +444,7 @@ class ExecutionMixin:
             )
         if bk.closed:
             d = bk.direction
-            entry_value = bk.closed * bk.entry_basis
+            entry_value = bk.closed * bk.entry_px
             conn.execute(
                 _TRD.insert().values(
                     account_id=self.account_id,
@@ -439,7 +452,7 @@ class ExecutionMixin:
                     ticker=t,
                     direction="compra" if d > 0 else "venda",
                     entry_date=opened_at or _py(time),
-                    entry_price=bk.entry_basis,
+                    entry_price=bk.entry_px,
                     exit_date=_py(time),
                     exit_price=price,
                     shares=bk.closed,
@@ -453,11 +466,7 @@ class ExecutionMixin:
                     swing_pnl=bk.sw_pnl,
                     sale_value=bk.sale_value,
                     day_trade_sale_value=bk.dt_sale_value,
-                    exit_reason=o["role"]
-                    if o["role"] != "entry"
-                    else "sinal"
-                    if o["source"] != "manual"
-                    else "manual",
+                    exit_reason=_exit_reason(o),
                 )
             )
         if new.qty == 0:
@@ -476,6 +485,7 @@ class ExecutionMixin:
             day_avg=new.day_px,
             day_fee=new.day_fee,
             day_fee_rate=new.day_rate,
+            avg_fill=new.px,
         )
         if pos_row is None:
             conn.execute(

@@ -186,7 +186,11 @@ class SessionMixin:
                         ticker=a.ticker,
                     )
                 avg = float(p["avg_price"]) * abs(q) / whole
-                vals = {"qty": d * whole, "avg_price": avg}
+                vals = {
+                    "qty": d * whole,
+                    "avg_price": avg,
+                    "avg_fill": float(p["avg_fill"] or 0.0) * abs(q) / whole,
+                }
                 if last is not None:
                     vals["last"] = float(last) / r
                 conn.execute(
