@@ -58,7 +58,12 @@ def test_bracket_trade_matches_the_engine(paper_store, rows):
 
 
 def test_trade_record_has_the_engine_entry_price_and_reason(paper_store):
-    rows = [(10, 10, 10, 10), (10, 10.2, 9.9, 10.1), (10.1, 10.3, 10.0, 10.2), (10.1, 10.2, 9.4, 9.6)]
+    rows = [
+        (10, 10, 10, 10),
+        (10, 10.2, 9.9, 10.1),
+        (10.1, 10.3, 10.0, 10.2),
+        (10.1, 10.2, 9.4, 9.6),
+    ]
     bars = engine_bars(rows, start="2024-01-02")
     sig = engine_signals(bars.index, entry_long=[0], stop={0: 9.5}, target={0: 11.0})
     cfg = EngineConfig(cash=100_000.0, costs=COSTS)
