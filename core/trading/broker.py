@@ -86,6 +86,7 @@ from core.trading import risk as risk_mod
 from core.trading.accounts import Account, account_from_row, get_account, wall_now
 from core.trading.b3 import (
     _session_info,
+    is_session,
     order_session,
     parse_money,
     parse_tif,
@@ -584,6 +585,14 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         return total
 
     # -- public reads ---------------------------------------------------------------------
+    @property
+    def clock(self) -> pd.Timestamp | None:
+        """The newest bar or mark time the account has processed (None before any): where a
+        runner resumes after a restart."""
+        with self.store.engine.connect() as conn:
+            v = conn.execute(select(_ACC.c.clock).where(_ACC.c.id == self.account_id)).scalar()
+        return _ts(v)
+
     def account(self) -> AccountSnapshot:
         """The account's cash, equity, P&L and drawdown now (see :class:`AccountSnapshot`)."""
         with self.store.engine.connect() as conn:
@@ -1264,6 +1273,11 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         list of Fill
         """
         time = pd.Timestamp(time)
+        if not is_session(time):
+            raise InputError(
+                f"{fmt_date(time)} não é pregão da B3: uma barra nunca cai em feriado ou fim de "
+                "semana (confira os dados do feed)."
+            )
         work = []
         for ticker, bar in bars.items():
             b = {k: float(bar[k]) for k in ("open", "high", "low", "close")}
@@ -1332,6 +1346,28 @@ class PaperBroker(ExecutionMixin, SessionMixin):
                 )
             self._advance_clock(conn, acc, time)
             self._post_checks(conn, acc, cfg, time)
+            return self._snapshot(conn, acc)[0]
+
+    def refresh_marks(self) -> AccountSnapshot:
+        """Mark every open position at its last stored close, without moving the clock.
+
+        For accounts traded by hand without a feed: after new bars are imported, positions
+        and equity reflect them (the equity curve and the risk checks run as after a mark).
+        """
+        with self._locked() as (conn, acc):
+            cfg = self._config(acc)
+            now = self._now(acc)
+            for t, p in self._pos_rows(conn).items():
+                if int(p["qty"]) == 0:
+                    continue
+                got = self._last_stored(t)
+                if got is not None:
+                    conn.execute(
+                        _POS.update()
+                        .where(_POS.c.account_id == self.account_id, _POS.c.ticker == t)
+                        .values(last=got[0], last_time=_py(got[1]))
+                    )
+            self._post_checks(conn, acc, cfg, now)
             return self._snapshot(conn, acc)[0]
 
     def fill_at_last(self, order_id: int) -> list[Fill]:
