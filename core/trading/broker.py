@@ -221,6 +221,8 @@ class PaperBroker(ExecutionMixin, SessionMixin):
     clock : callable, optional
         Returns the current time (naive São Paulo); default the account's market clock (the
         newest bar or mark seen) or, before any, the wall clock.
+    owner : str, optional
+        Only an account of this user (team mode; None: any account).
 
     Notes
     -----
@@ -234,8 +236,8 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         Unknown account.
     """
 
-    def __init__(self, store, account: str, *, clock=None) -> None:
-        acc = get_account(store, account)
+    def __init__(self, store, account: str, *, clock=None, owner: str | None = None) -> None:
+        acc = get_account(store, account, owner)
         self.store = store
         self.name = acc.name
         self.account_id = acc.id

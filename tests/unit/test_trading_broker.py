@@ -445,3 +445,14 @@ def test_refresh_marks_uses_the_last_stored_close_without_moving_the_clock(paper
     snap = b.refresh_marks()
     assert b.positions()[0].last == 12.0 and snap.unrealized_pnl > 0
     assert b.clock is None and b.order(o.id).status == "executada"
+
+
+def test_paper_broker_implements_the_protocol_and_owner_filter(paper_store):
+    from core.trading import Broker, list_accounts
+
+    create_account(paper_store, "mine", 1000, owner="ana")
+    create_account(paper_store, "team", 1000)
+    assert isinstance(PaperBroker(paper_store, "mine"), Broker)
+    assert [a.name for a in list_accounts(paper_store, owner="ana")] == ["mine"]
+    with pytest.raises(InputError, match="não encontrada"):
+        PaperBroker(paper_store, "team", owner="ana")
