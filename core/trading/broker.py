@@ -76,7 +76,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 
 from core.backtest.costs import n_orders
 from core.errors import InputError, UnknownTickerError
@@ -152,6 +152,38 @@ _POS = PaperPosition.__table__
 _LED = PaperLedger.__table__
 _TRD = PaperTrade.__table__
 _EQ = PaperEquity.__table__
+
+# Hot statements built once (bind parameters): submission and bar work run them every time.
+_AID = bindparam("aid")
+_Q_ACC = select(_ACC).where(_ACC.c.id == _AID)
+_Q_ACC_LOCK = _Q_ACC.with_for_update()
+_Q_CASH = (
+    select(_LED.c.balance).where(_LED.c.account_id == _AID).order_by(_LED.c.id.desc()).limit(1)
+)
+_Q_ORDER = select(_ORD).where(_ORD.c.id == bindparam("oid"), _ORD.c.account_id == _AID)
+_Q_CLIENT = select(_ORD).where(_ORD.c.account_id == _AID, _ORD.c.client_id == bindparam("cid"))
+_Q_POS = select(_POS).where(_POS.c.account_id == _AID)
+_Q_TODAY = select(func.count()).where(
+    _ORD.c.account_id == _AID, _ORD.c.session == bindparam("session"), _ORD.c.role == "entry"
+)
+_REM = _ORD.c.qty - _ORD.c.filled_qty
+_PX = func.coalesce(_ORD.c.price, _ORD.c.stop_price)
+_Q_BOOK = (
+    select(
+        _ORD.c.ticker,
+        _ORD.c.side,
+        func.sum(_REM),
+        func.sum(_REM * func.coalesce(_PX, 0.0)),
+        func.sum(case((_PX.is_(None), _REM), else_=0)),
+    )
+    .where(
+        _ORD.c.account_id == _AID,
+        _ORD.c.status.in_(("aceita", "parcial")),
+        _ORD.c.role == "entry",
+        _ORD.c.id != bindparam("exclude"),
+    )
+    .group_by(_ORD.c.ticker, _ORD.c.side)
+)
 
 
 @runtime_checkable
@@ -255,10 +287,8 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         self._memo: dict = {}
         try:
             with self.store.transaction() as conn:
-                q = select(_ACC).where(_ACC.c.id == self.account_id)
-                if self.store.dialect == "postgresql":
-                    q = q.with_for_update()
-                row = conn.execute(q).mappings().first()
+                q = _Q_ACC_LOCK if self.store.dialect == "postgresql" else _Q_ACC
+                row = conn.execute(q, {"aid": self.account_id}).mappings().first()
                 if row is None:
                     raise InputError(f"Conta {self.name!r} não existe mais.")
                 self._cur = conn  # reads inside the operation join its transaction
@@ -304,12 +334,7 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         return inst["ticker"], frac_only, int(inst["lot_size"] or 1)
 
     def _cash(self, conn) -> float:
-        v = conn.execute(
-            select(_LED.c.balance)
-            .where(_LED.c.account_id == self.account_id)
-            .order_by(_LED.c.id.desc())
-            .limit(1)
-        ).scalar()
+        v = conn.execute(_Q_CASH, {"aid": self.account_id}).scalar()
         return float(v or 0.0)
 
     def _ledger(
@@ -399,17 +424,13 @@ class PaperBroker(ExecutionMixin, SessionMixin):
             oid = int(order_id)
         except (TypeError, ValueError):
             raise InputError(f"Número de ordem inválido: {order_id!r}.") from None
-        r = (
-            conn.execute(select(_ORD).where(_ORD.c.id == oid, _ORD.c.account_id == self.account_id))
-            .mappings()
-            .first()
-        )
+        r = conn.execute(_Q_ORDER, {"oid": oid, "aid": self.account_id}).mappings().first()
         if r is None:
             raise InputError(f"Ordem {oid} não encontrada na conta {self.name!r}.")
         return dict(r)
 
     def _pos_rows(self, conn) -> dict[str, dict]:
-        rows = conn.execute(select(_POS).where(_POS.c.account_id == self.account_id)).mappings()
+        rows = conn.execute(_Q_POS, {"aid": self.account_id}).mappings()
         return {r["ticker"]: dict(r) for r in rows}
 
     def _last_stored(self, ticker: str, conn=None) -> tuple[float, pd.Timestamp] | None:
@@ -538,27 +559,8 @@ class PaperBroker(ExecutionMixin, SessionMixin):
     def _open_book(self, conn, exclude: int | None = None) -> list[tuple]:
         """Open entry orders aggregated per (ticker, side): remaining shares, R$ value of the
         priced ones (limit or trigger price) and shares of the unpriced (market) ones."""
-        o = _ORD.c
-        rem = o.qty - o.filled_qty
-        px = func.coalesce(o.price, o.stop_price)
-        q = (
-            select(
-                o.ticker,
-                o.side,
-                func.sum(rem),
-                func.sum(rem * func.coalesce(px, 0.0)),
-                func.sum(case((px.is_(None), rem), else_=0)),
-            )
-            .where(
-                o.account_id == self.account_id,
-                o.status.in_(("aceita", "parcial")),
-                o.role == "entry",
-            )
-            .group_by(o.ticker, o.side)
-        )
-        if exclude is not None:
-            q = q.where(o.id != exclude)
-        return [tuple(r) for r in conn.execute(q)]
+        params = {"aid": self.account_id, "exclude": -1 if exclude is None else int(exclude)}
+        return [tuple(r) for r in conn.execute(_Q_BOOK, params)]
 
     def _reserved(self, conn, pos_rows: dict, exclude: int | None = None, book=None) -> float:
         """R$ reserved by open entry orders for the shares they would open (a buy beyond a
@@ -846,11 +848,7 @@ class PaperBroker(ExecutionMixin, SessionMixin):
                 f"{ticker} não tem cotação armazenada: importe os dados antes de operar."
             )
         orders_today = conn.execute(
-            select(func.count()).where(
-                _ORD.c.account_id == self.account_id,
-                _ORD.c.session == _py(session),
-                _ORD.c.role == "entry",
-            )
+            _Q_TODAY, {"aid": self.account_id, "session": _py(session)}
         ).scalar()
         pending = tuple({r[0] for r in book if not (pos_rows.get(r[0]) and pos_rows[r[0]]["qty"])})
         norm = OrderRequest(
@@ -962,11 +960,7 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         with self._locked() as (conn, acc):
             if v["client_id"] is not None:
                 got = (
-                    conn.execute(
-                        select(_ORD).where(
-                            _ORD.c.account_id == self.account_id, _ORD.c.client_id == v["client_id"]
-                        )
-                    )
+                    conn.execute(_Q_CLIENT, {"aid": self.account_id, "cid": v["client_id"]})
                     .mappings()
                     .first()
                 )
