@@ -279,6 +279,28 @@ class PaperBroker(ExecutionMixin, SessionMixin):
 
     # -- plumbing -----------------------------------------------------------------------
     @contextmanager
+    def _transaction(self):
+        """The store's write transaction; on a SQLite file with ``synchronous=NORMAL`` for its
+        commit (SQLite's recommended setting in WAL mode: a committed transaction survives a
+        crash or ``kill -9`` of the process; only a power loss or an OS crash may lose the
+        last ones, never the database's consistency), restored afterwards."""
+        eng = self.store.engine
+        if eng.dialect.name != "sqlite" or eng.url.database in (None, "", ":memory:"):
+            with self.store.transaction() as conn:
+                yield conn
+            return
+        with eng.connect() as conn:
+            raw = conn.connection.driver_connection
+            before = raw.execute("PRAGMA synchronous").fetchone()[0]
+            raw.execute("PRAGMA synchronous=NORMAL")
+            try:
+                conn.execution_options(pregao_write=True)
+                with conn.begin():
+                    yield conn
+            finally:
+                raw.execute(f"PRAGMA synchronous={int(before)}")
+
+    @contextmanager
     def _locked(self):
         """One write transaction with the account row locked; yields (conn, account row)."""
         lock = _memory_lock(self.store.engine)
@@ -286,7 +308,7 @@ class PaperBroker(ExecutionMixin, SessionMixin):
             lock.acquire()
         self._memo: dict = {}
         try:
-            with self.store.transaction() as conn:
+            with self._transaction() as conn:
                 q = _Q_ACC_LOCK if self.store.dialect == "postgresql" else _Q_ACC
                 row = conn.execute(q, {"aid": self.account_id}).mappings().first()
                 if row is None:
