@@ -279,7 +279,8 @@ def validate_rule(rule: Rule) -> Rule:
         if not name_s:
             raise InputError("Informe a estratégia (--strategy), ex.: sma_cross.")
         sp = dict(p.get("strategy_params") or {})
-        get_strategy(name_s, **sp)  # validates name and parameters
+        strat = get_strategy(name_s, **sp)  # validates name and parameters
+        sp = {k: strat.p[k] for k in sp}  # stored coerced (int, float, bool)
         sigs = [str(s).strip().lower() for s in (p.get("signals") or STRATEGY_SIGNALS)]
         bad = [s for s in sigs if s not in STRATEGY_SIGNALS]
         if bad:
