@@ -221,9 +221,11 @@ def _fmt_value(name: str, v: float | None) -> str:
     return f"{name} {textfmt.num(v, 2)}"
 
 
-def _load_bars(store: Store, ticker: str, end=None, interval: str = "1d") -> pd.DataFrame:
+def _load_bars(
+    store: Store, ticker: str, end=None, interval: str = "1d", start=None
+) -> pd.DataFrame:
     try:
-        return store.bars(ticker, None, end, interval)
+        return store.bars(ticker, start, end, interval)
     except UnknownTickerError:
         return pd.DataFrame(columns=["open", "high", "low", "close", "adj_close", "volume"])
 
@@ -387,11 +389,40 @@ class _Ctx:
                 self._champion = None
         return self._champion
 
-    def load(self, ticker: str, end=None) -> pd.DataFrame:
-        key = (ticker, None if end is None else pd.Timestamp(end))
+    def load(self, ticker: str, end=None, start=None) -> pd.DataFrame:
+        key = (ticker, None if end is None else pd.Timestamp(end), start)
         if key not in self.bars:
-            self.bars[key] = _load_bars(self.store, ticker, end, self.interval)
+            self.bars[key] = _load_bars(self.store, ticker, end, self.interval, start)
         return self.bars[key]
+
+
+def _history_days(rule: Rule) -> int:
+    """Calendar days of daily history a bar rule needs on each new bar (evaluate_bar).
+
+    Ten times the indicators' warm-up and at least 500 sessions, so that recursive
+    smoothings (EMA, Wilder) started there equal the full-history values to ~1e-10: the
+    hook fires on the same bars as :func:`evaluate_range` over the whole history.
+    """
+    if rule.kind == "model":
+        from core.ml.predictions import HISTORY_DAYS
+
+        return HISTORY_DAYS
+    if rule.kind == "anomaly":
+        return int(ANOMALY_WINDOW * 1.5) + 30
+    bars = 0
+    try:
+        if rule.kind == "expr":
+            from core.alerts.expr import parse
+
+            bars = parse(rule.condition).warmup()
+        elif rule.kind == "strategy":
+            from core.strategies import get_strategy
+
+            p = rule.params
+            bars = get_strategy(p["strategy"], **(p.get("strategy_params") or {})).warmup()
+    except PregaoError:
+        bars = 0
+    return int(max(10 * bars, 500) * 1.5) + 30
 
 
 def _rule_tickers(rule: Rule, ctx: _Ctx) -> list[str]:
@@ -599,7 +630,10 @@ def evaluate_bar(store: Store, event, *, send: bool = True) -> list[Firing]:
     ]
     out: list[Firing] = []
     if rules:
-        bars = ctx.load(ticker, t)
+        start = None
+        if ctx.interval == "1d":
+            start = t.normalize() - pd.Timedelta(days=max(_history_days(r) for r in rules))
+        bars = ctx.load(ticker, t, start)
         bars = bars[bars.index <= t]
         if len(bars) == 0 or bars.index[-1] != t:
             row = {
