@@ -194,7 +194,7 @@ def _local_now() -> dt.datetime:
 def _clean(v: Any) -> Any:
     if isinstance(v, (np.floating, float)):
         f = float(v)
-        return None if not np.isfinite(f) else round(f, 6)
+        return None if not np.isfinite(f) else f
     if isinstance(v, (np.integer,)):
         return int(v)
     if isinstance(v, (np.bool_,)):
@@ -769,7 +769,8 @@ def _account_snapshot(store: Store, account: str):
         return None
 
 
-def _account_names(store: Store, only: str | None) -> list[str]:
+def _account_names(store: Store, only: str | None, owner: str | None = None) -> list[str]:
+    """Paper accounts a rule watches: ``only``, else every account of ``owner`` (None: all)."""
     if only:
         return [only]
     try:
@@ -777,7 +778,7 @@ def _account_names(store: Store, only: str | None) -> list[str]:
     except ImportError:
         return []
     try:
-        return [a.name for a in list_accounts(store)]
+        return [a.name for a in list_accounts(store, owner)]
     except Exception:  # noqa: BLE001 - no trading tables: no accounts
         return []
 
@@ -822,9 +823,10 @@ def evaluate_account_events(
             log.debug("alerts: no paper events: %s", exc)
             events = []
         kinds = set(rule.params.get("events") or [])
+        mine = None if acc or rule.owner is None else set(_account_names(store, None, rule.owner))
         cands = []
         for ev in events:
-            if ev.kind not in kinds:
+            if ev.kind not in kinds or (mine is not None and ev.account not in mine):
                 continue
             label = _EVENT_LABEL.get(ev.kind, ev.kind)
             who = f" ({ev.ticker})" if ev.ticker else ""
@@ -854,19 +856,21 @@ def evaluate_account_events(
             if when is None:
                 when = pd.Timestamp(events[-1].time) if events else pd.Timestamp(_local_now())
             armed = dict(rule.state.get("dd_above") or {})
-            for name in _account_names(store, acc):
+            for name in _account_names(store, acc, rule.owner):
                 snap = _account_snapshot(store, name)
                 if snap is None:
                     continue
                 dd = float(getattr(snap, "drawdown_pct", 0.0) or 0.0)
                 above = dd >= float(threshold)
+                clock = getattr(snap, "time", None)
+                when_acc = when if at is not None or clock is None else pd.Timestamp(clock)
                 if above and not armed.get(name):
                     eq = getattr(snap, "equity", None)
                     peak = getattr(snap, "peak_equity", None)
                     cands.append(
                         _Cand(
                             "",
-                            when,
+                            when_acc,
                             {
                                 "account": name,
                                 "drawdown_pct": dd,
@@ -875,7 +879,7 @@ def evaluate_account_events(
                                 "peak_equity": peak,
                             },
                             f"[{name}] Drawdown de {textfmt.pct(dd, 1)} acima do limite de "
-                            f"alerta de {textfmt.pct(threshold, 1)} em {_when(when)} "
+                            f"alerta de {textfmt.pct(threshold, 1)} em {_when(when_acc)} "
                             f"(patrimônio {textfmt.brl(eq)}; pico {textfmt.brl(peak)}).",
                             event_key=f"drawdown:{name}",
                             severity="critical",
@@ -892,17 +896,25 @@ def evaluate_account_events(
 
 
 # --------------------------------------------------------------------------- summary
-def _session_fills(store: Store, account: str, session: pd.Timestamp) -> list:
+def _session_activity(store: Store, account: str, session: pd.Timestamp):
+    """(fills of the session, P&L of the trades closed in it) of a paper account."""
     try:
         from core.trading.broker import PaperBroker
     except ImportError:
-        return []
-    try:
-        fills = PaperBroker(store, account).fills(since=session)
-    except PregaoError:
-        return []
+        return [], []
     end = session + pd.Timedelta(days=1)
-    return [f for f in fills if session <= pd.Timestamp(f.time) < end]
+    try:
+        broker = PaperBroker(store, account)
+        fills = broker.fills(since=session - pd.Timedelta(microseconds=1))
+        trades = broker.trades() if hasattr(broker, "trades") else None
+    except PregaoError:
+        return [], []
+    fills = [f for f in fills if session <= pd.Timestamp(f.time) < end]
+    pnls: list[float] = []
+    if trades is not None and len(trades):
+        ex = pd.to_datetime(trades["exit_date"])
+        pnls = [float(x) for x in trades.loc[(ex >= session) & (ex < end), "pnl"]]
+    return fills, pnls
 
 
 def run_daily_summary(store: Store, now=None, *, send: bool = True) -> list[Firing]:
@@ -910,8 +922,8 @@ def run_daily_summary(store: Store, now=None, *, send: bool = True) -> list[Firi
 
     For every enabled ``daily_summary`` rule and account: the day's P&L (R$), the day's
     return (day P&L over the equity at the start of the day), the session's fills and the
-    win rate of the trades closed in the session (fills that reduce a position, judged by
-    their realised P&L when the broker reports it). Nothing on a day without a B3 session.
+    win rate of the trades closed in the session (``PaperBroker.trades()``: one row per
+    closing fill, a win when its net P&L is positive). Nothing on a day without a B3 session.
     The unique key (rule, account, session) makes a second run the same day a no-op.
 
     Parameters
@@ -932,12 +944,11 @@ def run_daily_summary(store: Store, now=None, *, send: bool = True) -> list[Firi
     out: list[Firing] = []
     for rule in list_rules(store, kind="daily_summary", enabled=True):
         cands = []
-        for name in _account_names(store, rule.params.get("account")):
+        for name in _account_names(store, rule.params.get("account"), rule.owner):
             snap = _account_snapshot(store, name)
             if snap is None:
                 continue
-            fills = _session_fills(store, name, session)
-            pnls = [float(f.realized_pnl) for f in fills if getattr(f, "realized_pnl", None)]
+            fills, pnls = _session_activity(store, name, session)
             wins = sum(1 for x in pnls if x > 0)
             day_pnl = float(getattr(snap, "day_pnl", 0.0) or 0.0)
             equity = float(getattr(snap, "equity", 0.0) or 0.0)

@@ -24,9 +24,10 @@ Kinds (:data:`KINDS`) and their ``params``
     Needs ``tickers``.
 ``account``
     Paper-account events (:func:`core.trading.events.list_events`). ``params = {"account":
-    name or None (all), "events": [...] (default: all of :data:`ACCOUNT_EVENTS`),
-    "drawdown_pct": 0.05}`` — ``drawdown_pct`` (a fraction; seed 002: 5 %) also fires when
-    the account's drawdown rises above it (once per rise; again only after it fell back).
+    name or None (all), "events": [...] (default: all of :data:`ACCOUNT_EVENTS`; only
+    ``drawdown`` when ``drawdown_pct`` is set), "drawdown_pct": 0.05}`` — ``drawdown_pct``
+    (a fraction; seed 002: 5 %) also fires when the account's drawdown rises above it (once
+    per rise; again only after it fell back).
 ``daily_summary``
     At 17:30 America/Sao_Paulo on B3 sessions: P&L, return, trades and win rate of each paper
     account (``params = {"account": name or None}``), once per session.
@@ -300,7 +301,9 @@ def validate_rule(rule: Rule) -> Rule:
             raise InputError("Severidade mínima da anomalia: baixa, média ou alta.")
         p = {"contamination": c, "min_severity": sev_min}
     elif kind == "account":
-        events = [str(e).strip().lower() for e in (p.get("events") or ACCOUNT_EVENTS)]
+        dd_only = p.get("drawdown_pct") not in (None, "") and not p.get("events")
+        default = ("drawdown",) if dd_only else ACCOUNT_EVENTS  # a drawdown rule: no fills
+        events = [str(e).strip().lower() for e in (p.get("events") or default)]
         bad = [e for e in events if e not in ACCOUNT_EVENTS]
         if bad:
             raise InputError(f"Evento desconhecido {bad[0]!r}. Use: {', '.join(ACCOUNT_EVENTS)}.")

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
-import types
 from dataclasses import dataclass
 
 import numpy as np
@@ -228,96 +226,6 @@ def test_anomaly_rule_flags_the_march_2020_crash(store):
     firings = E.evaluate_range(store, "2020-03-09", "2020-03-09")
     assert [f.bar_time for f in firings] == [pd.Timestamp("2020-03-09")]
     assert firings[0].values["ret_1"] < -0.2  # PETR4 fell ~30 % that day
-
-
-def _fake_events(monkeypatch, events, snapshots=None):
-    """Install a stand-in for core.trading.events / broker / accounts (the paper contract)."""
-    from collections import namedtuple
-
-    Ev = namedtuple("TradingEvent", "id account time kind ticker values message")
-    evs = [Ev(*e) for e in events]
-    mod = types.ModuleType("core.trading.events")
-    mod.list_events = lambda store, account=None, since_id=0, **k: [
-        e for e in evs if e.id > since_id and (account is None or e.account == account)
-    ]
-    monkeypatch.setitem(sys.modules, "core.trading.events", mod)
-    snaps = dict(snapshots or {})
-    broker = types.ModuleType("core.trading.broker")
-
-    class PaperBroker:
-        def __init__(self, store, account):
-            self.name = account
-
-        def account(self):
-            return snaps[self.name]()
-
-        def fills(self, since=None):
-            return []
-
-    broker.PaperBroker = PaperBroker
-    monkeypatch.setitem(sys.modules, "core.trading.broker", broker)
-    acc = types.ModuleType("core.trading.accounts")
-    acc.list_accounts = lambda store: [types.SimpleNamespace(name=n) for n in snaps]
-    monkeypatch.setitem(sys.modules, "core.trading.accounts", acc)
-    pkg = types.ModuleType("core.trading")
-    pkg.__path__ = []
-    monkeypatch.setitem(sys.modules, "core.trading", pkg)
-    return evs
-
-
-def test_account_rule_fires_once_per_event_and_on_drawdown_rise(store, sent, monkeypatch):
-    t0 = pd.Timestamp("2024-03-01")
-    events = [(1, "wave3", t0, "fill", "PETR4", {"qty": 100, "price": 38.5}, "Compra de 100 PETR4")]
-    dd = {"v": 0.02}
-    snap = lambda: types.SimpleNamespace(drawdown_pct=dd["v"], equity=95000.0, peak_equity=100000.0)  # noqa: E731
-    evs = _fake_events(monkeypatch, events, {"wave3": snap})
-    rule = add_rule(
-        store,
-        Rule(
-            "conta",
-            kind="account",
-            params={"drawdown_pct": "5%", "events": ["fill", "stop", "red_flag"]},
-        ),
-    )
-    assert rule.last_event_id == 1  # starts after the existing events
-    assert E.evaluate_account_events(store, at=t0) == []
-    evs += [
-        type(evs[0])(2, "wave3", t0, "stop", "PETR4", {"price": 36.0}, "Stop de PETR4 a R$ 36,00"),
-        type(evs[0])(3, "wave3", t0, "rejected", "VALE3", {}, "Rejeitada"),
-        type(evs[0])(4, "wave3", t0, "red_flag", None, {"rule": "win_rate"}, "Win rate < 60 %"),
-    ]
-    out = E.evaluate_account_events(store, at=t0)
-    assert [(f.event_key, f.severity) for f in out] == [
-        ("event:2", "warning"),
-        ("event:4", "critical"),
-    ]
-    assert "Stop" in out[0].message and out[0].ticker == "PETR4"
-    assert E.evaluate_account_events(store, at=t0) == []  # cursor advanced
-    dd["v"] = 0.061
-    t1 = pd.Timestamp("2024-03-04")
-    out = E.evaluate_account_events(store, at=t1)
-    assert [(f.event_key, f.bar_time) for f in out] == [("drawdown:wave3", t1)]
-    assert out[0].values["drawdown_pct"] == pytest.approx(0.061) and "6,1%" in out[0].message
-    assert E.evaluate_account_events(store, at=t1 + pd.Timedelta(days=1)) == []  # still above: once
-    dd["v"] = 0.01
-    assert E.evaluate_account_events(store, at=t1 + pd.Timedelta(days=2)) == []
-    dd["v"] = 0.07
-    again = E.evaluate_account_events(store, at=t1 + pd.Timedelta(days=3))
-    assert len(again) == 1 and again[0].new  # re-armed after recovering
-    assert len(sent) == 4
-
-
-def test_daily_summary_once_per_session_and_not_on_holidays(store, monkeypatch):
-    snap = lambda: types.SimpleNamespace(drawdown_pct=0.01, equity=101000.0, day_pnl=1000.0)  # noqa: E731
-    _fake_events(monkeypatch, [], {"wave3": snap})
-    add_rule(store, Rule("resumo", kind="daily_summary"))
-    day = pd.Timestamp("2025-03-14 17:30")
-    out = E.run_daily_summary(store, day)
-    assert len(out) == 1 and out[0].bar_time == pd.Timestamp("2025-03-14")
-    assert out[0].values["day_return"] == pytest.approx(0.01)
-    assert "R$ 1.000,00" in out[0].message and "+1,00%" in out[0].message
-    assert [f.new for f in E.run_daily_summary(store, day)] == [False]
-    assert E.run_daily_summary(store, pd.Timestamp("2025-03-04 17:30")) == []  # Carnaval
 
 
 def test_data_health_behind_and_failed_update(store):
