@@ -213,11 +213,17 @@ def _when(t: pd.Timestamp) -> str:
     return textfmt.date(t) if t == t.normalize() else textfmt.datetime(t)
 
 
+_PRICE_FUNCS = ("sma(", "ema(", "bollinger(", "highest(", "lowest(", "prev(", "atr(")
+
+
 def _fmt_value(name: str, v: float | None) -> str:
+    """``close R$ 39,59``, ``volume 12.345.600``, ``rsi(14) 28,41`` (pt-BR)."""
     if v is None or not np.isfinite(v):
         return f"{name} {textfmt.MISSING}"
-    if name == "volume" or name.startswith(("obv", "sma(volume", "ema(volume")):
+    if "volume" in name or name.startswith("obv"):
         return f"{name} {textfmt.integer(v)}"
+    if name in ("open", "high", "low", "close") or name.startswith(_PRICE_FUNCS):
+        return f"{name} {textfmt.brl(v)}"
     return f"{name} {textfmt.num(v, 2)}"
 
 

@@ -95,7 +95,10 @@ def test_petr4_crosses_above_sma50_fires_on_hand_computed_dates(store, sent):
     close = float(store.bars("PETR4", f.bar_time, f.bar_time)["close"].iloc[0])
     assert f.values["close"] == pytest.approx(close)
     assert f.values["sma(50)"] < f.values["close"]
-    assert f.bar_time.strftime("%d/%m/%Y") in f.message and "sma(50)" in f.message
+    assert f.bar_time.strftime("%d/%m/%Y") in f.message and "sma(50) R$ " in f.message
+    from core.textfmt import brl
+
+    assert f"close {brl(close)}" in f.message  # pt-BR money: R$ 12,34
     assert [x.id for x in sent] == [x.id for x in firings]  # each new firing dispatched once
 
 
