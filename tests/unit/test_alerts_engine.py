@@ -337,3 +337,23 @@ def test_cli_add_list_run_remove(db, capsys):
     assert main(["alerts", "--db", db, "remove", "PETR4 MMS 50"]) == 0
     assert main(["alerts", "--db", db, "remove", "PETR4 MMS 50"]) == 2
     assert "não encontrado" in capsys.readouterr().err
+
+
+def test_evaluate_latest_only_new_bars_since_the_rule_was_created(store, sent):
+    from sqlalchemy import update
+
+    from core.alerts.models import AlertRule
+
+    rule = add_rule(store, Rule("alta", tickers=["PETR4"], condition="close > 0"))
+    assert E.evaluate_latest(store) == []  # created after the last stored session
+    b = store.bars("PETR4")
+    created = b.index[-3] + pd.Timedelta(hours=15)  # 12:00 in São Paulo on that session
+    with store.transaction() as conn:
+        conn.execute(
+            update(AlertRule.__table__)
+            .where(AlertRule.__table__.c.id == rule.id)
+            .values(created_at=created.to_pydatetime())
+        )
+    out = E.evaluate_latest(store)
+    assert [f.bar_time for f in out] == list(b.index[-3:]) and len(sent) == 3
+    assert not any(f.new for f in E.evaluate_latest(store)) and len(sent) == 3
