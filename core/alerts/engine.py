@@ -895,10 +895,70 @@ def evaluate_account_events(
                     armed[name] = above
                     changed = True
             rule.state = {**rule.state, "dd_above": armed}
+        if rule.params.get("win_pct") or rule.params.get("loss_pct"):
+            tc, moved = _trade_candidates(store, rule)
+            cands += tc
+            changed = changed or moved
         out += _record(store, rule, cands, send=send)
         if changed:
             save_progress(store, rule)
     return out
+
+
+def _trade_candidates(store: Store, rule: Rule) -> tuple[list[_Cand], bool]:
+    """Closed trades after the rule's trade cursor with a return beyond its thresholds."""
+    try:
+        from core.trading.broker import PaperBroker
+    except ImportError:
+        return [], False
+    cursor = int(rule.state.get("last_trade_id") or 0)
+    win, loss = rule.params.get("win_pct"), rule.params.get("loss_pct")
+    newest = cursor
+    cands: list[_Cand] = []
+    for name in _account_names(store, rule.params.get("account"), rule.owner):
+        try:
+            tr = PaperBroker(store, name).trades()
+        except PregaoError:
+            continue
+        if not len(tr):
+            continue
+        tr = tr[tr["id"] > cursor]
+        for r in tr.itertuples(index=False):
+            newest = max(newest, int(r.id))
+            ret = float(r.return_pct) / 100.0 if np.isfinite(r.return_pct) else float("nan")
+            if not np.isfinite(ret):
+                continue
+            if win and ret >= float(win):
+                label, sev = "Trade vencedor", "info"
+            elif loss and ret <= -float(loss):
+                label, sev = "Trade perdedor", "warning"
+            else:
+                continue
+            cands.append(
+                _Cand(
+                    str(r.ticker),
+                    pd.Timestamp(r.exit_date),
+                    {
+                        "account": name,
+                        "trade_id": int(r.id),
+                        "return": ret,
+                        "pnl": float(r.pnl),
+                        "entry_price": float(r.entry_price),
+                        "exit_price": float(r.exit_price),
+                        "shares": int(r.shares),
+                    },
+                    f"[{name}] {label} em {r.ticker} ({_when(r.exit_date)}): "
+                    f"{textfmt.pct(ret, 2, sign=True)}, {textfmt.brl(r.pnl)} "
+                    f"({textfmt.integer(r.shares)} ações, {textfmt.brl(r.entry_price)} → "
+                    f"{textfmt.brl(r.exit_price)}).",
+                    event_key=f"trade:{int(r.id)}",
+                    severity=sev,
+                )
+            )
+    if newest != cursor:
+        rule.state = {**rule.state, "last_trade_id": newest}
+        return cands, True
+    return cands, False
 
 
 # --------------------------------------------------------------------------- summary

@@ -4,7 +4,7 @@
 --condition "crosses_above(close, sma(50))" [--channels inapp,telegram] [--cooldown 5]``
 (other kinds: ``--kind strategy --strategy sma_cross [--params fast=10,slow=30]``,
 ``--kind model``, ``--kind anomaly``, ``--kind account [--account A] [--events fill,stop]
-[--drawdown 5]``, ``--kind daily_summary``, ``--kind data_health [--max-behind 2]``) ·
+[--drawdown 5] [--win 3] [--loss 2]``, ``--kind daily_summary``, ``--kind data_health [--max-behind 2]``) ·
 ``list`` · ``remove NAME`` · ``pause NAME`` · ``resume NAME`` ·
 ``run [--start D] [--end D] [--rule NAME] [--ticker T] [--dry-run] [--send]`` (evaluate
 the bar rules over the stored bars and print every firing: rule, ticker, date, values,
@@ -50,6 +50,8 @@ def _rule_from_args(args):
             "account": args.account,
             "events": _split(args.events) or None,
             "drawdown_pct": args.drawdown,
+            "win_pct": args.win,
+            "loss_pct": args.loss,
         }
     elif kind == "daily_summary":
         params = {"account": args.account}
@@ -175,6 +177,8 @@ def register(sub, common) -> None:
     a.add_argument("--account", help="paper account (account/daily_summary; default all)")
     a.add_argument("--events", help="account events (default all): fill,stop,target,...")
     a.add_argument("--drawdown", help="account: alert when drawdown ≥ this %% (e.g. 5)")
+    a.add_argument("--win", help="account: each trade closed with a return ≥ this %% (e.g. 3)")
+    a.add_argument("--loss", help="account: each trade closed with a return ≤ −this %%")
     a.add_argument("--max-behind", type=int, default=1, help="data_health: sessions behind")
     a.add_argument("--json", action="store_true")
 

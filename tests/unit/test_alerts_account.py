@@ -126,3 +126,24 @@ def test_daily_summary_once_per_session_with_pnl_and_win_rate(paper_store, sent)
     ]
     assert E.run_daily_summary(paper_store, pd.Timestamp("2024-01-06 17:30")) == []  # Saturday
     assert len(sent) == 1
+
+
+def test_trade_win_above_3pct_fires_once_per_closed_trade(paper_store, sent):
+    _, b = _account(paper_store)
+    add_rule(paper_store, Rule("Trade WIN", kind="account", params={"win_pct": "3%"}))
+    b.submit(OrderRequest("wave3", "PETR4", "buy", 1000))
+    b.on_bar("PETR4", bar(10.0), "2024-01-03")
+    b.submit(OrderRequest("wave3", "PETR4", "sell", 500))
+    b.on_bar("PETR4", bar(10.1), "2024-01-04")  # +1 %: below the threshold
+    assert E.evaluate_account_events(paper_store) == []
+    b.submit(OrderRequest("wave3", "PETR4", "sell", 500))
+    b.on_bar("PETR4", bar(11.0), "2024-01-05")  # +10 %
+    out = E.evaluate_account_events(paper_store)
+    tr = b.trades()
+    assert len(tr) == 2
+    assert [(f.ticker, f.bar_time, f.event_key) for f in out] == [
+        ("PETR4", pd.Timestamp("2024-01-05"), f"trade:{int(tr['id'].iloc[-1])}")
+    ]
+    assert out[0].values["return"] == pytest.approx(tr["return_pct"].iloc[-1] / 100)
+    assert "Trade vencedor" in out[0].message and "+9," in out[0].message
+    assert E.evaluate_account_events(paper_store) == [] and len(sent) == 1
