@@ -469,16 +469,17 @@ def _apply_cooldown(
     """Drop candidates within ``rule.cooldown`` bars after an earlier firing."""
     if rule.cooldown <= 0 or not cands:
         return cands
+    import bisect
+
     prior_pos = sorted(int(p) for p in index.get_indexer(pd.DatetimeIndex(list(prior))) if p >= 0)
     kept = []
     for c in sorted(cands, key=lambda c: c.bar_time):
         pos = int(index.get_loc(c.bar_time))
-        before = [p for p in prior_pos if p < pos]
-        if before and pos - before[-1] <= rule.cooldown:
+        k = bisect.bisect_left(prior_pos, pos)  # firings strictly before this bar
+        if k and pos - prior_pos[k - 1] <= rule.cooldown:
             continue
         kept.append(c)
-        prior_pos.append(pos)
-        prior_pos.sort()
+        bisect.insort(prior_pos, pos)
     return kept
 
 
@@ -629,11 +630,8 @@ def evaluate_bar(store: Store, event, *, send: bool = True) -> list[Firing]:
     ticker = str(event.ticker).upper()
     t = pd.Timestamp(event.time)
     ctx = _Ctx(store, _interval(event))
-    rules = [
-        r
-        for r in list_rules(store, kind=BAR_KINDS, enabled=True)
-        if ticker in _rule_tickers(r, ctx)
-    ]
+    enabled = list_rules(store, kind=(*BAR_KINDS, "account"), enabled=True)
+    rules = [r for r in enabled if r.kind in BAR_KINDS and ticker in _rule_tickers(r, ctx)]
     out: list[Firing] = []
     if rules:
         start = None
@@ -653,7 +651,9 @@ def evaluate_bar(store: Store, event, *, send: bool = True) -> list[Firing]:
         mask[-1] = True
         for r in rules:
             out += _fire_bars(ctx, r, ticker, bars, mask, persist=True, send=send)
-    out += evaluate_account_events(store, at=t, send=send)
+    account_rules = [r for r in enabled if r.kind == "account"]
+    if account_rules:
+        out += evaluate_account_events(store, at=t, send=send, rules=account_rules)
     return out
 
 
@@ -790,7 +790,12 @@ def _account_names(store: Store, only: str | None, owner: str | None = None) -> 
 
 
 def evaluate_account_events(
-    store: Store, *, at=None, owner: str | None = None, send: bool = True
+    store: Store,
+    *,
+    at=None,
+    owner: str | None = None,
+    send: bool = True,
+    rules: list[Rule] | None = None,
 ) -> list[Firing]:
     """Fire the ``account`` rules on new paper-account events and drawdown thresholds.
 
@@ -808,12 +813,15 @@ def evaluate_account_events(
         newest event's time, else now (São Paulo).
     owner : str, optional
         Only this owner's rules (None = all).
+    rules : list of Rule, optional
+        The enabled account rules, when the caller has them already.
 
     Returns
     -------
     list of Firing
     """
-    rules = list_rules(store, owner, kind="account", enabled=True)
+    if rules is None:
+        rules = list_rules(store, owner, kind="account", enabled=True)
     if not rules:
         return []
     try:
