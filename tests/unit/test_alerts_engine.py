@@ -357,3 +357,18 @@ def test_evaluate_latest_only_new_bars_since_the_rule_was_created(store, sent):
     out = E.evaluate_latest(store)
     assert [f.bar_time for f in out] == list(b.index[-3:]) and len(sent) == 3
     assert not any(f.new for f in E.evaluate_latest(store)) and len(sent) == 3
+
+
+def test_in_proven_bin_is_the_rule_of_predict_next():
+    from core.ml.predictions import in_proven_bin
+
+    bins = {
+        "confidence_bins": [
+            {"lo": 0.6, "hi": 1.0, "proven": True},
+            {"lo": 0.0, "hi": 0.4, "proven": False},
+        ]
+    }
+    assert in_proven_bin(bins, 0.6) and in_proven_bin(bins, 1.0) and in_proven_bin(bins, 0.99)
+    assert not in_proven_bin(bins, 0.59) and not in_proven_bin(bins, 0.1)
+    assert not in_proven_bin(bins, float("nan"))
+    assert not in_proven_bin({}, 0.9)  # a model trained before the bins existed
