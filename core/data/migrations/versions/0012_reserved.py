@@ -1,5 +1,5 @@
 """Tables of issue 12: paper trading (accounts, orders, order history, fills, positions, cash
-ledger, realised trades, account events).
+ledger, realised trades, equity curve, account events).
 
 Revision ID: 0012
 Revises: 0011
@@ -190,6 +190,20 @@ def upgrade() -> None:
     )
     op.create_index("ix_paper_trades_account_id", "paper_trades", ["account_id"])
     op.create_table(
+        "paper_equity",
+        sa.Column(
+            "account_id",
+            sa.Integer(),
+            sa.ForeignKey("paper_accounts.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("date", sa.DateTime(), primary_key=True),
+        sa.Column("time", sa.DateTime(), nullable=False),
+        sa.Column("equity", sa.Float(), nullable=False),
+        sa.Column("cash", sa.Float(), nullable=False),
+        sa.Column("gross_exposure", sa.Float(), nullable=False),
+    )
+    op.create_table(
         "paper_events",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
         sa.Column(
@@ -218,6 +232,7 @@ def downgrade() -> None:
     op.drop_index("ix_paper_orders_account_id", table_name="paper_orders")
     op.drop_index("ix_paper_accounts_owner", table_name="paper_accounts")
     op.drop_table("paper_events")
+    op.drop_table("paper_equity")
     op.drop_table("paper_trades")
     op.drop_table("paper_ledger")
     op.drop_table("paper_positions")
