@@ -37,7 +37,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -177,7 +177,6 @@ class _Cand:
     message: str
     event_key: str = ""
     severity: str | None = None
-    extra: dict = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- helpers
