@@ -380,7 +380,7 @@ class _Ctx:
     def __init__(self, store: Store, interval: str = "1d") -> None:
         self.store = store
         self.interval = interval
-        self.bars: dict[tuple[str, Any], pd.DataFrame] = {}
+        self.bars: dict[tuple[str, Any, Any], pd.DataFrame] = {}
         self._champion: Any = False
 
     def champion(self):
@@ -545,7 +545,7 @@ def _record(
             owner=rule.owner,
             event_key=c.event_key,
         )
-        if not persist:
+        if not persist or rule.id is None:
             out.append(firing)
             continue
         old = _existing(store, rule.id, firing.ticker, firing.bar_time, firing.event_key)

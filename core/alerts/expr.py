@@ -587,9 +587,10 @@ def _indicator(env: _Env, node: Call) -> np.ndarray:
             return ind.rsi(s, int(p[0])).to_numpy()
         if node.name == "macd":
             m = ind.macd(s, int(p[0]), int(p[1]), int(p[2]))
-            return m[{"line": "macd"}.get(node.output, node.output)].to_numpy()
+            out = node.output or "line"
+            return m["macd" if out == "line" else out].to_numpy()
         bb = ind.bollinger(s, int(p[0]), float(p[1]))
-        return bb[node.output].to_numpy()
+        return bb[node.output or "middle"].to_numpy()
     if node.name == "atr":
         return ind.atr(env.bars, int(p[0])).to_numpy()
     if node.name == "adx":

@@ -295,13 +295,16 @@ def validate_rule(rule: Rule) -> Rule:
             raise InputError("Direção do modelo deve ser up, down ou both.")
         p = {"direction": d}
     elif kind == "anomaly":
-        c = float(p.get("contamination", 0.02))
-        if not 0 < c <= 0.2:
+        try:
+            contamination = float(p.get("contamination", 0.02))
+        except (TypeError, ValueError):
+            raise InputError("A contaminação deve ser um número entre 0 e 0,2.") from None
+        if not 0 < contamination <= 0.2:
             raise InputError("A contaminação deve estar entre 0 e 0,2.")
         sev_min = str(p.get("min_severity") or "baixa")
         if sev_min not in ("baixa", "média", "alta"):
             raise InputError("Severidade mínima da anomalia: baixa, média ou alta.")
-        p = {"contamination": c, "min_severity": sev_min}
+        p = {"contamination": contamination, "min_severity": sev_min}
     elif kind == "account":
         thresholds = any(
             p.get(k) not in (None, "") for k in ("drawdown_pct", "win_pct", "loss_pct")
