@@ -14,7 +14,7 @@ import pytest
 from core.alerts import engine as E
 from core.alerts.rules import Rule, add_rule, get_rule, list_rules, remove_rule, set_enabled
 from core.data.store import init_db
-from core.errors import InputError
+from core.errors import InputError, UnknownTickerError
 from tests.helpers import real_bars
 
 
@@ -262,6 +262,8 @@ def test_rule_crud_owner_and_validation(store):
         add_rule(store, Rule("b", tickers=["PETR4"], condition="close >"))
     with pytest.raises(InputError, match="ticker"):
         add_rule(store, Rule("b", condition="close > 1"))
+    with pytest.raises(UnknownTickerError, match="PETR4"):  # PETR5: "Você quis dizer: PETR4?"
+        add_rule(store, Rule("b", tickers=["PETR5"], condition="close > 1"))
     with pytest.raises(InputError, match="Canal desconhecido"):
         add_rule(store, Rule("b", tickers=["PETR4"], condition="close > 1", channels=["sms"]))
     with pytest.raises(InputError, match="Estratégia desconhecida"):
