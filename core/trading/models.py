@@ -175,6 +175,7 @@ class PaperPosition(Base):
     ticker: Mapped[str] = mapped_column(String(32), primary_key=True)
     qty: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     avg_price: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    avg_fill: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
     realized_pnl: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
     last: Mapped[float | None] = mapped_column(Float, nullable=True)
     last_time: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)

@@ -408,3 +408,16 @@ def test_equity_curve_one_row_per_session(paper_store):
     ]
     assert curve["equity"].iloc[-1] == pytest.approx(b.account().equity)
     assert curve["equity"].iloc[-1] - curve["equity"].iloc[-2] == pytest.approx(50.0)
+
+
+def test_rotation_sell_then_buy_uses_the_proceeds_at_the_next_open(paper_store):
+    # all the cash in PETR4; a market sale of it and a buy of VALE3 sent together: the engine
+    # exits at the open before entering, so the paper broker must accept and fill both
+    b = _acct(paper_store, cash=10_100)
+    b.submit(_req(b, qty=1000))
+    b.on_bar("PETR4", bar(10.0), "2024-01-03")
+    b.submit(_req(b, "sell", 1000))
+    b.submit(_req(b, qty=900, ticker="VALE3"))
+    fills = b.on_bars({"VALE3": bar(10.0), "PETR4": bar(10.0)}, "2024-01-04")
+    assert [(f.ticker, f.side) for f in fills] == [("PETR4", "sell"), ("VALE3", "buy")]
+    assert b.account().cash > 0 and [p.ticker for p in b.positions()] == ["VALE3"]

@@ -1,5 +1,5 @@
 """Tables of issue 12: paper trading (accounts, orders, order history, fills, positions, cash
-ledger, realised trades, equity curve, account events).
+ledger, realised trades, account events).
 
 Revision ID: 0012
 Revises: 0011
@@ -128,6 +128,7 @@ def upgrade() -> None:
         sa.Column("ticker", sa.String(32), primary_key=True),
         sa.Column("qty", sa.Integer(), nullable=False),
         sa.Column("avg_price", sa.Float(), nullable=False),
+        sa.Column("avg_fill", sa.Float(), nullable=False),
         sa.Column("realized_pnl", sa.Float(), nullable=False),
         sa.Column("last", sa.Float(), nullable=True),
         sa.Column("last_time", sa.DateTime(), nullable=True),
