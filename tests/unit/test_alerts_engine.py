@@ -334,6 +334,13 @@ def test_cli_add_list_run_remove(db, capsys):
     assert main(["alerts", "--db", db, "run", "--start", "2024-01-01", "--end", "2024-12-31"]) == 0
     text = capsys.readouterr().out
     assert f"{len(rows)} disparos (0 novos)" in text and "PETR4 MMS 50" in text
+    assert main(["alerts", "--db", db, "add", "--name", "dados", "--kind", "data_health"]) == 0
+    capsys.readouterr()
+    assert main(["alerts", "--db", db, "check", "--json"]) == 0
+    (health,) = json.loads(capsys.readouterr().out)  # the bundled data is behind today
+    assert health["rule"] == "dados" and health["kind"] == "data_health" and health["new"]
+    assert main(["alerts", "--db", db, "remove", "dados"]) == 0
+    capsys.readouterr()
     assert main(["alerts", "--db", db, "list", "--json"]) == 0
     assert [r["name"] for r in json.loads(capsys.readouterr().out)] == ["PETR4 MMS 50"]
     assert main(["alerts", "--db", db, "remove", "PETR4 MMS 50"]) == 0
