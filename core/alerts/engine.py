@@ -58,6 +58,7 @@ __all__ = [
     "evaluate_latest",
     "evaluate_account_events",
     "run_daily_summary",
+    "session_summary_hook",
     "check_data_health",
     "list_firings",
     "SUMMARY_TIME",
@@ -990,7 +991,9 @@ def _session_activity(store: Store, account: str, session: pd.Timestamp):
     return fills, pnls
 
 
-def run_daily_summary(store: Store, now=None, *, send: bool = True) -> list[Firing]:
+def run_daily_summary(
+    store: Store, now=None, *, send: bool = True, accounts: Iterable[str] | None = None
+) -> list[Firing]:
     """The daily summary of each paper account (17:30 America/Sao_Paulo), once per session.
 
     For every enabled ``daily_summary`` rule and account: the day's P&L (R$), the day's
@@ -1003,6 +1006,8 @@ def run_daily_summary(store: Store, now=None, *, send: bool = True) -> list[Firi
     ----------
     now : datetime, optional
         São Paulo wall time (default: now).
+    accounts : iterable of str, optional
+        Only these accounts (a runner's own account in a replay).
 
     Returns
     -------
@@ -1012,12 +1017,15 @@ def run_daily_summary(store: Store, now=None, *, send: bool = True) -> list[Firi
 
     now = pd.Timestamp(now) if now is not None else pd.Timestamp(_local_now())
     session = now.normalize()
+    only = None if accounts is None else set(accounts)
     if len(b3_sessions(session, session)) == 0:
         return []
     out: list[Firing] = []
     for rule in list_rules(store, kind="daily_summary", enabled=True):
         cands = []
         for name in _account_names(store, rule.params.get("account"), rule.owner):
+            if only is not None and name not in only:
+                continue
             snap = _account_snapshot(store, name)
             if snap is None:
                 continue
@@ -1053,6 +1061,49 @@ def run_daily_summary(store: Store, now=None, *, send: bool = True) -> list[Firi
             cands.append(_Cand("", session, values, msg, event_key=f"summary:{name}"))
         out += _record(store, rule, cands, send=send)
     return out
+
+
+def session_summary_hook(account: str, tickers: Iterable[str]) -> Callable[[Store, Any], list]:
+    """A runner ``on_bar`` hook that sends ``account``'s daily summary in a replay.
+
+    With daily bars, a session is complete once every ticker of the runner has reported its
+    bar: the hook then runs :func:`run_daily_summary` for that session at
+    :data:`SUMMARY_TIME`, for this account only (its clock is at that session, so the
+    summary is the session's). A session some ticker skipped (no bar) is summarised when the
+    next session starts. Intraday bars are left to the scheduled 17:30 job. Once per
+    session either way (the unique key).
+
+    Parameters
+    ----------
+    account : str
+        The runner's paper account.
+    tickers : iterable of str
+        The runner's tickers.
+    """
+    want = {str(t).upper() for t in tickers}
+    hh, mm = (int(x) for x in SUMMARY_TIME.split(":"))
+    pending: dict[pd.Timestamp, set[str]] = {}
+
+    def hook(store: Store, event) -> list:
+        t = pd.Timestamp(event.time)
+        if t != t.normalize():
+            return []
+        out: list[Firing] = []
+        for old in sorted(s for s in pending if s < t):
+            pending.pop(old)
+            out += run_daily_summary(
+                store, old + pd.Timedelta(hours=hh, minutes=mm), accounts=[account]
+            )
+        seen = pending.setdefault(t, set())
+        seen.add(str(event.ticker).upper())
+        if want <= seen:
+            pending.pop(t)
+            out += run_daily_summary(
+                store, t + pd.Timedelta(hours=hh, minutes=mm), accounts=[account]
+            )
+        return out
+
+    return hook
 
 
 # --------------------------------------------------------------------------- data health
