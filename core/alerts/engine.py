@@ -20,7 +20,8 @@ Entry points
 Rules of evaluation
 -------------------
 * A bar rule is evaluated on the **close** of a bar with the bars up to that bar only (no
-  lookahead): the expression on as-traded bars, the strategy through
+  lookahead): the expression on as-traded bars with the history before a split put on the
+  bar's share basis (a split never fakes a crossing; values are the prices traded that day), the strategy through
   :func:`core.backtest.runner.compute_signals` on dividend-adjusted bars (as a backtest),
   the model and the anomaly forest on the history up to the bar.
 * At most one firing per (rule, ticker, bar): the ``alert_firings`` unique key enforces it
@@ -245,14 +246,56 @@ def _interval(event) -> str:
 
 
 # --------------------------------------------------------------------------- candidates
-def _expr_candidates(rule: Rule, ticker: str, bars: pd.DataFrame, mask: np.ndarray) -> list[_Cand]:
+def _share_actions(store: Store, ticker: str) -> pd.DataFrame:
+    """The ticker's share-changing actions (splits, reverse splits, bonus, price factors)."""
+    from core.data.actions import PRICE_FACTOR, SPLIT_KINDS, load_actions
+
+    try:
+        acts = load_actions(store, [ticker], include_price_factors=True)
+    except Exception:  # noqa: BLE001 - a store without the actions table: no actions
+        return pd.DataFrame(columns=["date", "kind", "value"])
+    if len(acts) == 0:
+        return acts
+    acts = acts[acts["kind"].isin((*SPLIT_KINDS, PRICE_FACTOR))]
+    return acts.assign(date=pd.to_datetime(acts["date"])).sort_values("date")
+
+
+def _expr_evaluations(store: Store, expr, ticker: str, bars: pd.DataFrame, mask: np.ndarray):
+    """(positions, condition, values) per share basis: the bars of each stretch between two
+    splits are evaluated on the history put on that stretch's share basis
+    (:func:`core.data.actions.split_adjusted` with the actions up to the stretch), so a split
+    never makes a false crossing and every value is the price traded on its bar."""
+    from core.data.actions import split_adjusted
+
+    acts = _share_actions(store, ticker)
+    idx = bars.index
+    cuts = (
+        sorted({int(idx.searchsorted(d)) for d in acts["date"]} - {0, len(idx)})
+        if len(acts)
+        else []
+    )
+    bounds = [0, *cuts, len(idx)]
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        if hi <= lo or not mask[lo:hi].any():
+            continue
+        sub = bars.iloc[:hi]
+        basis = split_adjusted(sub, acts[acts["date"] <= idx[hi - 1]]) if len(acts) else sub
+        cond, vals = expr.evaluate_with_values(basis)
+        yield lo, hi, cond.to_numpy(), vals
+
+
+def _expr_candidates(
+    store: Store, rule: Rule, ticker: str, bars: pd.DataFrame, mask: np.ndarray
+) -> list[_Cand]:
     from core.alerts.expr import parse
 
     expr = parse(rule.condition)
-    cond, vals = expr.evaluate_with_values(bars)
-    hits = np.flatnonzero(cond.to_numpy() & mask)
+    hits: list[tuple[int, pd.DataFrame]] = []
+    for lo, hi, cond, vals in _expr_evaluations(store, expr, ticker, bars, mask):
+        for i in np.flatnonzero(cond[lo:hi] & mask[lo:hi]) + lo:
+            hits.append((int(i), vals))
     out = []
-    for i in hits:
+    for i, vals in hits:
         t = bars.index[i]
         values = {c: _clean(vals[c].iat[i]) for c in vals.columns}
         shown = "; ".join(_fmt_value(k, v) for k, v in values.items())
@@ -444,7 +487,7 @@ def _candidates(ctx: _Ctx, rule: Rule, ticker: str, bars: pd.DataFrame, mask: np
     if len(bars) == 0 or not mask.any():
         return []
     if rule.kind == "expr":
-        return _expr_candidates(rule, ticker, bars, mask)
+        return _expr_candidates(ctx.store, rule, ticker, bars, mask)
     if rule.kind == "strategy":
         return _strategy_candidates(ctx.store, rule, ticker, bars, mask)
     if rule.kind == "model":

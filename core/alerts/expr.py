@@ -27,7 +27,9 @@ for ``and``/``or``/``not``; ``abertura``, ``máxima``, ``mínima``, ``fechamento
     FIELD      := "open" | "high" | "low" | "close" | "volume"
 
 Fields are the **as-traded** prices of the bar (R$; volume in shares), as the broker and the
-paper account see them (not dividend-adjusted).
+paper account see them (not dividend-adjusted). The alerts engine evaluates each bar with
+the history before a split on that bar's share basis (:mod:`core.alerts.engine`), so splits
+never fake a crossing.
 
 Functions (``[series,]`` = optional first argument, default ``close``; the other
 arguments are number literals):

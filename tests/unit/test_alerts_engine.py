@@ -35,9 +35,13 @@ class Bar:
 def template(tmp_path_factory):
     path = tmp_path_factory.mktemp("alerts") / "template.db"
     store = init_db(f"sqlite:///{path}")
-    for t in ("PETR4", "VALE3"):
+    from core.data.actions import write_actions
+    from core.data.bundled import bundled_actions
+
+    for t in ("PETR4", "VALE3", "MGLU3"):
         store.upsert_instrument(t, kind="stock")
         store.write_bars(t, real_bars(t), "bundled")
+    write_actions(store, bundled_actions("MGLU3"), "bundled")  # 10:1 reverse split 01/02/2024
     store.dispose()
     return path
 
@@ -381,3 +385,31 @@ def test_in_proven_bin_is_the_rule_of_predict_next():
     assert not in_proven_bin(bins, 0.59) and not in_proven_bin(bins, 0.1)
     assert not in_proven_bin(bins, float("nan"))
     assert not in_proven_bin({}, 0.9)  # a model trained before the bins existed
+
+
+def test_a_reverse_split_never_fakes_a_crossing_and_values_stay_traded(store):
+    """MGLU3's traded close jumps from R$ 2,10 to R$ 20,60 on the 10:1 reverse split of
+    01/02/2024 (+4,9 % on the new share basis, R$ 19,64 -> R$ 20,60)."""
+    c = store.bars("MGLU3", None, "2024-03-28")["close"]
+    naive = (c > 10) & (c.shift(1) <= 10)
+    assert bool(naive.loc["2024-02-01"])  # what an alert on unadjusted prices would send
+    add_rule(store, Rule("dez", tickers=["MGLU3"], condition="crosses_above(close, 10)"))
+    add_rule(store, Rule("mglu", tickers=["MGLU3"], condition="crosses_above(close, sma(50))"))
+    firings = E.evaluate_range(store, "2024-01-02", "2024-03-28")
+    assert [f for f in firings if f.rule_name == "dez"] == []  # no crossing of R$ 10
+    # the SMA(50) crossing that day is real on the new basis (19,64 -> 20,60 against 19,76)
+    # and its SMA is in the day's shares, not a mix of R$ 2 and R$ 20 closes
+    (split_day,) = [f for f in firings if f.bar_time == pd.Timestamp("2024-02-01")]
+    assert split_day.values["close"] == pytest.approx(20.60)
+    assert split_day.values["sma(50)"] == pytest.approx(19.7564, abs=1e-3)
+    assert c.rolling(50).mean().loc["2024-02-01"] < 3  # the unadjusted average
+    for f in firings:
+        assert f.values["close"] == pytest.approx(float(c.loc[f.bar_time]))  # traded that day
+    # the runner hook agrees with the range on the bars around the split
+    hooked = []
+    for t, r in store.bars("MGLU3", "2024-01-25", "2024-02-08").iterrows():
+        ev = Bar("MGLU3", t, r["open"], r["high"], r["low"], r["close"], r["volume"])
+        hooked += [f for f in E.evaluate_bar(store, ev) if f.rule_name == "mglu"]
+    lo, hi = pd.Timestamp("2024-01-25"), pd.Timestamp("2024-02-08")
+    window = [f.bar_time for f in firings if f.rule_name == "mglu" and lo <= f.bar_time <= hi]
+    assert [f.bar_time for f in hooked] == window and window
