@@ -260,14 +260,14 @@ def _share_actions(store: Store, ticker: str) -> pd.DataFrame:
     return acts.assign(date=pd.to_datetime(acts["date"])).sort_values("date")
 
 
-def _expr_evaluations(store: Store, expr, ticker: str, bars: pd.DataFrame, mask: np.ndarray):
+def _expr_evaluations(ctx: _Ctx, expr, ticker: str, bars: pd.DataFrame, mask: np.ndarray):
     """(positions, condition, values) per share basis: the bars of each stretch between two
     splits are evaluated on the history put on that stretch's share basis
     (:func:`core.data.actions.split_adjusted` with the actions up to the stretch), so a split
     never makes a false crossing and every value is the price traded on its bar."""
     from core.data.actions import split_adjusted
 
-    acts = _share_actions(store, ticker)
+    acts = ctx.actions(ticker)
     idx = bars.index
     cuts = (
         sorted({int(idx.searchsorted(d)) for d in acts["date"]} - {0, len(idx)})
@@ -285,13 +285,13 @@ def _expr_evaluations(store: Store, expr, ticker: str, bars: pd.DataFrame, mask:
 
 
 def _expr_candidates(
-    store: Store, rule: Rule, ticker: str, bars: pd.DataFrame, mask: np.ndarray
+    ctx: _Ctx, rule: Rule, ticker: str, bars: pd.DataFrame, mask: np.ndarray
 ) -> list[_Cand]:
     from core.alerts.expr import parse
 
     expr = parse(rule.condition)
     hits: list[tuple[int, pd.DataFrame]] = []
-    for lo, hi, cond, vals in _expr_evaluations(store, expr, ticker, bars, mask):
+    for lo, hi, cond, vals in _expr_evaluations(ctx, expr, ticker, bars, mask):
         for i in np.flatnonzero(cond[lo:hi] & mask[lo:hi]) + lo:
             hits.append((int(i), vals))
     out = []
@@ -425,7 +425,14 @@ class _Ctx:
         self.store = store
         self.interval = interval
         self.bars: dict[tuple[str, Any, Any], pd.DataFrame] = {}
+        self._actions: dict[str, pd.DataFrame] = {}
         self._champion: Any = False
+
+    def actions(self, ticker: str) -> pd.DataFrame:
+        """The ticker's share-changing actions (cached for the call)."""
+        if ticker not in self._actions:
+            self._actions[ticker] = _share_actions(self.store, ticker)
+        return self._actions[ticker]
 
     def champion(self):
         if self._champion is False:
@@ -487,7 +494,7 @@ def _candidates(ctx: _Ctx, rule: Rule, ticker: str, bars: pd.DataFrame, mask: np
     if len(bars) == 0 or not mask.any():
         return []
     if rule.kind == "expr":
-        return _expr_candidates(ctx.store, rule, ticker, bars, mask)
+        return _expr_candidates(ctx, rule, ticker, bars, mask)
     if rule.kind == "strategy":
         return _strategy_candidates(ctx.store, rule, ticker, bars, mask)
     if rule.kind == "model":
