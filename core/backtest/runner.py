@@ -600,7 +600,7 @@ def finish_result(
     metrics["interest_brl"] = float(res.interest)
     metrics["jcp_withheld_brl"] = float(res.jcp_withheld)
     notes = []
-    if interval != "1d" and any(
+    if getattr(strat, "needs_volume", False) and any(
         float(b["volume"].abs().sum()) == 0 for b in inputs.signal_bars.values()
     ):
         notes.append(
