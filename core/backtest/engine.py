@@ -385,7 +385,7 @@ def flatten_codes(index: pd.DatetimeIndex, minutes: int, bar_minutes: int | None
     if bar_minutes is None:
         out[:] = 1.0
         return out
-    d8 = index.asi8
+    d8 = pd.DatetimeIndex(index).as_unit("ns").asi8
     day = d8 - d8 % 86_400_000_000_000
     step = int(bar_minutes) * 60_000_000_000
     starts = np.flatnonzero(np.r_[True, day[1:] != day[:-1]])

@@ -414,7 +414,7 @@ def session_codes(index: pd.DatetimeIndex, interval: str = "1d") -> np.ndarray:
     (a B3 session) for intraday bars."""
     if interval == "1d":
         return np.arange(len(index), dtype=np.int64)
-    d8 = pd.DatetimeIndex(index).asi8
+    d8 = pd.DatetimeIndex(index).as_unit("ns").asi8
     day = d8 - d8 % 86_400_000_000_000
     return np.cumsum(np.r_[False, day[1:] != day[:-1]]).astype(np.int64)
 
