@@ -634,6 +634,7 @@ def finish_result(
             "interest_brl": metrics["interest_brl"],
             "jcp_withheld_brl": metrics["jcp_withheld_brl"],
             "notes": notes,
+            "interval": interval,
         },
         after_tax_equity=after_tax,
         interval=interval,

@@ -53,9 +53,11 @@ def test_orb_day_trade_on_winfut_5min_json(seeded_dir):
     assert m["sessions"] == 183 and m["n_trades"] == len(trades)
     assert m["costs_brl"] == pytest.approx(len(trades) * 1.0)
     assert m["taxes_brl"] >= 0
-    # saved run lists the same number of trades
-    p = run(["runs", "--json"], seeded_dir)
-    assert json.loads(p.stdout)[0]["strategy"] == "opening_range_breakout"
+    # the stored run reopens with its intraday curve, trades in points and R$ P&L
+    shown = json.loads(run(["runs", "--show", str(out["run_id"]), "--json"], seeded_dir).stdout)
+    assert shown["interval"] == "5min" and len(shown["equity"]) == len(out["equity"])
+    assert shown["equity"][-1] == out["equity"][-1]
+    assert [t["points"] for t in shown["trades"]] == pytest.approx([t["points"] for t in trades])
 
 
 def test_interval_errors_are_one_line(seeded_dir):
