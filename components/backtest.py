@@ -422,7 +422,11 @@ def compare_figure(curves: dict[str, pd.Series], theme: str | None = None) -> go
 
 # --------------------------------------------------------------------------- grids
 def _iso(d) -> str | None:
-    return None if d is None or d != d else pd.Timestamp(d).strftime("%Y-%m-%d")
+    """ISO date, with ``HH:MM`` for an intraday bar (a time other than midnight)."""
+    if d is None or d != d:
+        return None
+    ts = pd.Timestamp(d)
+    return ts.strftime("%Y-%m-%d %H:%M" if ts != ts.normalize() else "%Y-%m-%d")
 
 
 def trades_rows(trades: pd.DataFrame) -> list[dict]:
@@ -449,9 +453,15 @@ def trades_rows(trades: pd.DataFrame) -> list[dict]:
                 "proventos": round(float(getattr(r, "proventos", 0.0)), 2),
                 "day_trade": _day_trade_label(r),
                 "motivo": r.exit_reason,
+                # futures (issue 14): prices are in points, the quantity in contracts
+                "pontos": _points(getattr(r, "points", None)),
             }
         )
     return out
+
+
+def _points(v) -> float | None:
+    return None if v is None or v != v else round(float(v), 2)
 
 
 def _day_trade_label(r) -> str:
@@ -481,7 +491,13 @@ TRADE_HEADERS = {
     "pregoes": "Pregões",
     "day_trade": "Day trade",
     "motivo": "Saída por",
+    "pontos": "Pontos (futuros)",
 }
+#: Futures rows (``pontos`` set) show prices in points, not R$.
+_PRICE_FMT = (
+    "params.data && params.data.pontos != null ? ptNum(params.value, 0) + ' pts' "
+    ": ptBRL(params.value, 2)"
+)
 
 
 def trades_display(trades: pd.DataFrame) -> pd.DataFrame:
@@ -507,10 +523,17 @@ def trades_grid(grid_id: str, rows: list[dict] | None = None) -> dag.AgGrid:
     cols = [
         text_col("ticker", h["ticker"], width=90),
         text_col("direcao", h["direcao"], width=90),
-        date_col("entrada", h["entrada"]),
-        brl_col("preco_entrada", h["preco_entrada"], width=120),
-        date_col("saida", h["saida"]),
-        brl_col("preco_saida", h["preco_saida"], width=120),
+        date_col("entrada", h["entrada"], valueFormatter={"function": "ptDateTime(params.value)"}),
+        brl_col(
+            "preco_entrada",
+            h["preco_entrada"],
+            width=120,
+            valueFormatter={"function": _PRICE_FMT},
+        ),
+        date_col("saida", h["saida"], valueFormatter={"function": "ptDateTime(params.value)"}),
+        brl_col(
+            "preco_saida", h["preco_saida"], width=120, valueFormatter={"function": _PRICE_FMT}
+        ),
         int_col("acoes", h["acoes"], width=100),
         int_col("lote", h["lote"], width=100),
         int_col("fracionario", h["fracionario"], width=125),
@@ -526,6 +549,7 @@ def trades_grid(grid_id: str, rows: list[dict] | None = None) -> dag.AgGrid:
         int_col("pregoes", h["pregoes"], width=100),
         text_col("day_trade", h["day_trade"], width=100),
         text_col("motivo", h["motivo"], width=110),
+        num_col("pontos", h["pontos"], width=120),
     ]
     return grid(grid_id, rows, cols, no_rows="Nenhuma operação", page_size=20, height="420px")
 

@@ -151,4 +151,7 @@ def test_day_trade_on_win_5min(app_server, page):
     assert "WINFUT" in page.inner_text("#backtest-title")
     page.wait_for_selector("#backtest-trades .ag-row")
     assert page.locator("#backtest-trades .ag-row").count() > 5
-    assert "WINFUT" in page.inner_text("#backtest-trades")
+    first = page.locator("#backtest-trades .ag-center-cols-container .ag-row").first
+    text = first.inner_text()
+    # intraday: entry with its time; futures: prices in points, not R$
+    assert re.search(r"\d\d/\d\d/20\d\d \d\d:\d\d", text) and " pts" in text
