@@ -23,6 +23,7 @@ from core.backtest.sizing import Sizing
 from core.backtest.taxes import tax_report
 from core.errors import InputError
 from core.requests import build_backtest_request
+from core.strategies import STRATEGIES
 
 PV = 0.20  # R$ per WIN point per contract (B3 "Mini Índice" specification)
 TIMES = ["17:20", "17:25", "17:30", "17:35", "17:40", "17:45", "17:50"]  # session ends 17:55
@@ -288,3 +289,24 @@ def test_daily_and_resampled_intervals_run_and_orb_explains_daily(win):
     assert r15.interval == "15min" and len(r15.trades) > 0
     assert (r15.equity.index.minute % 15 == 0).all()
     assert any("volume" in n for n in r15.extra["notes"])
+
+
+def test_day_trade_on_daily_stock_bars_opens_and_closes_in_the_same_session(win):
+    cfg = EngineConfig(day_trade=True)
+    res = run_backtest(win, "sma_cross", ["PETR4"], "2023-01-01", "2024-11-14", config=cfg)
+    t = res.trades
+    assert len(t) > 0 and (t["entry_date"] == t["exit_date"]).all()
+    assert t["day_trade"].all() and set(t["exit_reason"]) <= {"fim do pregão", "stop", "alvo"}
+    # both orders at the B3 day-trade rate (0,023 %), taxed as day trades
+    assert np.allclose(t["fees"], (t["entry_value"] + t["exit_value"]) * 0.00023)
+    assert res.taxes["swing_result"].abs().sum() == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [n for n in STRATEGIES if n != "ml_filter"])
+def test_day_trade_invariant_for_every_strategy_on_win(win, name):
+    """Issue 14: no position crosses a session, for every strategy on WIN (5 minutes)."""
+    res = run_backtest(win, name, ["WINFUT"], config=DT, interval="5min")
+    t = res.trades
+    assert (t["entry_date"].dt.normalize() == t["exit_date"].dt.normalize()).all()
+    assert t["day_trade"].all()
