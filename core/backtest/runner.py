@@ -452,6 +452,20 @@ def _contract_terms(
     return out
 
 
+def _any_entry(sigs: dict[str, pd.DataFrame], start: pd.Timestamp) -> bool:
+    """True when any ticker has an entry signal from the bar before ``start`` on."""
+    for sg in sigs.values():
+        for c in ("entry_long", "entry_short"):
+            if (
+                c in sg.columns
+                and sg[c]
+                .to_numpy(dtype=bool)[max(int(sg.index.searchsorted(start)) - 1, 0) :]
+                .any()
+            ):
+                return True
+    return False
+
+
 def _scale(b: pd.DataFrame, pv: float) -> pd.DataFrame:
     out = b.copy()
     for c in ("open", "high", "low", "close", "adj_close"):
@@ -775,5 +789,12 @@ def run_backtest(
     res.trades = _points_trades(res.trades, {t: pv for t, (pv, _) in terms.items()})
     prog(0.75, "Calculando métricas")
     out = finish_result(store, strat, tickers, inputs, res, config, tax_rules)
+    if terms and len(out.trades) == 0 and _any_entry(sigs, res.start):
+        out.extra["notes"] = [
+            "Nenhuma operação: os sinais existem, mas nenhum contrato coube no "
+            "dimensionamento (o valor nocional de um contrato — pontos × valor do ponto — "
+            "conta contra o orçamento em R$, e a margem contra o caixa livre). Use "
+            "“Quantidade fixa (contratos)” ou aumente o capital."
+        ]
     prog(1.0, "Pronto")
     return out

@@ -310,3 +310,11 @@ def test_day_trade_invariant_for_every_strategy_on_win(win, name):
     t = res.trades
     assert (t["entry_date"].dt.normalize() == t["exit_date"].dt.normalize()).all()
     assert t["day_trade"].all()
+
+
+def test_futures_sized_out_by_the_notional_budget_says_why(win):
+    # 5 % of R$ 100.000 = R$ 5.000 of notional: one WIN contract is ~R$ 22.000
+    cfg = EngineConfig(sizing=Sizing("percent", 5), day_trade=True)
+    res = run_backtest(win, "opening_range_breakout", ["WINFUT"], config=cfg, interval="5min")
+    assert len(res.trades) == 0
+    assert "nenhum contrato coube" in res.extra["notes"][0]
