@@ -39,6 +39,17 @@ Intraday bars work unchanged: ``sessions`` (one integer per bar, the trading ses
 belongs to) decides what is a day trade and when borrow fees accrue; for daily bars it is
 ``0, 1, 2, ...``.
 
+Day-trade mode (``flat`` codes, :func:`flatten_codes`): on a bar with code 1 every open
+position is closed at the bar's close after the intrabar stops (reason ``fim do pregão``);
+a bar with code 2 (after the session's flatten time) takes no entry. Futures
+(``contracts``, :class:`ContractTerms`): the prices the engine sees are R$ per contract
+(points × point value), so ``pnl = contracts × Δprice − fees`` is points × point value ×
+contracts; an entry needs ``contracts × margin + fees`` of free cash and pays only its fees
+(the margin stays in cash, blocked while open); the equity holds the open result; fees
+are per contract and side (:func:`core.backtest.costs.contract_fee`, day-trade rate for
+both orders of a same-session trade); slippage is an absolute price move (ticks); shorts
+pay no borrow fee.
+
 :func:`simulate` takes three records (:class:`Market`, :class:`Signals`, :class:`Params`)
 of ``(n_bars, n_tickers)`` arrays and scalars and runs the compiled loop ``_kernel``, one
 small ``@njit`` helper per step; :func:`run_engine` is the thin pandas layer around it.
