@@ -20,6 +20,7 @@ from components.format import (
     PLOTLY_DATE,
     fmt_brl,
     fmt_date,
+    fmt_datetime,
     fmt_int,
     fmt_num,
     fmt_pct_value,
@@ -460,6 +461,11 @@ def trades_rows(trades: pd.DataFrame) -> list[dict]:
     return out
 
 
+def _fmt_when(iso: str | None) -> str:
+    """``dd/mm/aaaa``, with ``hh:mm`` for an intraday trade (ISO value with a time)."""
+    return fmt_datetime(iso) if iso and len(str(iso)) > 10 else fmt_date(iso)
+
+
 def _points(v) -> float | None:
     return None if v is None or v != v else round(float(v), 2)
 
@@ -507,12 +513,13 @@ def trades_display(trades: pd.DataFrame) -> pd.DataFrame:
     out = []
     for r in rows:
         d = dict(r)
-        d["entrada"], d["saida"] = fmt_date(r["entrada"]), fmt_date(r["saida"])
+        d["entrada"], d["saida"] = _fmt_when(r["entrada"]), _fmt_when(r["saida"])
         for k in money:
             d[k] = fmt_num(r[k], 2)
         d["retorno"] = fmt_pct_value(r["retorno"])
         for k in ("acoes", "lote", "fracionario", "pregoes"):
             d[k] = fmt_int(r[k])
+        d["pontos"] = "" if r.get("pontos") is None else fmt_num(r["pontos"], 0)
         out.append(d)
     return pd.DataFrame(out, columns=list(TRADE_HEADERS)).rename(columns=TRADE_HEADERS)
 

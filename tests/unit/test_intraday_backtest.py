@@ -318,3 +318,17 @@ def test_futures_sized_out_by_the_notional_budget_says_why(win):
     res = run_backtest(win, "opening_range_breakout", ["WINFUT"], config=cfg, interval="5min")
     assert len(res.trades) == 0
     assert "nenhum contrato coube" in res.extra["notes"][0]
+
+
+def test_trades_table_shows_intraday_times_and_futures_points():
+    from components import backtest as cb
+    from core.backtest.runner import _points_trades
+
+    _, _, res = _run()
+    t = _points_trades(res.trades, {"WINFUT": PV})
+    assert t["entry_price"].tolist() == pytest.approx([110995.0, 110005.0])  # back in points
+    rows = cb.trades_rows(t)
+    assert rows[0]["entrada"] == "2022-02-10 17:25" and rows[0]["pontos"] == -310
+    shown = cb.trades_display(t)
+    assert shown.iloc[0]["Entrada"] == "10/02/2022 17:25"
+    assert shown.iloc[1]["Pontos (futuros)"] == "490"
