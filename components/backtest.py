@@ -450,7 +450,7 @@ def trades_rows(trades: pd.DataFrame) -> list[dict]:
                 "custos": round(float(r.fees + r.borrow), 2),
                 "resultado": round(float(r.pnl), 2),
                 "retorno": round(float(r.return_pct), 2),
-                "pregoes": int(r.bars_held),
+                "pregoes": _sessions_held(r),
                 "proventos": round(float(getattr(r, "proventos", 0.0)), 2),
                 "day_trade": _day_trade_label(r),
                 "motivo": r.exit_reason,
@@ -464,6 +464,16 @@ def trades_rows(trades: pd.DataFrame) -> list[dict]:
 def _fmt_when(iso: str | None) -> str:
     """``dd/mm/aaaa``, with ``hh:mm`` for an intraday trade (ISO value with a time)."""
     return fmt_datetime(iso) if iso and len(str(iso)) > 10 else fmt_date(iso)
+
+
+def _sessions_held(r) -> int:
+    """Sessions a trade spanned: bars for daily bars; for intraday trades (times other than
+    midnight) the weekdays from the entry's day to the exit's (0 for a day trade; B3
+    holidays in between are counted — a display approximation)."""
+    e, x = pd.Timestamp(r.entry_date), pd.Timestamp(r.exit_date)
+    if e == e.normalize() and x == x.normalize():
+        return int(r.bars_held)
+    return int(np.busday_count(e.date(), x.date()))
 
 
 def _points(v) -> float | None:

@@ -329,6 +329,7 @@ def test_trades_table_shows_intraday_times_and_futures_points():
     assert t["entry_price"].tolist() == pytest.approx([110995.0, 110005.0])  # back in points
     rows = cb.trades_rows(t)
     assert rows[0]["entrada"] == "2022-02-10 17:25" and rows[0]["pontos"] == -310
+    assert rows[0]["pregoes"] == 0  # a day trade spans no session (it held 3 bars)
     shown = cb.trades_display(t)
     assert shown.iloc[0]["Entrada"] == "10/02/2022 17:25"
     assert shown.iloc[1]["Pontos (futuros)"] == "490"
