@@ -20,6 +20,7 @@ from components.format import (
     PLOTLY_DATE,
     fmt_brl,
     fmt_date,
+    fmt_datetime,
     fmt_int,
     fmt_num,
     fmt_pct_value,
@@ -422,7 +423,11 @@ def compare_figure(curves: dict[str, pd.Series], theme: str | None = None) -> go
 
 # --------------------------------------------------------------------------- grids
 def _iso(d) -> str | None:
-    return None if d is None or d != d else pd.Timestamp(d).strftime("%Y-%m-%d")
+    """ISO date, with ``HH:MM`` for an intraday bar (a time other than midnight)."""
+    if d is None or d != d:
+        return None
+    ts = pd.Timestamp(d)
+    return ts.strftime("%Y-%m-%d %H:%M" if ts != ts.normalize() else "%Y-%m-%d")
 
 
 def trades_rows(trades: pd.DataFrame) -> list[dict]:
@@ -445,13 +450,34 @@ def trades_rows(trades: pd.DataFrame) -> list[dict]:
                 "custos": round(float(r.fees + r.borrow), 2),
                 "resultado": round(float(r.pnl), 2),
                 "retorno": round(float(r.return_pct), 2),
-                "pregoes": int(r.bars_held),
+                "pregoes": _sessions_held(r),
                 "proventos": round(float(getattr(r, "proventos", 0.0)), 2),
                 "day_trade": _day_trade_label(r),
                 "motivo": r.exit_reason,
+                # futures (issue 14): prices are in points, the quantity in contracts
+                "pontos": _points(getattr(r, "points", None)),
             }
         )
     return out
+
+
+def _fmt_when(iso: str | None) -> str:
+    """``dd/mm/aaaa``, with ``hh:mm`` for an intraday trade (ISO value with a time)."""
+    return fmt_datetime(iso) if iso and len(str(iso)) > 10 else fmt_date(iso)
+
+
+def _sessions_held(r) -> int:
+    """Sessions a trade spanned: bars for daily bars; for intraday trades (times other than
+    midnight) the weekdays from the entry's day to the exit's (0 for a day trade; B3
+    holidays in between are counted — a display approximation)."""
+    e, x = pd.Timestamp(r.entry_date), pd.Timestamp(r.exit_date)
+    if e == e.normalize() and x == x.normalize():
+        return int(r.bars_held)
+    return int(np.busday_count(e.date(), x.date()))
+
+
+def _points(v) -> float | None:
+    return None if v is None or v != v else round(float(v), 2)
 
 
 def _day_trade_label(r) -> str:
@@ -481,7 +507,13 @@ TRADE_HEADERS = {
     "pregoes": "Pregões",
     "day_trade": "Day trade",
     "motivo": "Saída por",
+    "pontos": "Pontos (futuros)",
 }
+#: Futures rows (``pontos`` set) show prices in points, not R$.
+_PRICE_FMT = (
+    "params.data && params.data.pontos != null ? ptNum(params.value, 0) + ' pts' "
+    ": ptBRL(params.value, 2)"
+)
 
 
 def trades_display(trades: pd.DataFrame) -> pd.DataFrame:
@@ -491,12 +523,13 @@ def trades_display(trades: pd.DataFrame) -> pd.DataFrame:
     out = []
     for r in rows:
         d = dict(r)
-        d["entrada"], d["saida"] = fmt_date(r["entrada"]), fmt_date(r["saida"])
+        d["entrada"], d["saida"] = _fmt_when(r["entrada"]), _fmt_when(r["saida"])
         for k in money:
             d[k] = fmt_num(r[k], 2)
         d["retorno"] = fmt_pct_value(r["retorno"])
         for k in ("acoes", "lote", "fracionario", "pregoes"):
             d[k] = fmt_int(r[k])
+        d["pontos"] = "" if r.get("pontos") is None else fmt_num(r["pontos"], 0)
         out.append(d)
     return pd.DataFrame(out, columns=list(TRADE_HEADERS)).rename(columns=TRADE_HEADERS)
 
@@ -507,10 +540,17 @@ def trades_grid(grid_id: str, rows: list[dict] | None = None) -> dag.AgGrid:
     cols = [
         text_col("ticker", h["ticker"], width=90),
         text_col("direcao", h["direcao"], width=90),
-        date_col("entrada", h["entrada"]),
-        brl_col("preco_entrada", h["preco_entrada"], width=120),
-        date_col("saida", h["saida"]),
-        brl_col("preco_saida", h["preco_saida"], width=120),
+        date_col("entrada", h["entrada"], valueFormatter={"function": "ptDateTime(params.value)"}),
+        brl_col(
+            "preco_entrada",
+            h["preco_entrada"],
+            width=120,
+            valueFormatter={"function": _PRICE_FMT},
+        ),
+        date_col("saida", h["saida"], valueFormatter={"function": "ptDateTime(params.value)"}),
+        brl_col(
+            "preco_saida", h["preco_saida"], width=120, valueFormatter={"function": _PRICE_FMT}
+        ),
         int_col("acoes", h["acoes"], width=100),
         int_col("lote", h["lote"], width=100),
         int_col("fracionario", h["fracionario"], width=125),
@@ -526,6 +566,7 @@ def trades_grid(grid_id: str, rows: list[dict] | None = None) -> dag.AgGrid:
         int_col("pregoes", h["pregoes"], width=100),
         text_col("day_trade", h["day_trade"], width=100),
         text_col("motivo", h["motivo"], width=110),
+        num_col("pontos", h["pontos"], width=120),
     ]
     return grid(grid_id, rows, cols, no_rows="Nenhuma operação", page_size=20, height="420px")
 

@@ -27,6 +27,7 @@ from core.backtest.metrics import METRIC_INFO
 from core.backtest.optimize import OBJECTIVES
 from core.backtest.runner import adjust_bars, run_backtest
 from core.backtest.runs import list_runs, load_run, save_run
+from core.data.resample import bars_at
 from core.errors import PregaoError
 from core.requests import (
     DEFAULT_CASH,
@@ -36,6 +37,7 @@ from core.requests import (
     build_walk_forward_request,
     run_walk_forward_request,
 )
+from core.requests.backtest import DEFAULT_FLATTEN_MINUTES as DEFAULT_FLATTEN_MIN
 from core.strategies import STRATEGIES, params_text
 from core.textfmt import by_unit
 from dashboard.background import job_callback
@@ -49,6 +51,16 @@ SIZING_LABELS = {
     "percent": "% do patrimônio",
     "risk": "Risco até o stop (% do patrimônio)",
     "kelly": "Kelly fracionário (½, teto 25%)",
+    "contracts": "Quantidade fixa (contratos/ações)",
+}
+#: The interval picker (issue 14): daily or intraday bars (resampled inside sessions).
+INTERVAL_OPTIONS = {
+    "1d": "Diário",
+    "5min": "5 minutos",
+    "15min": "15 minutos",
+    "30min": "30 minutos",
+    "60min": "60 minutos",
+    "1min": "1 minuto",
 }
 LOT_OPTIONS = {
     "100f": "Lote de 100 + fracionário",
@@ -99,6 +111,57 @@ def _field(label, control, help_text=None):
     )
 
 
+def _intraday_fields():
+    """Interval, day-trade and futures contract options (issue 14)."""
+
+    def num(id_, label, placeholder, value=None, step=1):
+        return dbc.Col(
+            _field(
+                label,
+                dbc.Input(
+                    id=id_,
+                    type="number",
+                    value=value,
+                    step=step,
+                    size="sm",
+                    placeholder=placeholder,
+                ),
+            ),
+            width=4,
+        )
+
+    return html.Div(
+        [
+            _field(
+                "Intervalo das barras",
+                dbc.Select(
+                    id="backtest-interval",
+                    value="1d",
+                    options=[{"label": v, "value": k} for k, v in INTERVAL_OPTIONS.items()],
+                ),
+            ),
+            dbc.Switch(
+                id="backtest-day-trade",
+                label="Day trade (zera tudo antes do fim do pregão)",
+                value=False,
+            ),
+            dbc.Row(
+                [
+                    num("backtest-flatten-minutes", "Zerar (min antes)", "10", DEFAULT_FLATTEN_MIN),
+                    num("backtest-margin", "Margem/contrato (R$)", "padrão", step=10),
+                    num("backtest-fee-contract", "Taxa/contrato (R$)", "padrão", step=0.01),
+                ],
+                className="g-2",
+            ),
+            html.Div(
+                "Futuros (WINFUT): quantidade em contratos em “Dimensionamento”; margem e taxa "
+                "vazias = padrões documentados do contrato (estimativas).",
+                className="form-text mb-2",
+            ),
+        ]
+    )
+
+
 def _form(tickers: list[str], span: tuple[str | None, str | None], end: str | None):
     return dbc.Card(
         dbc.CardBody(
@@ -123,6 +186,7 @@ def _form(tickers: list[str], span: tuple[str | None, str | None], end: str | No
                     "Período",
                     date_range("backtest-dates", "2015-01-02", end, span=span),
                 ),
+                _intraday_fields(),
                 _field(
                     "Custos",
                     dbc.RadioItems(
@@ -469,7 +533,7 @@ def layout(run: str | None = None, **_kwargs):
     try:
         store = get_store()
         instruments = store.instruments()
-        tickers = instruments.loc[instruments["kind"] == "stock", "ticker"].tolist()
+        tickers = instruments.loc[instruments["kind"] != "index", "ticker"].tolist()
         span = data_span(instruments, ("stock",))
         end = data_span(instruments, ("stock",), common=True)[1]
     except PregaoError:
@@ -553,13 +617,18 @@ _FORM_STATES = [
     State("backtest-max-positions", "value"),
     State("backtest-reinvest", "value"),
     State("backtest-adjusted", "value"),
+    State("backtest-interval", "value"),
+    State("backtest-day-trade", "value"),
+    State("backtest-flatten-minutes", "value"),
+    State("backtest-margin", "value"),
+    State("backtest-fee-contract", "value"),
 ]
 
 
 def _form_fields(strategy, pvals, pids, tickers, start, end, *rest) -> dict:
     """The form's values (in :data:`_FORM_STATES` order) as request-builder keywords."""
     (costs, sizing, size_value, lot, cash, stop_loss, take_profit, trailing, max_bars, short,
-     max_positions, reinvest, adjusted) = rest  # fmt: skip
+     max_positions, reinvest, adjusted, interval, day_trade, flatten, margin, fee) = rest  # fmt: skip
     return dict(
         strategy=strategy,
         tickers=tickers,
@@ -579,6 +648,11 @@ def _form_fields(strategy, pvals, pids, tickers, start, end, *rest) -> dict:
         max_positions=max_positions,
         reinvest=reinvest,
         adjusted=adjusted,
+        interval=interval,
+        day_trade=day_trade,
+        flatten_minutes=flatten,
+        margin_per_contract=margin,
+        fee_per_contract=fee,
     )
 
 
@@ -597,6 +671,7 @@ def _parse_form(*form):
         req.end,
         req.engine_config(),
         req.adjusted,
+        req.interval,
     )
 
 
@@ -614,7 +689,7 @@ def _parse_form(*form):
 )
 def _run(job, *form):
     try:
-        strategy, params, tickers, start, end, config, adjusted = _parse_form(*form)
+        strategy, params, tickers, start, end, config, adjusted, interval = _parse_form(*form)
         store = get_store()
         res = run_backtest(
             store,
@@ -626,6 +701,7 @@ def _run(job, *form):
             config=config,
             adjusted=adjusted,
             progress=job.progress,
+            interval=interval,
         )
         rid = save_run(store, res, name=_run_name(res))
         job.done(f"Pronto: backtest nº {rid} salvo.", result=rid)
@@ -684,7 +760,9 @@ def _render(run_id):
                 f"{params} · capital {fmt_brl(res.config.cash)} · "
                 f"custos {'B3' if res.config.costs.swing_fee_rate > 0 else 'nenhum'} · "
                 f"{res.price_mode_label} · "
-                f"{SIZING_LABELS[res.config.sizing.method]} · versão "
+                f"{SIZING_LABELS[res.config.sizing.method]} · "
+                f"{INTERVAL_OPTIONS.get(res.interval, res.interval)}"
+                f"{' · day trade' if res.config.day_trade else ''} · versão "
                 f"{res.extra.get('code_version', '')}",
                 className="small text-muted",
             ),
@@ -745,12 +823,20 @@ def _candles(ticker, run_id):
     try:
         store = get_store()
         res = load_run(store, int(run_id))
-        bars = store.bars(ticker, res.start, res.end)
+        if res.interval == "1d":
+            bars = store.bars(ticker, res.start, res.end)
+        else:  # intraday: the run's bars, the last 20 sessions (one SVG path per candle)
+            bars = bars_at(store, ticker, res.interval, res.start, res.end)
+            days = bars.index.normalize().unique()
+            bars = bars[bars.index >= days[-20]] if len(days) > 20 else bars
     except PregaoError as exc:
         return _empty_fig(str(exc))
     if res.adjusted:
         bars = adjust_bars(bars)
-    return cb.candles_figure(bars, res.trades, ticker)
+    trades = res.trades
+    if res.interval != "1d" and len(trades) and len(bars):
+        trades = trades[trades["entry_date"] >= bars.index[0]]
+    return cb.candles_figure(bars, trades, ticker)
 
 
 def _report(res) -> str:

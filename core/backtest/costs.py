@@ -30,6 +30,16 @@ a fractional-market order (e.g. 257 shares = 200 + 57 ``PETR4F``) pays it twice
 One implementation: the engine kernel and :meth:`B3Costs.fees` both call the numba function
 :func:`order_fee`; nothing else computes a fee.
 
+Futures (per contract, not per R$)
+----------------------------------
+B3 charges futures (WIN, WDO) per contract and per side: emolumentos + registration, with a
+lower rate for day trades (B3, "Tarifas de listados à vista e derivativos"; first ADV tier
+for an individual). The per-contract defaults are part of each contract's specification in
+:data:`core.data.futures.FUTURES` (``fee_day_trade``, ``fee_regular``; estimates, overridable
+per run); the rule that turns them into an order's cost is :func:`contract_fee`, the only
+place it is computed (the engine kernel calls it for futures, :func:`order_fee` for cash
+equities).
+
 Presets: :data:`COST_PRESETS` maps ``"none"`` to :data:`NO_COSTS` and ``"b3"`` to
 :data:`B3_DEFAULT` (the CLI's ``--costs`` and the page's "Custos" picker).
 """
@@ -54,6 +64,7 @@ __all__ = [
     "FeePeriod",
     "fee_rates",
     "order_fee",
+    "contract_fee",
     "n_orders",
 ]
 
@@ -140,6 +151,28 @@ def order_fee(value: float, rate: float, brokerage: float, orders: int) -> float
     if value <= 0:
         return 0.0
     return value * rate + brokerage * orders
+
+
+@numba.njit(cache=True)
+def contract_fee(contracts: float, per_contract: float, brokerage: float) -> float:
+    """Cost in R$ of one futures order: ``contracts × per_contract + brokerage``.
+
+    Parameters
+    ----------
+    contracts : float
+        Contracts in the order (≥ 0; 0 means no order and costs nothing).
+    per_contract : float
+        B3 fee per contract and per side in R$ (day-trade or regular rate of the contract's
+        :class:`core.data.futures.FuturesSpec`).
+    brokerage : float
+        Broker's fee per order in R$.
+
+    >>> contract_fee(3, 0.25, 0.0), contract_fee(0, 0.25, 1.0)
+    (0.75, 0.0)
+    """
+    if contracts <= 0:
+        return 0.0
+    return contracts * per_contract + brokerage
 
 
 def fee_rates(

@@ -39,6 +39,17 @@ Intraday bars work unchanged: ``sessions`` (one integer per bar, the trading ses
 belongs to) decides what is a day trade and when borrow fees accrue; for daily bars it is
 ``0, 1, 2, ...``.
 
+Day-trade mode (``flat`` codes, :func:`flatten_codes`): on a bar with code 1 every open
+position is closed at the bar's close after the intrabar stops (reason ``fim do pregão``);
+a bar with code 2 (after the session's flatten time) takes no entry. Futures
+(``contracts``, :class:`ContractTerms`): the prices the engine sees are R$ per contract
+(points × point value), so ``pnl = contracts × Δprice − fees`` is points × point value ×
+contracts; an entry needs ``contracts × margin + fees`` of free cash and pays only its fees
+(the margin stays in cash, blocked while open); the equity holds the open result; fees
+are per contract and side (:func:`core.backtest.costs.contract_fee`, day-trade rate for
+both orders of a same-session trade); slippage is an absolute price move (ticks); shorts
+pay no borrow fee.
+
 :func:`simulate` takes three records (:class:`Market`, :class:`Signals`, :class:`Params`)
 of ``(n_bars, n_tickers)`` arrays and scalars and runs the compiled loop ``_kernel``, one
 small ``@njit`` helper per step; :func:`run_engine` is the thin pandas layer around it.
@@ -54,7 +65,7 @@ import numba
 import numpy as np
 import pandas as pd
 
-from core.backtest.costs import B3_DEFAULT, B3Costs, n_orders, order_fee
+from core.backtest.costs import B3_DEFAULT, B3Costs, contract_fee, n_orders, order_fee
 from core.backtest.fills import entry_fill, market_fill, stop_fill, target_fill, trail_level
 from core.backtest.sizing import Sizing, _kelly, _round_shares
 from core.errors import InputError
@@ -63,6 +74,8 @@ from core.textfmt import pct
 __all__ = [
     "EngineConfig",
     "EngineResult",
+    "ContractTerms",
+    "flatten_codes",
     "EXIT_REASONS",
     "TRADE_COLUMNS",
     "SIGNAL_COLUMNS",
@@ -78,8 +91,16 @@ __all__ = [
 ]
 
 #: Exit reason codes of the kernel, in order (pt-BR labels shown to users).
-EXIT_REASONS: tuple[str, ...] = ("sinal", "stop", "alvo", "stop móvel", "tempo", "fim")
-R_SIGNAL, R_STOP, R_TARGET, R_TRAIL, R_TIME, R_END = range(6)
+EXIT_REASONS: tuple[str, ...] = (
+    "sinal",
+    "stop",
+    "alvo",
+    "stop móvel",
+    "tempo",
+    "fim",
+    "fim do pregão",
+)
+R_SIGNAL, R_STOP, R_TARGET, R_TRAIL, R_TIME, R_END, R_SESSION = range(7)
 
 #: Columns of the trades frame returned by :func:`run_engine`.
 TRADE_COLUMNS: tuple[str, ...] = (
@@ -161,6 +182,20 @@ class EngineConfig:
         session from :mod:`core.rates`.
     jcp_withholding : float
         JCP income tax withheld at source (15 %, Lei 9.249/1995 art. 9 § 2º).
+    day_trade : bool
+        Day-trade mode (used by :func:`core.backtest.runner.run_backtest`): every position is
+        closed at the close of the session's last bar ending at or before ``flatten_minutes``
+        before the session's end, no entry is made after that, and no signal carries over
+        to the next session — nothing is held overnight.
+    flatten_minutes : int
+        Minutes before the session's end by which day-trade positions are closed (0-240).
+    margin_per_contract : float or None
+        Futures: margin per contract in R$ (None: the contract's default,
+        :mod:`core.data.futures`; day-trade margin in day-trade mode, else overnight).
+    fee_per_contract_day_trade, fee_per_contract_regular : float or None
+        Futures: B3 fee per contract and side in R$ (None: the contract's defaults).
+    slippage_ticks : float
+        Futures: slippage per fill in ticks of the contract (WIN: 1 tick = 5 points).
     """
 
     cash: float = 100_000.0
@@ -175,6 +210,12 @@ class EngineConfig:
     reinvest: bool | None = None
     cash_interest: float = 0.0
     jcp_withholding: float = JCP_WITHHOLDING
+    day_trade: bool = False
+    flatten_minutes: int = 10
+    margin_per_contract: float | None = None
+    fee_per_contract_day_trade: float | None = None
+    fee_per_contract_regular: float | None = None
+    slippage_ticks: float = 1.0
 
     def __post_init__(self) -> None:
         if not self.cash > 0:
@@ -190,6 +231,20 @@ class EngineConfig:
             raise InputError("O stop de tempo não pode ser negativo.")
         if self.max_positions is not None and self.max_positions < 1:
             raise InputError("O número máximo de posições deve ser ≥ 1.")
+        if not 0 <= int(self.flatten_minutes) <= 240:
+            raise InputError(
+                "O encerramento do day trade deve ficar entre 0 e 240 minutos antes do fim do "
+                f"pregão (recebido {self.flatten_minutes})."
+            )
+        for name, label in (
+            ("margin_per_contract", "Margem por contrato"),
+            ("fee_per_contract_day_trade", "Taxa por contrato (day trade)"),
+            ("fee_per_contract_regular", "Taxa por contrato"),
+            ("slippage_ticks", "Derrapagem (ticks)"),
+        ):
+            v = getattr(self, name)
+            if v is not None and not (float(v) >= 0 and math.isfinite(float(v))):
+                raise InputError(f"{label} deve ser um valor não negativo (recebido {v}).")
         if not 0 <= self.cash_interest <= 2:
             raise InputError(
                 "A remuneração do caixa deve ficar entre 0% e 200% do CDI "
@@ -211,6 +266,12 @@ class EngineConfig:
             "reinvest": self.reinvest,
             "cash_interest": self.cash_interest,
             "jcp_withholding": self.jcp_withholding,
+            "day_trade": self.day_trade,
+            "flatten_minutes": self.flatten_minutes,
+            "margin_per_contract": self.margin_per_contract,
+            "fee_per_contract_day_trade": self.fee_per_contract_day_trade,
+            "fee_per_contract_regular": self.fee_per_contract_regular,
+            "slippage_ticks": self.slippage_ticks,
         }
 
     @classmethod
@@ -279,11 +340,83 @@ class EngineResult:
         return self.exposure.iloc[self._window_start() :]
 
 
+@dataclass(frozen=True)
+class ContractTerms:
+    """How the engine trades one futures ticker (R$; prices already per contract).
+
+    Attributes
+    ----------
+    margin : float
+        Margin per contract in R$ (> 0): an entry needs ``contracts × margin + fees`` of free
+        cash; the margin stays in cash but is blocked while the position is open.
+    fee_regular, fee_day_trade : float
+        B3 fee per contract and side in R$ (:func:`core.backtest.costs.contract_fee`); both
+        orders of a trade opened and closed in one session pay ``fee_day_trade``.
+    slippage : float
+        Adverse move per fill in engine price units (ticks × tick × point value, R$).
+    """
+
+    margin: float
+    fee_regular: float
+    fee_day_trade: float
+    slippage: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not self.margin > 0:
+            raise InputError(f"A margem por contrato deve ser positiva (recebido {self.margin}).")
+
+
+def flatten_codes(index: pd.DatetimeIndex, minutes: int, bar_minutes: int | None) -> np.ndarray:
+    """Day-trade flatten codes per bar (see :class:`Market` ``flat``).
+
+    A session is a calendar day of ``index``; its end is the end of its last bar (opening
+    label + ``bar_minutes``) — the data's own session end, which follows B3's hours (they
+    move with daylight saving). Positions are closed at the close of the last bar ending at
+    or before ``end − minutes`` (code 1; the session's first bar when none does), and later
+    bars of the session take no entry (code 2). Daily bars (``bar_minutes`` None): each bar
+    is its session and closes every position at its close.
+
+    Parameters
+    ----------
+    index : DatetimeIndex (n,)
+        Sorted bar labels (opening minute for intraday bars).
+    minutes : int
+        Flatten this many minutes before the session's end.
+    bar_minutes : int or None
+        Bar length in minutes (None for daily bars).
+
+    Returns
+    -------
+    float64 array (n,) of 0, 1 and 2.
+    """
+    n = len(index)
+    out = np.zeros(n)
+    if n == 0:
+        return out
+    if bar_minutes is None:
+        out[:] = 1.0
+        return out
+    d8 = pd.DatetimeIndex(index).as_unit("ns").asi8
+    day = d8 - d8 % 86_400_000_000_000
+    step = int(bar_minutes) * 60_000_000_000
+    starts = np.flatnonzero(np.r_[True, day[1:] != day[:-1]])
+    ends = np.r_[starts[1:], n]
+    for a, b in zip(starts, ends):
+        cutoff = d8[b - 1] + step - int(minutes) * 60_000_000_000
+        ok = np.flatnonzero(d8[a:b] + step <= cutoff)
+        f = a + (int(ok[-1]) if len(ok) else 0)
+        out[f] = 1.0
+        out[f + 1 : b] = 2.0
+    return out
+
+
 # --------------------------------------------------------------------------- the kernel
 #: Arrays describing the market, one value per bar (n,) or per bar and ticker (n, k).
 Market = namedtuple(
     "Market",
-    "open high low close split cash_div cash_jcp sessions fee_sw fee_dt rf lot",
+    "open high low close split cash_div cash_jcp sessions fee_sw fee_dt rf lot "
+    "flat unit_fee_sw unit_fee_dt margin slip_abs",
+    defaults=(None, None, None, None, None),
 )
 Market.__doc__ = """Market arrays of the kernel.
 
@@ -294,6 +427,16 @@ sessions : int64 (n,), session number per bar
 fee_sw, fee_dt : float64 (n,), B3 fee rates in force per bar (swing, day trade)
 rf : float64 (n,), CDI simple return from the previous bar's close to this bar
 lot : float64 (k,), standard lot per ticker
+flat : float64 (n,), day-trade mode (None: zeros): 1 closes every position at this bar's
+    close (reason "fim do pregão"); 2 also refuses entries at this bar's open (a bar after the
+    session's flatten time)
+unit_fee_sw, unit_fee_dt : float64 (k,), futures: B3 fee per contract and side in R$
+    (regular, day trade); 0 for cash equities (None: zeros)
+margin : float64 (k,), futures: margin per contract in R$; > 0 marks a futures ticker,
+    whose prices are R$ per contract (points × point value), whose cash moves only by
+    P&L and fees (no notional paid), and whose fees are per contract (None: zeros)
+slip_abs : float64 (k,), futures: slippage per fill in price units (ticks × tick × point
+    value), used instead of the fractional ``slip`` (None: zeros)
 """
 #: Strategy signals at the close of each bar, (n, k).
 Signals = namedtuple(
@@ -309,8 +452,8 @@ Params = namedtuple(
 # Packed kernel arrays (one array per group: few reference counts per helper call).
 # M (7, n, k): per bar and ticker.
 _OPEN, _HIGH, _LOW, _CLOSE, _SPLIT, _DIV, _JCP = range(7)
-# V (4, n): per bar.
-_SESS, _FSW, _FDT, _RF = range(4)
+# V (5, n): per bar.
+_SESS, _FSW, _FDT, _RF, _FLAT = range(5)
 # SB (4, n, k) booleans and SL (3, n, k) levels: the signals.
 _EL, _XL, _ES, _XS = range(4)
 _STOPL, _TGTL, _LVL = range(3)
@@ -337,8 +480,14 @@ _STOPL, _TGTL, _LVL = range(3)
     _XPX,
     _XDT,
     _LOT,
-) = range(21)
-_NS = 21
+    _UFSW,
+    _UFDT,
+    _MARGIN,
+    _SLIPA,
+) = range(25)
+_NS = 25
+# TK (5, k): per ticker constants (lot, futures fees, margin, absolute slippage).
+_TK_LOT, _TK_UFSW, _TK_UFDT, _TK_MARGIN, _TK_SLIPA = range(5)
 
 # Scalar slots of the run (``SC``).
 _CASH, _NT_, _NOPEN, _NCLOSED, _NWIN, _SUMWIN, _SUMLOSS = range(7)
@@ -347,13 +496,47 @@ _NSC = 10
 
 
 @numba.njit(cache=True)
-def _new_state(k, lot):
+def _new_state(k, TK):
     S = np.zeros((_NS, k))
     for f in (_ESTOP, _STOP, _TGT, _LAST):
         S[f, :] = np.nan
     S[_XSESS, :] = -1.0
-    S[_LOT, :] = lot
+    S[_LOT, :] = TK[_TK_LOT]
+    S[_UFSW, :] = TK[_TK_UFSW]
+    S[_UFDT, :] = TK[_TK_UFDT]
+    S[_MARGIN, :] = TK[_TK_MARGIN]
+    S[_SLIPA, :] = TK[_TK_SLIPA]
     return S
+
+
+@numba.njit(cache=True, inline="always")
+def _fill(S, p, j, px, d):
+    """Market fill of ticker ``j``: fractional slippage, or ticks for a futures contract."""
+    if S[_MARGIN, j] > 0:
+        return px + d * S[_SLIPA, j]
+    return market_fill(px, d, p.slip)
+
+
+@numba.njit(cache=True, inline="always")
+def _fee(S, V, p, j, i, q, px, day_trade):
+    """Cost of one order of ``q`` units of ``j`` at ``px`` on bar ``i`` (R$).
+
+    Cash equities: B3 rate on the traded value plus brokerage per order
+    (:func:`~core.backtest.costs.order_fee`); futures: per contract
+    (:func:`~core.backtest.costs.contract_fee`).
+    """
+    if S[_MARGIN, j] > 0:
+        return contract_fee(q, S[_UFDT, j] if day_trade else S[_UFSW, j], p.brokerage)
+    rate = V[_FDT, i] if day_trade else V[_FSW, i]
+    return order_fee(q * px, rate, p.brokerage, n_orders(q, S[_LOT, j]))
+
+
+@numba.njit(cache=True, inline="always")
+def _fee_gap(S, V, j, i, q, px):
+    """Swing minus day-trade B3 fee of ``q`` units at ``px`` (no brokerage), R$."""
+    if S[_MARGIN, j] > 0:
+        return q * (S[_UFSW, j] - S[_UFDT, j])
+    return q * px * (V[_FSW, i] - V[_FDT, i])
 
 
 @numba.njit(cache=True, inline="always")
@@ -362,19 +545,20 @@ def _close_position(S, TR, SC, M, V, p, j, i, px_raw, reason):
     sh = S[_POS, j]
     q = abs(sh)
     d = 1 if sh > 0 else -1
-    lot = S[_LOT, j]
     day_trade = V[_SESS, int(S[_EBAR, j])] == V[_SESS, i]
-    fill = market_fill(px_raw, -d, p.slip)
+    fill = _fill(S, p, j, px_raw, -d)
     value = q * fill
-    x_fee = order_fee(value, V[_FDT, i] if day_trade else V[_FSW, i], p.brokerage, n_orders(q, lot))
+    x_fee = _fee(S, V, p, j, i, q, fill, day_trade)
     entry_fee = S[_EFEE, j]
     cash = SC[_CASH]
     if day_trade:
         # Both orders pay the day-trade rate: refund the swing fee charged at the entry.
-        dt_entry_fee = order_fee(q * S[_EPX, j], V[_FDT, i], p.brokerage, n_orders(q, lot))
+        dt_entry_fee = _fee(S, V, p, j, i, q, S[_EPX, j], True)
         cash += entry_fee - dt_entry_fee
         entry_fee = dt_entry_fee
-    if d > 0:
+    if S[_MARGIN, j] > 0:  # futures: only the result moves cash (no notional was paid)
+        cash += d * q * (fill - S[_EPX, j]) - x_fee
+    elif d > 0:
         cash += value - x_fee
     else:
         cash -= value + x_fee
@@ -431,7 +615,7 @@ def _accrue_interest(S, TR, SC, M, V, p, i):
         return
     idle = SC[_CASH]
     for j in range(S.shape[1]):
-        if S[_POS, j] < 0:
+        if S[_POS, j] < 0 and S[_MARGIN, j] <= 0:
             idle += 2.0 * S[_POS, j] * S[_LAST, j]
     if idle > 0:
         x = idle * V[_RF, i] * p.interest
@@ -557,6 +741,8 @@ def _budget(S, SC, p, d, fill, s, eq_open, free):
         if not s == s or not risk_ps > 0:
             return np.nan
         budget = eq_open * p.size_value / 100.0 / risk_ps * fill
+    elif p.sizing == 5:  # a fixed quantity (contracts): sized in _enter, capped by free cash
+        return free
     else:  # Kelly from past trades only
         n_closed = SC[_NCLOSED]
         n_win = SC[_NWIN]
@@ -576,7 +762,7 @@ def _enter(S, TR, SC, M, V, SB, SL, p, j, i, d, eq_open, free):
     px, at_open = entry_fill(M[_OPEN, i, j], M[_HIGH, i, j], M[_LOW, i, j], SL[_LVL, i - 1, j], d)
     if not px == px:
         return 0.0
-    fill = market_fill(px, d, p.slip)
+    fill = _fill(S, p, j, px, d)
     s = SL[_STOPL, i - 1, j]
     if not s == s and p.sl_pct > 0:
         s = px * (1.0 - d * p.sl_pct)
@@ -588,16 +774,22 @@ def _enter(S, TR, SC, M, V, SB, SL, p, j, i, d, eq_open, free):
         return 0.0
     lot = S[_LOT, j]
     rate = V[_FSW, i]
-    q = _round_shares((budget - p.brokerage) / (fill * (1.0 + rate)), lot, p.fractional)
+    fut = S[_MARGIN, j] > 0
+    if p.sizing == 5:
+        q = _round_shares(p.size_value, lot, p.fractional)
+    elif fut:
+        q = math.floor((budget - p.brokerage) / (fill + S[_UFSW, j]) + 1e-9)
+    else:
+        q = _round_shares((budget - p.brokerage) / (fill * (1.0 + rate)), lot, p.fractional)
     # A same-session exit of the same side followed by this entry is a day trade for the
     # matched quantity (IN RFB 1.585/2015, art. 65): that part pays the day-trade rate.
     matched = 0.0
     if S[_XSESS, j] == V[_SESS, i] and S[_XDIR, j] == d and S[_XDT, j] == 0.0:
         matched = min(S[_XQ, j], q)
-    fee = _entry_fee(V, p, i, q, fill, min(matched, q), lot)
-    while q >= 1.0 and q * fill + fee > budget + 1e-9:
-        q = _round_shares(q - 1.0, lot, p.fractional)
-        fee = _entry_fee(V, p, i, q, fill, min(matched, q), lot)
+    fee = _entry_fee(S, V, p, j, i, q, fill, min(matched, q))
+    while q >= 1.0 and _entry_cost(S, p, j, q, fill, fee, budget, free):
+        q = math.floor(q - 1.0 + 1e-9) if fut else _round_shares(q - 1.0, lot, p.fractional)
+        fee = _entry_fee(S, V, p, j, i, q, fill, min(matched, q))
     if q < 1.0:
         return 0.0
     matched = min(matched, q)
@@ -605,7 +797,9 @@ def _enter(S, TR, SC, M, V, SB, SL, p, j, i, d, eq_open, free):
     tax_adj = 0.0
     if matched > 0:
         tax_adj = _match_day_trade(S, TR, SC, V, i, j, d, matched, fill, fee * matched / q)
-    if d > 0:
+    if fut:  # futures: the margin stays in cash (blocked, see _entries_at_open)
+        SC[_CASH] -= fee
+    elif d > 0:
         SC[_CASH] -= value + fee
     else:
         SC[_CASH] += value - fee
@@ -623,15 +817,34 @@ def _enter(S, TR, SC, M, V, SB, SL, p, j, i, d, eq_open, free):
     S[_PPEND, j] = 0.0
     S[_TADJ, j] = tax_adj
     SC[_NOPEN] += 1
+    if fut:
+        return q * S[_MARGIN, j] + fee
     return value + fee
 
 
 @numba.njit(cache=True, inline="always")
-def _entry_fee(V, p, i, q, fill, matched, lot):
+def _entry_cost(S, p, j, q, fill, fee, budget, free):
+    """True while ``q`` units cost more than allowed: the sizing budget (notional + fees; a
+    fixed quantity has none) and, for futures, the margin of ``q`` contracts + fees ≤ free cash."""
+    if S[_MARGIN, j] > 0:
+        if q * S[_MARGIN, j] + fee > free + 1e-9:
+            return True
+        return p.sizing != 5 and q * fill + fee > budget + 1e-9
+    return q * fill + fee > budget + 1e-9
+
+
+@numba.njit(cache=True, inline="always")
+def _entry_fee(S, V, p, j, i, q, fill, matched):
+    if S[_MARGIN, j] > 0:
+        return (
+            contract_fee(matched, S[_UFDT, j], 0.0)
+            + contract_fee(q - matched, S[_UFSW, j], 0.0)
+            + (p.brokerage if q > 0 else 0.0)
+        )
     return (
         order_fee(matched * fill, V[_FDT, i], 0.0, 0)
         + order_fee((q - matched) * fill, V[_FSW, i], 0.0, 0)
-        + p.brokerage * n_orders(q, lot)
+        + p.brokerage * n_orders(q, S[_LOT, j])
     )
 
 
@@ -648,7 +861,7 @@ def _match_day_trade(S, TR, SC, V, i, j, d, matched, fill, entry_fee_m):
     r = int(S[_XROW, j])
     xq = S[_XQ, j]
     xf = S[_XPX, j]
-    refund = matched * xf * (V[_FSW, i] - V[_FDT, i])
+    refund = _fee_gap(S, V, j, i, matched, xf)
     SC[_CASH] += refund
     tr[r, _T_XFEE] -= refund
     tr[r, _T_PNL] += refund
@@ -674,6 +887,10 @@ def _entries_at_open(S, TR, SC, M, V, SB, SL, p, i):
     for j in range(k):
         if S[_POS, j] != 0.0:
             px = M[_OPEN, i, j] if M[_OPEN, i, j] == M[_OPEN, i, j] else S[_LAST, j]
+            if S[_MARGIN, j] > 0:  # futures: open result; the margin is blocked
+                eq_open += S[_POS, j] * (px - S[_EPX, j])
+                free -= abs(S[_POS, j]) * S[_MARGIN, j]
+                continue
             eq_open += S[_POS, j] * px
             if S[_POS, j] < 0:
                 free += 2.0 * S[_POS, j] * px  # proceeds owed back + collateral
@@ -724,6 +941,10 @@ def _mark(S, TR, SC, M, V, p, i):
     for j in range(k):
         if S[_POS, j] != 0.0:
             v = S[_POS, j] * S[_LAST, j]
+            if S[_MARGIN, j] > 0:  # futures: equity holds the open result, exposure the notional
+                eq += S[_POS, j] * (S[_LAST, j] - S[_EPX, j])
+                gross += abs(v)
+                continue
             if S[_POS, j] < 0 and (new_session or S[_EBAR, j] == i):
                 fee = -v * p.borrow_daily
                 SC[_CASH] -= fee
@@ -735,10 +956,10 @@ def _mark(S, TR, SC, M, V, p, i):
 
 
 @numba.njit(cache=True)
-def _kernel(M, V, SB, SL, lot, p):  # pragma: no cover - compiled; tested via run_engine
+def _kernel(M, V, SB, SL, TK, p):  # pragma: no cover - compiled; tested via run_engine
     """The bar loop on packed arrays (see :func:`simulate`)."""
     n, k = M.shape[1], M.shape[2]
-    S = _new_state(k, lot)
+    S = _new_state(k, TK)
     TR = np.empty((2 * n * k + k, _NT))
     SC = np.zeros(_NSC)
     SC[_CASH] = p.cash0
@@ -761,10 +982,17 @@ def _kernel(M, V, SB, SL, lot, p):  # pragma: no cover - compiled; tested via ru
         if p.reinvest:
             for j in range(k):
                 _reinvest(S, TR, SC, M, V, p, j, i)
-        if i > 0:
+        if i > 0 and V[_FLAT, i] < 2.0:
             _entries_at_open(S, TR, SC, M, V, SB, SL, p, i)
         for j in range(k):
             _exit_in_bar(S, TR, SC, M, V, p, j, i)
+        if V[_FLAT, i] > 0:  # day trade: nothing is held past the session's flatten time
+            for j in range(k):
+                if S[_POS, j] != 0.0:
+                    c = M[_CLOSE, i, j]
+                    _close_position(
+                        S, TR, SC, M, V, p, j, i, c if c == c else S[_LAST, j], R_SESSION
+                    )
         eq, gross = _mark(S, TR, SC, M, V, p, i)
         equity[i] = eq
         cash_out[i] = SC[_CASH]
@@ -809,15 +1037,32 @@ def simulate(market: Market, signals: Signals, params: Params):
         np.stack([m.open, m.high, m.low, m.close, m.split, m.cash_div, m.cash_jcp]),
         dtype=np.float64,
     )
+    n, k = np.shape(m.open)
+
+    def per(x, size):
+        return np.zeros(size) if x is None else np.asarray(x, dtype=np.float64)
+
     V = np.ascontiguousarray(
-        np.stack([np.asarray(m.sessions, np.float64), m.fee_sw, m.fee_dt, m.rf]),
+        np.stack([np.asarray(m.sessions, np.float64), m.fee_sw, m.fee_dt, m.rf, per(m.flat, n)]),
+        dtype=np.float64,
+    )
+    TK = np.ascontiguousarray(
+        np.stack(
+            [
+                np.asarray(m.lot, dtype=np.float64),
+                per(m.unit_fee_sw, k),
+                per(m.unit_fee_dt, k),
+                per(m.margin, k),
+                per(m.slip_abs, k),
+            ]
+        ),
         dtype=np.float64,
     )
     SB = np.ascontiguousarray(
         np.stack([sg.entry_long, sg.exit_long, sg.entry_short, sg.exit_short]), dtype=np.bool_
     )
     SL = np.ascontiguousarray(np.stack([sg.stop, sg.target, sg.entry_level]), dtype=np.float64)
-    return _kernel(M, V, SB, SL, np.asarray(m.lot, dtype=np.float64), params)
+    return _kernel(M, V, SB, SL, TK, params)
 
 
 def _as_dict(obj, name: str) -> dict[str, pd.DataFrame]:
@@ -896,6 +1141,8 @@ def run_engine(
     actions: pd.DataFrame | None = None,
     rf: pd.Series | np.ndarray | None = None,
     lots: dict[str, int] | None = None,
+    flat: np.ndarray | None = None,
+    contracts: dict[str, ContractTerms] | None = None,
 ) -> EngineResult:
     """Run the engine on one ticker's bars or a portfolio of tickers.
 
@@ -926,6 +1173,13 @@ def run_engine(
         CDI simple return per bar (for ``config.cash_interest``).
     lots : dict, optional
         Standard lot per ticker (default ``config.sizing.lot_size``).
+    flat : float array (n,), optional
+        Day-trade flatten codes per bar of the union index (:func:`flatten_codes`): 1 closes
+        every position at the bar's close, 2 also refuses entries at its open.
+    contracts : dict of ticker -> ContractTerms, optional
+        Futures tickers: their bars (and signal levels) must already be in R$ per contract
+        (points × point value); cash moves by P&L and per-contract fees only, entries need
+        the margin in free cash (see :class:`ContractTerms`).
 
     Returns
     -------
@@ -989,6 +1243,16 @@ def run_engine(
     lot_a = np.array(
         [float((lots or {}).get(t, cfg.sizing.lot_size)) for t in tickers], dtype=np.float64
     )
+    terms = [(contracts or {}).get(t) for t in tickers]
+    for t, c in zip(tickers, terms):
+        if c is not None:
+            lot_a[tickers.index(t)] = 1.0
+    ufsw = np.array([c.fee_regular if c else 0.0 for c in terms], dtype=np.float64)
+    ufdt = np.array([c.fee_day_trade if c else 0.0 for c in terms], dtype=np.float64)
+    margin = np.array([c.margin if c else 0.0 for c in terms], dtype=np.float64)
+    slip_abs = np.array([c.slippage if c else 0.0 for c in terms], dtype=np.float64)
+    if flat is not None and len(flat) != n:
+        raise InputError("Códigos de encerramento do day trade com tamanho errado.")
     market = Market(
         stack("open", bars_d, np.nan, np.float64),
         stack("high", bars_d, np.nan, np.float64),
@@ -1002,6 +1266,11 @@ def run_engine(
         fee_dt,
         rf_a,
         lot_a,
+        None if flat is None else np.asarray(flat, dtype=np.float64),
+        ufsw,
+        ufdt,
+        margin,
+        slip_abs,
     )
     sigs = Signals(
         stack("entry_long", sig_d, False, np.bool_),

@@ -20,6 +20,14 @@ Formulas and sources
   :data:`MIN_TRADES` trades the result is flagged as too few to judge.
 * Exposure: mean gross position value / equity; turnover: traded value (both legs) / mean
   equity, per year.
+
+Intraday bars
+-------------
+With ``bars_per_session`` = b > 1 (an intraday run: the equity has one point per bar), the
+returns are per bar and annualise with ``252 × b`` periods a year (volatility × √(252·b),
+Sharpe and Sortino likewise, the annualised return over ``bars / (252·b)`` years); durations
+(``max_drawdown_sessions``, ``avg_holding_sessions``) are converted from bars to sessions
+(÷ b) and ``sessions`` counts sessions, not bars.
 """
 
 from __future__ import annotations
@@ -157,6 +165,7 @@ def compute_metrics(
     proventos_brl: float = 0.0,
     interest_brl: float = 0.0,
     jcp_withheld_brl: float = 0.0,
+    bars_per_session: float = 1.0,
 ) -> dict:
     """All the metrics of one backtest (keys and units in :data:`METRIC_INFO`).
 
@@ -176,6 +185,9 @@ def compute_metrics(
         Income tax from the monthly tax report, R$.
     proventos_brl, interest_brl, jcp_withheld_brl : float
         Proventos credited (net), interest on idle cash and JCP withholding of the run, R$.
+    bars_per_session : float
+        Mean bars per session of an intraday run (1 for daily bars); see the module
+        docstring.
 
     A flat equity curve (no trade, no interest) has no Sharpe or Sortino (NaN): a ratio of
     the CDI's own day-to-day noise would be meaningless.
@@ -194,7 +206,10 @@ def compute_metrics(
         else rf.reindex(eq.index).fillna(0.0).to_numpy(dtype="float64")[1:]
     )
     ex = r - rf_a
-    ppy = periods_per_year
+    bps = float(bars_per_session)
+    if not bps >= 1.0:
+        raise ValueError(f"bars_per_session must be >= 1 (got {bars_per_session}).")
+    ppy = periods_per_year * bps
     m: dict = {}
     m["initial_equity_brl"] = float(eq.iloc[0]) if n else math.nan
     m["final_equity_brl"] = float(eq.iloc[-1]) if n else math.nan
@@ -220,7 +235,9 @@ def compute_metrics(
     dd = drawdown(eq) if n else pd.Series(dtype="float64")
     mdd = float(dd.min()) if n else math.nan
     m["max_drawdown_pct"] = 100.0 * mdd
-    m["max_drawdown_sessions"] = max_drawdown_duration(eq)
+    m["max_drawdown_sessions"] = (
+        max_drawdown_duration(eq) if bps == 1.0 else int(math.ceil(max_drawdown_duration(eq) / bps))
+    )
     m["calmar"] = m["annual_return_pct"] / abs(m["max_drawdown_pct"]) if mdd < 0 else math.nan
     # -- trades --
     nt = len(trades)
@@ -241,7 +258,7 @@ def compute_metrics(
     )
     m["expectancy_brl"] = float(pnl.mean()) if nt else math.nan
     m["expectancy_pct"] = float(trades["return_pct"].mean()) if nt else math.nan
-    m["avg_holding_sessions"] = float(trades["bars_held"].mean()) if nt else math.nan
+    m["avg_holding_sessions"] = float(trades["bars_held"].mean()) / bps if nt else math.nan
     m["exposure_pct"] = 100.0 * float(exposure.mean()) if exposure is not None and n else math.nan
     traded = float((trades["entry_value"] + trades["exit_value"]).sum()) if nt else 0.0
     m["turnover"] = traded / float(eq.mean()) / years if n else math.nan
@@ -257,7 +274,7 @@ def compute_metrics(
     m["bvsp_return_pct"] = _ret_pct(bvsp)
     m["excess_vs_buy_hold_pct"] = m["total_return_pct"] - m["buy_hold_return_pct"]
     m["excess_vs_bvsp_pct"] = m["total_return_pct"] - m["bvsp_return_pct"]
-    m["sessions"] = n
+    m["sessions"] = n if bps == 1.0 else int(round(n / bps))
     return m
 
 

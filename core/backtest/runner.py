@@ -20,6 +20,29 @@ falls by about the ratio on the ex-date): a series that is already split-adjuste
 
 Signals are computed over the whole stored history up to ``end`` (indicator warm-up comes
 from the bars before ``start``); orders fill only from ``start`` on.
+
+Intervals, day trade and futures
+--------------------------------
+``interval`` (``1d`` default, or ``1min`` ... ``60min``) picks the bars: stored ones, else
+resampled inside sessions from a finer stored series (:func:`core.data.resample.bars_at`).
+On intraday bars a session is a B3 calendar day (the store only holds bars of BVMF sessions),
+so what is a day trade, borrow and the CDI follow sessions, not bars; metrics annualise per
+bar with ``252 × bars per session`` (:func:`core.backtest.metrics.compute_metrics`).
+
+``EngineConfig.day_trade`` flattens every position at the close of the session's last bar
+ending ``flatten_minutes`` before the session's end (the end of its last bar in the data),
+refuses later entries and drops entry signals of those bars (they would fill the next
+morning): nothing is held overnight (:func:`core.backtest.engine.flatten_codes`).
+
+Futures (kind ``future`` or a ``WIN``/``WDO`` ticker, :mod:`core.data.futures`) trade whole
+contracts: the engine sees prices in R$ per contract (points × point value) so that
+``P&L = points × point value × contracts``; entries need the margin per contract in free
+cash; B3 fees are per contract (day-trade rate when opened and closed in one session);
+slippage is in ticks. Trades come back in points (``entry_price``, ``exit_price``), with
+``qty`` (contracts), ``points`` (the move captured, per contract) and ``pnl`` in R$; the tax
+report treats them as kind ``future`` (day trades 20 % with 1 % IRRF, losses offset only
+day-trade gains). A continuous series (``WINFUT``) joins contract months: a position held
+across a roll would see the roll's price difference, which day-trade mode never does.
 """
 
 from __future__ import annotations
@@ -30,7 +53,13 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from core.backtest.engine import EngineConfig, EngineResult, run_engine
+from core.backtest.engine import (
+    ContractTerms,
+    EngineConfig,
+    EngineResult,
+    flatten_codes,
+    run_engine,
+)
 from core.backtest.metrics import compute_metrics, drawdown, monthly_returns
 from core.backtest.taxes import TaxRules, monthly_tax_paid, tax_report, total_tax
 from core.data.store import Store
@@ -49,7 +78,12 @@ __all__ = [
     "finish_result",
     "BENCHMARK",
     "PRICE_MODES",
+    "BACKTEST_INTERVALS",
+    "session_codes",
 ]
+
+#: Bar intervals a backtest runs on.
+BACKTEST_INTERVALS: tuple[str, ...] = ("1min", "5min", "15min", "30min", "60min", "1d")
 
 #: Price modes and their pt-BR labels (shown with every run).
 PRICE_MODES: dict[str, str] = {
@@ -101,6 +135,9 @@ class BacktestResult:
         no trade happened).
     after_tax_equity : pandas.Series or None
         Equity minus the income tax paid so far (R$, same index as ``equity``).
+    interval : str
+        Bar interval of the run (``1d``, ``5min`` ...); intraday series are indexed by the
+        bars' opening minutes.
     """
 
     strategy: str
@@ -121,6 +158,7 @@ class BacktestResult:
     run_id: int | None = None
     extra: dict = field(default_factory=dict)
     after_tax_equity: pd.Series | None = None
+    interval: str = "1d"
 
     @property
     def price_mode(self) -> str:
@@ -137,26 +175,37 @@ class BacktestResult:
         return label
 
     def to_json_dict(self) -> dict:
-        """The CLI's ``--json`` shape: ``{"metrics", "trades", "equity", ...}``."""
-        trades = [
-            {
+        """The CLI's ``--json`` shape: ``{"metrics", "trades", "equity", ...}``.
+
+        Intraday runs write dates as ``YYYY-MM-DD HH:MM`` (the bar's opening minute). Every
+        trade has ``qty`` (contracts for futures, shares otherwise, equal to ``shares``) and
+        ``day_trade``; futures trades add ``points`` (per contract) — prices are in points.
+        """
+        fmt = "%Y-%m-%d" if self.interval == "1d" else "%Y-%m-%d %H:%M"
+        has_points = "points" in self.trades.columns
+        trades = []
+        for r in self.trades.itertuples(index=False):
+            row = {
                 "ticker": r.ticker,
                 "direction": r.direction,
-                "entry_date": pd.Timestamp(r.entry_date).strftime("%Y-%m-%d"),
+                "entry_date": pd.Timestamp(r.entry_date).strftime(fmt),
                 "entry_price": float(r.entry_price),
-                "exit_date": pd.Timestamp(r.exit_date).strftime("%Y-%m-%d"),
+                "exit_date": pd.Timestamp(r.exit_date).strftime(fmt),
                 "exit_price": float(r.exit_price),
                 "shares": int(r.shares),
+                "qty": int(r.shares),
                 "pnl": float(r.pnl),
                 "fees": float(r.fees),
+                "day_trade": bool(r.day_trade),
                 "exit_reason": r.exit_reason,
             }
-            for r in self.trades.itertuples(index=False)
-        ]
-        equity = [
-            {"date": d.strftime("%Y-%m-%d"), "equity": float(v)} for d, v in self.equity.items()
-        ]
+            if has_points and r.points == r.points:
+                row["points"] = float(r.points)
+            trades.append(row)
+        equity = [{"date": d.strftime(fmt), "equity": float(v)} for d, v in self.equity.items()]
         return {
+            "interval": self.interval,
+            "day_trade": bool(getattr(self.config, "day_trade", False)),
             "run_id": self.run_id,
             "price_mode": self.price_mode,
             "strategy": self.strategy,
@@ -189,11 +238,14 @@ def _parse_date(x, name: str):
 
 
 def load_bars(
-    store: Store, tickers: list[str], end=None, *, adjusted: bool = False
+    store: Store, tickers: list[str], end=None, *, adjusted: bool = False, interval: str = "1d"
 ) -> dict[str, pd.DataFrame]:
     """Bars of each ticker from the first stored session to ``end``.
 
     ``adjusted=True`` scales OHLC by ``adj_close / close`` (:func:`adjust_bars`).
+    ``interval`` other than ``1d`` reads stored bars of that interval or resamples a finer
+    stored series inside sessions (:func:`core.data.resample.bars_at`); so does ``1d`` for
+    a ticker with intraday bars only.
 
     Raises
     ------
@@ -202,11 +254,16 @@ def load_bars(
     InputError
         When a ticker has no bars.
     """
+    from core.data.resample import bars_at
+
     out = {}
     for t in tickers:
-        b = store.bars(t, None, end)
+        b = store.bars(t, None, end) if interval == "1d" else pd.DataFrame()
         if b.empty:
-            raise InputError(f"{t} não tem barras armazenadas até {end or 'hoje'}.")
+            b = bars_at(store, t, interval, None, end)
+        if b.empty:
+            what = "" if interval == "1d" else f" de {interval}"
+            raise InputError(f"{t} não tem barras{what} armazenadas até {end or 'hoje'}.")
         out[t.upper()] = adjust_bars(b) if adjusted else b
     return out
 
@@ -236,6 +293,7 @@ class MarketInputs:
     lots: dict[str, int]
     kinds: dict[str, str]
     adjusted: bool
+    interval: str = "1d"
 
 
 def _split_visible(bars: pd.DataFrame, date: pd.Timestamp, ratio: float) -> bool:
@@ -303,7 +361,13 @@ def _engine_actions(store: Store, bars: dict[str, pd.DataFrame]) -> pd.DataFrame
 
 
 def load_inputs(
-    store: Store, tickers: list[str], end=None, *, adjusted: bool = False, lot_size: int = 100
+    store: Store,
+    tickers: list[str],
+    end=None,
+    *,
+    adjusted: bool = False,
+    lot_size: int = 100,
+    interval: str = "1d",
 ) -> MarketInputs:
     """Bars, actions, lots and kinds of ``tickers`` for a run (see the module docstring).
 
@@ -330,11 +394,101 @@ def load_inputs(
         kinds[t.upper()] = kind
         inst_lot = int(meta.get("lot_size") or 100)
         lots[t.upper()] = inst_lot if int(lot_size) == 100 else int(lot_size)
-    raw = load_bars(store, tickers, end, adjusted=False)
+    raw = load_bars(store, tickers, end, adjusted=False, interval=interval)
     adj = {t: adjust_bars(b) for t, b in raw.items()}
     if adjusted:
-        return MarketInputs(adj, adj, pd.DataFrame(), lots, kinds, True)
-    return MarketInputs(raw, adj, _engine_actions(store, raw), lots, kinds, False)
+        return MarketInputs(adj, adj, pd.DataFrame(), lots, kinds, True, interval)
+    stocks = {t: b for t, b in raw.items() if not _is_future(t, kinds.get(t))}
+    actions = _engine_actions(store, stocks) if stocks else pd.DataFrame()
+    return MarketInputs(raw, adj, actions, lots, kinds, False, interval)
+
+
+def _is_future(ticker: str, kind: str | None) -> bool:
+    from core.data.futures import is_future_ticker
+
+    return kind == "future" or is_future_ticker(ticker)
+
+
+def session_codes(index: pd.DatetimeIndex, interval: str = "1d") -> np.ndarray:
+    """Session number per bar (int64, (n,)): one per bar for daily bars, one per calendar day
+    (a B3 session) for intraday bars."""
+    if interval == "1d":
+        return np.arange(len(index), dtype=np.int64)
+    d8 = pd.DatetimeIndex(index).as_unit("ns").asi8
+    day = d8 - d8 % 86_400_000_000_000
+    return np.cumsum(np.r_[False, day[1:] != day[:-1]]).astype(np.int64)
+
+
+def _contract_terms(
+    tickers: list[str], kinds: dict[str, str], config: EngineConfig
+) -> dict[str, tuple[float, ContractTerms]]:
+    """(point value, engine terms) of each futures ticker of the run (configured overrides
+    over :func:`core.data.futures.futures_spec` defaults; no fees or slippage with the
+    ``none`` cost preset)."""
+    from core.backtest.costs import NO_COSTS
+    from core.data.futures import futures_spec
+
+    out = {}
+    free = config.costs.to_dict() == NO_COSTS.to_dict()
+    for t in tickers:
+        if not _is_future(t, kinds.get(t)):
+            continue
+        spec = futures_spec(t)
+        pv = spec.point_value
+        margin = config.margin_per_contract
+        if margin is None:
+            margin = spec.margin_day_trade if config.day_trade else spec.margin_overnight
+        fdt = config.fee_per_contract_day_trade
+        freg = config.fee_per_contract_regular
+        out[t] = (
+            pv,
+            ContractTerms(
+                margin=float(margin),
+                fee_regular=0.0 if free else float(spec.fee_regular if freg is None else freg),
+                fee_day_trade=0.0 if free else float(spec.fee_day_trade if fdt is None else fdt),
+                slippage=0.0 if free else float(config.slippage_ticks) * spec.tick * pv,
+            ),
+        )
+    return out
+
+
+def _any_entry(sigs: dict[str, pd.DataFrame], start: pd.Timestamp) -> bool:
+    """True when any ticker has an entry signal from the bar before ``start`` on."""
+    for sg in sigs.values():
+        for c in ("entry_long", "entry_short"):
+            if (
+                c in sg.columns
+                and sg[c]
+                .to_numpy(dtype=bool)[max(int(sg.index.searchsorted(start)) - 1, 0) :]
+                .any()
+            ):
+                return True
+    return False
+
+
+def _scale(b: pd.DataFrame, pv: float) -> pd.DataFrame:
+    out = b.copy()
+    for c in ("open", "high", "low", "close", "adj_close"):
+        out[c] = b[c] * pv
+    return out
+
+
+def _points_trades(trades: pd.DataFrame, pvs: dict[str, float]) -> pd.DataFrame:
+    """Trades with futures prices back in points; adds ``qty`` and ``points`` columns."""
+    t = trades.copy()
+    t["qty"] = t["shares"].astype("int64")
+    t["points"] = np.nan
+    if not pvs or len(t) == 0:
+        return t
+    pv = t["ticker"].map(pvs).to_numpy(dtype="float64")
+    fut = np.isfinite(pv)
+    for c in ("entry_price", "exit_price", "stop_at_entry"):
+        v = t[c].to_numpy(dtype="float64")
+        t[c] = np.where(fut, v / np.where(fut, pv, 1.0), v)
+    d = np.where(t["direction"].to_numpy() == "compra", 1.0, -1.0)
+    pts = d * (t["exit_price"].to_numpy() - t["entry_price"].to_numpy())
+    t["points"] = np.where(fut, pts, np.nan)
+    return t
 
 
 def compute_signals(
@@ -380,8 +534,10 @@ def _benchmarks(
     norm = (closes / first).fillna(1.0)
     buy_hold = cash * norm.mean(axis=1)
     try:
-        bv = store.bars(BENCHMARK, index[0], index[-1])["close"]
-        bv = bv.reindex(index).ffill().bfill()
+        bv = store.bars(BENCHMARK, index[0].normalize(), index[-1])["close"]
+        # intraday bars take their session's close (a reference curve, never traded)
+        bv = bv.reindex(index.normalize()).ffill().bfill()
+        bv.index = index
         bvsp = cash * bv / bv.iloc[0]
     except (UnknownTickerError, IndexError):
         bvsp = pd.Series(np.nan, index=index)
@@ -437,6 +593,8 @@ def finish_result(
     taxes = tax_report(trades, tax_rules, kinds=inputs.kinds)
     paid = monthly_tax_paid(taxes, eq.index)
     after_tax = (eq - paid.cumsum()).rename("equity_after_tax")
+    interval = getattr(inputs, "interval", "1d")
+    n_sessions = int(session_codes(eq.index, interval)[-1]) + 1 if len(eq) else 1
     metrics = compute_metrics(
         eq,
         trades,
@@ -445,6 +603,7 @@ def finish_result(
         buy_hold=bench["buy_hold"],
         bvsp=bench["bvsp"],
         taxes_brl=total_tax(taxes),
+        bars_per_session=len(eq) / max(n_sessions, 1) if interval != "1d" else 1.0,
     )
     metrics["after_tax_equity_brl"] = float(after_tax.iloc[-1])
     metrics["proventos_brl"] = (
@@ -455,6 +614,13 @@ def finish_result(
     metrics["interest_brl"] = float(res.interest)
     metrics["jcp_withheld_brl"] = float(res.jcp_withheld)
     notes = []
+    if getattr(strat, "needs_volume", False) and any(
+        float(b["volume"].abs().sum()) == 0 for b in inputs.signal_bars.values()
+    ):
+        notes.append(
+            "As barras não têm volume: indicadores ponderados por volume (VWAP) usam pesos "
+            "iguais por barra."
+        )
     if len(trades) == 0:
         why = getattr(strat, "explain_no_trades", None)
         msg = why(eq.index) if callable(why) else None
@@ -482,8 +648,10 @@ def finish_result(
             "interest_brl": metrics["interest_brl"],
             "jcp_withheld_brl": metrics["jcp_withheld_brl"],
             "notes": notes,
+            "interval": interval,
         },
         after_tax_equity=after_tax,
+        interval=interval,
     )
 
 
@@ -499,6 +667,7 @@ def run_backtest(
     adjusted: bool = False,
     tax_rules: TaxRules | None = None,
     progress: Progress | None = None,
+    interval: str = "1d",
 ) -> BacktestResult:
     """Backtest one strategy on one ticker or a portfolio, with metrics and the tax report.
 
@@ -524,6 +693,10 @@ def run_backtest(
         prices with corporate actions (default).
     progress : callable, optional
         ``progress(fraction, message)``.
+    interval : str
+        Bar interval, one of :data:`BACKTEST_INTERVALS` (aliases such as ``5m`` accepted);
+        see the module docstring for intraday, day-trade (``config.day_trade``) and
+        futures runs.
 
     Returns
     -------
@@ -535,7 +708,14 @@ def run_backtest(
         Bad parameters, tickers (an index) or window; ``NoModelError`` for ``ml_filter``
         without a promoted model.
     """
+    from core.data.intraday import INTERVAL_MINUTES, normalize_interval
+
     prog = progress or (lambda f, m="": None)
+    interval = normalize_interval(interval)
+    if interval not in BACKTEST_INTERVALS:
+        raise InputError(
+            f"Backtest em barras {interval} não é suportado (use {', '.join(BACKTEST_INTERVALS)})."
+        )
     if isinstance(tickers, str):
         tickers = [t for t in tickers.replace(",", " ").split() if t]
     tickers = [t.strip().upper() for t in tickers if t and t.strip()]
@@ -557,26 +737,64 @@ def run_backtest(
         )
     prog(0.05, "Carregando barras")
     strat.prepare(store)
-    inputs = load_inputs(store, tickers, end_ts, adjusted=adjusted, lot_size=config.sizing.lot_size)
+    inputs = load_inputs(
+        store,
+        tickers,
+        end_ts,
+        adjusted=adjusted,
+        lot_size=config.sizing.lot_size,
+        interval=interval,
+    )
+    terms = _contract_terms(tickers, inputs.kinds, config)
+    if terms:
+        for t, (pv, _) in terms.items():
+            inputs.bars[t] = _scale(inputs.bars[t], pv)
+            inputs.lots[t] = 1
+            inputs.kinds[t] = "future"
     prog(0.3, "Calculando sinais")
-    sigs = compute_signals(strat, inputs.signal_bars, None if adjusted else inputs.bars)
+    traded = None if adjusted and not terms else inputs.bars
+    sigs = compute_signals(strat, inputs.signal_bars, traded)
+    idx = next(iter(inputs.bars.values())).index
+    for b in list(inputs.bars.values())[1:]:
+        idx = idx.union(b.index)
+    bar_minutes = INTERVAL_MINUTES.get(interval)
+    flat = None
+    if config.day_trade:
+        flat = flatten_codes(idx, config.flatten_minutes, bar_minutes)
+        # Intraday: an entry signal at or after the flatten bar would fill after the flatten
+        # time or on the next morning; dropped. (Daily bars: signal at t, in and out on t+1.)
+        for t, sg in sigs.items() if bar_minutes else ():
+            own = flatten_codes(inputs.bars[t].index, config.flatten_minutes, bar_minutes) > 0
+            sg = sg.copy()
+            for c in ("entry_long", "entry_short"):
+                if c in sg.columns:
+                    sg[c] = sg[c].to_numpy(dtype=bool) & ~own
+            sigs[t] = sg
     prog(0.55, "Simulando ordens")
     rf_full = None
     if config.cash_interest > 0:
-        idx = next(iter(inputs.bars.values())).index
-        for b in list(inputs.bars.values())[1:]:
-            idx = idx.union(b.index)
         rf_full = cdi_daily_returns(store, idx)
     res = run_engine(
         inputs.bars,
         sigs,
         config,
         start=start_ts,
+        sessions=session_codes(idx, interval),
         actions=inputs.actions,
         rf=rf_full,
         lots=inputs.lots,
+        flat=flat,
+        contracts={t: c for t, (_, c) in terms.items()} or None,
     )
+    res.trades = _points_trades(res.trades, {t: pv for t, (pv, _) in terms.items()})
     prog(0.75, "Calculando métricas")
     out = finish_result(store, strat, tickers, inputs, res, config, tax_rules)
+    if terms and len(out.trades) == 0 and _any_entry(sigs, res.start):
+        out.extra["notes"] = [
+            "Nenhuma operação: os sinais existem, mas nenhum contrato coube no "
+            "dimensionamento (o valor nocional de um contrato — pontos × valor do ponto — "
+            "conta contra o orçamento em R$, e a margem contra o caixa livre). Use "
+            "“Quantidade fixa (contratos)” ou aumente o capital."
+        ]
     prog(1.0, "Pronto")
     return out

@@ -100,8 +100,10 @@ def save_run(
         When the database refuses the write.
     """
     idx = result.equity.index
+    intraday = getattr(result, "interval", "1d") != "1d"
     curves = {
-        "dates": [d.strftime("%Y-%m-%d") for d in idx],
+        # intraday runs keep the bar's opening minute
+        "dates": [d.strftime("%Y-%m-%d %H:%M" if intraday else "%Y-%m-%d") for d in idx],
         "equity": _floats(result.equity.to_numpy()),
         "exposure": _floats(result.exposure.reindex(idx).to_numpy()),
     }
@@ -124,7 +126,9 @@ def save_run(
         code_version=code_version(),
         metrics=_clean(result.metrics),
         curves=curves,
-        extra=_clean(extra or result.extra or {}),
+        extra=_clean(
+            {"interval": getattr(result, "interval", "1d")} | (extra or result.extra or {})
+        ),
     )
     try:
         from sqlalchemy.orm import Session
@@ -296,8 +300,10 @@ def load_run(store: Store, run_id: int) -> BacktestResult:
     if len(tr):
         tr["entry_date"] = pd.to_datetime(tr["entry_date"])
         tr["exit_date"] = pd.to_datetime(tr["exit_date"])
-        tr["entry_value"] = tr["shares"] * tr["entry_price"]
-        tr["exit_value"] = tr["shares"] * tr["exit_price"]
+        # futures trades are stored in points: R$ values = points × point value × contracts
+        pv = tr["ticker"].map(_point_values(row.tickers)).fillna(1.0).to_numpy(dtype="float64")
+        tr["entry_value"] = tr["shares"] * tr["entry_price"] * pv
+        tr["exit_value"] = tr["shares"] * tr["exit_price"] * pv
         tr["return_pct"] = 100.0 * tr["pnl"] / tr["entry_value"]
         tr["round_lot_shares"] = (tr["shares"] // lot) * lot
         tr["fractional_shares"] = tr["shares"] - tr["round_lot_shares"]
@@ -306,6 +312,12 @@ def load_run(store: Store, run_id: int) -> BacktestResult:
         tr = tr[list(TRADE_COLUMNS)]
     else:
         tr = pd.DataFrame(columns=list(TRADE_COLUMNS))
+    if len(tr):
+        tr["qty"] = tr["shares"].astype("int64")
+        d = np.where(tr["direction"].to_numpy() == "compra", 1.0, -1.0)
+        tr["points"] = np.where(
+            pv != 1.0, d * (tr["exit_price"] - tr["entry_price"]).to_numpy(), np.nan
+        )
     kinds = {}
     for t in row.tickers:
         try:
@@ -331,6 +343,7 @@ def load_run(store: Store, run_id: int) -> BacktestResult:
         adjusted=bool(row.adjusted),
         after_tax_equity=curve("equity_after_tax") if "equity_after_tax" in cv else None,
         run_id=int(row.id),
+        interval=str((row.extra or {}).get("interval") or "1d"),
         extra=dict(row.extra or {})
         | {
             "code_version": row.code_version,
@@ -340,6 +353,13 @@ def load_run(store: Store, run_id: int) -> BacktestResult:
         },
     )
     return res
+
+
+def _point_values(tickers) -> dict[str, float]:
+    """R$ per point of the futures among ``tickers`` (stored futures trades are in points)."""
+    from core.data.futures import futures_spec, is_future_ticker
+
+    return {t: futures_spec(t).point_value for t in tickers if is_future_ticker(t)}
 
 
 def delete_run(store: Store, run_id: int) -> bool:

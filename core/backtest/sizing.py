@@ -14,6 +14,9 @@ Methods (``Sizing.method``)
     1998): the position loses ``value`` % of equity if the stop is hit,
     ``shares = equity × value% / (entry − stop)``. Needs a stop (a stop-loss % or a strategy
     that sets stop levels).
+``contracts``
+    A fixed quantity per entry (``value`` contracts of a futures contract, or shares of a
+    stock), reduced to what the free cash (the margin, for futures) allows.
 ``kelly``
     Kelly criterion for a binary bet with payoff ratio ``R`` (Kelly, 1956; the trading form
     ``f = W − (1 − W) / R`` as in Thorp, 2006): ``W`` (win rate) and ``R`` (average win /
@@ -21,7 +24,9 @@ Methods (``Sizing.method``)
     the stake is ``kelly_fraction × f`` of equity (half Kelly by default), capped at
     ``kelly_cap``; until ``kelly_min_trades`` trades have closed it is ``value`` % of equity.
 
-Every method is also capped by the free cash (no leverage).
+Every method is also capped by the free cash (no leverage). A futures contract (see
+:mod:`core.backtest.engine`) needs its margin in free cash, and its notional (points ×
+point value) counts against the R$ budget of ``all_in``/``fixed``/``percent``/``kelly``.
 
 Lots (B3)
 ---------
@@ -50,7 +55,7 @@ __all__ = [
 ]
 
 #: Sizing method names, in the integer order the engine kernel uses.
-SIZING_METHODS: tuple[str, ...] = ("all_in", "fixed", "percent", "risk", "kelly")
+SIZING_METHODS: tuple[str, ...] = ("all_in", "fixed", "percent", "risk", "kelly", "contracts")
 
 
 @dataclass(frozen=True)
@@ -59,10 +64,11 @@ class Sizing:
 
     Parameters
     ----------
-    method : {"all_in", "fixed", "percent", "risk", "kelly"}
+    method : {"all_in", "fixed", "percent", "risk", "kelly", "contracts"}
     value : float
         R$ per entry for ``fixed``; % of equity for ``percent``; % of equity risked for
-        ``risk``; % of equity before enough trades for ``kelly``. Ignored by ``all_in``.
+        ``risk``; % of equity before enough trades for ``kelly``; contracts (or shares) per
+        entry for ``contracts``. Ignored by ``all_in``.
     kelly_fraction : float
         Multiplier of the Kelly fraction (0.5 = half Kelly).
     kelly_cap : float
@@ -92,6 +98,10 @@ class Sizing:
             raise InputError(f"O valor do dimensionamento deve ser positivo ({self.value}).")
         if self.method in ("percent", "risk", "kelly") and self.value > 100:
             raise InputError(f"Percentual de dimensionamento acima de 100% ({self.value}).")
+        if self.method == "contracts" and (self.value != int(self.value) or self.value < 1):
+            raise InputError(
+                f"Quantidade de contratos deve ser um inteiro ≥ 1 (recebido {self.value})."
+            )
         if int(self.lot_size) < 1:
             raise InputError(f"Lote deve ser ≥ 1 ação (recebido {self.lot_size}).")
         if not 0 < self.kelly_fraction <= 1 or not 0 < self.kelly_cap <= 1:

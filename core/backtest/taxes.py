@@ -24,6 +24,12 @@ Receita Federal's "Perguntas e Respostas IRPF" (chapter "Renda variável").
   ``swing_pnl`` per trade).
 * **FII** quotas: 20 % on every gain, swing or day trade, no exemption (Lei 8.668/1993,
   art. 18 as amended by Lei 11.033/2004); their losses offset only FII gains.
+* **Futures** (kind ``future``: WIN, WDO): swing trades 15 % and day trades 20 % of the
+  month's net gain, never exempt (the R$ 20.000 exemption is for stocks only); a day trade
+  of futures joins the month's day-trade result of every market, so its losses offset only
+  day-trade gains (IN RFB 1.585/2015, arts. 56-57 and 65); 1 % IRRF on each day's positive
+  day-trade result. Simplification: the 0,005 % swing withholding is taken on the trade's
+  notional at exit instead of on the positive daily settlements (*ajustes*).
 * **Indices** are not tradable (the runner refuses them).
 * **Losses** are carried forward indefinitely and offset only gains of the same kind
   (swing against swing, day trade against day trade, FII against FII).
@@ -122,7 +128,7 @@ def tax_report(
         ``sale_value`` and ``day_trade_sale_value`` (partial day trades).
     rules : TaxRules, optional
     kinds : mapping ticker -> instrument kind, optional
-        ``stock`` (default), ``etf``, ``bdr``, ``fii``, ``fund``, ``other``.
+        ``stock`` (default), ``etf``, ``bdr``, ``fii``, ``future``, ``fund``, ``other``.
 
     Returns
     -------

@@ -380,11 +380,13 @@ def upsert_bars(
         if progress and n_total:
             progress(a + (z - a) * done / n_total, f"Gravando barras: {done}/{n_total}")
 
-    dates = np.asarray(pd.DatetimeIndex(m["date"]).to_pydatetime())
     m_vals = [m[c].to_numpy(dtype="float64") for c in BAR_COLUMNS]
-    val_cols = [v.tolist() for v in m_vals]
     ins_idx = np.flatnonzero(is_new)
+    upd_idx = np.flatnonzero(upd)
     fast = _driver_insert(conn)
+    if fast is None or len(upd_idx):  # Python rows only for SQLAlchemy statements
+        dates = np.asarray(pd.DatetimeIndex(m["date"]).to_pydatetime())
+        val_cols = [v.tolist() for v in m_vals]
     for k in range(0, len(ins_idx), _CHUNK):
         sel = ins_idx[k : k + _CHUNK]
         if fast is not None:  # same rows, one DBAPI executemany (first-start load speed)
@@ -405,7 +407,6 @@ def upsert_bars(
         ]
         conn.execute(_BAR.insert(), recs)
         tick_progress(len(sel))
-    upd_idx = np.flatnonzero(upd)
     if len(upd_idx):
         stmt = (
             _BAR.update()

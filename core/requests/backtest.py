@@ -39,6 +39,9 @@ __all__ = [
     "LOT_CHOICES",
     "DEFAULT_CASH",
     "DEFAULT_ADJUSTED",
+    "INTERVAL_CHOICES",
+    "DEFAULT_FLATTEN_MINUTES",
+    "DEFAULT_SLIPPAGE_TICKS",
     "BacktestRequest",
     "strategy_params",
     "build_backtest_request",
@@ -56,7 +59,14 @@ SIZING_DEFAULTS: dict[str, float | None] = {
     "percent": 10.0,
     "risk": 1.0,
     "kelly": 10.0,
+    "contracts": 1.0,
 }
+#: Bar intervals offered for a backtest (aliases such as ``5m`` are accepted and normalised).
+INTERVAL_CHOICES: tuple[str, ...] = ("1d", "5min", "15min", "30min", "60min", "1min")
+#: Day trade: minutes before the session's end by which positions are closed.
+DEFAULT_FLATTEN_MINUTES = 10
+#: Futures: slippage per fill in ticks (WIN: one tick = 5 points = R$ 1,00 per contract).
+DEFAULT_SLIPPAGE_TICKS = 1.0
 #: The page's lot picker: (lot size, fractional remainder).
 LOT_CHOICES: dict[str, tuple[int, bool]] = {
     "100f": (100, True),
@@ -105,6 +115,17 @@ class BacktestRequest:
         Reinvest proventos; None: the strategy's default (buy_and_hold reinvests).
     cash_interest : float
         Interest on idle cash as a fraction of the CDI (0 disables, 1 = 100 % of the CDI).
+    interval : str
+        Bar interval (:data:`INTERVAL_CHOICES`), ``1d`` by default.
+    day_trade : bool
+        Close every position before the session's end; nothing held overnight.
+    flatten_minutes : int
+        Day trade: minutes before the session's end (0-240, default 10).
+    margin_per_contract, fee_per_contract : float or None
+        Futures: margin and day-trade B3 fee per contract in R$ (None: the contract's
+        documented defaults, :mod:`core.data.futures`).
+    slippage_ticks : float
+        Futures: slippage per fill in ticks (default 1).
     """
 
     strategy: str
@@ -127,6 +148,12 @@ class BacktestRequest:
     adjusted: bool = DEFAULT_ADJUSTED
     reinvest: bool | None = None
     cash_interest: float = 0.0
+    interval: str = "1d"
+    day_trade: bool = False
+    flatten_minutes: int = DEFAULT_FLATTEN_MINUTES
+    margin_per_contract: float | None = None
+    fee_per_contract: float | None = None
+    slippage_ticks: float = DEFAULT_SLIPPAGE_TICKS
 
     def engine_config(self) -> EngineConfig:
         """The :class:`core.backtest.engine.EngineConfig` of this request."""
@@ -152,6 +179,11 @@ class BacktestRequest:
             max_positions=self.max_positions,
             reinvest=self.reinvest,
             cash_interest=self.cash_interest,
+            day_trade=self.day_trade,
+            flatten_minutes=self.flatten_minutes,
+            margin_per_contract=self.margin_per_contract,
+            fee_per_contract_day_trade=self.fee_per_contract,
+            slippage_ticks=self.slippage_ticks,
         )
 
 
@@ -227,6 +259,12 @@ def build_backtest_request(
     adjusted: Any = None,
     reinvest: Any = None,
     cash_interest: Any = None,
+    interval: Any = None,
+    day_trade: Any = None,
+    flatten_minutes: Any = None,
+    margin_per_contract: Any = None,
+    fee_per_contract: Any = None,
+    slippage_ticks: Any = None,
 ) -> BacktestRequest:
     """Validate raw input (widget values or CLI strings) into a :class:`BacktestRequest`.
 
@@ -249,6 +287,9 @@ def build_backtest_request(
     sizing_v = parse_choice(sizing, "Dimensionamento", SIZING_METHODS, default="all_in")
     if sizing_v == "fixed":
         size_v = parse_money(size_value, "Valor do dimensionamento (R$)", default=None)
+    elif sizing_v == "contracts":
+        q = parse_int(size_value, "Quantidade (contratos)", default=None, lo=1, hi=100_000)
+        size_v = None if q is None else float(q)
     else:
         size_v = parse_number(
             size_value, "Valor do dimensionamento (%)", lo=0, hi=100, lo_open=True, unit="%"
@@ -295,8 +336,43 @@ def build_backtest_request(
             cash_interest, "Juros sobre o caixa (% do CDI)", default=0.0, lo=0, hi=200, unit="%"
         )
         / 100.0,
+        interval=_parse_interval(interval),
+        day_trade=parse_bool(day_trade, "Day trade", default=False),
+        flatten_minutes=parse_int(
+            flatten_minutes,
+            "Encerrar antes do fim do pregão (min)",
+            default=DEFAULT_FLATTEN_MINUTES,
+            lo=0,
+            hi=240,
+        ),
+        margin_per_contract=parse_money(
+            margin_per_contract, "Margem por contrato (R$)", default=None, hi=1_000_000
+        ),
+        fee_per_contract=parse_money(
+            fee_per_contract, "Taxa por contrato (R$)", default=None, allow_zero=True, hi=1_000
+        ),
+        slippage_ticks=parse_number(
+            slippage_ticks, "Derrapagem (ticks)", default=DEFAULT_SLIPPAGE_TICKS, lo=0, hi=100
+        ),
     )
     return req
+
+
+def _parse_interval(value: Any) -> str:
+    """The canonical interval of ``value`` (empty: ``1d``); pt-BR error naming the field."""
+    from core.data.intraday import normalize_interval
+
+    if is_empty(value):
+        return "1d"
+    try:
+        iv = normalize_interval(str(value))
+    except InputError:
+        iv = ""
+    if iv not in INTERVAL_CHOICES:
+        raise InputError(
+            f"Intervalo: {shorten(value, 10)} inválido; use {', '.join(INTERVAL_CHOICES)}."
+        )
+    return iv
 
 
 def run_backtest_request(
@@ -321,4 +397,5 @@ def run_backtest_request(
         config=req.engine_config(),
         adjusted=req.adjusted,
         progress=progress,
+        interval=req.interval,
     )

@@ -107,6 +107,10 @@ def build_walk_forward_request(
 
     backtest.pop("params", None)
     bt = build_backtest_request(**backtest)
+    if bt.interval != "1d" or bt.day_trade:
+        raise InputError(
+            "A otimização walk-forward roda só em barras diárias sem day trade, por enquanto."
+        )
     fixed = strategy_params(bt.strategy, fixed_params, complete=False)
     if heatmap is None or heatmap is True:
         hm: tuple[str, str] | bool = True

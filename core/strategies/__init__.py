@@ -14,9 +14,11 @@ from core.strategies.buy_and_hold import BuyAndHold
 from core.strategies.macd_crossover import MacdCrossover
 from core.strategies.mean_reversion import MeanReversion
 from core.strategies.ml_filter import MlFilter, NoModelError
+from core.strategies.opening_range_breakout import OpeningRangeBreakout
 from core.strategies.rsi_divergence import RsiDivergence
 from core.strategies.sma_cross import SmaCross
 from core.strategies.trend_following import TrendFollowing
+from core.strategies.vwap_reversion import VwapReversion
 from core.strategies.wave3 import Wave3
 
 __all__ = [
@@ -38,6 +40,8 @@ __all__ = [
     "MlFilter",
     "Adaptive",
     "BuyAndHold",
+    "OpeningRangeBreakout",
+    "VwapReversion",
 ]
 
 #: Every strategy by name, in the order the page lists them.
@@ -54,6 +58,8 @@ STRATEGIES: dict[str, type[Strategy]] = {
         MlFilter,
         Adaptive,
         BuyAndHold,
+        OpeningRangeBreakout,
+        VwapReversion,
     )
 }
 

@@ -122,6 +122,9 @@ class Strategy(ABC):
     #: Default proventos policy when the run does not choose (``EngineConfig.reinvest``):
     #: False keeps them as cash, as a broker account does.
     reinvests: ClassVar[bool] = False
+    #: True for day-trade strategies defined on intraday bars (they give no signal, or no
+    #: meaningful one, on daily bars).
+    intraday: ClassVar[bool] = False
 
     def __init__(self, **params: Any) -> None:
         declared = {p.name: p for p in self.params}

@@ -7,6 +7,14 @@
 "exit_price", "shares", "pnl", ...}], "equity": [{"date", "equity"}...], ...}``.
 ``optimize`` takes the same options plus the walk-forward ones and prints the same shape
 for the stitched out-of-sample result, with ``windows`` and ``heatmap``.
+
+Intraday and day trade: ``--interval 5min|15min|30min|60min|1min|1d`` (default 1d; ``5m``,
+``1h`` accepted), ``--day-trade`` (close everything ``--flatten-minutes`` before the
+session's end, default 10), and for futures ``--contracts N`` (= ``--sizing contracts
+--size-value N``), ``--margin R$`` and ``--fee-per-contract R$`` (day-trade fee) per
+contract, ``--slippage-ticks N``. ``--json`` then adds ``interval`` and ``day_trade``, and
+each trade ``qty`` (contracts) and, for futures, ``points``; intraday dates are
+``YYYY-MM-DD HH:MM``.
 """
 
 from __future__ import annotations
@@ -27,6 +35,21 @@ from dashboard.cli import dumps, lazy_choices, progress_printer, warn
 
 def _backtest_fields(args) -> dict:
     """The shared options as :func:`core.requests.build_backtest_request` keywords."""
+    from core.errors import InputError
+
+    sizing, size_value = args.sizing, args.size_value
+    contracts = getattr(args, "contracts", None)
+    if contracts is not None:
+        if sizing not in (None, "contracts") or size_value is not None:
+            raise InputError("Use --contracts ou --sizing/--size-value, não os dois.")
+        sizing, size_value = "contracts", contracts
+    extra = {}
+    for name in ("interval", "flatten_minutes", "margin", "fee_per_contract", "slippage_ticks"):
+        v = getattr(args, name, None)
+        if v is not None:
+            extra["margin_per_contract" if name == "margin" else name] = v
+    if getattr(args, "day_trade", False):
+        extra["day_trade"] = True
     return dict(
         strategy=args.strategy,
         tickers=args.tickers,
@@ -35,8 +58,8 @@ def _backtest_fields(args) -> dict:
         end=args.end,
         cash=args.cash,
         costs=args.costs,
-        sizing=args.sizing,
-        size_value=args.size_value,
+        sizing=sizing,
+        size_value=size_value,
         lot_size=args.lot_size,
         fractional=not args.no_fractional,
         stop_loss=args.stop_loss,
@@ -48,6 +71,7 @@ def _backtest_fields(args) -> dict:
         adjusted=_adjusted(args),
         reinvest=getattr(args, "reinvest", None),
         cash_interest=getattr(args, "cash_interest", None),
+        **extra,
     )
 
 
@@ -123,6 +147,13 @@ def cmd_backtest(args, ctx) -> int:
         + (f" (backtest nº {res.run_id})" if res.run_id else "")
     )
     print(f"  Preços: {res.price_mode_label}")
+    if res.interval != "1d" or res.config.day_trade:
+        mode = (
+            f" · day trade (zera {res.config.flatten_minutes} min antes do fim do pregão)"
+            if res.config.day_trade
+            else ""
+        )
+        print(f"  Barras: {res.interval}{mode}")
     for note in res.extra.get("notes", []):
         print(f"  {note}")
     metrics = backtest_metrics(res)
@@ -142,6 +173,9 @@ def cmd_backtest(args, ctx) -> int:
             "pnl",
             "exit_reason",
         ]
+        if "points" in res.trades.columns and res.trades["points"].notna().any():
+            cols[cols.index("shares")] = "qty"
+            cols.insert(cols.index("pnl"), "points")
         print(res.trades[cols].tail(args.last).to_string(index=False))
     return 0
 
@@ -286,6 +320,39 @@ def _common_options(p) -> None:
         type=float,
         metavar="PCT",
         help="interest on idle cash, %% of the CDI (default 0)",
+    )
+    p.add_argument(
+        "--interval",
+        metavar="INTERVAL",
+        help="bar interval: 1d (default), 5min, 15min, 30min, 60min, 1min (5m, 1h accepted); "
+        "coarser ones are resampled inside sessions",
+    )
+    p.add_argument(
+        "--day-trade",
+        action="store_true",
+        help="close every position before the session's end (nothing held overnight)",
+    )
+    p.add_argument(
+        "--flatten-minutes",
+        metavar="MIN",
+        help="day trade: minutes before the session's end to close positions (default 10)",
+    )
+    p.add_argument(
+        "--contracts",
+        metavar="N",
+        help="fixed quantity per entry (futures contracts); same as --sizing contracts "
+        "--size-value N",
+    )
+    p.add_argument(
+        "--margin", metavar="R$", help="futures: margin per contract (default: the contract's)"
+    )
+    p.add_argument(
+        "--fee-per-contract",
+        metavar="R$",
+        help="futures: B3 day-trade fee per contract and side (default: the contract's)",
+    )
+    p.add_argument(
+        "--slippage-ticks", metavar="N", help="futures: slippage per fill in ticks (default 1)"
     )
     p.add_argument("--json", action="store_true", help="print JSON")
 

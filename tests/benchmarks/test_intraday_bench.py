@@ -58,3 +58,75 @@ def test_import_bundled_win(tmp_path):
             ("resample 5min → 1d", f"{t_1d * 1e3:.1f} ms"),
         ],
     )
+
+
+def test_day_trade_backtest_on_win_5min(bundled_store):
+    """A 5-minute day-trade backtest over all 183 WINFUT sessions (goal ≤ 50 ms engine time).
+
+    Engine time: :func:`core.backtest.engine.run_engine` on prepared inputs (bars in R$ per
+    contract, signals, flatten codes, contract terms), median of 30 runs after a warm-up;
+    full: :func:`core.backtest.runner.run_backtest` (store read, signals, engine, metrics,
+    taxes), median of 5. A second case stacks a year of 5-minute bars (the file twice,
+    shifted by its span: ~40.000 bars) to show how the engine scales.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from core.backtest.engine import ContractTerms, EngineConfig, flatten_codes, run_engine
+    from core.backtest.runner import run_backtest, session_codes
+    from core.backtest.sizing import Sizing
+    from core.strategies import get_strategy
+
+    bars = bundled_store.bars("WINFUT", interval="5min")
+    cfg = EngineConfig(sizing=Sizing("contracts", 1), day_trade=True, allow_short=True)
+    terms = {
+        "WINFUT": ContractTerms(margin=100.0, fee_regular=0.37, fee_day_trade=0.25, slippage=1.0)
+    }
+
+    def prepared(b):
+        sig = get_strategy("opening_range_breakout").signals(b)
+        flat = flatten_codes(b.index, 10, 5)
+        scaled = b.copy()
+        for c in ("open", "high", "low", "close", "adj_close"):
+            scaled[c] = b[c] * 0.2
+        sig["stop"] = sig["stop"] * 0.2
+        return scaled, sig, flat, session_codes(b.index, "5min")
+
+    def engine(inputs):
+        scaled, sig, flat, sess = inputs
+        return run_engine(
+            {"WINFUT": scaled},
+            {"WINFUT": sig},
+            cfg,
+            sessions=sess,
+            flat=flat,
+            contracts=terms,
+            lots={"WINFUT": 1},
+        )
+
+    one = prepared(bars)
+    n_trades = len(engine(one).trades)
+    t_engine, _ = median_time(lambda: engine(one), repeat=30)
+    span = bars.index[-1].normalize() - bars.index[0].normalize() + pd.Timedelta("1D")
+    year = pd.concat([bars, bars.set_axis(bars.index + span)])
+    two = prepared(year)
+    t_year, _ = median_time(lambda: engine(two), repeat=10)
+    t_full, _ = median_time(
+        lambda: run_backtest(
+            bundled_store, "opening_range_breakout", ["WINFUT"], config=cfg, interval="5min"
+        ),
+        repeat=5,
+    )
+    report(
+        f"Day-trade backtest, opening_range_breakout on WINFUT 5min ({len(bars)} bars, "
+        f"183 sessions, {n_trades} trades; goal ≤ 50 ms engine time)",
+        [
+            (
+                "engine (run_engine), median of 30",
+                f"{t_engine * 1e3:.1f} ms ({50 / (t_engine * 1e3):.1f}× goal)",
+            ),
+            (f"engine, ~1 year ({len(year)} bars), median of 10", f"{t_year * 1e3:.1f} ms"),
+            ("full run_backtest, median of 5", f"{t_full * 1e3:.0f} ms"),
+        ],
+    )
+    assert np.isfinite(t_engine)

@@ -124,3 +124,34 @@ def test_walk_forward_one_click(app_server, page):
     page.wait_for_selector("#backtest-wf-equity .scatterlayer .trace")
     page.wait_for_selector("#backtest-wf-heatmap .heatmaplayer, #backtest-wf-heatmap .hm")
     assert "salvo como backtest nº" in page.inner_text("#backtest-wf-saved")
+
+
+def test_day_trade_on_win_5min(app_server, page):
+    """Issue 14: interval selector, day trade and contracts on the bundled WINFUT."""
+    page.goto(app_server + "/backtest")
+    page.wait_for_selector("#backtest-params input")
+    _choose_strategy(page, "Rompimento da faixa de abertura (intraday)")
+    page.wait_for_selector("#backtest-params >> text=Barras da faixa de abertura")
+    page.locator("#backtest-tickers .Select-clear, #backtest-tickers [class*=clear]").first.click()
+    page.click("#backtest-tickers")
+    page.keyboard.type("WINFUT")
+    page.keyboard.press("Enter")
+    page.select_option("#backtest-interval", "5min")
+    page.click("#backtest-day-trade")
+    page.click("#backtest-sizing")
+    page.get_by_role("listbox").get_by_text("Quantidade fixa (contratos/ações)").click()
+    page.fill("#backtest-size-value", "2")
+    page.wait_for_function("!document.querySelector('[data-dash-is-loading=\"true\"]')")
+    page.click("#backtest-run")
+    page.wait_for_function(
+        "() => { const t = document.querySelector('#backtest-title');"
+        " return t && t.innerText.includes('5 minutos') && t.innerText.includes('day trade'); }",
+        timeout=90_000,
+    )
+    assert "WINFUT" in page.inner_text("#backtest-title")
+    page.wait_for_selector("#backtest-trades .ag-row")
+    assert page.locator("#backtest-trades .ag-row").count() > 5
+    first = page.locator("#backtest-trades .ag-center-cols-container .ag-row").first
+    text = first.inner_text()
+    # intraday: entry with its time; futures: prices in points, not R$
+    assert re.search(r"\d\d/\d\d/20\d\d \d\d:\d\d", text) and " pts" in text

@@ -90,6 +90,11 @@ def backtest_form(
     max_positions=None,
     reinvest="",
     adjusted=False,
+    interval="1d",
+    day_trade=False,
+    flatten=10,
+    margin=None,
+    fee=None,
     pvals=None,
     pids=None,
 ):
@@ -115,6 +120,11 @@ def backtest_form(
         max_positions,
         reinvest,
         adjusted,
+        interval,
+        day_trade,
+        flatten,
+        margin,
+        fee,
     )
 
 
@@ -155,6 +165,31 @@ WINDOW = ["--start", "2015-01-02", "--end", "2024-11-14"]
             ],
         ),
         ({"pvals": [5, 50]}, ["--params", "fast=5,slow=50"]),
+        # issue 14: interval, day trade and futures contracts
+        (
+            {
+                "interval": "5min",
+                "day_trade": True,
+                "flatten": 15,
+                "sizing": "contracts",
+                "size_value": 3,
+                "margin": 150,
+                "fee": 0.3,
+            },
+            [
+                "--interval",
+                "5m",
+                "--day-trade",
+                "--flatten-minutes",
+                "15",
+                "--contracts",
+                "3",
+                "--margin",
+                "150",
+                "--fee-per-contract",
+                "0,30",
+            ],
+        ),
     ],
 )
 def test_backtest_page_and_cli_build_the_same_request(pages, form_kw, argv):

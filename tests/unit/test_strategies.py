@@ -261,7 +261,9 @@ def test_param_validation_messages():
     assert get_strategy("macd_crossover", below_zero="sim").p["below_zero"] is True
 
 
-@pytest.mark.parametrize("name", [n for n in STRATEGIES if n != "ml_filter"])
+@pytest.mark.parametrize(
+    "name", [n for n, c in STRATEGIES.items() if n != "ml_filter" and not c.intraday]
+)
 def test_every_strategy_runs_on_a_portfolio_with_b3_costs(bundled_store, name):
     from core.backtest.runner import run_backtest
 
