@@ -63,6 +63,10 @@ BENCHMARK = "^BVSP"
 Progress = Callable[[float, str], None]
 
 
+def _no_progress(fraction: float, message: str = "") -> None:
+    """The progress callback of a run nobody watches."""
+
+
 @dataclass
 class BacktestResult:
     """A finished backtest.
@@ -535,7 +539,7 @@ def run_backtest(
         Bad parameters, tickers (an index) or window; ``NoModelError`` for ``ml_filter``
         without a promoted model.
     """
-    prog = progress or (lambda f, m="": None)
+    prog: Progress = progress or _no_progress
     if isinstance(tickers, str):
         tickers = [t for t in tickers.replace(",", " ").split() if t]
     tickers = [t.strip().upper() for t in tickers if t and t.strip()]

@@ -461,7 +461,8 @@ def preview_file(path: str | Path, fmt: str = "auto", *, n: int = 10, **kw) -> d
         ``head``: a DataFrame of the first ``n`` rows with a ``ticker`` column.
     """
     parsed = parse_file(path, fmt, **kw)
-    heads, first, last = [], None, None
+    heads: list[pd.DataFrame] = []
+    first, last = None, None
     for t, b in list(parsed.bars.items()):
         if len(b):
             first = b.index[0] if first is None else min(first, b.index[0])
@@ -915,10 +916,10 @@ def import_parsed(
         rep.seconds = time.perf_counter() - t0
         rep.log_id = _write_log(store, started, source_label, file_label, rep, rep.message())
         return rep
-    tickers: list[str] = []
+    written: list[str] = []
     try:
         for attempt in range(_WRITE_ATTEMPTS):
-            tickers = []
+            written = []
             rep.inserted = rep.updated = rep.unchanged = rep.kept = 0
             rep.conflicts = rep.volume_dropped = 0
             try:
@@ -926,7 +927,7 @@ def import_parsed(
                     priorities = load_priorities(conn)
                     n = max(len(checked), 1)
                     touched: set[str] = set()
-                    for k, (p, clean) in enumerate(checked):
+                    for j, (p, clean) in enumerate(checked):
                         if p.format == "actions":
                             continue  # written after every bar file of this import
                         if clean.empty:
@@ -955,7 +956,7 @@ def import_parsed(
                             volume_unit=p.volume_units or None,
                             progress=progress,
                             cancel=cancel,
-                            frac=(0.5 + 0.45 * k / n, 0.5 + 0.45 * (k + 1) / n),
+                            frac=(0.5 + 0.45 * j / n, 0.5 + 0.45 * (j + 1) / n),
                         )
                         rep.inserted += res.inserted
                         rep.updated += res.updated
@@ -965,7 +966,7 @@ def import_parsed(
                         rep.volume_dropped += res.volume_dropped
                         by_id = {v: t for t, v in ids.items()}
                         touched |= {by_id[i] for i in res.touched if i in by_id}
-                        tickers += [t for t in present if t not in tickers]
+                        written += [t for t in present if t not in written]
                     for p, _ in checked:
                         if p.format == "actions" and p.actions is not None and len(p.actions):
                             actions_mod.write_actions(
@@ -973,8 +974,8 @@ def import_parsed(
                             )
                             for t in sorted(set(p.actions["ticker"])):
                                 touched.add(t)
-                                if t not in tickers:
-                                    tickers.append(t)
+                                if t not in written:
+                                    written.append(t)
                     # adj_close is derived from traded closes + actions, whichever source wrote the bars
                     with_actions = actions_mod.tickers_with_actions(store, conn=conn)
                     for t in sorted(touched & with_actions):
@@ -1008,8 +1009,8 @@ def import_parsed(
         rep.seconds = time.perf_counter() - t0
         rep.log_id = _write_log(store, started, source_label, file_label, rep, rep.message())
         raise ImportCancelled("Importação cancelada: nada foi gravado.") from None
-    rep.instruments = len(tickers)
-    rep.tickers = tickers
+    rep.instruments = len(written)
+    rep.tickers = written
     rep.seconds = time.perf_counter() - t0
     rep.log_id = _write_log(store, started, source_label, file_label, rep, rep.message())
     if progress:

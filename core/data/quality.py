@@ -282,8 +282,8 @@ def quality_report(
         exp > 0, stats["on_sessions"] / np.maximum(exp, 1), np.where(stats["n_bars"] > 0, 1.0, 0.0)
     )
     out["gaps"] = np.maximum(exp - stats["on_sessions"], 0)
-    for k in ("zero_volume", "ohlc_violations", "jumps"):
-        out[k] = stats[k]
+    for name in ("zero_volume", "ohlc_violations", "jumps"):
+        out[name] = stats[name]
     out["sources"] = sources
     extra = _data_flags(store, list(inst["id"]) if tickers else None)
     out["flags"] = [

@@ -114,7 +114,9 @@ def _create_engine(url: str) -> Engine:
         if parsed.database not in (None, "", ":memory:"):
             raw = engine.raw_connection()  # outside any transaction (journal mode needs it)
             try:
-                raw.driver_connection.execute("PRAGMA journal_mode=WAL")
+                driver = raw.driver_connection
+                if driver is not None:
+                    driver.execute("PRAGMA journal_mode=WAL")
             finally:
                 raw.close()
     return engine

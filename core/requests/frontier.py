@@ -52,7 +52,10 @@ VIEW_RANGE: tuple[float, float] = (-100.0, 300.0)
 
 
 def _view(text: Any) -> float:
-    return parse_percent(text, "Visão (% a.a.)", lo=VIEW_RANGE[0], hi=VIEW_RANGE[1], lo_open=True)
+    v = parse_percent(text, "Visão (% a.a.)", lo=VIEW_RANGE[0], hi=VIEW_RANGE[1], lo_open=True)
+    if v is None:
+        raise InputError("Visão (% a.a.): informe um número depois de '='.")
+    return v
 
 
 def parse_views(views: Any) -> dict[str, float] | None:
@@ -68,7 +71,10 @@ def parse_views(views: Any) -> dict[str, float] | None:
 
 
 def _holding(text: Any) -> int:
-    return parse_int(text, "Posição (ações)", lo=0)
+    v = parse_int(text, "Posição (ações)", lo=0)
+    if v is None:
+        raise InputError("Posição (ações): informe um número depois de '='.")
+    return v
 
 
 def _bounds(text: Any) -> tuple[float, float]:
@@ -271,8 +277,8 @@ class FrontierResult:
             "allocation": self.allocation,
         }
         if self.out_of_sample:
-            keys = ("weights", "stats", "active", "train", "test", "method", "sharpe_tests")
-            keys += ("rebalances", "notes")
+            keys: tuple[str, ...] = ("weights", "stats", "active", "train", "test", "method")
+            keys += ("sharpe_tests", "rebalances", "notes")
             out["out_of_sample"] = {
                 k: self.out_of_sample[k] for k in keys if k in self.out_of_sample
             }
