@@ -281,10 +281,9 @@ def layout(**_kwargs):
     team = get_settings().is_team
     try:
         log = import_log(store, 20)
-        quality = quality_report(store)
         err = None
     except PregaoError as exc:  # pragma: no cover - defensive
-        log, quality, err = None, None, str(exc)
+        log, err = None, str(exc)
     tickers = store.tickers()
     return dbc.Container(
         [
@@ -328,7 +327,8 @@ def layout(**_kwargs):
             html.H5("Registro de importações", className="mt-2"),
             html.Div(import_log_table(log) if log is not None else None, id="data-log"),
             html.H5("Instrumentos e qualidade dos dados", className="mt-3"),
-            instruments_grid(quality) if quality is not None else html.Div(),
+            # rows come from _refresh right after the first paint (quality reads every bar)
+            dcc.Loading(instruments_grid(None), type="dot", delay_show=300),
         ],
         fluid=True,
     )
@@ -525,9 +525,11 @@ def _update(job):
     Output("data-instruments", "rowData"),
     Output("data-common-tickers", "options"),
     Input("data-refresh", "data"),
-    prevent_initial_call=True,
 )
 def _refresh(_token):
+    """Import log, instruments grid and ticker list: after the first paint and after every
+    import or update (the quality report is served from the store's read cache until the
+    data changes)."""
     store = get_store()
     return (
         import_log_table(import_log(store, 20)),

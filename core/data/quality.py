@@ -201,6 +201,14 @@ def quality_report(
     if tickers:
         for t in tickers:
             store.instrument(t)
+    names = tuple(sorted({t.upper() for t in tickers})) if tickers else None
+    key = ("quality.quality_report", names, float(jump_threshold))
+    return store.cached(key, lambda: _quality_report(store, names, jump_threshold))
+
+
+def _quality_report(
+    store: Store, tickers: Sequence[str] | None, jump_threshold: float
+) -> pd.DataFrame:
     inst, bars = _load(store, tickers)
     acts = load_actions(
         store, list(inst["ticker"]) if tickers else None, include_price_factors=True

@@ -22,7 +22,9 @@ def template(tmp_path_factory):
     store = init_db(f"sqlite:///{path}")
     store.upsert_instrument("PETR4")
     store.write_bars("PETR4", make_bars([(10, 11, 9, 10.5, 100)] * 3), "t")
-    store.write_rates("CDI", pd.Series([0.04, 0.041], index=pd.bdate_range("2024-01-02", periods=2)))
+    store.write_rates(
+        "CDI", pd.Series([0.04, 0.041], index=pd.bdate_range("2024-01-02", periods=2))
+    )
     with store.engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     store.dispose()
