@@ -24,7 +24,7 @@ from components.data import (
 from components.data_import import MAP_FIELDS, import_panel, update_panel
 from components.inputs import dropdown
 from core.data.imports import ImportCancelled, import_log, preview_file
-from core.data.quality import common_history_summary, quality_report
+from core.data.quality import common_history_summary, quality_report, ready_quality_report
 from core.errors import PregaoError
 from core.requests import (
     build_import_request,
@@ -100,8 +100,9 @@ def layout(**_kwargs):
             html.H5("Registro de importações", className="mt-2"),
             html.Div(import_log_table(log) if log is not None else None, id="data-log"),
             html.H5("Instrumentos e qualidade dos dados", className="mt-3"),
-            # rows come from _refresh right after the first paint (quality reads every bar)
-            dcc.Loading(instruments_grid(None), type="dot", delay_show=300),
+            # the report if it is ready; otherwise _refresh fills the rows right after the
+            # first paint (quality reads every bar)
+            dcc.Loading(instruments_grid(ready_quality_report(store)), type="dot", delay_show=300),
         ],
         fluid=True,
     )

@@ -42,6 +42,7 @@ __all__ = [
     "QUALITY_COLUMNS",
     "JUMP_THRESHOLD",
     "quality_report",
+    "ready_quality_report",
     "instrument_quality",
     "common_history_summary",
 ]
@@ -204,6 +205,17 @@ def quality_report(
     names = tuple(sorted({t.upper() for t in tickers})) if tickers else None
     key = ("quality.quality_report", names, float(jump_threshold))
     return store.cached(key, lambda: _quality_report(store, names, jump_threshold))
+
+
+def ready_quality_report(store: Store) -> pd.DataFrame | None:
+    """:func:`quality_report` of every instrument if it is already computed for the data as
+    they are now (the store's read cache), else None — without computing anything.
+
+    The Data page shows the report at once when it is ready and otherwise paints first and
+    fills the grid in from a callback.
+    """
+    hit, value = store.peek(("quality.quality_report", None, float(JUMP_THRESHOLD)))
+    return value if hit else None
 
 
 def _quality_report(

@@ -539,6 +539,17 @@ class Store:
             self._cache.put(version, key, value)
         return _copy(value)
 
+    def peek(self, key: Hashable) -> tuple[bool, Any]:
+        """``(True, value)`` when :meth:`cached` holds ``key`` for the current data version
+        (a copy, as :meth:`cached` gives), else ``(False, None)``; never loads anything.
+
+        For a page that shows a costly result at once when it is ready and otherwise paints
+        first and fills it in from a callback."""
+        if self._cache.max_bytes <= 0 or not self._version.supported or self._version.writing:
+            return False, None
+        hit, value = self._cache.get(self._version.current(), key)
+        return (True, _copy(value)) if hit else (False, None)
+
     def cache_stats(self) -> CacheStats:
         """Hits, misses, entries and bytes of the read cache (for benchmarks and tests)."""
         return self._cache.stats()

@@ -131,3 +131,17 @@ def test_data_version_moves_on_every_commit(file_store, tmp_path):
     other.dispose()
     assert file_store.tickers() == ["PETR4", "VALE3"]
     assert file_store.data_version() != v0
+
+
+def test_ready_quality_report_only_peeks(file_store):
+    """The Data page's layout shows the quality report only when it is already computed for
+    the current data (it never computes it on render)."""
+    from core.data.quality import quality_report, ready_quality_report
+
+    assert ready_quality_report(file_store) is None
+    full = quality_report(file_store)
+    ready = ready_quality_report(file_store)
+    assert ready is not None
+    pd.testing.assert_frame_equal(ready, full)
+    file_store.write_bars("PETR4", make_bars([(12, 13, 11, 12.5, 50)], start="2024-01-05"), "t")
+    assert ready_quality_report(file_store) is None
