@@ -14,6 +14,7 @@ per-asset bounds in % (``PETR4=5:30``), holdings in shares (``PETR4=300``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -40,6 +41,7 @@ __all__ = [
     "VIEW_RANGE",
     "FrontierResult",
     "parse_views",
+    "parse_percent_range",
     "build_frontier_request",
     "run_frontier_request",
 ]
@@ -49,6 +51,24 @@ Progress = Callable[[float, str], None]
 #: Accepted Black-Litterman views, % a year: a total loss at worst, +300 % at best (a view
 #: outside that is a typo, like 2000 % from a fraction typed as a percentage).
 VIEW_RANGE: tuple[float, float] = (-100.0, 300.0)
+
+
+def parse_percent_range(text: str) -> tuple[float, float]:
+    """``"5:30"`` (percent) -> ``(0.05, 0.30)``; used for per-asset weight bounds.
+
+    Raises
+    ------
+    InputError
+        Not two numbers separated by ``:`` or ``-``... in percent.
+    """
+    parts = [p for p in re.split(r"[:/]|(?<=\d)-", str(text).strip()) if p.strip()]
+    if len(parts) != 2:
+        raise InputError(f"Limite por ativo inválido {text!r}: use MIN:MAX em %, ex. 5:30.")
+    try:
+        lo, hi = (float(x.replace(",", ".").rstrip("%")) / 100.0 for x in parts)
+    except ValueError as exc:
+        raise InputError(f"Limite por ativo inválido {text!r}: use números em %.") from exc
+    return lo, hi
 
 
 def _view(text: Any) -> float:
@@ -78,8 +98,6 @@ def _holding(text: Any) -> int:
 
 
 def _bounds(text: Any) -> tuple[float, float]:
-    from core.portfolio import parse_percent_range
-
     lo, hi = parse_percent_range(str(text))
     if not -1.0 <= lo <= hi <= 1.0:
         raise InputError(

@@ -487,7 +487,7 @@ def parse_pairs(value: Any, field: str, cast: Callable[[str], Any]) -> dict[str,
 
     Items are separated by ``;``, whitespace, or a comma followed by a ticker (so the pt-BR
     decimal comma survives: ``"PETR4=12,5, VALE3=10"``); ``=`` or ``:`` separates the ticker
-    from its value. Tickers are syntax-checked.
+    from its value, spaces around it allowed (``"VALE3 = 12,5"``). Tickers are syntax-checked.
 
     Raises
     ------
@@ -500,7 +500,8 @@ def parse_pairs(value: Any, field: str, cast: Callable[[str], Any]) -> dict[str,
     if isinstance(value, Mapping):
         items: Iterable[tuple[str, Any]] = value.items()
     else:
-        raw = [p for p in re.split(r"[;\s]+|,(?=\s*\^?[A-Za-z])", str(value).strip()) if p]
+        text = re.sub(r"\s*([=:])\s*", r"\1", str(value).strip())
+        raw = [p for p in re.split(r"[;\s]+|,(?=\s*\^?[A-Za-z])", text) if p]
         items = []
         for item in raw:
             if "=" not in item and ":" not in item:
