@@ -359,8 +359,10 @@ def _size_of(value: Any) -> int:
         return int(value.nbytes) + 128
     if hasattr(value, "__dataclass_fields__"):
         return 256 + sum(_size_of(getattr(value, f)) for f in value.__dataclass_fields__)
-    if isinstance(value, dict | list | tuple):
-        return 1024 + 64 * len(value)
+    if isinstance(value, dict):
+        return 1024 + sum(64 + _size_of(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return 1024 + sum(64 + _size_of(v) for v in value)
     return 64
 
 
