@@ -9,4 +9,4 @@ test:
 bench:
 	bash scripts/setup.sh --dev && .venv/bin/python -m pytest tests/benchmarks -s -p no:cacheprovider
 lint:
-	.venv/bin/python -m ruff check . && .venv/bin/python -m ruff format --check .
+	.venv/bin/python -m ruff check . && .venv/bin/python -m ruff format --check . && .venv/bin/python -m mypy core

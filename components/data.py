@@ -243,8 +243,12 @@ def _iso(d) -> str | None:
     return None if d is None or d != d else pd.Timestamp(d).strftime("%Y-%m-%d")
 
 
-def instruments_grid(quality: pd.DataFrame, grid_id: str = "data-instruments") -> dag.AgGrid:
-    """AG Grid of every instrument with its coverage and quality flags."""
+def instruments_grid(quality: pd.DataFrame | None, grid_id: str = "data-instruments") -> dag.AgGrid:
+    """AG Grid of every instrument with its coverage and quality flags.
+
+    ``quality=None`` draws the grid empty with a "loading" overlay: the page paints first and a
+    callback fills the rows (the quality report reads every bar).
+    """
     cols = [
         text_col("ticker", "Ticker", width=100, pinned="left"),
         text_col("name", "Nome", width=180),
@@ -262,9 +266,9 @@ def instruments_grid(quality: pd.DataFrame, grid_id: str = "data-instruments") -
     ]
     return grid(
         grid_id,
-        instruments_grid_rows(quality),
+        [] if quality is None else instruments_grid_rows(quality),
         cols,
-        no_rows="Nenhum instrumento",
+        no_rows="Carregando a qualidade dos dados…" if quality is None else "Nenhum instrumento",
         page_size=25,
         height="560px",
     )

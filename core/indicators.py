@@ -18,6 +18,9 @@ import talib
 
 from core.errors import InputError
 
+#: TA-Lib simple moving average (the int 0 at run time; an enum member in its stubs).
+_SMA = talib.MA_Type.SMA
+
 __all__ = [
     "sma",
     "ema",
@@ -122,7 +125,7 @@ def bollinger(close: pd.Series, period: int = 20, k: float = 2.0) -> pd.DataFram
     k = float(k)
     if not k > 0:
         raise InputError(f"Bollinger: k deve ser positivo (recebido {k}).")
-    up, mid, lo = talib.BBANDS(_arr(close), timeperiod=p, nbdevup=k, nbdevdn=k, matype=0)
+    up, mid, lo = talib.BBANDS(_arr(close), timeperiod=p, nbdevup=k, nbdevdn=k, matype=_SMA)
     return pd.DataFrame({"lower": lo, "middle": mid, "upper": up}, index=close.index)
 
 
@@ -186,7 +189,14 @@ def stochastic(bars: pd.DataFrame, k: int = 14, d: int = 3) -> pd.DataFrame:
     kp, dp = _period(k, "k"), _period(d, "d")
     h, lo, c = _cols(bars, "high", "low", "close")
     sk, sd = talib.STOCH(
-        h, lo, c, fastk_period=kp, slowk_period=3, slowk_matype=0, slowd_period=dp, slowd_matype=0
+        h,
+        lo,
+        c,
+        fastk_period=kp,
+        slowk_period=3,
+        slowk_matype=_SMA,
+        slowd_period=dp,
+        slowd_matype=_SMA,
     )
     return pd.DataFrame({"k": sk, "d": sd}, index=bars.index)
 

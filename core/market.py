@@ -173,6 +173,15 @@ def market_snapshot(
         previous 20 sessions), ``volume_ratio`` (volume / avg_volume_20), ``volume_unit``
         (:data:`core.data.models.VOLUME_UNITS`: the index's volume is not in shares).
     """
+    want = None if tickers is None else tuple(sorted({t.upper() for t in tickers}))
+    kinds_key = tuple(sorted(kinds)) if kinds else None
+    key = ("market.market_snapshot", want, kinds_key)
+    return store.cached(key, lambda: _market_snapshot(store, want, kinds_key))
+
+
+def _market_snapshot(
+    store: Store, tickers: Sequence[str] | None, kinds: Sequence[str] | None
+) -> pd.DataFrame:
     from core.data.actions import load_actions, split_adjusted
 
     rows = []

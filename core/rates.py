@@ -111,6 +111,16 @@ def cdi_series(store: Store, start=None, end=None) -> CdiSeries:
     InputError
         If no CDI is stored and the window is not covered by the approximation.
     """
+    key = (
+        "rates.cdi_series",
+        None if start is None else pd.Timestamp(start),
+        None if end is None else pd.Timestamp(end),
+    )
+    out = store.cached(key, lambda: _cdi_series(store, start, end))
+    return CdiSeries(daily=out.daily.copy(), approximated=out.approximated.copy())
+
+
+def _cdi_series(store: Store, start, end) -> CdiSeries:
     from core.data.calendar import b3_sessions
 
     stored = store.rates("CDI")

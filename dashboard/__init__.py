@@ -166,7 +166,9 @@ def _start_scheduler(settings: Settings):
 
 def _warm_kernels() -> None:
     """Load (or compile) the backtest kernels in a background thread, so the first backtest
-    does not wait for numba (issue 9)."""
+    does not wait for numba (issue 9), then fill the store's read cache with what the pages
+    read on load (the quality report of Dados, the defaults of Carteira, the Mercado table:
+    issue 11's page-load goal holds from the first visit)."""
     import threading
 
     def work() -> None:
@@ -177,6 +179,16 @@ def _warm_kernels() -> None:
             warm_up(get_store())
         except Exception:  # noqa: BLE001 - warming is best effort; a run compiles anyway
             logging.getLogger(__name__).exception("Falha ao pré-compilar o motor de backtest")
+        try:
+            from core.data.quality import quality_report
+            from core.portfolio import most_liquid
+            from dashboard.runtime import get_store
+
+            store = get_store()
+            most_liquid(store, 10)
+            quality_report(store)
+        except Exception:  # noqa: BLE001 - warming is best effort; a page reads anyway
+            logging.getLogger(__name__).exception("Falha ao pré-carregar as leituras das páginas")
 
     threading.Thread(target=work, name="warm-kernels", daemon=True).start()
 

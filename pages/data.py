@@ -1,7 +1,7 @@
 """Dados (``/data``): import files, update from online sources, check data quality.
 
 Thin page: parses inputs, calls :mod:`core.data.imports` / :mod:`core.data.quality`, hands
-the results to :mod:`components.data`. Imports and updates run as background callbacks with
+the results to :mod:`components.data` (the import and update panels: :mod:`components.data_import`). Imports and updates run as background callbacks with
 progress and cancel; a cancelled or failed import writes nothing.
 """
 
@@ -14,7 +14,6 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components.data import (
-    FORMAT_LABELS,
     common_history_table,
     import_log_table,
     instruments_grid,
@@ -22,11 +21,10 @@ from components.data import (
     preview_card,
     report_alert,
 )
+from components.data_import import MAP_FIELDS, import_panel, update_panel
 from components.inputs import dropdown
-from components.jobs import job_progress
-from components.market import KIND_LABELS
-from core.data.imports import FORMATS, ImportCancelled, import_log, preview_file
-from core.data.quality import common_history_summary, quality_report
+from core.data.imports import ImportCancelled, import_log, preview_file
+from core.data.quality import common_history_summary, quality_report, ready_quality_report
 from core.errors import PregaoError
 from core.requests import (
     build_import_request,
@@ -41,250 +39,17 @@ from dashboard.uploads import discard, resolve_targets, save_upload, server_path
 
 dash.register_page(__name__, path="/data", name="Dados", title="Pregão – Dados", order=5)
 
-_MAP_FIELDS = ("date", "open", "high", "low", "close", "adj_close", "volume", "ticker")
-_MAP_LABELS = {
-    "date": "Data",
-    "open": "Abertura",
-    "high": "Máxima",
-    "low": "Mínima",
-    "close": "Fechamento",
-    "adj_close": "Fech. ajustado",
-    "volume": "Volume",
-    "ticker": "Ticker",
-}
-
-
-def _import_panel(team: bool) -> dbc.Card:
-    mapping = html.Div(
-        [
-            html.Small("Colunas do arquivo (CSV genérico):", className="text-muted"),
-            dbc.Row(
-                [
-                    dbc.Col(
-                        dbc.Input(
-                            id=f"data-map-{f.replace('_', '-')}",
-                            placeholder=_MAP_LABELS[f],
-                            size="sm",
-                        ),
-                        md=3,
-                        className="mb-1",
-                    )
-                    for f in _MAP_FIELDS
-                ],
-                className="g-1",
-            ),
-            dbc.Row(
-                [
-                    dbc.Col(
-                        dbc.Select(
-                            id="data-map-decimal",
-                            size="sm",
-                            value=".",
-                            options=[
-                                {"label": "decimal .", "value": "."},
-                                {"label": "decimal ,", "value": ","},
-                            ],
-                        ),
-                        md=3,
-                    ),
-                    dbc.Col(
-                        dbc.Checkbox(id="data-map-dayfirst", label="dia/mês/ano", value=True), md=3
-                    ),
-                ],
-                className="g-1",
-            ),
-        ],
-        id="data-mapping",
-        style={"display": "none"},
-        className="mb-2",
-    )
-    return dbc.Card(
-        [
-            dbc.CardHeader("Importar arquivo"),
-            dbc.CardBody(
-                [
-                    dcc.Upload(
-                        id="data-upload",
-                        multiple=True,
-                        max_size=get_settings().max_upload_mb * 1024 * 1024,
-                        children=html.Div(
-                            [
-                                "Arraste arquivos aqui ou ",
-                                html.A("escolha no computador"),
-                                html.Small(
-                                    " (COTAHIST .TXT/.ZIP, CSV do Yahoo, investing.com, "
-                                    "ProfitChart)",
-                                    className="text-muted",
-                                ),
-                            ]
-                        ),
-                        className="border border-2 rounded p-3 text-center mb-2",
-                        style={"borderStyle": "dashed"},
-                    ),
-                    html.Div(id="data-upload-name", className="small mb-2"),
-                    dbc.Input(
-                        id="data-path",
-                        placeholder="…ou o caminho de um arquivo no servidor "
-                        "(vários separados por ;)",
-                        disabled=not server_path_allowed(get_settings(), current_role()),
-                        className="mb-2",
-                        debounce=True,
-                    ),
-                    dbc.Row(
-                        [
-                            dbc.Col(
-                                dbc.Select(
-                                    id="data-format",
-                                    value="auto",
-                                    options=[
-                                        {"label": FORMAT_LABELS[f], "value": f} for f in FORMATS
-                                    ],
-                                ),
-                                md=4,
-                            ),
-                            dbc.Col(
-                                dbc.Input(
-                                    id="data-ticker", placeholder="Ticker (se o arquivo não disser)"
-                                ),
-                                md=4,
-                            ),
-                            dbc.Col(
-                                dbc.Checkbox(
-                                    id="data-fractional",
-                                    label="COTAHIST: incluir fracionário",
-                                    value=False,
-                                ),
-                                md=4,
-                                className="pt-2",
-                            ),
-                        ],
-                        className="g-2 mb-2",
-                    ),
-                    dbc.Row(
-                        [
-                            dbc.Col(
-                                html.Small(
-                                    "Arquivo do mercado inteiro (COTAHIST): entram os ativos que "
-                                    "você já segue, mais",
-                                    className="text-muted",
-                                ),
-                                md=12,
-                            ),
-                            dbc.Col(
-                                dbc.Input(
-                                    id="data-sel-tickers",
-                                    placeholder="estes tickers (ex.: VALE3, BOVA11)",
-                                ),
-                                md=4,
-                            ),
-                            dbc.Col(
-                                dropdown(
-                                    id="data-sel-kinds",
-                                    options=[
-                                        {"label": v, "value": k} for k, v in KIND_LABELS.items()
-                                    ],
-                                    multi=True,
-                                    placeholder="estes tipos (ETFs, FIIs...)",
-                                ),
-                                md=4,
-                            ),
-                            dbc.Col(
-                                dbc.Checkbox(
-                                    id="data-sel-all",
-                                    label="todos os ativos do arquivo",
-                                    value=False,
-                                ),
-                                md=4,
-                                className="pt-2",
-                            ),
-                        ],
-                        className="g-2 mb-2",
-                    ),
-                    mapping,
-                    html.Div(
-                        [
-                            dbc.Button(
-                                "Pré-visualizar",
-                                id="data-preview-btn",
-                                color="secondary",
-                                outline=True,
-                                className="me-2",
-                            ),
-                            dbc.Button(
-                                "Importar", id="data-import-btn", color="primary", className="me-2"
-                            ),
-                            dbc.Button(
-                                "Cancelar",
-                                id="data-cancel-btn",
-                                color="danger",
-                                outline=True,
-                                disabled=True,
-                            ),
-                        ],
-                        className="mb-2",
-                    ),
-                    job_progress("data", className="mb-2"),
-                    html.Div(id="data-preview"),
-                    html.Div(id="data-import-result"),
-                ]
-            ),
-        ],
-        className="mb-3",
-    )
-
-
-def _update_panel() -> dbc.Card:
-    return dbc.Card(
-        [
-            dbc.CardHeader("Atualizar cotações"),
-            dbc.CardBody(
-                [
-                    html.P(
-                        f"Busca o que falta desde a última data de cada ativo. Atualização automática "
-                        f"nos dias úteis às {get_settings().update_time} (horário de Brasília) com o app "
-                        "aberto.",
-                        className="small text-muted",
-                    ),
-                    dbc.Button(
-                        "Atualizar (Yahoo)",
-                        id="data-update-yahoo",
-                        color="primary",
-                        outline=True,
-                        className="me-2",
-                    ),
-                    dbc.Button(
-                        "Atualizar (MetaTrader 5)",
-                        id="data-update-mt5",
-                        color="primary",
-                        outline=True,
-                        className="me-2",
-                    ),
-                    dbc.Button(
-                        "Cancelar",
-                        id="data-update-cancel",
-                        color="danger",
-                        outline=True,
-                        disabled=True,
-                    ),
-                    job_progress("data-update"),
-                    html.Div(id="data-update-result", className="mt-2"),
-                ]
-            ),
-        ],
-        className="mb-3",
-    )
-
 
 def layout(**_kwargs):
     """The Data page (data read per request)."""
     store = get_store()
-    team = get_settings().is_team
+    settings = get_settings()
+    team = settings.is_team
     try:
         log = import_log(store, 20)
-        quality = quality_report(store)
         err = None
     except PregaoError as exc:  # pragma: no cover - defensive
-        log, quality, err = None, None, str(exc)
+        log, err = None, str(exc)
     tickers = store.tickers()
     return dbc.Container(
         [
@@ -294,10 +59,17 @@ def layout(**_kwargs):
             dbc.Alert(err, color="danger") if err else None,
             dbc.Row(
                 [
-                    dbc.Col(_import_panel(team), lg=8),
+                    dbc.Col(
+                        import_panel(
+                            team,
+                            settings.max_upload_mb * 1024 * 1024,
+                            server_path_allowed(settings, current_role()),
+                        ),
+                        lg=8,
+                    ),
                     dbc.Col(
                         [
-                            _update_panel(),
+                            update_panel(settings.update_time),
                             dbc.Card(
                                 [
                                     dbc.CardHeader("Histórico comum"),
@@ -328,7 +100,9 @@ def layout(**_kwargs):
             html.H5("Registro de importações", className="mt-2"),
             html.Div(import_log_table(log) if log is not None else None, id="data-log"),
             html.H5("Instrumentos e qualidade dos dados", className="mt-3"),
-            instruments_grid(quality) if quality is not None else html.Div(),
+            # the report if it is ready; otherwise _refresh fills the rows right after the
+            # first paint (quality reads every bar)
+            dcc.Loading(instruments_grid(ready_quality_report(store)), type="dot", delay_show=300),
         ],
         fluid=True,
     )
@@ -368,12 +142,12 @@ def _targets(files, path_text) -> tuple[list, list[str]]:
 def _mapping(fmt, values, decimal, dayfirst):
     if fmt != "csv":
         return None
-    m = {f: (v or "").strip() for f, v in zip(_MAP_FIELDS, values) if v and v.strip()}
+    m = {f: (v or "").strip() for f, v in zip(MAP_FIELDS, values) if v and v.strip()}
     m.update(decimal=decimal or ".", dayfirst=bool(dayfirst))
     return m
 
 
-_MAP_STATES = [State(f"data-map-{f.replace('_', '-')}", "value") for f in _MAP_FIELDS]
+_MAP_STATES = [State(f"data-map-{f.replace('_', '-')}", "value") for f in MAP_FIELDS]
 
 
 @callback(
@@ -525,9 +299,11 @@ def _update(job):
     Output("data-instruments", "rowData"),
     Output("data-common-tickers", "options"),
     Input("data-refresh", "data"),
-    prevent_initial_call=True,
 )
 def _refresh(_token):
+    """Import log, instruments grid and ticker list: after the first paint and after every
+    import or update (the quality report is served from the store's read cache until the
+    data changes)."""
     store = get_store()
     return (
         import_log_table(import_log(store, 20)),

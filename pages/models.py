@@ -1,35 +1,25 @@
 """Models page (``/models``): train and evaluate direction models honestly, promote a champion,
 see its predictions for every instrument.
 
-Thin: parse inputs, call :mod:`core.ml`, hand plain data to :mod:`components.models`.
+Thin: parse inputs, call :mod:`core.ml`, hand plain data to :mod:`components.models` (results)
+and :mod:`components.models_form` (the form and the cards of the layout).
 """
 
 from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, State, callback, ctx, html, no_update
 
 from components import models as cm
+from components import models_form as mf
 from components.format import fmt_date, fmt_int, fmt_pct
-from components.inputs import dropdown
-from components.jobs import job_progress
+from components.models_form import TARGET_OPTIONS, VALIDATION_OPTIONS  # noqa: F401 - re-export
 from core.errors import PregaoError
-from core.ml.models import MODEL_LABELS
 from dashboard.background import job_callback
 from dashboard.runtime import get_settings, get_store
 
 dash.register_page(__name__, path="/models", name="Modelos", order=4, title="Pregão · Modelos")
-
-TARGET_OPTIONS = [
-    {"label": "Direção do próximo pregão", "value": "direction"},
-    {"label": "3 classes em 5 pregões (±2%)", "value": "three_class"},
-]
-VALIDATION_OPTIONS = [
-    {"label": "Walk-forward (janela crescente)", "value": "walk-forward"},
-    {"label": "Holdout cronológico (últimos 20%)", "value": "holdout"},
-    {"label": "K-fold purgado com embargo", "value": "purged-kfold"},
-]
 
 
 def _registry():
@@ -103,300 +93,24 @@ def layout(**kwargs):
     except PregaoError as exc:
         return dbc.Alert(str(exc), color="danger")
     default = ["PETR4"] if "PETR4" in tickers else tickers[:1]
-    controls = dbc.Card(
-        dbc.CardBody(
-            [
-                dbc.Row(
-                    [
-                        dbc.Col(
-                            [
-                                dbc.Label("Ativos (agrupados em um só conjunto)"),
-                                dropdown(
-                                    id="models-tickers",
-                                    options=tickers,
-                                    value=default,
-                                    multi=True,
-                                    placeholder="Escolha os ativos",
-                                ),
-                            ],
-                            md=4,
-                        ),
-                        dbc.Col(
-                            [
-                                dbc.Label("Alvo"),
-                                dbc.RadioItems(
-                                    id="models-target", options=TARGET_OPTIONS, value="direction"
-                                ),
-                            ],
-                            md=3,
-                        ),
-                        dbc.Col(
-                            [
-                                dbc.Label("Modelos"),
-                                dbc.Checklist(
-                                    id="models-models",
-                                    options=[
-                                        {"label": v, "value": k} for k, v in MODEL_LABELS.items()
-                                    ],
-                                    value=["logreg", "xgboost"],
-                                    inline=True,
-                                ),
-                            ],
-                            md=5,
-                        ),
-                    ],
-                    className="mb-2",
-                ),
-                dbc.Row(
-                    [
-                        dbc.Col(
-                            [
-                                dbc.Label("Validação"),
-                                dbc.Select(
-                                    id="models-validation",
-                                    options=VALIDATION_OPTIONS,
-                                    value="walk-forward",
-                                ),
-                            ],
-                            md=4,
-                        ),
-                        dbc.Col(
-                            [
-                                dbc.Label("Dobras"),
-                                dbc.Input(
-                                    id="models-folds", type="number", min=2, max=20, step=1, value=5
-                                ),
-                            ],
-                            md=2,
-                        ),
-                        dbc.Col(
-                            [
-                                dbc.Label("Opções"),
-                                dbc.Checklist(
-                                    id="models-options",
-                                    options=[
-                                        {"label": "Atributos do ^BVSP", "value": "index"},
-                                        {
-                                            "label": "Otimizar hiperparâmetros (Optuna, mais lento)",
-                                            "value": "tune",
-                                        },
-                                    ],
-                                    value=["index"],
-                                ),
-                            ],
-                            md=4,
-                        ),
-                        dbc.Col(
-                            [
-                                dbc.Button(
-                                    [html.I(className="bi bi-play-fill me-1"), "Treinar"],
-                                    id="models-train",
-                                    color="primary",
-                                    className="me-2 mt-4",
-                                ),
-                                dbc.Button(
-                                    "Cancelar",
-                                    id="models-cancel",
-                                    color="secondary",
-                                    outline=True,
-                                    className="mt-4",
-                                    disabled=True,
-                                ),
-                            ],
-                            md=2,
-                        ),
-                    ]
-                ),
-                job_progress("models", className="mt-3"),
-            ]
-        ),
-        className="mb-3",
-    )
-    intro = html.P(
-        [
-            "Todos os números são fora da amostra, ao lado das referências ingênuas (classe "
-            "majoritária, sempre alta, direção anterior), com n e intervalo de confiança de 95% "
-            "(bootstrap). Com vários ativos, linhas da mesma data são correlacionadas: o teste "
-            "agrupado por data é o mais conservador. ",
-            html.B("Promover"),
-            " só troca o campeão se o modelo passar nas regras de aprovação.",
-        ],
-        className="text-muted small",
-    )
-    return html.Div(
-        [
-            html.H3("Modelos"),
-            intro,
-            controls,
-            html.Div(id="models-promote-msg"),
-            dcc.Loading(html.Div(id="models-results"), type="default"),
-            dbc.Card(
-                dbc.CardBody(
-                    [
-                        html.Div(
-                            [
-                                html.Span(
-                                    "Retreino do campeão (o mesmo do agendamento semanal): "
-                                    "treina a receita do campeão e só o substitui se passar "
-                                    "nas regras de aprovação; um empate mantém o campeão.",
-                                    className="small text-muted me-2",
-                                ),
-                                dbc.Button(
-                                    "Retreinar agora",
-                                    id="models-retrain",
-                                    color="secondary",
-                                    size="sm",
-                                    className="me-2",
-                                ),
-                                dbc.Button(
-                                    "Cancelar",
-                                    id="models-retrain-cancel",
-                                    color="secondary",
-                                    outline=True,
-                                    size="sm",
-                                    disabled=True,
-                                ),
-                            ]
-                        ),
-                        job_progress("models-retrain"),
-                        html.Div(id="models-retrain-msg", className="mt-2"),
-                    ]
-                ),
-                className="mb-3",
-            ),
-            dbc.Card(
-                [
-                    dbc.CardHeader(
-                        [
-                            html.Span(
-                                "Previsões do campeão para o próximo pregão",
-                                className="fw-semibold",
-                            ),
-                            dbc.Button(
-                                "Atualizar e registrar",
-                                id="models-refresh",
-                                size="sm",
-                                color="link",
-                                className="float-end p-0",
-                                title="Avalia as previsões passadas e registra as novas",
-                            ),
-                        ]
-                    ),
-                    dbc.CardBody(html.Div(_safe(_predictions_block), id="models-predictions")),
-                ],
-                className="mb-3",
-            ),
-            _meta_card(tickers),
-            dbc.Card(
-                [
-                    dbc.CardHeader("Sessões anômalas (IsolationForest)", className="fw-semibold"),
-                    dbc.CardBody(
-                        [
-                            html.P(
-                                "Sessões atípicas em volatilidade, volume e momento no histórico "
-                                "do ativo (descritivo, não é previsão). Também marcadas no "
-                                "gráfico de Cotações.",
-                                className="text-muted small",
-                            ),
-                            dropdown(
-                                id="models-anomaly-ticker",
-                                options=tickers,
-                                value=default[0] if default else None,
-                                clearable=False,
-                                style={"maxWidth": "240px"},
-                                className="mb-2",
-                            ),
-                            html.Div(id="models-anomalies"),
-                        ]
-                    ),
-                ],
-                className="mb-3",
-            ),
-            dbc.Card(
-                [
-                    dbc.CardHeader("Registro de modelos", className="fw-semibold"),
-                    dbc.CardBody(html.Div(_safe(_registry_block), id="models-registry")),
-                ]
-            ),
-        ]
+    return mf.models_page(
+        tickers,
+        default,
+        _strategy_options(),
+        predictions=_safe(_predictions_block),
+        registry=_safe(_registry_block),
     )
 
 
-def _meta_card(tickers: list[str]) -> dbc.Card:
+def _strategy_options() -> list[dict]:
+    """Strategies meta-labelling can filter (every one but ``ml_filter`` itself)."""
     from core.strategies import STRATEGIES
 
-    options = [
+    return [
         {"label": cls.label or name, "value": name}
         for name, cls in STRATEGIES.items()
         if name != "ml_filter"
     ]
-    stocks = [t for t in tickers if not t.startswith("^")]
-    return dbc.Card(
-        [
-            dbc.CardHeader(
-                "Meta-rotulagem: filtro de ML para as operações de uma estratégia",
-                className="fw-semibold",
-            ),
-            dbc.CardBody(
-                [
-                    html.P(
-                        "Rotula as operações históricas da estratégia (backtest com custos B3) "
-                        "pela tripla barreira, treina um modelo secundário walk-forward que "
-                        "decide se cada operação deve ser feita e compara, nas mesmas operações "
-                        "fora da amostra, com e sem o filtro — contra as regras da semente 002.",
-                        className="text-muted small",
-                    ),
-                    dbc.Row(
-                        [
-                            dbc.Col(
-                                dropdown(
-                                    id="models-meta-strategy",
-                                    options=options,
-                                    value="wave3",
-                                    clearable=False,
-                                ),
-                                md=3,
-                            ),
-                            dbc.Col(
-                                dropdown(
-                                    id="models-meta-tickers",
-                                    options=stocks,
-                                    value=stocks[:5],
-                                    multi=True,
-                                    placeholder="Ativos (vazio = todas as ações)",
-                                ),
-                                md=6,
-                            ),
-                            dbc.Col(
-                                [
-                                    dbc.Button(
-                                        "Avaliar",
-                                        id="models-meta-run",
-                                        color="primary",
-                                        size="sm",
-                                        className="me-2",
-                                    ),
-                                    dbc.Button(
-                                        "Cancelar",
-                                        id="models-meta-cancel",
-                                        color="secondary",
-                                        outline=True,
-                                        size="sm",
-                                        disabled=True,
-                                    ),
-                                ],
-                                md=3,
-                            ),
-                        ],
-                        className="mb-2",
-                    ),
-                    job_progress("models-meta", className=""),
-                    html.Div(id="models-meta-result", className="mt-2"),
-                ]
-            ),
-        ],
-        className="mb-3",
-    )
 
 
 def _safe(fn):

@@ -56,7 +56,7 @@ def configure_kernel_cache(path: str | os.PathLike | None = None) -> Path:
     try:
         import numba.core.config as numba_config
 
-        numba_config.CACHE_DIR = str(chosen)
+        numba_config.CACHE_DIR = str(chosen)  # type: ignore[attr-defined]
     except ImportError:  # pragma: no cover - numba is a dependency
         pass
     return chosen

@@ -36,6 +36,7 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import numpy as np
 import optuna
@@ -45,6 +46,7 @@ from core.backtest.engine import EngineConfig, run_engine, simulate_single
 from core.backtest.metrics import compute_metrics
 from core.backtest.runner import (
     MarketInputs,
+    _no_progress,
     compute_signals,
     finish_result,
     load_inputs,
@@ -212,7 +214,7 @@ class WalkForwardResult:
                 for d, v in self.oos_equity.items()
             ],
         }
-        if self.heatmap is not None:
+        if self.heatmap is not None and self.heatmap_params is not None:
             out["heatmap"] = {
                 "x": self.heatmap_params[0],
                 "y": self.heatmap_params[1],
@@ -300,6 +302,20 @@ def evaluate(
     return m, eq, res.trades, expo
 
 
+def _share_model(probe: Strategy, strat: Strategy) -> None:
+    """Hand the probe's loaded champion (``ml_filter``'s ``model``) to a new instance, so a
+    walk-forward loads it once rather than once per trial."""
+    if hasattr(probe, "model"):
+        cast(Any, strat).model = probe.model
+
+
+def _bounds(p: Param) -> tuple[float, float]:
+    """``(low, high)`` of a numeric parameter; ValueError when it declares no range."""
+    if p.low is None or p.high is None:
+        raise ValueError(f"Parameter {p.name} declares no low/high range to search.")
+    return float(p.low), float(p.high)
+
+
 def _score(m: dict, objective: str) -> float:
     v = m.get(OBJECTIVES[objective])
     if v is None or (isinstance(v, float) and (math.isnan(v))):
@@ -311,22 +327,25 @@ def _score(m: dict, objective: str) -> float:
 
 def _suggest(trial: optuna.Trial, p: Param):
     if p.kind == "int":
-        return trial.suggest_int(p.name, int(p.low), int(p.high), step=int(p.step or 1))
+        low, high = _bounds(p)
+        return trial.suggest_int(p.name, int(low), int(high), step=int(p.step or 1))
     if p.kind == "float":
+        low, high = _bounds(p)
         if p.step:
-            hi = p.low + math.floor((p.high - p.low) / p.step + 1e-9) * p.step
-            return trial.suggest_float(p.name, float(p.low), float(hi), step=float(p.step))
-        return trial.suggest_float(p.name, float(p.low), float(p.high))
+            hi = low + math.floor((high - low) / p.step + 1e-9) * p.step
+            return trial.suggest_float(p.name, low, float(hi), step=float(p.step))
+        return trial.suggest_float(p.name, low, high)
     if p.kind == "bool":
         return trial.suggest_categorical(p.name, [False, True])
     return trial.suggest_categorical(p.name, list(p.choices))
 
 
 def _grid(p: Param, size: int) -> list:
+    low, high = _bounds(p)
     if p.kind == "int":
-        vals = np.unique(np.round(np.linspace(p.low, p.high, size)).astype(int))
+        vals = np.unique(np.round(np.linspace(low, high, size)).astype(int))
         return [int(v) for v in vals]
-    return [float(v) for v in np.linspace(p.low, p.high, size)]
+    return [float(v) for v in np.linspace(low, high, size)]
 
 
 def walk_forward(
@@ -382,7 +401,7 @@ def walk_forward(
         Unknown strategy/objective, a strategy with nothing to optimise, or too short a
         period.
     """
-    prog = progress or (lambda f, m="": None)
+    prog: Progress = progress or _no_progress
     if objective not in OBJECTIVES:
         raise InputError(f"Objetivo desconhecido {objective!r}: use {', '.join(OBJECTIVES)}.")
     if strategy not in STRATEGIES:
@@ -434,8 +453,7 @@ def walk_forward(
                 strat = cls(**params)
             except InputError:
                 raise optuna.TrialPruned() from None
-            if hasattr(probe, "model"):
-                strat.model = probe.model
+            _share_model(probe, strat)
             m, _, _, _ = evaluate(strat, inputs, config, tr_s, tr_e, rf)
             trial.set_user_attr("return", m["total_return_pct"])
             return _score(m, objective)
@@ -459,8 +477,7 @@ def walk_forward(
         best = study.best_trial
         best_params = dict(fixed) | dict(best.params)
         strat = cls(**best_params)
-        if hasattr(probe, "model"):
-            strat.model = probe.model
+        _share_model(probe, strat)
         m_is, _, _, _ = evaluate(strat, inputs, config, tr_s, tr_e, rf)
         m_oos, eq_oos, tr_oos, ex_oos = evaluate(strat, inputs, config, te_s, te_e, rf)
         step += 1
@@ -506,9 +523,9 @@ def walk_forward(
             continue
         cat = pd.concat(parts)
         stitched_sigs[t] = cat[~cat.index.duplicated(keep="last")].reindex(idx_t)
-        for c in ("entry_long", "exit_long", "entry_short", "exit_short"):
-            if c in stitched_sigs[t].columns:
-                stitched_sigs[t][c] = stitched_sigs[t][c].fillna(False).astype(bool)
+        for col in ("entry_long", "exit_long", "entry_short", "exit_short"):
+            if col in stitched_sigs[t].columns:
+                stitched_sigs[t][col] = stitched_sigs[t][col].fillna(False).astype(bool)
     first_start = window_strats[0][0]
     res = run_engine(
         full.bars,
@@ -534,10 +551,13 @@ def walk_forward(
     hm, hm_params = None, None
     numeric = [p for p in searched if p.kind in ("int", "float")]
     if heatmap:
+        pair: tuple[str, ...] | None
         if heatmap is True:
             pair = tuple(p.name for p in numeric[:2]) if len(numeric) >= 2 else None
-        else:
+        elif not isinstance(heatmap, bool):
             pair = tuple(heatmap)
+        else:
+            pair = None
         if pair:
             declared = {p.name: p for p in cls.params}
             for nme in pair:
@@ -555,8 +575,7 @@ def walk_forward(
                         strat = cls(**(best_params | {pair[0]: xv, pair[1]: yv}))
                     except InputError:
                         continue
-                    if hasattr(probe, "model"):
-                        strat.model = probe.model
+                    _share_model(probe, strat)
                     m, _, _, _ = evaluate(strat, bars, config, hs, he, rf)
                     sc = _score(m, objective)
                     z[iy, ix] = np.nan if sc <= -1e9 else sc
@@ -642,7 +661,7 @@ def sweep(
     n_chunks = max(1, min(len(items), n_jobs * 4))
     chunks = [items[i::n_chunks] for i in range(n_chunks)]
     rows: list = []
-    prog = progress or (lambda f, m="": None)
+    prog: Progress = progress or _no_progress
     if n_jobs == 1:
         for k, ch in enumerate(chunks):
             rows += _sweep_chunk((strategy, ch, bars, config, start))

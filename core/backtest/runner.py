@@ -97,6 +97,10 @@ BENCHMARK = "^BVSP"
 Progress = Callable[[float, str], None]
 
 
+def _no_progress(fraction: float, message: str = "") -> None:
+    """The progress callback of a run nobody watches."""
+
+
 @dataclass
 class BacktestResult:
     """A finished backtest.
@@ -380,7 +384,36 @@ def load_inputs(
         For an index (not tradable) or a ticker without bars.
     UnknownTickerError
         For a ticker not stored.
+
+    Notes
+    -----
+    Served from the store's read cache (:meth:`core.data.store.Store.cached`) while the data
+    are unchanged: a repeated run skips the reads and the adjustment (issue 9's end-to-end
+    speed); each call gets its own copies.
     """
+    key = (
+        "runner.load_inputs",
+        tuple(t.upper() for t in tickers),
+        None if end is None else pd.Timestamp(end),
+        bool(adjusted),
+        int(lot_size),
+    )
+    cached = store.cached(
+        key, lambda: _load_inputs(store, tickers, end, adjusted=adjusted, lot_size=lot_size)
+    )
+    return MarketInputs(
+        {t: b.copy() for t, b in cached.bars.items()},
+        {t: b.copy() for t, b in cached.signal_bars.items()},
+        cached.actions.copy(),
+        dict(cached.lots),
+        dict(cached.kinds),
+        cached.adjusted,
+    )
+
+
+def _load_inputs(
+    store: Store, tickers: list[str], end, *, adjusted: bool, lot_size: int
+) -> MarketInputs:
     lots: dict[str, int] = {}
     kinds: dict[str, str] = {}
     for t in tickers:
@@ -710,7 +743,7 @@ def run_backtest(
     """
     from core.data.intraday import INTERVAL_MINUTES, normalize_interval
 
-    prog = progress or (lambda f, m="": None)
+    prog: Progress = progress or _no_progress
     interval = normalize_interval(interval)
     if interval not in BACKTEST_INTERVALS:
         raise InputError(

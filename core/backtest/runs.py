@@ -375,4 +375,5 @@ def delete_run(store: Store, run_id: int) -> bool:
 def count_runs(store: Store) -> int:
     """Number of stored runs."""
     with store.engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(BacktestRun.__table__)).scalar())
+        n = conn.execute(select(func.count()).select_from(BacktestRun.__table__)).scalar()
+        return int(n or 0)

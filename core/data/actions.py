@@ -379,6 +379,19 @@ def load_actions(
         is shares after / shares before for split kinds and gross R$ per share as paid for
         ``dividend``/``jcp``.
     """
+    if conn is None:  # outside a write transaction: the store's read cache
+        names = None if not tickers else tuple(sorted({t.upper() for t in tickers}))
+        key = ("actions.load_actions", names, include_price_factors)
+        return store.cached(key, lambda: _load_actions(store, names, None, include_price_factors))
+    return _load_actions(store, tickers, conn, include_price_factors)
+
+
+def _load_actions(
+    store: Store,
+    tickers: Sequence[str] | None,
+    conn: Connection | None,
+    include_price_factors: bool,
+) -> pd.DataFrame:
     from core.data.models import Instrument
 
     i = Instrument.__table__.c

@@ -39,6 +39,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from core.errors import InputError
 
@@ -161,7 +162,6 @@ def futures_spec(ticker: str, **overrides: float) -> FuturesSpec:
     for k, v in overrides.items():
         if v is None or float(v) < 0:
             raise InputError(f"{k} deve ser um valor em R$ não negativo.")
-    spec = dataclasses.replace(
-        FUTURES[root], continuous=t.endswith("FUT"), **{k: float(v) for k, v in overrides.items()}
-    )
+    values: dict[str, Any] = {k: float(v) for k, v in overrides.items()}
+    spec = dataclasses.replace(FUTURES[root], continuous=t.endswith("FUT"), **values)
     return spec

@@ -10,6 +10,11 @@ update:
 * :func:`update_prices` fetches what is missing since each ticker's last stored date from
   an online source (Yahoo, MetaTrader 5) through the same write path.
 
+The facade's parts: parsing in :mod:`core.data.import_parse`, validation in
+:mod:`core.data.import_validate`, the log and source priorities in
+:mod:`core.data.import_records`; writing (one bar-upsert path, :mod:`core.data.upsert`) and
+the run itself here. Every public name is importable from this module.
+
 Validation (per ticker)
 -----------------------
 Errors (the import fails, the message names the file and line): a date repeated inside
@@ -43,25 +48,25 @@ from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from core.data import actions as actions_mod
-from core.data.calendar import non_sessions
-from core.data.import_models import ImportLog, SourcePriority
-from core.data.intraday import (
-    INTRADAY_FORMATS,
-    detect_intraday_format,
-    finish_intraday,
-    read_intraday_file,
+from core.data.import_models import ImportLog
+
+# parse, validate, log: one facade (these names are part of this module's public API)
+from core.data.import_parse import (
+    FORMATS,
+    cotahist_kind,
+    detect_file_format,
+    parse_file,
+    preview_file,
 )
-from core.data.models import DEFAULT_LOT, Bar, Instrument, default_volume_unit
-from core.data.schema import BAR_COLUMNS
+from core.data.import_records import import_log, set_source_priority, source_priority
+from core.data.import_validate import (
+    OHLC_TOLERANCE,
+    WHOLE_MARKET_FORMATS,
+    select_instruments,
+    validate_parsed,
+)
+from core.data.models import DEFAULT_LOT, Instrument, default_volume_unit
 from core.data.sources.base import OnlineSource, ParsedData
-from core.data.sources.cotahist import (
-    MARKET_FRACTIONAL,
-    MARKET_SPOT,
-    CotahistFilter,
-    is_cotahist,
-    iter_cotahist,
-)
-from core.data.sources.csvfile import EXPECTED_LAYOUTS, detect_format, read_csv_bars
 from core.data.store import Store
 from core.data.tickers import is_valid_ticker, validate_ticker
 from core.data.upsert import DEFAULT_PRIORITY, UpsertCancelled, load_priorities, upsert_bars
@@ -92,28 +97,10 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[float, str], None]
 
-#: Formats accepted by :func:`parse_file` (``auto`` detects).
-FORMATS: tuple[str, ...] = (
-    "auto",
-    "sgs",
-    "cotahist",
-    "yahoo",
-    "investing",
-    "profit",
-    "planilha",
-    "csv",
-    "actions",
-    "intraday",  # Data;Open;High;Low;Close[;Candle], dd/mm/yyyy HH:MM (core.data.intraday)
-    "mt5bars",  # MetaTrader 5 "Export Bars" (core.data.intraday)
-)
-#: Largest OHLC breach (fraction of the close) repaired instead of rejected.
-OHLC_TOLERANCE = 0.01
 #: Attempts of the write transaction when another writer collides (SQLite).
 _WRITE_ATTEMPTS = 4
-_BAR = Bar.__table__
 _INST = Instrument.__table__
 _LOG = ImportLog.__table__
-_PRIO = SourcePriority.__table__
 
 
 class ImportCancelled(UpsertCancelled):
@@ -232,253 +219,6 @@ class ImportReport:
         return msg
 
 
-# -- parsing ------------------------------------------------------------------------------
-def detect_file_format(path: str | Path, name: str | None = None) -> str:
-    """Detect the format of a file (one of :data:`FORMATS` but ``auto`` and ``csv``).
-
-    Raises
-    ------
-    DataFormatError
-        Empty, binary or unknown layout (the message lists the expected layouts).
-    """
-    p = Path(path)
-    fname = name or p.name
-    if not p.is_file():
-        raise DataFormatError("arquivo não encontrado.", fname)
-    with open(p, "rb") as fh:
-        head = fh.read(8192)
-    if not head.strip():
-        raise DataFormatError(f"arquivo vazio. Formatos aceitos: {EXPECTED_LAYOUTS}.", fname)
-    if head[:2] == b"PK":
-        return "cotahist"  # only COTAHIST files come zipped; a ZIP without one fails there
-    if head[:2] == b"\x1f\x8b":
-        import gzip
-
-        with gzip.open(p, "rb") as fh:
-            head = fh.read(8192)
-    if is_cotahist(head):
-        return "cotahist"
-    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 (MetaTrader 5 exports)
-        intraday_fmt = detect_intraday_format(head.decode("utf-16", errors="ignore"))
-        if intraday_fmt:
-            return intraday_fmt
-    if b"\x00" in head:
-        raise DataFormatError(
-            f"arquivo binário; esperado texto. Formatos aceitos: {EXPECTED_LAYOUTS}.", fname
-        )
-    try:
-        text = head.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = head.decode("latin-1")
-    first_cells = [
-        c.strip().strip('"').lower() for c in text.lstrip("\ufeff").split("\n")[0].split(",")
-    ]
-    stripped = text.lstrip("\ufeff").lstrip()
-    semi_cells = [c.strip().strip('"').lower() for c in stripped.split("\n")[0].split(";")]
-    if semi_cells[:2] == ["data", "valor"] or (
-        stripped.startswith("[") and '"valor"' in stripped[:200]
-    ):
-        return "sgs"  # a daily BCB SGS series (the CDI): core.rates.import_sgs
-    if first_cells[:4] == ["ticker", "date", "kind", "value"]:
-        return "actions"
-    intraday_fmt = detect_intraday_format(text)
-    if intraday_fmt:
-        return intraday_fmt
-    fmt = detect_format(text)
-    if fmt is None:
-        raise DataFormatError(  # never quote the file's content (issue 15)
-            f"layout desconhecido. Esperado: {EXPECTED_LAYOUTS}.",
-            fname,
-            1,
-        )
-    return fmt
-
-
-def cotahist_kind(ticker: str, bdi: int, especi: str, market: int = MARKET_SPOT) -> str:
-    """Instrument kind of a COTAHIST record from its CODBDI, ESPECI and TPMERC.
-
-    Rules (B3 "SeriesHistoricas_Layout": CODBDI table and ESPECI codes): options markets
-    (TPMERC 070/080) -> ``option``; ESPECI ``DR*`` (DRN, DR1, DR2, DR3) -> ``bdr``;
-    CODBDI 12 -> ``fii``; CODBDI 14 with a ``*11`` code -> ``etf`` (index fund cotas), other
-    CODBDI 14 -> ``fund``; ESPECI ``ON``, ``PN``, ``PNA``... and ``UNT`` -> ``stock``;
-    ESPECI ``CI``/``CPA`` -> ``fund``; anything else (rights ``DIR``, receipts ``REC``,
-    warrants ``BNS``...) -> ``other``.
-    """
-    esp = " ".join(str(especi or "").upper().split())
-    code = esp.split(" ")[0] if esp else ""
-    if int(market) in (70, 80):
-        return "option"
-    if code.startswith("DR"):
-        return "bdr"
-    if int(bdi) == 12:
-        return "fii"
-    if int(bdi) == 14:
-        return "etf" if ticker.rstrip("F").endswith("11") else "fund"
-    if code in ("ON", "PN", "PNA", "PNB", "PNC", "PND", "PNE", "PNF", "PNG", "UNT", "OR", "PR"):
-        return "stock"
-    if code.startswith(("ON", "PN")) and len(code) <= 3:
-        return "stock"
-    if code in ("CI", "CPA", "CDA"):
-        return "fund"
-    return "other"
-
-
-def _parse_cotahist(
-    path: Path,
-    fname: str,
-    include_fractional: bool,
-    tickers: Sequence[str] | None,
-    as_long: bool = False,
-) -> ParsedData:
-    markets = (MARKET_SPOT, MARKET_FRACTIONAL) if include_fractional else (MARKET_SPOT,)
-    flt = CotahistFilter(
-        markets=markets, tickers=tuple(t.upper() for t in tickers) if tickers else None
-    )
-    frames = list(iter_cotahist(path, flt, name=fname))
-    out = ParsedData(file=fname, format="cotahist", source="cotahist")
-    if not frames:
-        return out
-    df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    out.rows = len(df)
-    tick = df["ticker"].astype(str).to_numpy()
-    order = np.argsort(tick, kind="stable")
-    tick_sorted = tick[order]
-    uniq, starts = np.unique(tick_sorted, return_index=True)
-    ends = np.append(starts[1:], len(order))
-    dates = df["date"].to_numpy()
-    cols = {
-        "open": df["open"].to_numpy(),
-        "high": df["high"].to_numpy(),
-        "low": df["low"].to_numpy(),
-        "close": df["close"].to_numpy(),
-        "volume": df["quantity"].to_numpy(dtype="float64"),
-        "line": df["line"].to_numpy(),
-    }
-    bdi = df["bdi"].to_numpy()
-    spec = df["specification"].astype(str).to_numpy()
-    mkt = df["market"].to_numpy()
-    names = (df["name"].astype(str) + " " + df["specification"].astype(str)).to_numpy()
-    # one long frame sorted by ticker then date: what the importer consumes directly
-    order = np.lexsort((dates.astype("int64"), tick))
-    for t, a, b in zip(uniq, starts, ends):
-        first_row = order[a]
-        kind = cotahist_kind(str(t), int(bdi[first_row]), spec[first_row], int(mkt[first_row]))
-        out.kinds[str(t)] = kind
-        # the fractional market (TPMERC 020) trades in single shares
-        out.lots[str(t)] = 1 if int(mkt[first_row]) == MARKET_FRACTIONAL else DEFAULT_LOT[kind]
-        out.volume_units[str(t)] = "contracts" if kind in ("option", "future") else "shares"
-        out.names[str(t)] = " ".join(str(names[order[b - 1]]).split())
-    codes = np.searchsorted(uniq, tick[order]).astype(np.int32)
-    out.long = pd.DataFrame(
-        {
-            "ticker": pd.Categorical.from_codes(codes, categories=[str(u) for u in uniq]),
-            "date": dates[order].astype("datetime64[ns]"),
-            "open": cols["open"][order],
-            "high": cols["high"][order],
-            "low": cols["low"][order],
-            "close": cols["close"][order],
-            "adj_close": cols["close"][order],
-            "volume": cols["volume"][order],
-            "line": cols["line"][order],
-        }
-    )
-    if not as_long:
-        for k, t in enumerate(out.long["ticker"].cat.categories):
-            sel = slice(starts[k], ends[k])
-            part = out.long.iloc[sel]
-            out.bars[t] = part.drop(columns=["ticker", "date"]).set_index(
-                pd.DatetimeIndex(part["date"], name="date")
-            )
-    return out
-
-
-def parse_file(
-    path: str | Path,
-    fmt: str = "auto",
-    *,
-    ticker: str | None = None,
-    mapping=None,
-    name: str | None = None,
-    include_fractional: bool = False,
-    tickers: Sequence[str] | None = None,
-    _as_long: bool = False,
-) -> ParsedData:
-    """Read one file of any supported format into bars per ticker.
-
-    Parameters
-    ----------
-    path : str or Path
-        The file.
-    fmt : str
-        One of :data:`FORMATS`.
-    ticker : str, optional
-        Ticker for CSV files that do not name one.
-    mapping : ColumnMapping or dict, optional
-        Column mapping for ``fmt="csv"``.
-    name : str, optional
-        Display name (an uploaded file's original name).
-    include_fractional : bool
-        COTAHIST: also keep the fractional market (tickers ending in ``F``).
-    tickers : sequence of str, optional
-        COTAHIST: keep only these tickers.
-
-    Raises
-    ------
-    DataFormatError
-        Naming the file and, where it applies, the line.
-    InputError
-        Unknown ``fmt``.
-    """
-    if fmt not in FORMATS:
-        raise InputError(f"Formato {fmt!r} desconhecido (use {', '.join(FORMATS)}).")
-    p = Path(path)
-    fname = name or p.name
-    if fmt == "auto":
-        fmt = detect_file_format(p, fname)
-    if fmt == "cotahist":
-        return _parse_cotahist(p, fname, include_fractional, tickers, _as_long)
-    if fmt == "actions":
-        try:
-            acts = actions_mod.read_actions_csv(p)
-        except (InputError, ValueError, KeyError) as exc:
-            raise DataFormatError(
-                f"arquivo de eventos corporativos inválido: {exc}", fname
-            ) from exc
-        return ParsedData(file=fname, format="actions", source="csv", actions=acts, rows=len(acts))
-    if fmt in INTRADAY_FORMATS:
-        return read_intraday_file(p, fmt, ticker=ticker, name=fname)
-    parsed = read_csv_bars(p, fmt, ticker=ticker, mapping=mapping, name=fname)
-    return finish_intraday(parsed) if parsed.interval != "1d" else parsed
-
-
-def preview_file(path: str | Path, fmt: str = "auto", *, n: int = 10, **kw) -> dict:
-    """Parse a file and summarise it for the Data page's preview.
-
-    Returns
-    -------
-    dict
-        ``format``, ``tickers`` (list), ``rows`` (int), ``first``/``last`` (Timestamps) and
-        ``head``: a DataFrame of the first ``n`` rows with a ``ticker`` column.
-    """
-    parsed = parse_file(path, fmt, **kw)
-    heads, first, last = [], None, None
-    for t, b in list(parsed.bars.items()):
-        if len(b):
-            first = b.index[0] if first is None else min(first, b.index[0])
-            last = b.index[-1] if last is None else max(last, b.index[-1])
-        if sum(len(h) for h in heads) < n:
-            heads.append(b.drop(columns="line").head(n).assign(ticker=t))
-    head = pd.concat(heads).head(n) if heads else pd.DataFrame()
-    return {
-        "format": parsed.format,
-        "tickers": list(parsed.bars),
-        "rows": parsed.rows,
-        "first": first,
-        "last": last,
-        "head": head,
-    }
-
-
 def _yahoo_as_traded(
     store: Store, conn: Connection, clean: pd.DataFrame, actions: pd.DataFrame | None
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -533,238 +273,6 @@ def _yahoo_as_traded(
         else None
     )
     return out, acts
-
-
-#: Formats that carry a whole market (every listed instrument of a session).
-WHOLE_MARKET_FORMATS: tuple[str, ...] = ("cotahist",)
-
-
-def select_instruments(
-    store: Store,
-    parsed: ParsedData,
-    *,
-    tickers: Sequence[str] | None = None,
-    kinds: Sequence[str] | None = None,
-    everything: bool = False,
-) -> int:
-    """Keep, in a whole-market ``parsed``, only the instruments the user follows or asked for.
-
-    By default a COTAHIST file adds bars of the instruments already in the store (a
-    fractional ``PETR4F`` follows ``PETR4``); ``tickers`` and ``kinds``
-    (:data:`core.data.models.INSTRUMENT_KINDS`) add more; ``everything`` ("todos") keeps
-    the whole market. ``parsed`` is filtered in place.
-
-    Returns
-    -------
-    int
-        Number of tickers left out.
-
-    Raises
-    ------
-    InputError
-        A malformed ticker in ``tickers`` or an unknown kind.
-    """
-    from core.data.models import INSTRUMENT_KINDS
-
-    if everything:
-        return 0
-    want = {validate_ticker(t) for t in (tickers or [])}
-    bad = [k for k in (kinds or []) if k not in INSTRUMENT_KINDS]
-    if bad:
-        raise InputError(
-            f"Tipo(s) desconhecido(s): {', '.join(bad)} (use {', '.join(INSTRUMENT_KINDS)})."
-        )
-    kind_set = set(kinds or [])
-    followed = set(store.tickers())
-    present = (
-        list(parsed.long["ticker"].cat.categories) if parsed.long is not None else list(parsed.bars)
-    )
-
-    def keep(t: str) -> bool:
-        base = t[:-1] if t.endswith("F") else t
-        return (
-            t in followed
-            or base in followed
-            or t in want
-            or base in want
-            or parsed.kinds.get(t) in kind_set
-        )
-
-    kept = [t for t in present if keep(str(t))]
-    if parsed.long is not None:
-        sel = parsed.long["ticker"].isin(kept).to_numpy()
-        long = parsed.long[sel].reset_index(drop=True)
-        long["ticker"] = long["ticker"].cat.remove_unused_categories()
-        parsed.long = long
-    parsed.bars = {t: b for t, b in parsed.bars.items() if t in kept}
-    return len(present) - len(kept)
-
-
-# -- validation ---------------------------------------------------------------------------
-def _long_frame(parsed: ParsedData) -> pd.DataFrame:
-    """All tickers of ``parsed`` in one long frame: ``ticker, date, <BAR_COLUMNS>, line``."""
-    if parsed.long is not None:
-        return parsed.long
-    items = [(t, b) for t, b in parsed.bars.items() if len(b)]
-    if not items:
-        return pd.DataFrame(columns=["ticker", "date", *BAR_COLUMNS, "line"])
-    cols = {
-        "ticker": np.concatenate(
-            [np.full(len(b), k, dtype=np.int32) for k, (_, b) in enumerate(items)]
-        ),
-        "date": np.concatenate([b.index.to_numpy(dtype="datetime64[ns]") for _, b in items]),
-    }
-    for c in BAR_COLUMNS:
-        cols[c] = np.concatenate([b[c].to_numpy(dtype="float64") for _, b in items])
-    cols["line"] = np.concatenate(
-        [
-            b["line"].to_numpy(dtype="int64") if "line" in b else np.zeros(len(b), dtype="int64")
-            for _, b in items
-        ]
-    )
-    df = pd.DataFrame(cols)
-    df["ticker"] = pd.Categorical.from_codes(
-        df["ticker"].to_numpy(), categories=[t for t, _ in items]
-    )
-    return df
-
-
-def validate_parsed(
-    parsed: ParsedData, *, strict: bool = False
-) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Apply the validation rules of the module docstring (vectorised over all tickers).
-
-    Returns
-    -------
-    (pandas.DataFrame, dict)
-        The valid rows in long form (columns ``ticker, date`` and :data:`BAR_COLUMNS`,
-        high/low repaired) and rejected-row counts by reason.
-
-    Raises
-    ------
-    DataFormatError
-        A repeated date or a non-session date with volume (file and line named).
-    """
-    reasons: dict[str, int] = {}
-
-    def reject(reason: str, n) -> None:
-        if int(n):
-            reasons[reason] = reasons.get(reason, 0) + int(n)
-
-    df = _long_frame(parsed)
-    if df.empty:
-        return df.drop(columns="line"), reasons
-    codes = df["ticker"].cat.codes.to_numpy()
-    cats = list(df["ticker"].cat.categories)
-    for k, t in enumerate(cats):  # B3 ticker syntax, wherever the ticker came from
-        if not is_valid_ticker(str(t)):
-            sel = np.flatnonzero(codes == k)
-            ln = int(df["line"].to_numpy()[sel].min()) if len(sel) else 0
-            try:
-                validate_ticker(str(t))
-            except InputError as exc:
-                raise DataFormatError(str(exc), parsed.file, ln or None) from exc
-    d8 = df["date"].to_numpy().astype("int64")
-    lines = df["line"].to_numpy()
-    order = np.lexsort((lines, d8, codes))
-    same = (codes[order][1:] == codes[order][:-1]) & (d8[order][1:] == d8[order][:-1])
-    if same.any():
-        k = int(np.flatnonzero(same)[0])
-        first, second = order[k], order[k + 1]
-        t, d = cats[codes[second]], pd.Timestamp(d8[second])
-        ln1 = int(lines[first])
-        raise DataFormatError(
-            f"data {d:%d/%m/%Y} repetida para {t}"
-            + (f" (já na linha {ln1})" if ln1 else "")
-            + ": um arquivo não pode ter duas barras na mesma data.",
-            parsed.file,
-            int(lines[second]) or None,
-        )
-    o, h, lo, c = (df[k].to_numpy() for k in ("open", "high", "low", "close"))
-    adj, v = df["adj_close"].to_numpy(), df["volume"].to_numpy()
-    nan = np.isnan(o) | np.isnan(h) | np.isnan(lo) | np.isnan(c) | np.isnan(adj)
-    reject("sem preço", nan.sum())
-    keep = ~nan
-    with np.errstate(invalid="ignore"):
-        nonpos = keep & ((o <= 0) | (h <= 0) | (lo <= 0) | (c <= 0))
-    reject("preço não positivo", nonpos.sum())
-    keep &= ~nonpos
-    if parsed.format == "yahoo":
-        is_index = np.array([parsed.kinds.get(t, "stock") == "index" for t in cats])[codes]
-        flat = (o == c) & (h == c) & (lo == c)
-        ph = keep & ~is_index & (v <= 0) & flat
-        reject("volume zero (marcador do Yahoo)", ph.sum())
-        keep &= ~ph
-    with np.errstate(invalid="ignore", divide="ignore"):
-        breach = (
-            np.maximum.reduce(
-                [lo - np.minimum(o, c), np.maximum(o, c) - h, lo - h, np.zeros(len(c))]
-            )
-            / c
-        )
-    bad_ohlc = keep & (breach > OHLC_TOLERANCE)
-    reject("OHLC inconsistente", bad_ohlc.sum())
-    keep &= ~bad_ohlc
-    days = d8 if parsed.interval == "1d" else pd.DatetimeIndex(d8).normalize().asi8
-    udays = np.unique(days[keep])
-    off = (
-        non_sessions(pd.DatetimeIndex(udays).as_unit("ns")).as_unit("ns").asi8
-        if len(udays)
-        else np.array([], dtype="int64")
-    )
-    if len(off):
-        on_off = keep & np.isin(days, off)
-        placeholder = on_off & (v <= 0)
-        reject("volume zero em dia sem pregão", placeholder.sum())
-        real = on_off & ~placeholder
-        if real.any() and not strict:
-            # a vendor placeholder: a non-session row repeating the previous session's OHLC
-            order2 = np.lexsort((d8, codes))
-            sess_row = keep & ~on_off  # rows on sessions that are kept
-            pos = np.arange(len(order2))
-            last = np.where(sess_row[order2], pos, -1)
-            last = np.maximum.accumulate(last)  # last session row at or before each position
-            prev_pos = np.r_[-1, last[:-1]]
-            valid = prev_pos >= 0
-            valid[valid] &= codes[order2][prev_pos[valid]] == codes[order2][valid]
-            p_idx = np.zeros(len(df), dtype=np.int64)
-            ok_prev = np.zeros(len(df), dtype=bool)
-            p_idx[order2[valid]] = order2[prev_pos[valid]]
-            ok_prev[order2[valid]] = True
-            same_ohlc = (
-                ok_prev
-                & np.isclose(o, o[p_idx], rtol=1e-9)
-                & np.isclose(h, h[p_idx], rtol=1e-9)
-                & np.isclose(lo, lo[p_idx], rtol=1e-9)
-                & np.isclose(c, c[p_idx], rtol=1e-9)
-            )
-            flat_prev = ok_prev & (o == c) & (h == c) & (lo == c) & np.isclose(c, c[p_idx])
-            ph = real & (same_ohlc | flat_prev)
-            for j in np.flatnonzero(ph)[np.argsort(lines[ph])]:
-                parsed.placeholders.append(
-                    {
-                        "file": parsed.file,
-                        "ticker": str(cats[codes[j]]),
-                        "date": pd.Timestamp(d8[j]),
-                        "line": int(lines[j]),
-                    }
-                )
-            keep &= ~ph
-            real &= ~ph
-        if real.any():
-            k = int(np.flatnonzero(real)[np.argmin(lines[real])])
-            raise DataFormatError(
-                f"{pd.Timestamp(days[k]):%d/%m/%Y} ({cats[codes[k]]}) não é um pregão da B3 "
-                "(fim de semana ou feriado).",
-                parsed.file,
-                int(lines[k]) or None,
-            )
-        keep &= ~placeholder
-    out = df.loc[keep, ["ticker", "date", *BAR_COLUMNS]].reset_index(drop=True)
-    oo, cc = out["open"].to_numpy(), out["close"].to_numpy()
-    out["high"] = np.maximum.reduce([out["high"].to_numpy(), oo, cc, out["low"].to_numpy()])
-    out["low"] = np.minimum.reduce([out["low"].to_numpy(), oo, cc])
-    return out, reasons
 
 
 # -- writing ------------------------------------------------------------------------------
@@ -915,10 +423,10 @@ def import_parsed(
         rep.seconds = time.perf_counter() - t0
         rep.log_id = _write_log(store, started, source_label, file_label, rep, rep.message())
         return rep
-    tickers: list[str] = []
+    written: list[str] = []
     try:
         for attempt in range(_WRITE_ATTEMPTS):
-            tickers = []
+            written = []
             rep.inserted = rep.updated = rep.unchanged = rep.kept = 0
             rep.conflicts = rep.volume_dropped = 0
             try:
@@ -926,7 +434,7 @@ def import_parsed(
                     priorities = load_priorities(conn)
                     n = max(len(checked), 1)
                     touched: set[str] = set()
-                    for k, (p, clean) in enumerate(checked):
+                    for j, (p, clean) in enumerate(checked):
                         if p.format == "actions":
                             continue  # written after every bar file of this import
                         if clean.empty:
@@ -955,7 +463,7 @@ def import_parsed(
                             volume_unit=p.volume_units or None,
                             progress=progress,
                             cancel=cancel,
-                            frac=(0.5 + 0.45 * k / n, 0.5 + 0.45 * (k + 1) / n),
+                            frac=(0.5 + 0.45 * j / n, 0.5 + 0.45 * (j + 1) / n),
                         )
                         rep.inserted += res.inserted
                         rep.updated += res.updated
@@ -965,7 +473,7 @@ def import_parsed(
                         rep.volume_dropped += res.volume_dropped
                         by_id = {v: t for t, v in ids.items()}
                         touched |= {by_id[i] for i in res.touched if i in by_id}
-                        tickers += [t for t in present if t not in tickers]
+                        written += [t for t in present if t not in written]
                     for p, _ in checked:
                         if p.format == "actions" and p.actions is not None and len(p.actions):
                             actions_mod.write_actions(
@@ -973,8 +481,8 @@ def import_parsed(
                             )
                             for t in sorted(set(p.actions["ticker"])):
                                 touched.add(t)
-                                if t not in tickers:
-                                    tickers.append(t)
+                                if t not in written:
+                                    written.append(t)
                     # adj_close is derived from traded closes + actions, whichever source wrote the bars
                     with_actions = actions_mod.tickers_with_actions(store, conn=conn)
                     for t in sorted(touched & with_actions):
@@ -1008,8 +516,8 @@ def import_parsed(
         rep.seconds = time.perf_counter() - t0
         rep.log_id = _write_log(store, started, source_label, file_label, rep, rep.message())
         raise ImportCancelled("Importação cancelada: nada foi gravado.") from None
-    rep.instruments = len(tickers)
-    rep.tickers = tickers
+    rep.instruments = len(written)
+    rep.tickers = written
     rep.seconds = time.perf_counter() - t0
     rep.log_id = _write_log(store, started, source_label, file_label, rep, rep.message())
     if progress:
@@ -1284,42 +792,3 @@ def update_prices(
         started=started,
         t0=t0,
     )
-
-
-# -- log and priority ---------------------------------------------------------------------
-def import_log(store: Store, limit: int = 50) -> pd.DataFrame:
-    """The newest ``limit`` import-log rows (newest first).
-
-    Columns ``id, started_at, source, file, instruments, inserted, updated, unchanged,
-    rejected, duration_s, status, message``.
-    """
-    c = _LOG.c
-    with store.engine.connect() as conn:
-        rows = conn.execute(select(_LOG).order_by(c.id.desc()).limit(int(limit))).all()
-    cols = [col.name for col in _LOG.columns]
-    df = pd.DataFrame.from_records(rows, columns=cols)
-    df["started_at"] = pd.to_datetime(df["started_at"])
-    return df
-
-
-def source_priority(store: Store, ticker: str) -> tuple[str, ...]:
-    """The source order used for ``ticker`` (its override or :data:`DEFAULT_PRIORITY`)."""
-    iid = store.instrument(ticker)["id"]
-    with store.engine.connect() as conn:
-        row = conn.execute(select(_PRIO.c.sources).where(_PRIO.c.instrument_id == iid)).first()
-    return tuple(s for s in row[0].split(",") if s) if row else DEFAULT_PRIORITY
-
-
-def set_source_priority(store: Store, ticker: str, sources: Sequence[str] | None) -> None:
-    """Store a per-instrument source order (best first); None restores the default."""
-    iid = store.instrument(ticker)["id"]
-    known = set(DEFAULT_PRIORITY)
-    bad = [s for s in (sources or []) if s not in known]
-    if bad:
-        raise InputError(
-            f"Fonte(s) desconhecida(s): {', '.join(bad)} (use {', '.join(DEFAULT_PRIORITY)})."
-        )
-    with store.transaction() as conn:
-        conn.execute(_PRIO.delete().where(_PRIO.c.instrument_id == iid))
-        if sources:
-            conn.execute(_PRIO.insert().values(instrument_id=iid, sources=",".join(sources)))

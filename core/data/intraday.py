@@ -427,7 +427,8 @@ def _fast_intraday(body: str, name: str, ticker: str) -> ParsedData | None:
     ln = np.arange(len(df), dtype=np.int64) + 2
     px = [df[c].to_numpy(dtype="float64") for c in need]
     v = df["volume"].to_numpy(dtype="float64") if "volume" in cols else np.zeros(len(df))
-    return _parsed("intraday", name, ticker, pd.DatetimeIndex(d, name="date"), *px, v, ln)
+    o, h, lo, c = px
+    return _parsed("intraday", name, ticker, pd.DatetimeIndex(d, name="date"), o, h, lo, c, v, ln)
 
 
 def read_intraday_text(
@@ -480,7 +481,8 @@ def read_intraday_text(
             if "volume" in df.columns
             else np.zeros(len(df))
         )
-        return _parsed("intraday", name, t, dates, *px, v, ln)
+        o, h, lo, c = px
+        return _parsed("intraday", name, t, dates, o, h, lo, c, v, ln)
     if fmt == "mt5bars":
         df, ln = _read(body, "\t", name)
         df.columns = [c.strip().upper() for c in df.columns]
@@ -502,7 +504,8 @@ def read_intraday_text(
             for k in ("OPEN", "HIGH", "LOW", "CLOSE")
         ]
         v = _num(df["<VOL>"], ln, "<VOL>", name, comma=False)
-        return _parsed("mt5bars", name, t, dates, *px, v, ln, interval)
+        o, h, lo, c = px
+        return _parsed("mt5bars", name, t, dates, o, h, lo, c, v, ln, interval)
     raise InputError(f"Formato intradiário {fmt!r} desconhecido (use {INTRADAY_FORMATS}).")
 
 

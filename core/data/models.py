@@ -18,6 +18,7 @@ The schema is created and upgraded only through Alembic migrations
 from __future__ import annotations
 
 import datetime as dt
+from typing import ClassVar
 
 from sqlalchemy import (
     DateTime,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -85,6 +87,10 @@ def default_volume_unit(kind: str) -> str:
 
 class Base(DeclarativeBase):
     """Declarative base of every Pregão table."""
+
+    # Every model here maps one Table (no joined or custom selectables): say so, so that
+    # ``Model.__table__.insert()`` and friends type-check.
+    __table__: ClassVar[Table]
 
 
 class Instrument(Base):

@@ -42,6 +42,7 @@ __all__ = [
     "QUALITY_COLUMNS",
     "JUMP_THRESHOLD",
     "quality_report",
+    "ready_quality_report",
     "instrument_quality",
     "common_history_summary",
 ]
@@ -201,6 +202,25 @@ def quality_report(
     if tickers:
         for t in tickers:
             store.instrument(t)
+    names = tuple(sorted({t.upper() for t in tickers})) if tickers else None
+    key = ("quality.quality_report", names, float(jump_threshold))
+    return store.cached(key, lambda: _quality_report(store, names, jump_threshold))
+
+
+def ready_quality_report(store: Store) -> pd.DataFrame | None:
+    """:func:`quality_report` of every instrument if it is already computed for the data as
+    they are now (the store's read cache), else None — without computing anything.
+
+    The Data page shows the report at once when it is ready and otherwise paints first and
+    fills the grid in from a callback.
+    """
+    hit, value = store.peek(("quality.quality_report", None, float(JUMP_THRESHOLD)))
+    return value if hit else None
+
+
+def _quality_report(
+    store: Store, tickers: Sequence[str] | None, jump_threshold: float
+) -> pd.DataFrame:
     inst, bars = _load(store, tickers)
     acts = load_actions(
         store, list(inst["ticker"]) if tickers else None, include_price_factors=True
@@ -282,8 +302,8 @@ def quality_report(
         exp > 0, stats["on_sessions"] / np.maximum(exp, 1), np.where(stats["n_bars"] > 0, 1.0, 0.0)
     )
     out["gaps"] = np.maximum(exp - stats["on_sessions"], 0)
-    for k in ("zero_volume", "ohlc_violations", "jumps"):
-        out[k] = stats[k]
+    for name in ("zero_volume", "ohlc_violations", "jumps"):
+        out[name] = stats[name]
     out["sources"] = sources
     extra = _data_flags(store, list(inst["id"]) if tickers else None)
     out["flags"] = [

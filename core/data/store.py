@@ -5,17 +5,41 @@ PostgreSQL works the same (``postgresql+psycopg://user:pass@host/db``). The sche
 Alembic migrations in ``core/data/migrations``, applied by :func:`init_db`.
 
 Bars come out in the canonical frame of :mod:`core.data.schema`.
+
+Read cache
+----------
+Repeated reads are served from memory: :meth:`Store.cached` keeps the result of a read
+under the database's *data version* (:meth:`Store.data_version`), a token that changes on
+every committed write to the database, by this process or any other one (a CLI import, a
+Celery worker, another web worker, a backup restore):
+
+* SQLite file: ``PRAGMA data_version`` on a dedicated, never-writing probe connection (it
+  changes whenever any other connection commits, in any process) plus the file's inode (a
+  replaced file is a new database).
+* PostgreSQL: ``pg_current_snapshot()`` (the next transaction id and the transactions in
+  progress: any write in the cluster changes it, including one still open when a read was
+  cached, once it commits).
+* Both, and in-memory SQLite: a counter of this engine's own commits.
+
+The version is read *before* the data, so a write landing in between can only cost a
+second read, never serve an old one. Cached frames are copied on the way out: callers may
+modify what they get.
 """
 
 from __future__ import annotations
 
 import difflib
 import logging
+import os
 import re
-from collections.abc import Iterable, Sequence
+import sqlite3
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -36,7 +60,15 @@ from core.data.models import (
 from core.data.schema import BAR_COLUMNS, empty_bars, validate_bars
 from core.errors import InputError, StoreError, UnknownTickerError
 
-__all__ = ["init_db", "Store", "WriteResult", "redact_url", "MIGRATIONS_DIR"]
+__all__ = [
+    "init_db",
+    "Store",
+    "WriteResult",
+    "redact_url",
+    "MIGRATIONS_DIR",
+    "READ_CACHE_BYTES",
+    "CacheStats",
+]
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +146,9 @@ def _create_engine(url: str) -> Engine:
         if parsed.database not in (None, "", ":memory:"):
             raw = engine.raw_connection()  # outside any transaction (journal mode needs it)
             try:
-                raw.driver_connection.execute("PRAGMA journal_mode=WAL")
+                driver = raw.driver_connection
+                if driver is not None:
+                    driver.execute("PRAGMA journal_mode=WAL")
             finally:
                 raw.close()
     return engine
@@ -219,6 +253,183 @@ class WriteResult:
         )
 
 
+#: Default memory budget of one store's read cache (bytes of cached frames).
+READ_CACHE_BYTES = 128 * 2**20
+
+T = TypeVar("T")
+
+#: Probe connections inherited through ``fork()``: never closed in the child (closing a
+#: SQLite handle of the parent's could checkpoint or drop its locks), only kept.
+_INHERITED_PROBES: list[sqlite3.Connection] = []
+
+
+class _DataVersion:
+    """The token of :meth:`Store.data_version` (module docstring, "Read cache")."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._lock = threading.Lock()
+        self.local = 0
+        self.writing = 0  # write transactions of this Store open right now
+        self.dialect = engine.dialect.name
+        self._engine = engine
+        db = engine.url.database if self.dialect == "sqlite" else None
+        self._path = None if db in (None, "", ":memory:") else str(Path(db).expanduser())
+        self._probe: sqlite3.Connection | None = None
+        self._probe_pid = 0
+        self._probe_inode: tuple[int, int] | None = None
+        event.listen(engine, "commit", self._bump)
+
+    @property
+    def supported(self) -> bool:
+        return self.dialect in ("sqlite", "postgresql")
+
+    def _bump(self, _conn: Any = None) -> None:
+        with self._lock:
+            self.local += 1
+
+    @contextmanager
+    def write(self):
+        """Mark a write transaction of this process: reads bypass the cache meanwhile (on
+        in-memory SQLite they share its connection and would see uncommitted rows), and the
+        version moves on when it ends, committed or rolled back."""
+        with self._lock:
+            self.writing += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.writing -= 1
+                self.local += 1
+
+    def _sqlite_file(self) -> tuple[int, int, int]:
+        path = self._path
+        if path is None:  # pragma: no cover - guarded by the caller
+            raise StoreError("No SQLite file to probe.")
+        st = os.stat(path)
+        inode = (st.st_dev, st.st_ino)
+        pid = os.getpid()
+        if self._probe is not None and (self._probe_pid != pid or self._probe_inode != inode):
+            if self._probe_pid != pid:
+                _INHERITED_PROBES.append(self._probe)
+            else:
+                self._probe.close()
+            self._probe = None
+        if self._probe is None:
+            self._probe = sqlite3.connect(
+                path, check_same_thread=False, isolation_level=None, timeout=30
+            )
+            self._probe_pid, self._probe_inode = pid, inode
+        row = self._probe.execute("PRAGMA data_version").fetchone()
+        return (inode[0], inode[1], int(row[0]))
+
+    def current(self) -> Hashable:
+        """A value that differs from every earlier one after any committed write."""
+        with self._lock:
+            local = self.local
+            if self._path is not None:
+                return (local, self._sqlite_file())
+        if self.dialect == "postgresql":
+            with self._engine.connect() as conn:
+                snap = conn.exec_driver_sql("SELECT pg_current_snapshot()::text").scalar()
+            return (local, snap)
+        return (local,)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._probe is not None and self._probe_pid == os.getpid():
+                self._probe.close()
+            self._probe = None
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    """Counters of a store's read cache: ``hits``, ``misses``, ``entries``, ``bytes``."""
+
+    hits: int
+    misses: int
+    entries: int
+    bytes: int
+
+
+def _size_of(value: Any) -> int:
+    """Bytes a cached value holds, roughly (frames and arrays exactly, the rest estimated)."""
+    if isinstance(value, pd.DataFrame | pd.Series):
+        return int(np.sum(value.memory_usage(index=True, deep=False))) + 512
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes) + 128
+    if hasattr(value, "__dataclass_fields__"):
+        return 256 + sum(_size_of(getattr(value, f)) for f in value.__dataclass_fields__)
+    if isinstance(value, dict):
+        return 1024 + sum(64 + _size_of(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return 1024 + sum(64 + _size_of(v) for v in value)
+    return 64
+
+
+def _copy(value: Any) -> Any:
+    """What a caller gets from the cache: its own copy of anything mutable."""
+    if isinstance(value, pd.DataFrame | pd.Series | np.ndarray):
+        return value.copy()
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, list):
+        return list(value)
+    return value
+
+
+class _ReadCache:
+    """LRU of read results, all of one data version, bounded in bytes."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+        self._version: Hashable = None
+        self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._bytes = 0
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, version: Hashable, key: Hashable) -> tuple[bool, Any]:
+        with self._lock:
+            if version != self._version:
+                self._items.clear()
+                self._bytes = 0
+                self._version = version
+            item = self._items.get(key)
+            if item is None:
+                self.misses += 1
+                return False, None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return True, item[0]
+
+    def put(self, version: Hashable, key: Hashable, value: Any) -> None:
+        size = _size_of(value)
+        if size > self.max_bytes:
+            return
+        with self._lock:
+            if version != self._version:
+                return  # the data changed while it was read: keep nothing
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._bytes -= old[1]
+            self._items[key] = (value, size)
+            self._bytes += size
+            while self._bytes > self.max_bytes and self._items:
+                _, (_, s) = self._items.popitem(last=False)
+                self._bytes -= s
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0
+            self._version = None
+
+    def stats(self) -> CacheStats:
+        with self._lock:
+            return CacheStats(self.hits, self.misses, len(self._items), self._bytes)
+
+
 def _to_datetime_index(values: Iterable) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(pd.to_datetime(list(values)), name="date").astype("datetime64[ns]")
 
@@ -230,16 +441,20 @@ class Store:
     ----------
     engine : sqlalchemy.Engine
         An engine whose database is already migrated (use :func:`init_db`).
+    cache_bytes : int
+        Memory budget of the read cache (module docstring); 0 turns it off.
 
     Notes
     -----
     Methods that write accept an optional open ``conn``; when given, they join that
     transaction (so an import of many instruments is all or nothing), otherwise each call is
-    its own transaction.
+    its own transaction. Reads without ``conn`` go through the read cache.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, cache_bytes: int = READ_CACHE_BYTES) -> None:
         self.engine = engine
+        self._version = _DataVersion(engine)
+        self._cache = _ReadCache(max(int(cache_bytes), 0))
 
     # -- plumbing -----------------------------------------------------------------------
     @property
@@ -259,7 +474,7 @@ class Store:
         Commits on success, rolls back on error. On SQLite the transaction takes the write
         lock first (``BEGIN IMMEDIATE``), so concurrent writers wait for each other.
         """
-        with self.engine.connect() as conn:
+        with self._version.write(), self.engine.connect() as conn:
             conn.execution_options(pregao_write=True)
             with conn.begin():
                 yield conn
@@ -284,8 +499,62 @@ class Store:
                 yield c
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (and the read cache's probe)."""
+        self._cache.clear()
+        self._version.close()
         self.engine.dispose()
+
+    # -- read cache ---------------------------------------------------------------------
+    def data_version(self) -> Hashable:
+        """A token that changes after every committed write to the database, by any process
+        (module docstring, "Read cache"). Cheap: one pragma (SQLite) or one query (PostgreSQL).
+        """
+        return self._version.current()
+
+    def cached(self, key: Hashable, load: Callable[[], T]) -> T:
+        """``load()``, computed once per data version and served from memory afterwards.
+
+        For reads (and what is computed from them alone) that any write may change: bars,
+        rates, actions, quality reports. The result is dropped as soon as the database
+        changes (:meth:`data_version`), in this process or another.
+
+        Parameters
+        ----------
+        key : hashable
+            Names the read and all its arguments, e.g. ``("bars", "PETR4", None, None, "1d")``;
+            start it with the module's or method's name so keys never collide.
+        load : callable
+            Does the read; returns a DataFrame/Series/ndarray, a dict or list (each caller gets
+            a copy), or an immutable value.
+
+        Returns
+        -------
+        object
+            ``load()``'s result (a copy of the cached one).
+        """
+        if self._cache.max_bytes <= 0 or not self._version.supported or self._version.writing:
+            return load()
+        version = self._version.current()
+        hit, value = self._cache.get(version, key)
+        if not hit:
+            value = load()
+            self._cache.put(version, key, value)
+        return _copy(value)
+
+    def peek(self, key: Hashable) -> tuple[bool, Any]:
+        """``(True, value)`` when :meth:`cached` holds ``key`` for the current data version
+        (a copy, as :meth:`cached` gives), else ``(False, None)``; never loads anything.
+
+        For a page that shows a costly result at once when it is ready and otherwise paints
+        first and fills it in from a callback."""
+        if self._cache.max_bytes <= 0 or not self._version.supported or self._version.writing:
+            return False, None
+        hit, value = self._cache.get(self._version.current(), key)
+        return (True, _copy(value)) if hit else (False, None)
+
+    def cache_stats(self) -> CacheStats:
+        """Hits, misses, entries and bytes of the read cache (for benchmarks and tests)."""
+        return self._cache.stats()
 
     # -- instruments --------------------------------------------------------------------
     def is_empty(self) -> bool:
@@ -295,6 +564,9 @@ class Store:
 
     def tickers(self, kind: str | None = None) -> list[str]:
         """Sorted list of stored tickers, optionally only one ``kind``."""
+        return self.cached(("store.tickers", kind), lambda: self._tickers(kind))
+
+    def _tickers(self, kind: str | None) -> list[str]:
         q = select(_INSTR_TABLE.c.ticker).order_by(_INSTR_TABLE.c.ticker)
         if kind is not None:
             q = q.where(_INSTR_TABLE.c.kind == kind)
@@ -311,6 +583,9 @@ class Store:
             currency, volume_unit, first_date, last_date, n_bars`` (dates as Timestamps, NaT
             without bars).
         """
+        return self.cached(("store.instruments",), self._instruments)
+
+    def _instruments(self) -> pd.DataFrame:
         b = _BAR_TABLE.c
         cov = (
             select(
@@ -384,6 +659,15 @@ class Store:
             If ``ticker`` is not stored; carries close matches.
         """
         t = (ticker or "").strip().upper()
+        if conn is None:
+            row = self.cached(("store.instrument", t), lambda: self._instrument(t, None))
+        else:  # inside a write transaction: what that transaction sees
+            row = self._instrument(t, conn)
+        if row is None:
+            raise UnknownTickerError(t or ticker, self.suggest(t))
+        return row
+
+    def _instrument(self, t: str, conn: Connection | None) -> dict | None:
         i = _INSTR_TABLE.c
         with self._read(conn) as c:
             row = c.execute(
@@ -391,9 +675,7 @@ class Store:
                     i.ticker == t
                 )
             ).first()
-        if row is None:
-            raise UnknownTickerError(t or ticker, self.suggest(t))
-        return dict(row._mapping)
+        return None if row is None else dict(row._mapping)
 
     def upsert_instrument(
         self,
@@ -484,9 +766,15 @@ class Store:
             If the ticker is not stored.
         """
         inst = self.instrument(ticker)
+        lo = None if start is None else pd.Timestamp(start)
+        hi = None if end is None else pd.Timestamp(end)
+        key = ("store.bars", inst["id"], lo, hi, interval)
+        return self.cached(key, lambda: self._bars(inst["id"], start, end, interval))
+
+    def _bars(self, instrument_id: int, start, end, interval: str) -> pd.DataFrame:
         b = _BAR_TABLE.c
         q = select(b.date, *[b[c] for c in BAR_COLUMNS]).where(
-            b.instrument_id == inst["id"], b.interval == interval
+            b.instrument_id == instrument_id, b.interval == interval
         )
         if start is not None:
             q = q.where(b.date >= pd.Timestamp(start).to_pydatetime())
@@ -666,6 +954,12 @@ class Store:
             Index ``date`` (tz-naive), float values in % per day (CDI convention), named
             after ``series``; empty if nothing is stored.
         """
+        lo = None if start is None else pd.Timestamp(start)
+        hi = None if end is None else pd.Timestamp(end)
+        key = ("store.rates", series, lo, hi)
+        return self.cached(key, lambda: self._rates(series, start, end))
+
+    def _rates(self, series: str, start, end) -> pd.Series:
         r = _RATE_TABLE.c
         q = select(r.date, r.value).where(r.series == series)
         if start is not None:

@@ -370,7 +370,7 @@ def upsert_bars(
     upd = exists & ~same & ~kept
     n_total = int(is_new.sum() + upd.sum())
     done = 0
-    a, z = frac
+    f_lo, f_hi = frac
 
     def tick_progress(n: int) -> None:
         nonlocal done
@@ -378,7 +378,7 @@ def upsert_bars(
         if cancel is not None and cancel():
             raise UpsertCancelled("Importação cancelada: nada foi gravado.")
         if progress and n_total:
-            progress(a + (z - a) * done / n_total, f"Gravando barras: {done}/{n_total}")
+            progress(f_lo + (f_hi - f_lo) * done / n_total, f"Gravando barras: {done}/{n_total}")
 
     m_vals = [m[c].to_numpy(dtype="float64") for c in BAR_COLUMNS]
     ins_idx = np.flatnonzero(is_new)

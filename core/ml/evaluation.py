@@ -308,7 +308,7 @@ def bootstrap_metrics(
     rng = np.random.default_rng(seed)
     n = len(y)
     codes, n_dates = _date_codes(dates) if dates is not None else (None, 0)
-    draws = {k: [] for k in point}
+    draws: dict[str, list[float]] = {k: [] for k in point}
     for _ in range(n_boot):
         if codes is not None:
             w = stats.cluster_weights(codes, n_dates, rng)
@@ -531,9 +531,7 @@ def _gain_importance(pipe, columns: list[str]) -> np.ndarray:
 def _proba_full(pipe, X, n_classes: int) -> np.ndarray:
     p = pipe.predict_proba(X)
     classes = list(
-        getattr(pipe, "label_map_", None)
-        if hasattr(pipe, "label_map_")
-        else pipe.named_steps["model"].classes_
+        pipe.label_map_ if hasattr(pipe, "label_map_") else pipe.named_steps["model"].classes_
     )
     if len(classes) == n_classes:
         return p
@@ -767,11 +765,11 @@ def _confidence_bins(oos: pd.DataFrame, best: str) -> list[dict]:
     edges = CONFIDENCE_EDGES
     p = oos["p_up"].to_numpy()
     idx = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, len(edges) - 2)
-    out = []
+    out: list[dict[str, Any]] = []
     for b in range(len(edges) - 1):
         sel = idx == b
         n = int(sel.sum())
-        rec = {"lo": edges[b], "hi": edges[b + 1], "n": n}
+        rec: dict[str, Any] = {"lo": edges[b], "hi": edges[b + 1], "n": n}
         if n == 0:
             out.append({**rec, "hit": None, "base": None, "p": None})
             continue

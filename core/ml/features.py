@@ -238,8 +238,8 @@ def build_features(
             }
         )
         idx = pd.concat([idx, _regime(ic)], axis=1).reindex(c.index)
-        for k in INDEX_FEATURES:
-            f[k] = idx[k]
+        for name in INDEX_FEATURES:
+            f[name] = idx[name]
         reg = idx[["regime_bull", "regime_bear", "regime_side"]]
     else:
         reg = _regime(market)

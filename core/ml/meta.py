@@ -450,7 +450,7 @@ def meta_label(
     w = df["weight"].to_numpy()
     p = np.full(n, np.nan)
     fold_of = np.zeros(n, dtype=int)
-    folds = []
+    folds: list[dict[str, Any]] = []
     for f in range(k):
         if progress:
             progress(0.5 + 0.45 * f / k, f"Modelo secundário: dobra {f + 1} de {k}")

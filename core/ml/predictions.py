@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -263,18 +264,9 @@ def log_predictions(store: Store, model_id: int, preds: pd.DataFrame) -> int:
     dialect = store.engine.dialect.name
     added = 0
     if dialect in ("sqlite", "postgresql"):
-        if dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert
         with store.transaction() as conn:
             for v in values:
-                stmt = (
-                    insert(_T)
-                    .values(**v)
-                    .on_conflict_do_nothing(index_elements=["model_id", "ticker", "as_of"])
-                    .returning(_T.c.id)
-                )
+                stmt = _insert_or_ignore(dialect, v)
                 added += len(conn.execute(stmt).all())  # rowcount is -1 on psycopg
         return added
     for v in values:  # pragma: no cover - other databases
@@ -285,6 +277,29 @@ def log_predictions(store: Store, model_id: int, preds: pd.DataFrame) -> int:
         except IntegrityError:
             continue
     return added
+
+
+def _insert_or_ignore(dialect: str, values: dict[str, Any]) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING RETURNING id`` of one prediction row (SQLite or
+    PostgreSQL): a row already logged for (model, ticker, date) is left as it is."""
+    keys = ["model_id", "ticker", "as_of"]
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return (
+            sqlite_insert(_T)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=keys)
+            .returning(_T.c.id)
+        )
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    return (
+        pg_insert(_T)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=keys)
+        .returning(_T.c.id)
+    )
 
 
 def score_predictions(store: Store) -> int:
@@ -387,7 +402,7 @@ def live_drift(store: Store, champion: ChampionModel) -> dict:
 
     spec_d = champion.metrics.get("drift")
     base = champion.metrics.get("base_rate")
-    out = {
+    out: dict[str, Any] = {
         "available": False,
         "n_dates": 0,
         "statistic": float("nan"),

@@ -487,7 +487,7 @@ class ChampionModel:
         if ok.any():
             p = self.pipeline.predict_proba(X[ok])
             classes = list(
-                getattr(self.pipeline, "label_map_", None)
+                self.pipeline.label_map_
                 if hasattr(self.pipeline, "label_map_")
                 else self.pipeline.named_steps["model"].classes_
             )

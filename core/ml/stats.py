@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import TypeGuard
 
 import numpy as np
 import pandas as pd
@@ -52,7 +53,7 @@ __all__ = [
 ALPHA = 0.05
 
 
-def _finite(x) -> bool:
+def _finite(x: object) -> TypeGuard[float]:
     return x is not None and isinstance(x, int | float | np.floating) and math.isfinite(float(x))
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -59,7 +60,7 @@ Progress = Callable[[float, str], None]
 SEED_CSV = BUNDLED_DIR / "investing" / "ibovespa_2011-01-03_2025-06-30.csv.gz"
 
 #: The seed's published figures (fractions); None where the seed gives none.
-SEED_TABLE = {
+SEED_TABLE: dict[str, dict[str, Any]] = {
     "logreg": {"holdout_accuracy": 0.5064, "holdout_f1": 0.3823, "wf_mean": None, "wf_std": None},
     "xgboost": {
         "holdout_accuracy": 0.5375,
@@ -76,7 +77,7 @@ SEED_TABLE = {
 }
 
 #: The seed's models and parameters.
-SEED_MODELS = {
+SEED_MODELS: dict[str, dict[str, Any]] = {
     "logreg": {"solver": "lbfgs", "max_iter": 1000},
     "xgboost": {
         "n_estimators": 100,
@@ -225,7 +226,7 @@ def _score(ds: Dataset, model: str, train: np.ndarray, test: np.ndarray) -> dict
     m = bootstrap_metrics(y, proba, 2, n_boot=300)
     correct = (proba.argmax(axis=1) == y).astype(float)
     base = _baselines(ds, train, test)
-    best = max(base, key=base.get)
+    best = max(base, key=lambda k: base[k])
     p = float(
         binomtest(
             int(correct.sum()), len(y), min(max(base[best], 1e-9), 1 - 1e-9), alternative="greater"

@@ -189,7 +189,7 @@ class ModelSignals(Strategy):
             if sel.any():
                 proba = pipe.predict_proba(X[sel])
                 classes = list(
-                    getattr(pipe, "label_map_", None)
+                    pipe.label_map_
                     if hasattr(pipe, "label_map_")
                     else pipe.named_steps["model"].classes_
                 )

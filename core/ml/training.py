@@ -203,7 +203,7 @@ def _result(
 
 
 def train_models(
-    store: Store,
+    store: Store | None,
     registry: ModelRegistry | None,
     request: TrainRequest,
     *,
@@ -216,7 +216,8 @@ def train_models(
 
     Parameters
     ----------
-    store : Store
+    store : Store or None
+        Where bars and the champion live; None only together with ``frames``.
     registry : ModelRegistry or None
         Where to store the models (None: evaluate only, nothing stored).
     request : TrainRequest
@@ -244,6 +245,8 @@ def train_models(
     if progress:
         progress(0.0, "Carregando dados e calculando atributos")
     if frames is None:
+        if store is None:
+            raise ValueError("train_models needs a store or frames.")
         frames, index_bars = load_frames(
             store, request.tickers, request.start, use_index=request.use_index
         )

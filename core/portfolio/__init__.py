@@ -55,9 +55,6 @@ from core.portfolio.saved import delete_portfolio, list_portfolios, load_portfol
 from core.portfolio.service import (
     PortfolioRequest,
     analyse,
-    parse_pairs,
-    parse_percent_range,
-    parse_views,
 )
 from core.portfolio.walkforward import UNIVERSES, WalkForward, walk_forward
 
@@ -105,9 +102,6 @@ __all__ = [
     "save_portfolio",
     "PortfolioRequest",
     "analyse",
-    "parse_pairs",
-    "parse_percent_range",
-    "parse_views",
     "UNIVERSES",
     "WalkForward",
     "walk_forward",

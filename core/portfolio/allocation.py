@@ -263,36 +263,44 @@ def allocate_lots(
     if brok > 0:
         integrality[iZ] = 1
 
-    rows, lo_b, hi_b = [], [], []
+    rows: list[np.ndarray] = []
+    lo_b: list[float] = []
+    hi_b: list[float] = []
 
     def row() -> np.ndarray:
         return np.zeros(nv)
+
+    def add(r: np.ndarray, lo: float, hi: float) -> None:
+        """One constraint ``lo <= r @ x <= hi``."""
+        rows.append(r)
+        lo_b.append(lo)
+        hi_b.append(hi)
 
     for i in range(n):
         # 100 L + F - dp + dm = h
         r = row()
         r[iL[i]], r[iF[i]], r[iP[i]], r[iM[i]] = lot_size, 1.0, -1.0, 1.0
-        rows.append(r), lo_b.append(h[i]), hi_b.append(h[i])
+        add(r, h[i], h[i])
         # u >= p*shares - T  ->  p*100 L + p F - u <= T
         r = row()
         r[iL[i]], r[iF[i]], r[iU[i]] = price[i] * lot_size, price[i], -1.0
-        rows.append(r), lo_b.append(-np.inf), hi_b.append(target[i])
+        add(r, -np.inf, target[i])
         # u >= T - p*shares  ->  -p*100 L - p F - u <= -T
         r = row()
         r[iL[i]], r[iF[i]], r[iU[i]] = -price[i] * lot_size, -price[i], -1.0
-        rows.append(r), lo_b.append(-np.inf), hi_b.append(-target[i])
+        add(r, -np.inf, -target[i])
         if brok > 0:
             big = max_lots[i] * lot_size + lot_size + h[i]
             r = row()
             r[iP[i]], r[iM[i]], r[iZ[i]] = 1.0, 1.0, -big
-            rows.append(r), lo_b.append(-np.inf), hi_b.append(0.0)
+            add(r, -np.inf, 0.0)
     # Budget as cash flow: Σ p·(dp - dm) + Σ unit_cost·(dp + dm) + 2·brok·Σz ≤ cash.
     r = row()
     r[iP] = price + unit_cost
     r[iM] = -price + unit_cost
     if brok > 0:
         r[iZ] = 2 * brok
-    rows.append(r), lo_b.append(-np.inf), hi_b.append(float(capital))
+    add(r, -np.inf, float(capital))
 
     res = milp(
         c,

@@ -451,6 +451,12 @@ def most_liquid(
     list of str
         Stock tickers, most liquid first (ties broken by ticker).
     """
+    e = None if end is None else pd.Timestamp(end)
+    key = ("portfolio.most_liquid", n, lookback, e, min_history)
+    return store.cached(key, lambda: _most_liquid(store, n, lookback, end, min_history))
+
+
+def _most_liquid(store: Store, n: int, lookback: int, end, min_history: int) -> list[str]:
     values = []
     for t in store.tickers("stock"):
         bars = store.bars(t, None, end)

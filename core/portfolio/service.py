@@ -7,7 +7,6 @@ so it can travel through a background-callback cache or be printed as JSON.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -32,7 +31,7 @@ from core.portfolio.walkforward import walk_forward
 from core.rates import PERIODS_PER_YEAR
 from core.textfmt import pct
 
-__all__ = ["PortfolioRequest", "analyse", "parse_pairs", "parse_percent_range", "parse_views"]
+__all__ = ["PortfolioRequest", "analyse"]
 
 Progress = Callable[[float, str], None]
 
@@ -119,84 +118,6 @@ class PortfolioRequest:
             "taxes": self.taxes,
             **self.spec.to_dict(),
         }
-
-
-def parse_pairs(text: str | None, what: str, cast: Callable[[str], object]) -> dict:
-    """Parse ``"PETR4=0.2, VALE3=0.1"`` (``=`` or ``:``; comma, semicolon or space separated).
-
-    Raises
-    ------
-    InputError
-        An item without ``=`` or a value ``cast`` rejects (message names ``what``).
-    """
-    out: dict = {}
-    if not text or not str(text).strip():
-        return out
-    for item in re.split(r"[;,\s]+", str(text).strip()):
-        if not item:
-            continue
-        if "=" not in item and ":" not in item:
-            raise InputError(f"{what}: use TICKER=VALOR separados por vírgula ({item!r}).")
-        k, v = re.split(r"[=:]", item, maxsplit=1)
-        try:
-            out[k.strip().upper()] = cast(v.strip())
-        except (TypeError, ValueError) as exc:
-            if isinstance(exc, InputError):
-                raise
-            raise InputError(f"{what}: valor inválido em {item!r}.") from exc
-    return out
-
-
-def parse_views(text: str | None) -> dict[str, float] | None:
-    """Black-Litterman views typed as ``"PETR4=20, VALE3=12,5%"``: **percent a year** -> fractions.
-
-    The one unit for views typed by a user, page and CLI alike: ``PETR4=20`` and
-    ``PETR4=20%`` both mean 20 % a year (0.20). The range is checked by
-    :func:`core.portfolio.optimize.validate_views` when the views are used.
-
-    Returns
-    -------
-    dict of str -> float or None
-        None when ``text`` is empty.
-
-    Raises
-    ------
-    InputError
-        An item without ``=`` or a value that is not a number.
-    """
-
-    txt = re.sub(r"\s*([=:])\s*", r"\1", str(text or "").strip())
-    # Items are separated by ";" or spaces, or by "," when a ticker follows, so that a
-    # decimal comma ("12,5") stays inside its value.
-    items = [i for i in re.split(r"[;\s]+|,(?=\s*[A-Za-z^])", txt) if i]
-    out: dict[str, float] = {}
-    for item in items:
-        if "=" not in item and ":" not in item:
-            raise InputError(f"Visões: use TICKER=RETORNO em % a.a. ({item!r}).")
-        k, v = re.split(r"[=:]", item, maxsplit=1)
-        try:
-            out[k.strip().upper()] = float(v.strip().rstrip("%").replace(",", ".")) / 100.0
-        except ValueError as exc:
-            raise InputError(f"Visões: valor inválido em {item!r} (use % a.a., ex. 20).") from exc
-    return out or None
-
-
-def parse_percent_range(text: str) -> tuple[float, float]:
-    """``"5:30"`` (percent) -> ``(0.05, 0.30)``; used for per-asset weight bounds.
-
-    Raises
-    ------
-    InputError
-        Not two numbers separated by ``:`` or ``-``... in percent.
-    """
-    parts = [p for p in re.split(r"[:/]|(?<=\d)-", str(text).strip()) if p.strip()]
-    if len(parts) != 2:
-        raise InputError(f"Limite por ativo inválido {text!r}: use MIN:MAX em %, ex. 5:30.")
-    try:
-        lo, hi = (float(x.replace(",", ".").rstrip("%")) / 100.0 for x in parts)
-    except ValueError as exc:
-        raise InputError(f"Limite por ativo inválido {text!r}: use números em %.") from exc
-    return lo, hi
 
 
 def _pt(p: FrontierPoint | None) -> dict | None:

@@ -284,7 +284,7 @@ class _Book:
         self.costs = 0.0
         self.taxes = 0.0
         self.orders = 0
-        self.traded = []  # one-way traded value / equity, per rebalance
+        self.traded: list[float] = []  # one-way traded value / equity, per rebalance
         self.trades: list[dict] = []
         self.paid_months: set = set()
         self.credit = 0.0  # withholding credit handed on by months already paid

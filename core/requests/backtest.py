@@ -226,8 +226,9 @@ def strategy_params(strategy: str, params: Any, *, complete: bool = True) -> dic
                 raise InputError(
                     f"Parâmetro {p.label or p.name}: vazio ou fora do intervalo [{p.low}, {p.high}]."
                 )
-            v = parse_number(v, f"Parâmetro {p.label or p.name}")
-        elif is_empty(v):
+            given[k] = parse_number(v, f"Parâmetro {p.label or p.name}")
+            continue
+        if is_empty(v):
             continue
         given[k] = v
     strat = get_strategy(name, **given)

@@ -14,6 +14,7 @@ per-asset bounds in % (``PETR4=5:30``), holdings in shares (``PETR4=300``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -40,6 +41,7 @@ __all__ = [
     "VIEW_RANGE",
     "FrontierResult",
     "parse_views",
+    "parse_percent_range",
     "build_frontier_request",
     "run_frontier_request",
 ]
@@ -51,8 +53,29 @@ Progress = Callable[[float, str], None]
 VIEW_RANGE: tuple[float, float] = (-100.0, 300.0)
 
 
+def parse_percent_range(text: str) -> tuple[float, float]:
+    """``"5:30"`` (percent) -> ``(0.05, 0.30)``; used for per-asset weight bounds.
+
+    Raises
+    ------
+    InputError
+        Not two numbers separated by ``:`` or ``-``... in percent.
+    """
+    parts = [p for p in re.split(r"[:/]|(?<=\d)-", str(text).strip()) if p.strip()]
+    if len(parts) != 2:
+        raise InputError(f"Limite por ativo inválido {text!r}: use MIN:MAX em %, ex. 5:30.")
+    try:
+        lo, hi = (float(x.replace(",", ".").rstrip("%")) / 100.0 for x in parts)
+    except ValueError as exc:
+        raise InputError(f"Limite por ativo inválido {text!r}: use números em %.") from exc
+    return lo, hi
+
+
 def _view(text: Any) -> float:
-    return parse_percent(text, "Visão (% a.a.)", lo=VIEW_RANGE[0], hi=VIEW_RANGE[1], lo_open=True)
+    v = parse_percent(text, "Visão (% a.a.)", lo=VIEW_RANGE[0], hi=VIEW_RANGE[1], lo_open=True)
+    if v is None:
+        raise InputError("Visão (% a.a.): informe um número depois de '='.")
+    return v
 
 
 def parse_views(views: Any) -> dict[str, float] | None:
@@ -68,12 +91,13 @@ def parse_views(views: Any) -> dict[str, float] | None:
 
 
 def _holding(text: Any) -> int:
-    return parse_int(text, "Posição (ações)", lo=0)
+    v = parse_int(text, "Posição (ações)", lo=0)
+    if v is None:
+        raise InputError("Posição (ações): informe um número depois de '='.")
+    return v
 
 
 def _bounds(text: Any) -> tuple[float, float]:
-    from core.portfolio import parse_percent_range
-
     lo, hi = parse_percent_range(str(text))
     if not -1.0 <= lo <= hi <= 1.0:
         raise InputError(
@@ -271,8 +295,8 @@ class FrontierResult:
             "allocation": self.allocation,
         }
         if self.out_of_sample:
-            keys = ("weights", "stats", "active", "train", "test", "method", "sharpe_tests")
-            keys += ("rebalances", "notes")
+            keys: tuple[str, ...] = ("weights", "stats", "active", "train", "test", "method")
+            keys += ("sharpe_tests", "rebalances", "notes")
             out["out_of_sample"] = {
                 k: self.out_of_sample[k] for k in keys if k in self.out_of_sample
             }

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, overload
 
 from core.errors import InputError
 from core.textfmt import pct
@@ -134,6 +134,32 @@ def _check_range(v: float, field: str, lo, hi, lo_open: bool, hi_open: bool, uni
     raise InputError(f"{field} {msg} (recebido {f(v)}).")
 
 
+@overload
+def parse_number(
+    value: Any,
+    field: str,
+    *,
+    default: float,
+    lo: float | None = ...,
+    hi: float | None = ...,
+    lo_open: bool = ...,
+    hi_open: bool = ...,
+    unit: str = ...,
+) -> float: ...
+@overload
+def parse_number(
+    value: Any,
+    field: str,
+    *,
+    default: None = ...,
+    lo: float | None = ...,
+    hi: float | None = ...,
+    lo_open: bool = ...,
+    hi_open: bool = ...,
+    unit: str = ...,
+) -> float | None: ...
+
+
 def parse_number(
     value: Any,
     field: str,
@@ -161,6 +187,16 @@ def parse_number(
     return v
 
 
+@overload
+def parse_int(
+    value: Any, field: str, *, default: int, lo: int | None = ..., hi: int | None = ...
+) -> int: ...
+@overload
+def parse_int(
+    value: Any, field: str, *, default: None = ..., lo: int | None = ..., hi: int | None = ...
+) -> int | None: ...
+
+
 def parse_int(
     value: Any,
     field: str,
@@ -183,6 +219,26 @@ def parse_int(
         raise InputError(f"{field}: use um número inteiro (recebido {shorten(value)}).")
     _check_range(v, field, lo, hi, False, False, "")
     return int(v)
+
+
+@overload
+def parse_money(
+    value: Any,
+    field: str = ...,
+    *,
+    default: float,
+    allow_zero: bool = ...,
+    hi: float | None = ...,
+) -> float: ...
+@overload
+def parse_money(
+    value: Any,
+    field: str = ...,
+    *,
+    default: None = ...,
+    allow_zero: bool = ...,
+    hi: float | None = ...,
+) -> float | None: ...
 
 
 def parse_money(
@@ -234,6 +290,30 @@ def parse_money(
     return v
 
 
+@overload
+def parse_percent(
+    value: Any,
+    field: str,
+    *,
+    default: float,
+    lo: float | None = ...,
+    hi: float | None = ...,
+    lo_open: bool = ...,
+    hi_open: bool = ...,
+) -> float: ...
+@overload
+def parse_percent(
+    value: Any,
+    field: str,
+    *,
+    default: None = ...,
+    lo: float | None = ...,
+    hi: float | None = ...,
+    lo_open: bool = ...,
+    hi_open: bool = ...,
+) -> float | None: ...
+
+
 def parse_percent(
     value: Any,
     field: str,
@@ -259,6 +339,21 @@ def parse_percent(
     v = _to_float(text, field)
     _check_range(v, field, lo, hi, lo_open, hi_open, "%")
     return v / 100.0
+
+
+@overload
+def parse_rate(
+    value: Any,
+    field: str,
+    *,
+    default: float,
+    lo: float | None = ...,
+    hi: float | None = ...,
+) -> float: ...
+@overload
+def parse_rate(
+    value: Any, field: str, *, default: None = ..., lo: float | None = ..., hi: float | None = ...
+) -> float | None: ...
 
 
 def parse_rate(
@@ -392,7 +487,7 @@ def parse_pairs(value: Any, field: str, cast: Callable[[str], Any]) -> dict[str,
 
     Items are separated by ``;``, whitespace, or a comma followed by a ticker (so the pt-BR
     decimal comma survives: ``"PETR4=12,5, VALE3=10"``); ``=`` or ``:`` separates the ticker
-    from its value. Tickers are syntax-checked.
+    from its value, spaces around it allowed (``"VALE3 = 12,5"``). Tickers are syntax-checked.
 
     Raises
     ------
@@ -405,7 +500,8 @@ def parse_pairs(value: Any, field: str, cast: Callable[[str], Any]) -> dict[str,
     if isinstance(value, Mapping):
         items: Iterable[tuple[str, Any]] = value.items()
     else:
-        raw = [p for p in re.split(r"[;\s]+|,(?=\s*\^?[A-Za-z])", str(value).strip()) if p]
+        text = re.sub(r"\s*([=:])\s*", r"\1", str(value).strip())
+        raw = [p for p in re.split(r"[;\s]+|,(?=\s*\^?[A-Za-z])", text) if p]
         items = []
         for item in raw:
             if "=" not in item and ":" not in item:

@@ -56,3 +56,29 @@ def test_unreachable_postgres_names_url():
         init_db("postgresql+psycopg://pregao:topsecret@127.0.0.1:1/nothing")
     assert "127.0.0.1:1/nothing" in str(exc.value)
     assert "topsecret" not in str(exc.value)
+
+
+def test_read_cache_sees_writes_of_other_processes(store_url):
+    """Issue 9's read cache on both backends: a write committed through another engine (a CLI
+    import, a Celery worker) reaches the next read of a store that had cached the old data,
+    including a write that was already open when the old data was read."""
+    store = init_db(store_url)
+    other = init_db(store_url)
+    try:
+        store.upsert_instrument("PETR4")
+        store.write_bars("PETR4", make_bars([(10, 11, 9, 10.5, 100)]), "t")
+        assert len(store.bars("PETR4")) == 1
+        assert len(store.bars("PETR4")) == 1  # now cached
+        assert store.cache_stats().hits >= 1
+        other.write_bars("PETR4", make_bars([(12, 13, 11, 12.5, 50)], start="2024-01-03"), "t")
+        assert len(store.bars("PETR4")) == 2
+        if store.dialect == "postgresql":  # a writer open while the reader caches
+            with other.transaction() as conn:
+                other.write_bars(
+                    "PETR4", make_bars([(14, 15, 13, 14.5, 50)], start="2024-01-04"), "t", conn=conn
+                )
+                assert len(store.bars("PETR4")) == 2
+            assert len(store.bars("PETR4")) == 3
+    finally:
+        other.dispose()
+        store.dispose()

@@ -19,7 +19,8 @@ from components.portfolio import (
     weights_figure,
 )
 from core.errors import InputError
-from core.portfolio import PortfolioRequest, PortfolioSpec, analyse, parse_pairs
+from core.portfolio import PortfolioRequest, PortfolioSpec, analyse
+from core.requests.parsing import parse_pairs
 
 TICKERS = ["PETR4", "VALE3", "ITUB4", "BBDC4", "ABEV3"]
 
@@ -240,7 +241,13 @@ def test_lot_allocation_says_when_it_drops_short_weights(bundled_store):
 
 
 def test_parse_views_is_percent_a_year():
-    from core.portfolio import parse_views
+    """One views parser (core.requests), spaces around "=" allowed — the duplicate in
+    core.portfolio is gone (regression: the request layer's parser refused "vale3 = 12,5")."""
+    import core.portfolio
+    from core.requests.frontier import parse_views
+
+    assert not hasattr(core.portfolio, "parse_views")
+    assert not hasattr(core.portfolio, "parse_pairs")
 
     assert parse_views("PETR4=20, vale3 = 12,5%;ITUB4=-3") == {
         "PETR4": pytest.approx(0.20),
@@ -292,7 +299,7 @@ def test_analyse_can_record_its_result(bundled_store):
 
 def test_controls_from_parameters_round_trip():
     from components.portfolio import CONTROL_KEYS, controls_from_parameters
-    from core.portfolio import parse_percent_range, parse_views
+    from core.requests.frontier import parse_percent_range, parse_views
 
     req = PortfolioRequest(
         ["PETR4", "VALE3"],

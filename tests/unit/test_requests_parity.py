@@ -379,9 +379,7 @@ def test_import_page_and_cli_build_the_same_request(pages, tmp_path):
     f = tmp_path / "planilha.csv"
     f.write_text("dia;fech\n25/06/2021;29,10\n")
     data = pages["data"]
-    values = [
-        "dia" if k == "date" else ("fech" if k == "close" else None) for k in data._MAP_FIELDS
-    ]
+    values = ["dia" if k == "date" else ("fech" if k == "close" else None) for k in data.MAP_FIELDS]
     page = build_import_request(
         [str(f)],
         format="csv",

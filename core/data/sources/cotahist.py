@@ -35,6 +35,7 @@ import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import pandas as pd
@@ -173,7 +174,7 @@ class _Source:
         self.path = Path(path)
         self.name = name or self.path.name
         self._zip: zipfile.ZipFile | None = None
-        self.stream: io.BufferedIOBase
+        self.stream: IO[bytes] | io.BufferedIOBase
 
     def __enter__(self) -> _Source:
         if not self.path.is_file():
@@ -352,11 +353,11 @@ def _parse_block(
     o0 = _NUMERIC["open"][0] - _NUM_START
     prices = num[:, o0 : o0 + 65].reshape(len(num), 5, 13).astype(np.float64) @ _POWF[13]
     prices /= div[:, None]
-    for k, col in enumerate(("open", "high", "low", "average", "close")):
-        out[col] = prices[:, k]
+    for j, name in enumerate(("open", "high", "low", "average", "close")):
+        out[name] = prices[:, j]
     out["trades"] = _digits_of(num, *_NUMERIC["trades"])
     q0 = _NUMERIC["quantity"][0] - _NUM_START
-    qv = num[:, q0 : q0 + 36].reshape(len(num), 2, 18).astype(np.float64) @ _POWF[18]
+    qv: np.ndarray = num[:, q0 : q0 + 36].reshape(len(num), 2, 18).astype(np.float64) @ _POWF[18]
     if qv.max(initial=0) >= 2.0**53:  # beyond float64's exact integers: decode exactly
         qv = num[:, q0 : q0 + 36].reshape(len(num), 2, 18).astype(np.int64) @ _POW[18]
     out["quantity"] = qv[:, 0].astype(np.int64)

@@ -32,6 +32,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -118,13 +119,12 @@ class ColumnMapping:
     def from_dict(cls, d: dict) -> ColumnMapping:
         """Build from a plain dict (e.g. from the Data page); unknown keys are ignored."""
         keys = {f for f in cls.__dataclass_fields__ if f != "extra"}
-        return cls(
-            **{
-                k: (v or None) if k not in ("decimal", "dayfirst") else v
-                for k, v in d.items()
-                if k in keys
-            }
-        )
+        values: dict[str, Any] = {
+            k: (v or None) if k not in ("decimal", "dayfirst") else v
+            for k, v in d.items()
+            if k in keys
+        }
+        return cls(**values)
 
 
 def sniff_text(path: str | Path, n_bytes: int = 8192) -> str:
@@ -547,7 +547,7 @@ def _read_investing(text: str, fname: str, ticker: str | None) -> ParsedData:
         )
     t = _need_ticker(ticker, fname, "investing")
     dates = _dates(df["Data"], ln, fname, fmt="%d.%m.%Y")
-    kw = {"decimal": ",", "thousands": "."}
+    kw: dict[str, Any] = {"decimal": ",", "thousands": "."}
     c = _numbers(df["Último"], ln, "Último", fname, **kw)
     o = _numbers(df["Abertura"], ln, "Abertura", fname, **kw)
     h = _numbers(df["Máxima"], ln, "Máxima", fname, **kw)
@@ -589,7 +589,7 @@ def _read_planilha(text: str, fname: str, ticker: str | None) -> ParsedData:
     t = _need_ticker(ticker, fname, "planilha")
     col = {k: df.iloc[:, v] for k, v in pos.items()}
     dates = _dates(col["date"], ln, fname, fmt="%d/%m/%Y")
-    kw = {"decimal": ",", "thousands": "."}
+    kw: dict[str, Any] = {"decimal": ",", "thousands": "."}
     c = _numbers(col["close"], ln, df.columns[pos["close"]], fname, **kw)
     o, h, lo = (
         _numbers(col[k], ln, df.columns[pos[k]], fname, **kw) if k in col else c.copy()
@@ -655,7 +655,7 @@ def _read_profit(text: str, fname: str, ticker: str | None) -> ParsedData:
         )
     else:
         dates = _dates(df["data"], ln, fname, fmt="%d/%m/%Y")
-    kw = {"decimal": ",", "thousands": "."}
+    kw: dict[str, Any] = {"decimal": ",", "thousands": "."}
     o = _numbers(df["abertura"], ln, "Abertura", fname, **kw)
     h = _numbers(df["máxima"], ln, "Máxima", fname, **kw)
     lo = _numbers(df["mínima"], ln, "Mínima", fname, **kw)
@@ -718,7 +718,7 @@ def _read_mapped(text: str, fname: str, ticker: str | None, m: ColumnMapping) ->
             1,
         )
     dates = _dates(df[m.date], ln, fname, fmt=m.date_format, dayfirst=m.dayfirst)
-    kw = {"decimal": m.decimal, "thousands": "." if m.decimal == "," else None}
+    kw: dict[str, Any] = {"decimal": m.decimal, "thousands": "." if m.decimal == "," else None}
     c = _numbers(df[m.close], ln, m.close, fname, **kw)
     col = {
         k: (_numbers(df[getattr(m, k)], ln, getattr(m, k), fname, **kw) if getattr(m, k) else c)

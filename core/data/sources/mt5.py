@@ -91,7 +91,8 @@ def rates_to_bars(
         idx = t.normalize()
     else:
         idx = t.tz_localize(server_tz).tz_convert("America/Sao_Paulo").tz_localize(None)
-    real = rates["real_volume"].astype("float64") if "real_volume" in rates.dtype.names else None
+    names = rates.dtype.names or ()
+    real = rates["real_volume"].astype("float64") if "real_volume" in names else None
     vol = real if real is not None and real.any() else rates["tick_volume"].astype("float64")
     close = rates["close"].astype("float64")
     bars = pd.DataFrame(
@@ -112,13 +113,13 @@ def rates_to_bars(
 def load_mt5_module(host: str = "localhost", port: int = 18812):
     """Import MetaTrader5 (Windows) or connect through mt5linux; raise DataSourceError if neither."""
     try:
-        import MetaTrader5 as mt5  # type: ignore[import-not-found]
+        import MetaTrader5 as mt5
 
         return mt5
     except ImportError:
         pass
     try:
-        from mt5linux import MetaTrader5  # type: ignore[import-not-found]
+        from mt5linux import MetaTrader5
     except ImportError as exc:
         raise DataSourceError(
             "MetaTrader 5 indisponível: instale o pacote MetaTrader5 (Windows, com o terminal "

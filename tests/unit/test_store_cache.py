@@ -1,0 +1,147 @@
+"""The store's read cache (issue 9, backtest speed): repeated reads are served from memory,
+and any committed write — by this store, another connection or another process — makes the
+next read see the new data."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pandas as pd
+import pytest
+
+from core.data.store import Store, init_db
+from tests.helpers import make_bars
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    """One migrated database file with PETR4 and two CDI days, copied by each test (running
+    the migrations per test would cost most of a second)."""
+    path = tmp_path_factory.mktemp("cache") / "template.db"
+    store = init_db(f"sqlite:///{path}")
+    store.upsert_instrument("PETR4")
+    store.write_bars("PETR4", make_bars([(10, 11, 9, 10.5, 100)] * 3), "t")
+    store.write_rates(
+        "CDI", pd.Series([0.04, 0.041], index=pd.bdate_range("2024-01-02", periods=2))
+    )
+    with store.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.dispose()
+    return path
+
+
+@pytest.fixture
+def file_store(template, tmp_path):
+    shutil.copy(template, tmp_path / "cache.db")
+    store = init_db(f"sqlite:///{tmp_path / 'cache.db'}")
+    yield store
+    store.dispose()
+
+
+def test_repeated_reads_are_hits_and_equal(file_store):
+    first = file_store.bars("PETR4")
+    before = file_store.cache_stats()
+    again = file_store.bars("PETR4")
+    after = file_store.cache_stats()
+    pd.testing.assert_frame_equal(first, again)
+    assert after.hits > before.hits
+    assert after.misses == before.misses
+
+
+def test_callers_get_their_own_copy(file_store):
+    got = file_store.bars("PETR4")
+    got["close"] = -1.0
+    assert (file_store.bars("PETR4")["close"] == 10.5).all()
+    meta = file_store.instrument("PETR4")
+    meta["kind"] = "changed"
+    assert file_store.instrument("PETR4")["kind"] == "stock"
+
+
+def test_write_through_this_store_invalidates(file_store):
+    assert len(file_store.bars("PETR4")) == 3
+    file_store.write_bars("PETR4", make_bars([(12, 13, 11, 12.5, 50)], start="2024-01-05"), "t")
+    assert len(file_store.bars("PETR4")) == 4
+
+
+def test_write_by_another_connection_invalidates(file_store, tmp_path):
+    """Another engine on the same file (what a CLI import or a Celery worker is)."""
+    cached = file_store.rates("CDI")
+    other = init_db(f"sqlite:///{tmp_path / 'cache.db'}")
+    try:
+        other.write_rates("CDI", pd.Series([0.05], index=pd.DatetimeIndex(["2024-01-04"])))
+    finally:
+        other.dispose()
+    now = file_store.rates("CDI")
+    assert len(now) == len(cached) + 1
+    assert now.iloc[-1] == pytest.approx(0.05)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_write_by_another_process_invalidates(file_store, tmp_path):
+    """A real second process writes (a raw sqlite3 update, so nothing of this process's
+    engine or counters is involved); the parent's next read sees the new close."""
+    assert file_store.bars("PETR4")["close"].iloc[0] == 10.5
+    path = str(tmp_path / "cache.db")
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        code = 1
+        try:
+            import sqlite3
+
+            con = sqlite3.connect(path, timeout=30)
+            con.execute("UPDATE bars SET close = 99.0")
+            con.commit()
+            con.close()
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert (file_store.bars("PETR4")["close"] == 99.0).all()
+
+
+def test_reads_inside_a_write_transaction_are_not_cached():
+    """In-memory SQLite shares one connection: a read during a transaction that is then
+    rolled back must not be served afterwards."""
+    store = init_db("sqlite://")
+    store.upsert_instrument("PETR4")
+    with pytest.raises(RuntimeError), store.transaction() as conn:
+        store.write_bars("PETR4", make_bars([(1, 2, 0.5, 1.5, 5)]), "t", conn=conn)
+        before = store.cache_stats()
+        store.bars("PETR4")
+        assert store.cache_stats() == before  # bypassed: neither stored nor looked up
+        raise RuntimeError("rollback")
+    assert store.bars("PETR4").empty
+    store.dispose()
+
+
+def test_cache_can_be_turned_off(file_store):
+    store = Store(file_store.engine, cache_bytes=0)
+    store.bars("PETR4")
+    store.bars("PETR4")
+    assert store.cache_stats().hits == 0
+
+
+def test_data_version_moves_on_every_commit(file_store, tmp_path):
+    v0 = file_store.data_version()
+    assert file_store.data_version() == v0  # reads change nothing
+    other = init_db(f"sqlite:///{tmp_path / 'cache.db'}")
+    other.upsert_instrument("VALE3")
+    other.dispose()
+    assert file_store.tickers() == ["PETR4", "VALE3"]
+    assert file_store.data_version() != v0
+
+
+def test_ready_quality_report_only_peeks(file_store):
+    """The Data page's layout shows the quality report only when it is already computed for
+    the current data (it never computes it on render)."""
+    from core.data.quality import quality_report, ready_quality_report
+
+    assert ready_quality_report(file_store) is None
+    full = quality_report(file_store)
+    ready = ready_quality_report(file_store)
+    assert ready is not None
+    pd.testing.assert_frame_equal(ready, full)
+    file_store.write_bars("PETR4", make_bars([(12, 13, 11, 12.5, 50)], start="2024-01-05"), "t")
+    assert ready_quality_report(file_store) is None
