@@ -75,6 +75,7 @@ __all__ = [
     "warm_up",
     "run_engine",
     "engine_inputs",
+    "entry_levels",
     "EngineInputs",
     "trades_frame",
 ]
@@ -545,6 +546,27 @@ def _exit_at_open(S, TR, SC, M, V, SB, SL, p, j, i):
         _close_position(S, TR, SC, M, V, p, j, i, o, reason)
 
 
+@numba.njit(cache=True)
+def entry_levels(px, stop, target, d, sl_pct, tp_pct):
+    """Stop and target of an entry at raw price ``px`` in direction ``d``.
+
+    The strategy's own levels (``stop``, ``target``; NaN for none) win; otherwise
+    ``sl_pct`` / ``tp_pct`` (fractions of ``px``, 0 disables) set them. Shared with the
+    paper-trading runner, which places the same levels as bracket children.
+
+    Returns
+    -------
+    (stop, target) : floats, R$ (NaN: none)
+    """
+    s = stop
+    if not s == s and sl_pct > 0:
+        s = px * (1.0 - d * sl_pct)
+    tg = target
+    if not tg == tg and tp_pct > 0:
+        tg = px * (1.0 + d * tp_pct)
+    return s, tg
+
+
 @numba.njit(cache=True, inline="always")
 def _budget(S, SC, p, d, fill, s, eq_open, free):
     """R$ to commit to an entry under the sizing method (NaN: skip the entry)."""
@@ -579,12 +601,7 @@ def _enter(S, TR, SC, M, V, SB, SL, p, j, i, d, eq_open, free):
     if not px == px:
         return 0.0
     fill = market_fill(px, d, p.slip)
-    s = SL[_STOPL, i - 1, j]
-    if not s == s and p.sl_pct > 0:
-        s = px * (1.0 - d * p.sl_pct)
-    tg = SL[_TGTL, i - 1, j]
-    if not tg == tg and p.tp_pct > 0:
-        tg = px * (1.0 + d * p.tp_pct)
+    s, tg = entry_levels(px, SL[_STOPL, i - 1, j], SL[_TGTL, i - 1, j], d, p.sl_pct, p.tp_pct)
     budget = _budget(S, SC, p, d, fill, s, eq_open, free)
     if not budget == budget:
         return 0.0
