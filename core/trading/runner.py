@@ -68,10 +68,12 @@ from sqlalchemy import delete, select
 from core.backtest.engine import (
     _T_DIR,
     _T_EBAR,
+    _T_EPX,
     _T_REASON,
     _T_SH,
     _T_TICKER,
     _T_XBAR,
+    _T_XPX,
     R_END,
     R_SIGNAL,
     R_TIME,
@@ -262,6 +264,29 @@ def equity_curve(store, account: str) -> pd.Series:
         return pd.Series(dtype="float64", name="equity")
     idx = pd.DatetimeIndex([r[0] for r in rows], name="date")
     return pd.Series([float(r[1]) for r in rows], index=idx, name="equity")
+
+
+def _slippage(tr: np.ndarray, i: int, tickers: list[str], fills: list) -> tuple[float, float]:
+    """(Σ planned value, Σ |filled − planned| value) of bar ``i``, R$, per ticker and side."""
+    plan: dict[tuple[str, str], float] = {}
+    for r in tr:
+        t = tickers[int(r[_T_TICKER])]
+        d = int(r[_T_DIR])
+        q = float(r[_T_SH])
+        if int(r[_T_EBAR]) == i:
+            k = (t, "buy" if d > 0 else "sell")
+            plan[k] = plan.get(k, 0.0) + q * float(r[_T_EPX])
+        if int(r[_T_XBAR]) == i and int(r[_T_REASON]) != R_END:
+            k = (t, "sell" if d > 0 else "buy")
+            plan[k] = plan.get(k, 0.0) + q * float(r[_T_XPX])
+    done: dict[tuple[str, str], float] = {}
+    for f in fills:
+        k = (f.ticker, f.side)
+        done[k] = done.get(k, 0.0) + f.qty * f.price
+    traded = float(sum(plan.values()))
+    slip = float(sum(abs(done.get(k, 0.0) - v) for k, v in plan.items()))
+    slip += float(sum(v for k, v in done.items() if k not in plan))
+    return traded, slip
 
 
 def _groups(feed) -> Iterable[list[BarEvent]]:
@@ -679,11 +704,12 @@ class StrategyRunner:
                 notes.append(f"{t}: saída recusada ({exc})")
         entering = {tick[int(r[_T_TICKER])] for r in entries}
         done: set[str] = set()
+        got: list = []
         # Tickers that only exit at the open are worked first: their cash funds the entries.
         for r in x_open:
             t = tick[int(r[_T_TICKER])]
             if t not in entering and t in by_t:
-                self.broker.on_bar(t, by_t[t].as_bar(), T)
+                got.extend(self.broker.on_bar(t, by_t[t].as_bar(), T))
                 done.add(t)
         sg = self.ei.signals
         for r in entries:
@@ -725,7 +751,7 @@ class StrategyRunner:
                 notes.append(f"{t}: entrada recusada ({exc})")
         for e in events:
             if e.ticker not in done:
-                self.broker.on_bar(e.ticker, e.as_bar(), T)
+                got.extend(self.broker.on_bar(e.ticker, e.as_bar(), T))
         self._clock = T
         snap = self.broker.mark({e.ticker: e.close for e in events}, T)
         # drift: the account must hold what the plan holds
@@ -740,6 +766,7 @@ class StrategyRunner:
                     notes.append(
                         f"{t}: conta com {acct.get(t, 0)} ações, backtest com {plan_pos.get(t, 0)}"
                     )
+        traded, slip_abs = _slippage(tr, i, tick, got)
         if notes:
             msg = f"{T:%d/%m/%Y}: " + "; ".join(notes)
             self.drift.append(msg)
@@ -753,6 +780,8 @@ class StrategyRunner:
                     time=_py(T),
                     equity=float(snap.equity),
                     cash=float(snap.cash),
+                    traded=traded,
+                    slip_abs=slip_abs,
                 )
             )
             done_n = int(((self.index >= self.index[self.ei.start]) & (self.index <= T)).sum())

@@ -7,7 +7,9 @@ worked, its signals logged), ``bars_done`` / ``bars_total``, ``status`` and ``me
 A restarted runner resumes after ``last_bar``.
 
 ``paper_runner_equity``: the account's equity and cash at the close of each processed bar
-(the monitor's equity curve).
+(the monitor's equity curve), and the bar's fills against the backtest's plan: ``traded``
+(R$, Σ planned price × shares) and ``slip_abs`` (R$, Σ |fill − planned price| × shares) — the
+"slippage vs backtest" red flag.
 
 ``paper_signals``: the signal log — every entry or exit signal a runner saw (time,
 strategy, ticker, side, entry, stop, target, score, reasoning as JSON), unique per
@@ -67,6 +69,8 @@ class PaperRunnerEquity(Base):
     time: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
     equity: Mapped[float] = mapped_column(Float, nullable=False)
     cash: Mapped[float] = mapped_column(Float, nullable=False)
+    traded: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    slip_abs: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
 
 
 class PaperSignal(Base):

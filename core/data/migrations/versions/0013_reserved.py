@@ -49,6 +49,8 @@ def upgrade() -> None:
         sa.Column("time", sa.DateTime(), nullable=False),
         sa.Column("equity", sa.Float(), nullable=False),
         sa.Column("cash", sa.Float(), nullable=False),
+        sa.Column("traded", sa.Float(), nullable=False, server_default="0"),
+        sa.Column("slip_abs", sa.Float(), nullable=False, server_default="0"),
         sa.UniqueConstraint("runner_id", "time", name="uq_runner_equity_time"),
     )
     op.create_index("ix_paper_runner_equity_runner_id", "paper_runner_equity", ["runner_id"])
