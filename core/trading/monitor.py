@@ -275,6 +275,18 @@ class MonitorResult:
 _REASONS = {"stop": "stop", "target": "alvo", "entry": "sinal"}
 
 
+def _sessions_between(entry: pd.Series, exit_: pd.Series) -> np.ndarray:
+    """B3 sessions from each entry to its exit (0 for a day trade)."""
+    from core.data.calendar import b3_sessions
+
+    if len(entry) == 0:
+        return np.zeros(0, dtype=np.int64)
+    sess = b3_sessions(pd.Timestamp(entry.min()).normalize(), pd.Timestamp(exit_.max()).normalize())
+    a = sess.searchsorted(pd.DatetimeIndex(entry).normalize())
+    b = sess.searchsorted(pd.DatetimeIndex(exit_).normalize())
+    return (b - a).astype(np.int64)
+
+
 def account_trades(store, account: str) -> pd.DataFrame:
     """Closed trades of a paper account in the engine's columns.
 
@@ -303,6 +315,7 @@ def account_trades(store, account: str) -> pd.DataFrame:
         "pnl",
         "fees",
         "return_pct",
+        "bars_held",
         "exit_reason",
     ]
     if bt.empty:
@@ -356,6 +369,7 @@ def account_trades(store, account: str) -> pd.DataFrame:
     d = np.where(out["direction"].isin(["compra", "long", "buy"]), 1.0, -1.0)
     out["fees"] = d * out["shares"] * (out["exit_price"] - out["entry_price"]) - out["pnl"]
     out["return_pct"] = 100.0 * out["pnl"] / (out["shares"] * out["entry_price"])
+    out["bars_held"] = _sessions_between(out["entry_date"], out["exit_date"])
     out = out.sort_values(["exit_date", "entry_date", "ticker"], kind="stable")
     return out[cols].reset_index(drop=True)
 
@@ -403,7 +417,11 @@ def status_card(
     eq = _with_start(equity, initial_cash)
     sharpe, mdd = math.nan, 0.0
     if len(eq) >= 2:
-        m = compute_metrics(eq, trades.assign(return_pct=trades.get("return_pct")), rf=rf)
+        from core.backtest.engine import trades_frame
+
+        # only the equity-based metrics are read (Sharpe, drawdown): no trade statistics
+        none = trades_frame(np.empty((0, 17)), eq.index, [], np.zeros(len(eq), dtype=np.int64))
+        m = compute_metrics(eq, none, rf=rf)
         sharpe = float(m["sharpe"])
         mdd = float(m["max_drawdown_pct"])
     last_eq = float(equity.iloc[-1]) if len(equity) else float(initial_cash)
