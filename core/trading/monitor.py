@@ -46,6 +46,7 @@ __all__ = [
     "equity_frame",
     "monitor",
     "write_red_flags",
+    "evaluate_red_flags",
     "collect_ml_data",
     "ml_training_frame",
     "ML_COLUMNS",
@@ -631,6 +632,37 @@ def monitor(store, account: str, *, rules: RedFlagRules | None = None) -> Monito
     )
     res.cash = float(snap.cash)
     return res
+
+
+def evaluate_red_flags(
+    store, account: str, time, *, rules: RedFlagRules | None = None
+) -> list[RedFlag]:
+    """Compute the red flags of ``account`` now and write the active ones as events
+    (:func:`write_red_flags`); the runner calls it at each new month and at its end."""
+    from core.rates import cdi_daily_returns
+    from core.trading.accounts import get_account
+
+    acc = get_account(store, account)
+    trades = account_trades(store, acc.name)
+    run = _runner_row(store, acc.name)
+    rows = _equity_rows(store, None if run is None else int(run["id"]))
+    equity = rows["equity"] if len(rows) else pd.Series(dtype="float64")
+    rf = (
+        cdi_daily_returns(store, _with_start(equity, acc.initial_cash).index)
+        if len(equity)
+        else None
+    )
+    card = status_card(trades, equity, acc.initial_cash, rf)
+    flags = red_flags(
+        trades,
+        equity,
+        card,
+        rules=rules,
+        traded=float(rows["traded"].sum()) if len(rows) else 0.0,
+        slip_abs=float(rows["slip_abs"].sum()) if len(rows) else 0.0,
+    )
+    write_red_flags(store, acc.name, flags, time)
+    return flags
 
 
 def write_red_flags(store, account: str, flags: list[RedFlag], time) -> int:

@@ -651,10 +651,21 @@ class StrategyRunner:
 
     def _open_children(self, t: str):
         return [
-            o
-            for o in self.broker.orders()
-            if o.ticker == t and o.is_open and o.role in ("stop", "target")
+            o for o in self.broker.orders("open") if o.ticker == t and o.role in ("stop", "target")
         ]
+
+    def _worked(self, T) -> set[str]:
+        """Tickers whose bar ``T`` the broker already worked (a bar half processed before a
+        crash): their positions were marked at ``T``. Working a bar twice could fill a
+        bracket child against the bar's open instead of its entry price."""
+        from core.trading.models import PaperPosition
+
+        pos = PaperPosition.__table__
+        q = select(pos.c.ticker).where(
+            pos.c.account_id == self.broker.account_id, pos.c.last_time >= _py(T)
+        )
+        with self.store.engine.connect() as conn:
+            return {r[0] for r in conn.execute(q)}
 
     def process(self, events: list[BarEvent]) -> None:
         """Process the bars of one time (every ticker's bar of that session)."""
@@ -706,9 +717,10 @@ class StrategyRunner:
         done: set[str] = set()
         got: list = []
         # Tickers that only exit at the open are worked first: their cash funds the entries.
+        worked = self._worked(T)
         for r in x_open:
             t = tick[int(r[_T_TICKER])]
-            if t not in entering and t in by_t:
+            if t not in entering and t in by_t and t not in worked:
                 got.extend(self.broker.on_bar(t, by_t[t].as_bar(), T))
                 done.add(t)
         sg = self.ei.signals
@@ -749,8 +761,11 @@ class StrategyRunner:
                 )
             except (RiskRejected, InputError) as exc:
                 notes.append(f"{t}: entrada recusada ({exc})")
+        # The broker works the bar of every ticker with open orders; the others are only
+        # marked at the close (mark() also rolls the session over: proventos, expiries).
+        working = {o.ticker for o in self.broker.orders("open")} - self._worked(T)
         for e in events:
-            if e.ticker not in done:
+            if e.ticker not in done and e.ticker in working:
                 got.extend(self.broker.on_bar(e.ticker, e.as_bar(), T))
         self._clock = T
         snap = self.broker.mark({e.ticker: e.close for e in events}, T)
@@ -793,13 +808,25 @@ class StrategyRunner:
             if notes:
                 values["message"] = ("Divergência do backtest — " + self.drift[-1])[:2000]
             conn.execute(_RUN.update().where(_RUN.c.id == self.runner_id).values(**values))
+        month_done = self.last_bar is not None and T.to_period("M") != self.last_bar.to_period("M")
         self.last_bar = T
+        if month_done:
+            self._flags(T)
         for e in events:
             for hook in self.hooks:
                 try:
                     hook(self.store, e)
                 except Exception:  # noqa: BLE001 - a failing hook never stops the runner
                     log.exception("on_bar hook %r failed on %s %s", hook, e.ticker, e.time)
+
+    def _flags(self, T) -> None:
+        """Seed 002's red flags as ``red_flag`` events (once per flag and month)."""
+        from core.trading.monitor import evaluate_red_flags
+
+        try:
+            evaluate_red_flags(self.store, self.account, T)
+        except Exception:  # noqa: BLE001 - the monitor never stops the runner
+            log.exception("red flags of %s at %s", self.account, T)
 
     def _set(self, **values) -> None:
         values["updated_at"] = _py(pd.Timestamp.now())
@@ -836,6 +863,8 @@ class StrategyRunner:
         except Exception as exc:
             self._set(status="erro", message=str(exc)[:2000])
             raise
+        if self.last_bar is not None:
+            self._flags(self.last_bar)
         if stop is not None and stop.is_set():
             self._set(status="parado")
         else:
