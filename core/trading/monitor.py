@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -111,7 +112,7 @@ class RedFlagRules:
 
     @classmethod
     def from_text(cls, text: str | None) -> RedFlagRules:
-        """``"min_sharpe=0.5,max_drawdown_pct=10"`` over the defaults.
+        """``"min_sharpe=0.5,max_drawdown_pct=10"`` (or ``0,5``) over the defaults.
 
         Raises
         ------
@@ -122,7 +123,8 @@ class RedFlagRules:
             return cls()
         known = {f: type(getattr(cls(), f)) for f in cls.__dataclass_fields__}
         vals: dict = {}
-        for item in text.split(","):
+        # a comma separates items only before the next "key=": "min_sharpe=0,5" is pt-BR
+        for item in re.split(r",\s*(?=[A-Za-z_]+\s*=)", text):
             if not item.strip():
                 continue
             if "=" not in item:
