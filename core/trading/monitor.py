@@ -290,6 +290,23 @@ def _sessions_between(entry: pd.Series, exit_: pd.Series) -> np.ndarray:
     return (b - a).astype(np.int64)
 
 
+def _share_events(store, tickers: list[str]) -> dict[str, list[tuple[pd.Timestamp, float]]]:
+    """Splits, reverse splits and bonus shares per ticker: ``[(ex-date, ratio), ...]``."""
+    from core.data.actions import load_actions
+
+    if not tickers:
+        return {}
+    try:
+        acts = load_actions(store, tickers)
+    except Exception:  # noqa: BLE001 - a store without actions: none
+        return {}
+    acts = acts[acts["kind"].isin(["split", "reverse_split", "bonus"])]
+    out: dict[str, list[tuple[pd.Timestamp, float]]] = {}
+    for r in acts.itertuples(index=False):
+        out.setdefault(str(r.ticker), []).append((pd.Timestamp(r.date), float(r.value)))
+    return out
+
+
 def account_trades(store, account: str) -> pd.DataFrame:
     """Closed trades of a paper account in the engine's columns.
 
@@ -328,9 +345,19 @@ def account_trades(store, account: str) -> pd.DataFrame:
     lots: dict[str, list[list[float]]] = {}  # ticker -> FIFO of [qty signed, price]
     entry_px: dict[int, float] = {}
     reason: dict[int, str] = {}
+    events = _share_events(store, sorted({f.ticker for f in fills}))
     for f in fills:
         s = 1 if f.side == "buy" else -1
         book = lots.setdefault(f.ticker, [])
+        for when, ratio in events.get(f.ticker, []):
+            if 0 < ratio != 1.0 and book and book[0][2] < when <= f.time:
+                # a split / bonus on an open position keeps its cost (the broker and the
+                # engine both do): one lot of floor(q × ratio) shares at cost / new shares
+                q0 = sum(abs(x[0]) for x in book)
+                value = sum(abs(x[0]) * x[1] for x in book)
+                whole = max(1, math.floor(q0 * ratio + 1e-9))
+                sign = 1 if book[0][0] > 0 else -1
+                book[:] = [[sign * whole, value / whole, when]]
         q = f.qty
         closed_val = 0.0
         closed_q = 0
@@ -355,7 +382,7 @@ def account_trades(store, account: str) -> pd.DataFrame:
             else:
                 reason[f.id] = "manual"
         if q > 0:
-            book.append([s * q, f.price])
+            book.append([s * q, f.price, pd.Timestamp(f.time)])
     out = pd.DataFrame(
         {
             "ticker": bt["ticker"],

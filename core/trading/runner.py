@@ -94,6 +94,8 @@ __all__ = [
     "StrategyRunner",
     "check_supported",
     "runner_status",
+    "request_stop",
+    "detach",
     "list_runners",
     "signal_log",
     "equity_curve",
@@ -106,8 +108,8 @@ _RUN = PaperRunner.__table__
 _EQ = PaperRunnerEquity.__table__
 _SIG = PaperSignal.__table__
 
-#: Runner states (pt-BR, shown on the page): stopped, running, finished, error.
-RUNNER_STATUSES: tuple[str, ...] = ("parado", "rodando", "concluído", "erro")
+#: Runner states (pt-BR, shown on the page): stopped, running, stopping, finished, error.
+RUNNER_STATUSES: tuple[str, ...] = ("parado", "rodando", "parando", "concluído", "erro")
 
 Hook = Callable[[Any, BarEvent], None]
 _FLAGS = ("entry_long", "exit_long", "entry_short", "exit_short")
@@ -216,6 +218,38 @@ def _row_status(r) -> RunnerStatus:
         engine=json.loads(r["engine"] or "{}"),
         speed=r["speed"],
     )
+
+
+def request_stop(store, account: str) -> bool:
+    """Ask the running runner of ``account`` to stop after its current bar (any process:
+    a thread, a Celery worker, ``paper run``). Returns False when none is running."""
+    with store.transaction() as conn:
+        res = conn.execute(
+            _RUN.update()
+            .where(_RUN.c.account == account, _RUN.c.status == "rodando")
+            .values(status="parando", updated_at=_py(pd.Timestamp.now()))
+        )
+    return bool(res.rowcount)
+
+
+def detach(store, account: str) -> None:
+    """Remove the runner of ``account`` (its signal log and equity curve go with it; the
+    account's orders and fills stay). A running runner must be stopped first.
+
+    Raises
+    ------
+    InputError
+        The runner is running.
+    """
+    with store.transaction() as conn:
+        r = conn.execute(select(_RUN).where(_RUN.c.account == account)).mappings().first()
+        if r is None:
+            return
+        if r["status"] in ("rodando", "parando"):
+            raise InputError(f"O robô da conta {account} está rodando: pare-o antes de removê-lo.")
+        conn.execute(delete(_SIG).where(_SIG.c.runner_id == r["id"]))
+        conn.execute(delete(_EQ).where(_EQ.c.runner_id == r["id"]))
+        conn.execute(delete(_RUN).where(_RUN.c.id == r["id"]))
 
 
 def runner_status(store, account: str) -> RunnerStatus | None:
@@ -828,6 +862,11 @@ class StrategyRunner:
         except Exception:  # noqa: BLE001 - the monitor never stops the runner
             log.exception("red flags of %s at %s", self.account, T)
 
+    def _stop_requested(self) -> bool:
+        with self.store.engine.connect() as conn:
+            st = conn.execute(select(_RUN.c.status).where(_RUN.c.id == self.runner_id)).scalar()
+        return st == "parando"
+
     def _set(self, **values) -> None:
         values["updated_at"] = _py(pd.Timestamp.now())
         with self.store.transaction() as conn:
@@ -855,9 +894,13 @@ class StrategyRunner:
                 ).sum()
             )
         self._set(status="rodando", bars_total=total, message="")
+        stopped = False
         try:
             for group in _groups(self.feed):
                 if stop is not None and stop.is_set():
+                    break
+                if self._stop_requested():
+                    stopped = True
                     break
                 self._process_group(group, progress, total)
         except Exception as exc:
@@ -865,8 +908,8 @@ class StrategyRunner:
             raise
         if self.last_bar is not None:
             self._flags(self.last_bar)
-        if stop is not None and stop.is_set():
-            self._set(status="parado")
+        if stopped or (stop is not None and stop.is_set()):
+            self._set(status="parado", message="Parado a pedido.")
         else:
             msg = "Replay concluído." if isinstance(self.feed, ReplayFeed) else ""
             if self.drift:
