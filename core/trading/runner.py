@@ -344,7 +344,10 @@ def _engine_level_broker(store, account: str, clock):
     The paper broker refuses prices off the R$ 0,01 tick (a trader's order); a runner's
     bracket carries the backtest engine's levels, which are not on the tick (a strategy's
     level rescaled from the adjusted series). The validation runs on the tick-rounded
-    request and the exact levels are put back.
+    request and the exact levels are put back; after a split or bonus, the levels of the
+    runner's open orders are the exact quotient (the engine's), not the tick-rounded one.
+    Both hooks are PaperBroker private methods: an option of PaperBroker for exact levels
+    would be the cleaner home.
     """
     from core.trading.broker import PaperBroker
 
@@ -367,6 +370,47 @@ def _engine_level_broker(store, account: str, clock):
                     if x is not None:
                         v[k] = float(x)
             return v
+
+        def _apply_actions(self, conn, acc, cfg, prev, session, time):  # noqa: ANN001
+            # A split divides the open orders' levels by the ratio; the broker rounds them
+            # to the tick, the engine does not: runner orders get the exact quotient back.
+            from core.data.actions import load_actions
+            from core.trading.models import PaperOrder
+
+            orders = PaperOrder.__table__
+            q = select(orders).where(
+                orders.c.account_id == self.account_id,
+                orders.c.status.in_(("nova", "aceita", "parcial")),
+                orders.c.source.like("strategy:%"),
+            )
+            before = {r["id"]: dict(r) for r in conn.execute(q).mappings()}
+            super()._apply_actions(conn, acc, cfg, prev, session, time)
+            if not before:
+                return
+            tickers = sorted({o["ticker"] for o in before.values()})
+            acts = load_actions(self.store, tickers, conn=conn)
+            if acts.empty:
+                return
+            acts = acts[
+                acts["kind"].isin(["split", "reverse_split", "bonus"])
+                & (acts["date"] > prev)
+                & (acts["date"] <= session)
+            ]
+            for a in acts.itertuples(index=False):
+                r = float(a.value)
+                if not r > 0 or r == 1.0:
+                    continue
+                for oid, o in before.items():
+                    if o["ticker"] != a.ticker:
+                        continue
+                    exact = {
+                        k: float(o[k]) / r
+                        for k in ("price", "stop_price", "stop_loss", "target")
+                        if o[k] is not None
+                    }
+                    if exact:
+                        conn.execute(orders.update().where(orders.c.id == oid).values(**exact))
+                        o.update(exact)
 
     return _EngineLevelBroker(store, account, clock=clock)
 

@@ -1,0 +1,149 @@
+"""Strategy runner on two real stocks over a few months (issue 12): replay ≡ backtest,
+resume after a stop, a bar processed twice, signal log, ML training data, report."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from core.backtest.engine import EngineConfig
+from core.backtest.runner import run_backtest
+from core.errors import InputError
+from core.trading.accounts import create_account
+from core.trading.broker import PaperBroker
+from core.trading.feeds import ReplayFeed
+from core.trading.monitor import collect_ml_data, ml_training_frame, monitor
+from core.trading.runner import (
+    StrategyRunner,
+    check_supported,
+    equity_curve,
+    runner_status,
+    signal_log,
+)
+from tests.helpers import real_bars
+from tests.integration.test_paper_replay import assert_same_trades
+
+TICK = ["PETR4", "VALE3"]
+START, END = "2024-03-01", "2024-06-28"
+PARAMS = {"fast": 3, "slow": 8}
+CFG = EngineConfig(reinvest=False, stop_loss=0.03, take_profit=0.06)
+
+
+@pytest.fixture(scope="module")
+def store():
+    from core.data.store import init_db
+
+    s = init_db("sqlite://")
+    for t in [*TICK, "^BVSP"]:
+        s.upsert_instrument(t, kind="index" if t.startswith("^") else "stock")
+        s.write_bars(t, real_bars(t).loc["2023-01-01":"2024-06-30"], "bundled")
+    yield s
+    s.dispose()
+
+
+def _runner(store, account, feed=None, hooks=()):
+    return StrategyRunner(
+        store, account, "sma_cross", TICK, PARAMS, CFG, feed, hooks, start=START, end=END
+    )
+
+
+def _fills(store, account):
+    return [(f.ticker, f.side, f.qty, f.price, f.time) for f in PaperBroker(store, account).fills()]
+
+
+def test_replay_equals_backtest_and_reports(store):
+    create_account(store, "full", CFG.cash)
+    st = _runner(store, "full").run()
+    assert (st.status, st.bars_done) == ("concluído", st.bars_total)
+    bt = run_backtest(store, "sma_cross", TICK, START, END, params=PARAMS, config=CFG)
+    n = assert_same_trades(bt.trades, store, "full")
+    assert n >= 4
+    eq = equity_curve(store, "full")
+    assert len(eq) == st.bars_total and eq.iloc[-1] == pytest.approx(
+        PaperBroker(store, "full").account().equity
+    )
+    sig = signal_log(store, "full")
+    entries = sig[sig["kind"] == "entry_long"]
+    assert len(entries) >= n and (entries["side"] == "buy").all()
+    assert json.loads(entries["reasoning"].iloc[0])["flags"] == ["entry_long"]
+    rep = monitor(store, "full").to_json_dict()
+    assert rep["n_trades"] == n and len(rep["trades"]) == n
+    assert set(rep) >= {
+        "equity",
+        "cash",
+        "win_rate",
+        "win_rate_ci",
+        "sharpe",
+        "max_drawdown_pct",
+        "red_flags",
+    }
+    assert set(rep["trades"][0]) == {
+        "ticker",
+        "direction",
+        "entry_date",
+        "entry_price",
+        "exit_date",
+        "exit_price",
+        "shares",
+        "pnl",
+        "fees",
+        "exit_reason",
+    }
+    assert collect_ml_data(store, "full") == n
+    assert collect_ml_data(store, "full") == 0  # unique per trade
+    ml = ml_training_frame(store, "full")
+    assert ml["trade_id"].is_unique and set(ml["result"]) <= {"WIN", "LOSS"}
+    feats = json.loads(ml["features"].iloc[0])
+    assert len(feats) > 10
+
+
+def test_stopped_runner_resumes_with_the_same_fills(store):
+    create_account(store, "stopped", CFG.cash)
+    stop = threading.Event()
+    seen = []
+
+    def hook(_store, event):
+        seen.append(event.time)
+        if len(set(seen)) >= 30:
+            stop.set()
+
+    st = _runner(store, "stopped", hooks=[hook]).run(stop=stop)
+    assert st.status == "parado" and st.bars_done == 30
+    st = _runner(store, "stopped").run()
+    assert st.status == "concluído"
+    assert _fills(store, "stopped") == _fills(store, "full")
+
+
+def test_a_bar_processed_twice_sends_nothing_twice(store):
+    create_account(store, "twice", CFG.cash)
+    r = _runner(store, "twice")
+    feed = ReplayFeed(store, TICK, START, END)
+    b = PaperBroker(store, "twice")
+    for group in feed.groups():
+        r.process(group)
+        n_orders, n_fills = len(b.orders()), len(b.fills())
+        r.process(group)  # as after a crash before the bar was marked done
+        assert (len(b.orders()), len(b.fills())) == (n_orders, n_fills)
+    assert _fills(store, "twice") == _fills(store, "full")
+    assert runner_status(store, "twice").last_bar is not None
+
+
+def test_another_configuration_on_the_same_account_is_refused(store):
+    with pytest.raises(InputError, match="já tem um robô"):
+        StrategyRunner(
+            store, "full", "sma_cross", TICK, {"fast": 4, "slow": 8}, CFG, start=START, end=END
+        )
+
+
+def test_options_a_runner_cannot_reproduce_are_refused():
+    for cfg, word in (
+        (EngineConfig(reinvest=True), "Reinvestir"),
+        (EngineConfig(cash_interest=1.0), "CDI"),
+        (EngineConfig(trailing_stop=0.05), "Stop móvel"),
+    ):
+        with pytest.raises(InputError, match=word):
+            check_supported(cfg)
+    with pytest.raises(InputError, match="ajustados"):
+        check_supported(EngineConfig(), adjusted=True)
