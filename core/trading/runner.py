@@ -352,6 +352,15 @@ def _engine_level_broker(store, account: str, clock):
     from core.trading.broker import PaperBroker
 
     class _EngineLevelBroker(PaperBroker):
+        #: Prices the runner's orders are sent at (the session's opens), by ticker.
+        refs: dict[str, float] = {}
+
+        def _last_price(self, ticker, pos):  # noqa: ANN001
+            # While a bar's orders are sent, the reference of a market order is the open
+            # it fills at (the engine sizes on it), not the last close stored.
+            ref = self.refs.get(ticker)
+            return ref if ref is not None else super()._last_price(ticker, pos)
+
         def _validate(self, req):  # noqa: ANN001 - PaperBroker's private hook
             def tick(x):
                 return None if x is None else round(float(x), 2)
@@ -522,6 +531,7 @@ class StrategyRunner:
         elif self.last_bar is not None and hasattr(self.feed, "after"):
             self.feed.after = self.last_bar
         self.drift: list[str] = []
+        self._trimmed: set[str] = set()
         self._build()
 
     def _now(self) -> pd.Timestamp:
@@ -732,6 +742,43 @@ class StrategyRunner:
             o for o in self.broker.orders("open") if o.ticker == t and o.role in ("stop", "target")
         ]
 
+    def _trimmed_entry(self, req, px: float, j: int, T, notes: list[str]) -> None:
+        """Send ``req`` with the shares the account's cash pays for.
+
+        The account pays the month's income tax (DARF, IRRF) from its cash; the backtest
+        engine keeps its equity pre-tax. With a sizing bounded by the cash (``all_in``),
+        the engine's quantity can exceed the account's buying power by a few shares: the
+        entry is trimmed (lots as the sizing rounds them) and the difference is reported.
+        """
+        from core.backtest.costs import n_orders
+        from core.backtest.sizing import round_shares
+        from core.trading.risk import RiskRejected
+
+        cfg = self.config
+        lot = int(self.ei.lot[j])
+        fill = px * (1 + cfg.costs.slippage_bps / 10_000.0)
+        power = self.broker.account().buying_power
+        q = int(req.qty)
+        while q >= 1:
+            fee = cfg.costs.fees(q * fill, date=T, orders=n_orders(q, lot))
+            if q * fill + fee <= power - 1e-6:
+                break
+            q = round_shares(q - 1, lot, cfg.sizing.fractional)
+        if q < 1:
+            notes.append(f"{req.ticker}: entrada sem caixa na conta (IR pago do caixa)")
+            return
+        try:
+            o = self.broker.submit(replace(req, qty=q, client_id=f"{req.client_id}:r"))
+        except (RiskRejected, InputError) as exc:
+            notes.append(f"{req.ticker}: entrada recusada ({exc})")
+            return
+        if o.status != "rejeitada":
+            self._trimmed.add(req.ticker)
+            notes.append(
+                f"{req.ticker}: entrada de {q} ações em vez de {req.qty} (o IR pago do caixa "
+                "da conta não sai do caixa do backtest)"
+            )
+
     def _worked(self, T) -> set[str]:
         """Tickers whose bar ``T`` the broker already worked (a bar half processed before a
         crash): their positions were marked at ``T``. Working a bar twice could fill a
@@ -791,6 +838,7 @@ class StrategyRunner:
                 )
             except (RiskRejected, InputError) as exc:
                 notes.append(f"{t}: saída recusada ({exc})")
+        self.broker.refs = {}
         entering = {tick[int(r[_T_TICKER])] for r in entries}
         done: set[str] = set()
         got: list = []
@@ -802,6 +850,7 @@ class StrategyRunner:
                 got.extend(self.broker.on_bar(t, by_t[t].as_bar(), T))
                 done.add(t)
         sg = self.ei.signals
+        self.broker.refs = {e.ticker: e.open for e in events}
         for r in entries:
             j = int(r[_T_TICKER])
             t = tick[j]
@@ -820,25 +869,32 @@ class StrategyRunner:
                 self.config.stop_loss,
                 self.config.take_profit,
             )
+            req = OrderRequest(
+                account=self.account,
+                ticker=t,
+                side="buy" if d > 0 else "sell",
+                qty=qty,
+                type="market" if not level == level else "stop",
+                stop_price=None if not level == level else level,
+                stop_loss=float(stop) if stop == stop else None,
+                target=float(target) if target == target else None,
+                client_id=self._cid(T, t, "entry"),
+                source=src,
+                signal_time=prev,
+                note="entrada",
+            )
             try:
-                self.broker.submit(
-                    OrderRequest(
-                        account=self.account,
-                        ticker=t,
-                        side="buy" if d > 0 else "sell",
-                        qty=qty,
-                        type="market" if not level == level else "stop",
-                        stop_price=None if not level == level else level,
-                        stop_loss=float(stop) if stop == stop else None,
-                        target=float(target) if target == target else None,
-                        client_id=self._cid(T, t, "entry"),
-                        source=src,
-                        signal_time=prev,
-                        note="entrada",
-                    )
-                )
-            except (RiskRejected, InputError) as exc:
+                o = self.broker.submit(req)
+                if o.status == "rejeitada" and o.reason:  # found again after a restart
+                    raise RiskRejected("saldo" if "saldo" in o.reason else "risco", o.reason)
+            except RiskRejected as exc:
+                if exc.rule != "saldo":
+                    notes.append(f"{t}: entrada recusada ({exc.message})")
+                    continue
+                self._trimmed_entry(req, float(px), j, T, notes)
+            except InputError as exc:
                 notes.append(f"{t}: entrada recusada ({exc})")
+        self.broker.refs = {}
         # The broker works the bar of every ticker with open orders; the others are only
         # marked at the close (mark() also rolls the session over: proventos, expiries).
         working = {o.ticker for o in self.broker.orders("open")} - self._worked(T)
@@ -855,7 +911,13 @@ class StrategyRunner:
         acct = {p.ticker: p.qty for p in self.broker.positions() if p.qty}
         if i >= self.ei.start:
             for t in sorted(set(plan_pos) | set(acct)):
-                if plan_pos.get(t, 0) != acct.get(t, 0):
+                p_q, a_q = plan_pos.get(t, 0), acct.get(t, 0)
+                if t in self._trimmed:
+                    if a_q == 0 and p_q == 0:
+                        self._trimmed.discard(t)
+                    if p_q * a_q > 0 and abs(a_q) <= abs(p_q):
+                        continue  # a trimmed entry (reported when it was sent)
+                if p_q != a_q:
                     notes.append(
                         f"{t}: conta com {acct.get(t, 0)} ações, backtest com {plan_pos.get(t, 0)}"
                     )

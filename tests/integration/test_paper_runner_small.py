@@ -10,6 +10,7 @@ import pytest
 
 from core.backtest.engine import EngineConfig
 from core.backtest.runner import run_backtest
+from core.backtest.sizing import Sizing
 from core.errors import InputError
 from core.trading.accounts import create_account
 from core.trading.broker import PaperBroker
@@ -28,7 +29,8 @@ from tests.integration.test_paper_replay import assert_same_trades
 TICK = ["PETR4", "VALE3"]
 START, END = "2024-03-01", "2024-06-28"
 PARAMS = {"fast": 3, "slow": 8}
-CFG = EngineConfig(reinvest=False, stop_loss=0.03, take_profit=0.06)
+# percent sizing: the budget never reaches the account's cash (see the all-in test below)
+CFG = EngineConfig(reinvest=False, stop_loss=0.03, take_profit=0.06, sizing=Sizing("percent", 45.0))
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +69,7 @@ def test_replay_equals_backtest_and_reports(store):
     sig = signal_log(store, "full")
     entries = sig[sig["kind"] == "entry_long"]
     assert len(entries) >= n and (entries["side"] == "buy").all()
-    assert json.loads(entries["reasoning"].iloc[0])["flags"] == ["entry_long"]
+    assert "entry_long" in json.loads(entries["reasoning"].iloc[0])["flags"]
     rep = monitor(store, "full").to_json_dict()
     assert rep["n_trades"] == n and len(rep["trades"]) == n
     assert set(rep) >= {
@@ -147,3 +149,32 @@ def test_options_a_runner_cannot_reproduce_are_refused():
             check_supported(cfg)
     with pytest.raises(InputError, match="ajustados"):
         check_supported(EngineConfig(), adjusted=True)
+
+
+def test_all_in_entries_are_trimmed_by_the_income_tax_the_account_paid(store):
+    """The account pays IR/IRRF from its cash, the engine's equity is pre-tax: all-in
+    entries may buy a few shares less; everything else is the backtest's."""
+    cfg = EngineConfig(reinvest=False, stop_loss=0.03, take_profit=0.06)
+    create_account(store, "allin", cfg.cash)
+    r = StrategyRunner(store, "allin", "sma_cross", TICK, PARAMS, cfg, start=START, end=END)
+    r.run()
+    bt = run_backtest(store, "sma_cross", TICK, START, END, params=PARAMS, config=cfg).trades
+    from core.trading.monitor import account_trades
+
+    paper = account_trades(store, "allin")
+    closed = bt[bt["exit_reason"] != "fim"].sort_values(["exit_date", "ticker"]).reset_index()
+    paper = paper.sort_values(["exit_date", "ticker"]).reset_index()
+    assert len(closed) == len(paper) >= 4
+    taxes = -sum(x.amount for x in PaperBroker(store, "allin").ledger() if x.kind == "tax")
+    assert taxes > 0
+    for x, y in zip(closed.itertuples(), paper.itertuples(), strict=True):
+        assert (x.ticker, x.entry_date, x.exit_date, x.exit_reason) == (
+            y.ticker,
+            y.entry_date,
+            y.exit_date,
+            y.exit_reason,
+        )
+        assert abs(x.entry_price - y.entry_price) < 1e-6 and abs(x.exit_price - y.exit_price) < 1e-6
+        assert 0 <= x.shares - y.shares <= (taxes + 2 * x.entry_price) / x.entry_price
+    trimmed = [d for d in r.drift if "IR pago" in d]
+    assert trimmed or (closed["shares"] == paper["shares"]).all()
