@@ -513,6 +513,10 @@ class StrategyRunner:
                 "uma estratégia que define stops (wave3)."
             )
         self.config = cfg
+        if start is None and feed_kind != "replay":
+            # a live runner trades from the first bar after the stored history
+            last = max((store.last_date(t) for t in self.tickers), default=None)
+            start = None if last is None else pd.Timestamp(last) + pd.Timedelta(days=1)
         self.start = None if start is None else pd.Timestamp(start)
         self.end = None if end is None else pd.Timestamp(end)
         self.speed = speed
@@ -559,13 +563,17 @@ class StrategyRunner:
         with self.store.transaction() as conn:
             r = conn.execute(select(_RUN).where(_RUN.c.account == self.account)).mappings().first()
             if r is not None:
+                live = self.feed_kind != "replay"
                 same = all(
                     (pd.Timestamp(r[k]) if r[k] is not None else None)
                     == (pd.Timestamp(v) if v is not None else None)
                     if k in ("start", "end")
                     else r[k] == v
                     for k, v in want.items()
+                    if not (live and k == "start")  # a live runner keeps its first start
                 )
+                if live and r["start"] is not None:
+                    self.start = pd.Timestamp(r["start"])
                 if not same:
                     raise InputError(
                         f"A conta {self.account} já tem um robô com outra configuração "
@@ -609,6 +617,10 @@ class StrategyRunner:
             index = index.union(b.index)
         start_i = 0 if self.start is None else int(index.searchsorted(self.start))
         if start_i >= len(index):
+            if self.feed_kind != "replay":
+                self.index = index  # a live runner waits for its first bar (process)
+                self.ei = None
+                return
             raise InputError("O início do robô está depois da última barra armazenada.")
         first = index[max(start_i - 1, 0)]
         self.raw = {t: b for t, b in inp.bars.items()}
@@ -779,6 +791,29 @@ class StrategyRunner:
                 "da conta não sai do caixa do backtest)"
             )
 
+    def _ingest(self, events: list[BarEvent]) -> None:
+        """Store a live feed's new bars (source ``yahoo`` or ``mt5``, as traded) and rebuild
+        the runner's inputs, so that the plan and the signals see them as a replay would."""
+        for e in events:
+            bar = pd.DataFrame(
+                {
+                    "open": [e.open],
+                    "high": [e.high],
+                    "low": [e.low],
+                    "close": [e.close],
+                    "adj_close": [e.close],
+                    "volume": [e.volume],
+                },
+                index=pd.DatetimeIndex([e.time], name="date"),
+            )
+            self.store.write_bars(e.ticker, bar, self.feed_kind)
+        end = self.end
+        self.end = None  # a live runner trades up to the newest bar
+        try:
+            self._build()
+        finally:
+            self.end = end
+
     def _worked(self, T) -> set[str]:
         """Tickers whose bar ``T`` the broker already worked (a bar half processed before a
         crash): their positions were marked at ``T``. Working a bar twice could fill a
@@ -799,6 +834,11 @@ class StrategyRunner:
 
         T = events[0].time
         i = int(self.index.searchsorted(T))
+        if (self.ei is None or i >= len(self.index) or self.index[i] != T) and (
+            self.feed_kind != "replay"
+        ):
+            self._ingest(events)
+            i = int(self.index.searchsorted(T))
         if i >= len(self.index) or self.index[i] != T:
             raise InputError(f"Barra de {T:%d/%m/%Y} fora das barras armazenadas do robô.")
         for ii in range(self._signal_upto + 1, i):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 
+import pandas as pd
 import pytest
 
 from core.backtest.engine import EngineConfig
@@ -70,7 +71,14 @@ def test_replay_equals_backtest_and_reports(store):
     entries = sig[sig["kind"] == "entry_long"]
     assert len(entries) >= n and (entries["side"] == "buy").all()
     assert "entry_long" in json.loads(entries["reasoning"].iloc[0])["flags"]
-    rep = monitor(store, "full").to_json_dict()
+    from core.trading.events import list_events
+
+    res = monitor(store, "full")
+    events = list_events(store, "full", kinds=["red_flag"])
+    active = {f.code for f in res.flags if f.active}
+    assert active <= {e.values["flag"] for e in events}  # handed to alerts as events
+    assert len(events) == len({(e.values["flag"], e.values["month"]) for e in events})
+    rep = res.to_json_dict()
     assert rep["n_trades"] == n and len(rep["trades"]) == n
     assert set(rep) >= {
         "equity",
@@ -178,3 +186,38 @@ def test_all_in_entries_are_trimmed_by_the_income_tax_the_account_paid(store):
         assert 0 <= x.shares - y.shares <= (taxes + 2 * x.entry_price) / x.entry_price
     trimmed = [d for d in r.drift if "IR pago" in d]
     assert trimmed or (closed["shares"] == paper["shares"]).all()
+
+
+def test_a_live_yahoo_feed_is_stored_and_traded_from_its_first_new_bar(store):
+    from pathlib import Path
+
+    from core.trading.feeds import YahooFeed
+
+    payload = (
+        Path(__file__).resolve().parents[1] / "fixtures" / "trading" / "yahoo_chart_petr4_5d.json"
+    ).read_bytes()
+    feed = YahooFeed(
+        ["PETR4"],
+        get=lambda url, timeout: payload,
+        max_polls=1,
+        now=lambda: pd.Timestamp("2024-11-18 12:00"),
+        sleep=lambda s: None,
+    )
+    create_account(store, "live", CFG.cash)
+    r = StrategyRunner(store, "live", "sma_cross", ["PETR4"], PARAMS, CFG, feed, feed_kind="yahoo")
+    assert r.start == pd.Timestamp("2024-06-29")  # the day after the stored history
+    st = r.run()
+    assert (st.status, st.last_bar) == ("concluído", pd.Timestamp("2024-11-14"))
+    assert store.bars("PETR4", "2024-11-08", "2024-11-14")["close"].tolist() == [
+        36.18,
+        36.25,
+        36.93,
+        36.88,
+        37.27,
+    ]
+    assert len(equity_curve(store, "live")) == 5
+    # restarted, it keeps its start and skips what it has done
+    again = StrategyRunner(
+        store, "live", "sma_cross", ["PETR4"], PARAMS, CFG, feed, feed_kind="yahoo"
+    )
+    assert again.start == r.start and again.last_bar == pd.Timestamp("2024-11-14")
