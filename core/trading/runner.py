@@ -396,15 +396,15 @@ def _engine_level_broker(store, account: str, clock):
             super()._apply_actions(conn, acc, cfg, prev, session, time)
             if not before:
                 return
-            tickers = sorted({o["ticker"] for o in before.values()})
-            acts = load_actions(self.store, tickers, conn=conn)
+            tickers = tuple(sorted({o["ticker"] for o in before.values()}))
+            cache = self.__dict__.setdefault("_share_events", {})
+            if tickers not in cache:  # the stored actions do not change during a run
+                acts = load_actions(self.store, list(tickers), conn=conn)
+                cache[tickers] = acts[acts["kind"].isin(["split", "reverse_split", "bonus"])]
+            acts = cache[tickers]
             if acts.empty:
                 return
-            acts = acts[
-                acts["kind"].isin(["split", "reverse_split", "bonus"])
-                & (acts["date"] > prev)
-                & (acts["date"] <= session)
-            ]
+            acts = acts[(acts["date"] > prev) & (acts["date"] <= session)]
             for a in acts.itertuples(index=False):
                 r = float(a.value)
                 if not r > 0 or r == 1.0:
@@ -675,18 +675,18 @@ class StrategyRunner:
             sig = compute_signals(
                 self.strategy, {t: self.adj[t].iloc[:end]}, {t: self.raw[t].iloc[:end]}
             )[t]
-            last = sig.iloc[-1]
             vals = {}
             for c, arr in zip(_FLAGS, sg[:4], strict=True):
-                v = bool(last[c]) if c in sig.columns and last[c] == last[c] else False
+                x = sig[c].to_numpy()[-1] if c in sig.columns else False
+                v = bool(x) if x == x else False
                 arr[i, j] = v
                 vals[c] = v
             for c, arr in zip(_LEVELS, sg[4:], strict=True):
-                v = float(last[c]) if c in sig.columns else np.nan
+                v = float(sig[c].to_numpy()[-1]) if c in sig.columns else np.nan
                 arr[i, j] = v
                 vals[c] = v
             if log_signals and any(vals[c] for c in _FLAGS):
-                rows.append(self._signal_row(T, t, vals, last))
+                rows.append(self._signal_row(T, t, vals, sig.iloc[-1]))
         self._signal_upto = i
         if rows and conn is not None:
             existing = {
@@ -849,10 +849,10 @@ class StrategyRunner:
         tr = self.plan(i) if i >= self.ei.start else np.empty((0, 17))
         tick = self.ei.tickers
         src = f"strategy:{self.strategy.name}"
-        held = {p.ticker: p.qty for p in self.broker.positions()}
         x_open = [r for r in tr if int(r[_T_XBAR]) == i and int(r[_T_REASON]) in (R_SIGNAL, R_TIME)]
         entries = [r for r in tr if int(r[_T_EBAR]) == i]
         notes: list[str] = []
+        held = {p.ticker: p.qty for p in self.broker.positions()} if x_open else {}
         for r in x_open:
             t = tick[int(r[_T_TICKER])]
             qty = abs(int(held.get(t, 0)))
