@@ -221,3 +221,23 @@ def test_a_live_yahoo_feed_is_stored_and_traded_from_its_first_new_bar(store):
         store, "live", "sma_cross", ["PETR4"], PARAMS, CFG, feed, feed_kind="yahoo"
     )
     assert again.start == r.start and again.last_bar == pd.Timestamp("2024-11-14")
+
+
+def test_unattended_thread_runner_one_per_account_and_stop(store):
+    import time
+
+    from dashboard.paper_runners import running_threads, start_runner, stop_runner
+
+    create_account(store, "bg", CFG.cash)
+    assert (
+        start_runner(store, "bg", "sma_cross", TICK, PARAMS, CFG, start=START, end=END) == "thread"
+    )
+    with pytest.raises(InputError, match="já está rodando"):
+        start_runner(store, "bg", "sma_cross", TICK, PARAMS, CFG, start=START, end=END)
+    deadline = time.time() + 300
+    while "bg" in running_threads() and time.time() < deadline:
+        time.sleep(0.2)
+    st = runner_status(store, "bg")
+    assert st.status == "concluído" and st.bars_done == st.bars_total
+    assert _fills(store, "bg") == _fills(store, "full")
+    assert stop_runner(store, "bg") is False  # nothing running any more
