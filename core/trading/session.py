@@ -304,15 +304,15 @@ class SessionMixin:
                 )
 
     def _record_equity(self, conn, time, eq: float, cash: float, gross: float) -> None:
+        """Upsert the session's equity row (one statement)."""
         day = _py(pd.Timestamp(time).normalize())
         vals = {"time": _py(time), "equity": eq, "cash": cash, "gross_exposure": gross}
-        res = conn.execute(
-            _EQ.update()
-            .where(_EQ.c.account_id == self.account_id, _EQ.c.date == day)
-            .values(**vals)
-        )
-        if not res.rowcount:
-            conn.execute(_EQ.insert().values(account_id=self.account_id, date=day, **vals))
+        if conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        stmt = insert(_EQ).values(account_id=self.account_id, date=day, **vals)
+        conn.execute(stmt.on_conflict_do_update(index_elements=["account_id", "date"], set_=vals))
 
     def equity_curve(self) -> pd.DataFrame:
         """Equity per session at its latest mark (R$).

@@ -456,3 +456,23 @@ def test_paper_broker_implements_the_protocol_and_owner_filter(paper_store):
     assert [a.name for a in list_accounts(paper_store, owner="ana")] == ["mine"]
     with pytest.raises(InputError, match="não encontrada"):
         PaperBroker(paper_store, "team", owner="ana")
+
+
+def test_a_failure_mid_fill_rolls_the_whole_bar_back(paper_store, monkeypatch):
+    import core.trading.execution as ex
+
+    b = _acct(paper_store)
+    o = b.submit(_req(b))
+    before = (len(b.ledger()), len(b.fills()), b.positions(), b.clock)
+
+    def boom(*a, **k):
+        raise RuntimeError("crash in the middle of the bar")
+
+    monkeypatch.setattr(ex, "write_event", boom)
+    with pytest.raises(RuntimeError):
+        b.on_bar("PETR4", bar(10.0), "2024-01-03")
+    assert (len(b.ledger()), len(b.fills()), b.positions(), b.clock) == before
+    assert b.order(o.id).status == "aceita"
+    monkeypatch.undo()
+    assert len(b.on_bar("PETR4", bar(10.0), "2024-01-03")) == 1  # the bar again: no duplicate
+    assert len(b.fills()) == 1 and b.order(o.id).status == "executada"
