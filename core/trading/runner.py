@@ -18,10 +18,11 @@ that session) and:
    or buy-stops at the strategy's entry level — with the stop and the target as
    one-cancels-other bracket children. Orders carry a client id made of the runner, the
    bar and the ticker, so a runner restarted after a crash resubmits nothing twice;
-3. lets the broker **work the bar** (:meth:`PaperBroker.on_bar`): market orders at the
-   open, stop entries through their level, bracket stops before targets, gaps at the
-   open — the fill rules of :mod:`core.backtest.fills`, the costs of
-   :mod:`core.backtest.costs`; then marks the account at the close;
+3. lets the broker **work the bar** (:meth:`PaperBroker.on_bars`, every ticker in one
+   transaction, in the engine's order): market orders at the open, stop entries through
+   their level, bracket stops before targets, gaps at the open — the fill rules of
+   :mod:`core.backtest.fills`, the costs of :mod:`core.backtest.costs` — and marks the
+   positions at the close;
 4. checks that the account holds what the plan holds (a difference — a risk rule that
    refused an order, a kill switch — is reported as drift in the runner's message);
 5. runs the strategy's own signal code (:func:`core.backtest.runner.compute_signals`) on
@@ -49,7 +50,8 @@ Crash safety: the plan is recomputed from the bars and the signals (deterministi
 broker's state changes are transactions of their own, and each bar ends with one
 transaction storing ``last_bar``. After a ``kill -9`` the runner recomputes the signals up
 to ``last_bar`` and resumes with the next bar; orders of a bar that was half processed are
-found again by their client ids (nothing lost, nothing doubled).
+found again by their client ids, and a bar the broker already worked (its clock) is not
+worked again (nothing lost, nothing doubled).
 """
 
 from __future__ import annotations
@@ -814,19 +816,6 @@ class StrategyRunner:
         finally:
             self.end = end
 
-    def _worked(self, T) -> set[str]:
-        """Tickers whose bar ``T`` the broker already worked (a bar half processed before a
-        crash): their positions were marked at ``T``. Working a bar twice could fill a
-        bracket child against the bar's open instead of its entry price."""
-        from core.trading.models import PaperPosition
-
-        pos = PaperPosition.__table__
-        q = select(pos.c.ticker).where(
-            pos.c.account_id == self.broker.account_id, pos.c.last_time >= _py(T)
-        )
-        with self.store.engine.connect() as conn:
-            return {r[0] for r in conn.execute(q)}
-
     def process(self, events: list[BarEvent]) -> None:
         """Process the bars of one time (every ticker's bar of that session)."""
         from core.trading.broker import OrderRequest
@@ -879,16 +868,7 @@ class StrategyRunner:
             except (RiskRejected, InputError) as exc:
                 notes.append(f"{t}: saída recusada ({exc})")
         self.broker.refs = {}
-        entering = {tick[int(r[_T_TICKER])] for r in entries}
-        done: set[str] = set()
         got: list = []
-        # Tickers that only exit at the open are worked first: their cash funds the entries.
-        worked = self._worked(T)
-        for r in x_open:
-            t = tick[int(r[_T_TICKER])]
-            if t not in entering and t in by_t and t not in worked:
-                got.extend(self.broker.on_bar(t, by_t[t].as_bar(), T))
-                done.add(t)
         sg = self.ei.signals
         self.broker.refs = {e.ticker: e.open for e in events}
         for r in entries:
@@ -935,14 +915,15 @@ class StrategyRunner:
             except InputError as exc:
                 notes.append(f"{t}: entrada recusada ({exc})")
         self.broker.refs = {}
-        # The broker works the bar of every ticker with open orders; the others are only
-        # marked at the close (mark() also rolls the session over: proventos, expiries).
-        working = {o.ticker for o in self.broker.orders("open")} - self._worked(T)
-        for e in events:
-            if e.ticker not in done and e.ticker in working:
-                got.extend(self.broker.on_bar(e.ticker, e.as_bar(), T))
+        # The broker works the whole bar in one transaction, in the engine's order (exits at
+        # the open, entries, then stops and targets), and marks the positions at the close.
+        # A clock already at T means this bar was worked before a crash: never twice (a
+        # bracket child would be judged against the open instead of its entry price).
+        clock = self.broker.clock
+        if clock is None or clock < T:
+            got.extend(self.broker.on_bars({e.ticker: e.as_bar() for e in events}, T))
         self._clock = T
-        snap = self.broker.mark({e.ticker: e.close for e in events}, T)
+        snap = self.broker.account()
         # drift: the account must hold what the plan holds
         plan_pos: dict[str, int] = {}
         for r in tr:
