@@ -72,7 +72,7 @@ import threading
 import uuid
 from collections.abc import Iterable
 from contextlib import contextmanager
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -154,7 +154,7 @@ _TRD = PaperTrade.__table__
 _EQ = PaperEquity.__table__
 
 # Hot statements built once (bind parameters): submission and bar work run them every time.
-_AID = bindparam("aid")
+_AID: Any = bindparam("aid")
 _Q_ACC = select(_ACC).where(_ACC.c.id == _AID)
 _Q_ACC_LOCK = _Q_ACC.with_for_update()
 _Q_CASH = (
@@ -276,6 +276,8 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         self._clock = clock
         self._instr: dict[str, dict] = {}
         self._slip = acc.engine.costs.slippage_bps / 10_000.0
+        self._memo: dict | None = None
+        self._cur: Any = None
 
     # -- plumbing -----------------------------------------------------------------------
     @contextmanager
@@ -306,7 +308,7 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         lock = _memory_lock(self.store.engine)
         if lock is not None:
             lock.acquire()
-        self._memo: dict = {}
+        self._memo = {}
         try:
             with self._transaction() as conn:
                 q = _Q_ACC_LOCK if self.store.dialect == "postgresql" else _Q_ACC

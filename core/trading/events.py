@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, select
@@ -98,7 +99,8 @@ def write_event(
             message=message[:500],
         )
     )
-    return int(res.inserted_primary_key[0])
+    pk: Any = res.inserted_primary_key
+    return int(pk[0])
 
 
 def record_event(

@@ -10,6 +10,7 @@ Conventions: :mod:`core.trading.broker`.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -57,6 +58,10 @@ def _exit_reason(o: dict) -> str:
 
 class ExecutionMixin:
     """Order-book work on a bar and fill bookkeeping (needs PaperBroker's helpers)."""
+
+    if TYPE_CHECKING:  # the helpers and attributes live on PaperBroker
+
+        def __getattr__(self, name: str) -> Any: ...
 
     def _work_ticker(
         self,

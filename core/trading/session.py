@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from sqlalchemy import select
@@ -65,6 +65,10 @@ class _Light:
 
 class SessionMixin:
     """Session rollover and post-trade checks (needs PaperBroker's helpers)."""
+
+    if TYPE_CHECKING:  # the helpers and attributes live on PaperBroker
+
+        def __getattr__(self, name: str) -> Any: ...
 
     def _rollover(self, conn, acc: dict, time: pd.Timestamp, cfg: Account) -> bool:
         """First event of a new session: proventos, splits, borrow, taxes, expiry, day start."""
@@ -307,10 +311,9 @@ class SessionMixin:
         """Upsert the session's equity row (one statement)."""
         day = _py(pd.Timestamp(time).normalize())
         vals = {"time": _py(time), "equity": eq, "cash": cash, "gross_exposure": gross}
-        if conn.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        insert: Any = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
         stmt = insert(_EQ).values(account_id=self.account_id, date=day, **vals)
         conn.execute(stmt.on_conflict_do_update(index_elements=["account_id", "date"], set_=vals))
 
