@@ -397,9 +397,13 @@ def load_inputs(
         None if end is None else pd.Timestamp(end),
         bool(adjusted),
         int(lot_size),
+        str(interval),
     )
     cached = store.cached(
-        key, lambda: _load_inputs(store, tickers, end, adjusted=adjusted, lot_size=lot_size)
+        key,
+        lambda: _load_inputs(
+            store, tickers, end, adjusted=adjusted, lot_size=lot_size, interval=interval
+        ),
     )
     return MarketInputs(
         {t: b.copy() for t, b in cached.bars.items()},
@@ -408,11 +412,12 @@ def load_inputs(
         dict(cached.lots),
         dict(cached.kinds),
         cached.adjusted,
+        cached.interval,
     )
 
 
 def _load_inputs(
-    store: Store, tickers: list[str], end, *, adjusted: bool, lot_size: int
+    store: Store, tickers: list[str], end, *, adjusted: bool, lot_size: int, interval: str
 ) -> MarketInputs:
     lots: dict[str, int] = {}
     kinds: dict[str, str] = {}
