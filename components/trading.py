@@ -297,7 +297,7 @@ def account_form(risk_defaults: dict, default_cash: float = 100_000.0) -> dbc.Ca
                     ),
                 ),
                 html.Div(
-                    "Regras de risco (checadas antes de cada ordem)",
+                    "Regras de risco (checadas antes de cada ordem; vazio ou 0 desliga a regra)",
                     className="fw-semibold small mt-2 mb-1",
                 ),
                 dbc.Row([dbc.Col(r, md=6) for r in rules], className="g-2"),
@@ -669,11 +669,10 @@ def risk_preview(decision, *, value: float | None = None, fees: float | None = N
             className="py-1 px-2 small mb-1",
             id="trading-preview-ok",
         )
-    rule = _rule_label(getattr(decision, "rule", None))
     return dbc.Alert(
         [
             html.I(className="bi bi-shield-exclamation me-1"),
-            html.Strong(f"Seria rejeitada — regra “{rule}”: "),
+            html.Strong("Pré-checagem de risco: "),
             str(decision.message),
             extra,
         ],
@@ -681,17 +680,6 @@ def risk_preview(decision, *, value: float | None = None, fees: float | None = N
         className="py-1 px-2 small mb-1",
         id="trading-preview-rejected",
     )
-
-
-def _rule_label(rule) -> str:
-    labels = {k: lab for k, lab, _kind, _h in RISK_FIELDS}
-    labels.update(
-        cash="Caixa suficiente",
-        blocked="Conta bloqueada",
-        kill_switch="Kill switch",
-        session="Pregão",
-    )
-    return labels.get(str(rule), str(rule or "risco"))
 
 
 def order_result(order) -> dbc.Alert:
@@ -720,14 +708,17 @@ def order_result(order) -> dbc.Alert:
 
 
 def error_box(message: str, rule: str | None = None, element_id: str | None = None) -> dbc.Alert:
-    """A readable error from core (``InputError`` / ``RiskRejected``): the rule or field
-    named, the message as core wrote it — never a traceback."""
-    children: list = []
-    if rule:
-        children.append(html.Strong(f"Recusada pela regra “{_rule_label(rule)}”: "))
-    children.append(str(message))
+    """A readable error from core (``InputError`` / ``RiskRejected``): the message as core
+    wrote it (it names the field or the rule and the numbers) — never a traceback. ``rule``
+    (a :data:`core.trading.risk.RULE_LABELS` key) is named by the message already."""
     kw = {"id": element_id} if element_id else {}
-    return dbc.Alert(children, color="danger", className="py-2 small", dismissable=True, **kw)
+    return dbc.Alert(
+        [html.I(className="bi bi-x-octagon me-1"), str(message)],
+        color="danger",
+        className="py-2 small",
+        dismissable=True,
+        **kw,
+    )
 
 
 def modify_form() -> html.Div:

@@ -97,7 +97,7 @@ POLICY: dict[str, str] = {
     "pages.trading._params_form": "viewer",
     "pages.trading._export": "viewer",
     "pages.trading._create": "trader",
-    "pages.trading._kill": "trader",
+    "pages.trading._account_action": "trader",  # kill switch / unblock
     "pages.trading._submit": "trader",
     "pages.trading._modify": "trader",
     "pages.trading._run": "trader",

@@ -128,6 +128,17 @@ def _account_bar(accounts: list[str], current: str | None):
                         ),
                         width="auto",
                     ),
+                    dbc.Col(
+                        dbc.Button(
+                            [html.I(className="bi bi-unlock me-1"), "Desbloquear"],
+                            id="trading-unblock",
+                            size="sm",
+                            color="secondary",
+                            outline=True,
+                            title="Libera uma conta bloqueada pelo kill switch.",
+                        ),
+                        width="auto",
+                    ),
                 ],
                 className="align-items-center g-2",
             ),
@@ -282,27 +293,25 @@ def _toggle_new(_n, is_open):
 
 
 def _risk_rules(values, ids):
-    """The :class:`core.trading.risk.RiskRules` of the form (percent inputs -> fractions)."""
+    """The :class:`core.trading.risk.RiskRules` of the form: percents -> fractions, an empty
+    or zero field -> None (rule off). RiskRules validates and names the rule on error."""
     from core.trading.risk import RiskRules
 
     kinds = {k: kind for k, _l, kind, _h in ct.RISK_FIELDS}
-    labels = {k: lab for k, lab, _kind, _h in ct.RISK_FIELDS}
     kw = {}
     for i, v in zip(ids or [], values or []):
         key = i["name"]
         kind = kinds.get(key)
-        if kind == "pct":
-            if v is None or v == "":
-                raise InputError(f"{labels[key]}: informe um número (0 desliga a regra).")
-            kw[key] = float(v) / 100.0
-        elif kind == "int":
-            if v is None or v == "":
-                raise InputError(f"{labels[key]}: informe um número inteiro (0 desliga a regra).")
-            kw[key] = int(v)
-        elif kind == "bool":
+        if kind == "bool":
             kw[key] = bool(v)
-        else:
+        elif kind == "text":
             kw[key] = (str(v).strip() or None) if v is not None else None
+        elif v is None or v == "" or float(v) == 0:
+            kw[key] = None
+        elif kind == "pct":
+            kw[key] = float(v) / 100.0
+        else:
+            kw[key] = int(v) if float(v) == int(float(v)) else float(v)
     return RiskRules(**kw)
 
 
@@ -350,28 +359,28 @@ def _create(_n, name, cash, costs, risk_values, risk_ids):
     Output("trading-account-alert", "children"),
     Output("trading-changed", "data", allow_duplicate=True),
     Input("trading-kill", "submit_n_clicks"),
+    Input("trading-unblock", "n_clicks"),
     State("trading-account", "value"),
     State("trading-changed", "data"),
     prevent_initial_call=True,
 )
-def _kill(_n, account, changed):
-    from core.trading.risk import kill_switch
+def _account_action(_kill, _unblock, account, changed):
+    """Manual kill switch (flatten at the last price, cancel orders, block) or unblock."""
+    from core.trading.risk import kill_switch, unblock
 
     if not account:
         return ct.error_box("Escolha uma conta."), no_update
     try:
-        kill_switch(get_store(), account, "Kill switch manual (página Operações).")
+        if ctx.triggered_id == "trading-unblock":
+            unblock(get_store(), account)
+            msg = f"Conta “{account}” desbloqueada: o pico do patrimônio recomeça no valor atual."
+        else:
+            kill_switch(get_store(), account, "Kill switch manual (página Operações).")
+            msg = f"Kill switch acionado: posições de “{account}” zeradas e conta bloqueada."
     except PregaoError as exc:
         return ct.error_box(str(exc)), no_update
-    return (
-        dbc.Alert(
-            f"Kill switch acionado: posições de “{account}” zeradas e conta bloqueada.",
-            color="warning",
-            className="py-2 small",
-            dismissable=True,
-        ),
-        (changed or 0) + 1,
-    )
+    alert = dbc.Alert(msg, color="warning", className="py-2 small", dismissable=True)
+    return alert, (changed or 0) + 1
 
 
 # --------------------------------------------------------------------------- book refresh

@@ -1,0 +1,86 @@
+"""Operações page in a real browser: create a paper account, send an order, see the
+position and the cash ledger; start a replay, see the equity move and a red flag appear."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def _idle(page):
+    page.wait_for_function("!document.querySelector('[data-dash-is-loading=\"true\"]')")
+
+
+def _create_account(page, base, name, cash="100000", **risk):
+    page.goto(base + "/trading")
+    page.wait_for_selector("#trading-new-name")
+    if not page.is_visible("#trading-new-name"):
+        page.click("#trading-new-toggle")
+        page.wait_for_selector("#trading-new-name", state="visible")
+    page.fill("#trading-new-name", name)
+    page.fill("#trading-new-cash", cash)
+    for key, value in risk.items():
+        page.fill(f'[id*="\\"name\\":\\"{key}\\""][id*="trading-risk"]', str(value))
+    _idle(page)
+    page.click("#trading-create")
+    page.wait_for_selector("#trading-create-ok")
+    assert name in page.inner_text("#trading-create-ok")
+    # the new account is selected and its cards show the cash in pt-BR
+    page.wait_for_selector("#trading-card-equity")
+
+
+def test_manual_order_shows_position_and_ledger(app_server, page):
+    _create_account(page, app_server, "manual-1")
+    assert "R$ 100.000,00" in page.inner_text("#trading-card-equity")
+    # the ticket: 257 shares split into round lots and the fractional market
+    page.fill("#trading-qty", "257")
+    page.wait_for_function(
+        "document.querySelector('#trading-lot-split').innerText.includes('fracionário')"
+    )
+    split = page.inner_text("#trading-lot-split")
+    assert "2 lotes de 100" in split and "57 no fracionário (PETR4F)" in split
+    # the pre-trade risk preview answers before sending
+    page.wait_for_selector("#trading-preview-ok, #trading-preview-rejected")
+    page.click("#trading-submit")
+    page.wait_for_selector("#trading-order-ok")
+    assert "Ordem nº" in page.inner_text("#trading-order-ok")
+    page.wait_for_selector("#trading-orders .ag-row")
+    # the position
+    page.get_by_role("tab", name="Posições").click()
+    page.wait_for_selector('#trading-positions .ag-row[row-id="PETR4"]')
+    row = page.inner_text('#trading-positions .ag-row[row-id="PETR4"]')
+    assert "257" in row and "R$" in row
+    # the ledger: the deposit and the purchase, settled D+2
+    page.get_by_role("tab", name="Extrato de caixa").click()
+    page.wait_for_function("document.querySelectorAll('#trading-ledger .ag-row').length >= 2")
+    ledger = page.inner_text("#trading-ledger")
+    assert "PETR4" in ledger and "-R$" in ledger
+    # a bad order: the error names the field, no traceback
+    page.fill("#trading-qty", "0")
+    _idle(page)
+    page.click("#trading-submit")
+    page.wait_for_selector("#trading-order-error")
+    err = page.inner_text("#trading-order-error")
+    assert "uantidade" in err and "Traceback" not in err
+
+
+def test_replay_moves_equity_and_raises_a_red_flag(app_server, page):
+    _create_account(page, app_server, "replay-1")
+    # a short replay, as fast as possible
+    page.fill("#trading-replay-dates input[id$='start_date'], #trading-replay-dates input >> nth=0", "")
+    page.click("#trading-run")
+    page.wait_for_function(
+        "document.querySelector('#trading-run-progress-label').innerText.startsWith('Pronto')",
+        timeout=240_000,
+    )
+    # the equity chart has the account's curve, which moved off the initial cash
+    page.wait_for_selector("#trading-equity .scatterlayer .trace")
+    ys = page.evaluate(
+        "() => document.querySelector('#trading-equity .js-plotly-plot').data[0].y"
+    )
+    assert len(ys) > 5 and len({round(y, 2) for y in ys}) > 1
+    # seed 002's card filled in and at least one red flag is up
+    page.wait_for_selector("#trading-monitor-trades")
+    page.wait_for_selector("#trading-flags")
+    assert "alerta" in page.inner_text("#trading-flags")
