@@ -577,6 +577,16 @@ def order_ticket(ticker_opts: list, default_ticker: str | None = None) -> dbc.Ca
                     ],
                     className="g-2",
                 ),
+                dbc.Switch(
+                    id="trading-fill-now",
+                    value=True,
+                    label="Executar já contra o último fechamento armazenado (sem feed ao vivo)",
+                    className="small",
+                ),
+                html.Div(
+                    "Desligado, a ordem espera a próxima barra do feed (replay ou ao vivo).",
+                    className="form-text mt-0",
+                ),
                 html.Div(id="trading-preview", className="mt-2", **{"aria-live": "polite"}),
                 dbc.Button(
                     [html.I(className="bi bi-send me-1"), "Enviar ordem"],
@@ -636,7 +646,7 @@ def reference_text(ticker: str | None, last: float | None, when) -> str:
     )
 
 
-def risk_preview(decision, *, value: float | None = None, fees: float | None = None):
+def risk_preview(decision, *, value: float | None = None, fees: float | None = None, session=None):
     """The pre-trade risk verdict of :func:`core.trading.risk.check` and the order's
     estimated value.
 
@@ -649,6 +659,8 @@ def risk_preview(decision, *, value: float | None = None, fees: float | None = N
         Estimated traded value, R$ (quantity × reference price).
     fees : float, optional
         Estimated costs, R$.
+    session : date-like, optional
+        The session the order would work in.
     """
     if decision is None:
         return html.Div()
@@ -657,6 +669,8 @@ def risk_preview(decision, *, value: float | None = None, fees: float | None = N
         est.append(f"Valor estimado: {fmt_brl(value)}")
     if fees is not None:
         est.append(f"custos estimados: {fmt_brl(fees)}")
+    if session is not None:
+        est.append(f"pregão de {fmt_date(session)}")
     extra = html.Div(" · ".join(est), className="small") if est else None
     if decision.ok:
         return dbc.Alert(

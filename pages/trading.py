@@ -30,6 +30,7 @@ from components.inputs import data_span, dropdown, ticker_options
 from components.theme import graph_config
 from core.errors import InputError, PregaoError
 from core.strategies import STRATEGIES
+from core.trading.preview import preview_order
 from dashboard.background import job_callback
 from dashboard.runtime import get_store
 
@@ -423,26 +424,14 @@ def _book(account, _changed, _tick, _poll, previous):
         orders = ct.order_rows(sorted(broker.orders(), key=lambda o: -o.id))
         positions = ct.position_rows(p for p in broker.positions() if p.qty != 0)
         fills = ct.fill_rows(sorted(broker.fills(), key=lambda f: -f.id))
-        ledger = ct.ledger_rows(_ledger(store, account))
-        taxes = _taxes(store, account)
+        ledger = ct.ledger_rows(broker.ledger())
+        taxes = tax_rows(broker.tax_report())
     except PregaoError as exc:
         return ct.error_box(str(exc)), [], [], [], [], [], None
     fp = _fingerprint(dataclasses.asdict(snap), orders, positions, fills, len(ledger), taxes)
     if fp == previous and ctx.triggered_id in ("trading-refresh", "trading-run-job-poll"):
         return [no_update] * 7
     return ct.account_cards(snap), orders, positions, fills, ledger, taxes, fp
-
-
-def _ledger(store, account: str):
-    from core.trading.ledger import ledger as read_ledger
-
-    return read_ledger(store, account)
-
-
-def _taxes(store, account: str) -> list[dict]:
-    from core.trading.ledger import tax_report
-
-    return tax_rows(tax_report(store, account))
 
 
 @callback(
@@ -586,12 +575,14 @@ def _preview(account, ticker, side, otype, qty, unit, price, stop_price, stop_lo
     try:
         req = _order_request(account, ticker, side, otype, qty, unit, price, stop_price,
                              stop_loss, target, tif, tif_date)  # fmt: skip
-        decision = _broker(store, account).preview(req)
+        pre = preview_order(store, req)
     except PregaoError as exc:
         return split, ref, ct.error_box(str(exc), getattr(exc, "rule", None))
-    px = price if otype in ("limit", "stop_limit") and price else last
-    value = shares * px if px else None
-    return split, ref, ct.risk_preview(decision, value=value, fees=getattr(decision, "fees", None))
+    return (
+        split,
+        ref,
+        ct.risk_preview(pre.decision, value=pre.value, fees=pre.fees, session=pre.session),
+    )
 
 
 @callback(
@@ -599,15 +590,22 @@ def _preview(account, ticker, side, otype, qty, unit, price, stop_price, stop_lo
     Output("trading-changed", "data", allow_duplicate=True),
     Input("trading-submit", "n_clicks"),
     *_TICKET,
+    State("trading-fill-now", "value"),
     State("trading-changed", "data"),
     prevent_initial_call=True,
 )
 def _submit(_n, *form):
-    *ticket, changed = form
+    """Send the order; with "executar agora" and no live feed, execute it at once against
+    the last stored close (the broker's offline fill, same fill rules and slippage)."""
+    *ticket, fill_now, changed = form
     store = get_store()
     try:
         req = _order_request(*ticket)
-        order = _broker(store, req.account).submit(req)
+        broker = _broker(store, req.account)
+        order = broker.submit(req)
+        if fill_now and order.is_open:
+            broker.fill_at_last(order.id)
+            order = broker.order(order.id)
     except PregaoError as exc:
         return (
             ct.error_box(str(exc), getattr(exc, "rule", None), "trading-order-error"),
@@ -737,7 +735,7 @@ def _export(_f, _l, _m, _s, account, machine):
         df = pd.DataFrame(rows, columns=list(ct.FILL_HEADERS))
         text, i = csv_text(df, headers=ct.FILL_HEADERS, machine=machine), 0
     elif which == "ledger":
-        rows = ct.ledger_rows(_ledger(store, account))
+        rows = ct.ledger_rows(_broker(store, account).ledger())
         df = pd.DataFrame(rows, columns=list(ct.LEDGER_HEADERS))
         text, i = csv_text(df, headers=ct.LEDGER_HEADERS, machine=machine), 1
     elif which == "ml":

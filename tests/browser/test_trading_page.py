@@ -12,6 +12,14 @@ def _idle(page):
     page.wait_for_function("!document.querySelector('[data-dash-is-loading=\"true\"]')")
 
 
+def _grid_rows(page, grid_id: str) -> list[dict]:
+    return page.evaluate(
+        "id => { const out = []; dash_ag_grid.getApi(id).forEachNode(n => out.push(n.data));"
+        " return out; }",
+        grid_id,
+    )
+
+
 def _create_account(page, base, name, cash="100000", **risk):
     page.goto(base + "/trading")
     page.wait_for_selector("#trading-new-name")
@@ -54,8 +62,11 @@ def test_manual_order_shows_position_and_ledger(app_server, page):
     # the ledger: the deposit and the purchase, settled D+2
     page.get_by_role("tab", name="Extrato de caixa").click()
     page.wait_for_function("document.querySelectorAll('#trading-ledger .ag-row').length >= 2")
-    ledger = page.inner_text("#trading-ledger")
-    assert "PETR4" in ledger and "-R$" in ledger
+    rows = _grid_rows(page, "trading-ledger")
+    buy = [r for r in rows if r["ticker"] == "PETR4" and r["valor"] < 0]
+    assert buy and rows[0]["valor"] == 100_000.0  # the deposit, then the purchase (a debit)
+    assert buy[0]["liquidacao"] > buy[0]["data"][:10]  # settles D+2, after the trade
+    assert "-R$" in page.inner_text("#trading-ledger")
     # a bad order: the error names the field, no traceback
     page.fill("#trading-qty", "0")
     _idle(page)
@@ -68,7 +79,9 @@ def test_manual_order_shows_position_and_ledger(app_server, page):
 def test_replay_moves_equity_and_raises_a_red_flag(app_server, page):
     _create_account(page, app_server, "replay-1")
     # a short replay, as fast as possible
-    page.fill("#trading-replay-dates input[id$='start_date'], #trading-replay-dates input >> nth=0", "")
+    page.fill(
+        "#trading-replay-dates input[id$='start_date'], #trading-replay-dates input >> nth=0", ""
+    )
     page.click("#trading-run")
     page.wait_for_function(
         "document.querySelector('#trading-run-progress-label').innerText.startsWith('Pronto')",
@@ -76,9 +89,7 @@ def test_replay_moves_equity_and_raises_a_red_flag(app_server, page):
     )
     # the equity chart has the account's curve, which moved off the initial cash
     page.wait_for_selector("#trading-equity .scatterlayer .trace")
-    ys = page.evaluate(
-        "() => document.querySelector('#trading-equity .js-plotly-plot').data[0].y"
-    )
+    ys = page.evaluate("() => document.querySelector('#trading-equity .js-plotly-plot').data[0].y")
     assert len(ys) > 5 and len({round(y, 2) for y in ys}) > 1
     # seed 002's card filled in and at least one red flag is up
     page.wait_for_selector("#trading-monitor-trades")
