@@ -71,6 +71,8 @@ __all__ = [
     "LEDGER_HEADERS",
     "ledger_grid",
     "automation_panel",
+    "runner_view",
+    "runner_done_text",
     "strategy_params_form",
     "trading_equity_figure",
     "monitor_card",
@@ -315,6 +317,13 @@ def account_form(risk_defaults: dict, default_cash: float = 100_000.0) -> dbc.Ca
     )
 
 
+def _drawdown_text(dd) -> str:
+    """A drawdown fraction (≥ 0) shown as a loss: ``0.042 -> "-4,2%"``; below 0,05 % "0,0%"."""
+    if dd is None or dd != dd:
+        return MISSING
+    return fmt_pct(0.0, 1) if abs(dd) < 0.0005 else fmt_pct(-abs(dd), 1)
+
+
 def account_cards(snap) -> html.Div:
     """KPI cards of an account: equity, cash available vs projected (D+2), exposure, P&L,
     drawdown and the block state.
@@ -368,9 +377,9 @@ def account_cards(snap) -> html.Div:
         ),
         kpi_card(
             "Drawdown",
-            fmt_pct(-abs(dd), 1) if dd is not None else MISSING,
+            _drawdown_text(dd),
             "desde o pico do patrimônio",
-            value_class="neg" if dd else "",
+            value_class="neg" if dd and dd >= 0.0005 else "",
         ),
     ]
     out: list = []
@@ -857,7 +866,7 @@ def _source_label(source) -> str:
 
 def _dt_col(field: str, header: str, **kw) -> dict:
     return {
-        **text_col(field, header, width=140, **kw),
+        **text_col(field, header, width=155, **kw),
         "valueFormatter": {"function": "ptDateTime(params.value)"},
     }
 
@@ -1167,10 +1176,50 @@ def automation_panel(
                 ),
                 job_progress("trading-run"),
                 html.Div(id="trading-run-alert", className="mt-2"),
+                html.Div(id="trading-runner-box", className="mt-2"),
             ]
         ),
         className="mb-3",
     )
+
+
+def runner_done_text(st) -> str:
+    """The end of a run in one line: ``"Pronto: 125 / 125 pregões até 14/11/2024 …"``."""
+    if st is None:
+        return "Pronto."
+    last = fmt_date(st.last_bar) if st.last_bar is not None else MISSING
+    text = f"Pronto: {fmt_int(st.bars_done)} / {fmt_int(st.bars_total)} pregões, último {last}"
+    return text + (f". {st.message}" if st.message else ".")
+
+
+def runner_view(st) -> html.Div:
+    """The runner attached to an account: strategy, tickers, window, state and progress.
+
+    Parameters
+    ----------
+    st : core.trading.runner.RunnerStatus or None
+    """
+    if st is None:
+        return html.Div(
+            "Nenhum robô ligado a esta conta.", className="small text-muted", id="trading-runner"
+        )
+    window = (
+        f"{fmt_date(st.start) if st.start is not None else 'início'} a "
+        f"{fmt_date(st.end) if st.end is not None else 'fim'}"
+    )
+    parts = [
+        html.Strong(f"Robô: {st.strategy}"),
+        f" em {', '.join(st.tickers)} · replay de {window} · situação: {st.status}",
+    ]
+    if st.bars_total:
+        parts.append(f" · {fmt_int(st.bars_done)} / {fmt_int(st.bars_total)} pregões")
+    if st.last_bar is not None:
+        parts.append(f" · último pregão processado {fmt_date(st.last_bar)}")
+    children = [html.Div(parts)]
+    if st.message:
+        children.append(html.Div(st.message, className="text-muted"))
+    color = {"erro": "danger", "concluído": "success", "rodando": "primary"}.get(st.status, "light")
+    return dbc.Alert(children, color=color, className="py-1 px-2 small mb-0", id="trading-runner")
 
 
 # --------------------------------------------------------------------------- monitor
@@ -1261,11 +1310,7 @@ def monitor_card(card) -> html.Div:
             value_class=sign_class(avg),
         ),
         kpi_card("Sharpe (vs CDI)", fmt_num(_card_get(card, "sharpe"), 2)),
-        kpi_card(
-            "Drawdown máximo",
-            fmt_pct(-abs(dd), 1) if dd is not None else MISSING,
-            "red flag acima de 15%",
-        ),
+        kpi_card("Drawdown máximo", _drawdown_text(dd), "red flag acima de 15%"),
         kpi_card("Capital", fmt_brl(cap), cap_sub),
     ]
     progress = html.Div(

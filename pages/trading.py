@@ -406,6 +406,7 @@ def _fingerprint(*parts) -> str:
     Output("trading-fills", "rowData"),
     Output("trading-ledger", "rowData"),
     Output("trading-taxes", "rowData"),
+    Output("trading-runner-box", "children"),
     Output("trading-fingerprint", "data"),
     Input("trading-account", "value"),
     Input("trading-changed", "data"),
@@ -414,24 +415,51 @@ def _fingerprint(*parts) -> str:
     State("trading-fingerprint", "data"),
 )
 def _book(account, _changed, _tick, _poll, previous):
-    """The account's state: cards and grids. Unchanged state sends nothing to the browser."""
+    """The account's state: cards, grids and its runner. Unchanged state sends nothing."""
+    n_out = 8
     if not account:
-        return ct.account_cards(None), [], [], [], [], [], None
+        return ct.account_cards(None), [], [], [], [], [], None, None
     store = get_store()
     try:
         broker = _broker(store, account)
         snap = broker.account()
-        orders = ct.order_rows(sorted(broker.orders(), key=lambda o: -o.id))
+        orders = ct.order_rows(broker.orders())
         positions = ct.position_rows(p for p in broker.positions() if p.qty != 0)
         fills = ct.fill_rows(sorted(broker.fills(), key=lambda f: -f.id))
         ledger = ct.ledger_rows(broker.ledger())
         taxes = tax_rows(broker.tax_report())
+        runner = _runner_status(store, account)
     except PregaoError as exc:
-        return ct.error_box(str(exc)), [], [], [], [], [], None
-    fp = _fingerprint(dataclasses.asdict(snap), orders, positions, fills, len(ledger), taxes)
+        return ct.error_box(str(exc)), [], [], [], [], [], None, None
+    fp = _fingerprint(
+        dataclasses.asdict(snap),
+        orders,
+        positions,
+        fills,
+        len(ledger),
+        taxes,
+        dataclasses.asdict(runner) if runner is not None else None,
+    )
     if fp == previous and ctx.triggered_id in ("trading-refresh", "trading-run-job-poll"):
-        return [no_update] * 7
-    return ct.account_cards(snap), orders, positions, fills, ledger, taxes, fp
+        return [no_update] * n_out
+    return (
+        ct.account_cards(snap),
+        orders,
+        positions,
+        fills,
+        ledger,
+        taxes,
+        ct.runner_view(runner),
+        fp,
+    )
+
+
+def _runner_status(store, account: str):
+    try:
+        from core.trading.runner import runner_status
+    except ImportError:  # the runner module lands with the replay branch
+        return None
+    return runner_status(store, account)
 
 
 @callback(
@@ -454,7 +482,9 @@ def _monitor(_fp, account, theme):
         )
     try:
         from core.trading.monitor import monitor_report
-
+    except ImportError:  # the monitor lands with the replay branch
+        return ct.monitor_card(None), None, no_update, no_update
+    try:
         rep = monitor_report(get_store(), account)
     except PregaoError as exc:
         return ct.error_box(str(exc)), None, no_update, no_update
@@ -684,28 +714,38 @@ def _params_form(name):
     writes=True,
 )
 def _run(job, account, strategy, pvals, pids, tickers, start, end, speed):
-    """Run the strategy on a replay of the stored bars into the account (bar by bar)."""
-    from core.trading.runner import run_replay
+    """Attach the strategy to the account and replay the stored bars into it, bar by bar
+    (:class:`core.trading.runner.StrategyRunner`); progress = sessions done / total.
+    "Parar" stops the process: the runner's state is written after every bar, so a new
+    "Iniciar" with the same setup resumes after the last processed bar."""
+    from core.trading.runner import StrategyRunner, runner_status
 
+    store = get_store()
     try:
         if not account:
-            raise InputError("Escolha ou crie uma conta simulada antes de iniciar.")
-        res = run_replay(
-            get_store(),
+            raise InputError("Escolha ou crie uma conta simulada antes de iniciar o robô.")
+        runner = StrategyRunner(
+            store,
             account,
             strategy,
             tickers or [],
-            params={i["name"]: v for i, v in zip(pids or [], pvals or [])},
+            params={i["name"]: v for i, v in zip(pids or [], pvals or []) if v is not None},
             start=start,
             end=end,
-            speed=float(speed or 0),
-            progress=job.progress,
+            speed=float(speed) if speed and float(speed) > 0 else None,
         )
+
+        def progress(fraction: float, message: str = "") -> None:
+            st = runner_status(store, account)
+            done = f"{st.bars_done} / {st.bars_total} pregões" if st and st.bars_total else ""
+            job.progress(fraction, " · ".join(x for x in (done, message) if x))
+
+        st = runner.run(progress=progress)
     except PregaoError as exc:
         job.fail(str(exc))
         return ct.error_box(str(exc), getattr(exc, "rule", None), "trading-run-error")
-    job.done(f"Pronto: {res}")
-    return None
+    job.done(ct.runner_done_text(st))
+    return ct.runner_view(st)
 
 
 # --------------------------------------------------------------------------- exports
