@@ -30,6 +30,9 @@ __all__ = ["Account", "create_account", "list_accounts", "get_account", "update_
 _ACC = PaperAccount.__table__
 _LED = PaperLedger.__table__
 _MAX_NAME = 100
+#: Settlement date of the initial deposit: available at once, whatever the account's clock
+#: (a replay account trades an earlier period than its creation date).
+DEPOSIT_SETTLE = pd.Timestamp("1900-01-01")
 
 
 def wall_now() -> pd.Timestamp:
@@ -199,7 +202,7 @@ def create_account(
             _LED.insert().values(
                 account_id=aid,
                 time=now,
-                settle_date=pd.Timestamp(now).normalize().to_pydatetime(),
+                settle_date=DEPOSIT_SETTLE.to_pydatetime(),  # available from the start
                 kind="deposit",
                 ticker=None,
                 amount=cash,

@@ -1640,6 +1640,24 @@ class PaperBroker:
                         continue
                     fill = market_fill(raw, -d, slip)
                     rem = int(c["qty"]) - int(c["filled_qty"])
+                    held = conn.execute(
+                        select(_POS.c.qty).where(
+                            _POS.c.account_id == self.account_id, _POS.c.ticker == t
+                        )
+                    ).scalar()
+                    rem = min(rem, max(0, d * int(held or 0)))
+                    if rem <= 0:  # the position was closed by another order
+                        for leg in legs:
+                            if leg["status"] in OPEN_STATUSES:
+                                self._set_status(
+                                    conn,
+                                    leg,
+                                    "cancelada",
+                                    time,
+                                    "posição já encerrada",
+                                    reason="posição já encerrada",
+                                )
+                        break
                     f = self._execute(conn, acc, cfg, c, rem, float(fill), time, label)
                     if f:
                         fills.extend(f)
@@ -1737,6 +1755,18 @@ class PaperBroker:
                 float(pos_row["day_fee_rate"]) if same else 0.0,
             )
             opened_at = pos_row["opened_at"]
+        if s < 0 and not cfg.engine.allow_short and q > max(0, st.qty):
+            q = max(0, st.qty)  # never sell short in an account that does not allow it
+            if q == 0:
+                self._set_status(
+                    conn,
+                    o,
+                    "cancelada",
+                    time,
+                    "sem ações em carteira para vender",
+                    reason="sem ações em carteira para vender",
+                )
+                return []
         # a fill that would overdraw the cash (a gap) is cut to what the cash buys
         closing = min(q, abs(st.qty)) if st.qty * s < 0 else 0
         if s > 0 and q > closing:
@@ -1813,7 +1843,7 @@ class PaperBroker:
         fid = out[0].id
         settle = settle_date(time)
         value = q * price
-        what = f"{integer(q)} {t} a {brl(price)}" + (f" ({label})" if label else "")
+        what = f"{integer(q)} {t} a {brl(price, 4)}" + (f" ({label})" if label else "")
         if s > 0:
             self._ledger(
                 conn,
