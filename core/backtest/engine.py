@@ -74,6 +74,9 @@ __all__ = [
     "JCP_WITHHOLDING",
     "warm_up",
     "run_engine",
+    "engine_inputs",
+    "entry_levels",
+    "EngineInputs",
     "trades_frame",
 ]
 
@@ -543,6 +546,27 @@ def _exit_at_open(S, TR, SC, M, V, SB, SL, p, j, i):
         _close_position(S, TR, SC, M, V, p, j, i, o, reason)
 
 
+@numba.njit(cache=True)
+def entry_levels(px, stop, target, d, sl_pct, tp_pct):
+    """Stop and target of an entry at raw price ``px`` in direction ``d``.
+
+    The strategy's own levels (``stop``, ``target``; NaN for none) win; otherwise
+    ``sl_pct`` / ``tp_pct`` (fractions of ``px``, 0 disables) set them. Shared with the
+    paper-trading runner, which places the same levels as bracket children.
+
+    Returns
+    -------
+    (stop, target) : floats, R$ (NaN: none)
+    """
+    s = stop
+    if not s == s and sl_pct > 0:
+        s = px * (1.0 - d * sl_pct)
+    tg = target
+    if not tg == tg and tp_pct > 0:
+        tg = px * (1.0 + d * tp_pct)
+    return s, tg
+
+
 @numba.njit(cache=True, inline="always")
 def _budget(S, SC, p, d, fill, s, eq_open, free):
     """R$ to commit to an entry under the sizing method (NaN: skip the entry)."""
@@ -577,12 +601,7 @@ def _enter(S, TR, SC, M, V, SB, SL, p, j, i, d, eq_open, free):
     if not px == px:
         return 0.0
     fill = market_fill(px, d, p.slip)
-    s = SL[_STOPL, i - 1, j]
-    if not s == s and p.sl_pct > 0:
-        s = px * (1.0 - d * p.sl_pct)
-    tg = SL[_TGTL, i - 1, j]
-    if not tg == tg and p.tp_pct > 0:
-        tg = px * (1.0 + d * p.tp_pct)
+    s, tg = entry_levels(px, SL[_STOPL, i - 1, j], SL[_TGTL, i - 1, j], d, p.sl_pct, p.tp_pct)
     budget = _budget(S, SC, p, d, fill, s, eq_open, free)
     if not budget == budget:
         return 0.0
@@ -886,7 +905,22 @@ def _params(cfg: EngineConfig, start: int, max_positions: int) -> Params:
     )
 
 
-def run_engine(
+#: The kernel's inputs for a run, as :func:`engine_inputs` builds them.
+EngineInputs = namedtuple("EngineInputs", "index tickers market signals params sessions lot start")
+EngineInputs.__doc__ = """What :func:`run_engine` hands to :func:`simulate`.
+
+index : DatetimeIndex (n,), the union of the tickers' dates
+tickers : list of str (k,)
+market : Market
+signals : Signals
+params : Params
+sessions : int64 array (n,)
+lot : float64 array (k,), standard lot per ticker
+start : int, first bar on which orders may fill
+"""
+
+
+def engine_inputs(
     bars: pd.DataFrame | dict[str, pd.DataFrame],
     signals: pd.DataFrame | dict[str, pd.DataFrame],
     config: EngineConfig | None = None,
@@ -896,40 +930,12 @@ def run_engine(
     actions: pd.DataFrame | None = None,
     rf: pd.Series | np.ndarray | None = None,
     lots: dict[str, int] | None = None,
-) -> EngineResult:
-    """Run the engine on one ticker's bars or a portfolio of tickers.
+) -> EngineInputs:
+    """The arrays :func:`run_engine` simulates (same arguments, same validation).
 
-    Parameters
-    ----------
-    bars : DataFrame or dict of str to DataFrame
-        Canonical bars (one frame, or one per ticker; the portfolio trades on the union of
-        their dates and a ticker is skipped on dates it has no bar). The engine trades the
-        ``open, high, low, close`` it is given: as-traded prices (with ``actions``) or an
-        adjusted series (without).
-    signals : DataFrame or dict of str to DataFrame
-        Per ticker, a frame on the same index with any of :data:`SIGNAL_COLUMNS`
-        (booleans ``entry_long, exit_long, entry_short, exit_short``; absolute price levels
-        ``stop, target, entry_level``, NaN for none).
-    config : EngineConfig
-        Cash, costs, sizing, stops, shorting, position cap, proventos, interest.
-    start : date-like, optional
-        First date on which orders may fill (earlier bars only warm up the signals). A
-        signal on the bar just before ``start`` may fill at ``start``'s open.
-    sessions : int array, optional
-        Session number per bar for intraday data (default: one session per bar).
-    actions : DataFrame, optional
-        Corporate actions ``[ticker,] date, kind, value`` as
-        :func:`core.data.actions.load_actions` returns them: splits, reverse splits and
-        bonus shares (shares after / before) change positions on their ex-dates; dividends
-        and JCP (gross R$ per share) are credited as cash on their ex-dates.
-    rf : Series or array, optional
-        CDI simple return per bar (for ``config.cash_interest``).
-    lots : dict, optional
-        Standard lot per ticker (default ``config.sizing.lot_size``).
-
-    Returns
-    -------
-    EngineResult
+    A paper-trading runner builds them once and simulates growing prefixes of them bar by
+    bar (:mod:`core.trading.runner`): the kernel is causal (bar ``i`` reads market row ``i``
+    and signal row ``i - 1``), so a prefix gives the trades of a run stopped at its last bar.
 
     Raises
     ------
@@ -1013,7 +1019,66 @@ def run_engine(
         stack("entry_level", sig_d, np.nan, np.float64),
     )
     mp = k if cfg.max_positions is None else min(int(cfg.max_positions), k)
-    eq, cash, expo, tr, totals = simulate(market, sigs, _params(cfg, start_i, mp))
+    return EngineInputs(
+        index, tickers, market, sigs, _params(cfg, start_i, mp), sess, lot_a, start_i
+    )
+
+
+def run_engine(
+    bars: pd.DataFrame | dict[str, pd.DataFrame],
+    signals: pd.DataFrame | dict[str, pd.DataFrame],
+    config: EngineConfig | None = None,
+    *,
+    start=None,
+    sessions: np.ndarray | None = None,
+    actions: pd.DataFrame | None = None,
+    rf: pd.Series | np.ndarray | None = None,
+    lots: dict[str, int] | None = None,
+) -> EngineResult:
+    """Run the engine on one ticker's bars or a portfolio of tickers.
+
+    Parameters
+    ----------
+    bars : DataFrame or dict of str to DataFrame
+        Canonical bars (one frame, or one per ticker; the portfolio trades on the union of
+        their dates and a ticker is skipped on dates it has no bar). The engine trades the
+        ``open, high, low, close`` it is given: as-traded prices (with ``actions``) or an
+        adjusted series (without).
+    signals : DataFrame or dict of str to DataFrame
+        Per ticker, a frame on the same index with any of :data:`SIGNAL_COLUMNS`
+        (booleans ``entry_long, exit_long, entry_short, exit_short``; absolute price levels
+        ``stop, target, entry_level``, NaN for none).
+    config : EngineConfig
+        Cash, costs, sizing, stops, shorting, position cap, proventos, interest.
+    start : date-like, optional
+        First date on which orders may fill (earlier bars only warm up the signals). A
+        signal on the bar just before ``start`` may fill at ``start``'s open.
+    sessions : int array, optional
+        Session number per bar for intraday data (default: one session per bar).
+    actions : DataFrame, optional
+        Corporate actions ``[ticker,] date, kind, value`` as
+        :func:`core.data.actions.load_actions` returns them: splits, reverse splits and
+        bonus shares (shares after / before) change positions on their ex-dates; dividends
+        and JCP (gross R$ per share) are credited as cash on their ex-dates.
+    rf : Series or array, optional
+        CDI simple return per bar (for ``config.cash_interest``).
+    lots : dict, optional
+        Standard lot per ticker (default ``config.sizing.lot_size``).
+
+    Returns
+    -------
+    EngineResult
+
+    Raises
+    ------
+    InputError
+        On empty or mismatched input.
+    """
+    ins = engine_inputs(
+        bars, signals, config, start=start, sessions=sessions, actions=actions, rf=rf, lots=lots
+    )
+    eq, cash, expo, tr, totals = simulate(ins.market, ins.signals, ins.params)
+    index, tickers, sess, lot_a, start_i = ins.index, ins.tickers, ins.sessions, ins.lot, ins.start
     trades = trades_frame(tr, index, tickers, sess, lot_a)
     return EngineResult(
         equity=pd.Series(eq, index=index, name="equity"),

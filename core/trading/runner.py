@@ -1,0 +1,855 @@
+"""Strategy runners: a strategy trading a paper account on its own, bar by bar.
+
+How a bar is processed
+----------------------
+A :class:`StrategyRunner` takes the bars of one time from its feed (every ticker's bar of
+that session) and:
+
+1. **plans** the session with the backtest engine itself: the kernel
+   (:func:`core.backtest.engine.simulate`) runs on the bars up to this one and on the
+   signals computed so far (each computed at the close of its own bar, on the history up
+   to that bar). The kernel is causal — bar ``i`` reads market row ``i`` and signal row
+   ``i − 1`` — so the plan of a prefix is exactly what a backtest does on that bar: which
+   positions exit at the open (signal, time stop), which tickers enter and with how many
+   shares (sizing on the equity at the open, priority in ticker order, ``max_positions``,
+   lots), at which stop and target (:func:`core.backtest.engine.entry_levels`);
+2. **sends** those orders to the paper broker (through its risk manager): exits at the
+   open as market orders (cancelling the position's bracket), entries as market orders —
+   or buy-stops at the strategy's entry level — with the stop and the target as
+   one-cancels-other bracket children. Orders carry a client id made of the runner, the
+   bar and the ticker, so a runner restarted after a crash resubmits nothing twice;
+3. lets the broker **work the bar** (:meth:`PaperBroker.on_bar`): market orders at the
+   open, stop entries through their level, bracket stops before targets, gaps at the
+   open — the fill rules of :mod:`core.backtest.fills`, the costs of
+   :mod:`core.backtest.costs`; then marks the account at the close;
+4. checks that the account holds what the plan holds (a difference — a risk rule that
+   refused an order, a kill switch — is reported as drift in the runner's message);
+5. runs the strategy's own signal code (:func:`core.backtest.runner.compute_signals`) on
+   the history up to this bar, logs every signal (:class:`PaperSignal`), and stores the
+   runner's progress and the account's equity in one transaction; then calls the
+   ``on_bar_hooks`` (alerts).
+
+Hence a replay of a period gives the trades of :func:`core.backtest.runner.run_backtest` on
+that period with the same strategy, capital, costs and sizing (tests/unit/test_paper_replay.py
+compares every trade). Positions still open at the end of a replay stay open in the account
+(a backtest closes them at the last close, reason ``fim``).
+
+Engine options not reproduced bar by bar (refused with a pt-BR message by
+:func:`check_supported`): the dividend-adjusted price mode (the adjusted series changes with
+every later dividend), reinvested proventos, interest on idle cash (the paper broker does not
+pay the CDI) and the trailing stop (a bracket stop at the broker's R$ 0,01 tick would move
+the engine's exact level).
+
+Levels: the engine places stops, targets and stop entries at exact prices (a strategy's
+level rescaled from the adjusted series); B3 and the paper broker quote in ticks of
+R$ 0,01. Runner orders carry the engine's exact levels (:class:`_EngineLevelBroker`), so the
+account never drifts from the backtest by a rounding; manual orders keep the tick rule.
+
+Crash safety: the plan is recomputed from the bars and the signals (deterministic), the
+broker's state changes are transactions of their own, and each bar ends with one
+transaction storing ``last_bar``. After a ``kill -9`` the runner recomputes the signals up
+to ``last_bar`` and resumes with the next bar; orders of a bar that was half processed are
+found again by their client ids (nothing lost, nothing doubled).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import delete, select
+
+from core.backtest.engine import (
+    _T_DIR,
+    _T_EBAR,
+    _T_EPX,
+    _T_REASON,
+    _T_SH,
+    _T_TICKER,
+    _T_XBAR,
+    _T_XPX,
+    R_END,
+    R_SIGNAL,
+    R_TIME,
+    EngineConfig,
+    Market,
+    Signals,
+    engine_inputs,
+    entry_levels,
+    simulate,
+)
+from core.backtest.fills import entry_fill
+from core.errors import InputError
+from core.trading.feeds import BarEvent, Feed, ReplayFeed
+from core.trading.runner_models import PaperRunner, PaperRunnerEquity, PaperSignal
+
+__all__ = [
+    "RunnerStatus",
+    "StrategyRunner",
+    "check_supported",
+    "runner_status",
+    "list_runners",
+    "signal_log",
+    "equity_curve",
+    "RUNNER_STATUSES",
+]
+
+log = logging.getLogger(__name__)
+
+_RUN = PaperRunner.__table__
+_EQ = PaperRunnerEquity.__table__
+_SIG = PaperSignal.__table__
+
+#: Runner states (pt-BR, shown on the page): stopped, running, finished, error.
+RUNNER_STATUSES: tuple[str, ...] = ("parado", "rodando", "concluído", "erro")
+
+Hook = Callable[[Any, BarEvent], None]
+_FLAGS = ("entry_long", "exit_long", "entry_short", "exit_short")
+_LEVELS = ("stop", "target", "entry_level")
+
+
+@dataclass(frozen=True)
+class RunnerStatus:
+    """Where a runner stands (what the page's automation panel shows).
+
+    Attributes
+    ----------
+    account, strategy : str
+    params : dict
+    tickers : list of str
+    feed : str
+        ``replay``, ``yahoo`` or ``mt5``.
+    status : str
+        One of :data:`RUNNER_STATUSES`.
+    start, end : pandas.Timestamp or None
+        Replay window.
+    last_bar : pandas.Timestamp or None
+        Last bar fully processed.
+    bars_done, bars_total : int
+        Progress (``bars_total`` 0 for a live feed).
+    message : str
+        pt-BR: drift, error or the end of the replay.
+    updated_at : pandas.Timestamp or None
+    """
+
+    account: str
+    strategy: str
+    params: dict
+    tickers: list[str]
+    feed: str
+    status: str
+    start: pd.Timestamp | None
+    end: pd.Timestamp | None
+    last_bar: pd.Timestamp | None
+    bars_done: int
+    bars_total: int
+    message: str = ""
+    updated_at: pd.Timestamp | None = None
+    engine: dict = field(default_factory=dict)
+    speed: float | None = None
+
+    @property
+    def progress(self) -> float:
+        """Fraction of the replay done (0 for a live feed)."""
+        return self.bars_done / self.bars_total if self.bars_total else 0.0
+
+
+def check_supported(config: EngineConfig, *, adjusted: bool = False) -> None:
+    """Refuse engine options a runner cannot reproduce bar by bar (see the module docstring).
+
+    Raises
+    ------
+    InputError
+        Naming the option, in pt-BR.
+    """
+    if adjusted:
+        raise InputError(
+            "Preços ajustados não servem para operar: a série ajustada muda a cada provento "
+            "futuro. A conta simulada opera preços negociados (sem --adjusted)."
+        )
+    if config.reinvest:
+        raise InputError(
+            "Reinvestir proventos não é reproduzido pela conta simulada (a corretora credita "
+            "proventos em caixa): use --no-reinvest."
+        )
+    if config.cash_interest > 0:
+        raise InputError(
+            "Juros sobre o caixa (% do CDI) não são pagos pela conta simulada: use "
+            "--cash-interest 0."
+        )
+    if config.trailing_stop > 0:
+        raise InputError(
+            "Stop móvel ainda não é reproduzido barra a barra pela conta simulada (o stop "
+            "da corretora fica no tick de R$ 0,01): rode sem --trailing."
+        )
+
+
+def _ts(x) -> pd.Timestamp | None:
+    return None if x is None else pd.Timestamp(x)
+
+
+def _py(x):
+    return None if x is None else pd.Timestamp(x).to_pydatetime()
+
+
+def _row_status(r) -> RunnerStatus:
+    return RunnerStatus(
+        account=r["account"],
+        strategy=r["strategy"],
+        params=json.loads(r["params"] or "{}"),
+        tickers=json.loads(r["tickers"] or "[]"),
+        feed=r["feed"],
+        status=r["status"],
+        start=_ts(r["start"]),
+        end=_ts(r["end"]),
+        last_bar=_ts(r["last_bar"]),
+        bars_done=int(r["bars_done"] or 0),
+        bars_total=int(r["bars_total"] or 0),
+        message=r["message"] or "",
+        updated_at=_ts(r["updated_at"]),
+        engine=json.loads(r["engine"] or "{}"),
+        speed=r["speed"],
+    )
+
+
+def runner_status(store, account: str) -> RunnerStatus | None:
+    """The runner attached to ``account`` (None when none is)."""
+    with store.engine.connect() as conn:
+        r = conn.execute(select(_RUN).where(_RUN.c.account == account)).mappings().first()
+    return None if r is None else _row_status(r)
+
+
+def list_runners(store) -> list[RunnerStatus]:
+    """Every runner, by account name."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(_RUN).order_by(_RUN.c.account)).mappings().all()
+    return [_row_status(r) for r in rows]
+
+
+def signal_log(store, account: str) -> pd.DataFrame:
+    """The signal log of ``account``'s runner.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``time, strategy, ticker, kind, side, entry, stop, target, score,
+        reasoning`` (reasoning: a JSON text), time-ordered.
+    """
+    cols = ["time", "strategy", "ticker", "kind", "side", "entry", "stop", "target", "score"]
+    q = select(*[_SIG.c[c] for c in cols], _SIG.c.reasoning).where(_SIG.c.account == account)
+    with store.engine.connect() as conn:
+        rows = conn.execute(q.order_by(_SIG.c.time, _SIG.c.id)).all()
+    df = pd.DataFrame(rows, columns=[*cols, "reasoning"])
+    df["time"] = pd.to_datetime(df["time"])
+    return df
+
+
+def equity_curve(store, account: str) -> pd.Series:
+    """Equity (R$) of ``account`` at the close of each bar its runner processed."""
+    st = select(_RUN.c.id).where(_RUN.c.account == account)
+    with store.engine.connect() as conn:
+        rid = conn.execute(st).scalar()
+        if rid is None:
+            return pd.Series(dtype="float64", name="equity")
+        rows = conn.execute(
+            select(_EQ.c.time, _EQ.c.equity).where(_EQ.c.runner_id == rid).order_by(_EQ.c.time)
+        ).all()
+    if not rows:
+        return pd.Series(dtype="float64", name="equity")
+    idx = pd.DatetimeIndex([r[0] for r in rows], name="date")
+    return pd.Series([float(r[1]) for r in rows], index=idx, name="equity")
+
+
+def _slippage(tr: np.ndarray, i: int, tickers: list[str], fills: list) -> tuple[float, float]:
+    """(Σ planned value, Σ |filled − planned| value) of bar ``i``, R$, per ticker and side."""
+    plan: dict[tuple[str, str], float] = {}
+    for r in tr:
+        t = tickers[int(r[_T_TICKER])]
+        d = int(r[_T_DIR])
+        q = float(r[_T_SH])
+        if int(r[_T_EBAR]) == i:
+            k = (t, "buy" if d > 0 else "sell")
+            plan[k] = plan.get(k, 0.0) + q * float(r[_T_EPX])
+        if int(r[_T_XBAR]) == i and int(r[_T_REASON]) != R_END:
+            k = (t, "sell" if d > 0 else "buy")
+            plan[k] = plan.get(k, 0.0) + q * float(r[_T_XPX])
+    done: dict[tuple[str, str], float] = {}
+    for f in fills:
+        k = (f.ticker, f.side)
+        done[k] = done.get(k, 0.0) + f.qty * f.price
+    traded = float(sum(plan.values()))
+    slip = float(sum(abs(done.get(k, 0.0) - v) for k, v in plan.items()))
+    slip += float(sum(v for k, v in done.items() if k not in plan))
+    return traded, slip
+
+
+def _groups(feed) -> Iterable[list[BarEvent]]:
+    """The feed's bars grouped by time (``feed.groups()`` when it has one)."""
+    if hasattr(feed, "groups"):
+        yield from feed.groups()
+        return
+    group: list[BarEvent] = []
+    for ev in feed.bars():
+        if group and ev.time != group[0].time:
+            yield group
+            group = []
+        group.append(ev)
+    if group:
+        yield group
+
+
+def _engine_level_broker(store, account: str, clock):
+    """A :class:`PaperBroker` whose runner orders keep the engine's exact levels.
+
+    The paper broker refuses prices off the R$ 0,01 tick (a trader's order); a runner's
+    bracket carries the backtest engine's levels, which are not on the tick (a strategy's
+    level rescaled from the adjusted series). The validation runs on the tick-rounded
+    request and the exact levels are put back.
+    """
+    from core.trading.broker import PaperBroker
+
+    class _EngineLevelBroker(PaperBroker):
+        def _validate(self, req):  # noqa: ANN001 - PaperBroker's private hook
+            def tick(x):
+                return None if x is None else round(float(x), 2)
+
+            rounded = replace(
+                req,
+                price=tick(req.price),
+                stop_price=tick(req.stop_price),
+                stop_loss=tick(req.stop_loss),
+                target=tick(req.target),
+            )
+            v = super()._validate(rounded)
+            if str(req.source or "").startswith("strategy:"):
+                for k in ("price", "stop_price", "stop_loss", "target"):
+                    x = getattr(req, k)
+                    if x is not None:
+                        v[k] = float(x)
+            return v
+
+    return _EngineLevelBroker(store, account, clock=clock)
+
+
+class StrategyRunner:
+    """A strategy attached to a paper account, trading it bar by bar.
+
+    Parameters
+    ----------
+    store : Store
+    account : str
+        Paper account (:func:`core.trading.accounts.create_account`). One runner per account.
+    strategy : str or Strategy
+        A key of :data:`core.strategies.STRATEGIES` (``ml_filter`` included) or an instance.
+    tickers : list of str
+    params : dict, optional
+        Strategy parameters.
+    engine : EngineConfig, optional
+        The backtest's settings (sizing, lots, stops, time stop, max positions, costs,
+        cash). ``cash`` and ``costs`` must be the account's (the broker charges the
+        account's costs); default: the account's.
+    feed : Feed, optional
+        Default a :class:`ReplayFeed` of the stored bars from ``start`` to ``end``.
+    on_bar_hooks : iterable of callables ``hook(store, event)``
+        Called for every bar after it is processed (alerts evaluation).
+    start, end : date-like, optional
+        Trading window (bars before ``start`` only warm up the signals).
+    speed : float, optional
+        Replay speed (bar times per second; None = as fast as possible).
+    feed_kind : str
+        ``replay``, ``yahoo`` or ``mt5`` (stored with the runner).
+
+    Raises
+    ------
+    InputError
+        Unknown account or strategy, bad parameters, an option that cannot run bar by bar
+        (:func:`check_supported`), costs or capital different from the account's, or
+        another runner configuration already attached to the account.
+    """
+
+    def __init__(
+        self,
+        store,
+        account: str,
+        strategy,
+        tickers: Iterable[str],
+        params: dict | None = None,
+        engine: EngineConfig | None = None,
+        feed: Feed | None = None,
+        on_bar_hooks: Iterable[Hook] = (),
+        *,
+        start=None,
+        end=None,
+        speed: float | None = None,
+        feed_kind: str = "replay",
+    ) -> None:
+        from core.backtest.runner import load_inputs
+        from core.strategies import Strategy, get_strategy
+        from core.trading.accounts import get_account
+
+        self.store = store
+        acc = get_account(store, account)
+        self.account = acc.name
+        self.strategy = (
+            strategy if isinstance(strategy, Strategy) else get_strategy(strategy, **(params or {}))
+        )
+        self.tickers = [t.strip().upper() for t in tickers if t and t.strip()]
+        if not self.tickers:
+            raise InputError("Escolha ao menos um ativo para o robô.")
+        if len(set(self.tickers)) != len(self.tickers):
+            raise InputError("Ativos repetidos na lista.")
+        cfg = engine or replace(acc.engine, cash=acc.initial_cash)
+        if cfg.reinvest is None:
+            cfg = replace(cfg, reinvest=False)
+        check_supported(cfg)
+        if abs(cfg.cash - acc.initial_cash) > 1e-6:
+            raise InputError(
+                f"O capital do robô ({cfg.cash:,.2f}) difere do capital inicial da conta "
+                f"{acc.name} ({acc.initial_cash:,.2f}): use o mesmo valor em --cash."
+            )
+        if cfg.costs.to_dict() != acc.engine.costs.to_dict():
+            raise InputError(
+                f"Os custos do robô diferem dos custos da conta {acc.name} (a corretora cobra "
+                "os da conta): use o mesmo --costs com que a conta foi criada."
+            )
+        if cfg.allow_short and not acc.engine.allow_short:
+            raise InputError(f"A conta {acc.name} não permite venda a descoberto.")
+        if cfg.sizing.method == "risk" and cfg.stop_loss <= 0 and not self.strategy.sets_stops:
+            raise InputError(
+                "Dimensionamento por risco precisa de um stop: defina o stop-loss (%) ou use "
+                "uma estratégia que define stops (wave3)."
+            )
+        self.config = cfg
+        self.start = None if start is None else pd.Timestamp(start)
+        self.end = None if end is None else pd.Timestamp(end)
+        self.speed = speed
+        self.feed_kind = feed_kind
+        self.hooks = list(on_bar_hooks)
+        self.strategy.prepare(store)
+        self._load_inputs = load_inputs
+        self._clock: pd.Timestamp | None = None
+        self.broker = _engine_level_broker(store, self.account, self._now)
+        self.runner_id, self.last_bar = self._attach()
+        self.feed = feed
+        if self.feed is None:
+            self.feed = ReplayFeed(
+                store, self.tickers, self.start, self.end, speed=speed, after=self.last_bar
+            )
+        elif self.last_bar is not None and hasattr(self.feed, "after"):
+            self.feed.after = self.last_bar
+        self.drift: list[str] = []
+        self._build()
+
+    def _now(self) -> pd.Timestamp:
+        """The broker's clock: the previous close while a bar's orders are sent."""
+        if self._clock is not None:
+            return self._clock
+        from core.trading.accounts import wall_now
+
+        return wall_now()
+
+    # -- attachment (paper_runners row) -------------------------------------------------
+    def _settings(self) -> dict:
+        return {
+            "strategy": self.strategy.name,
+            "params": json.dumps(self.strategy.p, sort_keys=True, default=str),
+            "tickers": json.dumps(self.tickers),
+            "engine": json.dumps(self.config.to_dict(), sort_keys=True),
+            "start": _py(self.start),
+            "end": _py(self.end),
+        }
+
+    def _attach(self) -> tuple[int, pd.Timestamp | None]:
+        """Create the runner row or resume the one with the same settings."""
+        want = self._settings()
+        with self.store.transaction() as conn:
+            r = conn.execute(select(_RUN).where(_RUN.c.account == self.account)).mappings().first()
+            if r is not None:
+                same = all(
+                    (pd.Timestamp(r[k]) if r[k] is not None else None)
+                    == (pd.Timestamp(v) if v is not None else None)
+                    if k in ("start", "end")
+                    else r[k] == v
+                    for k, v in want.items()
+                )
+                if not same:
+                    raise InputError(
+                        f"A conta {self.account} já tem um robô com outra configuração "
+                        f"({r['strategy']} em {', '.join(json.loads(r['tickers']))}): "
+                        "crie outra conta para outra estratégia."
+                    )
+                conn.execute(
+                    _RUN.update()
+                    .where(_RUN.c.id == r["id"])
+                    .values(feed=self.feed_kind, speed=self.speed)
+                )
+                return int(r["id"]), _ts(r["last_bar"])
+            if self.broker.positions():
+                raise InputError(
+                    f"A conta {self.account} já tem posições: o robô precisa de uma conta "
+                    "sem posições (o plano é o do backtest, a partir do caixa inicial)."
+                )
+            res = conn.execute(
+                _RUN.insert().values(
+                    account=self.account,
+                    feed=self.feed_kind,
+                    speed=self.speed,
+                    status="parado",
+                    updated_at=_py(pd.Timestamp.now()),
+                    **want,
+                )
+            )
+            return int(res.inserted_primary_key[0]), None
+
+    # -- inputs -------------------------------------------------------------------------
+    def _build(self) -> None:
+        """Bars, actions, lots and the kernel's arrays for the window; signals so far."""
+        from core.backtest.runner import adjust_bars
+
+        inp = self._load_inputs(
+            self.store, self.tickers, self.end, lot_size=self.config.sizing.lot_size
+        )
+        self.inputs = inp
+        index = next(iter(inp.bars.values())).index
+        for b in list(inp.bars.values())[1:]:
+            index = index.union(b.index)
+        start_i = 0 if self.start is None else int(index.searchsorted(self.start))
+        if start_i >= len(index):
+            raise InputError("O início do robô está depois da última barra armazenada.")
+        first = index[max(start_i - 1, 0)]
+        self.raw = {t: b for t, b in inp.bars.items()}
+        self.adj = {t: adjust_bars(b) for t, b in self.raw.items()}
+        bars = {t: b[b.index >= first] for t, b in self.raw.items()}
+        empty = {
+            t: pd.DataFrame({c: np.zeros(len(b), dtype=bool) for c in _FLAGS}, index=b.index)
+            for t, b in bars.items()
+        }
+        self.ei = engine_inputs(
+            bars,
+            empty,
+            self.config,
+            start=index[start_i],
+            actions=inp.actions,
+            lots=inp.lots,
+        )
+        self.index = self.ei.index
+        self.k = len(self.ei.tickers)
+        self._pos = {t: self.index.get_indexer(self.raw[t].index) for t in self.ei.tickers}
+        self._has_bar = np.zeros((len(self.index), self.k), dtype=bool)
+        for j, t in enumerate(self.ei.tickers):
+            p = self._pos[t]
+            self._has_bar[p[p >= 0], j] = True
+        self._signal_upto = -1
+        # Signals of the bar before the window and of every bar already processed.
+        upto = int(self.index.searchsorted(self.last_bar)) if self.last_bar is not None else 0
+        if self.last_bar is None and self.ei.start > 0:
+            upto = self.ei.start - 1
+        elif self.last_bar is None:
+            upto = -1
+        for i in range(0, upto + 1):
+            self._signals_at(i, log_signals=False)
+
+    # -- signals ------------------------------------------------------------------------
+    def _signals_at(self, i: int, *, log_signals: bool = True, conn=None) -> None:
+        """Compute the signal row ``i`` (close of bar ``i``, history up to it)."""
+        from core.backtest.runner import compute_signals
+
+        sg = self.ei.signals
+        T = self.index[i]
+        rows = []
+        for j, t in enumerate(self.ei.tickers):
+            if not self._has_bar[i, j]:
+                # carried over union dates without a bar of this ticker (as run_engine does)
+                for arr in sg:
+                    arr[i, j] = (
+                        arr[i - 1, j] if i > 0 else (np.nan if arr.dtype.kind == "f" else False)
+                    )
+                continue
+            end = int(self.raw[t].index.searchsorted(T, side="right"))
+            sig = compute_signals(
+                self.strategy, {t: self.adj[t].iloc[:end]}, {t: self.raw[t].iloc[:end]}
+            )[t]
+            last = sig.iloc[-1]
+            vals = {}
+            for c, arr in zip(_FLAGS, sg[:4], strict=True):
+                v = bool(last[c]) if c in sig.columns and last[c] == last[c] else False
+                arr[i, j] = v
+                vals[c] = v
+            for c, arr in zip(_LEVELS, sg[4:], strict=True):
+                v = float(last[c]) if c in sig.columns else np.nan
+                arr[i, j] = v
+                vals[c] = v
+            if log_signals and any(vals[c] for c in _FLAGS):
+                rows.append(self._signal_row(T, t, vals, last))
+        self._signal_upto = i
+        if rows and conn is not None:
+            existing = {
+                (r[0], r[1])
+                for r in conn.execute(
+                    select(_SIG.c.ticker, _SIG.c.kind).where(
+                        _SIG.c.runner_id == self.runner_id, _SIG.c.time == _py(T)
+                    )
+                )
+            }
+            new = [r for r in rows if (r["ticker"], r["kind"]) not in existing]
+            if new:
+                conn.execute(_SIG.insert(), new)
+
+    def _signal_row(self, T, t, vals: dict, last: pd.Series) -> dict:
+        kind = next(c for c in _FLAGS if vals[c])
+        side = "buy" if kind in ("entry_long", "exit_short") else "sell"
+        extra = {
+            k: (bool(v) if isinstance(v, bool | np.bool_) else float(v))
+            for k, v in last.items()
+            if k not in _FLAGS
+            and k not in _LEVELS
+            and isinstance(v, int | float | np.number | bool | np.bool_)
+        }
+        reasoning = {"flags": [c for c in _FLAGS if vals[c]], **extra}
+        close = float(self.raw[t]["close"].iloc[int(self.raw[t].index.searchsorted(T))])
+
+        def f(x):
+            return None if x is None or not x == x else float(x)
+
+        return {
+            "runner_id": self.runner_id,
+            "account": self.account,
+            "time": _py(T),
+            "strategy": self.strategy.name,
+            "ticker": t,
+            "kind": kind,
+            "side": side,
+            "entry": f(vals["entry_level"])
+            if vals["entry_level"] == vals["entry_level"]
+            else close,
+            "stop": f(vals["stop"]),
+            "target": f(vals["target"]),
+            "score": f(last["score"]) if "score" in last.index else None,
+            "reasoning": json.dumps(reasoning, default=str),
+        }
+
+    # -- the plan -----------------------------------------------------------------------
+    def plan(self, i: int) -> np.ndarray:
+        """The kernel's trade matrix on bars ``0..i`` (see the module docstring)."""
+        m, sg = self.ei.market, self.ei.signals
+        market = Market(
+            *(a if name == "lot" else a[: i + 1] for name, a in zip(Market._fields, m, strict=True))
+        )
+        signals = Signals(*(a[: i + 1] for a in sg))
+        _, _, _, tr, _ = simulate(market, signals, self.ei.params)
+        return tr
+
+    # -- processing ---------------------------------------------------------------------
+    def _cid(self, T, t: str, what: str) -> str:
+        return f"run{self.runner_id}:{pd.Timestamp(T):%Y%m%d%H%M}:{t}:{what}"
+
+    def _open_children(self, t: str):
+        return [
+            o
+            for o in self.broker.orders()
+            if o.ticker == t and o.is_open and o.role in ("stop", "target")
+        ]
+
+    def process(self, events: list[BarEvent]) -> None:
+        """Process the bars of one time (every ticker's bar of that session)."""
+        from core.trading.broker import OrderRequest
+        from core.trading.risk import RiskRejected
+
+        T = events[0].time
+        i = int(self.index.searchsorted(T))
+        if i >= len(self.index) or self.index[i] != T:
+            raise InputError(f"Barra de {T:%d/%m/%Y} fora das barras armazenadas do robô.")
+        for ii in range(self._signal_upto + 1, i):
+            self._signals_at(ii, log_signals=False)  # union dates the feed skipped
+        prev = self.index[i - 1] if i > 0 else T - pd.Timedelta(days=1)
+        self._clock = prev  # orders sent at the previous close belong to this session
+        by_t = {e.ticker: e for e in events}
+        tr = self.plan(i) if i >= self.ei.start else np.empty((0, 17))
+        tick = self.ei.tickers
+        src = f"strategy:{self.strategy.name}"
+        held = {p.ticker: p.qty for p in self.broker.positions()}
+        x_open = [r for r in tr if int(r[_T_XBAR]) == i and int(r[_T_REASON]) in (R_SIGNAL, R_TIME)]
+        entries = [r for r in tr if int(r[_T_EBAR]) == i]
+        notes: list[str] = []
+        for r in x_open:
+            t = tick[int(r[_T_TICKER])]
+            qty = abs(int(held.get(t, 0)))
+            if qty == 0:
+                notes.append(f"{t}: saída do plano sem posição na conta")
+                continue
+            for c in self._open_children(t):
+                self.broker.cancel(c.id, reason="saída por sinal do robô")
+            side = "sell" if held[t] > 0 else "buy"
+            reason = "sinal" if int(r[_T_REASON]) == R_SIGNAL else "tempo"
+            try:
+                self.broker.submit(
+                    OrderRequest(
+                        account=self.account,
+                        ticker=t,
+                        side=side,
+                        qty=qty,
+                        client_id=self._cid(T, t, "exit"),
+                        source=src,
+                        signal_time=prev,
+                        note=f"saída ({reason})",
+                    )
+                )
+            except (RiskRejected, InputError) as exc:
+                notes.append(f"{t}: saída recusada ({exc})")
+        entering = {tick[int(r[_T_TICKER])] for r in entries}
+        done: set[str] = set()
+        got: list = []
+        # Tickers that only exit at the open are worked first: their cash funds the entries.
+        for r in x_open:
+            t = tick[int(r[_T_TICKER])]
+            if t not in entering and t in by_t:
+                got.extend(self.broker.on_bar(t, by_t[t].as_bar(), T))
+                done.add(t)
+        sg = self.ei.signals
+        for r in entries:
+            j = int(r[_T_TICKER])
+            t = tick[j]
+            d = int(r[_T_DIR])
+            qty = int(round(r[_T_SH]))
+            e = by_t.get(t)
+            if e is None:
+                continue
+            level = float(sg.entry_level[i - 1, j])
+            px, _ = entry_fill(e.open, e.high, e.low, level, d)
+            stop, target = entry_levels(
+                px,
+                float(sg.stop[i - 1, j]),
+                float(sg.target[i - 1, j]),
+                d,
+                self.config.stop_loss,
+                self.config.take_profit,
+            )
+            try:
+                self.broker.submit(
+                    OrderRequest(
+                        account=self.account,
+                        ticker=t,
+                        side="buy" if d > 0 else "sell",
+                        qty=qty,
+                        type="market" if not level == level else "stop",
+                        stop_price=None if not level == level else level,
+                        stop_loss=float(stop) if stop == stop else None,
+                        target=float(target) if target == target else None,
+                        client_id=self._cid(T, t, "entry"),
+                        source=src,
+                        signal_time=prev,
+                        note="entrada",
+                    )
+                )
+            except (RiskRejected, InputError) as exc:
+                notes.append(f"{t}: entrada recusada ({exc})")
+        for e in events:
+            if e.ticker not in done:
+                got.extend(self.broker.on_bar(e.ticker, e.as_bar(), T))
+        self._clock = T
+        snap = self.broker.mark({e.ticker: e.close for e in events}, T)
+        # drift: the account must hold what the plan holds
+        plan_pos: dict[str, int] = {}
+        for r in tr:
+            if int(r[_T_REASON]) == R_END:
+                plan_pos[tick[int(r[_T_TICKER])]] = int(r[_T_DIR]) * int(round(r[_T_SH]))
+        acct = {p.ticker: p.qty for p in self.broker.positions() if p.qty}
+        if i >= self.ei.start:
+            for t in sorted(set(plan_pos) | set(acct)):
+                if plan_pos.get(t, 0) != acct.get(t, 0):
+                    notes.append(
+                        f"{t}: conta com {acct.get(t, 0)} ações, backtest com {plan_pos.get(t, 0)}"
+                    )
+        traded, slip_abs = _slippage(tr, i, tick, got)
+        if notes:
+            msg = f"{T:%d/%m/%Y}: " + "; ".join(notes)
+            self.drift.append(msg)
+            log.warning("runner %s: %s", self.account, msg)
+        with self.store.transaction() as conn:
+            self._signals_at(i, conn=conn)
+            conn.execute(delete(_EQ).where(_EQ.c.runner_id == self.runner_id, _EQ.c.time == _py(T)))
+            conn.execute(
+                _EQ.insert().values(
+                    runner_id=self.runner_id,
+                    time=_py(T),
+                    equity=float(snap.equity),
+                    cash=float(snap.cash),
+                    traded=traded,
+                    slip_abs=slip_abs,
+                )
+            )
+            done_n = int(((self.index >= self.index[self.ei.start]) & (self.index <= T)).sum())
+            values = {
+                "last_bar": _py(T),
+                "bars_done": done_n,
+                "updated_at": _py(pd.Timestamp.now()),
+            }
+            if notes:
+                values["message"] = ("Divergência do backtest — " + self.drift[-1])[:2000]
+            conn.execute(_RUN.update().where(_RUN.c.id == self.runner_id).values(**values))
+        self.last_bar = T
+        for e in events:
+            for hook in self.hooks:
+                try:
+                    hook(self.store, e)
+                except Exception:  # noqa: BLE001 - a failing hook never stops the runner
+                    log.exception("on_bar hook %r failed on %s %s", hook, e.ticker, e.time)
+
+    def _set(self, **values) -> None:
+        values["updated_at"] = _py(pd.Timestamp.now())
+        with self.store.transaction() as conn:
+            conn.execute(_RUN.update().where(_RUN.c.id == self.runner_id).values(**values))
+
+    def run(
+        self,
+        stop: threading.Event | None = None,
+        progress: Callable[[float, str], None] | None = None,
+    ) -> RunnerStatus:
+        """Process the feed until it ends (or ``stop`` is set).
+
+        Returns
+        -------
+        RunnerStatus
+            ``concluído`` at the end of a replay, ``parado`` when stopped, ``erro`` (with
+            the pt-BR message) when a bar failed.
+        """
+        total = 0
+        if isinstance(self.feed, ReplayFeed):
+            total = int(
+                (
+                    (self.index >= self.index[self.ei.start])
+                    & (self.index <= (self.end or self.index[-1]))
+                ).sum()
+            )
+        self._set(status="rodando", bars_total=total, message="")
+        try:
+            for group in _groups(self.feed):
+                if stop is not None and stop.is_set():
+                    break
+                self._process_group(group, progress, total)
+        except Exception as exc:
+            self._set(status="erro", message=str(exc)[:2000])
+            raise
+        if stop is not None and stop.is_set():
+            self._set(status="parado")
+        else:
+            msg = "Replay concluído." if isinstance(self.feed, ReplayFeed) else ""
+            if self.drift:
+                msg = (msg + " Divergências: " + " | ".join(self.drift))[:2000]
+            self._set(status="concluído", message=msg)
+        return runner_status(self.store, self.account)
+
+    def _process_group(self, group, progress, total) -> None:
+        if self.last_bar is not None and group[0].time <= self.last_bar:
+            return
+        self.process(group)
+        if progress is not None:
+            st = runner_status(self.store, self.account)
+            frac = st.bars_done / total if total else 0.0
+            progress(frac, f"{group[0].time:%d/%m/%Y}")
