@@ -28,10 +28,10 @@ from components.format import (
     MISSING,
     fmt_brl,
     fmt_date,
-    fmt_datetime,
     fmt_int,
     fmt_num,
     fmt_pct,
+    fmt_pct_value,
 )
 from components.grid import brl_col, date_col, grid, int_col, pct_col, text_col
 from components.inputs import DATE_FORMAT, MONTH_FORMAT, dropdown
@@ -76,6 +76,8 @@ __all__ = [
     "strategy_params_form",
     "trading_equity_figure",
     "monitor_card",
+    "FLAG_FIELDS",
+    "red_flag_form",
     "red_flags_view",
     "ticker_heatmap",
     "exports_bar",
@@ -1239,84 +1241,64 @@ def trading_equity_figure(
     return fig
 
 
-def _card_get(card, *names, default=None):
-    for n in names:
-        v = _get(card, n)
-        if v is not None:
-            return v
-    return default
-
-
 def monitor_card(card) -> html.Div:
     """Seed 002's status card: trades against the 25 / 50 milestones, win rate with its
     Wilson 95 % CI, average return per trade, Sharpe, max drawdown, capital, last update.
 
     Parameters
     ----------
-    card : object or dict or None
-        Fields ``n_trades``, ``wins``, ``losses``, ``win_rate`` (fraction),
-        ``win_rate_ci`` ((low, high) fractions), ``avg_return_pct`` (fraction per trade),
-        ``sharpe``, ``max_drawdown_pct`` (fraction), ``capital`` / ``equity`` (R$),
-        ``initial_cash`` (R$), ``last_update`` (timestamp), ``next_milestone`` (25 or 50).
+    card : core.trading.monitor.StatusCard or None
+        ``win_rate`` and ``win_rate_ci`` fractions; ``avg_return_pct``,
+        ``max_drawdown_pct`` (≤ 0) and ``return_pct`` in percent; ``equity`` and
+        ``initial_cash`` in R$.
     """
     if card is None:
         return html.Div("Sem dados do monitor.", className="text-muted small")
-    n = int(_card_get(card, "n_trades", default=0) or 0)
-    goal = int(_card_get(card, "target_trades", "goal", default=50) or 50)
-    nxt = _card_get(card, "next_milestone")
-    if nxt is None:
-        nxt = next((m for m in (25, 50) if n < m), None)
-    wins = _card_get(card, "wins")
-    losses = _card_get(card, "losses")
-    wr = _card_get(card, "win_rate")
-    ci = _card_get(card, "win_rate_ci")
-    if wr is not None and wr > 1.0:  # percent values
-        wr = wr / 100.0
-        ci = tuple(c / 100.0 for c in ci) if ci else ci
-    wl = f" ({fmt_int(wins)} G / {fmt_int(losses)} P)" if wins is not None else ""
+    n = int(card.n_trades or 0)
+    goal = max(50, int(card.next_milestone or 50))
+    wr, ci = card.win_rate, card.win_rate_ci
+    has_wr = n > 0 and wr == wr
+    win = (
+        f"{fmt_pct(wr, 1)} ({fmt_int(card.wins)} G / {fmt_int(card.losses)} P)"
+        if has_wr
+        else MISSING
+    )
     ci_txt = (
         f"{fmt_int(n)} operações, IC 95% (Wilson) {fmt_pct(ci[0], 0)}–{fmt_pct(ci[1], 0)}"
-        if ci and n
+        if has_wr and ci and ci[0] == ci[0]
         else f"{fmt_int(n)} operações"
     )
-    avg = _card_get(card, "avg_return_pct", "avg_return")
-    dd = _card_get(card, "max_drawdown_pct", "max_drawdown")
-    cap = _card_get(card, "capital", "equity")
-    cash0 = _card_get(card, "initial_cash", "cash")
-    cap_sub = (
-        f"{fmt_pct(cap / cash0 - 1.0, 1, sign=True)} sobre {fmt_brl(cash0, 0)}"
-        if cap is not None and cash0
-        else None
-    )
-    last = _card_get(card, "last_update", "updated_at")
-    milestone = (
-        f"Próximo marco: {nxt} operações (faltam {nxt - n})"
-        if nxt
-        else "Marcos de 25 e 50 atingidos"
-    )
+    avg = card.avg_return_pct
+    dd = card.max_drawdown_pct
+    milestone = f"Próximo marco: {card.next_milestone} operações (faltam {card.to_milestone})"
     cards = [
         kpi_card(
-            "Operações",
-            f"{fmt_int(n)} / {goal}",
-            milestone,
-            card_id="trading-monitor-trades",
+            "Operações", f"{fmt_int(n)} / {goal}", milestone, card_id="trading-monitor-trades"
         ),
-        kpi_card(
-            "Taxa de acerto", (fmt_pct(wr, 1) if wr is not None and n else MISSING) + wl, ci_txt
-        ),
+        kpi_card("Taxa de acerto", win, ci_txt),
         kpi_card(
             "Retorno médio por operação",
-            fmt_pct(avg, 2, sign=True) if avg is not None else MISSING,
+            fmt_pct_value(avg, 2, sign=True) if avg == avg else MISSING,
             value_class=sign_class(avg),
         ),
-        kpi_card("Sharpe (vs CDI)", fmt_num(_card_get(card, "sharpe"), 2)),
-        kpi_card("Drawdown máximo", _drawdown_text(dd), "red flag acima de 15%"),
-        kpi_card("Capital", fmt_brl(cap), cap_sub),
+        kpi_card("Sharpe (vs CDI)", fmt_num(card.sharpe, 2)),
+        kpi_card(
+            "Drawdown máximo",
+            _drawdown_text(abs(dd) / 100.0 if dd == dd else None),
+            "desde o pico do patrimônio",
+        ),
+        kpi_card(
+            "Capital",
+            fmt_brl(card.equity),
+            f"{fmt_pct_value(card.return_pct, 1, sign=True)} sobre {fmt_brl(card.initial_cash, 0)}",
+            value_class=sign_class(card.return_pct),
+        ),
     ]
+    first = min(n, 25) / goal * 100
     progress = html.Div(
         dbc.Progress(
             [
-                dbc.Progress(value=min(n, 25) / goal * 100, color="info", bar=True),
+                dbc.Progress(value=first, color="info", bar=True),
                 dbc.Progress(
                     value=max(0, min(n, goal) - 25) / goal * 100, color="success", bar=True
                 ),
@@ -1324,8 +1306,9 @@ def monitor_card(card) -> html.Div:
             style={"height": "0.6rem"},
             className="mb-1",
         ),
-        title=f"{n} de {goal} operações (marcos 25 e 50)",
+        title=f"{n} de {goal} operações (marcos de 25 e 50)",
     )
+    last = card.last_update
     return html.Div(
         [
             dbc.Row(
@@ -1333,11 +1316,75 @@ def monitor_card(card) -> html.Div:
             ),
             progress,
             html.Div(
-                f"Última atualização: {fmt_datetime(last) if last is not None else MISSING}",
+                f"Última atualização: {fmt_date(last) if last is not None else MISSING} "
+                "(fechamento do último pregão processado)",
                 className="small text-muted",
             ),
         ],
         id="trading-monitor-card",
+    )
+
+
+#: Red-flag thresholds in the form: ``(key, pt-BR label, kind)``; kind ``frac`` holds a
+#: fraction typed as a percent (0.6 -> 60), ``pct`` a percent as is, ``num`` a number,
+#: ``int`` a count.
+FLAG_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("min_win_rate", "Taxa de acerto mínima no mês (%)", "frac"),
+    ("win_rate_months", "Meses seguidos abaixo dela", "int"),
+    ("max_drawdown_pct", "Drawdown máximo (%)", "pct"),
+    ("min_sharpe", "Sharpe mínimo", "num"),
+    ("min_sessions", "Pregões antes de julgar o Sharpe", "int"),
+    ("min_trades_month", "Mín. operações por mês", "int"),
+    ("max_trades_month", "Máx. operações por mês", "int"),
+    ("max_slippage_pct", "Slippage máximo vs backtest (%)", "pct"),
+)
+
+
+def red_flag_form(defaults: dict) -> html.Div:
+    """The red-flag thresholds (seed 002's defaults filled in), ids
+    ``{"type": "trading-flag", "name": KEY}`` and the button ``trading-flags-apply``.
+
+    Parameters
+    ----------
+    defaults : dict
+        ``RedFlagRules()`` as a dict (``min_win_rate`` a fraction, ``*_pct`` in percent).
+    """
+    cols = []
+    for key, label, kind in FLAG_FIELDS:
+        v = defaults.get(key)
+        if kind == "frac" and v is not None:
+            v = round(float(v) * 100.0, 6)
+        cols.append(
+            dbc.Col(
+                _field(
+                    label,
+                    dbc.Input(
+                        id={"type": "trading-flag", "name": key},
+                        type="number",
+                        value=v,
+                        step=1 if kind == "int" else "any",
+                        size="sm",
+                        persistence=True,
+                        persistence_type="local",
+                    ),
+                ),
+                xs=6,
+                md=3,
+            )
+        )
+    return html.Div(
+        [
+            dbc.Row(cols, className="g-2"),
+            dbc.Button(
+                "Aplicar limites",
+                id="trading-flags-apply",
+                size="sm",
+                color="secondary",
+                outline=True,
+            ),
+            html.Span(" Padrões do seed 002.", className="small text-muted"),
+        ],
+        className="mb-2",
     )
 
 
@@ -1387,7 +1434,7 @@ def red_flags_view(flags: Iterable) -> html.Div:
 
 
 _FLAG_TITLES = {
-    "win_rate": "Taxa de acerto baixa",
+    "win_rate": "Taxa de acerto abaixo do mínimo",
     "low_win_rate": "Taxa de acerto baixa",
     "drawdown": "Drawdown",
     "max_drawdown": "Drawdown",
@@ -1395,7 +1442,7 @@ _FLAG_TITLES = {
     "low_sharpe": "Sharpe baixo",
     "too_many_trades": "Operações demais",
     "too_few_trades": "Operações de menos",
-    "trades_per_month": "Frequência de operações",
+    "trades_per_month": "Operações por mês fora da faixa",
     "slippage": "Slippage acima do backtest",
 }
 
@@ -1408,20 +1455,25 @@ def _flag_title(f) -> str:
 
 
 def ticker_heatmap(monthly: pd.DataFrame | None, theme: str | None = None) -> go.Figure:
-    """Monthly return (%) per ticker: tickers × months, red to green around zero, empty
-    months shown as "?" as in seed 002's dashboard.
+    """Monthly return (%) per ticker: tickers × months, red to green around zero; a month
+    without a closed trade shows "?" as in seed 002's dashboard.
 
     Parameters
     ----------
     monthly : pandas.DataFrame or None
-        Index: tickers; columns: months (``Timestamp`` or ``YYYY-MM``); values: returns as
-        fractions (0.03 = 3 %).
+        Index: tickers; columns: months (``"AAAA-MM"`` or timestamps); values: the month's
+        return in percent (3.0 = 3 %), NaN without trades
+        (:func:`core.trading.monitor.monthly_heatmap`).
     """
     from components.charts import empty_figure
 
-    if monthly is None or monthly.size == 0:
+    if (
+        monthly is None
+        or monthly.size == 0
+        or not np.isfinite(monthly.to_numpy(dtype="float64")).any()
+    ):
         return empty_figure("Sem operações fechadas ainda: o mapa mensal por ativo aparece aqui.")
-    z = monthly.to_numpy(dtype="float64") * 100.0
+    z = monthly.to_numpy(dtype="float64")
     months = []
     for c in monthly.columns:
         try:
@@ -1430,8 +1482,7 @@ def ticker_heatmap(monthly: pd.DataFrame | None, theme: str | None = None) -> go
         except (ValueError, TypeError):
             months.append(str(c))
     text = [["?" if np.isnan(v) else fmt_num(v, 1, sign=True) for v in row] for row in z]
-    lim = float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 1.0
-    lim = lim or 1.0
+    lim = float(np.nanmax(np.abs(z))) or 1.0
     fig = go.Figure(
         go.Heatmap(
             z=z,
@@ -1448,7 +1499,7 @@ def ticker_heatmap(monthly: pd.DataFrame | None, theme: str | None = None) -> go
         )
     )
     fig.update_layout(
-        title="Retorno mensal por ativo (%)",
+        title="Retorno mensal por ativo (% somado das operações fechadas no mês)",
         height=max(220, 30 * len(monthly) + 110),
         margin=dict(l=60, r=20, t=45, b=40),
     )

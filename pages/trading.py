@@ -219,10 +219,10 @@ def layout(account: str | None = None, **_query):
     )
     current = account if account in accounts else None
     default_ticker = "PETR4" if "PETR4" in stocks else (stocks[0] if stocks else None)
-    try:
-        risk_defaults = _risk_defaults()
-    except Exception:  # noqa: BLE001 - the form still opens
-        risk_defaults = {}
+    from core.trading.monitor import RedFlagRules
+
+    risk_defaults = _risk_defaults()
+    flag_defaults = dataclasses.asdict(RedFlagRules())
     return dbc.Container(
         [
             dcc.Store(id="trading-changed", data=0),
@@ -267,6 +267,17 @@ def layout(account: str | None = None, **_query):
                             html.H5("Monitor do seed 002", className="mt-1"),
                             html.Div(id="trading-monitor"),
                             html.Div(id="trading-flags-box"),
+                            html.Details(
+                                [
+                                    html.Summary(
+                                        "Limites dos sinais de alerta (red flags)",
+                                        className="small",
+                                        id="trading-flags-summary",
+                                    ),
+                                    ct.red_flag_form(flag_defaults),
+                                ],
+                                className="mb-2",
+                            ),
                             dcc.Graph(id="trading-equity", config=graph_config()),
                             dcc.Graph(id="trading-heatmap", config=graph_config()),
                             html.H6("Exportar (CSV)", className="mt-2"),
@@ -455,11 +466,29 @@ def _book(account, _changed, _tick, _poll, previous):
 
 
 def _runner_status(store, account: str):
-    try:
-        from core.trading.runner import runner_status
-    except ImportError:  # the runner module lands with the replay branch
-        return None
+    from core.trading.runner import runner_status
+
     return runner_status(store, account)
+
+
+def _flag_rules(values, ids):
+    """The :class:`core.trading.monitor.RedFlagRules` of the thresholds form (empty = default)."""
+    from core.trading.monitor import RedFlagRules
+
+    kinds = {k: kind for k, _l, kind in ct.FLAG_FIELDS}
+    kw = {}
+    for i, v in zip(ids or [], values or []):
+        key = i["name"]
+        if v is None or v == "":
+            continue
+        kind = kinds.get(key)
+        if kind == "frac":
+            kw[key] = float(v) / 100.0
+        elif kind == "int":
+            kw[key] = int(v)
+        else:
+            kw[key] = float(v)
+    return RedFlagRules(**kw)
 
 
 @callback(
@@ -468,11 +497,17 @@ def _runner_status(store, account: str):
     Output("trading-equity", "figure"),
     Output("trading-heatmap", "figure"),
     Input("trading-fingerprint", "data"),
+    Input("trading-flags-apply", "n_clicks"),
     State("trading-account", "value"),
+    State({"type": "trading-flag", "name": ALL}, "value"),
+    State({"type": "trading-flag", "name": ALL}, "id"),
     State("theme-store", "data"),
 )
-def _monitor(_fp, account, theme):
-    """Seed 002's monitor of the account; recomputed only when the book changed."""
+def _monitor(_fp, _apply, account, flag_values, flag_ids, theme):
+    """Seed 002's monitor of the account (card, red flags with the form's thresholds, equity
+    against buy-and-hold and ^BVSP, monthly heatmap); recomputed when the book changed."""
+    from core.trading.monitor import monitor
+
     if not account:
         return (
             ct.monitor_card(None),
@@ -481,18 +516,17 @@ def _monitor(_fp, account, theme):
             ct.ticker_heatmap(None, theme=theme),
         )
     try:
-        from core.trading.monitor import monitor_report
-    except ImportError:  # the monitor lands with the replay branch
-        return ct.monitor_card(None), None, no_update, no_update
-    try:
-        rep = monitor_report(get_store(), account)
+        res = monitor(get_store(), account, rules=_flag_rules(flag_values, flag_ids))
     except PregaoError as exc:
         return ct.error_box(str(exc)), None, no_update, no_update
+    eq = res.equity
+    equity = eq["equity"] if "equity" in eq else None
+    bench = eq.drop(columns=["equity"]) if equity is not None else None
     return (
-        ct.monitor_card(rep.card),
-        ct.red_flags_view(rep.red_flags),
-        ct.trading_equity_figure(rep.equity, rep.benchmarks, theme=theme),
-        ct.ticker_heatmap(rep.heatmap, theme=theme),
+        ct.monitor_card(res.card),
+        ct.red_flags_view(res.flags),
+        ct.trading_equity_figure(equity, bench, theme=theme),
+        ct.ticker_heatmap(res.heatmap, theme=theme),
     )
 
 
@@ -741,11 +775,23 @@ def _run(job, account, strategy, pvals, pids, tickers, start, end, speed):
             job.progress(fraction, " · ".join(x for x in (done, message) if x))
 
         st = runner.run(progress=progress)
+        _after_run(store, account)
     except PregaoError as exc:
         job.fail(str(exc))
         return ct.error_box(str(exc), getattr(exc, "rule", None), "trading-run-error")
     job.done(ct.runner_done_text(st))
     return ct.runner_view(st)
+
+
+def _after_run(store, account: str) -> None:
+    """Store the ML training rows of the run's closed trades and hand the active red flags
+    (seed 002 thresholds) to alerts as events; both idempotent."""
+    from core.trading.monitor import collect_ml_data, monitor, write_red_flags
+
+    collect_ml_data(store, account)
+    res = monitor(store, account)
+    when = res.card.last_update if res.card.last_update is not None else pd.Timestamp.now()
+    write_red_flags(store, account, res.flags, when)
 
 
 # --------------------------------------------------------------------------- exports
@@ -779,12 +825,12 @@ def _export(_f, _l, _m, _s, account, machine):
         df = pd.DataFrame(rows, columns=list(ct.LEDGER_HEADERS))
         text, i = csv_text(df, headers=ct.LEDGER_HEADERS, machine=machine), 1
     elif which == "ml":
-        from core.trading.mldata import training_frame
+        from core.trading.monitor import ml_training_frame
 
-        text, i = csv_text(training_frame(store, account), machine=machine, decimals=6), 2
+        text, i = csv_text(ml_training_frame(store, account), machine=machine, decimals=6), 2
     else:
-        from core.trading.signals import signal_frame
+        from core.trading.runner import signal_log
 
-        text, i = csv_text(signal_frame(store, account), machine=machine, decimals=4), 3
+        text, i = csv_text(signal_log(store, account), machine=machine, decimals=4), 3
     out[i] = dict(content=text, filename=f"{account}_{which}.csv")
     return out

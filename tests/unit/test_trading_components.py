@@ -153,16 +153,28 @@ def test_ledger_rows_running_balance_and_settlement():
 
 
 def test_monitor_card_milestones_and_wilson_ci():
-    card = NS(
-        n_trades=18, wins=13, losses=5, win_rate=13 / 18, win_rate_ci=(0.49, 0.87),
-        avg_return_pct=0.012, sharpe=1.8, max_drawdown_pct=0.042, capital=104_500.0,
-        initial_cash=100_000.0, last_update=pd.Timestamp("2026-01-26 17:30"),
+    from core.trading.monitor import StatusCard
+
+    card = StatusCard(
+        n_trades=18, next_milestone=25, to_milestone=7, wins=13, losses=5, win_rate=13 / 18,
+        win_rate_ci=(0.49, 0.87), avg_return_pct=1.2, sharpe=1.8, max_drawdown_pct=-4.2,
+        equity=104_500.0, initial_cash=100_000.0, return_pct=4.5,
+        last_update=pd.Timestamp("2026-01-26"),
     )  # fmt: skip
     text = _text(ct.monitor_card(card))
     assert "18 / 50" in text and "faltam 7" in text
     assert "72,2% (13 G / 5 P)" in text and "IC 95% (Wilson) 49%–87%" in text
-    assert "+1,20%" in text and "R$ 104.500,00" in text and "+4,5%" in text
-    assert "26/01/2026 17:30" in text
+    assert "+1,20%" in text and "-4,2%" in text
+    assert "R$ 104.500,00" in text and "+4,5%" in text and "26/01/2026" in text
+
+
+def test_monitor_card_without_trades_shows_dashes():
+    from core.trading.monitor import StatusCard
+
+    card = StatusCard(0, 25, 25, 0, 0, float("nan"), (float("nan"), float("nan")), float("nan"),
+                      float("nan"), 0.0, 100_000.0, 100_000.0, 0.0, None)  # fmt: skip
+    text = _text(ct.monitor_card(card))
+    assert "0 / 50" in text and "nan" not in text.lower() and "0 operações" in text
 
 
 def test_red_flags_list_each_active_flag():
@@ -178,15 +190,14 @@ def test_red_flags_list_each_active_flag():
 
 def test_ticker_heatmap_months_and_unknowns():
     hm = pd.DataFrame(
-        [[-0.02, 0.03], [0.01, np.nan]],
-        index=["PETR4", "VALE3"],
-        columns=pd.to_datetime(["2026-01-01", "2026-02-01"]),
+        [[-2.0, 3.0], [1.0, np.nan]], index=["PETR4", "VALE3"], columns=["2026-01", "2026-02"]
     )
     fig = ct.ticker_heatmap(hm)
     tr = fig.data[0]
     assert list(tr.x) == ["jan/2026", "fev/2026"] and list(tr.y) == ["PETR4", "VALE3"]
-    assert tr.text[0][0] == "-2,0" and tr.text[1][1] == "?"
-    assert tr.z[0][1] == 3.0  # percent
+    assert tr.text[0][0] == "-2,0" and tr.text[0][1] == "+3,0" and tr.text[1][1] == "?"
+    empty = ct.ticker_heatmap(pd.DataFrame(index=["PETR4"], dtype="float64"))
+    assert not empty.data
 
 
 def test_equity_figure_names_the_account_and_benchmarks():
