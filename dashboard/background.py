@@ -100,6 +100,9 @@ def make_manager(settings: Settings):
         celery_app = Celery("pregao", broker=settings.redis_url, backend=settings.redis_url)
         celery_app.conf.update(task_track_started=True, broker_connection_retry_on_startup=True)
         manager = CeleryManager(celery_app)
+        from dashboard.paper_runners import register_celery_task
+
+        register_celery_task(celery_app, settings)  # unattended paper-trading runners
         _tracker = JobTracker.for_redis(settings.redis_url, manager)
         return manager, celery_app
     import diskcache

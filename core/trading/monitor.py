@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -46,6 +47,7 @@ __all__ = [
     "equity_frame",
     "monitor",
     "write_red_flags",
+    "evaluate_red_flags",
     "collect_ml_data",
     "ml_training_frame",
     "ML_COLUMNS",
@@ -110,7 +112,7 @@ class RedFlagRules:
 
     @classmethod
     def from_text(cls, text: str | None) -> RedFlagRules:
-        """``"min_sharpe=0.5,max_drawdown_pct=10"`` over the defaults.
+        """``"min_sharpe=0.5,max_drawdown_pct=10"`` (or ``0,5``) over the defaults.
 
         Raises
         ------
@@ -121,7 +123,8 @@ class RedFlagRules:
             return cls()
         known = {f: type(getattr(cls(), f)) for f in cls.__dataclass_fields__}
         vals: dict = {}
-        for item in text.split(","):
+        # a comma separates items only before the next "key=": "min_sharpe=0,5" is pt-BR
+        for item in re.split(r",\s*(?=[A-Za-z_]+\s*=)", text):
             if not item.strip():
                 continue
             if "=" not in item:
@@ -275,6 +278,35 @@ class MonitorResult:
 _REASONS = {"stop": "stop", "target": "alvo", "entry": "sinal"}
 
 
+def _sessions_between(entry: pd.Series, exit_: pd.Series) -> np.ndarray:
+    """B3 sessions from each entry to its exit (0 for a day trade)."""
+    from core.data.calendar import b3_sessions
+
+    if len(entry) == 0:
+        return np.zeros(0, dtype=np.int64)
+    sess = b3_sessions(pd.Timestamp(entry.min()).normalize(), pd.Timestamp(exit_.max()).normalize())
+    a = sess.searchsorted(pd.DatetimeIndex(entry).normalize())
+    b = sess.searchsorted(pd.DatetimeIndex(exit_).normalize())
+    return (b - a).astype(np.int64)
+
+
+def _share_events(store, tickers: list[str]) -> dict[str, list[tuple[pd.Timestamp, float]]]:
+    """Splits, reverse splits and bonus shares per ticker: ``[(ex-date, ratio), ...]``."""
+    from core.data.actions import load_actions
+
+    if not tickers:
+        return {}
+    try:
+        acts = load_actions(store, tickers)
+    except Exception:  # noqa: BLE001 - a store without actions: none
+        return {}
+    acts = acts[acts["kind"].isin(["split", "reverse_split", "bonus"])]
+    out: dict[str, list[tuple[pd.Timestamp, float]]] = {}
+    for r in acts.itertuples(index=False):
+        out.setdefault(str(r.ticker), []).append((pd.Timestamp(r.date), float(r.value)))
+    return out
+
+
 def account_trades(store, account: str) -> pd.DataFrame:
     """Closed trades of a paper account in the engine's columns.
 
@@ -303,6 +335,7 @@ def account_trades(store, account: str) -> pd.DataFrame:
         "pnl",
         "fees",
         "return_pct",
+        "bars_held",
         "exit_reason",
     ]
     if bt.empty:
@@ -312,9 +345,19 @@ def account_trades(store, account: str) -> pd.DataFrame:
     lots: dict[str, list[list[float]]] = {}  # ticker -> FIFO of [qty signed, price]
     entry_px: dict[int, float] = {}
     reason: dict[int, str] = {}
+    events = _share_events(store, sorted({f.ticker for f in fills}))
     for f in fills:
         s = 1 if f.side == "buy" else -1
         book = lots.setdefault(f.ticker, [])
+        for when, ratio in events.get(f.ticker, []):
+            if 0 < ratio != 1.0 and book and book[0][2] < when <= f.time:
+                # a split / bonus on an open position keeps its cost (the broker and the
+                # engine both do): one lot of floor(q × ratio) shares at cost / new shares
+                q0 = sum(abs(x[0]) for x in book)
+                value = sum(abs(x[0]) * x[1] for x in book)
+                whole = max(1, math.floor(q0 * ratio + 1e-9))
+                sign = 1 if book[0][0] > 0 else -1
+                book[:] = [[sign * whole, value / whole, when]]
         q = f.qty
         closed_val = 0.0
         closed_q = 0
@@ -339,7 +382,7 @@ def account_trades(store, account: str) -> pd.DataFrame:
             else:
                 reason[f.id] = "manual"
         if q > 0:
-            book.append([s * q, f.price])
+            book.append([s * q, f.price, pd.Timestamp(f.time)])
     out = pd.DataFrame(
         {
             "ticker": bt["ticker"],
@@ -356,6 +399,7 @@ def account_trades(store, account: str) -> pd.DataFrame:
     d = np.where(out["direction"].isin(["compra", "long", "buy"]), 1.0, -1.0)
     out["fees"] = d * out["shares"] * (out["exit_price"] - out["entry_price"]) - out["pnl"]
     out["return_pct"] = 100.0 * out["pnl"] / (out["shares"] * out["entry_price"])
+    out["bars_held"] = _sessions_between(out["entry_date"], out["exit_date"])
     out = out.sort_values(["exit_date", "entry_date", "ticker"], kind="stable")
     return out[cols].reset_index(drop=True)
 
@@ -403,7 +447,11 @@ def status_card(
     eq = _with_start(equity, initial_cash)
     sharpe, mdd = math.nan, 0.0
     if len(eq) >= 2:
-        m = compute_metrics(eq, trades.assign(return_pct=trades.get("return_pct")), rf=rf)
+        from core.backtest.engine import trades_frame
+
+        # only the equity-based metrics are read (Sharpe, drawdown): no trade statistics
+        none = trades_frame(np.empty((0, 17)), eq.index, [], np.zeros(len(eq), dtype=np.int64))
+        m = compute_metrics(eq, none, rf=rf)
         sharpe = float(m["sharpe"])
         mdd = float(m["max_drawdown_pct"])
     last_eq = float(equity.iloc[-1]) if len(equity) else float(initial_cash)
@@ -613,6 +661,37 @@ def monitor(store, account: str, *, rules: RedFlagRules | None = None) -> Monito
     )
     res.cash = float(snap.cash)
     return res
+
+
+def evaluate_red_flags(
+    store, account: str, time, *, rules: RedFlagRules | None = None
+) -> list[RedFlag]:
+    """Compute the red flags of ``account`` now and write the active ones as events
+    (:func:`write_red_flags`); the runner calls it at each new month and at its end."""
+    from core.rates import cdi_daily_returns
+    from core.trading.accounts import get_account
+
+    acc = get_account(store, account)
+    trades = account_trades(store, acc.name)
+    run = _runner_row(store, acc.name)
+    rows = _equity_rows(store, None if run is None else int(run["id"]))
+    equity = rows["equity"] if len(rows) else pd.Series(dtype="float64")
+    rf = (
+        cdi_daily_returns(store, _with_start(equity, acc.initial_cash).index)
+        if len(equity)
+        else None
+    )
+    card = status_card(trades, equity, acc.initial_cash, rf)
+    flags = red_flags(
+        trades,
+        equity,
+        card,
+        rules=rules,
+        traded=float(rows["traded"].sum()) if len(rows) else 0.0,
+        slip_abs=float(rows["slip_abs"].sum()) if len(rows) else 0.0,
+    )
+    write_red_flags(store, acc.name, flags, time)
+    return flags
 
 
 def write_red_flags(store, account: str, flags: list[RedFlag], time) -> int:

@@ -94,6 +94,8 @@ __all__ = [
     "StrategyRunner",
     "check_supported",
     "runner_status",
+    "request_stop",
+    "detach",
     "list_runners",
     "signal_log",
     "equity_curve",
@@ -106,8 +108,8 @@ _RUN = PaperRunner.__table__
 _EQ = PaperRunnerEquity.__table__
 _SIG = PaperSignal.__table__
 
-#: Runner states (pt-BR, shown on the page): stopped, running, finished, error.
-RUNNER_STATUSES: tuple[str, ...] = ("parado", "rodando", "concluído", "erro")
+#: Runner states (pt-BR, shown on the page): stopped, running, stopping, finished, error.
+RUNNER_STATUSES: tuple[str, ...] = ("parado", "rodando", "parando", "concluído", "erro")
 
 Hook = Callable[[Any, BarEvent], None]
 _FLAGS = ("entry_long", "exit_long", "entry_short", "exit_short")
@@ -216,6 +218,38 @@ def _row_status(r) -> RunnerStatus:
         engine=json.loads(r["engine"] or "{}"),
         speed=r["speed"],
     )
+
+
+def request_stop(store, account: str) -> bool:
+    """Ask the running runner of ``account`` to stop after its current bar (any process:
+    a thread, a Celery worker, ``paper run``). Returns False when none is running."""
+    with store.transaction() as conn:
+        res = conn.execute(
+            _RUN.update()
+            .where(_RUN.c.account == account, _RUN.c.status == "rodando")
+            .values(status="parando", updated_at=_py(pd.Timestamp.now()))
+        )
+    return bool(res.rowcount)
+
+
+def detach(store, account: str) -> None:
+    """Remove the runner of ``account`` (its signal log and equity curve go with it; the
+    account's orders and fills stay). A running runner must be stopped first.
+
+    Raises
+    ------
+    InputError
+        The runner is running.
+    """
+    with store.transaction() as conn:
+        r = conn.execute(select(_RUN).where(_RUN.c.account == account)).mappings().first()
+        if r is None:
+            return
+        if r["status"] in ("rodando", "parando"):
+            raise InputError(f"O robô da conta {account} está rodando: pare-o antes de removê-lo.")
+        conn.execute(delete(_SIG).where(_SIG.c.runner_id == r["id"]))
+        conn.execute(delete(_EQ).where(_EQ.c.runner_id == r["id"]))
+        conn.execute(delete(_RUN).where(_RUN.c.id == r["id"]))
 
 
 def runner_status(store, account: str) -> RunnerStatus | None:
@@ -651,10 +685,21 @@ class StrategyRunner:
 
     def _open_children(self, t: str):
         return [
-            o
-            for o in self.broker.orders()
-            if o.ticker == t and o.is_open and o.role in ("stop", "target")
+            o for o in self.broker.orders("open") if o.ticker == t and o.role in ("stop", "target")
         ]
+
+    def _worked(self, T) -> set[str]:
+        """Tickers whose bar ``T`` the broker already worked (a bar half processed before a
+        crash): their positions were marked at ``T``. Working a bar twice could fill a
+        bracket child against the bar's open instead of its entry price."""
+        from core.trading.models import PaperPosition
+
+        pos = PaperPosition.__table__
+        q = select(pos.c.ticker).where(
+            pos.c.account_id == self.broker.account_id, pos.c.last_time >= _py(T)
+        )
+        with self.store.engine.connect() as conn:
+            return {r[0] for r in conn.execute(q)}
 
     def process(self, events: list[BarEvent]) -> None:
         """Process the bars of one time (every ticker's bar of that session)."""
@@ -706,9 +751,10 @@ class StrategyRunner:
         done: set[str] = set()
         got: list = []
         # Tickers that only exit at the open are worked first: their cash funds the entries.
+        worked = self._worked(T)
         for r in x_open:
             t = tick[int(r[_T_TICKER])]
-            if t not in entering and t in by_t:
+            if t not in entering and t in by_t and t not in worked:
                 got.extend(self.broker.on_bar(t, by_t[t].as_bar(), T))
                 done.add(t)
         sg = self.ei.signals
@@ -749,8 +795,11 @@ class StrategyRunner:
                 )
             except (RiskRejected, InputError) as exc:
                 notes.append(f"{t}: entrada recusada ({exc})")
+        # The broker works the bar of every ticker with open orders; the others are only
+        # marked at the close (mark() also rolls the session over: proventos, expiries).
+        working = {o.ticker for o in self.broker.orders("open")} - self._worked(T)
         for e in events:
-            if e.ticker not in done:
+            if e.ticker not in done and e.ticker in working:
                 got.extend(self.broker.on_bar(e.ticker, e.as_bar(), T))
         self._clock = T
         snap = self.broker.mark({e.ticker: e.close for e in events}, T)
@@ -793,13 +842,30 @@ class StrategyRunner:
             if notes:
                 values["message"] = ("Divergência do backtest — " + self.drift[-1])[:2000]
             conn.execute(_RUN.update().where(_RUN.c.id == self.runner_id).values(**values))
+        month_done = self.last_bar is not None and T.to_period("M") != self.last_bar.to_period("M")
         self.last_bar = T
+        if month_done:
+            self._flags(T)
         for e in events:
             for hook in self.hooks:
                 try:
                     hook(self.store, e)
                 except Exception:  # noqa: BLE001 - a failing hook never stops the runner
                     log.exception("on_bar hook %r failed on %s %s", hook, e.ticker, e.time)
+
+    def _flags(self, T) -> None:
+        """Seed 002's red flags as ``red_flag`` events (once per flag and month)."""
+        from core.trading.monitor import evaluate_red_flags
+
+        try:
+            evaluate_red_flags(self.store, self.account, T)
+        except Exception:  # noqa: BLE001 - the monitor never stops the runner
+            log.exception("red flags of %s at %s", self.account, T)
+
+    def _stop_requested(self) -> bool:
+        with self.store.engine.connect() as conn:
+            st = conn.execute(select(_RUN.c.status).where(_RUN.c.id == self.runner_id)).scalar()
+        return st == "parando"
 
     def _set(self, **values) -> None:
         values["updated_at"] = _py(pd.Timestamp.now())
@@ -828,16 +894,22 @@ class StrategyRunner:
                 ).sum()
             )
         self._set(status="rodando", bars_total=total, message="")
+        stopped = False
         try:
             for group in _groups(self.feed):
                 if stop is not None and stop.is_set():
+                    break
+                if self._stop_requested():
+                    stopped = True
                     break
                 self._process_group(group, progress, total)
         except Exception as exc:
             self._set(status="erro", message=str(exc)[:2000])
             raise
-        if stop is not None and stop.is_set():
-            self._set(status="parado")
+        if self.last_bar is not None:
+            self._flags(self.last_bar)
+        if stopped or (stop is not None and stop.is_set()):
+            self._set(status="parado", message="Parado a pedido.")
         else:
             msg = "Replay concluído." if isinstance(self.feed, ReplayFeed) else ""
             if self.drift:

@@ -537,3 +537,7 @@ def register(sub, common) -> None:
     q = add("kill", _kill, "kill switch: flatten and block")
     q.add_argument("--reason", default="")
     add("unblock", _unblock, "lift the kill-switch block")
+
+    from dashboard.commands.paper_auto import add_commands
+
+    add_commands(ps, common)  # run, report, export-ml, signals (automation)
