@@ -78,7 +78,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from core.backtest.costs import n_orders
 from core.backtest.fills import (
@@ -565,6 +565,7 @@ class PaperBroker:
         lock = _memory_lock(self.store.engine)
         if lock is not None:
             lock.acquire()
+        self._memo: dict = {}
         try:
             with self.store.transaction() as conn:
                 q = select(_ACC).where(_ACC.c.id == self.account_id)
@@ -575,6 +576,7 @@ class PaperBroker:
                     raise InputError(f"Conta {self.name!r} não existe mais.")
                 yield conn, dict(row)
         finally:
+            self._memo = None
             if lock is not None:
                 lock.release()
 
@@ -721,14 +723,28 @@ class PaperBroker:
         rows = conn.execute(select(_POS).where(_POS.c.account_id == self.account_id)).mappings()
         return {r["ticker"]: dict(r) for r in rows}
 
-    def _last_stored(self, ticker: str) -> tuple[float, pd.Timestamp] | None:
-        d = self.store.last_date(ticker)
-        if d is None:
-            return None
-        bars = self.store.bars(ticker, start=d)
-        if bars.empty:
-            return None
-        return float(bars["close"].iloc[-1]), pd.Timestamp(bars.index[-1])
+    def _last_stored(self, ticker: str, conn=None) -> tuple[float, pd.Timestamp] | None:
+        """Last stored daily close of ``ticker`` and its date (memoised per operation)."""
+        t = ticker.upper()
+        memo = getattr(self, "_memo", None)
+        if memo is not None and t in memo:
+            return memo[t]
+        from core.data.models import Bar, Instrument
+
+        b, i = Bar.__table__.c, Instrument.__table__.c
+        q = (
+            select(b.close, b.date)
+            .join(Instrument.__table__, i.id == b.instrument_id)
+            .where(i.ticker == t, b.interval == "1d")
+            .order_by(b.date.desc())
+            .limit(1)
+        )
+        with self.store._read(conn) as c:
+            row = c.execute(q).first()
+        got = None if row is None else (float(row[0]), pd.Timestamp(row[1]))
+        if memo is not None:
+            memo[t] = got
+        return got
 
     def _last_price(self, ticker: str, pos: dict | None) -> float | None:
         if pos is not None and pos.get("last") is not None:
@@ -738,17 +754,21 @@ class PaperBroker:
 
     # -- snapshot -------------------------------------------------------------------------
     def _snapshot(
-        self, conn, acc: dict, pos_rows: dict | None = None
+        self, conn, acc: dict, pos_rows: dict | None = None, book=None, *, settled: bool = True
     ) -> tuple[AccountSnapshot, list[Position]]:
         pos_rows = self._pos_rows(conn) if pos_rows is None else pos_rows
         now = self._now(acc)
         cash = self._cash(conn)
         today = now.normalize()
-        avail = conn.execute(
-            select(func.coalesce(func.sum(_LED.c.amount), 0.0)).where(
-                _LED.c.account_id == self.account_id, _LED.c.settle_date <= _py(today)
-            )
-        ).scalar()
+        avail = (
+            conn.execute(
+                select(func.coalesce(func.sum(_LED.c.amount), 0.0)).where(
+                    _LED.c.account_id == self.account_id, _LED.c.settle_date <= _py(today)
+                )
+            ).scalar()
+            if settled
+            else float("nan")
+        )
         positions = []
         value = gross = unreal = real = short_val = 0.0
         for t, p in sorted(pos_rows.items()):
@@ -783,7 +803,7 @@ class PaperBroker:
         dd = max(0.0, 1.0 - equity / peak) if peak > 0 else 0.0
         day_start = acc.get("day_start_equity")
         day_pnl = equity - float(day_start) if day_start is not None else 0.0
-        reserve = self._reserved(conn, pos_rows)
+        reserve = self._reserved(conn, pos_rows, book=book)
         snap = AccountSnapshot(
             name=self.name,
             cash=cash,
@@ -803,6 +823,18 @@ class PaperBroker:
         )
         return snap, positions
 
+    def _equity(self, conn, acc: dict) -> tuple[float, float, float]:
+        """(equity, peak, drawdown) from the cash and the positions' last prices (2 queries)."""
+        cash = self._cash(conn)
+        value = 0.0
+        for p in self._pos_rows(conn).values():
+            q = int(p["qty"])
+            if q:
+                value += q * float(p["last"] if p["last"] is not None else p["avg_price"])
+        eq = cash + value
+        peak = max(float(acc["peak_equity"] or eq), eq)
+        return eq, peak, (max(0.0, 1.0 - eq / peak) if peak > 0 else 0.0)
+
     def _ref_price(self, o: dict, pos_rows: dict) -> float | None:
         if o["type"] in ("limit", "stop_limit") and o["price"]:
             return float(o["price"])
@@ -810,32 +842,50 @@ class PaperBroker:
             return float(o["stop_price"])
         return self._last_price(o["ticker"], pos_rows.get(o["ticker"]))
 
-    def _reserved(self, conn, pos_rows: dict, exclude: int | None = None) -> float:
-        """R$ reserved by open entry orders that open or increase exposure."""
-        rows = (
-            conn.execute(
-                select(_ORD).where(
-                    _ORD.c.account_id == self.account_id,
-                    _ORD.c.status.in_(("aceita", "parcial")),
-                    _ORD.c.role == "entry",
-                )
+    def _open_book(self, conn, exclude: int | None = None) -> list[tuple]:
+        """Open entry orders aggregated per (ticker, side): remaining shares, R$ value of the
+        priced ones (limit or trigger price) and shares of the unpriced (market) ones."""
+        o = _ORD.c
+        rem = o.qty - o.filled_qty
+        px = func.coalesce(o.price, o.stop_price)
+        q = (
+            select(
+                o.ticker,
+                o.side,
+                func.sum(rem),
+                func.sum(rem * func.coalesce(px, 0.0)),
+                func.sum(case((px.is_(None), rem), else_=0)),
             )
-            .mappings()
-            .all()
+            .where(
+                o.account_id == self.account_id,
+                o.status.in_(("aceita", "parcial")),
+                o.role == "entry",
+            )
+            .group_by(o.ticker, o.side)
         )
+        if exclude is not None:
+            q = q.where(o.id != exclude)
+        return [tuple(r) for r in conn.execute(q)]
+
+    def _reserved(self, conn, pos_rows: dict, exclude: int | None = None, book=None) -> float:
+        """R$ reserved by open entry orders for the shares they would open (a buy beyond a
+        short's cover, a sell beyond the long held: twice the value, proceeds + collateral)."""
+        book = self._open_book(conn, exclude) if book is None else book
         total = 0.0
-        for r in rows:
-            if exclude is not None and r["id"] == exclude:
+        for t, side, rem, value, rem_mkt in book:
+            rem = int(rem or 0)
+            if rem <= 0:
                 continue
-            p = pos_rows.get(r["ticker"])
+            p = pos_rows.get(t)
             q = int(p["qty"]) if p else 0
-            sign = 1 if r["side"] == "buy" else -1
-            rem = int(r["qty"]) - int(r["filled_qty"])
+            sign = 1 if side == "buy" else -1
             opening = rem if q * sign >= 0 else max(0, rem - abs(q))
             if opening <= 0:
                 continue
-            px = self._ref_price(dict(r), pos_rows) or 0.0
-            total += opening * px * (2.0 if sign < 0 else 1.0)
+            value = float(value or 0.0)
+            if rem_mkt:
+                value += int(rem_mkt) * (self._last_price(t, p) or 0.0)
+            total += value * opening / rem * (2.0 if sign < 0 else 1.0)
         return total
 
     # -- public reads ---------------------------------------------------------------------
@@ -1114,12 +1164,12 @@ class PaperBroker:
                         f"Validade {fmt_date(d)} é anterior ao pregão da ordem ({fmt_date(session)})."
                     )
             pos_rows = self._pos_rows(conn)
-            snap, positions = self._snapshot(conn, acc, pos_rows)
+            book = self._open_book(conn)
+            snap, positions = self._snapshot(conn, acc, pos_rows, book, settled=False)
             pos = pos_rows.get(ticker)
-            last = self._last_price(ticker, pos)
             ref = v["price"] if v["price"] is not None else v["stop_price"]
             if ref is None:
-                ref = last
+                ref = self._last_price(ticker, pos)
             if ref is None:
                 raise InputError(
                     f"{ticker} não tem cotação armazenada: importe os dados antes de operar."
@@ -1132,15 +1182,7 @@ class PaperBroker:
                 )
             ).scalar()
             pending = tuple(
-                r[0]
-                for r in conn.execute(
-                    select(_ORD.c.ticker).where(
-                        _ORD.c.account_id == self.account_id,
-                        _ORD.c.status.in_(OPEN_STATUSES),
-                        _ORD.c.role == "entry",
-                    )
-                )
-                if not (pos_rows.get(r[0]) and pos_rows[r[0]]["qty"])
+                {r[0] for r in book if not (pos_rows.get(r[0]) and pos_rows[r[0]]["qty"])}
             )
             norm = OrderRequest(
                 account=self.name,
@@ -1212,8 +1254,18 @@ class PaperBroker:
                 whole, frac = split_order(qty, lot)
                 if whole and frac:
                     desc += f" ({integer(whole)} em {ticker} + {integer(frac)} em {ticker}F)"
-            self._order_event(conn, oid, now, "nova", desc)
-            self._order_event(conn, oid, now, status, reason or f"sessão {fmt_date(session)}")
+            conn.execute(
+                _OEV.insert(),
+                [
+                    {"order_id": oid, "time": _py(now), "status": "nova", "message": desc[:500]},
+                    {
+                        "order_id": oid,
+                        "time": _py(now),
+                        "status": status,
+                        "message": (reason or f"sessão {fmt_date(session)}")[:500],
+                    },
+                ],
+            )
             if decision.ok and oco:
                 child = {**base, "oco_group": oco, "client_id": None, "parent_id": oid, "qty": qty}
                 other = "sell" if v["side"] == "buy" else "buy"
@@ -1440,22 +1492,45 @@ class PaperBroker:
             and expires day orders; the bar's close marks the position; a drawdown beyond
             the account's limit fires the kill switch (orders for the next bar).
         """
-        t = ticker.strip().upper()
-        b = {k: float(bar[k]) for k in ("open", "high", "low", "close")}
-        vol = bar["volume"] if "volume" in bar else float("nan")
-        b["volume"] = float(vol) if vol is not None else float("nan")
+        return self.on_bars({ticker: bar}, time)
+
+    def on_bars(self, bars, time) -> list[Fill]:
+        """:meth:`on_bar` for several tickers' bars of the same ``time`` in one transaction.
+
+        Parameters
+        ----------
+        bars : mapping ticker -> bar
+            Bars as in :meth:`on_bar`, worked in the mapping's order.
+        time : datetime-like
+
+        Returns
+        -------
+        list of Fill
+        """
         time = pd.Timestamp(time)
+        work = []
+        for ticker, bar in bars.items():
+            b = {k: float(bar[k]) for k in ("open", "high", "low", "close")}
+            vol = bar["volume"] if "volume" in bar else float("nan")
+            b["volume"] = float(vol) if vol is not None else float("nan")
+            work.append((ticker.strip().upper(), b))
+        fills: list[Fill] = []
         with self._locked() as (conn, acc):
             cfg = self._config(acc)
-            self._rollover(conn, acc, time, cfg)
-            fills = self._work_ticker(conn, acc, cfg, t, b, time, label="")
-            conn.execute(
-                _POS.update()
-                .where(_POS.c.account_id == self.account_id, _POS.c.ticker == t)
-                .values(last=b["close"], last_time=_py(time))
-            )
+            rolled = self._rollover(conn, acc, time, cfg)
+            for t, b in work:
+                fills.extend(self._work_ticker(conn, acc, cfg, t, b, time, label=""))
+            held = {t for t, p in self._pos_rows(conn).items() if int(p["qty"]) != 0}
+            for t, b in work:
+                if t in held:
+                    conn.execute(
+                        _POS.update()
+                        .where(_POS.c.account_id == self.account_id, _POS.c.ticker == t)
+                        .values(last=b["close"], last_time=_py(time))
+                    )
             self._advance_clock(conn, acc, time)
-            self._post_checks(conn, acc, cfg, time)
+            if held or fills or rolled:
+                self._post_checks(conn, acc, cfg, time)
         return fills
 
     def mark(self, prices: dict[str, float], time) -> AccountSnapshot:
@@ -1986,12 +2061,12 @@ class PaperBroker:
         return out
 
     # -- session rollover ---------------------------------------------------------------
-    def _rollover(self, conn, acc: dict, time: pd.Timestamp, cfg: Account) -> None:
+    def _rollover(self, conn, acc: dict, time: pd.Timestamp, cfg: Account) -> bool:
         """First event of a new session: proventos, splits, borrow, taxes, expiry, day start."""
         session = pd.Timestamp(time).normalize()
         prev = _ts(acc.get("session"))
         if prev is not None and session <= prev:
-            return
+            return False
         if prev is not None:
             self._apply_actions(conn, acc, cfg, prev, session, time)
             self._charge_borrow(conn, acc, cfg, prev, session, time)
@@ -2012,14 +2087,15 @@ class PaperBroker:
                 self._expired(
                     conn, dict(r), order_session(time) if time != session else session, time
                 )
-        snap, _ = self._snapshot(conn, acc)
+        eq = self._equity(conn, acc)[0]
         acc["session"] = _py(session)
-        acc["day_start_equity"] = snap.equity
+        acc["day_start_equity"] = eq
         conn.execute(
             _ACC.update()
             .where(_ACC.c.id == self.account_id)
-            .values(session=acc["session"], day_start_equity=snap.equity)
+            .values(session=acc["session"], day_start_equity=eq)
         )
+        return True
 
     def _apply_actions(self, conn, acc, cfg, prev, session, time) -> None:
         from core.data.actions import load_actions
@@ -2027,7 +2103,13 @@ class PaperBroker:
         pos = {t: p for t, p in self._pos_rows(conn).items() if int(p["qty"]) != 0}
         if not pos:
             return
-        acts = load_actions(self.store, list(pos), conn=conn)
+        cache = getattr(self, "_actions", None)
+        if cache is None or not set(pos) <= cache[0]:
+            cache = (set(pos) | (cache[0] if cache else set()), None)
+            cache = (cache[0], load_actions(self.store, sorted(cache[0]), conn=conn))
+            self._actions = cache
+        acts = cache[1]
+        acts = acts[acts["ticker"].isin(list(pos))]
         if acts.empty:
             return
         acts = acts[(acts["date"] > prev) & (acts["date"] <= session)]
@@ -2214,7 +2296,9 @@ class PaperBroker:
 
     # -- risk after trades --------------------------------------------------------------
     def _post_checks(self, conn, acc, cfg, time) -> None:
-        snap, _ = self._snapshot(conn, acc)
+        eq, peak, dd = self._equity(conn, acc)
+        day_start = acc.get("day_start_equity")
+        snap = _Light(eq, peak, dd, eq - float(day_start) if day_start is not None else 0.0)
         vals = {}
         if snap.peak_equity > float(acc["peak_equity"] or 0):
             vals["peak_equity"] = snap.peak_equity
@@ -2369,6 +2453,16 @@ class PaperBroker:
                 .where(_ACC.c.id == self.account_id)
                 .values(blocked=False, block_reason="", peak_equity=snap.equity)
             )
+
+
+@dataclass(frozen=True)
+class _Light:
+    """The figures the post-trade checks need."""
+
+    equity: float
+    peak_equity: float
+    drawdown_pct: float
+    day_pnl: float
 
 
 def _dc_replace(obj, **kw):
