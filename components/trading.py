@@ -35,7 +35,6 @@ from components.format import (
 )
 from components.grid import brl_col, date_col, grid, int_col, pct_col, text_col
 from components.inputs import DATE_FORMAT, MONTH_FORMAT, dropdown
-from components.jobs import job_progress
 from components.theme import apply_theme
 
 __all__ = [
@@ -59,6 +58,7 @@ __all__ = [
     "risk_preview",
     "order_result",
     "error_box",
+    "info_box",
     "account_cards",
     "order_rows",
     "orders_grid",
@@ -72,7 +72,7 @@ __all__ = [
     "ledger_grid",
     "automation_panel",
     "runner_view",
-    "runner_done_text",
+    "RUNNER_BUSY",
     "strategy_params_form",
     "trading_equity_figure",
     "monitor_card",
@@ -746,6 +746,12 @@ def error_box(message: str, rule: str | None = None, element_id: str | None = No
     )
 
 
+def info_box(message: str, element_id: str | None = None) -> dbc.Alert:
+    """A short confirmation (pt-BR)."""
+    kw = {"id": element_id} if element_id else {}
+    return dbc.Alert(message, color="info", className="py-2 small", dismissable=True, **kw)
+
+
 def modify_form() -> html.Div:
     """Modify / cancel the selected open order.
 
@@ -1108,8 +1114,8 @@ def automation_panel(
 
     Ids: ``trading-strategy``, ``trading-strategy-doc``, ``trading-params``,
     ``trading-auto-tickers``, ``trading-replay-dates`` (start/end), ``trading-speed``,
-    ``trading-run`` (start), ``trading-stop`` (stop) and the progress area
-    ``trading-run-*`` (:func:`components.jobs.job_progress`).
+    ``trading-run`` (start), ``trading-stop`` (stop), ``trading-run-alert`` and
+    ``trading-runner-box`` (the runner's state and progress, :func:`runner_view`).
     """
     from components.inputs import date_range
 
@@ -1176,26 +1182,31 @@ def automation_panel(
                     ],
                     className="mt-2",
                 ),
-                job_progress("trading-run"),
                 html.Div(id="trading-run-alert", className="mt-2"),
-                html.Div(id="trading-runner-box", className="mt-2"),
+                html.Div(runner_view(None), id="trading-runner-box", className="mt-2"),
             ]
         ),
         className="mb-3",
     )
 
 
-def runner_done_text(st) -> str:
-    """The end of a run in one line: ``"Pronto: 125 / 125 pregões até 14/11/2024 …"``."""
-    if st is None:
-        return "Pronto."
-    last = fmt_date(st.last_bar) if st.last_bar is not None else MISSING
-    text = f"Pronto: {fmt_int(st.bars_done)} / {fmt_int(st.bars_total)} pregões, último {last}"
-    return text + (f". {st.message}" if st.message else ".")
+#: Runner states that mean "working" (the page refreshes fast, "Iniciar" is disabled).
+RUNNER_BUSY = ("rodando", "parando")
+_RUNNER_COLORS = {
+    "rodando": "primary",
+    "parando": "warning",
+    "concluído": "success",
+    "parado": "secondary",
+    "erro": "danger",
+}
 
 
 def runner_view(st) -> html.Div:
-    """The runner attached to an account: strategy, tickers, window, state and progress.
+    """The runner attached to an account: strategy, tickers, window, state and a progress
+    bar of the sessions done / total.
+
+    Ids: ``trading-run-progress`` (the bar), ``trading-run-progress-label`` (the state
+    line: ``"rodando · 37 / 125 pregões · último 03/07/2024"``).
 
     Parameters
     ----------
@@ -1203,25 +1214,56 @@ def runner_view(st) -> html.Div:
     """
     if st is None:
         return html.Div(
-            "Nenhum robô ligado a esta conta.", className="small text-muted", id="trading-runner"
+            [
+                dbc.Progress(id="trading-run-progress", value=0, style={"height": "1.2rem"}),
+                html.Div(
+                    "Nenhum robô ligado a esta conta.",
+                    id="trading-run-progress-label",
+                    className="small text-muted mt-1",
+                ),
+            ]
         )
+    done, total = int(st.bars_done or 0), int(st.bars_total or 0)
+    pct = 100.0 * done / total if total else 0.0
+    state = [st.status]
+    if total:
+        state.append(f"{fmt_int(done)} / {fmt_int(total)} pregões")
+    if st.last_bar is not None:
+        state.append(f"último {fmt_date(st.last_bar)}")
     window = (
         f"{fmt_date(st.start) if st.start is not None else 'início'} a "
         f"{fmt_date(st.end) if st.end is not None else 'fim'}"
     )
-    parts = [
-        html.Strong(f"Robô: {st.strategy}"),
-        f" em {', '.join(st.tickers)} · replay de {window} · situação: {st.status}",
-    ]
-    if st.bars_total:
-        parts.append(f" · {fmt_int(st.bars_done)} / {fmt_int(st.bars_total)} pregões")
-    if st.last_bar is not None:
-        parts.append(f" · último pregão processado {fmt_date(st.last_bar)}")
-    children = [html.Div(parts)]
-    if st.message:
-        children.append(html.Div(st.message, className="text-muted"))
-    color = {"erro": "danger", "concluído": "success", "rodando": "primary"}.get(st.status, "light")
-    return dbc.Alert(children, color=color, className="py-1 px-2 small mb-0", id="trading-runner")
+    busy = st.status in RUNNER_BUSY
+    color = _RUNNER_COLORS.get(st.status, "secondary")
+    return html.Div(
+        [
+            dbc.Progress(
+                id="trading-run-progress",
+                value=pct,
+                label=f"{fmt_int(done)} / {fmt_int(total)}" if total else "",
+                color=color,
+                striped=busy,
+                animated=busy,
+                style={"height": "1.2rem"},
+            ),
+            html.Div(
+                " · ".join(state),
+                id="trading-run-progress-label",
+                className="small mt-1",
+                **{"aria-live": "polite"},
+            ),
+            html.Div(
+                [
+                    html.Strong(f"Robô: {st.strategy}"),
+                    f" em {', '.join(st.tickers)} · {st.feed} de {window}",
+                ],
+                className="small text-muted",
+            ),
+            html.Div(st.message, className="small text-muted") if st.message else None,
+        ],
+        id="trading-runner",
+    )
 
 
 # --------------------------------------------------------------------------- monitor

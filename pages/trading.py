@@ -5,9 +5,10 @@ preview, the book (orders, positions, fills, cash ledger, IR/DARF), the automati
 Thin: the callbacks parse the form, call :mod:`core.trading` (accounts, ``PaperBroker``,
 ``risk.check`` — the preview is the same check the broker runs again on submit — the
 runner and the monitor) and hand the results to :mod:`components.trading`. The replay runs
-as a tracked background job (:func:`dashboard.background.job_callback`: progress, "Parar",
-survives navigation); while it runs, ``trading-refresh`` (a ``dcc.Interval``) re-reads the
-account so the page follows it without reloading. Loading the page reads the account list
+unattended (:func:`dashboard.paper_runners.start_runner`: a thread in local mode, a Celery
+task in team mode), independent of the browser; its state lives in the database, and
+``trading-refresh`` (a ``dcc.Interval``, fast while a runner works) re-reads the account and
+the runner so the page follows it without reloading. Loading the page reads the account list
 and the instruments only.
 """
 
@@ -31,8 +32,7 @@ from components.theme import graph_config
 from core.errors import InputError, PregaoError
 from core.strategies import STRATEGIES
 from core.trading.preview import preview_order
-from dashboard.background import job_callback
-from dashboard.runtime import get_store
+from dashboard.runtime import get_settings, get_store
 
 dash.register_page(
     __name__, path="/trading", name="Operações", order=3.5, title="Operações · Pregão"
@@ -40,7 +40,7 @@ dash.register_page(
 
 #: Refresh period of the account views while a runner of this page works (ms), and the slow
 #: period otherwise (a runner started from the CLI still shows up).
-FAST_MS, SLOW_MS = 1500, 10_000
+FAST_MS, SLOW_MS = 2000, 10_000
 #: Default replay window: the last months of the stored data (a short, quick replay).
 REPLAY_MONTHS = 6
 
@@ -84,6 +84,14 @@ def _last_bar(store, ticker: str):
 
 
 # --------------------------------------------------------------------------- layout
+def _iso_or(text: str | None, default: str | None) -> str | None:
+    """``text`` as ``AAAA-MM-DD`` when it is a date, else ``default``."""
+    try:
+        return pd.Timestamp(text).strftime("%Y-%m-%d") if text else default
+    except (ValueError, TypeError):
+        return default
+
+
 def _account_bar(accounts: list[str], current: str | None):
     return dbc.Card(
         dbc.CardBody(
@@ -195,9 +203,15 @@ def _book_tabs():
     )
 
 
-def layout(account: str | None = None, **_query):
-    """Page layout; ``?account=NAME`` opens that account. Reads the account list and the
-    instruments only (no account state: the refresh callback fills it in)."""
+def layout(
+    account: str | None = None,
+    replay_start: str | None = None,
+    replay_end: str | None = None,
+    **_query,
+):
+    """Page layout; ``?account=NAME`` opens that account, ``?replay_start=AAAA-MM-DD`` and
+    ``?replay_end=...`` preset the replay window. Reads the account list and the instruments
+    only (no account state: the refresh callback fills it in)."""
     store = get_store()
     try:
         accounts = _accounts(store)
@@ -217,6 +231,7 @@ def layout(account: str | None = None, **_query):
         if end
         else None
     )
+    start, end = _iso_or(replay_start, start), _iso_or(replay_end, end)
     current = account if account in accounts else None
     default_ticker = "PETR4" if "PETR4" in stocks else (stocks[0] if stocks else None)
     from core.trading.monitor import RedFlagRules
@@ -396,15 +411,6 @@ def _account_action(_kill, _unblock, account, changed):
 
 
 # --------------------------------------------------------------------------- book refresh
-@callback(
-    Output("trading-refresh", "interval"),
-    Input("trading-run-job-poll", "disabled"),
-)
-def _refresh_rate(poll_disabled):
-    """Fast refresh while this page's runner works; slow otherwise."""
-    return SLOW_MS if poll_disabled in (None, True) else FAST_MS
-
-
 def _fingerprint(*parts) -> str:
     raw = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha1(raw.encode()).hexdigest()
@@ -418,18 +424,21 @@ def _fingerprint(*parts) -> str:
     Output("trading-ledger", "rowData"),
     Output("trading-taxes", "rowData"),
     Output("trading-runner-box", "children"),
+    Output("trading-run", "disabled"),
+    Output("trading-stop", "disabled"),
+    Output("trading-refresh", "interval"),
     Output("trading-fingerprint", "data"),
     Input("trading-account", "value"),
     Input("trading-changed", "data"),
     Input("trading-refresh", "n_intervals"),
-    Input("trading-run-job-poll", "disabled"),
     State("trading-fingerprint", "data"),
 )
-def _book(account, _changed, _tick, _poll, previous):
-    """The account's state: cards, grids and its runner. Unchanged state sends nothing."""
-    n_out = 8
+def _book(account, _changed, _tick, previous):
+    """The account's state: cards, grids, its runner (progress, start/stop buttons) and the
+    refresh period (fast while the runner works). Unchanged state sends nothing."""
     if not account:
-        return ct.account_cards(None), [], [], [], [], [], None, None
+        return (ct.account_cards(None), [], [], [], [], [], ct.runner_view(None), False, True,
+                SLOW_MS, None)  # fmt: skip
     store = get_store()
     try:
         broker = _broker(store, account)
@@ -441,7 +450,9 @@ def _book(account, _changed, _tick, _poll, previous):
         taxes = tax_rows(broker.tax_report())
         runner = _runner_status(store, account)
     except PregaoError as exc:
-        return ct.error_box(str(exc)), [], [], [], [], [], None, None
+        return (ct.error_box(str(exc)), [], [], [], [], [], ct.runner_view(None), False, True,
+                SLOW_MS, None)  # fmt: skip
+    busy = runner is not None and runner.status in ct.RUNNER_BUSY
     fp = _fingerprint(
         dataclasses.asdict(snap),
         orders,
@@ -451,8 +462,8 @@ def _book(account, _changed, _tick, _poll, previous):
         taxes,
         dataclasses.asdict(runner) if runner is not None else None,
     )
-    if fp == previous and ctx.triggered_id in ("trading-refresh", "trading-run-job-poll"):
-        return [no_update] * n_out
+    if fp == previous and ctx.triggered_id == "trading-refresh":
+        return [no_update] * 10 + [no_update]
     return (
         ct.account_cards(snap),
         orders,
@@ -461,6 +472,9 @@ def _book(account, _changed, _tick, _poll, previous):
         ledger,
         taxes,
         ct.runner_view(runner),
+        busy,
+        not busy,
+        FAST_MS if busy else SLOW_MS,
         fp,
     )
 
@@ -731,9 +745,11 @@ def _params_form(name):
     return ct.strategy_params_form([p.to_dict() for p in cls.params]), cls.description
 
 
-@job_callback(
-    "trading-run",
+@callback(
     Output("trading-run-alert", "children"),
+    Output("trading-changed", "data", allow_duplicate=True),
+    Input("trading-run", "n_clicks"),
+    Input("trading-stop", "n_clicks"),
     State("trading-account", "value"),
     State("trading-strategy", "value"),
     State({"type": "trading-param", "name": ALL}, "value"),
@@ -742,56 +758,40 @@ def _params_form(name):
     State("trading-replay-dates", "start_date"),
     State("trading-replay-dates", "end_date"),
     State("trading-speed", "value"),
-    run="trading-run",
-    cancel="trading-stop",
-    clear=[("trading-run-alert", "children", None)],
-    writes=True,
+    State("trading-changed", "data"),
+    prevent_initial_call=True,
 )
-def _run(job, account, strategy, pvals, pids, tickers, start, end, speed):
-    """Attach the strategy to the account and replay the stored bars into it, bar by bar
-    (:class:`core.trading.runner.StrategyRunner`); progress = sessions done / total.
-    "Parar" stops the process: the runner's state is written after every bar, so a new
-    "Iniciar" with the same setup resumes after the last processed bar."""
-    from core.trading.runner import StrategyRunner, runner_status
+def _automation(_start, _stop, account, strategy, pvals, pids, tickers, start, end, speed,
+                changed):  # fmt: skip
+    """Start (or resume) the account's runner on a replay of the stored bars, or ask it to
+    stop after its current bar. The runner works unattended (thread / Celery task); the
+    refresh callback shows its progress. A new start with the same setup resumes after the
+    last processed bar."""
+    from dashboard.paper_runners import start_runner, stop_runner
 
     store = get_store()
+    bump = (changed or 0) + 1
     try:
         if not account:
             raise InputError("Escolha ou crie uma conta simulada antes de iniciar o robô.")
-        runner = StrategyRunner(
+        if ctx.triggered_id == "trading-stop":
+            if not stop_runner(store, account):
+                raise InputError(f"O robô da conta “{account}” não está rodando.")
+            return ct.info_box("Parada pedida: o robô termina o pregão em curso e para."), bump
+        start_runner(
             store,
             account,
             strategy,
-            tickers or [],
-            params={i["name"]: v for i, v in zip(pids or [], pvals or []) if v is not None},
+            list(tickers or []),
+            {i["name"]: v for i, v in zip(pids or [], pvals or []) if v is not None},
             start=start,
             end=end,
             speed=float(speed) if speed and float(speed) > 0 else None,
+            settings=get_settings(),
         )
-
-        def progress(fraction: float, message: str = "") -> None:
-            st = runner_status(store, account)
-            done = f"{st.bars_done} / {st.bars_total} pregões" if st and st.bars_total else ""
-            job.progress(fraction, " · ".join(x for x in (done, message) if x))
-
-        st = runner.run(progress=progress)
-        _after_run(store, account)
     except PregaoError as exc:
-        job.fail(str(exc))
-        return ct.error_box(str(exc), getattr(exc, "rule", None), "trading-run-error")
-    job.done(ct.runner_done_text(st))
-    return ct.runner_view(st)
-
-
-def _after_run(store, account: str) -> None:
-    """Store the ML training rows of the run's closed trades and hand the active red flags
-    (seed 002 thresholds) to alerts as events; both idempotent."""
-    from core.trading.monitor import collect_ml_data, monitor, write_red_flags
-
-    collect_ml_data(store, account)
-    res = monitor(store, account)
-    when = res.card.last_update if res.card.last_update is not None else pd.Timestamp.now()
-    write_red_flags(store, account, res.flags, when)
+        return ct.error_box(str(exc), getattr(exc, "rule", None), "trading-run-error"), bump
+    return None, bump
 
 
 # --------------------------------------------------------------------------- exports
@@ -825,8 +825,9 @@ def _export(_f, _l, _m, _s, account, machine):
         df = pd.DataFrame(rows, columns=list(ct.LEDGER_HEADERS))
         text, i = csv_text(df, headers=ct.LEDGER_HEADERS, machine=machine), 1
     elif which == "ml":
-        from core.trading.monitor import ml_training_frame
+        from core.trading.monitor import collect_ml_data, ml_training_frame
 
+        collect_ml_data(store, account)  # idempotent: the closed trades not stored yet
         text, i = csv_text(ml_training_frame(store, account), machine=machine, decimals=6), 2
     else:
         from core.trading.runner import signal_log

@@ -76,22 +76,45 @@ def test_manual_order_shows_position_and_ledger(app_server, page):
     assert "uantidade" in err and "Traceback" not in err
 
 
+def _pick(page, dropdown_id: str, label: str):
+    page.click(f"#{dropdown_id}")
+    page.get_by_role("listbox").get_by_text(label).click()
+
+
 def test_replay_moves_equity_and_raises_a_red_flag(app_server, page):
     _create_account(page, app_server, "replay-1")
-    # a short replay, as fast as possible
-    page.fill(
-        "#trading-replay-dates input[id$='start_date'], #trading-replay-dates input >> nth=0", ""
-    )
+    # a short replay window from the URL (the last sessions of the bundled data)
+    page.goto(app_server + "/trading?account=replay-1&replay_start=2024-09-02")
+    page.wait_for_selector("#trading-card-equity")
+    # buy-and-hold on one ticker: it trades on the first bar, so the equity moves
+    _pick(page, "trading-strategy", "Comprar e segurar (referência)")
+    page.wait_for_selector("#trading-params >> text=Sem parâmetros.")
+    # a strict red-flag threshold (drawdown above 0,1 %) that any held position breaks
+    page.click("#trading-flags-summary")
+    page.fill('[id*="max_drawdown_pct"][id*="trading-flag"]', "0.1")
+    _idle(page)
     page.click("#trading-run")
+    # the runner works unattended; the page follows it without reloading
     page.wait_for_function(
-        "document.querySelector('#trading-run-progress-label').innerText.startsWith('Pronto')",
+        "(document.querySelector('#trading-run-progress-label') || {}).innerText"
+        " && document.querySelector('#trading-run-progress-label').innerText"
+        ".startsWith('concluído')",
         timeout=240_000,
     )
-    # the equity chart has the account's curve, which moved off the initial cash
+    assert "pregões" in page.inner_text("#trading-run-progress-label")
+    page.click("#trading-flags-apply")
+    page.wait_for_selector("#trading-flags", timeout=60_000)
+    assert "Drawdown" in page.inner_text("#trading-flags")
+    # the equity chart: the account's curve moved off the initial cash, beside ^BVSP
     page.wait_for_selector("#trading-equity .scatterlayer .trace")
-    ys = page.evaluate("() => document.querySelector('#trading-equity .js-plotly-plot').data[0].y")
-    assert len(ys) > 5 and len({round(y, 2) for y in ys}) > 1
-    # seed 002's card filled in and at least one red flag is up
-    page.wait_for_selector("#trading-monitor-trades")
-    page.wait_for_selector("#trading-flags")
-    assert "alerta" in page.inner_text("#trading-flags")
+    data = page.evaluate(
+        "() => document.querySelector('#trading-equity .js-plotly-plot').data"
+        ".map(t => ({name: t.name, y: Array.from(t.y)}))"
+    )
+    acct = data[0]
+    assert acct["name"] == "Conta simulada" and len(acct["y"]) > 5
+    assert len({round(y, 2) for y in acct["y"]}) > 1
+    assert any(t["name"].startswith("Ibovespa") for t in data)
+    assert "0 / 50" in page.inner_text("#trading-monitor-trades") or "/ 50" in page.inner_text(
+        "#trading-monitor-trades"
+    )

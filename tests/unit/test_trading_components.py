@@ -8,6 +8,7 @@ from types import SimpleNamespace as NS
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from components import trading as ct
 
@@ -208,3 +209,20 @@ def test_equity_figure_names_the_account_and_benchmarks():
     assert [t.name for t in fig.data] == ["Conta simulada", "Comprar e segurar", "Ibovespa (^BVSP)"]
     empty = ct.trading_equity_figure(None)
     assert not empty.data
+
+
+def test_runner_view_progress_done_over_total():
+    from core.trading.runner import RunnerStatus
+
+    st = RunnerStatus(
+        account="a", strategy="wave3", params={}, tickers=["PETR4", "VALE3"], feed="replay",
+        status="rodando", start=pd.Timestamp("2024-05-14"), end=pd.Timestamp("2024-11-14"),
+        last_bar=pd.Timestamp("2024-07-03"), bars_done=37, bars_total=125,
+    )  # fmt: skip
+    view = ct.runner_view(st)
+    bar = view.children[0]
+    assert bar.value == pytest.approx(29.6) and bar.label == "37 / 125" and bar.animated
+    text = _text(view)
+    assert "rodando · 37 / 125 pregões · último 03/07/2024" in text
+    assert "PETR4, VALE3" in text and "14/05/2024 a 14/11/2024" in text
+    assert "Nenhum robô" in _text(ct.runner_view(None))
