@@ -1090,7 +1090,15 @@ def ledger_grid(grid_id: str, rows: list[dict] | None = None) -> dag.AgGrid:
         brl_col("valor", h["valor"], width=130, cellClassRules=money),
         brl_col("saldo", h["saldo"], width=150),
     ]
-    return grid(grid_id, rows, cols, no_rows="Nenhum lançamento", height="320px", page_size=50)
+    return grid(
+        grid_id,
+        rows,
+        cols,
+        no_rows="Nenhum lançamento",
+        height="320px",
+        page_size=50,
+        options={"suppressColumnVirtualisation": True},
+    )
 
 
 # --------------------------------------------------------------------------- automation

@@ -75,7 +75,8 @@ def _risk_defaults() -> dict:
 def _last_bar(store, ticker: str):
     """Last stored daily bar of ``ticker`` (as traded): ``(close, session)`` or (None, None)."""
     try:
-        bars = store.bars(ticker)
+        last = store.last_date(ticker)
+        bars = store.bars(ticker, start=last) if last is not None else None
     except PregaoError:
         return None, None
     if bars is None or not len(bars):

@@ -22,7 +22,7 @@ def _grid_rows(page, grid_id: str) -> list[dict]:
 
 def _create_account(page, base, name, cash="100000", **risk):
     page.goto(base + "/trading")
-    page.wait_for_selector("#trading-new-name")
+    page.wait_for_selector("#trading-new-name", state="attached")
     if not page.is_visible("#trading-new-name"):
         page.click("#trading-new-toggle")
         page.wait_for_selector("#trading-new-name", state="visible")
