@@ -3,6 +3,8 @@ position and the cash ledger; start a replay, see the equity move and a red flag
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -67,6 +69,32 @@ def test_manual_order_shows_position_and_ledger(app_server, page):
     assert buy and rows[0]["valor"] == 100_000.0  # the deposit, then the purchase (a debit)
     assert buy[0]["liquidacao"] > buy[0]["data"][:10]  # settles D+2, after the trade
     assert "-R$" in page.inner_text("#trading-ledger")
+    # the fills export: pt-BR CSV for Excel
+    with page.expect_download() as dl:
+        page.click("#trading-export-fills")
+    text = open(dl.value.path(), encoding="utf-8").read()
+    assert text.startswith("\ufeffNº;Data/hora;Ordem;Ativo;Lado;Qtd. (ações);Preço (R$)")
+    assert "PETR4" in text and "Compra" in text
+    # a limit order far below the market stays open; select it and cancel it
+    page.get_by_role("tab", name="Ordens").click()
+    page.select_option("#trading-type", "limit")
+    page.fill("#trading-qty", "100")
+    page.fill("#trading-price", "1")
+    page.fill("#trading-stop-loss", "")
+    page.fill("#trading-target", "")
+    _idle(page)
+    page.click("#trading-submit")
+    page.wait_for_function(
+        "(document.querySelector('#trading-order-ok') || {}).innerText"
+        " && document.querySelector('#trading-order-ok').innerText.includes('limitada')"
+    )
+    oid = re.search(r"nº (\d+)", page.inner_text("#trading-order-ok")).group(1)
+    page.wait_for_selector(f'#trading-orders .ag-row[row-id="{oid}"]')
+    page.click(f'#trading-orders .ag-row[row-id="{oid}"] [col-id="ticker"]')
+    page.click("#trading-cancel-order")
+    page.wait_for_selector("#trading-mod-alert .alert")
+    assert "cancelada" in page.inner_text("#trading-mod-alert")
+    page.select_option("#trading-type", "market")
     # a bad order: the error names the field, no traceback
     page.fill("#trading-qty", "0")
     _idle(page)
@@ -108,8 +136,8 @@ def test_replay_moves_equity_and_raises_a_red_flag(app_server, page):
     # the equity chart: the account's curve moved off the initial cash, beside ^BVSP
     page.wait_for_selector("#trading-equity .scatterlayer .trace")
     data = page.evaluate(
-        "() => document.querySelector('#trading-equity .js-plotly-plot').data"
-        ".map(t => ({name: t.name, y: Array.from(t.y)}))"
+        "() => { const gd = document.querySelector('#trading-equity .js-plotly-plot');"
+        " return gd.calcdata.map(c => ({name: c[0].trace.name, y: c.map(p => p.y)})); }"
     )
     acct = data[0]
     assert acct["name"] == "Conta simulada" and len(acct["y"]) > 5
