@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, select
 
 from core.trading.models import PaperAccount, PaperEvent
 
-__all__ = ["EVENT_KINDS", "TradingEvent", "list_events", "write_event"]
+__all__ = ["EVENT_KINDS", "TradingEvent", "list_events", "write_event", "record_event"]
 
 #: Event kinds of the contract.
 EVENT_KINDS: tuple[str, ...] = (
@@ -98,7 +99,55 @@ def write_event(
             message=message[:500],
         )
     )
-    return int(res.inserted_primary_key[0])
+    pk: Any = res.inserted_primary_key
+    return int(pk[0])
+
+
+def record_event(
+    store,
+    account: str,
+    kind: str,
+    *,
+    ticker: str | None = None,
+    values: dict | None = None,
+    message: str = "",
+    time=None,
+) -> int:
+    """Store one event of ``account`` in its own transaction (e.g. a runner's ``red_flag``).
+
+    Parameters
+    ----------
+    store : Store
+    account : str
+        Account name.
+    kind : str
+        One of :data:`EVENT_KINDS`.
+    time : datetime-like, optional
+        Default: the account's clock, else the current São Paulo wall time.
+
+    Returns
+    -------
+    int
+        The event's id.
+
+    Raises
+    ------
+    InputError
+        Unknown account.
+    """
+    from core.errors import InputError
+
+    with store.transaction() as conn:
+        row = conn.execute(select(_ACC.c.id, _ACC.c.clock).where(_ACC.c.name == account)).first()
+        if row is None:
+            raise InputError(f"Conta {account!r} não encontrada.")
+        if time is None:
+            time = (
+                row[1]
+                if row[1] is not None
+                else pd.Timestamp.now(tz="America/Sao_Paulo").tz_localize(None)
+            )
+        return write_event(conn, int(row[0]), time, kind, ticker, values, message)
 
 
 def list_events(

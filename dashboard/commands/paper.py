@@ -106,18 +106,20 @@ def _snapshot_json(s) -> dict:
 
 
 def _float(name: str, v):
+    """A price or fraction: ``37.50`` or ``37,50`` (a dot is always decimal here: prices carry
+    no thousands grouping, so ``10.005`` is refused later as off the tick, not read as
+    10.005 thousand)."""
     from core.errors import InputError
 
     if v is None:
         return None
+    t = str(v).strip().replace("R$", "").strip()
+    if t.count(",") == 1:
+        t = t.replace(".", "").replace(",", ".")
     try:
-        return (
-            float(str(v).replace(",", "."))
-            if str(v).count(",") == 1 and "." not in str(v)
-            else float(v)
-        )
+        return float(t)
     except ValueError:
-        raise InputError(f"{name} inválido: {v!r} (use um número, ex.: 37.50).") from None
+        raise InputError(f"{name} inválido: {v!r} (use um número, ex.: 37.50 ou 37,50).") from None
 
 
 def _qty(v):
@@ -147,10 +149,11 @@ def _create(args, ctx) -> int:
     from core.backtest.costs import cost_preset
     from core.backtest.engine import EngineConfig
     from core.backtest.sizing import Sizing
+    from core.requests.parsing import parse_money
     from core.trading.accounts import create_account
     from core.trading.risk import RiskRules
 
-    cash = _float("Capital", args.cash)
+    cash = parse_money(args.cash, "Capital inicial")
     risk = RiskRules.from_text(args.risk)
     engine = None
     if args.no_fractional or args.short:
@@ -268,7 +271,8 @@ def _order(args, ctx) -> int:
 
 
 def _order_line(o) -> str:
-    from core.textfmt import brl, integer
+    from core.textfmt import brl, date, integer
+    from core.trading.records import TYPE_PT
 
     side = {"buy": "compra", "sell": "venda"}[o.side]
     px = f" a {brl(o.price)}" if o.price is not None else ""
@@ -278,9 +282,13 @@ def _order_line(o) -> str:
         br = f" [stop {brl(o.stop_loss)}, alvo {brl(o.target)}]"
     done = f" ({integer(o.filled_qty)}/{integer(o.qty)})" if o.filled_qty else ""
     why = f" — {o.reason}" if o.reason else ""
+    kind = TYPE_PT.get(o.type, o.type)
+    role = {"stop": " [perna stop]", "target": " [perna alvo]"}.get(o.role, "")
+    tif = {"day": "dia", "gtc": "até cancelar"}.get(o.tif) or f"até {date(o.tif)}"
+    avg = f", médio {brl(o.avg_fill_price, 4)}" if o.avg_fill_price else ""
     return (
-        f"#{o.id} {o.status}{done}: {side} {integer(o.qty)} {o.ticker} {o.type}{px}{st}{br} "
-        f"validade {o.tif}{why}"
+        f"#{o.id} {o.status}{done}: {side} {integer(o.qty)} {o.ticker} {kind}{px}{st}{br}{role}"
+        f" validade {tif}{avg}{why}"
     )
 
 

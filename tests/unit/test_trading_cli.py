@@ -262,3 +262,29 @@ def test_unknown_account_and_kill(capsys, db):
     assert rc == 0 and json.loads(out)[0]["status"] == "executada"
     rc, out, _ = _run(capsys, db, "positions", "--account", "c", "--json")
     assert json.loads(out) == []
+
+
+def test_ptbr_numbers_for_cash_and_prices(capsys, db):
+    rc, out, err = _run(capsys, db, "create", "--name", "br", "--cash", "R$ 100.000,00", "--json")
+    assert rc == 0, err
+    assert json.loads(out)["initial_cash"] == 100_000.0
+    rc, out, err = _run(
+        capsys,
+        db,
+        "order",
+        "--account",
+        "br",
+        "--ticker",
+        "PETR4",
+        "--side",
+        "buy",
+        "--qty",
+        "100",
+        "--type",
+        "limit",
+        "--price",
+        "9,50",
+        "--json",
+    )
+    assert rc == 0, err
+    assert json.loads(out)["price"] == 9.5

@@ -55,3 +55,26 @@ def test_bracket_trade_matches_the_engine(paper_store, rows):
     assert tr["pnl"].sum() == pytest.approx(eng["pnl"], abs=1e-6)
     assert bool(tr["day_trade"].iloc[0]) == bool(eng["day_trade"])
     assert b.account().cash == pytest.approx(100_000.0 + eng["pnl"], abs=1e-6)
+
+
+def test_trade_record_has_the_engine_entry_price_and_reason(paper_store):
+    rows = [
+        (10, 10, 10, 10),
+        (10, 10.2, 9.9, 10.1),
+        (10.1, 10.3, 10.0, 10.2),
+        (10.1, 10.2, 9.4, 9.6),
+    ]
+    bars = engine_bars(rows, start="2024-01-02")
+    sig = engine_signals(bars.index, entry_long=[0], stop={0: 9.5}, target={0: 11.0})
+    cfg = EngineConfig(cash=100_000.0, costs=COSTS)
+    eng = run_engine(bars, sig, cfg).trades.iloc[0]
+    create_account(paper_store, "p", 100_000.0, engine=cfg)
+    b = PaperBroker(paper_store, "p")
+    b.on_bar("PETR4", bars.iloc[0], bars.index[0])
+    b.submit(OrderRequest("p", "PETR4", "buy", int(eng["shares"]), stop_loss=9.5, target=11.0))
+    for ts, row in bars.iloc[1:].iterrows():
+        b.on_bar("PETR4", row, ts)
+    tr = b.trades().iloc[0]
+    for col in ("entry_price", "exit_price", "entry_value", "exit_value", "pnl", "return_pct"):
+        assert tr[col] == pytest.approx(eng[col]), col
+    assert tr["exit_reason"] == eng["exit_reason"] == "stop"

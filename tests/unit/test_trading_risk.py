@@ -231,3 +231,18 @@ def test_monthly_darf_is_debited_from_the_engine_tax_report(paper_store):
     )
     b.on_bar("PETR4", bar(12.0), "2024-03-01")
     assert len([r for r in b.ledger() if r.kind == "tax"]) == 1  # never twice
+
+
+def test_record_event_for_a_runner_red_flag(paper_store):
+    from core.trading.events import record_event
+
+    b = _acct(paper_store)
+    eid = record_event(
+        paper_store, "r", "red_flag", values={"flag": "win_rate"}, message="Taxa de acerto < 60%"
+    )
+    (ev,) = list_events(paper_store, "r", since_id=eid - 1)
+    assert ev.kind == "red_flag" and ev.time == b.clock and ev.values == {"flag": "win_rate"}
+    with pytest.raises(ValueError):
+        record_event(paper_store, "r", "nope")
+    with pytest.raises(InputError):
+        record_event(paper_store, "ghost", "red_flag")
