@@ -18,10 +18,11 @@ that session) and:
    or buy-stops at the strategy's entry level — with the stop and the target as
    one-cancels-other bracket children. Orders carry a client id made of the runner, the
    bar and the ticker, so a runner restarted after a crash resubmits nothing twice;
-3. lets the broker **work the bar** (:meth:`PaperBroker.on_bar`): market orders at the
-   open, stop entries through their level, bracket stops before targets, gaps at the
-   open — the fill rules of :mod:`core.backtest.fills`, the costs of
-   :mod:`core.backtest.costs`; then marks the account at the close;
+3. lets the broker **work the bar** (:meth:`PaperBroker.on_bars`, every ticker in one
+   transaction, in the engine's order): market orders at the open, stop entries through
+   their level, bracket stops before targets, gaps at the open — the fill rules of
+   :mod:`core.backtest.fills`, the costs of :mod:`core.backtest.costs` — and marks the
+   positions at the close;
 4. checks that the account holds what the plan holds (a difference — a risk rule that
    refused an order, a kill switch — is reported as drift in the runner's message);
 5. runs the strategy's own signal code (:func:`core.backtest.runner.compute_signals`) on
@@ -49,7 +50,8 @@ Crash safety: the plan is recomputed from the bars and the signals (deterministi
 broker's state changes are transactions of their own, and each bar ends with one
 transaction storing ``last_bar``. After a ``kill -9`` the runner recomputes the signals up
 to ``last_bar`` and resumes with the next bar; orders of a bar that was half processed are
-found again by their client ids (nothing lost, nothing doubled).
+found again by their client ids, and a bar the broker already worked (its clock) is not
+worked again (nothing lost, nothing doubled).
 """
 
 from __future__ import annotations
@@ -344,11 +346,23 @@ def _engine_level_broker(store, account: str, clock):
     The paper broker refuses prices off the R$ 0,01 tick (a trader's order); a runner's
     bracket carries the backtest engine's levels, which are not on the tick (a strategy's
     level rescaled from the adjusted series). The validation runs on the tick-rounded
-    request and the exact levels are put back.
+    request and the exact levels are put back; after a split or bonus, the levels of the
+    runner's open orders are the exact quotient (the engine's), not the tick-rounded one.
+    Both hooks are PaperBroker private methods: an option of PaperBroker for exact levels
+    would be the cleaner home.
     """
     from core.trading.broker import PaperBroker
 
     class _EngineLevelBroker(PaperBroker):
+        #: Prices the runner's orders are sent at (the session's opens), by ticker.
+        refs: dict[str, float] = {}
+
+        def _last_price(self, ticker, pos):  # noqa: ANN001
+            # While a bar's orders are sent, the reference of a market order is the open
+            # it fills at (the engine sizes on it), not the last close stored.
+            ref = self.refs.get(ticker)
+            return ref if ref is not None else super()._last_price(ticker, pos)
+
         def _validate(self, req):  # noqa: ANN001 - PaperBroker's private hook
             def tick(x):
                 return None if x is None else round(float(x), 2)
@@ -367,6 +381,47 @@ def _engine_level_broker(store, account: str, clock):
                     if x is not None:
                         v[k] = float(x)
             return v
+
+        def _apply_actions(self, conn, acc, cfg, prev, session, time):  # noqa: ANN001
+            # A split divides the open orders' levels by the ratio; the broker rounds them
+            # to the tick, the engine does not: runner orders get the exact quotient back.
+            from core.data.actions import load_actions
+            from core.trading.models import PaperOrder
+
+            orders = PaperOrder.__table__
+            q = select(orders).where(
+                orders.c.account_id == self.account_id,
+                orders.c.status.in_(("nova", "aceita", "parcial")),
+                orders.c.source.like("strategy:%"),
+            )
+            before = {r["id"]: dict(r) for r in conn.execute(q).mappings()}
+            super()._apply_actions(conn, acc, cfg, prev, session, time)
+            if not before:
+                return
+            tickers = tuple(sorted({o["ticker"] for o in before.values()}))
+            cache = self.__dict__.setdefault("_share_events", {})
+            if tickers not in cache:  # the stored actions do not change during a run
+                acts = load_actions(self.store, list(tickers), conn=conn)
+                cache[tickers] = acts[acts["kind"].isin(["split", "reverse_split", "bonus"])]
+            acts = cache[tickers]
+            if acts.empty:
+                return
+            acts = acts[(acts["date"] > prev) & (acts["date"] <= session)]
+            for a in acts.itertuples(index=False):
+                r = float(a.value)
+                if not r > 0 or r == 1.0:
+                    continue
+                for oid, o in before.items():
+                    if o["ticker"] != a.ticker:
+                        continue
+                    exact = {
+                        k: float(o[k]) / r
+                        for k in ("price", "stop_price", "stop_loss", "target")
+                        if o[k] is not None
+                    }
+                    if exact:
+                        conn.execute(orders.update().where(orders.c.id == oid).values(**exact))
+                        o.update(exact)
 
     return _EngineLevelBroker(store, account, clock=clock)
 
@@ -460,6 +515,10 @@ class StrategyRunner:
                 "uma estratégia que define stops (wave3)."
             )
         self.config = cfg
+        if start is None and feed_kind != "replay":
+            # a live runner trades from the first bar after the stored history
+            last = max((store.last_date(t) for t in self.tickers), default=None)
+            start = None if last is None else pd.Timestamp(last) + pd.Timedelta(days=1)
         self.start = None if start is None else pd.Timestamp(start)
         self.end = None if end is None else pd.Timestamp(end)
         self.speed = speed
@@ -478,6 +537,7 @@ class StrategyRunner:
         elif self.last_bar is not None and hasattr(self.feed, "after"):
             self.feed.after = self.last_bar
         self.drift: list[str] = []
+        self._trimmed: set[str] = set()
         self._build()
 
     def _now(self) -> pd.Timestamp:
@@ -505,13 +565,17 @@ class StrategyRunner:
         with self.store.transaction() as conn:
             r = conn.execute(select(_RUN).where(_RUN.c.account == self.account)).mappings().first()
             if r is not None:
+                live = self.feed_kind != "replay"
                 same = all(
                     (pd.Timestamp(r[k]) if r[k] is not None else None)
                     == (pd.Timestamp(v) if v is not None else None)
                     if k in ("start", "end")
                     else r[k] == v
                     for k, v in want.items()
+                    if not (live and k == "start")  # a live runner keeps its first start
                 )
+                if live and r["start"] is not None:
+                    self.start = pd.Timestamp(r["start"])
                 if not same:
                     raise InputError(
                         f"A conta {self.account} já tem um robô com outra configuração "
@@ -555,6 +619,10 @@ class StrategyRunner:
             index = index.union(b.index)
         start_i = 0 if self.start is None else int(index.searchsorted(self.start))
         if start_i >= len(index):
+            if self.feed_kind != "replay":
+                self.index = index  # a live runner waits for its first bar (process)
+                self.ei = None
+                return
             raise InputError("O início do robô está depois da última barra armazenada.")
         first = index[max(start_i - 1, 0)]
         self.raw = {t: b for t, b in inp.bars.items()}
@@ -609,18 +677,18 @@ class StrategyRunner:
             sig = compute_signals(
                 self.strategy, {t: self.adj[t].iloc[:end]}, {t: self.raw[t].iloc[:end]}
             )[t]
-            last = sig.iloc[-1]
             vals = {}
             for c, arr in zip(_FLAGS, sg[:4], strict=True):
-                v = bool(last[c]) if c in sig.columns and last[c] == last[c] else False
+                x = sig[c].to_numpy()[-1] if c in sig.columns else False
+                v = bool(x) if x == x else False
                 arr[i, j] = v
                 vals[c] = v
             for c, arr in zip(_LEVELS, sg[4:], strict=True):
-                v = float(last[c]) if c in sig.columns else np.nan
+                v = float(sig[c].to_numpy()[-1]) if c in sig.columns else np.nan
                 arr[i, j] = v
                 vals[c] = v
             if log_signals and any(vals[c] for c in _FLAGS):
-                rows.append(self._signal_row(T, t, vals, last))
+                rows.append(self._signal_row(T, t, vals, sig.iloc[-1]))
         self._signal_upto = i
         if rows and conn is not None:
             existing = {
@@ -688,18 +756,65 @@ class StrategyRunner:
             o for o in self.broker.orders("open") if o.ticker == t and o.role in ("stop", "target")
         ]
 
-    def _worked(self, T) -> set[str]:
-        """Tickers whose bar ``T`` the broker already worked (a bar half processed before a
-        crash): their positions were marked at ``T``. Working a bar twice could fill a
-        bracket child against the bar's open instead of its entry price."""
-        from core.trading.models import PaperPosition
+    def _trimmed_entry(self, req, px: float, j: int, T, notes: list[str]) -> None:
+        """Send ``req`` with the shares the account's cash pays for.
 
-        pos = PaperPosition.__table__
-        q = select(pos.c.ticker).where(
-            pos.c.account_id == self.broker.account_id, pos.c.last_time >= _py(T)
-        )
-        with self.store.engine.connect() as conn:
-            return {r[0] for r in conn.execute(q)}
+        The account pays the month's income tax (DARF, IRRF) from its cash; the backtest
+        engine keeps its equity pre-tax. With a sizing bounded by the cash (``all_in``),
+        the engine's quantity can exceed the account's buying power by a few shares: the
+        entry is trimmed (lots as the sizing rounds them) and the difference is reported.
+        """
+        from core.backtest.costs import n_orders
+        from core.backtest.sizing import round_shares
+        from core.trading.risk import RiskRejected
+
+        cfg = self.config
+        lot = int(self.ei.lot[j])
+        fill = px * (1 + cfg.costs.slippage_bps / 10_000.0)
+        power = self.broker.account().buying_power
+        q = int(req.qty)
+        while q >= 1:
+            fee = cfg.costs.fees(q * fill, date=T, orders=n_orders(q, lot))
+            if q * fill + fee <= power - 1e-6:
+                break
+            q = round_shares(q - 1, lot, cfg.sizing.fractional)
+        if q < 1:
+            notes.append(f"{req.ticker}: entrada sem caixa na conta (IR pago do caixa)")
+            return
+        try:
+            o = self.broker.submit(replace(req, qty=q, client_id=f"{req.client_id}:r"))
+        except (RiskRejected, InputError) as exc:
+            notes.append(f"{req.ticker}: entrada recusada ({exc})")
+            return
+        if o.status != "rejeitada":
+            self._trimmed.add(req.ticker)
+            notes.append(
+                f"{req.ticker}: entrada de {q} ações em vez de {req.qty} (o IR pago do caixa "
+                "da conta não sai do caixa do backtest)"
+            )
+
+    def _ingest(self, events: list[BarEvent]) -> None:
+        """Store a live feed's new bars (source ``yahoo`` or ``mt5``, as traded) and rebuild
+        the runner's inputs, so that the plan and the signals see them as a replay would."""
+        for e in events:
+            bar = pd.DataFrame(
+                {
+                    "open": [e.open],
+                    "high": [e.high],
+                    "low": [e.low],
+                    "close": [e.close],
+                    "adj_close": [e.close],
+                    "volume": [e.volume],
+                },
+                index=pd.DatetimeIndex([e.time], name="date"),
+            )
+            self.store.write_bars(e.ticker, bar, self.feed_kind)
+        end = self.end
+        self.end = None  # a live runner trades up to the newest bar
+        try:
+            self._build()
+        finally:
+            self.end = end
 
     def process(self, events: list[BarEvent]) -> None:
         """Process the bars of one time (every ticker's bar of that session)."""
@@ -708,6 +823,11 @@ class StrategyRunner:
 
         T = events[0].time
         i = int(self.index.searchsorted(T))
+        if (self.ei is None or i >= len(self.index) or self.index[i] != T) and (
+            self.feed_kind != "replay"
+        ):
+            self._ingest(events)
+            i = int(self.index.searchsorted(T))
         if i >= len(self.index) or self.index[i] != T:
             raise InputError(f"Barra de {T:%d/%m/%Y} fora das barras armazenadas do robô.")
         for ii in range(self._signal_upto + 1, i):
@@ -718,10 +838,10 @@ class StrategyRunner:
         tr = self.plan(i) if i >= self.ei.start else np.empty((0, 17))
         tick = self.ei.tickers
         src = f"strategy:{self.strategy.name}"
-        held = {p.ticker: p.qty for p in self.broker.positions()}
         x_open = [r for r in tr if int(r[_T_XBAR]) == i and int(r[_T_REASON]) in (R_SIGNAL, R_TIME)]
         entries = [r for r in tr if int(r[_T_EBAR]) == i]
         notes: list[str] = []
+        held = {p.ticker: p.qty for p in self.broker.positions()} if x_open else {}
         for r in x_open:
             t = tick[int(r[_T_TICKER])]
             qty = abs(int(held.get(t, 0)))
@@ -747,17 +867,10 @@ class StrategyRunner:
                 )
             except (RiskRejected, InputError) as exc:
                 notes.append(f"{t}: saída recusada ({exc})")
-        entering = {tick[int(r[_T_TICKER])] for r in entries}
-        done: set[str] = set()
+        self.broker.refs = {}
         got: list = []
-        # Tickers that only exit at the open are worked first: their cash funds the entries.
-        worked = self._worked(T)
-        for r in x_open:
-            t = tick[int(r[_T_TICKER])]
-            if t not in entering and t in by_t and t not in worked:
-                got.extend(self.broker.on_bar(t, by_t[t].as_bar(), T))
-                done.add(t)
         sg = self.ei.signals
+        self.broker.refs = {e.ticker: e.open for e in events}
         for r in entries:
             j = int(r[_T_TICKER])
             t = tick[j]
@@ -776,33 +889,41 @@ class StrategyRunner:
                 self.config.stop_loss,
                 self.config.take_profit,
             )
+            req = OrderRequest(
+                account=self.account,
+                ticker=t,
+                side="buy" if d > 0 else "sell",
+                qty=qty,
+                type="market" if not level == level else "stop",
+                stop_price=None if not level == level else level,
+                stop_loss=float(stop) if stop == stop else None,
+                target=float(target) if target == target else None,
+                client_id=self._cid(T, t, "entry"),
+                source=src,
+                signal_time=prev,
+                note="entrada",
+            )
             try:
-                self.broker.submit(
-                    OrderRequest(
-                        account=self.account,
-                        ticker=t,
-                        side="buy" if d > 0 else "sell",
-                        qty=qty,
-                        type="market" if not level == level else "stop",
-                        stop_price=None if not level == level else level,
-                        stop_loss=float(stop) if stop == stop else None,
-                        target=float(target) if target == target else None,
-                        client_id=self._cid(T, t, "entry"),
-                        source=src,
-                        signal_time=prev,
-                        note="entrada",
-                    )
-                )
-            except (RiskRejected, InputError) as exc:
+                o = self.broker.submit(req)
+                if o.status == "rejeitada" and o.reason:  # found again after a restart
+                    raise RiskRejected("saldo" if "saldo" in o.reason else "risco", o.reason)
+            except RiskRejected as exc:
+                if exc.rule != "saldo":
+                    notes.append(f"{t}: entrada recusada ({exc.message})")
+                    continue
+                self._trimmed_entry(req, float(px), j, T, notes)
+            except InputError as exc:
                 notes.append(f"{t}: entrada recusada ({exc})")
-        # The broker works the bar of every ticker with open orders; the others are only
-        # marked at the close (mark() also rolls the session over: proventos, expiries).
-        working = {o.ticker for o in self.broker.orders("open")} - self._worked(T)
-        for e in events:
-            if e.ticker not in done and e.ticker in working:
-                got.extend(self.broker.on_bar(e.ticker, e.as_bar(), T))
+        self.broker.refs = {}
+        # The broker works the whole bar in one transaction, in the engine's order (exits at
+        # the open, entries, then stops and targets), and marks the positions at the close.
+        # A clock already at T means this bar was worked before a crash: never twice (a
+        # bracket child would be judged against the open instead of its entry price).
+        clock = self.broker.clock
+        if clock is None or clock < T:
+            got.extend(self.broker.on_bars({e.ticker: e.as_bar() for e in events}, T))
         self._clock = T
-        snap = self.broker.mark({e.ticker: e.close for e in events}, T)
+        snap = self.broker.account()
         # drift: the account must hold what the plan holds
         plan_pos: dict[str, int] = {}
         for r in tr:
@@ -811,7 +932,13 @@ class StrategyRunner:
         acct = {p.ticker: p.qty for p in self.broker.positions() if p.qty}
         if i >= self.ei.start:
             for t in sorted(set(plan_pos) | set(acct)):
-                if plan_pos.get(t, 0) != acct.get(t, 0):
+                p_q, a_q = plan_pos.get(t, 0), acct.get(t, 0)
+                if t in self._trimmed:
+                    if a_q == 0 and p_q == 0:
+                        self._trimmed.discard(t)
+                    if p_q * a_q > 0 and abs(a_q) <= abs(p_q):
+                        continue  # a trimmed entry (reported when it was sent)
+                if p_q != a_q:
                     notes.append(
                         f"{t}: conta com {acct.get(t, 0)} ações, backtest com {plan_pos.get(t, 0)}"
                     )
