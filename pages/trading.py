@@ -3,7 +3,7 @@ preview, the book (orders, positions, fills, cash ledger, IR/DARF), the automati
 (a strategy on a replay of stored bars) and seed 002's monitor.
 
 Thin: the callbacks parse the form, call :mod:`core.trading` (accounts, ``PaperBroker``,
-``risk.check`` — the preview is the same check the broker runs again on submit — the
+``PaperBroker.preview`` — the same validation, risk rules and cash check the broker runs again on submit — the
 runner and the monitor) and hand the results to :mod:`components.trading`. The replay runs
 unattended (:func:`dashboard.paper_runners.start_runner`: a thread in local mode, a Celery
 task in team mode), independent of the browser; its state lives in the database, and
@@ -31,7 +31,6 @@ from components.inputs import data_span, dropdown, ticker_options
 from components.theme import graph_config
 from core.errors import InputError, PregaoError
 from core.strategies import STRATEGIES
-from core.trading.preview import preview_order
 from dashboard.runtime import get_settings, get_store
 
 dash.register_page(
@@ -642,8 +641,9 @@ def _ticket_fields(otype, tif):
 )
 def _preview(account, ticker, side, otype, qty, unit, price, stop_price, stop_loss, target,
              tif, tif_date, _changed):  # fmt: skip
-    """Lot split, reference price and the pre-trade risk check (core.trading.risk.check,
-    the one the broker runs again on submit)."""
+    """Lot split, reference price and the pre-trade check (:meth:`PaperBroker.preview`: the
+    validation, risk rules and cash check of ``submit``, nothing written; the broker checks
+    again on submit)."""
     store = get_store()
     shares = _shares(qty, unit)
     split = ct.lot_split_text(shares, ticker)
@@ -654,13 +654,13 @@ def _preview(account, ticker, side, otype, qty, unit, price, stop_price, stop_lo
     try:
         req = _order_request(account, ticker, side, otype, qty, unit, price, stop_price,
                              stop_loss, target, tif, tif_date)  # fmt: skip
-        pre = preview_order(store, req)
+        pre = _broker(store, account).preview(req)
     except PregaoError as exc:
         return split, ref, ct.error_box(str(exc), getattr(exc, "rule", None))
     return (
         split,
         ref,
-        ct.risk_preview(pre.decision, value=pre.value, fees=pre.fees, session=pre.session),
+        ct.risk_preview(pre, value=pre.est_value, fees=pre.est_fees, session=pre.session),
     )
 
 

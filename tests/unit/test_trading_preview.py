@@ -1,5 +1,6 @@
-"""The order ticket's pre-trade preview (core.trading.preview) gives the verdict the broker
-gives on submit — same risk rules, same cash check — and writes nothing."""
+"""The order ticket's pre-trade preview (PaperBroker.preview, what the Operações page calls)
+gives the verdict the broker gives on submit — same risk rules, same cash check — and
+writes nothing."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import pytest
 from core.errors import InputError
 from core.trading import create_account
 from core.trading.broker import OrderRequest, PaperBroker
-from core.trading.preview import preview_order
 from core.trading.risk import RiskRejected, RiskRules
 from tests.helpers import make_bars
 
@@ -25,6 +25,10 @@ def _req(account, qty, **kw):
     return OrderRequest(account=account, ticker="PETR4", side="buy", qty=qty, **kw)
 
 
+def preview_order(store, req):
+    return PaperBroker(store, req.account).preview(req)
+
+
 def _counts(store, account):
     b = PaperBroker(store, account)
     return len(b.orders()), len(b.ledger())
@@ -34,8 +38,9 @@ def test_preview_ok_splits_lots_and_estimates_value(store):
     create_account(store, "a", 100_000.0)
     before = _counts(store, "a")
     p = preview_order(store, _req("a", 257))
-    assert p.decision.ok and (p.round_lot, p.fractional, p.lot_size) == (200, 57, 100)
-    assert p.price == 38.0 and p.value == pytest.approx(257 * 38.0) and p.fees > 0
+    assert p.ok and (p.round_lot_qty, p.fractional_qty) == (200, 57)
+    assert p.est_value == pytest.approx(257 * p.est_price) and p.est_fees > 0
+    assert p.est_price >= 38.0  # the last close plus slippage
     assert _counts(store, "a") == before  # nothing written
 
 
@@ -50,10 +55,10 @@ def test_preview_ok_splits_lots_and_estimates_value(store):
 def test_preview_names_the_same_rule_submit_rejects_with(store, rules, qty, rule):
     create_account(store, "r", 100_000.0, risk=rules)
     p = preview_order(store, _req("r", qty))
-    assert not p.decision.ok and p.decision.rule == rule
+    assert not p.ok and p.rule == rule
     with pytest.raises(RiskRejected) as exc:
         PaperBroker(store, "r").submit(_req("r", qty))
-    assert exc.value.rule == rule and exc.value.message == p.decision.message
+    assert exc.value.rule == rule and exc.value.message == p.message
 
 
 def test_preview_bad_input_names_the_field(store):
