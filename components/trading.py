@@ -70,6 +70,7 @@ __all__ = [
     "ledger_rows",
     "LEDGER_HEADERS",
     "ledger_grid",
+    "SIGNAL_HEADERS",
     "automation_panel",
     "runner_view",
     "RUNNER_BUSY",
@@ -1556,6 +1557,21 @@ def ticker_heatmap(monthly: pd.DataFrame | None, theme: str | None = None) -> go
     fig.update_xaxes(type="category")
     fig.update_yaxes(autorange="reversed", type="category")
     return apply_theme(fig, theme)
+
+
+#: pt-BR headers of the signal log export (:func:`core.trading.runner.signal_log`).
+SIGNAL_HEADERS = {
+    "time": "Data/hora",
+    "strategy": "Estratégia",
+    "ticker": "Ativo",
+    "kind": "Sinal",
+    "side": "Lado",
+    "entry": "Entrada (R$)",
+    "stop": "Stop (R$)",
+    "target": "Alvo (R$)",
+    "score": "Nota",
+    "reasoning": "Justificativa (JSON)",
+}
 
 
 # --------------------------------------------------------------------------- exports

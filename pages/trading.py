@@ -833,6 +833,7 @@ def _export(_f, _l, _m, _s, account, machine):
     else:
         from core.trading.runner import signal_log
 
-        text, i = csv_text(signal_log(store, account), machine=machine, decimals=4), 3
+        log = signal_log(store, account)
+        text, i = csv_text(log, headers=ct.SIGNAL_HEADERS, machine=machine, decimals=2), 3
     out[i] = dict(content=text, filename=f"{account}_{which}.csv")
     return out

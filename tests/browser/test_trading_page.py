@@ -146,3 +146,12 @@ def test_replay_moves_equity_and_raises_a_red_flag(app_server, page):
     assert "0 / 50" in page.inner_text("#trading-monitor-trades") or "/ 50" in page.inner_text(
         "#trading-monitor-trades"
     )
+    # exports of the run: the signal log (pt-BR headers) and seed 002's ML training data
+    with page.expect_download() as dl:
+        page.click("#trading-export-signals")
+    text = open(dl.value.path(), encoding="utf-8").read()
+    assert text.startswith("\ufeffData/hora;Estratégia;Ativo;Sinal") and "PETR4" in text
+    with page.expect_download() as dl:
+        page.click("#trading-export-ml")
+    head = open(dl.value.path(), encoding="utf-8").read().splitlines()[0]
+    assert "trade_id" in head and "features" in head
