@@ -967,6 +967,8 @@ FILL_HEADERS = {
     "preco": "Preço (R$)",
     "valor": "Valor (R$)",
     "custos": "Custos (R$)",
+    "livro": "Livro",
+    "origem": "Preço de",
 }
 
 
@@ -985,6 +987,8 @@ def fill_rows(fills: Iterable) -> list[dict]:
                 "preco": _r2(f.price),
                 "valor": _r2(float(f.qty) * float(f.price)),
                 "custos": _r2(f.fees),
+                "livro": getattr(f, "market_ticker", "") or f.ticker,
+                "origem": getattr(f, "label", "") or "barra do feed",
             }
         )
     return out
@@ -1003,6 +1007,8 @@ def fills_grid(grid_id: str, rows: list[dict] | None = None) -> dag.AgGrid:
         brl_col("preco", h["preco"], width=110),
         brl_col("valor", h["valor"], width=130),
         brl_col("custos", h["custos"], width=110),
+        text_col("livro", h["livro"], width=100),
+        text_col("origem", h["origem"], flex=1, minWidth=200, tooltipField="origem"),
     ]
     return grid(grid_id, rows, cols, no_rows="Nenhuma execução", height="300px", page_size=50)
 

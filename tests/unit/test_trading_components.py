@@ -134,6 +134,25 @@ def test_fill_rows_value_is_qty_times_price():
         ]  # fmt: skip
     )
     assert row["valor"] == round(57 * 38.12, 2) and row["lado"] == "Venda"
+    assert row["origem"] == "barra do feed"
+    (row,) = ct.fill_rows(
+        [
+            NS(
+                id=2,
+                order_id=8,
+                account="a",
+                ticker="PETR4",
+                side="buy",
+                qty=57,
+                price=38.12,
+                fees=0.65,
+                time=pd.Timestamp("2026-11-30 10:09"),
+                market_ticker="PETR4F",
+                label="último fechamento de 14/11/2024 (sem feed)",
+            )
+        ]  # fmt: skip
+    )
+    assert row["livro"] == "PETR4F" and row["origem"].startswith("último fechamento de 14/11")
 
 
 def test_ledger_rows_running_balance_and_settlement():
