@@ -24,6 +24,7 @@ import json
 import math
 import re
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -56,9 +57,10 @@ __all__ = [
 #: Seed 002's milestones: the beta model at 25 trades, the production model at 50.
 MILESTONES: tuple[int, ...] = (25, 50)
 
-_EQ = PaperRunnerEquity.__table__
-_RUN = PaperRunner.__table__
-_ML = MlTrainingData.__table__
+# typed Any: SQLAlchemy types ``__table__`` as a FromClause
+_EQ: Any = PaperRunnerEquity.__table__
+_RUN: Any = PaperRunner.__table__
+_ML: Any = MlTrainingData.__table__
 
 #: Columns of the ML training data export (seed 002's ``ml_training_data``).
 ML_COLUMNS: tuple[str, ...] = (
@@ -342,7 +344,7 @@ def account_trades(store, account: str) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     fills = b.fills()
     orders = {o.id: o for o in b.orders()}
-    lots: dict[str, list[list[float]]] = {}  # ticker -> FIFO of [qty signed, price]
+    lots: dict[str, list[list[Any]]] = {}  # ticker -> FIFO of [qty signed, price, time]
     entry_px: dict[int, float] = {}
     reason: dict[int, str] = {}
     events = _share_events(store, sorted({f.ticker for f in fills}))

@@ -201,7 +201,7 @@ def request_to_mt5(
 
 def order_from_mt5(o, account: str, *, server_tz: str = "UTC") -> Order:
     """An :class:`Order` from a ``TradeOrder`` named tuple (``orders_get``)."""
-    name = _TYPE_BY_VALUE.get(int(o.type))
+    name = _TYPE_BY_VALUE.get(int(o.type), "ORDER_TYPE_BUY")
     side, typ = _SIDE_TYPE_BY_NAME.get(name, ("buy", "market"))
     qty = int(round(o.volume_initial))
     filled = qty - int(round(o.volume_current))
@@ -215,8 +215,9 @@ def order_from_mt5(o, account: str, *, server_tz: str = "UTC") -> Order:
     setup = _time(o.time_setup, server_tz)
     done = _time(o.time_done, server_tz) or setup
     tif = {0: "gtc", 1: "day"}.get(int(o.type_time), "day")
-    if int(o.type_time) in (2, 3) and o.time_expiration:
-        tif = str(_time(o.time_expiration, server_tz).date())
+    expires = _time(o.time_expiration, server_tz)
+    if int(o.type_time) in (2, 3) and expires is not None:
+        tif = str(expires.date())
     return Order(
         id=int(o.ticket),
         client_id=o.comment or None,

@@ -106,9 +106,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_RUN = PaperRunner.__table__
-_EQ = PaperRunnerEquity.__table__
-_SIG = PaperSignal.__table__
+# Core tables (typed Any: SQLAlchemy types ``__table__`` as a FromClause)
+_RUN: Any = PaperRunner.__table__
+_EQ: Any = PaperRunnerEquity.__table__
+_SIG: Any = PaperSignal.__table__
 
 #: Runner states (pt-BR, shown on the page): stopped, running, stopping, finished, error.
 RUNNER_STATUSES: tuple[str, ...] = ("parado", "rodando", "parando", "concluído", "erro")
@@ -538,6 +539,7 @@ class StrategyRunner:
             self.feed.after = self.last_bar
         self.drift: list[str] = []
         self._trimmed: set[str] = set()
+        self.ei: Any = None  # EngineInputs once built (None: a live runner before its first bar)
         self._build()
 
     def _now(self) -> pd.Timestamp:
@@ -677,16 +679,16 @@ class StrategyRunner:
             sig = compute_signals(
                 self.strategy, {t: self.adj[t].iloc[:end]}, {t: self.raw[t].iloc[:end]}
             )[t]
-            vals = {}
+            vals: dict[str, Any] = {}
             for c, arr in zip(_FLAGS, sg[:4], strict=True):
-                x = sig[c].to_numpy()[-1] if c in sig.columns else False
+                x: Any = sig[c].to_numpy()[-1] if c in sig.columns else False
                 v = bool(x) if x == x else False
                 arr[i, j] = v
                 vals[c] = v
             for c, arr in zip(_LEVELS, sg[4:], strict=True):
-                v = float(sig[c].to_numpy()[-1]) if c in sig.columns else np.nan
-                arr[i, j] = v
-                vals[c] = v
+                lv = float(sig[c].to_numpy()[-1]) if c in sig.columns else np.nan
+                arr[i, j] = lv
+                vals[c] = lv
             if log_signals and any(vals[c] for c in _FLAGS):
                 rows.append(self._signal_row(T, t, vals, sig.iloc[-1]))
         self._signal_upto = i
@@ -1042,7 +1044,10 @@ class StrategyRunner:
             if self.drift:
                 msg = (msg + " Divergências: " + " | ".join(self.drift))[:2000]
             self._set(status="concluído", message=msg)
-        return runner_status(self.store, self.account)
+        out = runner_status(self.store, self.account)
+        if out is None:  # pragma: no cover - the row exists while the runner does
+            raise InputError(f"O robô da conta {self.account} foi removido durante a execução.")
+        return out
 
     def _process_group(self, group, progress, total) -> None:
         if self.last_bar is not None and group[0].time <= self.last_bar:
@@ -1050,5 +1055,6 @@ class StrategyRunner:
         self.process(group)
         if progress is not None:
             st = runner_status(self.store, self.account)
-            frac = st.bars_done / total if total else 0.0
+            done = st.bars_done if st is not None else 0
+            frac = done / total if total else 0.0
             progress(frac, f"{group[0].time:%d/%m/%Y}")
