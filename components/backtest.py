@@ -81,15 +81,17 @@ def _layout(
 
 
 # --------------------------------------------------------------------------- form
-def param_form(params: list[dict], values: dict | None = None) -> list:
+def param_form(
+    params: list[dict], values: dict | None = None, id_type: str = "backtest-param"
+) -> list:
     """Inputs for declared strategy parameters (``Param.to_dict()`` dicts).
 
-    Each input has the pattern-matching id ``{"type": "backtest-param", "name": NAME}``.
+    Each input has the pattern-matching id ``{"type": id_type, "name": NAME}``.
     """
     values = values or {}
     out = []
     for p in params:
-        pid = {"type": "backtest-param", "name": p["name"]}
+        pid = {"type": id_type, "name": p["name"]}
         v = values.get(p["name"], p["default"])
         label = p["label"]
         if p["kind"] in ("int", "float"):

@@ -87,6 +87,19 @@ POLICY: dict[str, str] = {
     "pages.models.meta_run": "trader",
     "pages.models.retrain_now": "admin",  # may promote a model
     "pages.models.promote": "admin",
+    # Operações (paper trading): viewers read the book and the monitor; traders act
+    "pages.trading._toggle_new": "viewer",
+    "pages.trading._book": "viewer",
+    "pages.trading._monitor": "viewer",
+    "pages.trading._ticket_fields": "viewer",
+    "pages.trading._preview": "viewer",  # the pre-trade risk check; writes nothing
+    "pages.trading._params_form": "viewer",
+    "pages.trading._export": "viewer",  # ML export stores derived rows (idempotent)
+    "pages.trading._create": "trader",
+    "pages.trading._account_action": "trader",  # kill switch / unblock
+    "pages.trading._submit": "trader",
+    "pages.trading._modify": "trader",
+    "pages.trading._automation": "trader",  # start / stop the account's runner
     # Administração
     "pages.admin.unlock_account": "admin",
     # Dash Pages' router (draws the page of the URL) and the cancel callback of background jobs

@@ -46,6 +46,12 @@ PAGES = {
         "Dados: grid de instrumentos",
         "document.querySelector('#data-instruments .ag-row') !== null",
     ),
+    "/trading": (
+        "Operações: boleta, cartões da conta e gráfico",
+        "document.querySelector('#trading-submit') !== null &&"
+        " document.querySelector('#trading-card-equity, #trading-no-account') !== null &&"
+        " document.querySelector('#trading-equity .main-svg') !== null",
+    ),
 }
 
 

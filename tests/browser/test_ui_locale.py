@@ -11,7 +11,7 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-PAGES = ["/", "/quotes?ticker=PETR4", "/backtest", "/portfolio", "/models", "/data"]
+PAGES = ["/", "/quotes?ticker=PETR4", "/backtest", "/portfolio", "/models", "/data", "/trading"]
 READY = {
     "/": ".ag-row",
     "/quotes?ticker=PETR4": "#quotes-graph .main-svg",
@@ -19,6 +19,7 @@ READY = {
     "/portfolio": "#portfolio-frontier .main-svg",
     "/models": "#models-train",
     "/data": "#data-instruments .ag-row",
+    "/trading": "#trading-equity .main-svg",
 }
 
 GRID_API = "id => dash_ag_grid.getApi(id)"

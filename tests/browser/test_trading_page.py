@@ -1,0 +1,157 @@
+"""Operações page in a real browser: create a paper account, send an order, see the
+position and the cash ledger; start a replay, see the equity move and a red flag appear."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def _idle(page):
+    page.wait_for_function("!document.querySelector('[data-dash-is-loading=\"true\"]')")
+
+
+def _grid_rows(page, grid_id: str) -> list[dict]:
+    return page.evaluate(
+        "id => { const out = []; dash_ag_grid.getApi(id).forEachNode(n => out.push(n.data));"
+        " return out; }",
+        grid_id,
+    )
+
+
+def _create_account(page, base, name, cash="100000", **risk):
+    page.goto(base + "/trading")
+    page.wait_for_selector("#trading-new-name", state="attached")
+    if not page.is_visible("#trading-new-name"):
+        page.click("#trading-new-toggle")
+        page.wait_for_selector("#trading-new-name", state="visible")
+    page.fill("#trading-new-name", name)
+    page.fill("#trading-new-cash", cash)
+    for key, value in risk.items():
+        page.fill(f'[id*="\\"name\\":\\"{key}\\""][id*="trading-risk"]', str(value))
+    _idle(page)
+    page.click("#trading-create")
+    page.wait_for_selector("#trading-create-ok")
+    assert name in page.inner_text("#trading-create-ok")
+    # the new account is selected and its cards show the cash in pt-BR
+    page.wait_for_selector("#trading-card-equity")
+
+
+def test_manual_order_shows_position_and_ledger(app_server, page):
+    _create_account(page, app_server, "manual-1")
+    assert "R$ 100.000,00" in page.inner_text("#trading-card-equity")
+    # the ticket: 257 shares split into round lots and the fractional market
+    page.fill("#trading-qty", "257")
+    page.wait_for_function(
+        "document.querySelector('#trading-lot-split').innerText.includes('fracionário')"
+    )
+    split = page.inner_text("#trading-lot-split")
+    assert "2 lotes de 100" in split and "57 no fracionário (PETR4F)" in split
+    # the pre-trade risk preview answers before sending
+    page.wait_for_selector("#trading-preview-ok, #trading-preview-rejected")
+    page.click("#trading-submit")
+    page.wait_for_selector("#trading-order-ok")
+    assert "Ordem nº" in page.inner_text("#trading-order-ok")
+    page.wait_for_selector("#trading-orders .ag-row")
+    # the position
+    page.get_by_role("tab", name="Posições").click()
+    page.wait_for_selector('#trading-positions .ag-row[row-id="PETR4"]')
+    row = page.inner_text('#trading-positions .ag-row[row-id="PETR4"]')
+    assert "257" in row and "R$" in row
+    # the ledger: the deposit and the purchase, settled D+2
+    page.get_by_role("tab", name="Extrato de caixa").click()
+    page.wait_for_function("document.querySelectorAll('#trading-ledger .ag-row').length >= 2")
+    rows = _grid_rows(page, "trading-ledger")
+    buy = [r for r in rows if r["ticker"] == "PETR4" and r["valor"] < 0]
+    assert buy and rows[0]["valor"] == 100_000.0  # the deposit, then the purchase (a debit)
+    assert buy[0]["liquidacao"] > buy[0]["data"][:10]  # settles D+2, after the trade
+    assert "-R$" in page.inner_text("#trading-ledger")
+    # the fills export: pt-BR CSV for Excel
+    with page.expect_download() as dl:
+        page.click("#trading-export-fills")
+    text = open(dl.value.path(), encoding="utf-8").read()
+    assert text.startswith("\ufeffNº;Data/hora;Ordem;Ativo;Lado;Qtd. (ações);Preço (R$)")
+    assert "PETR4" in text and "Compra" in text
+    # a limit order far below the market stays open; select it and cancel it
+    page.get_by_role("tab", name="Ordens").click()
+    page.select_option("#trading-type", "limit")
+    page.fill("#trading-qty", "100")
+    page.fill("#trading-price", "1")
+    page.fill("#trading-stop-loss", "")
+    page.fill("#trading-target", "")
+    _idle(page)
+    page.click("#trading-submit")
+    page.wait_for_function(
+        "(document.querySelector('#trading-order-ok') || {}).innerText"
+        " && document.querySelector('#trading-order-ok').innerText.includes('limitada')"
+    )
+    oid = re.search(r"nº (\d+)", page.inner_text("#trading-order-ok")).group(1)
+    page.wait_for_selector(f'#trading-orders .ag-row[row-id="{oid}"]')
+    page.click(f'#trading-orders .ag-row[row-id="{oid}"] [col-id="ticker"]')
+    page.click("#trading-cancel-order")
+    page.wait_for_selector("#trading-mod-alert .alert")
+    assert "cancelada" in page.inner_text("#trading-mod-alert")
+    page.select_option("#trading-type", "market")
+    # a bad order: the error names the field, no traceback
+    page.fill("#trading-qty", "0")
+    _idle(page)
+    page.click("#trading-submit")
+    page.wait_for_selector("#trading-order-error")
+    err = page.inner_text("#trading-order-error")
+    assert "uantidade" in err and "Traceback" not in err
+
+
+def _pick(page, dropdown_id: str, label: str):
+    page.click(f"#{dropdown_id}")
+    page.get_by_role("listbox").get_by_text(label).click()
+
+
+def test_replay_moves_equity_and_raises_a_red_flag(app_server, page):
+    _create_account(page, app_server, "replay-1")
+    # a short replay window from the URL (the last sessions of the bundled data)
+    page.goto(app_server + "/trading?account=replay-1&replay_start=2024-09-02")
+    page.wait_for_selector("#trading-card-equity")
+    # buy-and-hold on one ticker: it trades on the first bar, so the equity moves
+    _pick(page, "trading-strategy", "Comprar e segurar (referência)")
+    page.wait_for_selector("#trading-params >> text=Sem parâmetros.")
+    # a strict red-flag threshold (drawdown above 0,1 %) that any held position breaks
+    page.click("#trading-flags-summary")
+    page.fill('[id*="max_drawdown_pct"][id*="trading-flag"]', "0.1")
+    _idle(page)
+    page.click("#trading-run")
+    # the runner works unattended; the page follows it without reloading
+    page.wait_for_function(
+        "(document.querySelector('#trading-run-progress-label') || {}).innerText"
+        " && document.querySelector('#trading-run-progress-label').innerText"
+        ".startsWith('concluído')",
+        timeout=240_000,
+    )
+    assert "pregões" in page.inner_text("#trading-run-progress-label")
+    page.click("#trading-flags-apply")
+    page.wait_for_selector("#trading-flags", timeout=60_000)
+    assert "Drawdown" in page.inner_text("#trading-flags")
+    # the equity chart: the account's curve moved off the initial cash, beside ^BVSP
+    page.wait_for_selector("#trading-equity .scatterlayer .trace")
+    data = page.evaluate(
+        "() => { const gd = document.querySelector('#trading-equity .js-plotly-plot');"
+        " return gd.calcdata.map(c => ({name: c[0].trace.name, y: c.map(p => p.y)})); }"
+    )
+    acct = data[0]
+    assert acct["name"] == "Conta simulada" and len(acct["y"]) > 5
+    assert len({round(y, 2) for y in acct["y"]}) > 1
+    assert any(t["name"].startswith("Ibovespa") for t in data)
+    assert "0 / 50" in page.inner_text("#trading-monitor-trades") or "/ 50" in page.inner_text(
+        "#trading-monitor-trades"
+    )
+    # exports of the run: the signal log (pt-BR headers) and seed 002's ML training data
+    with page.expect_download() as dl:
+        page.click("#trading-export-signals")
+    text = open(dl.value.path(), encoding="utf-8").read()
+    assert text.startswith("\ufeffData/hora;Estratégia;Ativo;Sinal") and "PETR4" in text
+    with page.expect_download() as dl:
+        page.click("#trading-export-ml")
+    head = open(dl.value.path(), encoding="utf-8").read().splitlines()[0]
+    assert "trade_id" in head and "features" in head
