@@ -248,6 +248,7 @@ def analyse(
     progress: Progress | None = None,
     *,
     record: bool = False,
+    owner: str | None = None,
 ) -> dict:
     """Optimise, draw the frontier, compare with ^BVSP, check out of sample, allocate in lots.
 
@@ -260,6 +261,8 @@ def analyse(
     record : bool
         Store the result as a ``portfolio_runs`` row of kind ``analysis``
         (:mod:`core.portfolio.runs`); its id is returned as ``run_id``.
+    owner : str, optional
+        The author stamped on the recorded run (team mode); None = the team's.
 
     Returns
     -------
@@ -390,5 +393,5 @@ def analyse(
         }
     )
     if record:
-        result["run_id"] = save_run(store, "analysis", result["parameters"], result)
+        result["run_id"] = save_run(store, "analysis", result["parameters"], result, owner=owner)
     return result
