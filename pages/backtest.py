@@ -40,6 +40,7 @@ from core.strategies import STRATEGIES, params_text
 from core.textfmt import by_unit
 from dashboard.auth import current_author, current_owner
 from dashboard.background import job_callback
+from dashboard.fanout import mapper as fanout_mapper
 from dashboard.runtime import get_store
 
 dash.register_page(__name__, path="/backtest", name="Backtest", order=2, title="Backtest · Pregão")
@@ -918,7 +919,7 @@ def _walk_forward(job, objective, mode, windows, trials, *form):
         req = build_walk_forward_request(
             **fields, objective=objective, mode=mode, windows=windows, trials=trials
         )
-        res = run_walk_forward_request(store, req, progress=job.progress)
+        res = run_walk_forward_request(store, req, progress=job.progress, mapper=fanout_mapper())
         bt = res.to_backtest_result()
         rid = save_run(
             store,
