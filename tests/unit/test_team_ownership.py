@@ -130,3 +130,26 @@ def test_watchlists_are_per_user(empty_store):
 def test_owner_is_validated(bad):
     with pytest.raises(InputError):
         check_owner(bad)
+
+
+def test_cli_owner_flag_filters_and_refuses(tmp_path, monkeypatch, capsys):
+    """``--owner USER`` on the listing commands shows what USER sees; another user's row by
+    name is an error (one line, exit 2)."""
+    import json
+
+    from core.data.store import init_db
+    from dashboard.cli import main
+
+    monkeypatch.setenv("PREGAO_DATA_DIR", str(tmp_path))
+    url = f"sqlite:///{tmp_path / 'pregao.db'}"
+    s = init_db(url)
+    save_portfolio(s, "Da ana", {"PETR4": 1.0}, owner="ana")
+    save_portfolio(s, "Do time", {"VALE3": 1.0})
+    s.dispose()
+    assert main(["portfolios", "--db", url, "--owner", "caio", "--json"]) == 0
+    assert [r["name"] for r in json.loads(capsys.readouterr().out)] == ["Do time"]
+    assert main(["portfolios", "--db", url, "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 2
+    assert main(["portfolios", "--db", url, "--owner", "caio", "--name", "Da ana"]) == 2
+    err = capsys.readouterr().err
+    assert "não encontrada" in err and len(err.strip().splitlines()) == 1
