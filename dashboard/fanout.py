@@ -103,9 +103,13 @@ def register(celery_app, secret_key: str, *, enabled: bool = True) -> None:
     _state.update(app=celery_app, key=key, enabled=bool(enabled))
     celery_app.conf.worker_prefetch_multiplier = 1
 
+    if TASK in celery_app.tasks:
+        return
+
     @celery_app.task(name=TASK)
     def chunk(path: str, blob: str) -> str:
-        return sign(_resolve(path)(unsign(blob, key)), key)
+        k = _state["key"]
+        return sign(_resolve(path)(unsign(blob, k)), k)
 
 
 def mapper():
