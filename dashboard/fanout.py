@@ -1,7 +1,8 @@
 """Fan-out of heavy, independent chunks over Celery workers (team mode).
 
 :func:`core.backtest.optimize.walk_forward` (its windows' Optuna searches and the stability
-heatmap's rows) and :func:`~core.backtest.optimize.sweep` take a ``mapper``
+heatmap's rows), :func:`~core.backtest.optimize.sweep` and the portfolio out-of-sample test
+:func:`core.portfolio.walkforward.walk_forward` (its rebalances' optimisations) take a ``mapper``
 (:data:`core.backtest.optimize.Mapper`). In team mode, :func:`mapper` returns one that sends
 every chunk as a Celery task (:data:`TASK`) and gathers the results in order, so adding a
 worker machine shortens a walk-forward; in local mode (or without Redis) it returns None and
@@ -47,6 +48,7 @@ ALLOWED = frozenset(
         "core.backtest.optimize:_window_study",
         "core.backtest.optimize:_heatmap_row",
         "core.backtest.optimize:_sweep_chunk",
+        "core.portfolio.walkforward:_rebalance_targets",
     }
 )
 _POLL_S = 0.05

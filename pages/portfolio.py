@@ -51,6 +51,7 @@ from core.requests import build_frontier_request, run_frontier_request
 from core.requests.parsing import parse_number, parse_percent
 from dashboard.auth import current_author, current_owner
 from dashboard.background import job_callback
+from dashboard.fanout import mapper as fanout_mapper
 from dashboard.runtime import get_settings, get_store
 
 dash.register_page(__name__, path="/portfolio", name="Carteira", title="Pregão · Carteira", order=3)
@@ -317,7 +318,12 @@ def run(job, *controls):
     try:
         req = build_request(*controls)  # an empty rate field: PREGAO_RISK_FREE_RATE, else CDI
         res = run_frontier_request(
-            get_store(), req, progress=job.progress, record=True, owner=current_author()
+            get_store(),
+            req,
+            progress=job.progress,
+            record=True,
+            owner=current_author(),
+            mapper=fanout_mapper(),
         ).to_dict()
     except PregaoError as exc:
         job.fail(str(exc))

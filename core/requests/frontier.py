@@ -286,11 +286,13 @@ def run_frontier_request(
     progress: Progress | None = None,
     record: bool = False,
     owner: str | None = None,
+    mapper=None,
 ) -> FrontierResult:
     """Run ``req`` (:func:`core.portfolio.analyse`) and check the orders against volume.
 
     ``record`` stores the analysis as a portfolio run (the page does, to show the last result
     on its next load), stamped with ``owner`` (the author in team mode; None = the team's).
+    ``mapper`` spreads the out-of-sample test's rebalance optimisations (None = in process).
 
     Raises
     ------
@@ -300,7 +302,7 @@ def run_frontier_request(
     from core.portfolio import analyse
     from core.requests.liquidity import liquidity_warnings
 
-    res = analyse(store, req, progress=progress, record=record, owner=owner)
+    res = analyse(store, req, progress=progress, record=record, owner=owner, mapper=mapper)
     warnings: list[str] = []
     alloc = res.get("allocation")
     if alloc:

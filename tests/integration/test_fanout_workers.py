@@ -1,5 +1,6 @@
-"""Issue 15: a walk-forward spread over two real Celery workers (Redis) gives exactly the
-result of one process, and a caller left without free workers computes every chunk itself.
+"""Issue 15: a walk-forward (strategy, and the portfolio out-of-sample test) spread over two
+real Celery workers (Redis) gives exactly the result of one process, and a caller left without
+free workers computes every chunk itself.
 """
 
 from __future__ import annotations
@@ -98,6 +99,18 @@ def test_two_workers_give_the_result_of_one_process(bundled_store, fanout_env):
     pd.testing.assert_frame_equal(one.heatmap, spread.heatmap)
     for log in logs:  # both workers took chunks
         assert "pregao.fanout.chunk" in log.read_text() and "succeeded" in log.read_text()
+
+    # The portfolio out-of-sample test: its rebalances' optimisations on the workers.
+    from core.portfolio import PortfolioSpec
+    from core.portfolio import walk_forward as portfolio_walk_forward
+
+    pf = (bundled_store, PortfolioSpec(), ["PETR4", "VALE3", "ITUB4", "ABEV3"])
+    pf_kw = dict(universe="chosen", start="2021-01-01", lookback=504, rebalance="quarterly")
+    pf_one = portfolio_walk_forward(*pf, **pf_kw)
+    pf_two = portfolio_walk_forward(*pf, **pf_kw, mapper=on_workers)
+    assert fanout.last_stats == {"worker": len(pf_one.rebalances), "here": 0}
+    pd.testing.assert_frame_equal(pf_one.equity, pf_two.equity)
+    assert pf_one.rebalances == pf_two.rebalances
 
     # No free worker (both stopped): the caller takes every chunk back, nothing hangs.
     for p in procs:
