@@ -18,3 +18,13 @@ celery_app = Celery(
 )
 celery_app.conf.update(task_track_started=True, broker_connection_retry_on_startup=True)
 fanout.register(celery_app, os.environ["PREGAO_SECRET_KEY"])
+
+
+@celery_app.task(name="tests.fanout.job")
+def job(n: int):
+    """A job on a worker that fans out itself (as a page's walk-forward job does)."""
+    from core.backtest.optimize import _sweep_chunk
+
+    items = [("sma_cross", [], {}, None, None)] * n
+    out = fanout.celery_map(celery_app, fanout._state["key"], _sweep_chunk, items)
+    return [len(out), dict(fanout.last_stats)]

@@ -17,7 +17,11 @@ import pytest
 from core.backtest.optimize import walk_forward
 from tests.conftest import ROOT
 
-pytestmark = [pytest.mark.integration]
+pytestmark = [
+    pytest.mark.integration,
+    # each test reloads the helper app with its own secret key: the same task names again
+    pytest.mark.filterwarnings("ignore:Task name"),
+]
 
 ARGS = ("sma_cross", ["PETR4", "VALE3"], "2014-01-01", "2021-12-30")
 KW = dict(n_windows=3, n_trials=6, heatmap_size=3, seed=7)
@@ -57,9 +61,10 @@ def fanout_env(tmp_path, redis_url, monkeypatch):
         time.sleep(0.5)
     import importlib
 
-    import tests.fanout_celery as app_mod
-
-    app_mod = importlib.reload(app_mod)  # this process: the same app and key as the workers
+    if "tests.fanout_celery" in sys.modules:  # this process: the same app and key as the workers
+        app_mod = importlib.reload(sys.modules["tests.fanout_celery"])
+    else:
+        app_mod = importlib.import_module("tests.fanout_celery")
     yield app_mod.celery_app, logs, procs
     for p in procs:
         p.terminate()
@@ -134,3 +139,17 @@ def test_a_forged_chunk_is_refused_before_unpickling():
         fanout.unsign(blob, b"o" * 32)
     with pytest.raises(ValueError, match="not allowed"):
         fanout._resolve("os:system")
+
+
+def test_a_job_on_the_only_free_worker_never_waits_on_itself(fanout_env):
+    """The page's job runs on a worker and fans out from there: with the other worker gone,
+    the job computes every chunk itself instead of waiting for a free worker forever."""
+    app, _, procs = fanout_env
+    import tests.fanout_celery as app_mod
+
+    n, where = app_mod.job.delay(6).get(timeout=120)
+    assert n == 6 and where["worker"] + where["here"] == 6
+    procs[1].terminate()
+    procs[1].wait(15)
+    n, where = app_mod.job.delay(6).get(timeout=120)
+    assert n == 6 and where == {"worker": 0, "here": 6}
