@@ -16,6 +16,10 @@
 * on the first request, :func:`dashboard.authz.protect_callbacks` (roles inside callbacks).
 
 Brute-force throttling and the audit log live in :mod:`dashboard.users`.
+
+Per-user data (:mod:`core.ownership`, ``docs/team.md`` "Per-user data"): pages and jobs pass
+:func:`current_owner` as the ``owner`` *filter* of core readers and :func:`current_author` as
+the ``owner`` *stamped* on rows they create.
 """
 
 from __future__ import annotations
@@ -30,7 +34,15 @@ from flask_login import UserMixin
 
 from dashboard.settings import Settings
 
-__all__ = ["install", "SessionUser", "OPEN_PATHS", "LOGIN_PATH"]
+__all__ = [
+    "install",
+    "SessionUser",
+    "OPEN_PATHS",
+    "LOGIN_PATH",
+    "current_owner",
+    "current_author",
+    "NotLoggedIn",
+]
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +59,63 @@ OPEN_PATHS = frozenset(
 )
 REMEMBER_DAYS = 14
 SESSION_HOURS = 12
+
+
+class NotLoggedIn(PermissionError):
+    """Team mode without a logged-in user where one is needed (never reached past the guard)."""
+
+
+def current_author() -> str | None:
+    """The user name to stamp as ``owner`` on rows this request or job creates.
+
+    Returns
+    -------
+    str or None
+        None in local mode (rows of the one local user = the team's); the logged-in user's
+        name in team mode, admins included (their rows are theirs).
+
+    Raises
+    ------
+    NotLoggedIn
+        Team mode and no logged-in user (fail closed: never an ownerless write).
+    """
+    from dashboard.authz import _user
+    from dashboard.runtime import get_settings
+
+    if not get_settings().is_team:
+        return None
+    user = _user()
+    if user is None:
+        raise NotLoggedIn("Faça login para continuar.")
+    return user.username
+
+
+def current_owner() -> str | None:
+    """The ``owner`` filter for reading per-user rows (:func:`core.ownership.visible`).
+
+    Returns
+    -------
+    str or None
+        None in local mode (no filtering); in team mode the logged-in user's name — they see
+        their own rows and the team's (NULL owner), never another user's, not even by id — except
+        for admins: None, they see every user's rows (they run the desk: support, audits,
+        cleaning up after someone leaves). Admins' own new rows still carry their name
+        (:func:`current_author`).
+
+    Raises
+    ------
+    NotLoggedIn
+        Team mode and no logged-in user (fail closed: never "see all" by accident).
+    """
+    from dashboard.authz import _user
+    from dashboard.runtime import get_settings
+
+    if not get_settings().is_team:
+        return None
+    user = _user()
+    if user is None:
+        raise NotLoggedIn("Faça login para continuar.")
+    return None if user.role == "admin" else user.username
 
 
 class SessionUser(UserMixin):

@@ -99,6 +99,9 @@ def make_manager(settings: Settings):
 
         celery_app = Celery("pregao", broker=settings.redis_url, backend=settings.redis_url)
         celery_app.conf.update(task_track_started=True, broker_connection_retry_on_startup=True)
+        from dashboard import fanout  # heavy chunks over the workers (team mode)
+
+        fanout.register(celery_app, settings.secret_key, enabled=settings.is_team)
         manager = CeleryManager(celery_app)
         from dashboard.paper_runners import register_celery_task
 

@@ -40,7 +40,9 @@ from core.requests import (
 from core.requests.backtest import DEFAULT_FLATTEN_MINUTES as DEFAULT_FLATTEN_MIN
 from core.strategies import STRATEGIES, params_text
 from core.textfmt import by_unit
+from dashboard.auth import current_author, current_owner
 from dashboard.background import job_callback
+from dashboard.fanout import mapper as fanout_mapper
 from dashboard.runtime import get_store
 
 dash.register_page(__name__, path="/backtest", name="Backtest", order=2, title="Backtest · Pregão")
@@ -703,7 +705,7 @@ def _run(job, *form):
             progress=job.progress,
             interval=interval,
         )
-        rid = save_run(store, res, name=_run_name(res))
+        rid = save_run(store, res, name=_run_name(res), owner=current_author())
         job.done(f"Pronto: backtest nº {rid} salvo.", result=rid)
         return rid, "", False
     except PregaoError as exc:
@@ -732,7 +734,7 @@ def _render(run_id):
         empty = _empty_fig("Escolha uma estratégia e clique em “Rodar backtest”.")
         return (html.Div(), html.Div(), empty, _empty_fig(""), [], _empty_fig(""), [], [], None)
     try:
-        res = load_run(get_store(), int(run_id))
+        res = load_run(get_store(), int(run_id), owner=current_owner())
     except PregaoError as exc:
         return (
             dbc.Alert(str(exc), color="danger"),
@@ -822,7 +824,7 @@ def _candles(ticker, run_id):
         return _empty_fig("")
     try:
         store = get_store()
-        res = load_run(store, int(run_id))
+        res = load_run(store, int(run_id), owner=current_owner())
         if res.interval == "1d":
             bars = store.bars(ticker, res.start, res.end)
         else:  # intraday: the run's bars, the last 20 sessions (one SVG path per candle)
@@ -874,7 +876,7 @@ def _export_csv(_n, run_id, machine):
     """The trades: pt-BR for Excel by default (the grid's columns), raw fields on request."""
     if not run_id:
         return no_update
-    res = load_run(get_store(), int(run_id))
+    res = load_run(get_store(), int(run_id), owner=current_owner())
     if machine:
         text = csv_text(res.trades, machine=True, decimals=6)
     else:
@@ -892,12 +894,12 @@ def _export_csv(_n, run_id, machine):
 def _export_html(_n, run_id):
     if not run_id:
         return no_update
-    res = load_run(get_store(), int(run_id))
+    res = load_run(get_store(), int(run_id), owner=current_owner())
     return dict(content=_report(res), filename=f"backtest_{run_id}_relatorio.html")
 
 
 def _runs_rows() -> list[dict]:
-    df = list_runs(get_store())
+    df = list_runs(get_store(), owner=current_owner())
     rows = []
     for r in df.itertuples(index=False):
         rows.append(
@@ -972,7 +974,7 @@ def _compare(_n, rows):
     curves, items = {}, []
     for r in rows[:8]:
         try:
-            res = load_run(store, int(r["id"]))
+            res = load_run(store, int(r["id"]), owner=current_owner())
         except PregaoError:
             continue
         name = f"nº {res.run_id} {_strategy_label(res.strategy)} ({', '.join(res.tickers)})"
@@ -1003,10 +1005,14 @@ def _walk_forward(job, objective, mode, windows, trials, *form):
         req = build_walk_forward_request(
             **fields, objective=objective, mode=mode, windows=windows, trials=trials
         )
-        res = run_walk_forward_request(store, req, progress=job.progress)
+        res = run_walk_forward_request(store, req, progress=job.progress, mapper=fanout_mapper())
         bt = res.to_backtest_result()
         rid = save_run(
-            store, bt, kind="walk_forward", name=_run_name(bt) + " · walk-forward (fora da amostra)"
+            store,
+            bt,
+            kind="walk_forward",
+            name=_run_name(bt) + " · walk-forward (fora da amostra)",
+            owner=current_author(),
         )
         job.done(f"Pronto: fora da amostra salvo como backtest nº {rid}.", result=rid)
     except PregaoError as exc:

@@ -11,6 +11,7 @@ from components.market import grid_rows, index_header, market_controls, market_g
 from core.data.watchlist import add_to_watchlist, remove_from_watchlist, watchlist
 from core.errors import PregaoError
 from core.market import BENCHMARK, data_freshness, market_snapshot
+from dashboard.auth import current_author
 from dashboard.runtime import get_store
 
 dash.register_page(__name__, path="/", name="Mercado", title="Pregão · Mercado", order=0)
@@ -18,7 +19,7 @@ dash.register_page(__name__, path="/", name="Mercado", title="Pregão · Mercado
 
 def _snapshot(view: str, kinds: list[str] | None):
     store = get_store()
-    tickers = watchlist(store) if view == "watch" else None
+    tickers = watchlist(store, owner=current_author()) if view == "watch" else None
     return market_snapshot(store, tickers=tickers, kinds=kinds or None)
 
 
@@ -26,7 +27,7 @@ def layout(**_query):
     """Read the snapshot per request (fresh after imports)."""
     store = get_store()
     try:
-        watch = watchlist(store)
+        watch = watchlist(store, owner=current_author())
         view = "watch" if watch else "all"
         snap = _snapshot(view, None)
         idx_snap = market_snapshot(store, tickers=[BENCHMARK])
@@ -93,15 +94,15 @@ def refresh(view, kinds, _add, _remove, selected):
             if not picked:
                 msg = "Marque uma ou mais linhas primeiro."
             elif ctx.triggered_id == "market-watch-add":
-                add_to_watchlist(store, picked)
+                add_to_watchlist(store, picked, owner=current_author())
                 msg = f"Adicionados à sua lista: {', '.join(picked)}."
             else:
-                remove_from_watchlist(store, picked)
+                remove_from_watchlist(store, picked, owner=current_author())
                 msg = f"Removidos da sua lista: {', '.join(picked)}."
         snap = _snapshot(view, kinds)
     except PregaoError as exc:
         return no_update, str(exc), no_update
-    n = len(watchlist(store))
+    n = len(watchlist(store, owner=current_author()))
     options = [
         {"label": f"Minha lista ({n})", "value": "watch"},
         {"label": "Todos", "value": "all"},

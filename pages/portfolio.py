@@ -49,7 +49,9 @@ from core.portfolio import (
 )
 from core.requests import build_frontier_request, run_frontier_request
 from core.requests.parsing import parse_number, parse_percent
+from dashboard.auth import current_author, current_owner
 from dashboard.background import job_callback
+from dashboard.fanout import mapper as fanout_mapper
 from dashboard.runtime import get_settings, get_store
 
 dash.register_page(__name__, path="/portfolio", name="Carteira", title="Pregão · Carteira", order=3)
@@ -80,11 +82,11 @@ def layout(**_query):
     except PregaoError:
         default = stocks[:10]
     try:
-        saved = list_portfolios(store)
+        saved = list_portfolios(store, owner=current_owner())
     except Exception:  # noqa: BLE001 - the list is an extra; never blank the page
         saved = []
     try:
-        last = latest_run(store, "analysis")
+        last = latest_run(store, "analysis", owner=current_author())
     except Exception:  # noqa: BLE001 - a missing table (old database) shows the form
         last = None
     result, values, banner = None, None, None
@@ -315,7 +317,14 @@ def run(job, *controls):
     """
     try:
         req = build_request(*controls)  # an empty rate field: PREGAO_RISK_FREE_RATE, else CDI
-        res = run_frontier_request(get_store(), req, progress=job.progress, record=True).to_dict()
+        res = run_frontier_request(
+            get_store(),
+            req,
+            progress=job.progress,
+            record=True,
+            owner=current_author(),
+            mapper=fanout_mapper(),
+        ).to_dict()
     except PregaoError as exc:
         job.fail(str(exc))
         # Clear the previous result: figures under an error would read as its answer.
@@ -425,11 +434,11 @@ def save(_n, name, res):
         )
     store = get_store()
     try:
-        save_portfolio(store, name or "", res["weights"], res["parameters"])
+        save_portfolio(store, name or "", res["weights"], res["parameters"], owner=current_author())
     except PregaoError as exc:
         alert = dbc.Alert(str(exc), color="danger", className="py-2", dismissable=True)
         return alert, no_update, no_update
-    saved = list_portfolios(store)
+    saved = list_portfolios(store, owner=current_owner())
     return (
         dbc.Alert(f"Carteira {name!r} salva.", color="success", className="py-2", dismissable=True),
         saved_table(saved),
@@ -478,7 +487,7 @@ def load_saved(_n, name):
     if not name:
         return *keep, dbc.Alert("Escolha uma carteira salva.", color="warning", className="py-2")
     try:
-        rec = load_portfolio(get_store(), name)
+        rec = load_portfolio(get_store(), name, owner=current_owner())
     except PregaoError as exc:
         return *keep, dbc.Alert(str(exc), color="danger", className="py-2", dismissable=True)
     values = controls_from_parameters(rec["parameters"])

@@ -14,6 +14,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from components.cards import error_alert
 from components.charts import empty_figure, quote_figure
 from components.export import QUOTE_HEADERS, csv_text
+from components.figcache import cached_figure
 from components.inputs import data_span, ticker_options
 from components.quotes import anomaly_list, quote_controls, quote_kpis
 from components.theme import graph_config
@@ -158,7 +159,7 @@ def update(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom, the
         )
     search = "?" + urlencode(req.to_query(), safe=",^")
     return (
-        quote_figure(view, theme),
+        cached_figure(quote_figure, view, theme),  # issue 15 load: same inputs, same figure
         quote_kpis(view, anomaly_list(view)),
         None,
         search,

@@ -43,6 +43,8 @@ class BacktestRun(Base):
     metrics: Mapped[dict] = mapped_column(JSON, nullable=False)
     curves: Mapped[dict] = mapped_column(JSON, nullable=False)
     extra: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    # revision 0011 (issue 15): the author in team mode, NULL = the team (core.ownership)
+    owner: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
 
 
 class BacktestTrade(Base):

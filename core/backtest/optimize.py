@@ -27,6 +27,14 @@ Stability heatmap
 The objective over a grid of two parameters (the other parameters at the last window's best
 values) on the whole period: a robust choice sits on a plateau, not on a lone peak.
 (Pardo, *The Evaluation and Optimization of Trading Strategies*, 2nd ed., 2008, ch. 11-14.)
+
+Fan-out
+-------
+The windows' searches are independent (each its own Optuna study seeded ``seed + w``) and so
+are the heatmap's rows: :func:`walk_forward` and :func:`sweep` hand them to a ``mapper``
+(:data:`Mapper`) — by default a plain loop in this process; in team mode the web layer passes
+one that spreads them over Celery workers (``dashboard.fanout``). Each chunk is a pure,
+deterministic function of picklable inputs, so the result is the same however it is spread.
 """
 
 from __future__ import annotations
@@ -64,6 +72,8 @@ __all__ = [
     "window_bounds",
     "sweep",
     "evaluate",
+    "Mapper",
+    "local_map",
 ]
 
 #: Objective name -> metric key (higher is better for all).
@@ -76,6 +86,21 @@ OBJECTIVES: dict[str, str] = {
 }
 
 Progress = Callable[[float, str], None]
+
+#: ``mapper(func, items, on_done)`` -> ``[func(x) for x in items]`` in order, however it is
+#: computed (``func`` is a module-level function, items are picklable); ``on_done(k, n)``
+#: is called as chunks finish (k of n). None = a loop in this process.
+Mapper = Callable[[Callable, list, Callable[[int, int], None] | None], list]
+
+
+def local_map(func: Callable, items: list, on_done: Callable[[int, int], None] | None = None):
+    """The default :data:`Mapper`: ``func`` over ``items`` in this process, in order."""
+    out = []
+    for k, x in enumerate(items):
+        out.append(func(x))
+        if on_done is not None:
+            on_done(k + 1, len(items))
+    return out
 
 
 @dataclass
@@ -348,6 +373,90 @@ def _grid(p: Param, size: int) -> list:
     return [float(v) for v in np.linspace(low, high, size)]
 
 
+@dataclass(frozen=True)
+class _WindowTask:
+    """One window's parameter search (picklable: shipped to a worker by a mapper)."""
+
+    strategy: str
+    fixed: dict
+    searched: tuple
+    model: tuple  # (strategy has a ``model`` attribute, its value)
+    inputs: MarketInputs
+    config: EngineConfig
+    train_start: pd.Timestamp
+    train_end: pd.Timestamp
+    rf: pd.Series
+    objective: str
+    n_trials: int
+    seed: int
+
+
+def _window_study(task: _WindowTask, callback=None) -> dict | None:
+    """Optuna TPE search of one window; the best parameters found (None: no valid set)."""
+    cls = STRATEGIES[task.strategy]
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+    def objective_fn(trial: optuna.Trial) -> float:
+        params = dict(task.fixed)
+        for p in task.searched:
+            params[p.name] = _suggest(trial, p)
+        try:
+            strat = cls(**params)
+        except InputError:
+            raise optuna.TrialPruned() from None
+        if task.model[0]:
+            cast(Any, strat).model = task.model[1]
+        m, _, _, _ = evaluate(
+            strat, task.inputs, task.config, task.train_start, task.train_end, task.rf
+        )
+        trial.set_user_attr("return", m["total_return_pct"])
+        return _score(m, task.objective)
+
+    study = optuna.create_study(
+        direction="maximize", sampler=optuna.samplers.TPESampler(seed=task.seed)
+    )
+    study.optimize(objective_fn, n_trials=task.n_trials, callbacks=[callback] if callback else [])
+    if not any(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials):
+        return None
+    return dict(study.best_trial.params)
+
+
+@dataclass(frozen=True)
+class _HeatmapRow:
+    """One row (one value of the second parameter) of the stability heatmap."""
+
+    strategy: str
+    params: dict
+    pair: tuple
+    xs: list
+    y: object
+    model: tuple  # as :attr:`_WindowTask.model`
+    bars: dict
+    config: EngineConfig
+    start: pd.Timestamp
+    end: pd.Timestamp
+    rf: pd.Series
+    objective: str
+
+
+def _heatmap_row(row: _HeatmapRow) -> list[float]:
+    """The objective at each ``xs`` value of the row (NaN: invalid or no score)."""
+    cls = STRATEGIES[row.strategy]
+    out = []
+    for xv in row.xs:
+        try:
+            strat = cls(**(row.params | {row.pair[0]: xv, row.pair[1]: row.y}))
+        except InputError:
+            out.append(math.nan)
+            continue
+        if row.model[0]:
+            cast(Any, strat).model = row.model[1]
+        m, _, _, _ = evaluate(strat, row.bars, row.config, row.start, row.end, row.rf)
+        sc = _score(m, row.objective)
+        out.append(math.nan if sc <= -1e9 else sc)
+    return out
+
+
 def walk_forward(
     store: Store,
     strategy: str,
@@ -367,6 +476,7 @@ def walk_forward(
     adjusted: bool = False,
     seed: int = 0,
     progress: Progress | None = None,
+    mapper: Mapper | None = None,
 ) -> WalkForwardResult:
     """Walk-forward optimisation of ``strategy`` (see the module docstring).
 
@@ -390,6 +500,9 @@ def walk_forward(
     seed : int
         Sampler seed (reproducible).
     progress : callable, optional
+    mapper : Mapper, optional
+        Runs the windows' searches and the heatmap's rows (independent chunks); None = in
+        this process with per-trial progress. The result does not depend on it.
 
     Returns
     -------
@@ -441,41 +554,44 @@ def walk_forward(
     total_steps = n_windows * (n_trials + 1) + (heatmap_size**2 if heatmap else 0)
     step = 0
     best_params: dict = {}
-    for w, (a, b, c, d) in enumerate(bounds):
-        tr_s, tr_e = window_idx[a], window_idx[b - 1]
-        te_s, te_e = window_idx[c], window_idx[d - 1]
-
-        def objective_fn(trial: optuna.Trial, tr_s=tr_s, tr_e=tr_e) -> float:
-            params = dict(fixed)
-            for p in searched:
-                params[p.name] = _suggest(trial, p)
-            try:
-                strat = cls(**params)
-            except InputError:
-                raise optuna.TrialPruned() from None
-            _share_model(probe, strat)
-            m, _, _, _ = evaluate(strat, inputs, config, tr_s, tr_e, rf)
-            trial.set_user_attr("return", m["total_return_pct"])
-            return _score(m, objective)
-
-        study = optuna.create_study(
-            direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed + w)
+    # (has a model attribute, its value): an ML filter's model travels with the chunks
+    model = (hasattr(probe, "model"), getattr(probe, "model", None))
+    spans = [
+        (window_idx[a], window_idx[b - 1], window_idx[c], window_idx[d - 1])
+        for a, b, c, d in bounds
+    ]
+    tasks = [
+        _WindowTask(
+            strategy, fixed, tuple(searched), model, inputs, config, tr_s, tr_e, rf,
+            objective, n_trials, seed + w,
         )
+        for w, (tr_s, tr_e, _, _) in enumerate(spans)
+    ]  # fmt: skip
+    if mapper is None:
+        studies = []
+        for w, task in enumerate(tasks):
 
-        def cb(study, trial, w=w):
-            nonlocal step
-            step += 1
-            prog(
-                min(0.99, step / total_steps),
-                f"Janela {w + 1}/{n_windows}: tentativa {trial.number + 1}/{n_trials}",
-            )
+            def cb(study, trial, w=w):
+                nonlocal step
+                step += 1
+                prog(
+                    min(0.99, step / total_steps),
+                    f"Janela {w + 1}/{n_windows}: tentativa {trial.number + 1}/{n_trials}",
+                )
 
-        study.optimize(objective_fn, n_trials=n_trials, callbacks=[cb])
-        done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-        if not done:
+            studies.append(_window_study(task, cb))
+    else:
+
+        def done(k, n):
+            prog(min(0.99, k * (n_trials + 1) / total_steps), f"Janelas otimizadas: {k}/{n}")
+
+        studies = mapper(_window_study, tasks, done)
+        step = n_windows * n_trials
+    for w, (tr_s, tr_e, te_s, te_e) in enumerate(spans):
+        found = studies[w]
+        if found is None:
             raise InputError(f"Nenhuma combinação válida de parâmetros na janela {w + 1}.")
-        best = study.best_trial
-        best_params = dict(fixed) | dict(best.params)
+        best_params = dict(fixed) | dict(found)
         strat = cls(**best_params)
         _share_model(probe, strat)
         m_is, _, _, _ = evaluate(strat, inputs, config, tr_s, tr_e, rf)
@@ -565,20 +681,21 @@ def walk_forward(
                     raise InputError(f"Parâmetro do mapa de estabilidade inválido: {nme}.")
             px, py = declared[pair[0]], declared[pair[1]]
             xs, ys = _grid(px, heatmap_size), _grid(py, heatmap_size)
-            z = np.full((len(ys), len(xs)), np.nan)
             hs, he = window_idx[0], window_idx[-1]
-            for iy, yv in enumerate(ys):
-                for ix, xv in enumerate(xs):
-                    step += 1
-                    prog(min(0.99, step / total_steps), "Mapa de estabilidade")
-                    try:
-                        strat = cls(**(best_params | {pair[0]: xv, pair[1]: yv}))
-                    except InputError:
-                        continue
-                    _share_model(probe, strat)
-                    m, _, _, _ = evaluate(strat, bars, config, hs, he, rf)
-                    sc = _score(m, objective)
-                    z[iy, ix] = np.nan if sc <= -1e9 else sc
+            rows_hm = [
+                _HeatmapRow(
+                    strategy, best_params, pair, xs, yv, model, bars, config, hs, he, rf,
+                    objective,
+                )
+                for yv in ys
+            ]  # fmt: skip
+            base_step = step
+
+            def row_done(k, n):
+                prog(min(0.99, (base_step + k * len(xs)) / total_steps), "Mapa de estabilidade")
+
+            z = np.array((mapper or local_map)(_heatmap_row, rows_hm, row_done), dtype="float64")
+            z = z.reshape(len(ys), len(xs))
             hm = pd.DataFrame(
                 z, index=pd.Index(ys, name=pair[1]), columns=pd.Index(xs, name=pair[0])
             )
@@ -639,6 +756,7 @@ def sweep(
     start=None,
     n_jobs: int | None = None,
     progress: Progress | None = None,
+    mapper: Mapper | None = None,
 ) -> pd.DataFrame:
     """Backtest every parameter set on every ticker separately (a brute-force grid).
 
@@ -648,6 +766,8 @@ def sweep(
     bars : dict of ticker -> canonical bars
     n_jobs : int, optional
         Worker processes (default: CPU count; 1 runs in this process).
+    mapper : Mapper, optional
+        Runs the chunks instead of the process pool (e.g. over Celery workers).
 
     Returns
     -------
@@ -661,8 +781,12 @@ def sweep(
     n_chunks = max(1, min(len(items), n_jobs * 4))
     chunks = [items[i::n_chunks] for i in range(n_chunks)]
     rows: list = []
-    prog: Progress = progress or _no_progress
-    if n_jobs == 1:
+    prog = progress or (lambda f, m="": None)
+    if mapper is not None:
+        args = [(strategy, ch, bars, config, start) for ch in chunks]
+        for part in mapper(_sweep_chunk, args, lambda k, n: prog(k / n, "Varredura")):
+            rows += part
+    elif n_jobs == 1:
         for k, ch in enumerate(chunks):
             rows += _sweep_chunk((strategy, ch, bars, config, start))
             prog((k + 1) / len(chunks), "Varredura")

@@ -5,6 +5,10 @@ configuration (cash, costs, sizing, stops), the code version (``git describe`` o
 checkout, else the package version), the metrics, the daily equity and benchmark curves
 and every trade. Reopening rebuilds a :class:`core.backtest.runner.BacktestResult`
 (monthly returns and the tax report are recomputed from the stored curve and trades).
+
+Ownership (:mod:`core.ownership`): a run is stamped with its author in team mode (NULL = the
+team's). Readers take ``owner`` as the filter (None = all; a user name = own and team runs),
+and another user's run is "not found" by id, exactly like a missing one.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from core.backtest.runner import BacktestResult
 from core.backtest.taxes import tax_report
 from core.data.store import Store
 from core.errors import InputError, StoreError
+from core.ownership import check_owner, owned, visible
 
 __all__ = ["code_version", "save_run", "list_runs", "load_run", "delete_run", "count_runs"]
 
@@ -86,8 +91,21 @@ def save_run(
     *,
     kind: str = "backtest",
     extra: dict | None = None,
+    owner: str | None = None,
 ) -> int:
     """Store ``result`` (and its trades) in one transaction; sets ``result.run_id``.
+
+    Parameters
+    ----------
+    store : Store
+    result : BacktestResult
+    name : str
+        Label (default: strategy and tickers).
+    kind : {"backtest", "walk_forward"}
+    extra : dict, optional
+        JSON-ready extras kept with the run.
+    owner : str, optional
+        The author (team mode); None = a team run.
 
     Returns
     -------
@@ -98,7 +116,10 @@ def save_run(
     ------
     StoreError
         When the database refuses the write.
+    InputError
+        A malformed ``owner``.
     """
+    owner = check_owner(owner)
     idx = result.equity.index
     intraday = getattr(result, "interval", "1d") != "1d"
     curves = {
@@ -129,6 +150,7 @@ def save_run(
         extra=_clean(
             {"interval": getattr(result, "interval", "1d")} | (extra or result.extra or {})
         ),
+        owner=owner,
     )
     try:
         from sqlalchemy.orm import Session
@@ -192,14 +214,22 @@ def _old_reading(tr: pd.DataFrame) -> None:
     tr["day_trade_qty"] = tr["day_trade_qty"].astype("int64")
 
 
-def list_runs(store: Store, limit: int = 200) -> pd.DataFrame:
-    """Stored runs, newest first.
+def list_runs(store: Store, limit: int = 200, *, owner: str | None = None) -> pd.DataFrame:
+    """Stored runs ``owner`` may see, newest first.
+
+    Parameters
+    ----------
+    store : Store
+    limit : int
+        Most rows returned.
+    owner : str, optional
+        None = every run; a user name = that user's and the team's runs.
 
     Returns
     -------
     pandas.DataFrame
         Columns ``id, created_at, name, kind, strategy, tickers (str), start, end,
-        total_return_pct, sharpe, max_drawdown_pct, n_trades, code_version``.
+        total_return_pct, sharpe, max_drawdown_pct, n_trades, code_version, owner``.
     """
     r = BacktestRun
     q = (
@@ -214,7 +244,9 @@ def list_runs(store: Store, limit: int = 200) -> pd.DataFrame:
             r.end,
             r.metrics,
             r.code_version,
+            r.owner,
         )
+        .where(visible(r.owner, owner))
         .order_by(r.id.desc())
         .limit(limit)
     )
@@ -238,6 +270,7 @@ def list_runs(store: Store, limit: int = 200) -> pd.DataFrame:
                 "max_drawdown_pct": m.get("max_drawdown_pct"),
                 "n_trades": m.get("n_trades"),
                 "code_version": row.code_version,
+                "owner": row.owner,
             }
         )
     cols = [
@@ -254,6 +287,7 @@ def list_runs(store: Store, limit: int = 200) -> pd.DataFrame:
         "max_drawdown_pct",
         "n_trades",
         "code_version",
+        "owner",
     ]
     return pd.DataFrame(recs, columns=cols)
 
@@ -262,17 +296,27 @@ def _nan(v):
     return math.nan if v is None else v
 
 
-def load_run(store: Store, run_id: int) -> BacktestResult:
-    """Reopen a stored run.
+def load_run(store: Store, run_id: int, *, owner: str | None = None) -> BacktestResult:
+    """Reopen a stored run that ``owner`` may see.
+
+    Parameters
+    ----------
+    store : Store
+    run_id : int
+    owner : str, optional
+        None = any run; a user name = that user's or a team run.
 
     Raises
     ------
     InputError
-        When no run has that id.
+        When no visible run has that id (another user's run answers the same message as a
+        missing one).
     """
     with store.engine.connect() as conn:
         row = conn.execute(
-            select(BacktestRun.__table__).where(BacktestRun.id == int(run_id))
+            select(BacktestRun.__table__).where(
+                BacktestRun.id == int(run_id), visible(BacktestRun.owner, owner)
+            )
         ).first()
         if row is None:
             raise InputError(f"Backtest nº {run_id} não encontrado.")
@@ -350,6 +394,7 @@ def load_run(store: Store, run_id: int) -> BacktestResult:
             "name": row.name,
             "created_at": str(row.created_at),
             "kind": row.kind,
+            "owner": row.owner,
         },
     )
     return res
@@ -362,9 +407,19 @@ def _point_values(tickers) -> dict[str, float]:
     return {t: futures_spec(t).point_value for t in tickers if is_future_ticker(t)}
 
 
-def delete_run(store: Store, run_id: int) -> bool:
-    """Delete a run and its trades; True when something was deleted."""
+def delete_run(store: Store, run_id: int, *, owner: str | None = None) -> bool:
+    """Delete a run and its trades; True when something was deleted.
+
+    ``owner``: None = any run; a user name = that user's own run only.
+    """
     with store.engine.begin() as conn:
+        mine = conn.execute(
+            select(BacktestRun.id).where(
+                BacktestRun.id == int(run_id), owned(BacktestRun.owner, owner)
+            )
+        ).first()
+        if mine is None:
+            return False
         conn.execute(delete(BacktestTrade.__table__).where(BacktestTrade.run_id == int(run_id)))
         n = conn.execute(
             delete(BacktestRun.__table__).where(BacktestRun.id == int(run_id))
@@ -372,8 +427,9 @@ def delete_run(store: Store, run_id: int) -> bool:
     return bool(n)
 
 
-def count_runs(store: Store) -> int:
-    """Number of stored runs."""
+def count_runs(store: Store, *, owner: str | None = None) -> int:
+    """Number of stored runs ``owner`` may see (None = all)."""
+    q = select(func.count()).select_from(BacktestRun.__table__)
+    q = q.where(visible(BacktestRun.owner, owner))
     with store.engine.connect() as conn:
-        n = conn.execute(select(func.count()).select_from(BacktestRun.__table__)).scalar()
-        return int(n or 0)
+        return int(conn.execute(q).scalar() or 0)

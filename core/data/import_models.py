@@ -12,7 +12,9 @@
     (``unverified_basis``), volumes dropped because their unit differs from the series'
     (``volume_unit``).
 ``watchlist``
-    The tickers of Mercado's "Minha lista" view, in order.
+    The tickers of Mercado's "Minha lista" view, in order (local mode / the team's list).
+``user_watchlists``
+    One personal "Minha lista" per user in team mode (revision 0017).
 ``source_priority``
     Per-instrument override of which source wins when two sources have a bar for the same
     date (comma-separated source names, best first).
@@ -27,7 +29,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.data.models import Base
 
-__all__ = ["ImportLog", "CorporateAction", "SourcePriority", "DataFlag", "WatchlistItem"]
+__all__ = [
+    "ImportLog",
+    "CorporateAction",
+    "SourcePriority",
+    "DataFlag",
+    "WatchlistItem",
+    "UserWatchlistItem",
+]
 
 
 class ImportLog(Base):
@@ -97,6 +106,18 @@ class WatchlistItem(Base):
 
     __tablename__ = "watchlist"
 
+    instrument_id: Mapped[int] = mapped_column(
+        ForeignKey("instruments.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class UserWatchlistItem(Base):
+    """One ticker of a user's own "Minha lista" (team mode; revision 0017)."""
+
+    __tablename__ = "user_watchlists"
+
+    owner: Mapped[str] = mapped_column(String(64), primary_key=True)
     instrument_id: Mapped[int] = mapped_column(
         ForeignKey("instruments.id", ondelete="CASCADE"), primary_key=True
     )

@@ -28,7 +28,9 @@ class SavedPortfolio(Base):
     __tablename__ = "portfolios"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    name: Mapped[str] = mapped_column(String(128), unique=True, nullable=False)
+    # unique per owner since revision 0017 (index ``ux_portfolios_owner_name``)
+    name: Mapped[str] = mapped_column(String(128), nullable=False)
+    owner: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     tickers: Mapped[str] = mapped_column(Text, nullable=False)
     weights: Mapped[str] = mapped_column(Text, nullable=False)
     parameters: Mapped[str] = mapped_column(Text, nullable=False, default="{}")

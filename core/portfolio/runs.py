@@ -3,6 +3,11 @@
 Results are the plain JSON-ready dicts of :func:`core.portfolio.service.analyse` and
 :meth:`core.portfolio.walkforward.WalkForward.to_dict`, stored as JSON text (portable across
 SQLite and PostgreSQL). ``created_at`` is UTC.
+
+Ownership (:mod:`core.ownership`): a run is stamped with its author in team mode (NULL = the
+team's). :func:`list_runs` and :func:`load_run` take ``owner`` as the filter (None = all; a user
+name = own and team runs; another user's run is "not found" by id); :func:`latest_run` is the
+author's own newest run.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from sqlalchemy import delete, select
 
 from core.data.store import Store
 from core.errors import InputError
+from core.ownership import check_owner, same_owner, visible
 from core.portfolio.models import PortfolioRun
 
 __all__ = ["RUN_KINDS", "save_run", "latest_run", "load_run", "list_runs"]
@@ -82,6 +88,7 @@ def save_run(
     """
     if kind not in RUN_KINDS:
         raise InputError(f"Tipo de execução desconhecido {kind!r}; use: {', '.join(RUN_KINDS)}.")
+    owner = check_owner(owner)
     if summary is None:
         summary = {k: result[k] for k in ("performance", "stats", "test", "window") if k in result}
     row = {
@@ -96,7 +103,7 @@ def save_run(
         res = conn.execute(_TABLE.insert().values(**row))
         new_id = int(res.inserted_primary_key[0])
         if kind == "analysis":
-            same = _owner_is(owner)
+            same = same_owner(_TABLE.c.owner, owner)
             keep = (
                 select(_TABLE.c.id)
                 .where(_TABLE.c.kind == "analysis", same)
@@ -108,10 +115,6 @@ def save_run(
                 delete(_TABLE).where(_TABLE.c.kind == "analysis", same, _TABLE.c.id.not_in(ids))
             )
     return new_id
-
-
-def _owner_is(owner: str | None):
-    return _TABLE.c.owner.is_(None) if owner is None else _TABLE.c.owner == owner
 
 
 def _record(r, with_result: bool = True) -> dict:
@@ -129,36 +132,56 @@ def _record(r, with_result: bool = True) -> dict:
 
 
 def latest_run(store: Store, kind: str = "analysis", *, owner: str | None = None) -> dict | None:
-    """The newest run of ``kind`` by ``owner`` (with its result), or None when there is none."""
+    """The newest run of ``kind`` stamped with ``owner`` (with its result), or None.
+
+    ``owner``: the author (None = the team's / local mode's runs): a user's "last analysis"
+    is their own, never another user's or the team's.
+    """
     with store.engine.connect() as conn:
         r = conn.execute(
             select(_TABLE)
-            .where(_TABLE.c.kind == kind, _owner_is(owner))
+            .where(_TABLE.c.kind == kind, same_owner(_TABLE.c.owner, owner))
             .order_by(_TABLE.c.created_at.desc(), _TABLE.c.id.desc())
             .limit(1)
         ).first()
     return None if r is None else _record(r)
 
 
-def load_run(store: Store, run_id: int) -> dict:
-    """One run by id: ``id, kind, created_at, parameters, summary, result``.
+def load_run(store: Store, run_id: int, *, owner: str | None = None) -> dict:
+    """One run by id that ``owner`` may see: ``id, kind, owner, created_at, parameters,
+    summary, result``.
+
+    ``owner``: None = any run; a user name = that user's or a team run.
 
     Raises
     ------
     InputError
-        No run with that id.
+        No visible run with that id (another user's run answers like a missing one).
     """
     with store.engine.connect() as conn:
-        r = conn.execute(select(_TABLE).where(_TABLE.c.id == int(run_id))).first()
+        r = conn.execute(
+            select(_TABLE).where(_TABLE.c.id == int(run_id), visible(_TABLE.c.owner, owner))
+        ).first()
     if r is None:
         raise InputError(f"Execução de carteira nº {run_id} não encontrada.")
     return _record(r)
 
 
-def list_runs(store: Store, kind: str | None = None, limit: int = 50) -> list[dict]:
-    """Newest runs first, without their full results (``id, kind, created_at, parameters, summary``)."""
+def list_runs(
+    store: Store, kind: str | None = None, limit: int = 50, *, owner: str | None = None
+) -> list[dict]:
+    """Runs ``owner`` may see, newest first, without their full results
+    (``id, kind, owner, created_at, parameters, summary``).
+
+    ``owner``: None = all; a user name = that user's and the team's runs.
+    """
     cols = [c for c in _TABLE.c if c.name != "result"]
-    q = select(*cols).order_by(_TABLE.c.created_at.desc(), _TABLE.c.id.desc()).limit(int(limit))
+    q = (
+        select(*cols)
+        .where(visible(_TABLE.c.owner, owner))
+        .order_by(_TABLE.c.created_at.desc(), _TABLE.c.id.desc())
+        .limit(int(limit))
+    )
     if kind is not None:
         q = q.where(_TABLE.c.kind == kind)
     with store.engine.connect() as conn:

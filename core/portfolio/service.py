@@ -169,6 +169,8 @@ def analyse(
     progress: Progress | None = None,
     *,
     record: bool = False,
+    owner: str | None = None,
+    mapper=None,
 ) -> dict:
     """Optimise, draw the frontier, compare with ^BVSP, check out of sample, allocate in lots.
 
@@ -181,6 +183,11 @@ def analyse(
     record : bool
         Store the result as a ``portfolio_runs`` row of kind ``analysis``
         (:mod:`core.portfolio.runs`); its id is returned as ``run_id``.
+    owner : str, optional
+        The author stamped on the recorded run (team mode); None = the team's.
+    mapper : callable, optional
+        Runs the out-of-sample test's rebalance optimisations
+        (:func:`core.portfolio.walkforward.walk_forward`); None = in this process.
 
     Returns
     -------
@@ -247,6 +254,7 @@ def analyse(
             taxes=TaxRules() if request.taxes else None,
             capital=float(request.capital or 100_000.0),
             progress=lambda f, m: step(0.6 + 0.3 * f, m),
+            mapper=mapper,
         )
         oos = wf.to_dict()
     allocation = None
@@ -311,5 +319,5 @@ def analyse(
         }
     )
     if record:
-        result["run_id"] = save_run(store, "analysis", result["parameters"], result)
+        result["run_id"] = save_run(store, "analysis", result["parameters"], result, owner=owner)
     return result

@@ -417,6 +417,70 @@ def _load(store: Store, candidates: list[str], end) -> tuple[pd.DataFrame, pd.Da
     return adj_df, val_df, bench["adj_close"].rename(BENCHMARK)
 
 
+def _local_map(func, items, on_done=None):
+    out = []
+    for k, x in enumerate(items):
+        out.append(func(x))
+        if on_done is not None:
+            on_done(k + 1, len(items))
+    return out
+
+
+@dataclass(frozen=True)
+class _RebalanceTask:
+    """One rebalance's optimisation inputs (picklable: a mapper may ship it to a worker)."""
+
+    day: pd.Timestamp
+    universe: list
+    window: pd.DataFrame
+    bench: pd.Series
+    risk_free: float
+    cdi: bool
+    returns_method: str
+    risk_model: str
+    spec: PortfolioSpec
+    minvar_spec: PortfolioSpec
+
+
+def _rebalance_targets(task: _RebalanceTask) -> tuple[dict, bool] | str:
+    """``({"Carteira": w, "Mínima variância": w}, in_cash)``, or the pt-BR error message."""
+    uni, window, spec = task.universe, task.window, task.spec
+    targets: dict = {}
+    cash = False
+    try:
+        inp = inputs_from_prices(
+            window,
+            task.bench.ffill().bfill(),
+            risk_free=task.risk_free,
+            risk_free_source="CDI" if task.cdi else "usuário",
+            returns_method=task.returns_method,
+            risk_model=task.risk_model,
+        )
+        per_asset = {k: v for k, v in spec.per_asset_bounds.items() if k in uni}
+        views = {k: v for k, v in (spec.views or {}).items() if k in uni} or None
+        rule = replace(spec, per_asset_bounds=per_asset, views=views)
+        if rule.objective == "max_sharpe":
+            _, r_hi = feasible_return_range(
+                expected_returns_for(inp, rule), asset_bounds(inp.tickers, rule)
+            )
+        if rule.objective == "max_sharpe" and r_hi <= inp.risk_free_arithmetic:
+            # No mix beats the CDI on this window: the tangency rule holds cash.
+            targets["Carteira"] = pd.Series(0.0, index=uni)
+            cash = True
+        else:
+            targets["Carteira"] = optimize_portfolio(inp, rule).weights
+        targets["Mínima variância"] = optimize_portfolio(
+            inp, replace(task.minvar_spec, per_asset_bounds=per_asset)
+        ).weights
+    except PregaoError as exc:
+        return (
+            f"No teste fora da amostra, na janela de estimação de "
+            f"{window.index[0]:%d/%m/%Y} a {window.index[-1]:%d/%m/%Y} "
+            f"({len(window)} pregões, rebalanceamento de {task.day:%d/%m/%Y}): {exc}"
+        )
+    return targets, cash
+
+
 def walk_forward(
     store: Store,
     spec: PortfolioSpec,
@@ -435,6 +499,7 @@ def walk_forward(
     taxes: TaxRules | None = TaxRules(),
     capital: float = 100_000.0,
     progress: Progress | None = None,
+    mapper: Callable | None = None,
 ) -> WalkForward:
     """Re-optimise ``spec`` at every rebalance on a rolling window and trade it, with 4 baselines.
 
@@ -469,6 +534,10 @@ def walk_forward(
     capital : float
         Starting R$ of every series (matters for the R$ 20.000 exemption and brokerage).
     progress : callable, optional
+    mapper : callable, optional
+        Runs the rebalances' optimisations, which are independent of each other
+        (:data:`core.backtest.optimize.Mapper`; e.g. over Celery workers); None = in this
+        process. The result does not depend on it.
 
     Returns
     -------
@@ -554,6 +623,46 @@ def walk_forward(
     in_cash: list[str] = []
     first_window: dict | None = None
     last_w = pd.Series(dtype=float)
+    # Pass 1: every rebalance's estimation window and optimisation (independent chunks).
+    plans: dict[int, tuple] = {}
+    tasks: list[_RebalanceTask] = []
+    for i in rows:
+        day = idx[i]
+        uni = [t for t in eligible(i) if np.isfinite(adj[t].iloc[i])]
+        window = adj[uni].iloc[max(0, i - lookback) : i].dropna(how="any")
+        if len(window) < 60:
+            plans[i] = (
+                "error",
+                f"No teste fora da amostra, a janela de estimação antes de "
+                f"{day:%d/%m/%Y} tem só {len(window)} pregões em comum (mínimo 60).",
+            )
+            continue
+        rf = (
+            cdi_annual(store, window.index[0], window.index[-1])
+            if risk_free is None
+            else float(risk_free)
+        )
+        plans[i] = ("task", len(tasks))
+        tasks.append(
+            _RebalanceTask(
+                day, uni, window, bench.reindex(window.index), rf, risk_free is None,
+                returns_method, risk_model, spec, minvar_spec,
+            )
+        )  # fmt: skip
+
+    def _planned(k: int, n_tasks: int) -> None:
+        if progress:
+            progress(
+                0.05 + 0.8 * k / max(n_tasks, 1),
+                f"Teste fora da amostra: otimização {k} de {n_tasks}",
+            )
+
+    solved = (mapper or _local_map)(_rebalance_targets, tasks, _planned)
+    for i in rows:  # the first failing rebalance, in date order, is the error
+        if plans[i][0] == "error":
+            raise InputError(plans[i][1])
+        if isinstance(solved[plans[i][1]], str):
+            raise InputError(solved[plans[i][1]])
     for j, i in enumerate(range(first, len(idx))):
         day = idx[i]
         px = px_all[i]
@@ -564,54 +673,15 @@ def walk_forward(
                 for b in books.values():
                     b.pay_taxes(day.to_period("M"), taxes)
         if i in rebal_set:
-            uni = [t for t in eligible(i) if np.isfinite(adj[t].iloc[i])]
-            window = adj[uni].iloc[max(0, i - lookback) : i].dropna(how="any")
-            bwin = bench.reindex(window.index)
-            if len(window) < 60:
-                raise InputError(
-                    f"No teste fora da amostra, a janela de estimação antes de "
-                    f"{day:%d/%m/%Y} tem só {len(window)} pregões em comum (mínimo 60)."
-                )
+            task = tasks[plans[i][1]]
+            uni, window = task.universe, task.window
             span = _span(window.index)
             if first_window is None:
                 first_window = span
-            rf = (
-                cdi_annual(store, window.index[0], window.index[-1])
-                if risk_free is None
-                else float(risk_free)
-            )
-            targets = {}
-            try:
-                inp = inputs_from_prices(
-                    window,
-                    bwin.ffill().bfill(),
-                    risk_free=rf,
-                    risk_free_source="CDI" if risk_free is None else "usuário",
-                    returns_method=returns_method,
-                    risk_model=risk_model,
-                )
-                per_asset = {k: v for k, v in spec.per_asset_bounds.items() if k in uni}
-                views = {k: v for k, v in (spec.views or {}).items() if k in uni} or None
-                rule = replace(spec, per_asset_bounds=per_asset, views=views)
-                if rule.objective == "max_sharpe":
-                    _, r_hi = feasible_return_range(
-                        expected_returns_for(inp, rule), asset_bounds(inp.tickers, rule)
-                    )
-                if rule.objective == "max_sharpe" and r_hi <= inp.risk_free_arithmetic:
-                    # No mix beats the CDI on this window: the tangency rule holds cash.
-                    targets["Carteira"] = pd.Series(0.0, index=uni)
-                    in_cash.append(day.strftime("%d/%m/%Y"))
-                else:
-                    targets["Carteira"] = optimize_portfolio(inp, rule).weights
-                targets["Mínima variância"] = optimize_portfolio(
-                    inp, replace(minvar_spec, per_asset_bounds=per_asset)
-                ).weights
-            except PregaoError as exc:
-                raise InputError(
-                    f"No teste fora da amostra, na janela de estimação de "
-                    f"{window.index[0]:%d/%m/%Y} a {window.index[-1]:%d/%m/%Y} "
-                    f"({len(window)} pregões, rebalanceamento de {day:%d/%m/%Y}): {exc}"
-                ) from exc
+            targets, cash = solved[plans[i][1]]
+            targets = dict(targets)
+            if cash:
+                in_cash.append(day.strftime("%d/%m/%Y"))
             targets["Pesos iguais"] = pd.Series(1.0 / len(uni), index=uni)
             if today:
                 known = [t for t in today if np.isfinite(adj[t].iloc[i])]
@@ -636,7 +706,7 @@ def walk_forward(
             )
             if progress:
                 progress(
-                    0.05 + 0.9 * (j + 1) / len(test_idx),
+                    0.85 + 0.1 * (j + 1) / len(test_idx),
                     f"Teste fora da amostra: rebalanceamento {len(records)} de {len(rows)}",
                 )
         for name, b in books.items():

@@ -309,11 +309,14 @@ def run_frontier_request(
     *,
     progress: Progress | None = None,
     record: bool = False,
+    owner: str | None = None,
+    mapper=None,
 ) -> FrontierResult:
     """Run ``req`` (:func:`core.portfolio.analyse`) and check the orders against volume.
 
     ``record`` stores the analysis as a portfolio run (the page does, to show the last result
-    on its next load).
+    on its next load), stamped with ``owner`` (the author in team mode; None = the team's).
+    ``mapper`` spreads the out-of-sample test's rebalance optimisations (None = in process).
 
     Raises
     ------
@@ -323,7 +326,7 @@ def run_frontier_request(
     from core.portfolio import analyse
     from core.requests.liquidity import liquidity_warnings
 
-    res = analyse(store, req, progress=progress, record=record)
+    res = analyse(store, req, progress=progress, record=record, owner=owner, mapper=mapper)
     warnings: list[str] = []
     alloc = res.get("allocation")
     if alloc:

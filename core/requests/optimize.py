@@ -16,7 +16,7 @@ from core.requests.backtest import BacktestRequest, build_backtest_request, stra
 from core.requests.parsing import parse_choice, parse_int, parse_number
 
 if TYPE_CHECKING:
-    from core.backtest.optimize import WalkForwardResult
+    from core.backtest.optimize import Mapper, WalkForwardResult
     from core.data.store import Store
 
 __all__ = [
@@ -145,9 +145,16 @@ def build_walk_forward_request(
 
 
 def run_walk_forward_request(
-    store: Store, req: WalkForwardRequest, *, progress: Progress | None = None
+    store: Store,
+    req: WalkForwardRequest,
+    *,
+    progress: Progress | None = None,
+    mapper: Mapper | None = None,
 ) -> WalkForwardResult:
     """Run ``req`` (:func:`core.backtest.optimize.walk_forward`); nothing is stored.
+
+    ``mapper`` spreads the windows' searches (:data:`core.backtest.optimize.Mapper`; the
+    result does not depend on it); None = in this process.
 
     Raises
     ------
@@ -174,4 +181,5 @@ def run_walk_forward_request(
         adjusted=bt.adjusted,
         seed=req.seed,
         progress=progress,
+        mapper=mapper,
     )

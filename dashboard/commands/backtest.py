@@ -135,7 +135,7 @@ def cmd_backtest(args, ctx) -> int:
     store = ctx.store()
     res = run_backtest_request(store, req, progress=None if args.json else progress_printer())
     if not args.no_save:
-        save_run(store, res, name=args.name or "")
+        save_run(store, res, name=args.name or "", owner=args.owner)
     for w in trade_liquidity_warnings(store, res.trades):
         warn(w)
     if args.json:
@@ -189,7 +189,11 @@ def cmd_optimize(args, ctx) -> int:
     res = run_walk_forward_request(store, req, progress=None if args.json else progress_printer())
     if not args.no_save:
         res.run_id = save_run(
-            store, res.to_backtest_result(), name=args.name or "", kind="walk_forward"
+            store,
+            res.to_backtest_result(),
+            name=args.name or "",
+            kind="walk_forward",
+            owner=args.owner,
         )
     if args.json:
         print(dumps(res.to_json_dict()))
@@ -238,7 +242,7 @@ def cmd_runs(args, ctx) -> int:
 
     store = ctx.store()
     if args.show is not None:
-        res = load_run(store, args.show)
+        res = load_run(store, args.show, owner=args.owner)
         if args.json:
             print(dumps(res.to_json_dict()))
         else:
@@ -248,7 +252,7 @@ def cmd_runs(args, ctx) -> int:
             )
             _print_metrics(res.metrics)
         return 0
-    df = list_runs(store, limit=args.limit)
+    df = list_runs(store, limit=args.limit, owner=args.owner)
     if args.json:
         print(dumps(df.to_dict(orient="records")))
     else:
@@ -364,6 +368,9 @@ def register(sub, common) -> None:
     p.add_argument("--name", help="name of the stored run")
     p.add_argument("--no-save", action="store_true", help="do not store the run")
     p.add_argument("--last", type=int, default=20, help="trades to list (text output)")
+    p.add_argument(
+        "--owner", metavar="USER", help="store the run as USER's (team mode; default: the team's)"
+    )
     p.set_defaults(func=cmd_backtest)
 
     p = sub.add_parser("optimize", parents=[common], help="walk-forward optimisation (Optuna)")
@@ -383,6 +390,9 @@ def register(sub, common) -> None:
     p.add_argument("--seed", help="sampler seed (default 0)")
     p.add_argument("--name", help="name of the stored out-of-sample run")
     p.add_argument("--no-save", action="store_true", help="do not store the result")
+    p.add_argument(
+        "--owner", metavar="USER", help="store the run as USER's (team mode; default: the team's)"
+    )
     p.set_defaults(func=cmd_optimize)
 
     p = sub.add_parser("strategies", parents=[common], help="list strategies and parameters")
@@ -393,4 +403,7 @@ def register(sub, common) -> None:
     p.add_argument("--show", type=int, metavar="ID")
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--owner", metavar="USER", help="only what USER sees: own and team runs (default: all)"
+    )
     p.set_defaults(func=cmd_runs)

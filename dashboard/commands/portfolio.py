@@ -72,7 +72,14 @@ def cmd_frontier(args, ctx) -> int:
     result = run_frontier_request(ctx.store(), req, progress=progress_printer(quiet=args.json))
     res = result.data
     if args.save:
-        save_portfolio(ctx.store(), args.save, res["weights"], req.parameters(), overwrite=True)
+        save_portfolio(
+            ctx.store(),
+            args.save,
+            res["weights"],
+            req.parameters(),
+            overwrite=True,
+            owner=args.owner,
+        )
     for w in result.warnings:
         warn(w)
     if args.json:
@@ -187,7 +194,7 @@ def cmd_portfolio_backtest(args, ctx) -> int:
         progress=progress_printer(quiet=args.json),
     )
     out = wf.to_dict()
-    out["run_id"] = save_run(ctx.store(), "walk_forward", out["parameters"], out)
+    out["run_id"] = save_run(ctx.store(), "walk_forward", out["parameters"], out, owner=args.owner)
     if args.json:
         print(dumps({k: v for k, v in out.items() if k not in ("equity", "drawdown")}))
         return 0
@@ -202,9 +209,9 @@ def cmd_portfolio_runs(args, ctx) -> int:
 
     store = ctx.store()
     if args.id is not None:
-        print(dumps(load_run(store, args.id)))
+        print(dumps(load_run(store, args.id, owner=args.owner)))
         return 0
-    recs = list_runs(store, args.kind)
+    recs = list_runs(store, args.kind, owner=args.owner)
     if args.json:
         print(dumps(recs))
     elif not recs:
@@ -221,10 +228,10 @@ def cmd_portfolios(args, ctx) -> int:
 
     store = ctx.store()
     if args.name:
-        rec = load_portfolio(store, args.name)
+        rec = load_portfolio(store, args.name, owner=args.owner)
         print(dumps(rec))
         return 0
-    recs = list_portfolios(store)
+    recs = list_portfolios(store, owner=args.owner)
     if args.json:
         print(dumps(recs))
     elif not recs:
@@ -308,6 +315,9 @@ def register(sub, common) -> None:
     p.add_argument("--no-costs", action="store_true", help="ignore B3 costs")
     p.add_argument("--save", metavar="NAME", help="save the portfolio under NAME")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument(
+        "--owner", metavar="USER", help="save as USER's (team mode; default: the team's)"
+    )
     p.set_defaults(func=cmd_frontier)
 
     p = sub.add_parser(
@@ -360,15 +370,24 @@ def register(sub, common) -> None:
     p.add_argument("--no-costs", action="store_true")
     p.add_argument("--no-taxes", action="store_true")
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--owner", metavar="USER", help="save as USER's (team mode; default: the team's)"
+    )
     p.set_defaults(func=cmd_portfolio_backtest)
 
     p = sub.add_parser("portfolio-runs", parents=[common], help="list stored portfolio runs")
     p.add_argument("--id", type=int, default=None, help="print one run")
     p.add_argument("--kind", choices=["analysis", "walk_forward"], default=None)
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--owner", metavar="USER", help="only what USER sees: own and team rows (default: all)"
+    )
     p.set_defaults(func=cmd_portfolio_runs)
 
     p = sub.add_parser("portfolios", parents=[common], help="list saved portfolios")
     p.add_argument("--name", help="print one saved portfolio")
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--owner", metavar="USER", help="only what USER sees: own and team rows (default: all)"
+    )
     p.set_defaults(func=cmd_portfolios)

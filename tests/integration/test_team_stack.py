@@ -197,3 +197,58 @@ def test_admin_imports_from_the_import_folder_on_the_celery_worker(stack, strict
     page.wait_for_selector("#login-form")
     page.goto(base + "/data")
     assert "/login" in page.url
+
+
+def test_each_user_sees_own_rows_and_cannot_open_another_users_by_id(stack):
+    """Per-user data (issue 15): a trader lists their own and the team's runs and portfolios,
+    never another user's, and a forged id or name of another user's row is refused; the admin
+    sees every row. Regression: every row was listed and opened for every user."""
+    from core.data.store import init_db
+    from core.portfolio import save_portfolio
+    from tests.unit.test_team_ownership import _result
+
+    store = init_db(stack.env["PREGAO_DATABASE_URL"])
+    try:
+        from core.backtest.runs import save_run
+
+        ana_run = save_run(store, _result("ana"), name="run da ana", owner="ana")
+        caio_run = save_run(store, _result("caio"), name="run do caio", owner="caio")
+        team_run = save_run(store, _result("team"), name="run do time")
+        save_portfolio(store, "Carteira da ana", {"PETR4": 1.0}, owner="ana")
+    finally:
+        store.dispose()
+    base = stack.base
+
+    def _text(r):
+        import json
+
+        return json.dumps(r.json(), ensure_ascii=False)
+
+    trader = login(base, "caio")
+    deps = dependencies(trader, base)
+
+    def run_ids(session):
+        r = callback(session, base, deps, "backtest-runs.rowData", {})
+        assert r.status_code == 200
+        return {row["id"] for row in r.json()["response"]["backtest-runs"]["rowData"]}
+
+    assert {caio_run, team_run} <= run_ids(trader) and ana_run not in run_ids(trader)
+    opened = callback(
+        trader, base, deps, "..backtest-title", {("backtest-run-id", "data"): caio_run}
+    )
+    assert "run do caio" in _text(opened) or "sma" in _text(opened).lower()
+    forged = callback(
+        trader, base, deps, "..backtest-title", {("backtest-run-id", "data"): ana_run}
+    )
+    assert forged.status_code == 200 and "não encontrado" in _text(forged)
+    assert "run da ana" not in _text(forged)
+    r = callback(
+        trader,
+        base,
+        deps,
+        next(k for k in deps if "portfolio-load-message" in k),
+        {("portfolio-load", "n_clicks"): 1, ("portfolio-load-name", "value"): "Carteira da ana"},
+    )
+    assert "não encontrada" in _text(r) and "PETR4" not in _text(r)
+    admin = login(base, "ana")
+    assert {ana_run, caio_run, team_run} <= run_ids(admin)

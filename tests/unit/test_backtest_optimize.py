@@ -72,3 +72,31 @@ def test_sweep_runs_each_set_on_each_ticker(bundled_store):
         100 * (full.equity.iloc[-1] / full.equity.iloc[0] - 1)
     )
     assert row.n_trades == len(full.trades)
+
+
+def _pickling_mapper(func, items, on_done=None):
+    """Like a pool of remote workers: every chunk and result crosses a pickle, out of order."""
+    import pickle
+
+    out = {}
+    for k in reversed(range(len(items))):
+        out[k] = pickle.loads(pickle.dumps(func(pickle.loads(pickle.dumps(items[k])))))
+        if on_done is not None:
+            on_done(len(out), len(items))
+    return [out[k] for k in range(len(items))]
+
+
+@pytest.mark.slow
+def test_walk_forward_fanned_out_equals_one_process(bundled_store):
+    """Issue 15 fan-out: windows and heatmap rows as independent chunks give the same result."""
+    kw = dict(n_windows=2, n_trials=2, heatmap_size=2, seed=3)
+    args = (bundled_store, "sma_cross", ["PETR4"], "2019-01-01", "2020-12-30")
+    one = walk_forward(*args, **kw)
+    seen = []
+    spread = walk_forward(
+        *args, **kw, mapper=_pickling_mapper, progress=lambda f, m="": seen.append(f)
+    )
+    assert list(one.windows["params"]) == list(spread.windows["params"])
+    pd.testing.assert_series_equal(one.oos_equity, spread.oos_equity)
+    pd.testing.assert_frame_equal(one.heatmap, spread.heatmap)
+    assert seen and seen[-1] == 1.0

@@ -179,3 +179,29 @@ def test_old_analyses_are_pruned(empty_store):
     assert latest_run(empty_store, "analysis", owner="ana")["id"] == other
     assert latest_run(empty_store, "analysis")["id"] == ids[-1]
     assert len(list_runs(empty_store, "analysis")) == KEEP_ANALYSES + 1
+
+
+@pytest.mark.slow
+def test_fanned_out_rebalances_equal_one_process(bundled_store, chosen):
+    """Issue 15 fan-out: the rebalances' optimisations as picklable chunks, run out of order,
+    give the same test as one process."""
+    import pickle
+
+    def pickling(func, items, on_done=None):
+        out = {}
+        for k in reversed(range(len(items))):
+            out[k] = pickle.loads(pickle.dumps(func(pickle.loads(pickle.dumps(items[k])))))
+        return [out[k] for k in range(len(items))]
+
+    spread = walk_forward(
+        bundled_store,
+        PortfolioSpec(),
+        CHOSEN,
+        universe="chosen",
+        start="2021-01-01",
+        lookback=504,
+        rebalance="quarterly",
+        mapper=pickling,
+    )
+    pd.testing.assert_frame_equal(chosen.equity, spread.equity)
+    assert chosen.rebalances == spread.rebalances

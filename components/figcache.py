@@ -1,0 +1,140 @@
+"""A small content-addressed cache of built figures (per web worker process).
+
+Building a Plotly figure through ``plotly.graph_objects`` validates every property: the Quotes
+chart takes ~0,2–1 s of CPU per request (``make_subplots``, ``update_layout``, the template),
+about three quarters of the Quotes callback, while a desk looks at the same few tickers and
+ranges over and over (issue 15's load goal: interactive p95 ≤ 300 ms with 20 users on two web
+workers). :func:`cached_figure` keys the built figure by a digest of **everything the builder
+receives** (a canonical digest of the view's data — values, index, dtypes — and the other
+arguments), so a hit is always the figure the
+builder would draw now — a new bar, a corrected price or another theme is a different key;
+nothing ever needs invalidating. The figure is kept as the plain JSON-ready dict Dash sends
+(``Figure.to_dict()``); at most :data:`MAX_ENTRIES` per process (least recently used go).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["MAX_ENTRIES", "cached_figure", "clear", "stats"]
+
+#: Figures kept per process (a Quotes figure is ~100–300 kB as a dict).
+MAX_ENTRIES = 64
+
+_cache: OrderedDict[bytes, dict] = OrderedDict()
+_lock = threading.Lock()
+_stats = {"hits": 0, "misses": 0}
+
+
+def _array(h, a: np.ndarray) -> None:
+    h.update(f"A{a.dtype.str}{a.shape}".encode())
+    if a.dtype.kind == "O":
+        h.update(repr(a.tolist()).encode())
+    else:
+        h.update(np.ascontiguousarray(a).tobytes())
+
+
+def _feed(h, o) -> None:
+    """Feed a canonical encoding of ``o`` (its content, not its memory layout) to ``h``."""
+    if o is None or isinstance(o, bool | int | float | str | bytes):
+        h.update(f"{type(o).__name__}:{o!r};".encode())
+    elif isinstance(o, pd.DataFrame):
+        h.update(b"DF")
+        _feed(h, [str(c) for c in o.columns])
+        _feed(h, o.index)
+        for c in o.columns:
+            _array(h, o[c].to_numpy())
+    elif isinstance(o, pd.Series):
+        h.update(b"S")
+        _feed(h, str(o.name))
+        _feed(h, o.index)
+        _array(h, o.to_numpy())
+    elif isinstance(o, pd.Index):
+        h.update(f"I{type(o).__name__}{o.name!r}".encode())
+        _array(h, o.to_numpy())
+    elif isinstance(o, np.ndarray):
+        _array(h, o)
+    elif isinstance(o, np.generic):
+        _feed(h, o.item())
+    elif isinstance(o, pd.Timestamp | dt.datetime | dt.date):
+        h.update(f"T{o.isoformat()};".encode())
+    elif isinstance(o, dict):
+        h.update(f"D{len(o)}".encode())
+        for k in sorted(o, key=repr):
+            _feed(h, k)
+            _feed(h, o[k])
+    elif isinstance(o, list | tuple):
+        h.update(f"L{len(o)}".encode())
+        for v in o:
+            _feed(h, v)
+    elif dataclasses.is_dataclass(o) and not isinstance(o, type):
+        h.update(f"C{type(o).__module__}.{type(o).__qualname__}".encode())
+        for f in dataclasses.fields(o):
+            _feed(h, f.name)
+            _feed(h, getattr(o, f.name))
+    else:
+        raise TypeError(f"no canonical digest for {type(o).__name__}")
+
+
+def _digest(build: Callable, args: tuple, kwargs: dict) -> bytes:
+    h = hashlib.blake2b(digest_size=20)
+    h.update(f"{build.__module__}.{build.__qualname__}".encode())
+    _feed(h, list(args))
+    _feed(h, kwargs)
+    return h.digest()
+
+
+def cached_figure(build: Callable, *args, **kwargs) -> dict:
+    """``build(*args, **kwargs).to_dict()``, from the cache when the same inputs were drawn.
+
+    Parameters
+    ----------
+    build : callable
+        A pure figure builder returning a ``plotly.graph_objects.Figure``.
+    *args, **kwargs
+        Its arguments: scalars, dates, lists, dicts, numpy/pandas objects and dataclasses of
+        them (anything else bypasses the cache).
+
+    Returns
+    -------
+    dict
+        The figure as ``{"data": [...], "layout": {...}}`` (do not mutate it: it is shared).
+    """
+    try:
+        key = _digest(build, args, kwargs)
+    except TypeError:
+        return build(*args, **kwargs).to_dict()
+    with _lock:
+        hit = _cache.get(key)
+        if hit is not None:
+            _cache.move_to_end(key)
+            _stats["hits"] += 1
+            return hit
+    fig = build(*args, **kwargs).to_dict()
+    with _lock:
+        _stats["misses"] += 1
+        _cache[key] = fig
+        while len(_cache) > MAX_ENTRIES:
+            _cache.popitem(last=False)
+    return fig
+
+
+def clear() -> None:
+    """Empty the cache (tests)."""
+    with _lock:
+        _cache.clear()
+        _stats.update(hits=0, misses=0)
+
+
+def stats() -> dict:
+    """``{"hits", "misses", "entries"}`` of this process."""
+    with _lock:
+        return {**_stats, "entries": len(_cache)}

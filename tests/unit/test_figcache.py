@@ -1,0 +1,36 @@
+"""Issue 15 load: the content-addressed figure cache never serves a stale figure."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pandas as pd
+
+from components import figcache
+
+CALLS: list = []
+
+
+def _build(df: pd.DataFrame, theme: str | None = None):
+    """A stand-in for a Plotly builder (anything with ``to_dict()``)."""
+    CALLS.append(1)
+    fig = {"data": [{"x": list(df.index), "y": list(df["close"]), "name": theme or "light"}]}
+    return SimpleNamespace(to_dict=lambda: fig)
+
+
+def test_same_inputs_hit_and_any_change_misses(monkeypatch):
+    figcache.clear()
+    CALLS.clear()
+    df = pd.DataFrame({"close": [1.0, 2.0]}, index=pd.to_datetime(["2024-01-02", "2024-01-03"]))
+    a = figcache.cached_figure(_build, df, "light")
+    b = figcache.cached_figure(_build, df.copy(), "light")
+    assert a is b and len(CALLS) == 1 and a["data"][0]["y"] == [1.0, 2.0]
+    corrected = df.copy()
+    corrected.iloc[-1, 0] = 2.5  # a corrected price: a new figure, never the old one
+    assert figcache.cached_figure(_build, corrected, "light")["data"][0]["y"] == [1.0, 2.5]
+    assert figcache.cached_figure(_build, df, "dark")["data"][0]["name"] == "dark"
+    assert len(CALLS) == 3 and figcache.stats()["hits"] == 1
+    monkeypatch.setattr(figcache, "MAX_ENTRIES", 2)
+    figcache.cached_figure(_build, df, "other")
+    assert figcache.stats()["entries"] == 2  # least recently used dropped
+    figcache.clear()
