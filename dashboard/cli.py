@@ -202,7 +202,18 @@ def dumps(obj: Any, indent: int | None = 2) -> str:
 
 #: Commands that write to the store: recorded in the audit log (team access, issue 15).
 WRITE_COMMANDS = frozenset(
-    {"import", "update", "retrain", "promote", "backtest", "optimize", "restore", "priority"}
+    {
+        "import",
+        "update",
+        "retrain",
+        "promote",
+        "backtest",
+        "optimize",
+        "restore",
+        "priority",
+        "paper",
+        "alerts",
+    }
 )
 
 

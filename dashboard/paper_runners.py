@@ -33,12 +33,11 @@ _LOCK = threading.Lock()
 _CELERY = None
 
 
-def _hooks() -> list:
-    try:
-        from core.alerts.engine import evaluate_bar  # type: ignore[import-not-found]
-    except Exception:  # noqa: BLE001 - alerts not installed yet: no hook
-        return []
-    return [evaluate_bar]
+def _hooks(spec: dict) -> list:
+    """The alerts' hooks of the runner (bar rules, account rules, daily summary)."""
+    from core.alerts.engine import runner_hooks
+
+    return runner_hooks(spec["account"], spec["tickers"])
 
 
 def _run(store, spec: dict) -> None:
@@ -53,7 +52,7 @@ def _run(store, spec: dict) -> None:
         spec.get("params") or {},
         EngineConfig.from_dict(spec["engine"]) if spec.get("engine") else None,
         _feed(spec),
-        _hooks(),
+        _hooks(spec),
         start=spec.get("start"),
         end=spec.get("end"),
         speed=spec.get("speed"),

@@ -31,6 +31,7 @@ from components.inputs import data_span, dropdown, ticker_options
 from components.theme import graph_config
 from core.errors import InputError, PregaoError
 from core.strategies import STRATEGIES
+from dashboard.auth import current_author
 from dashboard.runtime import get_settings, get_store
 
 dash.register_page(
@@ -45,11 +46,18 @@ REPLAY_MONTHS = 6
 
 
 def _owner() -> str | None:
-    """The user whose accounts the page shows (None: local mode, every account)."""
-    from dashboard import auth
+    """The user whose accounts the page shows (None: local mode / admins, every account)."""
+    from dashboard.auth import current_owner
 
-    fn = getattr(auth, "current_owner", None)
-    return fn() if fn is not None else None
+    return current_owner()
+
+
+def _guard(store, account: str, *, write: bool = False) -> None:
+    """Refuse (as "not found") an account the user may not see, or not change when ``write``:
+    the server checks what the account picker hides (issue 15, :mod:`core.ownership`)."""
+    from core.trading.accounts import get_account
+
+    get_account(store, account, owner=_owner(), write=write)
 
 
 # --------------------------------------------------------------------------- core calls
@@ -59,9 +67,10 @@ def _accounts(store) -> list[str]:
     return [a.name for a in list_accounts(store, owner=_owner())]
 
 
-def _broker(store, account: str):
+def _broker(store, account: str, *, write: bool = False):
     from core.trading.broker import PaperBroker
 
+    _guard(store, account, write=write)
     return PaperBroker(store, account)
 
 
@@ -369,7 +378,7 @@ def _create(_n, name, cash, costs, risk_values, risk_ids):
             float(cash),
             costs=costs or "b3",
             risk=rules,
-            **({"owner": _owner()} if _owner() else {}),
+            owner=current_author(),
         )
     except PregaoError as exc:
         return ct.error_box(str(exc), element_id="trading-create-error"), no_update, no_update, True
@@ -398,6 +407,7 @@ def _account_action(_kill, _unblock, account, changed):
     if not account:
         return ct.error_box("Escolha uma conta."), no_update
     try:
+        _guard(get_store(), account, write=True)
         if ctx.triggered_id == "trading-unblock":
             unblock(get_store(), account)
             msg = f"Conta “{account}” desbloqueada: o pico do patrimônio recomeça no valor atual."
@@ -530,6 +540,7 @@ def _monitor(_fp, _apply, account, flag_values, flag_ids, theme):
             ct.ticker_heatmap(None, theme=theme),
         )
     try:
+        _guard(get_store(), account)
         res = monitor(get_store(), account, rules=_flag_rules(flag_values, flag_ids))
     except PregaoError as exc:
         return ct.error_box(str(exc)), None, no_update, no_update
@@ -680,7 +691,7 @@ def _submit(_n, *form):
     store = get_store()
     try:
         req = _order_request(*ticket)
-        broker = _broker(store, req.account)
+        broker = _broker(store, req.account, write=True)
         order = broker.submit(req)
         if fill_now and order.is_open:
             broker.fill_at_last(order.id)
@@ -715,7 +726,10 @@ def _modify(_m, _c, rows, account, qty, price, stop, changed):
     oid = _selected_order(rows)
     if not account or oid is None:
         return ct.error_box("Selecione uma ordem aberta na tabela."), no_update
-    broker = _broker(get_store(), account)
+    try:
+        broker = _broker(get_store(), account, write=True)
+    except PregaoError as exc:
+        return ct.error_box(str(exc)), no_update
     try:
         if ctx.triggered_id == "trading-cancel-order":
             order = broker.cancel(oid)
@@ -775,6 +789,7 @@ def _automation(_start, _stop, account, strategy, pvals, pids, tickers, start, e
     try:
         if not account:
             raise InputError("Escolha ou crie uma conta simulada antes de iniciar o robô.")
+        _guard(store, account, write=True)
         if ctx.triggered_id == "trading-stop":
             if not stop_runner(store, account):
                 raise InputError(f"O robô da conta “{account}” não está rodando.")
@@ -815,6 +830,10 @@ def _export(_f, _l, _m, _s, account, machine):
     if not account:
         return out
     store = get_store()
+    try:
+        _guard(store, account)
+    except PregaoError:
+        return out
     which = str(ctx.triggered_id).removeprefix("trading-export-")
     machine = bool(machine)
     if which == "fills":

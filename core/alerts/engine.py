@@ -60,6 +60,7 @@ __all__ = [
     "evaluate_account_events",
     "run_daily_summary",
     "session_summary_hook",
+    "runner_hooks",
     "check_data_health",
     "list_firings",
     "SUMMARY_TIME",
@@ -1259,3 +1260,31 @@ def list_firings(
     with store.engine.connect() as conn:
         rows = conn.execute(q).mappings().all()
     return [_from_mapping(r) for r in rows]
+
+
+def runner_hooks(account: str, tickers: Iterable[str]) -> list[Callable[[Store, Any], list]]:
+    """The alerts' ``on_bar`` hooks for a paper-trading runner (:mod:`core.trading.runner`).
+
+    After each bar the runner processed: the bar rules of that ticker (:func:`evaluate_bar`),
+    the ``account`` rules at the bar's time (:func:`evaluate_account_events`: the fills,
+    stops, targets and red flags the bar produced, and the drawdown thresholds), and the
+    account's daily summary once its session is complete (:func:`session_summary_hook`). The
+    CLI's ``paper run`` and the app's unattended runners use exactly this list, so an alert
+    in a replay fires on the strategy's own bars and the account's own events.
+
+    Parameters
+    ----------
+    account : str
+        The runner's paper account.
+    tickers : iterable of str
+        The runner's tickers.
+
+    Returns
+    -------
+    list of callables ``hook(store, event) -> list[Firing]``
+    """
+
+    def account_rules(store: Store, event) -> list[Firing]:
+        return evaluate_account_events(store, at=event.time)
+
+    return [evaluate_bar, account_rules, session_summary_hook(account, tickers)]

@@ -55,6 +55,7 @@ from sqlalchemy import delete, func, insert, select, update
 from core.alerts.models import AlertRule
 from core.data.store import Store
 from core.errors import InputError
+from core.ownership import check_owner, owned, visible
 
 __all__ = [
     "KINDS",
@@ -361,8 +362,10 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
-def _owner_clause(q, owner: str | None):
-    return q if owner is None else q.where(_T.c.owner == owner)
+def _owner_clause(q, owner: str | None, *, write: bool = False):
+    """``q`` restricted to the rules ``owner`` may read (or change): :mod:`core.ownership`."""
+    owner = check_owner(owner)
+    return q.where(owned(_T.c.owner, owner) if write else visible(_T.c.owner, owner))
 
 
 def _current_event_id(store: Store) -> int:
@@ -468,15 +471,20 @@ def list_rules(
         return [_from_row(r) for r in conn.execute(q).all()]
 
 
-def get_rule(store: Store, name_or_id: str | int, owner: str | None = None) -> Rule:
+def get_rule(
+    store: Store, name_or_id: str | int, owner: str | None = None, *, write: bool = False
+) -> Rule:
     """One rule by name (case-insensitive) or id.
+
+    ``owner`` (issue 15): reading sees the user's and the team's rules; ``write=True`` (edit,
+    pause, delete) only the user's own (:mod:`core.ownership`).
 
     Raises
     ------
     InputError
         No such rule for the owner, or the name is ambiguous across owners.
     """
-    q = _owner_clause(select(_T), owner)
+    q = _owner_clause(select(_T), owner, write=write)
     if isinstance(name_or_id, int):
         q = q.where(_T.c.id == name_or_id)
     else:
@@ -494,7 +502,7 @@ def get_rule(store: Store, name_or_id: str | int, owner: str | None = None) -> R
 
 def remove_rule(store: Store, name_or_id: str | int, owner: str | None = None) -> Rule:
     """Delete a rule; its firings stay in the history (``rule_id`` becomes NULL)."""
-    rule = get_rule(store, name_or_id, owner)
+    rule = get_rule(store, name_or_id, owner, write=True)
     with store.transaction() as conn:
         conn.execute(delete(_T).where(_T.c.id == rule.id))
     return rule
@@ -537,7 +545,7 @@ def set_enabled(
     store: Store, name_or_id: str | int, enabled: bool, owner: str | None = None
 ) -> Rule:
     """Pause (``enabled=False``) or resume a rule."""
-    rule = get_rule(store, name_or_id, owner)
+    rule = get_rule(store, name_or_id, owner, write=True)
     with store.transaction() as conn:
         conn.execute(
             update(_T).where(_T.c.id == rule.id).values(enabled=bool(enabled), updated_at=_now())

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from core.backtest.costs import cost_preset
 from core.backtest.engine import EngineConfig
 from core.errors import InputError
+from core.ownership import check_owner, owned, visible
 from core.textfmt import brl
 from core.trading.models import PaperAccount, PaperLedger
 from core.trading.risk import RiskRules
@@ -214,27 +215,30 @@ def create_account(
 
 
 def list_accounts(store, owner: str | None = None) -> list[Account]:
-    """Every account (of ``owner`` when given), by name."""
-    q = select(_ACC).order_by(_ACC.c.name)
-    if owner is not None:
-        q = q.where(_ACC.c.owner == owner)
+    """The accounts ``owner`` may see (:func:`core.ownership.visible`: None = all), by name."""
+    q = select(_ACC).order_by(_ACC.c.name).where(visible(_ACC.c.owner, check_owner(owner)))
     with store.engine.connect() as conn:
         rows = conn.execute(q).mappings().all()
     return [account_from_row(r) for r in rows]
 
 
-def get_account(store, name: str, owner: str | None = None) -> Account:
+def get_account(store, name: str, owner: str | None = None, *, write: bool = False) -> Account:
     """The account called ``name``.
+
+    ``owner`` (issue 15) restricts the lookup with :mod:`core.ownership`'s rule: reading
+    (``write=False``) sees the user's and the team's accounts; trading in or changing an
+    account (``write=True``) needs the user's own. Another user's account answers "not
+    found", exactly like a missing one.
 
     Raises
     ------
     InputError
-        No such account (of ``owner`` when given); the message lists the known names.
+        No such account (for ``owner``); the message lists the known names.
     """
     n = (name or "").strip()
-    q = select(_ACC).where(_ACC.c.name == n)
-    if owner is not None:
-        q = q.where(_ACC.c.owner == owner)
+    owner = check_owner(owner)
+    clause = owned(_ACC.c.owner, owner) if write else visible(_ACC.c.owner, owner)
+    q = select(_ACC).where(_ACC.c.name == n, clause)
     with store.engine.connect() as conn:
         row = conn.execute(q).mappings().first()
     if row is None:

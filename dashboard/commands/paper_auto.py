@@ -56,6 +56,7 @@ def run_request_from_args(args, store):
 
 
 def _run(args, ctx) -> int:
+    from core.alerts.engine import runner_hooks
     from core.errors import InputError
     from core.requests.parsing import parse_number
     from core.trading.runner import StrategyRunner
@@ -82,6 +83,7 @@ def _run(args, ctx) -> int:
         dict(req.params),
         cfg,
         feed,
+        runner_hooks(args.account, list(req.tickers)),
         start=req.start,
         end=req.end,
         speed=speed,
