@@ -67,7 +67,7 @@ class BeatScheduler:
             return func(*bound_args, **bound_kwargs)
 
         run_job.__name__ = "run_" + re.sub(r"\W", "_", job_id)
-        self.celery_app.task(name=task_name, ignore_result=True)(run_job)
+        self.celery_app.task(name=task_name, ignore_result=True, shared=False)(run_job)
         entry = {
             "task": task_name,
             "schedule": crontab(

@@ -108,7 +108,7 @@ def register(celery_app, secret_key: str, *, enabled: bool = True) -> None:
     if TASK in celery_app.tasks:
         return
 
-    @celery_app.task(name=TASK)
+    @celery_app.task(name=TASK, shared=False)  # this app only, not every later app
     def chunk(path: str, blob: str) -> str:
         k = _state["key"]
         return sign(_resolve(path)(unsign(blob, k)), k)

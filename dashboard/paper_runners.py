@@ -179,4 +179,4 @@ def register_celery_task(celery_app, settings) -> None:
         finally:
             store.dispose()
 
-    celery_app.task(name=TASK_NAME, ignore_result=True)(run_paper)
+    celery_app.task(name=TASK_NAME, ignore_result=True, shared=False)(run_paper)

@@ -269,7 +269,7 @@ class PaperBroker(ExecutionMixin, SessionMixin):
     """
 
     def __init__(self, store, account: str, *, clock=None, owner: str | None = None) -> None:
-        acc = get_account(store, account, owner)
+        acc = get_account(store, account, owner, write=True)
         self.store = store
         self.name = acc.name
         self.account_id = acc.id

@@ -59,7 +59,7 @@ def test_public_names(module):
         assert hasattr(mod, name)
 
 
-def test_nine_strategies_one_module_each():
+def test_every_strategy_one_module_each():
     from core.strategies import STRATEGIES
 
     assert list(STRATEGIES) == [
@@ -73,6 +73,8 @@ def test_nine_strategies_one_module_each():
         "ml_filter",
         "adaptive",
         "buy_and_hold",
+        "opening_range_breakout",
+        "vwap_reversion",
     ]
     for name, cls in STRATEGIES.items():
         assert cls.__module__ == f"core.strategies.{name}"

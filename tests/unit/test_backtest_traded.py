@@ -285,6 +285,8 @@ def test_instrument_lot_size_is_honoured(bundled_store, monkeypatch):
         return d
 
     monkeypatch.setattr(bundled_store, "instrument", fake)
+    # the patched instrument bypasses the store's write path: drop the read cache's inputs
+    monkeypatch.setattr(bundled_store._cache, "max_bytes", 0)
     c = EngineConfig(cash=100_000, sizing=Sizing(fractional=False))
     r = runner.run_backtest(
         bundled_store, "buy_and_hold", ["PETR4"], "2020-01-02", "2020-12-30", config=c

@@ -102,6 +102,10 @@ def _samples(store) -> dict[str, tuple]:
         ),
         "models.importance_figure": (_SUMMARY,),
         "models.equity_figure": (_TRADING,),
+        "trading.trading_equity_figure": (_EQ * 1000, pd.DataFrame({"buy_hold": _EQ * 900})),
+        "trading.ticker_heatmap": (
+            pd.DataFrame([[3.0, np.nan]], index=["PETR4"], columns=["2024-01", "2024-02"]),
+        ),
     }
 
 

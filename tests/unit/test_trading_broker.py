@@ -449,13 +449,20 @@ def test_refresh_marks_uses_the_last_stored_close_without_moving_the_clock(paper
 
 def test_paper_broker_implements_the_protocol_and_owner_filter(paper_store):
     from core.trading import Broker, list_accounts
+    from core.trading.accounts import get_account
 
     create_account(paper_store, "mine", 1000, owner="ana")
     create_account(paper_store, "team", 1000)
     assert isinstance(PaperBroker(paper_store, "mine"), Broker)
-    assert [a.name for a in list_accounts(paper_store, owner="ana")] == ["mine"]
+    create_account(paper_store, "bob's", 1000, owner="bob")
+    # core.ownership: a user reads their own and the team's accounts, never another user's
+    assert [a.name for a in list_accounts(paper_store, owner="ana")] == ["mine", "team"]
+    with pytest.raises(InputError, match="não encontrada"):
+        get_account(paper_store, "bob's", owner="ana")
+    # ... and trades only in their own
     with pytest.raises(InputError, match="não encontrada"):
         PaperBroker(paper_store, "team", owner="ana")
+    assert PaperBroker(paper_store, "mine", owner="ana").account().name == "mine"
 
 
 def test_a_failure_mid_fill_rolls_the_whole_bar_back(paper_store, monkeypatch):
