@@ -336,6 +336,21 @@ def _send_row(row, config: ChannelConfig) -> DeliveryResult:
         )
 
 
+def _due_rows(store, channel: str, limit: int) -> list:
+    """The due ``pending``/``retrying`` rows of ``channel``, oldest first (not claimed yet)."""
+    with store.engine.connect() as conn:
+        return conn.execute(
+            select(_D)
+            .where(
+                _D.c.channel == channel,
+                _D.c.status.in_(("pending", "retrying")),
+                _D.c.next_attempt_at <= _utcnow(),
+            )
+            .order_by(_D.c.next_attempt_at, _D.c.id)
+            .limit(limit)
+        ).all()
+
+
 def process_due(
     store,
     config: ChannelConfig,
@@ -358,18 +373,7 @@ def process_due(
     policy = policy or RetryPolicy()
     limiter = limiter or _Limiter(MIN_INTERVAL)
     worker_id = worker_id or _worker_id()
-    now = _utcnow()
-    with store.engine.connect() as conn:
-        rows = conn.execute(
-            select(_D)
-            .where(
-                _D.c.channel == channel,
-                _D.c.status.in_(("pending", "retrying")),
-                _D.c.next_attempt_at <= now,
-            )
-            .order_by(_D.c.next_attempt_at, _D.c.id)
-            .limit(limit)
-        ).all()
+    rows = _due_rows(store, channel, limit)
     if not rows:
         return 0
     skip_reason = ""
