@@ -48,6 +48,7 @@ __all__ = [
     "refresh_predictions",
     "PredictionRefresh",
     "fingerprint_warning",
+    "in_proven_bin",
     "HISTORY_DAYS",
 ]
 
@@ -110,6 +111,20 @@ def sessions_behind(as_of, reference) -> int:
     return int(len(b3_sessions(a + pd.Timedelta(days=1), r)))
 
 
+def in_proven_bin(metrics: dict, p: float) -> bool:
+    """True when ``p`` (P(up)) falls in a calibrated bin whose out-of-sample hit rate beat
+    the baseline significantly (``metrics["confidence_bins"]`` entries with ``proven``).
+
+    Models trained before those bins existed (no ``confidence_bins`` key) are never
+    confident. The one rule behind ``predict_next``'s ``high_confidence`` and the alerts
+    engine's ``model`` rules.
+    """
+    if "confidence_bins" not in (metrics or {}) or p != p:
+        return False
+    bins = [b for b in metrics.get("confidence_bins") or [] if b.get("proven")]
+    return any(b["lo"] <= p < b["hi"] or (b["hi"] == 1.0 and p == 1.0) for b in bins)
+
+
 def _skip(ticker: str, reason: str) -> dict:
     return {"ticker": ticker, "reason": reason}
 
@@ -156,8 +171,6 @@ def predict_next(
     all_tickers = store.tickers()
     tickers = tickers or all_tickers
     universe = set(champion.tickers or [])
-    bins = [b for b in champion.metrics.get("confidence_bins") or [] if b.get("proven")]
-    legacy_bins = "confidence_bins" not in champion.metrics
     index_bars = None
     if champion.uses_index and INDEX_TICKER in all_tickers:
         last = store.last_date(INDEX_TICKER)
@@ -201,10 +214,7 @@ def predict_next(
         if np.isnan(pv):
             skipped.append(_skip(t, "atributos incompletos na última sessão"))
             continue
-        if legacy_bins:
-            proven = False  # uncalibrated model without proven bins: never "confident"
-        else:
-            proven = any(b["lo"] <= pv < b["hi"] or (b["hi"] == 1.0 and pv == 1.0) for b in bins)
+        proven = in_proven_bin(champion.metrics, pv)
         rows.append(
             {
                 "ticker": t,
