@@ -87,6 +87,14 @@ POLICY: dict[str, str] = {
     "pages.models.meta_run": "trader",
     "pages.models.retrain_now": "admin",  # may promote a model
     "pages.models.promote": "admin",
+    # Alertas (the bell is on every page: reads one count)
+    "dashboard.notifications.bell": "viewer",
+    "pages.alerts.insert_condition": "viewer",  # writes text into the form only
+    "pages.alerts.validate_condition": "viewer",
+    "pages.alerts.filter_history": "viewer",
+    "pages.alerts.rules": "trader",  # create / edit / pause / delete rules
+    "pages.alerts.act": "trader",  # evaluate now (stores and sends firings), mark read
+    "pages.alerts.test_channel": "trader",  # sends a message through a channel
     # Administração
     "pages.admin.unlock_account": "admin",
     # Dash Pages' router (draws the page of the URL) and the cancel callback of background jobs

@@ -49,6 +49,8 @@ Alert channels (``core.alerts.channels``; every secret is redacted by :meth:`Set
 ``PREGAO_SMTP_USER`` / ``PREGAO_SMTP_PASSWORD`` SMTP login (optional; the password is secret)
 ``PREGAO_SMTP_FROM`` / ``PREGAO_SMTP_TO`` sender and recipients (comma separated)
 ``PREGAO_WEBHOOK_URL``      generic JSON webhook (secret: URLs often carry a key)
+``PREGAO_ALERTS_WORKER``    ``1``/``0``: run the alert delivery worker in this app process
+                            (default on, except under pytest)
 """
 
 from __future__ import annotations
@@ -107,6 +109,7 @@ class Settings:
     smtp_from: str = ""
     smtp_to: str = ""
     webhook_url: str = ""
+    alerts_worker: bool | None = None
 
     @property
     def is_team(self) -> bool:
@@ -366,6 +369,10 @@ def _alert_settings(vals: dict[str, str], errors: list[str]) -> dict:
             errors.append(f"{PREFIX}SMTP_PORT={vals['smtp_port']!r} is not a port (1-65535)")
             port = 587
     out["smtp_port"] = port
+    flag = (vals.get("alerts_worker") or "").strip().lower()
+    if flag not in _TRUE | _FALSE:
+        errors.append(f"{PREFIX}ALERTS_WORKER={vals.get('alerts_worker')!r} must be 0 or 1")
+    out["alerts_worker"] = None if not flag else flag in _TRUE
     for addr in (out["smtp_from"], *_split_list(out["smtp_to"])):
         if addr and not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", addr.split("<")[-1].rstrip(">")):
             errors.append(f"{PREFIX}SMTP_FROM/SMTP_TO: {addr!r} is not an e-mail address")

@@ -639,9 +639,10 @@ def list_deliveries(
     firing_id: int | None = None,
     channel: str | None = None,
     status: str | None = None,
+    ids: list[int] | None = None,
     limit: int = 200,
 ) -> list[DeliveryRecord]:
-    """The delivery log, newest first, optionally filtered."""
+    """The delivery log, newest first, optionally filtered (``ids``: these rows only)."""
     if not 1 <= limit <= 10_000:
         raise ValueError("limit must be 1-10000")
     q = select(_D).order_by(_D.c.id.desc()).limit(limit)
@@ -651,6 +652,8 @@ def list_deliveries(
         q = q.where(_D.c.channel == channel)
     if status:
         q = q.where(_D.c.status == status)
+    if ids is not None:
+        q = q.where(_D.c.id.in_([int(i) for i in ids]))
     with store.engine.connect() as conn:
         rows = conn.execute(q).all()
     out = []

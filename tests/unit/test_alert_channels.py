@@ -143,7 +143,7 @@ def test_discord_embed_bytes():
         '{"name":"sma(50)","value":"37,12","inline":true},'
         '{"name":"Barra","value":"02/06/2025","inline":true}],'
         '"footer":{"text":"Pregão · regra PETR4 cruza acima da MMS 50"},'
-        '"timestamp":"2025-06-02T18:45:03"}]}'
+        '"timestamp":"2025-06-02T18:45:03+00:00"}]}'
     ).encode()
     assert req.body == expected
 

@@ -68,8 +68,9 @@ def payload(firing: Any) -> dict:
         "fields": fields[:25],
         "footer": {"text": f"Pregão · regra {d['rule_name']}"[:256]},
     }
-    if d["fired_at"]:
-        embed["timestamp"] = d["fired_at"]
+    if d["fired_at"]:  # the engine's fired_at is naive UTC; Discord wants an explicit offset
+        ts = d["fired_at"]
+        embed["timestamp"] = ts if ("+" in ts[10:] or ts.endswith("Z")) else ts + "+00:00"
     return {"username": "Pregão", "allowed_mentions": {"parse": []}, "embeds": [embed]}
 
 
