@@ -236,11 +236,11 @@ def dispatch(store, firing: Any) -> list[int]:
         res = inapp.send(_config, firing, store=store, owner=owner)
         if not res.ok:
             log.warning("in-app delivery failed: %s", res.error)
-        ids = enqueue(store, firing, _config)
+        w = _worker
+        ids = enqueue(store, firing, _config, policy=w.policy if w is not None else None)
     except Exception:  # noqa: BLE001 - delivery must never break evaluation
         log.exception("dispatch failed for firing %s", chbase._get(firing, "id"))
         return []
-    w = _worker
     if ids and w is not None:
         w.wake()
     return ids
@@ -415,9 +415,9 @@ def process_due(
         limiter.mark(channel, row.target, clock, res.retry_after or 0.0)
         done += 1
         vals: dict[str, Any] = {"updated_at": _utcnow(), "claimed_by": None}
-        if res.ok:
-            vals.update(status="sent", sent_at=_utcnow(), last_error="")
-        elif res.retryable and attempt < row.max_attempts:
+        if res.ok:  # last_error keeps the failure of an earlier attempt, if any
+            vals.update(status="sent", sent_at=_utcnow())
+        elif res.retryable and attempt < min(row.max_attempts, policy.max_attempts):
             wait_s = backoff_seconds(attempt, policy, res.retry_after)
             vals.update(
                 status="retrying",
