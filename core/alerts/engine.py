@@ -194,7 +194,7 @@ def _local_now() -> dt.datetime:
 def _clean(v: Any) -> Any:
     if isinstance(v, (np.floating, float)):
         f = float(v)
-        return None if not np.isfinite(f) else round(f, 6)
+        return None if not np.isfinite(f) else f
     if isinstance(v, (np.integer,)):
         return int(v)
     if isinstance(v, (np.bool_,)):
@@ -213,17 +213,25 @@ def _when(t: pd.Timestamp) -> str:
     return textfmt.date(t) if t == t.normalize() else textfmt.datetime(t)
 
 
+_PRICE_FUNCS = ("sma(", "ema(", "bollinger(", "highest(", "lowest(", "prev(", "atr(")
+
+
 def _fmt_value(name: str, v: float | None) -> str:
+    """``close R$ 39,59``, ``volume 12.345.600``, ``rsi(14) 28,41`` (pt-BR)."""
     if v is None or not np.isfinite(v):
         return f"{name} {textfmt.MISSING}"
-    if name == "volume" or name.startswith(("obv", "sma(volume", "ema(volume")):
+    if "volume" in name or name.startswith("obv"):
         return f"{name} {textfmt.integer(v)}"
+    if name in ("open", "high", "low", "close") or name.startswith(_PRICE_FUNCS):
+        return f"{name} {textfmt.brl(v)}"
     return f"{name} {textfmt.num(v, 2)}"
 
 
-def _load_bars(store: Store, ticker: str, end=None, interval: str = "1d") -> pd.DataFrame:
+def _load_bars(
+    store: Store, ticker: str, end=None, interval: str = "1d", start=None
+) -> pd.DataFrame:
     try:
-        return store.bars(ticker, None, end, interval)
+        return store.bars(ticker, start, end, interval)
     except UnknownTickerError:
         return pd.DataFrame(columns=["open", "high", "low", "close", "adj_close", "volume"])
 
@@ -387,11 +395,40 @@ class _Ctx:
                 self._champion = None
         return self._champion
 
-    def load(self, ticker: str, end=None) -> pd.DataFrame:
-        key = (ticker, None if end is None else pd.Timestamp(end))
+    def load(self, ticker: str, end=None, start=None) -> pd.DataFrame:
+        key = (ticker, None if end is None else pd.Timestamp(end), start)
         if key not in self.bars:
-            self.bars[key] = _load_bars(self.store, ticker, end, self.interval)
+            self.bars[key] = _load_bars(self.store, ticker, end, self.interval, start)
         return self.bars[key]
+
+
+def _history_days(rule: Rule) -> int:
+    """Calendar days of daily history a bar rule needs on each new bar (evaluate_bar).
+
+    Ten times the indicators' warm-up and at least 500 sessions, so that recursive
+    smoothings (EMA, Wilder) started there equal the full-history values to ~1e-10: the
+    hook fires on the same bars as :func:`evaluate_range` over the whole history.
+    """
+    if rule.kind == "model":
+        from core.ml.predictions import HISTORY_DAYS
+
+        return HISTORY_DAYS
+    if rule.kind == "anomaly":
+        return int(ANOMALY_WINDOW * 1.5) + 30
+    bars = 0
+    try:
+        if rule.kind == "expr":
+            from core.alerts.expr import parse
+
+            bars = parse(rule.condition).warmup()
+        elif rule.kind == "strategy":
+            from core.strategies import get_strategy
+
+            p = rule.params
+            bars = get_strategy(p["strategy"], **(p.get("strategy_params") or {})).warmup()
+    except PregaoError:
+        bars = 0
+    return int(max(10 * bars, 500) * 1.5) + 30
 
 
 def _rule_tickers(rule: Rule, ctx: _Ctx) -> list[str]:
@@ -432,16 +469,17 @@ def _apply_cooldown(
     """Drop candidates within ``rule.cooldown`` bars after an earlier firing."""
     if rule.cooldown <= 0 or not cands:
         return cands
+    import bisect
+
     prior_pos = sorted(int(p) for p in index.get_indexer(pd.DatetimeIndex(list(prior))) if p >= 0)
     kept = []
     for c in sorted(cands, key=lambda c: c.bar_time):
         pos = int(index.get_loc(c.bar_time))
-        before = [p for p in prior_pos if p < pos]
-        if before and pos - before[-1] <= rule.cooldown:
+        k = bisect.bisect_left(prior_pos, pos)  # firings strictly before this bar
+        if k and pos - prior_pos[k - 1] <= rule.cooldown:
             continue
         kept.append(c)
-        prior_pos.append(pos)
-        prior_pos.sort()
+        bisect.insort(prior_pos, pos)
     return kept
 
 
@@ -592,14 +630,14 @@ def evaluate_bar(store: Store, event, *, send: bool = True) -> list[Firing]:
     ticker = str(event.ticker).upper()
     t = pd.Timestamp(event.time)
     ctx = _Ctx(store, _interval(event))
-    rules = [
-        r
-        for r in list_rules(store, kind=BAR_KINDS, enabled=True)
-        if ticker in _rule_tickers(r, ctx)
-    ]
+    enabled = list_rules(store, kind=(*BAR_KINDS, "account"), enabled=True)
+    rules = [r for r in enabled if r.kind in BAR_KINDS and ticker in _rule_tickers(r, ctx)]
     out: list[Firing] = []
     if rules:
-        bars = ctx.load(ticker, t)
+        start = None
+        if ctx.interval == "1d":
+            start = t.normalize() - pd.Timedelta(days=max(_history_days(r) for r in rules))
+        bars = ctx.load(ticker, t, start)
         bars = bars[bars.index <= t]
         if len(bars) == 0 or bars.index[-1] != t:
             row = {
@@ -613,7 +651,9 @@ def evaluate_bar(store: Store, event, *, send: bool = True) -> list[Firing]:
         mask[-1] = True
         for r in rules:
             out += _fire_bars(ctx, r, ticker, bars, mask, persist=True, send=send)
-    out += evaluate_account_events(store, at=t, send=send)
+    account_rules = [r for r in enabled if r.kind == "account"]
+    if account_rules:
+        out += evaluate_account_events(store, at=t, send=send, rules=account_rules)
     return out
 
 
@@ -735,7 +775,8 @@ def _account_snapshot(store: Store, account: str):
         return None
 
 
-def _account_names(store: Store, only: str | None) -> list[str]:
+def _account_names(store: Store, only: str | None, owner: str | None = None) -> list[str]:
+    """Paper accounts a rule watches: ``only``, else every account of ``owner`` (None: all)."""
     if only:
         return [only]
     try:
@@ -743,13 +784,18 @@ def _account_names(store: Store, only: str | None) -> list[str]:
     except ImportError:
         return []
     try:
-        return [a.name for a in list_accounts(store)]
+        return [a.name for a in list_accounts(store, owner)]
     except Exception:  # noqa: BLE001 - no trading tables: no accounts
         return []
 
 
 def evaluate_account_events(
-    store: Store, *, at=None, owner: str | None = None, send: bool = True
+    store: Store,
+    *,
+    at=None,
+    owner: str | None = None,
+    send: bool = True,
+    rules: list[Rule] | None = None,
 ) -> list[Firing]:
     """Fire the ``account`` rules on new paper-account events and drawdown thresholds.
 
@@ -767,12 +813,15 @@ def evaluate_account_events(
         newest event's time, else now (São Paulo).
     owner : str, optional
         Only this owner's rules (None = all).
+    rules : list of Rule, optional
+        The enabled account rules, when the caller has them already.
 
     Returns
     -------
     list of Firing
     """
-    rules = list_rules(store, owner, kind="account", enabled=True)
+    if rules is None:
+        rules = list_rules(store, owner, kind="account", enabled=True)
     if not rules:
         return []
     try:
@@ -788,9 +837,10 @@ def evaluate_account_events(
             log.debug("alerts: no paper events: %s", exc)
             events = []
         kinds = set(rule.params.get("events") or [])
+        mine = None if acc or rule.owner is None else set(_account_names(store, None, rule.owner))
         cands = []
         for ev in events:
-            if ev.kind not in kinds:
+            if ev.kind not in kinds or (mine is not None and ev.account not in mine):
                 continue
             label = _EVENT_LABEL.get(ev.kind, ev.kind)
             who = f" ({ev.ticker})" if ev.ticker else ""
@@ -820,19 +870,21 @@ def evaluate_account_events(
             if when is None:
                 when = pd.Timestamp(events[-1].time) if events else pd.Timestamp(_local_now())
             armed = dict(rule.state.get("dd_above") or {})
-            for name in _account_names(store, acc):
+            for name in _account_names(store, acc, rule.owner):
                 snap = _account_snapshot(store, name)
                 if snap is None:
                     continue
                 dd = float(getattr(snap, "drawdown_pct", 0.0) or 0.0)
                 above = dd >= float(threshold)
+                clock = getattr(snap, "time", None)
+                when_acc = when if at is not None or clock is None else pd.Timestamp(clock)
                 if above and not armed.get(name):
                     eq = getattr(snap, "equity", None)
                     peak = getattr(snap, "peak_equity", None)
                     cands.append(
                         _Cand(
                             "",
-                            when,
+                            when_acc,
                             {
                                 "account": name,
                                 "drawdown_pct": dd,
@@ -841,7 +893,7 @@ def evaluate_account_events(
                                 "peak_equity": peak,
                             },
                             f"[{name}] Drawdown de {textfmt.pct(dd, 1)} acima do limite de "
-                            f"alerta de {textfmt.pct(threshold, 1)} em {_when(when)} "
+                            f"alerta de {textfmt.pct(threshold, 1)} em {_when(when_acc)} "
                             f"(patrimônio {textfmt.brl(eq)}; pico {textfmt.brl(peak)}).",
                             event_key=f"drawdown:{name}",
                             severity="critical",
@@ -851,24 +903,92 @@ def evaluate_account_events(
                     armed[name] = above
                     changed = True
             rule.state = {**rule.state, "dd_above": armed}
+        if rule.params.get("win_pct") or rule.params.get("loss_pct"):
+            tc, moved = _trade_candidates(store, rule)
+            cands += tc
+            changed = changed or moved
         out += _record(store, rule, cands, send=send)
         if changed:
             save_progress(store, rule)
     return out
 
 
-# --------------------------------------------------------------------------- summary
-def _session_fills(store: Store, account: str, session: pd.Timestamp) -> list:
+def _trade_candidates(store: Store, rule: Rule) -> tuple[list[_Cand], bool]:
+    """Closed trades after the rule's trade cursor with a return beyond its thresholds."""
     try:
         from core.trading.broker import PaperBroker
     except ImportError:
-        return []
+        return [], False
+    cursor = int(rule.state.get("last_trade_id") or 0)
+    win, loss = rule.params.get("win_pct"), rule.params.get("loss_pct")
+    newest = cursor
+    cands: list[_Cand] = []
+    for name in _account_names(store, rule.params.get("account"), rule.owner):
+        try:
+            tr = PaperBroker(store, name).trades()
+        except PregaoError:
+            continue
+        if not len(tr):
+            continue
+        tr = tr[tr["id"] > cursor]
+        for r in tr.itertuples(index=False):
+            newest = max(newest, int(r.id))
+            ret = float(r.return_pct) / 100.0 if np.isfinite(r.return_pct) else float("nan")
+            if not np.isfinite(ret):
+                continue
+            if win and ret >= float(win):
+                label, sev = "Trade vencedor", "info"
+            elif loss and ret <= -float(loss):
+                label, sev = "Trade perdedor", "warning"
+            else:
+                continue
+            cands.append(
+                _Cand(
+                    str(r.ticker),
+                    pd.Timestamp(r.exit_date),
+                    {
+                        "account": name,
+                        "trade_id": int(r.id),
+                        "return": ret,
+                        "pnl": float(r.pnl),
+                        "entry_price": float(r.entry_price),
+                        "exit_price": float(r.exit_price),
+                        "shares": int(r.shares),
+                    },
+                    f"[{name}] {label} em {r.ticker} ({_when(r.exit_date)}): "
+                    f"{textfmt.pct(ret, 2, sign=True)}, {textfmt.brl(r.pnl)} "
+                    f"({textfmt.integer(r.shares)} ações, {textfmt.brl(r.entry_price)} → "
+                    f"{textfmt.brl(r.exit_price)}).",
+                    event_key=f"trade:{int(r.id)}",
+                    severity=sev,
+                )
+            )
+    if newest != cursor:
+        rule.state = {**rule.state, "last_trade_id": newest}
+        return cands, True
+    return cands, False
+
+
+# --------------------------------------------------------------------------- summary
+def _session_activity(store: Store, account: str, session: pd.Timestamp):
+    """(fills of the session, P&L of the trades closed in it) of a paper account."""
     try:
-        fills = PaperBroker(store, account).fills(since=session)
-    except PregaoError:
-        return []
+        from core.trading.broker import PaperBroker
+    except ImportError:
+        return [], []
     end = session + pd.Timedelta(days=1)
-    return [f for f in fills if session <= pd.Timestamp(f.time) < end]
+    try:
+        broker = PaperBroker(store, account)
+        fills = broker.fills(since=session - pd.Timedelta(microseconds=1))
+        trades = broker.trades() if hasattr(broker, "trades") else None
+    except PregaoError:
+        return [], []
+    fills = [f for f in fills if session <= pd.Timestamp(f.time) < end]
+    pnls: list[float] = []
+    if trades is not None and len(trades):
+        ex = pd.to_datetime(trades["exit_date"])
+        pnls = [float(x) for x in trades.loc[(ex >= session) & (ex < end), "pnl"]]
+    return fills, pnls
 
 
 def run_daily_summary(store: Store, now=None, *, send: bool = True) -> list[Firing]:
@@ -876,8 +996,8 @@ def run_daily_summary(store: Store, now=None, *, send: bool = True) -> list[Firi
 
     For every enabled ``daily_summary`` rule and account: the day's P&L (R$), the day's
     return (day P&L over the equity at the start of the day), the session's fills and the
-    win rate of the trades closed in the session (fills that reduce a position, judged by
-    their realised P&L when the broker reports it). Nothing on a day without a B3 session.
+    win rate of the trades closed in the session (``PaperBroker.trades()``: one row per
+    closing fill, a win when its net P&L is positive). Nothing on a day without a B3 session.
     The unique key (rule, account, session) makes a second run the same day a no-op.
 
     Parameters
@@ -898,12 +1018,11 @@ def run_daily_summary(store: Store, now=None, *, send: bool = True) -> list[Firi
     out: list[Firing] = []
     for rule in list_rules(store, kind="daily_summary", enabled=True):
         cands = []
-        for name in _account_names(store, rule.params.get("account")):
+        for name in _account_names(store, rule.params.get("account"), rule.owner):
             snap = _account_snapshot(store, name)
             if snap is None:
                 continue
-            fills = _session_fills(store, name, session)
-            pnls = [float(f.realized_pnl) for f in fills if getattr(f, "realized_pnl", None)]
+            fills, pnls = _session_activity(store, name, session)
             wins = sum(1 for x in pnls if x > 0)
             day_pnl = float(getattr(snap, "day_pnl", 0.0) or 0.0)
             equity = float(getattr(snap, "equity", 0.0) or 0.0)

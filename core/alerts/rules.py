@@ -24,9 +24,12 @@ Kinds (:data:`KINDS`) and their ``params``
     Needs ``tickers``.
 ``account``
     Paper-account events (:func:`core.trading.events.list_events`). ``params = {"account":
-    name or None (all), "events": [...] (default: all of :data:`ACCOUNT_EVENTS`),
-    "drawdown_pct": 0.05}`` — ``drawdown_pct`` (a fraction; seed 002: 5 %) also fires when
-    the account's drawdown rises above it (once per rise; again only after it fell back).
+    name or None (all), "events": [...] (default: all of :data:`ACCOUNT_EVENTS`; only
+    ``drawdown`` when ``drawdown_pct`` is set), "drawdown_pct": 0.05}`` — ``drawdown_pct``
+    (a fraction; seed 002: 5 %) also fires when the account's drawdown rises above it (once
+    per rise; again only after it fell back); ``win_pct`` / ``loss_pct`` (fractions; seed
+    002: "Trade WIN (> +3 %)") fire on each trade closed with a return ≥ ``win_pct`` or
+    ≤ −``loss_pct`` (``PaperBroker.trades()``).
 ``daily_summary``
     At 17:30 America/Sao_Paulo on B3 sessions: P&L, return, trades and win rate of each paper
     account (``params = {"account": name or None}``), once per session.
@@ -279,7 +282,8 @@ def validate_rule(rule: Rule) -> Rule:
         if not name_s:
             raise InputError("Informe a estratégia (--strategy), ex.: sma_cross.")
         sp = dict(p.get("strategy_params") or {})
-        get_strategy(name_s, **sp)  # validates name and parameters
+        strat = get_strategy(name_s, **sp)  # validates name and parameters
+        sp = {k: strat.p[k] for k in sp}  # stored coerced (int, float, bool)
         sigs = [str(s).strip().lower() for s in (p.get("signals") or STRATEGY_SIGNALS)]
         bad = [s for s in sigs if s not in STRATEGY_SIGNALS]
         if bad:
@@ -299,15 +303,23 @@ def validate_rule(rule: Rule) -> Rule:
             raise InputError("Severidade mínima da anomalia: baixa, média ou alta.")
         p = {"contamination": c, "min_severity": sev_min}
     elif kind == "account":
-        events = [str(e).strip().lower() for e in (p.get("events") or ACCOUNT_EVENTS)]
+        thresholds = any(
+            p.get(k) not in (None, "") for k in ("drawdown_pct", "win_pct", "loss_pct")
+        )
+        # a threshold rule (drawdown, trade win/loss) does not also fire on every fill
+        default = ("drawdown",) if thresholds and not p.get("events") else ACCOUNT_EVENTS
+        events = [str(e).strip().lower() for e in (p.get("events") or default)]
         bad = [e for e in events if e not in ACCOUNT_EVENTS]
         if bad:
             raise InputError(f"Evento desconhecido {bad[0]!r}. Use: {', '.join(ACCOUNT_EVENTS)}.")
         dd = p.get("drawdown_pct")
+        win, loss = p.get("win_pct"), p.get("loss_pct")
         p = {
             "account": (str(p["account"]).strip() if p.get("account") else None),
             "events": events,
             "drawdown_pct": None if dd in (None, "") else _pct(dd, "drawdown_pct"),
+            "win_pct": None if win in (None, "") else _pct(win, "win_pct"),
+            "loss_pct": None if loss in (None, "") else _pct(loss, "loss_pct"),
         }
     elif kind == "daily_summary":
         p = {"account": (str(p["account"]).strip() if p.get("account") else None)}
@@ -363,6 +375,20 @@ def _current_event_id(store: Store) -> int:
     return max((int(e.id) for e in evs), default=0)
 
 
+def _current_trade_id(store: Store) -> int:
+    """The newest closed paper trade id (0 when none or no trading tables)."""
+    try:
+        from core.trading.models import PaperTrade
+    except ImportError:
+        return 0
+    try:
+        with store.engine.connect() as conn:
+            v = conn.execute(select(func.max(PaperTrade.__table__.c.id))).scalar()
+    except Exception:  # noqa: BLE001 - no trading tables
+        return 0
+    return int(v or 0)
+
+
 def add_rule(store: Store, rule: Rule) -> Rule:
     """Validate and store a new rule.
 
@@ -388,6 +414,7 @@ def add_rule(store: Store, rule: Rule) -> Rule:
             raise InputError(f"Já existe um alerta chamado {rule.name!r}.")
         if rule.kind == "account":
             rule.last_event_id = _current_event_id(store)
+            rule.state = {**(rule.state or {}), "last_trade_id": _current_trade_id(store)}
         now = _now()
         res = conn.execute(
             insert(_T).values(

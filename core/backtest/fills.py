@@ -20,6 +20,11 @@ Rules
   entry, a target already beyond the entry price is marketable at once and fills at the entry
   price (the market at that moment), not at the target.
 * When one bar touches both the stop and the target, the stop comes first (pessimistic).
+* **Limit order** of a paper account (:func:`limit_fill`): the target rule for the order's
+  side, slippage applied, but never worse than the limit price (a limit order's promise).
+* **Stop-limit order** (:func:`stop_limit_trigger`): triggers like a stop entry; on the
+  trigger bar it fills only if the trigger price is within the limit (at the trigger price,
+  slippage capped by the limit); otherwise it rests as a limit order from the next bar.
 * Trailing stop (:func:`trail_level`): trails the best price of the bars **before** the
   current one by ``pct``; the tighter of the trailing and the fixed stop applies.
 """
@@ -35,6 +40,8 @@ __all__ = [
     "stop_fill",
     "target_fill",
     "trail_level",
+    "limit_fill",
+    "stop_limit_trigger",
     "NO_FILL",
 ]
 
@@ -139,3 +146,56 @@ def trail_level(stop: float, peak: float, pct: float, direction: int):
     if not stop == stop or (direction > 0 and ts > stop) or (direction < 0 and ts < stop):
         return ts, True
     return stop, False
+
+
+@numba.njit(cache=True)
+def limit_fill(
+    open_: float, high: float, low: float, limit: float, side: int, slip: float, ref: float
+):
+    """Fill price of a limit order of ``side`` (+1 buy, -1 sell), or ``nan``.
+
+    A buy limit is a short position's target and a sell limit a long's (:func:`target_fill`
+    with ``direction = -side``); slippage moves the fill against the trader but never past
+    the limit. ``ref`` is the market price when the order becomes active on the bar (the
+    open, or the trigger price of a stop-limit).
+
+    >>> limit_fill(10.0, 10.5, 9.5, 9.8, 1, 0.0005, 10.0), limit_fill(9.0, 9.5, 8.5, 9.8, 1, 0.0, 9.0)
+    (9.8, 9.0)
+    """
+    px = target_fill(open_, high, low, limit, -side, ref)
+    if not px == px:
+        return np.nan
+    fill = market_fill(px, side, slip)
+    if side > 0:
+        return min(fill, limit)
+    return max(fill, limit)
+
+
+@numba.njit(cache=True)
+def stop_limit_trigger(
+    open_: float, high: float, low: float, stop: float, limit: float, side: int, slip: float
+):
+    """A stop-limit order of ``side`` on the bar where it may trigger.
+
+    Returns
+    -------
+    (price, triggered) : (float, bool)
+        ``triggered`` when the bar trades through ``stop`` (:func:`entry_fill`); ``price``
+        the fill when the trigger price is within ``limit`` (slippage capped by the limit),
+        ``nan`` otherwise (not triggered, or triggered beyond the limit: the order then
+        rests as a limit order).
+
+    >>> stop_limit_trigger(10.0, 10.6, 9.9, 10.5, 10.6, 1, 0.0)
+    (10.5, True)
+    >>> p, t = stop_limit_trigger(10.8, 11.0, 10.7, 10.5, 10.6, 1, 0.0); (p != p, t)
+    (True, True)
+    """
+    px, _ = entry_fill(open_, high, low, stop, side)
+    if not px == px:
+        return np.nan, False
+    if (side > 0 and px > limit) or (side < 0 and px < limit):
+        return np.nan, True
+    fill = market_fill(px, side, slip)
+    if side > 0:
+        return min(fill, limit), True
+    return max(fill, limit), True

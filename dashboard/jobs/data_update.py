@@ -2,7 +2,9 @@
 
 Calls :func:`core.data.imports.update_prices` with Yahoo, the same function as the Data
 page's "Atualizar" button and ``python -m dashboard update``. An unreachable source is
-logged (and recorded in the import log), never raised into the scheduler.
+logged (and recorded in the import log), never raised into the scheduler. Then the alert
+rules are evaluated on the new bars and the data-health rules on the result
+(:func:`dashboard.jobs.alerts.run_after_update`).
 """
 
 from __future__ import annotations
@@ -23,15 +25,22 @@ JOB_ID = "data_update"
 def run_update(source: str = "yahoo") -> str:
     """Run one update on the app's store; returns the message (also logged)."""
     from core.requests import build_update_request, run_update_request
+    from dashboard.jobs.alerts import run_after_update
     from dashboard.runtime import get_store
 
+    store = get_store()
     try:
-        rep = run_update_request(get_store(), build_update_request(source))
+        rep = run_update_request(store, build_update_request(source))
         msg = rep.message() if rep.files else "Tudo atualizado."
         log.info("scheduled update: %s", msg)
+        failed = (
+            msg if getattr(rep, "errors", None) or getattr(rep, "status", "") == "failed" else None
+        )
     except PregaoError as exc:
         msg = str(exc)
         log.warning("scheduled update failed: %s", msg)
+        failed = msg
+    run_after_update(store, failed)  # alert rules on the new bars; data health
     return msg
 
 

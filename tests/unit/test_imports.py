@@ -52,6 +52,18 @@ PUBLIC = {
     "core.data.actions": ["load_actions", "ACTION_KINDS", "split_adjusted", "recompute_adj_close"],
     "core.data.models": ["INSTRUMENT_KINDS", "VOLUME_UNITS", "DEFAULT_LOT"],
     "core.backtest.costs": ["B3Costs", "B3_DEFAULT", "NO_COSTS"],
+    "core.alerts.expr": ["parse", "evaluate", "Expression", "FIELDS", "FUNCTIONS"],
+    "core.alerts.rules": ["Rule", "KINDS", "CHANNELS", "add_rule", "list_rules", "remove_rule"],
+    "core.alerts.engine": [
+        "Firing",
+        "evaluate_bar",
+        "evaluate_range",
+        "evaluate_account_events",
+        "run_daily_summary",
+        "check_data_health",
+        "list_firings",
+    ],
+    "core.alerts.dispatch": ["dispatch"],
 }
 
 
