@@ -93,7 +93,8 @@ POLICY: dict[str, str] = {
     "pages.alerts.validate_condition": "viewer",
     "pages.alerts.filter_history": "viewer",
     "pages.alerts.rules": "trader",  # create / edit / pause / delete rules
-    "pages.alerts.act": "trader",  # evaluate now (stores and sends firings), mark read
+    "pages.alerts.evaluate": "trader",  # evaluate now / replay: stores and sends firings
+    "pages.alerts.mark_all_read": "trader",
     "pages.alerts.test_channel": "trader",  # sends a message through a channel
     # Administração
     "pages.admin.unlock_account": "admin",

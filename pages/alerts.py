@@ -19,9 +19,11 @@ from components.alerts import (
     rules_table,
 )
 from components.cards import error_alert
+from components.jobs import job_progress
 from core.alerts.builder import COMPARISONS, OPERANDS, condition_text, join, operand_text
 from core.alerts.rules import CHANNELS
 from core.errors import PregaoError
+from dashboard.background import job_callback
 from dashboard.notifications import current_owner
 from dashboard.runtime import get_settings, get_store
 
@@ -105,7 +107,15 @@ def layout(aba: str = "regras", **_query):
                         outline=True,
                         size="sm",
                     ),
+                    dbc.Button(
+                        "Cancelar",
+                        id="alerts-eval-cancel",
+                        color="link",
+                        size="sm",
+                        disabled=True,
+                    ),
                     html.Span(id="alerts-eval-msg", className="small ms-3"),
+                    html.Span(id="alerts-read-msg", className="small ms-3 text-muted"),
                 ],
                 className="d-flex align-items-center flex-wrap mb-2",
             ),
@@ -133,8 +143,9 @@ def layout(aba: str = "regras", **_query):
                         title="Avalia os alertas ativos nas barras guardadas do período",
                     ),
                 ],
-                className="d-flex align-items-center flex-wrap mb-3",
+                className="d-flex align-items-center flex-wrap mb-2",
             ),
+            job_progress("alerts-eval", className="mb-3"),
             dbc.Tabs(
                 [
                     dbc.Tab(
@@ -285,6 +296,8 @@ def rules(_save, _new, _actions, edit_id, name, tickers, condition, channels, co
         if edit_id:
             old = get_rule(store, int(edit_id), owner)
             rule.id, rule.enabled, rule.owner = old.id, old.enabled, old.owner
+            if old.kind != "expr":  # the form edits name, tickers, channels, cooldown only
+                rule.kind, rule.params, rule.condition = old.kind, old.params, old.condition
             saved = update_rule(store, rule)
             msg = f"“{saved.name}” atualizado."
         else:
@@ -296,46 +309,62 @@ def rules(_save, _new, _actions, edit_id, name, tickers, condition, channels, co
             ["inapp"], 0, "warning", None)  # fmt: skip
 
 
-@callback(
+@job_callback(
+    "alerts-eval",
     Output("alerts-eval-msg", "children"),
     Output("alerts-bell-kick", "data"),
-    Output("alerts-history", "children", allow_duplicate=True),
-    Input("alerts-eval", "n_clicks"),
-    Input("alerts-replay", "n_clicks"),
-    Input("alerts-mark-read", "n_clicks"),
     State("alerts-replay-dates", "start_date"),
     State("alerts-replay-dates", "end_date"),
     State("alerts-replay-send", "value"),
     State("alerts-bell-kick", "data"),
-    prevent_initial_call=True,
+    run=["alerts-eval", "alerts-replay"],
+    cancel="alerts-eval-cancel",
+    clear=[("alerts-eval-msg", "children", "")],
+    writes=True,
 )
-def act(_eval, _replay, _read, start, end, send, kick):
-    """Avaliar agora (the active rules on the newest bars, firings dispatched), Reprocessar
-    (the stored bars of a period; sent to the channels only when asked) or mark every in-app
-    notification read; each refreshes the bell at once."""
-    from core.alerts.channels.inapp import mark_read
+def evaluate(job, start, end, send, kick):
+    """Background job: Avaliar agora (the active rules on the newest bars, firings sent) or
+    Reprocessar (the stored bars of a period; sent to the channels only when asked); the
+    bell is refreshed at the end."""
     from core.alerts.engine import evaluate_latest, evaluate_range
     from core.textfmt import integer
 
-    if not _clicked():
-        return no_update, no_update, no_update
     store = get_store()
     try:
-        if ctx.triggered_id == "alerts-mark-read":
-            n = mark_read(store, owner=current_owner())
-            msg = f"{integer(n)} alerta(s) marcado(s) como lido(s)."
+        if job.trigger == "alerts-replay":
+            firings = evaluate_range(
+                store, start, end, owner=current_owner(), send=bool(send), progress=job.progress
+            )
         else:
-            if ctx.triggered_id == "alerts-replay":
-                firings = evaluate_range(store, start, end, owner=current_owner(), send=bool(send))
-            else:
-                firings = evaluate_latest(store, send=True)
-            new = [f for f in firings if f.new]
-            msg = f"Avaliação concluída: {integer(len(new))} disparo(s) novo(s)."
-            if len(firings) > len(new):
-                msg += f" {integer(len(firings) - len(new))} já registrado(s) antes."
+            job.progress(0.0, "Avaliando as barras mais recentes")
+            firings = evaluate_latest(store, send=True)
     except PregaoError as exc:
-        return html.Span(str(exc), className="text-danger"), no_update, no_update
-    return msg, (kick or 0) + 1, _history_view()
+        job.fail(str(exc))
+        return html.Span(str(exc), className="text-danger"), no_update
+    new = [f for f in firings if f.new]
+    msg = f"Avaliação concluída: {integer(len(new))} disparo(s) novo(s)."
+    if len(firings) > len(new):
+        msg += f" {integer(len(firings) - len(new))} já registrado(s) antes."
+    job.done(msg)
+    return msg, (kick or 0) + 1
+
+
+@callback(
+    Output("alerts-bell-kick", "data", allow_duplicate=True),
+    Output("alerts-read-msg", "children"),
+    Input("alerts-mark-read", "n_clicks"),
+    State("alerts-bell-kick", "data"),
+    prevent_initial_call=True,
+)
+def mark_all_read(_n, kick):
+    """Mark every visible in-app notification read; the bell drops to zero at once."""
+    from core.alerts.channels.inapp import mark_read
+    from core.textfmt import integer
+
+    if not _clicked():
+        return no_update, no_update
+    n = mark_read(get_store(), owner=current_owner())
+    return (kick or 0) + 1, f"{integer(n)} alerta(s) marcado(s) como lido(s)."
 
 
 @callback(
@@ -345,10 +374,11 @@ def act(_eval, _replay, _read, start, end, send, kick):
     Input("alerts-h-dates", "start_date"),
     Input("alerts-h-dates", "end_date"),
     Input("alerts-h-status", "value"),
+    Input("alerts-bell-kick", "data"),
     prevent_initial_call=True,
 )
-def filter_history(rule, ticker, start, end, status):
-    """The history with the filters applied."""
+def filter_history(rule, ticker, start, end, status, _kick):
+    """The history with the filters applied (redrawn after an evaluation or mark-read)."""
     try:
         return _history_view(rule, ticker, start, end, status)
     except PregaoError as exc:

@@ -109,7 +109,10 @@ def test_create_rule_evaluate_bell_toast_history_and_telegram(alerts_app, page, 
         f"() => document.querySelector('#alerts-bell-count').innerText === '{n_new}'"
     )
     page.goto(alerts_app + "/alerts")
+    page.wait_for_selector("#alerts-mark-read")
+    page.wait_for_function("!document.querySelector('[data-dash-is-loading=\"true\"]')")
     page.click("#alerts-mark-read")
+    page.wait_for_selector(f"#alerts-read-msg >> text={n_new} alerta(s) marcado(s)")
     page.wait_for_function("() => document.querySelector('#alerts-bell-count').innerText === ''")
     # a second replay of the same period re-sends nothing
     page.click("#alerts-replay-send")
