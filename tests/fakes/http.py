@@ -27,8 +27,8 @@ class FakeHttpServer:
     """Base: subclasses implement ``handle(rec) -> (status, headers, body_bytes)``.
 
     ``fail_next(n, status, body)`` answers the next ``n`` requests with ``status``;
-    ``hang_next(n, seconds)`` makes the next ``n`` requests wait ``seconds`` before answering
-    (a client with a shorter timeout sees a timeout).
+    ``hang_next(n, seconds)`` makes the next ``n`` requests wait ``seconds`` and then answer
+    504 without accepting anything (a client with a shorter timeout sees a timeout).
     """
 
     def __init__(self) -> None:
@@ -103,7 +103,8 @@ class FakeHttpServer:
             hdrs.update(step[3])
             return step[1], hdrs, step[2]
         if step is not None and step[0] == "hang":
-            time.sleep(step[1])
+            time.sleep(step[1])  # a hung upstream: the message is never accepted
+            return 504, {}, b""
         return self.handle(rec)
 
     def handle(self, rec: Recorded):  # pragma: no cover - subclasses

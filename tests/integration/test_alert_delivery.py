@@ -24,10 +24,10 @@ FAST = dp.RetryPolicy(base=0.2, cap=0.5, max_attempts=5)
 
 
 @pytest.fixture
-def store(sqlite_file_url):
+def store(store_url):
     from core.data.store import init_db
 
-    s = init_db(sqlite_file_url)
+    s = init_db(store_url)
     yield s
     dp.stop_worker(2)
     dp.configure(None)
@@ -89,7 +89,7 @@ def test_failing_and_hanging_channels_are_retried_while_the_others_deliver(store
     assert rows["webhook"].attempts == 1 and rows["email"].attempts == 1
     assert TOKEN not in rows["telegram"].last_error
     assert len(tg.sent) == 1 and len(dc.accepted) == 1 and len(smtp.messages) == 1
-    assert returned_after < 0.3  # dispatch never waited for a channel (Discord hangs 1,5 s)
+    assert returned_after < 1.0  # dispatch never waited for a channel (Discord hangs 1,5 s)
 
 
 def test_a_channel_that_keeps_failing_gives_up_after_the_bound(store, services):
