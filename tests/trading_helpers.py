@@ -48,6 +48,13 @@ def build_template(path: Path) -> Path:
     from core.data.store import init_db
 
     store = init_db(f"sqlite:///{path}")
+    seed(store)
+    store.dispose()
+    return path
+
+
+def seed(store) -> None:
+    """Write the instruments and bars of the template into ``store``."""
     for t, kind, close in (
         ("PETR4", "stock", 10.0),
         ("VALE3", "stock", 10.0),
@@ -57,8 +64,6 @@ def build_template(path: Path) -> Path:
     ):
         store.upsert_instrument(t, kind=kind)
         store.write_bars(t, _bars(close), "csv")
-    store.dispose()
-    return path
 
 
 def open_copy(template: Path, tmp_path: Path):

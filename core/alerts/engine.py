@@ -20,7 +20,8 @@ Entry points
 Rules of evaluation
 -------------------
 * A bar rule is evaluated on the **close** of a bar with the bars up to that bar only (no
-  lookahead): the expression on as-traded bars, the strategy through
+  lookahead): the expression on as-traded bars with the history before a split put on the
+  bar's share basis (a split never fakes a crossing; values are the prices traded that day), the strategy through
   :func:`core.backtest.runner.compute_signals` on dividend-adjusted bars (as a backtest),
   the model and the anomaly forest on the history up to the bar.
 * At most one firing per (rule, ticker, bar): the ``alert_firings`` unique key enforces it
@@ -37,7 +38,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -58,6 +59,7 @@ __all__ = [
     "evaluate_latest",
     "evaluate_account_events",
     "run_daily_summary",
+    "session_summary_hook",
     "check_data_health",
     "list_firings",
     "SUMMARY_TIME",
@@ -177,7 +179,6 @@ class _Cand:
     message: str
     event_key: str = ""
     severity: str | None = None
-    extra: dict = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -245,14 +246,56 @@ def _interval(event) -> str:
 
 
 # --------------------------------------------------------------------------- candidates
-def _expr_candidates(rule: Rule, ticker: str, bars: pd.DataFrame, mask: np.ndarray) -> list[_Cand]:
+def _share_actions(store: Store, ticker: str) -> pd.DataFrame:
+    """The ticker's share-changing actions (splits, reverse splits, bonus, price factors)."""
+    from core.data.actions import PRICE_FACTOR, SPLIT_KINDS, load_actions
+
+    try:
+        acts = load_actions(store, [ticker], include_price_factors=True)
+    except Exception:  # noqa: BLE001 - a store without the actions table: no actions
+        return pd.DataFrame(columns=["date", "kind", "value"])
+    if len(acts) == 0:
+        return acts
+    acts = acts[acts["kind"].isin((*SPLIT_KINDS, PRICE_FACTOR))]
+    return acts.assign(date=pd.to_datetime(acts["date"])).sort_values("date")
+
+
+def _expr_evaluations(ctx: _Ctx, expr, ticker: str, bars: pd.DataFrame, mask: np.ndarray):
+    """(positions, condition, values) per share basis: the bars of each stretch between two
+    splits are evaluated on the history put on that stretch's share basis
+    (:func:`core.data.actions.split_adjusted` with the actions up to the stretch), so a split
+    never makes a false crossing and every value is the price traded on its bar."""
+    from core.data.actions import split_adjusted
+
+    acts = ctx.actions(ticker)
+    idx = bars.index
+    cuts = (
+        sorted({int(idx.searchsorted(d)) for d in acts["date"]} - {0, len(idx)})
+        if len(acts)
+        else []
+    )
+    bounds = [0, *cuts, len(idx)]
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        if hi <= lo or not mask[lo:hi].any():
+            continue
+        sub = bars.iloc[:hi]
+        basis = split_adjusted(sub, acts[acts["date"] <= idx[hi - 1]]) if len(acts) else sub
+        cond, vals = expr.evaluate_with_values(basis)
+        yield lo, hi, cond.to_numpy(), vals
+
+
+def _expr_candidates(
+    ctx: _Ctx, rule: Rule, ticker: str, bars: pd.DataFrame, mask: np.ndarray
+) -> list[_Cand]:
     from core.alerts.expr import parse
 
     expr = parse(rule.condition)
-    cond, vals = expr.evaluate_with_values(bars)
-    hits = np.flatnonzero(cond.to_numpy() & mask)
+    hits: list[tuple[int, pd.DataFrame]] = []
+    for lo, hi, cond, vals in _expr_evaluations(ctx, expr, ticker, bars, mask):
+        for i in np.flatnonzero(cond[lo:hi] & mask[lo:hi]) + lo:
+            hits.append((int(i), vals))
     out = []
-    for i in hits:
+    for i, vals in hits:
         t = bars.index[i]
         values = {c: _clean(vals[c].iat[i]) for c in vals.columns}
         shown = "; ".join(_fmt_value(k, v) for k, v in values.items())
@@ -381,8 +424,15 @@ class _Ctx:
     def __init__(self, store: Store, interval: str = "1d") -> None:
         self.store = store
         self.interval = interval
-        self.bars: dict[tuple[str, Any], pd.DataFrame] = {}
+        self.bars: dict[tuple[str, Any, Any], pd.DataFrame] = {}
+        self._actions: dict[str, pd.DataFrame] = {}
         self._champion: Any = False
+
+    def actions(self, ticker: str) -> pd.DataFrame:
+        """The ticker's share-changing actions (cached for the call)."""
+        if ticker not in self._actions:
+            self._actions[ticker] = _share_actions(self.store, ticker)
+        return self._actions[ticker]
 
     def champion(self):
         if self._champion is False:
@@ -444,7 +494,7 @@ def _candidates(ctx: _Ctx, rule: Rule, ticker: str, bars: pd.DataFrame, mask: np
     if len(bars) == 0 or not mask.any():
         return []
     if rule.kind == "expr":
-        return _expr_candidates(rule, ticker, bars, mask)
+        return _expr_candidates(ctx, rule, ticker, bars, mask)
     if rule.kind == "strategy":
         return _strategy_candidates(ctx.store, rule, ticker, bars, mask)
     if rule.kind == "model":
@@ -546,7 +596,7 @@ def _record(
             owner=rule.owner,
             event_key=c.event_key,
         )
-        if not persist:
+        if not persist or rule.id is None:
             out.append(firing)
             continue
         old = _existing(store, rule.id, firing.ticker, firing.bar_time, firing.event_key)
@@ -991,7 +1041,9 @@ def _session_activity(store: Store, account: str, session: pd.Timestamp):
     return fills, pnls
 
 
-def run_daily_summary(store: Store, now=None, *, send: bool = True) -> list[Firing]:
+def run_daily_summary(
+    store: Store, now=None, *, send: bool = True, accounts: Iterable[str] | None = None
+) -> list[Firing]:
     """The daily summary of each paper account (17:30 America/Sao_Paulo), once per session.
 
     For every enabled ``daily_summary`` rule and account: the day's P&L (R$), the day's
@@ -1004,6 +1056,8 @@ def run_daily_summary(store: Store, now=None, *, send: bool = True) -> list[Firi
     ----------
     now : datetime, optional
         São Paulo wall time (default: now).
+    accounts : iterable of str, optional
+        Only these accounts (a runner's own account in a replay).
 
     Returns
     -------
@@ -1013,12 +1067,15 @@ def run_daily_summary(store: Store, now=None, *, send: bool = True) -> list[Firi
 
     now = pd.Timestamp(now) if now is not None else pd.Timestamp(_local_now())
     session = now.normalize()
+    only = None if accounts is None else set(accounts)
     if len(b3_sessions(session, session)) == 0:
         return []
     out: list[Firing] = []
     for rule in list_rules(store, kind="daily_summary", enabled=True):
         cands = []
         for name in _account_names(store, rule.params.get("account"), rule.owner):
+            if only is not None and name not in only:
+                continue
             snap = _account_snapshot(store, name)
             if snap is None:
                 continue
@@ -1054,6 +1111,49 @@ def run_daily_summary(store: Store, now=None, *, send: bool = True) -> list[Firi
             cands.append(_Cand("", session, values, msg, event_key=f"summary:{name}"))
         out += _record(store, rule, cands, send=send)
     return out
+
+
+def session_summary_hook(account: str, tickers: Iterable[str]) -> Callable[[Store, Any], list]:
+    """A runner ``on_bar`` hook that sends ``account``'s daily summary in a replay.
+
+    With daily bars, a session is complete once every ticker of the runner has reported its
+    bar: the hook then runs :func:`run_daily_summary` for that session at
+    :data:`SUMMARY_TIME`, for this account only (its clock is at that session, so the
+    summary is the session's). A session some ticker skipped (no bar) is summarised when the
+    next session starts. Intraday bars are left to the scheduled 17:30 job. Once per
+    session either way (the unique key).
+
+    Parameters
+    ----------
+    account : str
+        The runner's paper account.
+    tickers : iterable of str
+        The runner's tickers.
+    """
+    want = {str(t).upper() for t in tickers}
+    hh, mm = (int(x) for x in SUMMARY_TIME.split(":"))
+    pending: dict[pd.Timestamp, set[str]] = {}
+
+    def hook(store: Store, event) -> list:
+        t = pd.Timestamp(event.time)
+        if t != t.normalize():
+            return []
+        out: list[Firing] = []
+        for old in sorted(s for s in pending if s < t):
+            pending.pop(old)
+            out += run_daily_summary(
+                store, old + pd.Timedelta(hours=hh, minutes=mm), accounts=[account]
+            )
+        seen = pending.setdefault(t, set())
+        seen.add(str(event.ticker).upper())
+        if want <= seen:
+            pending.pop(t)
+            out += run_daily_summary(
+                store, t + pd.Timedelta(hours=hh, minutes=mm), accounts=[account]
+            )
+        return out
+
+    return hook
 
 
 # --------------------------------------------------------------------------- data health

@@ -8,7 +8,8 @@ index, true on every bar whose close satisfies the condition. Indicators come fr
 :mod:`core.indicators` (the one implementation; TA-Lib values). Nothing looks ahead: the
 value on bar ``t`` uses bars up to ``t`` only.
 
-Grammar (EBNF; keywords and names are case-insensitive)
+Grammar (EBNF; keywords and names are case-insensitive; ``e``/``ou``/``não`` are accepted
+for ``and``/``or``/``not``; ``abertura``, ``máxima``, ``mínima``, ``fechamento`` for the fields)
 -------------------------------------------------------
 ::
 
@@ -26,7 +27,9 @@ Grammar (EBNF; keywords and names are case-insensitive)
     FIELD      := "open" | "high" | "low" | "close" | "volume"
 
 Fields are the **as-traded** prices of the bar (R$; volume in shares), as the broker and the
-paper account see them (not dividend-adjusted).
+paper account see them (not dividend-adjusted). The alerts engine evaluates each bar with
+the history before a split on that bar's share basis (:mod:`core.alerts.engine`), so splits
+never fake a crossing.
 
 Functions (``[series,]`` = optional first argument, default ``close``; the other
 arguments are number literals):
@@ -92,7 +95,7 @@ FIELDS = ("open", "high", "low", "close", "volume")
 
 _CMP = ("<=", ">=", "==", "!=", "<", ">")
 _TOKEN = re.compile(
-    r"\s*(?:(?P<num>\d+(?:\.\d+)?|\.\d+)|(?P<name>[A-Za-z_][A-Za-z_0-9]*)"
+    r"\s*(?:(?P<num>\d+(?:\.\d+)?|\.\d+)|(?P<name>[^\W\d]\w*)"
     r"|(?P<op><=|>=|==|!=|<|>|\+|-|\*|/|\(|\)|,|\.))"
 )
 
@@ -151,6 +154,17 @@ FUNCTIONS: dict[str, _Fn] = {
 #: pt-BR aliases (MMS, MME, IFR as Brazilian traders write them).
 _ALIASES = {"mms": "sma", "mme": "ema", "ifr": "rsi", "stochastic": "stoch"}
 _INT_PARAMS = {"n", "fast", "slow", "signal", "k", "d"}
+#: pt-BR spellings of the logical keywords (``e``, ``ou``, ``não``/``nao``).
+_KEYWORDS = {"e": "and", "ou": "or", "não": "not", "nao": "not"}
+#: pt-BR names of the fields.
+_FIELD_ALIASES = {
+    "abertura": "open",
+    "maxima": "high",
+    "máxima": "high",
+    "minima": "low",
+    "mínima": "low",
+    "fechamento": "close",
+}
 
 
 # --------------------------------------------------------------------------- AST
@@ -313,7 +327,9 @@ class _Parser:
 
     def _is(self, text: str) -> bool:
         t = self.tok
-        return t.kind in ("op", "name") and t.text.lower() == text
+        if t.kind == "name":
+            return _KEYWORDS.get(t.text.lower(), t.text.lower()) == text
+        return t.kind == "op" and t.text == text
 
     def _expect(self, text: str, what: str) -> _Tok:
         if not self._is(text):
@@ -330,6 +346,8 @@ class _Parser:
             raise InputError("Condição vazia: escreva, por exemplo, crosses_above(close, sma(50)).")
         node = self.or_expr()
         if self.tok.kind != "end":
+            if self.tok.text == ",":
+                raise self._err("use ponto como separador decimal (1.5, não 1,5)")
             raise self._err("esperado fim da condição, 'and' ou 'or'")
         return node
 
@@ -432,11 +450,12 @@ class _Parser:
             return node
         if t.kind == "name":
             name = t.text.lower()
-            if name in ("and", "or", "not"):
+            if _KEYWORDS.get(name, name) in ("and", "or", "not"):
                 raise self._err(f"'{t.text}' fora de lugar: falta um operando antes")
             self._next()
             if self._is("("):
                 return self.call(t, _ALIASES.get(name, name))
+            name = _FIELD_ALIASES.get(name, name)
             if name in FIELDS:
                 return Field(t.pos, name)
             fn = FUNCTIONS.get(_ALIASES.get(name, name))
@@ -587,9 +606,10 @@ def _indicator(env: _Env, node: Call) -> np.ndarray:
             return ind.rsi(s, int(p[0])).to_numpy()
         if node.name == "macd":
             m = ind.macd(s, int(p[0]), int(p[1]), int(p[2]))
-            return m[{"line": "macd"}.get(node.output, node.output)].to_numpy()
+            out = node.output or "line"
+            return m["macd" if out == "line" else out].to_numpy()
         bb = ind.bollinger(s, int(p[0]), float(p[1]))
-        return bb[node.output].to_numpy()
+        return bb[node.output or "middle"].to_numpy()
     if node.name == "atr":
         return ind.atr(env.bars, int(p[0])).to_numpy()
     if node.name == "adx":

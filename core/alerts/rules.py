@@ -295,13 +295,16 @@ def validate_rule(rule: Rule) -> Rule:
             raise InputError("Direção do modelo deve ser up, down ou both.")
         p = {"direction": d}
     elif kind == "anomaly":
-        c = float(p.get("contamination", 0.02))
-        if not 0 < c <= 0.2:
+        try:
+            contamination = float(p.get("contamination", 0.02))
+        except (TypeError, ValueError):
+            raise InputError("A contaminação deve ser um número entre 0 e 0,2.") from None
+        if not 0 < contamination <= 0.2:
             raise InputError("A contaminação deve estar entre 0 e 0,2.")
         sev_min = str(p.get("min_severity") or "baixa")
         if sev_min not in ("baixa", "média", "alta"):
             raise InputError("Severidade mínima da anomalia: baixa, média ou alta.")
-        p = {"contamination": c, "min_severity": sev_min}
+        p = {"contamination": contamination, "min_severity": sev_min}
     elif kind == "account":
         thresholds = any(
             p.get(k) not in (None, "") for k in ("drawdown_pct", "win_pct", "loss_pct")
@@ -389,6 +392,12 @@ def _current_trade_id(store: Store) -> int:
     return int(v or 0)
 
 
+def _check_tickers(store: Store, rule: Rule) -> None:
+    """Every ticker of the rule is stored (a typo such as PETR5 is refused with suggestions)."""
+    for t in rule.tickers:
+        store.instrument(t)  # raises UnknownTickerError ("Você quis dizer: ...?")
+
+
 def add_rule(store: Store, rule: Rule) -> Rule:
     """Validate and store a new rule.
 
@@ -405,8 +414,11 @@ def add_rule(store: Store, rule: Rule) -> Rule:
     InputError
         Invalid rule (:func:`validate_rule`) or a rule of that name already exists for the
         owner.
+    UnknownTickerError
+        A ticker is not in the store (the message suggests close matches).
     """
     validate_rule(rule)
+    _check_tickers(store, rule)
     with store.transaction() as conn:
         q = select(_T.c.id).where(func.lower(_T.c.name) == rule.name.lower())
         q = q.where(_T.c.owner.is_(None) if rule.owner is None else _T.c.owner == rule.owner)
@@ -493,6 +505,7 @@ def update_rule(store: Store, rule: Rule) -> Rule:
     if rule.id is None:
         raise InputError("Alerta sem id: salve-o antes com add_rule.")
     validate_rule(rule)
+    _check_tickers(store, rule)
     with store.transaction() as conn:
         q = select(_T.c.id).where(
             func.lower(_T.c.name) == rule.name.lower(),

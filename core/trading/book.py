@@ -37,6 +37,7 @@ class PositionState:
     day_px: float = 0.0
     day_fee: float = 0.0
     day_rate: float = 0.0
+    px: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,9 @@ class Booking:
         Direction of the closed position (+1 long, −1 short); 0 when nothing closed.
     entry_basis : float
         Average basis per share of the closed shares (R$, incl. costs).
+    entry_px : float
+        Average fill price of the position's entries (R$, after slippage, before fees: the
+        engine's ``entry_price``).
     dt_qty, dt_pnl, sw_pnl : int, float, float
         Day-trade shares and results, swing result (R$, net of costs).
     sale_value, dt_sale_value : float
@@ -67,6 +71,7 @@ class Booking:
     closed: int = 0
     direction: int = 0
     entry_basis: float = 0.0
+    entry_px: float = 0.0
     dt_qty: int = 0
     dt_pnl: float = 0.0
     sw_pnl: float = 0.0
@@ -176,6 +181,7 @@ def book_fill(
             day_px=st.day_px if new_dq else 0.0,
             day_fee=st.day_fee if new_dq else 0.0,
             day_rate=st.day_rate if new_dq else 0.0,
+            px=st.px if left else 0.0,
         )
     if opening:
         fo = (f_open + brk_open) / opening
@@ -189,6 +195,7 @@ def book_fill(
             new,
             qty=side * (cur + opening),
             avg=avg,
+            px=(new.px * cur + price * opening) / (cur + opening),
             day_qty=side * (dq + opening),
             day_px=day_px,
             day_fee=day_fee,
@@ -200,6 +207,7 @@ def book_fill(
         closed=closing,
         direction=d if closing else 0,
         entry_basis=basis_closed,
+        entry_px=st.px if closing else 0.0,
         dt_qty=m,
         dt_pnl=dt_pnl,
         sw_pnl=sw_pnl,

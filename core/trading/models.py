@@ -26,6 +26,9 @@ Tables
     settlement date (D+2 for trades) and the running balance after the row.
 ``paper_trades``
     Realised trades (one row per closing fill), in the columns the engine's tax report reads.
+``paper_equity``
+    One row per (account, session date): equity, cash and gross exposure at the latest mark of
+    that session (the equity curve).
 ``paper_events``
     Account events for alerts (``fill, stop, target, rejected, daily_loss_limit, drawdown,
     kill_switch, red_flag``).
@@ -59,6 +62,7 @@ __all__ = [
     "PaperPosition",
     "PaperLedger",
     "PaperTrade",
+    "PaperEquity",
     "PaperEvent",
 ]
 
@@ -171,6 +175,7 @@ class PaperPosition(Base):
     ticker: Mapped[str] = mapped_column(String(32), primary_key=True)
     qty: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     avg_price: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    avg_fill: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
     realized_pnl: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
     last: Mapped[float | None] = mapped_column(Float, nullable=True)
     last_time: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
@@ -231,6 +236,21 @@ class PaperTrade(Base):
     sale_value: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
     day_trade_sale_value: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
     exit_reason: Mapped[str] = mapped_column(String(16), nullable=False, default="")
+
+
+class PaperEquity(Base):
+    """The account's equity at the latest mark of one session (R$)."""
+
+    __tablename__ = "paper_equity"
+
+    account_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("paper_accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    date: Mapped[dt.datetime] = mapped_column(DateTime, primary_key=True)
+    time: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+    equity: Mapped[float] = mapped_column(Float, nullable=False)
+    cash: Mapped[float] = mapped_column(Float, nullable=False)
+    gross_exposure: Mapped[float] = mapped_column(Float, nullable=False)
 
 
 class PaperEvent(Base):

@@ -8,10 +8,11 @@
 ``list`` · ``remove NAME`` · ``pause NAME`` · ``resume NAME`` ·
 ``run [--start D] [--end D] [--rule NAME] [--ticker T] [--dry-run] [--send]`` (evaluate
 the bar rules over the stored bars and print every firing: rule, ticker, date, values,
-message) · ``history [--limit N]`` · ``test --channel C`` (send a sample message through one
-channel now and say whether it arrived) · ``deliveries [--status S] [--channel C]`` (the
-delivery log) · ``bot`` (run the Telegram bot in the foreground: team mode, one process).
-All take ``--json``. The expression language is
+message) · ``check [--summary]`` (account events, data health and, with ``--summary``,
+today's summary, now; new firings are dispatched) · ``history [--limit N]`` · ``test --channel C``
+(send a sample message through one channel now and say whether it arrived) · ``deliveries
+[--status S] [--channel C]`` (the delivery log) · ``bot`` (run the Telegram bot in the
+foreground: team mode, one process). All take ``--json``. The expression language is
 documented in ``docs/ALERTS.md`` and :mod:`core.alerts.expr`.
 """
 
@@ -145,6 +146,20 @@ def _cmd(args, ctx) -> int:
             print(f"{len(firings)} disparos ({new} novos).")
             if delivered is False:
                 print("Algumas entregas seguem na fila: o app as envia quando estiver aberto.")
+    elif act == "check":
+        firings = E.evaluate_account_events(store)
+        firings += E.check_data_health(store)
+        if args.summary:
+            firings += E.run_daily_summary(store)
+        if any(f.new for f in firings):
+            _deliver(store, ctx.settings)
+        if args.json:
+            print(dumps([f.to_dict() for f in firings]))
+        else:
+            for f in firings:
+                _print_firing(f)
+            new = sum(1 for f in firings if f.new)
+            print(f"{len(firings)} disparos ({new} novos).")
     elif act == "history":
         firings = E.list_firings(store, rule=args.rule, limit=args.limit)
         if args.json:
@@ -306,6 +321,12 @@ def register(sub, common) -> None:
     r.add_argument("--dry-run", action="store_true", help="do not store the firings")
     r.add_argument("--send", action="store_true", help="also dispatch the new firings")
     r.add_argument("--json", action="store_true")
+
+    c = acts.add_parser(
+        "check", help="evaluate the account and data-health rules now (and the summary)"
+    )
+    c.add_argument("--summary", action="store_true", help="also the daily summary of today")
+    c.add_argument("--json", action="store_true")
 
     h = acts.add_parser("history", help="stored firings, newest first")
     h.add_argument("--rule", metavar="NAME")

@@ -57,3 +57,27 @@ def test_two_racing_evaluations_store_and_dispatch_each_firing_once(
     assert sum(f.new for f in results[0]) + sum(f.new for f in results[1]) == len(stored)
     again = E.evaluate_range(small_store, "2023-01-01", "2024-12-31", send=True)
     assert not any(f.new for f in again) and len(sent) == len(stored)
+
+
+def test_migration_0014_down_and_up(store_url):
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import inspect
+
+    from core.data.store import MIGRATIONS_DIR
+
+    store = init_db(store_url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+
+    def tables() -> set[str]:
+        return set(inspect(store.engine).get_table_names())
+
+    assert {"alert_rules", "alert_firings"} <= tables()
+    for target in ("0013", "head"):
+        with store.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            (command.downgrade if target == "0013" else command.upgrade)(cfg, target)
+        present = {"alert_rules", "alert_firings"} <= tables()
+        assert present == (target == "head")
+    store.dispose()

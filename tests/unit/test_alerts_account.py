@@ -147,3 +147,27 @@ def test_trade_win_above_3pct_fires_once_per_closed_trade(paper_store, sent):
     assert out[0].values["return"] == pytest.approx(tr["return_pct"].iloc[-1] / 100)
     assert "Trade vencedor" in out[0].message and "+9," in out[0].message
     assert E.evaluate_account_events(paper_store) == [] and len(sent) == 1
+
+
+def test_session_summary_hook_sends_each_replayed_session_once_all_tickers_reported(
+    paper_store, sent
+):
+    _, b = _account(paper_store)
+    _, other = _account(paper_store, "outra")
+    add_rule(paper_store, Rule("Resumo", kind="daily_summary"))
+    hook = E.session_summary_hook("wave3", ["PETR4", "VALE3"])
+    b.submit(OrderRequest("wave3", "PETR4", "buy", 1000))
+    b.on_bar("PETR4", bar(10.0), "2024-01-03")
+    assert hook(paper_store, th_bar_event("PETR4", pd.Timestamp("2024-01-03"), 10.0)) == []
+    b.on_bar("VALE3", bar(10.0), "2024-01-03")
+    out = hook(paper_store, th_bar_event("VALE3", pd.Timestamp("2024-01-03"), 10.0))
+    assert [(f.bar_time, f.values["account"], f.values["fills"]) for f in out] == [
+        (pd.Timestamp("2024-01-03"), "wave3", 1)
+    ]  # only the runner's account, once both tickers reported
+    # 04/01: VALE3 has no bar; the session is summarised when 05/01 starts
+    b.on_bar("PETR4", bar(11.0), "2024-01-04")
+    assert hook(paper_store, th_bar_event("PETR4", pd.Timestamp("2024-01-04"), 11.0)) == []
+    late = hook(paper_store, th_bar_event("PETR4", pd.Timestamp("2024-01-05"), 11.0))
+    assert [f.bar_time for f in late] == [pd.Timestamp("2024-01-04")]
+    assert late[0].values["day_pnl"] > 900  # +R$ 1 on 1.000 shares
+    assert len(sent) == 2 and other.name == "outra"

@@ -14,7 +14,7 @@ import pytest
 from core.alerts import engine as E
 from core.alerts.rules import Rule, add_rule, get_rule, list_rules, remove_rule, set_enabled
 from core.data.store import init_db
-from core.errors import InputError
+from core.errors import InputError, UnknownTickerError
 from tests.helpers import real_bars
 
 
@@ -35,9 +35,13 @@ class Bar:
 def template(tmp_path_factory):
     path = tmp_path_factory.mktemp("alerts") / "template.db"
     store = init_db(f"sqlite:///{path}")
-    for t in ("PETR4", "VALE3"):
+    from core.data.actions import write_actions
+    from core.data.bundled import bundled_actions
+
+    for t in ("PETR4", "VALE3", "MGLU3"):
         store.upsert_instrument(t, kind="stock")
         store.write_bars(t, real_bars(t), "bundled")
+    write_actions(store, bundled_actions("MGLU3"), "bundled")  # 10:1 reverse split 01/02/2024
     store.dispose()
     return path
 
@@ -262,6 +266,8 @@ def test_rule_crud_owner_and_validation(store):
         add_rule(store, Rule("b", tickers=["PETR4"], condition="close >"))
     with pytest.raises(InputError, match="ticker"):
         add_rule(store, Rule("b", condition="close > 1"))
+    with pytest.raises(UnknownTickerError, match="PETR4"):  # PETR5: "Você quis dizer: PETR4?"
+        add_rule(store, Rule("b", tickers=["PETR5"], condition="close > 1"))
     with pytest.raises(InputError, match="Canal desconhecido"):
         add_rule(store, Rule("b", tickers=["PETR4"], condition="close > 1", channels=["sms"]))
     with pytest.raises(InputError, match="Estratégia desconhecida"):
@@ -332,6 +338,13 @@ def test_cli_add_list_run_remove(db, capsys):
     assert main(["alerts", "--db", db, "run", "--start", "2024-01-01", "--end", "2024-12-31"]) == 0
     text = capsys.readouterr().out
     assert f"{len(rows)} disparos (0 novos)" in text and "PETR4 MMS 50" in text
+    assert main(["alerts", "--db", db, "add", "--name", "dados", "--kind", "data_health"]) == 0
+    capsys.readouterr()
+    assert main(["alerts", "--db", db, "check", "--json"]) == 0
+    (health,) = json.loads(capsys.readouterr().out)  # the bundled data is behind today
+    assert health["rule"] == "dados" and health["kind"] == "data_health" and health["new"]
+    assert main(["alerts", "--db", db, "remove", "dados"]) == 0
+    capsys.readouterr()
     assert main(["alerts", "--db", db, "list", "--json"]) == 0
     assert [r["name"] for r in json.loads(capsys.readouterr().out)] == ["PETR4 MMS 50"]
     assert main(["alerts", "--db", db, "remove", "PETR4 MMS 50"]) == 0
@@ -357,3 +370,46 @@ def test_evaluate_latest_only_new_bars_since_the_rule_was_created(store, sent):
     out = E.evaluate_latest(store)
     assert [f.bar_time for f in out] == list(b.index[-3:]) and len(sent) == 3
     assert not any(f.new for f in E.evaluate_latest(store)) and len(sent) == 3
+
+
+def test_in_proven_bin_is_the_rule_of_predict_next():
+    from core.ml.predictions import in_proven_bin
+
+    bins = {
+        "confidence_bins": [
+            {"lo": 0.6, "hi": 1.0, "proven": True},
+            {"lo": 0.0, "hi": 0.4, "proven": False},
+        ]
+    }
+    assert in_proven_bin(bins, 0.6) and in_proven_bin(bins, 1.0) and in_proven_bin(bins, 0.99)
+    assert not in_proven_bin(bins, 0.59) and not in_proven_bin(bins, 0.1)
+    assert not in_proven_bin(bins, float("nan"))
+    assert not in_proven_bin({}, 0.9)  # a model trained before the bins existed
+
+
+def test_a_reverse_split_never_fakes_a_crossing_and_values_stay_traded(store):
+    """MGLU3's traded close jumps from R$ 2,10 to R$ 20,60 on the 10:1 reverse split of
+    01/02/2024 (+4,9 % on the new share basis, R$ 19,64 -> R$ 20,60)."""
+    c = store.bars("MGLU3", None, "2024-03-28")["close"]
+    naive = (c > 10) & (c.shift(1) <= 10)
+    assert bool(naive.loc["2024-02-01"])  # what an alert on unadjusted prices would send
+    add_rule(store, Rule("dez", tickers=["MGLU3"], condition="crosses_above(close, 10)"))
+    add_rule(store, Rule("mglu", tickers=["MGLU3"], condition="crosses_above(close, sma(50))"))
+    firings = E.evaluate_range(store, "2024-01-02", "2024-03-28")
+    assert [f for f in firings if f.rule_name == "dez"] == []  # no crossing of R$ 10
+    # the SMA(50) crossing that day is real on the new basis (19,64 -> 20,60 against 19,76)
+    # and its SMA is in the day's shares, not a mix of R$ 2 and R$ 20 closes
+    (split_day,) = [f for f in firings if f.bar_time == pd.Timestamp("2024-02-01")]
+    assert split_day.values["close"] == pytest.approx(20.60)
+    assert split_day.values["sma(50)"] == pytest.approx(19.7564, abs=1e-3)
+    assert c.rolling(50).mean().loc["2024-02-01"] < 3  # the unadjusted average
+    for f in firings:
+        assert f.values["close"] == pytest.approx(float(c.loc[f.bar_time]))  # traded that day
+    # the runner hook agrees with the range on the bars around the split
+    hooked = []
+    for t, r in store.bars("MGLU3", "2024-01-25", "2024-02-08").iterrows():
+        ev = Bar("MGLU3", t, r["open"], r["high"], r["low"], r["close"], r["volume"])
+        hooked += [f for f in E.evaluate_bar(store, ev) if f.rule_name == "mglu"]
+    lo, hi = pd.Timestamp("2024-01-25"), pd.Timestamp("2024-02-08")
+    window = [f.bar_time for f in firings if f.rule_name == "mglu" and lo <= f.bar_time <= hi]
+    assert [f.bar_time for f in hooked] == window and window

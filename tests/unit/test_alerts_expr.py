@@ -41,6 +41,15 @@ def test_crosses_below_and_pt_br_alias(petr4):
     assert parse("IFR(14) < 30").canonical == "rsi(14) < 30"
 
 
+def test_portuguese_keywords_and_fields_are_the_same_condition(petr4):
+    pt = parse("fechamento > abertura e não máxima < mms(20) ou ifr(14) < 30")
+    en = parse("close > open and not high < sma(20) or rsi(14) < 30")
+    assert pt.canonical == en.canonical
+    assert pt.evaluate(petr4).equals(en.evaluate(petr4))
+    with pytest.raises(InputError, match="ponto como separador decimal"):
+        parse("close > 1,5")
+
+
 def test_enters_and_leaves_bollinger_channel_match_pandas(petr4):
     c = petr4["close"]
     mid = c.rolling(20).mean()

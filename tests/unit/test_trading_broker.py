@@ -337,3 +337,87 @@ def test_concurrent_orders_cannot_overdraw_cash(paper_store):
     assert all(r.rule == "saldo" for r in results if isinstance(r, Exception))
     fills = b.on_bar("PETR4", bar(10.0), "2024-01-03")
     assert sum(f.qty for f in fills) == 9000 and b.account().cash > 0
+
+
+def test_order_sent_on_a_saturday_waits_for_monday(paper_store):
+    clock = {"t": pd.Timestamp("2024-01-06 11:00")}  # Saturday
+    create_account(paper_store, "sat", 100_000)
+    b = PaperBroker(paper_store, "sat", clock=lambda: clock["t"])
+    o = b.submit(OrderRequest("sat", "PETR4", "buy", 100))
+    assert o.session == pd.Timestamp("2024-01-08") and o.status == "aceita"
+    clock["t"] = pd.Timestamp("2024-01-08 10:05")
+    (f,) = b.on_bar("PETR4", bar(10.0), "2024-01-08 10:05")
+    assert f.order_id == o.id and b.order(o.id).status == "executada"
+
+
+def test_on_bars_works_several_tickers_in_one_call(paper_store):
+    b = _acct(paper_store)
+    b.submit(_req(b))
+    b.submit(_req(b, ticker="VALE3"))
+    fills = b.on_bars({"PETR4": bar(10.0), "VALE3": bar(20.0)}, "2024-01-03")
+    assert [f.ticker for f in fills] == ["PETR4", "VALE3"]
+    assert [f.price for f in fills] == pytest.approx([10.005, 20.01])
+    assert {p.ticker: p.last for p in b.positions()} == {"PETR4": 10.0, "VALE3": 20.0}
+
+
+def test_bracket_legs_cancelled_when_the_position_is_closed_by_hand(paper_store):
+    b = _acct(paper_store)
+    o = b.submit(_req(b, stop_loss=9.0, target=12.0))
+    b.on_bar("PETR4", bar(10.0), "2024-01-03")
+    b.submit(_req(b, "sell", 100))
+    b.on_bar("PETR4", bar(10.0, 12.5, 8.5), "2024-01-04")  # the sale fills at the open first
+    assert b.positions() == []
+    legs = [x for x in b.orders() if x.parent_id == o.id]
+    assert {x.status for x in legs} == {"cancelada"}
+    assert len([f for f in b.fills() if f.side == "sell"]) == 1  # never sold twice
+
+
+def test_in_memory_store_keeps_every_write():
+    from core.data.store import init_db
+
+    store = init_db("sqlite://")
+    th.seed(store)
+    create_account(store, "m", 100_000)
+    b = PaperBroker(store, "m")
+    o = b.submit(OrderRequest("m", "PETR4", "buy", 150))
+    assert len(b.fill_at_last(o.id)) == 2
+    assert [r.kind for r in b.ledger()] == ["deposit", "buy", "fee"] and b.positions()[0].qty == 150
+    store.dispose()
+
+
+def test_preview_decides_like_submit_and_writes_nothing(paper_store):
+    b = _acct(paper_store, cash=5_000)
+    p = b.preview(_req(b, qty=150))
+    assert p.ok and (p.round_lot_qty, p.fractional_qty) == (100, 50)
+    assert p.est_price == pytest.approx(10.005) and p.est_fees == pytest.approx(150 * 10.005 * SW)
+    p = b.preview(_req(b, qty=1000))
+    assert not p.ok and p.rule == "saldo" and "R$" in p.message
+    assert b.orders() == [] and len(b.ledger()) == 1
+
+
+def test_equity_curve_one_row_per_session(paper_store):
+    b = _acct(paper_store)
+    b.submit(_req(b))
+    b.on_bar("PETR4", bar(10.0, c=10.5), "2024-01-03")
+    b.on_bar("PETR4", bar(10.5, c=11.0), "2024-01-04")
+    curve = b.equity_curve()
+    assert list(curve.index) == [
+        pd.Timestamp("2024-01-02"),
+        pd.Timestamp("2024-01-03"),
+        pd.Timestamp("2024-01-04"),
+    ]
+    assert curve["equity"].iloc[-1] == pytest.approx(b.account().equity)
+    assert curve["equity"].iloc[-1] - curve["equity"].iloc[-2] == pytest.approx(50.0)
+
+
+def test_rotation_sell_then_buy_uses_the_proceeds_at_the_next_open(paper_store):
+    # all the cash in PETR4; a market sale of it and a buy of VALE3 sent together: the engine
+    # exits at the open before entering, so the paper broker must accept and fill both
+    b = _acct(paper_store, cash=10_100)
+    b.submit(_req(b, qty=1000))
+    b.on_bar("PETR4", bar(10.0), "2024-01-03")
+    b.submit(_req(b, "sell", 1000))
+    b.submit(_req(b, qty=900, ticker="VALE3"))
+    fills = b.on_bars({"VALE3": bar(10.0), "PETR4": bar(10.0)}, "2024-01-04")
+    assert [(f.ticker, f.side) for f in fills] == [("PETR4", "sell"), ("VALE3", "buy")]
+    assert b.account().cash > 0 and [p.ticker for p in b.positions()] == ["VALE3"]

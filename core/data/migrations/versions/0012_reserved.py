@@ -128,6 +128,7 @@ def upgrade() -> None:
         sa.Column("ticker", sa.String(32), primary_key=True),
         sa.Column("qty", sa.Integer(), nullable=False),
         sa.Column("avg_price", sa.Float(), nullable=False),
+        sa.Column("avg_fill", sa.Float(), nullable=False),
         sa.Column("realized_pnl", sa.Float(), nullable=False),
         sa.Column("last", sa.Float(), nullable=True),
         sa.Column("last_time", sa.DateTime(), nullable=True),
@@ -190,6 +191,20 @@ def upgrade() -> None:
     )
     op.create_index("ix_paper_trades_account_id", "paper_trades", ["account_id"])
     op.create_table(
+        "paper_equity",
+        sa.Column(
+            "account_id",
+            sa.Integer(),
+            sa.ForeignKey("paper_accounts.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("date", sa.DateTime(), primary_key=True),
+        sa.Column("time", sa.DateTime(), nullable=False),
+        sa.Column("equity", sa.Float(), nullable=False),
+        sa.Column("cash", sa.Float(), nullable=False),
+        sa.Column("gross_exposure", sa.Float(), nullable=False),
+    )
+    op.create_table(
         "paper_events",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
         sa.Column(
@@ -218,6 +233,7 @@ def downgrade() -> None:
     op.drop_index("ix_paper_orders_account_id", table_name="paper_orders")
     op.drop_index("ix_paper_accounts_owner", table_name="paper_accounts")
     op.drop_table("paper_events")
+    op.drop_table("paper_equity")
     op.drop_table("paper_trades")
     op.drop_table("paper_ledger")
     op.drop_table("paper_positions")

@@ -1,0 +1,134 @@
+"""B3 rules of orders: sessions and holidays, settlement, lots and the price tick.
+
+* Sessions: exchange_calendars ``"BVMF"`` through :mod:`core.data.calendar` (beyond the
+  calendar's span, weekdays count as sessions).
+* Settlement: D+2 in B3 sessions (cash equities).
+* Lots: a quantity is routed as round lots in the standard book plus the remainder in the
+  fractional book (``PETR4F``).
+* Tick: R$ 0,01 for cash equities.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from functools import lru_cache
+
+import pandas as pd
+
+from core.errors import InputError
+from core.textfmt import brl
+
+__all__ = ["TICK", "order_session", "settle_date", "split_order", "is_session"]
+
+#: Price tick of B3 cash equities, R$.
+TICK = 0.01
+
+
+@lru_cache(maxsize=4096)
+def _session_info(day: pd.Timestamp) -> tuple[bool, pd.Timestamp | None]:
+    """(is a session, São Paulo close time) of a date."""
+    from core.data.calendar import b3_calendar
+
+    cal = b3_calendar()
+    lo, hi = cal.first_session.tz_localize(None), cal.last_session.tz_localize(None)
+    if day < lo or day > hi:
+        return day.weekday() < 5, None
+    if not cal.is_session(day):
+        return False, None
+    close = cal.session_close(day).tz_convert("America/Sao_Paulo").tz_localize(None)
+    return True, close
+
+
+@lru_cache(maxsize=4096)
+def _next_session(day: pd.Timestamp) -> pd.Timestamp:
+    from core.data.calendar import b3_calendar
+
+    cal = b3_calendar()
+    if day >= cal.last_session.tz_localize(None):
+        d = day + pd.Timedelta(days=1)
+        while d.weekday() >= 5:
+            d += pd.Timedelta(days=1)
+        return d
+    from core.data.calendar import next_session
+
+    return next_session(day)
+
+
+def order_session(time) -> pd.Timestamp:
+    """The session an order sent at ``time`` (São Paulo wall time) works in.
+
+    A time inside a session's day before its close is that session; after the close, on a
+    weekend or a holiday it is the next session. Midnight stands for a daily bar's close
+    (the runner's clock on daily bars), so it maps to the next session too.
+
+    >>> str(order_session("2024-03-28 11:00").date()), str(order_session("2024-03-28").date())
+    ('2024-03-28', '2024-04-01')
+    """
+    ts = pd.Timestamp(time)
+    day = ts.normalize()
+    ok, close = _session_info(day)
+    if ok and ts != day and (close is None or ts < close):
+        return day
+    return _next_session(day)
+
+
+def settle_date(time, days: int = 2) -> pd.Timestamp:
+    """Settlement date D+``days`` in B3 sessions of a trade at ``time``."""
+    d = pd.Timestamp(time).normalize()
+    ok, _ = _session_info(d)
+    if not ok:
+        d = _next_session(d)
+    for _ in range(days):
+        d = _next_session(d)
+    return d
+
+
+def split_order(qty: int, lot: int) -> tuple[int, int]:
+    """``(round-lot shares, fractional shares)`` of a quantity (B3 routing).
+
+    >>> split_order(150, 100), split_order(200, 100), split_order(57, 100)
+    ((100, 50), (200, 0), (0, 57))
+    """
+    lot = max(1, int(lot))
+    whole = (int(qty) // lot) * lot
+    return whole, int(qty) - whole
+
+
+def on_tick(p: float) -> bool:
+    return abs(round(p / TICK) - p / TICK) < 1e-6
+
+
+def parse_money(name: str, v) -> float | None:
+    if v is None:
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} inválido: {v!r} (use um valor em R$).") from None
+    if not math.isfinite(f) or f <= 0:
+        raise InputError(f"{name} deve ser positivo (recebido {v}).")
+    if not on_tick(f):
+        raise InputError(f"{name} {brl(f, 4)} fora do tick de R$ 0,01: use {brl(round(f, 2))}.")
+    return round(f, 2)
+
+
+def parse_tif(tif) -> str:
+    if isinstance(tif, _dt.date):
+        return pd.Timestamp(tif).strftime("%Y-%m-%d")
+    t = str(tif or "day").strip().lower()
+    if t in ("day", "dia"):
+        return "day"
+    if t in ("gtc", "vac"):
+        return "gtc"
+    try:
+        return pd.Timestamp(t).strftime("%Y-%m-%d")
+    except (ValueError, TypeError):
+        raise InputError(
+            f"Validade inválida {tif!r}: use day, gtc ou uma data AAAA-MM-DD."
+        ) from None
+
+
+def is_session(day) -> bool:
+    """True when ``day`` is a B3 session."""
+    return _session_info(pd.Timestamp(day).normalize())[0]
