@@ -42,9 +42,29 @@ def current_owner() -> str | None:
     return owner_of_request()
 
 
+def _register_bell() -> None:
+    """Register :func:`bell` with Dash (each app build: Dash keys callbacks by output, so a
+    second registration replaces the first)."""
+    callback(
+        Output("alerts-bell-count", "children"),
+        Output("alerts-bell-count", "style"),
+        Output("alerts-toast", "is_open"),
+        Output("alerts-toast", "header"),
+        Output("alerts-toast", "children"),
+        Output("alerts-toast", "icon"),
+        Output("alerts-bell-seen", "data"),
+        Input("alerts-bell-interval", "n_intervals"),
+        Input("alerts-bell-kick", "data"),
+        State("alerts-bell-seen", "data"),
+    )(bell)
+
+
 def install(settings: Settings, store) -> None:
-    """Configure alert delivery for this process and start its worker (see module doc)."""
+    """Register the bell's callback, configure alert delivery for this process and start its
+    worker (see the module docstring)."""
     from core.alerts import dispatch
+
+    _register_bell()
 
     config = settings.channel_config()
     dispatch.configure(config)
@@ -76,18 +96,6 @@ def start_bot(settings: Settings, store):
         return None
 
 
-@callback(
-    Output("alerts-bell-count", "children"),
-    Output("alerts-bell-count", "style"),
-    Output("alerts-toast", "is_open"),
-    Output("alerts-toast", "header"),
-    Output("alerts-toast", "children"),
-    Output("alerts-toast", "icon"),
-    Output("alerts-bell-seen", "data"),
-    Input("alerts-bell-interval", "n_intervals"),
-    Input("alerts-bell-kick", "data"),
-    State("alerts-bell-seen", "data"),
-)
 def bell(_n, _kick, seen):
     """Unread count on the bell; a toast when an unread item newer than ``seen`` arrived."""
     from components.alerts import bell_badge_style, toast_children
