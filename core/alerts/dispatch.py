@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.alerts.channels import base as chbase
@@ -171,6 +171,7 @@ def enqueue(
     now = _utcnow()
     paused = paused_channels(store)
     ids: list[int] = []
+    rows: list[dict] = []
     for channel in _channels_of(firing):
         if channel == "inapp":
             continue
@@ -183,32 +184,44 @@ def enqueue(
             targets = config.targets(channel) if config is not None else ("",)
             status, err = "pending", ""
         for target in targets:
-            row = dict(
-                firing_id=d["id"],
-                channel=channel,
-                target=str(target),
-                status=status,
-                attempts=0,
-                max_attempts=policy.max_attempts,
-                next_attempt_at=now,
-                last_error=err,
-                payload=d,
-                created_at=now,
-                updated_at=now,
+            rows.append(
+                dict(
+                    firing_id=d["id"],
+                    channel=channel,
+                    target=str(target),
+                    status=status,
+                    attempts=0,
+                    max_attempts=policy.max_attempts,
+                    next_attempt_at=now,
+                    last_error=err,
+                    payload=d,
+                    created_at=now,
+                    updated_at=now,
+                )
             )
+    if not rows:
+        return ids
+    try:  # one transaction for the whole firing (a per-row commit costs an fsync each)
+        with store.transaction() as conn:
+            done = set()
+            if d["id"] is not None:
+                done = {
+                    (c, t)
+                    for c, t in conn.execute(
+                        select(_D.c.channel, _D.c.target).where(_D.c.firing_id == d["id"])
+                    )
+                }
+            for row in rows:
+                if (row["channel"], row["target"]) not in done:
+                    ids.append(conn.execute(insert(_D).values(**row)).inserted_primary_key[0])
+    except IntegrityError:  # a concurrent dispatch of the same firing: keep what is there
+        ids = []
+        for row in rows:
             try:
                 with store.transaction() as conn:
-                    if d["id"] is not None:
-                        same = and_(
-                            _D.c.firing_id == d["id"],
-                            _D.c.channel == channel,
-                            _D.c.target == str(target),
-                        )
-                        if conn.execute(select(_D.c.id).where(same)).first() is not None:
-                            continue
                     ids.append(conn.execute(insert(_D).values(**row)).inserted_primary_key[0])
             except IntegrityError:
-                continue  # a concurrent dispatch of the same firing got there first
+                continue
     return ids
 
 
