@@ -119,6 +119,14 @@ def toast_children(item, more: int = 0) -> tuple[str, list, str]:
     return header, body, _SEVERITY_COLOR.get(item.severity, "info")
 
 
+def _local(ts_utc) -> str:
+    """A naive UTC time of the delivery log in São Paulo time, pt-BR."""
+    import pandas as pd
+
+    ts = pd.Timestamp(ts_utc).tz_localize("UTC").tz_convert("America/Sao_Paulo")
+    return fmt_datetime(ts.tz_localize(None))
+
+
 def _when(ts) -> str:
     if ts is None:
         return MISSING
@@ -437,9 +445,7 @@ def channel_cards(statuses: list) -> dbc.Row:
             state = dbc.Badge("pausado", color="warning", text_color="dark")
         lines = [html.Div(s.where, className="small text-muted text-break")]
         if s.last_sent_at is not None:
-            lines.append(
-                html.Div(f"Último envio: {fmt_datetime(s.last_sent_at)} (UTC)", className="small")
-            )
+            lines.append(html.Div(f"Último envio: {_local(s.last_sent_at)}", className="small"))
         if s.waiting:
             lines.append(html.Div(f"Na fila: {s.waiting}", className="small"))
         if s.failed:

@@ -85,6 +85,9 @@ _S = AlertChannelState.__table__
 MIN_INTERVAL: dict[str, float] = {"telegram": 1.05, "discord": 2.0, "email": 1.0, "webhook": 0.2}
 #: Seconds after which a ``sending`` row is considered abandoned by a crashed process.
 LEASE_SECONDS = 300.0
+#: A row still waiting this long after it was queued (no app ran to deliver it) is dropped
+#: as ``skipped`` ("expirado"): a day-old alert is noise on a phone; the history keeps it.
+MAX_AGE = dt.timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -398,12 +401,15 @@ def process_due(
     for row in rows:
         if stop is not None and stop.is_set():
             break
-        if skip_reason:
+        reason = skip_reason
+        if not reason and row.created_at < _utcnow() - MAX_AGE:
+            reason = "expirado: mais de 24 h na fila sem ser enviado"
+        if reason:
             with store.transaction() as conn:
                 conn.execute(
                     update(_D)
                     .where(_D.c.id == row.id, _D.c.status.in_(("pending", "retrying")))
-                    .values(status="skipped", last_error=skip_reason, updated_at=_utcnow())
+                    .values(status="skipped", last_error=reason, updated_at=_utcnow())
                 )
             continue
         wait = limiter.wait_time(channel, row.target, clock)

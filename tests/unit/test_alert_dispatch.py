@@ -271,3 +271,12 @@ def test_settings_build_the_config_and_redact_it():
         )
     assert "TELEGRAM_CHAT_ID" in str(e.value) and "SMTP_PORT" in str(e.value)
     assert "SECRET" not in str(e.value)
+
+
+def test_a_day_old_queued_row_expires_instead_of_being_sent(store, script):
+    dp.enqueue(store, FakeFiring(id=11, channels=["webhook"]), CFG)
+    with store.transaction() as conn:
+        conn.execute(update(AlertDelivery.__table__).values(created_at=dt.datetime(2000, 1, 1)))
+    dp.process_due(store, CFG, "webhook")
+    (row,) = dp.list_deliveries(store)
+    assert row.status == "skipped" and "expirado" in row.last_error and script.calls == []
