@@ -303,3 +303,42 @@ def test_config_redacts_and_describes():
         assert "SECRET" not in cfg.describe(c) and "TEST-token" not in cfg.describe(c)
     assert not ChannelConfig().configured("telegram")
     assert ChannelConfig().describe("email") == "não configurado"
+
+
+def test_email_upgrades_with_starttls_before_login(monkeypatch):
+    import smtplib
+
+    calls = []
+
+    class TLSServer:
+        def __init__(self, host, port, timeout):
+            calls.append(("connect", host, port))
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *a):
+            pass
+
+        def ehlo(self):
+            calls.append("ehlo")
+
+        def has_extn(self, name):
+            return name == "starttls"
+
+        def starttls(self, context):
+            calls.append("starttls")
+
+        def login(self, user, pw):
+            calls.append(("login", user))
+
+        def send_message(self, m):
+            calls.append("send")
+            return {}
+
+    monkeypatch.setattr(smtplib, "SMTP", TLSServer)
+    cfg = _cfg(smtp_host="smtp.exemplo.com.br", smtp_port=587, smtp_user="u", smtp_password="p",
+               smtp_from="a@b.c", smtp_to=("d@e.f",))  # fmt: skip
+    assert email.send(cfg, FakeFiring()).ok
+    assert calls == [("connect", "smtp.exemplo.com.br", 587), "ehlo", "starttls", "ehlo",
+                     ("login", "u"), "send"]  # fmt: skip
