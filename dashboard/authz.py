@@ -92,6 +92,7 @@ POLICY: dict[str, str] = {
     "pages.alerts.insert_condition": "viewer",  # writes text into the form only
     "pages.alerts.validate_condition": "viewer",
     "pages.alerts.filter_history": "viewer",
+    "pages.alerts.rule_options": "viewer",
     "pages.alerts.rules": "trader",  # create / edit / pause / delete rules
     "pages.alerts.evaluate": "trader",  # evaluate now / replay: stores and sends firings
     "pages.alerts.mark_all_read": "trader",

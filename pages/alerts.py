@@ -406,3 +406,13 @@ def test_channel(clicks):
             f"O teste por {channel} falhou: {res.error}", color="danger", className="py-2"
         )
     return msg, _channels_view()
+
+
+@callback(
+    Output("alerts-h-rule", "options"),
+    Input("alerts-rules-table", "children"),
+    prevent_initial_call=True,
+)
+def rule_options(_table):
+    """The history's rule filter follows the rules created, renamed or deleted above."""
+    return sorted({r.name for r in _rules()})
