@@ -133,3 +133,33 @@ def test_channels_tab_redacts_and_tests(alerts_app, page, tg):
     page.wait_for_selector("#alerts-test-msg >> text=Teste enviado")
     assert len(tg.sent) == before + 1
     assert "Mensagem de teste" in tg.sent[-1]["text"]
+
+
+def test_edit_pause_delete_a_rule(alerts_app, page):
+    page.goto(alerts_app + "/alerts")
+    page.wait_for_selector("#alerts-save")
+    page.wait_for_function("!document.querySelector('[data-dash-is-loading=\"true\"]')")
+    page.fill("#alerts-name", "IFR sobrevendido")
+    _pick(page, "#alerts-tickers", "VALE3")
+    page.fill("#alerts-condition", "rsi(14) < 30")
+    page.wait_for_selector("#alerts-condition-msg.text-success")
+    page.click("#alerts-save")
+    page.wait_for_selector("#alerts-save-msg >> text=criado")
+    row = "#alerts-rules-table tr:has-text('IFR sobrevendido')"
+    page.click(f"{row} >> text=Pausar")
+    page.wait_for_selector(f"{row} >> text=pausado")
+    page.click(f"{row} >> text=Editar")
+    page.wait_for_function(
+        "() => document.querySelector('#alerts-name').value === 'IFR sobrevendido'"
+    )
+    assert page.input_value("#alerts-condition") == "rsi(14) < 30"
+    page.fill("#alerts-name", "IFR abaixo de 25")
+    page.fill("#alerts-condition", "rsi(14) < 25")
+    page.click("#alerts-save")
+    page.wait_for_selector("#alerts-save-msg >> text=atualizado")
+    row = "#alerts-rules-table tr:has-text('IFR abaixo de 25')"
+    page.wait_for_selector(f"{row} >> text=pausado")  # editing keeps it paused
+    assert "IFR sobrevendido" not in page.inner_text("#alerts-rules-table")
+    page.click(f"{row} >> text=Excluir")
+    page.wait_for_selector("#alerts-save-msg >> text=excluído")
+    assert "IFR abaixo de 25" not in page.inner_text("#alerts-rules-table")
