@@ -76,7 +76,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 
 from core.backtest.costs import n_orders
 from core.errors import InputError, UnknownTickerError
@@ -86,6 +86,7 @@ from core.trading import risk as risk_mod
 from core.trading.accounts import Account, account_from_row, get_account, wall_now
 from core.trading.b3 import (
     _session_info,
+    is_session,
     order_session,
     parse_money,
     parse_tif,
@@ -151,6 +152,38 @@ _POS = PaperPosition.__table__
 _LED = PaperLedger.__table__
 _TRD = PaperTrade.__table__
 _EQ = PaperEquity.__table__
+
+# Hot statements built once (bind parameters): submission and bar work run them every time.
+_AID = bindparam("aid")
+_Q_ACC = select(_ACC).where(_ACC.c.id == _AID)
+_Q_ACC_LOCK = _Q_ACC.with_for_update()
+_Q_CASH = (
+    select(_LED.c.balance).where(_LED.c.account_id == _AID).order_by(_LED.c.id.desc()).limit(1)
+)
+_Q_ORDER = select(_ORD).where(_ORD.c.id == bindparam("oid"), _ORD.c.account_id == _AID)
+_Q_CLIENT = select(_ORD).where(_ORD.c.account_id == _AID, _ORD.c.client_id == bindparam("cid"))
+_Q_POS = select(_POS).where(_POS.c.account_id == _AID)
+_Q_TODAY = select(func.count()).where(
+    _ORD.c.account_id == _AID, _ORD.c.session == bindparam("session"), _ORD.c.role == "entry"
+)
+_REM = _ORD.c.qty - _ORD.c.filled_qty
+_PX = func.coalesce(_ORD.c.price, _ORD.c.stop_price)
+_Q_BOOK = (
+    select(
+        _ORD.c.ticker,
+        _ORD.c.side,
+        func.sum(_REM),
+        func.sum(_REM * func.coalesce(_PX, 0.0)),
+        func.sum(case((_PX.is_(None), _REM), else_=0)),
+    )
+    .where(
+        _ORD.c.account_id == _AID,
+        _ORD.c.status.in_(("aceita", "parcial")),
+        _ORD.c.role == "entry",
+        _ORD.c.id != bindparam("exclude"),
+    )
+    .group_by(_ORD.c.ticker, _ORD.c.side)
+)
 
 
 @runtime_checkable
@@ -220,6 +253,8 @@ class PaperBroker(ExecutionMixin, SessionMixin):
     clock : callable, optional
         Returns the current time (naive São Paulo); default the account's market clock (the
         newest bar or mark seen) or, before any, the wall clock.
+    owner : str, optional
+        Only an account of this user (team mode; None: any account).
 
     Notes
     -----
@@ -233,8 +268,8 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         Unknown account.
     """
 
-    def __init__(self, store, account: str, *, clock=None) -> None:
-        acc = get_account(store, account)
+    def __init__(self, store, account: str, *, clock=None, owner: str | None = None) -> None:
+        acc = get_account(store, account, owner)
         self.store = store
         self.name = acc.name
         self.account_id = acc.id
@@ -244,6 +279,28 @@ class PaperBroker(ExecutionMixin, SessionMixin):
 
     # -- plumbing -----------------------------------------------------------------------
     @contextmanager
+    def _transaction(self):
+        """The store's write transaction; on a SQLite file with ``synchronous=NORMAL`` for its
+        commit (SQLite's recommended setting in WAL mode: a committed transaction survives a
+        crash or ``kill -9`` of the process; only a power loss or an OS crash may lose the
+        last ones, never the database's consistency), restored afterwards."""
+        eng = self.store.engine
+        if eng.dialect.name != "sqlite" or eng.url.database in (None, "", ":memory:"):
+            with self.store.transaction() as conn:
+                yield conn
+            return
+        with eng.connect() as conn:
+            raw = conn.connection.driver_connection
+            before = raw.execute("PRAGMA synchronous").fetchone()[0]
+            raw.execute("PRAGMA synchronous=NORMAL")
+            try:
+                conn.execution_options(pregao_write=True)
+                with conn.begin():
+                    yield conn
+            finally:
+                raw.execute(f"PRAGMA synchronous={int(before)}")
+
+    @contextmanager
     def _locked(self):
         """One write transaction with the account row locked; yields (conn, account row)."""
         lock = _memory_lock(self.store.engine)
@@ -251,11 +308,9 @@ class PaperBroker(ExecutionMixin, SessionMixin):
             lock.acquire()
         self._memo: dict = {}
         try:
-            with self.store.transaction() as conn:
-                q = select(_ACC).where(_ACC.c.id == self.account_id)
-                if self.store.dialect == "postgresql":
-                    q = q.with_for_update()
-                row = conn.execute(q).mappings().first()
+            with self._transaction() as conn:
+                q = _Q_ACC_LOCK if self.store.dialect == "postgresql" else _Q_ACC
+                row = conn.execute(q, {"aid": self.account_id}).mappings().first()
                 if row is None:
                     raise InputError(f"Conta {self.name!r} não existe mais.")
                 self._cur = conn  # reads inside the operation join its transaction
@@ -301,12 +356,7 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         return inst["ticker"], frac_only, int(inst["lot_size"] or 1)
 
     def _cash(self, conn) -> float:
-        v = conn.execute(
-            select(_LED.c.balance)
-            .where(_LED.c.account_id == self.account_id)
-            .order_by(_LED.c.id.desc())
-            .limit(1)
-        ).scalar()
+        v = conn.execute(_Q_CASH, {"aid": self.account_id}).scalar()
         return float(v or 0.0)
 
     def _ledger(
@@ -396,17 +446,13 @@ class PaperBroker(ExecutionMixin, SessionMixin):
             oid = int(order_id)
         except (TypeError, ValueError):
             raise InputError(f"Número de ordem inválido: {order_id!r}.") from None
-        r = (
-            conn.execute(select(_ORD).where(_ORD.c.id == oid, _ORD.c.account_id == self.account_id))
-            .mappings()
-            .first()
-        )
+        r = conn.execute(_Q_ORDER, {"oid": oid, "aid": self.account_id}).mappings().first()
         if r is None:
             raise InputError(f"Ordem {oid} não encontrada na conta {self.name!r}.")
         return dict(r)
 
     def _pos_rows(self, conn) -> dict[str, dict]:
-        rows = conn.execute(select(_POS).where(_POS.c.account_id == self.account_id)).mappings()
+        rows = conn.execute(_Q_POS, {"aid": self.account_id}).mappings()
         return {r["ticker"]: dict(r) for r in rows}
 
     def _last_stored(self, ticker: str, conn=None) -> tuple[float, pd.Timestamp] | None:
@@ -535,27 +581,8 @@ class PaperBroker(ExecutionMixin, SessionMixin):
     def _open_book(self, conn, exclude: int | None = None) -> list[tuple]:
         """Open entry orders aggregated per (ticker, side): remaining shares, R$ value of the
         priced ones (limit or trigger price) and shares of the unpriced (market) ones."""
-        o = _ORD.c
-        rem = o.qty - o.filled_qty
-        px = func.coalesce(o.price, o.stop_price)
-        q = (
-            select(
-                o.ticker,
-                o.side,
-                func.sum(rem),
-                func.sum(rem * func.coalesce(px, 0.0)),
-                func.sum(case((px.is_(None), rem), else_=0)),
-            )
-            .where(
-                o.account_id == self.account_id,
-                o.status.in_(("aceita", "parcial")),
-                o.role == "entry",
-            )
-            .group_by(o.ticker, o.side)
-        )
-        if exclude is not None:
-            q = q.where(o.id != exclude)
-        return [tuple(r) for r in conn.execute(q)]
+        params = {"aid": self.account_id, "exclude": -1 if exclude is None else int(exclude)}
+        return [tuple(r) for r in conn.execute(_Q_BOOK, params)]
 
     def _reserved(self, conn, pos_rows: dict, exclude: int | None = None, book=None) -> float:
         """R$ reserved by open entry orders for the shares they would open (a buy beyond a
@@ -584,6 +611,14 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         return total
 
     # -- public reads ---------------------------------------------------------------------
+    @property
+    def clock(self) -> pd.Timestamp | None:
+        """The newest bar or mark time the account has processed (None before any): where a
+        runner resumes after a restart."""
+        with self.store.engine.connect() as conn:
+            v = conn.execute(select(_ACC.c.clock).where(_ACC.c.id == self.account_id)).scalar()
+        return _ts(v)
+
     def account(self) -> AccountSnapshot:
         """The account's cash, equity, P&L and drawdown now (see :class:`AccountSnapshot`)."""
         with self.store.engine.connect() as conn:
@@ -835,11 +870,7 @@ class PaperBroker(ExecutionMixin, SessionMixin):
                 f"{ticker} não tem cotação armazenada: importe os dados antes de operar."
             )
         orders_today = conn.execute(
-            select(func.count()).where(
-                _ORD.c.account_id == self.account_id,
-                _ORD.c.session == _py(session),
-                _ORD.c.role == "entry",
-            )
+            _Q_TODAY, {"aid": self.account_id, "session": _py(session)}
         ).scalar()
         pending = tuple({r[0] for r in book if not (pos_rows.get(r[0]) and pos_rows[r[0]]["qty"])})
         norm = OrderRequest(
@@ -951,11 +982,7 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         with self._locked() as (conn, acc):
             if v["client_id"] is not None:
                 got = (
-                    conn.execute(
-                        select(_ORD).where(
-                            _ORD.c.account_id == self.account_id, _ORD.c.client_id == v["client_id"]
-                        )
-                    )
+                    conn.execute(_Q_CLIENT, {"aid": self.account_id, "cid": v["client_id"]})
                     .mappings()
                     .first()
                 )
@@ -1264,6 +1291,11 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         list of Fill
         """
         time = pd.Timestamp(time)
+        if not is_session(time):
+            raise InputError(
+                f"{fmt_date(time)} não é pregão da B3: uma barra nunca cai em feriado ou fim de "
+                "semana (confira os dados do feed)."
+            )
         work = []
         for ticker, bar in bars.items():
             b = {k: float(bar[k]) for k in ("open", "high", "low", "close")}
@@ -1332,6 +1364,28 @@ class PaperBroker(ExecutionMixin, SessionMixin):
                 )
             self._advance_clock(conn, acc, time)
             self._post_checks(conn, acc, cfg, time)
+            return self._snapshot(conn, acc)[0]
+
+    def refresh_marks(self) -> AccountSnapshot:
+        """Mark every open position at its last stored close, without moving the clock.
+
+        For accounts traded by hand without a feed: after new bars are imported, positions
+        and equity reflect them (the equity curve and the risk checks run as after a mark).
+        """
+        with self._locked() as (conn, acc):
+            cfg = self._config(acc)
+            now = self._now(acc)
+            for t, p in self._pos_rows(conn).items():
+                if int(p["qty"]) == 0:
+                    continue
+                got = self._last_stored(t)
+                if got is not None:
+                    conn.execute(
+                        _POS.update()
+                        .where(_POS.c.account_id == self.account_id, _POS.c.ticker == t)
+                        .values(last=got[0], last_time=_py(got[1]))
+                    )
+            self._post_checks(conn, acc, cfg, now)
             return self._snapshot(conn, acc)[0]
 
     def fill_at_last(self, order_id: int) -> list[Fill]:

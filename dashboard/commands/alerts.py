@@ -78,9 +78,12 @@ def _rule_from_args(args):
 def _print_firing(f) -> None:
     from core import textfmt
 
-    vals = ", ".join(
-        f"{k}={textfmt.num(v, 2) if isinstance(v, float) else v}" for k, v in f.values.items()
-    )
+    def show(k, v):
+        if isinstance(v, float):
+            return textfmt.integer(v) if "volume" in k else textfmt.num(v, 2)
+        return v
+
+    vals = ", ".join(f"{k}={show(k, v)}" for k, v in f.values.items())
     when = f.to_dict()["bar_time"]
     mark = "" if f.new else " (já registrado)"
     print(f"{when}  {f.rule_name}  {f.ticker or '-'}  [{vals}]{mark}")
@@ -143,7 +146,10 @@ def _cmd(args, ctx) -> int:
             for f in firings:
                 _print_firing(f)
             new = sum(1 for f in firings if f.new)
-            print(f"{len(firings)} disparos ({new} novos).")
+            if args.dry_run:
+                print(f"{len(firings)} disparos (simulação: nada foi gravado nem enviado).")
+            else:
+                print(f"{len(firings)} disparos ({new} novos).")
             if delivered is False:
                 print("Algumas entregas seguem na fila: o app as envia quando estiver aberto.")
     elif act == "check":

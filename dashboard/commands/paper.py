@@ -268,7 +268,8 @@ def _order(args, ctx) -> int:
 
 
 def _order_line(o) -> str:
-    from core.textfmt import brl, integer
+    from core.textfmt import brl, date, integer
+    from core.trading.records import TYPE_PT
 
     side = {"buy": "compra", "sell": "venda"}[o.side]
     px = f" a {brl(o.price)}" if o.price is not None else ""
@@ -278,9 +279,13 @@ def _order_line(o) -> str:
         br = f" [stop {brl(o.stop_loss)}, alvo {brl(o.target)}]"
     done = f" ({integer(o.filled_qty)}/{integer(o.qty)})" if o.filled_qty else ""
     why = f" — {o.reason}" if o.reason else ""
+    kind = TYPE_PT.get(o.type, o.type)
+    role = {"stop": " [perna stop]", "target": " [perna alvo]"}.get(o.role, "")
+    tif = {"day": "dia", "gtc": "até cancelar"}.get(o.tif) or f"até {date(o.tif)}"
+    avg = f", médio {brl(o.avg_fill_price, 4)}" if o.avg_fill_price else ""
     return (
-        f"#{o.id} {o.status}{done}: {side} {integer(o.qty)} {o.ticker} {o.type}{px}{st}{br} "
-        f"validade {o.tif}{why}"
+        f"#{o.id} {o.status}{done}: {side} {integer(o.qty)} {o.ticker} {kind}{px}{st}{br}{role}"
+        f" validade {tif}{avg}{why}"
     )
 
 

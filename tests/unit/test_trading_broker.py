@@ -355,6 +355,7 @@ def test_on_bars_works_several_tickers_in_one_call(paper_store):
     b.submit(_req(b))
     b.submit(_req(b, ticker="VALE3"))
     fills = b.on_bars({"PETR4": bar(10.0), "VALE3": bar(20.0)}, "2024-01-03")
+    assert b.clock == pd.Timestamp("2024-01-03")
     assert [f.ticker for f in fills] == ["PETR4", "VALE3"]
     assert [f.price for f in fills] == pytest.approx([10.005, 20.01])
     assert {p.ticker: p.last for p in b.positions()} == {"PETR4": 10.0, "VALE3": 20.0}
@@ -421,3 +422,57 @@ def test_rotation_sell_then_buy_uses_the_proceeds_at_the_next_open(paper_store):
     fills = b.on_bars({"VALE3": bar(10.0), "PETR4": bar(10.0)}, "2024-01-04")
     assert [(f.ticker, f.side) for f in fills] == [("PETR4", "sell"), ("VALE3", "buy")]
     assert b.account().cash > 0 and [p.ticker for p in b.positions()] == ["VALE3"]
+
+
+def test_a_bar_on_a_holiday_is_refused(paper_store):
+    b = _acct(paper_store)
+    with pytest.raises(InputError, match="não é pregão"):
+        b.on_bar("PETR4", bar(10.0), "2024-01-06")  # Saturday
+    with pytest.raises(InputError, match="não é pregão"):
+        b.on_bar("PETR4", bar(10.0), "2024-02-13")  # Carnival Tuesday
+
+
+def test_refresh_marks_uses_the_last_stored_close_without_moving_the_clock(paper_store):
+    create_account(paper_store, "h", 100_000)
+    b = PaperBroker(paper_store, "h")
+    o = b.submit(OrderRequest("h", "PETR4", "buy", 100))
+    b.fill_at_last(o.id)
+    paper_store.write_bars(
+        "PETR4",
+        th._bars(12.0).iloc[-1:].set_axis(pd.DatetimeIndex(["2024-01-11"], name="date")),
+        "csv",
+    )
+    snap = b.refresh_marks()
+    assert b.positions()[0].last == 12.0 and snap.unrealized_pnl > 0
+    assert b.clock is None and b.order(o.id).status == "executada"
+
+
+def test_paper_broker_implements_the_protocol_and_owner_filter(paper_store):
+    from core.trading import Broker, list_accounts
+
+    create_account(paper_store, "mine", 1000, owner="ana")
+    create_account(paper_store, "team", 1000)
+    assert isinstance(PaperBroker(paper_store, "mine"), Broker)
+    assert [a.name for a in list_accounts(paper_store, owner="ana")] == ["mine"]
+    with pytest.raises(InputError, match="não encontrada"):
+        PaperBroker(paper_store, "team", owner="ana")
+
+
+def test_a_failure_mid_fill_rolls_the_whole_bar_back(paper_store, monkeypatch):
+    import core.trading.execution as ex
+
+    b = _acct(paper_store)
+    o = b.submit(_req(b))
+    before = (len(b.ledger()), len(b.fills()), b.positions(), b.clock)
+
+    def boom(*a, **k):
+        raise RuntimeError("crash in the middle of the bar")
+
+    monkeypatch.setattr(ex, "write_event", boom)
+    with pytest.raises(RuntimeError):
+        b.on_bar("PETR4", bar(10.0), "2024-01-03")
+    assert (len(b.ledger()), len(b.fills()), b.positions(), b.clock) == before
+    assert b.order(o.id).status == "aceita"
+    monkeypatch.undo()
+    assert len(b.on_bar("PETR4", bar(10.0), "2024-01-03")) == 1  # the bar again: no duplicate
+    assert len(b.fills()) == 1 and b.order(o.id).status == "executada"
