@@ -178,6 +178,7 @@ def enqueue(
     for channel in _channels_of(firing):
         if channel == "inapp":
             continue
+        targets: tuple[str, ...]
         if config is not None and not config.configured(channel):
             targets, status, err = ("",), "skipped", "canal não configurado"
         elif channel in paused:

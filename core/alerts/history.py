@@ -89,10 +89,14 @@ def history(
                 }
             if rows:
                 for rec in list_deliveries(store, limit=10_000, ids=[r[0] for r in rows]):
-                    deliveries.setdefault(rec.firing_id, []).append(rec)
+                    if rec.firing_id is not None:
+                        deliveries.setdefault(rec.firing_id, []).append(rec)
     out = []
     for f in firings:
-        ds = sorted(deliveries.get(f.id, []), key=lambda d: (d.channel, d.target))
+        ds = sorted(
+            deliveries.get(f.id, []) if f.id is not None else [],
+            key=lambda d: (d.channel, d.target),
+        )
         if status and not any(d.status == status for d in ds):
             continue
         out.append(HistoryEntry(f, ds, f.id in unread))
