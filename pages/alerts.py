@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
+import pandas as pd
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from components.alerts import (
@@ -68,13 +69,14 @@ def _clicked() -> bool:
 
 
 def _replay_default(store) -> tuple[str | None, str | None]:
-    """The last 30 calendar days of stored bars."""
-    last = store.last_date()
-    if last is None:
+    """The 30 calendar days up to the date most instruments have data to (the index may run
+    ahead of the stocks in the bundled data)."""
+    inst = store.instruments()
+    last = inst["last_date"].dropna() if len(inst) else None
+    if last is None or last.empty:
         return None, None
-    import pandas as pd
-
-    return (last - pd.Timedelta(days=30)).date().isoformat(), last.date().isoformat()
+    end = last.mode().max()
+    return (end - pd.Timedelta(days=30)).date().isoformat(), end.date().isoformat()
 
 
 def layout(aba: str = "regras", **_query):
