@@ -110,3 +110,22 @@ def test_bot_commands(empty_store):
     assert "retomadas" in answer(empty_store, CFG, "/retomar", "1001")
     assert paused_channels(empty_store) == {}
     assert dt  # noqa: B018
+
+
+def test_bell_counts_and_toasts_only_newer_items(empty_store, monkeypatch):
+    from dash import no_update
+
+    from core.alerts.channels import inapp
+    from dashboard import notifications
+    from tests.fakes.firing import FakeFiring
+
+    monkeypatch.setattr("dashboard.runtime.get_store", lambda: empty_store)
+    text, style, is_open, *_rest, seen = notifications.bell(0, 0, None)
+    assert (text, style["display"], is_open, seen) == ("", "none", no_update, 0)
+    inapp.send(None, FakeFiring(id=1), store=empty_store)
+    text, style, is_open, *_rest, seen = notifications.bell(1, 0, None)  # page just loaded
+    assert text == "1" and style["display"] == "inline-block" and is_open is no_update
+    inapp.send(None, FakeFiring(id=2, rule_name="Nova"), store=empty_store)
+    text, _s, is_open, header, _body, icon, seen2 = notifications.bell(2, 0, seen)
+    assert text == "2" and is_open is True and header.startswith("Nova") and seen2 > seen
+    assert notifications.bell(3, 0, seen2)[2] is no_update  # nothing newer: no second toast
