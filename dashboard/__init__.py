@@ -61,6 +61,7 @@ def _navbar(settings: Settings) -> dbc.Navbar:
                     [html.I(className="bi bi-graph-up-arrow me-2"), "Pregão"], href="/"
                 ),
                 dbc.Nav(links, className="me-auto", navbar=True, id="nav-links"),
+                _bell(),
                 _user_menu(settings),
                 html.Div(
                     [
@@ -84,6 +85,13 @@ def _navbar(settings: Settings) -> dbc.Navbar:
         dark=True,
         className="mb-3",
     )
+
+
+def _bell():
+    """The alerts bell (unread count, toast): :mod:`dashboard.notifications`."""
+    from components.alerts import bell
+
+    return bell()
 
 
 def _user_menu(settings: Settings):
@@ -222,7 +230,8 @@ def create_app(name: str = "app", settings: Settings | None = None) -> dash.Dash
     from dashboard.background import make_manager
     from dashboard.backup import hold_app_lock
 
-    security.check_startup(settings, runtime.configure(settings))
+    store = runtime.configure(settings)
+    security.check_startup(settings, store)
     hold_app_lock(settings)  # `restore` refuses while an app process uses the store
     manager, celery_app = make_manager(settings)
     root = Path(__file__).resolve().parent.parent
@@ -247,6 +256,10 @@ def create_app(name: str = "app", settings: Settings | None = None) -> dash.Dash
         app.beat = configure_beat(celery_app, settings)
     app.settings = settings
     app.scheduler = _start_scheduler(settings)
+    from dashboard import notifications  # the bell's callback; alert delivery of this process
+
+    notifications.install(settings, store)
+    app.telegram_bot = notifications.start_bot(settings, store) if app.scheduler else None
     _warm_kernels()
     dash.clientside_callback(
         """

@@ -100,6 +100,16 @@ POLICY: dict[str, str] = {
     "pages.trading._submit": "trader",
     "pages.trading._modify": "trader",
     "pages.trading._automation": "trader",  # start / stop the account's runner
+    # Alertas (the bell is on every page: reads one count)
+    "dashboard.notifications.bell": "viewer",
+    "pages.alerts.insert_condition": "viewer",  # writes text into the form only
+    "pages.alerts.validate_condition": "viewer",
+    "pages.alerts.filter_history": "viewer",
+    "pages.alerts.rule_options": "viewer",
+    "pages.alerts.rules": "trader",  # create / edit / pause / delete rules
+    "pages.alerts.evaluate": "trader",  # evaluate now / replay: stores and sends firings
+    "pages.alerts.mark_all_read": "trader",
+    "pages.alerts.test_channel": "trader",  # sends a message through a channel
     # Administração
     "pages.admin.unlock_account": "admin",
     # Dash Pages' router (draws the page of the URL) and the cancel callback of background jobs

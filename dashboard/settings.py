@@ -37,6 +37,20 @@ Variables
 ``PREGAO_BACKUP_TIME``   daily scheduled backup ``HH:MM`` America/Sao_Paulo, or ``off``
                          (default ``03:00``)
 ``PREGAO_BACKUP_KEEP_DAYS`` days of scheduled backups kept (default 30)
+
+Alert channels (``core.alerts.channels``; every secret is redacted by :meth:`Settings.redacted`)
+``PREGAO_TELEGRAM_TOKEN``   bot token from @BotFather (secret)
+``PREGAO_TELEGRAM_CHAT_ID`` chat id(s) that receive alerts and may command the bot, comma
+                            separated (groups are negative numbers)
+``PREGAO_TELEGRAM_API_URL`` Bot API base URL (default ``https://api.telegram.org``)
+``PREGAO_DISCORD_WEBHOOK_URL`` Discord webhook URL (secret: it carries a token)
+``PREGAO_SMTP_HOST`` / ``PREGAO_SMTP_PORT`` SMTP server (port default 587; 465 = implicit TLS,
+                            other ports use STARTTLS when offered)
+``PREGAO_SMTP_USER`` / ``PREGAO_SMTP_PASSWORD`` SMTP login (optional; the password is secret)
+``PREGAO_SMTP_FROM`` / ``PREGAO_SMTP_TO`` sender and recipients (comma separated)
+``PREGAO_WEBHOOK_URL``      generic JSON webhook (secret: URLs often carry a key)
+``PREGAO_ALERTS_WORKER``    ``1``/``0``: run the alert delivery worker in this app process
+                            (default on, except under pytest)
 """
 
 from __future__ import annotations
@@ -84,6 +98,18 @@ class Settings:
     backup_dir: Path | None = None
     backup_time: str = "03:00"
     backup_keep_days: int = 30
+    telegram_token: str = ""
+    telegram_chat_id: str = ""
+    telegram_api_url: str = "https://api.telegram.org"
+    discord_webhook_url: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = ""
+    smtp_to: str = ""
+    webhook_url: str = ""
+    alerts_worker: bool | None = None
 
     @property
     def is_team(self) -> bool:
@@ -101,7 +127,32 @@ class Settings:
         if self.secret_key:
             d["secret_key"] = "***"
         d["import_dirs"] = [str(p) for p in self.import_dirs]
+        cfg = self.channel_config()
+        for key in ("telegram_token", "smtp_password"):
+            if d[key]:
+                d[key] = "***"
+        for key in ("discord_webhook_url", "webhook_url", "telegram_api_url"):
+            if d[key]:
+                d[key] = cfg.redact(redact_url(d[key]))
         return d
+
+    def channel_config(self):
+        """The :class:`core.alerts.channels.ChannelConfig` of these settings."""
+        from core.alerts.channels.base import ChannelConfig
+
+        return ChannelConfig(
+            telegram_token=self.telegram_token,
+            telegram_chat_ids=_split_list(self.telegram_chat_id),
+            telegram_api_url=self.telegram_api_url,
+            discord_webhook_url=self.discord_webhook_url,
+            smtp_host=self.smtp_host,
+            smtp_port=self.smtp_port,
+            smtp_user=self.smtp_user,
+            smtp_password=self.smtp_password,
+            smtp_from=self.smtp_from,
+            smtp_to=_split_list(self.smtp_to),
+            webhook_url=self.webhook_url,
+        )
 
     def with_overrides(self, **kw) -> Settings:
         """A copy with some fields replaced (used by the CLI's ``--db``)."""
@@ -239,6 +290,7 @@ def load_settings(
     backup_time = (vals.get("backup_time") or "03:00").strip().lower()
     if backup_time != "off" and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", backup_time):
         errors.append(f"{PREFIX}BACKUP_TIME={backup_time!r} must be HH:MM (24 h) or 'off'")
+    alerts = _alert_settings(vals, errors)
     if errors:
         raise SettingsError("Invalid settings: " + "; ".join(errors) + ".")
     return Settings(
@@ -269,7 +321,62 @@ def load_settings(
         ),
         backup_time=backup_time,
         backup_keep_days=ints["backup_keep_days"],
+        **alerts,
     )
+
+
+def _split_list(text: str) -> tuple[str, ...]:
+    """``"a, b;c"`` -> ``("a", "b", "c")``."""
+    return tuple(x.strip() for x in re.split(r"[,;]", text or "") if x.strip())
+
+
+def _alert_settings(vals: dict[str, str], errors: list[str]) -> dict:
+    """The alert-channel fields, validated (messages never show a secret)."""
+    out = {
+        k: (vals.get(k) or "").strip()
+        for k in (
+            "telegram_token",
+            "telegram_chat_id",
+            "discord_webhook_url",
+            "smtp_host",
+            "smtp_user",
+            "smtp_password",
+            "smtp_from",
+            "smtp_to",
+            "webhook_url",
+        )
+    }
+    out["smtp_password"] = vals.get("smtp_password") or ""  # spaces may belong to a password
+    out["telegram_api_url"] = (vals.get("telegram_api_url") or "").strip().rstrip(
+        "/"
+    ) or "https://api.telegram.org"
+    for chat in _split_list(out["telegram_chat_id"]):
+        if not re.fullmatch(r"-?\d{1,20}|@\w{4,64}", chat):
+            errors.append(
+                f"{PREFIX}TELEGRAM_CHAT_ID={chat!r} must be a numeric chat id (groups are "
+                "negative) or @channelname"
+            )
+    for key in ("telegram_api_url", "discord_webhook_url", "webhook_url"):
+        if out[key] and not re.match(r"https?://[^/\s]+", out[key]):
+            errors.append(f"{PREFIX}{key.upper()} must be an http(s):// URL")
+    port = 587
+    if (vals.get("smtp_port") or "").strip():
+        try:
+            port = int(vals["smtp_port"])
+            if not 1 <= port <= 65535:
+                raise ValueError
+        except ValueError:
+            errors.append(f"{PREFIX}SMTP_PORT={vals['smtp_port']!r} is not a port (1-65535)")
+            port = 587
+    out["smtp_port"] = port
+    flag = (vals.get("alerts_worker") or "").strip().lower()
+    if flag not in _TRUE | _FALSE:
+        errors.append(f"{PREFIX}ALERTS_WORKER={vals.get('alerts_worker')!r} must be 0 or 1")
+    out["alerts_worker"] = None if not flag else flag in _TRUE
+    for addr in (out["smtp_from"], *_split_list(out["smtp_to"])):
+        if addr and not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", addr.split("<")[-1].rstrip(">")):
+            errors.append(f"{PREFIX}SMTP_FROM/SMTP_TO: {addr!r} is not an e-mail address")
+    return out
 
 
 def _redact(url: str) -> str:

@@ -1,0 +1,1 @@
+"""Alerts: rules, evaluation, channels and the delivery log (issue 13)."""

@@ -9,7 +9,10 @@
 ``run [--start D] [--end D] [--rule NAME] [--ticker T] [--dry-run] [--send]`` (evaluate
 the bar rules over the stored bars and print every firing: rule, ticker, date, values,
 message) · ``check [--summary]`` (account events, data health and, with ``--summary``,
-today's summary, now; new firings are dispatched) · ``history [--limit N]``. All take ``--json``. The expression language is
+today's summary, now; new firings are dispatched) · ``history [--limit N]`` · ``test --channel C``
+(send a sample message through one channel now and say whether it arrived) · ``deliveries
+[--status S] [--channel C]`` (the delivery log) · ``bot`` (run the Telegram bot in the
+foreground: team mode, one process). All take ``--json``. The expression language is
 documented in ``docs/ALERTS.md`` and :mod:`core.alerts.expr`.
 """
 
@@ -136,6 +139,7 @@ def _cmd(args, ctx) -> int:
             send=args.send,
             progress=progress_printer(quiet=args.json),
         )
+        delivered = _deliver(store, ctx.settings) if args.send else None
         if args.json:
             print(dumps([f.to_dict() for f in firings]))
         else:
@@ -146,11 +150,15 @@ def _cmd(args, ctx) -> int:
                 print(f"{len(firings)} disparos (simulação: nada foi gravado nem enviado).")
             else:
                 print(f"{len(firings)} disparos ({new} novos).")
+            if delivered is False:
+                print("Algumas entregas seguem na fila: o app as envia quando estiver aberto.")
     elif act == "check":
         firings = E.evaluate_account_events(store)
         firings += E.check_data_health(store)
         if args.summary:
             firings += E.run_daily_summary(store)
+        if any(f.new for f in firings):
+            _deliver(store, ctx.settings)
         if args.json:
             print(dumps([f.to_dict() for f in firings]))
         else:
@@ -165,6 +173,105 @@ def _cmd(args, ctx) -> int:
         else:
             for f in firings:
                 _print_firing(f)
+    elif act == "test":
+        return _test(store, ctx.settings, args)
+    elif act == "deliveries":
+        from core.alerts.dispatch import list_deliveries
+
+        rows = list_deliveries(store, channel=args.channel, status=args.status, limit=args.limit)
+        if args.json:
+            print(dumps([_delivery_dict(d) for d in rows]))
+        else:
+            for d in rows:
+                target = f" {d.target}" if d.target else ""
+                what = "teste" if d.test else f"disparo #{d.firing_id} {d.rule_name}"
+                err = f" — {d.last_error}" if d.last_error else ""
+                print(f"#{d.id:<5} {d.channel}{target:<8} {d.status:<9} {d.attempts}x {what}{err}")
+    elif act == "bot":
+        return _bot(store, ctx.settings)
+    return 0
+
+
+def _delivery_dict(d) -> dict:
+    return {
+        "id": d.id,
+        "firing_id": d.firing_id,
+        "channel": d.channel,
+        "target": d.target,
+        "status": d.status,
+        "attempts": d.attempts,
+        "last_error": d.last_error,
+        "rule": d.rule_name,
+        "ticker": d.ticker,
+        "created_at": d.created_at.isoformat(),
+        "sent_at": d.sent_at.isoformat() if d.sent_at is not None else None,
+        "test": d.test,
+    }
+
+
+def _deliver(store, settings, timeout: float = 30.0) -> bool:
+    """Deliver what ``run --send`` queued before the command exits (at most ``timeout`` s)."""
+    from core.alerts import dispatch
+
+    worker = dispatch.start_worker(store, settings.channel_config())
+    try:
+        return worker.drain(timeout)
+    finally:
+        dispatch.stop_worker(5)
+
+
+def _test(store, settings, args) -> int:
+    """``alerts test --channel C``: exit 0 when the service accepted the message, else 2."""
+    from core.alerts.dispatch import send_test
+
+    res = send_test(store, settings.channel_config(), args.channel)
+    if args.json:
+        print(
+            dumps(
+                {
+                    "channel": args.channel,
+                    "ok": res.ok,
+                    "error": res.error,
+                    "status_code": res.status_code,
+                    "where": settings.channel_config().describe(args.channel),
+                }
+            )
+        )
+    elif res.ok:
+        print(
+            f"Teste enviado por {args.channel} ({settings.channel_config().describe(args.channel)})."
+        )
+    if not res.ok:
+        if not args.json:
+            from core.errors import PregaoError
+
+            raise PregaoError(f"o teste por {args.channel} falhou: {res.error}")
+        return 2
+    return 0
+
+
+def _bot(store, settings) -> int:
+    import sys
+    import time
+
+    from core.alerts.bot import TelegramBot
+
+    config = settings.channel_config()
+    if not config.configured("telegram"):
+        print(
+            "Telegram não configurado: defina PREGAO_TELEGRAM_TOKEN e PREGAO_TELEGRAM_CHAT_ID.",
+            file=sys.stderr,
+        )
+        return 2
+    bot = TelegramBot(store, config).start()
+    print(
+        f"Bot do Telegram ativo para os chats {', '.join(config.telegram_chat_ids)} (Ctrl+C para sair)."
+    )
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        bot.stop()
     return 0
 
 
@@ -231,3 +338,20 @@ def register(sub, common) -> None:
     h.add_argument("--rule", metavar="NAME")
     h.add_argument("--limit", type=int, default=50)
     h.add_argument("--json", action="store_true")
+
+    t = acts.add_parser("test", help="send a sample message through one channel now")
+    t.add_argument(
+        "--channel", required=True, choices=("inapp", "telegram", "discord", "email", "webhook")
+    )
+    t.add_argument("--json", action="store_true")
+
+    d = acts.add_parser("deliveries", help="the delivery log, newest first")
+    d.add_argument("--channel", choices=("telegram", "discord", "email", "webhook"))
+    d.add_argument(
+        "--status", choices=("pending", "sending", "retrying", "sent", "failed", "skipped")
+    )
+    d.add_argument("--limit", type=int, default=50)
+    d.add_argument("--json", action="store_true")
+
+    b = acts.add_parser("bot", help="run the Telegram bot in the foreground (team mode)")
+    b.add_argument("--json", action="store_true")
