@@ -105,6 +105,8 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+#: Kernel market arrays indexed by ticker (k,), not by bar: a bar prefix keeps them whole.
+_PER_TICKER = frozenset({"lot", "unit_fee_sw", "unit_fee_dt", "margin", "slip_abs"})
 
 # Core tables (typed Any: SQLAlchemy types ``__table__`` as a FromClause)
 _RUN: Any = PaperRunner.__table__
@@ -743,7 +745,10 @@ class StrategyRunner:
         """The kernel's trade matrix on bars ``0..i`` (see the module docstring)."""
         m, sg = self.ei.market, self.ei.signals
         market = Market(
-            *(a if name == "lot" else a[: i + 1] for name, a in zip(Market._fields, m, strict=True))
+            *(
+                a if a is None or name in _PER_TICKER else a[: i + 1]
+                for name, a in zip(Market._fields, m, strict=True)
+            )
         )
         signals = Signals(*(a[: i + 1] for a in sg))
         _, _, _, tr, _ = simulate(market, signals, self.ei.params)
