@@ -69,6 +69,7 @@ from core.strategies import Strategy, get_strategy
 
 __all__ = [
     "BacktestResult",
+    "trade_json_rows",
     "MarketInputs",
     "load_bars",
     "load_inputs",
@@ -99,6 +100,52 @@ Progress = Callable[[float, str], None]
 
 def _no_progress(fraction: float, message: str = "") -> None:
     """The progress callback of a run nobody watches."""
+
+
+def trade_json_rows(trades: pd.DataFrame, interval: str = "1d") -> list[dict]:
+    """Closed trades in the shape of ``backtest --json``'s ``trades`` (one implementation,
+    also used by ``paper report --json``).
+
+    Parameters
+    ----------
+    trades : pandas.DataFrame
+        One row per trade with ``ticker, direction, entry_date, entry_price, exit_date,
+        exit_price, shares, pnl, fees, exit_reason`` and optionally ``day_trade`` and
+        ``points`` (futures, per contract).
+    interval : str
+        The bars' interval: dates are ``YYYY-MM-DD`` for daily bars, ``YYYY-MM-DD HH:MM``
+        (the bar's opening minute) for intraday ones.
+
+    Returns
+    -------
+    list of dict
+        Keys ``ticker, direction, entry_date, entry_price, exit_date, exit_price, shares,
+        qty, pnl, fees, day_trade, exit_reason`` (+ ``points`` for futures); prices in R$
+        (points for futures), P&L and fees in R$.
+    """
+    fmt = "%Y-%m-%d" if interval == "1d" else "%Y-%m-%d %H:%M"
+    has_points = "points" in trades.columns
+    has_dt = "day_trade" in trades.columns
+    out = []
+    for r in trades.itertuples(index=False):
+        row = {
+            "ticker": r.ticker,
+            "direction": r.direction,
+            "entry_date": pd.Timestamp(r.entry_date).strftime(fmt),
+            "entry_price": float(r.entry_price),
+            "exit_date": pd.Timestamp(r.exit_date).strftime(fmt),
+            "exit_price": float(r.exit_price),
+            "shares": int(r.shares),
+            "qty": int(r.shares),
+            "pnl": float(r.pnl),
+            "fees": float(r.fees),
+            "day_trade": bool(r.day_trade) if has_dt else False,
+            "exit_reason": r.exit_reason,
+        }
+        if has_points and r.points == r.points:
+            row["points"] = float(r.points)
+        out.append(row)
+    return out
 
 
 @dataclass
@@ -186,26 +233,7 @@ class BacktestResult:
         ``day_trade``; futures trades add ``points`` (per contract) — prices are in points.
         """
         fmt = "%Y-%m-%d" if self.interval == "1d" else "%Y-%m-%d %H:%M"
-        has_points = "points" in self.trades.columns
-        trades = []
-        for r in self.trades.itertuples(index=False):
-            row = {
-                "ticker": r.ticker,
-                "direction": r.direction,
-                "entry_date": pd.Timestamp(r.entry_date).strftime(fmt),
-                "entry_price": float(r.entry_price),
-                "exit_date": pd.Timestamp(r.exit_date).strftime(fmt),
-                "exit_price": float(r.exit_price),
-                "shares": int(r.shares),
-                "qty": int(r.shares),
-                "pnl": float(r.pnl),
-                "fees": float(r.fees),
-                "day_trade": bool(r.day_trade),
-                "exit_reason": r.exit_reason,
-            }
-            if has_points and r.points == r.points:
-                row["points"] = float(r.points)
-            trades.append(row)
+        trades = trade_json_rows(self.trades, self.interval)
         equity = [{"date": d.strftime(fmt), "equity": float(v)} for d, v in self.equity.items()]
         return {
             "interval": self.interval,

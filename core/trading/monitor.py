@@ -31,6 +31,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from core.backtest.metrics import compute_metrics, wilson_interval
+from core.backtest.runner import trade_json_rows
 from core.errors import InputError
 from core.textfmt import num, pct
 from core.trading.runner_models import MlTrainingData, PaperRunner, PaperRunnerEquity
@@ -240,21 +241,7 @@ class MonitorResult:
             return None if x is None or (isinstance(x, float) and not math.isfinite(x)) else x
 
         c = self.card
-        trades = [
-            {
-                "ticker": r.ticker,
-                "direction": r.direction,
-                "entry_date": pd.Timestamp(r.entry_date).strftime("%Y-%m-%d"),
-                "entry_price": float(r.entry_price),
-                "exit_date": pd.Timestamp(r.exit_date).strftime("%Y-%m-%d"),
-                "exit_price": float(r.exit_price),
-                "shares": int(r.shares),
-                "pnl": float(r.pnl),
-                "fees": float(r.fees),
-                "exit_reason": r.exit_reason,
-            }
-            for r in self.trades.itertuples(index=False)
-        ]
+        trades = trade_json_rows(self.trades)  # the shape of ``backtest --json``'s trades
         card = {k: f(v) for k, v in asdict(c).items()}
         card["win_rate_ci"] = [f(x) for x in c.win_rate_ci]
         card["last_update"] = None if c.last_update is None else c.last_update.isoformat()
