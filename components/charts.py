@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from components.format import PLOTLY_DATE, fmt_compact
+from components.format import PLOTLY_DATE, PLOTLY_DATETIME, fmt_compact, ohlc_hovertemplate
 from components.theme import apply_theme, template_for
 
 __all__ = [
@@ -64,9 +64,14 @@ def compact_ticks(vmax: float, n: int = 3) -> tuple[list[float], list[str]]:
     return vals, texts
 
 
-def rangebreaks(breaks: list) -> list[dict]:
-    """Plotly rangebreaks hiding weekends and the given non-session weekdays."""
+def rangebreaks(breaks: list, hours: tuple[float, float] | None = None) -> list[dict]:
+    """Plotly rangebreaks hiding weekends, the given non-session weekdays and, for intraday
+    bars, the hours outside ``hours = (open, close)`` (decimal hours, from the data's own
+    sessions: :func:`core.quotes.session_hours`), so nights, weekends and holidays leave
+    no gaps."""
     rb: list[dict] = [{"bounds": ["sat", "mon"]}]
+    if hours is not None:
+        rb.append({"pattern": "hour", "bounds": [hours[1], hours[0]]})
     if breaks:
         rb.append({"values": [pd.Timestamp(d).strftime("%Y-%m-%d") for d in breaks]})
     return rb
@@ -153,7 +158,7 @@ def quote_figure(view, theme: str | None = None, height_main: int = 460) -> go.F
     heights = {"price": 0.5, "volume": 0.12, "compare": 0.2}
     row_h = [heights.get(r, 0.16) for r in rows]
     total = sum(row_h)
-    unit = "pts" if view.kind == "index" else "R$"
+    unit = "pts" if view.kind in ("index", "future") else "R$"
     titles = {
         "price": f"{view.ticker} ({unit})",
         "volume": "Volume",
@@ -170,7 +175,9 @@ def quote_figure(view, theme: str | None = None, height_main: int = 460) -> go.F
     )
     b = view.bars
     x = b.index
-    price_fmt = ",.0f" if view.kind == "index" else ",.2f"
+    price_fmt = ",.0f" if view.kind in ("index", "future") else ",.2f"
+    intraday = getattr(view, "hours", None) is not None
+    date_fmt = PLOTLY_DATETIME if intraday else PLOTLY_DATE
     fig.add_trace(
         go.Candlestick(
             x=x,
@@ -183,7 +190,10 @@ def quote_figure(view, theme: str | None = None, height_main: int = 460) -> go.F
             decreasing={"line": {"color": B3_DOWN}, "fillcolor": B3_DOWN},
             showlegend=False,
             yhoverformat=price_fmt,
-            xhoverformat=PLOTLY_DATE,
+            xhoverformat=date_fmt,
+            hovertemplate=ohlc_hovertemplate(
+                price_fmt, "" if view.kind in ("index", "future") else "R$ "
+            ),
         ),
         row=1,
         col=1,
@@ -197,6 +207,21 @@ def quote_figure(view, theme: str | None = None, height_main: int = 460) -> go.F
                 _LINE_COLORS[k % len(_LINE_COLORS)],
                 width=1.3,
                 hovertemplate=f"{name}: %{{y:{price_fmt}}}<extra></extra>",
+            ),
+            row=1,
+            col=1,
+        )
+    vwap = getattr(view, "vwap", None)
+    if vwap is not None:
+        fig.add_trace(
+            _line(
+                x,
+                vwap,
+                "VWAP",
+                "#f2994a",
+                width=1.4,
+                dash="dot",
+                hovertemplate=f"VWAP: %{{y:{price_fmt}}}<extra></extra>",
             ),
             row=1,
             col=1,
@@ -285,15 +310,27 @@ def quote_figure(view, theme: str | None = None, height_main: int = 460) -> go.F
                 col=1,
             )
     fig.update_xaxes(
-        rangebreaks=rangebreaks(view.breaks),
+        rangebreaks=rangebreaks(view.breaks, getattr(view, "hours", None)),
         showspikes=True,
         spikemode="across",
+        spikesnap="cursor",
         spikethickness=1,
-        tickformat=PLOTLY_DATE,
-        hoverformat=PLOTLY_DATE,
+        spikedash="dot",
+        tickformat="%d/%m\n%H:%M" if intraday else PLOTLY_DATE,
+        hoverformat=date_fmt,
     )
     fig.update_xaxes(rangeslider_visible=False)
-    fig.update_yaxes(tickformat=price_fmt, row=1, col=1)
+    fig.update_yaxes(
+        tickformat=price_fmt,
+        showspikes=True,  # the crosshair's horizontal hair, with the price on the axis
+        spikemode="across+toaxis",
+        spikesnap="cursor",
+        spikethickness=1,
+        spikedash="dot",
+        type="log" if getattr(view, "log", False) else "linear",
+        row=1,
+        col=1,
+    )
     vals, texts = compact_ticks(float(np.nanmax(_arr(b["volume"]))) if len(b) else 0.0)
     if vals:
         fig.update_yaxes(tickvals=vals, ticktext=texts, row=2, col=1)
@@ -301,8 +338,16 @@ def quote_figure(view, theme: str | None = None, height_main: int = 460) -> go.F
         height=height_main + 170 * (len(rows) - 2) + 80,
         margin={"l": 60, "r": 20, "t": 40, "b": 30},
         hovermode="x unified",
-        meta={"ticker": view.ticker, "panels": panels},
-        uirevision=view.ticker,
+        meta={
+            "ticker": view.ticker,
+            "panels": panels,
+            "interval": getattr(view, "interval", "1d"),
+            "log": bool(getattr(view, "log", False)),
+        },
+        uirevision=f"{view.ticker}|{getattr(view, 'interval', '1d')}",
+        hoverdistance=-1,
+        spikedistance=-1,
+        newshape={"line": {"color": "#2f80ed", "width": 1.5}, "fillcolor": "rgba(47,128,237,0.12)"},
     )
     _panel_legends(fig, len(rows))
     return apply_theme(fig, theme)

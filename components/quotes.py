@@ -40,12 +40,25 @@ def quote_controls(
     presets: list[str],
     panels: dict[str, str],
     span: tuple[str | None, str | None] = (None, None),
+    intervals: dict[str, str] | None = None,
 ) -> dbc.Card:
     """The control bar. ``state`` holds the initial values (parsed from the URL).
 
     ``ticker_options`` as :func:`components.inputs.ticker_options` (search ignores accents);
-    ``span`` is the data's first and last session, which bounds the date picker.
+    ``span`` is the data's first and last session, which bounds the date picker;
+    ``intervals`` maps the interval buttons' labels to interval values
+    (:data:`core.quotes.INTERVALS`).
     """
+    interval = dbc.RadioItems(
+        id="quotes-interval",
+        options=[{"label": k, "value": v} for k, v in (intervals or {"D": "1d"}).items()],
+        value=state.get("interval", "1d"),
+        inline=True,
+        className="btn-group",
+        inputClassName="btn-check",
+        labelClassName="btn btn-outline-secondary btn-sm",
+        labelCheckedClassName="active",
+    )
     ticker = dropdown(
         id="quotes-ticker",
         options=ticker_options,
@@ -100,6 +113,7 @@ def quote_controls(
     ]
     first = [
         _field("Ticker", ticker, md=3, html_for="quotes-ticker"),
+        _field("Intervalo", html.Div(interval)),
         _field("Período", html.Div(preset)),
         _field("Intervalo personalizado", dates),
         _field("Preços", prices),
@@ -118,7 +132,9 @@ def quote_controls(
             html_for="quotes-ema",
         ),
         _field(
-            "Sobreposições", _switch("quotes-bollinger", "Bollinger (20, 2)", state["bollinger"])
+            "Sobreposições",
+            _switch("quotes-bollinger", "Bollinger (20, 2)", state["bollinger"]),
+            _switch("quotes-log", "escala logarítmica", state.get("log")),
         ),
         _field("Painéis inferiores", lower),
         _field(

@@ -15,6 +15,8 @@ import pandas as pd
 
 from core import indicators as ind
 from core.data.actions import load_actions, split_adjusted
+from core.data.intraday import INTERVAL_MINUTES, normalize_interval
+from core.data.resample import bars_at, resample_bars
 from core.data.store import Store
 from core.errors import InputError, UnknownTickerError
 from core.market import (
@@ -25,6 +27,7 @@ from core.market import (
     rebase,
     resolve_range,
 )
+from core.strategies.vwap_reversion import session_vwap
 
 __all__ = [
     "PANELS",
@@ -33,7 +36,21 @@ __all__ = [
     "quote_view",
     "parse_periods",
     "non_session_weekdays",
+    "INTERVALS",
+    "session_hours",
 ]
+
+#: Interval buttons of the Quotes page: label -> canonical interval
+#: (:func:`core.data.intraday.normalize_interval`). S (semanal) and M (mensal) are built from
+#: the daily bars by :func:`core.data.resample.resample_bars`.
+INTERVALS: dict[str, str] = {
+    "5min": "5min",
+    "15min": "15min",
+    "60min": "60min",
+    "D": "1d",
+    "S": "1w",
+    "M": "1mo",
+}
 
 #: Lower panels offered on the Quotes page, in display order, with their labels.
 PANELS: dict[str, str] = {
@@ -95,7 +112,12 @@ class QuoteRequest:
     compare : bool
         Add a panel comparing the ticker with ^BVSP, both rebased to 100.
     anomalies : bool
-        Mark anomalous sessions (IsolationForest, :func:`core.ml.anomalies.detect_anomalies`).
+        Mark anomalous sessions (IsolationForest, :func:`core.ml.anomalies.detect_anomalies`;
+        daily interval only).
+    interval : str
+        Canonical bar interval, a value of :data:`INTERVALS` (URL ``iv``, default ``1d``).
+    log : bool
+        Logarithmic price axis (URL ``log=1``).
     """
 
     ticker: str
@@ -109,6 +131,8 @@ class QuoteRequest:
     adjusted: bool = False
     compare: bool = False
     anomalies: bool = False
+    interval: str = "1d"
+    log: bool = False
 
     def to_query(self) -> dict[str, str]:
         """The request as URL query parameters (only non-default values)."""
@@ -134,6 +158,10 @@ class QuoteRequest:
             q["cmp"] = "1"
         if self.anomalies:
             q["anom"] = "1"
+        if self.interval != "1d":
+            q["iv"] = self.interval
+        if self.log:
+            q["log"] = "1"
         return q
 
     @classmethod
@@ -160,6 +188,9 @@ class QuoteRequest:
         unknown = [p for p in panels if p not in PANELS]
         if unknown:
             raise InputError(f"Painel desconhecido na URL: {', '.join(unknown)}.")
+        interval = normalize_interval(query.get("iv") or "1d")
+        if interval not in INTERVALS.values():
+            raise InputError(f"Intervalo {interval!r} indisponível; use {', '.join(INTERVALS)}.")
         return cls(
             ticker=(query.get("ticker") or default_ticker).strip().upper(),
             preset=query.get("range") or "1A",
@@ -172,6 +203,8 @@ class QuoteRequest:
             adjusted=flag("adj"),
             compare=flag("cmp"),
             anomalies=flag("anom"),
+            interval=interval,
+            log=flag("log"),
         )
 
 
@@ -201,6 +234,16 @@ class QuoteView:
     anomalies : pandas.DataFrame or None
         Anomalous sessions inside the range (index ``date``; ``score``, ``severity``,
         ``ret_1``), detected on the whole history up to ``end``.
+    interval : str
+        Canonical interval of ``bars``.
+    hours : tuple of float or None
+        Intraday only: ``(open, close)`` session hours of the shown bars in decimal hours
+        (``(9.0, 18.5)``), for the chart's overnight rangebreak; see :func:`session_hours`.
+    vwap : pandas.Series or None
+        Intraday only: the session VWAP aligned to ``bars``
+        (:func:`core.strategies.vwap_reversion.session_vwap`).
+    log : bool
+        Logarithmic price axis.
     """
 
     ticker: str
@@ -216,6 +259,10 @@ class QuoteView:
     start: pd.Timestamp | None = None
     end: pd.Timestamp | None = None
     anomalies: pd.DataFrame | None = None
+    interval: str = "1d"
+    hours: tuple[float, float] | None = None
+    vwap: pd.Series | None = None
+    log: bool = False
 
 
 #: Memo of anomaly detections: a pure function of the bars, keyed by what identifies them.
@@ -241,6 +288,34 @@ def non_session_weekdays(index: pd.DatetimeIndex) -> list[pd.Timestamp]:
     return list(days[~days.isin(index)])
 
 
+def session_hours(index: pd.DatetimeIndex, interval: str) -> tuple[float, float] | None:
+    """The trading hours covered by intraday bars, as decimal hours ``(open, close)``.
+
+    ``open`` is the earliest opening minute of any bar, ``close`` the latest bar's opening
+    minute plus ``interval`` (a 5-minute bar opening at 18:20 closes at 18:25 → 18.4167).
+    Outside ``[open, close)`` no bar exists, so a chart may hide those hours.
+
+    Parameters
+    ----------
+    index : pandas.DatetimeIndex
+        Bar opening times (naive America/Sao_Paulo), shape ``(n,)``.
+    interval : str
+        Intraday interval (``5min`` ...).
+
+    Returns
+    -------
+    tuple of float or None
+        ``None`` for an empty index or a non-intraday interval.
+    """
+    iv = normalize_interval(interval)
+    if len(index) == 0 or iv not in INTERVAL_MINUTES:
+        return None
+    minutes = index.hour * 60 + index.minute
+    lo = int(minutes.min())
+    hi = int(minutes.max()) + INTERVAL_MINUTES[iv]
+    return lo / 60.0, min(hi, 24 * 60) / 60.0
+
+
 def quote_view(store: Store, req: QuoteRequest) -> QuoteView:
     """Compute the Quotes page for ``req``.
 
@@ -259,10 +334,21 @@ def quote_view(store: Store, req: QuoteRequest) -> QuoteView:
     unknown = [p for p in req.panels if p not in PANELS]
     if unknown:
         raise InputError(f"Painel desconhecido: {', '.join(unknown)}.")
-    full = store.bars(inst["ticker"])
+    interval = normalize_interval(req.interval)
+    intraday = interval in INTERVAL_MINUTES
+    full = bars_at(store, inst["ticker"], interval)
     if full.empty:
-        raise InputError(f"{inst['ticker']} não tem barras no banco.")
-    start, end = resolve_range(full.index, req.preset, req.start, req.end)
+        if interval == "1d":
+            raise InputError(f"{inst['ticker']} não tem barras no banco.")
+        label = next((k for k, v in INTERVALS.items() if v == interval), interval)
+        raise InputError(f"{inst['ticker']} não tem barras de {label} no banco.")
+    req_end = req.end
+    if intraday and req_end:  # a date as the end covers that whole session
+        req_end = str(pd.Timestamp(req_end) + pd.Timedelta(days=1) - pd.Timedelta(minutes=1))
+    start, end = resolve_range(full.index, req.preset, req.start, req_end)
+    if intraday:  # a preset counts back whole sessions: never start inside one
+        start = max(start.normalize(), full.index[0])
+    daily_or_finer = interval == "1d" or intraday
     hist = full.loc[:end]
     price = adjusted_ohlc(hist) if req.adjusted else hist
     close = price["close"]
@@ -291,6 +377,15 @@ def quote_view(store: Store, req: QuoteRequest) -> QuoteView:
             panels[key] = ind.adx(price)[mask]
 
     shown = price[mask]
+    # KPIs (day change, 52 weeks, volatility, beta) are daily quantities at every interval
+    if interval == "1d":
+        daily_hist, daily_shown = hist, shown
+    else:
+        daily = bars_at(store, inst["ticker"], "1d").loc[: end.normalize()]
+        daily_hist = daily
+        daily_shown = daily.loc[start.normalize() :]
+        if req.adjusted:
+            daily_shown = adjusted_ohlc(daily_shown)
     bench = None
     if inst["ticker"] == BENCHMARK:
         bench = hist
@@ -300,11 +395,15 @@ def quote_view(store: Store, req: QuoteRequest) -> QuoteView:
         except UnknownTickerError:
             bench = None  # a store without the index: no beta, no comparison
     compare = None
-    if req.compare:
+    if req.compare and interval in ("1d", "1w", "1mo"):
         if bench is None or bench.empty:
             raise InputError("Sem dados do ^BVSP para comparar.")
+        bench_adj = bench if interval == "1d" else resample_bars(bench, interval, source="1d")
         both = pd.concat(
-            [hist["adj_close"][mask].rename(inst["ticker"]), bench["adj_close"].rename(BENCHMARK)],
+            [
+                hist["adj_close"][mask].rename(inst["ticker"]),
+                bench_adj["adj_close"].rename(BENCHMARK),
+            ],
             axis=1,
             join="inner",
         ).dropna()
@@ -313,7 +412,7 @@ def quote_view(store: Store, req: QuoteRequest) -> QuoteView:
         compare = both.apply(rebase)
 
     anomalies = None
-    if req.anomalies:
+    if req.anomalies and interval == "1d":
         # The forest is fitted on the whole history up to the end of the range (descriptive, not
         # a forecast); cached per (ticker, end, bar count, last close) as it takes ~1 s.
         found = _anomalies(inst["ticker"], hist)
@@ -329,13 +428,19 @@ def quote_view(store: Store, req: QuoteRequest) -> QuoteView:
         panels=panels,
         compare=compare,
         stats=quote_stats(
-            split_adjusted(hist, load_actions(store, [inst["ticker"]], include_price_factors=True)),
-            shown,
+            split_adjusted(
+                daily_hist, load_actions(store, [inst["ticker"]], include_price_factors=True)
+            ),
+            daily_shown if len(daily_shown) else shown,
             bench,
             adjusted=req.adjusted,
         ),
-        breaks=non_session_weekdays(shown.index),
+        breaks=non_session_weekdays(shown.index.normalize().unique()) if daily_or_finer else [],
         start=start,
         end=end,
         anomalies=anomalies,
+        interval=interval,
+        hours=session_hours(shown.index, interval) if intraday else None,
+        vwap=session_vwap(price)[mask] if intraday else None,
+        log=req.log,
     )

@@ -20,7 +20,7 @@ from components.quotes import anomaly_list, quote_controls, quote_kpis
 from components.theme import graph_config
 from core.errors import InputError, PregaoError, UnknownTickerError
 from core.market import RANGE_PRESETS
-from core.quotes import PANELS, QuoteRequest, parse_periods, quote_view
+from core.quotes import INTERVALS, PANELS, QuoteRequest, parse_periods, quote_view
 from dashboard.runtime import get_store
 
 dash.register_page(__name__, path="/quotes", name="Cotações", title="Pregão · Cotações", order=1)
@@ -37,6 +37,8 @@ _CONTROL_INPUTS = [
     Input("quotes-adjusted", "value"),
     Input("quotes-compare", "value"),
     Input("quotes-anomalies", "value"),
+    Input("quotes-interval", "value"),
+    Input("quotes-log", "value"),
 ]
 
 
@@ -69,6 +71,8 @@ def layout(**query):
         "adjusted": req.adjusted,
         "compare": req.compare,
         "anomalies": req.anomalies,
+        "interval": req.interval,
+        "log": req.log,
     }
     instruments = store.instruments()
     return html.Div(
@@ -81,6 +85,7 @@ def layout(**query):
                 list(RANGE_PRESETS),
                 PANELS,
                 data_span(instruments, None),
+                INTERVALS,
             ),
             html.Div(id="quotes-message"),
             html.Div(id="quotes-kpis"),
@@ -93,7 +98,9 @@ def layout(**query):
     )
 
 
-def _request(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom=None) -> QuoteRequest:
+def _request(
+    ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom=None, iv=None, log=None
+) -> QuoteRequest:
     return QuoteRequest.from_query(
         {
             "ticker": ticker or "",
@@ -107,6 +114,8 @@ def _request(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom=No
             "adj": "1" if adj == "adj" else "",
             "cmp": "1" if cmp else "",
             "anom": "1" if anom else "",
+            "iv": iv or "1d",
+            "log": "1" if log else "",
         }
     )
 
@@ -121,7 +130,7 @@ def _request(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom=No
     *_CONTROL_INPUTS,
     Input("theme-store", "data"),
 )
-def update(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom, theme):
+def update(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom, iv, log, theme):
     """Parse the controls, compute the view in core, build the figure and KPIs.
 
     A typo in a periods field (MMS/MME) marks that field and shows one message; the chart
@@ -146,7 +155,7 @@ def update(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom, the
             "ema" in bad,
         )
     try:
-        req = _request(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom)
+        req = _request(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom, iv, log)
         view = quote_view(get_store(), req)
     except PregaoError as exc:  # one message; the last chart stays
         return (
@@ -213,7 +222,7 @@ def export_csv(n, *controls):
         return no_update
     try:
         # the bars only: anomalies (the last control) are not part of the export
-        view = quote_view(get_store(), _request(*controls[:-1]))
+        view = quote_view(get_store(), _request(*controls[:10], None, *controls[11:13]))
     except PregaoError:
         return no_update
     kind = "ajustado" if adj == "adj" else "negociado"
