@@ -129,6 +129,20 @@ def _histogram(x, y: pd.Series, name: str, up: np.ndarray, legend_shown: bool = 
     )
 
 
+def _session_broken(series: pd.Series) -> tuple[pd.DatetimeIndex, pd.Series]:
+    """``series`` with a NaN point one minute after each session's last bar, so a line of a
+    per-session quantity (the session VWAP) is not drawn across the night."""
+    if series.empty:
+        return series.index, series
+    idx = series.index
+    last = np.flatnonzero(idx.normalize()[1:] != idx.normalize()[:-1])
+    if not len(last):
+        return idx, series
+    gaps = pd.Series(np.nan, index=idx[last] + pd.Timedelta(minutes=1))
+    out = pd.concat([series, gaps]).sort_index()
+    return out.index, out
+
+
 def _updown_marker(up: np.ndarray) -> dict:
     """Bar colours from a boolean array via a two-colour scale (numeric arrays validate fast)."""
     return {
@@ -213,10 +227,11 @@ def quote_figure(view, theme: str | None = None, height_main: int = 460) -> go.F
         )
     vwap = getattr(view, "vwap", None)
     if vwap is not None:
+        vx, vy = _session_broken(vwap)
         fig.add_trace(
             _line(
-                x,
-                vwap,
+                vx,
+                vy,
                 "VWAP",
                 "#f2994a",
                 width=1.4,

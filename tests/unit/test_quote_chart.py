@@ -39,3 +39,10 @@ def test_intraday_figure_has_vwap_crosshair_log_and_hour_breaks(win_view):
     hour = [r for r in fig.layout.xaxis.rangebreaks if r.pattern == "hour"]
     assert hour and list(hour[0].bounds) == [win_view.hours[1], win_view.hours[0]]
     assert fig.layout.meta["interval"] == "5min"
+
+
+def test_vwap_line_breaks_between_sessions(win_view):
+    fig = quote_figure(win_view)
+    vwap = next(t for t in fig.data if t.name == "VWAP")
+    sessions = win_view.bars.index.normalize().nunique()
+    assert sum(1 for v in vwap.y if v != v) == sessions - 1  # one break per night
