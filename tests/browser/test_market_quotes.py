@@ -141,3 +141,41 @@ def test_unknown_path_shows_portuguese_404(page, app_server):
     page.goto(app_server + "/nao-existe")
     assert "Página não encontrada" in page.wait_for_selector("#not-found").inner_text()
     assert page.locator("#nav-links a").count() == 6  # the 404 page is not in the menu
+
+
+SPACING_JS = """() => {
+  const el = document.querySelector('#quotes-graph .js-plotly-plot');
+  const boxes = Array.from(el.querySelectorAll('.cartesianlayer .trace.boxes path.box'));
+  const cs = boxes.map(p => { const m = /^M([\\d.]+),[\\d.]+H([\\d.]+)/.exec(p.getAttribute('d'));
+    return m ? (parseFloat(m[1]) + parseFloat(m[2])) / 2 : null; }).filter(v => v !== null);
+  const d = cs.slice(1).map((c, i) => c - cs[i]).sort((a, b) => a - b);
+  return {n: cs.length, median: d[Math.floor(d.length / 2)], max: d[d.length - 1]};
+}"""
+
+
+def test_candles_are_evenly_spaced_without_gaps(page, app_server):
+    """Known defect "Cotações 1A candles show gaps": every candle is one step from the last
+    (weekends and holidays hidden); intraday also hides the nights (rangebreaks from the
+    data's own session hours)."""
+    page.goto(app_server + "/quotes?ticker=PETR4")
+    _wait_figure(page, "f.meta && f.meta.ticker === 'PETR4' && f.candle_len > 200")
+    page.wait_for_selector("#quotes-graph .trace.boxes path.box")
+    s = page.evaluate(SPACING_JS)
+    assert s["n"] > 200 and s["max"] < 1.3 * s["median"]
+    page.goto(app_server + "/quotes?ticker=WINFUT&range=1M")
+    _wait_figure(page, "f.meta && f.meta.ticker === 'WINFUT'")
+    page.locator("#quotes-interval label", has_text="15min").click()
+    fig = _wait_figure(page, "f.meta && f.meta.interval === '15min'")
+    page.wait_for_url("**iv=15min*")
+    assert fig["candle_len"] > 300
+    page.wait_for_function(f"() => ({SPACING_JS})().n === {fig['candle_len']}")
+    s = page.evaluate(SPACING_JS)
+    assert s["max"] < 2.5 * s["median"]  # an early close (18:00 vs 18:15) at most: no night
+    hours = page.evaluate(
+        "() => document.querySelector('#quotes-graph .js-plotly-plot')._fullLayout.xaxis"
+        ".rangebreaks.filter(r => r.pattern === 'hour').length"
+    )
+    assert hours == 1
+    page.locator("#quotes-interval label", has_text="S").first.click()
+    fig = _wait_figure(page, "f.meta && f.meta.interval === '1w'")
+    assert fig["candle_len"] < 10
