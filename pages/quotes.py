@@ -9,18 +9,27 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import dash
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import Input, Output, Patch, State, callback, dcc, html, no_update
 
 from components.cards import error_alert
 from components.charts import empty_figure, quote_figure
-from components.export import QUOTE_HEADERS, csv_text
+from components.drawings import (
+    apply_shape_edits,
+    dragmode_for,
+    drawing_shapes,
+    drawing_toolbar,
+    is_drawing_shape,
+    shapes_to_drawings,
+)
 from components.figcache import cached_figure
 from components.inputs import data_span, ticker_options
 from components.quotes import anomaly_list, quote_controls, quote_kpis
 from components.theme import graph_config
+from core.drawings import list_drawings, save_drawings
 from core.errors import InputError, PregaoError, UnknownTickerError
 from core.market import RANGE_PRESETS
 from core.quotes import INTERVALS, PANELS, QuoteRequest, parse_periods, quote_view
+from dashboard.auth import current_author, current_owner
 from dashboard.runtime import get_store
 
 dash.register_page(__name__, path="/quotes", name="Cotações", title="Pregão · Cotações", order=1)
@@ -89,8 +98,17 @@ def layout(**query):
             ),
             html.Div(id="quotes-message"),
             html.Div(id="quotes-kpis"),
+            drawing_toolbar(),
+            dcc.Store(id="quotes-shapes"),
+            html.Div(id="quotes-draw-message"),
             dcc.Loading(
-                dcc.Graph(id="quotes-graph", config=graph_config(scrollZoom=True)),
+                dcc.Graph(
+                    id="quotes-graph",
+                    config=graph_config(
+                        scrollZoom=True,
+                        modeBarButtonsToAdd=["drawline", "drawrect", "eraseshape"],
+                    ),
+                ),
                 type="default",
                 delay_show=300,
             ),
@@ -127,17 +145,19 @@ def _request(
     Output("quotes-location", "search"),
     Output("quotes-sma", "invalid"),
     Output("quotes-ema", "invalid"),
+    Output("quotes-shapes", "data"),
     *_CONTROL_INPUTS,
     Input("theme-store", "data"),
+    State("quotes-draw-tool", "value"),
 )
-def update(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom, iv, log, theme):
+def update(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom, iv, log, theme, tool):
     """Parse the controls, compute the view in core, build the figure and KPIs.
 
     A typo in a periods field (MMS/MME) marks that field and shows one message; the chart
     and KPI cards of the last valid input stay.
     """
     if not ticker:
-        return empty_figure("Escolha um ticker.", theme), None, None, no_update, False, False
+        return empty_figure("Escolha um ticker.", theme), None, None, no_update, False, False, []
     bad = {}
     for key, text in (("sma", sma), ("ema", ema)):
         try:
@@ -153,6 +173,7 @@ def update(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom, iv,
             no_update,
             "sma" in bad,
             "ema" in bad,
+            no_update,
         )
     try:
         req = _request(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom, iv, log)
@@ -165,92 +186,61 @@ def update(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom, iv,
             no_update,
             False,
             False,
+            no_update,
         )
     search = "?" + urlencode(req.to_query(), safe=",^")
-    return (
-        cached_figure(quote_figure, view, theme),  # issue 15 load: same inputs, same figure
-        quote_kpis(view, anomaly_list(view)),
-        None,
-        search,
-        False,
-        False,
+    fig = cached_figure(quote_figure, view, theme)  # issue 15 load: same inputs, same figure
+    shapes = list(fig["layout"].get("shapes", [])) + drawing_shapes(
+        list_drawings(get_store(), view.ticker, current_owner())
     )
+    fig = {**fig, "layout": {**fig["layout"], "shapes": shapes, "dragmode": dragmode_for(tool)}}
+    return (fig, quote_kpis(view, anomaly_list(view)), None, search, False, False, shapes)
 
 
 @callback(
-    Output("quotes-dates", "start_date"),
-    Output("quotes-dates", "end_date"),
-    Input("quotes-preset", "value"),
+    Output("quotes-graph", "figure", allow_duplicate=True),
+    Input("quotes-draw-tool", "value"),
     prevent_initial_call=True,
 )
-def preset_clears_dates(preset):
-    """Choosing a preset clears the custom range."""
-    if preset:
-        return None, None
-    return no_update, no_update
+def set_draw_tool(tool):
+    """A drawing tool switches the chart's drag mode (draw a line or a rectangle, or zoom)."""
+    patch = Patch()
+    patch["layout"]["dragmode"] = dragmode_for(tool)
+    return patch
 
 
 @callback(
-    Output("quotes-preset", "value"),
-    Input("quotes-dates", "start_date"),
-    Input("quotes-dates", "end_date"),
+    Output("quotes-graph", "figure", allow_duplicate=True),
+    Output("quotes-shapes", "data", allow_duplicate=True),
+    Output("quotes-draw-message", "children"),
+    Input("quotes-graph", "relayoutData"),
+    State("quotes-ticker", "value"),
+    State("quotes-shapes", "data"),
+    State("quotes-draw-tool", "value"),
     prevent_initial_call=True,
 )
-def dates_clear_preset(start, end):
-    """Choosing a custom range deselects the preset (clearing the dates changes nothing)."""
-    if start or end:
-        return None
-    return no_update
+def save_chart_drawings(relayout, ticker, shapes, tool):
+    """Store the user's drawings of this ticker when one is drawn, moved or erased.
 
-
-@callback(
-    Output("quotes-download", "data"),
-    Input("quotes-export", "n_clicks"),
-    *[State(i.component_id, i.component_property) for i in _CONTROL_INPUTS],
-    State("quotes-export-machine", "value"),
-    prevent_initial_call=True,
-)
-def export_csv(n, *controls):
-    """Download the shown bars (date, OHLC, adj_close, volume) as CSV.
-
-    pt-BR by default (``;``, decimal comma, dd/mm/aaaa, Portuguese headers: opens in Excel);
-    the machine format when its switch is on.
+    The drawings are the author's (``current_author()``); another user's drawings shown on
+    the chart are never changed. The chart is redrawn from what was stored (a level spans
+    the chart, a Fibonacci segment gets its levels).
     """
-    *controls, machine = controls
-    ticker, adj = controls[0], controls[8]
-    if not n or not ticker:
-        return no_update
+    new_shapes = apply_shape_edits(shapes or [], relayout or {})
+    if new_shapes is None or not ticker:
+        return no_update, no_update, no_update
+    store = get_store()
+    author = current_author()
+    previous = list_drawings(store, ticker, current_owner())
+    drawings = shapes_to_drawings(new_shapes, ticker, tool, previous)
+    others = {d.id for d in previous if d.owner != author}
+    mine = [d for d in drawings if d.id not in others]
     try:
-        # the bars only: anomalies (the last control) are not part of the export
-        view = quote_view(get_store(), _request(*controls[:10], None, *controls[11:13]))
-    except PregaoError:
-        return no_update
-    kind = "ajustado" if adj == "adj" else "negociado"
-    name = f"{view.ticker}_{view.start:%Y%m%d}_{view.end:%Y%m%d}_{kind}.csv"
-    text = csv_text(
-        view.bars.reset_index(),
-        headers=QUOTE_HEADERS,
-        machine=bool(machine),
-        decimals={
-            "volume": 0,
-            **dict.fromkeys(("open", "high", "low", "close", "adj_close"), 6 if machine else 2),
-        },
-    )
-    return {"content": text, "filename": name}
-
-
-@callback(
-    Output("quotes-dates", "min_date_allowed"),
-    Output("quotes-dates", "max_date_allowed"),
-    Output("quotes-dates", "initial_visible_month"),
-    Input("quotes-ticker", "value"),
-)
-def bound_dates(ticker):
-    """The date picker covers the chosen ticker's data and opens on its last session."""
-    if not ticker:
-        return no_update, no_update, no_update
-    df = get_store().instruments()
-    first, last = data_span(df[df["ticker"] == ticker], None)
-    if last is None:
-        return no_update, no_update, no_update
-    return first, last, last
+        save_drawings(store, ticker, mine, author=author)
+    except PregaoError as exc:
+        return no_update, no_update, error_alert(str(exc), element_id="quotes-draw-error")
+    base = [s for s in (shapes or []) if not is_drawing_shape(s)]
+    full = base + drawing_shapes(list_drawings(store, ticker, current_owner()))
+    patch = Patch()
+    patch["layout"]["shapes"] = full
+    return patch, full, None
