@@ -179,3 +179,40 @@ def test_candles_are_evenly_spaced_without_gaps(page, app_server):
     page.locator("#quotes-interval label", has_text="S").first.click()
     fig = _wait_figure(page, "f.meta && f.meta.interval === '1w'")
     assert fig["candle_len"] < 10
+
+
+SHAPES_JS = """() => {
+  const el = document.querySelector('#quotes-graph .js-plotly-plot');
+  return el && el.layout ? (el.layout.shapes || []).map(s => ({name: s.name || '', y0: s.y0,
+    label: s.label ? s.label.text : ''})) : null;
+}"""
+
+
+def test_a_drawn_level_is_saved_and_restored(page, app_server):
+    """Issue 14: draw a horizontal level on WINFUT, reload the page, find it again."""
+    page.goto(app_server + "/quotes?ticker=WINFUT&iv=15min&range=1M")
+    _wait_figure(page, "f.meta && f.meta.interval === '15min'")
+    page.locator("#quotes-draw-tool label", has_text="Nível horizontal").click()
+    page.wait_for_function(
+        "() => document.querySelector('#quotes-graph .js-plotly-plot').layout.dragmode"
+        " === 'drawline'"
+    )
+    # what Plotly reports when the user finishes a line: the full list of shapes
+    page.evaluate(
+        """() => { const el = document.querySelector('#quotes-graph .js-plotly-plot');
+        const c = el.data.find(t => t.type === 'candlestick');
+        const s = {type: 'line', xref: 'x', yref: 'y', x0: c.x[10], x1: c.x[40],
+                   y0: 110000, y1: 110800};
+        Plotly.relayout(el, {shapes: (el.layout.shapes || []).concat([s])}); }"""
+    )
+    page.wait_for_function(
+        f"() => ({SHAPES_JS})().some(s => s.name.startsWith('level:') && s.y0 === 110000)"
+    )
+    page.reload()
+    _wait_figure(page, "f.meta && f.meta.interval === '15min'")
+    shapes = page.evaluate(SHAPES_JS)
+    levels = [s for s in shapes if s["name"].startswith("level:")]
+    assert len(levels) == 1 and levels[0]["y0"] == 110000 and levels[0]["label"] == "110.000"
+    page.goto(app_server + "/quotes?ticker=WINFUT&iv=D")  # another interval: still there
+    _wait_figure(page, "f.meta && f.meta.interval === '1d'")
+    assert any(s["name"].startswith("level:") for s in page.evaluate(SHAPES_JS))
