@@ -26,6 +26,7 @@ __all__ = [
 B3_UP = "#26a69a"
 B3_DOWN = "#ef5350"
 _LINE_COLORS = ["#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
+_IV_LABEL = {"1d": "1 dia", "1w": "1 semana", "1mo": "1 mês"}
 _PANEL_TITLES = {
     "rsi": "IFR 14",
     "macd": "MACD",
@@ -173,8 +174,11 @@ def quote_figure(view, theme: str | None = None, height_main: int = 460) -> go.F
     row_h = [heights.get(r, 0.16) for r in rows]
     total = sum(row_h)
     unit = "pts" if view.kind in ("index", "future") else "R$"
+    shown_iv = getattr(view, "interval", "1d")
+    requested_iv = getattr(view, "requested", shown_iv)
+    lod = f" · barras de {_IV_LABEL.get(shown_iv, shown_iv)} (aproxime para ver {_IV_LABEL.get(requested_iv, requested_iv)})"
     titles = {
-        "price": f"{view.ticker} ({unit})",
+        "price": f"{view.ticker} ({unit})" + (lod if shown_iv != requested_iv else ""),
         "volume": "Volume",
         "compare": "Comparação com ^BVSP (base 100)",
         **_PANEL_TITLES,
@@ -356,10 +360,11 @@ def quote_figure(view, theme: str | None = None, height_main: int = 460) -> go.F
         meta={
             "ticker": view.ticker,
             "panels": panels,
-            "interval": getattr(view, "interval", "1d"),
+            "interval": requested_iv,
+            "shown_interval": shown_iv,
             "log": bool(getattr(view, "log", False)),
         },
-        uirevision=f"{view.ticker}|{getattr(view, 'interval', '1d')}",
+        uirevision=f"{view.ticker}|{requested_iv}",
         hoverdistance=-1,
         spikedistance=-1,
         newshape={"line": {"color": "#2f80ed", "width": 1.5}, "fillcolor": "rgba(47,128,237,0.12)"},

@@ -38,6 +38,8 @@ __all__ = [
     "non_session_weekdays",
     "INTERVALS",
     "session_hours",
+    "display_interval",
+    "DETAIL_LIMIT",
 ]
 
 #: Interval buttons of the Quotes page: label -> canonical interval
@@ -235,7 +237,9 @@ class QuoteView:
         Anomalous sessions inside the range (index ``date``; ``score``, ``severity``,
         ``ret_1``), detected on the whole history up to ``end``.
     interval : str
-        Canonical interval of ``bars``.
+        Canonical interval of ``bars`` (coarser than ``requested`` when zoomed out).
+    requested : str
+        The interval the user asked for.
     hours : tuple of float or None
         Intraday only: ``(open, close)`` session hours of the shown bars in decimal hours
         (``(9.0, 18.5)``), for the chart's overnight rangebreak; see :func:`session_hours`.
@@ -260,6 +264,7 @@ class QuoteView:
     end: pd.Timestamp | None = None
     anomalies: pd.DataFrame | None = None
     interval: str = "1d"
+    requested: str = "1d"
     hours: tuple[float, float] | None = None
     vwap: pd.Series | None = None
     log: bool = False
@@ -316,8 +321,63 @@ def session_hours(index: pd.DatetimeIndex, interval: str) -> tuple[float, float]
     return lo / 60.0, min(hi, 24 * 60) / 60.0
 
 
-def quote_view(store: Store, req: QuoteRequest) -> QuoteView:
+#: Most candles the Quotes chart draws at once: more are narrower than a pixel and cost the
+#: browser one SVG path each; beyond it intraday bars are shown aggregated (see
+#: :func:`quote_view`'s ``limit``).
+DETAIL_LIMIT = 2000
+#: Coarser intervals an intraday chart falls back to when zoomed out, finest first.
+_COARSER: tuple[str, ...] = ("5min", "15min", "30min", "60min", "1d")
+
+
+def display_interval(index: pd.DatetimeIndex, interval: str, limit: int) -> str:
+    """The finest interval, from ``interval`` up (:data:`_COARSER`), showing ``index``'s
+    span in at most ``limit`` bars (estimated: ``n × minutes / target minutes``, sessions
+    for ``1d``).
+
+    Parameters
+    ----------
+    index : pandas.DatetimeIndex
+        Bar times at ``interval``, shape ``(n,)``.
+    interval : str
+        Intraday interval of ``index``.
+    limit : int
+        Most bars to draw (>= 1).
+    """
+    iv = normalize_interval(interval)
+    if iv not in INTERVAL_MINUTES or len(index) <= limit:
+        return iv
+    for cand in _COARSER[_COARSER.index(iv) + 1 if iv in _COARSER else 0 :]:
+        if cand == "1d":
+            return "1d"
+        if INTERVAL_MINUTES[cand] % INTERVAL_MINUTES[iv]:
+            continue
+        if len(index) * INTERVAL_MINUTES[iv] / INTERVAL_MINUTES[cand] <= limit:
+            return cand
+    return "1d"
+
+
+def quote_view(
+    store: Store,
+    req: QuoteRequest,
+    *,
+    window: tuple | None = None,
+    limit: int | None = None,
+) -> QuoteView:
     """Compute the Quotes page for ``req``.
+
+    Parameters
+    ----------
+    store : Store
+    req : QuoteRequest
+    window : (start, end), optional
+        Intraday only: the times the chart shows after a zoom. The view then covers the
+        window plus one window width on each side (so a small pan needs no reload), clipped
+        to the request's range.
+    limit : int, optional
+        Intraday only: most bars to return (the page uses :data:`DETAIL_LIMIT`). When the
+        shown span holds more, the bars (and every indicator, computed on the whole
+        history at that interval) are at :func:`display_interval` instead:
+        ``QuoteView.interval`` says which, ``QuoteView.requested`` what was asked.
 
     Returns
     -------
@@ -348,6 +408,21 @@ def quote_view(store: Store, req: QuoteRequest) -> QuoteView:
     start, end = resolve_range(full.index, req.preset, req.start, req_end)
     if intraday:  # a preset counts back whole sessions: never start inside one
         start = max(start.normalize(), full.index[0])
+    requested = interval
+    if intraday and (limit is not None or window is not None):
+        if window is not None:
+            w0, w1 = sorted(pd.Timestamp(w) for w in window)
+            span = w1 - w0
+            start, end = max(start, w0 - span), min(end, w1 + span)
+            if start > end:
+                raise InputError("A janela do zoom está fora do período escolhido.")
+        if limit is not None:
+            shown_idx = full.index[(full.index >= start) & (full.index <= end)]
+            coarse = display_interval(shown_idx, interval, max(int(limit), 1))
+            if coarse != interval:
+                full = resample_bars(full, coarse, source=interval)
+                interval, intraday = coarse, coarse in INTERVAL_MINUTES
+                start = start.normalize()  # the first coarse bin opens at or before it
     daily_or_finer = interval == "1d" or intraday
     hist = full.loc[:end]
     price = adjusted_ohlc(hist) if req.adjusted else hist
@@ -395,7 +470,7 @@ def quote_view(store: Store, req: QuoteRequest) -> QuoteView:
         except UnknownTickerError:
             bench = None  # a store without the index: no beta, no comparison
     compare = None
-    if req.compare and interval in ("1d", "1w", "1mo"):
+    if req.compare and requested in ("1d", "1w", "1mo"):
         if bench is None or bench.empty:
             raise InputError("Sem dados do ^BVSP para comparar.")
         bench_adj = bench if interval == "1d" else resample_bars(bench, interval, source="1d")
@@ -412,7 +487,7 @@ def quote_view(store: Store, req: QuoteRequest) -> QuoteView:
         compare = both.apply(rebase)
 
     anomalies = None
-    if req.anomalies and interval == "1d":
+    if req.anomalies and requested == "1d":
         # The forest is fitted on the whole history up to the end of the range (descriptive, not
         # a forecast); cached per (ticker, end, bar count, last close) as it takes ~1 s.
         found = _anomalies(inst["ticker"], hist)
@@ -440,6 +515,7 @@ def quote_view(store: Store, req: QuoteRequest) -> QuoteView:
         end=end,
         anomalies=anomalies,
         interval=interval,
+        requested=requested,
         hours=session_hours(shown.index, interval) if intraday else None,
         vwap=session_vwap(price)[mask] if intraday else None,
         log=req.log,

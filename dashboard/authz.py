@@ -56,6 +56,7 @@ POLICY: dict[str, str] = {
     "pages.quotes.export_csv": "viewer",
     "pages.quotes.bound_dates": "viewer",
     "pages.quotes.set_draw_tool": "viewer",
+    "pages.quotes.zoom_detail": "viewer",
     # drawings are the author's own data (a viewer draws but nothing is stored)
     "pages.quotes.save_chart_drawings": "trader",
     # Backtest

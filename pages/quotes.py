@@ -9,7 +9,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import dash
-from dash import Input, Output, Patch, State, callback, dcc, html, no_update
+from dash import Input, Output, Patch, State, callback, clientside_callback, dcc, html, no_update
 
 from components.cards import error_alert
 from components.charts import empty_figure, quote_figure
@@ -28,7 +28,7 @@ from components.theme import graph_config
 from core.drawings import list_drawings, save_drawings
 from core.errors import InputError, PregaoError, UnknownTickerError
 from core.market import RANGE_PRESETS
-from core.quotes import INTERVALS, PANELS, QuoteRequest, parse_periods, quote_view
+from core.quotes import DETAIL_LIMIT, INTERVALS, PANELS, QuoteRequest, parse_periods, quote_view
 from dashboard.auth import current_author, current_owner
 from dashboard.runtime import get_store
 
@@ -100,6 +100,7 @@ def layout(**query):
             html.Div(id="quotes-kpis"),
             drawing_toolbar(),
             dcc.Store(id="quotes-shapes"),
+            dcc.Store(id="quotes-zoom"),
             html.Div(id="quotes-draw-message"),
             dcc.Loading(
                 dcc.Graph(
@@ -177,7 +178,7 @@ def update(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom, iv,
         )
     try:
         req = _request(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom, iv, log)
-        view = quote_view(get_store(), req)
+        view = quote_view(get_store(), req, limit=DETAIL_LIMIT)
     except PregaoError as exc:  # one message; the last chart stays
         return (
             no_update,
@@ -189,12 +190,79 @@ def update(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom, iv,
             no_update,
         )
     search = "?" + urlencode(req.to_query(), safe=",^")
+    fig, shapes = _figure(view, theme, tool)
+    return (fig, quote_kpis(view, anomaly_list(view)), None, search, False, False, shapes)
+
+
+def _figure(view, theme, tool) -> tuple[dict, list[dict]]:
+    """The chart of ``view`` with the drawings the user may see, and its list of shapes."""
     fig = cached_figure(quote_figure, view, theme)  # issue 15 load: same inputs, same figure
     shapes = list(fig["layout"].get("shapes", [])) + drawing_shapes(
         list_drawings(get_store(), view.ticker, current_owner())
     )
     fig = {**fig, "layout": {**fig["layout"], "shapes": shapes, "dragmode": dragmode_for(tool)}}
-    return (fig, quote_kpis(view, anomaly_list(view)), None, search, False, False, shapes)
+    return fig, shapes
+
+
+def _zoom_window(zoom: dict | None) -> tuple | None | bool:
+    """The x window of the ``quotes-zoom`` store (``None`` = back to the whole range,
+    ``False`` = nothing to do)."""
+    if not zoom:
+        return False
+    rng = zoom.get("window")
+    if rng is None:
+        return None
+    if isinstance(rng, list) and len(rng) == 2:
+        return rng[0], rng[1]
+    return False
+
+
+# Only a change of the x range goes to the server: the graph emits several relayout events per
+# zoom (and Dash drops a callback's pending answer when it fires again), so the zoom is kept
+# in a store that changes only when the range does.
+clientside_callback(
+    """function (rl) {
+        if (!rl) { return window.dash_clientside.no_update; }
+        if (rl['xaxis.autorange']) { return {window: null, t: Date.now()}; }
+        let r = rl['xaxis.range'];
+        if (!r && rl['xaxis.range[0]'] !== undefined && rl['xaxis.range[1]'] !== undefined) {
+            r = [rl['xaxis.range[0]'], rl['xaxis.range[1]']];
+        }
+        return r ? {window: r, t: Date.now()} : window.dash_clientside.no_update;
+    }""",
+    Output("quotes-zoom", "data"),
+    Input("quotes-graph", "relayoutData"),
+    prevent_initial_call=True,
+)
+
+
+@callback(
+    Output("quotes-graph", "figure", allow_duplicate=True),
+    Output("quotes-shapes", "data", allow_duplicate=True),
+    Input("quotes-zoom", "data"),
+    *[State(i.component_id, i.component_property) for i in _CONTROL_INPUTS],
+    State("theme-store", "data"),
+    State("quotes-draw-tool", "value"),
+    prevent_initial_call=True,
+)
+def zoom_detail(zoom, *state):
+    """Intraday: load what the zoom shows — the requested interval's bars of the visible
+    window when they fit :data:`core.quotes.DETAIL_LIMIT`, aggregated bars when zoomed out.
+
+    The figure keeps its ``uirevision``, so the user's zoom stays where it is.
+    """
+    *controls, theme, tool = state
+    window = _zoom_window(zoom)
+    iv = controls[11]
+    if window is False or not controls[0] or iv not in ("5min", "15min", "60min"):
+        return no_update, no_update
+    try:
+        view = quote_view(
+            get_store(), _request(*controls), window=window or None, limit=DETAIL_LIMIT
+        )
+    except (PregaoError, ValueError):
+        return no_update, no_update
+    return _figure(view, theme, tool)
 
 
 @callback(

@@ -24,7 +24,9 @@ def _figure(page):
 
 def _wait_figure(page, predicate, timeout=30_000):
     page.wait_for_function(
-        f"() => {{ const f = ({FIGURE_JS})(); return f && ({predicate}); }}", timeout=timeout
+        f"() => {{ const f = ({FIGURE_JS})(); return f && ({predicate}); }}",
+        timeout=timeout,
+        polling=100,  # requestAnimationFrame polling stalls while Plotly draws 2,000 candles
     )
     return _figure(page)
 
@@ -216,3 +218,24 @@ def test_a_drawn_level_is_saved_and_restored(page, app_server):
     page.goto(app_server + "/quotes?ticker=WINFUT&iv=D")  # another interval: still there
     _wait_figure(page, "f.meta && f.meta.interval === '1d'")
     assert any(s["name"].startswith("level:") for s in page.evaluate(SHAPES_JS))
+
+
+def test_zoom_loads_detail_and_zoom_out_aggregates(page, app_server):
+    """Issue 14: the whole 5-min WINFUT file (20k bars) is drawn aggregated; zooming into one
+    morning loads its 5-min bars; back to the whole range aggregates again."""
+    page.goto(app_server + "/quotes?ticker=WINFUT&iv=5min&range=M%C3%A1x")
+    fig = _wait_figure(page, "f.meta && f.meta.interval === '5min'")
+    assert fig["meta"]["shown_interval"] != "5min" and fig["candle_len"] <= 2000
+    assert "aproxime para ver 5min" in fig["titles"][0]
+    page.evaluate(
+        "() => Plotly.relayout(document.querySelector('#quotes-graph .js-plotly-plot'),"
+        " {'xaxis.range[0]': '2022-03-03 09:00', 'xaxis.range[1]': '2022-03-03 12:30'})"
+    )
+    fig = _wait_figure(page, "f.meta && f.meta.shown_interval === '5min'")
+    assert 30 < fig["candle_len"] < 2000
+    page.evaluate(
+        "() => Plotly.relayout(document.querySelector('#quotes-graph .js-plotly-plot'),"
+        " {'xaxis.autorange': true})"
+    )
+    fig = _wait_figure(page, "f.meta && f.meta.shown_interval !== '5min'")
+    assert fig["candle_len"] <= 2000
