@@ -21,6 +21,7 @@ from components.drawings import (
     is_drawing_shape,
     shapes_to_drawings,
 )
+from components.export import QUOTE_HEADERS, csv_text
 from components.figcache import cached_figure
 from components.inputs import data_span, ticker_options
 from components.quotes import anomaly_list, quote_controls, quote_kpis
@@ -101,6 +102,7 @@ def layout(**query):
             drawing_toolbar(),
             dcc.Store(id="quotes-shapes"),
             dcc.Store(id="quotes-zoom"),
+            dcc.Store(id="quotes-shape-edit"),
             html.Div(id="quotes-draw-message"),
             dcc.Loading(
                 dcc.Graph(
@@ -277,11 +279,25 @@ def set_draw_tool(tool):
     return patch
 
 
+# Only shape edits go to the drawings' callback (same reason as quotes-zoom above).
+clientside_callback(
+    """function (rl) {
+        if (!rl || !Object.keys(rl).some(k => k === 'shapes' || k.startsWith('shapes['))) {
+            return window.dash_clientside.no_update;
+        }
+        return rl;
+    }""",
+    Output("quotes-shape-edit", "data"),
+    Input("quotes-graph", "relayoutData"),
+    prevent_initial_call=True,
+)
+
+
 @callback(
     Output("quotes-graph", "figure", allow_duplicate=True),
     Output("quotes-shapes", "data", allow_duplicate=True),
     Output("quotes-draw-message", "children"),
-    Input("quotes-graph", "relayoutData"),
+    Input("quotes-shape-edit", "data"),
     State("quotes-ticker", "value"),
     State("quotes-shapes", "data"),
     State("quotes-draw-tool", "value"),
@@ -312,3 +328,82 @@ def save_chart_drawings(relayout, ticker, shapes, tool):
     patch = Patch()
     patch["layout"]["shapes"] = full
     return patch, full, None
+
+
+@callback(
+    Output("quotes-dates", "start_date"),
+    Output("quotes-dates", "end_date"),
+    Input("quotes-preset", "value"),
+    prevent_initial_call=True,
+)
+def preset_clears_dates(preset):
+    """Choosing a preset clears the custom range."""
+    if preset:
+        return None, None
+    return no_update, no_update
+
+
+@callback(
+    Output("quotes-preset", "value"),
+    Input("quotes-dates", "start_date"),
+    Input("quotes-dates", "end_date"),
+    prevent_initial_call=True,
+)
+def dates_clear_preset(start, end):
+    """Choosing a custom range deselects the preset (clearing the dates changes nothing)."""
+    if start or end:
+        return None
+    return no_update
+
+
+@callback(
+    Output("quotes-download", "data"),
+    Input("quotes-export", "n_clicks"),
+    *[State(i.component_id, i.component_property) for i in _CONTROL_INPUTS],
+    State("quotes-export-machine", "value"),
+    prevent_initial_call=True,
+)
+def export_csv(n, *controls):
+    """Download the shown bars (date, OHLC, adj_close, volume) as CSV.
+
+    pt-BR by default (``;``, decimal comma, dd/mm/aaaa, Portuguese headers: opens in Excel);
+    the machine format when its switch is on.
+    """
+    *controls, machine = controls
+    ticker, adj = controls[0], controls[8]
+    if not n or not ticker:
+        return no_update
+    try:
+        # the bars only: anomalies (the last control) are not part of the export
+        view = quote_view(get_store(), _request(*controls[:10], None, *controls[11:13]))
+    except PregaoError:
+        return no_update
+    kind = "ajustado" if adj == "adj" else "negociado"
+    name = f"{view.ticker}_{view.start:%Y%m%d}_{view.end:%Y%m%d}_{kind}.csv"
+    text = csv_text(
+        view.bars.reset_index(),
+        headers=QUOTE_HEADERS,
+        machine=bool(machine),
+        decimals={
+            "volume": 0,
+            **dict.fromkeys(("open", "high", "low", "close", "adj_close"), 6 if machine else 2),
+        },
+    )
+    return {"content": text, "filename": name}
+
+
+@callback(
+    Output("quotes-dates", "min_date_allowed"),
+    Output("quotes-dates", "max_date_allowed"),
+    Output("quotes-dates", "initial_visible_month"),
+    Input("quotes-ticker", "value"),
+)
+def bound_dates(ticker):
+    """The date picker covers the chosen ticker's data and opens on its last session."""
+    if not ticker:
+        return no_update, no_update, no_update
+    df = get_store().instruments()
+    first, last = data_span(df[df["ticker"] == ticker], None)
+    if last is None:
+        return no_update, no_update, no_update
+    return first, last, last
