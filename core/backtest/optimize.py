@@ -781,7 +781,7 @@ def sweep(
     n_chunks = max(1, min(len(items), n_jobs * 4))
     chunks = [items[i::n_chunks] for i in range(n_chunks)]
     rows: list = []
-    prog = progress or (lambda f, m="": None)
+    prog: Callable[..., None] = progress or (lambda f, m="": None)
     if mapper is not None:
         args = [(strategy, ch, bars, config, start) for ch in chunks]
         for part in mapper(_sweep_chunk, args, lambda k, n: prog(k / n, "Varredura")):
