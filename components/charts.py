@@ -36,6 +36,15 @@ _PANEL_TITLES = {
 }
 
 
+def _panel_title(key: str, periods: tuple) -> str:
+    """A lower panel's title with its periods (``"IFR 9"``, ``"MACD (5, 35, 5)"``)."""
+    base = {"rsi": "IFR", "atr": "ATR", "adx": "ADX"}.get(key)
+    if base:
+        return f"{base} {periods[0]}"
+    name = "MACD" if key == "macd" else "Estocástico"
+    return f"{name} ({', '.join(map(str, periods))})"
+
+
 def empty_figure(message: str, theme: str | None = None) -> go.Figure:
     """A blank figure showing ``message`` in its centre."""
     fig = go.Figure()
@@ -182,6 +191,7 @@ def quote_figure(view, theme: str | None = None, height_main: int = 460) -> go.F
         "volume": "Volume",
         "compare": "Comparação com ^BVSP (base 100)",
         **_PANEL_TITLES,
+        **{k: _panel_title(k, v) for k, v in (getattr(view, "periods", None) or {}).items()},
     }
     fig = make_subplots(
         rows=len(rows),

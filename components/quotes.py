@@ -15,6 +15,15 @@ from components.inputs import date_range, dropdown
 __all__ = ["quote_controls", "quote_kpis"]
 
 
+_PERIOD_LABELS = {
+    "rsi": "IFR",
+    "macd": "MACD",
+    "stochastic": "Estoc.",
+    "atr": "ATR",
+    "adx": "ADX",
+}
+
+
 def _field(label: str, *controls, md="auto", html_for: str | None = None, **col) -> dbc.Col:
     """A labelled control column of the control bar."""
     return dbc.Col([dbc.Label(label, html_for=html_for), *controls], md=md, **col)
@@ -137,6 +146,29 @@ def quote_controls(
             _switch("quotes-log", "escala logarítmica", state.get("log")),
         ),
         _field("Painéis inferiores", lower),
+        _field(
+            "Períodos dos painéis",
+            html.Div(
+                [
+                    dbc.InputGroup(
+                        [
+                            dbc.InputGroupText(label),
+                            dbc.Input(
+                                id=f"quotes-p-{key}",
+                                value=(state.get("params") or {}).get(key, ""),
+                                debounce=True,
+                                size="sm",
+                                style={"maxWidth": "7.5rem"},
+                            ),
+                        ],
+                        size="sm",
+                        className="me-1 mb-1 w-auto",
+                    )
+                    for key, label in _PERIOD_LABELS.items()
+                ],
+                className="d-flex flex-wrap",
+            ),
+        ),
         _field(
             "Comparar / marcar",
             _switch("quotes-compare", "com ^BVSP (base 100)", state["compare"]),

@@ -40,7 +40,53 @@ __all__ = [
     "session_hours",
     "display_interval",
     "DETAIL_LIMIT",
+    "PANEL_PARAMS",
+    "parse_panel_params",
 ]
+
+#: Default periods of the lower panels (URL ``p_<panel>``, e.g. ``p_macd=12,26,9``).
+PANEL_PARAMS: dict[str, tuple[int, ...]] = {
+    "rsi": (14,),
+    "macd": (12, 26, 9),
+    "stochastic": (14, 3),
+    "atr": (14,),
+    "adx": (14,),
+}
+
+
+def parse_panel_params(panel: str, text: str | None) -> tuple[int, ...]:
+    """Periods of lower panel ``panel`` from ``"12, 26, 9"`` (empty = the defaults).
+
+    Raises
+    ------
+    InputError
+        Unknown panel, a wrong count of periods, a period outside 2–500, or (MACD) a fast
+        period not below the slow one (pt-BR message).
+    """
+    if panel not in PANEL_PARAMS:
+        raise InputError(f"Painel desconhecido: {panel}.")
+    default = PANEL_PARAMS[panel]
+    if text is None or not str(text).strip():
+        return default
+    tokens = [t for t in str(text).replace(";", ",").replace(" ", ",").split(",") if t.strip()]
+    out: list[int] = []
+    for t in tokens:
+        try:
+            p = int(t)
+        except ValueError as exc:
+            raise InputError(f"{PANELS[panel]}: período inválido {t!r}.") from exc
+        if not 2 <= p <= 500:
+            raise InputError(f"{PANELS[panel]}: período {p} fora do intervalo 2–500.")
+        out.append(p)
+    if len(out) != len(default):
+        raise InputError(
+            f"{PANELS[panel]}: informe {len(default)} período(s), ex.: "
+            f"{', '.join(map(str, default))}."
+        )
+    if panel == "macd" and out[0] >= out[1]:
+        raise InputError("MACD: a média rápida precisa ser menor que a lenta.")
+    return tuple(out)
+
 
 #: Interval buttons of the Quotes page: label -> canonical interval
 #: (:func:`core.data.intraday.normalize_interval`). S (semanal) and M (mensal) are built from
@@ -120,6 +166,8 @@ class QuoteRequest:
         Canonical bar interval, a value of :data:`INTERVALS` (URL ``iv``, default ``1d``).
     log : bool
         Logarithmic price axis (URL ``log=1``).
+    params : tuple of (str, tuple of int)
+        Lower-panel periods changed from :data:`PANEL_PARAMS` (URL ``p_<panel>``).
     """
 
     ticker: str
@@ -135,6 +183,11 @@ class QuoteRequest:
     anomalies: bool = False
     interval: str = "1d"
     log: bool = False
+    params: tuple[tuple[str, tuple[int, ...]], ...] = ()
+
+    def period(self, panel: str) -> tuple[int, ...]:
+        """The periods of lower panel ``panel`` (:data:`PANEL_PARAMS` unless changed)."""
+        return dict(self.params).get(panel, PANEL_PARAMS[panel])
 
     def to_query(self) -> dict[str, str]:
         """The request as URL query parameters (only non-default values)."""
@@ -164,6 +217,9 @@ class QuoteRequest:
             q["iv"] = self.interval
         if self.log:
             q["log"] = "1"
+        for panel, values in self.params:
+            if values != PANEL_PARAMS[panel]:
+                q[f"p_{panel}"] = ",".join(map(str, values))
         return q
 
     @classmethod
@@ -207,6 +263,12 @@ class QuoteRequest:
             anomalies=flag("anom"),
             interval=interval,
             log=flag("log"),
+            params=tuple(
+                (k, parse_panel_params(k, query.get(f"p_{k}")))
+                for k in PANEL_PARAMS
+                if query.get(f"p_{k}")
+                and parse_panel_params(k, query.get(f"p_{k}")) != PANEL_PARAMS[k]
+            ),
         )
 
 
@@ -248,6 +310,8 @@ class QuoteView:
         (:func:`core.strategies.vwap_reversion.session_vwap`).
     log : bool
         Logarithmic price axis.
+    periods : dict of str -> tuple of int
+        The periods of each shown lower panel (for its title).
     """
 
     ticker: str
@@ -268,6 +332,7 @@ class QuoteView:
     hours: tuple[float, float] | None = None
     vwap: pd.Series | None = None
     log: bool = False
+    periods: dict = field(default_factory=dict)
 
 
 #: Memo of anomaly detections: a pure function of the bars, keyed by what identifies them.
@@ -440,16 +505,17 @@ def quote_view(
     for key in PANELS:
         if key not in req.panels:
             continue
+        p = req.period(key)
         if key == "rsi":
-            panels[key] = ind.rsi(close).to_frame("rsi")[mask]
+            panels[key] = ind.rsi(close, p[0]).to_frame("rsi")[mask]
         elif key == "macd":
-            panels[key] = ind.macd(close)[mask]
+            panels[key] = ind.macd(close, p[0], p[1], p[2])[mask]
         elif key == "stochastic":
-            panels[key] = ind.stochastic(price)[mask]
+            panels[key] = ind.stochastic(price, p[0], p[1])[mask]
         elif key == "atr":
-            panels[key] = ind.atr(price).to_frame("atr")[mask]
+            panels[key] = ind.atr(price, p[0]).to_frame("atr")[mask]
         elif key == "adx":
-            panels[key] = ind.adx(price)[mask]
+            panels[key] = ind.adx(price, p[0])[mask]
 
     shown = price[mask]
     # KPIs (day change, 52 weeks, volatility, beta) are daily quantities at every interval
@@ -519,4 +585,5 @@ def quote_view(
         hours=session_hours(shown.index, interval) if intraday else None,
         vwap=session_vwap(price)[mask] if intraday else None,
         log=req.log,
+        periods={k: req.period(k) for k in panels},
     )

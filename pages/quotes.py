@@ -29,7 +29,15 @@ from components.theme import graph_config
 from core.drawings import list_drawings, save_drawings
 from core.errors import InputError, PregaoError, UnknownTickerError
 from core.market import RANGE_PRESETS
-from core.quotes import DETAIL_LIMIT, INTERVALS, PANELS, QuoteRequest, parse_periods, quote_view
+from core.quotes import (
+    DETAIL_LIMIT,
+    INTERVALS,
+    PANEL_PARAMS,
+    PANELS,
+    QuoteRequest,
+    parse_periods,
+    quote_view,
+)
 from dashboard.auth import current_author, current_owner
 from dashboard.runtime import get_store
 
@@ -49,6 +57,7 @@ _CONTROL_INPUTS = [
     Input("quotes-anomalies", "value"),
     Input("quotes-interval", "value"),
     Input("quotes-log", "value"),
+    *[Input(f"quotes-p-{k}", "value") for k in PANEL_PARAMS],
 ]
 
 
@@ -83,6 +92,7 @@ def layout(**query):
         "anomalies": req.anomalies,
         "interval": req.interval,
         "log": req.log,
+        "params": {k: ",".join(map(str, req.period(k))) for k in PANEL_PARAMS},
     }
     instruments = store.instruments()
     return html.Div(
@@ -120,7 +130,7 @@ def layout(**query):
 
 
 def _request(
-    ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom=None, iv=None, log=None
+    ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom=None, iv=None, log=None, *pp
 ) -> QuoteRequest:
     return QuoteRequest.from_query(
         {
@@ -137,6 +147,7 @@ def _request(
             "anom": "1" if anom else "",
             "iv": iv or "1d",
             "log": "1" if log else "",
+            **{f"p_{k}": (v or "") for k, v in zip(PANEL_PARAMS, pp, strict=False)},
         }
     )
 
@@ -153,12 +164,13 @@ def _request(
     Input("theme-store", "data"),
     State("quotes-draw-tool", "value"),
 )
-def update(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom, iv, log, theme, tool):
+def update(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom, iv, log, *rest):
     """Parse the controls, compute the view in core, build the figure and KPIs.
 
     A typo in a periods field (MMS/MME) marks that field and shows one message; the chart
     and KPI cards of the last valid input stay.
     """
+    *pp, theme, tool = rest
     if not ticker:
         return empty_figure("Escolha um ticker.", theme), None, None, no_update, False, False, []
     bad = {}
@@ -179,7 +191,9 @@ def update(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom, iv,
             no_update,
         )
     try:
-        req = _request(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom, iv, log)
+        req = _request(
+            ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom, iv, log, *pp
+        )
         view = quote_view(get_store(), req, limit=DETAIL_LIMIT)
     except PregaoError as exc:  # one message; the last chart stays
         return (
@@ -375,7 +389,7 @@ def export_csv(n, *controls):
         return no_update
     try:
         # the bars only: anomalies (the last control) are not part of the export
-        view = quote_view(get_store(), _request(*controls[:10], None, *controls[11:13]))
+        view = quote_view(get_store(), _request(*controls[:10], None, *controls[11:]))
     except PregaoError:
         return no_update
     kind = "ajustado" if adj == "adj" else "negociado"

@@ -239,3 +239,15 @@ def test_zoom_loads_detail_and_zoom_out_aggregates(page, app_server):
     )
     fig = _wait_figure(page, "f.meta && f.meta.shown_interval !== '5min'")
     assert fig["candle_len"] <= 2000
+
+
+def test_panel_periods_from_url_and_input(page, app_server):
+    """Issue 14: lower-panel periods are editable (URL p_<panel> and the period inputs)."""
+    page.goto(app_server + "/quotes?ticker=PETR4&panels=rsi,macd&p_rsi=9")
+    fig = _wait_figure(page, "f.meta && f.meta.panels.includes('rsi')")
+    assert "IFR 9" in fig["titles"] and "MACD (12, 26, 9)" in fig["titles"]
+    assert page.input_value("#quotes-p-rsi") == "9"
+    page.fill("#quotes-p-macd", "5,35,5")
+    page.press("#quotes-p-macd", "Enter")
+    _wait_figure(page, "f.titles.includes('MACD (5, 35, 5)')")
+    page.wait_for_url("**p_macd=5,35,5*")

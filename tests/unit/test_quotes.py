@@ -159,3 +159,23 @@ def test_weekly_and_monthly_candles_come_from_daily_resampling(bundled_store):
         ref = resample_bars(daily, iv, source="1d")
         pd.testing.assert_frame_equal(v.bars, ref.loc[v.bars.index[0] :], check_freq=False)
         assert v.hours is None and v.vwap is None
+
+
+def test_lower_panel_periods_are_editable(bundled_store):
+    """Issue 14: RSI, MACD, Stochastic, ATR and ADX periods come from the URL/controls."""
+    from core.quotes import PANEL_PARAMS, parse_panel_params
+
+    req = QuoteRequest.from_query({"ticker": "PETR4", "panels": "rsi,macd", "p_rsi": "9",
+                                   "p_macd": "5, 35, 5", "p_atr": "14"})  # fmt: skip
+    assert req.period("rsi") == (9,) and req.period("macd") == (5, 35, 5)
+    assert req.period("atr") == PANEL_PARAMS["atr"]
+    q = req.to_query()
+    assert q["p_rsi"] == "9" and q["p_macd"] == "5,35,5" and "p_atr" not in q
+    v = quote_view(bundled_store, req)
+    close = bundled_store.bars("PETR4")["close"]
+    expected = ind.rsi(close, 9).reindex(v.bars.index)
+    pd.testing.assert_series_equal(v.panels["rsi"]["rsi"], expected, check_names=False)
+    assert v.periods == {"rsi": (9,), "macd": (5, 35, 5)}
+    for panel, text in (("macd", "26,12,9"), ("rsi", "1"), ("stochastic", "14"), ("adx", "x")):
+        with pytest.raises(InputError):
+            parse_panel_params(panel, text)
