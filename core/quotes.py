@@ -505,17 +505,17 @@ def quote_view(
     for key in PANELS:
         if key not in req.panels:
             continue
-        p = req.period(key)
+        per = req.period(key)
         if key == "rsi":
-            panels[key] = ind.rsi(close, p[0]).to_frame("rsi")[mask]
+            panels[key] = ind.rsi(close, per[0]).to_frame("rsi")[mask]
         elif key == "macd":
-            panels[key] = ind.macd(close, p[0], p[1], p[2])[mask]
+            panels[key] = ind.macd(close, per[0], per[1], per[2])[mask]
         elif key == "stochastic":
-            panels[key] = ind.stochastic(price, p[0], p[1])[mask]
+            panels[key] = ind.stochastic(price, per[0], per[1])[mask]
         elif key == "atr":
-            panels[key] = ind.atr(price, p[0]).to_frame("atr")[mask]
+            panels[key] = ind.atr(price, per[0]).to_frame("atr")[mask]
         elif key == "adx":
-            panels[key] = ind.adx(price, p[0])[mask]
+            panels[key] = ind.adx(price, per[0])[mask]
 
     shown = price[mask]
     # KPIs (day change, 52 weeks, volatility, beta) are daily quantities at every interval
