@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from components.format import PLOTLY_DATE, fmt_compact
+from components.format import PLOTLY_DATE, PLOTLY_DATETIME, fmt_compact, ohlc_hovertemplate
 from components.theme import apply_theme, template_for
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
 B3_UP = "#26a69a"
 B3_DOWN = "#ef5350"
 _LINE_COLORS = ["#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
+_IV_LABEL = {"1d": "1 dia", "1w": "1 semana", "1mo": "1 mês"}
 _PANEL_TITLES = {
     "rsi": "IFR 14",
     "macd": "MACD",
@@ -33,6 +34,15 @@ _PANEL_TITLES = {
     "atr": "ATR 14",
     "adx": "ADX 14",
 }
+
+
+def _panel_title(key: str, periods: tuple) -> str:
+    """A lower panel's title with its periods (``"IFR 9"``, ``"MACD (5, 35, 5)"``)."""
+    base = {"rsi": "IFR", "atr": "ATR", "adx": "ADX"}.get(key)
+    if base:
+        return f"{base} {periods[0]}"
+    name = "MACD" if key == "macd" else "Estocástico"
+    return f"{name} ({', '.join(map(str, periods))})"
 
 
 def empty_figure(message: str, theme: str | None = None) -> go.Figure:
@@ -64,9 +74,14 @@ def compact_ticks(vmax: float, n: int = 3) -> tuple[list[float], list[str]]:
     return vals, texts
 
 
-def rangebreaks(breaks: list) -> list[dict]:
-    """Plotly rangebreaks hiding weekends and the given non-session weekdays."""
+def rangebreaks(breaks: list, hours: tuple[float, float] | None = None) -> list[dict]:
+    """Plotly rangebreaks hiding weekends, the given non-session weekdays and, for intraday
+    bars, the hours outside ``hours = (open, close)`` (decimal hours, from the data's own
+    sessions: :func:`core.quotes.session_hours`), so nights, weekends and holidays leave
+    no gaps."""
     rb: list[dict] = [{"bounds": ["sat", "mon"]}]
+    if hours is not None:
+        rb.append({"pattern": "hour", "bounds": [hours[1], hours[0]]})
     if breaks:
         rb.append({"values": [pd.Timestamp(d).strftime("%Y-%m-%d") for d in breaks]})
     return rb
@@ -124,6 +139,20 @@ def _histogram(x, y: pd.Series, name: str, up: np.ndarray, legend_shown: bool = 
     )
 
 
+def _session_broken(series: pd.Series) -> tuple[pd.DatetimeIndex, pd.Series]:
+    """``series`` with a NaN point one minute after each session's last bar, so a line of a
+    per-session quantity (the session VWAP) is not drawn across the night."""
+    if series.empty:
+        return series.index, series
+    idx = series.index
+    last = np.flatnonzero(idx.normalize()[1:] != idx.normalize()[:-1])
+    if not len(last):
+        return idx, series
+    gaps = pd.Series(np.nan, index=idx[last] + pd.Timedelta(minutes=1))
+    out = pd.concat([series, gaps]).sort_index()
+    return out.index, out
+
+
 def _updown_marker(up: np.ndarray) -> dict:
     """Bar colours from a boolean array via a two-colour scale (numeric arrays validate fast)."""
     return {
@@ -153,12 +182,16 @@ def quote_figure(view, theme: str | None = None, height_main: int = 460) -> go.F
     heights = {"price": 0.5, "volume": 0.12, "compare": 0.2}
     row_h = [heights.get(r, 0.16) for r in rows]
     total = sum(row_h)
-    unit = "pts" if view.kind == "index" else "R$"
+    unit = "pts" if view.kind in ("index", "future") else "R$"
+    shown_iv = getattr(view, "interval", "1d")
+    requested_iv = getattr(view, "requested", shown_iv)
+    lod = f" · barras de {_IV_LABEL.get(shown_iv, shown_iv)} (aproxime para ver {_IV_LABEL.get(requested_iv, requested_iv)})"
     titles = {
-        "price": f"{view.ticker} ({unit})",
+        "price": f"{view.ticker} ({unit})" + (lod if shown_iv != requested_iv else ""),
         "volume": "Volume",
         "compare": "Comparação com ^BVSP (base 100)",
         **_PANEL_TITLES,
+        **{k: _panel_title(k, v) for k, v in (getattr(view, "periods", None) or {}).items()},
     }
     fig = make_subplots(
         rows=len(rows),
@@ -170,7 +203,9 @@ def quote_figure(view, theme: str | None = None, height_main: int = 460) -> go.F
     )
     b = view.bars
     x = b.index
-    price_fmt = ",.0f" if view.kind == "index" else ",.2f"
+    price_fmt = ",.0f" if view.kind in ("index", "future") else ",.2f"
+    intraday = getattr(view, "hours", None) is not None
+    date_fmt = PLOTLY_DATETIME if intraday else PLOTLY_DATE
     fig.add_trace(
         go.Candlestick(
             x=x,
@@ -183,7 +218,10 @@ def quote_figure(view, theme: str | None = None, height_main: int = 460) -> go.F
             decreasing={"line": {"color": B3_DOWN}, "fillcolor": B3_DOWN},
             showlegend=False,
             yhoverformat=price_fmt,
-            xhoverformat=PLOTLY_DATE,
+            xhoverformat=date_fmt,
+            hovertemplate=ohlc_hovertemplate(
+                price_fmt, "" if view.kind in ("index", "future") else "R$ "
+            ),
         ),
         row=1,
         col=1,
@@ -197,6 +235,22 @@ def quote_figure(view, theme: str | None = None, height_main: int = 460) -> go.F
                 _LINE_COLORS[k % len(_LINE_COLORS)],
                 width=1.3,
                 hovertemplate=f"{name}: %{{y:{price_fmt}}}<extra></extra>",
+            ),
+            row=1,
+            col=1,
+        )
+    vwap = getattr(view, "vwap", None)
+    if vwap is not None:
+        vx, vy = _session_broken(vwap)
+        fig.add_trace(
+            _line(
+                vx,
+                vy,
+                "VWAP",
+                "#f2994a",
+                width=1.4,
+                dash="dot",
+                hovertemplate=f"VWAP: %{{y:{price_fmt}}}<extra></extra>",
             ),
             row=1,
             col=1,
@@ -285,15 +339,27 @@ def quote_figure(view, theme: str | None = None, height_main: int = 460) -> go.F
                 col=1,
             )
     fig.update_xaxes(
-        rangebreaks=rangebreaks(view.breaks),
+        rangebreaks=rangebreaks(view.breaks, getattr(view, "hours", None)),
         showspikes=True,
         spikemode="across",
+        spikesnap="cursor",
         spikethickness=1,
-        tickformat=PLOTLY_DATE,
-        hoverformat=PLOTLY_DATE,
+        spikedash="dot",
+        tickformat="%d/%m\n%H:%M" if intraday else PLOTLY_DATE,
+        hoverformat=date_fmt,
     )
     fig.update_xaxes(rangeslider_visible=False)
-    fig.update_yaxes(tickformat=price_fmt, row=1, col=1)
+    fig.update_yaxes(
+        tickformat=price_fmt,
+        showspikes=True,  # the crosshair's horizontal hair, with the price on the axis
+        spikemode="across+toaxis",
+        spikesnap="cursor",
+        spikethickness=1,
+        spikedash="dot",
+        type="log" if getattr(view, "log", False) else "linear",
+        row=1,
+        col=1,
+    )
     vals, texts = compact_ticks(float(np.nanmax(_arr(b["volume"]))) if len(b) else 0.0)
     if vals:
         fig.update_yaxes(tickvals=vals, ticktext=texts, row=2, col=1)
@@ -301,8 +367,17 @@ def quote_figure(view, theme: str | None = None, height_main: int = 460) -> go.F
         height=height_main + 170 * (len(rows) - 2) + 80,
         margin={"l": 60, "r": 20, "t": 40, "b": 30},
         hovermode="x unified",
-        meta={"ticker": view.ticker, "panels": panels},
-        uirevision=view.ticker,
+        meta={
+            "ticker": view.ticker,
+            "panels": panels,
+            "interval": requested_iv,
+            "shown_interval": shown_iv,
+            "log": bool(getattr(view, "log", False)),
+        },
+        uirevision=f"{view.ticker}|{requested_iv}",
+        hoverdistance=-1,
+        spikedistance=-1,
+        newshape={"line": {"color": "#2f80ed", "width": 1.5}, "fillcolor": "rgba(47,128,237,0.12)"},
     )
     _panel_legends(fig, len(rows))
     return apply_theme(fig, theme)

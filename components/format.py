@@ -25,6 +25,8 @@ __all__ = [
     "PLOTLY_SEPARATORS",
     "PLOTLY_DATE",
     "PLOTLY_LOCALE",
+    "PLOTLY_DATETIME",
+    "ohlc_hovertemplate",
     "MISSING",
 ]
 
@@ -32,6 +34,8 @@ __all__ = [
 PLOTLY_SEPARATORS = ",."
 #: d3 date format for hovers and ticks: dd/mm/aaaa.
 PLOTLY_DATE = "%d/%m/%Y"
+#: d3 date-time format for intraday hovers and ticks: dd/mm/aaaa HH:MM.
+PLOTLY_DATETIME = "%d/%m/%Y %H:%M"
 #: ``dcc.Graph(config={"locale": ...})``: registered by ``assets/plotly-locale-pt-br.js``.
 PLOTLY_LOCALE = "pt-BR"
 MISSING = _t.MISSING
@@ -46,3 +50,17 @@ fmt_compact = _t.compact
 fmt_date = _t.date
 fmt_datetime = _t.datetime
 fmt_month = _t.month
+
+
+def ohlc_hovertemplate(number_format: str = ",.2f", unit: str = "") -> str:
+    """Plotly ``hovertemplate`` of a candlestick: the pt-BR OHLC readout of the bar under the
+    cursor (*Abertura, Máxima, Mínima, Fechamento*).
+
+    The numbers use d3 ``number_format`` with the figure's ``separators`` (``",."``, set by
+    :func:`components.theme.apply_theme`), so ``123456.5`` reads ``123.456,50``; ``unit``
+    (``"R$ "``) prefixes each value. The date comes from the axis ``hoverformat``.
+    """
+    fields = (("Abertura", "open"), ("Máxima", "high"), ("Mínima", "low"), ("Fechamento", "close"))
+    return "<br>".join(f"{label}: {unit}%{{{key}:{number_format}}}" for label, key in fields) + (
+        "<extra></extra>"
+    )

@@ -15,6 +15,15 @@ from components.inputs import date_range, dropdown
 __all__ = ["quote_controls", "quote_kpis"]
 
 
+_PERIOD_LABELS = {
+    "rsi": "IFR",
+    "macd": "MACD",
+    "stochastic": "Estoc.",
+    "atr": "ATR",
+    "adx": "ADX",
+}
+
+
 def _field(label: str, *controls, md="auto", html_for: str | None = None, **col) -> dbc.Col:
     """A labelled control column of the control bar."""
     return dbc.Col([dbc.Label(label, html_for=html_for), *controls], md=md, **col)
@@ -40,12 +49,25 @@ def quote_controls(
     presets: list[str],
     panels: dict[str, str],
     span: tuple[str | None, str | None] = (None, None),
+    intervals: dict[str, str] | None = None,
 ) -> dbc.Card:
     """The control bar. ``state`` holds the initial values (parsed from the URL).
 
     ``ticker_options`` as :func:`components.inputs.ticker_options` (search ignores accents);
-    ``span`` is the data's first and last session, which bounds the date picker.
+    ``span`` is the data's first and last session, which bounds the date picker;
+    ``intervals`` maps the interval buttons' labels to interval values
+    (:data:`core.quotes.INTERVALS`).
     """
+    interval = dbc.RadioItems(
+        id="quotes-interval",
+        options=[{"label": k, "value": v} for k, v in (intervals or {"D": "1d"}).items()],
+        value=state.get("interval", "1d"),
+        inline=True,
+        className="btn-group",
+        inputClassName="btn-check",
+        labelClassName="btn btn-outline-secondary btn-sm",
+        labelCheckedClassName="active",
+    )
     ticker = dropdown(
         id="quotes-ticker",
         options=ticker_options,
@@ -100,6 +122,7 @@ def quote_controls(
     ]
     first = [
         _field("Ticker", ticker, md=3, html_for="quotes-ticker"),
+        _field("Intervalo", html.Div(interval)),
         _field("Período", html.Div(preset)),
         _field("Intervalo personalizado", dates),
         _field("Preços", prices),
@@ -118,9 +141,34 @@ def quote_controls(
             html_for="quotes-ema",
         ),
         _field(
-            "Sobreposições", _switch("quotes-bollinger", "Bollinger (20, 2)", state["bollinger"])
+            "Sobreposições",
+            _switch("quotes-bollinger", "Bollinger (20, 2)", state["bollinger"]),
+            _switch("quotes-log", "escala logarítmica", state.get("log")),
         ),
         _field("Painéis inferiores", lower),
+        _field(
+            "Períodos dos painéis",
+            html.Div(
+                [
+                    dbc.InputGroup(
+                        [
+                            dbc.InputGroupText(label),
+                            dbc.Input(
+                                id=f"quotes-p-{key}",
+                                value=(state.get("params") or {}).get(key, ""),
+                                debounce=True,
+                                size="sm",
+                                style={"maxWidth": "7.5rem"},
+                            ),
+                        ],
+                        size="sm",
+                        className="me-1 mb-1 w-auto",
+                    )
+                    for key, label in _PERIOD_LABELS.items()
+                ],
+                className="d-flex flex-wrap",
+            ),
+        ),
         _field(
             "Comparar / marcar",
             _switch("quotes-compare", "com ^BVSP (base 100)", state["compare"]),

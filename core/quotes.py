@@ -15,6 +15,8 @@ import pandas as pd
 
 from core import indicators as ind
 from core.data.actions import load_actions, split_adjusted
+from core.data.intraday import INTERVAL_MINUTES, normalize_interval
+from core.data.resample import bars_at, resample_bars
 from core.data.store import Store
 from core.errors import InputError, UnknownTickerError
 from core.market import (
@@ -25,6 +27,7 @@ from core.market import (
     rebase,
     resolve_range,
 )
+from core.strategies.vwap_reversion import session_vwap
 
 __all__ = [
     "PANELS",
@@ -33,7 +36,69 @@ __all__ = [
     "quote_view",
     "parse_periods",
     "non_session_weekdays",
+    "INTERVALS",
+    "session_hours",
+    "display_interval",
+    "DETAIL_LIMIT",
+    "PANEL_PARAMS",
+    "parse_panel_params",
 ]
+
+#: Default periods of the lower panels (URL ``p_<panel>``, e.g. ``p_macd=12,26,9``).
+PANEL_PARAMS: dict[str, tuple[int, ...]] = {
+    "rsi": (14,),
+    "macd": (12, 26, 9),
+    "stochastic": (14, 3),
+    "atr": (14,),
+    "adx": (14,),
+}
+
+
+def parse_panel_params(panel: str, text: str | None) -> tuple[int, ...]:
+    """Periods of lower panel ``panel`` from ``"12, 26, 9"`` (empty = the defaults).
+
+    Raises
+    ------
+    InputError
+        Unknown panel, a wrong count of periods, a period outside 2–500, or (MACD) a fast
+        period not below the slow one (pt-BR message).
+    """
+    if panel not in PANEL_PARAMS:
+        raise InputError(f"Painel desconhecido: {panel}.")
+    default = PANEL_PARAMS[panel]
+    if text is None or not str(text).strip():
+        return default
+    tokens = [t for t in str(text).replace(";", ",").replace(" ", ",").split(",") if t.strip()]
+    out: list[int] = []
+    for t in tokens:
+        try:
+            p = int(t)
+        except ValueError as exc:
+            raise InputError(f"{PANELS[panel]}: período inválido {t!r}.") from exc
+        if not 2 <= p <= 500:
+            raise InputError(f"{PANELS[panel]}: período {p} fora do intervalo 2–500.")
+        out.append(p)
+    if len(out) != len(default):
+        raise InputError(
+            f"{PANELS[panel]}: informe {len(default)} período(s), ex.: "
+            f"{', '.join(map(str, default))}."
+        )
+    if panel == "macd" and out[0] >= out[1]:
+        raise InputError("MACD: a média rápida precisa ser menor que a lenta.")
+    return tuple(out)
+
+
+#: Interval buttons of the Quotes page: label -> canonical interval
+#: (:func:`core.data.intraday.normalize_interval`). S (semanal) and M (mensal) are built from
+#: the daily bars by :func:`core.data.resample.resample_bars`.
+INTERVALS: dict[str, str] = {
+    "5min": "5min",
+    "15min": "15min",
+    "60min": "60min",
+    "D": "1d",
+    "S": "1w",
+    "M": "1mo",
+}
 
 #: Lower panels offered on the Quotes page, in display order, with their labels.
 PANELS: dict[str, str] = {
@@ -95,7 +160,14 @@ class QuoteRequest:
     compare : bool
         Add a panel comparing the ticker with ^BVSP, both rebased to 100.
     anomalies : bool
-        Mark anomalous sessions (IsolationForest, :func:`core.ml.anomalies.detect_anomalies`).
+        Mark anomalous sessions (IsolationForest, :func:`core.ml.anomalies.detect_anomalies`;
+        daily interval only).
+    interval : str
+        Canonical bar interval, a value of :data:`INTERVALS` (URL ``iv``, default ``1d``).
+    log : bool
+        Logarithmic price axis (URL ``log=1``).
+    params : tuple of (str, tuple of int)
+        Lower-panel periods changed from :data:`PANEL_PARAMS` (URL ``p_<panel>``).
     """
 
     ticker: str
@@ -109,6 +181,13 @@ class QuoteRequest:
     adjusted: bool = False
     compare: bool = False
     anomalies: bool = False
+    interval: str = "1d"
+    log: bool = False
+    params: tuple[tuple[str, tuple[int, ...]], ...] = ()
+
+    def period(self, panel: str) -> tuple[int, ...]:
+        """The periods of lower panel ``panel`` (:data:`PANEL_PARAMS` unless changed)."""
+        return dict(self.params).get(panel, PANEL_PARAMS[panel])
 
     def to_query(self) -> dict[str, str]:
         """The request as URL query parameters (only non-default values)."""
@@ -134,6 +213,13 @@ class QuoteRequest:
             q["cmp"] = "1"
         if self.anomalies:
             q["anom"] = "1"
+        if self.interval != "1d":
+            q["iv"] = self.interval
+        if self.log:
+            q["log"] = "1"
+        for panel, values in self.params:
+            if values != PANEL_PARAMS[panel]:
+                q[f"p_{panel}"] = ",".join(map(str, values))
         return q
 
     @classmethod
@@ -160,6 +246,9 @@ class QuoteRequest:
         unknown = [p for p in panels if p not in PANELS]
         if unknown:
             raise InputError(f"Painel desconhecido na URL: {', '.join(unknown)}.")
+        interval = normalize_interval(query.get("iv") or "1d")
+        if interval not in INTERVALS.values():
+            raise InputError(f"Intervalo {interval!r} indisponível; use {', '.join(INTERVALS)}.")
         return cls(
             ticker=(query.get("ticker") or default_ticker).strip().upper(),
             preset=query.get("range") or "1A",
@@ -172,6 +261,14 @@ class QuoteRequest:
             adjusted=flag("adj"),
             compare=flag("cmp"),
             anomalies=flag("anom"),
+            interval=interval,
+            log=flag("log"),
+            params=tuple(
+                (k, parse_panel_params(k, query.get(f"p_{k}")))
+                for k in PANEL_PARAMS
+                if query.get(f"p_{k}")
+                and parse_panel_params(k, query.get(f"p_{k}")) != PANEL_PARAMS[k]
+            ),
         )
 
 
@@ -201,6 +298,20 @@ class QuoteView:
     anomalies : pandas.DataFrame or None
         Anomalous sessions inside the range (index ``date``; ``score``, ``severity``,
         ``ret_1``), detected on the whole history up to ``end``.
+    interval : str
+        Canonical interval of ``bars`` (coarser than ``requested`` when zoomed out).
+    requested : str
+        The interval the user asked for.
+    hours : tuple of float or None
+        Intraday only: ``(open, close)`` session hours of the shown bars in decimal hours
+        (``(9.0, 18.5)``), for the chart's overnight rangebreak; see :func:`session_hours`.
+    vwap : pandas.Series or None
+        Intraday only: the session VWAP aligned to ``bars``
+        (:func:`core.strategies.vwap_reversion.session_vwap`).
+    log : bool
+        Logarithmic price axis.
+    periods : dict of str -> tuple of int
+        The periods of each shown lower panel (for its title).
     """
 
     ticker: str
@@ -216,6 +327,12 @@ class QuoteView:
     start: pd.Timestamp | None = None
     end: pd.Timestamp | None = None
     anomalies: pd.DataFrame | None = None
+    interval: str = "1d"
+    requested: str = "1d"
+    hours: tuple[float, float] | None = None
+    vwap: pd.Series | None = None
+    log: bool = False
+    periods: dict = field(default_factory=dict)
 
 
 #: Memo of anomaly detections: a pure function of the bars, keyed by what identifies them.
@@ -241,8 +358,91 @@ def non_session_weekdays(index: pd.DatetimeIndex) -> list[pd.Timestamp]:
     return list(days[~days.isin(index)])
 
 
-def quote_view(store: Store, req: QuoteRequest) -> QuoteView:
+def session_hours(index: pd.DatetimeIndex, interval: str) -> tuple[float, float] | None:
+    """The trading hours covered by intraday bars, as decimal hours ``(open, close)``.
+
+    ``open`` is the earliest opening minute of any bar, ``close`` the latest bar's opening
+    minute plus ``interval`` (a 5-minute bar opening at 18:20 closes at 18:25 → 18.4167).
+    Outside ``[open, close)`` no bar exists, so a chart may hide those hours.
+
+    Parameters
+    ----------
+    index : pandas.DatetimeIndex
+        Bar opening times (naive America/Sao_Paulo), shape ``(n,)``.
+    interval : str
+        Intraday interval (``5min`` ...).
+
+    Returns
+    -------
+    tuple of float or None
+        ``None`` for an empty index or a non-intraday interval.
+    """
+    iv = normalize_interval(interval)
+    if len(index) == 0 or iv not in INTERVAL_MINUTES:
+        return None
+    minutes = index.hour * 60 + index.minute
+    lo = int(minutes.min())
+    hi = int(minutes.max()) + INTERVAL_MINUTES[iv]
+    return lo / 60.0, min(hi, 24 * 60) / 60.0
+
+
+#: Most candles the Quotes chart draws at once: more are narrower than a pixel and cost the
+#: browser one SVG path each; beyond it intraday bars are shown aggregated (see
+#: :func:`quote_view`'s ``limit``).
+DETAIL_LIMIT = 2000
+#: Coarser intervals an intraday chart falls back to when zoomed out, finest first.
+_COARSER: tuple[str, ...] = ("5min", "15min", "30min", "60min", "1d")
+
+
+def display_interval(index: pd.DatetimeIndex, interval: str, limit: int) -> str:
+    """The finest interval, from ``interval`` up (:data:`_COARSER`), showing ``index``'s
+    span in at most ``limit`` bars (estimated: ``n × minutes / target minutes``, sessions
+    for ``1d``).
+
+    Parameters
+    ----------
+    index : pandas.DatetimeIndex
+        Bar times at ``interval``, shape ``(n,)``.
+    interval : str
+        Intraday interval of ``index``.
+    limit : int
+        Most bars to draw (>= 1).
+    """
+    iv = normalize_interval(interval)
+    if iv not in INTERVAL_MINUTES or len(index) <= limit:
+        return iv
+    for cand in _COARSER[_COARSER.index(iv) + 1 if iv in _COARSER else 0 :]:
+        if cand == "1d":
+            return "1d"
+        if INTERVAL_MINUTES[cand] % INTERVAL_MINUTES[iv]:
+            continue
+        if len(index) * INTERVAL_MINUTES[iv] / INTERVAL_MINUTES[cand] <= limit:
+            return cand
+    return "1d"
+
+
+def quote_view(
+    store: Store,
+    req: QuoteRequest,
+    *,
+    window: tuple | None = None,
+    limit: int | None = None,
+) -> QuoteView:
     """Compute the Quotes page for ``req``.
+
+    Parameters
+    ----------
+    store : Store
+    req : QuoteRequest
+    window : (start, end), optional
+        Intraday only: the times the chart shows after a zoom. The view then covers the
+        window plus one window width on each side (so a small pan needs no reload), clipped
+        to the request's range.
+    limit : int, optional
+        Intraday only: most bars to return (the page uses :data:`DETAIL_LIMIT`). When the
+        shown span holds more, the bars (and every indicator, computed on the whole
+        history at that interval) are at :func:`display_interval` instead:
+        ``QuoteView.interval`` says which, ``QuoteView.requested`` what was asked.
 
     Returns
     -------
@@ -259,10 +459,36 @@ def quote_view(store: Store, req: QuoteRequest) -> QuoteView:
     unknown = [p for p in req.panels if p not in PANELS]
     if unknown:
         raise InputError(f"Painel desconhecido: {', '.join(unknown)}.")
-    full = store.bars(inst["ticker"])
+    interval = normalize_interval(req.interval)
+    intraday = interval in INTERVAL_MINUTES
+    full = bars_at(store, inst["ticker"], interval)
     if full.empty:
-        raise InputError(f"{inst['ticker']} não tem barras no banco.")
-    start, end = resolve_range(full.index, req.preset, req.start, req.end)
+        if interval == "1d":
+            raise InputError(f"{inst['ticker']} não tem barras no banco.")
+        label = next((k for k, v in INTERVALS.items() if v == interval), interval)
+        raise InputError(f"{inst['ticker']} não tem barras de {label} no banco.")
+    req_end = req.end
+    if intraday and req_end:  # a date as the end covers that whole session
+        req_end = str(pd.Timestamp(req_end) + pd.Timedelta(days=1) - pd.Timedelta(minutes=1))
+    start, end = resolve_range(full.index, req.preset, req.start, req_end)
+    if intraday:  # a preset counts back whole sessions: never start inside one
+        start = max(start.normalize(), full.index[0])
+    requested = interval
+    if intraday and (limit is not None or window is not None):
+        if window is not None:
+            w0, w1 = sorted(pd.Timestamp(w) for w in window)
+            span = w1 - w0
+            start, end = max(start, w0 - span), min(end, w1 + span)
+            if start > end:
+                raise InputError("A janela do zoom está fora do período escolhido.")
+        if limit is not None:
+            shown_idx = full.index[(full.index >= start) & (full.index <= end)]
+            coarse = display_interval(shown_idx, interval, max(int(limit), 1))
+            if coarse != interval:
+                full = resample_bars(full, coarse, source=interval)
+                interval, intraday = coarse, coarse in INTERVAL_MINUTES
+                start = start.normalize()  # the first coarse bin opens at or before it
+    daily_or_finer = interval == "1d" or intraday
     hist = full.loc[:end]
     price = adjusted_ohlc(hist) if req.adjusted else hist
     close = price["close"]
@@ -279,18 +505,28 @@ def quote_view(store: Store, req: QuoteRequest) -> QuoteView:
     for key in PANELS:
         if key not in req.panels:
             continue
+        per = req.period(key)
         if key == "rsi":
-            panels[key] = ind.rsi(close).to_frame("rsi")[mask]
+            panels[key] = ind.rsi(close, per[0]).to_frame("rsi")[mask]
         elif key == "macd":
-            panels[key] = ind.macd(close)[mask]
+            panels[key] = ind.macd(close, per[0], per[1], per[2])[mask]
         elif key == "stochastic":
-            panels[key] = ind.stochastic(price)[mask]
+            panels[key] = ind.stochastic(price, per[0], per[1])[mask]
         elif key == "atr":
-            panels[key] = ind.atr(price).to_frame("atr")[mask]
+            panels[key] = ind.atr(price, per[0]).to_frame("atr")[mask]
         elif key == "adx":
-            panels[key] = ind.adx(price)[mask]
+            panels[key] = ind.adx(price, per[0])[mask]
 
     shown = price[mask]
+    # KPIs (day change, 52 weeks, volatility, beta) are daily quantities at every interval
+    if interval == "1d":
+        daily_hist, daily_shown = hist, shown
+    else:
+        daily = bars_at(store, inst["ticker"], "1d").loc[: end.normalize()]
+        daily_hist = daily
+        daily_shown = daily.loc[start.normalize() :]
+        if req.adjusted:
+            daily_shown = adjusted_ohlc(daily_shown)
     bench = None
     if inst["ticker"] == BENCHMARK:
         bench = hist
@@ -300,11 +536,15 @@ def quote_view(store: Store, req: QuoteRequest) -> QuoteView:
         except UnknownTickerError:
             bench = None  # a store without the index: no beta, no comparison
     compare = None
-    if req.compare:
+    if req.compare and requested in ("1d", "1w", "1mo"):
         if bench is None or bench.empty:
             raise InputError("Sem dados do ^BVSP para comparar.")
+        bench_adj = bench if interval == "1d" else resample_bars(bench, interval, source="1d")
         both = pd.concat(
-            [hist["adj_close"][mask].rename(inst["ticker"]), bench["adj_close"].rename(BENCHMARK)],
+            [
+                hist["adj_close"][mask].rename(inst["ticker"]),
+                bench_adj["adj_close"].rename(BENCHMARK),
+            ],
             axis=1,
             join="inner",
         ).dropna()
@@ -313,7 +553,7 @@ def quote_view(store: Store, req: QuoteRequest) -> QuoteView:
         compare = both.apply(rebase)
 
     anomalies = None
-    if req.anomalies:
+    if req.anomalies and requested == "1d":
         # The forest is fitted on the whole history up to the end of the range (descriptive, not
         # a forecast); cached per (ticker, end, bar count, last close) as it takes ~1 s.
         found = _anomalies(inst["ticker"], hist)
@@ -329,13 +569,21 @@ def quote_view(store: Store, req: QuoteRequest) -> QuoteView:
         panels=panels,
         compare=compare,
         stats=quote_stats(
-            split_adjusted(hist, load_actions(store, [inst["ticker"]], include_price_factors=True)),
-            shown,
+            split_adjusted(
+                daily_hist, load_actions(store, [inst["ticker"]], include_price_factors=True)
+            ),
+            daily_shown if len(daily_shown) else shown,
             bench,
             adjusted=req.adjusted,
         ),
-        breaks=non_session_weekdays(shown.index),
+        breaks=non_session_weekdays(shown.index.normalize().unique()) if daily_or_finer else [],
         start=start,
         end=end,
         anomalies=anomalies,
+        interval=interval,
+        requested=requested,
+        hours=session_hours(shown.index, interval) if intraday else None,
+        vwap=session_vwap(price)[mask] if intraday else None,
+        log=req.log,
+        periods={k: req.period(k) for k in panels},
     )

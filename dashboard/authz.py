@@ -55,6 +55,10 @@ POLICY: dict[str, str] = {
     "pages.quotes.dates_clear_preset": "viewer",
     "pages.quotes.export_csv": "viewer",
     "pages.quotes.bound_dates": "viewer",
+    "pages.quotes.set_draw_tool": "viewer",
+    "pages.quotes.zoom_detail": "viewer",
+    # drawings are the author's own data (a viewer draws but nothing is stored)
+    "pages.quotes.save_chart_drawings": "trader",
     # Backtest
     "pages.backtest._params_form": "viewer",
     "pages.backtest._render": "viewer",

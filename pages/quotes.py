@@ -9,18 +9,36 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import dash
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import Input, Output, Patch, State, callback, clientside_callback, dcc, html, no_update
 
 from components.cards import error_alert
 from components.charts import empty_figure, quote_figure
+from components.drawings import (
+    apply_shape_edits,
+    dragmode_for,
+    drawing_shapes,
+    drawing_toolbar,
+    is_drawing_shape,
+    shapes_to_drawings,
+)
 from components.export import QUOTE_HEADERS, csv_text
 from components.figcache import cached_figure
 from components.inputs import data_span, ticker_options
 from components.quotes import anomaly_list, quote_controls, quote_kpis
 from components.theme import graph_config
+from core.drawings import list_drawings, save_drawings
 from core.errors import InputError, PregaoError, UnknownTickerError
 from core.market import RANGE_PRESETS
-from core.quotes import PANELS, QuoteRequest, parse_periods, quote_view
+from core.quotes import (
+    DETAIL_LIMIT,
+    INTERVALS,
+    PANEL_PARAMS,
+    PANELS,
+    QuoteRequest,
+    parse_periods,
+    quote_view,
+)
+from dashboard.auth import current_author, current_owner
 from dashboard.runtime import get_store
 
 dash.register_page(__name__, path="/quotes", name="Cotações", title="Pregão · Cotações", order=1)
@@ -37,6 +55,9 @@ _CONTROL_INPUTS = [
     Input("quotes-adjusted", "value"),
     Input("quotes-compare", "value"),
     Input("quotes-anomalies", "value"),
+    Input("quotes-interval", "value"),
+    Input("quotes-log", "value"),
+    *[Input(f"quotes-p-{k}", "value") for k in PANEL_PARAMS],
 ]
 
 
@@ -69,6 +90,9 @@ def layout(**query):
         "adjusted": req.adjusted,
         "compare": req.compare,
         "anomalies": req.anomalies,
+        "interval": req.interval,
+        "log": req.log,
+        "params": {k: ",".join(map(str, req.period(k))) for k in PANEL_PARAMS},
     }
     instruments = store.instruments()
     return html.Div(
@@ -81,11 +105,23 @@ def layout(**query):
                 list(RANGE_PRESETS),
                 PANELS,
                 data_span(instruments, None),
+                INTERVALS,
             ),
             html.Div(id="quotes-message"),
             html.Div(id="quotes-kpis"),
+            drawing_toolbar(),
+            dcc.Store(id="quotes-shapes"),
+            dcc.Store(id="quotes-zoom"),
+            dcc.Store(id="quotes-shape-edit"),
+            html.Div(id="quotes-draw-message"),
             dcc.Loading(
-                dcc.Graph(id="quotes-graph", config=graph_config(scrollZoom=True)),
+                dcc.Graph(
+                    id="quotes-graph",
+                    config=graph_config(
+                        scrollZoom=True,
+                        modeBarButtonsToAdd=["drawline", "drawrect", "eraseshape"],
+                    ),
+                ),
                 type="default",
                 delay_show=300,
             ),
@@ -93,7 +129,9 @@ def layout(**query):
     )
 
 
-def _request(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom=None) -> QuoteRequest:
+def _request(
+    ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom=None, iv=None, log=None, *pp
+) -> QuoteRequest:
     return QuoteRequest.from_query(
         {
             "ticker": ticker or "",
@@ -107,6 +145,9 @@ def _request(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom=No
             "adj": "1" if adj == "adj" else "",
             "cmp": "1" if cmp else "",
             "anom": "1" if anom else "",
+            "iv": iv or "1d",
+            "log": "1" if log else "",
+            **{f"p_{k}": (v or "") for k, v in zip(PANEL_PARAMS, pp, strict=False)},
         }
     )
 
@@ -118,17 +159,20 @@ def _request(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom=No
     Output("quotes-location", "search"),
     Output("quotes-sma", "invalid"),
     Output("quotes-ema", "invalid"),
+    Output("quotes-shapes", "data"),
     *_CONTROL_INPUTS,
     Input("theme-store", "data"),
+    State("quotes-draw-tool", "value"),
 )
-def update(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom, theme):
+def update(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom, iv, log, *rest):
     """Parse the controls, compute the view in core, build the figure and KPIs.
 
     A typo in a periods field (MMS/MME) marks that field and shows one message; the chart
     and KPI cards of the last valid input stay.
     """
+    *pp, theme, tool = rest
     if not ticker:
-        return empty_figure("Escolha um ticker.", theme), None, None, no_update, False, False
+        return empty_figure("Escolha um ticker.", theme), None, None, no_update, False, False, []
     bad = {}
     for key, text in (("sma", sma), ("ema", ema)):
         try:
@@ -144,10 +188,13 @@ def update(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom, the
             no_update,
             "sma" in bad,
             "ema" in bad,
+            no_update,
         )
     try:
-        req = _request(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom)
-        view = quote_view(get_store(), req)
+        req = _request(
+            ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom, iv, log, *pp
+        )
+        view = quote_view(get_store(), req, limit=DETAIL_LIMIT)
     except PregaoError as exc:  # one message; the last chart stays
         return (
             no_update,
@@ -156,16 +203,145 @@ def update(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom, the
             no_update,
             False,
             False,
+            no_update,
         )
     search = "?" + urlencode(req.to_query(), safe=",^")
-    return (
-        cached_figure(quote_figure, view, theme),  # issue 15 load: same inputs, same figure
-        quote_kpis(view, anomaly_list(view)),
-        None,
-        search,
-        False,
-        False,
+    fig, shapes = _figure(view, theme, tool)
+    return (fig, quote_kpis(view, anomaly_list(view)), None, search, False, False, shapes)
+
+
+def _figure(view, theme, tool) -> tuple[dict, list[dict]]:
+    """The chart of ``view`` with the drawings the user may see, and its list of shapes."""
+    fig = cached_figure(quote_figure, view, theme)  # issue 15 load: same inputs, same figure
+    shapes = list(fig["layout"].get("shapes", [])) + drawing_shapes(
+        list_drawings(get_store(), view.ticker, current_owner())
     )
+    fig = {**fig, "layout": {**fig["layout"], "shapes": shapes, "dragmode": dragmode_for(tool)}}
+    return fig, shapes
+
+
+def _zoom_window(zoom: dict | None) -> tuple | None | bool:
+    """The x window of the ``quotes-zoom`` store (``None`` = back to the whole range,
+    ``False`` = nothing to do)."""
+    if not zoom:
+        return False
+    rng = zoom.get("window")
+    if rng is None:
+        return None
+    if isinstance(rng, list) and len(rng) == 2:
+        return rng[0], rng[1]
+    return False
+
+
+# Only a change of the x range goes to the server: the graph emits several relayout events per
+# zoom (and Dash drops a callback's pending answer when it fires again), so the zoom is kept
+# in a store that changes only when the range does.
+clientside_callback(
+    """function (rl) {
+        if (!rl) { return window.dash_clientside.no_update; }
+        if (rl['xaxis.autorange']) { return {window: null, t: Date.now()}; }
+        let r = rl['xaxis.range'];
+        if (!r && rl['xaxis.range[0]'] !== undefined && rl['xaxis.range[1]'] !== undefined) {
+            r = [rl['xaxis.range[0]'], rl['xaxis.range[1]']];
+        }
+        return r ? {window: r, t: Date.now()} : window.dash_clientside.no_update;
+    }""",
+    Output("quotes-zoom", "data"),
+    Input("quotes-graph", "relayoutData"),
+    prevent_initial_call=True,
+)
+
+
+@callback(
+    Output("quotes-graph", "figure", allow_duplicate=True),
+    Output("quotes-shapes", "data", allow_duplicate=True),
+    Input("quotes-zoom", "data"),
+    *[State(i.component_id, i.component_property) for i in _CONTROL_INPUTS],
+    State("theme-store", "data"),
+    State("quotes-draw-tool", "value"),
+    prevent_initial_call=True,
+)
+def zoom_detail(zoom, *state):
+    """Intraday: load what the zoom shows — the requested interval's bars of the visible
+    window when they fit :data:`core.quotes.DETAIL_LIMIT`, aggregated bars when zoomed out.
+
+    The figure keeps its ``uirevision``, so the user's zoom stays where it is.
+    """
+    *controls, theme, tool = state
+    window = _zoom_window(zoom)
+    iv = controls[11]
+    if window is False or not controls[0] or iv not in ("5min", "15min", "60min"):
+        return no_update, no_update
+    try:
+        view = quote_view(
+            get_store(), _request(*controls), window=window or None, limit=DETAIL_LIMIT
+        )
+    except (PregaoError, ValueError):
+        return no_update, no_update
+    return _figure(view, theme, tool)
+
+
+@callback(
+    Output("quotes-graph", "figure", allow_duplicate=True),
+    Input("quotes-draw-tool", "value"),
+    prevent_initial_call=True,
+)
+def set_draw_tool(tool):
+    """A drawing tool switches the chart's drag mode (draw a line or a rectangle, or zoom)."""
+    patch = Patch()
+    patch["layout"]["dragmode"] = dragmode_for(tool)
+    return patch
+
+
+# Only shape edits go to the drawings' callback (same reason as quotes-zoom above).
+clientside_callback(
+    """function (rl) {
+        if (!rl || !Object.keys(rl).some(k => k === 'shapes' || k.startsWith('shapes['))) {
+            return window.dash_clientside.no_update;
+        }
+        return rl;
+    }""",
+    Output("quotes-shape-edit", "data"),
+    Input("quotes-graph", "relayoutData"),
+    prevent_initial_call=True,
+)
+
+
+@callback(
+    Output("quotes-graph", "figure", allow_duplicate=True),
+    Output("quotes-shapes", "data", allow_duplicate=True),
+    Output("quotes-draw-message", "children"),
+    Input("quotes-shape-edit", "data"),
+    State("quotes-ticker", "value"),
+    State("quotes-shapes", "data"),
+    State("quotes-draw-tool", "value"),
+    prevent_initial_call=True,
+)
+def save_chart_drawings(relayout, ticker, shapes, tool):
+    """Store the user's drawings of this ticker when one is drawn, moved or erased.
+
+    The drawings are the author's (``current_author()``); another user's drawings shown on
+    the chart are never changed. The chart is redrawn from what was stored (a level spans
+    the chart, a Fibonacci segment gets its levels).
+    """
+    new_shapes = apply_shape_edits(shapes or [], relayout or {})
+    if new_shapes is None or not ticker:
+        return no_update, no_update, no_update
+    store = get_store()
+    author = current_author()
+    previous = list_drawings(store, ticker, current_owner())
+    drawings = shapes_to_drawings(new_shapes, ticker, tool, previous)
+    others = {d.id for d in previous if d.owner != author}
+    mine = [d for d in drawings if d.id not in others]
+    try:
+        save_drawings(store, ticker, mine, author=author)
+    except PregaoError as exc:
+        return no_update, no_update, error_alert(str(exc), element_id="quotes-draw-error")
+    base = [s for s in (shapes or []) if not is_drawing_shape(s)]
+    full = base + drawing_shapes(list_drawings(store, ticker, current_owner()))
+    patch = Patch()
+    patch["layout"]["shapes"] = full
+    return patch, full, None
 
 
 @callback(
@@ -213,7 +389,7 @@ def export_csv(n, *controls):
         return no_update
     try:
         # the bars only: anomalies (the last control) are not part of the export
-        view = quote_view(get_store(), _request(*controls[:-1]))
+        view = quote_view(get_store(), _request(*controls[:10], None, *controls[11:]))
     except PregaoError:
         return no_update
     kind = "ajustado" if adj == "adj" else "negociado"

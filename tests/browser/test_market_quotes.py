@@ -24,7 +24,9 @@ def _figure(page):
 
 def _wait_figure(page, predicate, timeout=30_000):
     page.wait_for_function(
-        f"() => {{ const f = ({FIGURE_JS})(); return f && ({predicate}); }}", timeout=timeout
+        f"() => {{ const f = ({FIGURE_JS})(); return f && ({predicate}); }}",
+        timeout=timeout,
+        polling=100,  # requestAnimationFrame polling stalls while Plotly draws 2,000 candles
     )
     return _figure(page)
 
@@ -140,4 +142,116 @@ def test_export_csv_and_dark_theme(page, app_server):
 def test_unknown_path_shows_portuguese_404(page, app_server):
     page.goto(app_server + "/nao-existe")
     assert "Página não encontrada" in page.wait_for_selector("#not-found").inner_text()
-    assert page.locator("#nav-links a").count() == 6  # the 404 page is not in the menu
+    # every page of the menu, and not the 404 page
+    names = sorted(page.locator("#nav-links a").all_inner_texts())
+    assert names == sorted(
+        ["Mercado", "Cotações", "Backtest", "Carteira", "Operações", "Modelos", "Dados", "Alertas"]
+    )
+
+
+SPACING_JS = """() => {
+  const el = document.querySelector('#quotes-graph .js-plotly-plot');
+  const boxes = Array.from(el.querySelectorAll('.cartesianlayer .trace.boxes path.box'));
+  const cs = boxes.map(p => { const m = /^M([\\d.]+),[\\d.]+H([\\d.]+)/.exec(p.getAttribute('d'));
+    return m ? (parseFloat(m[1]) + parseFloat(m[2])) / 2 : null; }).filter(v => v !== null);
+  const d = cs.slice(1).map((c, i) => c - cs[i]).sort((a, b) => a - b);
+  return {n: cs.length, median: d[Math.floor(d.length / 2)], max: d[d.length - 1]};
+}"""
+
+
+def test_candles_are_evenly_spaced_without_gaps(page, app_server):
+    """Known defect "Cotações 1A candles show gaps": every candle is one step from the last
+    (weekends and holidays hidden); intraday also hides the nights (rangebreaks from the
+    data's own session hours)."""
+    page.goto(app_server + "/quotes?ticker=PETR4")
+    _wait_figure(page, "f.meta && f.meta.ticker === 'PETR4' && f.candle_len > 200")
+    page.wait_for_selector("#quotes-graph .trace.boxes path.box")
+    s = page.evaluate(SPACING_JS)
+    assert s["n"] > 200 and s["max"] < 1.3 * s["median"]
+    page.goto(app_server + "/quotes?ticker=WINFUT&range=1M")
+    _wait_figure(page, "f.meta && f.meta.ticker === 'WINFUT'")
+    page.locator("#quotes-interval label", has_text="15min").click()
+    fig = _wait_figure(page, "f.meta && f.meta.interval === '15min'")
+    page.wait_for_url("**iv=15min*")
+    assert fig["candle_len"] > 300
+    page.wait_for_function(f"() => ({SPACING_JS})().n === {fig['candle_len']}")
+    s = page.evaluate(SPACING_JS)
+    assert s["max"] < 2.5 * s["median"]  # an early close (18:00 vs 18:15) at most: no night
+    hours = page.evaluate(
+        "() => document.querySelector('#quotes-graph .js-plotly-plot')._fullLayout.xaxis"
+        ".rangebreaks.filter(r => r.pattern === 'hour').length"
+    )
+    assert hours == 1
+    page.locator("#quotes-interval label", has_text="S").first.click()
+    fig = _wait_figure(page, "f.meta && f.meta.interval === '1w'")
+    assert fig["candle_len"] < 10
+
+
+SHAPES_JS = """() => {
+  const el = document.querySelector('#quotes-graph .js-plotly-plot');
+  return el && el.layout ? (el.layout.shapes || []).map(s => ({name: s.name || '', y0: s.y0,
+    label: s.label ? s.label.text : ''})) : null;
+}"""
+
+
+def test_a_drawn_level_is_saved_and_restored(page, app_server):
+    """Issue 14: draw a horizontal level on WINFUT, reload the page, find it again."""
+    page.goto(app_server + "/quotes?ticker=WINFUT&iv=15min&range=1M")
+    _wait_figure(page, "f.meta && f.meta.interval === '15min'")
+    page.locator("#quotes-draw-tool label", has_text="Nível horizontal").click()
+    page.wait_for_function(
+        "() => document.querySelector('#quotes-graph .js-plotly-plot').layout.dragmode"
+        " === 'drawline'"
+    )
+    # what Plotly reports when the user finishes a line: the full list of shapes
+    page.evaluate(
+        """() => { const el = document.querySelector('#quotes-graph .js-plotly-plot');
+        const c = el.data.find(t => t.type === 'candlestick');
+        const s = {type: 'line', xref: 'x', yref: 'y', x0: c.x[10], x1: c.x[40],
+                   y0: 110000, y1: 110800};
+        Plotly.relayout(el, {shapes: (el.layout.shapes || []).concat([s])}); }"""
+    )
+    page.wait_for_function(
+        f"() => ({SHAPES_JS})().some(s => s.name.startsWith('level:') && s.y0 === 110000)"
+    )
+    page.reload()
+    _wait_figure(page, "f.meta && f.meta.interval === '15min'")
+    shapes = page.evaluate(SHAPES_JS)
+    levels = [s for s in shapes if s["name"].startswith("level:")]
+    assert len(levels) == 1 and levels[0]["y0"] == 110000 and levels[0]["label"] == "110.000"
+    page.goto(app_server + "/quotes?ticker=WINFUT&iv=D")  # another interval: still there
+    _wait_figure(page, "f.meta && f.meta.interval === '1d'")
+    assert any(s["name"].startswith("level:") for s in page.evaluate(SHAPES_JS))
+
+
+def test_zoom_loads_detail_and_zoom_out_aggregates(page, app_server):
+    """Issue 14: the whole 5-min WINFUT file (20k bars) is drawn aggregated; zooming into one
+    morning loads its 5-min bars; back to the whole range aggregates again."""
+    page.goto(app_server + "/quotes?ticker=WINFUT&iv=5min&range=M%C3%A1x")
+    fig = _wait_figure(page, "f.meta && f.meta.interval === '5min'")
+    assert fig["meta"]["shown_interval"] != "5min" and fig["candle_len"] <= 2000
+    assert "aproxime para ver 5min" in fig["titles"][0]
+    page.evaluate(
+        "() => Plotly.relayout(document.querySelector('#quotes-graph .js-plotly-plot'),"
+        " {'xaxis.range[0]': '2022-03-03 09:00', 'xaxis.range[1]': '2022-03-03 12:30'})"
+    )
+    fig = _wait_figure(page, "f.meta && f.meta.shown_interval === '5min'")
+    assert 30 < fig["candle_len"] < 2000
+    page.evaluate(
+        "() => Plotly.relayout(document.querySelector('#quotes-graph .js-plotly-plot'),"
+        " {'xaxis.autorange': true})"
+    )
+    fig = _wait_figure(page, "f.meta && f.meta.shown_interval !== '5min'")
+    assert fig["candle_len"] <= 2000
+
+
+def test_panel_periods_from_url_and_input(page, app_server):
+    """Issue 14: lower-panel periods are editable (URL p_<panel> and the period inputs)."""
+    page.goto(app_server + "/quotes?ticker=PETR4&panels=rsi,macd&p_rsi=9")
+    fig = _wait_figure(page, "f.meta && f.meta.panels.includes('rsi')")
+    assert "IFR 9" in fig["titles"] and "MACD (12, 26, 9)" in fig["titles"]
+    assert page.input_value("#quotes-p-rsi") == "9"
+    page.fill("#quotes-p-macd", "5,35,5")
+    page.press("#quotes-p-macd", "Enter")
+    _wait_figure(page, "f.titles.includes('MACD (5, 35, 5)')")
+    page.wait_for_url("**p_macd=5,35,5*")

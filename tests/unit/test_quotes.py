@@ -116,3 +116,66 @@ def test_period_change_follows_the_adjusted_toggle(bundled_store):
     )
     assert not traded.stats.adjusted and adj.stats.adjusted
     assert adj.stats.change_range > traded.stats.change_range  # proventos count
+
+
+def test_interval_round_trips_through_the_url():
+    """Issue 14: the interval buttons (5min … S, M) and the log scale live in the URL."""
+    req = QuoteRequest.from_query({"ticker": "WINFUT", "iv": "S", "log": "1"})
+    assert req.interval == "1w" and req.log
+    assert QuoteRequest.from_query(req.to_query()) == req
+    assert "iv" not in QuoteRequest("PETR4").to_query()
+    with pytest.raises(InputError):
+        QuoteRequest.from_query({"ticker": "PETR4", "iv": "1min"})  # not a button
+
+
+def test_intraday_view_has_session_hours_vwap_and_whole_sessions(bundled_store):
+    from core.strategies.vwap_reversion import session_vwap
+
+    v = quote_view(bundled_store, QuoteRequest("WINFUT", preset="1M", interval="15min"))
+    idx = v.bars.index
+    assert (idx.minute % 15 == 0).all() and v.interval == "15min"
+    assert v.start == idx[0].normalize() or idx[0].time() <= pd.Timestamp("09:05").time()
+    first_day = idx[idx.normalize() == idx[0].normalize()]
+    assert len(first_day) > 20  # a preset starts at a session's opening, not at its last bar
+    lo, hi = v.hours
+    minutes = idx.hour * 60 + idx.minute
+    assert lo * 60 == minutes.min() and hi * 60 == minutes.max() + 15
+    pd.testing.assert_series_equal(v.vwap, session_vwap(v.bars), check_names=False)
+    assert v.stats is not None and v.stats.last == pytest.approx(v.bars["close"].iloc[-1])
+    one = quote_view(
+        bundled_store,
+        QuoteRequest("WINFUT", interval="5min", start="2022-03-02", end="2022-03-02"),
+    )
+    assert one.bars.index[-1].date() == pd.Timestamp("2022-03-02").date()  # the end's whole day
+    assert one.bars.index[-1].hour >= 17
+
+
+def test_weekly_and_monthly_candles_come_from_daily_resampling(bundled_store):
+    from core.data.resample import resample_bars
+
+    daily = bundled_store.bars("PETR4")
+    for iv in ("1w", "1mo"):
+        v = quote_view(bundled_store, QuoteRequest("PETR4", preset="Máx", interval=iv))
+        ref = resample_bars(daily, iv, source="1d")
+        pd.testing.assert_frame_equal(v.bars, ref.loc[v.bars.index[0] :], check_freq=False)
+        assert v.hours is None and v.vwap is None
+
+
+def test_lower_panel_periods_are_editable(bundled_store):
+    """Issue 14: RSI, MACD, Stochastic, ATR and ADX periods come from the URL/controls."""
+    from core.quotes import PANEL_PARAMS, parse_panel_params
+
+    req = QuoteRequest.from_query({"ticker": "PETR4", "panels": "rsi,macd", "p_rsi": "9",
+                                   "p_macd": "5, 35, 5", "p_atr": "14"})  # fmt: skip
+    assert req.period("rsi") == (9,) and req.period("macd") == (5, 35, 5)
+    assert req.period("atr") == PANEL_PARAMS["atr"]
+    q = req.to_query()
+    assert q["p_rsi"] == "9" and q["p_macd"] == "5,35,5" and "p_atr" not in q
+    v = quote_view(bundled_store, req)
+    close = bundled_store.bars("PETR4")["close"]
+    expected = ind.rsi(close, 9).reindex(v.bars.index)
+    pd.testing.assert_series_equal(v.panels["rsi"]["rsi"], expected, check_names=False)
+    assert v.periods == {"rsi": (9,), "macd": (5, 35, 5)}
+    for panel, text in (("macd", "26,12,9"), ("rsi", "1"), ("stochastic", "14"), ("adx", "x")):
+        with pytest.raises(InputError):
+            parse_panel_params(panel, text)

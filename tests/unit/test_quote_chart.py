@@ -1,0 +1,48 @@
+"""The Quotes chart builder: rangebreaks, crosshair, OHLC readout, log scale (issue 14)."""
+
+from __future__ import annotations
+
+import pytest
+
+from components.charts import quote_figure, rangebreaks
+from components.format import ohlc_hovertemplate
+from core.quotes import QuoteRequest, quote_view
+
+
+def test_intraday_rangebreaks_hide_nights_weekends_and_holidays():
+    rb = rangebreaks(["2022-03-01"], (9.0, 18.5))
+    assert {"bounds": ["sat", "mon"]} in rb
+    assert {"pattern": "hour", "bounds": [18.5, 9.0]} in rb
+    assert {"values": ["2022-03-01"]} in rb
+    assert not any(r.get("pattern") == "hour" for r in rangebreaks([]))  # daily: no hour break
+
+
+def test_ohlc_hovertemplate_is_portuguese():
+    t = ohlc_hovertemplate(",.2f", "R$ ")
+    for label in ("Abertura", "Máxima", "Mínima", "Fechamento"):
+        assert label in t
+    assert "R$ %{close:,.2f}" in t
+
+
+@pytest.fixture(scope="module")
+def win_view(bundled_store):
+    return quote_view(bundled_store, QuoteRequest("WINFUT", preset="1M", interval="5min", log=True))
+
+
+def test_intraday_figure_has_vwap_crosshair_log_and_hour_breaks(win_view):
+    fig = quote_figure(win_view)
+    names = [t.name for t in fig.data]
+    assert "VWAP" in names
+    candle = next(t for t in fig.data if t.type == "candlestick")
+    assert "Fechamento" in candle.hovertemplate and "%H:%M" in candle.xhoverformat
+    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis.showspikes
+    hour = [r for r in fig.layout.xaxis.rangebreaks if r.pattern == "hour"]
+    assert hour and list(hour[0].bounds) == [win_view.hours[1], win_view.hours[0]]
+    assert fig.layout.meta["interval"] == "5min"
+
+
+def test_vwap_line_breaks_between_sessions(win_view):
+    fig = quote_figure(win_view)
+    vwap = next(t for t in fig.data if t.name == "VWAP")
+    sessions = win_view.bars.index.normalize().nunique()
+    assert sum(1 for v in vwap.y if v != v) == sessions - 1  # one break per night
