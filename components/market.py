@@ -284,6 +284,16 @@ def market_grid(rows: list[dict], grid_id: str) -> dag.AgGrid:
     cols = [
         text_col("ticker", "Ticker", pinned="left", width=100),
         text_col("name", "Nome", width=170),
+        text_col(
+            "sector",
+            "Setor B3",
+            width=150,
+            headerTooltip="Setor econômico na classificação setorial da B3",
+            tooltipValueGetter={
+                "function": "params.data.subsector"
+                " ? params.data.subsector + ' › ' + params.data.segment : null"
+            },
+        ),
         date_col("last_date", "Data", width=120),
         num_col(
             "close",

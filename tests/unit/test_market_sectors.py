@@ -7,7 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from components.market import SPARK_BARS, grid_rows, sector_treemap, sparkline_text
+from components.market import (
+    SPARK_BARS,
+    grid_rows,
+    market_grid,
+    sector_treemap,
+    sparkline_text,
+)
 from core.data.bundled import bundled_instruments
 from core.data.sectors import UNCLASSIFIED, load_sectors
 
@@ -60,3 +66,5 @@ def test_grid_rows_carry_the_sparkline_not_the_prices():
     rows = {r["ticker"]: r for r in grid_rows(snap)}
     assert rows["PETR4"]["spark"] == SPARK_BARS[0] + SPARK_BARS[-1]
     assert rows["ITUB4"]["spark"] == "" and "spark_1m" not in rows["PETR4"]
+    fields = [c["field"] for c in market_grid(list(rows.values()), "g").columnDefs]
+    assert "sector" in fields and "spark" in fields
