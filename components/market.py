@@ -1,14 +1,17 @@
-"""Market page pieces: the ^BVSP header and the instruments grid."""
+"""Market page pieces: the ^BVSP header, the instruments grid (with a one-month sparkline)
+and the sector treemap of the day's change."""
 
 from __future__ import annotations
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
+import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 from dash import html
 
 from components.cards import kpi_card, kpi_row, sign_class
-from components.format import fmt_date, fmt_num, fmt_pct, fmt_points
+from components.format import fmt_brl, fmt_compact, fmt_date, fmt_num, fmt_pct, fmt_points
 from components.grid import (
     compact_col,
     date_col,
@@ -19,6 +22,7 @@ from components.grid import (
     text_col,
 )
 from components.inputs import dropdown
+from components.theme import apply_theme
 
 __all__ = [
     "index_header",
@@ -28,7 +32,111 @@ __all__ = [
     "VOLUME_UNIT_LABELS",
     "KIND_LABELS",
     "PAGE_SIZE",
+    "sparkline_text",
+    "sector_treemap",
 ]
+
+#: Eight levels of the text sparkline, lowest to highest.
+SPARK_BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline_text(values) -> str:
+    """A price path as a one-line text sparkline (``"▁▃▅█"``), cheap to render in a grid cell.
+
+    Parameters
+    ----------
+    values : sequence of float
+        Prices, oldest first (NaN skipped).
+
+    Returns
+    -------
+    str
+        One block per value scaled between the minimum and the maximum; flat paths are
+        mid-height; "" with fewer than two values.
+    """
+    v = np.asarray([x for x in (values or []) if x is not None], dtype=float)
+    v = v[np.isfinite(v)]
+    if len(v) < 2:
+        return ""
+    lo, hi = float(v.min()), float(v.max())
+    if hi - lo <= 0:
+        return SPARK_BARS[3] * len(v)
+    idx = np.rint((v - lo) / (hi - lo) * (len(SPARK_BARS) - 1)).astype(int)
+    return "".join(SPARK_BARS[i] for i in idx)
+
+
+def sector_treemap(snapshot: pd.DataFrame, theme: str | None = None) -> go.Figure:
+    """Treemap of the day's change by B3 sector, each stock sized by its traded value.
+
+    Parameters
+    ----------
+    snapshot : pandas.DataFrame
+        :func:`core.market.market_snapshot` rows (``ticker, name, sector, chg_1d`` as a
+        fraction, ``traded_value`` in R$); rows without a positive traded value (the index,
+        a session without trades) are left out.
+    theme : str, optional
+        "light" or "dark".
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Sectors as parents, tickers as leaves; colour = day's change in %, red below zero and
+        green above, centred on zero.
+    """
+    fig = go.Figure()
+    need = {"ticker", "sector", "chg_1d", "traded_value"}
+    df = snapshot if need <= set(snapshot.columns) else pd.DataFrame(columns=sorted(need))
+    df = df[pd.to_numeric(df["traded_value"], errors="coerce") > 0]
+    if not len(df):
+        fig.add_annotation(text="Sem negócios no último pregão", showarrow=False)
+        return apply_theme(fig, theme)
+    sectors = sorted(df["sector"].unique())
+    chg = pd.to_numeric(df["chg_1d"], errors="coerce")
+    sec_chg = []
+    for s in sectors:  # the sector's change weighted by traded value
+        m = (df["sector"] == s) & chg.notna()
+        w = df.loc[m, "traded_value"].astype(float)
+        sec_chg.append(float((chg[m] * w).sum() / w.sum()) if w.sum() > 0 else 0.0)
+    leaf_chg = chg.fillna(0.0).tolist()
+    pct = [100 * c for c in sec_chg + leaf_chg]
+    names = df["name"].tolist() if "name" in df else df["ticker"].tolist()
+    hover = [f"{s}<br>Dia: {fmt_pct(c, sign=True)}" for s, c in zip(sectors, sec_chg)] + [
+        f"{t} · {n}<br>Dia: {fmt_pct(c, sign=True)}<br>Volume financeiro: {fmt_brl(v)}"
+        for t, n, c, v in zip(df["ticker"], names, chg, df["traded_value"])
+    ]
+    fig.add_trace(
+        go.Treemap(
+            ids=[f"s:{s}" for s in sectors] + [f"t:{t}" for t in df["ticker"]],
+            labels=sectors + df["ticker"].tolist(),
+            parents=[""] * len(sectors) + [f"s:{s}" for s in df["sector"]],
+            values=[0.0] * len(sectors) + df["traded_value"].astype(float).tolist(),
+            branchvalues="remainder",
+            text=[fmt_pct(c, 1, sign=True) for c in sec_chg + leaf_chg],
+            textinfo="label+text",
+            hovertext=hover,
+            hoverinfo="text",
+            marker={
+                "colors": pct,
+                "colorscale": [[0, "#c0392b"], [0.5, "#7f8c8d"], [1, "#1e8449"]],
+                "cmid": 0,
+                "cmin": -3,
+                "cmax": 3,
+                "colorbar": {"title": {"text": "Dia (%)"}, "ticksuffix": "%"},
+            },
+            root_color="rgba(0,0,0,0)",
+        )
+    )
+    fig.update_layout(margin={"l": 4, "r": 4, "t": 28, "b": 4}, height=420)
+    total = float(df["traded_value"].sum())
+    fig.update_layout(
+        title={
+            "text": "Variação do dia por setor B3 (área: volume financeiro, "
+            f"R$ {fmt_compact(total)} no total)",
+            "font": {"size": 13},
+        }
+    )
+    return apply_theme(fig, theme)
+
 
 #: How each volume unit reads in the UI.
 VOLUME_UNIT_LABELS = {
@@ -157,6 +265,8 @@ def grid_rows(snapshot: pd.DataFrame) -> list[dict]:
     if "volume_unit" in df:
         df["volume_unit_label"] = df["volume_unit"].map(VOLUME_UNIT_LABELS).fillna("")
     df["kind_label"] = df["kind"].map(KIND_LABELS).fillna(df["kind"])
+    if "spark_1m" in df:
+        df["spark"] = df.pop("spark_1m").map(sparkline_text)
     df = df.astype(object).where(df.notna(), None)
     return percent_values(df.to_dict("records"), [f for f in PCT_FIELDS if f in df])
 
@@ -174,6 +284,16 @@ def market_grid(rows: list[dict], grid_id: str) -> dag.AgGrid:
     cols = [
         text_col("ticker", "Ticker", pinned="left", width=100),
         text_col("name", "Nome", width=170),
+        text_col(
+            "sector",
+            "Setor B3",
+            width=150,
+            headerTooltip="Setor econômico na classificação setorial da B3",
+            tooltipValueGetter={
+                "function": "params.data.subsector"
+                " ? params.data.subsector + ' › ' + params.data.segment : null"
+            },
+        ),
         date_col("last_date", "Data", width=120),
         num_col(
             "close",
@@ -184,6 +304,15 @@ def market_grid(rows: list[dict], grid_id: str) -> dag.AgGrid:
             },
         ),
         chg("chg_1d", "Dia", "Variação desde o pregão anterior (preço ajustado por proventos)"),
+        text_col(
+            "spark",
+            "Último mês",
+            width=150,
+            sortable=False,
+            filter=False,
+            headerTooltip="Fechamentos ajustados dos últimos 22 pregões (mínimo ▁, máximo █)",
+            cellStyle={"fontFamily": "monospace", "letterSpacing": "-1px"},
+        ),
         chg("chg_1w", "Semana", "Variação em 7 dias corridos (ajustada)"),
         chg("chg_1m", "Mês", "Variação em 1 mês (ajustada)"),
         chg("chg_ytd", "No ano", "Variação desde o último fechamento do ano anterior (ajustada)"),

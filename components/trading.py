@@ -22,7 +22,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from components.backtest import MONTHS, equity_figure, param_form
+from components.backtest import MONTHS, equity_figure, param_form, tax_grid
 from components.cards import kpi_card, sign_class
 from components.format import (
     MISSING,
@@ -82,6 +82,10 @@ __all__ = [
     "red_flags_view",
     "ticker_heatmap",
     "exports_bar",
+    "BOOK_TABS",
+    "LAZY_TABS",
+    "book_tabs",
+    "book_tab_body",
 ]
 
 SIDE_LABELS = {"buy": "Compra", "sell": "Venda"}
@@ -1611,3 +1615,83 @@ def exports_bar() -> html.Div:
         [html.Div(buttons + downloads), machine_switch("trading-export-machine")],
         className="mb-2",
     )
+
+
+# --------------------------------------------------------------------------- book tabs
+#: The book's tabs, in order: tab id -> (label, grid id). The grid ids are the page's
+#: contract (tests, exports); the tab body that holds each grid is ``f"{tab_id}-body"``.
+BOOK_TABS = {
+    "trading-tab-orders": ("Ordens", "trading-orders"),
+    "trading-tab-positions": ("Posições", "trading-positions"),
+    "trading-tab-fills": ("Execuções", "trading-fills"),
+    "trading-tab-ledger": ("Extrato de caixa", "trading-ledger"),
+    "trading-tab-taxes": ("IR / DARF", "trading-taxes"),
+}
+#: Tabs whose content is built the first time they are opened, not with the page: the
+#: browser mounting five AG Grids at once cost the page its 1 s load goal (issue 12).
+LAZY_TABS = tuple(list(BOOK_TABS)[1:])
+
+
+def book_tab_body(tab_id: str, rows: list[dict] | None = None) -> list:
+    """The content of one book tab: its grid (holding ``rows``) and the tab's notes.
+
+    Parameters
+    ----------
+    tab_id : str
+        A key of :data:`BOOK_TABS`.
+    rows : list of dict, optional
+        Row dicts of that grid (:func:`order_rows`, :func:`position_rows`, :func:`fill_rows`,
+        :func:`ledger_rows`, :func:`components.backtest.tax_rows`).
+
+    Returns
+    -------
+    list
+        Dash components.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``tab_id``.
+    """
+    if tab_id not in BOOK_TABS:
+        raise ValueError(f"unknown book tab: {tab_id!r}")
+    grid_id = BOOK_TABS[tab_id][1]
+    if tab_id == "trading-tab-orders":
+        return [orders_grid(grid_id, rows), modify_form()]
+    if tab_id == "trading-tab-positions":
+        return [positions_grid(grid_id, rows)]
+    if tab_id == "trading-tab-fills":
+        return [fills_grid(grid_id, rows)]
+    if tab_id == "trading-tab-ledger":
+        return [
+            html.Div(
+                "Cada débito e crédito é uma linha: compras e vendas liquidam em D+2 "
+                "(o caixa disponível só as conta na liquidação; o projetado, já).",
+                className="small text-muted my-1",
+            ),
+            ledger_grid(grid_id, rows),
+        ]
+    return [
+        html.Div(
+            "15% sobre o lucro líquido mensal de swing trade (isento se as vendas do "
+            "mês somam até R$ 20.000), 20% sobre day trade, IRRF de 0,005% / 1%, "
+            "prejuízos compensados por tipo; DARF abaixo de R$ 10 fica para o mês "
+            "seguinte.",
+            className="small text-muted my-1",
+        ),
+        tax_grid(grid_id, rows),
+    ]
+
+
+def book_tabs(tabs_id: str = "trading-tabs") -> dbc.Tabs:
+    """The book (orders, positions, fills, cash ledger, IR/DARF) as tabs, "Ordens" open.
+
+    Only the open tab's content is built here; each of :data:`LAZY_TABS` is an empty
+    ``f"{tab_id}-body"`` that the page fills with :func:`book_tab_body` when it is first
+    opened.
+    """
+    items = []
+    for tab_id, (label, _grid) in BOOK_TABS.items():
+        body = [] if tab_id in LAZY_TABS else book_tab_body(tab_id)
+        items.append(dbc.Tab(html.Div(body, id=f"{tab_id}-body"), label=label, tab_id=tab_id))
+    return dbc.Tabs(items, id=tabs_id, active_tab="trading-tab-orders")

@@ -171,7 +171,12 @@ def market_snapshot(
         ``high_52w, low_52w`` (traded), ``dist_high_52w, dist_low_52w`` (close / extreme − 1,
         fractions), ``volume`` (last session, shares), ``avg_volume_20`` (mean of the
         previous 20 sessions), ``volume_ratio`` (volume / avg_volume_20), ``volume_unit``
-        (:data:`core.data.models.VOLUME_UNITS`: the index's volume is not in shares).
+        (:data:`core.data.models.VOLUME_UNITS`: the index's volume is not in shares),
+        ``traded_value`` (last session, R$: close × volume; NaN unless the volume is in
+        shares), ``sector, subsector, segment`` (B3's classification,
+        :func:`core.data.sectors.load_sectors`; :data:`core.data.sectors.UNCLASSIFIED` / ""
+        when unknown), ``spark_1m`` (list of the adjusted closes of the last
+        :data:`SPARK_SESSIONS` sessions, oldest first, for the grid's sparkline).
     """
     want = None if tickers is None else tuple(sorted({t.upper() for t in tickers}))
     kinds_key = tuple(sorted(kinds)) if kinds else None
@@ -179,10 +184,17 @@ def market_snapshot(
     return store.cached(key, lambda: _market_snapshot(store, want, kinds_key))
 
 
+#: Sessions in the Market grid's sparkline (about one month of B3 sessions).
+SPARK_SESSIONS = 22
+
+
 def _market_snapshot(
     store: Store, tickers: Sequence[str] | None, kinds: Sequence[str] | None
 ) -> pd.DataFrame:
     from core.data.actions import load_actions, split_adjusted
+    from core.data.sectors import UNCLASSIFIED, load_sectors
+
+    sectors = load_sectors()
 
     rows = []
     meta = store.instruments()
@@ -225,6 +237,15 @@ def _market_snapshot(
             volume_ratio=float(last["volume"] / avg20) if avg20 and avg20 > 0 else np.nan,
             volume_unit=getattr(r, "volume_unit", "shares"),
         )
+        unit = row["volume_unit"]
+        row["traded_value"] = (
+            float(last["close"] * last["volume"]) if unit in (None, "shares") else np.nan
+        )
+        sec = sectors.get(str(r.ticker).upper())
+        row["sector"] = sec.sector if sec else UNCLASSIFIED
+        row["subsector"] = sec.subsector if sec else ""
+        row["segment"] = sec.segment if sec else ""
+        row["spark_1m"] = [round(float(v), 4) for v in bars["adj_close"].iloc[-SPARK_SESSIONS:]]
         rows.append(row)
     return pd.DataFrame(rows)
 

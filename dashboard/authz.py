@@ -94,6 +94,7 @@ POLICY: dict[str, str] = {
     # Operações (paper trading): viewers read the book and the monitor; traders act
     "pages.trading._toggle_new": "viewer",
     "pages.trading._book": "viewer",
+    "pages.trading._open_tab": "viewer",  # builds a book tab on first opening
     "pages.trading._monitor": "viewer",
     "pages.trading._ticket_fields": "viewer",
     "pages.trading._preview": "viewer",  # the pre-trade risk check; writes nothing

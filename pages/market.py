@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import dash
-from dash import Input, Output, State, callback, ctx, html, no_update
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from components.cards import error_alert
 from components.format import fmt_date
-from components.market import grid_rows, index_header, market_controls, market_grid
+from components.market import (
+    grid_rows,
+    index_header,
+    market_controls,
+    market_grid,
+    sector_treemap,
+)
+from components.theme import graph_config
 from core.data.watchlist import add_to_watchlist, remove_from_watchlist, watchlist
 from core.errors import PregaoError
 from core.market import BENCHMARK, data_freshness, market_snapshot
@@ -31,6 +38,12 @@ def layout(**_query):
         view = "watch" if watch else "all"
         snap = _snapshot(view, None)
         idx_snap = market_snapshot(store, tickers=[BENCHMARK])
+        # the treemap shows every stock, whatever the grid's view (cached read)
+        stocks = (
+            snap[snap["kind"] == "stock"]
+            if view == "all" and len(snap)
+            else market_snapshot(store, kinds=["stock"])
+        )
     except PregaoError as exc:
         return error_alert(str(exc), element_id="market-error")
     if snap.empty and view == "all":
@@ -64,6 +77,12 @@ def layout(**_query):
             html.Div(market_controls(view, [], len(watch)), id="market-controls"),
             html.Div(id="market-watch-msg", className="small text-muted mb-1"),
             market_grid(grid_rows(snap), "market-grid"),
+            dcc.Graph(
+                id="market-treemap",
+                figure=sector_treemap(stocks),
+                config=graph_config(),
+                className="mt-3",
+            ),
         ]
     )
 

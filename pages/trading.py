@@ -21,10 +21,21 @@ import json
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import (
+    ALL,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    dcc,
+    html,
+    no_update,
+)
 
 from components import trading as ct
-from components.backtest import tax_grid, tax_rows
+from components.backtest import tax_rows
 from components.export import csv_text
 from components.format import fmt_brl
 from components.inputs import data_span, dropdown, ticker_options
@@ -166,52 +177,6 @@ def _account_bar(accounts: list[str], current: str | None):
     )
 
 
-def _book_tabs():
-    return dbc.Tabs(
-        [
-            dbc.Tab(
-                [ct.orders_grid("trading-orders"), ct.modify_form()],
-                label="Ordens",
-                tab_id="trading-tab-orders",
-            ),
-            dbc.Tab(
-                ct.positions_grid("trading-positions"),
-                label="Posições",
-                tab_id="trading-tab-positions",
-            ),
-            dbc.Tab(ct.fills_grid("trading-fills"), label="Execuções", tab_id="trading-tab-fills"),
-            dbc.Tab(
-                [
-                    html.Div(
-                        "Cada débito e crédito é uma linha: compras e vendas liquidam em D+2 "
-                        "(o caixa disponível só as conta na liquidação; o projetado, já).",
-                        className="small text-muted my-1",
-                    ),
-                    ct.ledger_grid("trading-ledger"),
-                ],
-                label="Extrato de caixa",
-                tab_id="trading-tab-ledger",
-            ),
-            dbc.Tab(
-                [
-                    html.Div(
-                        "15% sobre o lucro líquido mensal de swing trade (isento se as vendas do "
-                        "mês somam até R$ 20.000), 20% sobre day trade, IRRF de 0,005% / 1%, "
-                        "prejuízos compensados por tipo; DARF abaixo de R$ 10 fica para o mês "
-                        "seguinte.",
-                        className="small text-muted my-1",
-                    ),
-                    tax_grid("trading-taxes"),
-                ],
-                label="IR / DARF",
-                tab_id="trading-tab-taxes",
-            ),
-        ],
-        id="trading-tabs",
-        active_tab="trading-tab-orders",
-    )
-
-
 def layout(
     account: str | None = None,
     replay_start: str | None = None,
@@ -251,6 +216,9 @@ def layout(
         [
             dcc.Store(id="trading-changed", data=0),
             dcc.Store(id="trading-fingerprint"),
+            # rows of the lazily built tabs (positions, fills, ledger, taxes) by grid id
+            dcc.Store(id="trading-book-rows"),
+            dcc.Store(id="trading-tabs-built", data=[]),
             dcc.Interval(id="trading-refresh", interval=SLOW_MS),
             html.H3("Operações"),
             html.P(
@@ -269,7 +237,7 @@ def layout(
             dbc.Row(
                 [
                     dbc.Col(ct.order_ticket(opts, default_ticker), lg=4),
-                    dbc.Col(_book_tabs(), lg=8),
+                    dbc.Col(ct.book_tabs(), lg=8),
                 ]
             ),
             dbc.Row(
@@ -429,10 +397,7 @@ def _fingerprint(*parts) -> str:
 @callback(
     Output("trading-summary", "children"),
     Output("trading-orders", "rowData"),
-    Output("trading-positions", "rowData"),
-    Output("trading-fills", "rowData"),
-    Output("trading-ledger", "rowData"),
-    Output("trading-taxes", "rowData"),
+    Output("trading-book-rows", "data"),
     Output("trading-runner-box", "children"),
     Output("trading-run", "disabled"),
     Output("trading-stop", "disabled"),
@@ -447,7 +412,7 @@ def _book(account, _changed, _tick, previous):
     """The account's state: cards, grids, its runner (progress, start/stop buttons) and the
     refresh period (fast while the runner works). Unchanged state sends nothing."""
     if not account:
-        return (ct.account_cards(None), [], [], [], [], [], ct.runner_view(None), False, True,
+        return (ct.account_cards(None), [], _book_rows(), ct.runner_view(None), False, True,
                 SLOW_MS, None)  # fmt: skip
     store = get_store()
     try:
@@ -460,7 +425,7 @@ def _book(account, _changed, _tick, previous):
         taxes = tax_rows(broker.tax_report())
         runner = _runner_status(store, account)
     except PregaoError as exc:
-        return (ct.error_box(str(exc)), [], [], [], [], [], ct.runner_view(None), False, True,
+        return (ct.error_box(str(exc)), [], _book_rows(), ct.runner_view(None), False, True,
                 SLOW_MS, None)  # fmt: skip
     busy = runner is not None and runner.status in ct.RUNNER_BUSY
     fp = _fingerprint(
@@ -473,19 +438,53 @@ def _book(account, _changed, _tick, previous):
         dataclasses.asdict(runner) if runner is not None else None,
     )
     if fp == previous and ctx.triggered_id == "trading-refresh":
-        return [no_update] * 10 + [no_update]
+        return [no_update] * 8
     return (
         ct.account_cards(snap),
         orders,
-        positions,
-        fills,
-        ledger,
-        taxes,
+        _book_rows(positions, fills, ledger, taxes),
         ct.runner_view(runner),
         busy,
         not busy,
         FAST_MS if busy else SLOW_MS,
         fp,
+    )
+
+
+def _book_rows(positions=(), fills=(), ledger=(), taxes=()) -> dict:
+    """Rows of the lazily built book tabs, keyed by grid id (``trading-book-rows``)."""
+    grids = [ct.BOOK_TABS[t][1] for t in ct.LAZY_TABS]
+    return dict(zip(grids, (list(positions), list(fills), list(ledger), list(taxes))))
+
+
+@callback(
+    *[Output(f"{t}-body", "children") for t in ct.LAZY_TABS],
+    Output("trading-tabs-built", "data"),
+    Input("trading-tabs", "active_tab"),
+    State("trading-book-rows", "data"),
+    State("trading-tabs-built", "data"),
+    prevent_initial_call=True,
+)
+def _open_tab(tab, rows, built):
+    """Build a book tab's grid the first time it is opened, with the rows already read by
+    :func:`_book` (the page mounts only the "Ordens" grid: issue 12's page-load goal)."""
+    built = list(built or [])
+    if tab not in ct.LAZY_TABS or tab in built:
+        return [no_update] * (len(ct.LAZY_TABS) + 1)
+    out = [no_update] * len(ct.LAZY_TABS)
+    out[ct.LAZY_TABS.index(tab)] = ct.book_tab_body(tab, (rows or {}).get(ct.BOOK_TABS[tab][1]))
+    return *out, built + [tab]
+
+
+# Once built, a tab's grid follows the account (no server round trip; a grid not built yet
+# is absent and its callback does not run).
+for _tab in ct.LAZY_TABS:
+    _grid = ct.BOOK_TABS[_tab][1]
+    clientside_callback(
+        f"function(rows) {{ return (rows && rows['{_grid}']) || []; }}",
+        Output(_grid, "rowData"),
+        Input("trading-book-rows", "data"),
+        prevent_initial_call=True,
     )
 
 

@@ -1,6 +1,8 @@
 """Issue 11 figure: each page's first useful paint after navigation (Chromium, bundled data).
 
 Run: ``.venv/bin/python -m pytest tests/benchmarks/test_page_load_bench.py -s``
+Only some pages: ``PREGAO_BENCH_PAGES=/trading,/backtest`` (paths, comma-separated); more
+runs: ``PREGAO_BENCH_REPEAT=7``.
 Goal: ≤ 1 s per page. "First useful paint" is the moment the page shows what it is for
 (page-specific, below): the Market grid's rows, the Quotes candles, the Backtest form with its
 (empty) charts, the Carteira controls with the frontier placeholder, the Modelos form, the
@@ -20,7 +22,7 @@ from tests.benchmarks.conftest import report
 
 pytestmark = pytest.mark.browser
 
-REPEAT = 3
+REPEAT = int(os.environ.get("PREGAO_BENCH_REPEAT", "3"))
 GOAL_S = 1.0
 #: page -> (label, JS condition for its first useful paint)
 PAGES = {
@@ -53,6 +55,16 @@ PAGES = {
         " document.querySelector('#trading-equity .main-svg') !== null",
     ),
 }
+
+
+def _selected() -> dict:
+    """``PAGES`` filtered by ``PREGAO_BENCH_PAGES`` (paths); all when unset."""
+    wanted = [w.strip() for w in os.environ.get("PREGAO_BENCH_PAGES", "").split(",") if w.strip()]
+    if not wanted:
+        return PAGES
+    return {
+        p: v for p, v in PAGES.items() if any(p.split("?")[0] == w.split("?")[0] for w in wanted)
+    }
 
 
 _PUSH = (
@@ -90,7 +102,7 @@ def test_first_useful_paint_per_page(browser, app_server):
     page = ctx.new_page()
     nav_rows, load_rows = [], []
     try:
-        for path, (label, condition) in PAGES.items():
+        for path, (label, condition) in _selected().items():
             _full_load(page, app_server + path, condition)  # warm-up: caches, assets
             nav = [_navigate(page, path, condition) for _ in range(REPEAT)]
             full = [_full_load(page, app_server + path, condition) for _ in range(REPEAT)]

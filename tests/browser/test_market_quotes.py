@@ -36,6 +36,14 @@ def test_market_click_opens_quotes_and_rsi_panel(page, app_server, tmp_path):
     page.wait_for_selector('.ag-row[row-id="PETR4"]')
     assert "Dados até 14/11/2024" in page.inner_text("#market-freshness")
     page.screenshot(path=str(tmp_path / "market.png"), full_page=True)  # never a tracked file
+    # the one-month sparkline in the grid and the sector treemap sized by traded value
+    spark = page.inner_text('.ag-row[row-id="PETR4"] [col-id="spark"]')
+    assert len(spark) >= 10 and set(spark) <= set("▁▂▃▄▅▆▇█")
+    page.wait_for_selector("#market-treemap .treemaplayer")
+    labels = page.evaluate(
+        "() => document.querySelector('#market-treemap .js-plotly-plot').data[0].labels"
+    )
+    assert "Financeiro" in labels and "PETR4" in labels and "^BVSP" not in labels
     page.click('.ag-row[row-id="PETR4"] [col-id="ticker"]')
     page.wait_for_url("**/quotes?ticker=PETR4*")
     fig = _wait_figure(page, "f.candle_len > 0")

@@ -90,10 +90,25 @@ def test_manual_order_shows_position_and_ledger(app_server, page):
     )
     oid = re.search(r"nº (\d+)", page.inner_text("#trading-order-ok")).group(1)
     page.wait_for_selector(f'#trading-orders .ag-row[row-id="{oid}"]')
+    # modify it (200 shares at R$ 2,00): the broker answers and the grid shows the new order
+    page.click(f'#trading-orders .ag-row[row-id="{oid}"] [col-id="ticker"]')
+    page.fill("#trading-mod-qty", "200")
+    page.fill("#trading-mod-price", "2")
+    _idle(page)
+    page.click("#trading-modify")
+    page.wait_for_function(
+        "id => { let r = null; dash_ag_grid.getApi('trading-orders').forEachNode(n => {"
+        " if (String(n.data.id) === id) r = n.data; }); return r && r.qtd === 200"
+        " && r.preco === 2; }",
+        arg=oid,
+    )
+    assert f"nº {oid}" in page.inner_text("#trading-mod-alert")
     page.click(f'#trading-orders .ag-row[row-id="{oid}"] [col-id="ticker"]')
     page.click("#trading-cancel-order")
-    page.wait_for_selector("#trading-mod-alert .alert")
-    assert "cancelada" in page.inner_text("#trading-mod-alert")
+    page.wait_for_function(  # replaces the modification's answer
+        "(document.querySelector('#trading-mod-alert') || {}).innerText"
+        " && document.querySelector('#trading-mod-alert').innerText.includes('cancelada')"
+    )
     page.select_option("#trading-type", "market")
     # a bad order: the error names the field, no traceback
     page.fill("#trading-qty", "0")
@@ -102,6 +117,27 @@ def test_manual_order_shows_position_and_ledger(app_server, page):
     page.wait_for_selector("#trading-order-error")
     err = page.inner_text("#trading-order-error")
     assert "uantidade" in err and "Traceback" not in err
+    # kill switch (confirmed): the position is flattened, the account blocked, a new order
+    # refused by the risk rule; unblocking lets orders in again
+    page.once("dialog", lambda d: d.accept())
+    page.click("#trading-kill-button")
+    page.wait_for_selector("#trading-blocked")
+    assert "Kill switch acionado" in page.inner_text("#trading-account-alert")
+    page.get_by_role("tab", name="Posições").click()
+    page.wait_for_function(
+        "dash_ag_grid.getApi('trading-positions').getDisplayedRowCount() === 0", timeout=60_000
+    )
+    page.fill("#trading-qty", "100")
+    _idle(page)
+    page.click("#trading-submit")
+    page.wait_for_function(
+        "(document.querySelector('#trading-order-error') || {}).innerText"
+        " && document.querySelector('#trading-order-error').innerText.includes('bloqueada')"
+    )
+    page.click("#trading-unblock")
+    page.wait_for_selector("#trading-blocked", state="detached")
+    assert "desbloqueada" in page.inner_text("#trading-account-alert")
+    page.wait_for_selector("#trading-preview-ok")
 
 
 def _pick(page, dropdown_id: str, label: str):

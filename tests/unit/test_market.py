@@ -84,3 +84,13 @@ def test_snapshot_on_real_data(bundled_store):
     as_of, others = data_freshness(snap.reset_index())
     assert as_of == pd.Timestamp("2024-11-14")
     assert set(others) == {"PRIO3", "VIVA3", "^BVSP"}
+
+
+def test_snapshot_sector_traded_value_and_month_path(bundled_store):
+    snap = market_snapshot(bundled_store).set_index("ticker")
+    petr = snap.loc["PETR4"]
+    assert petr.sector == "Petróleo, Gás e Biocombustíveis"
+    assert petr.traded_value == pytest.approx(petr.close * petr.volume)
+    adj = bundled_store.bars("PETR4")["adj_close"]
+    assert petr.spark_1m == pytest.approx(adj.iloc[-22:].tolist(), abs=1e-4)
+    assert np.isnan(snap.loc["^BVSP"].traded_value)  # index volume is not in shares

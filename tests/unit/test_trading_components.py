@@ -245,3 +245,39 @@ def test_runner_view_progress_done_over_total():
     assert "rodando · 37 / 125 pregões · último 03/07/2024" in text
     assert "PETR4, VALE3" in text and "14/05/2024 a 14/11/2024" in text
     assert "Nenhum robô" in _text(ct.runner_view(None))
+
+
+def _walk(component):
+    """Every Dash component under ``component`` (itself included)."""
+    if isinstance(component, (list, tuple)):
+        for c in component:
+            yield from _walk(c)
+        return
+    if component is None or isinstance(component, (str, int, float)):
+        return
+    yield component
+    yield from _walk(getattr(component, "children", None))
+
+
+def test_book_tabs_mount_only_the_orders_grid():
+    """Regression (issue 12 page load): the page built all five grids of the book at once;
+    now only "Ordens" holds a grid and every other tab is an empty body built on opening."""
+    import dash_ag_grid as dag
+
+    tabs = ct.book_tabs()
+    grids = [c.id for c in _walk(tabs) if isinstance(c, dag.AgGrid)]
+    assert grids == ["trading-orders"]
+    bodies = {c.id: c.children for c in _walk(tabs) if str(getattr(c, "id", "")).endswith("-body")}
+    assert set(bodies) == {f"{t}-body" for t in ct.BOOK_TABS}
+    assert all(bodies[f"{t}-body"] == [] for t in ct.LAZY_TABS)
+    assert [t.label for t in tabs.children] == [lbl for lbl, _g in ct.BOOK_TABS.values()]
+
+
+def test_book_tab_body_builds_its_grid_with_the_rows():
+    rows = [{"ticker": "PETR4", "qtd": 100}]
+    for tab, (_label, grid_id) in ct.BOOK_TABS.items():
+        grid = [c for c in _walk(ct.book_tab_body(tab, rows)) if c.__class__.__name__ == "AgGrid"]
+        assert [g.id for g in grid] == [grid_id]
+        assert grid[0].rowData == rows
+    with pytest.raises(ValueError):
+        ct.book_tab_body("trading-tab-nada")
