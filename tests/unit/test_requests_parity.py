@@ -235,8 +235,10 @@ def test_walk_forward_page_and_cli_build_the_same_request(pages):
     assert page.trials == cmd.trials == 30  # regression: the page used 25, the CLI 30
 
 
-def test_walk_forward_page_layout_default_trials_is_the_request_default(pages):
-    tab = pages["backtest"]._wf_tab()
+def test_walk_forward_page_layout_default_trials_is_the_request_default():
+    from components.backtest_form import wf_tab
+
+    tab = wf_tab()
     found = []
 
     def walk(c):
