@@ -10,6 +10,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components.format import MISSING, fmt_date, fmt_datetime, fmt_num
+from components.inputs import date_range, dropdown
 
 __all__ = [
     "bell",
@@ -138,7 +139,7 @@ def _operand_picker(prefix: str, operands: dict, default: str, params: str) -> d
     return dbc.Row(
         [
             dbc.Col(
-                dcc.Dropdown(
+                dropdown(
                     id=f"alerts-b-{prefix}",
                     options=[{"label": o.label, "value": k} for k, o in operands.items()],
                     value=default,
@@ -166,7 +167,7 @@ def rule_form(tickers: list[str], operands: dict, comparisons: dict, channels: l
             [
                 html.Div("Montar condição", className="fw-semibold small mb-1"),
                 _operand_picker("left", operands, "close", ""),
-                dcc.Dropdown(
+                dropdown(
                     id="alerts-b-cmp",
                     options=[{"label": v, "value": k} for k, v in comparisons.items()],
                     value="crosses_above",
@@ -220,7 +221,7 @@ def rule_form(tickers: list[str], operands: dict, comparisons: dict, channels: l
                         dbc.Col(
                             [
                                 dbc.Label("Ativos", html_for="alerts-tickers"),
-                                dcc.Dropdown(
+                                dropdown(
                                     id="alerts-tickers",
                                     options=tickers,
                                     multi=True,
@@ -269,7 +270,7 @@ def rule_form(tickers: list[str], operands: dict, comparisons: dict, channels: l
                         dbc.Col(
                             [
                                 dbc.Label("Gravidade", html_for="alerts-severity"),
-                                dcc.Dropdown(
+                                dropdown(
                                     id="alerts-severity",
                                     options=[
                                         {"label": v, "value": k} for k, v in SEVERITY_LABELS.items()
@@ -353,14 +354,11 @@ def history_filters(rule_names: list[str], tickers: list[str]) -> dbc.Row:
     """Filters: rule, ticker, date range, delivery status."""
     return dbc.Row(
         [
+            dbc.Col(dropdown(id="alerts-h-rule", options=rule_names, placeholder="Regra"), md=3),
+            dbc.Col(dropdown(id="alerts-h-ticker", options=tickers, placeholder="Ativo"), md=2),
             dbc.Col(
-                dcc.Dropdown(id="alerts-h-rule", options=rule_names, placeholder="Regra"), md=3
-            ),
-            dbc.Col(dcc.Dropdown(id="alerts-h-ticker", options=tickers, placeholder="Ativo"), md=2),
-            dbc.Col(
-                dcc.DatePickerRange(
-                    id="alerts-h-dates",
-                    display_format="DD/MM/YYYY",
+                date_range(
+                    "alerts-h-dates",
                     start_date_placeholder_text="de",
                     end_date_placeholder_text="até",
                     clearable=True,
@@ -368,7 +366,7 @@ def history_filters(rule_names: list[str], tickers: list[str]) -> dbc.Row:
                 md=4,
             ),
             dbc.Col(
-                dcc.Dropdown(
+                dropdown(
                     id="alerts-h-status",
                     options=[{"label": v, "value": k} for k, v in STATUS_LABELS.items()],
                     placeholder="Entrega",

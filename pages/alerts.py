@@ -10,7 +10,7 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, State, callback, ctx, html, no_update
 
 from components.alerts import (
     channel_cards,
@@ -20,6 +20,7 @@ from components.alerts import (
     rules_table,
 )
 from components.cards import error_alert
+from components.inputs import date_range
 from components.jobs import job_progress
 from core.alerts.builder import COMPARISONS, OPERANDS, condition_text, join, operand_text
 from core.alerts.rules import CHANNELS
@@ -124,11 +125,9 @@ def layout(aba: str = "regras", **_query):
             html.Div(
                 [
                     html.Span("Reprocessar período:", className="small me-2"),
-                    dcc.DatePickerRange(
-                        id="alerts-replay-dates",
-                        display_format="DD/MM/YYYY",
-                        start_date=_replay_default(store)[0],
-                        end_date=_replay_default(store)[1],
+                    date_range(
+                        "alerts-replay-dates",
+                        *_replay_default(store),
                         className="me-2",
                     ),
                     dbc.Checkbox(

@@ -103,6 +103,17 @@ def _samples(store) -> dict[str, tuple]:
         "models.importance_figure": (_SUMMARY,),
         "models.equity_figure": (_TRADING,),
         "trading.trading_equity_figure": (_EQ * 1000, pd.DataFrame({"buy_hold": _EQ * 900})),
+        "market.sector_treemap": (
+            pd.DataFrame(
+                {
+                    "ticker": ["PETR4", "VALE3"],
+                    "name": ["Petrobras", "Vale"],
+                    "sector": ["Petróleo", "Materiais Básicos"],
+                    "chg_1d": [0.012, -0.02],
+                    "traded_value": [2.0e9, 1.5e9],
+                }
+            ),
+        ),
         "trading.ticker_heatmap": (
             pd.DataFrame([[3.0, np.nan]], index=["PETR4"], columns=["2024-01", "2024-02"]),
         ),
