@@ -97,10 +97,12 @@ def test_replay_equals_backtest_and_reports(store):
         "exit_date",
         "exit_price",
         "shares",
+        "qty",
         "pnl",
         "fees",
+        "day_trade",
         "exit_reason",
-    }
+    }  # the shape of backtest --json's trades (core.backtest.runner.trade_json_rows)
     assert collect_ml_data(store, "full") == n
     assert collect_ml_data(store, "full") == 0  # unique per trade
     ml = ml_training_frame(store, "full")
