@@ -87,7 +87,7 @@ def test_create_rule_evaluate_bell_toast_history_and_telegram(alerts_app, page, 
     assert n_new >= 1
     # the bell counts them at once (the page kicks it) and a toast opens on this page
     page.wait_for_function(
-        f"() => document.querySelector('#alerts-bell-count').innerText === '{n_new}'"
+        f"() => document.querySelector('#alerts-bell-count')?.innerText === '{n_new}'"
     )
     toast = page.wait_for_selector("#alerts-toast", state="visible")
     assert "Ibovespa fechou acima de zero" in toast.inner_text()
@@ -106,14 +106,14 @@ def test_create_rule_evaluate_bell_toast_history_and_telegram(alerts_app, page, 
     # another page: the bell is there with the same count; marking read clears it
     page.goto(alerts_app + "/")
     page.wait_for_function(
-        f"() => document.querySelector('#alerts-bell-count').innerText === '{n_new}'"
+        f"() => document.querySelector('#alerts-bell-count')?.innerText === '{n_new}'"
     )
     page.goto(alerts_app + "/alerts")
     page.wait_for_selector("#alerts-mark-read")
     page.wait_for_function("!document.querySelector('[data-dash-is-loading=\"true\"]')")
     page.click("#alerts-mark-read")
     page.wait_for_selector(f"#alerts-read-msg >> text={n_new} alerta(s) marcado(s)")
-    page.wait_for_function("() => document.querySelector('#alerts-bell-count').innerText === ''")
+    page.wait_for_function("() => document.querySelector('#alerts-bell-count')?.innerText === ''")
     # a second replay of the same period re-sends nothing
     page.click("#alerts-replay-send")
     page.click("#alerts-replay")
