@@ -81,7 +81,9 @@ def _accounts(store) -> list[str]:
 def _broker(store, account: str, *, write: bool = False):
     from core.trading.broker import PaperBroker
 
-    _guard(store, account, write=write)
+    if write:  # the broker itself refuses an account the user does not own
+        return PaperBroker(store, account, owner=_owner())
+    _guard(store, account)
     return PaperBroker(store, account)
 
 

@@ -404,25 +404,20 @@ class _Parser:
         return left
 
     def sum(self) -> Node:
-        ltok = self.tok
-        left = self.term()
-        while self.tok.kind == "op" and self.tok.text in ("+", "-"):
-            op = self._next()
-            self._need(left, "num", ltok, f"'{op.text}'")
-            rtok = self.tok
-            right = self.term()
-            self._need(right, "num", rtok, f"'{op.text}'")
-            left = Binary(op.pos, op.text, left, right)
-        return left
+        return self._arith(("+", "-"), self.term)
 
     def term(self) -> Node:
+        return self._arith(("*", "/"), self.unary)
+
+    def _arith(self, ops: tuple[str, ...], operand) -> Node:
+        """A left-associative chain ``operand (op operand)*`` of numeric operands."""
         ltok = self.tok
-        left = self.unary()
-        while self.tok.kind == "op" and self.tok.text in ("*", "/"):
+        left = operand()
+        while self.tok.kind == "op" and self.tok.text in ops:
             op = self._next()
             self._need(left, "num", ltok, f"'{op.text}'")
             rtok = self.tok
-            right = self.unary()
+            right = operand()
             self._need(right, "num", rtok, f"'{op.text}'")
             left = Binary(op.pos, op.text, left, right)
         return left
