@@ -184,6 +184,41 @@ _Q_BOOK = (
     )
     .group_by(_ORD.c.ticker, _ORD.c.side)
 )
+# Writes built once too: executing a prebuilt INSERT/UPDATE with a parameter dict skips
+# SQLAlchemy's per-call ``.values()`` coercion and cache-key generation (most of the CPU
+# time of a submission before).
+_INS_ORD = _ORD.insert()
+_INS_OEV = _OEV.insert()
+_INS_LED = _LED.insert()
+_UPD_ORD = _ORD.update().where(_ORD.c.id == bindparam("oid_"))
+_UPD_VERSION = _ACC.update().where(_ACC.c.id == _AID).values(version=bindparam("version_"))
+_Q_LAST: Any = None  # last stored daily close of several tickers (built on first use)
+
+
+def _q_last():
+    """(ticker, close, date) of the newest daily bar of each ticker in ``:ts`` (one query;
+    the correlated ``max(date)`` walks the bars' primary key)."""
+    global _Q_LAST
+    if _Q_LAST is None:
+        from core.data.models import Bar, Instrument
+
+        bt, it = Bar.__table__, Instrument.__table__
+        b2 = bt.alias("b2")
+        newest = (
+            select(func.max(b2.c.date))
+            .where(b2.c.instrument_id == bt.c.instrument_id, b2.c.interval == "1d")
+            .scalar_subquery()
+        )
+        _Q_LAST = (
+            select(it.c.ticker, bt.c.close, bt.c.date)
+            .join(it, it.c.id == bt.c.instrument_id)
+            .where(
+                it.c.ticker.in_(bindparam("ts", expanding=True)),
+                bt.c.interval == "1d",
+                bt.c.date == newest,
+            )
+        )
+    return _Q_LAST
 
 
 @runtime_checkable
@@ -278,39 +313,65 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         self._slip = acc.engine.costs.slippage_bps / 10_000.0
         self._memo: dict | None = None
         self._cur: Any = None
+        self._want: set[str] = set()  # tickers whose last stored close an operation needs
 
     # -- plumbing -----------------------------------------------------------------------
     @contextmanager
-    def _transaction(self):
-        """The store's write transaction; on a SQLite file with ``synchronous=NORMAL`` for its
-        commit (SQLite's recommended setting in WAL mode: a committed transaction survives a
-        crash or ``kill -9`` of the process; only a power loss or an OS crash may lose the
-        last ones, never the database's consistency), restored afterwards."""
+    def _transaction(self, durable: bool = True):
+        """The broker's write transaction (SQLite: ``BEGIN IMMEDIATE``; WAL journal).
+
+        On a SQLite file the commit's ``synchronous`` level is set per transaction:
+
+        * ``durable=True`` (an order sent, cancelled or modified, a kill switch: anything the
+          app confirms to the user) commits with ``synchronous=FULL``. SQLite's documentation
+          (PRAGMA synchronous): "WAL mode is always consistent with synchronous=NORMAL, but
+          WAL mode does lose durability. A transaction committed in WAL mode with
+          synchronous=NORMAL might roll back following a power loss or system crash." and
+          "With synchronous=FULL in WAL mode, an additional sync operation of the WAL file
+          happens after each transaction commit. The extra WAL sync following each
+          transaction help ensure that transactions are durable across a power loss." A
+          confirmed order must survive a power cut, so it costs exactly one fsync (the WAL's)
+          and nothing more: one order is one transaction.
+        * ``durable=False`` (the feed's bars and marks, :meth:`on_bars`, :meth:`mark`) commits
+          with ``synchronous=NORMAL``: "Transactions are durable across application crashes
+          regardless of the synchronous setting or journal mode", so ``kill -9`` loses
+          nothing; a power loss may roll back the last bars, and with them the account's
+          clock, so the feed delivers those bars again on resume (the runner's own per-bar
+          commit, a FULL one, makes every earlier WAL frame durable anyway).
+
+        The connection's previous level is restored afterwards (pooled connections keep the
+        store's default, FULL).
+        """
         eng = self.store.engine
         if eng.dialect.name != "sqlite" or eng.url.database in (None, "", ":memory:"):
             with self.store.transaction() as conn:
                 yield conn
             return
+        level = 2 if durable else 1  # FULL / NORMAL
         with eng.connect() as conn:
             raw = conn.connection.driver_connection
-            before = raw.execute("PRAGMA synchronous").fetchone()[0]
-            raw.execute("PRAGMA synchronous=NORMAL")
+            before = int(raw.execute("PRAGMA synchronous").fetchone()[0])
+            if before != level:
+                raw.execute(f"PRAGMA synchronous={level}")
             try:
                 conn.execution_options(pregao_write=True)
                 with conn.begin():
                     yield conn
             finally:
-                raw.execute(f"PRAGMA synchronous={int(before)}")
+                if before != level:
+                    raw.execute(f"PRAGMA synchronous={before}")
 
     @contextmanager
-    def _locked(self):
-        """One write transaction with the account row locked; yields (conn, account row)."""
+    def _locked(self, durable: bool = True):
+        """One write transaction with the account row locked; yields (conn, account row).
+
+        ``durable``: see :meth:`_transaction` (False only for feed-driven bar work)."""
         lock = _memory_lock(self.store.engine)
         if lock is not None:
             lock.acquire()
         self._memo = {}
         try:
-            with self._transaction() as conn:
+            with self._transaction(durable) as conn:
                 q = _Q_ACC_LOCK if self.store.dialect == "postgresql" else _Q_ACC
                 row = conn.execute(q, {"aid": self.account_id}).mappings().first()
                 if row is None:
@@ -320,6 +381,7 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         finally:
             self._memo = None
             self._cur = None
+            self._want = set()
             if lock is not None:
                 lock.release()
 
@@ -379,33 +441,33 @@ class PaperBroker(ExecutionMixin, SessionMixin):
             return
         bal = self._cash(conn) + amount
         conn.execute(
-            _LED.insert().values(
-                account_id=self.account_id,
-                time=_py(time),
-                settle_date=_py(settle if settle is not None else pd.Timestamp(time).normalize()),
-                kind=kind,
-                ticker=ticker,
-                amount=float(amount),
-                balance=float(bal),
-                order_id=order_id,
-                fill_id=fill_id,
-                ref=ref,
-                description=description[:300],
-            )
+            _INS_LED,
+            {
+                "account_id": self.account_id,
+                "time": _py(time),
+                "settle_date": _py(
+                    settle if settle is not None else pd.Timestamp(time).normalize()
+                ),
+                "kind": kind,
+                "ticker": ticker,
+                "amount": float(amount),
+                "balance": float(bal),
+                "order_id": order_id,
+                "fill_id": fill_id,
+                "ref": ref,
+                "description": description[:300],
+            },
         )
 
     def _order_event(self, conn, order_id: int, time, status: str, message: str = "") -> None:
         conn.execute(
-            _OEV.insert().values(
-                order_id=order_id, time=_py(time), status=status, message=message[:500]
-            )
+            _INS_OEV,
+            {"order_id": order_id, "time": _py(time), "status": status, "message": message[:500]},
         )
 
     def _set_status(self, conn, o: dict, status: str, time, message: str = "", **values) -> None:
         conn.execute(
-            _ORD.update()
-            .where(_ORD.c.id == o["id"])
-            .values(status=status, updated_at=_py(time), **values)
+            _UPD_ORD, {"oid_": o["id"], "status": status, "updated_at": _py(time), **values}
         )
         if status != o["status"] or message:
             self._order_event(conn, o["id"], time, status, message)
@@ -463,22 +525,15 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         memo = getattr(self, "_memo", None)
         if memo is not None and t in memo:
             return memo[t]
-        from core.data.models import Bar, Instrument
-
-        b, i = Bar.__table__.c, Instrument.__table__.c
-        q = (
-            select(b.close, b.date)
-            .join(Instrument.__table__, i.id == b.instrument_id)
-            .where(i.ticker == t, b.interval == "1d")
-            .order_by(b.date.desc())
-            .limit(1)
-        )
+        # the other tickers this operation will ask for (:meth:`_reserved`) come along
+        want = {t} | ({w for w in self._want if w not in memo} if memo is not None else set())
         with self.store._read(conn if conn is not None else getattr(self, "_cur", None)) as c:
-            row = c.execute(q).first()
-        got = None if row is None else (float(row[0]), pd.Timestamp(row[1]))
+            rows = c.execute(_q_last(), {"ts": sorted(want)}).all()
+        found = {r[0]: (float(r[1]), pd.Timestamp(r[2])) for r in rows}
         if memo is not None:
-            memo[t] = got
-        return got
+            for w in want:
+                memo[w] = found.get(w)
+        return found.get(t)
 
     def _last_price(self, ticker: str, pos: dict | None) -> float | None:
         if pos is not None and pos.get("last") is not None:
@@ -590,6 +645,11 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         """R$ reserved by open entry orders for the shares they would open (a buy beyond a
         short's cover, a sell beyond the long held: twice the value, proceeds + collateral)."""
         book = self._open_book(conn, exclude) if book is None else book
+        self._want = {
+            t
+            for t, _s, rem, _v, rem_mkt in book
+            if rem_mkt and int(rem or 0) > 0 and (pos_rows.get(t) or {}).get("last") is None
+        }
         total = 0.0
         for t, side, rem, value, rem_mkt in book:
             rem = int(rem or 0)
@@ -996,6 +1056,8 @@ class PaperBroker(ExecutionMixin, SessionMixin):
             status = "aceita" if decision.ok else "rejeitada"
             reason = "" if decision.ok else decision.message
             oco = uuid.uuid4().hex[:16] if (v["stop_loss"] or v["target"]) else None
+            if not decision.ok:
+                oco = None
             base = {
                 "account_id": self.account_id,
                 "ticker": ticker,
@@ -1013,24 +1075,25 @@ class PaperBroker(ExecutionMixin, SessionMixin):
                 "signal_time": None if req.signal_time is None else _py(req.signal_time),
                 "note": (req.note or "")[:500],
             }
-            res = conn.execute(
-                _ORD.insert().values(
-                    **base,
-                    client_id=v["client_id"],
-                    side=v["side"],
-                    type=v["type"],
-                    qty=qty,
-                    price=v["price"],
-                    stop_price=v["stop_price"],
-                    stop_loss=v["stop_loss"],
-                    target=v["target"],
-                    status=status,
-                    reason=reason,
-                    parent_id=None,
-                    role="entry",
-                )
-            )
+            row = {
+                **base,
+                "client_id": v["client_id"],
+                "side": v["side"],
+                "type": v["type"],
+                "qty": qty,
+                "price": v["price"],
+                "stop_price": v["stop_price"],
+                "stop_loss": v["stop_loss"],
+                "target": v["target"],
+                "status": status,
+                "reason": reason,
+                "parent_id": None,
+                "role": "entry",
+                "oco_group": oco,
+            }
+            res = conn.execute(_INS_ORD, row)
             oid = int(res.inserted_primary_key[0])
+            row["id"] = oid
             desc = (
                 f"{SIDE_PT[v['side']]} {integer(qty)} {ticker}{'F' if frac_only else ''} "
                 f"{TYPE_PT[v['type']]}"
@@ -1040,7 +1103,7 @@ class PaperBroker(ExecutionMixin, SessionMixin):
                 if whole and frac:
                     desc += f" ({integer(whole)} em {ticker} + {integer(frac)} em {ticker}F)"
             conn.execute(
-                _OEV.insert(),
+                _INS_OEV,
                 [
                     {"order_id": oid, "time": _py(now), "status": "nova", "message": desc[:500]},
                     {
@@ -1051,7 +1114,7 @@ class PaperBroker(ExecutionMixin, SessionMixin):
                     },
                 ],
             )
-            if decision.ok and oco:
+            if oco:
                 child = {**base, "oco_group": oco, "client_id": None, "parent_id": oid, "qty": qty}
                 other = "sell" if v["side"] == "buy" else "buy"
                 for role, typ, price, stop in (
@@ -1061,18 +1124,20 @@ class PaperBroker(ExecutionMixin, SessionMixin):
                     if (role == "stop" and stop is None) or (role == "target" and price is None):
                         continue
                     r2 = conn.execute(
-                        _ORD.insert().values(
-                            **{**child, "tif": "gtc"},
-                            side=other,
-                            type=typ,
-                            price=price,
-                            stop_price=stop,
-                            stop_loss=None,
-                            target=None,
-                            status="nova",
-                            reason="",
-                            role=role,
-                        )
+                        _INS_ORD,
+                        {
+                            **child,
+                            "tif": "gtc",
+                            "side": other,
+                            "type": typ,
+                            "price": price,
+                            "stop_price": stop,
+                            "stop_loss": None,
+                            "target": None,
+                            "status": "nova",
+                            "reason": "",
+                            "role": role,
+                        },
                     )
                     self._order_event(
                         conn,
@@ -1081,7 +1146,6 @@ class PaperBroker(ExecutionMixin, SessionMixin):
                         "nova",
                         f"{role} do bracket da ordem {oid}",
                     )
-                conn.execute(_ORD.update().where(_ORD.c.id == oid).values(oco_group=oco))
             if not decision.ok:
                 write_event(
                     conn,
@@ -1093,10 +1157,8 @@ class PaperBroker(ExecutionMixin, SessionMixin):
                     decision.message,
                 )
                 rejected = risk_mod.RiskRejected(decision.rule, decision.message, oid)
-            conn.execute(
-                _ACC.update().where(_ACC.c.id == self.account_id).values(version=acc["version"] + 1)
-            )
-            out = self._to_order(self._get_order(conn, oid))
+            conn.execute(_UPD_VERSION, {"aid": self.account_id, "version_": acc["version"] + 1})
+            out = self._to_order(row)  # exactly the row written (no read-back)
         if rejected is not None:
             raise rejected
         return out
@@ -1305,7 +1367,7 @@ class PaperBroker(ExecutionMixin, SessionMixin):
             b["volume"] = float(vol) if vol is not None else float("nan")
             work.append((ticker.strip().upper(), b))
         fills: list[Fill] = []
-        with self._locked() as (conn, acc):
+        with self._locked(durable=False) as (conn, acc):
             cfg = self._config(acc)
             rolled = self._rollover(conn, acc, time, cfg)
             live = {
@@ -1353,7 +1415,7 @@ class PaperBroker(ExecutionMixin, SessionMixin):
             daily loss limit event).
         """
         time = pd.Timestamp(time)
-        with self._locked() as (conn, acc):
+        with self._locked(durable=False) as (conn, acc):
             cfg = self._config(acc)
             self._rollover(conn, acc, time, cfg)
             for t, p in prices.items():

@@ -46,6 +46,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     UniqueConstraint,
@@ -94,7 +95,11 @@ class PaperOrder(Base):
     """An order of a paper account."""
 
     __tablename__ = "paper_orders"
-    __table_args__ = (UniqueConstraint("account_id", "client_id", name="uq_paper_orders_client"),)
+    __table_args__ = (
+        UniqueConstraint("account_id", "client_id", name="uq_paper_orders_client"),
+        # the risk manager's orders-per-day count of every submission (revision 0020)
+        Index("ix_paper_orders_account_session", "account_id", "session"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     account_id: Mapped[int] = mapped_column(

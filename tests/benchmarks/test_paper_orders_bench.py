@@ -4,7 +4,8 @@ Run: ``.venv/bin/python -m pytest tests/benchmarks/test_paper_orders_bench.py -s
 
 Each submission is the full path a page or the CLI takes: validation, the account-row lock
 (``BEGIN IMMEDIATE``), the risk rules and the cash check against the open orders, the order
-row and its history, one committed transaction on a SQLite file (WAL). 200 orders (limit
+row and its history, one committed transaction on a SQLite file (WAL, ``synchronous=FULL``: one
+fsync of the WAL per order, the price of a durable confirmation). 200 orders (limit
 orders resting in the book, so the book grows as it would in a busy day, plus market orders)
 after 10 warm-up orders; also ``on_bar`` working the resulting book. Wall times depend on the
 machine's load (printed with them); the process CPU time per submission is printed too.
@@ -65,7 +66,7 @@ def test_paper_order_submission_p95(tmp_path):
         b.submit(req(i))  # idempotent resubmission
         dup.append((time.perf_counter() - t0) * 1000)
     report(
-        "paper order submission (SQLite file, WAL)",
+        "paper order submission (SQLite file, WAL, synchronous=FULL)",
         [
             ("orders", "200 (+10 warm-up)"),
             ("submit median", f"{statistics.median(times):.1f} ms"),
