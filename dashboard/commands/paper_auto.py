@@ -8,7 +8,12 @@ calls :func:`add_commands`); this module's own :func:`register` adds nothing.
 stops, time stop, max positions, costs, cash) with the same defaults and the same parsers
 (:func:`core.requests.build_backtest_request`); ``--cash`` and ``--costs`` default to the
 account's. Runs in the foreground until the replay ends (a live feed: until interrupted);
-rerun after a crash, it resumes after the last processed bar.
+rerun after a crash, it resumes after the last processed bar. Alerts fired on the run's bars
+(:func:`core.alerts.engine.runner_hooks`) are delivered while it runs (this process runs a
+delivery worker with the settings' channels) and drained before the command exits (at most
+``DRAIN_SECONDS``; what is still retrying stays queued for the app's worker): the output
+says how many fired and how many deliveries were sent; ``--json`` adds the key ``alerts``
+(``firings, sent, failed, skipped, pending``).
 
 ``report --account N [--flags k=v,...]`` prints seed 002's card, red flags and trades; with
 ``--json`` the keys ``equity, cash, n_trades, win_rate, win_rate_ci, sharpe,
@@ -23,7 +28,10 @@ from __future__ import annotations
 
 from dashboard.cli import dumps, progress_printer
 
-__all__ = ["register", "add_commands", "run_request_from_args"]
+__all__ = ["register", "add_commands", "run_request_from_args", "DRAIN_SECONDS"]
+
+#: Longest wait, after the run, for the alert deliveries it queued (seconds).
+DRAIN_SECONDS = 30.0
 
 
 def register(sub, common) -> None:  # noqa: ARG001 - discovered by dashboard.cli
@@ -90,7 +98,7 @@ def _run(args, ctx) -> int:
         feed_kind=args.feed,
     )
     prog = None if args.json else progress_printer()
-    st = runner.run(progress=prog)
+    st, alerts = _run_delivering(store, ctx.settings, runner, prog)
     if args.json:
         print(
             dumps(
@@ -103,6 +111,7 @@ def _run(args, ctx) -> int:
                     "bars_done": st.bars_done,
                     "bars_total": st.bars_total,
                     "message": st.message,
+                    "alerts": alerts,
                 }
             )
         )
@@ -112,7 +121,82 @@ def _run(args, ctx) -> int:
             f"Robô {st.strategy} na conta {st.account}: {st.status}, {st.bars_done} de "
             f"{st.bars_total} pregões (último {last}). {st.message}".strip()
         )
+        if alerts["firings"]:
+            from core.textfmt import integer
+
+            line = (
+                f"Alertas: {integer(alerts['firings'])} disparos; entregas: "
+                f"{integer(alerts['sent'])} enviadas, {integer(alerts['failed'])} falharam, "
+                f"{integer(alerts['skipped'])} ignoradas"
+            )
+            if alerts["pending"]:
+                line += (
+                    f", {integer(alerts['pending'])} ainda na fila (o app as envia quando "
+                    "estiver aberto)"
+                )
+            print(line + ".")
     return 0
+
+
+def _run_delivering(store, settings, runner, progress):
+    """Run ``runner`` with a delivery worker, then drain what its alerts queued.
+
+    The runner's hooks are wrapped to collect the new firings they return; the worker is
+    started before the first bar (a live feed delivers while it runs) and, after the last
+    bar (or an interruption), given up to :data:`DRAIN_SECONDS` to send the queue.
+
+    Returns
+    -------
+    (RunnerStatus, dict)
+        The runner's status and the counts ``firings`` (new firings of this run),
+        ``sent, failed, skipped, pending`` (their external deliveries by outcome; in-app
+        notifications are stored with the firing and not counted here).
+    """
+    from core.alerts import dispatch
+
+    fired: list[int] = []
+
+    def collecting(hook):
+        def run_hook(s, event):
+            out = hook(s, event)
+            for f in out or ():
+                if getattr(f, "new", True) and getattr(f, "id", None) is not None:
+                    fired.append(int(f.id))
+            return out
+
+        return run_hook
+
+    runner.hooks = [collecting(h) for h in runner.hooks]
+    worker = dispatch.start_worker(store, settings.channel_config())
+    try:
+        st = runner.run(progress=progress)
+    finally:
+        try:
+            if fired:
+                worker.drain(DRAIN_SECONDS)
+        finally:
+            dispatch.stop_worker(5)
+    return st, _delivery_counts(store, fired)
+
+
+def _delivery_counts(store, firing_ids: list[int]) -> dict:
+    """``firings, sent, failed, skipped, pending`` of the deliveries of ``firing_ids``."""
+    from sqlalchemy import func, select
+
+    from core.alerts.delivery_models import AlertDelivery
+
+    d = AlertDelivery.__table__
+    ids = sorted(set(firing_ids))
+    out = {"firings": len(ids), "sent": 0, "failed": 0, "skipped": 0, "pending": 0}
+    if not ids:
+        return out
+    with store.engine.connect() as conn:
+        for status, n in conn.execute(
+            select(d.c.status, func.count()).where(d.c.firing_id.in_(ids)).group_by(d.c.status)
+        ):
+            key = status if status in ("sent", "failed", "skipped") else "pending"
+            out[key] += int(n)
+    return out
 
 
 def _report(args, ctx) -> int:
