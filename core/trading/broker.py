@@ -332,12 +332,15 @@ class PaperBroker(ExecutionMixin, SessionMixin):
           transaction help ensure that transactions are durable across a power loss." A
           confirmed order must survive a power cut, so it costs exactly one fsync (the WAL's)
           and nothing more: one order is one transaction.
-        * ``durable=False`` (the feed's bars and marks, :meth:`on_bars`, :meth:`mark`) commits
-          with ``synchronous=NORMAL``: "Transactions are durable across application crashes
-          regardless of the synchronous setting or journal mode", so ``kill -9`` loses
-          nothing; a power loss may roll back the last bars, and with them the account's
-          clock, so the feed delivers those bars again on resume (the runner's own per-bar
-          commit, a FULL one, makes every earlier WAL frame durable anyway).
+        * ``durable=False`` (the feed's bars and marks, :meth:`on_bars`, :meth:`mark`, and the
+          orders a strategy runner sends, ``source="strategy:<name>"``, with client ids derived
+          from the bar) commits with ``synchronous=NORMAL``: "Transactions are durable
+          across application crashes regardless of the synchronous setting or journal
+          mode", so ``kill -9`` loses nothing; a power loss may roll back the last bars, and with them the account's
+          clock, so the feed delivers those bars again on resume and the runner re-sends the
+          same orders (same client ids); the runner's own per-bar commit, a FULL one, makes
+          every earlier WAL frame durable anyway before the next bar. A replay thus pays one
+          fsync per bar, not one per order.
 
         The connection's previous level is restored afterwards (pooled connections keep the
         store's default, FULL).
@@ -1041,7 +1044,10 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         v = self._validate(req)
         ticker, frac_only, lot = self._resolve(req.ticker)
         rejected: risk_mod.RiskRejected | None = None
-        with self._locked() as (conn, acc):
+        # a runner's order ("strategy:<name>") is made durable by the runner's own commit of
+        # its bar, which follows (see _transaction); everything else is confirmed here
+        durable = not str(req.source or "").startswith("strategy:")
+        with self._locked(durable) as (conn, acc):
             if v["client_id"] is not None:
                 got = (
                     conn.execute(_Q_CLIENT, {"aid": self.account_id, "cid": v["client_id"]})

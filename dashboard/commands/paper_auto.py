@@ -83,6 +83,7 @@ def _run(args, ctx) -> int:
         feed = MT5Feed(list(req.tickers))
     elif args.feed != "replay":
         raise InputError(f"Feed desconhecido {args.feed!r}: use replay, yahoo ou mt5.")
+    fired: list[int] = []  # ids of the new firings of this run (its hooks' results)
     runner = StrategyRunner(
         store,
         args.account,
@@ -91,14 +92,14 @@ def _run(args, ctx) -> int:
         dict(req.params),
         cfg,
         feed,
-        runner_hooks(args.account, list(req.tickers)),
+        _collecting(runner_hooks(args.account, list(req.tickers)), fired),
         start=req.start,
         end=req.end,
         speed=speed,
         feed_kind=args.feed,
     )
     prog = None if args.json else progress_printer()
-    st, alerts = _run_delivering(store, ctx.settings, runner, prog)
+    st, alerts = _run_delivering(store, ctx.settings, runner, prog, fired)
     if args.json:
         print(
             dumps(
@@ -138,10 +139,26 @@ def _run(args, ctx) -> int:
     return 0
 
 
-def _run_delivering(store, settings, runner, progress):
+def _collecting(hooks, fired: list[int]) -> list:
+    """``hooks`` wrapped so that the ids of the new firings they return land in ``fired``."""
+
+    def wrap(hook):
+        def run_hook(s, event):
+            out = hook(s, event)
+            for f in out or ():
+                if getattr(f, "new", True) and getattr(f, "id", None) is not None:
+                    fired.append(int(f.id))
+            return out
+
+        return run_hook
+
+    return [wrap(h) for h in hooks]
+
+
+def _run_delivering(store, settings, runner, progress, fired: list[int]):
     """Run ``runner`` with a delivery worker, then drain what its alerts queued.
 
-    The runner's hooks are wrapped to collect the new firings they return; the worker is
+    ``fired`` collects the new firings of the run (:func:`_collecting` hooks); the worker is
     started before the first bar (a live feed delivers while it runs) and, after the last
     bar (or an interruption), given up to :data:`DRAIN_SECONDS` to send the queue.
 
@@ -154,19 +171,6 @@ def _run_delivering(store, settings, runner, progress):
     """
     from core.alerts import dispatch
 
-    fired: list[int] = []
-
-    def collecting(hook):
-        def run_hook(s, event):
-            out = hook(s, event)
-            for f in out or ():
-                if getattr(f, "new", True) and getattr(f, "id", None) is not None:
-                    fired.append(int(f.id))
-            return out
-
-        return run_hook
-
-    runner.hooks = [collecting(h) for h in runner.hooks]
     worker = dispatch.start_worker(store, settings.channel_config())
     try:
         st = runner.run(progress=progress)

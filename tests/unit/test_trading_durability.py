@@ -51,6 +51,13 @@ def test_submission_is_one_commit_with_synchronous_full(paper_store, commits):
     assert commits == [2]
 
 
+def test_a_runner_order_leaves_durability_to_the_runners_bar_commit(paper_store, commits):
+    b = _broker(paper_store)
+    commits.clear()
+    b.submit(OrderRequest("d", "PETR4", "buy", 100, client_id="r:1", source="strategy:wave3"))
+    assert commits == [1]
+
+
 def test_rejected_and_duplicate_submissions_are_one_durable_commit_each(paper_store, commits):
     b = _broker(paper_store, max_orders_per_day=1)
     b.submit(OrderRequest("d", "PETR4", "buy", 100, client_id="x"))
