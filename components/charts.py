@@ -10,7 +10,13 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from components.format import PLOTLY_DATE, PLOTLY_DATETIME, fmt_compact, ohlc_hovertemplate
+from components.format import (
+    PLOTLY_DATE,
+    PLOTLY_DATETIME,
+    fmt_compact,
+    ohlc_hovertemplate,
+    price_unit,
+)
 from components.theme import apply_theme, template_for
 
 __all__ = [
@@ -182,7 +188,7 @@ def quote_figure(view, theme: str | None = None, height_main: int = 460) -> go.F
     heights = {"price": 0.5, "volume": 0.12, "compare": 0.2}
     row_h = [heights.get(r, 0.16) for r in rows]
     total = sum(row_h)
-    unit = "pts" if view.kind in ("index", "future") else "R$"
+    unit = price_unit(view.kind)
     shown_iv = getattr(view, "interval", "1d")
     requested_iv = getattr(view, "requested", shown_iv)
     lod = f" · barras de {_IV_LABEL.get(shown_iv, shown_iv)} (aproxime para ver {_IV_LABEL.get(requested_iv, requested_iv)})"
@@ -203,7 +209,7 @@ def quote_figure(view, theme: str | None = None, height_main: int = 460) -> go.F
     )
     b = view.bars
     x = b.index
-    price_fmt = ",.0f" if view.kind in ("index", "future") else ",.2f"
+    price_fmt = ",.0f" if unit == "pts" else ",.2f"
     intraday = getattr(view, "hours", None) is not None
     date_fmt = PLOTLY_DATETIME if intraday else PLOTLY_DATE
     fig.add_trace(
@@ -219,9 +225,7 @@ def quote_figure(view, theme: str | None = None, height_main: int = 460) -> go.F
             showlegend=False,
             yhoverformat=price_fmt,
             xhoverformat=date_fmt,
-            hovertemplate=ohlc_hovertemplate(
-                price_fmt, "" if view.kind in ("index", "future") else "R$ "
-            ),
+            hovertemplate=ohlc_hovertemplate(price_fmt, "" if unit == "pts" else "R$ "),
         ),
         row=1,
         col=1,

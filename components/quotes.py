@@ -9,7 +9,7 @@ from dash import dcc, html
 
 from components.cards import kpi_card, kpi_row, sign_class
 from components.export import machine_switch
-from components.format import fmt_brl, fmt_date, fmt_num, fmt_pct, fmt_points
+from components.format import fmt_date, fmt_num, fmt_pct, fmt_price
 from components.inputs import date_range, dropdown
 
 __all__ = ["quote_controls", "quote_kpis"]
@@ -222,7 +222,11 @@ def anomaly_list(view) -> html.Div | None:
 def quote_kpis(view, extra=None) -> html.Div:
     """KPI cards for a :class:`core.quotes.QuoteView` (every number with its unit)."""
     st = view.stats
-    money = fmt_points if view.kind == "index" else fmt_brl
+    kind = view.kind
+
+    def money(x):
+        return fmt_price(x, kind)
+
     return html.Div([_kpis(view, st, money), extra])
 
 
