@@ -94,5 +94,3 @@ class DataFlag(Base):
     kind: Mapped[str] = mapped_column(String(32), nullable=False)
     source: Mapped[str] = mapped_column(String(32), nullable=False, default="")
     detail: Mapped[str] = mapped_column(Text, nullable=False, default="")
-
-
