@@ -170,6 +170,29 @@ def quote_controls(
             ),
         ),
         _field(
+            "Comparar com (até 3)",
+            dropdown(
+                id="quotes-peers",
+                options=ticker_options,
+                value=list(state.get("peers") or []),
+                multi=True,
+                searchable=True,
+                placeholder="Outros tickers…",
+                style={"minWidth": "220px"},
+            ),
+            dbc.RadioItems(
+                id="quotes-peer-mode",
+                options=[
+                    {"label": "Sobrepostos (base 100, %)", "value": "overlay"},
+                    {"label": "Lado a lado", "value": "side"},
+                ],
+                value=state.get("peer_mode") or "overlay",
+                inline=True,
+                className="small",
+            ),
+            html_for="quotes-peers",
+        ),
+        _field(
             "Comparar / marcar",
             _switch("quotes-compare", "com ^BVSP (base 100)", state["compare"]),
             _switch("quotes-anomalies", "anomalias (IsolationForest)", state.get("anomalies")),

@@ -57,6 +57,8 @@ _CONTROL_INPUTS = [
     Input("quotes-anomalies", "value"),
     Input("quotes-interval", "value"),
     Input("quotes-log", "value"),
+    Input("quotes-peers", "value"),
+    Input("quotes-peer-mode", "value"),
     *[Input(f"quotes-p-{k}", "value") for k in PANEL_PARAMS],
 ]
 
@@ -93,6 +95,8 @@ def layout(**query):
         "interval": req.interval,
         "log": req.log,
         "params": {k: ",".join(map(str, req.period(k))) for k in PANEL_PARAMS},
+        "peers": list(req.peers),
+        "peer_mode": req.peer_mode,
     }
     instruments = store.instruments()
     return html.Div(
@@ -112,6 +116,7 @@ def layout(**query):
             drawing_toolbar(),
             dcc.Store(id="quotes-shapes"),
             dcc.Store(id="quotes-zoom"),
+            dcc.Store(id="quotes-rebase"),
             dcc.Store(id="quotes-shape-edit"),
             html.Div(id="quotes-draw-message"),
             dcc.Loading(
@@ -130,7 +135,22 @@ def layout(**query):
 
 
 def _request(
-    ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom=None, iv=None, log=None, *pp
+    ticker,
+    preset,
+    start,
+    end,
+    sma,
+    ema,
+    bb,
+    panels,
+    adj,
+    cmp,
+    anom=None,
+    iv=None,
+    log=None,
+    peers=None,
+    peer_mode=None,
+    *pp,
 ) -> QuoteRequest:
     return QuoteRequest.from_query(
         {
@@ -147,6 +167,8 @@ def _request(
             "anom": "1" if anom else "",
             "iv": iv or "1d",
             "log": "1" if log else "",
+            "vs": ",".join(peers or []),
+            "vsmode": peer_mode or "overlay",
             **{f"p_{k}": (v or "") for k, v in zip(PANEL_PARAMS, pp, strict=False)},
         }
     )
@@ -164,7 +186,9 @@ def _request(
     Input("theme-store", "data"),
     State("quotes-draw-tool", "value"),
 )
-def update(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom, iv, log, *rest):
+def update(
+    ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom, iv, log, peers, mode, *rest
+):
     """Parse the controls, compute the view in core, build the figure and KPIs.
 
     A typo in a periods field (MMS/MME) marks that field and shows one message; the chart
@@ -192,7 +216,22 @@ def update(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom, iv,
         )
     try:
         req = _request(
-            ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom, iv, log, *pp
+            ticker,
+            preset,
+            start,
+            end,
+            sma,
+            ema,
+            bb,
+            panels,
+            adj,
+            cmp,
+            anom,
+            iv,
+            log,
+            peers,
+            mode,
+            *pp,
         )
         view = quote_view(get_store(), req, limit=DETAIL_LIMIT)
     except PregaoError as exc:  # one message; the last chart stays
@@ -213,9 +252,9 @@ def update(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom, iv,
 def _figure(view, theme, tool) -> tuple[dict, list[dict]]:
     """The chart of ``view`` with the drawings the user may see, and its list of shapes."""
     fig = cached_figure(quote_figure, view, theme)  # issue 15 load: same inputs, same figure
-    shapes = list(fig["layout"].get("shapes", [])) + drawing_shapes(
-        list_drawings(get_store(), view.ticker, current_owner())
-    )
+    shapes = list(fig["layout"].get("shapes", []))
+    if not (view.peers and view.peer_mode == "overlay"):  # drawings are in price, not in %
+        shapes += drawing_shapes(list_drawings(get_store(), view.ticker, current_owner()))
     fig = {**fig, "layout": {**fig["layout"], "shapes": shapes, "dragmode": dragmode_for(tool)}}
     return fig, shapes
 
@@ -291,6 +330,41 @@ def set_draw_tool(tool):
     patch = Patch()
     patch["layout"]["dragmode"] = dragmode_for(tool)
     return patch
+
+
+# Overlaid comparison: after a zoom or pan, re-anchor every series at 100 on the first visible
+# date (the traces' customdata hold the base-100 closes; y is the % change from the anchor).
+clientside_callback(
+    """function (rl) {
+        const gd = document.querySelector('#quotes-graph .js-plotly-plot');
+        const nu = window.dash_clientside.no_update;
+        if (!rl || !gd || !gd.layout || !gd.layout.meta || gd.layout.meta.mode !== 'overlay'
+            || !(gd.layout.meta.peers || []).length) { return nu; }
+        let r0 = null;
+        if (rl['xaxis.autorange']) { r0 = null; }
+        else if (rl['xaxis.range']) { r0 = rl['xaxis.range'][0]; }
+        else if (rl['xaxis.range[0]'] !== undefined) { r0 = rl['xaxis.range[0]']; }
+        else { return nu; }
+        const traces = [], ys = [];
+        const t0 = r0 === null ? -Infinity : new Date(String(r0).replace(' ', 'T')).getTime();
+        gd.data.forEach((tr, i) => {
+            if (!tr.customdata || !tr.x) { return; }
+            let k = 0;
+            while (k < tr.x.length - 1 && new Date(String(tr.x[k]).replace(' ', 'T')).getTime() < t0) { k++; }
+            const base = tr.customdata[k];
+            traces.push(i);
+            ys.push(Array.from(tr.customdata, v => v / base * 100 - 100));
+        });
+        if (traces.length) {
+            window.Plotly.restyle(gd, {y: ys}, traces);
+            window.Plotly.relayout(gd, {'yaxis.autorange': true});
+        }
+        return Date.now();
+    }""",
+    Output("quotes-rebase", "data"),
+    Input("quotes-graph", "relayoutData"),
+    prevent_initial_call=True,
+)
 
 
 # Only shape edits go to the drawings' callback (same reason as quotes-zoom above).
