@@ -468,8 +468,9 @@ def _compare_figure(view, theme: str | None, height_main: int) -> go.Figure:
             fig.add_trace(
                 go.Scatter(
                     x=rb.index,
-                    y=_arr(y) - 100.0,
-                    customdata=_arr(y),
+                    # plain lists, not typed arrays: the browser re-anchors them after a zoom
+                    y=(_arr(y) - 100.0).tolist(),
+                    customdata=_arr(y).tolist(),
                     name=t,
                     mode="lines",
                     line={"width": 1.6, "color": _LINE_COLORS[k % len(_LINE_COLORS)]},
