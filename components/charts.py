@@ -10,6 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from components.figcache import memoize_plotly_paths
 from components.format import (
     PLOTLY_DATE,
     PLOTLY_DATETIME,
@@ -20,6 +21,8 @@ from components.format import (
     price_unit,
 )
 from components.theme import apply_theme, template_for
+
+memoize_plotly_paths()  # a third of the figure build time is plotly re-parsing property paths
 
 __all__ = [
     "quote_figure",

@@ -8,6 +8,7 @@ function.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -503,7 +504,12 @@ def quote_view(
     window: tuple | None = None,
     limit: int | None = None,
 ) -> QuoteView:
-    """Compute the Quotes page for ``req``.
+    """Compute the Quotes page for ``req`` (through the store's read cache).
+
+    The view is computed from store data alone, so it is kept by :meth:`Store.cached` under
+    the request, window and limit until the next write to the database: reopening a chart
+    (another tab, a colleague, the same link) costs no recomputation. Treat the result as
+    read-only (the frames are shared with the cache).
 
     Parameters
     ----------
@@ -530,6 +536,18 @@ def quote_view(
     InputError
         Unknown panel or preset, inverted or empty range, bad periods.
     """
+    if window is not None:
+        window = tuple(str(pd.Timestamp(w)) for w in window)
+    key = ("quotes.quote_view", req, window, None if limit is None else int(limit))
+    return dataclasses.replace(
+        store.cached(key, lambda: _quote_view(store, req, window=window, limit=limit))
+    )
+
+
+def _quote_view(
+    store: Store, req: QuoteRequest, *, window: tuple | None, limit: int | None
+) -> QuoteView:
+    """:func:`quote_view` without the cache."""
     inst = store.instrument(req.ticker)
     unknown = [p for p in req.panels if p not in PANELS]
     if unknown:

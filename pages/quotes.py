@@ -6,6 +6,7 @@ reproduces the view.
 
 from __future__ import annotations
 
+import dataclasses
 from urllib.parse import urlencode
 
 import dash
@@ -39,7 +40,7 @@ from core.quotes import (
     quote_view,
 )
 from dashboard.auth import current_author, current_owner
-from dashboard.runtime import get_store
+from dashboard.runtime import get_settings, get_store
 
 dash.register_page(__name__, path="/quotes", name="Cotações", title="Pregão · Cotações", order=1)
 
@@ -99,6 +100,10 @@ def layout(**query):
         "peer_mode": req.peer_mode,
     }
     instruments = store.instruments()
+    # The first chart comes with the page (no second round trip before the candles): the
+    # controls' callbacks fire only when the user changes something.
+    figure, kpis, shapes = _first_paint(store, req, ticker, messages)
+    span = data_span(instruments[instruments["ticker"] == ticker], None) if ticker else None
     return html.Div(
         [
             dcc.Location(id="quotes-location", refresh=False),
@@ -108,13 +113,13 @@ def layout(**query):
                 ticker_options(instruments),
                 list(RANGE_PRESETS),
                 PANELS,
-                data_span(instruments, None),
+                span if span and span[1] else data_span(instruments, None),
                 INTERVALS,
             ),
             html.Div(id="quotes-message"),
-            html.Div(id="quotes-kpis"),
+            html.Div(kpis, id="quotes-kpis"),
             drawing_toolbar(),
-            dcc.Store(id="quotes-shapes"),
+            dcc.Store(id="quotes-shapes", data=shapes),
             dcc.Store(id="quotes-zoom"),
             dcc.Store(id="quotes-rebase"),
             dcc.Store(id="quotes-shape-edit"),
@@ -122,6 +127,7 @@ def layout(**query):
             dcc.Loading(
                 dcc.Graph(
                     id="quotes-graph",
+                    figure=figure,
                     config=graph_config(
                         scrollZoom=True,
                         modeBarButtonsToAdd=["drawline", "drawrect", "eraseshape"],
@@ -132,6 +138,21 @@ def layout(**query):
             ),
         ]
     )
+
+
+def _first_paint(store, req: QuoteRequest, ticker: str | None, messages: list):
+    """The chart, KPI cards and shapes of the page's first paint, in the server's default
+    theme (``assets/06-theme-sync.js`` restyles it when the browser's switch says otherwise).
+    A request the view refuses adds its message to ``messages`` and draws nothing."""
+    if not ticker:
+        return None, None, []
+    try:
+        view = quote_view(store, dataclasses.replace(req, ticker=ticker), limit=DETAIL_LIMIT)
+    except PregaoError as exc:
+        messages.append(error_alert(str(exc), element_id="quotes-error"))
+        return None, None, []
+    fig, shapes = _figure(view, get_settings().theme, None)
+    return fig, quote_kpis(view, anomaly_list(view)), shapes
 
 
 def _request(
@@ -185,6 +206,7 @@ def _request(
     *_CONTROL_INPUTS,
     Input("theme-store", "data"),
     State("quotes-draw-tool", "value"),
+    prevent_initial_call=True,  # the layout draws the first chart
 )
 def update(
     ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom, iv, log, peers, mode, *rest
@@ -485,6 +507,7 @@ def export_csv(n, *controls):
     Output("quotes-dates", "max_date_allowed"),
     Output("quotes-dates", "initial_visible_month"),
     Input("quotes-ticker", "value"),
+    prevent_initial_call=True,  # the layout bounds the picker by the first ticker
 )
 def bound_dates(ticker):
     """The date picker covers the chosen ticker's data and opens on its last session."""
