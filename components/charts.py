@@ -10,8 +10,19 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from components.format import PLOTLY_DATE, PLOTLY_DATETIME, fmt_compact, ohlc_hovertemplate
+from components.figcache import memoize_plotly_paths
+from components.format import (
+    PLOTLY_DATE,
+    PLOTLY_DATETIME,
+    fmt_compact,
+    fmt_date,
+    fmt_datetime,
+    ohlc_hovertemplate,
+    price_unit,
+)
 from components.theme import apply_theme, template_for
+
+memoize_plotly_paths()  # a third of the figure build time is plotly re-parsing property paths
 
 __all__ = [
     "quote_figure",
@@ -171,18 +182,28 @@ def quote_figure(view, theme: str | None = None, height_main: int = 460) -> go.F
     row per lower panel in ``view.panels``, and the ^BVSP comparison (base 100) if present.
     The x axis hides weekends and ``view.breaks`` so B3 holidays leave no gaps.
 
+    With compared tickers (``view.peers``) the chart is the comparison instead:
+    ``view.peer_mode == "overlay"`` draws one line per ticker, the closes rebased to 100 at
+    the first common date shown and plotted as the change in % from it (each trace's
+    ``customdata`` holds the base-100 values, so the browser re-anchors at the first visible
+    date after a zoom); ``"side"`` draws the candles of each ticker in its own row (small
+    multiples, one shared time axis; the overlays on the first ticker's row). The price basis
+    (``view.basis``) is named in the title.
+
     Returns
     -------
     plotly.graph_objects.Figure
         Trace names: ``view.ticker`` (candlestick), ``"Volume"``, overlay names, panel
         series names; ``layout.meta`` holds ``{"ticker", "panels"}``.
     """
+    if getattr(view, "peers", None):
+        return _compare_figure(view, theme, height_main)
     panels = list(view.panels)
     rows = ["price", "volume", *panels] + (["compare"] if view.compare is not None else [])
     heights = {"price": 0.5, "volume": 0.12, "compare": 0.2}
     row_h = [heights.get(r, 0.16) for r in rows]
     total = sum(row_h)
-    unit = "pts" if view.kind in ("index", "future") else "R$"
+    unit = price_unit(view.kind)
     shown_iv = getattr(view, "interval", "1d")
     requested_iv = getattr(view, "requested", shown_iv)
     lod = f" · barras de {_IV_LABEL.get(shown_iv, shown_iv)} (aproxime para ver {_IV_LABEL.get(requested_iv, requested_iv)})"
@@ -203,7 +224,7 @@ def quote_figure(view, theme: str | None = None, height_main: int = 460) -> go.F
     )
     b = view.bars
     x = b.index
-    price_fmt = ",.0f" if view.kind in ("index", "future") else ",.2f"
+    price_fmt = ",.0f" if unit == "pts" else ",.2f"
     intraday = getattr(view, "hours", None) is not None
     date_fmt = PLOTLY_DATETIME if intraday else PLOTLY_DATE
     fig.add_trace(
@@ -219,9 +240,7 @@ def quote_figure(view, theme: str | None = None, height_main: int = 460) -> go.F
             showlegend=False,
             yhoverformat=price_fmt,
             xhoverformat=date_fmt,
-            hovertemplate=ohlc_hovertemplate(
-                price_fmt, "" if view.kind in ("index", "future") else "R$ "
-            ),
+            hovertemplate=ohlc_hovertemplate(price_fmt, "" if unit == "pts" else "R$ "),
         ),
         row=1,
         col=1,
@@ -380,6 +399,113 @@ def quote_figure(view, theme: str | None = None, height_main: int = 460) -> go.F
         newshape={"line": {"color": "#2f80ed", "width": 1.5}, "fillcolor": "rgba(47,128,237,0.12)"},
     )
     _panel_legends(fig, len(rows))
+    return apply_theme(fig, theme)
+
+
+def _compare_figure(view, theme: str | None, height_main: int) -> go.Figure:
+    """The comparison chart of :func:`quote_figure` (``view.peers`` set)."""
+    tickers = [view.ticker, *view.peers]
+    intraday = getattr(view, "hours", None) is not None
+    date_fmt = PLOTLY_DATETIME if intraday else PLOTLY_DATE
+    units = getattr(view, "units", {}) or {}
+    meta = {
+        "ticker": view.ticker,
+        "peers": list(view.peers),
+        "mode": view.peer_mode,
+        "panels": [],
+        "interval": getattr(view, "requested", view.interval),
+        "shown_interval": view.interval,
+        "log": False,
+        "basis": view.basis,
+    }
+    if view.peer_mode == "side":
+        bars = {view.ticker: view.bars, **view.peers}
+        fig = make_subplots(
+            rows=len(tickers),
+            cols=1,
+            shared_xaxes=True,
+            vertical_spacing=0.05,
+            subplot_titles=[f"{t} ({price_unit(units.get(t))}) · {view.basis}" for t in tickers],
+        )
+        for r, t in enumerate(tickers, start=1):
+            b = bars[t]
+            pts = price_unit(units.get(t)) == "pts"
+            fmt = ",.0f" if pts else ",.2f"
+            fig.add_trace(
+                go.Candlestick(
+                    x=b.index,
+                    open=_arr(b["open"]),
+                    high=_arr(b["high"]),
+                    low=_arr(b["low"]),
+                    close=_arr(b["close"]),
+                    name=t,
+                    increasing={"line": {"color": B3_UP}, "fillcolor": B3_UP},
+                    decreasing={"line": {"color": B3_DOWN}, "fillcolor": B3_DOWN},
+                    showlegend=False,
+                    xhoverformat=date_fmt,
+                    hovertemplate=f"<b>{t}</b><br>" + ohlc_hovertemplate(fmt, "" if pts else "R$ "),
+                ),
+                row=r,
+                col=1,
+            )
+            fig.update_yaxes(
+                tickformat=fmt, type="log" if getattr(view, "log", False) else "linear", row=r
+            )
+        for k, (name, series) in enumerate(view.overlays.items()):
+            fig.add_trace(
+                _line(view.bars.index, series, name, _LINE_COLORS[k % len(_LINE_COLORS)]),
+                row=1,
+                col=1,
+            )
+        height = 80 + max(height_main // 2, 220) * len(tickers)
+    else:
+        rb = view.rebased
+        base_date = rb.index[0]
+        title = (
+            f"Comparação: variação desde {(fmt_datetime if intraday else fmt_date)(base_date)} "
+            f"(base 100 na primeira data visível) · {view.basis}"
+        )
+        fig = make_subplots(rows=1, cols=1, subplot_titles=[title])
+        for k, t in enumerate(rb.columns):
+            y = rb[t]
+            fig.add_trace(
+                go.Scatter(
+                    x=rb.index,
+                    # plain lists, not typed arrays: the browser re-anchors them after a zoom
+                    y=(_arr(y) - 100.0).tolist(),
+                    customdata=_arr(y).tolist(),
+                    name=t,
+                    mode="lines",
+                    line={"width": 1.6, "color": _LINE_COLORS[k % len(_LINE_COLORS)]},
+                    xhoverformat=date_fmt,
+                    hovertemplate=f"{t}: %{{y:+,.2f}}%  (base 100: %{{customdata:,.2f}})"
+                    "<extra></extra>",
+                )
+            )
+        fig.add_hline(y=0, line={"width": 1, "dash": "dot", "color": "gray"})
+        fig.update_yaxes(ticksuffix="%", tickformat="+,.0f", title_text="variação (%)")
+        height = height_main + 80
+    fig.update_xaxes(
+        rangebreaks=rangebreaks(view.breaks, getattr(view, "hours", None)),
+        rangeslider_visible=False,
+        showspikes=True,
+        spikemode="across",
+        spikesnap="cursor",
+        spikethickness=1,
+        spikedash="dot",
+        tickformat="%d/%m\n%H:%M" if intraday else PLOTLY_DATE,
+        hoverformat=date_fmt,
+    )
+    fig.update_layout(
+        height=height,
+        margin={"l": 60, "r": 20, "t": 40, "b": 30},
+        hovermode="x unified",
+        meta=meta,
+        uirevision=f"{view.ticker}|{meta['interval']}|{','.join(view.peers)}|{view.peer_mode}",
+        legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1, "yanchor": "bottom"},
+    )
+    for ann in fig.layout.annotations:
+        ann.update(x=0, xanchor="left", font={"size": 12})
     return apply_theme(fig, theme)
 
 

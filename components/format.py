@@ -20,6 +20,9 @@ __all__ = [
     "fmt_datetime",
     "fmt_month",
     "fmt_points",
+    "fmt_price",
+    "price_unit",
+    "POINT_KINDS",
     "fmt_int",
     "fmt_compact",
     "PLOTLY_SEPARATORS",
@@ -50,6 +53,22 @@ fmt_compact = _t.compact
 fmt_date = _t.date
 fmt_datetime = _t.datetime
 fmt_month = _t.month
+
+#: Instrument kinds quoted in index points, not R$: indices and futures on an index (the
+#: contract spec of WIN says R$ 0,20 *per point*, :mod:`core.data.futures`; B3's "Contrato
+#: Futuro Mini de Ibovespa" specification). Their prices are never shown as money.
+POINT_KINDS = ("index", "future")
+
+
+def price_unit(kind: str | None) -> str:
+    """Unit of a price of an instrument of ``kind``: ``"pts"`` (index, future) or ``"R$"``."""
+    return "pts" if kind in POINT_KINDS else "R$"
+
+
+def fmt_price(x, kind: str | None) -> str:
+    """A price in its instrument's unit: ``fmt_price(127791.6, "future") == "127.792 pts"``,
+    ``fmt_price(38.5, "stock") == "R$ 38,50"`` (see :data:`POINT_KINDS`)."""
+    return fmt_points(x) if kind in POINT_KINDS else fmt_brl(x)
 
 
 def ohlc_hovertemplate(number_format: str = ",.2f", unit: str = "") -> str:

@@ -29,6 +29,8 @@ __all__ = [
     "market_grid",
     "grid_rows",
     "market_controls",
+    "watchlist_controls",
+    "watchlist_options",
     "VOLUME_UNIT_LABELS",
     "KIND_LABELS",
     "PAGE_SIZE",
@@ -201,15 +203,98 @@ def index_header(row: dict | None) -> dbc.Row | html.Div:
     )
 
 
-def market_controls(view: str, kinds: list[str], n_watch: int) -> dbc.Row:
-    """View switch ("Minha lista" / "Todos"), kind filter and watchlist buttons."""
+def watchlist_options(lists, owner: str | None = None) -> list[dict]:
+    """Options of the list selector: one per :class:`core.data.watchlist.Watchlist`
+    (``"Bancos (4)"``); in team mode (``owner`` = the user) a team list says "equipe"."""
+    return [
+        {
+            "label": f"{w.name} ({len(w.tickers)})"
+            + (" · equipe" if owner is not None and w.owner is None else ""),
+            "value": w.name,
+        }
+        for w in lists
+    ]
+
+
+def watchlist_controls(lists, current: str, owner: str | None = None) -> dbc.Row:
+    """The named-lists bar: which list Mercado shows, and new / rename / delete.
+
+    Parameters
+    ----------
+    lists : list of core.data.watchlist.Watchlist
+    current : str
+        The list shown.
+    owner : str, optional
+        The user (team mode), for :func:`watchlist_options`.
+    """
+    return dbc.Row(
+        [
+            dbc.Col(dbc.Label("Lista", html_for="market-list", className="mb-0"), width="auto"),
+            dbc.Col(
+                dropdown(
+                    id="market-list",
+                    options=watchlist_options(lists, owner),
+                    value=current,
+                    clearable=False,
+                    searchable=False,
+                    style={"minWidth": "220px"},
+                ),
+                width="auto",
+            ),
+            dbc.Col(
+                dbc.Input(
+                    id="market-list-name",
+                    placeholder="Nome da lista",
+                    maxLength=40,
+                    size="sm",
+                    style={"width": "14rem"},
+                ),
+                width="auto",
+            ),
+            dbc.Col(
+                [
+                    dbc.Button(
+                        "Nova lista",
+                        id="market-list-create",
+                        size="sm",
+                        color="primary",
+                        outline=True,
+                        className="me-2",
+                    ),
+                    dbc.Button(
+                        "Renomear",
+                        id="market-list-rename",
+                        size="sm",
+                        color="secondary",
+                        outline=True,
+                        className="me-2",
+                    ),
+                    dbc.Button(
+                        "Excluir lista",
+                        id="market-list-delete",
+                        size="sm",
+                        color="danger",
+                        outline=True,
+                    ),
+                ],
+                width="auto",
+            ),
+        ],
+        className="g-2 align-items-center mb-2",
+    )
+
+
+def market_controls(
+    view: str, kinds: list[str], n_watch: int, list_name: str = "Minha lista"
+) -> dbc.Row:
+    """View switch (the chosen list / "Todos"), kind filter and watchlist buttons."""
     return dbc.Row(
         [
             dbc.Col(
                 dbc.RadioItems(
                     id="market-view",
                     options=[
-                        {"label": f"Minha lista ({n_watch})", "value": "watch"},
+                        {"label": f"{list_name} ({n_watch})", "value": "watch"},
                         {"label": "Todos", "value": "all"},
                     ],
                     value=view,

@@ -9,7 +9,7 @@ from dash import dcc, html
 
 from components.cards import kpi_card, kpi_row, sign_class
 from components.export import machine_switch
-from components.format import fmt_brl, fmt_date, fmt_num, fmt_pct, fmt_points
+from components.format import fmt_date, fmt_num, fmt_pct, fmt_price
 from components.inputs import date_range, dropdown
 
 __all__ = ["quote_controls", "quote_kpis"]
@@ -170,6 +170,29 @@ def quote_controls(
             ),
         ),
         _field(
+            "Comparar com (até 3)",
+            dropdown(
+                id="quotes-peers",
+                options=ticker_options,
+                value=list(state.get("peers") or []),
+                multi=True,
+                searchable=True,
+                placeholder="Outros tickers…",
+                style={"minWidth": "220px"},
+            ),
+            dbc.RadioItems(
+                id="quotes-peer-mode",
+                options=[
+                    {"label": "Sobrepostos (base 100, %)", "value": "overlay"},
+                    {"label": "Lado a lado", "value": "side"},
+                ],
+                value=state.get("peer_mode") or "overlay",
+                inline=True,
+                className="small",
+            ),
+            html_for="quotes-peers",
+        ),
+        _field(
             "Comparar / marcar",
             _switch("quotes-compare", "com ^BVSP (base 100)", state["compare"]),
             _switch("quotes-anomalies", "anomalias (IsolationForest)", state.get("anomalies")),
@@ -222,7 +245,11 @@ def anomaly_list(view) -> html.Div | None:
 def quote_kpis(view, extra=None) -> html.Div:
     """KPI cards for a :class:`core.quotes.QuoteView` (every number with its unit)."""
     st = view.stats
-    money = fmt_points if view.kind == "index" else fmt_brl
+    kind = view.kind
+
+    def money(x):
+        return fmt_price(x, kind)
+
     return html.Div([_kpis(view, st, money), extra])
 
 

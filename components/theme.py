@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 
 from components.format import PLOTLY_LOCALE, PLOTLY_SEPARATORS
 
-__all__ = ["THEMES", "template_for", "apply_theme", "graph_config", "is_dark"]
+__all__ = ["THEMES", "template_for", "apply_theme", "graph_config", "is_dark", "theme_layout"]
 
 #: Plotly template per UI theme.
 THEMES = {"light": "plotly_white", "dark": "plotly_dark"}
@@ -46,6 +46,21 @@ def apply_theme(fig: go.Figure, theme: str | None) -> go.Figure:
     fig.update_xaxes(exponentformat="none", separatethousands=True, selector=_numeric)
     fig.update_yaxes(exponentformat="none", separatethousands=True, selector=_numeric)
     return fig
+
+
+def theme_layout(theme: str | None) -> dict:
+    """The layout keys :func:`apply_theme` sets, as plain JSON for a ``dash.Patch`` of a figure
+    already drawn: ``template`` (the Plotly template itself, not its name), ``separators`` and
+    the backgrounds (transparent in the dark theme, the template's in the light one)."""
+    import plotly.io as pio
+
+    clear = _CLEAR if is_dark(theme) else None
+    return {
+        "template": pio.templates[template_for(theme)].to_plotly_json(),
+        "separators": PLOTLY_SEPARATORS,
+        "paper_bgcolor": clear,
+        "plot_bgcolor": clear,
+    }
 
 
 def _numeric(axis) -> bool:

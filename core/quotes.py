@@ -8,6 +8,7 @@ function.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -42,7 +43,45 @@ __all__ = [
     "DETAIL_LIMIT",
     "PANEL_PARAMS",
     "parse_panel_params",
+    "MAX_PEERS",
+    "COMPARE_MODES",
+    "parse_peers",
 ]
+
+#: Most tickers compared with the chart's own (four side by side or overlaid in all).
+MAX_PEERS = 3
+#: How compared tickers are drawn: rebased lines on one % axis, or candles in small multiples.
+COMPARE_MODES = ("overlay", "side")
+
+
+def parse_peers(value, ticker: str = "") -> tuple[str, ...]:
+    """Tickers to compare with ``ticker`` from ``"VALE3,ITUB4"`` or a list (upper-cased,
+    B3 syntax checked, duplicates and ``ticker`` itself dropped, order kept).
+
+    Raises
+    ------
+    InputError
+        A malformed ticker, or more than :data:`MAX_PEERS` (pt-BR message).
+    """
+    from core.data.tickers import validate_ticker
+
+    if value is None or value == "":
+        return ()
+    items = value.split(",") if isinstance(value, str) else list(value)
+    out: list[str] = []
+    for item in items:
+        t = str(item).strip()
+        if not t:
+            continue
+        t = validate_ticker(t)
+        if t != ticker.strip().upper() and t not in out:
+            out.append(t)
+    if len(out) > MAX_PEERS:
+        raise InputError(
+            f"Compare com no máximo {MAX_PEERS} tickers (quatro no gráfico); recebidos {len(out)}."
+        )
+    return tuple(out)
+
 
 #: Default periods of the lower panels (URL ``p_<panel>``, e.g. ``p_macd=12,26,9``).
 PANEL_PARAMS: dict[str, tuple[int, ...]] = {
@@ -168,6 +207,11 @@ class QuoteRequest:
         Logarithmic price axis (URL ``log=1``).
     params : tuple of (str, tuple of int)
         Lower-panel periods changed from :data:`PANEL_PARAMS` (URL ``p_<panel>``).
+    peers : tuple of str
+        Up to :data:`MAX_PEERS` tickers drawn with ``ticker`` (URL ``vs=VALE3,ITUB4``).
+    peer_mode : str
+        ``"overlay"`` (closes rebased to 100 at the first common date shown, one % axis) or
+        ``"side"`` (candles of each ticker in its own row, shared time axis); URL ``vsmode``.
     """
 
     ticker: str
@@ -184,6 +228,8 @@ class QuoteRequest:
     interval: str = "1d"
     log: bool = False
     params: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    peers: tuple[str, ...] = ()
+    peer_mode: str = "overlay"
 
     def period(self, panel: str) -> tuple[int, ...]:
         """The periods of lower panel ``panel`` (:data:`PANEL_PARAMS` unless changed)."""
@@ -220,6 +266,10 @@ class QuoteRequest:
         for panel, values in self.params:
             if values != PANEL_PARAMS[panel]:
                 q[f"p_{panel}"] = ",".join(map(str, values))
+        if self.peers:
+            q["vs"] = ",".join(self.peers)
+            if self.peer_mode != "overlay":
+                q["vsmode"] = self.peer_mode
         return q
 
     @classmethod
@@ -246,11 +296,17 @@ class QuoteRequest:
         unknown = [p for p in panels if p not in PANELS]
         if unknown:
             raise InputError(f"Painel desconhecido na URL: {', '.join(unknown)}.")
+        ticker = (query.get("ticker") or default_ticker).strip().upper()
+        mode = (query.get("vsmode") or "overlay").strip().lower()
+        if mode not in COMPARE_MODES:
+            raise InputError(f"Modo de comparação {mode!r} desconhecido; use overlay ou side.")
         interval = normalize_interval(query.get("iv") or "1d")
         if interval not in INTERVALS.values():
             raise InputError(f"Intervalo {interval!r} indisponível; use {', '.join(INTERVALS)}.")
         return cls(
-            ticker=(query.get("ticker") or default_ticker).strip().upper(),
+            ticker=ticker,
+            peers=parse_peers(query.get("vs"), ticker),
+            peer_mode=mode,
             preset=query.get("range") or "1A",
             start=date("start"),
             end=date("end"),
@@ -312,6 +368,21 @@ class QuoteView:
         Logarithmic price axis.
     periods : dict of str -> tuple of int
         The periods of each shown lower panel (for its title).
+    peers : dict of str -> pandas.DataFrame
+        The compared tickers' bars over the shown range, at ``interval``, on the same price
+        basis as ``bars`` (adjusted candles when requested).
+    rebased : pandas.DataFrame or None
+        With peers: closes of ``ticker`` and each peer (columns in that order) on the dates all
+        of them have in the shown range, rebased to 100 at the first one — adjusted closes, or
+        traded closes on today's share basis (splits adjusted, no dividends): see
+        ``basis``.
+    peer_mode : str
+        ``"overlay"`` or ``"side"`` (:data:`COMPARE_MODES`).
+    basis : str
+        Which prices the chart shows, in Portuguese (``"preços ajustados por proventos"`` or
+        ``"preços negociados"``), for labels.
+    units : dict of str -> str
+        Instrument kind of each ticker shown (``ticker`` and peers), for price units.
     """
 
     ticker: str
@@ -333,6 +404,11 @@ class QuoteView:
     vwap: pd.Series | None = None
     log: bool = False
     periods: dict = field(default_factory=dict)
+    peers: dict = field(default_factory=dict)
+    rebased: pd.DataFrame | None = None
+    peer_mode: str = "overlay"
+    basis: str = "preços negociados"
+    units: dict = field(default_factory=dict)
 
 
 #: Memo of anomaly detections: a pure function of the bars, keyed by what identifies them.
@@ -428,7 +504,12 @@ def quote_view(
     window: tuple | None = None,
     limit: int | None = None,
 ) -> QuoteView:
-    """Compute the Quotes page for ``req``.
+    """Compute the Quotes page for ``req`` (through the store's read cache).
+
+    The view is computed from store data alone, so it is kept by :meth:`Store.cached` under
+    the request, window and limit until the next write to the database: reopening a chart
+    (another tab, a colleague, the same link) costs no recomputation. Treat the result as
+    read-only (the frames are shared with the cache).
 
     Parameters
     ----------
@@ -455,6 +536,18 @@ def quote_view(
     InputError
         Unknown panel or preset, inverted or empty range, bad periods.
     """
+    if window is not None:
+        window = tuple(str(pd.Timestamp(w)) for w in window)
+    key = ("quotes.quote_view", req, window, None if limit is None else int(limit))
+    return dataclasses.replace(
+        store.cached(key, lambda: _quote_view(store, req, window=window, limit=limit))
+    )
+
+
+def _quote_view(
+    store: Store, req: QuoteRequest, *, window: tuple | None, limit: int | None
+) -> QuoteView:
+    """:func:`quote_view` without the cache."""
     inst = store.instrument(req.ticker)
     unknown = [p for p in req.panels if p not in PANELS]
     if unknown:
@@ -559,6 +652,7 @@ def quote_view(
         found = _anomalies(inst["ticker"], hist)
         anomalies = found.loc[(found.index >= start) & (found.index <= end)]
 
+    peers, rebased, units = _peers(store, req, inst, price, mask, interval, requested, start, end)
     return QuoteView(
         ticker=inst["ticker"],
         name=inst["name"],
@@ -586,4 +680,55 @@ def quote_view(
         vwap=session_vwap(price)[mask] if intraday else None,
         log=req.log,
         periods={k: req.period(k) for k in panels},
+        peers=peers,
+        rebased=rebased,
+        peer_mode=req.peer_mode,
+        basis=_basis_label(req),
+        units=units,
     )
+
+
+def _peers(store, req, inst, price, mask, interval, requested, start, end):
+    """Bars of the compared tickers over the shown range and the rebased closes
+    (see :class:`QuoteView`); ``({}, None, {ticker: kind})`` without peers."""
+    units = {inst["ticker"]: inst["kind"]}
+    if not req.peers:
+        return {}, None, units
+    main_close = _basis_close(store, inst["ticker"], price, req.adjusted)[mask]
+    closes = {inst["ticker"]: main_close}
+    peers: dict[str, pd.DataFrame] = {}
+    for t in req.peers:
+        pi = store.instrument(t)
+        units[pi["ticker"]] = pi["kind"]
+        bars = bars_at(store, pi["ticker"], interval)
+        if bars.empty:
+            label = next((k for k, v in INTERVALS.items() if v == requested), requested)
+            raise InputError(f"{pi['ticker']} não tem barras de {label} no banco para comparar.")
+        p = adjusted_ohlc(bars) if req.adjusted else bars
+        shown = p.loc[(p.index >= start) & (p.index <= end)]
+        if shown.empty:
+            raise InputError(f"{pi['ticker']} não tem pregões no período escolhido.")
+        peers[pi["ticker"]] = shown
+        closes[pi["ticker"]] = _basis_close(store, pi["ticker"], shown, req.adjusted)
+    both = pd.concat(closes, axis=1, join="inner").dropna()
+    if both.empty:
+        raise InputError("Os tickers comparados não têm pregões em comum no período.")
+    return peers, both.apply(rebase), units
+
+
+def _basis_label(req: QuoteRequest) -> str:
+    """The price basis of the chart, in Portuguese (the traded/adjusted toggle)."""
+    if req.adjusted:
+        return "preços ajustados por proventos"
+    if req.peers and req.peer_mode == "overlay":
+        return "preços negociados (desdobramentos ajustados)"
+    return "preços negociados"
+
+
+def _basis_close(store, ticker: str, bars: pd.DataFrame, adjusted: bool) -> pd.Series:
+    """Closes to rebase: adjusted ones, or traded ones put on today's share basis (a split
+    is not a -50 % day)."""
+    if adjusted:
+        return bars["close"]
+    actions = load_actions(store, [ticker], include_price_factors=True)
+    return split_adjusted(bars, actions)["close"]

@@ -1,9 +1,14 @@
-"""Mercado (``/``): the ^BVSP header and a paginated grid; "Minha lista" is the default view."""
+"""Mercado (``/``): the ^BVSP header, a paginated grid and the sector treemap.
+
+The grid shows one of the user's named watchlists (the one chosen last in this browser, a
+cookie; "Minha lista" at first) or every instrument.
+"""
 
 from __future__ import annotations
 
 import dash
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+import flask
+from dash import Input, Output, Patch, State, callback, ctx, dcc, html, no_update
 
 from components.cards import error_alert
 from components.format import fmt_date
@@ -13,20 +18,47 @@ from components.market import (
     market_controls,
     market_grid,
     sector_treemap,
+    watchlist_controls,
+    watchlist_options,
 )
-from components.theme import graph_config
-from core.data.watchlist import add_to_watchlist, remove_from_watchlist, watchlist
-from core.errors import PregaoError
+from components.theme import graph_config, theme_layout
+from core.data.watchlist import (
+    DEFAULT_LIST,
+    add_to_watchlist,
+    create_watchlist,
+    delete_watchlist,
+    list_watchlists,
+    remove_from_watchlist,
+    rename_watchlist,
+    watchlist,
+)
+from core.errors import InputError, PregaoError
 from core.market import BENCHMARK, data_freshness, market_snapshot
 from dashboard.auth import current_author
-from dashboard.runtime import get_store
+from dashboard.runtime import get_settings, get_store
 
 dash.register_page(__name__, path="/", name="Mercado", title="Pregão · Mercado", order=0)
 
 
-def _snapshot(view: str, kinds: list[str] | None):
+#: Cookie remembering which watchlist Mercado shows in this browser.
+LIST_COOKIE = "pregao_market_list"
+
+
+def _chosen_list(lists) -> str:
+    """The list to show: the cookie's when it still exists, else the default list."""
+    names = [w.name for w in lists]
+    try:
+        wanted = flask.request.cookies.get(LIST_COOKIE)
+    except RuntimeError:  # outside a request
+        wanted = None
+    if wanted in names:
+        return wanted
+    return DEFAULT_LIST if DEFAULT_LIST in names or not names else names[0]
+
+
+def _snapshot(view: str, kinds: list[str] | None, name: str = DEFAULT_LIST):
     store = get_store()
-    tickers = watchlist(store, owner=current_author()) if view == "watch" else None
+    tickers = watchlist(store, owner=current_author(), name=name) if view == "watch" else None
     return market_snapshot(store, tickers=tickers, kinds=kinds or None)
 
 
@@ -34,9 +66,11 @@ def layout(**_query):
     """Read the snapshot per request (fresh after imports)."""
     store = get_store()
     try:
-        watch = watchlist(store, owner=current_author())
+        lists = list_watchlists(store, owner=current_author())
+        chosen = _chosen_list(lists)
+        watch = next((list(w.tickers) for w in lists if w.name == chosen), [])
         view = "watch" if watch else "all"
-        snap = _snapshot(view, None)
+        snap = _snapshot(view, None, chosen)
         idx_snap = market_snapshot(store, tickers=[BENCHMARK])
         # the treemap shows every stock, whatever the grid's view (cached read)
         stocks = (
@@ -74,12 +108,13 @@ def layout(**_query):
                 "abrir as cotações; marque linhas para adicioná-las à sua lista ou removê-las.",
                 className="text-muted small mb-2",
             ),
-            html.Div(market_controls(view, [], len(watch)), id="market-controls"),
+            watchlist_controls(lists, chosen, current_author()),
+            html.Div(market_controls(view, [], len(watch), chosen), id="market-controls"),
             html.Div(id="market-watch-msg", className="small text-muted mb-1"),
             market_grid(grid_rows(snap), "market-grid"),
             dcc.Graph(
                 id="market-treemap",
-                figure=sector_treemap(stocks),
+                figure=sector_treemap(stocks, theme=get_settings().theme),
                 config=graph_config(),
                 className="mt-3",
             ),
@@ -91,44 +126,114 @@ def layout(**_query):
     Output("market-grid", "rowData"),
     Output("market-watch-msg", "children"),
     Output("market-view", "options"),
+    Output("market-view", "value"),
+    Output("market-list", "options"),
     Input("market-view", "value"),
     Input("market-kinds", "value"),
     Input("market-watch-add", "n_clicks"),
     Input("market-watch-remove", "n_clicks"),
+    Input("market-list", "value"),
     State("market-grid", "selectedRows"),
     prevent_initial_call=True,
 )
-def refresh(view, kinds, _add, _remove, selected):
-    """Switch view / kinds, or add the selected rows to (remove them from) the watchlist."""
+def refresh(view, kinds, _add, _remove, name, selected):
+    """Switch view / kinds / list, or add the selected rows to (remove them from) the list
+    shown."""
     store = get_store()
     msg = ""
+    name = name or DEFAULT_LIST
     picked = [r["ticker"] for r in (selected or []) if r and r.get("ticker")]
+    if ctx.triggered_id == "market-list":
+        _remember(name)
+        view = "watch"
     try:
         if ctx.triggered_id in ("market-watch-add", "market-watch-remove"):
             from dashboard.authz import current_role
             from dashboard.users import has_role
 
             if not has_role(current_role(), "trader"):  # viewers read the grid, never edit
-                return no_update, "Seu perfil é somente leitura.", no_update
+                return no_update, "Seu perfil é somente leitura.", *[no_update] * 3
             if not picked:
                 msg = "Marque uma ou mais linhas primeiro."
             elif ctx.triggered_id == "market-watch-add":
-                add_to_watchlist(store, picked, owner=current_author())
-                msg = f"Adicionados à sua lista: {', '.join(picked)}."
+                add_to_watchlist(store, picked, owner=current_author(), name=name)
+                msg = f"Adicionados à lista {name}: {', '.join(picked)}."
             else:
-                remove_from_watchlist(store, picked, owner=current_author())
-                msg = f"Removidos da sua lista: {', '.join(picked)}."
-        snap = _snapshot(view, kinds)
+                remove_from_watchlist(store, picked, owner=current_author(), name=name)
+                msg = f"Removidos da lista {name}: {', '.join(picked)}."
+        snap = _snapshot(view, kinds, name)
     except PregaoError as exc:
-        return no_update, str(exc), no_update
-    n = len(watchlist(store, owner=current_author()))
+        return no_update, str(exc), no_update, no_update, no_update
+    lists = list_watchlists(store, owner=current_author())
+    n = next((len(w.tickers) for w in lists if w.name == name), 0)
     options = [
-        {"label": f"Minha lista ({n})", "value": "watch"},
+        {"label": f"{name} ({n})", "value": "watch"},
         {"label": "Todos", "value": "all"},
     ]
     if view == "watch" and n == 0:
-        msg = msg or "Sua lista está vazia: escolha Todos e marque os ativos que quer seguir."
-    return grid_rows(snap), msg, options
+        msg = msg or "A lista está vazia: escolha Todos e marque os ativos que quer seguir."
+    return (
+        grid_rows(snap),
+        msg,
+        options,
+        view,
+        watchlist_options(lists, current_author()),
+    )
+
+
+def _remember(name: str) -> None:
+    """Keep the chosen list in a cookie of this browser (a year), read by :func:`layout`."""
+    try:
+        ctx.response.set_cookie(
+            LIST_COOKIE, name, max_age=365 * 86400, samesite="Lax", httponly=True
+        )
+    except (AttributeError, RuntimeError):  # outside a Dash request (tests)
+        pass
+
+
+@callback(
+    Output("market-list", "options", allow_duplicate=True),
+    Output("market-list", "value"),
+    Output("market-list-name", "value"),
+    Output("market-watch-msg", "children", allow_duplicate=True),
+    Input("market-list-create", "n_clicks"),
+    Input("market-list-rename", "n_clicks"),
+    Input("market-list-delete", "n_clicks"),
+    State("market-list-name", "value"),
+    State("market-list", "value"),
+    prevent_initial_call=True,
+)
+def manage_lists(_create, _rename, _delete, new_name, current):
+    """Create a list (from the name field, empty), rename the shown one, or delete it.
+
+    A user creates, renames and deletes only their own lists (core.ownership); viewers
+    change nothing.
+    """
+    from dashboard.authz import current_role
+    from dashboard.users import has_role
+
+    if not has_role(current_role(), "trader"):
+        return no_update, no_update, no_update, "Seu perfil é somente leitura."
+    store, owner = get_store(), current_author()
+    current = current or DEFAULT_LIST
+    try:
+        if ctx.triggered_id == "market-list-create":
+            shown = create_watchlist(store, new_name or "", owner=owner).name
+            msg = f"Lista {shown} criada: marque linhas em Todos e clique em Adicionar à lista."
+        elif ctx.triggered_id == "market-list-rename":
+            shown = rename_watchlist(store, current, new_name or "", owner=owner).name
+            msg = f"Lista {current} renomeada para {shown}."
+        else:
+            delete_watchlist(store, current, owner=owner)
+            msg = f"Lista {current} excluída."
+            shown = None
+    except (InputError, PregaoError) as exc:
+        return no_update, no_update, no_update, str(exc)
+    lists = list_watchlists(store, owner=owner)
+    names = [w.name for w in lists]
+    if shown not in names:
+        shown = DEFAULT_LIST if DEFAULT_LIST in names else (names[0] if names else None)
+    return watchlist_options(lists, owner), shown, "", msg
 
 
 @callback(
@@ -144,3 +249,18 @@ def open_quotes(cell, _rows):
     if str(cell.get("colId") or "").startswith("ag-Grid"):
         return no_update  # the selection checkbox
     return f"/quotes?ticker={cell['rowId']}"
+
+
+@callback(
+    Output("market-treemap", "figure"),
+    Input("theme-store", "data"),
+)
+def treemap_theme(theme):
+    """The treemap follows the theme switch (the page draws it in the server's default theme;
+    on the first call nothing is sent when the browser is in that theme)."""
+    if ctx.triggered_id is None and (theme or "light") == (get_settings().theme or "light"):
+        return no_update
+    patch = Patch()
+    for key, value in theme_layout(theme).items():
+        patch["layout"][key] = value
+    return patch

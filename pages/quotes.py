@@ -6,6 +6,7 @@ reproduces the view.
 
 from __future__ import annotations
 
+import dataclasses
 from urllib.parse import urlencode
 
 import dash
@@ -39,7 +40,7 @@ from core.quotes import (
     quote_view,
 )
 from dashboard.auth import current_author, current_owner
-from dashboard.runtime import get_store
+from dashboard.runtime import get_settings, get_store
 
 dash.register_page(__name__, path="/quotes", name="Cotações", title="Pregão · Cotações", order=1)
 
@@ -57,6 +58,8 @@ _CONTROL_INPUTS = [
     Input("quotes-anomalies", "value"),
     Input("quotes-interval", "value"),
     Input("quotes-log", "value"),
+    Input("quotes-peers", "value"),
+    Input("quotes-peer-mode", "value"),
     *[Input(f"quotes-p-{k}", "value") for k in PANEL_PARAMS],
 ]
 
@@ -93,8 +96,14 @@ def layout(**query):
         "interval": req.interval,
         "log": req.log,
         "params": {k: ",".join(map(str, req.period(k))) for k in PANEL_PARAMS},
+        "peers": list(req.peers),
+        "peer_mode": req.peer_mode,
     }
     instruments = store.instruments()
+    # The first chart comes with the page (no second round trip before the candles): the
+    # controls' callbacks fire only when the user changes something.
+    figure, kpis, shapes = _first_paint(store, req, ticker, messages)
+    span = data_span(instruments[instruments["ticker"] == ticker], None) if ticker else None
     return html.Div(
         [
             dcc.Location(id="quotes-location", refresh=False),
@@ -104,19 +113,21 @@ def layout(**query):
                 ticker_options(instruments),
                 list(RANGE_PRESETS),
                 PANELS,
-                data_span(instruments, None),
+                span if span and span[1] else data_span(instruments, None),
                 INTERVALS,
             ),
             html.Div(id="quotes-message"),
-            html.Div(id="quotes-kpis"),
+            html.Div(kpis, id="quotes-kpis"),
             drawing_toolbar(),
-            dcc.Store(id="quotes-shapes"),
+            dcc.Store(id="quotes-shapes", data=shapes),
             dcc.Store(id="quotes-zoom"),
+            dcc.Store(id="quotes-rebase"),
             dcc.Store(id="quotes-shape-edit"),
             html.Div(id="quotes-draw-message"),
             dcc.Loading(
                 dcc.Graph(
                     id="quotes-graph",
+                    figure=figure,
                     config=graph_config(
                         scrollZoom=True,
                         modeBarButtonsToAdd=["drawline", "drawrect", "eraseshape"],
@@ -129,8 +140,38 @@ def layout(**query):
     )
 
 
+def _first_paint(store, req: QuoteRequest, ticker: str | None, messages: list):
+    """The chart, KPI cards and shapes of the page's first paint, in the server's default
+    theme (``assets/06-theme-sync.js`` restyles it when the browser's switch says otherwise).
+    A request the view refuses adds its message to ``messages`` and draws nothing."""
+    if not ticker:
+        return None, None, []
+    try:
+        view = quote_view(store, dataclasses.replace(req, ticker=ticker), limit=DETAIL_LIMIT)
+    except PregaoError as exc:
+        messages.append(error_alert(str(exc), element_id="quotes-error"))
+        return None, None, []
+    fig, shapes = _figure(view, get_settings().theme, None)
+    return fig, quote_kpis(view, anomaly_list(view)), shapes
+
+
 def _request(
-    ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom=None, iv=None, log=None, *pp
+    ticker,
+    preset,
+    start,
+    end,
+    sma,
+    ema,
+    bb,
+    panels,
+    adj,
+    cmp,
+    anom=None,
+    iv=None,
+    log=None,
+    peers=None,
+    peer_mode=None,
+    *pp,
 ) -> QuoteRequest:
     return QuoteRequest.from_query(
         {
@@ -147,6 +188,8 @@ def _request(
             "anom": "1" if anom else "",
             "iv": iv or "1d",
             "log": "1" if log else "",
+            "vs": ",".join(peers or []),
+            "vsmode": peer_mode or "overlay",
             **{f"p_{k}": (v or "") for k, v in zip(PANEL_PARAMS, pp, strict=False)},
         }
     )
@@ -163,8 +206,11 @@ def _request(
     *_CONTROL_INPUTS,
     Input("theme-store", "data"),
     State("quotes-draw-tool", "value"),
+    prevent_initial_call=True,  # the layout draws the first chart
 )
-def update(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom, iv, log, *rest):
+def update(
+    ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom, iv, log, peers, mode, *rest
+):
     """Parse the controls, compute the view in core, build the figure and KPIs.
 
     A typo in a periods field (MMS/MME) marks that field and shows one message; the chart
@@ -192,7 +238,22 @@ def update(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom, iv,
         )
     try:
         req = _request(
-            ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom, iv, log, *pp
+            ticker,
+            preset,
+            start,
+            end,
+            sma,
+            ema,
+            bb,
+            panels,
+            adj,
+            cmp,
+            anom,
+            iv,
+            log,
+            peers,
+            mode,
+            *pp,
         )
         view = quote_view(get_store(), req, limit=DETAIL_LIMIT)
     except PregaoError as exc:  # one message; the last chart stays
@@ -213,9 +274,9 @@ def update(ticker, preset, start, end, sma, ema, bb, panels, adj, cmp, anom, iv,
 def _figure(view, theme, tool) -> tuple[dict, list[dict]]:
     """The chart of ``view`` with the drawings the user may see, and its list of shapes."""
     fig = cached_figure(quote_figure, view, theme)  # issue 15 load: same inputs, same figure
-    shapes = list(fig["layout"].get("shapes", [])) + drawing_shapes(
-        list_drawings(get_store(), view.ticker, current_owner())
-    )
+    shapes = list(fig["layout"].get("shapes", []))
+    if not (view.peers and view.peer_mode == "overlay"):  # drawings are in price, not in %
+        shapes += drawing_shapes(list_drawings(get_store(), view.ticker, current_owner()))
     fig = {**fig, "layout": {**fig["layout"], "shapes": shapes, "dragmode": dragmode_for(tool)}}
     return fig, shapes
 
@@ -291,6 +352,41 @@ def set_draw_tool(tool):
     patch = Patch()
     patch["layout"]["dragmode"] = dragmode_for(tool)
     return patch
+
+
+# Overlaid comparison: after a zoom or pan, re-anchor every series at 100 on the first visible
+# date (the traces' customdata hold the base-100 closes; y is the % change from the anchor).
+clientside_callback(
+    """function (rl) {
+        const gd = document.querySelector('#quotes-graph .js-plotly-plot');
+        const nu = window.dash_clientside.no_update;
+        if (!rl || !gd || !gd.layout || !gd.layout.meta || gd.layout.meta.mode !== 'overlay'
+            || !(gd.layout.meta.peers || []).length) { return nu; }
+        let r0 = null;
+        if (rl['xaxis.autorange']) { r0 = null; }
+        else if (rl['xaxis.range']) { r0 = rl['xaxis.range'][0]; }
+        else if (rl['xaxis.range[0]'] !== undefined) { r0 = rl['xaxis.range[0]']; }
+        else { return nu; }
+        const traces = [], ys = [];
+        const t0 = r0 === null ? -Infinity : new Date(String(r0).replace(' ', 'T')).getTime();
+        gd.data.forEach((tr, i) => {
+            if (!tr.customdata || !tr.x) { return; }
+            let k = 0;
+            while (k < tr.x.length - 1 && new Date(String(tr.x[k]).replace(' ', 'T')).getTime() < t0) { k++; }
+            const base = tr.customdata[k];
+            traces.push(i);
+            ys.push(Array.from(tr.customdata, v => v / base * 100 - 100));
+        });
+        if (traces.length) {
+            window.Plotly.restyle(gd, {y: ys}, traces);
+            window.Plotly.relayout(gd, {'yaxis.autorange': true});
+        }
+        return Date.now();
+    }""",
+    Output("quotes-rebase", "data"),
+    Input("quotes-graph", "relayoutData"),
+    prevent_initial_call=True,
+)
 
 
 # Only shape edits go to the drawings' callback (same reason as quotes-zoom above).
@@ -411,6 +507,7 @@ def export_csv(n, *controls):
     Output("quotes-dates", "max_date_allowed"),
     Output("quotes-dates", "initial_visible_month"),
     Input("quotes-ticker", "value"),
+    prevent_initial_call=True,  # the layout bounds the picker by the first ticker
 )
 def bound_dates(ticker):
     """The date picker covers the chosen ticker's data and opens on its last session."""

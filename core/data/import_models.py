@@ -11,10 +11,7 @@
     disagree (``source_conflict``), a price basis that could not be checked against B3
     (``unverified_basis``), volumes dropped because their unit differs from the series'
     (``volume_unit``).
-``watchlist``
-    The tickers of Mercado's "Minha lista" view, in order (local mode / the team's list).
-``user_watchlists``
-    One personal "Minha lista" per user in team mode (revision 0017).
+(Mercado's watchlists moved to named lists in revision 0018: :mod:`core.data.watchlist`.)
 ``source_priority``
     Per-instrument override of which source wins when two sources have a bar for the same
     date (comma-separated source names, best first).
@@ -34,8 +31,6 @@ __all__ = [
     "CorporateAction",
     "SourcePriority",
     "DataFlag",
-    "WatchlistItem",
-    "UserWatchlistItem",
 ]
 
 
@@ -99,26 +94,3 @@ class DataFlag(Base):
     kind: Mapped[str] = mapped_column(String(32), nullable=False)
     source: Mapped[str] = mapped_column(String(32), nullable=False, default="")
     detail: Mapped[str] = mapped_column(Text, nullable=False, default="")
-
-
-class WatchlistItem(Base):
-    """One ticker of the Mercado watchlist ("Minha lista")."""
-
-    __tablename__ = "watchlist"
-
-    instrument_id: Mapped[int] = mapped_column(
-        ForeignKey("instruments.id", ondelete="CASCADE"), primary_key=True
-    )
-    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-
-
-class UserWatchlistItem(Base):
-    """One ticker of a user's own "Minha lista" (team mode; revision 0017)."""
-
-    __tablename__ = "user_watchlists"
-
-    owner: Mapped[str] = mapped_column(String(64), primary_key=True)
-    instrument_id: Mapped[int] = mapped_column(
-        ForeignKey("instruments.id", ondelete="CASCADE"), primary_key=True
-    )
-    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

@@ -46,3 +46,23 @@ def test_vwap_line_breaks_between_sessions(win_view):
     vwap = next(t for t in fig.data if t.name == "VWAP")
     sessions = win_view.bars.index.normalize().nunique()
     assert sum(1 for v in vwap.y if v != v) == sessions - 1  # one break per night
+
+
+def test_memoized_plotly_paths_build_the_same_figure(bundled_store):
+    """The path memo (components.figcache.memoize_plotly_paths) changes speed, not output."""
+    import json
+
+    import plotly.basedatatypes as bdt
+
+    from components.charts import quote_figure
+
+    view = quote_view(bundled_store, QuoteRequest("PETR4", preset="6M", panels=("macd",)))
+    memo = bdt._str_to_dict_path_full
+    assert memo._pregao_memo
+    fast = json.dumps(quote_figure(view, "dark").to_plotly_json(), sort_keys=True, default=str)
+    bdt._str_to_dict_path_full = memo._pregao_original
+    try:
+        slow = json.dumps(quote_figure(view, "dark").to_plotly_json(), sort_keys=True, default=str)
+    finally:
+        bdt._str_to_dict_path_full = memo
+    assert fast == slow

@@ -179,3 +179,50 @@ def test_lower_panel_periods_are_editable(bundled_store):
     for panel, text in (("macd", "26,12,9"), ("rsi", "1"), ("stochastic", "14"), ("adx", "x")):
         with pytest.raises(InputError):
             parse_panel_params(panel, text)
+
+
+def test_compare_up_to_three_tickers_rebased_on_the_toggle(bundled_store):
+    """Issue 14: up to four tickers overlaid (rebased) or side by side."""
+    from core.quotes import parse_peers
+
+    req = QuoteRequest.from_query(
+        {"ticker": "PETR4", "vs": "vale3, ITUB4,PETR4,^BVSP", "vsmode": "side"}
+    )
+    assert req.peers == ("VALE3", "ITUB4", "^BVSP") and req.peer_mode == "side"
+    assert QuoteRequest.from_query(req.to_query()) == req
+    with pytest.raises(InputError, match="no máximo 3"):
+        parse_peers("VALE3,ITUB4,BBAS3,ABEV3", "PETR4")
+    with pytest.raises(InputError):
+        QuoteRequest.from_query({"ticker": "PETR4", "vs": "VALE3", "vsmode": "x"})
+    traded = quote_view(bundled_store, QuoteRequest("PETR4", peers=("VALE3", "BBAS3")))
+    adjusted = quote_view(
+        bundled_store, QuoteRequest("PETR4", peers=("VALE3", "BBAS3"), adjusted=True)
+    )
+    for v in (traded, adjusted):
+        assert list(v.rebased.columns) == ["PETR4", "VALE3", "BBAS3"]
+        assert (v.rebased.iloc[0] == 100).all()
+        assert v.rebased.index[0] >= v.start and v.rebased.index[-1] <= v.end
+        assert set(v.peers) == {"VALE3", "BBAS3"} and v.units["BBAS3"] == "stock"
+    # PETR4 paid dividends over the year: the adjusted series gains more than the traded one
+    assert adjusted.rebased["PETR4"].iloc[-1] > traded.rebased["PETR4"].iloc[-1]
+    # BBAS3 split 2:1 on 16/04/2024: the traded comparison is on today's share basis
+    assert traded.rebased["BBAS3"].pct_change().min() > -0.2
+    assert "negociados" in traded.basis and "ajustados" in adjusted.basis
+
+
+def test_compare_figure_modes(bundled_store):
+    from components.charts import quote_figure
+
+    req = QuoteRequest("PETR4", peers=("VALE3", "^BVSP"))
+    over = quote_figure(quote_view(bundled_store, req))
+    assert [t.name for t in over.data if t.type == "scatter"] == ["PETR4", "VALE3", "^BVSP"]
+    first = [t.y[0] for t in over.data if t.type == "scatter"]
+    assert first == [0.0, 0.0, 0.0] and over.layout.yaxis.ticksuffix == "%"
+    assert over.layout.meta["mode"] == "overlay" and "negociados" in over.layout.annotations[0].text
+    side = quote_figure(
+        quote_view(bundled_store, QuoteRequest("PETR4", peers=("VALE3", "^BVSP"), peer_mode="side"))
+    )
+    candles = [t for t in side.data if t.type == "candlestick"]
+    assert [c.name for c in candles] == ["PETR4", "VALE3", "^BVSP"]
+    assert {c.xaxis for c in candles} == {"x", "x2", "x3"} and side.layout.xaxis2.matches == "x3"
+    assert "(pts)" in side.layout.annotations[2].text

@@ -213,3 +213,51 @@ def test_pages_and_components_build_inputs_through_the_pt_br_helpers():
             if 'config={"displaylogo"' in text:
                 offenders.append(path.name)
     assert offenders == []
+
+
+def test_pages_pass_the_theme_to_every_figure_factory_they_call():
+    """Regression (issue 14): Mercado drew its sector treemap with ``sector_treemap(stocks)``,
+    in the light theme whatever the switch said. Every call of a figure factory in a page
+    passes a theme (``theme=...`` or a positional argument named ``theme``)."""
+    import ast
+
+    # Calls that still draw in the default theme and rely on the browser's restyle
+    # (assets/06-theme-sync.js); pages owned by this session's page-load work, left alone.
+    known = {
+        ("backtest.py", "empty_figure"),
+        ("backtest.py", "candles_figure"),
+        ("backtest.py", "equity_figure"),
+        ("backtest.py", "drawdown_figure"),
+        ("backtest.py", "monthly_heatmap"),
+        ("backtest.py", "compare_figure"),
+        ("portfolio.py", "empty_figure"),
+    }
+    names = {key.split(".")[1] for key in _factories()}
+    offenders = []
+    for path in sorted((ROOT / "pages").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            fn = node.func
+            name = fn.attr if isinstance(fn, ast.Attribute) else getattr(fn, "id", None)
+            if name not in names:
+                continue
+            themed = any(k.arg == "theme" for k in node.keywords) or any(
+                "theme" in ast.unparse(a) for a in node.args
+            )
+            if not themed and (path.name, name) not in known:
+                offenders.append(f"{path.name}:{node.lineno} {name}")
+    assert offenders == []
+
+
+def test_theme_layout_is_what_apply_theme_sets():
+    import plotly.graph_objects as go
+
+    from components.theme import theme_layout
+
+    for theme in ("light", "dark"):
+        fig = apply_theme(go.Figure(), theme)
+        patch = theme_layout(theme)
+        assert patch["template"] == fig.layout.template.to_plotly_json()
+        assert patch["separators"] == fig.layout.separators
+        assert patch["paper_bgcolor"] == fig.layout.paper_bgcolor
