@@ -402,3 +402,65 @@ def test_max_drawdown_duration_matches_the_loop():
         if len(x) > 3 and rng.random() < 0.3:
             x.iloc[2] = np.nan
         assert max_drawdown_duration(x) == reference_max_drawdown_duration(x)
+
+
+def reference_action_arrays(
+    actions: pd.DataFrame | None, index: pd.DatetimeIndex, tickers: list[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The per-row loop as first written, kept as the reference."""
+    n, k = len(index), len(tickers)
+    split = np.ones((n, k))
+    div = np.zeros((n, k))
+    jcp = np.zeros((n, k))
+    if actions is None or len(actions) == 0:
+        return split, div, jcp
+    acts = actions
+    single = "ticker" not in acts.columns
+    for j, t in enumerate(tickers):
+        a = acts if single else acts[acts["ticker"].astype(str).str.upper() == t]
+        if len(a) == 0:
+            continue
+        dates = pd.DatetimeIndex(pd.to_datetime(a["date"])).normalize()
+        pos = index.searchsorted(dates)
+        kinds = a["kind"].astype(str).to_numpy()
+        vals = a["value"].to_numpy(dtype="float64")
+        for ps, dte, kd, v in zip(pos, dates, kinds, vals):
+            if ps >= n or dte < index[0]:
+                continue
+            if kd in ("split", "reverse_split", "bonus"):
+                split[ps, j] *= v
+            elif kd == "dividend":
+                div[ps, j] += v
+            elif kd == "jcp":
+                jcp[ps, j] += v
+    return split, div, jcp
+
+
+def test_action_arrays_match_the_loop():
+    from core.backtest.engine import _action_arrays
+
+    rng = np.random.default_rng(3)
+    daily = pd.bdate_range("2020-01-01", periods=300, name="date")
+    intraday = pd.DatetimeIndex(
+        [d + pd.Timedelta(minutes=9 * 60 + 5 * i) for d in daily[:40] for i in range(6)]
+    )
+    kinds = ["split", "reverse_split", "bonus", "dividend", "jcp", "other"]
+    for index in (daily, intraday):
+        tickers = ["PETR4", "VALE3", "ITUB4"]
+        m = 60
+        dates = index[0].normalize() + pd.to_timedelta(rng.integers(-20, 500, m), unit="D")
+        dates = dates.append(pd.DatetimeIndex([dates[0]] * 5))  # repeated cells multiply/add
+        acts = pd.DataFrame(
+            {
+                "ticker": rng.choice(["PETR4", "vale3", "ITUB4", "XPTO3"], len(dates)),
+                "date": dates,
+                "kind": rng.choice(kinds, len(dates)),
+                "value": rng.uniform(0.1, 3.0, len(dates)),
+            }
+        )
+        for frame, tk in ((acts, tickers), (acts.drop(columns="ticker"), tickers[:2])):
+            got = _action_arrays(frame, index, tk)
+            ref = reference_action_arrays(frame, index, tk)
+            for g, r in zip(got, ref):
+                np.testing.assert_array_equal(g, r)
+            assert any((r != (1.0 if i == 0 else 0.0)).any() for i, r in enumerate(ref))
