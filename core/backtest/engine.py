@@ -1107,7 +1107,10 @@ def _action_arrays(
     single = "ticker" not in acts.columns
     # one pass over the frame (no per-row Python loop); ufunc.at applies repeated (row,
     # ticker) cells in the frame's order, exactly as a sequential loop would
-    d8 = pd.DatetimeIndex(pd.to_datetime(acts["date"])).as_unit("ns").asi8
+    dcol = acts["date"]
+    if dcol.dtype.kind != "M":
+        dcol = pd.to_datetime(dcol)
+    d8 = pd.DatetimeIndex(dcol).as_unit("ns").asi8
     d8 = d8 - d8 % 86_400_000_000_000
     pos = np.searchsorted(index.as_unit("ns").asi8, d8)
     first = index[:1].as_unit("ns").asi8
@@ -1118,10 +1121,11 @@ def _action_arrays(
         pos, d8, keep = np.tile(pos, k), np.tile(d8, k), np.tile(keep, k)
     else:
         col_of = {t: j for j, t in enumerate(tickers)}
-        up = acts["ticker"].astype(str).str.upper().to_numpy()
-        col = np.array([col_of.get(t, -1) for t in up], dtype=np.int64)
+        col = np.array(
+            [col_of.get(str(t).upper(), -1) for t in acts["ticker"].to_numpy()], dtype=np.int64
+        )
         keep &= col >= 0
-    kinds = acts["kind"].astype(str).to_numpy()
+    kinds = np.array([str(x) for x in acts["kind"].to_numpy()], dtype=object)
     vals = acts["value"].to_numpy(dtype="float64")
     if single:
         kinds, vals = np.tile(kinds, k), np.tile(vals, k)

@@ -126,7 +126,11 @@ def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float,
 
 def drawdown(equity: pd.Series) -> pd.Series:
     """Drawdown from the running peak, as a fraction ≤ 0 (same index)."""
-    return (equity / equity.cummax() - 1.0).rename("drawdown")
+    if equity.dtype != np.float64:
+        return (equity / equity.cummax() - 1.0).rename("drawdown")
+    eq = equity.to_numpy()
+    # pandas' cummax skips NaN exactly as np.fmax.accumulate does
+    return pd.Series(eq / np.fmax.accumulate(eq) - 1.0, index=equity.index, name="drawdown")
 
 
 def max_drawdown_duration(equity: pd.Series) -> int:
@@ -335,18 +339,21 @@ def monthly_returns(equity: pd.Series, start=None) -> pd.DataFrame:
     """
     if len(equity) == 0:
         return pd.DataFrame(columns=range(1, 13), dtype="float64")
-    eq = equity.astype("float64")
-    base = float(eq.iloc[0])
+    vals = equity.to_numpy(dtype="float64")
+    when = pd.DatetimeIndex(equity.index).to_numpy()
+    base = float(vals[0])
     if start is not None:
-        inside = eq[eq.index >= pd.Timestamp(start)]
-        if len(inside):
-            eq = inside
-    codes = eq.index.year.to_numpy() * 12 + eq.index.month.to_numpy() - 1
+        inside = when >= pd.Timestamp(start).to_datetime64()
+        if inside.any():
+            vals, when = vals[inside], when[inside]
+    # year * 12 + month - 1 from numpy calendar months (pandas field access is slow)
+    codes = when.astype("datetime64[M]").astype(np.int64) + 1970 * 12
     last = np.r_[np.flatnonzero(np.diff(codes) != 0), len(codes) - 1]
-    ends = eq.to_numpy()[last]
+    ends = vals[last]
     prev = np.r_[base, ends[:-1]]
     ret = 100.0 * (ends / prev - 1.0)
-    years, months = codes[last] // 12, codes[last] % 12 + 1
+    # int32 years, as pandas' DatetimeIndex.year gives them
+    years, months = (codes[last] // 12).astype(np.int32), codes[last] % 12 + 1
     uy = np.unique(years)
     table = np.full((len(uy), 12), np.nan)
     table[np.searchsorted(uy, years), months - 1] = ret

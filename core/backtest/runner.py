@@ -541,11 +541,15 @@ def _scale(b: pd.DataFrame, pv: float) -> pd.DataFrame:
 
 def _points_trades(trades: pd.DataFrame, pvs: dict[str, float]) -> pd.DataFrame:
     """Trades with futures prices back in points; adds ``qty`` and ``points`` columns."""
+    if not pvs or len(trades) == 0:
+        # one new frame with both columns (no copy, then two column inserts)
+        return trades.assign(
+            qty=trades["shares"].to_numpy().astype("int64"),
+            points=np.full(len(trades), np.nan),
+        )
     t = trades.copy()
     t["qty"] = t["shares"].astype("int64")
     t["points"] = np.nan
-    if not pvs or len(t) == 0:
-        return t
     pv = t["ticker"].map(pvs).to_numpy(dtype="float64")
     fut = np.isfinite(pv)
     for c in ("entry_price", "exit_price", "stop_at_entry"):

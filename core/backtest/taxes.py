@@ -141,7 +141,7 @@ def tax_report(
     rules = rules or TaxRules()
     if trades is None or len(trades) == 0:
         return _empty()
-    exit_dates = pd.DatetimeIndex(pd.to_datetime(trades["exit_date"]))
+    exit_np = pd.DatetimeIndex(pd.to_datetime(trades["exit_date"])).to_numpy()
     is_long = trades["direction"].to_numpy() == "compra"
     dt_flag = trades["day_trade"].to_numpy(dtype=bool)
     pnl = trades["pnl"].to_numpy(dtype="float64")
@@ -169,7 +169,8 @@ def tax_report(
     is_fii = kind == "fii"
     common = ~is_fii
 
-    mcode = exit_dates.year.to_numpy() * 12 + exit_dates.month.to_numpy() - 1
+    # year * 12 + month - 1 (numpy calendar months; pandas field access is slow)
+    mcode = exit_np.astype("datetime64[M]").astype(np.int64) + 1970 * 12
     m0 = int(mcode.min())
     nm = int(mcode.max()) - m0 + 1
     mi = mcode - m0
@@ -190,7 +191,7 @@ def tax_report(
         )
     )
     # Withholding per sale day (amounts of R$ 1,00 or less are not withheld).
-    days = exit_dates.to_numpy().astype("datetime64[D]").astype(np.int64)
+    days = exit_np.astype("datetime64[D]").astype(np.int64)
     uday, inv = np.unique(days, return_inverse=True)
     w_sw = rules.swing_withholding * np.bincount(inv, weights=sw_sale, minlength=len(uday))
     w_dt = rules.day_trade_withholding * np.maximum(
@@ -310,7 +311,7 @@ def monthly_tax_paid(report: pd.DataFrame, index: pd.DatetimeIndex) -> pd.Series
     out = pd.Series(0.0, index=index, name="tax")
     if len(report) == 0 or len(index) == 0:
         return out
-    per = index.to_period("M").asi8
+    per = pd.DatetimeIndex(index).to_numpy().astype("datetime64[M]").astype(np.int64)
     amounts = report["darf"].to_numpy(dtype="float64") + report["withheld"].to_numpy(
         dtype="float64"
     )
