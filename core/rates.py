@@ -173,11 +173,15 @@ def cdi_daily_returns(store: Store, index: pd.DatetimeIndex) -> pd.Series:
     idx = pd.DatetimeIndex(index)
     if len(idx) == 0:
         return pd.Series([], index=idx, dtype="float64", name="cdi")
-    days = idx.normalize()
-    cdi = cdi_series(store, min(days[0], pd.Timestamp("2008-01-02")), days[-1]).daily
+    # the bars' days as int64 ns (DatetimeIndex.normalize() would infer a frequency: slow)
+    i8 = idx.as_unit("ns").asi8
+    days = i8 - i8 % 86_400_000_000_000
+    cdi = cdi_series(
+        store, min(pd.Timestamp(days[0]), pd.Timestamp("2008-01-02")), pd.Timestamp(days[-1])
+    ).daily
     growth = np.log1p(cdi.to_numpy() / 100.0)
     cum = np.concatenate([[0.0], np.cumsum(growth)])  # cum[k] = log growth of sessions < k
-    pos_end = np.searchsorted(cdi.index.to_numpy(), days.to_numpy(), side="right")
+    pos_end = np.searchsorted(pd.DatetimeIndex(cdi.index).as_unit("ns").asi8, days, side="right")
     first_day = np.r_[True, days[1:] != days[:-1]]
     prev_end = np.r_[pos_end[0] - 1, pos_end[:-1]]
     prev_end = np.maximum(prev_end, 0)

@@ -1105,23 +1105,38 @@ def _action_arrays(
         return split, div, jcp
     acts = actions
     single = "ticker" not in acts.columns
-    for j, t in enumerate(tickers):
-        a = acts if single else acts[acts["ticker"].astype(str).str.upper() == t]
-        if len(a) == 0:
-            continue
-        dates = pd.DatetimeIndex(pd.to_datetime(a["date"])).normalize()
-        pos = index.searchsorted(dates)
-        kinds = a["kind"].astype(str).to_numpy()
-        vals = a["value"].to_numpy(dtype="float64")
-        for ps, dte, kd, v in zip(pos, dates, kinds, vals):
-            if ps >= n or dte < index[0]:
-                continue
-            if kd in ("split", "reverse_split", "bonus"):
-                split[ps, j] *= v
-            elif kd == "dividend":
-                div[ps, j] += v
-            elif kd == "jcp":
-                jcp[ps, j] += v
+    # one pass over the frame (no per-row Python loop); ufunc.at applies repeated (row,
+    # ticker) cells in the frame's order, exactly as a sequential loop would
+    dcol = acts["date"]
+    if dcol.dtype.kind != "M":
+        dcol = pd.to_datetime(dcol)
+    d8 = pd.DatetimeIndex(dcol).as_unit("ns").asi8
+    d8 = d8 - d8 % 86_400_000_000_000
+    pos = np.searchsorted(index.as_unit("ns").asi8, d8)
+    first = index[:1].as_unit("ns").asi8
+    keep = (pos < n) & (d8 >= first[0])
+    if single:  # a frame without tickers applies to every ticker
+        m = len(acts)
+        col = np.repeat(np.arange(k, dtype=np.int64)[:, None], m, axis=1).ravel()
+        pos, d8, keep = np.tile(pos, k), np.tile(d8, k), np.tile(keep, k)
+    else:
+        col_of = {t: j for j, t in enumerate(tickers)}
+        col = np.array(
+            [col_of.get(str(t).upper(), -1) for t in acts["ticker"].to_numpy()], dtype=np.int64
+        )
+        keep &= col >= 0
+    kinds = np.array([str(x) for x in acts["kind"].to_numpy()], dtype=object)
+    vals = acts["value"].to_numpy(dtype="float64")
+    if single:
+        kinds, vals = np.tile(kinds, k), np.tile(vals, k)
+    for kind_sel, target, ufunc in (
+        (np.isin(kinds, ("split", "reverse_split", "bonus")), split, np.multiply),
+        (kinds == "dividend", div, np.add),
+        (kinds == "jcp", jcp, np.add),
+    ):
+        sel = keep & kind_sel
+        if sel.any():
+            ufunc.at(target, (pos[sel], col[sel]), vals[sel])
     return split, div, jcp
 
 

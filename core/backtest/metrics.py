@@ -126,7 +126,11 @@ def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float,
 
 def drawdown(equity: pd.Series) -> pd.Series:
     """Drawdown from the running peak, as a fraction ≤ 0 (same index)."""
-    return (equity / equity.cummax() - 1.0).rename("drawdown")
+    if equity.dtype != np.float64:
+        return (equity / equity.cummax() - 1.0).rename("drawdown")
+    eq = equity.to_numpy()
+    # pandas' cummax skips NaN exactly as np.fmax.accumulate does
+    return pd.Series(eq / np.fmax.accumulate(eq) - 1.0, index=equity.index, name="drawdown")
 
 
 def max_drawdown_duration(equity: pd.Series) -> int:
@@ -134,22 +138,45 @@ def max_drawdown_duration(equity: pd.Series) -> int:
     eq = equity.to_numpy(dtype="float64")
     if len(eq) == 0:
         return 0
-    peak = np.maximum.accumulate(eq)
-    under = eq < peak
-    best = cur = 0
-    for u in under:
-        cur = cur + 1 if u else 0
-        best = max(best, cur)
-    return int(best)
+    return _longest_under(eq)
+
+
+def _longest_under(eq: np.ndarray) -> int:
+    """Longest run of ``eq < running max`` (the running max propagates NaN, as before)."""
+    under = eq < np.maximum.accumulate(eq)
+    if not under.any():
+        return 0
+    edges = np.diff(np.r_[np.int8(0), under.view(np.int8), np.int8(0)])
+    return int((np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)).max())
+
+
+def _nanmean(a: np.ndarray) -> float:
+    """pandas' ``Series.mean()`` (NaN skipped; NaN when nothing is left) on an array."""
+    mask = np.isnan(a)
+    if not mask.any():
+        return a.mean() if len(a) else math.nan
+    cnt = len(a) - int(mask.sum())
+    return np.where(mask, 0.0, a).sum() / np.float64(cnt) if cnt else math.nan
+
+
+def _nansum(a: np.ndarray) -> float:
+    """pandas' ``Series.sum()`` (NaN skipped, 0 when empty) on an array."""
+    mask = np.isnan(a)
+    return np.where(mask, 0.0, a).sum() if mask.any() else a.sum()
+
+
+def _values(x) -> np.ndarray:
+    return np.asarray(x.to_numpy(dtype="float64") if hasattr(x, "to_numpy") else x, "float64")
 
 
 def _ret_pct(series: pd.Series | None) -> float:
     if series is None:
         return math.nan
-    s = series.dropna()
+    s = _values(series)
+    s = s[~np.isnan(s)]
     if len(s) < 2:
         return math.nan
-    return 100.0 * (s.iloc[-1] / s.iloc[0] - 1.0)
+    return 100.0 * (s[-1] / s[0] - 1.0)
 
 
 def compute_metrics(
@@ -197,22 +224,32 @@ def compute_metrics(
     dict
         Metric key -> value (floats; NaN where undefined; ``too_few_trades`` a bool).
     """
+    # Plain numpy throughout (same operations, same order as the pandas expressions they
+    # replace: the figures are bit-identical; issue 9's end-to-end speed).
     eq = equity.astype("float64")
-    n = len(eq)
-    r = eq.pct_change().fillna(0.0).to_numpy()[1:] if n > 1 else np.zeros(0)
-    rf_a = (
-        np.zeros_like(r)
-        if rf is None
-        else rf.reindex(eq.index).fillna(0.0).to_numpy(dtype="float64")[1:]
-    )
+    eqa = eq.to_numpy()
+    n = len(eqa)
+    if n > 1:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = eqa[1:] / eqa[:-1] - 1.0
+        r[np.isnan(r)] = 0.0
+    else:
+        r = np.zeros(0)
+    if rf is None:
+        rf_a = np.zeros_like(r)
+    elif rf.index.equals(eq.index):
+        rf_full = rf.to_numpy(dtype="float64")
+        rf_a = np.where(np.isnan(rf_full), 0.0, rf_full)[1:]
+    else:
+        rf_a = rf.reindex(eq.index).fillna(0.0).to_numpy(dtype="float64")[1:]
     ex = r - rf_a
     bps = float(bars_per_session)
     if not bps >= 1.0:
         raise ValueError(f"bars_per_session must be >= 1 (got {bars_per_session}).")
     ppy = periods_per_year * bps
     m: dict = {}
-    m["initial_equity_brl"] = float(eq.iloc[0]) if n else math.nan
-    m["final_equity_brl"] = float(eq.iloc[-1]) if n else math.nan
+    m["initial_equity_brl"] = float(eqa[0]) if n else math.nan
+    m["final_equity_brl"] = float(eqa[-1]) if n else math.nan
     m["net_profit_brl"] = m["final_equity_brl"] - m["initial_equity_brl"]
     total = m["final_equity_brl"] / m["initial_equity_brl"] - 1.0 if n else math.nan
     m["total_return_pct"] = 100.0 * total
@@ -232,12 +269,16 @@ def compute_metrics(
     m["sortino"] = (
         float(np.mean(ex) / dd_dev * math.sqrt(ppy)) if dd_dev and dd_dev > 0 else math.nan
     )
-    dd = drawdown(eq) if n else pd.Series(dtype="float64")
-    mdd = float(dd.min()) if n else math.nan
+    if n:
+        # drawdown(): pandas' cummax skips NaN like np.fmax; min() skips NaN
+        dd = eqa / np.fmax.accumulate(eqa) - 1.0
+        dd_ok = dd[~np.isnan(dd)]
+        mdd = float(dd_ok.min()) if len(dd_ok) else math.nan
+    else:
+        mdd = math.nan
     m["max_drawdown_pct"] = 100.0 * mdd
-    m["max_drawdown_sessions"] = (
-        max_drawdown_duration(eq) if bps == 1.0 else int(math.ceil(max_drawdown_duration(eq) / bps))
-    )
+    dur = _longest_under(eqa) if n else 0
+    m["max_drawdown_sessions"] = dur if bps == 1.0 else int(math.ceil(dur / bps))
     m["calmar"] = m["annual_return_pct"] / abs(m["max_drawdown_pct"]) if mdd < 0 else math.nan
     # -- trades --
     nt = len(trades)
@@ -257,12 +298,22 @@ def compute_metrics(
         else math.nan
     )
     m["expectancy_brl"] = float(pnl.mean()) if nt else math.nan
-    m["expectancy_pct"] = float(trades["return_pct"].mean()) if nt else math.nan
-    m["avg_holding_sessions"] = float(trades["bars_held"].mean()) / bps if nt else math.nan
-    m["exposure_pct"] = 100.0 * float(exposure.mean()) if exposure is not None and n else math.nan
-    traded = float((trades["entry_value"] + trades["exit_value"]).sum()) if nt else 0.0
-    m["turnover"] = traded / float(eq.mean()) / years if n else math.nan
-    m["costs_brl"] = float((trades["fees"] + trades["borrow"]).sum()) if nt else 0.0
+    m["expectancy_pct"] = float(_nanmean(_values(trades["return_pct"]))) if nt else math.nan
+    m["avg_holding_sessions"] = (
+        float(_nanmean(_values(trades["bars_held"]))) / bps if nt else math.nan
+    )
+    m["exposure_pct"] = (
+        100.0 * float(_nanmean(_values(exposure))) if exposure is not None and n else math.nan
+    )
+    traded = (
+        float(_nansum(_values(trades["entry_value"]) + _values(trades["exit_value"])))
+        if nt
+        else 0.0
+    )
+    m["turnover"] = traded / float(_nanmean(eqa)) / years if n else math.nan
+    m["costs_brl"] = (
+        float(_nansum(_values(trades["fees"]) + _values(trades["borrow"]))) if nt else 0.0
+    )
     m["taxes_brl"] = float(taxes_brl)
     m["after_tax_profit_brl"] = m["net_profit_brl"] - m["taxes_brl"]
     m["after_tax_equity_brl"] = m["final_equity_brl"] - m["taxes_brl"]
@@ -288,18 +339,21 @@ def monthly_returns(equity: pd.Series, start=None) -> pd.DataFrame:
     """
     if len(equity) == 0:
         return pd.DataFrame(columns=range(1, 13), dtype="float64")
-    eq = equity.astype("float64")
-    base = float(eq.iloc[0])
+    vals = equity.to_numpy(dtype="float64")
+    when = pd.DatetimeIndex(equity.index).to_numpy()
+    base = float(vals[0])
     if start is not None:
-        inside = eq[eq.index >= pd.Timestamp(start)]
-        if len(inside):
-            eq = inside
-    codes = eq.index.year.to_numpy() * 12 + eq.index.month.to_numpy() - 1
+        inside = when >= pd.Timestamp(start).to_datetime64()
+        if inside.any():
+            vals, when = vals[inside], when[inside]
+    # year * 12 + month - 1 from numpy calendar months (pandas field access is slow)
+    codes = when.astype("datetime64[M]").astype(np.int64) + 1970 * 12
     last = np.r_[np.flatnonzero(np.diff(codes) != 0), len(codes) - 1]
-    ends = eq.to_numpy()[last]
+    ends = vals[last]
     prev = np.r_[base, ends[:-1]]
     ret = 100.0 * (ends / prev - 1.0)
-    years, months = codes[last] // 12, codes[last] % 12 + 1
+    # int32 years, as pandas' DatetimeIndex.year gives them
+    years, months = (codes[last] // 12).astype(np.int32), codes[last] % 12 + 1
     uy = np.unique(years)
     table = np.full((len(uy), 12), np.nan)
     table[np.searchsorted(uy, years), months - 1] = ret

@@ -541,11 +541,15 @@ def _scale(b: pd.DataFrame, pv: float) -> pd.DataFrame:
 
 def _points_trades(trades: pd.DataFrame, pvs: dict[str, float]) -> pd.DataFrame:
     """Trades with futures prices back in points; adds ``qty`` and ``points`` columns."""
+    if not pvs or len(trades) == 0:
+        # one new frame with both columns (no copy, then two column inserts)
+        return trades.assign(
+            qty=trades["shares"].to_numpy().astype("int64"),
+            points=np.full(len(trades), np.nan),
+        )
     t = trades.copy()
     t["qty"] = t["shares"].astype("int64")
     t["points"] = np.nan
-    if not pvs or len(t) == 0:
-        return t
     pv = t["ticker"].map(pvs).to_numpy(dtype="float64")
     fut = np.isfinite(pv)
     for c in ("entry_price", "exit_price", "stop_at_entry"):
@@ -589,27 +593,63 @@ def _benchmarks(
     rf: pd.Series,
 ) -> pd.DataFrame:
     # Total return: the adjusted close (dividends reinvested), whatever the price mode.
-    closes = (
-        pd.concat({t: b["adj_close"] for t, b in bars.items()}, axis=1, sort=True)
-        .reindex(index)
-        .ffill()
-    )
-    # Equal R$ per ticker; a ticker that lists later keeps its share in cash until its first
-    # close and is bought then (no jump on the listing day).
-    first = closes.bfill().iloc[0]
-    norm = (closes / first).fillna(1.0)
-    buy_hold = cash * norm.mean(axis=1)
+    if len(bars) == 1:
+        # One ticker (the common case) on numpy arrays: the same operations as the frame
+        # path below (reindex, ffill, first valid close, mean of one column), same figures.
+        (b,) = bars.values()
+        c = _ffill(_take(b["adj_close"], index))
+        ok = np.flatnonzero(~np.isnan(c))
+        first = c[ok[0]] if len(ok) else np.nan
+        norm = c / first
+        buy_hold = cash * np.where(np.isnan(norm), 1.0, norm)
+    else:
+        closes = (
+            pd.concat({t: b["adj_close"] for t, b in bars.items()}, axis=1, sort=True)
+            .reindex(index)
+            .ffill()
+        )
+        # Equal R$ per ticker; a ticker that lists later keeps its share in cash until its
+        # first close and is bought then (no jump on the listing day).
+        first = closes.bfill().iloc[0]
+        norm = (closes / first).fillna(1.0)
+        buy_hold = (cash * norm.mean(axis=1)).to_numpy()
     try:
         bv = store.bars(BENCHMARK, index[0].normalize(), index[-1])["close"]
         # intraday bars take their session's close (a reference curve, never traded)
-        bv = bv.reindex(index.normalize()).ffill().bfill()
-        bv.index = index
-        bvsp = cash * bv / bv.iloc[0]
+        i8 = index.as_unit("ns").asi8
+        vals = _bfill(_ffill(_take(bv, i8 - i8 % 86_400_000_000_000)))
+        bvsp = cash * vals / vals[0]
     except (UnknownTickerError, IndexError):
-        bvsp = pd.Series(np.nan, index=index)
+        bvsp = np.full(len(index), np.nan)
     growth = np.cumprod(1.0 + np.r_[0.0, rf.to_numpy()[1:]])
-    cdi = pd.Series(cash * growth, index=index)
+    cdi = cash * growth
     return pd.DataFrame({"buy_hold": buy_hold, "bvsp": bvsp, "cdi": cdi}, index=index)
+
+
+def _take(s: pd.Series, at) -> np.ndarray:
+    """``s.reindex(at).to_numpy()`` for a sorted, unique DatetimeIndex ``s.index`` (float64;
+    NaN where ``at`` has no value); ``at`` a DatetimeIndex or int64 nanoseconds."""
+    keys = pd.DatetimeIndex(s.index).as_unit("ns").asi8
+    want = at.as_unit("ns").asi8 if isinstance(at, pd.DatetimeIndex) else np.asarray(at)
+    vals = s.to_numpy(dtype="float64")
+    pos = np.searchsorted(keys, want)
+    pos_c = np.minimum(pos, max(len(keys) - 1, 0))
+    hit = (pos < len(keys)) & (keys[pos_c] == want) if len(keys) else np.zeros(len(want), bool)
+    return np.where(hit, vals[pos_c] if len(keys) else np.nan, np.nan)
+
+
+def _ffill(a: np.ndarray) -> np.ndarray:
+    """Forward fill of NaN along a 1-d array (leading NaN stay)."""
+    ok = ~np.isnan(a)
+    if ok.all():
+        return a
+    last = np.maximum.accumulate(np.where(ok, np.arange(len(a)), -1))
+    return np.where(last >= 0, a[np.maximum(last, 0)], np.nan)
+
+
+def _bfill(a: np.ndarray) -> np.ndarray:
+    """Backward fill of NaN along a 1-d array (trailing NaN stay)."""
+    return _ffill(a[::-1])[::-1]
 
 
 def _adjusted_mode_proventos(trades: pd.DataFrame, raw: dict[str, pd.DataFrame]) -> pd.DataFrame:

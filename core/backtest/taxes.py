@@ -141,7 +141,7 @@ def tax_report(
     rules = rules or TaxRules()
     if trades is None or len(trades) == 0:
         return _empty()
-    exit_dates = pd.DatetimeIndex(pd.to_datetime(trades["exit_date"]))
+    exit_np = pd.DatetimeIndex(pd.to_datetime(trades["exit_date"])).to_numpy()
     is_long = trades["direction"].to_numpy() == "compra"
     dt_flag = trades["day_trade"].to_numpy(dtype=bool)
     pnl = trades["pnl"].to_numpy(dtype="float64")
@@ -169,7 +169,8 @@ def tax_report(
     is_fii = kind == "fii"
     common = ~is_fii
 
-    mcode = exit_dates.year.to_numpy() * 12 + exit_dates.month.to_numpy() - 1
+    # year * 12 + month - 1 (numpy calendar months; pandas field access is slow)
+    mcode = exit_np.astype("datetime64[M]").astype(np.int64) + 1970 * 12
     m0 = int(mcode.min())
     nm = int(mcode.max()) - m0 + 1
     mi = mcode - m0
@@ -190,7 +191,7 @@ def tax_report(
         )
     )
     # Withholding per sale day (amounts of R$ 1,00 or less are not withheld).
-    days = exit_dates.to_numpy().astype("datetime64[D]").astype(np.int64)
+    days = exit_np.astype("datetime64[D]").astype(np.int64)
     uday, inv = np.unique(days, return_inverse=True)
     w_sw = rules.swing_withholding * np.bincount(inv, weights=sw_sale, minlength=len(uday))
     w_dt = rules.day_trade_withholding * np.maximum(
@@ -202,12 +203,23 @@ def tax_report(
     day_m[inv] = mi
     withheld_m = np.bincount(day_m, weights=w_sw + w_dt, minlength=nm)
 
+    # The month-to-month carry (losses, credits, a deferred DARF) is sequential: one pass on
+    # plain floats, columns collected as lists (no per-month pandas objects).
+    out = {c: [0.0] * nm for c in TAX_COLUMNS[1:]}
+    out["swing_exempt"] = [False] * nm
     carry_sw = carry_dt = carry_fii = credit = pending = 0.0
-    rows = []
-    months = pd.PeriodIndex.from_ordinals(np.arange(m0 - 1970 * 12, m0 - 1970 * 12 + nm), freq="M")
+    l_stock, l_other, l_dt, l_fii = (
+        res_stock.tolist(),
+        res_other.tolist(),
+        res_dt.tolist(),
+        res_fii.tolist(),
+    )
+    l_sws, l_sts, l_wh = sw_sales.tolist(), stock_sales.tolist(), withheld_m.tolist()
+    limit, min_darf = rules.monthly_exemption, rules.min_darf
+    r_sw, r_dt, r_fii = rules.swing_rate, rules.day_trade_rate, rules.fii_rate
     for x in range(nm):
-        rs, ro = float(res_stock[x]), float(res_other[x])
-        exempt = bool(stock_sales[x] <= rules.monthly_exemption and rs > 0)
+        rs, ro = l_stock[x], l_other[x]
+        exempt = bool(l_sts[x] <= limit and rs > 0)
         exempt_gain = rs if exempt else 0.0
         net_sw = ro if exempt else rs + ro
         off_sw = base_sw = 0.0
@@ -217,7 +229,7 @@ def tax_report(
             off_sw = min(carry_sw, net_sw)
             carry_sw -= off_sw
             base_sw = net_sw - off_sw
-        rd = float(res_dt[x])
+        rd = l_dt[x]
         off_dt = base_dt = 0.0
         if rd < 0:
             carry_dt += -rd
@@ -225,7 +237,7 @@ def tax_report(
             off_dt = min(carry_dt, rd)
             carry_dt -= off_dt
             base_dt = rd - off_dt
-        rf_ = float(res_fii[x])
+        rf_ = l_fii[x]
         base_fii = 0.0
         if rf_ < 0:
             carry_fii += -rf_
@@ -233,46 +245,45 @@ def tax_report(
             off = min(carry_fii, rf_)
             carry_fii -= off
             base_fii = rf_ - off
-        tax_sw = rules.swing_rate * base_sw
-        tax_dt = rules.day_trade_rate * base_dt
-        tax_fii = rules.fii_rate * base_fii
-        withheld = float(withheld_m[x])
+        tax_sw = r_sw * base_sw
+        tax_dt = r_dt * base_dt
+        tax_fii = r_fii * base_fii
+        withheld = l_wh[x]
         credit += withheld
         due = tax_sw + tax_dt + tax_fii
         used = min(credit, due)
         credit -= used
         darf = due - used + pending
-        if darf < rules.min_darf:
+        if darf < min_darf:
             pending, darf = darf, 0.0
         else:
             pending = 0.0
-        rows.append(
-            (
-                months[x],
-                float(sw_sales[x]),
-                rs + ro,
-                exempt,
-                off_sw,
-                carry_sw,
-                base_sw,
-                tax_sw,
-                rd,
-                off_dt,
-                carry_dt,
-                base_dt,
-                tax_dt,
-                withheld,
-                used,
-                darf,
-                pending,
-                float(stock_sales[x]),
-                exempt_gain,
-                rf_,
-                carry_fii,
-                tax_fii,
-            )
-        )
-    return pd.DataFrame.from_records(rows, columns=list(TAX_COLUMNS))
+        out["swing_sales"][x] = l_sws[x]
+        out["swing_result"][x] = rs + ro
+        out["swing_exempt"][x] = exempt
+        out["swing_loss_offset"][x] = off_sw
+        out["swing_loss_carried"][x] = carry_sw
+        out["swing_base"][x] = base_sw
+        out["swing_tax"][x] = tax_sw
+        out["day_trade_result"][x] = rd
+        out["day_trade_loss_offset"][x] = off_dt
+        out["day_trade_loss_carried"][x] = carry_dt
+        out["day_trade_base"][x] = base_dt
+        out["day_trade_tax"][x] = tax_dt
+        out["withheld"][x] = withheld
+        out["credit_used"][x] = used
+        out["darf"][x] = darf
+        out["carried_to_next_month"][x] = pending
+        out["stock_sales"][x] = l_sts[x]
+        out["exempt_gain"][x] = exempt_gain
+        out["fii_result"][x] = rf_
+        out["fii_loss_carried"][x] = carry_fii
+        out["fii_tax"][x] = tax_fii
+    months = pd.PeriodIndex.from_ordinals(np.arange(m0 - 1970 * 12, m0 - 1970 * 12 + nm), freq="M")
+    cols = {"month": months.array}
+    for c in TAX_COLUMNS[1:]:
+        cols[c] = np.array(out[c], dtype=bool if c == "swing_exempt" else "float64")
+    return pd.DataFrame(cols, columns=list(TAX_COLUMNS))
 
 
 def total_tax(report: pd.DataFrame) -> float:
@@ -300,7 +311,7 @@ def monthly_tax_paid(report: pd.DataFrame, index: pd.DatetimeIndex) -> pd.Series
     out = pd.Series(0.0, index=index, name="tax")
     if len(report) == 0 or len(index) == 0:
         return out
-    per = index.to_period("M").asi8
+    per = pd.DatetimeIndex(index).to_numpy().astype("datetime64[M]").astype(np.int64)
     amounts = report["darf"].to_numpy(dtype="float64") + report["withheld"].to_numpy(
         dtype="float64"
     )

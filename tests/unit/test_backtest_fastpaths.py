@@ -1,0 +1,466 @@
+"""Issue 9 speed work: the restructured tax report and metrics give bit-identical figures.
+
+The month loop of :func:`core.backtest.taxes.tax_report` and :func:`compute_metrics` were
+rewritten on plain floats / numpy arrays (no per-month pandas rows, no pandas arithmetic).
+Their first, pandas-based versions are kept here verbatim as references; every figure must
+be exactly equal (``==``, not approximately) on random trade lists and equity curves that
+exercise every rule (exemption, losses carried by kind, FII, futures, day trades,
+withholding credits, the deferred DARF; NaN gaps, flat curves, no trades).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.backtest.metrics import (
+    MIN_TRADES,
+    compute_metrics,
+    max_drawdown_duration,
+    wilson_interval,
+)
+from core.backtest.taxes import TAX_COLUMNS, TaxRules, tax_report
+from core.rates import PERIODS_PER_YEAR
+
+
+def reference_tax_report(
+    trades: pd.DataFrame,
+    rules: TaxRules | None = None,
+    kinds: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """The month loop as first written (pandas rows), kept as the reference."""
+    rules = rules or TaxRules()
+    if trades is None or len(trades) == 0:
+        return None
+    exit_dates = pd.DatetimeIndex(pd.to_datetime(trades["exit_date"]))
+    is_long = trades["direction"].to_numpy() == "compra"
+    dt_flag = trades["day_trade"].to_numpy(dtype=bool)
+    pnl = trades["pnl"].to_numpy(dtype="float64")
+    if "swing_pnl" in trades.columns:
+        sw_pnl = trades["swing_pnl"].to_numpy(dtype="float64")
+        dt_pnl = trades["day_trade_pnl"].to_numpy(dtype="float64")
+    else:
+        sw_pnl = np.where(dt_flag, 0.0, pnl)
+        dt_pnl = np.where(dt_flag, pnl, 0.0)
+    if "sale_value" in trades.columns:
+        sale = trades["sale_value"].to_numpy(dtype="float64")
+        dt_sale = trades["day_trade_sale_value"].to_numpy(dtype="float64")
+    else:
+        sale = np.where(
+            is_long,
+            trades["exit_value"].to_numpy(dtype="float64"),
+            trades["entry_value"].to_numpy(dtype="float64"),
+        )
+        dt_sale = np.where(dt_flag, sale, 0.0)
+    sw_sale = sale - dt_sale
+    tick = trades["ticker"].to_numpy()
+    kmap = {str(k).upper(): v for k, v in (kinds or {}).items()}
+    kind = np.array([kmap.get(str(t).upper(), "stock") for t in tick], dtype=object)
+    is_stock = kind == "stock"
+    is_fii = kind == "fii"
+    common = ~is_fii
+
+    mcode = exit_dates.year.to_numpy() * 12 + exit_dates.month.to_numpy() - 1
+    m0 = int(mcode.min())
+    nm = int(mcode.max()) - m0 + 1
+    mi = mcode - m0
+
+    def bc(w):
+        return np.bincount(mi, weights=np.asarray(w, dtype="float64"), minlength=nm)
+
+    res_stock = bc(np.where(is_stock, sw_pnl, 0.0))
+    res_other = bc(np.where(common & ~is_stock, sw_pnl, 0.0))
+    res_dt = bc(np.where(common, dt_pnl, 0.0))
+    res_fii = bc(np.where(is_fii, sw_pnl + dt_pnl, 0.0))
+    sw_sales = bc(sw_sale)
+    stock_sales = bc(
+        np.where(
+            is_stock,
+            sw_sale + (dt_sale if rules.day_trade_sales_count_for_exemption else 0.0),
+            0.0,
+        )
+    )
+    # Withholding per sale day (amounts of R$ 1,00 or less are not withheld).
+    days = exit_dates.to_numpy().astype("datetime64[D]").astype(np.int64)
+    uday, inv = np.unique(days, return_inverse=True)
+    w_sw = rules.swing_withholding * np.bincount(inv, weights=sw_sale, minlength=len(uday))
+    w_dt = rules.day_trade_withholding * np.maximum(
+        np.bincount(inv, weights=dt_pnl, minlength=len(uday)), 0.0
+    )
+    w_sw = np.where(w_sw > rules.min_withholding, w_sw, 0.0)
+    w_dt = np.where(w_dt > rules.min_withholding, w_dt, 0.0)
+    day_m = np.zeros(len(uday), dtype=np.int64)
+    day_m[inv] = mi
+    withheld_m = np.bincount(day_m, weights=w_sw + w_dt, minlength=nm)
+
+    carry_sw = carry_dt = carry_fii = credit = pending = 0.0
+    rows = []
+    months = pd.PeriodIndex.from_ordinals(np.arange(m0 - 1970 * 12, m0 - 1970 * 12 + nm), freq="M")
+    for x in range(nm):
+        rs, ro = float(res_stock[x]), float(res_other[x])
+        exempt = bool(stock_sales[x] <= rules.monthly_exemption and rs > 0)
+        exempt_gain = rs if exempt else 0.0
+        net_sw = ro if exempt else rs + ro
+        off_sw = base_sw = 0.0
+        if net_sw < 0:
+            carry_sw += -net_sw
+        else:
+            off_sw = min(carry_sw, net_sw)
+            carry_sw -= off_sw
+            base_sw = net_sw - off_sw
+        rd = float(res_dt[x])
+        off_dt = base_dt = 0.0
+        if rd < 0:
+            carry_dt += -rd
+        else:
+            off_dt = min(carry_dt, rd)
+            carry_dt -= off_dt
+            base_dt = rd - off_dt
+        rf_ = float(res_fii[x])
+        base_fii = 0.0
+        if rf_ < 0:
+            carry_fii += -rf_
+        else:
+            off = min(carry_fii, rf_)
+            carry_fii -= off
+            base_fii = rf_ - off
+        tax_sw = rules.swing_rate * base_sw
+        tax_dt = rules.day_trade_rate * base_dt
+        tax_fii = rules.fii_rate * base_fii
+        withheld = float(withheld_m[x])
+        credit += withheld
+        due = tax_sw + tax_dt + tax_fii
+        used = min(credit, due)
+        credit -= used
+        darf = due - used + pending
+        if darf < rules.min_darf:
+            pending, darf = darf, 0.0
+        else:
+            pending = 0.0
+        rows.append(
+            (
+                months[x],
+                float(sw_sales[x]),
+                rs + ro,
+                exempt,
+                off_sw,
+                carry_sw,
+                base_sw,
+                tax_sw,
+                rd,
+                off_dt,
+                carry_dt,
+                base_dt,
+                tax_dt,
+                withheld,
+                used,
+                darf,
+                pending,
+                float(stock_sales[x]),
+                exempt_gain,
+                rf_,
+                carry_fii,
+                tax_fii,
+            )
+        )
+    return pd.DataFrame.from_records(rows, columns=list(TAX_COLUMNS))
+
+
+def reference_max_drawdown_duration(equity: pd.Series) -> int:
+    """Longest run of sessions spent below a previous peak (until regained or the end)."""
+    eq = equity.to_numpy(dtype="float64")
+    if len(eq) == 0:
+        return 0
+    peak = np.maximum.accumulate(eq)
+    under = eq < peak
+    best = cur = 0
+    for u in under:
+        cur = cur + 1 if u else 0
+        best = max(best, cur)
+    return int(best)
+
+
+def reference_ret_pct(series: pd.Series | None) -> float:
+    if series is None:
+        return math.nan
+    s = series.dropna()
+    if len(s) < 2:
+        return math.nan
+    return 100.0 * (s.iloc[-1] / s.iloc[0] - 1.0)
+
+
+def reference_compute_metrics(
+    equity: pd.Series,
+    trades: pd.DataFrame,
+    *,
+    rf: pd.Series | None = None,
+    exposure: pd.Series | None = None,
+    buy_hold: pd.Series | None = None,
+    bvsp: pd.Series | None = None,
+    taxes_brl: float = 0.0,
+    periods_per_year: int = PERIODS_PER_YEAR,
+    proventos_brl: float = 0.0,
+    interest_brl: float = 0.0,
+    jcp_withheld_brl: float = 0.0,
+    bars_per_session: float = 1.0,
+) -> dict:
+    """compute_metrics as first written (pandas), kept as the reference."""
+    eq = equity.astype("float64")
+    n = len(eq)
+    r = eq.pct_change().fillna(0.0).to_numpy()[1:] if n > 1 else np.zeros(0)
+    rf_a = (
+        np.zeros_like(r)
+        if rf is None
+        else rf.reindex(eq.index).fillna(0.0).to_numpy(dtype="float64")[1:]
+    )
+    ex = r - rf_a
+    bps = float(bars_per_session)
+    if not bps >= 1.0:
+        raise ValueError(f"bars_per_session must be >= 1 (got {bars_per_session}).")
+    ppy = periods_per_year * bps
+    m: dict = {}
+    m["initial_equity_brl"] = float(eq.iloc[0]) if n else math.nan
+    m["final_equity_brl"] = float(eq.iloc[-1]) if n else math.nan
+    m["net_profit_brl"] = m["final_equity_brl"] - m["initial_equity_brl"]
+    total = m["final_equity_brl"] / m["initial_equity_brl"] - 1.0 if n else math.nan
+    m["total_return_pct"] = 100.0 * total
+    years = max(len(r), 1) / ppy
+    m["annual_return_pct"] = (
+        100.0 * ((1.0 + total) ** (1.0 / years) - 1.0) if n > 1 and 1 + total > 0 else math.nan
+    )
+    sd = float(np.std(r, ddof=1)) if len(r) > 1 else math.nan
+    m["volatility_pct"] = 100.0 * sd * math.sqrt(ppy)
+    sd_ex = float(np.std(ex, ddof=1)) if len(ex) > 1 else math.nan
+    if not sd > 1e-12:  # flat curve: no risk taken, no ratio
+        sd_ex = math.nan
+    m["sharpe"] = float(np.mean(ex) / sd_ex * math.sqrt(ppy)) if sd_ex and sd_ex > 0 else math.nan
+    dd_dev = float(np.sqrt(np.mean(np.minimum(ex, 0.0) ** 2))) if len(ex) else math.nan
+    if not sd > 1e-12:
+        dd_dev = math.nan
+    m["sortino"] = (
+        float(np.mean(ex) / dd_dev * math.sqrt(ppy)) if dd_dev and dd_dev > 0 else math.nan
+    )
+    dd = (eq / eq.cummax() - 1.0) if n else pd.Series(dtype="float64")
+    mdd = float(dd.min()) if n else math.nan
+    m["max_drawdown_pct"] = 100.0 * mdd
+    m["max_drawdown_sessions"] = (
+        reference_max_drawdown_duration(eq)
+        if bps == 1.0
+        else int(math.ceil(reference_max_drawdown_duration(eq) / bps))
+    )
+    m["calmar"] = m["annual_return_pct"] / abs(m["max_drawdown_pct"]) if mdd < 0 else math.nan
+    # -- trades --
+    nt = len(trades)
+    m["n_trades"] = nt
+    m["too_few_trades"] = nt < MIN_TRADES
+    pnl = trades["pnl"].to_numpy(dtype="float64") if nt else np.zeros(0)
+    wins, losses = pnl[pnl > 0], pnl[pnl <= 0]
+    lo, hi = wilson_interval(len(wins), nt)
+    m["win_rate_pct"] = 100.0 * len(wins) / nt if nt else math.nan
+    m["win_rate_ci_low_pct"] = 100.0 * lo
+    m["win_rate_ci_high_pct"] = 100.0 * hi
+    gl = -losses.sum()
+    m["profit_factor"] = float(wins.sum() / gl) if gl > 0 else (math.inf if len(wins) else math.nan)
+    m["payoff"] = (
+        float(wins.mean() / -losses.mean())
+        if len(wins) and len(losses) and losses.mean() < 0
+        else math.nan
+    )
+    m["expectancy_brl"] = float(pnl.mean()) if nt else math.nan
+    m["expectancy_pct"] = float(trades["return_pct"].mean()) if nt else math.nan
+    m["avg_holding_sessions"] = float(trades["bars_held"].mean()) / bps if nt else math.nan
+    m["exposure_pct"] = 100.0 * float(exposure.mean()) if exposure is not None and n else math.nan
+    traded = float((trades["entry_value"] + trades["exit_value"]).sum()) if nt else 0.0
+    m["turnover"] = traded / float(eq.mean()) / years if n else math.nan
+    m["costs_brl"] = float((trades["fees"] + trades["borrow"]).sum()) if nt else 0.0
+    m["taxes_brl"] = float(taxes_brl)
+    m["after_tax_profit_brl"] = m["net_profit_brl"] - m["taxes_brl"]
+    m["after_tax_equity_brl"] = m["final_equity_brl"] - m["taxes_brl"]
+    m["proventos_brl"] = float(proventos_brl)
+    m["interest_brl"] = float(interest_brl)
+    m["jcp_withheld_brl"] = float(jcp_withheld_brl)
+    m["cdi_return_pct"] = 100.0 * (float(np.prod(1.0 + rf_a)) - 1.0) if rf is not None else math.nan
+    m["buy_hold_return_pct"] = reference_ret_pct(buy_hold)
+    m["bvsp_return_pct"] = reference_ret_pct(bvsp)
+    m["excess_vs_buy_hold_pct"] = m["total_return_pct"] - m["buy_hold_return_pct"]
+    m["excess_vs_bvsp_pct"] = m["total_return_pct"] - m["bvsp_return_pct"]
+    m["sessions"] = n if bps == 1.0 else int(round(n / bps))
+    return m
+
+
+def _trades(seed: int, n: int = 160) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    exit_date = pd.Timestamp("2018-01-02") + pd.to_timedelta(
+        np.sort(rng.integers(0, 5 * 365, n)), unit="D"
+    )
+    shares = rng.integers(1, 3000, n).astype("int64")
+    entry_price = rng.uniform(2.0, 80.0, n)
+    exit_price = entry_price * rng.uniform(0.7, 1.35, n)
+    is_long = rng.random(n) < 0.7
+    entry_value, exit_value = shares * entry_price, shares * exit_price
+    pnl = np.where(is_long, exit_value - entry_value, entry_value - exit_value) - 5.0
+    day_trade = rng.random(n) < 0.25
+    partial = day_trade & (rng.random(n) < 0.5)
+    dtq = np.where(day_trade, np.where(partial, shares // 2, shares), 0)
+    frac = np.where(day_trade, dtq / shares, 0.0)
+    sale = np.where(is_long, exit_value, entry_value)
+    return pd.DataFrame(
+        {
+            "ticker": rng.choice(["PETR4", "BOVA11", "HGLG11", "AAPL34", "WINFUT", "XPTO"], n),
+            "direction": np.where(is_long, "compra", "venda"),
+            "entry_value": entry_value,
+            "exit_value": exit_value,
+            "pnl": pnl,
+            "exit_date": exit_date,
+            "day_trade": day_trade,
+            "swing_pnl": pnl * (1.0 - frac),
+            "day_trade_pnl": pnl * frac,
+            "sale_value": sale,
+            "day_trade_sale_value": sale * frac,
+            "return_pct": 100.0 * pnl / entry_value,
+            "bars_held": rng.integers(0, 40, n),
+            "fees": rng.uniform(0.0, 30.0, n),
+            "borrow": np.where(is_long, 0.0, rng.uniform(0.0, 10.0, n)),
+        }
+    )
+
+
+KINDS = {"BOVA11": "etf", "HGLG11": "fii", "AAPL34": "bdr", "WINFUT": "future", "XPTO": "other"}
+RULES = [
+    TaxRules(),
+    TaxRules(day_trade_sales_count_for_exemption=False, min_darf=50.0, min_withholding=0.0),
+    TaxRules(monthly_exemption=250_000.0, swing_rate=0.2),
+]
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("rules", RULES)
+def test_tax_report_matches_the_reference_exactly(seed, rules):
+    t = _trades(seed, n=40 if seed == 3 else 160)
+    for kinds in (KINDS, None):
+        got = tax_report(t, rules, kinds=kinds)
+        ref = reference_tax_report(t, rules, kinds=kinds)
+        pd.testing.assert_frame_equal(got, ref, check_exact=True)
+    # the legacy columns only (no swing/day-trade split, no sale values)
+    legacy = t.drop(columns=["swing_pnl", "day_trade_pnl", "sale_value", "day_trade_sale_value"])
+    pd.testing.assert_frame_equal(
+        tax_report(legacy, rules, kinds=KINDS),
+        reference_tax_report(legacy, rules, kinds=KINDS),
+        check_exact=True,
+    )
+
+
+def _same(a, b) -> bool:
+    if isinstance(b, float) and math.isnan(b):
+        return isinstance(a, float) and math.isnan(a)
+    return a == b and type(a) is type(b)
+
+
+def _curves(seed: int):
+    rng = np.random.default_rng(100 + seed)
+    n = 900
+    idx = pd.bdate_range("2015-01-02", periods=n, name="date")
+    eq = pd.Series(100_000.0 * np.cumprod(1.0 + rng.normal(0.0003, 0.012, n)), index=idx)
+    if seed == 1:
+        eq.iloc[[5, 300, 301]] = np.nan  # gaps
+    if seed == 2:
+        eq[:] = 100_000.0  # flat
+    rf = pd.Series(rng.uniform(0.0, 0.0005, n), index=idx)
+    expo = pd.Series(rng.uniform(0.0, 1.0, n), index=idx)
+    bh = pd.Series(100_000.0 * np.cumprod(1.0 + rng.normal(0.0, 0.01, n)), index=idx)
+    bh.iloc[:20] = np.nan
+    return eq, rf, expo, bh
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_compute_metrics_matches_the_reference_exactly(seed):
+    eq, rf, expo, bh = _curves(seed)
+    trades = _trades(seed, n=25)
+    trades.loc[3, "return_pct"] = np.nan
+    cases = [
+        dict(rf=rf, exposure=expo, buy_hold=bh, bvsp=bh * 2.0, taxes_brl=123.4),
+        dict(rf=rf.iloc[10:], exposure=None, buy_hold=None, bvsp=None),  # rf reindexed
+        dict(bars_per_session=36.0),
+    ]
+    for tr in (trades, trades.iloc[:0]):
+        for kw in cases:
+            got = compute_metrics(eq, tr, **kw)
+            ref = reference_compute_metrics(eq, tr, **kw)
+            assert got.keys() == ref.keys()
+            bad = {k: (got[k], ref[k]) for k in ref if not _same(got[k], ref[k])}
+            assert not bad
+
+
+def test_max_drawdown_duration_matches_the_loop():
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        x = pd.Series(np.cumsum(rng.normal(0.0, 1.0, rng.integers(0, 60))))
+        if len(x) > 3 and rng.random() < 0.3:
+            x.iloc[2] = np.nan
+        assert max_drawdown_duration(x) == reference_max_drawdown_duration(x)
+
+
+def reference_action_arrays(
+    actions: pd.DataFrame | None, index: pd.DatetimeIndex, tickers: list[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The per-row loop as first written, kept as the reference."""
+    n, k = len(index), len(tickers)
+    split = np.ones((n, k))
+    div = np.zeros((n, k))
+    jcp = np.zeros((n, k))
+    if actions is None or len(actions) == 0:
+        return split, div, jcp
+    acts = actions
+    single = "ticker" not in acts.columns
+    for j, t in enumerate(tickers):
+        a = acts if single else acts[acts["ticker"].astype(str).str.upper() == t]
+        if len(a) == 0:
+            continue
+        dates = pd.DatetimeIndex(pd.to_datetime(a["date"])).normalize()
+        pos = index.searchsorted(dates)
+        kinds = a["kind"].astype(str).to_numpy()
+        vals = a["value"].to_numpy(dtype="float64")
+        for ps, dte, kd, v in zip(pos, dates, kinds, vals):
+            if ps >= n or dte < index[0]:
+                continue
+            if kd in ("split", "reverse_split", "bonus"):
+                split[ps, j] *= v
+            elif kd == "dividend":
+                div[ps, j] += v
+            elif kd == "jcp":
+                jcp[ps, j] += v
+    return split, div, jcp
+
+
+def test_action_arrays_match_the_loop():
+    from core.backtest.engine import _action_arrays
+
+    rng = np.random.default_rng(3)
+    daily = pd.bdate_range("2020-01-01", periods=300, name="date")
+    intraday = pd.DatetimeIndex(
+        [d + pd.Timedelta(minutes=9 * 60 + 5 * i) for d in daily[:40] for i in range(6)]
+    )
+    kinds = ["split", "reverse_split", "bonus", "dividend", "jcp", "other"]
+    for index in (daily, intraday):
+        tickers = ["PETR4", "VALE3", "ITUB4"]
+        m = 60
+        dates = index[0].normalize() + pd.to_timedelta(rng.integers(-20, 500, m), unit="D")
+        dates = dates.append(pd.DatetimeIndex([dates[0]] * 5))  # repeated cells multiply/add
+        acts = pd.DataFrame(
+            {
+                "ticker": rng.choice(["PETR4", "vale3", "ITUB4", "XPTO3"], len(dates)),
+                "date": dates,
+                "kind": rng.choice(kinds, len(dates)),
+                "value": rng.uniform(0.1, 3.0, len(dates)),
+            }
+        )
+        for frame, tk in ((acts, tickers), (acts.drop(columns="ticker"), tickers[:2])):
+            got = _action_arrays(frame, index, tk)
+            ref = reference_action_arrays(frame, index, tk)
+            for g, r in zip(got, ref):
+                np.testing.assert_array_equal(g, r)
+            assert any((r != (1.0 if i == 0 else 0.0)).any() for i, r in enumerate(ref))
