@@ -575,12 +575,12 @@ def compute_signals(
     out = {}
     for t, b in bars.items():
         sig = strategy.signals(b)
-        if traded is not None and t in traded:
+        levels = [c for c in ("stop", "target", "entry_level") if c in sig.columns]
+        if levels and traded is not None and t in traded:
             tc = traded[t]["close"].reindex(b.index).to_numpy(dtype="float64")
             factor = np.where(b["close"].to_numpy() > 0, tc / b["close"].to_numpy(), 1.0)
-            for c in ("stop", "target", "entry_level"):
-                if c in sig.columns:
-                    sig[c] = sig[c].to_numpy(dtype="float64") * factor
+            for c in levels:
+                sig[c] = sig[c].to_numpy(dtype="float64") * factor
         out[t] = sig
     return out
 

@@ -359,6 +359,9 @@ def _engine_level_broker(store, account: str, clock):
     class _EngineLevelBroker(PaperBroker):
         #: Prices the runner's orders are sent at (the session's opens), by ticker.
         refs: dict[str, float] = {}
+        #: Tickers the open strategy orders of the account can be on (the runner's tickers
+        #: and those of strategy orders open when it was attached).
+        order_tickers: frozenset[str] = frozenset()
 
         def _last_price(self, ticker, pos):  # noqa: ANN001
             # While a bar's orders are sent, the reference of a market order is the open
@@ -392,6 +395,28 @@ def _engine_level_broker(store, account: str, clock):
             from core.trading.models import PaperOrder
 
             orders = PaperOrder.__table__
+            # A session without a corporate action of a held ticker (the broker applies
+            # those) or of a ticker the runner's orders are on (their levels) — nearly every
+            # session — changes nothing: skipping it saves the broker's per-session pandas
+            # filtering and a query of the open orders (the account is exactly the same).
+            # The stored actions do not change during a run: their dates are loaded once.
+            days = self.__dict__.get("_action_days")
+            if days is None:
+                every = load_actions(self.store, None, conn=conn)
+                dates = pd.to_datetime(every["date"])
+                days = {
+                    t: np.sort(dates[every["ticker"] == t].to_numpy())
+                    for t in every["ticker"].unique()
+                }
+                self.__dict__["_action_days"] = days
+            p0, p1 = np.datetime64(pd.Timestamp(prev)), np.datetime64(pd.Timestamp(session))
+            held = {t for t, r in self._pos_rows(conn).items() if int(r["qty"]) != 0}
+            if not any(
+                np.searchsorted(d, p0, side="right") != np.searchsorted(d, p1, side="right")
+                for d in (days.get(t) for t in held | self.order_tickers)
+                if d is not None
+            ):
+                return
             q = select(orders).where(
                 orders.c.account_id == self.account_id,
                 orders.c.status.in_(("nova", "aceita", "parcial")),
@@ -532,6 +557,9 @@ class StrategyRunner:
         self._clock: pd.Timestamp | None = None
         self.broker = _engine_level_broker(store, self.account, self._now)
         self.runner_id, self.last_bar = self._attach()
+        self.broker.order_tickers = frozenset(self.tickers) | {
+            o.ticker for o in self.broker.orders("open") if str(o.source).startswith("strategy:")
+        }
         self.feed = feed
         if self.feed is None:
             self.feed = ReplayFeed(
@@ -541,6 +569,8 @@ class StrategyRunner:
             self.feed.after = self.last_bar
         self.drift: list[str] = []
         self._trimmed: set[str] = set()
+        #: the runner's stop request as read at the end of the last bar (None: not read)
+        self._seen_stop: bool | None = None
         self.ei: Any = None  # EngineInputs once built (None: a live runner before its first bar)
         self._build()
 
@@ -651,6 +681,10 @@ class StrategyRunner:
         for j, t in enumerate(self.ei.tickers):
             p = self._pos[t]
             self._has_bar[p[p >= 0], j] = True
+        #: rows of each ticker's history up to and including bar i (the bars delivered)
+        self._ends = np.column_stack(
+            [self.raw[t].index.searchsorted(self.index, side="right") for t in self.ei.tickers]
+        )
         self._signal_upto = -1
         # Signals of the bar before the window and of every bar already processed.
         upto = int(self.index.searchsorted(self.last_bar)) if self.last_bar is not None else 0
@@ -677,18 +711,19 @@ class StrategyRunner:
                         arr[i - 1, j] if i > 0 else (np.nan if arr.dtype.kind == "f" else False)
                     )
                 continue
-            end = int(self.raw[t].index.searchsorted(T, side="right"))
+            end = int(self._ends[i, j])
             sig = compute_signals(
                 self.strategy, {t: self.adj[t].iloc[:end]}, {t: self.raw[t].iloc[:end]}
             )[t]
+            cols = sig.columns
             vals: dict[str, Any] = {}
             for c, arr in zip(_FLAGS, sg[:4], strict=True):
-                x: Any = sig[c].to_numpy()[-1] if c in sig.columns else False
+                x: Any = sig[c].to_numpy()[-1] if c in cols else False
                 v = bool(x) if x == x else False
                 arr[i, j] = v
                 vals[c] = v
             for c, arr in zip(_LEVELS, sg[4:], strict=True):
-                lv = float(sig[c].to_numpy()[-1]) if c in sig.columns else np.nan
+                lv = float(sig[c].to_numpy()[-1]) if c in cols else np.nan
                 arr[i, j] = lv
                 vals[c] = lv
             if log_signals and any(vals[c] for c in _FLAGS):
@@ -928,7 +963,19 @@ class StrategyRunner:
         # bracket child would be judged against the open instead of its entry price).
         clock = self.broker.clock
         if clock is None or clock < T:
-            got.extend(self.broker.on_bars({e.ticker: e.as_bar() for e in events}, T))
+            # plain mappings with BarEvent.as_bar's keys: a pandas Series per bar cost more
+            # than the broker's work on it
+            bars = {
+                e.ticker: {
+                    "open": e.open,
+                    "high": e.high,
+                    "low": e.low,
+                    "close": e.close,
+                    "volume": e.volume,
+                }
+                for e in events
+            }
+            got.extend(self.broker.on_bars(bars, T))
         self._clock = T
         snap = self.broker.account()
         # drift: the account must hold what the plan holds
@@ -976,6 +1023,9 @@ class StrategyRunner:
             if notes:
                 values["message"] = ("Divergência do backtest — " + self.drift[-1])[:2000]
             conn.execute(_RUN.update().where(_RUN.c.id == self.runner_id).values(**values))
+            # a stop asked for meanwhile (any process), read in the bar's own transaction
+            status = conn.execute(select(_RUN.c.status).where(_RUN.c.id == self.runner_id))
+            self._seen_stop = status.scalar() == "parando"
         month_done = self.last_bar is not None and T.to_period("M") != self.last_bar.to_period("M")
         self.last_bar = T
         if month_done:
@@ -1033,7 +1083,8 @@ class StrategyRunner:
             for group in _groups(self.feed):
                 if stop is not None and stop.is_set():
                     break
-                if self._stop_requested():
+                seen, self._seen_stop = self._seen_stop, None
+                if seen if seen is not None else self._stop_requested():
                     stopped = True
                     break
                 self._process_group(group, progress, total)
