@@ -995,6 +995,7 @@ class PaperBroker(ExecutionMixin, SessionMixin):
             finally:
                 self._memo = None
                 self._cur = None
+                self._want = set()
         costs = cfg.engine.costs
         s = 1 if v["side"] == "buy" else -1
         px = (
