@@ -366,6 +366,8 @@ def account_trades(store, account: str) -> pd.DataFrame:
                 reason[f.id] = _REASONS[o.role]
             elif "tempo" in note:
                 reason[f.id] = "tempo"
+            elif o is not None and o.source == "day_trade":
+                reason[f.id] = "fim do pregão"
             elif o is not None and o.source.startswith("strategy:"):
                 reason[f.id] = "sinal"
             else:
@@ -386,8 +388,11 @@ def account_trades(store, account: str) -> pd.DataFrame:
         }
     )
     d = np.where(out["direction"].isin(["compra", "long", "buy"]), 1.0, -1.0)
-    out["fees"] = d * out["shares"] * (out["exit_price"] - out["entry_price"]) - out["pnl"]
-    out["return_pct"] = 100.0 * out["pnl"] / (out["shares"] * out["entry_price"])
+    # futures: prices in points, money in R$ (× point value)
+    pv = out["ticker"].map({t: b._mult(t) for t in out["ticker"].unique()}).astype(float)
+    move = d * out["shares"] * (out["exit_price"] - out["entry_price"]) * pv
+    out["fees"] = move - out["pnl"]
+    out["return_pct"] = 100.0 * out["pnl"] / (out["shares"] * out["entry_price"] * pv)
     out["bars_held"] = _sessions_between(out["entry_date"], out["exit_date"])
     out = out.sort_values(["exit_date", "entry_date", "ticker"], kind="stable")
     return out[cols].reset_index(drop=True)
