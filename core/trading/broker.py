@@ -479,7 +479,8 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         return {r["ticker"]: dict(r) for r in rows}
 
     def _last_stored(self, ticker: str, conn=None) -> tuple[float, pd.Timestamp] | None:
-        """Last stored daily close of ``ticker`` and its date (memoised per operation)."""
+        """Last stored daily close of ``ticker`` and its date (memoised per operation); for a
+        series stored only intraday (futures), its newest bar's close and time."""
         t = ticker.upper()
         memo = getattr(self, "_memo", None)
         if memo is not None and t in memo:
@@ -496,6 +497,15 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         )
         with self.store._read(conn if conn is not None else getattr(self, "_cur", None)) as c:
             row = c.execute(q).first()
+            if row is None:  # an intraday-only series (WINFUT): its newest bar of any interval
+                q2 = (
+                    select(b.close, b.date)
+                    .join(Instrument.__table__, i.id == b.instrument_id)
+                    .where(i.ticker == t)
+                    .order_by(b.date.desc())
+                    .limit(1)
+                )
+                row = c.execute(q2).first()
         got = None if row is None else (float(row[0]), pd.Timestamp(row[1]))
         if memo is not None:
             memo[t] = got
