@@ -33,7 +33,7 @@ from components.format import (
     fmt_pct,
     fmt_pct_value,
 )
-from components.grid import brl_col, date_col, grid, int_col, pct_col, text_col
+from components.grid import brl_col, date_col, grid, int_col, num_col, pct_col, text_col
 from components.inputs import DATE_FORMAT, MONTH_FORMAT, dropdown
 from components.theme import apply_theme
 
@@ -45,6 +45,7 @@ __all__ = [
     "OPEN_STATUSES",
     "RISK_FIELDS",
     "SPEED_OPTIONS",
+    "REPLAY_INTERVALS",
     "side_label",
     "type_label",
     "status_label",
@@ -915,11 +916,18 @@ def orders_grid(grid_id: str, rows: list[dict] | None = None) -> dag.AgGrid:
 
 
 def position_rows(positions: Iterable) -> list[dict]:
-    """Row dicts of the positions grid (signed quantity: + comprado, − vendido)."""
+    """Row dicts of the positions grid (signed quantity: + comprado, − vendido).
+
+    Futures (WINFUT): ``qtd`` in contracts, prices in points, ``valor`` the notional in R$
+    (points × point value × contracts), results in R$; ``unidade`` says which."""
+    from core.data.futures import futures_spec, is_future_ticker
+
     out = []
     for p in positions:
         qty = int(p.qty)
-        cost = abs(qty) * float(p.avg_price) if p.avg_price is not None else None
+        fut = is_future_ticker(p.ticker)
+        pv = futures_spec(p.ticker).point_value if fut else 1.0
+        cost = abs(qty) * float(p.avg_price) * pv if p.avg_price is not None else None
         ret = (
             100.0 * float(p.unrealized_pnl) / cost
             if cost and getattr(p, "unrealized_pnl", None) is not None
@@ -930,6 +938,7 @@ def position_rows(positions: Iterable) -> list[dict]:
                 "ticker": p.ticker,
                 "lado": "comprado" if qty > 0 else ("vendido" if qty < 0 else "zerado"),
                 "qtd": qty,
+                "unidade": "contratos · pts" if fut else "ações · R$",
                 "preco_medio": _r2(p.avg_price),
                 "ultimo": _r2(getattr(p, "last", None)),
                 "valor": _r2(getattr(p, "market_value", None)),
@@ -947,10 +956,11 @@ def positions_grid(grid_id: str, rows: list[dict] | None = None) -> dag.AgGrid:
     cols = [
         text_col("ticker", "Ativo", width=95),
         text_col("lado", "Lado", width=100),
-        int_col("qtd", "Qtd. (ações)", width=110),
-        brl_col("preco_medio", "Preço médio c/ custos (R$)", width=135),
-        brl_col("ultimo", "Último negociado (R$)", width=130),
-        brl_col("valor", "Valor de mercado (R$)", width=140),
+        int_col("qtd", "Qtd. (ações ou contratos)", width=120),
+        text_col("unidade", "Unidade", width=125),
+        num_col("preco_medio", "Preço médio c/ custos (R$ ou pts)", width=145),
+        num_col("ultimo", "Último negociado (R$ ou pts)", width=140),
+        brl_col("valor", "Valor de mercado / nocional (R$)", width=150),
         brl_col("nao_realizado", "Resultado não realizado (R$)", width=150, cellClassRules=pnl),
         pct_col("retorno", "Retorno (%)", colored=True, width=110),
         brl_col("realizado", "Resultado realizado (R$)", width=140, cellClassRules=pnl),
@@ -1133,8 +1143,11 @@ def automation_panel(
 
     Ids: ``trading-strategy``, ``trading-strategy-doc``, ``trading-params``,
     ``trading-auto-tickers``, ``trading-replay-dates`` (start/end), ``trading-speed``,
-    ``trading-run`` (start), ``trading-stop`` (stop), ``trading-run-alert`` and
-    ``trading-runner-box`` (the runner's state and progress, :func:`runner_view`).
+    ``trading-interval`` (bars: ``1d`` or intraday, :data:`REPLAY_INTERVALS`),
+    ``trading-day-trade`` (checklist: ``["dt"]`` closes everything before the session's
+    end), ``trading-contracts`` (futures: contracts per entry), ``trading-run`` (start),
+    ``trading-stop`` (stop), ``trading-run-alert`` and ``trading-runner-box`` (the runner's
+    state and progress, :func:`runner_view`).
     """
     from components.inputs import date_range
 
@@ -1172,6 +1185,50 @@ def automation_panel(
                     "Período do replay (início – fim)",
                     date_range("trading-replay-dates", start, end, span=span),
                 ),
+                dbc.Row(
+                    [
+                        dbc.Col(
+                            _field(
+                                "Barras",
+                                dbc.Select(
+                                    id="trading-interval",
+                                    value="1d",
+                                    size="sm",
+                                    options=[
+                                        {"label": lb, "value": v} for v, lb in REPLAY_INTERVALS
+                                    ],
+                                ),
+                            ),
+                            width=4,
+                        ),
+                        dbc.Col(
+                            _field(
+                                "Contratos (futuros)",
+                                dbc.Input(
+                                    id="trading-contracts",
+                                    type="number",
+                                    min=1,
+                                    step=1,
+                                    value=1,
+                                    size="sm",
+                                ),
+                            ),
+                            width=4,
+                        ),
+                        dbc.Col(
+                            dbc.Checklist(
+                                id="trading-day-trade",
+                                options=[
+                                    {"label": "Day trade (zera no fim do pregão)", "value": "dt"}
+                                ],
+                                value=[],
+                                className="small mt-4",
+                            ),
+                            width=4,
+                        ),
+                    ],
+                    className="g-2",
+                ),
                 _field(
                     "Velocidade",
                     dbc.Select(
@@ -1208,6 +1265,16 @@ def automation_panel(
         className="mb-3",
     )
 
+
+#: Bar intervals a replay runs on (value, pt-BR label): daily sessions or intraday bars
+#: (WINFUT is stored at 5 minutes; coarser intraday bars are resampled inside sessions).
+REPLAY_INTERVALS: tuple[tuple[str, str], ...] = (
+    ("1d", "Diário"),
+    ("5min", "5 min"),
+    ("15min", "15 min"),
+    ("30min", "30 min"),
+    ("60min", "60 min"),
+)
 
 #: Runner states that mean "working" (the page refreshes fast, "Iniciar" is disabled).
 RUNNER_BUSY = ("rodando", "parando")

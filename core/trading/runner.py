@@ -1111,12 +1111,10 @@ class StrategyRunner:
         """
         total = 0
         if isinstance(self.feed, ReplayFeed):
-            total = int(
-                (
-                    (self.index >= self.index[self.ei.start])
-                    & (self.index <= (self.end or self.index[-1]))
-                ).sum()
-            )
+            end = self.end or self.index[-1]
+            if end == end.normalize():  # a date: its whole session (intraday bars included)
+                end = end + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
+            total = int(((self.index >= self.index[self.ei.start]) & (self.index <= end)).sum())
         self._set(status="rodando", bars_total=total, message="")
         stopped = False
         try:

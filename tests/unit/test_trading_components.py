@@ -117,6 +117,27 @@ def test_position_rows_signed_and_return():
     assert row["retorno"] == 5.0  # 600 on 12.000 of cost
 
 
+def test_position_rows_of_a_win_contract_in_points_and_reais():
+    """Issue 14: a WINFUT position reads in contracts and points, its return on the R$ cost
+    (points × R$ 0,20 × contracts), not on the points."""
+    (row,) = ct.position_rows(
+        [
+            NS(
+                ticker="WINFUT",
+                qty=2,
+                avg_price=120_000.0,
+                last=120_500.0,
+                market_value=2 * 120_500 * 0.2,
+                unrealized_pnl=200.0,
+                realized_pnl=0.0,
+            )
+        ]  # fmt: skip
+    )
+    assert row["unidade"] == "contratos · pts" and row["qtd"] == 2
+    assert row["preco_medio"] == 120_000.0
+    assert row["retorno"] == round(100 * 200.0 / (2 * 120_000 * 0.2), 2)  # 0,42 %, not 0,08 %
+
+
 def test_fill_rows_value_is_qty_times_price():
     (row,) = ct.fill_rows(
         [
