@@ -241,7 +241,17 @@ class MonitorResult:
             return None if x is None or (isinstance(x, float) and not math.isfinite(x)) else x
 
         c = self.card
-        trades = trade_json_rows(self.trades)  # the shape of ``backtest --json``'s trades
+        tt = self.trades
+        intraday = len(tt) > 0 and bool(
+            (
+                pd.DatetimeIndex(tt["entry_date"]) != pd.DatetimeIndex(tt["entry_date"]).normalize()
+            ).any()
+            or (
+                pd.DatetimeIndex(tt["exit_date"]) != pd.DatetimeIndex(tt["exit_date"]).normalize()
+            ).any()
+        )
+        # the shape of ``backtest --json``'s trades (times on intraday bars)
+        trades = trade_json_rows(tt, "5min" if intraday else "1d")
         card = {k: f(v) for k, v in asdict(c).items()}
         card["win_rate_ci"] = [f(x) for x in c.win_rate_ci]
         card["last_update"] = None if c.last_update is None else c.last_update.isoformat()
@@ -307,7 +317,8 @@ def account_trades(store, account: str) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``ticker, direction, entry_date, entry_price, exit_date, exit_price, shares, pnl,
-        fees, return_pct, bars_held, exit_reason``, by exit date then ticker.
+        fees, return_pct, bars_held, exit_reason, day_trade`` (futures: prices in points,
+        ``shares`` in contracts, P&L and fees in R$), by exit date then ticker.
     """
     from core.trading.broker import PaperBroker
 
@@ -326,6 +337,7 @@ def account_trades(store, account: str) -> pd.DataFrame:
         "return_pct",
         "bars_held",
         "exit_reason",
+        "day_trade",
     ]
     if bt.empty:
         return pd.DataFrame(columns=cols)
@@ -385,6 +397,7 @@ def account_trades(store, account: str) -> pd.DataFrame:
             "shares": bt["shares"].astype(int),
             "pnl": bt["pnl"].astype(float),
             "exit_reason": [reason.get(int(i), "manual") for i in bt["fill_id"]],
+            "day_trade": bt["day_trade"].astype(bool),
         }
     )
     d = np.where(out["direction"].isin(["compra", "long", "buy"]), 1.0, -1.0)
