@@ -83,3 +83,31 @@ def test_win_orb_day_trade_replay_equals_the_backtest(win_store):
     paid = broker.ledger()
     tax_paid = -sum(e.amount for e in paid if e.kind == "tax")
     assert broker.account().cash == pytest.approx(cfg.cash + a["pnl"].sum() - tax_paid)
+
+
+def test_migration_0019_runner_interval_down_and_up(store_url):
+    """0019 adds ``paper_runners.interval`` (daily runners keep ``1d``) and removes it."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import inspect
+
+    from core.data.store import MIGRATIONS_DIR
+
+    store = init_db(store_url)
+    try:
+        cols = {c["name"] for c in inspect(store.engine).get_columns("paper_runners")}
+        assert "interval" in cols
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        with store.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0018")
+        cols = {c["name"] for c in inspect(store.engine).get_columns("paper_runners")}
+        assert "interval" not in cols
+        with store.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+        cols = {c["name"] for c in inspect(store.engine).get_columns("paper_runners")}
+        assert "interval" in cols
+    finally:
+        store.dispose()
