@@ -998,6 +998,7 @@ class PaperBroker(ExecutionMixin, SessionMixin):
                 self._cur = None
         costs = cfg.engine.costs
         s = 1 if v["side"] == "buy" else -1
+        fut = self._future(ticker)
         px = (
             ref * (1 + s * costs.slippage_bps / 10_000.0)
             if v["type"] in ("market", "stop")
@@ -1005,6 +1006,11 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         )
         whole, frac = (0, qty) if frac_only else split_order(qty, lot)
         fee = costs.fees(qty * px, date=now, orders=(1 if frac_only else n_orders(qty, lot)))
+        value = qty * px
+        if fut is not None:  # points with the tick slippage; notional and fees in R$
+            px = ref + s * fut.slippage if v["type"] in ("market", "stop") else ref
+            fee = contract_fee(qty, fut.fee_regular, 0.0)
+            value = qty * px * fut.point_value
         return OrderPreview(
             ok=decision.ok,
             rule=decision.rule,
@@ -1015,7 +1021,7 @@ class PaperBroker(ExecutionMixin, SessionMixin):
             fractional_qty=frac,
             session=session,
             est_price=px,
-            est_value=qty * px,
+            est_value=value,
             est_fees=fee,
             buying_power=snap.buying_power,
         )

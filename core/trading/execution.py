@@ -109,6 +109,8 @@ class ExecutionMixin:
             cfg.participation is not None
             and b["volume"] == b["volume"]
             and math.isfinite(b["volume"])
+            # a futures series without volume (the bundled WINFUT file) has no cap
+            and not (self._future(t, conn) is not None and b["volume"] <= 0)
         ):
             cap = int(math.floor(b["volume"] * cfg.participation))
         used = state.get(("used", t), 0)

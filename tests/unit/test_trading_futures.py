@@ -93,3 +93,11 @@ def test_win_prices_on_the_five_point_tick(win_store):
         b.submit(OrderRequest("w", "WINFUT", "buy", 1, type="limit", price=120003.0))
     o = b.submit(OrderRequest("w", "WINFUT", "buy", 1, type="limit", price=120005.0))
     assert o.status == "aceita"
+
+
+def test_win_preview_in_points_notional_and_fees_per_contract(win_store):
+    b = _account(win_store)
+    p = b.preview(OrderRequest("w", "WINFUT", "buy", 3))
+    assert p.ok and p.est_price == 120005.0  # last 120.000 + 1 tick of slippage
+    assert p.est_value == pytest.approx(3 * 120005.0 * 0.20)  # notional in R$
+    assert p.est_fees == pytest.approx(3 * 0.37)
