@@ -85,6 +85,7 @@ from core.textfmt import date as fmt_date
 from core.trading import risk as risk_mod
 from core.trading.accounts import Account, account_from_row, get_account, wall_now
 from core.trading.b3 import (
+    FUTURES_CLOSE,
     _session_info,
     is_session,
     order_session,
@@ -911,7 +912,8 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         now = self._now(acc)
         if roll:
             self._rollover(conn, acc, now, cfg)
-        session = order_session(now)
+        fut_close = FUTURES_CLOSE if self._future(ticker, conn) is not None else None
+        session = order_session(now, fut_close)
         tif = v["tif"]
         if tif not in ("day", "gtc"):
             d = pd.Timestamp(tif)
@@ -1563,8 +1565,9 @@ class PaperBroker(ExecutionMixin, SessionMixin):
             ):
                 msg = "zeragem do day trade (fim do pregão)"
                 self._set_status(conn, dict(r), "cancelada", time, msg, reason=msg)
-            session = order_session(time)
             for t, p in sorted(held.items()):
+                fc = FUTURES_CLOSE if self._future(t, conn) is not None else None
+                session = order_session(time, fc)
                 q = int(p["qty"])
                 px = self._last_price(t, p)
                 if px is None:

@@ -101,3 +101,19 @@ def test_win_preview_in_points_notional_and_fees_per_contract(win_store):
     assert p.ok and p.est_price == 120005.0  # last 120.000 + 1 tick of slippage
     assert p.est_value == pytest.approx(3 * 120005.0 * 0.20)  # notional in R$
     assert p.est_fees == pytest.approx(3 * 0.37)
+
+
+def test_win_orders_work_in_the_futures_session_and_wait_outside_it(win_store):
+    """WIN trades until about 18:25, after the equities' close: an order sent at 18:10 fills
+    on the 18:15 bar (the equities' rule sent it to the next session); one sent after the
+    futures close waits for the next session's first bar."""
+    b = _account(win_store)
+    b.on_bar("WINFUT", th.bar(120000.0), f"{DAY} 18:10")
+    b.submit(OrderRequest("w", "WINFUT", "buy", 1))
+    got = b.on_bar("WINFUT", th.bar(120100.0), f"{DAY} 18:15")
+    assert [(f.qty, f.price) for f in got] == [(1, 120105.0)]
+    b.mark({"WINFUT": 120100.0}, f"{DAY} 18:40")  # after the futures close
+    b.submit(OrderRequest("w", "WINFUT", "sell", 1))
+    assert b.on_bar("WINFUT", th.bar(120200.0), f"{DAY} 18:45") == []  # waits
+    got = b.on_bar("WINFUT", th.bar(120300.0), "2024-01-03 09:00")
+    assert [(f.side, f.price) for f in got] == [("sell", 120295.0)]
