@@ -28,6 +28,7 @@ from components.format import (
     MISSING,
     fmt_brl,
     fmt_date,
+    fmt_datetime,
     fmt_int,
     fmt_num,
     fmt_pct,
@@ -1313,9 +1314,12 @@ def runner_view(st) -> html.Div:
     pct = 100.0 * done / total if total else 0.0
     state = [st.status]
     if total:
-        state.append(f"{fmt_int(done)} / {fmt_int(total)} pregões")
+        daily = getattr(st, "interval", "1d") == "1d"
+        unit = "pregões" if daily else f"barras de {st.interval}"
+        state.append(f"{fmt_int(done)} / {fmt_int(total)} {unit}")
     if st.last_bar is not None:
-        state.append(f"último {fmt_date(st.last_bar)}")
+        intraday = getattr(st, "interval", "1d") != "1d"
+        state.append(f"último {(fmt_datetime if intraday else fmt_date)(st.last_bar)}")
     window = (
         f"{fmt_date(st.start) if st.start is not None else 'início'} a "
         f"{fmt_date(st.end) if st.end is not None else 'fim'}"

@@ -268,6 +268,19 @@ def test_runner_view_progress_done_over_total():
     assert "Nenhum robô" in _text(ct.runner_view(None))
 
 
+def test_runner_view_of_an_intraday_replay_counts_bars_with_times():
+    """Issue 14: a WINFUT 5-min replay counts bars, not sessions, and shows the bar's time."""
+    from core.trading.runner import RunnerStatus
+
+    st = RunnerStatus(
+        account="w", strategy="opening_range_breakout", params={}, tickers=["WINFUT"],
+        feed="replay", status="rodando", start=pd.Timestamp("2021-09-01"),
+        end=pd.Timestamp("2021-09-14"), last_bar=pd.Timestamp("2021-09-01 10:15"),
+        bars_done=20, bars_total=856, interval="5min",
+    )  # fmt: skip
+    assert "20 / 856 barras de 5min · último 01/09/2021 10:15" in _text(ct.runner_view(st))
+
+
 def _walk(component):
     """Every Dash component under ``component`` (itself included)."""
     if isinstance(component, (list, tuple)):
