@@ -988,9 +988,13 @@ FILL_HEADERS = {
 
 
 def fill_rows(fills: Iterable) -> list[dict]:
-    """Row dicts of the fills grid: each execution at its traded price."""
+    """Row dicts of the fills grid: each execution at its traded price (futures: contracts
+    at a price in points, ``valor`` the notional in R$ = points × point value × contracts)."""
+    from core.data.futures import futures_spec, is_future_ticker
+
     out = []
     for f in fills:
+        pv = futures_spec(f.ticker).point_value if is_future_ticker(f.ticker) else 1.0
         out.append(
             {
                 "id": int(f.id),
@@ -1000,7 +1004,7 @@ def fill_rows(fills: Iterable) -> list[dict]:
                 "lado": side_label(f.side),
                 "qtd": int(f.qty),
                 "preco": _r2(f.price),
-                "valor": _r2(float(f.qty) * float(f.price)),
+                "valor": _r2(float(f.qty) * float(f.price) * pv),
                 "custos": _r2(f.fees),
                 "livro": getattr(f, "market_ticker", "") or f.ticker,
                 "origem": getattr(f, "label", "") or "barra do feed",

@@ -138,6 +138,13 @@ def test_position_rows_of_a_win_contract_in_points_and_reais():
     assert row["retorno"] == round(100 * 200.0 / (2 * 120_000 * 0.2), 2)  # 0,42 %, not 0,08 %
 
 
+def test_fill_rows_value_of_a_win_fill_is_the_notional_in_reais():
+    f = NS(id=1, time=pd.Timestamp("2021-09-01 09:35"), order_id=3, ticker="WINFUT",
+           side="buy", qty=2, price=119560.0, fees=0.74)  # fmt: skip
+    (row,) = ct.fill_rows([f])
+    assert row["preco"] == 119560.0 and row["valor"] == round(2 * 119560.0 * 0.20, 2)
+
+
 def test_fill_rows_value_is_qty_times_price():
     (row,) = ct.fill_rows(
         [
