@@ -1179,7 +1179,8 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         opening = qty if cur * s >= 0 else max(0, qty - abs(cur))
         if opening == 0:
             return risk_mod.RiskDecision(True)
-        if s < 0 and not cfg.engine.allow_short:
+        fut = self._future(ticker)
+        if s < 0 and not cfg.engine.allow_short and fut is None:  # futures: sold freely
             held = max(cur, 0)
             return risk_mod.RiskDecision(
                 False,
@@ -1187,7 +1188,6 @@ class PaperBroker(ExecutionMixin, SessionMixin):
                 f"Ordem rejeitada: venda de {integer(qty)} {ticker} com {integer(held)} em carteira; "
                 "esta conta não permite venda a descoberto.",
             )
-        fut = self._future(ticker)
         if fut is not None:  # futures: margin + fees per contract (the engine's entry rule)
             need = opening * fut.margin + contract_fee(opening, fut.fee_regular, 0.0)
             free = snap.buying_power

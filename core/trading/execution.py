@@ -332,7 +332,8 @@ class ExecutionMixin:
                 st = replace(st, avg=st.avg * m, day_px=st.day_px * m, day_fee=st.day_fee * m)
                 st = replace(st, px=st.px * m)
             opened_at = pos_row["opened_at"]
-        if s < 0 and not cfg.engine.allow_short and q > max(0, st.qty):
+        # futures are sold short freely (no stock loan): only shares need allow_short
+        if s < 0 and fut is None and not cfg.engine.allow_short and q > max(0, st.qty):
             q = max(0, st.qty)  # never sell short in an account that does not allow it
             if q == 0:
                 self._set_status(

@@ -546,8 +546,14 @@ class StrategyRunner:
                 f"Os custos do robô diferem dos custos da conta {acc.name} (a corretora cobra "
                 "os da conta): use o mesmo --costs com que a conta foi criada."
             )
-        if cfg.allow_short and not acc.engine.allow_short:
-            raise InputError(f"A conta {acc.name} não permite venda a descoberto.")
+        from core.data.futures import is_future_ticker
+
+        shares = [t for t in self.tickers if not is_future_ticker(t)]
+        if cfg.allow_short and not acc.engine.allow_short and shares:
+            raise InputError(
+                f"A conta {acc.name} não permite venda a descoberto de ações "
+                f"({', '.join(shares)}); futuros podem ser vendidos."
+            )
         if cfg.sizing.method == "risk" and cfg.stop_loss <= 0 and not self.strategy.sets_stops:
             raise InputError(
                 "Dimensionamento por risco precisa de um stop: defina o stop-loss (%) ou use "

@@ -117,3 +117,15 @@ def test_win_orders_work_in_the_futures_session_and_wait_outside_it(win_store):
     assert b.on_bar("WINFUT", th.bar(120200.0), f"{DAY} 18:45") == []  # waits
     got = b.on_bar("WINFUT", th.bar(120300.0), "2024-01-03 09:00")
     assert [(f.side, f.price) for f in got] == [("sell", 120295.0)]
+
+
+def test_win_is_sold_short_without_a_stock_loan(win_store):
+    """Selling WIN first is an ordinary futures trade (no stock loan, no ``--short``)."""
+    b = _account(win_store)
+    b.submit(OrderRequest("w", "WINFUT", "sell", 1))
+    got = b.on_bar("WINFUT", th.bar(120100.0), f"{DAY} 10:05")
+    assert [(f.side, f.price) for f in got] == [("sell", 120095.0)]
+    assert b.positions()[0].qty == -1
+    b.submit(OrderRequest("w", "WINFUT", "buy", 1))
+    b.on_bar("WINFUT", th.bar(119900.0), f"{DAY} 10:10")  # bought back at 119.905
+    assert b.trades().iloc[0]["pnl"] == pytest.approx(190 * 0.20 - 2 * 0.25)
