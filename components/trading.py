@@ -28,12 +28,13 @@ from components.format import (
     MISSING,
     fmt_brl,
     fmt_date,
+    fmt_datetime,
     fmt_int,
     fmt_num,
     fmt_pct,
     fmt_pct_value,
 )
-from components.grid import brl_col, date_col, grid, int_col, pct_col, text_col
+from components.grid import brl_col, date_col, grid, int_col, num_col, pct_col, text_col
 from components.inputs import DATE_FORMAT, MONTH_FORMAT, dropdown
 from components.theme import apply_theme
 
@@ -45,6 +46,7 @@ __all__ = [
     "OPEN_STATUSES",
     "RISK_FIELDS",
     "SPEED_OPTIONS",
+    "REPLAY_INTERVALS",
     "side_label",
     "type_label",
     "status_label",
@@ -915,11 +917,18 @@ def orders_grid(grid_id: str, rows: list[dict] | None = None) -> dag.AgGrid:
 
 
 def position_rows(positions: Iterable) -> list[dict]:
-    """Row dicts of the positions grid (signed quantity: + comprado, − vendido)."""
+    """Row dicts of the positions grid (signed quantity: + comprado, − vendido).
+
+    Futures (WINFUT): ``qtd`` in contracts, prices in points, ``valor`` the notional in R$
+    (points × point value × contracts), results in R$; ``unidade`` says which."""
+    from core.data.futures import futures_spec, is_future_ticker
+
     out = []
     for p in positions:
         qty = int(p.qty)
-        cost = abs(qty) * float(p.avg_price) if p.avg_price is not None else None
+        fut = is_future_ticker(p.ticker)
+        pv = futures_spec(p.ticker).point_value if fut else 1.0
+        cost = abs(qty) * float(p.avg_price) * pv if p.avg_price is not None else None
         ret = (
             100.0 * float(p.unrealized_pnl) / cost
             if cost and getattr(p, "unrealized_pnl", None) is not None
@@ -930,6 +939,7 @@ def position_rows(positions: Iterable) -> list[dict]:
                 "ticker": p.ticker,
                 "lado": "comprado" if qty > 0 else ("vendido" if qty < 0 else "zerado"),
                 "qtd": qty,
+                "unidade": "contratos · pts" if fut else "ações · R$",
                 "preco_medio": _r2(p.avg_price),
                 "ultimo": _r2(getattr(p, "last", None)),
                 "valor": _r2(getattr(p, "market_value", None)),
@@ -947,10 +957,11 @@ def positions_grid(grid_id: str, rows: list[dict] | None = None) -> dag.AgGrid:
     cols = [
         text_col("ticker", "Ativo", width=95),
         text_col("lado", "Lado", width=100),
-        int_col("qtd", "Qtd. (ações)", width=110),
-        brl_col("preco_medio", "Preço médio c/ custos (R$)", width=135),
-        brl_col("ultimo", "Último negociado (R$)", width=130),
-        brl_col("valor", "Valor de mercado (R$)", width=140),
+        int_col("qtd", "Qtd. (ações ou contratos)", width=120),
+        text_col("unidade", "Unidade", width=125),
+        num_col("preco_medio", "Preço médio c/ custos (R$ ou pts)", width=145),
+        num_col("ultimo", "Último negociado (R$ ou pts)", width=140),
+        brl_col("valor", "Valor de mercado / nocional (R$)", width=150),
         brl_col("nao_realizado", "Resultado não realizado (R$)", width=150, cellClassRules=pnl),
         pct_col("retorno", "Retorno (%)", colored=True, width=110),
         brl_col("realizado", "Resultado realizado (R$)", width=140, cellClassRules=pnl),
@@ -977,9 +988,13 @@ FILL_HEADERS = {
 
 
 def fill_rows(fills: Iterable) -> list[dict]:
-    """Row dicts of the fills grid: each execution at its traded price."""
+    """Row dicts of the fills grid: each execution at its traded price (futures: contracts
+    at a price in points, ``valor`` the notional in R$ = points × point value × contracts)."""
+    from core.data.futures import futures_spec, is_future_ticker
+
     out = []
     for f in fills:
+        pv = futures_spec(f.ticker).point_value if is_future_ticker(f.ticker) else 1.0
         out.append(
             {
                 "id": int(f.id),
@@ -989,7 +1004,7 @@ def fill_rows(fills: Iterable) -> list[dict]:
                 "lado": side_label(f.side),
                 "qtd": int(f.qty),
                 "preco": _r2(f.price),
-                "valor": _r2(float(f.qty) * float(f.price)),
+                "valor": _r2(float(f.qty) * float(f.price) * pv),
                 "custos": _r2(f.fees),
                 "livro": getattr(f, "market_ticker", "") or f.ticker,
                 "origem": getattr(f, "label", "") or "barra do feed",
@@ -1133,8 +1148,11 @@ def automation_panel(
 
     Ids: ``trading-strategy``, ``trading-strategy-doc``, ``trading-params``,
     ``trading-auto-tickers``, ``trading-replay-dates`` (start/end), ``trading-speed``,
-    ``trading-run`` (start), ``trading-stop`` (stop), ``trading-run-alert`` and
-    ``trading-runner-box`` (the runner's state and progress, :func:`runner_view`).
+    ``trading-interval`` (bars: ``1d`` or intraday, :data:`REPLAY_INTERVALS`),
+    ``trading-day-trade`` (checklist: ``["dt"]`` closes everything before the session's
+    end), ``trading-contracts`` (futures: contracts per entry), ``trading-run`` (start),
+    ``trading-stop`` (stop), ``trading-run-alert`` and ``trading-runner-box`` (the runner's
+    state and progress, :func:`runner_view`).
     """
     from components.inputs import date_range
 
@@ -1171,6 +1189,50 @@ def automation_panel(
                 _field(
                     "Período do replay (início – fim)",
                     date_range("trading-replay-dates", start, end, span=span),
+                ),
+                dbc.Row(
+                    [
+                        dbc.Col(
+                            _field(
+                                "Barras",
+                                dbc.Select(
+                                    id="trading-interval",
+                                    value="1d",
+                                    size="sm",
+                                    options=[
+                                        {"label": lb, "value": v} for v, lb in REPLAY_INTERVALS
+                                    ],
+                                ),
+                            ),
+                            width=4,
+                        ),
+                        dbc.Col(
+                            _field(
+                                "Contratos (futuros)",
+                                dbc.Input(
+                                    id="trading-contracts",
+                                    type="number",
+                                    min=1,
+                                    step=1,
+                                    value=1,
+                                    size="sm",
+                                ),
+                            ),
+                            width=4,
+                        ),
+                        dbc.Col(
+                            dbc.Checklist(
+                                id="trading-day-trade",
+                                options=[
+                                    {"label": "Day trade (zera no fim do pregão)", "value": "dt"}
+                                ],
+                                value=[],
+                                className="small mt-4",
+                            ),
+                            width=4,
+                        ),
+                    ],
+                    className="g-2",
                 ),
                 _field(
                     "Velocidade",
@@ -1209,6 +1271,16 @@ def automation_panel(
     )
 
 
+#: Bar intervals a replay runs on (value, pt-BR label): daily sessions or intraday bars
+#: (WINFUT is stored at 5 minutes; coarser intraday bars are resampled inside sessions).
+REPLAY_INTERVALS: tuple[tuple[str, str], ...] = (
+    ("1d", "Diário"),
+    ("5min", "5 min"),
+    ("15min", "15 min"),
+    ("30min", "30 min"),
+    ("60min", "60 min"),
+)
+
 #: Runner states that mean "working" (the page refreshes fast, "Iniciar" is disabled).
 RUNNER_BUSY = ("rodando", "parando")
 _RUNNER_COLORS = {
@@ -1246,9 +1318,12 @@ def runner_view(st) -> html.Div:
     pct = 100.0 * done / total if total else 0.0
     state = [st.status]
     if total:
-        state.append(f"{fmt_int(done)} / {fmt_int(total)} pregões")
+        daily = getattr(st, "interval", "1d") == "1d"
+        unit = "pregões" if daily else f"barras de {st.interval}"
+        state.append(f"{fmt_int(done)} / {fmt_int(total)} {unit}")
     if st.last_bar is not None:
-        state.append(f"último {fmt_date(st.last_bar)}")
+        intraday = getattr(st, "interval", "1d") != "1d"
+        state.append(f"último {(fmt_datetime if intraday else fmt_date)(st.last_bar)}")
     window = (
         f"{fmt_date(st.start) if st.start is not None else 'início'} a "
         f"{fmt_date(st.end) if st.end is not None else 'fim'}"

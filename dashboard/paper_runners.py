@@ -57,6 +57,7 @@ def _run(store, spec: dict) -> None:
         end=spec.get("end"),
         speed=spec.get("speed"),
         feed_kind=spec.get("feed", "replay"),
+        interval=spec.get("interval") or "1d",
     )
     runner.run()
 
@@ -93,8 +94,10 @@ def start_runner(
     speed: float | None = None,
     feed: str = "replay",
     settings=None,
+    interval: str = "1d",
 ) -> str:
-    """Start (or resume) the runner of ``account`` in the background.
+    """Start (or resume) the runner of ``account`` in the background (``interval``: the bars
+    replayed, ``1d`` or intraday such as ``5min``).
 
     The settings are validated here, in the caller (a bad option fails at once, in pt-BR),
     by building the :class:`core.trading.runner.StrategyRunner` once.
@@ -128,6 +131,7 @@ def start_runner(
         end=end,
         speed=speed,
         feed_kind=feed,
+        interval=interval,
     )
     spec = {
         "account": account,
@@ -139,6 +143,7 @@ def start_runner(
         "end": None if end is None else str(end),
         "speed": speed,
         "feed": feed,
+        "interval": interval,
     }
     team = settings is not None and getattr(settings, "mode", "local") == "team"
     if team and _CELERY is not None:

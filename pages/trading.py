@@ -197,7 +197,7 @@ def layout(
         instruments = store.instruments()
     except PregaoError:
         instruments = pd.DataFrame(columns=["ticker", "name", "kind", "first_date", "last_date"])
-    tradable = instruments[instruments["kind"].isin(("stock", "etf", "fii", "bdr"))]
+    tradable = instruments[instruments["kind"].isin(("stock", "etf", "fii", "bdr", "future"))]
     opts = ticker_options(tradable)
     stocks = instruments.loc[instruments["kind"] == "stock", "ticker"].tolist()
     span = data_span(instruments, ("stock",))
@@ -775,10 +775,13 @@ def _params_form(name):
     State("trading-replay-dates", "end_date"),
     State("trading-speed", "value"),
     State("trading-changed", "data"),
+    State("trading-interval", "value"),
+    State("trading-day-trade", "value"),
+    State("trading-contracts", "value"),
     prevent_initial_call=True,
 )
 def _automation(_start, _stop, account, strategy, pvals, pids, tickers, start, end, speed,
-                changed):  # fmt: skip
+                changed, interval=None, day_trade=None, contracts=None):  # fmt: skip
     """Start (or resume) the account's runner on a replay of the stored bars, or ask it to
     stop after its current bar. The runner works unattended (thread / Celery task); the
     refresh callback shows its progress. A new start with the same setup resumes after the
@@ -795,20 +798,49 @@ def _automation(_start, _stop, account, strategy, pvals, pids, tickers, start, e
             if not stop_runner(store, account):
                 raise InputError(f"O robô da conta “{account}” não está rodando.")
             return ct.info_box("Parada pedida: o robô termina o pregão em curso e para."), bump
+        tickers = list(tickers or [])
         start_runner(
             store,
             account,
             strategy,
-            list(tickers or []),
+            tickers,
             {i["name"]: v for i, v in zip(pids or [], pvals or []) if v is not None},
+            _replay_engine(store, account, tickers, day_trade, contracts),
             start=start,
             end=end,
             speed=float(speed) if speed and float(speed) > 0 else None,
             settings=get_settings(),
+            interval=interval or "1d",
         )
     except PregaoError as exc:
         return ct.error_box(str(exc), getattr(exc, "rule", None), "trading-run-error"), bump
     return None, bump
+
+
+def _replay_engine(store, account: str, tickers: list[str], day_trade, contracts):
+    """The runner's engine settings: the account's, plus day-trade mode and, when a ticker
+    is a future (WINFUT), a fixed number of contracts per entry (None: the account's own)."""
+    import dataclasses
+
+    from core.backtest.sizing import Sizing
+    from core.data.futures import is_future_ticker
+    from core.trading.accounts import get_account
+
+    dt = "dt" in (day_trade or [])
+    fut = any(is_future_ticker(t) for t in tickers)
+    if not dt and not fut:
+        return None
+    acc = get_account(store, account, _owner())
+    cfg = dataclasses.replace(acc.engine, cash=acc.initial_cash, day_trade=dt)
+    if fut:
+        try:
+            n = int(contracts or 1)
+        except (TypeError, ValueError):
+            raise InputError(f"Contratos inválidos: {contracts!r} (use um inteiro ≥ 1).") from None
+        cfg = dataclasses.replace(cfg, sizing=Sizing(method="contracts", value=max(n, 1)))
+    if cfg.reinvest is None:
+        cfg = dataclasses.replace(cfg, reinvest=False)
+    return cfg
 
 
 # --------------------------------------------------------------------------- exports

@@ -66,7 +66,14 @@ import numpy as np
 import pandas as pd
 
 from core.backtest.costs import B3_DEFAULT, B3Costs, contract_fee, n_orders, order_fee
-from core.backtest.fills import entry_fill, market_fill, stop_fill, target_fill, trail_level
+from core.backtest.fills import (
+    contract_fill,
+    entry_fill,
+    market_fill,
+    stop_fill,
+    target_fill,
+    trail_level,
+)
 from core.backtest.sizing import Sizing, _kelly, _round_shares
 from core.errors import InputError
 from core.textfmt import pct
@@ -516,7 +523,7 @@ def _new_state(k, TK):
 def _fill(S, p, j, px, d):
     """Market fill of ticker ``j``: fractional slippage, or ticks for a futures contract."""
     if S[_MARGIN, j] > 0:
-        return px + d * S[_SLIPA, j]
+        return contract_fill(px, d, S[_SLIPA, j])
     return market_fill(px, d, p.slip)
 
 

@@ -9,7 +9,8 @@ is ``+1`` for a buy / long position and ``-1`` for a sell / short position; ``na
 Rules
 -----
 * **Market order** (:func:`market_fill`): fills at the reference price (the bar's open)
-  moved against the trader by the slippage, ``px × (1 + side × slip)``.
+  moved against the trader by the slippage, ``px × (1 + side × slip)``; a futures contract
+  (:func:`contract_fill`) slips by a fixed amount (ticks), ``px + side × slip_abs``.
 * **Stop entry** (buy-stop above the market, sell-stop below; :func:`entry_fill`): fills at
   ``max(open, level)`` (``min`` for a sell-stop) if the bar trades through the level, and is
   not filled otherwise. A bar that opens beyond the level fills at the open (a gap).
@@ -36,6 +37,7 @@ import numpy as np
 
 __all__ = [
     "market_fill",
+    "contract_fill",
     "entry_fill",
     "stop_fill",
     "target_fill",
@@ -57,6 +59,17 @@ def market_fill(price: float, side: int, slip: float) -> float:
     (10.005, 9.995)
     """
     return price * (1.0 + side * slip)
+
+
+@numba.njit(cache=True)
+def contract_fill(price: float, side: int, slip_abs: float) -> float:
+    """Fill price of a futures market order at ``price`` slipping ``slip_abs`` price units
+    (ticks × tick size) against the trader.
+
+    >>> contract_fill(110000.0, 1, 5.0), contract_fill(110000.0, -1, 5.0)
+    (110005.0, 109995.0)
+    """
+    return price + side * slip_abs
 
 
 @numba.njit(cache=True)

@@ -904,3 +904,28 @@ def run_backtest(
         ]
     prog(1.0, "Pronto")
     return out
+
+
+def contract_terms(
+    tickers: list[str], kinds: dict[str, str], config: EngineConfig
+) -> dict[str, tuple[float, ContractTerms]]:
+    """(point value, :class:`~core.backtest.engine.ContractTerms`) of each futures ticker.
+
+    The one rule turning a contract's specification (:func:`core.data.futures.futures_spec`)
+    and the run's overrides (``config.margin_per_contract``, ``fee_per_contract_*``,
+    ``slippage_ticks``; no fees or slippage with the ``none`` cost preset) into the terms a
+    backtest trades with — and a paper account too (:mod:`core.trading.contracts`).
+
+    Parameters
+    ----------
+    tickers : list of str
+    kinds : dict of ticker -> instrument kind
+        A ticker is a future when its kind is ``future`` or its code is a known root.
+    config : EngineConfig
+
+    Returns
+    -------
+    dict
+        Only the futures tickers; margin, fees and slippage (R$ per contract) in the terms.
+    """
+    return _contract_terms(tickers, kinds, config)

@@ -19,7 +19,7 @@ import pandas as pd
 from core.errors import InputError
 from core.textfmt import brl
 
-__all__ = ["TICK", "order_session", "settle_date", "split_order", "is_session"]
+__all__ = ["TICK", "FUTURES_CLOSE", "order_session", "settle_date", "split_order", "is_session"]
 
 #: Price tick of B3 cash equities, R$.
 TICK = 0.01
@@ -55,19 +55,29 @@ def _next_session(day: pd.Timestamp) -> pd.Timestamp:
     return next_session(day)
 
 
-def order_session(time) -> pd.Timestamp:
+#: End of the B3 futures session (index and dollar futures trade until about 18:25 São
+#: Paulo time, after the cash equities' close; the bundled WINFUT has bars up to 18:20).
+FUTURES_CLOSE = "18:30"
+
+
+def order_session(time, close: str | None = None) -> pd.Timestamp:
     """The session an order sent at ``time`` (São Paulo wall time) works in.
 
     A time inside a session's day before its close is that session; after the close, on a
     weekend or a holiday it is the next session. Midnight stands for a daily bar's close
-    (the runner's clock on daily bars), so it maps to the next session too.
+    (the runner's clock on daily bars), so it maps to the next session too. ``close``
+    (``"HH:MM"``) replaces the cash equities' close of the calendar: futures use
+    :data:`FUTURES_CLOSE`, so an order sent at 17:50 still works in that day's session.
 
     >>> str(order_session("2024-03-28 11:00").date()), str(order_session("2024-03-28").date())
     ('2024-03-28', '2024-04-01')
+    >>> str(order_session("2024-03-27 18:10", close=FUTURES_CLOSE).date())
+    '2024-03-27'
     """
     ts = pd.Timestamp(time)
     day = ts.normalize()
-    ok, close = _session_info(day)
+    ok, close_ts = _session_info(day)
+    close = close_ts if close is None or not ok else day + pd.Timedelta(f"{close}:00")
     if ok and ts != day and (close is None or ts < close):
         return day
     return _next_session(day)

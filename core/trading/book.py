@@ -15,13 +15,19 @@ refunded — as the engine does. Their result is the day-trade P&L; the rest of 
 fill is a swing trade against the average cost of the shares carried from earlier
 sessions. Limitation (stated): a sale of carried shares followed by a re-purchase in the
 same session is not re-booked as a day trade (the engine does re-book it).
+
+Futures (``per_unit=True``): quantities are contracts, prices R$ per contract (points ×
+point value, so results are points × point value × contracts) and the two rates are B3's
+fees per contract and side (:func:`core.backtest.costs.contract_fee`, the engine's rule):
+the entry pays the regular fee, and a same-session exit pays the day-trade fee and gets
+the entry's difference refunded, as the engine does.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from core.backtest.costs import order_fee
+from core.backtest.costs import contract_fee, order_fee
 
 __all__ = ["PositionState", "Booking", "book_fill"]
 
@@ -93,6 +99,7 @@ def book_fill(
     swing_rate: float,
     dt_rate: float,
     brokerage: float = 0.0,
+    per_unit: bool = False,
 ) -> tuple[PositionState, Booking]:
     """Apply one fill to a position.
 
@@ -110,6 +117,9 @@ def book_fill(
         B3 fee rates in force (fractions of value).
     brokerage : float
         Brokerage charged on this fill, R$ (per order × orders).
+    per_unit : bool
+        Futures: ``swing_rate`` / ``dt_rate`` are R$ per contract and side (regular and
+        day-trade fee) and ``price`` is R$ per contract (see the module docstring).
 
     Returns
     -------
@@ -134,13 +144,19 @@ def book_fill(
     m = min(closing, abs(st.day_qty)) if st.day_qty * d > 0 else 0
     k = closing - m
     # fees: day-trade rate on the matched shares, swing rate on the rest, brokerage apart
-    f_dt = order_fee(m * price, dt_rate, 0.0, 0)
-    f_sw_close = order_fee(k * price, swing_rate, 0.0, 0)
-    f_open = order_fee(opening * price, swing_rate, 0.0, 0)
+    if per_unit:  # futures: B3 fees per contract and side
+        f_dt = contract_fee(m, dt_rate, 0.0)
+        f_sw_close = contract_fee(k, swing_rate, 0.0)
+        f_open = contract_fee(opening, swing_rate, 0.0)
+    else:
+        f_dt = order_fee(m * price, dt_rate, 0.0, 0)
+        f_sw_close = order_fee(k * price, swing_rate, 0.0, 0)
+        f_open = order_fee(opening * price, swing_rate, 0.0, 0)
     brk_close = brokerage * closing / q
     brk_open = brokerage - brk_close
     fee = f_dt + f_sw_close + f_open + brokerage
-    refund = m * st.day_px * max(0.0, st.day_rate - dt_rate) if m else 0.0
+    unit_px = 1.0 if per_unit else st.day_px
+    refund = m * unit_px * max(0.0, st.day_rate - dt_rate) if m else 0.0
 
     dt_pnl = sw_pnl = 0.0
     sale = dt_sale = 0.0

@@ -78,13 +78,14 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import bindparam, case, func, select
 
-from core.backtest.costs import n_orders
+from core.backtest.costs import contract_fee, n_orders
 from core.errors import InputError, UnknownTickerError
-from core.textfmt import brl, integer
+from core.textfmt import brl, integer, num
 from core.textfmt import date as fmt_date
 from core.trading import risk as risk_mod
 from core.trading.accounts import Account, account_from_row, get_account, wall_now
 from core.trading.b3 import (
+    FUTURES_CLOSE,
     _session_info,
     is_session,
     order_session,
@@ -310,6 +311,8 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         self.account_id = acc.id
         self._clock = clock
         self._instr: dict[str, dict] = {}
+        self._engine = acc.engine
+        self._futs: dict[str, Any] = {}
         self._slip = acc.engine.costs.slippage_bps / 10_000.0
         self._memo: dict | None = None
         self._cur: Any = None
@@ -403,6 +406,25 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         if t not in self._instr:
             self._instr[t] = self.store.instrument(t, conn=conn)
         return self._instr[t]
+
+    def _future(self, ticker: str, conn=None):
+        """The :class:`~core.trading.contracts.PaperContract` of a futures ticker (None for
+        anything else, an unknown ticker included); memoised per broker."""
+        t = (ticker or "").strip().upper()
+        if t not in self._futs:
+            from core.trading.contracts import paper_contract
+
+            try:
+                kind = self._instrument(t, conn)["kind"]
+            except UnknownTickerError:
+                kind = None
+            self._futs[t] = paper_contract(t, kind, self._engine)
+        return self._futs[t]
+
+    def _mult(self, ticker: str, conn=None) -> float:
+        """R$ per price unit and unit of quantity: the point value of a future, else 1."""
+        c = self._future(ticker, conn)
+        return 1.0 if c is None else c.point_value
 
     def _resolve(self, ticker: str, conn=None) -> tuple[str, bool, int]:
         """(position ticker, fractional-book only, lot size) of an order's ticker."""
@@ -523,7 +545,8 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         return {r["ticker"]: dict(r) for r in rows}
 
     def _last_stored(self, ticker: str, conn=None) -> tuple[float, pd.Timestamp] | None:
-        """Last stored daily close of ``ticker`` and its date (memoised per operation)."""
+        """Last stored daily close of ``ticker`` and its date (memoised per operation); for a
+        series stored only intraday (futures), its newest bar's close and time."""
         t = ticker.upper()
         memo = getattr(self, "_memo", None)
         if memo is not None and t in memo:
@@ -532,7 +555,20 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         want = {t} | ({w for w in self._want if w not in memo} if memo is not None else set())
         with self.store._read(conn if conn is not None else getattr(self, "_cur", None)) as c:
             rows = c.execute(_q_last(), {"ts": sorted(want)}).all()
-        found = {r[0]: (float(r[1]), pd.Timestamp(r[2])) for r in rows}
+            found = {r[0]: (float(r[1]), pd.Timestamp(r[2])) for r in rows}
+            if t not in found:  # an intraday-only series (WINFUT): its newest bar of any interval
+                from core.data.models import Bar, Instrument
+
+                b, i = Bar.__table__.c, Instrument.__table__.c
+                row = c.execute(
+                    select(b.close, b.date)
+                    .join(Instrument.__table__, i.id == b.instrument_id)
+                    .where(i.ticker == t)
+                    .order_by(b.date.desc())
+                    .limit(1)
+                ).first()
+                if row is not None:
+                    found[t] = (float(row[0]), pd.Timestamp(row[1]))
         if memo is not None:
             for w in want:
                 memo[w] = found.get(w)
@@ -562,7 +598,7 @@ class PaperBroker(ExecutionMixin, SessionMixin):
             else float("nan")
         )
         positions = []
-        value = gross = unreal = real = short_val = 0.0
+        value = gross = unreal = real = short_val = margin = 0.0
         for t, p in sorted(pos_rows.items()):
             real += float(p["realized_pnl"] or 0.0)
             q = int(p["qty"])
@@ -571,13 +607,22 @@ class PaperBroker(ExecutionMixin, SessionMixin):
             last = p["last"]
             if last is None:
                 last = p["avg_price"]
-            mv = q * float(last)
-            u = q * (float(last) - float(p["avg_price"]))
-            value += mv
+            fut = self._future(t, conn)
+            m = 1.0 if fut is None else fut.point_value
+            mv = q * float(last) * m
+            u = q * (float(last) - float(p["avg_price"])) * m
             gross += abs(mv)
             unreal += u
-            if q < 0:
-                short_val += -mv
+            if fut is not None:
+                # futures: no notional paid; the equity holds the open result (from the
+                # average fill, the entry fees being paid) and the margin is blocked
+                value += q * (float(last) - float(p["avg_fill"] or p["avg_price"])) * m
+                margin += abs(q) * fut.margin
+                mv = q * float(last) * m  # notional exposure (R$)
+            else:
+                value += mv
+                if q < 0:
+                    short_val += -mv
             positions.append(
                 Position(
                     self.name,
@@ -611,7 +656,7 @@ class PaperBroker(ExecutionMixin, SessionMixin):
             blocked=bool(acc["blocked"]),
             block_reason=acc["block_reason"] or "",
             time=_ts(acc.get("clock")) or now,
-            buying_power=cash - 2.0 * short_val - reserve,
+            buying_power=cash - 2.0 * short_val - reserve - margin,
         )
         return snap, positions
 
@@ -620,10 +665,17 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         with ``full`` also (cash, gross exposure)."""
         cash = self._cash(conn)
         value = gross = 0.0
-        for p in self._pos_rows(conn).values():
+        for t, p in self._pos_rows(conn).items():
             q = int(p["qty"])
             if q:
-                v = q * float(p["last"] if p["last"] is not None else p["avg_price"])
+                last = float(p["last"] if p["last"] is not None else p["avg_price"])
+                fut = self._future(t, conn)
+                if fut is not None:  # futures: open result only (see _snapshot)
+                    base = float(p["avg_fill"] or p["avg_price"])
+                    value += q * (last - base) * fut.point_value
+                    gross += abs(q * last * fut.point_value)
+                    continue
+                v = q * last
                 value += v
                 gross += abs(v)
         eq = cash + value
@@ -662,6 +714,10 @@ class PaperBroker(ExecutionMixin, SessionMixin):
             q = int(p["qty"]) if p else 0
             sign = 1 if side == "buy" else -1
             opening = rem if q * sign >= 0 else max(0, rem - abs(q))
+            fut = self._future(t, conn)
+            if fut is not None:  # futures: the margin of the contracts it would open
+                total += opening * (fut.margin + fut.fee_regular)
+                continue
             value = float(value or 0.0)
             last = self._last_price(t, p) if rem_mkt else None
             if rem_mkt:
@@ -877,6 +933,19 @@ class PaperBroker(ExecutionMixin, SessionMixin):
                 raise InputError(
                     f"Alvo {brl(tg)} deve ficar {'acima' if s > 0 else 'abaixo'} do preço de entrada {brl(ref)}."
                 )
+        fut = self._future(req.ticker)
+        if fut is not None:
+            for label, x in (
+                ("Preço limite", price),
+                ("Preço de disparo (stop)", stop),
+                ("Stop-loss", sl),
+                ("Alvo", tg),
+            ):
+                if x is not None and not fut.on_tick(x):
+                    raise InputError(
+                        f"{label} {num(x)} fora do tick de {fut.tick_text} pontos de "
+                        f"{fut.ticker}: use um múltiplo de {fut.tick_text}."
+                    )
         tif = parse_tif(req.tif)
         cid = None if req.client_id is None else str(req.client_id).strip() or None
         if cid is not None and len(cid) > 100:
@@ -910,7 +979,8 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         now = self._now(acc)
         if roll:
             self._rollover(conn, acc, now, cfg)
-        session = order_session(now)
+        fut_close = FUTURES_CLOSE if self._future(ticker, conn) is not None else None
+        session = order_session(now, fut_close)
         tif = v["tif"]
         if tif not in ("day", "gtc"):
             d = pd.Timestamp(tif)
@@ -955,7 +1025,7 @@ class PaperBroker(ExecutionMixin, SessionMixin):
             positions,
             norm,
             rules=cfg.risk,
-            price=float(ref),
+            price=float(ref) * self._mult(ticker, conn),
             orders_today=int(orders_today or 0),
             pending_entries=pending,
             now=now,
@@ -998,6 +1068,7 @@ class PaperBroker(ExecutionMixin, SessionMixin):
                 self._want = set()
         costs = cfg.engine.costs
         s = 1 if v["side"] == "buy" else -1
+        fut = self._future(ticker)
         px = (
             ref * (1 + s * costs.slippage_bps / 10_000.0)
             if v["type"] in ("market", "stop")
@@ -1005,6 +1076,11 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         )
         whole, frac = (0, qty) if frac_only else split_order(qty, lot)
         fee = costs.fees(qty * px, date=now, orders=(1 if frac_only else n_orders(qty, lot)))
+        value = qty * px
+        if fut is not None:  # points with the tick slippage; notional and fees in R$
+            px = ref + s * fut.slippage if v["type"] in ("market", "stop") else ref
+            fee = contract_fee(qty, fut.fee_regular, 0.0)
+            value = qty * px * fut.point_value
         return OrderPreview(
             ok=decision.ok,
             rule=decision.rule,
@@ -1015,7 +1091,7 @@ class PaperBroker(ExecutionMixin, SessionMixin):
             fractional_qty=frac,
             session=session,
             est_price=px,
-            est_value=qty * px,
+            est_value=value,
             est_fees=fee,
             buying_power=snap.buying_power,
         )
@@ -1176,7 +1252,8 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         opening = qty if cur * s >= 0 else max(0, qty - abs(cur))
         if opening == 0:
             return risk_mod.RiskDecision(True)
-        if s < 0 and not cfg.engine.allow_short:
+        fut = self._future(ticker)
+        if s < 0 and not cfg.engine.allow_short and fut is None:  # futures: sold freely
             held = max(cur, 0)
             return risk_mod.RiskDecision(
                 False,
@@ -1184,6 +1261,19 @@ class PaperBroker(ExecutionMixin, SessionMixin):
                 f"Ordem rejeitada: venda de {integer(qty)} {ticker} com {integer(held)} em carteira; "
                 "esta conta não permite venda a descoberto.",
             )
+        if fut is not None:  # futures: margin + fees per contract (the engine's entry rule)
+            need = opening * fut.margin + contract_fee(opening, fut.fee_regular, 0.0)
+            free = snap.buying_power
+            if need > free + 1e-6:
+                return risk_mod.RiskDecision(
+                    False,
+                    "saldo",
+                    f"Ordem rejeitada pela regra '{risk_mod.RULE_LABELS['saldo']}': "
+                    f"{integer(opening)} contrato(s) de {ticker} precisam de {brl(need)} "
+                    f"(margem de {brl(fut.margin)} por contrato + taxas) e o caixa livre é "
+                    f"{brl(free)}.",
+                )
+            return risk_mod.RiskDecision(True)
         costs = cfg.engine.costs
         px = ref * (1 + costs.slippage_bps / 10_000.0)
         fee = costs.fees(opening * px, date=now, orders=n_orders(opening, lot))
@@ -1501,6 +1591,100 @@ class PaperBroker(ExecutionMixin, SessionMixin):
             )
             self._post_checks(conn, acc, cfg, now)
             return fills
+
+    def close_day_trades(self, time, tickers: Iterable[str] | None = None) -> list[Fill]:
+        """Day-trade flatten: close the open positions now at their last price (the close
+        of the bar just worked), as the engine's day-trade mode does at the session's
+        flatten bar (:func:`core.backtest.engine.flatten_codes`, reason ``fim do pregão``).
+
+        The positions' open orders (bracket stops and targets, pending entries) are
+        cancelled; each position is closed by a market order (source ``day_trade``) filled
+        at the last price with the account's slippage and costs.
+
+        Parameters
+        ----------
+        time : datetime-like
+            The flatten bar's time (the fills' time).
+        tickers : iterable of str, optional
+            Only these tickers (default: every open position).
+
+        Returns
+        -------
+        list of Fill
+        """
+        time = pd.Timestamp(time)
+        only = None if tickers is None else {t.strip().upper() for t in tickers}
+        out: list[Fill] = []
+        with self._locked() as (conn, acc):
+            cfg = self._config(acc)
+            self._rollover(conn, acc, time, cfg)
+            held = {
+                t: p
+                for t, p in self._pos_rows(conn).items()
+                if int(p["qty"]) and (only is None or t in only)
+            }
+            if not held:
+                return out
+            for r in (
+                conn.execute(
+                    select(_ORD).where(
+                        _ORD.c.account_id == self.account_id,
+                        _ORD.c.status.in_(OPEN_STATUSES),
+                        _ORD.c.ticker.in_(sorted(held)),
+                    )
+                )
+                .mappings()
+                .all()
+            ):
+                msg = "zeragem do day trade (fim do pregão)"
+                self._set_status(conn, dict(r), "cancelada", time, msg, reason=msg)
+            for t, p in sorted(held.items()):
+                fc = FUTURES_CLOSE if self._future(t, conn) is not None else None
+                session = order_session(time, fc)
+                q = int(p["qty"])
+                px = self._last_price(t, p)
+                if px is None:
+                    continue
+                res = conn.execute(
+                    _ORD.insert().values(
+                        account_id=self.account_id,
+                        client_id=None,
+                        ticker=t,
+                        side="sell" if q > 0 else "buy",
+                        type="market",
+                        qty=abs(q),
+                        filled_qty=0,
+                        price=None,
+                        stop_price=None,
+                        stop_loss=None,
+                        target=None,
+                        tif="day",
+                        status="aceita",
+                        reason="",
+                        parent_id=None,
+                        oco_group=None,
+                        role="entry",
+                        triggered=False,
+                        fractional=True,
+                        avg_fill_price=None,
+                        fees=0.0,
+                        session=_py(session),
+                        created_at=_py(time),
+                        updated_at=_py(time),
+                        source="day_trade",
+                        signal_time=None,
+                        note="zeragem do day trade",
+                    )
+                )
+                oid = int(res.inserted_primary_key[0])
+                self._order_event(conn, oid, time, "nova", "zeragem do day trade")
+                self._order_event(conn, oid, time, "aceita", "fim do pregão")
+                bar = {"open": px, "high": px, "low": px, "close": px, "volume": float("inf")}
+                out.extend(
+                    self._work_ticker(conn, acc, cfg, t, bar, time, label="fim do pregão", only=oid)
+                )
+            self._post_checks(conn, acc, cfg, time)
+        return out
 
     def _advance_clock(self, conn, acc: dict, time: pd.Timestamp) -> None:
         if acc.get("clock") is None or time > pd.Timestamp(acc["clock"]):

@@ -10,6 +10,7 @@ Conventions: :mod:`core.trading.broker`.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -18,6 +19,7 @@ from sqlalchemy import select
 
 from core.backtest.costs import n_orders
 from core.backtest.fills import (
+    contract_fill,
     entry_fill,
     limit_fill,
     market_fill,
@@ -25,7 +27,7 @@ from core.backtest.fills import (
     stop_limit_trigger,
     target_fill,
 )
-from core.textfmt import brl, integer
+from core.textfmt import brl, integer, points
 from core.trading.b3 import settle_date, split_order
 from core.trading.book import PositionState, book_fill
 from core.trading.events import write_event
@@ -45,14 +47,16 @@ def _py(ts):
 
 
 def _exit_reason(o: dict) -> str:
-    """The engine's exit-reason vocabulary (``sinal``, ``stop``, ``alvo``) plus ``manual``
-    and ``kill switch``."""
+    """The engine's exit-reason vocabulary (``sinal``, ``stop``, ``alvo``, ``fim do
+    pregão``) plus ``manual`` and ``kill switch``."""
     if o["role"] == "stop":
         return "stop"
     if o["role"] == "target":
         return "alvo"
     if o["source"] == "kill_switch":
         return "kill switch"
+    if o["source"] == "day_trade":
+        return "fim do pregão"
     return "manual" if o["source"] == "manual" else "sinal"
 
 
@@ -91,11 +95,22 @@ class ExecutionMixin:
             return []
         fills: list[Fill] = []
         slip = cfg.engine.costs.slippage_bps / 10_000.0
+        fut = self._future(t, conn)
+        if fut is not None:
+            slip = 0.0  # a futures limit never slips past its price; market fills slip ticks
+
+        def market(px: float, side: int) -> float:
+            if fut is not None:
+                return contract_fill(px, side, fut.slippage)
+            return market_fill(px, side, slip)
+
         cap = None
         if (
             cfg.participation is not None
             and b["volume"] == b["volume"]
             and math.isfinite(b["volume"])
+            # a futures series without volume (the bundled WINFUT file) has no cap
+            and not (self._future(t, conn) is not None and b["volume"] <= 0)
         ):
             cap = int(math.floor(b["volume"] * cfg.participation))
         used = state.get(("used", t), 0)
@@ -130,10 +145,10 @@ class ExecutionMixin:
             raw = fill = float("nan")
             if o["type"] == "market":
                 raw, _ = entry_fill(o_, h, lo, np.nan, s)
-                fill = market_fill(raw, s, slip)
+                fill = market(raw, s)
             elif o["type"] == "stop":
                 raw, _ = entry_fill(o_, h, lo, float(o["stop_price"]), s)
-                fill = market_fill(raw, s, slip) if raw == raw else raw
+                fill = market(raw, s) if raw == raw else raw
             elif o["type"] == "limit" or (o["type"] == "stop_limit" and o["triggered"]):
                 fill = limit_fill(o_, h, lo, float(o["price"]), s, slip, o_)
                 raw = target_fill(o_, h, lo, float(o["price"]), -s, o_)
@@ -193,7 +208,7 @@ class ExecutionMixin:
                         raw = target_fill(o_, h, lo, float(c["price"]), d, ref)
                     if not raw == raw:
                         continue
-                    fill = market_fill(raw, -d, slip)
+                    fill = market(raw, -d)
                     rem = int(c["qty"]) - int(c["filled_qty"])
                     held = conn.execute(
                         select(_POS.c.qty).where(
@@ -293,6 +308,9 @@ class ExecutionMixin:
             .first()
         )
         session = time.normalize()
+        fut = self._future(t, conn)
+        # futures: prices stored in points, booked in R$ per contract (× point value)
+        m = 1.0 if fut is None else fut.point_value
         st = PositionState()
         opened_at = None
         if pos_row is not None:
@@ -310,8 +328,12 @@ class ExecutionMixin:
                 float(pos_row["day_fee_rate"]) if same else 0.0,
                 float(pos_row["avg_fill"] or 0.0),
             )
+            if fut is not None:
+                st = replace(st, avg=st.avg * m, day_px=st.day_px * m, day_fee=st.day_fee * m)
+                st = replace(st, px=st.px * m)
             opened_at = pos_row["opened_at"]
-        if s < 0 and not cfg.engine.allow_short and q > max(0, st.qty):
+        # futures are sold short freely (no stock loan): only shares need allow_short
+        if s < 0 and fut is None and not cfg.engine.allow_short and q > max(0, st.qty):
             q = max(0, st.qty)  # never sell short in an account that does not allow it
             if q == 0:
                 self._set_status(
@@ -325,7 +347,25 @@ class ExecutionMixin:
                 return []
         # a fill that would overdraw the cash (a gap) is cut to what the cash buys
         closing = min(q, abs(st.qty)) if st.qty * s < 0 else 0
-        if s > 0 and q > closing:
+        if fut is not None and q > closing:
+            # futures: the contracts the free cash pays the margin and fees of
+            snap, _ = self._snapshot(conn, acc)
+            free = snap.buying_power + self._reserved(conn, self._pos_rows(conn))
+            per = fut.margin + fut.fee_regular
+            afford = closing + int(max(0.0, free) // per) if per > 0 else q
+            if afford < q:
+                if afford <= 0:
+                    self._set_status(
+                        conn,
+                        o,
+                        "cancelada",
+                        time,
+                        "margem insuficiente na execução",
+                        reason="margem insuficiente na execução",
+                    )
+                    return []
+                q = afford
+        elif s > 0 and q > closing:
             snap, _ = self._snapshot(conn, acc)
             free = snap.buying_power + self._reserved(conn, self._pos_rows(conn))
             per = price * (1 + costs.rates(pd.DatetimeIndex([session]))[0][0])
@@ -349,15 +389,30 @@ class ExecutionMixin:
         sw, dt = costs.rates(pd.DatetimeIndex([session]))
         first = int(o["filled_qty"]) == 0
         n_ord = (n_orders(int(o["qty"]), lot) if o["fractional"] else 1) if first else 0
-        new, bk = book_fill(
-            st,
-            s,
-            q,
-            price,
-            swing_rate=float(sw[0]),
-            dt_rate=float(dt[0]),
-            brokerage=costs.brokerage_per_order * n_ord,
-        )
+        if fut is not None:
+            new, bk = book_fill(
+                st,
+                s,
+                q,
+                price * m,
+                swing_rate=fut.fee_regular,
+                dt_rate=fut.fee_day_trade,
+                brokerage=costs.brokerage_per_order * (1 if first else 0),
+                per_unit=True,
+            )
+            # back to points per contract for the stored position
+            new = replace(new, avg=new.avg / m, day_px=new.day_px / m, day_fee=new.day_fee / m)
+            new = replace(new, px=new.px / m)
+        else:
+            new, bk = book_fill(
+                st,
+                s,
+                q,
+                price,
+                swing_rate=float(sw[0]),
+                dt_rate=float(dt[0]),
+                brokerage=costs.brokerage_per_order * n_ord,
+            )
         # fills per book (round lot / fractional)
         if o["fractional"]:
             whole, frac = split_order(q, lot)
@@ -400,7 +455,26 @@ class ExecutionMixin:
         settle = settle_date(time)
         value = q * price
         what = f"{integer(q)} {t} a {brl(price, 4)}" + (f" ({label})" if label else "")
-        if s > 0:
+        if fut is not None:
+            # futures: no notional moves; a closing fill settles the result in R$
+            settle = session
+            what = f"{integer(q)} contrato(s) {t} a {points(price)}" + (
+                f" ({label})" if label else ""
+            )
+            if bk.closed:
+                gross = bk.direction * bk.closed * (price * m - bk.entry_px)
+                self._ledger(
+                    conn,
+                    time,
+                    "settlement",
+                    gross,
+                    f"Ajuste de {what}",
+                    ticker=t,
+                    settle=settle,
+                    order_id=o["id"],
+                    fill_id=fid,
+                )
+        elif s > 0:
             self._ledger(
                 conn,
                 time,
@@ -457,12 +531,12 @@ class ExecutionMixin:
                     ticker=t,
                     direction="compra" if d > 0 else "venda",
                     entry_date=opened_at or _py(time),
-                    entry_price=bk.entry_px,
+                    entry_price=bk.entry_px / m,
                     exit_date=_py(time),
                     exit_price=price,
                     shares=bk.closed,
                     entry_value=entry_value,
-                    exit_value=bk.closed * price,
+                    exit_value=bk.closed * price * m,
                     fees=bk.fee * bk.closed / q,
                     pnl=bk.pnl,
                     day_trade=bk.dt_qty == bk.closed,

@@ -241,7 +241,17 @@ class MonitorResult:
             return None if x is None or (isinstance(x, float) and not math.isfinite(x)) else x
 
         c = self.card
-        trades = trade_json_rows(self.trades)  # the shape of ``backtest --json``'s trades
+        tt = self.trades
+        intraday = len(tt) > 0 and bool(
+            (
+                pd.DatetimeIndex(tt["entry_date"]) != pd.DatetimeIndex(tt["entry_date"]).normalize()
+            ).any()
+            or (
+                pd.DatetimeIndex(tt["exit_date"]) != pd.DatetimeIndex(tt["exit_date"]).normalize()
+            ).any()
+        )
+        # the shape of ``backtest --json``'s trades (times on intraday bars)
+        trades = trade_json_rows(tt, "5min" if intraday else "1d")
         card = {k: f(v) for k, v in asdict(c).items()}
         card["win_rate_ci"] = [f(x) for x in c.win_rate_ci]
         card["last_update"] = None if c.last_update is None else c.last_update.isoformat()
@@ -307,7 +317,8 @@ def account_trades(store, account: str) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``ticker, direction, entry_date, entry_price, exit_date, exit_price, shares, pnl,
-        fees, return_pct, bars_held, exit_reason``, by exit date then ticker.
+        fees, return_pct, bars_held, exit_reason, day_trade`` (futures: prices in points,
+        ``shares`` in contracts, P&L and fees in R$), by exit date then ticker.
     """
     from core.trading.broker import PaperBroker
 
@@ -326,6 +337,7 @@ def account_trades(store, account: str) -> pd.DataFrame:
         "return_pct",
         "bars_held",
         "exit_reason",
+        "day_trade",
     ]
     if bt.empty:
         return pd.DataFrame(columns=cols)
@@ -366,6 +378,8 @@ def account_trades(store, account: str) -> pd.DataFrame:
                 reason[f.id] = _REASONS[o.role]
             elif "tempo" in note:
                 reason[f.id] = "tempo"
+            elif o is not None and o.source == "day_trade":
+                reason[f.id] = "fim do pregão"
             elif o is not None and o.source.startswith("strategy:"):
                 reason[f.id] = "sinal"
             else:
@@ -383,11 +397,15 @@ def account_trades(store, account: str) -> pd.DataFrame:
             "shares": bt["shares"].astype(int),
             "pnl": bt["pnl"].astype(float),
             "exit_reason": [reason.get(int(i), "manual") for i in bt["fill_id"]],
+            "day_trade": bt["day_trade"].astype(bool),
         }
     )
     d = np.where(out["direction"].isin(["compra", "long", "buy"]), 1.0, -1.0)
-    out["fees"] = d * out["shares"] * (out["exit_price"] - out["entry_price"]) - out["pnl"]
-    out["return_pct"] = 100.0 * out["pnl"] / (out["shares"] * out["entry_price"])
+    # futures: prices in points, money in R$ (× point value)
+    pv = out["ticker"].map({t: b._mult(t) for t in out["ticker"].unique()}).astype(float)
+    move = d * out["shares"] * (out["exit_price"] - out["entry_price"]) * pv
+    out["fees"] = move - out["pnl"]
+    out["return_pct"] = 100.0 * out["pnl"] / (out["shares"] * out["entry_price"] * pv)
     out["bars_held"] = _sessions_between(out["entry_date"], out["exit_date"])
     out = out.sort_values(["exit_date", "entry_date", "ticker"], kind="stable")
     return out[cols].reset_index(drop=True)

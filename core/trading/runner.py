@@ -160,6 +160,7 @@ class RunnerStatus:
     updated_at: pd.Timestamp | None = None
     engine: dict = field(default_factory=dict)
     speed: float | None = None
+    interval: str = "1d"
 
     @property
     def progress(self) -> float:
@@ -222,6 +223,7 @@ def _row_status(r) -> RunnerStatus:
         updated_at=_ts(r["updated_at"]),
         engine=json.loads(r["engine"] or "{}"),
         speed=r["speed"],
+        interval=r.get("interval") or "1d",
     )
 
 
@@ -305,8 +307,11 @@ def equity_curve(store, account: str) -> pd.Series:
     return pd.Series([float(r[1]) for r in rows], index=idx, name="equity")
 
 
-def _slippage(tr: np.ndarray, i: int, tickers: list[str], fills: list) -> tuple[float, float]:
-    """(Σ planned value, Σ |filled − planned| value) of bar ``i``, R$, per ticker and side."""
+def _slippage(
+    tr: np.ndarray, i: int, tickers: list[str], fills: list, pvs: dict[str, float] | None = None
+) -> tuple[float, float]:
+    """(Σ planned value, Σ |filled − planned| value) of bar ``i``, R$, per ticker and side
+    (``pvs``: point values of futures tickers, whose fills are in points)."""
     plan: dict[tuple[str, str], float] = {}
     for r in tr:
         t = tickers[int(r[_T_TICKER])]
@@ -321,11 +326,27 @@ def _slippage(tr: np.ndarray, i: int, tickers: list[str], fills: list) -> tuple[
     done: dict[tuple[str, str], float] = {}
     for f in fills:
         k = (f.ticker, f.side)
-        done[k] = done.get(k, 0.0) + f.qty * f.price
+        done[k] = done.get(k, 0.0) + f.qty * f.price * (pvs or {}).get(f.ticker, 1.0)
     traded = float(sum(plan.values()))
     slip = float(sum(abs(done.get(k, 0.0) - v) for k, v in plan.items()))
     slip += float(sum(v for k, v in done.items() if k not in plan))
     return traded, slip
+
+
+def _scale_bars(b: pd.DataFrame, pv: float) -> pd.DataFrame:
+    """Futures bars in R$ per contract (prices × point value), as the backtest engine sees
+    them (:func:`core.backtest.runner.run_backtest`)."""
+    out = b.copy()
+    for c in ("open", "high", "low", "close", "adj_close"):
+        if c in out.columns:
+            out[c] = b[c] * pv
+    return out
+
+
+def _points(x: float, pv: float) -> float:
+    """A plan level in R$ per contract back in points (nan stays nan); rounded to 1e-6
+    point so that a level the strategy took from a bar is that bar's price again."""
+    return round(float(x) / pv, 6) if x == x else float("nan")
 
 
 def _groups(feed) -> Iterable[list[BarEvent]]:
@@ -370,8 +391,14 @@ def _engine_level_broker(store, account: str, clock):
             return ref if ref is not None else super()._last_price(ticker, pos)
 
         def _validate(self, req):  # noqa: ANN001 - PaperBroker's private hook
+            fut = self._future(req.ticker)
+
             def tick(x):
-                return None if x is None else round(float(x), 2)
+                if x is None:
+                    return None
+                if fut is not None:  # futures: the contract's tick (points)
+                    return round(float(x) / fut.tick) * fut.tick
+                return round(float(x), 2)
 
             rounded = replace(
                 req,
@@ -481,6 +508,13 @@ class StrategyRunner:
         Replay speed (bar times per second; None = as fast as possible).
     feed_kind : str
         ``replay``, ``yahoo`` or ``mt5`` (stored with the runner).
+    interval : str
+        Bar interval traded (``1d`` default; ``5min`` ... ``60min`` replay intraday bars,
+        one :class:`BarEvent` per bar, as :func:`core.backtest.runner.run_backtest` with the
+        same ``interval``). Futures (``WINFUT``) trade contracts at the contract's terms
+        (:mod:`core.trading.contracts`); with ``engine.day_trade`` every position is closed
+        at the session's flatten bar (:meth:`PaperBroker.close_day_trades`) and entry
+        signals of the bars after it are dropped, as the backtest does.
 
     Raises
     ------
@@ -505,8 +539,10 @@ class StrategyRunner:
         end=None,
         speed: float | None = None,
         feed_kind: str = "replay",
+        interval: str = "1d",
     ) -> None:
-        from core.backtest.runner import load_inputs
+        from core.backtest.runner import BACKTEST_INTERVALS, load_inputs
+        from core.data.intraday import normalize_interval
         from core.strategies import Strategy, get_strategy
         from core.trading.accounts import get_account
 
@@ -535,14 +571,26 @@ class StrategyRunner:
                 f"Os custos do robô diferem dos custos da conta {acc.name} (a corretora cobra "
                 "os da conta): use o mesmo --costs com que a conta foi criada."
             )
-        if cfg.allow_short and not acc.engine.allow_short:
-            raise InputError(f"A conta {acc.name} não permite venda a descoberto.")
+        from core.data.futures import is_future_ticker
+
+        shares = [t for t in self.tickers if not is_future_ticker(t)]
+        if cfg.allow_short and not acc.engine.allow_short and shares:
+            raise InputError(
+                f"A conta {acc.name} não permite venda a descoberto de ações "
+                f"({', '.join(shares)}); futuros podem ser vendidos."
+            )
         if cfg.sizing.method == "risk" and cfg.stop_loss <= 0 and not self.strategy.sets_stops:
             raise InputError(
                 "Dimensionamento por risco precisa de um stop: defina o stop-loss (%) ou use "
                 "uma estratégia que define stops (wave3)."
             )
         self.config = cfg
+        self.interval = normalize_interval(interval)
+        if self.interval not in BACKTEST_INTERVALS:
+            raise InputError(
+                f"Intervalo {interval!r} não suportado pelo robô (use "
+                f"{', '.join(BACKTEST_INTERVALS)})."
+            )
         if start is None and feed_kind != "replay":
             # a live runner trades from the first bar after the stored history
             last = max((store.last_date(t) for t in self.tickers), default=None)
@@ -556,6 +604,9 @@ class StrategyRunner:
         self._load_inputs = load_inputs
         self._clock: pd.Timestamp | None = None
         self.broker = _engine_level_broker(store, self.account, self._now)
+        # the runner's orders are charged the runner's futures terms (margin, fees per
+        # contract, slippage in ticks), exactly what the backtest charges
+        self.broker._engine = cfg
         self.runner_id, self.last_bar = self._attach()
         self.broker.order_tickers = frozenset(self.tickers) | {
             o.ticker for o in self.broker.orders("open") if str(o.source).startswith("strategy:")
@@ -563,7 +614,13 @@ class StrategyRunner:
         self.feed = feed
         if self.feed is None:
             self.feed = ReplayFeed(
-                store, self.tickers, self.start, self.end, speed=speed, after=self.last_bar
+                store,
+                self.tickers,
+                self.start,
+                self.end,
+                speed=speed,
+                after=self.last_bar,
+                interval=self.interval,
             )
         elif self.last_bar is not None and hasattr(self.feed, "after"):
             self.feed.after = self.last_bar
@@ -591,6 +648,7 @@ class StrategyRunner:
             "engine": json.dumps(self.config.to_dict(), sort_keys=True),
             "start": _py(self.start),
             "end": _py(self.end),
+            "interval": self.interval,
         }
 
     def _attach(self) -> tuple[int, pd.Timestamp | None]:
@@ -642,10 +700,16 @@ class StrategyRunner:
     # -- inputs -------------------------------------------------------------------------
     def _build(self) -> None:
         """Bars, actions, lots and the kernel's arrays for the window; signals so far."""
-        from core.backtest.runner import adjust_bars
+        from core.backtest.engine import flatten_codes
+        from core.backtest.runner import adjust_bars, contract_terms, session_codes
+        from core.data.intraday import INTERVAL_MINUTES
 
         inp = self._load_inputs(
-            self.store, self.tickers, self.end, lot_size=self.config.sizing.lot_size
+            self.store,
+            self.tickers,
+            self.end,
+            lot_size=self.config.sizing.lot_size,
+            interval=self.interval,
         )
         self.inputs = inp
         index = next(iter(inp.bars.values())).index
@@ -659,9 +723,28 @@ class StrategyRunner:
                 return
             raise InputError("O início do robô está depois da última barra armazenada.")
         first = index[max(start_i - 1, 0)]
-        self.raw = {t: b for t, b in inp.bars.items()}
-        self.adj = {t: adjust_bars(b) for t, b in self.raw.items()}
+        # futures: the engine trades R$ per contract (points × point value), as the backtest
+        terms = contract_terms(self.tickers, inp.kinds, self.config)
+        self.pvs = {t: pv for t, (pv, _) in terms.items()}
+        self.adj = {t: adjust_bars(b) for t, b in inp.bars.items()}
+        self.raw = {
+            t: (_scale_bars(b, self.pvs[t]) if t in self.pvs else b) for t, b in inp.bars.items()
+        }
+        lots = dict(inp.lots)
+        for t in self.pvs:
+            lots[t] = 1
         bars = {t: b[b.index >= first] for t, b in self.raw.items()}
+        bar_minutes = INTERVAL_MINUTES.get(self.interval)
+        keep = index >= first
+        flat = None
+        self._no_entry: dict[str, np.ndarray] = {}
+        if self.config.day_trade:
+            flat = flatten_codes(index, self.config.flatten_minutes, bar_minutes)[keep]
+            if bar_minutes:  # entry signals at or after the flatten bar are dropped
+                self._no_entry = {
+                    t: flatten_codes(b.index, self.config.flatten_minutes, bar_minutes) > 0
+                    for t, b in self.raw.items()
+                }
         empty = {
             t: pd.DataFrame({c: np.zeros(len(b), dtype=bool) for c in _FLAGS}, index=b.index)
             for t, b in bars.items()
@@ -672,8 +755,12 @@ class StrategyRunner:
             self.config,
             start=index[start_i],
             actions=inp.actions,
-            lots=inp.lots,
+            lots=lots,
+            sessions=session_codes(index, self.interval)[keep],
+            flat=flat,
+            contracts={t: c for t, (_, c) in terms.items()} or None,
         )
+        self._flat = flat
         self.index = self.ei.index
         self.k = len(self.ei.tickers)
         self._pos = {t: self.index.get_indexer(self.raw[t].index) for t in self.ei.tickers}
@@ -717,9 +804,12 @@ class StrategyRunner:
             )[t]
             cols = sig.columns
             vals: dict[str, Any] = {}
+            no_entry = t in self._no_entry and bool(self._no_entry[t][end - 1])
             for c, arr in zip(_FLAGS, sg[:4], strict=True):
                 x: Any = sig[c].to_numpy()[-1] if c in cols else False
                 v = bool(x) if x == x else False
+                if no_entry and c in ("entry_long", "entry_short"):
+                    v = False  # day trade: would fill after the session's flatten time
                 arr[i, j] = v
                 vals[c] = v
             for c, arr in zip(_LEVELS, sg[4:], strict=True):
@@ -922,7 +1012,8 @@ class StrategyRunner:
             if e is None:
                 continue
             level = float(sg.entry_level[i - 1, j])
-            px, _ = entry_fill(e.open, e.high, e.low, level, d)
+            pv = self.pvs.get(t, 1.0)  # futures: the plan is in R$ per contract
+            px, _ = entry_fill(e.open * pv, e.high * pv, e.low * pv, level, d)
             stop, target = entry_levels(
                 px,
                 float(sg.stop[i - 1, j]),
@@ -931,6 +1022,8 @@ class StrategyRunner:
                 self.config.stop_loss,
                 self.config.take_profit,
             )
+            if t in self.pvs:  # back to points (the broker's unit for futures)
+                level, stop, target = (_points(x, pv) for x in (level, stop, target))
             req = OrderRequest(
                 account=self.account,
                 ticker=t,
@@ -950,7 +1043,7 @@ class StrategyRunner:
                 if o.status == "rejeitada" and o.reason:  # found again after a restart
                     raise RiskRejected("saldo" if "saldo" in o.reason else "risco", o.reason)
             except RiskRejected as exc:
-                if exc.rule != "saldo":
+                if exc.rule != "saldo" or t in self.pvs:
                     notes.append(f"{t}: entrada recusada ({exc.message})")
                     continue
                 self._trimmed_entry(req, float(px), j, T, notes)
@@ -976,6 +1069,9 @@ class StrategyRunner:
                 for e in events
             }
             got.extend(self.broker.on_bars(bars, T))
+            if self._flat is not None and self._flat[i] > 0 and i >= self.ei.start:
+                # day trade: the engine closes every position at this bar's close
+                got.extend(self.broker.close_day_trades(T, self.tickers))
         self._clock = T
         snap = self.broker.account()
         # drift: the account must hold what the plan holds
@@ -996,7 +1092,7 @@ class StrategyRunner:
                     notes.append(
                         f"{t}: conta com {acct.get(t, 0)} ações, backtest com {plan_pos.get(t, 0)}"
                     )
-        traded, slip_abs = _slippage(tr, i, tick, got)
+        traded, slip_abs = _slippage(tr, i, tick, got, self.pvs)
         if notes:
             msg = f"{T:%d/%m/%Y}: " + "; ".join(notes)
             self.drift.append(msg)
@@ -1071,12 +1167,10 @@ class StrategyRunner:
         """
         total = 0
         if isinstance(self.feed, ReplayFeed):
-            total = int(
-                (
-                    (self.index >= self.index[self.ei.start])
-                    & (self.index <= (self.end or self.index[-1]))
-                ).sum()
-            )
+            end = self.end or self.index[-1]
+            if end == end.normalize():  # a date: its whole session (intraday bars included)
+                end = end + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
+            total = int(((self.index >= self.index[self.ei.start]) & (self.index <= end)).sum())
         self._set(status="rodando", bars_total=total, message="")
         stopped = False
         try:

@@ -44,6 +44,8 @@ class PaperRunner(Base):
     tickers: Mapped[str] = mapped_column(Text, nullable=False, default="[]")
     engine: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
     feed: Mapped[str] = mapped_column(String(16), nullable=False, default="replay")
+    #: Bar interval traded (``1d``, ``5min`` ...; migration 0019).
+    interval: Mapped[str] = mapped_column(String(8), nullable=False, server_default="1d")
     start: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     end: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     speed: Mapped[float | None] = mapped_column(Float, nullable=True)

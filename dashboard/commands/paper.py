@@ -3,7 +3,7 @@
 Commands
 --------
 ``create --name N --cash R$ [--costs b3|none] [--risk key=value,...] [--participation X]
-[--no-fractional] [--short]``, ``list``,
+[--no-fractional] [--short] [--day-trade]``, ``list``,
 ``order --account N --ticker T --side buy|sell --qty Q [--type market|limit|stop|stop_limit]
 [--price P] [--stop P] [--stop-loss P] [--target P] [--tif day|gtc|YYYY-MM-DD]
 [--client-id ID] [--fill next-bar|now]``, ``cancel --account N --order ID``,
@@ -156,7 +156,7 @@ def _create(args, ctx) -> int:
     cash = parse_money(args.cash, "Capital inicial")
     risk = RiskRules.from_text(args.risk)
     engine = None
-    if args.no_fractional or args.short:
+    if args.no_fractional or args.short or getattr(args, "day_trade", False):
         if cash is None or not cash > 0:
             from core.errors import InputError
 
@@ -166,6 +166,7 @@ def _create(args, ctx) -> int:
             costs=cost_preset(args.costs),
             sizing=replace(Sizing(), fractional=not args.no_fractional),
             allow_short=bool(args.short),
+            day_trade=bool(getattr(args, "day_trade", False)),
         )
     acc = create_account(
         ctx.store(),
@@ -507,6 +508,11 @@ def register(sub, common) -> None:
     q.add_argument("--participation", metavar="X", help="max fraction of a bar's volume")
     q.add_argument("--no-fractional", action="store_true", help="round lots only")
     q.add_argument("--short", action="store_true", help="allow short selling")
+    q.add_argument(
+        "--day-trade",
+        action="store_true",
+        help="day-trade account: futures (WINFUT) need the day-trade margin per contract",
+    )
 
     add("list", _list, "list accounts", account=False)
 

@@ -7,7 +7,12 @@ calls :func:`add_commands`); this module's own :func:`register` adds nothing.
 [--start D] [--end D] [--speed X]`` plus every engine option of ``backtest`` (sizing, lots,
 stops, time stop, max positions, costs, cash) with the same defaults and the same parsers
 (:func:`core.requests.build_backtest_request`); ``--cash`` and ``--costs`` default to the
-account's. Runs in the foreground until the replay ends (a live feed: until interrupted);
+account's. ``--interval 5min`` (and the other intraday intervals) replays intraday bars,
+with ``--day-trade``, ``--flatten-minutes``, ``--contracts``, ``--margin``,
+``--fee-per-contract`` and ``--slippage-ticks`` as in ``backtest`` — e.g. ``paper run
+--account win --strategy opening_range_breakout --tickers WINFUT --interval 5min --day-trade
+--contracts 1``; ``--json`` adds ``interval`` (``last_bar`` with the time on intraday).
+Runs in the foreground until the replay ends (a live feed: until interrupted);
 rerun after a crash, it resumes after the last processed bar. Alerts fired on the run's bars
 (:func:`core.alerts.engine.runner_hooks`) are delivered while it runs (this process runs a
 delivery worker with the settings' channels) and drained before the command exits (at most
@@ -97,9 +102,11 @@ def _run(args, ctx) -> int:
         end=req.end,
         speed=speed,
         feed_kind=args.feed,
+        interval=req.interval,
     )
     prog = None if args.json else progress_printer()
     st, alerts = _run_delivering(store, ctx.settings, runner, prog, fired)
+    fmt = "%Y-%m-%d" if st.interval == "1d" else "%Y-%m-%d %H:%M"
     if args.json:
         print(
             dumps(
@@ -108,19 +115,25 @@ def _run(args, ctx) -> int:
                     "strategy": st.strategy,
                     "tickers": st.tickers,
                     "status": st.status,
-                    "last_bar": None if st.last_bar is None else f"{st.last_bar:%Y-%m-%d}",
+                    "last_bar": None if st.last_bar is None else f"{st.last_bar:{fmt}}",
                     "bars_done": st.bars_done,
                     "bars_total": st.bars_total,
                     "message": st.message,
                     "alerts": alerts,
+                    "interval": st.interval,
                 }
             )
         )
     else:
-        last = "-" if st.last_bar is None else f"{st.last_bar:%d/%m/%Y}"
+        from core.textfmt import date as fmt_date
+        from core.textfmt import datetime as fmt_dt
+
+        daily = st.interval == "1d"
+        last = "-" if st.last_bar is None else (fmt_date if daily else fmt_dt)(st.last_bar)
+        unit = "pregões" if daily else f"barras de {st.interval}"
         print(
             f"Robô {st.strategy} na conta {st.account}: {st.status}, {st.bars_done} de "
-            f"{st.bars_total} pregões (último {last}). {st.message}".strip()
+            f"{st.bars_total} {unit} (último {last}). {st.message}".strip()
         )
         if alerts["firings"]:
             from core.textfmt import integer

@@ -288,3 +288,22 @@ def test_ptbr_numbers_for_cash_and_prices(capsys, db):
     )
     assert rc == 0, err
     assert json.loads(out)["price"] == 9.5
+
+
+def test_create_day_trade_account_uses_the_day_trade_margin_for_win(capsys, db, paper_store):
+    """Issue 14: ``paper create --day-trade``: a WINFUT order needs the day-trade margin
+    (R$ 100 per contract by default), not the overnight one (R$ 3.200)."""
+    from core.trading import PaperBroker
+
+    assert (
+        main(["paper", "create", "--name", "dt", "--cash", "1000", "--day-trade", "--db", db]) == 0
+    )
+    capsys.readouterr()
+    paper_store.upsert_instrument("WINFUT", kind="future")
+    b = PaperBroker(paper_store, "dt")
+    assert b._future("WINFUT").margin == 100.0
+    rc, out, err = _run(
+        capsys, db, "order", "--account", "dt", "--ticker", "WINFUT", "--side", "buy",
+        "--qty", "5", "--type", "limit", "--price", "120000",
+    )  # fmt: skip
+    assert rc == 0, err  # 5 × R$ 100 + fees fits in R$ 1.000 (5 × R$ 3.200 would not)

@@ -117,6 +117,34 @@ def test_position_rows_signed_and_return():
     assert row["retorno"] == 5.0  # 600 on 12.000 of cost
 
 
+def test_position_rows_of_a_win_contract_in_points_and_reais():
+    """Issue 14: a WINFUT position reads in contracts and points, its return on the R$ cost
+    (points × R$ 0,20 × contracts), not on the points."""
+    (row,) = ct.position_rows(
+        [
+            NS(
+                ticker="WINFUT",
+                qty=2,
+                avg_price=120_000.0,
+                last=120_500.0,
+                market_value=2 * 120_500 * 0.2,
+                unrealized_pnl=200.0,
+                realized_pnl=0.0,
+            )
+        ]  # fmt: skip
+    )
+    assert row["unidade"] == "contratos · pts" and row["qtd"] == 2
+    assert row["preco_medio"] == 120_000.0
+    assert row["retorno"] == round(100 * 200.0 / (2 * 120_000 * 0.2), 2)  # 0,42 %, not 0,08 %
+
+
+def test_fill_rows_value_of_a_win_fill_is_the_notional_in_reais():
+    f = NS(id=1, time=pd.Timestamp("2021-09-01 09:35"), order_id=3, ticker="WINFUT",
+           side="buy", qty=2, price=119560.0, fees=0.74)  # fmt: skip
+    (row,) = ct.fill_rows([f])
+    assert row["preco"] == 119560.0 and row["valor"] == round(2 * 119560.0 * 0.20, 2)
+
+
 def test_fill_rows_value_is_qty_times_price():
     (row,) = ct.fill_rows(
         [
@@ -245,6 +273,19 @@ def test_runner_view_progress_done_over_total():
     assert "rodando · 37 / 125 pregões · último 03/07/2024" in text
     assert "PETR4, VALE3" in text and "14/05/2024 a 14/11/2024" in text
     assert "Nenhum robô" in _text(ct.runner_view(None))
+
+
+def test_runner_view_of_an_intraday_replay_counts_bars_with_times():
+    """Issue 14: a WINFUT 5-min replay counts bars, not sessions, and shows the bar's time."""
+    from core.trading.runner import RunnerStatus
+
+    st = RunnerStatus(
+        account="w", strategy="opening_range_breakout", params={}, tickers=["WINFUT"],
+        feed="replay", status="rodando", start=pd.Timestamp("2021-09-01"),
+        end=pd.Timestamp("2021-09-14"), last_bar=pd.Timestamp("2021-09-01 10:15"),
+        bars_done=20, bars_total=856, interval="5min",
+    )  # fmt: skip
+    assert "20 / 856 barras de 5min · último 01/09/2021 10:15" in _text(ct.runner_view(st))
 
 
 def _walk(component):
