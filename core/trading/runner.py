@@ -390,6 +390,18 @@ def _engine_level_broker(store, account: str, clock):
             ref = self.refs.get(ticker)
             return ref if ref is not None else super()._last_price(ticker, pos)
 
+        def account_and_positions(self):
+            """:meth:`account` and :meth:`positions` from one read of the account (the
+            runner needs both after every bar; each alone computes the whole snapshot)."""
+            from core.trading.models import PaperAccount
+
+            acc_t = PaperAccount.__table__
+            with self.store.engine.connect() as conn:
+                q = select(acc_t).where(acc_t.c.id == self.account_id)
+                acc = dict(conn.execute(q).mappings().first())
+                snap, positions = self._snapshot(conn, acc)[:2]
+            return snap, positions
+
         def _validate(self, req):  # noqa: ANN001 - PaperBroker's private hook
             fut = self._future(req.ticker)
 
@@ -1073,13 +1085,13 @@ class StrategyRunner:
                 # day trade: the engine closes every position at this bar's close
                 got.extend(self.broker.close_day_trades(T, self.tickers))
         self._clock = T
-        snap = self.broker.account()
+        snap, positions = self.broker.account_and_positions()
         # drift: the account must hold what the plan holds
         plan_pos: dict[str, int] = {}
         for r in tr:
             if int(r[_T_REASON]) == R_END:
                 plan_pos[tick[int(r[_T_TICKER])]] = int(r[_T_DIR]) * int(round(r[_T_SH]))
-        acct = {p.ticker: p.qty for p in self.broker.positions() if p.qty}
+        acct = {p.ticker: p.qty for p in positions if p.qty}
         if i >= self.ei.start:
             for t in sorted(set(plan_pos) | set(acct)):
                 p_q, a_q = plan_pos.get(t, 0), acct.get(t, 0)
