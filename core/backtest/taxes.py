@@ -87,6 +87,9 @@ TAX_COLUMNS: tuple[str, ...] = (
 )
 
 
+_FLOAT_TAX_COLUMNS = [c for c in TAX_COLUMNS if c not in ("month", "swing_exempt")]
+
+
 @dataclass(frozen=True)
 class TaxRules:
     """Rates and limits of the monthly IR (fractions; R$)."""
@@ -205,8 +208,8 @@ def tax_report(
 
     # The month-to-month carry (losses, credits, a deferred DARF) is sequential: one pass on
     # plain floats, columns collected as lists (no per-month pandas objects).
-    out = {c: [0.0] * nm for c in TAX_COLUMNS[1:]}
-    out["swing_exempt"] = [False] * nm
+    rows = []
+    exempt_m = np.zeros(nm, dtype=bool)
     carry_sw = carry_dt = carry_fii = credit = pending = 0.0
     l_stock, l_other, l_dt, l_fii = (
         res_stock.tolist(),
@@ -258,32 +261,36 @@ def tax_report(
             pending, darf = darf, 0.0
         else:
             pending = 0.0
-        out["swing_sales"][x] = l_sws[x]
-        out["swing_result"][x] = rs + ro
-        out["swing_exempt"][x] = exempt
-        out["swing_loss_offset"][x] = off_sw
-        out["swing_loss_carried"][x] = carry_sw
-        out["swing_base"][x] = base_sw
-        out["swing_tax"][x] = tax_sw
-        out["day_trade_result"][x] = rd
-        out["day_trade_loss_offset"][x] = off_dt
-        out["day_trade_loss_carried"][x] = carry_dt
-        out["day_trade_base"][x] = base_dt
-        out["day_trade_tax"][x] = tax_dt
-        out["withheld"][x] = withheld
-        out["credit_used"][x] = used
-        out["darf"][x] = darf
-        out["carried_to_next_month"][x] = pending
-        out["stock_sales"][x] = l_sts[x]
-        out["exempt_gain"][x] = exempt_gain
-        out["fii_result"][x] = rf_
-        out["fii_loss_carried"][x] = carry_fii
-        out["fii_tax"][x] = tax_fii
+        rows.append(
+            (
+                l_sws[x],
+                rs + ro,
+                off_sw,
+                carry_sw,
+                base_sw,
+                tax_sw,
+                rd,
+                off_dt,
+                carry_dt,
+                base_dt,
+                tax_dt,
+                withheld,
+                used,
+                darf,
+                pending,
+                l_sts[x],
+                exempt_gain,
+                rf_,
+                carry_fii,
+                tax_fii,
+            )
+        )
+        exempt_m[x] = exempt
     months = pd.PeriodIndex.from_ordinals(np.arange(m0 - 1970 * 12, m0 - 1970 * 12 + nm), freq="M")
-    cols = {"month": months.array}
-    for c in TAX_COLUMNS[1:]:
-        cols[c] = np.array(out[c], dtype=bool if c == "swing_exempt" else "float64")
-    return pd.DataFrame(cols, columns=list(TAX_COLUMNS))
+    out = pd.DataFrame(np.array(rows, dtype="float64"), columns=_FLOAT_TAX_COLUMNS)
+    out.insert(0, "month", months.array)
+    out.insert(3, "swing_exempt", exempt_m)
+    return out
 
 
 def total_tax(report: pd.DataFrame) -> float:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -153,32 +154,59 @@ def add_flags(conn: Connection, flags: Sequence[dict]) -> int:
     return len(seen)
 
 
-def _driver_insert(conn: Connection):
-    """A function inserting new bar rows through the DBAPI's ``executemany`` (no per-row
-    SQLAlchemy parameter processing), or None for a dialect it does not know.
+#: Rows per multi-row ``INSERT ... VALUES (...), (...)`` statement on SQLite (10 parameters
+#: a row, well under SQLite's 32,766 limit; about twice as fast as ``executemany`` here).
+_SQLITE_ROWS = 250
 
-    SQLite stores ``DateTime`` as SQLAlchemy's text ``YYYY-MM-DD HH:MM:SS.ffffff``; the
-    function writes exactly that, so reads through SQLAlchemy are unchanged.
+
+def _driver_insert(conn: Connection):
+    """A function inserting new bar rows through the DBAPI, bypassing SQLAlchemy's per-row
+    parameter processing, or None for a dialect it does not know.
+
+    * SQLite: multi-row ``INSERT ... VALUES`` statements of :data:`_SQLITE_ROWS` rows (one
+      statement per chunk instead of one per row). ``DateTime`` is stored as SQLAlchemy's
+      text ``YYYY-MM-DD HH:MM:SS.ffffff``; the function writes exactly that, so reads
+      through SQLAlchemy are unchanged.
+    * PostgreSQL (psycopg 3): ``COPY bars (...) FROM STDIN`` inside the caller's
+      transaction (still one import = one transaction).
     """
     dialect = conn.dialect
-    mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
-    if mark is None or dialect.name not in ("sqlite", "postgresql"):
+    if dialect.name not in ("sqlite", "postgresql"):
         return None
     q = dialect.identifier_preparer.quote
     cols = ["instrument_id", "interval", "date", *BAR_COLUMNS, "source"]
-    sql = (
-        f"INSERT INTO {q(_BAR.name)} ({', '.join(q(c) for c in cols)}) "
-        f"VALUES ({', '.join([mark] * len(cols))})"
-    )
+    collist = ", ".join(q(c) for c in cols)
+    if dialect.name == "postgresql":
+        raw = conn.connection.dbapi_connection
+        if not type(raw).__module__.startswith("psycopg."):
+            return None  # COPY through psycopg 3's cursor.copy only
+        copy_sql = f"COPY {q(_BAR.name)} ({collist}) FROM STDIN"
+
+        def insert_pg(iids, dates, values, interval: str, source: str) -> None:
+            d64 = np.asarray(dates, dtype="datetime64[us]")
+            when = d64.astype(object).tolist()  # datetime.datetime
+            n = len(when)
+            rows = zip(
+                np.asarray(iids, dtype=np.int64).tolist(),
+                [interval] * n,
+                when,
+                *[np.asarray(v, dtype="float64").tolist() for v in values],
+                [source] * n,
+            )
+            with raw.cursor() as cur, cur.copy(copy_sql) as cp:
+                for row in rows:
+                    cp.write_row(row)
+
+        return insert_pg
+    one = "(" + ", ".join(["?"] * len(cols)) + ")"
+    head = f"INSERT INTO {q(_BAR.name)} ({collist}) VALUES "
+    full_sql = head + ", ".join([one] * _SQLITE_ROWS)
 
     def insert(iids, dates, values, interval: str, source: str) -> None:
         d64 = np.asarray(dates, dtype="datetime64[us]")
-        if dialect.name == "sqlite":
-            txt = np.datetime_as_string(d64, unit="us").astype("S26")  # YYYY-MM-DDTHH:MM:SS.ffffff
-            txt.view(np.uint8).reshape(-1, 26)[:, 10] = ord(" ")
-            when = txt.astype("U26").tolist()
-        else:
-            when = d64.astype(object).tolist()  # datetime.datetime
+        txt = np.datetime_as_string(d64, unit="us").astype("S26")  # YYYY-MM-DDTHH:MM:SS.ffffff
+        txt.view(np.uint8).reshape(-1, 26)[:, 10] = ord(" ")
+        when = txt.astype("U26").tolist()
         n = len(when)
         rows = list(
             zip(
@@ -189,7 +217,16 @@ def _driver_insert(conn: Connection):
                 [source] * n,
             )
         )
-        conn.exec_driver_sql(sql, rows)
+        cur = conn.connection.dbapi_connection.cursor()
+        try:
+            for k in range(0, n, _SQLITE_ROWS):
+                chunk = rows[k : k + _SQLITE_ROWS]
+                sql = (
+                    full_sql if len(chunk) == _SQLITE_ROWS else head + ", ".join([one] * len(chunk))
+                )
+                cur.execute(sql, list(chain.from_iterable(chunk)))
+        finally:
+            cur.close()
 
     return insert
 
@@ -248,10 +285,19 @@ def upsert_bars(
         return out
     if priorities is None:
         priorities = load_priorities(conn)
-    tick = clean["ticker"].astype(str).to_numpy()
+    # instrument id per row: one lookup per distinct ticker, not per row
+    tcol = clean["ticker"]
+    if isinstance(tcol.dtype, pd.CategoricalDtype):
+        codes, cats = tcol.cat.codes.to_numpy(), [str(c) for c in tcol.cat.categories]
+    else:
+        cats, codes = np.unique(tcol.astype(str).to_numpy(), return_inverse=True)
+        cats = [str(c) for c in cats]
+    iid_of = np.array([ids.get(c, -1) for c in cats] or [-1], dtype="int64")
+    if len(cats) == 0 or (codes < 0).any() or (iid_of[codes] < 0).any():
+        raise ValueError("upsert_bars: a ticker without an instrument id")
     inc = pd.DataFrame(
         {
-            "iid": pd.Series(tick).map(ids).to_numpy(dtype="int64"),
+            "iid": iid_of[codes],
             "date": clean["date"].to_numpy(dtype="datetime64[ns]"),
             **{c: clean[c].to_numpy(dtype="float64") for c in BAR_COLUMNS},
         }
@@ -292,8 +338,12 @@ def upsert_bars(
         old = pd.DataFrame({c: [] for c in ocols})
         old["date"] = old["date"].astype("datetime64[ns]")
         old["iid"] = old["iid"].astype("int64")
-    m = inc.merge(old, on=["iid", "date"], how="left", indicator=True)
-    is_new = (m["_merge"] == "left_only").to_numpy()
+    if len(old):
+        m = inc.merge(old, on=["iid", "date"], how="left", indicator=True)
+        is_new = (m["_merge"] == "left_only").to_numpy()
+    else:  # nothing stored in the window (a first import): every row is new
+        m = inc.assign(**{c: np.nan for c in ocols[2:]})
+        is_new = np.ones(len(m), dtype=bool)
     exists = ~is_new
     iid_arr = m["iid"].to_numpy()
     # volume units: incoming volumes in a foreign unit are not written
@@ -437,5 +487,5 @@ def upsert_bars(
     out.updated = int(upd.sum())
     out.unchanged = int(same.sum())
     out.kept = int(kept.sum())
-    out.touched = {int(i) for i in iid_arr[is_new | upd]}
+    out.touched = set(np.unique(iid_arr[is_new | upd]).tolist())
     return out
