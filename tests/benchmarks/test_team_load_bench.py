@@ -47,6 +47,41 @@ def _worker_rss(gunicorn_pid: int) -> int:
         return 0
 
 
+def _cpu(pids) -> float:
+    """CPU seconds (user + system) used so far by the processes ``pids`` (gone ones count 0)."""
+    import psutil
+
+    total = 0.0
+    for pid in pids:
+        try:
+            t = psutil.Process(pid).cpu_times()
+            total += t.user + t.system
+        except psutil.Error:
+            pass
+    return total
+
+
+def _busy() -> float:
+    """CPU seconds the whole machine spent busy so far (every core, every process)."""
+    import psutil
+
+    t = psutil.cpu_times()
+    return sum(t) - t.idle - getattr(t, "iowait", 0.0)
+
+
+def _server_timing(response) -> tuple[float, float] | None:
+    """``(app ms, cpu ms)`` of the ``Server-Timing`` header (``PREGAO_SERVER_TIMING=1``)."""
+    parts = dict(
+        p.strip().split(";dur=", 1)
+        for p in response.headers.get("Server-Timing", "").split(",")
+        if ";dur=" in p
+    )
+    try:
+        return float(parts["app"]), float(parts["cpu"])
+    except (KeyError, ValueError):
+        return None
+
+
 def _p(values, q):
     if not values:
         return float("nan")
@@ -56,7 +91,9 @@ def _p(values, q):
 
 def test_team_load(tmp_path, pg_server, redis_url):
     url, drop = services.fresh_postgres_database(pg_server)
-    stack = start_team_stack(tmp_path, url, redis_url, workers=2)
+    stack = start_team_stack(
+        tmp_path, url, redis_url, workers=2, extra_env={"PREGAO_SERVER_TIMING": "1"}
+    )
     try:
         base = stack.base
         from core.data.store import init_db
@@ -70,6 +107,7 @@ def test_team_load(tmp_path, pg_server, redis_url):
         deps = dependencies(sessions[0], base)
         gunicorn_pid = stack.procs[-1].pid
         lat = {"page": [], "quotes": [], "runs": []}
+        served = {k: [] for k in lat}  # (server wall ms, server thread CPU ms) per request
         errors: list[str] = []
         lock = threading.Lock()
         duration = _duration()
@@ -94,6 +132,12 @@ def test_team_load(tmp_path, pg_server, redis_url):
             )
             single.append(1000 * (time.perf_counter() - t))
         rss0 = _worker_rss(gunicorn_pid)
+        import psutil
+
+        web_pids = [c.pid for c in psutil.Process(gunicorn_pid).children()]
+        celery_pid = stack.procs[0].pid
+        load0 = psutil.getloadavg()[0]
+        cpu0 = (_cpu(web_pids), _cpu([celery_pid]), _cpu([os.getpid()]), _busy())
         stop_at = time.time() + duration
 
         def user(s, seed):
@@ -127,8 +171,11 @@ def test_team_load(tmp_path, pg_server, redis_url):
                     except Exception as exc:  # noqa: BLE001 - counted as an error
                         ok, why = False, f"{kind} {type(exc).__name__}"
                     dt_ms = 1000 * (time.perf_counter() - t)
+                    timing = _server_timing(r) if ok else None
                     with lock:
                         lat[kind].append(dt_ms)
+                        if timing:
+                            served[kind].append(timing)
                         if not ok:
                             errors.append(why)
                     time.sleep(rnd.uniform(0.2, 1.0))  # think time
@@ -140,6 +187,8 @@ def test_team_load(tmp_path, pg_server, redis_url):
         for t in threads:
             t.join()
         elapsed = time.time() - t0
+        cpu1 = (_cpu(web_pids), _cpu([celery_pid]), _cpu([os.getpid()]), _busy())
+        web_cpu, celery_cpu, gen_cpu, busy = (b - a for a, b in zip(cpu0, cpu1, strict=True))
         rss1 = _worker_rss(gunicorn_pid)
         n = sum(len(v) for v in lat.values())
         rows = [
@@ -157,18 +206,41 @@ def test_team_load(tmp_path, pg_server, redis_url):
                     f"{max(vals) if vals else float('nan'):.0f} ms (n={len(vals)})",
                 )
             )
+            if served[kind]:
+                wall = [w for w, _ in served[kind]]
+                cpu = [c for _, c in served[kind]]
+                rows.append(
+                    (
+                        f"  {kind} in the server: wall p50 / p95, CPU p50 / mean",
+                        f"{statistics.median(wall):.0f} / {_p(wall, 0.95):.0f} ms, "
+                        f"{statistics.median(cpu):.0f} / {statistics.fmean(cpu):.0f} ms",
+                    )
+                )
         rows.append(
             (
                 "quotes callback, one user alone p50 / max",
                 f"{statistics.median(single):.0f} / {max(single):.0f} ms",
             )
         )
-        import psutil
-
+        ncpu = psutil.cpu_count()
         rows.append(
             (
-                "machine load average (1 min) / CPUs",
-                f"{psutil.getloadavg()[0]:.1f} / {psutil.cpu_count()}",
+                "web workers CPU per request (all kinds)",
+                f"{1000 * web_cpu / max(n, 1):.0f} ms ({web_cpu:.0f} CPU-s in {elapsed:.0f} s)",
+            )
+        )
+        other = busy - web_cpu - celery_cpu - gen_cpu
+        rows.append(
+            (
+                "machine CPU: web / celery / load generator / everything else",
+                f"{web_cpu:.0f} / {celery_cpu:.0f} / {gen_cpu:.0f} / {other:.0f} CPU-s "
+                f"of {ncpu * elapsed:.0f} available ({100 * busy / (ncpu * elapsed):.0f} % busy)",
+            )
+        )
+        rows.append(
+            (
+                "machine load average (1 min) before → after / CPUs",
+                f"{load0:.1f} → {psutil.getloadavg()[0]:.1f} / {ncpu}",
             )
         )
         interactive = lat["quotes"] + lat["runs"]
