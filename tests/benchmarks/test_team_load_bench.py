@@ -22,7 +22,13 @@ import pytest
 
 from tests import services
 from tests.benchmarks.conftest import report
-from tests.team_stack import callback, dependencies, login, start_team_stack
+from tests.team_stack import (
+    callback,
+    dependencies,
+    login,
+    run_backtest_job,
+    start_team_stack,
+)
 
 USERS = 20
 TICKERS = ["PETR4", "VALE3", "ITUB4", "BBDC4", "ABEV3", "B3SA3", "BBAS3", "MGLU3"]
@@ -38,13 +44,37 @@ def _duration() -> float:
     return 30.0
 
 
-def _worker_rss(gunicorn_pid: int) -> int:
+#: Each user starts a backtest (the Backtest page's default form, on the Celery worker)
+#: about once every this many rounds of page + Quotes + stored runs.
+BACKTEST_EVERY = 12
+
+
+def _worker_rss(gunicorn_pid: int) -> dict[int, int]:
+    """Resident memory of each gunicorn worker, by pid."""
     import psutil
 
+    out = {}
     try:
-        return sum(c.memory_info().rss for c in psutil.Process(gunicorn_pid).children())
+        for c in psutil.Process(gunicorn_pid).children():
+            try:
+                out[c.pid] = c.memory_info().rss
+            except psutil.Error:
+                pass
     except psutil.Error:
-        return 0
+        pass
+    return out
+
+
+def _settle(pids, seconds: float = 90.0) -> float:
+    """Wait (at most ``seconds``) until ``pids`` use under 5 % of a core over 2 s (start-up
+    work such as the read-cache warm-up done), so the run measures requests only."""
+    t_end = time.time() + seconds
+    while time.time() < t_end:
+        a = _cpu(pids)
+        time.sleep(2.0)
+        if _cpu(pids) - a < 0.1:
+            break
+    return seconds - max(t_end - time.time(), 0.0)
 
 
 def _cpu(pids) -> float:
@@ -106,7 +136,7 @@ def test_team_load(tmp_path, pg_server, redis_url):
         sessions = [login(base, f"user{k:02d}") for k in range(USERS)]
         deps = dependencies(sessions[0], base)
         gunicorn_pid = stack.procs[-1].pid
-        lat = {"page": [], "quotes": [], "runs": []}
+        lat = {"page": [], "quotes": [], "runs": [], "backtest": []}
         served = {k: [] for k in lat}  # (server wall ms, server thread CPU ms) per request
         errors: list[str] = []
         lock = threading.Lock()
@@ -131,14 +161,25 @@ def test_team_load(tmp_path, pg_server, redis_url):
                 },
             )
             single.append(1000 * (time.perf_counter() - t))
-        rss0 = _worker_rss(gunicorn_pid)
+        ok, secs = run_backtest_job(sessions[0], base, deps)  # warms the Celery worker
+        assert ok, "the backtest job did not store a run"
         import psutil
 
         web_pids = [c.pid for c in psutil.Process(gunicorn_pid).children()]
         celery_pid = stack.procs[0].pid
+        settled = _settle([*web_pids, celery_pid])
+        rss0 = _worker_rss(gunicorn_pid)
         load0 = psutil.getloadavg()[0]
         cpu0 = (_cpu(web_pids), _cpu([celery_pid]), _cpu([os.getpid()]), _busy())
         stop_at = time.time() + duration
+
+        class _Done:  # a finished job as a response (status 200, or 500 when it failed)
+            def __init__(self, ok):
+                self.status_code = 200 if ok else 500
+                self.headers = {}
+
+        def _backtest(s):
+            return _Done(run_backtest_job(s, base, deps)[0])
 
         def user(s, seed):
             rnd = random.Random(seed)
@@ -162,7 +203,10 @@ def test_team_load(tmp_path, pg_server, redis_url):
                         ),
                     ),
                     ("runs", lambda: callback(s, base, deps, "backtest-runs.rowData", {})),
+                    ("backtest", lambda: _backtest(s)),
                 ):
+                    if kind == "backtest" and rnd.randrange(BACKTEST_EVERY):
+                        continue
                     t = time.perf_counter()
                     try:
                         r = fn()
@@ -180,7 +224,15 @@ def test_team_load(tmp_path, pg_server, redis_url):
                             errors.append(why)
                     time.sleep(rnd.uniform(0.2, 1.0))  # think time
 
+        samples: list[tuple[float, dict[int, int]]] = []  # (seconds in, RSS by worker)
+
+        def sampler():
+            while time.time() < stop_at:
+                samples.append((duration - (stop_at - time.time()), _worker_rss(gunicorn_pid)))
+                time.sleep(min(60.0, max(duration / 10, 5.0)))
+
         threads = [threading.Thread(target=user, args=(s, k)) for k, s in enumerate(sessions)]
+        threads.append(threading.Thread(target=sampler))
         t0 = time.time()
         for t in threads:
             t.start()
@@ -243,15 +295,40 @@ def test_team_load(tmp_path, pg_server, redis_url):
                 f"{load0:.1f} → {psutil.getloadavg()[0]:.1f} / {ncpu}",
             )
         )
+        rows.append(("start-up settled after", f"{settled:.0f} s"))
         interactive = lat["quotes"] + lat["runs"]
         rows.append(
             ("interactive callbacks p95 (goal ≤ 300 ms)", f"{_p(interactive, 0.95):.0f} ms")
         )
-        if rss0:
+        if len(samples) > 2:
             rows.append(
                 (
-                    "web workers RSS start → end",
-                    f"{rss0 / 1e6:.0f} → {rss1 / 1e6:.0f} MB ({100 * (rss1 / rss0 - 1):+.1f} %)",
+                    "web workers RSS over time (MB, each worker)",
+                    "; ".join(
+                        f"{t:.0f} s: " + " / ".join(f"{v / 1e6:.0f}" for _, v in sorted(m.items()))
+                        for t, m in samples
+                    ),
+                )
+            )
+            t_mid, mid = next(((t, m) for t, m in samples if t >= 0.2 * duration), samples[-1])
+            for k, (pid, m_mid) in enumerate(sorted(mid.items())):
+                m1 = rss1.get(pid)
+                if m1:
+                    rows.append(
+                        (
+                            f"web worker {k + 1} RSS growth after the caches filled",
+                            f"{m_mid / 1e6:.0f} MB at {t_mid:.0f} s → {m1 / 1e6:.0f} MB "
+                            f"({100 * (m1 / m_mid - 1):+.1f} %)",
+                        )
+                    )
+        for k, (pid, m0) in enumerate(sorted(rss0.items())):
+            m1 = rss1.get(pid)
+            rows.append(
+                (
+                    f"web worker {k + 1} RSS start → end (goal: growth ≤ 10 %)",
+                    f"{m0 / 1e6:.0f} → {m1 / 1e6:.0f} MB ({100 * (m1 / m0 - 1):+.1f} %)"
+                    if m1
+                    else f"{m0 / 1e6:.0f} MB → gone (restarted)",
                 )
             )
         if errors:
