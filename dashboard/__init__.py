@@ -183,6 +183,20 @@ def _warm_backtest() -> None:
         logging.getLogger(__name__).exception("Falha ao pré-compilar o motor de backtest")
 
 
+def _warm_page_reads() -> None:
+    """Fill the store's read cache with what the pages read on load (issue 11)."""
+    try:
+        from core.data.quality import quality_report
+        from core.portfolio import most_liquid
+        from dashboard.runtime import get_store
+
+        store = get_store()
+        most_liquid(store, 10)
+        quality_report(store)
+    except Exception:  # noqa: BLE001 - warming is best effort; a page reads anyway
+        logging.getLogger(__name__).exception("Falha ao pré-carregar as leituras das páginas")
+
+
 def _warm_kernels(celery_app=None) -> None:
     """Warm what this process will serve, in a background thread.
 
@@ -206,16 +220,7 @@ def _warm_kernels(celery_app=None) -> None:
     def work() -> None:
         if celery_app is None:
             _warm_backtest()
-        try:
-            from core.data.quality import quality_report
-            from core.portfolio import most_liquid
-            from dashboard.runtime import get_store
-
-            store = get_store()
-            most_liquid(store, 10)
-            quality_report(store)
-        except Exception:  # noqa: BLE001 - warming is best effort; a page reads anyway
-            logging.getLogger(__name__).exception("Falha ao pré-carregar as leituras das páginas")
+        _warm_page_reads()
 
     threading.Thread(target=work, name="warm-kernels", daemon=True).start()
 

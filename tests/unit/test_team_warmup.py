@@ -8,10 +8,6 @@ import threading
 import dashboard
 
 
-def _no_store():
-    raise RuntimeError("no store in this test")
-
-
 def _join(prefix: str) -> None:
     for t in threading.enumerate():
         if t.name.startswith(prefix):
@@ -23,7 +19,7 @@ def test_web_workers_of_a_celery_deployment_do_not_warm_the_backtest(monkeypatch
 
     warmed = []
     monkeypatch.setattr(dashboard, "_warm_backtest", lambda: warmed.append(1))
-    monkeypatch.setattr("dashboard.runtime.get_store", _no_store)  # page reads: skipped
+    monkeypatch.setattr(dashboard, "_warm_page_reads", lambda: None)
     before = list(signals.worker_ready.receivers)
     try:
         dashboard._warm_kernels(object())
@@ -39,7 +35,7 @@ def test_web_workers_of_a_celery_deployment_do_not_warm_the_backtest(monkeypatch
 def test_local_mode_warms_the_backtest_in_the_app(monkeypatch):
     warmed = []
     monkeypatch.setattr(dashboard, "_warm_backtest", lambda: warmed.append(1))
-    monkeypatch.setattr("dashboard.runtime.get_store", _no_store)  # page reads: skipped
+    monkeypatch.setattr(dashboard, "_warm_page_reads", lambda: None)
     dashboard._warm_kernels(None)
     _join("warm-kernels")
     assert warmed == [1]
