@@ -504,12 +504,50 @@ def quote_view(
     window: tuple | None = None,
     limit: int | None = None,
 ) -> QuoteView:
-    """Compute the Quotes page for ``req`` (through the store's read cache).
+    """The Quotes page for ``req``, computed once per data version (:meth:`Store.cached`).
 
-    The view is computed from store data alone, so it is kept by :meth:`Store.cached` under
-    the request, window and limit until the next write to the database: reopening a chart
-    (another tab, a colleague, the same link) costs no recomputation. Treat the result as
-    read-only (the frames are shared with the cache).
+    A desk looks at the same few tickers and ranges over and over: the view (bars,
+    indicators, KPIs, beta against the ^BVSP) is a pure function of the request and the
+    stored data, so it is served from the store's read cache until any write changes the
+    data (issue 15, load: about two thirds of the Quotes callback's CPU time). Each caller
+    gets its own copy of the frames. Parameters, result and errors as
+    :func:`compute_quote_view`; errors are never cached.
+    """
+    win = None if window is None else tuple(str(pd.Timestamp(w)) for w in window)
+    lim = None if limit is None else int(limit)
+    view = store.cached(
+        ("core.quotes.quote_view", req, win, lim),
+        lambda: compute_quote_view(store, req, window=win, limit=lim),
+    )
+    return _fresh_view(view)
+
+
+def _fresh_view(view: QuoteView) -> QuoteView:
+    """A copy of ``view`` whose frames, dicts and lists the caller may change freely
+    (pandas' copy-on-write: the shallow copies share data until one is modified)."""
+
+    def fresh(v):
+        if isinstance(v, pd.DataFrame | pd.Series):
+            return v.copy(deep=False)
+        if isinstance(v, dict):
+            return {k: fresh(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [fresh(x) for x in v]
+        return v
+
+    return dataclasses.replace(
+        view, **{f.name: fresh(getattr(view, f.name)) for f in dataclasses.fields(view)}
+    )
+
+
+def compute_quote_view(
+    store: Store,
+    req: QuoteRequest,
+    *,
+    window: tuple | None = None,
+    limit: int | None = None,
+) -> QuoteView:
+    """Compute the Quotes page for ``req`` (uncached: :func:`quote_view` caches it).
 
     Parameters
     ----------
@@ -536,12 +574,7 @@ def quote_view(
     InputError
         Unknown panel or preset, inverted or empty range, bad periods.
     """
-    if window is not None:
-        window = tuple(str(pd.Timestamp(w)) for w in window)
-    key = ("quotes.quote_view", req, window, None if limit is None else int(limit))
-    return dataclasses.replace(
-        store.cached(key, lambda: _quote_view(store, req, window=window, limit=limit))
-    )
+    return _quote_view(store, req, window=window, limit=limit)
 
 
 def _quote_view(

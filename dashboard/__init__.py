@@ -172,31 +172,55 @@ def _start_scheduler(settings: Settings):
     return sched
 
 
-def _warm_kernels() -> None:
-    """Load (or compile) the backtest kernels in a background thread, so the first backtest
-    does not wait for numba (issue 9), then fill the store's read cache with what the pages
-    read on load (the quality report of Dados, the defaults of Carteira, the Mercado table:
-    issue 11's page-load goal holds from the first visit)."""
+def _warm_backtest() -> None:
+    """Load (or compile) the backtest kernels and run a tiny read-only backtest (issue 9)."""
+    try:
+        from core.backtest.engine import warm_up
+        from dashboard.runtime import get_store
+
+        warm_up(get_store())
+    except Exception:  # noqa: BLE001 - warming is best effort; a run compiles anyway
+        logging.getLogger(__name__).exception("Falha ao pré-compilar o motor de backtest")
+
+
+def _warm_page_reads() -> None:
+    """Fill the store's read cache with what the pages read on load (issue 11)."""
+    try:
+        from core.data.quality import quality_report
+        from core.portfolio import most_liquid
+        from dashboard.runtime import get_store
+
+        store = get_store()
+        most_liquid(store, 10)
+        quality_report(store)
+    except Exception:  # noqa: BLE001 - warming is best effort; a page reads anyway
+        logging.getLogger(__name__).exception("Falha ao pré-carregar as leituras das páginas")
+
+
+def _warm_kernels(celery_app=None) -> None:
+    """Warm what this process will serve, in a background thread.
+
+    The backtest kernels (so the first backtest does not wait for numba, issue 9) are warmed
+    where backtests run: in this process locally; with Celery (team mode) in the Celery
+    worker once it is ready, never in the web workers, which only enqueue jobs — each
+    gunicorn worker used to spend seconds of CPU on it while serving its first users
+    (issue 15, load). Then the store's read cache gets what the pages read on load (the
+    quality report of Dados, the defaults of Carteira, the Mercado table: issue 11's
+    page-load goal holds from the first visit)."""
     import threading
 
+    if celery_app is not None:
+        from celery import signals
+
+        def _on_worker_ready(**_kwargs) -> None:
+            threading.Thread(target=_warm_backtest, name="warm-backtest", daemon=True).start()
+
+        signals.worker_ready.connect(_on_worker_ready, weak=False)
+
     def work() -> None:
-        try:
-            from core.backtest.engine import warm_up
-            from dashboard.runtime import get_store
-
-            warm_up(get_store())
-        except Exception:  # noqa: BLE001 - warming is best effort; a run compiles anyway
-            logging.getLogger(__name__).exception("Falha ao pré-compilar o motor de backtest")
-        try:
-            from core.data.quality import quality_report
-            from core.portfolio import most_liquid
-            from dashboard.runtime import get_store
-
-            store = get_store()
-            most_liquid(store, 10)
-            quality_report(store)
-        except Exception:  # noqa: BLE001 - warming is best effort; a page reads anyway
-            logging.getLogger(__name__).exception("Falha ao pré-carregar as leituras das páginas")
+        if celery_app is None:
+            _warm_backtest()
+        _warm_page_reads()
 
     threading.Thread(target=work, name="warm-kernels", daemon=True).start()
 
@@ -248,6 +272,7 @@ def create_app(name: str = "app", settings: Settings | None = None) -> dash.Dash
     )
     security.install(app, settings)
     auth.install(app, settings)
+    runtime.pin_data_version_per_request(app.server)
     app.layout = _layout(settings)
     app.celery_app = celery_app
     if celery_app is not None:  # scheduled jobs: once per deployment, from Celery beat
@@ -260,7 +285,7 @@ def create_app(name: str = "app", settings: Settings | None = None) -> dash.Dash
 
     notifications.install(settings, store)
     app.telegram_bot = notifications.start_bot(settings, store) if app.scheduler else None
-    _warm_kernels()
+    _warm_kernels(celery_app)
     dash.clientside_callback(
         """
         function(dark) {

@@ -28,6 +28,7 @@ import datetime as dt
 import hmac
 import logging
 import secrets
+import threading
 from urllib.parse import urlsplit
 
 from flask_login import UserMixin
@@ -176,19 +177,33 @@ def install(app, settings: Settings) -> None:
 
     server = app.server
     state = {"protected": False}
+    setup_lock = threading.Lock()
 
     def protect_once() -> None:
-        if not state["protected"]:
+        """Finish Dash's set-up and wrap every callback, once, before any request goes on.
+
+        Runs as the server's *first* ``before_request`` hook and under a lock: with threaded
+        workers (gunicorn ``gthread``) two first requests arrive together, and Dash's own
+        ``_setup_server`` marks itself done *before* it copies the pages' callbacks into
+        ``app.callback_map`` — a second thread then wrapped a half-filled map and the rest
+        of the callbacks ran unguarded for the life of that worker (a viewer's forged call
+        of an acting callback answered 200 instead of 403; issue 15's flaky stack test).
+        """
+        if state["protected"]:
+            return
+        with setup_lock:
+            if state["protected"]:
+                return
             app._setup_server()  # noqa: SLF001 - idempotent; fills app.callback_map
+            for hook in list(server.before_request_funcs.get(None, ())):
+                if getattr(hook, "__name__", "") == "router_sync":
+                    hook()  # Dash Pages' router registers its callback on the first request
             authz.protect_callbacks(app)
             state["protected"] = True
 
+    server.before_request_funcs.setdefault(None, []).insert(0, protect_once)
+
     if not settings.is_team:
-
-        @server.before_request
-        def _local_protect():
-            protect_once()
-
         return
 
     server.config.update(
@@ -204,7 +219,13 @@ def install(app, settings: Settings) -> None:
         uid, _, token = (user_id or "").partition(".")
         if not uid.isdigit():
             return None
-        user = users.get_user_by_id(get_store(), int(uid))
+        store = get_store()
+        # Every request loads its user: from the store's read cache (issue 15, load), which
+        # any committed write drops — a disabled account or a new password (a new session
+        # token) still ends the session at the next request, from any process.
+        user = store.cached(
+            ("dashboard.auth.user", int(uid)), lambda: users.get_user_by_id(store, int(uid))
+        )
         if user is None or not user.active or user.session_token != token:
             return None
         return SessionUser(user)
@@ -261,7 +282,6 @@ def install(app, settings: Settings) -> None:
 
     @server.before_request
     def _guard():
-        protect_once()
         path = request.path
         if path in OPEN_PATHS:
             return None

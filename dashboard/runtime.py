@@ -20,7 +20,13 @@ from pathlib import Path
 from core.data.store import Store, init_db
 from dashboard.settings import Settings, load_settings
 
-__all__ = ["configure", "get_settings", "get_store", "check_durable"]
+__all__ = [
+    "configure",
+    "get_settings",
+    "get_store",
+    "check_durable",
+    "pin_data_version_per_request",
+]
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -90,6 +96,31 @@ def get_store() -> Store:
                 _store_pid = pid
                 log.debug("Fresh connection pool for forked process %d", pid)
     return _store
+
+
+def pin_data_version_per_request(server) -> None:
+    """Every request of ``server`` checks the store's data version once (issue 15, load).
+
+    Wraps each request in :meth:`core.data.store.Store.version_pinned`: the login's user
+    lookup and every cached read of the callback share one version query instead of one
+    each (six or more round trips to PostgreSQL for a Quotes callback). Installed as the
+    first ``before_request`` hook; the pin ends in ``teardown_request``, which Flask runs
+    whatever happened.
+    """
+    from flask import g
+
+    def _pin() -> None:
+        cm = get_store().version_pinned()
+        cm.__enter__()
+        g.pregao_version_pin = cm
+
+    def _unpin(_exc=None) -> None:
+        cm = g.pop("pregao_version_pin", None)
+        if cm is not None:
+            cm.__exit__(None, None, None)
+
+    server.before_request_funcs.setdefault(None, []).insert(0, _pin)
+    server.teardown_request(_unpin)
 
 
 def _deleted_open_files(db_path: Path) -> list[str]:

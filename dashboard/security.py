@@ -204,6 +204,8 @@ def install(app, settings: Settings) -> None:
         n = settings.proxy_count
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=n, x_proto=n, x_host=n)
     state: dict[str, str] = {}
+    if settings.server_timing:
+        _install_server_timing(server)
 
     @server.after_request
     def _headers(response):
@@ -226,3 +228,32 @@ def install(app, settings: Settings) -> None:
     def _server_error(exc):
         eid = error_reference(getattr(exc, "original_exception", None) or exc, request.path)
         return {"error": generic_error_message(eid), "id": eid}, 500
+
+
+def _install_server_timing(server) -> None:
+    """``Server-Timing: app;dur=<wall ms>, cpu;dur=<thread CPU ms>`` on every response.
+
+    Measured from the first ``before_request`` hook (the login's session lookup and the
+    first request's set-up included) to the last ``after_request`` hook, in the request's
+    own thread: under load, client latency minus ``app`` is time queued for a worker thread,
+    ``app`` minus ``cpu`` is time waiting (database, GIL, other processes on the cores).
+    """
+    import time
+
+    from flask import g
+
+    def _start():
+        g.pregao_t0 = (time.perf_counter(), time.thread_time())
+
+    server.before_request_funcs.setdefault(None, []).insert(0, _start)
+
+    def _stop(response):
+        t0 = g.get("pregao_t0")
+        if t0 is not None:
+            wall = 1000 * (time.perf_counter() - t0[0])
+            cpu = 1000 * (time.thread_time() - t0[1])
+            response.headers["Server-Timing"] = f"app;dur={wall:.1f}, cpu;dur={cpu:.1f}"
+        return response
+
+    # after_request hooks run last-registered first: this one, registered first, runs last
+    server.after_request_funcs.setdefault(None, []).insert(0, _stop)

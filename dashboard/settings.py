@@ -33,6 +33,9 @@ Variables
 ``PREGAO_PROXY_COUNT``   number of reverse proxies in front of the app whose
                          ``X-Forwarded-*`` headers are trusted (default 0)
 ``PREGAO_ALLOW_SQLITE``  ``1`` lets team mode run on SQLite (trials only)
+``PREGAO_SERVER_TIMING`` ``1`` adds a ``Server-Timing`` header (``app`` = wall time, ``cpu`` =
+                         the request thread's CPU time, in ms) to every response: the load
+                         benchmark tells queueing from work with it (default ``0``)
 ``PREGAO_BACKUP_DIR``    where ``backup`` writes (default ``<DATA_DIR>/backups``)
 ``PREGAO_BACKUP_TIME``   daily scheduled backup ``HH:MM`` America/Sao_Paulo, or ``off``
                          (default ``03:00``)
@@ -95,6 +98,7 @@ class Settings:
     cookie_secure: bool = True
     proxy_count: int = 0
     allow_sqlite: bool = False
+    server_timing: bool = False
     backup_dir: Path | None = None
     backup_time: str = "03:00"
     backup_keep_days: int = 30
@@ -282,7 +286,11 @@ def load_settings(
             except ValueError:
                 errors.append(f"{PREFIX}{key.upper()}={vals[key]!r} must be an integer {lo}-{hi}")
     flags: dict[str, bool] = {}
-    for key, default in (("cookie_secure", mode == "team"), ("allow_sqlite", False)):
+    for key, default in (
+        ("cookie_secure", mode == "team"),
+        ("allow_sqlite", False),
+        ("server_timing", False),
+    ):
         raw_flag = (vals.get(key) or "").strip().lower()
         if raw_flag not in _TRUE | _FALSE:
             errors.append(f"{PREFIX}{key.upper()}={vals.get(key)!r} must be 0 or 1")
@@ -314,6 +322,7 @@ def load_settings(
         cookie_secure=flags["cookie_secure"],
         proxy_count=ints["proxy_count"],
         allow_sqlite=flags["allow_sqlite"],
+        server_timing=flags["server_timing"],
         backup_dir=(
             Path(vals["backup_dir"]).expanduser()
             if vals.get("backup_dir")

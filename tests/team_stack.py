@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -185,3 +186,103 @@ def callback(session, base: str, deps: dict, prefix: str, values: dict, timeout:
         "changedPropIds": [f"{d['id']}.{d['property']}" for d in cb["inputs"]],
     }
     return session.post(base + "/_dash-update-component", json=body, timeout=timeout)
+
+
+def layout_values(tree) -> dict:
+    """``(id, prop) -> value`` of every component with an id in a layout JSON tree."""
+    out: dict = {}
+
+    def walk(node):
+        if isinstance(node, list):
+            for n in node:
+                walk(n)
+        elif isinstance(node, dict):
+            props = node.get("props")
+            if isinstance(props, dict) and "type" in node and "namespace" in node:
+                cid = props.get("id")
+                for k, v in props.items():
+                    if cid is not None and k not in ("children", "id"):
+                        key = json.dumps(cid, sort_keys=True) if isinstance(cid, dict) else cid
+                        out[(key, k)] = v
+                walk(props.get("children"))
+            else:
+                for v in node.values():
+                    walk(v)
+
+    walk(tree)
+    return out
+
+
+def run_backtest_job(session, base: str, deps: dict, timeout: float = 300) -> tuple[bool, float]:
+    """Run the Backtest page's default form as the browser does: draw the page, fill the
+    strategy's parameters, start the background job (Celery) and poll it to its end.
+
+    Returns ``(ok, seconds)``: ok = the job stored a run (the output is a run id).
+    """
+    t0 = time.perf_counter()
+    html = session.get(base + "/backtest", timeout=60).text
+    config = json.loads(re.search(r'id="_dash-config"[^>]*>(.*?)</script>', html, re.S).group(1))
+    end_id = config.get("end_id")
+    router = next(k for k in deps if "_pages_content" in k)
+    page = callback(
+        session,
+        base,
+        deps,
+        router,
+        {("_pages_location", "pathname"): "/backtest", ("_pages_location", "search"): ""},
+    ).json()
+    values = layout_values(page["response"])
+    strategy = values.get(("backtest-strategy", "value"))
+    params = callback(
+        session,
+        base,
+        deps,
+        "..backtest-params.children",
+        {("backtest-strategy", "value"): strategy},
+    ).json()
+    pvals = layout_values(params["response"])
+    pids = [json.loads(k) for (k, prop) in pvals if prop == "value" and k.startswith("{")]
+    job_id = next(k for k in deps if k.startswith("..backtest-run-id.data...backtest-alert"))
+    cb = deps[job_id]
+
+    def dep(d):
+        if isinstance(d["id"], str) and d["id"].startswith("{"):  # pattern-matching ALL
+            prop = d["property"]
+            return [
+                {"id": i, "property": prop, "value": pvals[(json.dumps(i, sort_keys=True), "value")]
+                 if prop == "value" else i}
+                for i in pids
+            ]  # fmt: skip
+        value = values.get((d["id"], d["property"]))
+        if d["property"] == "data" and d["id"].endswith("-start"):
+            value = {"token": secrets.token_hex(8), "trigger": "backtest-run"}
+        if d["id"] == "job-session":
+            value = "bench-" + secrets.token_hex(6)
+        return {"id": d["id"], "property": d["property"], "value": value}
+
+    outs = [
+        {"id": o.rsplit(".", 1)[0], "property": o.rsplit(".", 1)[1].split("@")[0]}
+        for o in job_id.strip(".").split("...")
+    ]
+    body = {
+        "output": job_id,
+        "outputs": outs,
+        "inputs": [dep(d) for d in cb["inputs"]],
+        "state": [dep(d) for d in cb["state"]],
+        "changedPropIds": [f"{d['id']}.{d['property']}" for d in cb["inputs"]],
+    }
+    url = base + "/_dash-update-component"
+    r = session.post(url, params={"endId": end_id}, json=body, timeout=60)
+    handles = r.json()
+    if "cacheKey" not in handles:
+        return False, time.perf_counter() - t0
+    q = {"endId": end_id, "cacheKey": handles["cacheKey"], "job": handles["job"]}
+    while time.perf_counter() - t0 < timeout:
+        time.sleep(0.5)
+        r = session.post(url, params=q, json=body, timeout=60)
+        if r.status_code == 200 and r.content:
+            got = r.json()
+            if "response" in got:
+                rid = got["response"].get("backtest-run-id", {}).get("data")
+                return isinstance(rid, int), time.perf_counter() - t0
+    return False, time.perf_counter() - t0

@@ -277,6 +277,7 @@ class _DataVersion:
         self._probe: sqlite3.Connection | None = None
         self._probe_pid = 0
         self._probe_inode: tuple[int, int] | None = None
+        self._pins = threading.local()  # per thread: (depth, database part of the token)
         event.listen(engine, "commit", self._bump)
 
     @property
@@ -323,16 +324,46 @@ class _DataVersion:
         return (inode[0], inode[1], int(row[0]))
 
     def current(self) -> Hashable:
-        """A value that differs from every earlier one after any committed write."""
+        """A value that differs from every earlier one after any committed write.
+
+        Inside :meth:`pinned` the database's part is read once (at the first call) and
+        reused; this process's own commits still change the value at once."""
+        pin = getattr(self._pins, "value", None)
+        if pin is not None:
+            depth, db = pin
+            if db is None:
+                with self._lock:
+                    local = self.local
+                db = self._database_part()
+                self._pins.value = (depth, db)
+                return (local, db)
+            with self._lock:
+                return (self.local, db)
         with self._lock:
             local = self.local
-            if self._path is not None:
-                return (local, self._sqlite_file())
+        return (local, self._database_part())
+
+    def _database_part(self) -> Hashable:
+        """What other connections' commits change: SQLite's data_version and inode, or
+        PostgreSQL's current snapshot; ``()`` for in-memory SQLite (own commits only)."""
+        if self._path is not None:
+            with self._lock:
+                return self._sqlite_file()
         if self.dialect == "postgresql":
             with self._engine.connect() as conn:
-                snap = conn.exec_driver_sql("SELECT pg_current_snapshot()::text").scalar()
-            return (local, snap)
-        return (local,)
+                return conn.exec_driver_sql("SELECT pg_current_snapshot()::text").scalar()
+        return ()
+
+    @contextmanager
+    def pinned(self):
+        """Read the database's part of the token at most once in this thread meanwhile."""
+        pin = getattr(self._pins, "value", None)
+        self._pins.value = (1, None) if pin is None else (pin[0] + 1, pin[1])
+        try:
+            yield
+        finally:
+            depth, db = self._pins.value
+            self._pins.value = None if depth == 1 else (depth - 1, db)
 
     def close(self) -> None:
         with self._lock:
@@ -510,6 +541,22 @@ class Store:
         (module docstring, "Read cache"). Cheap: one pragma (SQLite) or one query (PostgreSQL).
         """
         return self._version.current()
+
+    @contextmanager
+    def version_pinned(self):
+        """Within the block, this thread's cached reads check the data version once.
+
+        :meth:`cached` normally asks the database for its version at every call (one
+        query on PostgreSQL); a web request that does several cached reads — the Quotes
+        callback does six or more — pins it for its duration (``dashboard.runtime`` does it
+        for every request): the first cached read asks, the others reuse the answer. Writes
+        committed by *this* process still change the version at once (a callback that
+        writes and then reads sees its write); another process's write committed during the
+        block is seen by the next block — every read of the block shares one snapshot of
+        the data version, as if the request had started a moment earlier. Blocks nest.
+        """
+        with self._version.pinned():
+            yield
 
     def cached(self, key: Hashable, load: Callable[[], T]) -> T:
         """``load()``, computed once per data version and served from memory afterwards.

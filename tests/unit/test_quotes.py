@@ -226,3 +226,25 @@ def test_compare_figure_modes(bundled_store):
     assert [c.name for c in candles] == ["PETR4", "VALE3", "^BVSP"]
     assert {c.xaxis for c in candles} == {"x", "x2", "x3"} and side.layout.xaxis2.matches == "x3"
     assert "(pts)" in side.layout.annotations[2].text
+
+
+def test_quote_view_is_computed_once_per_data_version(bundled_store, monkeypatch):
+    """Issue 15 (load): the same request is served from the read cache; the caller's copy is
+    its own; a write to the store recomputes."""
+    import core.quotes as Q
+
+    calls = []
+    real = Q.compute_quote_view
+    monkeypatch.setattr(Q, "compute_quote_view", lambda *a, **k: calls.append(1) or real(*a, **k))
+    req = QuoteRequest("ITUB4", preset="6M", sma=(20,), panels=("rsi",))
+    first = quote_view(bundled_store, req)
+    first.bars["close"] = -1.0
+    first.overlays.clear()
+    again = quote_view(bundled_store, req)
+    assert len(calls) == 1
+    assert (again.bars["close"] > 0).all() and "MMS 20" in again.overlays
+    pd.testing.assert_frame_equal(again.panels["rsi"], real(bundled_store, req).panels["rsi"])
+    with bundled_store.transaction():  # a write transaction: a new data version
+        pass
+    quote_view(bundled_store, req)
+    assert len(calls) == 2

@@ -145,3 +145,48 @@ def test_ready_quality_report_only_peeks(file_store):
     pd.testing.assert_frame_equal(ready, full)
     file_store.write_bars("PETR4", make_bars([(12, 13, 11, 12.5, 50)], start="2024-01-05"), "t")
     assert ready_quality_report(file_store) is None
+
+
+def test_a_pinned_block_asks_the_database_once_and_still_sees_its_own_writes(
+    file_store, tmp_path, monkeypatch
+):
+    """Issue 15 (load): a web request pins the data version — one version query for all its
+    cached reads; another connection's commit is seen by the next block, this store's own
+    commit at once."""
+    asked = []
+    real = file_store._version._database_part
+    monkeypatch.setattr(file_store._version, "_database_part", lambda: asked.append(1) or real())
+    other = init_db(f"sqlite:///{tmp_path / 'cache.db'}")
+    try:
+        with file_store.version_pinned():
+            v0 = file_store.data_version()
+            file_store.bars("PETR4")
+            file_store.instrument("PETR4")
+            other.write_bars("PETR4", make_bars([(20, 21, 19, 20.5, 100)] * 3), "t")
+            assert file_store.data_version() == v0  # the block's snapshot
+            with file_store.version_pinned():  # nested: the same pin
+                assert file_store.data_version() == v0
+            assert len(asked) == 1
+            file_store.upsert_instrument("VALE3")  # this store's own commit
+            assert file_store.data_version() != v0
+        assert (file_store.bars("PETR4")["close"] == 20.5).all()  # next block: new data
+        assert len(asked) >= 2
+    finally:
+        other.dispose()
+
+
+def test_pins_are_per_thread(file_store):
+    import threading
+
+    seen = {}
+    with file_store.version_pinned():
+        file_store.data_version()
+
+        def probe():
+            seen["pinned"] = getattr(file_store._version._pins, "value", None)
+
+        t = threading.Thread(target=probe)
+        t.start()
+        t.join()
+    assert seen["pinned"] is None
+    assert getattr(file_store._version._pins, "value", None) is None
