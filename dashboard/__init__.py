@@ -172,14 +172,33 @@ def _start_scheduler(settings: Settings):
     return sched
 
 
-def _warm_kernels() -> None:
-    """Load (or compile) the backtest kernels in a background thread, so the first backtest
-    does not wait for numba (issue 9), then fill the store's read cache with what the pages
-    read on load (the quality report of Dados, the defaults of Carteira, the Mercado table:
-    issue 11's page-load goal holds from the first visit)."""
+def _warm_kernels(settings: Settings) -> None:
+    """Fill the store's read cache with what the pages read on load, then load (or compile)
+    the backtest kernels, in a background thread (``PREGAO_WARM=0``: nothing).
+
+    Pages first, the home page (Mercado's snapshot) before the rest: a trader opens the app
+    on Mercado, and while this thread computes the snapshot a first visit paints a
+    placeholder and then waits for this result instead of computing it a second time
+    (issue 11). Then the quality report of Dados and the defaults of Carteira; last the
+    numba kernels, so the first backtest does not wait for numba (issue 9).
+    """
+    if not settings.warm:
+        return
     import threading
 
     def work() -> None:
+        try:
+            from core.data.quality import quality_report
+            from core.market import market_snapshot
+            from core.portfolio import most_liquid
+            from dashboard.runtime import get_store
+
+            store = get_store()
+            market_snapshot(store)
+            most_liquid(store, 10)
+            quality_report(store)
+        except Exception:  # noqa: BLE001 - warming is best effort; a page reads anyway
+            logging.getLogger(__name__).exception("Falha ao pré-carregar as leituras das páginas")
         try:
             from core.backtest.engine import warm_up
             from dashboard.runtime import get_store
@@ -187,16 +206,6 @@ def _warm_kernels() -> None:
             warm_up(get_store())
         except Exception:  # noqa: BLE001 - warming is best effort; a run compiles anyway
             logging.getLogger(__name__).exception("Falha ao pré-compilar o motor de backtest")
-        try:
-            from core.data.quality import quality_report
-            from core.portfolio import most_liquid
-            from dashboard.runtime import get_store
-
-            store = get_store()
-            most_liquid(store, 10)
-            quality_report(store)
-        except Exception:  # noqa: BLE001 - warming is best effort; a page reads anyway
-            logging.getLogger(__name__).exception("Falha ao pré-carregar as leituras das páginas")
 
     threading.Thread(target=work, name="warm-kernels", daemon=True).start()
 
@@ -260,7 +269,7 @@ def create_app(name: str = "app", settings: Settings | None = None) -> dash.Dash
 
     notifications.install(settings, store)
     app.telegram_bot = notifications.start_bot(settings, store) if app.scheduler else None
-    _warm_kernels()
+    _warm_kernels(settings)
     dash.clientside_callback(
         """
         function(dark) {

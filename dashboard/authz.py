@@ -48,8 +48,10 @@ POLICY: dict[str, str] = {
     "dashboard.background.job_callback.<locals>._poll": "viewer",
     "dashboard.background.job_callback.<locals>._cancel": "viewer",
     # Mercado / Cotações: reading
+    "pages.market.fill": "viewer",
     "pages.market.open_quotes": "viewer",
-    "pages.market.refresh": "viewer",  # watchlist edits are checked inside (trader)
+    "pages.market.refresh": "viewer",
+    "pages.market.treemap": "viewer",  # watchlist edits are checked inside (trader)
     "pages.quotes.update": "viewer",
     "pages.quotes.preset_clears_dates": "viewer",
     "pages.quotes.dates_clear_preset": "viewer",

@@ -32,6 +32,9 @@ Variables
                          team mode; ``0`` only for a loopback trial without TLS)
 ``PREGAO_PROXY_COUNT``   number of reverse proxies in front of the app whose
                          ``X-Forwarded-*`` headers are trusted (default 0)
+``PREGAO_WARM``          ``1``/``0``: at start, fill the read cache with what the pages show
+                         first (Mercado's table, ...) and load the backtest kernels, in a
+                         background thread (default ``1``; ``0`` for a test of a cold start)
 ``PREGAO_ALLOW_SQLITE``  ``1`` lets team mode run on SQLite (trials only)
 ``PREGAO_BACKUP_DIR``    where ``backup`` writes (default ``<DATA_DIR>/backups``)
 ``PREGAO_BACKUP_TIME``   daily scheduled backup ``HH:MM`` America/Sao_Paulo, or ``off``
@@ -110,6 +113,7 @@ class Settings:
     smtp_to: str = ""
     webhook_url: str = ""
     alerts_worker: bool | None = None
+    warm: bool = True
 
     @property
     def is_team(self) -> bool:
@@ -282,7 +286,11 @@ def load_settings(
             except ValueError:
                 errors.append(f"{PREFIX}{key.upper()}={vals[key]!r} must be an integer {lo}-{hi}")
     flags: dict[str, bool] = {}
-    for key, default in (("cookie_secure", mode == "team"), ("allow_sqlite", False)):
+    for key, default in (
+        ("cookie_secure", mode == "team"),
+        ("allow_sqlite", False),
+        ("warm", True),
+    ):
         raw_flag = (vals.get(key) or "").strip().lower()
         if raw_flag not in _TRUE | _FALSE:
             errors.append(f"{PREFIX}{key.upper()}={vals.get(key)!r} must be 0 or 1")
@@ -314,6 +322,7 @@ def load_settings(
         cookie_secure=flags["cookie_secure"],
         proxy_count=ints["proxy_count"],
         allow_sqlite=flags["allow_sqlite"],
+        warm=flags["warm"],
         backup_dir=(
             Path(vals["backup_dir"]).expanduser()
             if vals.get("backup_dir")

@@ -12,12 +12,13 @@ from components.market import (
     index_header,
     market_controls,
     market_grid,
+    market_placeholder,
     sector_treemap,
 )
 from components.theme import graph_config
 from core.data.watchlist import add_to_watchlist, remove_from_watchlist, watchlist
 from core.errors import PregaoError
-from core.market import BENCHMARK, data_freshness, market_snapshot
+from core.market import BENCHMARK, data_freshness, market_snapshot, market_snapshot_ready
 from dashboard.auth import current_author
 from dashboard.runtime import get_store
 
@@ -30,7 +31,32 @@ def _snapshot(view: str, kinds: list[str] | None):
     return market_snapshot(store, tickers=tickers, kinds=kinds or None)
 
 
-def layout(**_query):
+def layout(**query):
+    """The page at once when the snapshot is in the read cache; else a placeholder that
+    :func:`fill` replaces (no blank page while the first visit computes it: issue 11)."""
+    if market_snapshot_ready(get_store()):
+        return _page(**query)
+    return html.Div(
+        [market_placeholder(), dcc.Store(id="market-pending-query", data=query)],
+        id="market-pending",
+    )
+
+
+@callback(
+    Output("market-pending", "children"),
+    Input("market-pending-query", "data"),
+)
+def fill(query):
+    """Compute the snapshot of every instrument once (the grid's view, the ^BVSP header and
+    the treemap are filters of it), then render the page in place of the placeholder."""
+    try:
+        market_snapshot(get_store())
+    except PregaoError:
+        pass  # the page shows the error
+    return _page(**(query or {}))
+
+
+def _page(**_query):
     """Read the snapshot per request (fresh after imports)."""
     store = get_store()
     try:
@@ -38,12 +64,6 @@ def layout(**_query):
         view = "watch" if watch else "all"
         snap = _snapshot(view, None)
         idx_snap = market_snapshot(store, tickers=[BENCHMARK])
-        # the treemap shows every stock, whatever the grid's view (cached read)
-        stocks = (
-            snap[snap["kind"] == "stock"]
-            if view == "all" and len(snap)
-            else market_snapshot(store, kinds=["stock"])
-        )
     except PregaoError as exc:
         return error_alert(str(exc), element_id="market-error")
     if snap.empty and view == "all":
@@ -77,13 +97,32 @@ def layout(**_query):
             html.Div(market_controls(view, [], len(watch)), id="market-controls"),
             html.Div(id="market-watch-msg", className="small text-muted mb-1"),
             market_grid(grid_rows(snap), "market-grid"),
-            dcc.Graph(
-                id="market-treemap",
-                figure=sector_treemap(stocks),
-                config=graph_config(),
-                className="mt-3",
-            ),
+            # below the fold: drawn by `treemap` once the grid shows its rows (plotly.js and
+            # the treemap would otherwise delay the grid's first paint: issue 11)
+            html.Div(id="market-treemap-box", className="mt-3"),
         ]
+    )
+
+
+@callback(
+    Output("market-treemap-box", "children"),
+    Input("market-grid", "virtualRowData"),
+    State("market-treemap-box", "children"),
+    State("theme-store", "data"),
+)
+def treemap(_rows, drawn, theme):
+    """The sector treemap of every stock, whatever the grid's view, drawn once after the
+    grid has rendered (the grid reports its rows; None before)."""
+    if drawn or _rows is None:
+        return no_update
+    try:
+        stocks = market_snapshot(get_store(), kinds=["stock"])  # a filter of the cached one
+    except PregaoError:
+        return no_update
+    return dcc.Graph(
+        id="market-treemap",
+        figure=sector_treemap(stocks, theme=theme),
+        config=graph_config(),
     )
 
 

@@ -54,6 +54,15 @@ PAGES = {
         " document.querySelector('#trading-card-equity, #trading-no-account') !== null &&"
         " document.querySelector('#trading-equity .main-svg') !== null",
     ),
+    "/alerts": (
+        "Alertas: formulário e lista de regras",
+        "document.querySelector('#alerts-save') !== null &&"
+        " document.querySelector('#alerts-rules-table') !== null",
+    ),
+    "/admin": (
+        "Admin: aviso do modo local",
+        "document.querySelector('#_pages_content .alert') !== null",
+    ),
 }
 
 
