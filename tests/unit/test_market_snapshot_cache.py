@@ -89,3 +89,23 @@ def test_filtered_rows_equal_a_direct_computation(bundled_store):
     served = market_snapshot(bundled_store, tickers=["PETR4", "^BVSP", "BBAS3"])
     direct = market._market_snapshot(bundled_store, ("BBAS3", "PETR4", "^BVSP"), None)
     pd.testing.assert_frame_equal(served, direct)
+
+
+def test_models_anomalies_are_fitted_once_per_data_version(empty_store, monkeypatch):
+    """Regression (issue 11): the Modelos page refitted the IsolationForest on every visit."""
+    import core.ml.anomalies as anomalies
+
+    calls = []
+
+    def fake_detect(bars, *, contamination, random_state):
+        calls.append(len(bars))
+        return pd.DataFrame({"score": [0.7]}, index=pd.DatetimeIndex(["2024-01-02"], name="date"))
+
+    monkeypatch.setattr(anomalies, "detect_anomalies", fake_detect)
+    monkeypatch.setattr(type(empty_store), "bars", lambda self, t: pd.DataFrame({"close": [1.0]}))
+    first = anomalies.stored_anomalies(empty_store, "petr4")
+    again = anomalies.stored_anomalies(empty_store, "PETR4")
+    assert calls == [1] and first.equals(again)
+    empty_store.upsert_instrument("VALE3")  # any write: a new data version
+    anomalies.stored_anomalies(empty_store, "PETR4")
+    assert calls == [1, 1]
