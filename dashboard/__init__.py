@@ -184,9 +184,21 @@ def _warm_kernels(settings: Settings) -> None:
     """
     if not settings.warm:
         return
+    import sys
     import threading
 
     def work() -> None:
+        # While this thread computes, request threads (the first visit's page and its
+        # megabytes of scripts, served in small chunks) need the GIL often: let them have it
+        # every millisecond instead of every 5 ms (Python's default), until warming ends.
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(interval, 0.001))
+        try:
+            _warm()
+        finally:
+            sys.setswitchinterval(interval)
+
+    def _warm() -> None:
         try:
             from core.data.quality import quality_report
             from core.market import market_snapshot
