@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dash
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
 from components.cards import error_alert
 from components.format import fmt_date
@@ -100,30 +100,45 @@ def _page(**_query):
             # below the fold: drawn by `treemap` once the grid shows its rows (plotly.js and
             # the treemap would otherwise delay the grid's first paint: issue 11)
             html.Div(id="market-treemap-box", className="mt-3"),
+            dcc.Store(id="market-grid-ready"),
         ]
     )
 
 
+# The grid reports its rows (virtualRowData, None before it has rendered): flag it in the
+# browser, so the rows never travel to the server for this.
+clientside_callback(
+    """function(rows, ready) {
+        return (rows === null || rows === undefined || ready)
+            ? window.dash_clientside.no_update : true;
+    }""",
+    Output("market-grid-ready", "data"),
+    Input("market-grid", "virtualRowData"),
+    State("market-grid-ready", "data"),
+)
+
+
 @callback(
     Output("market-treemap-box", "children"),
-    Input("market-grid", "virtualRowData"),
-    State("market-treemap-box", "children"),
+    Input("market-grid-ready", "data"),
     State("theme-store", "data"),
+    prevent_initial_call=True,
 )
-def treemap(_rows, drawn, theme):
-    """The sector treemap of every stock, whatever the grid's view, drawn once after the
-    grid has rendered (the grid reports its rows; None before)."""
-    if drawn or _rows is None:
+def treemap(ready, theme):
+    """The sector treemap of every stock, whatever the grid's view, drawn once the grid has
+    rendered."""
+    if not ready:
         return no_update
     try:
         stocks = market_snapshot(get_store(), kinds=["stock"])  # a filter of the cached one
     except PregaoError:
         return no_update
-    return dcc.Graph(
+    graph = dcc.Graph(
         id="market-treemap",
         figure=sector_treemap(stocks, theme=theme),
         config=graph_config(),
     )
+    return graph
 
 
 @callback(
