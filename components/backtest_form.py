@@ -14,6 +14,7 @@ import pandas as pd
 from dash import dcc, html
 
 from components import backtest as cb
+from components.charts import empty_figure
 from components.export import machine_switch
 from components.format import fmt_brl, fmt_date, fmt_pct
 from components.inputs import date_range, dropdown
@@ -372,16 +373,25 @@ def form(tickers: list[str], span: tuple[str | None, str | None], end: str | Non
     )
 
 
+#: What the empty equity chart says before the first run.
+EMPTY_RESULT = "Escolha uma estratégia e clique em “Rodar backtest”."
+
+
 def results_tab() -> html.Div:
     """The "Resultado" tab: title, metric cards, equity/drawdown/candle charts, trades grid
     with CSV/HTML export, monthly heatmap and the monthly income-tax grid (all empty; the
-    page's ``_render`` and ``_candles`` callbacks fill them)."""
+    page's ``_render`` and ``_candles`` callbacks fill them once there is a run).
+
+    The charts start with their empty figure (:data:`EMPTY_RESULT`), so a page without a
+    run draws each once instead of drawing a blank plot and then the empty figure."""
     return html.Div(
         [
             html.Div(id="backtest-title", className="mb-2"),
             dcc.Loading(html.Div(id="backtest-cards"), type="dot"),
-            dcc.Graph(id="backtest-equity", config=graph_config()),
-            dcc.Graph(id="backtest-drawdown", config=graph_config()),
+            dcc.Graph(
+                id="backtest-equity", figure=empty_figure(EMPTY_RESULT), config=graph_config()
+            ),
+            dcc.Graph(id="backtest-drawdown", figure=empty_figure(""), config=graph_config()),
             dbc.Row(
                 [
                     dbc.Col(dbc.Label("Ativo no gráfico", className="small"), width="auto"),
@@ -389,7 +399,7 @@ def results_tab() -> html.Div:
                 ],
                 className="align-items-center g-2",
             ),
-            dcc.Graph(id="backtest-candles", config=graph_config()),
+            dcc.Graph(id="backtest-candles", figure=empty_figure(""), config=graph_config()),
             html.H5("Operações", className="mt-3"),
             html.Div(
                 [
@@ -415,7 +425,7 @@ def results_tab() -> html.Div:
                 className="mb-2",
             ),
             cb.trades_grid("backtest-trades"),
-            dcc.Graph(id="backtest-monthly", config=graph_config()),
+            dcc.Graph(id="backtest-monthly", figure=empty_figure(""), config=graph_config()),
             html.H5("Relatório mensal de IR", className="mt-3"),
             html.Div(
                 "15% sobre o lucro líquido mensal de swing trade (isento se as vendas do mês "

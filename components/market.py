@@ -36,6 +36,7 @@ __all__ = [
     "PAGE_SIZE",
     "sparkline_text",
     "sector_treemap",
+    "market_placeholder",
 ]
 
 #: Eight levels of the text sparkline, lowest to highest.
@@ -138,6 +139,46 @@ def sector_treemap(snapshot: pd.DataFrame, theme: str | None = None) -> go.Figur
         }
     )
     return apply_theme(fig, theme)
+
+
+def market_placeholder() -> html.Div:
+    """What Mercado paints at once while its snapshot is being computed (the first visit
+    after the app starts or after an import): the title, a one-line status and grey
+    placeholders where the ^BVSP cards and the grid will be.
+
+    Returns
+    -------
+    html.Div
+        Id ``market-loading`` (``aria-busy``); the page replaces it when the data is ready.
+    """
+    bar = "placeholder col-12 placeholder-lg mb-2"
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.H4("Mercado", className="mb-0 me-3"),
+                    dbc.Spinner(size="sm", color="secondary", spinner_class_name="me-2"),
+                    html.Span(
+                        "Carregando as cotações: variações, faixa de 52 semanas e setores "
+                        "de cada ativo…",
+                        className="freshness text-muted",
+                    ),
+                ],
+                className="d-flex align-items-baseline flex-wrap mb-2",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(html.Div(html.Span(className="placeholder col-12"), className="p-4"))
+                    for _ in range(6)
+                ],
+                className="g-2 mb-3",
+            ),
+            html.Div([html.Span(className=bar) for _ in range(12)], className="w-100"),
+        ],
+        id="market-loading",
+        className="placeholder-glow",
+        **{"aria-busy": "true"},
+    )
 
 
 #: How each volume unit reads in the UI.
@@ -372,7 +413,7 @@ def market_grid(rows: list[dict], grid_id: str) -> dag.AgGrid:
         text_col(
             "sector",
             "Setor B3",
-            width=150,
+            width=190,
             headerTooltip="Setor econômico na classificação setorial da B3",
             tooltipValueGetter={
                 "function": "params.data.subsector"
@@ -431,5 +472,5 @@ def market_grid(rows: list[dict], grid_id: str) -> dag.AgGrid:
         selection={"mode": "multiRow", "checkboxes": True, "enableClickSelection": False},
         row_id="ticker",
         floating_filters=True,
-        size="autoSize",
+        size=None,
     )

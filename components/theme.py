@@ -39,7 +39,8 @@ def apply_theme(fig: go.Figure, theme: str | None) -> go.Figure:
     full numbers with thousands dots instead of SI suffixes (``1.500.000``, never ``1.5M``; axes
     with their own ``ticktext`` keep it). Returns ``fig``.
     """
-    layout = {"template": template_for(theme), "separators": PLOTLY_SEPARATORS}
+    _set_template(fig, template_for(theme))
+    layout = {"separators": PLOTLY_SEPARATORS}
     if is_dark(theme):
         layout |= {"paper_bgcolor": _CLEAR, "plot_bgcolor": _CLEAR}
     fig.update_layout(**layout)
@@ -61,6 +62,25 @@ def theme_layout(theme: str | None) -> dict:
         "paper_bgcolor": clear,
         "plot_bgcolor": clear,
     }
+
+
+def _set_template(fig: go.Figure, name: str) -> None:
+    """``fig.layout.template = name`` without validating plotly's registered template again.
+
+    It is valid already; validating it copies it property by property, about 0,1 s per
+    figure on an idle machine (most of the server time of a page of empty charts: issue 11).
+    Plotly does the same for its default template (``BaseFigure._initialize_layout_template``);
+    the figure still gets its own copy, so changing it never changes the registered one.
+    """
+    import plotly.io as pio
+
+    lay = fig.layout
+    validate = lay._validate
+    lay._validate = False
+    try:
+        lay.template = pio.templates[name]
+    finally:
+        lay._validate = validate
 
 
 def _numeric(axis) -> bool:

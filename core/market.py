@@ -18,6 +18,7 @@ Conventions
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -33,6 +34,7 @@ __all__ = [
     "PERIODS",
     "period_change",
     "market_snapshot",
+    "market_snapshot_ready",
     "QuoteStats",
     "quote_stats",
     "annualised_volatility",
@@ -180,8 +182,63 @@ def market_snapshot(
     """
     want = None if tickers is None else tuple(sorted({t.upper() for t in tickers}))
     kinds_key = tuple(sorted(kinds)) if kinds else None
+    if want is None and kinds_key is None:
+        return _full_snapshot(store)
+    hit, full = store.peek(_FULL_KEY)
+    if hit:  # a watchlist, the index row, the stocks: rows of the snapshot already computed
+        return _subset(full, want, kinds_key)
     key = ("market.market_snapshot", want, kinds_key)
     return store.cached(key, lambda: _market_snapshot(store, want, kinds_key))
+
+
+#: Read-cache key of the snapshot of every instrument.
+_FULL_KEY = ("market.market_snapshot", None, None)
+#: One computation of the full snapshot at a time (the app's start-up warming and the first
+#: visit of Mercado would otherwise both compute it, each at half speed).
+_FULL_LOCK = threading.Lock()
+
+
+def market_snapshot_ready(store: Store) -> bool:
+    """True when :func:`market_snapshot` of every instrument is in ``store``'s read cache.
+
+    Then any ``market_snapshot(store, tickers=..., kinds=...)`` is a filter of it
+    (milliseconds); otherwise the first call reads every instrument's last year of bars (a
+    few seconds on the bundled data, more on a large store), which a page does after it has
+    painted, not while rendering.
+
+    Parameters
+    ----------
+    store : Store
+
+    Returns
+    -------
+    bool
+        False also when the store's read cache is off (each call then computes).
+    """
+    return store.peek(_FULL_KEY)[0]
+
+
+def _full_snapshot(store: Store) -> pd.DataFrame:
+    hit, full = store.peek(_FULL_KEY)
+    if hit:
+        return full
+    with _FULL_LOCK:  # a caller that waited here finds the other's result in the cache
+        return store.cached(_FULL_KEY, lambda: _market_snapshot(store, None, None))
+
+
+def _subset(
+    full: pd.DataFrame, tickers: Sequence[str] | None, kinds: Sequence[str] | None
+) -> pd.DataFrame:
+    """The rows of the full snapshot that ``_market_snapshot(store, tickers, kinds)`` makes
+    (each row depends on its own instrument only), in the same order."""
+    if full.empty:
+        return full
+    keep = pd.Series(True, index=full.index)
+    if tickers is not None:
+        keep &= full["ticker"].str.upper().isin(list(tickers))
+    if kinds:
+        keep &= full["kind"].isin(list(kinds))
+    return full[keep].reset_index(drop=True)
 
 
 #: Sessions in the Market grid's sparkline (about one month of B3 sessions).

@@ -184,29 +184,36 @@ def _warm_backtest() -> None:
 
 
 def _warm_page_reads() -> None:
-    """Fill the store's read cache with what the pages read on load (issue 11)."""
+    """Fill the store's read cache with what the pages read on load (issue 11): Mercado's
+    snapshot first (a trader opens the app on Mercado, and a first visit during warming
+    paints a placeholder and waits for this result instead of computing it twice), then the
+    defaults of Carteira and the quality report of Dados."""
     try:
         from core.data.quality import quality_report
+        from core.market import market_snapshot
         from core.portfolio import most_liquid
         from dashboard.runtime import get_store
 
         store = get_store()
+        market_snapshot(store)
         most_liquid(store, 10)
         quality_report(store)
     except Exception:  # noqa: BLE001 - warming is best effort; a page reads anyway
         logging.getLogger(__name__).exception("Falha ao pré-carregar as leituras das páginas")
 
 
-def _warm_kernels(celery_app=None) -> None:
-    """Warm what this process will serve, in a background thread.
+def _warm_kernels(settings: Settings, celery_app=None) -> None:
+    """Warm what this process will serve, in a background thread (``PREGAO_WARM=0``: nothing).
 
-    The backtest kernels (so the first backtest does not wait for numba, issue 9) are warmed
-    where backtests run: in this process locally; with Celery (team mode) in the Celery
-    worker once it is ready, never in the web workers, which only enqueue jobs — each
-    gunicorn worker used to spend seconds of CPU on it while serving its first users
-    (issue 15, load). Then the store's read cache gets what the pages read on load (the
-    quality report of Dados, the defaults of Carteira, the Mercado table: issue 11's
-    page-load goal holds from the first visit)."""
+    First the store's read cache gets what the pages read on load (:func:`_warm_page_reads`,
+    issue 11's page-load goal holds from the first visit). Then the backtest kernels (so the
+    first backtest does not wait for numba, issue 9) are warmed where backtests run: in this
+    process locally; with Celery (team mode) in the Celery worker once it is ready, never in
+    the web workers, which only enqueue jobs — each gunicorn worker used to spend seconds of
+    CPU on it while serving its first users (issue 15, load)."""
+    if not settings.warm:
+        return
+    import sys
     import threading
 
     if celery_app is not None:
@@ -218,9 +225,17 @@ def _warm_kernels(celery_app=None) -> None:
         signals.worker_ready.connect(_on_worker_ready, weak=False)
 
     def work() -> None:
-        if celery_app is None:
-            _warm_backtest()
-        _warm_page_reads()
+        # While this thread computes, request threads (the first visit's page and its
+        # megabytes of scripts, served in small chunks) need the GIL often: let them have it
+        # every millisecond instead of every 5 ms (Python's default), until warming ends.
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(interval, 0.001))
+        try:
+            _warm_page_reads()
+            if celery_app is None:
+                _warm_backtest()
+        finally:
+            sys.setswitchinterval(interval)
 
     threading.Thread(target=work, name="warm-kernels", daemon=True).start()
 
@@ -285,7 +300,7 @@ def create_app(name: str = "app", settings: Settings | None = None) -> dash.Dash
 
     notifications.install(settings, store)
     app.telegram_bot = notifications.start_bot(settings, store) if app.scheduler else None
-    _warm_kernels(celery_app)
+    _warm_kernels(settings, celery_app)
     dash.clientside_callback(
         """
         function(dark) {

@@ -48,11 +48,13 @@ POLICY: dict[str, str] = {
     "dashboard.background.job_callback.<locals>._poll": "viewer",
     "dashboard.background.job_callback.<locals>._cancel": "viewer",
     # Mercado / Cotações: reading
+    "pages.market.fill": "viewer",
     "pages.market.open_quotes": "viewer",
     "pages.market.refresh": "viewer",  # watchlist edits are checked inside (trader)
     "pages.market.treemap_theme": "viewer",
     # named watchlists: the user's own data (a viewer reads the lists, changes none)
     "pages.market.manage_lists": "trader",
+    "pages.market.treemap": "viewer",
     "pages.quotes.update": "viewer",
     "pages.quotes.preset_clears_dates": "viewer",
     "pages.quotes.dates_clear_preset": "viewer",

@@ -32,6 +32,9 @@ Variables
                          team mode; ``0`` only for a loopback trial without TLS)
 ``PREGAO_PROXY_COUNT``   number of reverse proxies in front of the app whose
                          ``X-Forwarded-*`` headers are trusted (default 0)
+``PREGAO_WARM``          ``1``/``0``: at start, fill the read cache with what the pages show
+                         first (Mercado's table, ...) and load the backtest kernels, in a
+                         background thread (default ``1``; ``0`` for a test of a cold start)
 ``PREGAO_ALLOW_SQLITE``  ``1`` lets team mode run on SQLite (trials only)
 ``PREGAO_SERVER_TIMING`` ``1`` adds a ``Server-Timing`` header (``app`` = wall time, ``cpu`` =
                          the request thread's CPU time, in ms) to every response: the load
@@ -114,6 +117,7 @@ class Settings:
     smtp_to: str = ""
     webhook_url: str = ""
     alerts_worker: bool | None = None
+    warm: bool = True
 
     @property
     def is_team(self) -> bool:
@@ -290,6 +294,7 @@ def load_settings(
         ("cookie_secure", mode == "team"),
         ("allow_sqlite", False),
         ("server_timing", False),
+        ("warm", True),
     ):
         raw_flag = (vals.get(key) or "").strip().lower()
         if raw_flag not in _TRUE | _FALSE:
@@ -323,6 +328,7 @@ def load_settings(
         proxy_count=ints["proxy_count"],
         allow_sqlite=flags["allow_sqlite"],
         server_timing=flags["server_timing"],
+        warm=flags["warm"],
         backup_dir=(
             Path(vals["backup_dir"]).expanduser()
             if vals.get("backup_dir")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import ALL, Input, Output, State, callback, ctx, html, no_update
+from dash import ALL, Input, Output, State, callback, html, no_update
 
 from components import backtest as cb
 from components import backtest_form as bf
@@ -208,9 +208,8 @@ def _empty_fig(msg: str):
     Input("backtest-run-id", "data"),
 )
 def _render(run_id):
-    if not run_id:
-        empty = _empty_fig("Escolha uma estratégia e clique em “Rodar backtest”.")
-        return (html.Div(), html.Div(), empty, _empty_fig(""), [], _empty_fig(""), [], [], None)
+    if not run_id:  # the layout already shows the empty result (drawn once: issue 11)
+        return (no_update,) * 9
     try:
         res = load_run(get_store(), int(run_id), owner=current_owner())
     except PregaoError as exc:
@@ -245,7 +244,9 @@ def _render(run_id):
     Input("backtest-run-id", "data"),
 )
 def _candles(ticker, run_id):
-    if not run_id or not ticker:
+    if not run_id:
+        return no_update  # the layout's empty figure
+    if not ticker:
         return _empty_fig("")
     try:
         store = get_store()
@@ -306,7 +307,9 @@ def _export_html(_n, run_id):
     Input("backtest-tabs", "active_tab"),
 )
 def _runs(_n, _rid, tab):
-    if ctx.triggered_id == "backtest-tabs" and tab != "backtest-tab-compare":
+    """The stored runs, read when their tab is open (the page loads on "Resultado": the
+    hidden grid is not filled on load, issue 11); a caller without tabs gets them always."""
+    if tab and tab != "backtest-tab-compare":
         return no_update
     try:
         return bf.runs_rows(list_runs(get_store(), owner=current_owner()))

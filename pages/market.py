@@ -8,7 +8,18 @@ from __future__ import annotations
 
 import dash
 import flask
-from dash import Input, Output, Patch, State, callback, ctx, dcc, html, no_update
+from dash import (
+    Input,
+    Output,
+    Patch,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    dcc,
+    html,
+    no_update,
+)
 
 from components.cards import error_alert
 from components.format import fmt_date
@@ -17,6 +28,7 @@ from components.market import (
     index_header,
     market_controls,
     market_grid,
+    market_placeholder,
     sector_treemap,
     watchlist_controls,
     watchlist_options,
@@ -33,7 +45,7 @@ from core.data.watchlist import (
     watchlist,
 )
 from core.errors import InputError, PregaoError
-from core.market import BENCHMARK, data_freshness, market_snapshot
+from core.market import BENCHMARK, data_freshness, market_snapshot, market_snapshot_ready
 from dashboard.auth import current_author
 from dashboard.runtime import get_settings, get_store
 
@@ -62,7 +74,32 @@ def _snapshot(view: str, kinds: list[str] | None, name: str = DEFAULT_LIST):
     return market_snapshot(store, tickers=tickers, kinds=kinds or None)
 
 
-def layout(**_query):
+def layout(**query):
+    """The page at once when the snapshot is in the read cache; else a placeholder that
+    :func:`fill` replaces (no blank page while the first visit computes it: issue 11)."""
+    if market_snapshot_ready(get_store()):
+        return _page(**query)
+    return html.Div(
+        [market_placeholder(), dcc.Store(id="market-pending-query", data=query)],
+        id="market-pending",
+    )
+
+
+@callback(
+    Output("market-pending", "children"),
+    Input("market-pending-query", "data"),
+)
+def fill(query):
+    """Compute the snapshot of every instrument once (the grid's view, the ^BVSP header and
+    the treemap are filters of it), then render the page in place of the placeholder."""
+    try:
+        market_snapshot(get_store())
+    except PregaoError:
+        pass  # the page shows the error
+    return _page(**(query or {}))
+
+
+def _page(**_query):
     """Read the snapshot per request (fresh after imports)."""
     store = get_store()
     try:
@@ -72,12 +109,6 @@ def layout(**_query):
         view = "watch" if watch else "all"
         snap = _snapshot(view, None, chosen)
         idx_snap = market_snapshot(store, tickers=[BENCHMARK])
-        # the treemap shows every stock, whatever the grid's view (cached read)
-        stocks = (
-            snap[snap["kind"] == "stock"]
-            if view == "all" and len(snap)
-            else market_snapshot(store, kinds=["stock"])
-        )
     except PregaoError as exc:
         return error_alert(str(exc), element_id="market-error")
     if snap.empty and view == "all":
@@ -112,14 +143,48 @@ def layout(**_query):
             html.Div(market_controls(view, [], len(watch), chosen), id="market-controls"),
             html.Div(id="market-watch-msg", className="small text-muted mb-1"),
             market_grid(grid_rows(snap), "market-grid"),
-            dcc.Graph(
-                id="market-treemap",
-                figure=sector_treemap(stocks, theme=get_settings().theme),
-                config=graph_config(),
-                className="mt-3",
-            ),
+            # below the fold: drawn by `treemap` once the grid shows its rows (plotly.js and
+            # the treemap would otherwise delay the grid's first paint: issue 11)
+            html.Div(id="market-treemap-box", className="mt-3"),
+            dcc.Store(id="market-grid-ready"),
         ]
     )
+
+
+# The grid reports its rows (virtualRowData, None before it has rendered): flag it in the
+# browser, so the rows never travel to the server for this.
+clientside_callback(
+    """function(rows, ready) {
+        return (rows === null || rows === undefined || ready)
+            ? window.dash_clientside.no_update : true;
+    }""",
+    Output("market-grid-ready", "data"),
+    Input("market-grid", "virtualRowData"),
+    State("market-grid-ready", "data"),
+)
+
+
+@callback(
+    Output("market-treemap-box", "children"),
+    Input("market-grid-ready", "data"),
+    State("theme-store", "data"),
+    prevent_initial_call=True,
+)
+def treemap(ready, theme):
+    """The sector treemap of every stock, whatever the grid's view, drawn once the grid has
+    rendered."""
+    if not ready:
+        return no_update
+    try:
+        stocks = market_snapshot(get_store(), kinds=["stock"])  # a filter of the cached one
+    except PregaoError:
+        return no_update
+    graph = dcc.Graph(
+        id="market-treemap",
+        figure=sector_treemap(stocks, theme=theme),
+        config=graph_config(),
+    )
+    return graph
 
 
 @callback(

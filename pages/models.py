@@ -200,12 +200,12 @@ def promote(promote_clicks, refresh, _results, _retrained):
 @callback(Output("models-anomalies", "children"), Input("models-anomaly-ticker", "value"))
 def anomalies(ticker):
     """List the anomalous sessions of the chosen instrument."""
-    from core.ml.anomalies import detect_anomalies
+    from core.ml.anomalies import stored_anomalies
 
     if not ticker:
         return no_update
     try:
-        out = detect_anomalies(get_store().bars(ticker))
+        out = stored_anomalies(get_store(), ticker)  # once per data version (issue 11)
     except PregaoError as exc:
         return dbc.Alert(str(exc), color="danger")
     return cm.anomalies_table(out.reset_index().to_dict("records"))

@@ -18,7 +18,7 @@ import pandas as pd
 from core.errors import InputError
 from core.ml.features import build_features
 
-__all__ = ["detect_anomalies", "ANOMALY_FEATURES", "SEVERITIES"]
+__all__ = ["detect_anomalies", "stored_anomalies", "ANOMALY_FEATURES", "SEVERITIES"]
 
 ANOMALY_FEATURES = ("ret_1", "vol_5", "vol_20", "atr_pct", "volume_ratio", "mom_5", "mom_20")
 SEVERITIES = ("baixa", "média", "alta")
@@ -88,3 +88,41 @@ def detect_anomalies(
         index=pd.DatetimeIndex(X.index[flagged], name="date"),
     )
     return out.sort_index()
+
+
+def stored_anomalies(
+    store, ticker: str, *, contamination: float = 0.02, random_state: int = 0
+) -> pd.DataFrame:
+    """:func:`detect_anomalies` on every stored daily bar of ``ticker``, computed once per data
+    version (:meth:`core.data.store.Store.cached`; the forest is seeded, so the result is a
+    function of the bars alone).
+
+    The Modelos page shows it on load; fitting 200 trees on ~3.700 sessions takes seconds,
+    which a repeated visit should not pay again (issue 11).
+
+    Parameters
+    ----------
+    store : core.data.store.Store
+    ticker : str
+    contamination, random_state
+        As in :func:`detect_anomalies`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`detect_anomalies` (a copy).
+
+    Raises
+    ------
+    InputError
+        On ``contamination`` outside (0, 0.2].
+    core.errors.UnknownTickerError
+        When ``store`` has no such instrument (as :meth:`Store.bars`).
+    """
+    key = ("ml.stored_anomalies", str(ticker).upper(), float(contamination), int(random_state))
+    return store.cached(
+        key,
+        lambda: detect_anomalies(
+            store.bars(ticker), contamination=contamination, random_state=random_state
+        ),
+    )

@@ -1,13 +1,19 @@
 """Issue 11 figure: each page's first useful paint after navigation (Chromium, bundled data).
 
 Run: ``.venv/bin/python -m pytest tests/benchmarks/test_page_load_bench.py -s``
+(``-k first_useful`` for the per-page table only; ``-k fresh`` for Mercado's first visit)
 Only some pages: ``PREGAO_BENCH_PAGES=/trading,/backtest`` (paths, comma-separated); more
 runs: ``PREGAO_BENCH_REPEAT=7``.
 Goal: ≤ 1 s per page. "First useful paint" is the moment the page shows what it is for
 (page-specific, below): the Market grid's rows, the Quotes candles, the Backtest form with its
 (empty) charts, the Carteira controls with the frontier placeholder, the Modelos form, the
-Dados instruments grid. Each page is loaded fresh (a new tab) ``REPEAT`` times after a
-warm-up; the median and every run are printed. Figures, not pass/fail.
+Dados instruments grid, the Operações order ticket, the Alertas form, the Admin notice. Each
+page is visited once (its first visit: cold caches of that page) and then ``REPEAT`` times
+by in-app navigation and ``REPEAT`` times by a full load; the median and every run are
+printed, with the server time of the page's callbacks (time to first byte of each
+``/_dash-update-component`` request before the paint, summed). Figures, not pass/fail.
+``test_mercado_first_visit_fresh_process`` measures Mercado's first visit in a just-started
+app: the placeholder's paint and the grid's, with and without the start-up warming.
 """
 
 from __future__ import annotations
@@ -54,6 +60,15 @@ PAGES = {
         " document.querySelector('#trading-card-equity, #trading-no-account') !== null &&"
         " document.querySelector('#trading-equity .main-svg') !== null",
     ),
+    "/alerts": (
+        "Alertas: formulário e lista de regras",
+        "document.querySelector('#alerts-save') !== null &&"
+        " document.querySelector('#alerts-rules-table') !== null",
+    ),
+    "/admin": (
+        "Admin: aviso do modo local",
+        "document.querySelector('#_pages_content .alert') !== null",
+    ),
 }
 
 
@@ -73,14 +88,42 @@ _PUSH = (
 )
 
 
-def _navigate(page, path: str, condition: str) -> float:
+class _ServerClock:
+    """Sums the time to first byte of the ``/_dash-update-component`` requests that finish
+    while it is armed (the server's share of a page's paint)."""
+
+    def __init__(self, page) -> None:
+        self.total = 0.0
+        self.armed = False
+        page.on("requestfinished", self._finished)
+
+    def _finished(self, request) -> None:
+        if self.armed and "/_dash-update-component" in request.url:
+            t = request.timing
+            if t.get("responseStart", -1) >= 0 and t.get("requestStart", -1) >= 0:
+                self.total += (t["responseStart"] - t["requestStart"]) / 1000.0
+
+    def start(self) -> None:
+        self.total, self.armed = 0.0, True
+
+    def stop(self) -> float:
+        self.armed = False
+        return self.total
+
+
+def _navigate(page, path: str, condition: str, clock: _ServerClock | None = None) -> float:
     """In-app navigation (what a menu link does): 404 page first, then ``path``; seconds."""
     page.evaluate(_PUSH, "/nada-aqui")
     page.wait_for_selector("#not-found", timeout=120_000)
+    if clock:
+        clock.start()
     t = time.perf_counter()
     page.evaluate(_PUSH, path)
     page.wait_for_function(f"() => {condition}", timeout=120_000, polling=25)
-    return time.perf_counter() - t
+    el = time.perf_counter() - t
+    if clock:
+        clock.stop()
+    return el
 
 
 def _full_load(page, url: str, condition: str) -> float:
@@ -100,14 +143,20 @@ def _fmt(times: list[float]) -> str:
 def test_first_useful_paint_per_page(browser, app_server):
     ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="pt-BR")
     page = ctx.new_page()
-    nav_rows, load_rows = [], []
+    clock = _ServerClock(page)
+    nav_rows, load_rows, first_rows = [], [], []
     try:
         for path, (label, condition) in _selected().items():
-            _full_load(page, app_server + path, condition)  # warm-up: caches, assets
-            nav = [_navigate(page, path, condition) for _ in range(REPEAT)]
+            first = _full_load(page, app_server + path, condition)  # also the warm-up
+            nav, server = [], []
+            for _ in range(REPEAT):
+                nav.append(_navigate(page, path, condition, clock))
+                server.append(clock.total)
             full = [_full_load(page, app_server + path, condition) for _ in range(REPEAT)]
-            nav_rows.append((f"{label} ({path})", _fmt(nav)))
-            load_rows.append((f"{label} ({path})", _fmt(full)))
+            name = f"{label} ({path})"
+            nav_rows.append((name, f"{_fmt(nav)}  servidor {statistics.median(server):.2f} s"))
+            load_rows.append((name, _fmt(full)))
+            first_rows.append((name, f"{first:.2f} s"))
     finally:
         ctx.close()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -118,6 +167,46 @@ def test_first_useful_paint_per_page(browser, app_server):
         nav_rows,
     )
     report("Carga completa da página pelo endereço (cache do navegador quente)", load_rows)
+    report("Primeira visita de cada página (carga completa, caches frios da página)", first_rows)
+
+
+@pytest.mark.parametrize("warm", ["1", "0"], ids=["com-aquecimento", "sem-aquecimento"])
+def test_mercado_first_visit_fresh_process(browser, seeded_sqlite, tmp_path, warm):
+    """Mercado's first visit right after the app started (read cache empty): seconds to
+    the placeholder (or the page) and to the grid's rows. ``PREGAO_WARM=0`` is the worst
+    case (nothing computed before the visit)."""
+    import shutil
+    import subprocess
+
+    from tests.conftest import start_app
+
+    shutil.copy(seeded_sqlite, tmp_path / "pregao.db")
+    proc, base = start_app(tmp_path, {"PREGAO_WARM": warm, "PREGAO_SCHEDULER": "0"})
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="pt-BR")
+    page = ctx.new_page()
+    try:
+        t = time.perf_counter()
+        page.goto(base + "/", wait_until="commit", timeout=120_000)
+        page.wait_for_function(
+            "() => document.querySelector('#market-loading, #market-grid') !== null",
+            timeout=120_000,
+            polling=25,
+        )
+        painted = time.perf_counter() - t
+        page.wait_for_function(f"() => {PAGES['/'][1]}", timeout=120_000, polling=25)
+        grid = time.perf_counter() - t
+    finally:
+        ctx.close()
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    report(
+        f"Mercado, primeira visita logo após iniciar (PREGAO_WARM={warm}; carga {load:.1f})",
+        [("primeira pintura (marcador ou página)", f"{painted:.2f} s"), ("grid", f"{grid:.2f} s")],
+    )
 
 
 def test_server_side_cost_of_each_page(seeded_sqlite):

@@ -4,8 +4,11 @@ backtests run), never in the web workers; locally, in the app's own process."""
 from __future__ import annotations
 
 import threading
+from types import SimpleNamespace
 
 import dashboard
+
+WARM = SimpleNamespace(warm=True)
 
 
 def _join(prefix: str) -> None:
@@ -22,7 +25,7 @@ def test_web_workers_of_a_celery_deployment_do_not_warm_the_backtest(monkeypatch
     monkeypatch.setattr(dashboard, "_warm_page_reads", lambda: None)
     before = list(signals.worker_ready.receivers)
     try:
-        dashboard._warm_kernels(object())
+        dashboard._warm_kernels(WARM, object())
         _join("warm-kernels")
         assert warmed == []  # the web process: page reads only
         signals.worker_ready.send(sender=None)  # the Celery worker is ready
@@ -36,6 +39,6 @@ def test_local_mode_warms_the_backtest_in_the_app(monkeypatch):
     warmed = []
     monkeypatch.setattr(dashboard, "_warm_backtest", lambda: warmed.append(1))
     monkeypatch.setattr(dashboard, "_warm_page_reads", lambda: None)
-    dashboard._warm_kernels(None)
+    dashboard._warm_kernels(WARM, None)
     _join("warm-kernels")
     assert warmed == [1]
