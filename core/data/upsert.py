@@ -193,7 +193,7 @@ def _driver_insert(conn: Connection):
                 *[np.asarray(v, dtype="float64").tolist() for v in values],
                 [source] * n,
             )
-            with raw.cursor() as cur, cur.copy(copy_sql) as cp:
+            with raw.cursor() as cur, cur.copy(copy_sql) as cp:  # type: ignore[union-attr]
                 for row in rows:
                     cp.write_row(row)
 
@@ -217,7 +217,7 @@ def _driver_insert(conn: Connection):
                 [source] * n,
             )
         )
-        cur = conn.connection.dbapi_connection.cursor()
+        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             for k in range(0, n, _SQLITE_ROWS):
                 chunk = rows[k : k + _SQLITE_ROWS]
@@ -290,8 +290,8 @@ def upsert_bars(
     if isinstance(tcol.dtype, pd.CategoricalDtype):
         codes, cats = tcol.cat.codes.to_numpy(), [str(c) for c in tcol.cat.categories]
     else:
-        cats, codes = np.unique(tcol.astype(str).to_numpy(), return_inverse=True)
-        cats = [str(c) for c in cats]
+        uniq, codes = np.unique(tcol.astype(str).to_numpy(), return_inverse=True)
+        cats = [str(c) for c in uniq]
     iid_of = np.array([ids.get(c, -1) for c in cats] or [-1], dtype="int64")
     if len(cats) == 0 or (codes < 0).any() or (iid_of[codes] < 0).any():
         raise ValueError("upsert_bars: a ticker without an instrument id")
