@@ -1645,46 +1645,78 @@ class PaperBroker(ExecutionMixin, SessionMixin):
                 px = self._last_price(t, p)
                 if px is None:
                     continue
-                res = conn.execute(
-                    _ORD.insert().values(
-                        account_id=self.account_id,
-                        client_id=None,
-                        ticker=t,
-                        side="sell" if q > 0 else "buy",
-                        type="market",
-                        qty=abs(q),
-                        filled_qty=0,
-                        price=None,
-                        stop_price=None,
-                        stop_loss=None,
-                        target=None,
-                        tif="day",
-                        status="aceita",
-                        reason="",
-                        parent_id=None,
-                        oco_group=None,
-                        role="entry",
-                        triggered=False,
-                        fractional=True,
-                        avg_fill_price=None,
-                        fees=0.0,
-                        session=_py(session),
-                        created_at=_py(time),
-                        updated_at=_py(time),
-                        source="day_trade",
-                        signal_time=None,
-                        note="zeragem do day trade",
-                    )
+                oid = self._closing_order(
+                    conn,
+                    t,
+                    q,
+                    session,
+                    time,
+                    tif="day",
+                    reason="",
+                    source="day_trade",
+                    note="zeragem do day trade",
+                    accepted="fim do pregão",
                 )
-                oid = int(res.inserted_primary_key[0])
-                self._order_event(conn, oid, time, "nova", "zeragem do day trade")
-                self._order_event(conn, oid, time, "aceita", "fim do pregão")
                 bar = {"open": px, "high": px, "low": px, "close": px, "volume": float("inf")}
                 out.extend(
                     self._work_ticker(conn, acc, cfg, t, bar, time, label="fim do pregão", only=oid)
                 )
             self._post_checks(conn, acc, cfg, time)
         return out
+
+    def _closing_order(
+        self,
+        conn,
+        ticker: str,
+        qty: int,
+        session: pd.Timestamp,
+        time: pd.Timestamp,
+        *,
+        tif: str,
+        reason: str,
+        source: str,
+        note: str,
+        accepted: str,
+        created: str | None = None,
+    ) -> int:
+        """Insert an accepted market order closing a signed position of ``qty`` shares or
+        contracts (the day-trade flatten, the kill switch) with its "nova" and "aceita"
+        events (``created`` defaults to ``note``); returns the order id."""
+        res = conn.execute(
+            _ORD.insert().values(
+                account_id=self.account_id,
+                client_id=None,
+                ticker=ticker,
+                side="sell" if qty > 0 else "buy",
+                type="market",
+                qty=abs(qty),
+                filled_qty=0,
+                price=None,
+                stop_price=None,
+                stop_loss=None,
+                target=None,
+                tif=tif,
+                status="aceita",
+                reason=reason,
+                parent_id=None,
+                oco_group=None,
+                role="entry",
+                triggered=False,
+                fractional=True,
+                avg_fill_price=None,
+                fees=0.0,
+                session=_py(session),
+                created_at=_py(time),
+                updated_at=_py(time),
+                source=source,
+                signal_time=None,
+                note=note,
+            )
+        )
+        oid = int(res.inserted_primary_key[0])
+        self._order_event(conn, oid, time, "nova", created or note)
+        self._order_event(conn, oid, time, "aceita", accepted)
+        return oid
 
     def _advance_clock(self, conn, acc: dict, time: pd.Timestamp) -> None:
         if acc.get("clock") is None or time > pd.Timestamp(acc["clock"]):
@@ -1714,40 +1746,19 @@ class PaperBroker(ExecutionMixin, SessionMixin):
             q = int(p["qty"])
             if q == 0:
                 continue
-            res = conn.execute(
-                _ORD.insert().values(
-                    account_id=self.account_id,
-                    client_id=None,
-                    ticker=t,
-                    side="sell" if q > 0 else "buy",
-                    type="market",
-                    qty=abs(q),
-                    filled_qty=0,
-                    price=None,
-                    stop_price=None,
-                    stop_loss=None,
-                    target=None,
-                    tif="gtc",
-                    status="aceita",
-                    reason="kill switch",
-                    parent_id=None,
-                    oco_group=None,
-                    role="entry",
-                    triggered=False,
-                    fractional=True,
-                    avg_fill_price=None,
-                    fees=0.0,
-                    session=_py(session),
-                    created_at=_py(time),
-                    updated_at=_py(time),
-                    source="kill_switch",
-                    signal_time=None,
-                    note=reason[:500],
-                )
+            oid = self._closing_order(
+                conn,
+                t,
+                q,
+                session,
+                time,
+                tif="gtc",
+                reason="kill switch",
+                source="kill_switch",
+                note=reason[:500],
+                accepted=reason,
+                created="zeragem do kill switch",
             )
-            oid = int(res.inserted_primary_key[0])
-            self._order_event(conn, oid, time, "nova", "zeragem do kill switch")
-            self._order_event(conn, oid, time, "aceita", reason)
             ids.append(oid)
         conn.execute(
             _ACC.update()
