@@ -36,6 +36,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -87,6 +88,35 @@ def set_tracker(tracker: JobTracker | None) -> None:
     _tracker = tracker
 
 
+class _NoLostResult:
+    """Close Dash's race between reading a job's result and asking whether the job still runs.
+
+    Dash reads the result first and asks ``job_running`` second; a job that writes its result
+    and exits between the two reads looks "cancelled" (the poll answers 204 and the page never
+    gets the result that sits in the cache). The manager remembers, per request thread, the job
+    whose result it just found missing; if that job is no longer alive but its result is now
+    there, it still counts as running, so Dash answers "poll again" and the next poll delivers.
+    """
+
+    _missing = threading.local()
+
+    def get_result(self, key, job):  # noqa: ANN001 - Dash's manager signature
+        result = super().get_result(key, job)  # type: ignore[misc]
+        self._missing.job = (job, key) if result is self.UNDEFINED else None  # type: ignore[attr-defined]
+        return result
+
+    def job_running(self, job):  # noqa: ANN001
+        if super().job_running(job):  # type: ignore[misc]
+            return True
+        missing = getattr(self._missing, "job", None)
+        self._missing.job = None
+        return bool(missing and missing[0] == job and self.result_ready(missing[1]))  # type: ignore[attr-defined]
+
+
+def _manager_class(base: type) -> type:
+    return type(base.__name__, (_NoLostResult, base), {"__module__": __name__})
+
+
 def make_manager(settings: Settings):
     """Return ``(manager, celery_app_or_None)`` for ``settings`` and set up the job tracker.
 
@@ -102,7 +132,7 @@ def make_manager(settings: Settings):
         from dashboard import fanout  # heavy chunks over the workers (team mode)
 
         fanout.register(celery_app, settings.secret_key, enabled=settings.is_team)
-        manager = CeleryManager(celery_app)
+        manager = _manager_class(CeleryManager)(celery_app)
         from dashboard.paper_runners import register_celery_task
 
         register_celery_task(celery_app, settings)  # unattended paper-trading runners
@@ -114,7 +144,7 @@ def make_manager(settings: Settings):
     cache_dir = settings.cache_dir or settings.data_dir / "cache"
     cache_dir.mkdir(parents=True, exist_ok=True)
     cache = diskcache.Cache(str(cache_dir))
-    manager = DiskcacheManager(cache)
+    manager = _manager_class(DiskcacheManager)(cache)
     _tracker = JobTracker.for_diskcache(cache, manager)
     return manager, None
 

@@ -101,6 +101,25 @@ def test_repeated_identical_call_runs_again(settings, tmp_path):
     assert counter.read_text() == "2"
 
 
+def test_a_result_written_between_two_polls_is_not_lost(settings):
+    """Regression (CI, xdist): Dash reads the result, then asks whether the job runs; a job
+    that wrote its result and exited between the two looked cancelled (HTTP 204) and the
+    page never got its result."""
+    import subprocess
+
+    manager, _ = make_manager(settings)
+    done = subprocess.Popen(["true"])
+    done.wait()  # a job process that has ended
+    key = "k-race"
+    assert manager.get_result(key, done.pid) is manager.UNDEFINED  # poll: not there yet
+    manager.handle.set(key, "resultado")  # the job writes it and exits here
+    assert manager.job_running(done.pid)  # so Dash answers "poll again", not 204
+    assert manager.get_result(key, done.pid) == "resultado"  # and the next poll delivers
+    assert not manager.job_running(done.pid)  # collected: the job is over
+    assert manager.get_result("k-none", done.pid) is manager.UNDEFINED
+    assert not manager.job_running(done.pid)  # ended without a result: cancelled, as before
+
+
 # -- 2. the tracker ----------------------------------------------------------------------
 
 
