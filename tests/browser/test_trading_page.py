@@ -73,7 +73,10 @@ def test_manual_order_shows_position_and_ledger(app_server, page):
     with page.expect_download() as dl:
         page.click("#trading-export-fills")
     text = open(dl.value.path(), encoding="utf-8").read()
-    assert text.startswith("\ufeffNº;Data/hora;Ordem;Ativo;Lado;Qtd. (ações);Preço (R$)")
+    assert text.startswith(
+        "\ufeffNº;Data/hora;Ordem;Ativo;Lado;Qtd. (ações ou contratos);Unidade;Preço (R$ ou pts)"
+    )
+    assert "ações · R$" in text  # the unit of every row (contracts · pts for futures)
     assert "PETR4" in text and "Compra" in text
     # a limit order far below the market stays open; select it and cancel it
     page.get_by_role("tab", name="Ordens").click()
