@@ -257,15 +257,14 @@ def sqlite_datetimes(dates) -> list[str]:
     mi, rest = np.divmod(rest, 60_000_000)
     ss, uu = np.divmod(rest, 1_000_000)
     fields += ((11, 2, hh), (14, 2, mi), (17, 2, ss), (20, 6, uu))
-    txt = np.empty((len(us), 26), dtype=np.uint8)
-    for col, ch in ((4, "-"), (7, "-"), (10, " "), (13, ":"), (16, ":"), (19, ".")):
+    txt = np.empty((len(us), 27), dtype=np.uint8)  # 26 characters and a separator
+    for col, ch in ((4, "-"), (7, "-"), (10, " "), (13, ":"), (16, ":"), (19, "."), (26, "|")):
         txt[:, col] = ord(ch)
     for col, width, v in fields:
         for k in range(col + width - 1, col - 1, -1):
             v, digit = np.divmod(v, 10)
             txt[:, k] = digit + 48
-    whole = txt.tobytes().decode("ascii")
-    return [whole[k : k + 26] for k in range(0, len(whole), 26)]
+    return txt.tobytes().decode("ascii").split("|")[:-1]
 
 
 def upsert_bars(
@@ -332,17 +331,18 @@ def upsert_bars(
     iid_of = np.array([ids.get(c, -1) for c in cats] or [-1], dtype="int64")
     if len(cats) == 0 or (codes < 0).any() or (iid_of[codes] < 0).any():
         raise ValueError("upsert_bars: a ticker without an instrument id")
-    inc = pd.DataFrame(
-        {
-            "iid": iid_of[codes],
-            "date": clean["date"].to_numpy(dtype="datetime64[ns]"),
-            **{c: clean[c].to_numpy(dtype="float64") for c in BAR_COLUMNS},
-        }
-    )
+    # the incoming rows as plain arrays (row order kept throughout)
+    n = len(clean)
+    iid_arr = iid_of[codes]
+    date_arr = clean["date"].to_numpy(dtype="datetime64[ns]")
+    new: dict[str, np.ndarray] = {c: clean[c].to_numpy(dtype="float64") for c in BAR_COLUMNS}
     # derived from the corporate actions (here a first value, made exact by the caller)
-    inc["adj_close"] = inc["close"] if adj_close is None else np.asarray(adj_close, dtype="float64")
-    lo, hi = inc["date"].min().to_pydatetime(), inc["date"].max().to_pydatetime()
-    iids = np.unique(inc["iid"].to_numpy()).tolist()
+    new["adj_close"] = new["close"] if adj_close is None else np.asarray(adj_close, "float64")
+    lo, hi = (
+        pd.Timestamp(date_arr.min()).to_pydatetime(),
+        pd.Timestamp(date_arr.max()).to_pydatetime(),
+    )
+    iids = np.unique(iid_arr).tolist()
     rows: list = []
     units: dict[int, str] = {}
     b = _BAR.c
@@ -357,32 +357,21 @@ def upsert_bars(
             select(_INST.c.id, _INST.c.volume_unit).where(_INST.c.id.in_(chunk))
         ):
             units[int(iid)] = str(u or "shares")
-    ocols = ["iid", "date", *[f"o_{c}" for c in BAR_COLUMNS], "o_source"]
+    # the stored row of each incoming row (same instrument and date), if any
+    old: dict[str, np.ndarray] = {c: np.full(n, np.nan) for c in BAR_COLUMNS}
+    osrc = np.full(n, None, dtype=object)
+    exists = np.zeros(n, dtype=bool)
     if rows:
         z = list(zip(*rows))
-        old = pd.DataFrame(
-            {
-                "iid": np.asarray(z[0], dtype="int64"),
-                "date": np.asarray(z[1], dtype="datetime64[ns]"),
-                **{
-                    f"o_{c}": np.asarray(z[2 + k], dtype="float64")
-                    for k, c in enumerate(BAR_COLUMNS)
-                },
-                "o_source": np.asarray(z[-1], dtype=object),
-            }
-        )
-    else:
-        old = pd.DataFrame({c: [] for c in ocols})
-        old["date"] = old["date"].astype("datetime64[ns]")
-        old["iid"] = old["iid"].astype("int64")
-    if len(old):
-        m = inc.merge(old, on=["iid", "date"], how="left", indicator=True)
-        is_new = (m["_merge"] == "left_only").to_numpy()
-    else:  # nothing stored in the window (a first import): every row is new
-        m = inc.assign(**{c: np.nan for c in ocols[2:]})
-        is_new = np.ones(len(m), dtype=bool)
-    exists = ~is_new
-    iid_arr = m["iid"].to_numpy()
+        at = pd.MultiIndex.from_arrays(
+            [np.asarray(z[0], dtype="int64"), np.asarray(z[1], dtype="datetime64[ns]")]
+        ).get_indexer(pd.MultiIndex.from_arrays([iid_arr, date_arr]))
+        exists = at >= 0
+        hit = at[exists]
+        for k, c in enumerate(BAR_COLUMNS):
+            old[c][exists] = np.asarray(z[2 + k], dtype="float64")[hit]
+        osrc[exists] = np.asarray(z[-1], dtype=object)[hit]
+    is_new = ~exists
     # volume units: incoming volumes in a foreign unit are not written
     if volume_unit is not None:
         u_iid, inv = np.unique(iid_arr, return_inverse=True)  # one lookup per instrument
@@ -392,13 +381,14 @@ def upsert_bars(
                 [volume_unit.get(tick_of_iid.get(int(i), ""), "shares") for i in u_iid]
             )[inv]
         else:
-            inc_unit = np.full(len(m), volume_unit)
+            inc_unit = np.full(n, volume_unit)
         ser_unit = np.array([units.get(int(i), "shares") for i in u_iid])[inv]
         foreign = inc_unit != ser_unit
         if foreign.any():
-            old_vol = m["o_volume"].to_numpy(dtype="float64")
-            m.loc[foreign & exists, "volume"] = old_vol[foreign & exists]
-            m.loc[foreign & is_new, "volume"] = 0.0
+            vol = new["volume"].copy()  # never write into the caller's frame
+            vol[foreign & exists] = old["volume"][foreign & exists]
+            vol[foreign & is_new] = 0.0
+            new["volume"] = vol
             out.volume_dropped = int(foreign.sum())
             flags = []
             for iid in sorted(set(int(i) for i in iid_arr[foreign])):
@@ -406,7 +396,7 @@ def upsert_bars(
                 flags.append(
                     {
                         "instrument_id": iid,
-                        "date": m["date"].to_numpy()[sel].min(),
+                        "date": date_arr[sel].min(),
                         "kind": "volume_unit",
                         "source": source,
                         "detail": f"{int(sel.sum())} volume(s) de {source} em "
@@ -416,19 +406,14 @@ def upsert_bars(
                 )
             add_flags(conn, flags)
     traded = ["open", "high", "low", "close", "volume"]
-    new_vals = m[traded].to_numpy(dtype="float64")
-    old_vals = m[[f"o_{c}" for c in traded]].to_numpy(dtype="float64")
-    osrc = m["o_source"].to_numpy()
-    same = (
-        exists
-        & np.isclose(new_vals, old_vals, rtol=1e-12, atol=1e-9).all(axis=1)
-        & (osrc == source)
-    )
-    kept = np.zeros(len(m), dtype=bool)
-    conflict = np.zeros(len(m), dtype=bool)
+    same = exists & (osrc == source)
+    if same.any():
+        for c in traded:
+            same &= np.isclose(new[c], old[c], rtol=1e-12, atol=1e-9)
+    kept = np.zeros(n, dtype=bool)
+    conflict = np.zeros(n, dtype=bool)
     if exists.any():
-        oc = m["o_close"].to_numpy(dtype="float64")
-        nc = m["close"].to_numpy(dtype="float64")
+        oc, nc = old["close"], new["close"]
         with np.errstate(divide="ignore", invalid="ignore"):
             differs = np.abs(nc / oc - 1.0) > CONFLICT_TOLERANCE
         for j in np.flatnonzero(exists & ~same):
@@ -438,17 +423,16 @@ def upsert_bars(
             if osrc[j] != source and differs[j]:
                 conflict[j] = True
     if conflict.any():
-        dates_c = m["date"].to_numpy()
         add_flags(
             conn,
             [
                 {
                     "instrument_id": int(iid_arr[j]),
-                    "date": dates_c[j],
+                    "date": date_arr[j],
                     "kind": "source_conflict",
                     "source": source,
-                    "detail": f"fechamento {source} {float(m['close'].iat[j]):.4f} × "
-                    f"{osrc[j]} {float(m['o_close'].iat[j]):.4f}",
+                    "detail": f"fechamento {source} {float(new['close'][j]):.4f} × "
+                    f"{osrc[j]} {float(old['close'][j]):.4f}",
                 }
                 for j in np.flatnonzero(conflict)
             ],
@@ -467,19 +451,17 @@ def upsert_bars(
         if progress and n_total:
             progress(f_lo + (f_hi - f_lo) * done / n_total, f"Gravando barras: {done}/{n_total}")
 
-    m_vals = [m[c].to_numpy(dtype="float64") for c in BAR_COLUMNS]
+    m_vals = [new[c] for c in BAR_COLUMNS]
     ins_idx = np.flatnonzero(is_new)
     upd_idx = np.flatnonzero(upd)
     fast = _driver_insert(conn)
     if fast is None or len(upd_idx):  # Python rows only for SQLAlchemy statements
-        dates = np.asarray(pd.DatetimeIndex(m["date"]).to_pydatetime())
+        dates = np.asarray(pd.DatetimeIndex(date_arr).to_pydatetime())
         val_cols = [v.tolist() for v in m_vals]
     for k in range(0, len(ins_idx), _CHUNK):
         sel = ins_idx[k : k + _CHUNK]
-        if fast is not None:  # same rows, one DBAPI executemany (first-start load speed)
-            fast(
-                iid_arr[sel], m["date"].to_numpy()[sel], [v[sel] for v in m_vals], interval, source
-            )
+        if fast is not None:  # same rows through the driver (first-start load speed)
+            fast(iid_arr[sel], date_arr[sel], [v[sel] for v in m_vals], interval, source)
             tick_progress(len(sel))
             continue
         recs = [
