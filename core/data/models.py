@@ -164,4 +164,3 @@ class Rate(Base):
     series: Mapped[str] = mapped_column(String(16), primary_key=True)
     date: Mapped[dt.datetime] = mapped_column(DateTime, primary_key=True)
     value: Mapped[float] = mapped_column(Float, nullable=False)
-

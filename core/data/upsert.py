@@ -28,6 +28,7 @@ Rules
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -156,6 +157,7 @@ def add_flags(conn: Connection, flags: Sequence[dict]) -> int:
 #: Rows per multi-row ``INSERT ... VALUES (...), (...)`` statement on SQLite (10 parameters
 #: a row, well under SQLite's 32,766 limit; about twice as fast as ``executemany`` here).
 _SQLITE_ROWS = 250
+_PLAIN = re.compile(r"[A-Za-z0-9_.:\-]{1,32}")
 
 
 def _driver_insert(conn: Connection):
@@ -197,23 +199,32 @@ def _driver_insert(conn: Connection):
                     cp.write_row(row)
 
         return insert_pg
-    one = "(" + ", ".join(["?"] * len(cols)) + ")"
     head = f"INSERT INTO {q(_BAR.name)} ({collist}) VALUES "
-    full_sql = head + ", ".join([one] * _SQLITE_ROWS)
-    width = len(cols)
 
     def insert(iids, dates, values, interval: str, source: str) -> None:
         when = sqlite_datetimes(dates)
         n = len(when)
+        # interval and source are the same on every row: SQL literals when plainly safe
+        # (fewer parameters to bind: ~20 % of SQLite's time here), parameters otherwise
+        const = [_sql_literal(interval), _sql_literal(source)]
+        one = ", ".join(["?", const[0] or "?", "?", *["?"] * len(values), const[1] or "?"])
+        one = f"({one})"
+        width = one.count("?")
         # one flat parameter list, filled column by column (extended-slice assignment runs
         # in C: no per-row tuples); a statement takes the next _SQLITE_ROWS rows of it
         flat: list = [None] * (n * width)
         flat[0::width] = np.asarray(iids, dtype=np.int64).tolist()
-        flat[1::width] = [interval] * n
-        flat[2::width] = when
-        for j, v in enumerate(values):
-            flat[3 + j :: width] = np.asarray(v, dtype="float64").tolist()
-        flat[width - 1 :: width] = [source] * n
+        j = 1
+        if const[0] is None:
+            flat[j::width] = [interval] * n
+            j += 1
+        flat[j::width] = when
+        for v in values:
+            j += 1
+            flat[j::width] = np.asarray(v, dtype="float64").tolist()
+        if const[1] is None:
+            flat[j + 1 :: width] = [source] * n
+        full_sql = head + ", ".join([one] * _SQLITE_ROWS)
         cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         step = _SQLITE_ROWS * width
         try:
@@ -227,6 +238,12 @@ def _driver_insert(conn: Connection):
             cur.close()
 
     return insert
+
+
+def _sql_literal(value: str) -> str | None:
+    """``value`` as an SQL string literal when it is plainly safe (letters, digits and
+    ``_ . : -``), else None (the caller binds it as a parameter)."""
+    return f"'{value}'" if _PLAIN.fullmatch(value) else None
 
 
 def sqlite_datetimes(dates) -> list[str]:

@@ -57,3 +57,26 @@ def test_fast_insert_rows_match_sqlalchemy_lookups(sqlite_file_url):
         )
     finally:
         store.dispose()
+
+
+def test_fast_insert_binds_an_unusual_source_or_interval_as_parameters(sqlite_file_url):
+    from core.data.store import init_db
+
+    store = init_db(sqlite_file_url)
+    try:
+        for t in ("PETR4", "VALE3"):
+            store.upsert_instrument(t)
+        bars = make_bars([(10, 11, 9, 10.5, 100)] * 3)
+        store.write_bars("PETR4", bars, "d'Ávila; --")  # a quote: never pasted into SQL
+        store.write_bars("VALE3", bars, "yahoo")  # the plain case: an SQL literal
+        with store.engine.connect() as conn:
+            got = conn.exec_driver_sql(
+                "SELECT i.ticker, b.interval, b.source, count(*) FROM bars b "
+                "JOIN instruments i ON i.id = b.instrument_id GROUP BY 1, 2, 3 ORDER BY 1"
+            ).all()
+        assert [tuple(r) for r in got] == [
+            ("PETR4", "1d", "d'Ávila; --", 3),
+            ("VALE3", "1d", "yahoo", 3),
+        ]
+    finally:
+        store.dispose()
