@@ -371,3 +371,20 @@ def test_every_import_format_has_a_label_on_the_data_page():
     from core.data.imports import FORMATS
 
     assert set(FORMATS) <= set(FORMAT_LABELS)
+
+
+def test_non_sessions_are_the_calendars_weekends_and_holidays():
+    from core.data.calendar import b3_calendar, b3_sessions, non_sessions
+
+    rng = np.random.default_rng(7)
+    days = np.datetime64("1995-01-01", "D") + rng.integers(0, 40 * 365, 3000)
+    d = pd.DatetimeIndex(days).as_unit("ns") + pd.Timedelta("10h")  # any time of day
+    cal = b3_calendar()
+    lo, hi = cal.first_session.tz_localize(None), cal.last_session.tz_localize(None)
+    judged = d.normalize()[(d.normalize() >= lo) & (d.normalize() <= hi)]
+    want = judged[~judged.isin(b3_sessions(judged.min(), judged.max()))]
+    got = non_sessions(d)
+    assert got.equals(want) and pd.Timestamp("2022-04-21") not in b3_sessions(lo, hi)
+    assert list(non_sessions(pd.DatetimeIndex(["2022-04-21", "2022-04-22"]))) == [
+        pd.Timestamp("2022-04-21")  # Tiradentes; the next day is a session
+    ]
