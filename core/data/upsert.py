@@ -179,7 +179,7 @@ def _driver_insert(conn: Connection):
     collist = ", ".join(q(c) for c in cols)
     if dialect.name == "postgresql":
         raw = conn.connection.dbapi_connection
-        if not type(raw).__module__.startswith("psycopg."):
+        if type(raw).__module__.split(".")[0] != "psycopg":  # "psycopg" itself, or below
             return None  # COPY through psycopg 3's cursor.copy only
         copy_sql = f"COPY {q(_BAR.name)} ({collist}) FROM STDIN"
 

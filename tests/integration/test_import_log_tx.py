@@ -3,6 +3,7 @@ is rolled back alone and never fails the import."""
 
 from __future__ import annotations
 
+import pandas as pd
 import sqlalchemy as sa
 
 from core.data import imports
@@ -33,5 +34,22 @@ def test_import_and_its_log_row_commit_together_and_a_failing_log_never_fails_it
         assert again.status == "ok" and again.inserted == 20_001 and again.log_id is None
         assert len(store.bars("WINFUT", interval="5min")) == 20_001
         assert len(imports.import_log(store)) == 1
+    finally:
+        store.dispose()
+
+
+def test_postgres_bar_inserts_go_through_copy(pg_url):
+    """Regression: psycopg 3's connection class lives in module ``psycopg`` (no dot), and
+    the COPY path was never taken – 20.001 WINFUT bars took ~5 s of executemany."""
+    from core.data.upsert import _driver_insert
+
+    store = init_db(pg_url)
+    try:
+        with store.transaction() as conn:
+            assert _driver_insert(conn) is not None
+        rep = imports.import_files(store, [BUNDLED_DIR / "intraday" / WIN], ticker="WINFUT")
+        assert rep.inserted == 20_001
+        got = store.bars("WINFUT", interval="5min")
+        assert got.index[0] == pd.Timestamp("2021-08-23 12:15") and len(got) == 20_001
     finally:
         store.dispose()
