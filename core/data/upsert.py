@@ -165,9 +165,11 @@ def _driver_insert(conn: Connection):
     parameter processing, or None for a dialect it does not know.
 
     * SQLite: multi-row ``INSERT ... VALUES`` statements of :data:`_SQLITE_ROWS` rows (one
-      statement per chunk instead of one per row). ``DateTime`` is stored as SQLAlchemy's
-      text ``YYYY-MM-DD HH:MM:SS.ffffff``; the function writes exactly that, so reads
-      through SQLAlchemy are unchanged.
+      statement per chunk instead of one per row), columns with one value on every row as
+      SQL literals when plainly safe (:func:`_sql_literal`). ``DateTime`` is stored as
+      SQLAlchemy's text ``YYYY-MM-DD HH:MM:SS.ffffff``; the function writes exactly that
+      (:func:`sqlite_datetimes`), so reads through SQLAlchemy are unchanged. With
+      ``bars`` a ``WITHOUT ROWID`` table (revision 0021) each row lands in one B-tree.
     * PostgreSQL (psycopg 3): ``COPY bars (...) FROM STDIN`` inside the caller's
       transaction (still one import = one transaction).
     """
