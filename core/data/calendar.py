@@ -8,6 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import exchange_calendars as xcals
+import numpy as np
 import pandas as pd
 
 __all__ = ["b3_calendar", "b3_sessions", "non_sessions", "missing_sessions", "next_session"]
@@ -52,11 +53,19 @@ def non_sessions(dates: pd.DatetimeIndex) -> pd.DatetimeIndex:
     dates = pd.DatetimeIndex(dates).normalize()
     if len(dates) == 0:
         return dates
-    sessions = b3_sessions(dates.min(), dates.max())
-    cal = b3_calendar()
-    lo, hi = cal.first_session.tz_localize(None), cal.last_session.tz_localize(None)
-    judged = dates[(dates >= lo) & (dates <= hi)]
-    return judged[~judged.isin(sessions)]
+    sessions = _session_ns()
+    d8 = dates.as_unit("ns").asi8
+    judged = (d8 >= sessions[0]) & (d8 <= sessions[-1])
+    pos = np.minimum(np.searchsorted(sessions, d8), len(sessions) - 1)
+    return dates[judged & (sessions[pos] != d8)]
+
+
+@lru_cache(maxsize=1)
+def _session_ns() -> np.ndarray:
+    """Every session of :func:`b3_calendar` as sorted int64 nanoseconds (tz-naive)."""
+    s = pd.DatetimeIndex(b3_calendar().sessions)
+    s = s.tz_localize(None) if s.tz is not None else s
+    return s.as_unit("ns").asi8.copy()
 
 
 def missing_sessions(dates: pd.DatetimeIndex) -> pd.DatetimeIndex:

@@ -136,7 +136,9 @@ def infer_interval(dates: pd.DatetimeIndex, fname: str = "arquivo") -> str:
     DataFormatError
         When the step is not one of :data:`INTRADAY_INTERVALS`.
     """
-    d8 = np.unique(pd.DatetimeIndex(dates).as_unit("ns").asi8)
+    # sorted, not np.unique: repeated stamps give steps of 0, dropped below (and numpy 2's
+    # hash-based unique is ~10x slower than a sort on 20.000 distinct stamps)
+    d8 = np.sort(pd.DatetimeIndex(dates).as_unit("ns").asi8)
     if len(d8) < 2:
         return "5min"
     step = np.diff(d8)
@@ -376,17 +378,13 @@ def _ticker(ticker: str | None, fname: str, fmt: str) -> str:
     return t
 
 
-def _fast_dates(values: np.ndarray) -> np.ndarray | None:
-    """``dd/mm/yyyy HH:MM`` strings → datetime64[ns] without strptime; None if any is odd."""
-    try:
-        a = np.asarray(values, dtype="S16")
-    except (UnicodeEncodeError, ValueError):
+def _fast_dates(b: np.ndarray) -> np.ndarray | None:
+    """``dd/mm/yyyy HH:MM`` as a ``(n, 16)`` uint8 matrix of characters → datetime64[ns]
+    without strptime; None if any is odd (the caller then takes the line-checked path)."""
+    if not len(b):
         return None
-    if not len(a) or not (np.char.str_len(a) == 16).all():
-        return None
-    b = a.view(np.uint8).reshape(-1, 16).astype(np.int64)
     seps = (b[:, 2] == 47) & (b[:, 5] == 47) & (b[:, 10] == 32) & (b[:, 13] == 58)
-    dig = b[:, [0, 1, 3, 4, 6, 7, 8, 9, 11, 12, 14, 15]] - 48
+    dig = b[:, [0, 1, 3, 4, 6, 7, 8, 9, 11, 12, 14, 15]].astype(np.int64) - 48
     if not seps.all() or (dig < 0).any() or (dig > 9).any():
         return None
     day = dig[:, 0] * 10 + dig[:, 1]
@@ -404,30 +402,97 @@ def _fast_dates(values: np.ndarray) -> np.ndarray | None:
     )
 
 
+def _fast_numbers(raw: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray | None:
+    """Plain decimals (``106930``, ``5.25``) in ``raw[start:end]`` per row → float64, exact
+    (the digits as an integer below 2**53 divided by a power of ten: correctly rounded, as
+    ``strtod``); None for anything else – a sign, a comma, a space, an empty field, more
+    than 15 digits – which the caller leaves to the C parser."""
+    w = end - start
+    if not len(w) or (w < 1).any() or (w > 16).any():
+        return None
+    width, narrow = int(w.max()), int(w.min())
+    acc = np.zeros(len(w), dtype=np.int64)  # the digits as one integer (Horner, left to right)
+    frac = np.zeros(len(w), dtype=np.int64)  # digits after the point
+    seen = np.zeros(len(w), dtype=bool)  # the point already passed
+    bad = np.zeros(len(w), dtype=bool)
+    for col in range(width):  # right-aligned: column `col` of every field, one vector each
+        at = end - width + col
+        if width - col <= narrow:  # inside every field
+            ch = raw[at].astype(np.int64)
+        else:  # left padding reads as "0"
+            ch = np.where(at >= start, raw[np.maximum(at, 0)], 48).astype(np.int64)
+        d = ch - 48
+        point = d == -2
+        bad |= ((d < 0) | (d > 9)) & ~point | (point & seen)
+        acc = np.where(point, acc, acc * 10 + d)
+        frac += seen & ~point
+        seen |= point
+    n_digits = w - seen
+    if bad.any() or (n_digits < 1).any() or (n_digits > 15).any():
+        return None
+    return acc / 10.0**frac
+
+
 def _fast_intraday(body: str, name: str, ticker: str) -> ParsedData | None:
-    """The common case of the ``intraday`` layout in one C-parser pass (None = use the slow,
-    line-naming path: blank lines, decimal commas, a bad value or date)."""
-    if "\n\n" in body or "\r\n\r\n" in body:
-        return None
-    try:
-        df = pd.read_csv(io.StringIO(body), sep=";", dtype={0: str}, engine="c")
-    except (pd.errors.ParserError, ValueError):
-        return None
-    cols = [_norm(c) for c in df.columns]
-    df.columns = cols
+    """The common case of the ``intraday`` layout, vectorised over the bytes (None = use the
+    slow, line-naming path: blank lines, decimal commas, a bad value or date, a line with
+    too many or too few fields).
+
+    Every line starts with its 16-character ``dd/mm/yyyy HH:MM`` and has as many ``;`` as
+    the header: dates and plain numbers are read straight from the bytes (no Python string
+    per line); numbers of any other shape go through pandas' C parser.
+    """
+    header = body.split("\n", 1)[0].rstrip("\r")
+    cols = [_norm(c) for c in header.split(";")]
     need = ["open", "high", "low", "close"]
-    if cols[:1] != ["data"] or any(c not in cols for c in need):
+    if cols[:1] != ["data"] or any(c not in cols for c in need) or len(set(cols)) < len(cols):
         return None
     nums = need + (["volume"] if "volume" in cols else [])
-    if any(df[c].dtype.kind not in "if" for c in nums) or df[nums].isna().to_numpy().any():
+    raw = np.frombuffer(body.encode("utf-8"), dtype=np.uint8)
+    nl = np.flatnonzero(raw == 10)
+    if not len(nl):
         return None
-    d = _fast_dates(df["data"].to_numpy())
+    starts = nl + 1
+    ends = np.r_[nl[1:], len(raw)]
+    if starts[-1] == len(raw):  # the final newline
+        starts, ends = starts[:-1], ends[:-1]
+    ends = ends - (raw[np.maximum(ends - 1, 0)] == 13)  # CRLF
+    # (a blank line is too short: the line-checked path reports it)
+    if not len(starts) or (ends - starts < 17).any() or (raw[starts + 16] != 59).any():
+        return None
+    semi = np.flatnonzero(raw == 59)
+    k = len(cols) - 1
+    per_line = np.searchsorted(semi, ends) - np.searchsorted(semi, starts)
+    if (per_line != k).any() or len(semi) != (len(starts) + 1) * k:
+        return None
+    grid = semi.reshape(-1, k)[1:]  # the separators of each data line (header row dropped)
+    values: dict[str, np.ndarray] = {}
+    for c in nums:
+        j = cols.index(c)
+        got = _fast_numbers(raw, grid[:, j - 1] + 1, grid[:, j] if j < k else ends)
+        if got is None:
+            break
+        values[c] = got
+    if len(values) < len(nums):  # numbers of another shape: pandas' C parser
+        try:
+            df = pd.read_csv(
+                io.StringIO(body), sep=";", usecols=[cols.index(c) for c in nums], engine="c"
+            )
+        except (pd.errors.ParserError, ValueError):
+            return None
+        df.columns = [_norm(c) for c in df.columns]
+        if len(df) != len(starts) or any(df[c].dtype.kind not in "if" for c in nums):
+            return None
+        if df[nums].isna().to_numpy().any():
+            return None
+        values = {c: df[c].to_numpy(dtype="float64") for c in nums}
+    d = _fast_dates(raw[starts[:, None] + np.arange(16)])
     if d is None:
         return None
-    ln = np.arange(len(df), dtype=np.int64) + 2
-    px = [df[c].to_numpy(dtype="float64") for c in need]
-    v = df["volume"].to_numpy(dtype="float64") if "volume" in cols else np.zeros(len(df))
-    o, h, lo, c = px
+    n = len(starts)
+    ln = np.arange(n, dtype=np.int64) + 2
+    v = values["volume"] if "volume" in values else np.zeros(n)
+    o, h, lo, c = (values[x] for x in need)
     return _parsed("intraday", name, ticker, pd.DatetimeIndex(d, name="date"), o, h, lo, c, v, ln)
 
 

@@ -5,7 +5,8 @@ Tables
 ``instruments``
     One row per tradable or reference instrument (B3 ticker, e.g. ``PETR4``, ``^BVSP``).
 ``bars``
-    OHLCV bars, primary key ``(instrument_id, interval, date)``; prices in R$ (points for
+    OHLCV bars, primary key ``(instrument_id, interval, date)`` – on SQLite a ``WITHOUT
+    ROWID`` table, the key being its only B-tree (revision 0021); prices in R$ (points for
     indices), ``volume`` in shares, ``source`` names where the row came from.
 ``rates``
     Daily rate series (``CDI``): ``value`` is the rate for that day in percent
@@ -24,7 +25,6 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
-    Index,
     Integer,
     String,
     Table,
@@ -137,6 +137,8 @@ class Bar(Base):
     """One OHLCV bar of an instrument (see :mod:`core.data.schema` for units)."""
 
     __tablename__ = "bars"
+    # SQLite: the primary key is the table's only B-tree (revision 0021; PostgreSQL ignores it)
+    __table_args__ = {"sqlite_with_rowid": False}
 
     instrument_id: Mapped[int] = mapped_column(
         ForeignKey("instruments.id", ondelete="CASCADE"), primary_key=True
@@ -162,6 +164,3 @@ class Rate(Base):
     series: Mapped[str] = mapped_column(String(16), primary_key=True)
     date: Mapped[dt.datetime] = mapped_column(DateTime, primary_key=True)
     value: Mapped[float] = mapped_column(Float, nullable=False)
-
-
-Index("ix_bars_date", Bar.date)

@@ -876,6 +876,9 @@ class Store:
         q = select(func.max(b.date)).where(b.interval == interval)
         if ticker is not None:
             q = q.where(b.instrument_id == self.instrument(ticker)["id"])
+        else:  # newest per instrument: a primary-key seek each (bars has no date index, 0021)
+            newest = q.where(b.instrument_id == _INSTR_TABLE.c.id).correlate(_INSTR_TABLE)
+            q = select(func.max(newest.scalar_subquery())).select_from(_INSTR_TABLE)
         with self.engine.connect() as conn:
             v = conn.execute(q).scalar()
         return None if v is None else pd.Timestamp(v)

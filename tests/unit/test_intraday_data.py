@@ -53,6 +53,20 @@ def test_fast_reader_equals_line_checked_reader(monkeypatch, win):
     pd.testing.assert_frame_equal(slow, win)
 
 
+@pytest.mark.parametrize("eol", ["\n", "\r\n"])
+def test_fast_reader_equals_line_checked_reader_on_decimals(tmp_path, monkeypatch, eol):
+    rows = [
+        "03/01/2022 10:10;104000.5;104100.25;103900;104050.75;3",
+        "03/01/2022 10:05;0.1;0.3;0.1;0.2;12",
+        "03/01/2022 10:00;1234567.125;1234568;1234566.5;1234567;0",
+    ]
+    f = _write(tmp_path, "WINFUT.csv", HEAD.replace("\n", eol) + eol.join(rows) + eol)
+    fast = read_intraday_file(f).bars["WINFUT"]
+    assert fast["close"].tolist() == [1234567.0, 0.2, 104050.75]
+    monkeypatch.setattr(intraday_mod, "_fast_intraday", lambda *a, **k: None)
+    pd.testing.assert_frame_equal(read_intraday_file(f).bars["WINFUT"], fast, rtol=0, atol=0)
+
+
 def test_bundled_manifest_and_file_are_the_shared_bytes():
     man = bundled_intraday()
     row = man.set_index("ticker").loc["WINFUT"]
@@ -104,6 +118,8 @@ def test_intraday_layout_detected_and_imported(tmp_path, empty_store):
         ("03/01/2022 10:03;104000;104100;103900;104050;1", "grade de 5 minutos"),
         ("03/01/2022 10:10;104000;abc;103900;104050;1", "não numérico"),
         ("31/02/2022 10:10;104000;104100;103900;104050;1", "data/hora inválida"),
+        # a stray field: the fast reader (numeric columns only) must not skip past it
+        ("03/01/2022 10:10;104000;104100;103900;104050;1;7", "malformado"),
     ],
 )
 def test_intraday_layout_bad_line_is_named(tmp_path, empty_store, line, fragment):
@@ -355,3 +371,20 @@ def test_every_import_format_has_a_label_on_the_data_page():
     from core.data.imports import FORMATS
 
     assert set(FORMATS) <= set(FORMAT_LABELS)
+
+
+def test_non_sessions_are_the_calendars_weekends_and_holidays():
+    from core.data.calendar import b3_calendar, b3_sessions, non_sessions
+
+    rng = np.random.default_rng(7)
+    days = np.datetime64("1995-01-01", "D") + rng.integers(0, 40 * 365, 3000)
+    d = pd.DatetimeIndex(days).as_unit("ns") + pd.Timedelta("10h")  # any time of day
+    cal = b3_calendar()
+    lo, hi = cal.first_session.tz_localize(None), cal.last_session.tz_localize(None)
+    judged = d.normalize()[(d.normalize() >= lo) & (d.normalize() <= hi)]
+    want = judged[~judged.isin(b3_sessions(judged.min(), judged.max()))]
+    got = non_sessions(d)
+    assert got.equals(want) and pd.Timestamp("2022-04-21") not in b3_sessions(lo, hi)
+    assert list(non_sessions(pd.DatetimeIndex(["2022-04-21", "2022-04-22"]))) == [
+        pd.Timestamp("2022-04-21")  # Tiradentes; the next day is a session
+    ]
