@@ -34,3 +34,28 @@ def test_same_inputs_hit_and_any_change_misses(monkeypatch):
     figcache.cached_figure(_build, df, "other")
     assert figcache.stats()["entries"] == 2  # least recently used dropped
     figcache.clear()
+
+
+def test_backtest_results_tab_draws_its_empty_figures_once(monkeypatch):
+    """Issue 15 (load): the Backtest page's four empty charts (two distinct messages) are
+    built once per process, not at every page render (regression: 4 plotly builds, ~60 % of
+    the page's CPU, per render)."""
+    import components.backtest_form as bf
+    from components import figcache
+
+    built = []
+    real = bf.empty_figure
+
+    def counting(message, theme=None):
+        built.append(message)
+        return real(message, theme)
+
+    counting.__qualname__ = "test_empty_figure"  # its own cache keys
+    monkeypatch.setattr(bf, "empty_figure", counting)
+    figcache.clear()
+    first = bf.results_tab()
+    again = bf.results_tab()
+    assert sorted(built) == ["", bf.EMPTY_RESULT]
+    from plotly.io.json import to_json_plotly
+
+    assert to_json_plotly(first) == to_json_plotly(again)  # the same page, as Dash sends it
