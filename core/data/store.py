@@ -375,6 +375,7 @@ class _DataVersion:
                 path, check_same_thread=False, isolation_level=None, timeout=30
             )
             self._probe_pid, self._probe_inode = pid, inode
+            self._seen = None  # data_version values of two connections are not comparable
         return self._probe, inode
 
     def _has_counters(self) -> bool:
