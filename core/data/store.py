@@ -24,6 +24,10 @@ order leaves the cached quotes in place (issue 15, load).
 * SQLite file: ``PRAGMA data_version`` on a dedicated, never-writing probe connection says
   whether any other connection committed since the last check; only then are the counters
   read again. The file's inode is part of the token (a replaced file is a new database).
+  The ``market`` scope is the exception (:data:`SQLITE_WIDE_SCOPES`): on SQLite its token is
+  that data_version itself, moved by every commit as before Alembic 0022 — a row trigger on
+  ``bars`` (SQLite has no statement triggers) would double the cost of a bar import.
+  In-memory SQLite: the market part counts this engine's commits.
 * A database without ``data_versions`` (before Alembic 0022): one database-wide token for
   every scope, as before — SQLite's data_version, PostgreSQL's ``pg_current_snapshot()``,
   this engine's commit count for in-memory SQLite.
@@ -80,6 +84,7 @@ __all__ = [
     "CacheStats",
     "SCOPES",
     "SCOPE_TABLES",
+    "SQLITE_WIDE_SCOPES",
 ]
 
 log = logging.getLogger(__name__)
@@ -298,6 +303,11 @@ SCOPE_TABLES: dict[str, tuple[str, ...]] = {
 #: The scopes of :data:`SCOPE_TABLES`.
 SCOPES: tuple[str, ...] = tuple(SCOPE_TABLES)
 
+#: Scopes whose version on SQLite moves with *every* commit (``PRAGMA data_version``), not
+#: by triggers: a row trigger on ``bars`` would cost about as much as inserting the bar
+#: (issue 14's import speed; SQLite has no statement triggers). Scoped on PostgreSQL.
+SQLITE_WIDE_SCOPES: tuple[str, ...] = ("market",)
+
 _COUNTERS_SQL = "SELECT scope, version FROM data_versions"
 
 
@@ -409,13 +419,18 @@ class _DataVersion:
     def _read_counters(self) -> dict[str, Hashable]:
         if self._path is None:
             with self._engine.connect() as conn:
-                return dict(conn.exec_driver_sql(_COUNTERS_SQL).all())
+                counters = dict(conn.exec_driver_sql(_COUNTERS_SQL).all())
+            if self.dialect == "sqlite":  # in-memory: the market part is our own commits
+                with self._lock:
+                    counters.update(dict.fromkeys(SQLITE_WIDE_SCOPES, (self.local, ())))
+            return counters
         with self._lock:
             probe, inode = self._sqlite_probe()
             seen = (inode, probe.execute("PRAGMA data_version").fetchone()[0])
             if seen != self._seen:
                 rows = probe.execute(_COUNTERS_SQL).fetchall()
                 self._counters = {s: (inode, v) for s, v in rows}
+                self._counters.update(dict.fromkeys(SQLITE_WIDE_SCOPES, seen))
                 self._seen = seen
             return self._counters
 
@@ -672,7 +687,8 @@ class Store:
     def data_version(self, scope: str | Sequence[str] = "market") -> Hashable:
         """A token that changes after every committed write to a table of ``scope``
         (:data:`SCOPE_TABLES`), by any process, and stays equal after writes elsewhere
-        (module docstring, "Read cache"). Cheap: one pragma (SQLite) or one query
+        (module docstring, "Read cache"; on SQLite the ``market`` scope moves with every
+        commit, :data:`SQLITE_WIDE_SCOPES`). Cheap: one pragma (SQLite) or one query
         (PostgreSQL).
 
         Raises
@@ -737,8 +753,9 @@ class Store:
         scope : str or sequence of str
             What ``load`` reads: ``"market"`` (instruments, bars, rates, corporate actions,
             data flags, source priorities — the default), ``"users"``, ``"drawings"``,
-            ``"watchlists"``, ``"models"``, or several (invalidated by a write to any).
-            A read of a table outside every scope must not be cached.
+            ``"watchlists"``, ``"models"``, or several (invalidated by a write to any; on
+            SQLite a ``market`` value by any commit, :data:`SQLITE_WIDE_SCOPES`). A read of a
+            table outside every scope must not be cached.
 
         Returns
         -------

@@ -19,7 +19,12 @@ raw SQL, ``COPY``, another program):
   any data row, so two writers of one scope queue at their first statement instead of
   deadlocking.
 * SQLite (no statement triggers): ``AFTER INSERT/UPDATE/DELETE ... FOR EACH ROW`` with one
-  ``UPDATE`` of the counter row (about half a microsecond a row on a bulk bar import).
+  ``UPDATE`` of the counter row, on the tables of every scope **but** ``market``. A row
+  trigger on ``bars`` would cost ~1,4 µs per imported bar — as much as SQLite's insert of
+  the row itself (issue 14's import speed) — so on SQLite the market version stays the
+  database-wide ``PRAGMA data_version`` (any commit moves it, as before this revision; a
+  SQLite store is one trader's machine, where other writes are rare). The ``market`` row
+  exists on both, for :meth:`core.data.store.Store.bump_data_versions`.
 
 The table list is frozen here (a later revision that adds a table to a scope adds its
 triggers; one that rebuilds a table re-creates them — ``tests/integration/
@@ -51,6 +56,9 @@ _SCOPES: dict[str, tuple[str, ...]] = {
     "watchlists": ("watchlists", "watchlist_entries"),
     "models": ("ml_models", "ml_promotions"),
 }
+
+#: Scopes whose SQLite version is the database-wide data_version (no triggers there).
+_SQLITE_WIDE = ("market",)
 
 _PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION pregao_bump_data_version() RETURNS trigger
@@ -91,6 +99,8 @@ def upgrade() -> None:
     if pg:
         op.execute(_PG_FUNCTION)
     for scope, names in _SCOPES.items():
+        if not pg and scope in _SQLITE_WIDE:
+            continue
         for table in names:
             if table not in tables:
                 continue
@@ -115,7 +125,9 @@ def downgrade() -> None:
     bind = op.get_bind()
     tables = _existing(bind)
     pg = bind.dialect.name == "postgresql"
-    for names in _SCOPES.values():
+    for scope, names in _SCOPES.items():
+        if not pg and scope in _SQLITE_WIDE:
+            continue
         for table in names:
             if table not in tables:
                 continue
