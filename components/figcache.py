@@ -10,6 +10,12 @@ arguments), so a hit is always the figure the
 builder would draw now — a new bar, a corrected price or another theme is a different key;
 nothing ever needs invalidating. The figure is kept as the plain JSON-ready dict Dash sends
 (``Figure.to_dict()``); at most :data:`MAX_ENTRIES` per process (least recently used go).
+
+Shared between processes: :func:`share` (the team deployment passes its Redis client) also
+keeps each built figure, as JSON, under its digest for :data:`SHARED_TTL` seconds, so a
+figure is built once for every web worker instead of once per worker (issue 15, load: a
+Quotes figure costs ~0,1 s of CPU to build, a few milliseconds to read back). The keys name
+a fingerprint of the ``components`` sources too: processes running other code never share.
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import json
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -24,14 +32,96 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-__all__ = ["MAX_ENTRIES", "cached_figure", "clear", "stats", "memoize_plotly_paths"]
+__all__ = [
+    "MAX_ENTRIES",
+    "SHARED_TTL",
+    "cached_figure",
+    "clear",
+    "share",
+    "stats",
+    "memoize_plotly_paths",
+]
+
+log = logging.getLogger(__name__)
 
 #: Figures kept per process (a Quotes figure is ~100–300 kB as a dict).
 MAX_ENTRIES = 64
 
 _cache: OrderedDict[bytes, dict] = OrderedDict()
 _lock = threading.Lock()
-_stats = {"hits": 0, "misses": 0}
+_stats = {"hits": 0, "misses": 0, "shared_hits": 0}
+
+#: Default seconds a figure stays in the shared store after it was built (:func:`share`).
+SHARED_TTL = 900
+
+#: ``(client, key prefix, ttl)`` of :func:`share`, or None (this process only).
+_shared: tuple | None = None
+_warned: list[bool] = []  # the shared store's first error is a warning, later ones debug
+
+
+def _complain(what: str, exc: Exception) -> None:
+    (log.debug if _warned else log.warning)("shared figure cache: %s (%s)", what, exc)
+    if not _warned:
+        _warned.append(True)
+
+
+def share(client, *, ttl: int = SHARED_TTL) -> None:
+    """Also keep built figures in ``client``, shared by every process that passes it.
+
+    Parameters
+    ----------
+    client : redis.Redis or None
+        Anything with ``get(key) -> bytes | None`` and ``set(key, value, ex=seconds)``;
+        None stops sharing. Errors of the client are logged and never reach the caller
+        (the figure is then built here).
+    ttl : int
+        Seconds each figure is kept (>= 1).
+    """
+    global _shared
+    if client is None:
+        _shared = None
+        return
+    if int(ttl) < 1:
+        raise ValueError(f"ttl must be >= 1 s, got {ttl!r}")
+    _shared = (client, f"pregao:fig:{_code_fingerprint()}:", int(ttl))
+
+
+def _code_fingerprint() -> str:
+    """A digest of the ``components`` package sources (the figure builders and what they
+    use): processes running different code never read each other's figures."""
+    from pathlib import Path
+
+    h = hashlib.blake2b(digest_size=8)
+    for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def _shared_get(key: bytes) -> dict | None:
+    shared = _shared
+    if shared is None:
+        return None
+    client, prefix, _ = shared
+    try:
+        raw = client.get(prefix + key.hex())
+        return None if raw is None else json.loads(raw)
+    except Exception as exc:  # noqa: BLE001 - the shared store is an optimisation only
+        _complain("unavailable, building here", exc)
+        return None
+
+
+def _shared_put(key: bytes, fig: dict) -> None:
+    shared = _shared
+    if shared is None:
+        return
+    client, prefix, ttl = shared
+    try:
+        from plotly.io.json import to_json_plotly
+
+        client.set(prefix + key.hex(), to_json_plotly(fig), ex=ttl)
+    except Exception as exc:  # noqa: BLE001 - the shared store is an optimisation only
+        _complain("unavailable, figure kept here only", exc)
 
 
 def _array(h, a: np.ndarray) -> None:
@@ -118,9 +208,16 @@ def cached_figure(build: Callable, *args, **kwargs) -> dict:
             _cache.move_to_end(key)
             _stats["hits"] += 1
             return hit
-    fig = build(*args, **kwargs).to_dict()
+    fig = _shared_get(key)
+    if fig is None:
+        fig = build(*args, **kwargs).to_dict()
+        _shared_put(key, fig)
+        shared_hit = 0
+    else:
+        shared_hit = 1
     with _lock:
-        _stats["misses"] += 1
+        _stats["misses"] += 1 - shared_hit
+        _stats["shared_hits"] += shared_hit
         _cache[key] = fig
         while len(_cache) > MAX_ENTRIES:
             _cache.popitem(last=False)
@@ -164,10 +261,11 @@ def clear() -> None:
     """Empty the cache (tests)."""
     with _lock:
         _cache.clear()
-        _stats.update(hits=0, misses=0)
+        _stats.update(hits=0, misses=0, shared_hits=0)
 
 
 def stats() -> dict:
-    """``{"hits", "misses", "entries"}`` of this process."""
+    """``{"hits", "misses", "shared_hits", "entries"}`` of this process (``shared_hits``:
+    figures another process had built, :func:`share`)."""
     with _lock:
         return {**_stats, "entries": len(_cache)}

@@ -27,6 +27,7 @@ Ownership: rows carry a nullable ``owner`` (NULL = the team / local mode); readi
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from dataclasses import dataclass
@@ -139,13 +140,27 @@ def list_drawings(store, ticker: str, owner: str | None = None) -> list[Drawing]
     ticker : str
     owner : str or None
         :func:`core.ownership.visible` filter (None = every drawing, local mode).
+
+    Returns
+    -------
+    list of Drawing
+        The caller's own copies.
+
+    Notes
+    -----
+    The Quotes page asks at every redraw: served from the store's read cache (scope
+    ``drawings``, :meth:`core.data.store.Store.cached`) until a write to ``chart_drawings``
+    by any process (issue 15, load).
     """
+    key = ("core.drawings.list_drawings", str(ticker).upper(), check_owner(owner))
+    found = store.cached(key, lambda: _list_drawings(store, key[1], key[2]), scope="drawings")
+    return [dataclasses.replace(d, style=dict(d.style or {})) for d in found]
+
+
+def _list_drawings(store, ticker: str, owner: str | None) -> list[Drawing]:
+    """:func:`list_drawings` without the read cache."""
     t = ChartDrawing.__table__
-    q = (
-        select(t)
-        .where(t.c.ticker == str(ticker).upper(), visible(t.c.owner, owner))
-        .order_by(t.c.id)
-    )
+    q = select(t).where(t.c.ticker == ticker, visible(t.c.owner, owner)).order_by(t.c.id)
     with store.engine.connect() as conn:
         rows = conn.execute(q).mappings().all()
     return [

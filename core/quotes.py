@@ -504,20 +504,24 @@ def quote_view(
     window: tuple | None = None,
     limit: int | None = None,
 ) -> QuoteView:
-    """The Quotes page for ``req``, computed once per data version (:meth:`Store.cached`).
+    """The Quotes page for ``req``, computed once per market-data version (:meth:`Store.cached`).
 
     A desk looks at the same few tickers and ranges over and over: the view (bars,
     indicators, KPIs, beta against the ^BVSP) is a pure function of the request and the
-    stored data, so it is served from the store's read cache until any write changes the
-    data (issue 15, load: about two thirds of the Quotes callback's CPU time). Each caller
-    gets its own copy of the frames. Parameters, result and errors as
-    :func:`compute_quote_view`; errors are never cached.
+    stored market data, so it is served from the store's read cache until a write to the
+    market tables (scope ``market``: instruments, bars, rates, corporate actions, data
+    flags) — and only such a write: a saved backtest run or an audit row keeps it (issue 15,
+    load: about two thirds of the Quotes callback's CPU time). Each caller gets its own copy
+    of the frames. Parameters, result and errors as :func:`compute_quote_view`; errors are
+    never cached. A view that comes to read anything else (a model's forecast) must name
+    that scope too.
     """
     win = None if window is None else tuple(str(pd.Timestamp(w)) for w in window)
     lim = None if limit is None else int(limit)
     view = store.cached(
         ("core.quotes.quote_view", req, win, lim),
         lambda: compute_quote_view(store, req, window=win, limit=lim),
+        scope="market",
     )
     return _fresh_view(view)
 

@@ -288,6 +288,12 @@ def create_app(name: str = "app", settings: Settings | None = None) -> dash.Dash
     security.install(app, settings)
     auth.install(app, settings)
     runtime.pin_data_version_per_request(app.server)
+    if settings.redis_url:  # every web worker reads the figures another one built
+        import redis
+
+        from components import figcache
+
+        figcache.share(redis.Redis.from_url(settings.redis_url))
     app.layout = _layout(settings)
     app.celery_app = celery_app
     if celery_app is not None:  # scheduled jobs: once per deployment, from Celery beat

@@ -221,10 +221,13 @@ def install(app, settings: Settings) -> None:
             return None
         store = get_store()
         # Every request loads its user: from the store's read cache (issue 15, load), which
-        # any committed write drops — a disabled account or a new password (a new session
-        # token) still ends the session at the next request, from any process.
+        # any committed write to ``users`` drops (scope "users") — a disabled account or a
+        # new password (a new session token) still ends the session at the next request,
+        # from any process.
         user = store.cached(
-            ("dashboard.auth.user", int(uid)), lambda: users.get_user_by_id(store, int(uid))
+            ("dashboard.auth.user", int(uid)),
+            lambda: users.get_user_by_id(store, int(uid)),
+            scope="users",
         )
         if user is None or not user.active or user.session_token != token:
             return None

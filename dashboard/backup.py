@@ -320,6 +320,9 @@ def restore(settings: Settings, store: Store, archive: str | Path, *, force: boo
                 ],
                 env,
             )
+        # the restored counters are the backup's: move them past any value a running
+        # process has cached data under (core.data.store, "Read cache")
+        store.bump_data_versions()
     return manifest
 
 

@@ -9,17 +9,30 @@ Bars come out in the canonical frame of :mod:`core.data.schema`.
 Read cache
 ----------
 Repeated reads are served from memory: :meth:`Store.cached` keeps the result of a read
-under the database's *data version* (:meth:`Store.data_version`), a token that changes on
-every committed write to the database, by this process or any other one (a CLI import, a
-Celery worker, another web worker, a backup restore):
+under the *data version* of the kind of data it reads (its *scope*, :data:`SCOPE_TABLES`:
+``market`` — instruments, bars, rates, corporate actions —, ``users``, ``drawings``,
+``watchlists``, ``models``). :meth:`Store.data_version` is a token that changes on every
+committed write to a table of the scope, by this process or any other one (a CLI import, a
+Celery worker, another web worker), and only then: a saved backtest run, an audit row or an
+order leaves the cached quotes in place (issue 15, load).
 
-* SQLite file: ``PRAGMA data_version`` on a dedicated, never-writing probe connection (it
-  changes whenever any other connection commits, in any process) plus the file's inode (a
-  replaced file is a new database).
-* PostgreSQL: ``pg_current_snapshot()`` (the next transaction id and the transactions in
-  progress: any write in the cluster changes it, including one still open when a read was
-  cached, once it commits).
-* Both, and in-memory SQLite: a counter of this engine's own commits.
+* The counters: table ``data_versions``, one row per scope, bumped inside the writing
+  transaction by triggers on the scope's tables (Alembic 0022), so a write through any path
+  (ORM, raw SQL, ``COPY``, the ``sqlite3`` shell) counts, and a rolled-back one does not.
+* PostgreSQL: one ``SELECT`` of the counters per check (once per web request, see
+  :meth:`Store.version_pinned`).
+* SQLite file: ``PRAGMA data_version`` on a dedicated, never-writing probe connection says
+  whether any other connection committed since the last check; only then are the counters
+  read again. The file's inode is part of the token (a replaced file is a new database).
+  The ``market`` scope is the exception (:data:`SQLITE_WIDE_SCOPES`): on SQLite its token is
+  that data_version itself, moved by every commit as before Alembic 0022 — a row trigger on
+  ``bars`` (SQLite has no statement triggers) would double the cost of a bar import.
+  In-memory SQLite: the market part counts this engine's commits.
+* A database without ``data_versions`` (before Alembic 0022): one database-wide token for
+  every scope, as before — SQLite's data_version, PostgreSQL's ``pg_current_snapshot()``,
+  this engine's commit count for in-memory SQLite.
+* A restore brings the counters back to the backup's values: :meth:`Store.bump_data_versions`
+  moves them past every value seen before.
 
 The version is read *before* the data, so a write landing in between can only cost a
 second read, never serve an old one. Cached frames are copied on the way out: callers may
@@ -34,6 +47,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from contextlib import contextmanager
@@ -43,7 +57,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, create_engine, event, func, select
+from sqlalchemy import Connection, Engine, create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
@@ -68,6 +82,9 @@ __all__ = [
     "MIGRATIONS_DIR",
     "READ_CACHE_BYTES",
     "CacheStats",
+    "SCOPES",
+    "SCOPE_TABLES",
+    "SQLITE_WIDE_SCOPES",
 ]
 
 log = logging.getLogger(__name__)
@@ -262,13 +279,53 @@ T = TypeVar("T")
 #: SQLite handle of the parent's could checkpoint or drop its locks), only kept.
 _INHERITED_PROBES: list[sqlite3.Connection] = []
 
+#: A partition's version before its first read (equal to no token).
+_NO_VERSION = object()
+
+
+#: What each read-cache scope depends on: the tables whose writes move its counter (the
+#: triggers of Alembic revision 0022). :meth:`Store.cached` takes one scope or several.
+SCOPE_TABLES: dict[str, tuple[str, ...]] = {
+    "market": (
+        "instruments",
+        "bars",
+        "rates",
+        "corporate_actions",
+        "data_flags",
+        "source_priority",
+    ),
+    "users": ("users",),
+    "drawings": ("chart_drawings",),
+    "watchlists": ("watchlists", "watchlist_entries"),
+    "models": ("ml_models", "ml_promotions"),
+}
+
+#: The scopes of :data:`SCOPE_TABLES`.
+SCOPES: tuple[str, ...] = tuple(SCOPE_TABLES)
+
+#: Scopes whose version on SQLite moves with *every* commit (``PRAGMA data_version``), not
+#: by triggers: a row trigger on ``bars`` would cost about as much as inserting the bar
+#: (issue 14's import speed; SQLite has no statement triggers). Scoped on PostgreSQL.
+SQLITE_WIDE_SCOPES: tuple[str, ...] = ("market",)
+
+_COUNTERS_SQL = "SELECT scope, version FROM data_versions"
+
+
+def _scopes(scope: str | Sequence[str]) -> tuple[str, ...]:
+    """``scope`` as a sorted tuple of known scope names (ValueError otherwise)."""
+    names = (scope,) if isinstance(scope, str) else tuple(scope)
+    bad = [s for s in names if s not in SCOPE_TABLES]
+    if bad or not names:
+        raise ValueError(f"Unknown read-cache scope {bad or names!r}; known: {', '.join(SCOPES)}.")
+    return tuple(sorted(set(names)))
+
 
 class _DataVersion:
-    """The token of :meth:`Store.data_version` (module docstring, "Read cache")."""
+    """The tokens of :meth:`Store.data_version` (module docstring, "Read cache")."""
 
     def __init__(self, engine: Engine) -> None:
         self._lock = threading.Lock()
-        self.local = 0
+        self.local = 0  # commits of this engine (and write transactions of this Store) so far
         self.writing = 0  # write transactions of this Store open right now
         self.dialect = engine.dialect.name
         self._engine = engine
@@ -277,12 +334,21 @@ class _DataVersion:
         self._probe: sqlite3.Connection | None = None
         self._probe_pid = 0
         self._probe_inode: tuple[int, int] | None = None
-        self._pins = threading.local()  # per thread: (depth, database part of the token)
+        self._seen: tuple | None = None  # SQLite file: (inode, data_version) of ``_counters``
+        self._counters: dict[str, Hashable] = {}
+        self._scoped: bool | None = None  # data_versions exists (None: not checked yet)
+        self._pins = threading.local()  # per thread: [depth, local when read, database part]
         event.listen(engine, "commit", self._bump)
 
     @property
     def supported(self) -> bool:
         return self.dialect in ("sqlite", "postgresql")
+
+    @property
+    def shared_connection(self) -> bool:
+        """In-memory SQLite: one connection for everyone, so a read during a write
+        transaction sees its uncommitted rows (the cache is bypassed meanwhile)."""
+        return self.dialect == "sqlite" and self._path is None
 
     def _bump(self, _conn: Any = None) -> None:
         with self._lock:
@@ -290,9 +356,8 @@ class _DataVersion:
 
     @contextmanager
     def write(self):
-        """Mark a write transaction of this process: reads bypass the cache meanwhile (on
-        in-memory SQLite they share its connection and would see uncommitted rows), and the
-        version moves on when it ends, committed or rolled back."""
+        """Mark a write transaction of this process: in-memory SQLite's reads bypass the
+        cache meanwhile, and pinned versions are read again when it ends."""
         with self._lock:
             self.writing += 1
         try:
@@ -302,7 +367,7 @@ class _DataVersion:
                 self.writing -= 1
                 self.local += 1
 
-    def _sqlite_file(self) -> tuple[int, int, int]:
+    def _sqlite_probe(self) -> tuple[sqlite3.Connection, tuple[int, int]]:
         path = self._path
         if path is None:  # pragma: no cover - guarded by the caller
             raise StoreError("No SQLite file to probe.")
@@ -320,56 +385,127 @@ class _DataVersion:
                 path, check_same_thread=False, isolation_level=None, timeout=30
             )
             self._probe_pid, self._probe_inode = pid, inode
-        row = self._probe.execute("PRAGMA data_version").fetchone()
-        return (inode[0], inode[1], int(row[0]))
+            self._seen = None  # data_version values of two connections are not comparable
+        return self._probe, inode
 
-    def current(self) -> Hashable:
-        """A value that differs from every earlier one after any committed write.
-
-        Inside :meth:`pinned` the database's part is read once (at the first call) and
-        reused; this process's own commits still change the value at once."""
-        pin = getattr(self._pins, "value", None)
-        if pin is not None:
-            depth, db = pin
-            if db is None:
+    def _has_counters(self) -> bool:
+        """Whether the database has ``data_versions`` (Alembic 0022); checked once."""
+        if self._scoped is None:
+            if self.dialect == "postgresql":
+                with self._engine.connect() as conn:
+                    self._scoped = (
+                        conn.exec_driver_sql("SELECT to_regclass('data_versions')").scalar()
+                        is not None
+                    )
+            elif self._path is not None:
                 with self._lock:
-                    local = self.local
-                db = self._database_part()
-                self._pins.value = (depth, db)
-                return (local, db)
-            with self._lock:
-                return (self.local, db)
-        with self._lock:
-            local = self.local
-        return (local, self._database_part())
+                    probe, _ = self._sqlite_probe()
+                    row = probe.execute(
+                        "SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                        "AND name = 'data_versions'"
+                    ).fetchone()
+                self._scoped = row is not None
+            else:
+                with self._engine.connect() as conn:
+                    self._scoped = (
+                        conn.exec_driver_sql(
+                            "SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                            "AND name = 'data_versions'"
+                        ).first()
+                        is not None
+                    )
+        return self._scoped
 
-    def _database_part(self) -> Hashable:
-        """What other connections' commits change: SQLite's data_version and inode, or
-        PostgreSQL's current snapshot; ``()`` for in-memory SQLite (own commits only)."""
+    def _read_counters(self) -> dict[str, Hashable]:
+        if self._path is None:
+            with self._engine.connect() as conn:
+                counters = dict(conn.exec_driver_sql(_COUNTERS_SQL).all())
+            if self.dialect == "sqlite":  # in-memory: the market part is our own commits
+                with self._lock:
+                    counters.update(dict.fromkeys(SQLITE_WIDE_SCOPES, (self.local, ())))
+            return counters
+        with self._lock:
+            probe, inode = self._sqlite_probe()
+            seen = (inode, probe.execute("PRAGMA data_version").fetchone()[0])
+            if seen != self._seen:
+                rows = probe.execute(_COUNTERS_SQL).fetchall()
+                self._counters = {s: (inode, v) for s, v in rows}
+                self._counters.update(dict.fromkeys(SQLITE_WIDE_SCOPES, seen))
+                self._seen = seen
+            return self._counters
+
+    def _database_part(self) -> dict[str, Hashable]:
+        """Each scope's token as the database says now.
+
+        With ``data_versions`` (Alembic 0022): the scope's counter (SQLite file: read only
+        when ``PRAGMA data_version`` says another connection committed, and paired with the
+        file's inode). Without it (an older database): one database-wide token for every
+        scope — SQLite's data_version and inode, PostgreSQL's current snapshot, this
+        engine's commit count for in-memory SQLite."""
+        if self._has_counters():
+            try:
+                return self._read_counters()
+            except (SQLAlchemyError, sqlite3.Error):
+                self._scoped = None  # gone (a restored older backup)? check again
+                if self._has_counters():
+                    raise
         if self._path is not None:
             with self._lock:
-                return self._sqlite_file()
-        if self.dialect == "postgresql":
+                probe, inode = self._sqlite_probe()
+                token = (*inode, int(probe.execute("PRAGMA data_version").fetchone()[0]))
+        elif self.dialect == "postgresql":
             with self._engine.connect() as conn:
-                return conn.exec_driver_sql("SELECT pg_current_snapshot()::text").scalar()
-        return ()
+                token = conn.exec_driver_sql("SELECT pg_current_snapshot()::text").scalar()
+        else:
+            token = ()
+        with self._lock:
+            local = self.local
+        return dict.fromkeys(SCOPES, (local, token))
+
+    def _database(self) -> dict[str, Hashable]:
+        """:meth:`_database_part`, read at most once per pinned block in this thread (again
+        after a commit of this process)."""
+        pin = getattr(self._pins, "value", None)
+        if pin is None:
+            return self._database_part()
+        with self._lock:
+            local = self.local
+        if pin[2] is None or pin[1] != local:
+            pin[1], pin[2] = local, self._database_part()
+        return pin[2]
+
+    def current(self, scopes: tuple[str, ...]) -> tuple:
+        """A value that differs from every earlier one after any committed write to a table
+        of ``scopes`` (and equal after writes elsewhere: scoped, Alembic 0022).
+
+        Inside :meth:`pinned` the database's part is read once (at the first call) and
+        reused; this process's own commits make the next call read it again."""
+        db = self._database()
+        return tuple(db.get(s) for s in scopes)
 
     @contextmanager
     def pinned(self):
         """Read the database's part of the token at most once in this thread meanwhile."""
         pin = getattr(self._pins, "value", None)
-        self._pins.value = (1, None) if pin is None else (pin[0] + 1, pin[1])
+        if pin is None:
+            self._pins.value = [1, None, None]
+        else:
+            pin[0] += 1
         try:
             yield
         finally:
-            depth, db = self._pins.value
-            self._pins.value = None if depth == 1 else (depth - 1, db)
+            pin = self._pins.value
+            pin[0] -= 1
+            if pin[0] == 0:
+                self._pins.value = None
 
     def close(self) -> None:
         with self._lock:
             if self._probe is not None and self._probe_pid == os.getpid():
                 self._probe.close()
             self._probe = None
+            self._seen = None
+            self._scoped = None
 
 
 @dataclass(frozen=True)
@@ -409,52 +545,64 @@ def _copy(value: Any) -> Any:
 
 
 class _ReadCache:
-    """LRU of read results, all of one data version, bounded in bytes."""
+    """LRU of read results bounded in bytes, in partitions (one per tuple of scopes), each
+    valid for one data version of its scopes."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
-        self._version: Hashable = None
+        self._versions: dict[tuple[str, ...], Hashable] = {}
+        self._keys: dict[tuple[str, ...], set] = {}
         self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
         self._bytes = 0
         self.hits = 0
         self.misses = 0
 
-    def get(self, version: Hashable, key: Hashable) -> tuple[bool, Any]:
+    def _drop(self, part: tuple[str, ...]) -> None:
+        for k in self._keys.pop(part, ()):
+            item = self._items.pop(k, None)
+            if item is not None:
+                self._bytes -= item[1]
+
+    def get(self, part: tuple[str, ...], version: Hashable, key: Hashable) -> tuple[bool, Any]:
         with self._lock:
-            if version != self._version:
-                self._items.clear()
-                self._bytes = 0
-                self._version = version
-            item = self._items.get(key)
+            if self._versions.get(part, _NO_VERSION) != version:
+                self._drop(part)
+                self._versions[part] = version
+            item = self._items.get((part, key))
             if item is None:
                 self.misses += 1
                 return False, None
-            self._items.move_to_end(key)
+            self._items.move_to_end((part, key))
             self.hits += 1
             return True, item[0]
 
-    def put(self, version: Hashable, key: Hashable, value: Any) -> None:
+    def put(self, part: tuple[str, ...], version: Hashable, key: Hashable, value: Any) -> None:
         size = _size_of(value)
         if size > self.max_bytes:
             return
         with self._lock:
-            if version != self._version:
+            if self._versions.get(part, _NO_VERSION) != version:
                 return  # the data changed while it was read: keep nothing
-            old = self._items.pop(key, None)
+            k = (part, key)
+            old = self._items.pop(k, None)
             if old is not None:
                 self._bytes -= old[1]
-            self._items[key] = (value, size)
+            self._items[k] = (value, size)
+            self._keys.setdefault(part, set()).add(k)
             self._bytes += size
             while self._bytes > self.max_bytes and self._items:
-                _, (_, s) = self._items.popitem(last=False)
+                (p, _) = gone = next(iter(self._items))
+                _, s = self._items.pop(gone)
+                self._keys.get(p, set()).discard(gone)
                 self._bytes -= s
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._keys.clear()
             self._bytes = 0
-            self._version = None
+            self._versions.clear()
 
     def stats(self) -> CacheStats:
         with self._lock:
@@ -536,11 +684,36 @@ class Store:
         self.engine.dispose()
 
     # -- read cache ---------------------------------------------------------------------
-    def data_version(self) -> Hashable:
-        """A token that changes after every committed write to the database, by any process
-        (module docstring, "Read cache"). Cheap: one pragma (SQLite) or one query (PostgreSQL).
+    def data_version(self, scope: str | Sequence[str] = "market") -> Hashable:
+        """A token that changes after every committed write to a table of ``scope``
+        (:data:`SCOPE_TABLES`), by any process, and stays equal after writes elsewhere
+        (module docstring, "Read cache"; on SQLite the ``market`` scope moves with every
+        commit, :data:`SQLITE_WIDE_SCOPES`). Cheap: one pragma (SQLite) or one query
+        (PostgreSQL).
+
+        Raises
+        ------
+        ValueError
+            On an unknown scope.
         """
-        return self._version.current()
+        return self._version.current(_scopes(scope))
+
+    def bump_data_versions(self) -> None:
+        """Move every scope's data version past any value it had before (after writes that
+        bypass the triggers, such as a restore from a backup, which brings the counters back
+        to the backup's values): each counter becomes at least the current time in
+        microseconds, which no counter counted up by single writes since then can reach."""
+        if not self._version._has_counters():
+            return
+        now = time.time_ns() // 1000
+        with self.transaction() as conn:
+            conn.execute(
+                text(
+                    "UPDATE data_versions SET version = CASE WHEN version + 1 > :now "
+                    "THEN version + 1 ELSE :now END"
+                ),
+                {"now": now},
+            )
 
     @contextmanager
     def version_pinned(self):
@@ -550,7 +723,7 @@ class Store:
         query on PostgreSQL); a web request that does several cached reads — the Quotes
         callback does six or more — pins it for its duration (``dashboard.runtime`` does it
         for every request): the first cached read asks, the others reuse the answer. Writes
-        committed by *this* process still change the version at once (a callback that
+        committed by *this* process make the next cached read ask again (a callback that
         writes and then reads sees its write); another process's write committed during the
         block is seen by the next block — every read of the block shares one snapshot of
         the data version, as if the request had started a moment earlier. Blocks nest.
@@ -558,12 +731,16 @@ class Store:
         with self._version.pinned():
             yield
 
-    def cached(self, key: Hashable, load: Callable[[], T]) -> T:
-        """``load()``, computed once per data version and served from memory afterwards.
+    def cached(
+        self, key: Hashable, load: Callable[[], T], *, scope: str | Sequence[str] = "market"
+    ) -> T:
+        """``load()``, computed once per data version of ``scope`` and served from memory
+        afterwards.
 
-        For reads (and what is computed from them alone) that any write may change: bars,
-        rates, actions, quality reports. The result is dropped as soon as the database
-        changes (:meth:`data_version`), in this process or another.
+        For reads (and what is computed from them alone) of the tables of ``scope``
+        (:data:`SCOPE_TABLES`): the result is dropped as soon as one of those tables
+        changes, in this process or another (:meth:`data_version`), and kept across writes
+        to any other table (a saved backtest run, an audit row, an order).
 
         Parameters
         ----------
@@ -573,30 +750,46 @@ class Store:
         load : callable
             Does the read; returns a DataFrame/Series/ndarray, a dict or list (each caller gets
             a copy), or an immutable value.
+        scope : str or sequence of str
+            What ``load`` reads: ``"market"`` (instruments, bars, rates, corporate actions,
+            data flags, source priorities — the default), ``"users"``, ``"drawings"``,
+            ``"watchlists"``, ``"models"``, or several (invalidated by a write to any; on
+            SQLite a ``market`` value by any commit, :data:`SQLITE_WIDE_SCOPES`). A read of a
+            table outside every scope must not be cached.
 
         Returns
         -------
         object
             ``load()``'s result (a copy of the cached one).
+
+        Raises
+        ------
+        ValueError
+            On an unknown scope.
         """
-        if self._cache.max_bytes <= 0 or not self._version.supported or self._version.writing:
+        part = _scopes(scope)
+        v = self._version
+        if self._cache.max_bytes <= 0 or not v.supported or (v.writing and v.shared_connection):
             return load()
-        version = self._version.current()
-        hit, value = self._cache.get(version, key)
+        version = v.current(part)
+        hit, value = self._cache.get(part, version, key)
         if not hit:
             value = load()
-            self._cache.put(version, key, value)
+            self._cache.put(part, version, key, value)
         return _copy(value)
 
-    def peek(self, key: Hashable) -> tuple[bool, Any]:
-        """``(True, value)`` when :meth:`cached` holds ``key`` for the current data version
-        (a copy, as :meth:`cached` gives), else ``(False, None)``; never loads anything.
+    def peek(self, key: Hashable, *, scope: str | Sequence[str] = "market") -> tuple[bool, Any]:
+        """``(True, value)`` when :meth:`cached` holds ``key`` of ``scope`` for the current
+        data version (a copy, as :meth:`cached` gives), else ``(False, None)``; never loads
+        anything.
 
         For a page that shows a costly result at once when it is ready and otherwise paints
         first and fills it in from a callback."""
-        if self._cache.max_bytes <= 0 or not self._version.supported or self._version.writing:
+        part = _scopes(scope)
+        v = self._version
+        if self._cache.max_bytes <= 0 or not v.supported or (v.writing and v.shared_connection):
             return False, None
-        hit, value = self._cache.get(self._version.current(), key)
+        hit, value = self._cache.get(part, v.current(part), key)
         return (True, _copy(value)) if hit else (False, None)
 
     def cache_stats(self) -> CacheStats:

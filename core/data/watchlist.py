@@ -164,8 +164,22 @@ def list_watchlists(store: Store, *, owner: str | None = None) -> list[Watchlist
     Returns
     -------
     list of Watchlist
+
+    Notes
+    -----
+    Mercado reads them several times per render: served from the store's read cache
+    (scopes ``watchlists`` and ``market`` — the tickers come from ``instruments``) until a
+    write to one of those tables (issue 15, load).
     """
     owner = check_owner(owner)
+    return store.cached(
+        ("core.data.watchlist.list_watchlists", owner),
+        lambda: _list_watchlists(store, owner),
+        scope=("watchlists", "market"),
+    )
+
+
+def _list_watchlists(store: Store, owner: str | None) -> list[Watchlist]:
     with store.engine.connect() as conn:
         return [Watchlist(r.name, r.owner, _tickers(conn, r.id)) for r in _rows(conn, owner)]
 

@@ -230,7 +230,8 @@ def test_compare_figure_modes(bundled_store):
 
 def test_quote_view_is_computed_once_per_data_version(bundled_store, monkeypatch):
     """Issue 15 (load): the same request is served from the read cache; the caller's copy is
-    its own; a write to the store recomputes."""
+    its own; a write to market data recomputes (that other writes do not, on PostgreSQL:
+    tests/integration/test_store_scopes.py)."""
     import core.quotes as Q
 
     calls = []
@@ -244,7 +245,7 @@ def test_quote_view_is_computed_once_per_data_version(bundled_store, monkeypatch
     assert len(calls) == 1
     assert (again.bars["close"] > 0).all() and "MMS 20" in again.overlays
     pd.testing.assert_frame_equal(again.panels["rsi"], real(bundled_store, req).panels["rsi"])
-    with bundled_store.transaction():  # a write transaction: a new data version
-        pass
+    with bundled_store.transaction() as c:  # a write to market data: recomputed
+        c.exec_driver_sql("UPDATE instruments SET name = name WHERE ticker = 'ITUB4'")
     quote_view(bundled_store, req)
     assert len(calls) == 2

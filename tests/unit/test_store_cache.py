@@ -190,3 +190,65 @@ def test_pins_are_per_thread(file_store):
         t.join()
     assert seen["pinned"] is None
     assert getattr(file_store._version._pins, "value", None) is None
+
+
+def test_scoped_versions_move_only_with_their_tables(file_store, tmp_path):
+    """Issue 15 (load): a value of the users scope survives an audit row and a bar write; a
+    value of several scopes is dropped by a write to any of them (Alembic 0022's triggers;
+    on SQLite the market scope moves with every commit; the whole matrix on both backends
+    is tests/integration/test_store_scopes.py)."""
+    import sqlite3
+
+    loads = []
+
+    def read(key, scope):
+        return file_store.cached(key, lambda: loads.append(key) or len(loads), scope=scope)
+
+    read("u", "users")
+    read("w", "watchlists")
+    con = sqlite3.connect(tmp_path / "cache.db", timeout=30)  # another connection, raw SQL
+    try:
+        con.execute("INSERT INTO audit_log (ts, action) VALUES ('2024-01-02 10:00:00', 'login')")
+        con.execute("UPDATE bars SET close = close + 1")
+        con.commit()
+        read("u", "users")
+        read("w", "watchlists")
+        assert loads == ["u", "w"]  # both served from the cache
+        assert (file_store.bars("PETR4")["close"] == 11.5).all()  # the market read is new
+        con.execute("INSERT INTO watchlists (name, created_at) VALUES ('x', '2024-01-02')")
+        con.commit()
+        read("u", "users")
+        read("w", "watchlists")
+        assert loads == ["u", "w", "w"]
+        both = ("watchlists", "market")
+        read("m", both)
+        con.execute("UPDATE instruments SET name = 'Petrobras PN'")
+        con.commit()
+        read("m", both)
+        assert loads.count("m") == 2
+    finally:
+        con.close()
+
+
+def test_unknown_scope_is_refused(file_store):
+    with pytest.raises(ValueError, match="scope"):
+        file_store.cached(("test.bad",), lambda: 1, scope="orders")
+    with pytest.raises(ValueError, match="scope"):
+        file_store.data_version(())
+
+
+def test_bump_moves_every_scope_past_a_restored_counter(file_store, tmp_path):
+    """A restore brings the counters back to the backup's values (the same numbers another
+    history may have reached): bump_data_versions moves them past anything seen."""
+    import sqlite3
+
+    before = {s: file_store.data_version(s) for s in ("market", "users")}
+    file_store.bump_data_versions()
+    after = {s: file_store.data_version(s) for s in ("market", "users")}
+    assert all(after[s] != before[s] for s in after)
+    con = sqlite3.connect(tmp_path / "cache.db")
+    try:
+        (v,) = con.execute("SELECT version FROM data_versions WHERE scope = 'market'").fetchone()
+    finally:
+        con.close()
+    assert v > 1.7e15  # microseconds since 1970: beyond any count of single writes
