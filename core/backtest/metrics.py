@@ -47,6 +47,7 @@ __all__ = [
     "max_drawdown_duration",
     "compute_metrics",
     "monthly_returns",
+    "month_codes",
 ]
 
 #: Fewer closed trades than this are flagged "too few to judge".
@@ -329,6 +330,36 @@ def compute_metrics(
     return m
 
 
+def month_codes(when) -> np.ndarray:
+    """Calendar month of each datetime as ``year * 12 + month - 1`` (int64, shape (n,)).
+
+    Parameters
+    ----------
+    when : array-like of datetime64 (any unit, naive), shape (n,)
+
+    Returns
+    -------
+    numpy.ndarray
+        The same numbers as ``year * 12 + month - 1`` of pandas' fields; NaT gives numpy's
+        NaT month code. Sorted input (session indexes) takes a fast path: the month starts
+        between the first and the last value are located by binary search instead of
+        converting every value to a calendar month.
+    """
+    w = np.asarray(when)
+    if w.dtype.kind != "M":
+        w = pd.DatetimeIndex(w).to_numpy()
+    w = w.astype("datetime64[ns]", copy=False)
+    i8 = w.view(np.int64)
+    nat = np.iinfo(np.int64).min
+    if len(i8) < 64 or i8[0] == nat or not (i8[1:] >= i8[:-1]).all():
+        return w.astype("datetime64[M]").astype(np.int64) + 1970 * 12
+    m0, m1 = w[[0, -1]].astype("datetime64[M]").astype(np.int64)
+    starts = np.arange(m0 + 1, m1 + 1).astype("datetime64[M]").astype("datetime64[ns]")
+    pos = np.searchsorted(i8, starts.view(np.int64), side="left")
+    counts = np.diff(np.r_[0, pos, len(i8)])
+    return np.repeat(np.arange(m0, m1 + 1, dtype=np.int64), counts) + 1970 * 12
+
+
 def monthly_returns(equity: pd.Series, start=None) -> pd.DataFrame:
     """Monthly returns in % as a year × month table (rows years, columns 1..12, NaN gaps).
 
@@ -347,7 +378,7 @@ def monthly_returns(equity: pd.Series, start=None) -> pd.DataFrame:
         if inside.any():
             vals, when = vals[inside], when[inside]
     # year * 12 + month - 1 from numpy calendar months (pandas field access is slow)
-    codes = when.astype("datetime64[M]").astype(np.int64) + 1970 * 12
+    codes = month_codes(when)
     last = np.r_[np.flatnonzero(np.diff(codes) != 0), len(codes) - 1]
     ends = vals[last]
     prev = np.r_[base, ends[:-1]]

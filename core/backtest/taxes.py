@@ -58,6 +58,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from core.backtest.metrics import month_codes
+
 __all__ = ["TaxRules", "TAX_COLUMNS", "tax_report", "total_tax", "monthly_tax_paid"]
 
 #: Columns of :func:`tax_report` (R$ unless stated).
@@ -88,6 +90,16 @@ TAX_COLUMNS: tuple[str, ...] = (
 
 
 _FLOAT_TAX_COLUMNS = [c for c in TAX_COLUMNS if c not in ("month", "swing_exempt")]
+#: Positions in ``_FLOAT_TAX_COLUMNS`` of the balances a month without exits carries over.
+_BALANCES = [
+    _FLOAT_TAX_COLUMNS.index(c)
+    for c in (
+        "swing_loss_carried",
+        "day_trade_loss_carried",
+        "carried_to_next_month",
+        "fii_loss_carried",
+    )
+]
 
 
 @dataclass(frozen=True)
@@ -144,7 +156,11 @@ def tax_report(
     rules = rules or TaxRules()
     if trades is None or len(trades) == 0:
         return _empty()
-    exit_np = pd.DatetimeIndex(pd.to_datetime(trades["exit_date"])).to_numpy()
+    exit_col = trades["exit_date"]
+    if isinstance(exit_col.dtype, np.dtype) and exit_col.dtype.kind == "M":  # naive, any unit
+        exit_np = exit_col.to_numpy()
+    else:
+        exit_np = pd.DatetimeIndex(pd.to_datetime(exit_col)).to_numpy()
     is_long = trades["direction"].to_numpy() == "compra"
     dt_flag = trades["day_trade"].to_numpy(dtype=bool)
     pnl = trades["pnl"].to_numpy(dtype="float64")
@@ -207,20 +223,28 @@ def tax_report(
     withheld_m = np.bincount(day_m, weights=w_sw + w_dt, minlength=nm)
 
     # The month-to-month carry (losses, credits, a deferred DARF) is sequential: one pass on
-    # plain floats, columns collected as lists (no per-month pandas objects).
+    # plain floats over the months with an exit (no per-month pandas objects). A month
+    # without any exit changes no balance and books nothing: its row is zeros except the
+    # balances carried, copied from the month before (a pending DARF stays pending: it is
+    # always below ``min_darf``, as it was deferred for being so).
+    active = np.flatnonzero(np.bincount(mi, minlength=nm))
     rows = []
     exempt_m = np.zeros(nm, dtype=bool)
     carry_sw = carry_dt = carry_fii = credit = pending = 0.0
     l_stock, l_other, l_dt, l_fii = (
-        res_stock.tolist(),
-        res_other.tolist(),
-        res_dt.tolist(),
-        res_fii.tolist(),
+        res_stock[active].tolist(),
+        res_other[active].tolist(),
+        res_dt[active].tolist(),
+        res_fii[active].tolist(),
     )
-    l_sws, l_sts, l_wh = sw_sales.tolist(), stock_sales.tolist(), withheld_m.tolist()
+    l_sws, l_sts, l_wh = (
+        sw_sales[active].tolist(),
+        stock_sales[active].tolist(),
+        withheld_m[active].tolist(),
+    )
     limit, min_darf = rules.monthly_exemption, rules.min_darf
     r_sw, r_dt, r_fii = rules.swing_rate, rules.day_trade_rate, rules.fii_rate
-    for x in range(nm):
+    for x in range(len(active)):
         rs, ro = l_stock[x], l_other[x]
         exempt = bool(l_sts[x] <= limit and rs > 0)
         exempt_gain = rs if exempt else 0.0
@@ -285,9 +309,16 @@ def tax_report(
                 tax_fii,
             )
         )
-        exempt_m[x] = exempt
+        exempt_m[active[x]] = exempt
+    table = np.zeros((nm, len(_FLOAT_TAX_COLUMNS)))
+    table[active] = rows
+    if len(active) < nm:
+        last = np.zeros(nm, dtype=np.int64)
+        last[active] = active
+        last = np.maximum.accumulate(last)
+        table[:, _BALANCES] = table[last][:, _BALANCES]
     months = pd.PeriodIndex.from_ordinals(np.arange(m0 - 1970 * 12, m0 - 1970 * 12 + nm), freq="M")
-    out = pd.DataFrame(np.array(rows, dtype="float64"), columns=_FLOAT_TAX_COLUMNS)
+    out = pd.DataFrame(table, columns=_FLOAT_TAX_COLUMNS)
     out.insert(0, "month", months.array)
     out.insert(3, "swing_exempt", exempt_m)
     return out
@@ -318,7 +349,7 @@ def monthly_tax_paid(report: pd.DataFrame, index: pd.DatetimeIndex) -> pd.Series
     out = pd.Series(0.0, index=index, name="tax")
     if len(report) == 0 or len(index) == 0:
         return out
-    per = pd.DatetimeIndex(index).to_numpy().astype("datetime64[M]").astype(np.int64)
+    per = month_codes(pd.DatetimeIndex(index).to_numpy()) - 1970 * 12
     amounts = report["darf"].to_numpy(dtype="float64") + report["withheld"].to_numpy(
         dtype="float64"
     )

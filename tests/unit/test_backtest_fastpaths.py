@@ -354,6 +354,30 @@ def test_tax_report_matches_the_reference_exactly(seed, rules):
     )
 
 
+@pytest.mark.parametrize("rules", RULES)
+def test_tax_report_with_months_without_exits_matches_the_reference(rules):
+    """Months without any exit are filled from the balances (losses, a deferred DARF)
+    instead of being looped over: still the reference's figures, exactly."""
+    t = _trades(11, n=30)
+    rng = np.random.default_rng(11)
+    # 30 exits spread over 12 years (most months empty), small results: deferred DARFs
+    t["exit_date"] = pd.Timestamp("2010-01-04") + pd.to_timedelta(
+        np.sort(rng.integers(0, 12 * 365, len(t))), unit="D"
+    )
+    money = ["entry_value", "exit_value", "pnl", "swing_pnl", "day_trade_pnl", "sale_value"]
+    for c in [*money, "day_trade_sale_value"]:
+        t[c] = t[c] / 2_000.0
+    t.loc[0, ["pnl", "swing_pnl"]] = -40.0  # a loss carried for months
+    got = tax_report(t, rules, kinds=KINDS)
+    ref = reference_tax_report(t, rules, kinds=KINDS)
+    assert len(got) > 2 * t["exit_date"].dt.to_period("M").nunique()
+    assert (got["carried_to_next_month"] > 0).any() and (got["swing_loss_carried"] > 0).any()
+    pd.testing.assert_frame_equal(got, ref, check_exact=True)
+    # exit dates in another unit (pandas keeps Python datetimes as microseconds)
+    t_us = t.assign(exit_date=t["exit_date"].astype("datetime64[us]"))
+    pd.testing.assert_frame_equal(tax_report(t_us, rules, kinds=KINDS), ref, check_exact=True)
+
+
 def _same(a, b) -> bool:
     if isinstance(b, float) and math.isnan(b):
         return isinstance(a, float) and math.isnan(a)
@@ -464,3 +488,21 @@ def test_action_arrays_match_the_loop():
             for g, r in zip(got, ref):
                 np.testing.assert_array_equal(g, r)
             assert any((r != (1.0 if i == 0 else 0.0)).any() for i, r in enumerate(ref))
+
+
+def test_month_codes_match_pandas_fields():
+    """The binary-search month codes (sorted session indexes) equal pandas' year/month."""
+    from core.backtest.metrics import month_codes
+
+    rng = np.random.default_rng(5)
+    daily = pd.bdate_range("2009-12-30", "2024-02-02")
+    intraday = pd.DatetimeIndex(
+        [d + pd.Timedelta(minutes=600 + 5 * i) for d in daily[-300:] for i in range(3)]
+    )
+    shuffled = daily[rng.permutation(len(daily))]
+    for idx in (daily, intraday, shuffled, daily[:10], daily[:1], daily[:0]):
+        want = idx.year.to_numpy().astype(np.int64) * 12 + idx.month.to_numpy() - 1
+        for arr in (idx.to_numpy(), idx.to_numpy().astype("datetime64[us]")):
+            got = month_codes(arr)
+            assert got.dtype == np.int64
+            np.testing.assert_array_equal(got, want)
