@@ -170,7 +170,7 @@ def _values(x) -> np.ndarray:
     return np.asarray(x.to_numpy(dtype="float64") if hasattr(x, "to_numpy") else x, "float64")
 
 
-def _ret_pct(series: pd.Series | None) -> float:
+def _ret_pct(series: pd.Series | np.ndarray | None) -> float:
     if series is None:
         return math.nan
     s = _values(series)
@@ -184,10 +184,10 @@ def compute_metrics(
     equity: pd.Series,
     trades: pd.DataFrame,
     *,
-    rf: pd.Series | None = None,
+    rf: pd.Series | np.ndarray | None = None,
     exposure: pd.Series | None = None,
-    buy_hold: pd.Series | None = None,
-    bvsp: pd.Series | None = None,
+    buy_hold: pd.Series | np.ndarray | None = None,
+    bvsp: pd.Series | np.ndarray | None = None,
     taxes_brl: float = 0.0,
     periods_per_year: int = PERIODS_PER_YEAR,
     proventos_brl: float = 0.0,
@@ -203,12 +203,14 @@ def compute_metrics(
         Equity in R$ per session over the trading window.
     trades : pandas.DataFrame
         Closed trades (:data:`core.backtest.engine.TRADE_COLUMNS`).
-    rf : pandas.Series, optional
-        Risk-free daily simple returns on ``equity``'s index (the CDI); 0 if absent.
+    rf : pandas.Series or numpy.ndarray, optional
+        Risk-free daily simple returns on ``equity``'s index (the CDI); 0 if absent. An
+        array must have one value per equity point (shape (n,), same order).
     exposure : pandas.Series, optional
         Gross exposure fraction per session.
-    buy_hold, bvsp : pandas.Series, optional
-        Benchmark equity/level series on the same window.
+    buy_hold, bvsp : pandas.Series or numpy.ndarray, optional
+        Benchmark equity/level series on the same window (only first and last valid
+        values are read).
     taxes_brl : float
         Income tax from the monthly tax report, R$.
     proventos_brl, interest_brl, jcp_withheld_brl : float
@@ -238,6 +240,11 @@ def compute_metrics(
         r = np.zeros(0)
     if rf is None:
         rf_a = np.zeros_like(r)
+    elif isinstance(rf, np.ndarray):
+        if rf.shape != (n,):
+            raise ValueError(f"rf has shape {rf.shape}; the equity has {n} points.")
+        rf_full = rf.astype("float64", copy=False)
+        rf_a = np.where(np.isnan(rf_full), 0.0, rf_full)[1:]
     elif rf.index.equals(eq.index):
         rf_full = rf.to_numpy(dtype="float64")
         rf_a = np.where(np.isnan(rf_full), 0.0, rf_full)[1:]

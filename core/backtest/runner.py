@@ -585,13 +585,46 @@ def compute_signals(
     return out
 
 
-def _benchmarks(
-    store: Store,
-    bars: dict[str, pd.DataFrame],
-    index: pd.DatetimeIndex,
-    cash: float,
-    rf: pd.Series,
-) -> pd.DataFrame:
+@dataclass(frozen=True)
+class _WindowRefs:
+    """What a run's window is compared with, per R$ 1 of initial cash (read-only arrays (n,)
+    on the window's index): ``rf`` the CDI earned per bar
+    (:func:`core.rates.cdi_daily_returns`), ``buy_hold`` the equal-weight total return of the
+    tickers, ``bvsp`` ^BVSP (NaN when not stored), ``cdi`` cash growing at the CDI."""
+
+    rf: np.ndarray
+    buy_hold: np.ndarray
+    bvsp: np.ndarray
+    cdi: np.ndarray
+
+
+def _window_refs(
+    store: Store, bars: dict[str, pd.DataFrame], index: pd.DatetimeIndex
+) -> _WindowRefs:
+    """:class:`_WindowRefs` of ``index``, served from the store's read cache while the data
+    are unchanged: they depend on the stored data, the tickers' adjusted closes and the
+    window alone, not on the strategy, so every run of the same tickers and window (another
+    strategy, other parameters) reuses them (issue 9's end-to-end speed). The key holds the
+    exact bytes of the window and of each ticker's dates and adjusted closes."""
+    key = (
+        "runner.window_refs",
+        index.as_unit("ns").asi8.tobytes(),
+        tuple(
+            (
+                t,
+                pd.DatetimeIndex(b.index).as_unit("ns").asi8.tobytes(),
+                b["adj_close"].to_numpy(dtype="float64").tobytes(),
+            )
+            for t, b in bars.items()
+        ),
+    )
+    return store.cached(key, lambda: _compute_window_refs(store, bars, index))
+
+
+def _compute_window_refs(
+    store: Store, bars: dict[str, pd.DataFrame], index: pd.DatetimeIndex
+) -> _WindowRefs:
+    rf = cdi_daily_returns(store, index).to_numpy()
     # Total return: the adjusted close (dividends reinvested), whatever the price mode.
     if len(bars) == 1:
         # One ticker (the common case) on numpy arrays: the same operations as the frame
@@ -601,7 +634,7 @@ def _benchmarks(
         ok = np.flatnonzero(~np.isnan(c))
         first = c[ok[0]] if len(ok) else np.nan
         norm = c / first
-        buy_hold = cash * np.where(np.isnan(norm), 1.0, norm)
+        buy_hold = np.where(np.isnan(norm), 1.0, norm)
     else:
         closes = (
             pd.concat({t: b["adj_close"] for t, b in bars.items()}, axis=1, sort=True)
@@ -612,18 +645,26 @@ def _benchmarks(
         # first close and is bought then (no jump on the listing day).
         first = closes.bfill().iloc[0]
         norm = (closes / first).fillna(1.0)
-        buy_hold = (cash * norm.mean(axis=1)).to_numpy()
+        buy_hold = norm.mean(axis=1).to_numpy()
     try:
-        bv = store.bars(BENCHMARK, index[0].normalize(), index[-1])["close"]
-        # intraday bars take their session's close (a reference curve, never traded)
         i8 = index.as_unit("ns").asi8
-        vals = _bfill(_ffill(_take(bv, i8 - i8 % 86_400_000_000_000)))
-        bvsp = cash * vals / vals[0]
+        bv = store.bars(BENCHMARK, pd.Timestamp(i8[0] - i8[0] % 86_400_000_000_000), index[-1])
+        # intraday bars take their session's close (a reference curve, never traded)
+        bvsp = _bfill(_ffill(_take(bv["close"], i8 - i8 % 86_400_000_000_000)))
     except (UnknownTickerError, IndexError):
         bvsp = np.full(len(index), np.nan)
-    growth = np.cumprod(1.0 + np.r_[0.0, rf.to_numpy()[1:]])
-    cdi = cash * growth
-    return pd.DataFrame({"buy_hold": buy_hold, "bvsp": bvsp, "cdi": cdi}, index=index)
+    growth = np.cumprod(1.0 + np.r_[0.0, rf[1:]])
+    out = _WindowRefs(*(np.array(a, dtype="float64") for a in (rf, buy_hold, bvsp, growth)))
+    for a in (out.rf, out.buy_hold, out.bvsp, out.cdi):
+        a.flags.writeable = False
+    return out
+
+
+def _benchmarks(refs: _WindowRefs, index: pd.DatetimeIndex, cash: float) -> pd.DataFrame:
+    """``buy_hold``, ``bvsp`` and ``cdi`` in R$ from ``cash`` (:attr:`BacktestResult.benchmarks`)."""
+    bvsp = cash * refs.bvsp / refs.bvsp[0]
+    table = np.column_stack([cash * refs.buy_hold, bvsp, cash * refs.cdi])
+    return pd.DataFrame(table, index=index, columns=["buy_hold", "bvsp", "cdi"])
 
 
 def _take(s: pd.Series, at) -> np.ndarray:
@@ -691,8 +732,8 @@ def finish_result(
     eq = res.window_equity
     if len(eq) < 2:
         raise InputError("Período curto demais para um backtest (menos de 2 pregões).")
-    rf = cdi_daily_returns(store, eq.index)
-    bench = _benchmarks(store, inputs.signal_bars, eq.index, config.cash, rf)
+    refs = _window_refs(store, inputs.signal_bars, eq.index)
+    bench = _benchmarks(refs, eq.index, config.cash)
     trades = res.trades
     if inputs.adjusted:
         trades = _adjusted_mode_proventos(trades, load_bars(store, tickers, eq.index[-1]))
@@ -704,10 +745,10 @@ def finish_result(
     metrics = compute_metrics(
         eq,
         trades,
-        rf=rf,
+        rf=refs.rf,
         exposure=res.window_exposure,
-        buy_hold=bench["buy_hold"],
-        bvsp=bench["bvsp"],
+        buy_hold=bench["buy_hold"].to_numpy(),
+        bvsp=bench["bvsp"].to_numpy(),
         taxes_brl=total_tax(taxes),
         bars_per_session=len(eq) / max(n_sessions, 1) if interval != "1d" else 1.0,
     )

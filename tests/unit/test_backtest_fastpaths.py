@@ -506,3 +506,59 @@ def test_month_codes_match_pandas_fields():
             got = month_codes(arr)
             assert got.dtype == np.int64
             np.testing.assert_array_equal(got, want)
+
+
+def reference_benchmarks(store, bars, index, cash, rf) -> pd.DataFrame:
+    """The benchmark curves as first written (pandas reindex/ffill/mean), kept as reference."""
+    closes = (
+        pd.concat({t: b["adj_close"] for t, b in bars.items()}, axis=1, sort=True)
+        .reindex(index)
+        .ffill()
+    )
+    norm = (closes / closes.bfill().iloc[0]).fillna(1.0)
+    buy_hold = (cash * norm.mean(axis=1)).to_numpy()
+    bv = store.bars("^BVSP", index[0].normalize(), index[-1])["close"]
+    vals = bv.reindex(index.normalize()).ffill().bfill().to_numpy()
+    cdi = cash * np.cumprod(1.0 + np.r_[0.0, rf.to_numpy()[1:]])
+    return pd.DataFrame({"buy_hold": buy_hold, "bvsp": cash * vals / vals[0], "cdi": cdi}, index)
+
+
+@pytest.mark.parametrize("tickers", [["PETR4"], ["VALE3", "ITUB4"]])
+def test_cached_window_references_give_the_reference_figures(bundled_store, tickers, monkeypatch):
+    """The CDI and benchmark curves of a run come from the store's read cache (shared by
+    every strategy on the same window): the same figures as computing them afresh with
+    the public functions (rf Series, pandas benchmarks), for one ticker and a portfolio."""
+    from core.backtest.engine import EngineConfig
+    from core.backtest.runner import load_inputs, run_backtest
+    from core.rates import cdi_daily_returns
+
+    cfg = EngineConfig(cash=50_000.0)
+    runs = [
+        run_backtest(bundled_store, s, tickers, "2016-03-01", "2021-06-30", config=cfg)
+        for s in ("sma_cross", "sma_cross", "buy_and_hold")  # the 2nd and 3rd hit the cache
+    ]
+    monkeypatch.setattr(bundled_store._cache, "max_bytes", 0)
+    fresh = run_backtest(bundled_store, "buy_and_hold", tickers, "2016-03-01", "2021-06-30")
+    res = runs[0]
+    idx = res.equity.index
+    rf = cdi_daily_returns(bundled_store, idx)
+    bars = load_inputs(bundled_store, tickers, "2021-06-30").signal_bars
+    ref = reference_benchmarks(bundled_store, bars, idx, 50_000.0, rf)
+    for r in runs:
+        pd.testing.assert_frame_equal(r.benchmarks, ref, check_exact=True)
+    pd.testing.assert_frame_equal(fresh.benchmarks, ref * 2.0, check_exact=True)
+    want = compute_metrics(
+        res.equity,
+        res.trades,
+        rf=rf,
+        exposure=res.exposure,
+        buy_hold=ref["buy_hold"],
+        bvsp=ref["bvsp"],
+        taxes_brl=res.metrics["taxes_brl"],
+    )
+    overwritten = {"after_tax_equity_brl", "proventos_brl", "interest_brl", "jcp_withheld_brl"}
+    bad = {k: (res.metrics[k], v) for k, v in want.items() if k not in overwritten}
+    bad = {k: gv for k, gv in bad.items() if not _same(*gv)}
+    assert not bad
+    assert runs[1].metrics.keys() == res.metrics.keys()
+    assert all(_same(runs[1].metrics[k], v) for k, v in res.metrics.items())
