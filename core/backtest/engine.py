@@ -1245,6 +1245,11 @@ def engine_inputs(
                     vals = s.to_numpy()
                     picked = vals[np.clip(src, 0, None)] if len(vals) else np.full(n, fill)
                     s = pd.Series(picked, index=index).where(src >= 0, fill)
+            if s.dtype == dtype and (dtype == np.bool_ or fill != fill):
+                # float64 with NaN fill, or bool (no missing values): the values as they are
+                # (what ``to_numpy(na_value=fill)`` gives, without its missing-value pass)
+                out[:, j] = s.to_numpy()
+                continue
             a = s.to_numpy(dtype="float64" if dtype == np.float64 else None, na_value=fill)
             out[:, j] = a.astype(dtype) if dtype != np.float64 else a
         return out
@@ -1568,4 +1573,4 @@ def trades_frame(
             "day_trade_sale_value": dt_sale,
         }
     )
-    return df.reset_index(drop=True)
+    return df  # a RangeIndex already

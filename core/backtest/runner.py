@@ -61,7 +61,7 @@ from core.backtest.engine import (
     run_engine,
 )
 from core.backtest.metrics import compute_metrics, drawdown, monthly_returns
-from core.backtest.taxes import TaxRules, monthly_tax_paid, tax_report, total_tax
+from core.backtest.taxes import TaxRules, build_tax_report
 from core.data.store import Store
 from core.errors import InputError, UnknownTickerError
 from core.rates import cdi_daily_returns
@@ -737,9 +737,12 @@ def finish_result(
     trades = res.trades
     if inputs.adjusted:
         trades = _adjusted_mode_proventos(trades, load_bars(store, tickers, eq.index[-1]))
-    taxes = tax_report(trades, tax_rules, kinds=inputs.kinds)
-    paid = monthly_tax_paid(taxes, eq.index)
-    after_tax = (eq - paid.cumsum()).rename("equity_after_tax")
+    # one tax report; its total and monthly payments from its arrays (the values
+    # total_tax() and monthly_tax_paid() read back from the frame)
+    report = build_tax_report(trades, tax_rules, inputs.kinds)
+    taxes = report.frame
+    paid = np.cumsum(report.paid(eq.index))
+    after_tax = pd.Series(eq.to_numpy() - paid, index=eq.index, name="equity_after_tax")
     interval = getattr(inputs, "interval", "1d")
     n_sessions = int(session_codes(eq.index, interval)[-1]) + 1 if len(eq) else 1
     metrics = compute_metrics(
@@ -749,7 +752,7 @@ def finish_result(
         exposure=res.window_exposure,
         buy_hold=bench["buy_hold"].to_numpy(),
         bvsp=bench["bvsp"].to_numpy(),
-        taxes_brl=total_tax(taxes),
+        taxes_brl=report.total(),
         bars_per_session=len(eq) / max(n_sessions, 1) if interval != "1d" else 1.0,
     )
     metrics["after_tax_equity_brl"] = float(after_tax.iloc[-1])

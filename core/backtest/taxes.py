@@ -60,7 +60,15 @@ import pandas as pd
 
 from core.backtest.metrics import month_codes
 
-__all__ = ["TaxRules", "TAX_COLUMNS", "tax_report", "total_tax", "monthly_tax_paid"]
+__all__ = [
+    "TaxRules",
+    "TAX_COLUMNS",
+    "TaxReport",
+    "tax_report",
+    "build_tax_report",
+    "total_tax",
+    "monthly_tax_paid",
+]
 
 #: Columns of :func:`tax_report` (R$ unless stated).
 TAX_COLUMNS: tuple[str, ...] = (
@@ -153,9 +161,85 @@ def tax_report(
         ``*_loss_carried`` the loss balances after the month; ``darf`` the tax paid that
         month (R$); ``carried_to_next_month`` a DARF below the minimum deferred.
     """
+    return build_tax_report(trades, rules, kinds).frame
+
+
+@dataclass(frozen=True)
+class TaxReport:
+    """A monthly tax report with the arrays its totals are computed from.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        What :func:`tax_report` returns (columns :data:`TAX_COLUMNS`).
+    months : numpy.ndarray
+        int64 (m,), months since 1970-01 (the ordinals of ``frame["month"]``).
+    darf, withheld : numpy.ndarray
+        float64 (m,), R$: the columns of the same names.
+    pending : float
+        ``carried_to_next_month`` of the last month, R$ (0 for an empty report).
+    """
+
+    frame: pd.DataFrame
+    months: np.ndarray
+    darf: np.ndarray
+    withheld: np.ndarray
+    pending: float
+
+    @classmethod
+    def of(cls, report: pd.DataFrame) -> TaxReport:
+        """The arrays of a report frame (:func:`tax_report`'s shape)."""
+        if len(report) == 0:
+            z = np.zeros(0)
+            return cls(report, np.zeros(0, dtype=np.int64), z, z, 0.0)
+        return cls(
+            report,
+            pd.PeriodIndex(report["month"], freq="M").asi8,
+            report["darf"].to_numpy(dtype="float64"),
+            report["withheld"].to_numpy(dtype="float64"),
+            float(report["carried_to_next_month"].iloc[-1]),
+        )
+
+    def total(self) -> float:
+        """Income tax borne, R$ (:func:`total_tax`; sums skip NaN as pandas' do)."""
+        if len(self.darf) == 0:
+            return 0.0
+        return float(_nansum(self.darf)) + float(_nansum(self.withheld)) + self.pending
+
+    def paid(self, index: pd.DatetimeIndex) -> np.ndarray:
+        """Tax leaving the account per bar of the sorted ``index``, R$ (float64 (n,)): the
+        values of :func:`monthly_tax_paid`."""
+        vals = np.zeros(len(index))
+        if len(self.darf) == 0 or len(index) == 0:
+            return vals
+        per = month_codes(pd.DatetimeIndex(index).to_numpy()) - 1970 * 12
+        pos = np.clip(np.searchsorted(per, self.months, side="right") - 1, 0, len(index) - 1)
+        np.add.at(vals, pos, self.darf + self.withheld)
+        vals[-1] += self.pending
+        return vals
+
+
+def _nansum(a: np.ndarray) -> float:
+    """pandas' ``Series.sum()`` of a float array (NaN skipped) with numpy."""
+    mask = np.isnan(a)
+    return np.where(mask, 0.0, a).sum() if mask.any() else a.sum()
+
+
+def build_tax_report(
+    trades: pd.DataFrame | None,
+    rules: TaxRules | None = None,
+    kinds: Mapping[str, str] | None = None,
+) -> TaxReport:
+    """:func:`tax_report` with its totals' arrays (one pass; a backtest's tax report, total
+    and monthly payments come from it). Same parameters as :func:`tax_report`.
+
+    Returns
+    -------
+    TaxReport
+    """
     rules = rules or TaxRules()
     if trades is None or len(trades) == 0:
-        return _empty()
+        return TaxReport.of(_empty())
     exit_col = trades["exit_date"]
     if isinstance(exit_col.dtype, np.dtype) and exit_col.dtype.kind == "M":  # naive, any unit
         exit_np = exit_col.to_numpy()
@@ -317,22 +401,19 @@ def tax_report(
         last[active] = active
         last = np.maximum.accumulate(last)
         table[:, _BALANCES] = table[last][:, _BALANCES]
-    months = pd.PeriodIndex.from_ordinals(np.arange(m0 - 1970 * 12, m0 - 1970 * 12 + nm), freq="M")
+    ordinals = np.arange(m0 - 1970 * 12, m0 - 1970 * 12 + nm, dtype=np.int64)
+    months = pd.PeriodIndex.from_ordinals(ordinals, freq="M")
     out = pd.DataFrame(table, columns=_FLOAT_TAX_COLUMNS)
     out.insert(0, "month", months.array)
     out.insert(3, "swing_exempt", exempt_m)
-    return out
+    darf_i, wh_i = _FLOAT_TAX_COLUMNS.index("darf"), _FLOAT_TAX_COLUMNS.index("withheld")
+    pend_i = _FLOAT_TAX_COLUMNS.index("carried_to_next_month")
+    return TaxReport(out, ordinals, table[:, darf_i], table[:, wh_i], float(table[-1, pend_i]))
 
 
 def total_tax(report: pd.DataFrame) -> float:
     """Income tax borne over the report, R$: DARFs + all withholding + a DARF still pending."""
-    if len(report) == 0:
-        return 0.0
-    return (
-        float(report["darf"].sum())
-        + float(report["withheld"].sum())
-        + float(report["carried_to_next_month"].iloc[-1])
-    )
+    return TaxReport.of(report).total()
 
 
 def monthly_tax_paid(report: pd.DataFrame, index: pd.DatetimeIndex) -> pd.Series:
@@ -346,16 +427,4 @@ def monthly_tax_paid(report: pd.DataFrame, index: pd.DatetimeIndex) -> pd.Series
     pandas.Series
         Same index, R$ ≥ 0 (zeros where nothing is paid).
     """
-    out = pd.Series(0.0, index=index, name="tax")
-    if len(report) == 0 or len(index) == 0:
-        return out
-    per = month_codes(pd.DatetimeIndex(index).to_numpy()) - 1970 * 12
-    amounts = report["darf"].to_numpy(dtype="float64") + report["withheld"].to_numpy(
-        dtype="float64"
-    )
-    months = pd.PeriodIndex(report["month"], freq="M").asi8
-    pos = np.clip(np.searchsorted(per, months, side="right") - 1, 0, len(index) - 1)
-    vals = np.zeros(len(index))
-    np.add.at(vals, pos, amounts)
-    vals[-1] += float(report["carried_to_next_month"].iloc[-1])
-    return pd.Series(vals, index=index, name="tax")
+    return pd.Series(TaxReport.of(report).paid(index), index=index, name="tax")

@@ -537,6 +537,7 @@ def test_cached_window_references_give_the_reference_figures(bundled_store, tick
         run_backtest(bundled_store, s, tickers, "2016-03-01", "2021-06-30", config=cfg)
         for s in ("sma_cross", "sma_cross", "buy_and_hold")  # the 2nd and 3rd hit the cache
     ]
+    assert (runs[0].taxes["darf"] > 0).any()
     monkeypatch.setattr(bundled_store._cache, "max_bytes", 0)
     fresh = run_backtest(bundled_store, "buy_and_hold", tickers, "2016-03-01", "2021-06-30")
     res = runs[0]
@@ -560,5 +561,50 @@ def test_cached_window_references_give_the_reference_figures(bundled_store, tick
     bad = {k: (res.metrics[k], v) for k, v in want.items() if k not in overwritten}
     bad = {k: gv for k, gv in bad.items() if not _same(*gv)}
     assert not bad
+    # the run's tax total and after-tax equity come from the report's arrays: the public
+    # functions on the report frame give the same figures
+    from core.backtest.taxes import monthly_tax_paid, total_tax
+
+    for r in runs + [fresh]:
+        assert _same(r.metrics["taxes_brl"], total_tax(r.taxes))
+        paid = monthly_tax_paid(r.taxes, r.equity.index)
+        pd.testing.assert_series_equal(
+            r.after_tax_equity, (r.equity - paid.cumsum()).rename("equity_after_tax")
+        )
     assert runs[1].metrics.keys() == res.metrics.keys()
     assert all(_same(runs[1].metrics[k], v) for k, v in res.metrics.items())
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_tax_report_arrays_give_the_public_totals(seed):
+    """build_tax_report's total and monthly payments equal total_tax / monthly_tax_paid on
+    its frame (and on a frame with a NaN result, skipped as pandas' sums skip it)."""
+    from core.backtest.taxes import build_tax_report, monthly_tax_paid, total_tax
+
+    t = _trades(seed, n=60)
+    if seed == 2:
+        t.loc[7, ["pnl", "swing_pnl"]] = np.nan
+    rep = build_tax_report(t, TaxRules(min_darf=50.0), kinds=KINDS)
+    pd.testing.assert_frame_equal(rep.frame, tax_report(t, TaxRules(min_darf=50.0), KINDS))
+    f = rep.frame
+    # the pandas expressions total_tax and monthly_tax_paid were first written with
+    ref_total = (
+        float(f["darf"].sum())
+        + float(f["withheld"].sum())
+        + float(f["carried_to_next_month"].iloc[-1])
+    )
+    assert _same(rep.total(), ref_total) and _same(total_tax(f), ref_total)
+    idx = pd.bdate_range("2017-11-01", "2023-03-01")
+    per = idx.year * 12 + idx.month - 1 - 1970 * 12
+    pos = np.clip(
+        np.searchsorted(per, pd.PeriodIndex(f["month"]).asi8, side="right") - 1, 0, len(idx) - 1
+    )
+    ref_paid = np.zeros(len(idx))
+    np.add.at(ref_paid, pos, f["darf"].to_numpy() + f["withheld"].to_numpy())
+    ref_paid[-1] += float(f["carried_to_next_month"].iloc[-1])
+    np.testing.assert_array_equal(rep.paid(idx), ref_paid)
+    pd.testing.assert_series_equal(
+        monthly_tax_paid(f, idx), pd.Series(ref_paid, index=idx, name="tax")
+    )
+    empty = build_tax_report(t.iloc[:0])
+    assert empty.total() == 0.0 and not empty.paid(idx).any()
