@@ -433,10 +433,12 @@ def load_inputs(
             store, tickers, end, adjusted=adjusted, lot_size=lot_size, interval=interval
         ),
     )
+    # Shallow copies: pandas' copy-on-write gives each caller its own frames (a write to
+    # one copies it first) without copying the values of every call.
     return MarketInputs(
-        {t: b.copy() for t, b in cached.bars.items()},
-        {t: b.copy() for t, b in cached.signal_bars.items()},
-        cached.actions.copy(),
+        {t: b.copy(deep=False) for t, b in cached.bars.items()},
+        {t: b.copy(deep=False) for t, b in cached.signal_bars.items()},
+        cached.actions.copy(deep=False),
         dict(cached.lots),
         dict(cached.kinds),
         cached.adjusted,

@@ -608,3 +608,23 @@ def test_tax_report_arrays_give_the_public_totals(seed):
     )
     empty = build_tax_report(t.iloc[:0])
     assert empty.total() == 0.0 and not empty.paid(idx).any()
+
+
+def test_load_inputs_copies_are_independent(bundled_store):
+    """load_inputs hands out shallow (copy-on-write) copies of its cached frames: a caller
+    that writes to its bars or actions never changes what the next caller gets."""
+    from core.backtest.runner import load_inputs
+
+    a = load_inputs(bundled_store, ["PETR4"], "2019-12-30")
+    before = a.bars["PETR4"].copy(), a.signal_bars["PETR4"].copy(), a.actions.copy()
+    a.bars["PETR4"]["close"] = 0.0
+    a.bars["PETR4"].iloc[0, 0] = -1.0
+    a.signal_bars["PETR4"].loc[a.signal_bars["PETR4"].index[3], "open"] = -2.0
+    if len(a.actions):
+        a.actions.loc[a.actions.index[0], "value"] = 99.0
+    with pytest.raises(ValueError):  # the values are read-only views, never written through
+        a.bars["PETR4"]["open"].to_numpy()[0] = 5.0
+    b = load_inputs(bundled_store, ["PETR4"], "2019-12-30")
+    pd.testing.assert_frame_equal(b.bars["PETR4"], before[0])
+    pd.testing.assert_frame_equal(b.signal_bars["PETR4"], before[1])
+    pd.testing.assert_frame_equal(b.actions, before[2])
