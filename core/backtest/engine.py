@@ -319,6 +319,10 @@ class EngineResult:
         Interest on idle cash, R$.
     jcp_withheld : float
         JCP income tax withheld at source on long positions, R$.
+    trade_columns : dict of str to numpy.ndarray or None
+        The arrays ``trades`` was built from (:func:`trade_columns`: the same values, one
+        array (m,) per column), so that metrics and taxes need not read them back from the
+        frame; None when there is no trade.
     """
 
     equity: pd.Series
@@ -329,6 +333,7 @@ class EngineResult:
     proventos: float = 0.0
     interest: float = 0.0
     jcp_withheld: float = 0.0
+    trade_columns: dict | None = field(default=None, repr=False)
 
     def _window_start(self) -> int:
         i = int(self.equity.index.searchsorted(self.start))
@@ -1386,7 +1391,8 @@ def run_engine(
     )
     eq, cash, expo, tr, totals = simulate(ins.market, ins.signals, ins.params)
     index, tickers, sess, lot_a, start_i = ins.index, ins.tickers, ins.sessions, ins.lot, ins.start
-    trades = trades_frame(tr, index, tickers, sess, lot_a)
+    cols = trade_columns(tr, index, tickers, sess, lot_a) if len(tr) else None
+    trades = trades_frame(tr, index, tickers, sess, lot_a) if cols is None else pd.DataFrame(cols)
     return EngineResult(
         equity=pd.Series(eq, index=index, name="equity"),
         cash=pd.Series(cash, index=index, name="cash"),
@@ -1396,6 +1402,7 @@ def run_engine(
         proventos=float(totals[_PROV_T]),
         interest=float(totals[_INTEREST]),
         jcp_withheld=float(totals[_JCPWHT]),
+        trade_columns=cols,
     )
 
 
@@ -1529,6 +1536,19 @@ def trades_frame(
             exit_reason=pd.Series(dtype="str"),
             day_trade=pd.Series(dtype="bool"),
         )
+    return pd.DataFrame(trade_columns(tr, index, tickers, sessions, lot_size))
+
+
+def trade_columns(
+    tr: np.ndarray,
+    index: pd.DatetimeIndex,
+    tickers: list[str],
+    sessions: np.ndarray,
+    lot_size=100,
+) -> dict:
+    """The columns of :func:`trades_frame` (same arguments, at least one trade) as a dict
+    of column name to array (m,), in :func:`trades_frame`'s order; ``entry_date`` and
+    ``exit_date`` are DatetimeIndex values, ``ticker`` and ``exit_reason`` lists of str."""
     order = np.lexsort((tr[:, _T_TICKER], tr[:, _T_EBAR], tr[:, _T_XBAR]))
     tr = tr[order]
     eb = tr[:, _T_EBAR].astype(np.int64)
@@ -1544,33 +1564,30 @@ def trades_frame(
     dtq = tr[:, _T_DTQ]
     full_dt = sessions[eb] == sessions[xb]
     dt_sale = np.where(full_dt, sale, dtq * tr[:, _T_XPX])
-    df = pd.DataFrame(
-        {
-            "ticker": [tickers[int(j)] for j in tj],
-            "direction": np.where(is_long, "compra", "venda"),
-            "entry_date": index[eb],
-            "entry_price": tr[:, _T_EPX],
-            "exit_date": index[xb],
-            "exit_price": tr[:, _T_XPX],
-            "shares": sh.astype(np.int64),
-            "round_lot_shares": lots.astype(np.int64),
-            "fractional_shares": (sh - lots).astype(np.int64),
-            "entry_value": entry_value,
-            "exit_value": exit_value,
-            "fees": tr[:, _T_EFEE] + tr[:, _T_XFEE],
-            "borrow": tr[:, _T_BORROW],
-            "pnl": tr[:, _T_PNL],
-            "return_pct": 100.0 * tr[:, _T_PNL] / entry_value,
-            "bars_held": xb - eb,
-            "day_trade": dtq > 0,
-            "exit_reason": [EXIT_REASONS[int(r)] for r in tr[:, _T_REASON]],
-            "stop_at_entry": tr[:, _T_STOP],
-            "proventos": tr[:, _T_PROV],
-            "day_trade_qty": dtq.astype(np.int64),
-            "day_trade_pnl": tr[:, _T_DTPNL],
-            "swing_pnl": tr[:, _T_SWPNL],
-            "sale_value": sale,
-            "day_trade_sale_value": dt_sale,
-        }
-    )
-    return df  # a RangeIndex already
+    return {
+        "ticker": [tickers[int(j)] for j in tj],
+        "direction": np.where(is_long, "compra", "venda"),
+        "entry_date": index[eb],
+        "entry_price": tr[:, _T_EPX],
+        "exit_date": index[xb],
+        "exit_price": tr[:, _T_XPX],
+        "shares": sh.astype(np.int64),
+        "round_lot_shares": lots.astype(np.int64),
+        "fractional_shares": (sh - lots).astype(np.int64),
+        "entry_value": entry_value,
+        "exit_value": exit_value,
+        "fees": tr[:, _T_EFEE] + tr[:, _T_XFEE],
+        "borrow": tr[:, _T_BORROW],
+        "pnl": tr[:, _T_PNL],
+        "return_pct": 100.0 * tr[:, _T_PNL] / entry_value,
+        "bars_held": xb - eb,
+        "day_trade": dtq > 0,
+        "exit_reason": [EXIT_REASONS[int(r)] for r in tr[:, _T_REASON]],
+        "stop_at_entry": tr[:, _T_STOP],
+        "proventos": tr[:, _T_PROV],
+        "day_trade_qty": dtq.astype(np.int64),
+        "day_trade_pnl": tr[:, _T_DTPNL],
+        "swing_pnl": tr[:, _T_SWPNL],
+        "sale_value": sale,
+        "day_trade_sale_value": dt_sale,
+    }

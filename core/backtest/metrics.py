@@ -48,6 +48,8 @@ __all__ = [
     "compute_metrics",
     "monthly_returns",
     "month_codes",
+    "trade_rows",
+    "trade_values",
 ]
 
 #: Fewer closed trades than this are flagged "too few to judge".
@@ -166,6 +168,20 @@ def _nansum(a: np.ndarray) -> float:
     return np.where(mask, 0.0, a).sum() if mask.any() else a.sum()
 
 
+def trade_rows(trades) -> int:
+    """Number of trades of a trades frame or of a mapping of column name -> array (m,)."""
+    if isinstance(trades, pd.DataFrame):
+        return len(trades)
+    return len(next(iter(trades.values()))) if len(trades) else 0
+
+
+def trade_values(trades, name: str, dtype=None) -> np.ndarray:
+    """Column ``name`` of a trades frame or of a mapping of column name -> array, as a numpy
+    array (``dtype`` as in ``Series.to_numpy``)."""
+    v = trades[name]
+    return v.to_numpy(dtype=dtype) if hasattr(v, "to_numpy") else np.asarray(v, dtype=dtype)
+
+
 def _values(x) -> np.ndarray:
     return np.asarray(x.to_numpy(dtype="float64") if hasattr(x, "to_numpy") else x, "float64")
 
@@ -201,8 +217,9 @@ def compute_metrics(
     ----------
     equity : pandas.Series
         Equity in R$ per session over the trading window.
-    trades : pandas.DataFrame
-        Closed trades (:data:`core.backtest.engine.TRADE_COLUMNS`).
+    trades : pandas.DataFrame or mapping of str to numpy.ndarray
+        Closed trades (:data:`core.backtest.engine.TRADE_COLUMNS`), as a frame or as its
+        columns (e.g. :attr:`core.backtest.engine.EngineResult.trade_columns`).
     rf : pandas.Series or numpy.ndarray, optional
         Risk-free daily simple returns on ``equity``'s index (the CDI); 0 if absent. An
         array must have one value per equity point (shape (n,), same order).
@@ -289,10 +306,10 @@ def compute_metrics(
     m["max_drawdown_sessions"] = dur if bps == 1.0 else int(math.ceil(dur / bps))
     m["calmar"] = m["annual_return_pct"] / abs(m["max_drawdown_pct"]) if mdd < 0 else math.nan
     # -- trades --
-    nt = len(trades)
+    nt = trade_rows(trades)
     m["n_trades"] = nt
     m["too_few_trades"] = nt < MIN_TRADES
-    pnl = trades["pnl"].to_numpy(dtype="float64") if nt else np.zeros(0)
+    pnl = trade_values(trades, "pnl", "float64") if nt else np.zeros(0)
     wins, losses = pnl[pnl > 0], pnl[pnl <= 0]
     lo, hi = wilson_interval(len(wins), nt)
     m["win_rate_pct"] = 100.0 * len(wins) / nt if nt else math.nan

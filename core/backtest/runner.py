@@ -60,7 +60,7 @@ from core.backtest.engine import (
     flatten_codes,
     run_engine,
 )
-from core.backtest.metrics import compute_metrics, drawdown, monthly_returns
+from core.backtest.metrics import compute_metrics, drawdown, monthly_returns, trade_rows
 from core.backtest.taxes import TaxRules, build_tax_report
 from core.data.store import Store
 from core.errors import InputError, UnknownTickerError
@@ -730,18 +730,29 @@ def finish_result(
     tax_rules: TaxRules | None,
     eq_index_start: int | None = None,
 ) -> BacktestResult:
-    """Metrics, benchmarks, tax report and after-tax equity of an engine result."""
+    """Metrics, benchmarks, tax report and after-tax equity of an engine result.
+
+    ``res.trade_columns``, when set, must hold the values of ``res.trades``' columns
+    (as :func:`core.backtest.engine.run_engine` returns them; a caller may add columns to
+    ``res.trades`` or convert futures prices to points, which taxes and metrics do not read).
+    """
     eq = res.window_equity
     if len(eq) < 2:
         raise InputError("Período curto demais para um backtest (menos de 2 pregões).")
+    exposure = res.window_exposure
     refs = _window_refs(store, inputs.signal_bars, eq.index)
     bench = _benchmarks(refs, eq.index, config.cash)
     trades = res.trades
+    # the engine's trade arrays (the values of the frame's columns) for taxes and metrics
+    cols = res.trade_columns
     if inputs.adjusted:
         trades = _adjusted_mode_proventos(trades, load_bars(store, tickers, eq.index[-1]))
+        cols = None  # swing_pnl and proventos changed
+    if cols is None or trade_rows(cols) != len(trades):
+        cols = trades
     # one tax report; its total and monthly payments from its arrays (the values
     # total_tax() and monthly_tax_paid() read back from the frame)
-    report = build_tax_report(trades, tax_rules, inputs.kinds)
+    report = build_tax_report(cols, tax_rules, inputs.kinds)
     taxes = report.frame
     paid = np.cumsum(report.paid(eq.index))
     after_tax = pd.Series(eq.to_numpy() - paid, index=eq.index, name="equity_after_tax")
@@ -749,9 +760,9 @@ def finish_result(
     n_sessions = int(session_codes(eq.index, interval)[-1]) + 1 if len(eq) else 1
     metrics = compute_metrics(
         eq,
-        trades,
+        cols,
         rf=refs.rf,
-        exposure=res.window_exposure,
+        exposure=exposure,
         buy_hold=bench["buy_hold"].to_numpy(),
         bvsp=bench["bvsp"].to_numpy(),
         taxes_brl=report.total(),
@@ -787,7 +798,7 @@ def finish_result(
         equity=eq,
         benchmarks=bench,
         drawdown=drawdown(eq),
-        exposure=res.window_exposure,
+        exposure=exposure,
         trades=trades,
         metrics=metrics,
         monthly=monthly_returns(eq, start=res.start),

@@ -58,7 +58,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.backtest.metrics import month_codes
+from core.backtest.metrics import month_codes, trade_rows, trade_values
 
 __all__ = [
     "TaxRules",
@@ -129,10 +129,10 @@ def _empty() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="float64") for c in TAX_COLUMNS})
 
 
-def _col(t: pd.DataFrame, name: str, default) -> np.ndarray:
-    if name in t.columns:
-        return t[name].to_numpy()
-    return default() if callable(default) else np.full(len(t), default)
+def _col(t, name: str, default) -> np.ndarray:
+    if name in t:
+        return trade_values(t, name)
+    return default() if callable(default) else np.full(trade_rows(t), default)
 
 
 def tax_report(
@@ -144,8 +144,8 @@ def tax_report(
 
     Parameters
     ----------
-    trades : pandas.DataFrame
-        Closed trades with at least ``ticker``, ``direction`` ("compra" long / "venda"
+    trades : pandas.DataFrame or mapping of str to array
+        Closed trades (a frame, or its columns as arrays (m,)) with at least ``ticker``, ``direction`` ("compra" long / "venda"
         short), ``entry_value``, ``exit_value``, ``pnl`` (R$, net of costs), ``exit_date``
         and ``day_trade`` (bool); optionally the engine's ``swing_pnl``, ``day_trade_pnl``,
         ``sale_value`` and ``day_trade_sale_value`` (partial day trades).
@@ -238,30 +238,28 @@ def build_tax_report(
     TaxReport
     """
     rules = rules or TaxRules()
-    if trades is None or len(trades) == 0:
+    if trades is None or trade_rows(trades) == 0:
         return TaxReport.of(_empty())
-    exit_col = trades["exit_date"]
-    if isinstance(exit_col.dtype, np.dtype) and exit_col.dtype.kind == "M":  # naive, any unit
-        exit_np = exit_col.to_numpy()
-    else:
-        exit_np = pd.DatetimeIndex(pd.to_datetime(exit_col)).to_numpy()
-    is_long = trades["direction"].to_numpy() == "compra"
-    dt_flag = trades["day_trade"].to_numpy(dtype=bool)
-    pnl = trades["pnl"].to_numpy(dtype="float64")
-    if "swing_pnl" in trades.columns:
-        sw_pnl = trades["swing_pnl"].to_numpy(dtype="float64")
-        dt_pnl = trades["day_trade_pnl"].to_numpy(dtype="float64")
+    exit_np = trade_values(trades, "exit_date")
+    if exit_np.dtype.kind != "M":  # not naive datetime64 (any unit is fine): parse
+        exit_np = pd.DatetimeIndex(pd.to_datetime(exit_np)).to_numpy()
+    is_long = trade_values(trades, "direction") == "compra"
+    dt_flag = trade_values(trades, "day_trade", bool)
+    pnl = trade_values(trades, "pnl", "float64")
+    if "swing_pnl" in trades:
+        sw_pnl = trade_values(trades, "swing_pnl", "float64")
+        dt_pnl = trade_values(trades, "day_trade_pnl", "float64")
     else:
         sw_pnl = np.where(dt_flag, 0.0, pnl)
         dt_pnl = np.where(dt_flag, pnl, 0.0)
-    if "sale_value" in trades.columns:
-        sale = trades["sale_value"].to_numpy(dtype="float64")
-        dt_sale = trades["day_trade_sale_value"].to_numpy(dtype="float64")
+    if "sale_value" in trades:
+        sale = trade_values(trades, "sale_value", "float64")
+        dt_sale = trade_values(trades, "day_trade_sale_value", "float64")
     else:
         sale = np.where(
             is_long,
-            trades["exit_value"].to_numpy(dtype="float64"),
-            trades["entry_value"].to_numpy(dtype="float64"),
+            trade_values(trades, "exit_value", "float64"),
+            trade_values(trades, "entry_value", "float64"),
         )
         dt_sale = np.where(dt_flag, sale, 0.0)
     sw_sale = sale - dt_sale

@@ -628,3 +628,35 @@ def test_load_inputs_copies_are_independent(bundled_store):
     pd.testing.assert_frame_equal(b.bars["PETR4"], before[0])
     pd.testing.assert_frame_equal(b.signal_bars["PETR4"], before[1])
     pd.testing.assert_frame_equal(b.actions, before[2])
+
+
+def test_taxes_and_metrics_from_trade_arrays_equal_the_frame_path(bundled_store):
+    """A backtest computes taxes and metrics from the engine's trade arrays
+    (EngineResult.trade_columns) instead of reading the trades frame back: the arrays
+    hold the frame's values and give the same report and metrics, exactly."""
+    from core.backtest.engine import EngineConfig, run_engine
+    from core.backtest.runner import compute_signals, load_inputs
+    from core.strategies import get_strategy
+
+    inputs = load_inputs(bundled_store, ["PETR4"])
+    strat = get_strategy("sma_cross", fast=5, slow=20)
+    sigs = compute_signals(strat, inputs.signal_bars, inputs.bars)
+    res = run_engine(inputs.bars, sigs, EngineConfig(), actions=inputs.actions, lots=inputs.lots)
+    cols = res.trade_columns
+    assert cols is not None and list(cols) == list(res.trades.columns)
+    for c, v in cols.items():
+        np.testing.assert_array_equal(np.asarray(v), res.trades[c].to_numpy(), err_msg=c)
+    frames = [res.trades, _trades(1), _trades(2).drop(columns=["sale_value"])]
+    for t in frames:
+        arrays = cols if t is res.trades else {c: t[c].to_numpy() for c in t.columns}
+        for rules in RULES:
+            pd.testing.assert_frame_equal(
+                tax_report(arrays, rules, kinds=KINDS),
+                tax_report(t, rules, kinds=KINDS),
+                check_exact=True,
+            )
+        eq, rf, expo, bh = _curves(0)
+        got = compute_metrics(eq, arrays, rf=rf, exposure=expo, buy_hold=bh)
+        want = compute_metrics(eq, t, rf=rf, exposure=expo, buy_hold=bh)
+        assert all(_same(got[k], v) for k, v in want.items())
+    assert run_engine(inputs.bars.copy(), {"PETR4": sigs["PETR4"] & False}).trade_columns is None
