@@ -1330,6 +1330,7 @@ def run_engine(
     lots: dict[str, int] | None = None,
     flat: np.ndarray | None = None,
     contracts: dict[str, ContractTerms] | None = None,
+    frame: bool = True,
 ) -> EngineResult:
     """Run the engine on one ticker's bars or a portfolio of tickers.
 
@@ -1367,6 +1368,10 @@ def run_engine(
         Futures tickers: their bars (and signal levels) must already be in R$ per contract
         (points × point value); cash moves by P&L and per-contract fees only, entries need
         the margin in free cash (see :class:`ContractTerms`).
+    frame : bool
+        False leaves ``EngineResult.trades`` None when there are trades: the caller builds
+        the frame once from ``trade_columns`` (with its own extra columns). With no trade,
+        ``trades`` is the empty frame either way.
 
     Returns
     -------
@@ -1392,7 +1397,10 @@ def run_engine(
     eq, cash, expo, tr, totals = simulate(ins.market, ins.signals, ins.params)
     index, tickers, sess, lot_a, start_i = ins.index, ins.tickers, ins.sessions, ins.lot, ins.start
     cols = trade_columns(tr, index, tickers, sess, lot_a) if len(tr) else None
-    trades = trades_frame(tr, index, tickers, sess, lot_a) if cols is None else pd.DataFrame(cols)
+    if cols is None:
+        trades = trades_frame(tr, index, tickers, sess, lot_a)
+    else:
+        trades = pd.DataFrame(cols) if frame else None
     return EngineResult(
         equity=pd.Series(eq, index=index, name="equity"),
         cash=pd.Series(cash, index=index, name="cash"),

@@ -384,25 +384,27 @@ def month_codes(when) -> np.ndarray:
     return np.repeat(np.arange(m0, m1 + 1, dtype=np.int64), counts) + 1970 * 12
 
 
-def monthly_returns(equity: pd.Series, start=None) -> pd.DataFrame:
+def monthly_returns(
+    equity: pd.Series, start=None, *, months: np.ndarray | None = None
+) -> pd.DataFrame:
     """Monthly returns in % as a year × month table (rows years, columns 1..12, NaN gaps).
 
     The first month's return is measured from the first equity value. ``start`` (the first
     trading session) drops the points before it from the table — the window's first point
     is the close *before* ``start`` (the starting capital), which may fall in an earlier
-    month or year, and must not create a row of its own.
+    month or year, and must not create a row of its own. ``months`` may give
+    :func:`month_codes` of ``equity``'s index when the caller has them.
     """
     if len(equity) == 0:
         return pd.DataFrame(columns=range(1, 13), dtype="float64")
     vals = equity.to_numpy(dtype="float64")
     when = pd.DatetimeIndex(equity.index).to_numpy()
     base = float(vals[0])
+    codes = month_codes(when) if months is None else np.asarray(months, dtype=np.int64)
     if start is not None:
         inside = when >= pd.Timestamp(start).to_datetime64()
         if inside.any():
-            vals, when = vals[inside], when[inside]
-    # year * 12 + month - 1 from numpy calendar months (pandas field access is slow)
-    codes = month_codes(when)
+            vals, when, codes = vals[inside], when[inside], codes[inside]
     last = np.r_[np.flatnonzero(np.diff(codes) != 0), len(codes) - 1]
     ends = vals[last]
     prev = np.r_[base, ends[:-1]]

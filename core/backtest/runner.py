@@ -60,7 +60,13 @@ from core.backtest.engine import (
     flatten_codes,
     run_engine,
 )
-from core.backtest.metrics import compute_metrics, drawdown, monthly_returns, trade_rows
+from core.backtest.metrics import (
+    compute_metrics,
+    drawdown,
+    month_codes,
+    monthly_returns,
+    trade_rows,
+)
 from core.backtest.taxes import TaxRules, build_tax_report
 from core.data.store import Store
 from core.errors import InputError, UnknownTickerError
@@ -541,6 +547,21 @@ def _scale(b: pd.DataFrame, pv: float) -> pd.DataFrame:
     return out
 
 
+def _result_trades(res: EngineResult, pvs: dict[str, float]) -> pd.DataFrame:
+    """The run's trades frame (:func:`_points_trades` of the engine's), built once from the
+    engine's trade arrays when the engine left ``res.trades`` to the caller."""
+    if res.trades is not None:
+        return _points_trades(res.trades, pvs)
+    cols = res.trade_columns
+    if pvs:
+        return _points_trades(pd.DataFrame(cols), pvs)
+    # the columns _points_trades appends (qty = shares, no points), in one construction
+    shares = np.asarray(cols["shares"])
+    return pd.DataFrame(
+        {**cols, "qty": shares.astype("int64"), "points": np.full(len(shares), np.nan)}
+    )
+
+
 def _points_trades(trades: pd.DataFrame, pvs: dict[str, float]) -> pd.DataFrame:
     """Trades with futures prices back in points; adds ``qty`` and ``points`` columns."""
     if not pvs or len(trades) == 0:
@@ -754,7 +775,8 @@ def finish_result(
     # total_tax() and monthly_tax_paid() read back from the frame)
     report = build_tax_report(cols, tax_rules, inputs.kinds)
     taxes = report.frame
-    paid = np.cumsum(report.paid(eq.index))
+    months = month_codes(eq.index.to_numpy())  # shared by the payments and the monthly table
+    paid = np.cumsum(report.paid(eq.index, months))
     after_tax = pd.Series(eq.to_numpy() - paid, index=eq.index, name="equity_after_tax")
     interval = getattr(inputs, "interval", "1d")
     n_sessions = int(session_codes(eq.index, interval)[-1]) + 1 if len(eq) else 1
@@ -801,7 +823,7 @@ def finish_result(
         exposure=exposure,
         trades=trades,
         metrics=metrics,
-        monthly=monthly_returns(eq, start=res.start),
+        monthly=monthly_returns(eq, start=res.start, months=months),
         taxes=taxes,
         adjusted=inputs.adjusted,
         extra={
@@ -948,8 +970,9 @@ def run_backtest(
         lots=inputs.lots,
         flat=flat,
         contracts={t: c for t, (_, c) in terms.items()} or None,
+        frame=False,
     )
-    res.trades = _points_trades(res.trades, {t: pv for t, (pv, _) in terms.items()})
+    res.trades = _result_trades(res, {t: pv for t, (pv, _) in terms.items()})
     prog(0.75, "Calculando métricas")
     out = finish_result(store, strat, tickers, inputs, res, config, tax_rules)
     if terms and len(out.trades) == 0 and _any_entry(sigs, res.start):

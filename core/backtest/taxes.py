@@ -206,13 +206,16 @@ class TaxReport:
             return 0.0
         return float(_nansum(self.darf)) + float(_nansum(self.withheld)) + self.pending
 
-    def paid(self, index: pd.DatetimeIndex) -> np.ndarray:
+    def paid(self, index: pd.DatetimeIndex, months: np.ndarray | None = None) -> np.ndarray:
         """Tax leaving the account per bar of the sorted ``index``, R$ (float64 (n,)): the
-        values of :func:`monthly_tax_paid`."""
+        values of :func:`monthly_tax_paid`; ``months``: :func:`month_codes` of ``index``
+        when the caller has them."""
         vals = np.zeros(len(index))
         if len(self.darf) == 0 or len(index) == 0:
             return vals
-        per = month_codes(pd.DatetimeIndex(index).to_numpy()) - 1970 * 12
+        if months is None:
+            months = month_codes(pd.DatetimeIndex(index).to_numpy())
+        per = months - 1970 * 12
         pos = np.clip(np.searchsorted(per, self.months, side="right") - 1, 0, len(index) - 1)
         np.add.at(vals, pos, self.darf + self.withheld)
         vals[-1] += self.pending

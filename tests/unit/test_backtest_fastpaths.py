@@ -506,6 +506,15 @@ def test_month_codes_match_pandas_fields():
             got = month_codes(arr)
             assert got.dtype == np.int64
             np.testing.assert_array_equal(got, want)
+    # the monthly table and the tax payments take the codes from a caller that has them
+    from core.backtest.metrics import monthly_returns
+
+    eq = pd.Series(np.linspace(100.0, 180.0, len(daily)), index=daily)
+    for start in (None, daily[40]):
+        pd.testing.assert_frame_equal(
+            monthly_returns(eq, start, months=month_codes(daily.to_numpy())),
+            monthly_returns(eq, start),
+        )
 
 
 def reference_benchmarks(store, bars, index, cash, rf) -> pd.DataFrame:
@@ -660,3 +669,23 @@ def test_taxes_and_metrics_from_trade_arrays_equal_the_frame_path(bundled_store)
         want = compute_metrics(eq, t, rf=rf, exposure=expo, buy_hold=bh)
         assert all(_same(got[k], v) for k, v in want.items())
     assert run_engine(inputs.bars.copy(), {"PETR4": sigs["PETR4"] & False}).trade_columns is None
+
+
+@pytest.mark.parametrize("strategy", ["sma_cross", "buy_and_hold"])
+def test_run_backtest_trades_frame_built_once_equals_the_engine_frame_path(bundled_store, strategy):
+    """run_backtest builds its trades frame once from the engine's arrays (with qty and
+    points): the frame the engine would have built, with _points_trades' columns added."""
+    from core.backtest.engine import EngineConfig, run_engine
+    from core.backtest.runner import _points_trades, compute_signals, load_inputs, run_backtest
+    from core.strategies import get_strategy
+
+    res = run_backtest(bundled_store, strategy, ["PETR4"], "2012-01-02", "2020-12-30")
+    strat = get_strategy(strategy)
+    inputs = load_inputs(bundled_store, ["PETR4"], "2020-12-30")
+    sigs = compute_signals(strat, inputs.signal_bars, inputs.bars)
+    cfg = EngineConfig(reinvest=bool(strat.reinvests))
+    eng = run_engine(
+        inputs.bars, sigs, cfg, start="2012-01-02", actions=inputs.actions, lots=inputs.lots
+    )
+    assert len(eng.trades)
+    pd.testing.assert_frame_equal(res.trades, _points_trades(eng.trades, {}), check_exact=True)
