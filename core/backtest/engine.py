@@ -1102,6 +1102,19 @@ def _as_dict(obj, name: str) -> dict[str, pd.DataFrame]:
     return dict(obj)
 
 
+def action_arrays(
+    bars: dict[str, pd.DataFrame], actions: pd.DataFrame | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What :func:`run_engine` makes of ``actions`` for these ``bars`` (on the union of
+    their dates, tickers in the dict's order): (split ratio, dividend R$/share, JCP
+    R$/share), float64 arrays (n, k); pass them as its ``action_arrays``."""
+    tickers = list(bars)
+    index = bars[tickers[0]].index
+    for t in tickers[1:]:
+        index = index.union(bars[t].index)
+    return _action_arrays(actions, index, tickers)
+
+
 def _action_arrays(
     actions: pd.DataFrame | None, index: pd.DatetimeIndex, tickers: list[str]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -1204,6 +1217,7 @@ def engine_inputs(
     lots: dict[str, int] | None = None,
     flat: np.ndarray | None = None,
     contracts: dict[str, ContractTerms] | None = None,
+    action_arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> EngineInputs:
     """The arrays :func:`run_engine` simulates (same arguments, same validation).
 
@@ -1264,7 +1278,12 @@ def engine_inputs(
         raise InputError("O início do backtest está depois da última barra.")
     sess = np.arange(n, dtype=np.int64) if sessions is None else np.asarray(sessions, np.int64)
     cfg = config
-    split, div, jcp = _action_arrays(actions, index, tickers)
+    if action_arrays is None:
+        split, div, jcp = _action_arrays(actions, index, tickers)
+    else:
+        split, div, jcp = action_arrays
+        if any(np.shape(a) != (n, k) for a in action_arrays):
+            raise InputError("Eventos corporativos pré-calculados com tamanho errado.")
     fee_sw, fee_dt = cfg.costs.rates(index)
     if rf is None:
         rf_a = np.zeros(n)
@@ -1331,6 +1350,7 @@ def run_engine(
     flat: np.ndarray | None = None,
     contracts: dict[str, ContractTerms] | None = None,
     frame: bool = True,
+    action_arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> EngineResult:
     """Run the engine on one ticker's bars or a portfolio of tickers.
 
@@ -1368,6 +1388,10 @@ def run_engine(
         Futures tickers: their bars (and signal levels) must already be in R$ per contract
         (points × point value); cash moves by P&L and per-contract fees only, entries need
         the margin in free cash (see :class:`ContractTerms`).
+    action_arrays : tuple of three float arrays (n, k), optional
+        ``actions`` as the engine applies them on this call's union index and tickers
+        (split ratio, dividend and JCP in R$ per share: :func:`action_arrays`), computed
+        once by a caller that runs the same inputs repeatedly; ``actions`` is then unused.
     frame : bool
         False leaves ``EngineResult.trades`` None when there are trades: the caller builds
         the frame once from ``trade_columns`` (with its own extra columns). With no trade,
@@ -1393,6 +1417,7 @@ def run_engine(
         lots=lots,
         flat=flat,
         contracts=contracts,
+        action_arrays=action_arrays,
     )
     eq, cash, expo, tr, totals = simulate(ins.market, ins.signals, ins.params)
     index, tickers, sess, lot_a, start_i = ins.index, ins.tickers, ins.sessions, ins.lot, ins.start

@@ -57,6 +57,7 @@ from core.backtest.engine import (
     ContractTerms,
     EngineConfig,
     EngineResult,
+    action_arrays,
     flatten_codes,
     run_engine,
 )
@@ -323,6 +324,10 @@ class MarketInputs:
     kinds : dict of ticker -> str
         ``Instrument.kind`` per ticker (taxes).
     adjusted : bool
+    interval : str
+    action_arrays : tuple of three read-only float arrays (n, k) or None
+        ``actions`` as the engine applies them to ``bars``
+        (:func:`core.backtest.engine.action_arrays`), computed once per data version.
     """
 
     bars: dict[str, pd.DataFrame]
@@ -332,6 +337,7 @@ class MarketInputs:
     kinds: dict[str, str]
     adjusted: bool
     interval: str = "1d"
+    action_arrays: tuple | None = None
 
 
 def _split_visible(bars: pd.DataFrame, date: pd.Timestamp, ratio: float) -> bool:
@@ -449,6 +455,7 @@ def load_inputs(
         dict(cached.kinds),
         cached.adjusted,
         cached.interval,
+        cached.action_arrays,
     )
 
 
@@ -474,7 +481,10 @@ def _load_inputs(
         return MarketInputs(adj, adj, pd.DataFrame(), lots, kinds, True, interval)
     stocks = {t: b for t, b in raw.items() if not _is_future(t, kinds.get(t))}
     actions = _engine_actions(store, stocks) if stocks else pd.DataFrame()
-    return MarketInputs(raw, adj, actions, lots, kinds, False, interval)
+    arrays = action_arrays(raw, actions)
+    for a in arrays:
+        a.flags.writeable = False
+    return MarketInputs(raw, adj, actions, lots, kinds, False, interval, arrays)
 
 
 def _is_future(ticker: str, kind: str | None) -> bool:
@@ -971,6 +981,7 @@ def run_backtest(
         flat=flat,
         contracts={t: c for t, (_, c) in terms.items()} or None,
         frame=False,
+        action_arrays=inputs.action_arrays,
     )
     res.trades = _result_trades(res, {t: pv for t, (pv, _) in terms.items()})
     prog(0.75, "Calculando métricas")

@@ -689,3 +689,30 @@ def test_run_backtest_trades_frame_built_once_equals_the_engine_frame_path(bundl
     )
     assert len(eng.trades)
     pd.testing.assert_frame_equal(res.trades, _points_trades(eng.trades, {}), check_exact=True)
+
+
+def test_precomputed_action_arrays_give_the_same_run(bundled_store):
+    """load_inputs computes the engine's corporate-action arrays once (cached with the
+    bars); run_engine given them returns exactly what it returns from the actions frame."""
+    from core.backtest.engine import EngineConfig, run_engine
+    from core.backtest.runner import compute_signals, load_inputs
+    from core.errors import InputError
+    from core.strategies import get_strategy
+
+    for tickers in (["PETR4"], ["ITUB4", "VALE3"]):
+        inputs = load_inputs(bundled_store, tickers)
+        assert inputs.action_arrays is not None
+        assert any(
+            (a != (1.0 if i == 0 else 0.0)).any() for i, a in enumerate(inputs.action_arrays)
+        )
+        sigs = compute_signals(get_strategy("sma_cross"), inputs.signal_bars, inputs.bars)
+        kw = dict(actions=inputs.actions, lots=inputs.lots, start="2012-01-02")
+        a = run_engine(inputs.bars, sigs, EngineConfig(reinvest=True), **kw)
+        b = run_engine(
+            inputs.bars, sigs, EngineConfig(reinvest=True), action_arrays=inputs.action_arrays, **kw
+        )
+        pd.testing.assert_series_equal(a.equity, b.equity, check_exact=True)
+        pd.testing.assert_frame_equal(a.trades, b.trades, check_exact=True)
+        assert (a.proventos, a.jcp_withheld) == (b.proventos, b.jcp_withheld) and a.proventos > 0
+    with pytest.raises(InputError):
+        run_engine(inputs.bars, sigs, action_arrays=tuple(x[:5] for x in inputs.action_arrays))
