@@ -319,6 +319,10 @@ class EngineResult:
         Interest on idle cash, R$.
     jcp_withheld : float
         JCP income tax withheld at source on long positions, R$.
+    trade_columns : dict of str to numpy.ndarray or None
+        The arrays ``trades`` was built from (:func:`trade_columns`: the same values, one
+        array (m,) per column), so that metrics and taxes need not read them back from the
+        frame; None when there is no trade.
     """
 
     equity: pd.Series
@@ -329,6 +333,7 @@ class EngineResult:
     proventos: float = 0.0
     interest: float = 0.0
     jcp_withheld: float = 0.0
+    trade_columns: dict | None = field(default=None, repr=False)
 
     def _window_start(self) -> int:
         i = int(self.equity.index.searchsorted(self.start))
@@ -1097,6 +1102,19 @@ def _as_dict(obj, name: str) -> dict[str, pd.DataFrame]:
     return dict(obj)
 
 
+def action_arrays(
+    bars: dict[str, pd.DataFrame], actions: pd.DataFrame | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What :func:`run_engine` makes of ``actions`` for these ``bars`` (on the union of
+    their dates, tickers in the dict's order): (split ratio, dividend R$/share, JCP
+    R$/share), float64 arrays (n, k); pass them as its ``action_arrays``."""
+    tickers = list(bars)
+    index = bars[tickers[0]].index
+    for t in tickers[1:]:
+        index = index.union(bars[t].index)
+    return _action_arrays(actions, index, tickers)
+
+
 def _action_arrays(
     actions: pd.DataFrame | None, index: pd.DatetimeIndex, tickers: list[str]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -1199,6 +1217,7 @@ def engine_inputs(
     lots: dict[str, int] | None = None,
     flat: np.ndarray | None = None,
     contracts: dict[str, ContractTerms] | None = None,
+    action_arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> EngineInputs:
     """The arrays :func:`run_engine` simulates (same arguments, same validation).
 
@@ -1245,6 +1264,11 @@ def engine_inputs(
                     vals = s.to_numpy()
                     picked = vals[np.clip(src, 0, None)] if len(vals) else np.full(n, fill)
                     s = pd.Series(picked, index=index).where(src >= 0, fill)
+            if s.dtype == dtype and (dtype == np.bool_ or fill != fill):
+                # float64 with NaN fill, or bool (no missing values): the values as they are
+                # (what ``to_numpy(na_value=fill)`` gives, without its missing-value pass)
+                out[:, j] = s.to_numpy()
+                continue
             a = s.to_numpy(dtype="float64" if dtype == np.float64 else None, na_value=fill)
             out[:, j] = a.astype(dtype) if dtype != np.float64 else a
         return out
@@ -1254,7 +1278,12 @@ def engine_inputs(
         raise InputError("O início do backtest está depois da última barra.")
     sess = np.arange(n, dtype=np.int64) if sessions is None else np.asarray(sessions, np.int64)
     cfg = config
-    split, div, jcp = _action_arrays(actions, index, tickers)
+    if action_arrays is None:
+        split, div, jcp = _action_arrays(actions, index, tickers)
+    else:
+        split, div, jcp = action_arrays
+        if any(np.shape(a) != (n, k) for a in action_arrays):
+            raise InputError("Eventos corporativos pré-calculados com tamanho errado.")
     fee_sw, fee_dt = cfg.costs.rates(index)
     if rf is None:
         rf_a = np.zeros(n)
@@ -1320,6 +1349,8 @@ def run_engine(
     lots: dict[str, int] | None = None,
     flat: np.ndarray | None = None,
     contracts: dict[str, ContractTerms] | None = None,
+    frame: bool = True,
+    action_arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> EngineResult:
     """Run the engine on one ticker's bars or a portfolio of tickers.
 
@@ -1357,6 +1388,14 @@ def run_engine(
         Futures tickers: their bars (and signal levels) must already be in R$ per contract
         (points × point value); cash moves by P&L and per-contract fees only, entries need
         the margin in free cash (see :class:`ContractTerms`).
+    action_arrays : tuple of three float arrays (n, k), optional
+        ``actions`` as the engine applies them on this call's union index and tickers
+        (split ratio, dividend and JCP in R$ per share: :func:`action_arrays`), computed
+        once by a caller that runs the same inputs repeatedly; ``actions`` is then unused.
+    frame : bool
+        False leaves ``EngineResult.trades`` None when there are trades: the caller builds
+        the frame once from ``trade_columns`` (with its own extra columns). With no trade,
+        ``trades`` is the empty frame either way.
 
     Returns
     -------
@@ -1378,10 +1417,15 @@ def run_engine(
         lots=lots,
         flat=flat,
         contracts=contracts,
+        action_arrays=action_arrays,
     )
     eq, cash, expo, tr, totals = simulate(ins.market, ins.signals, ins.params)
     index, tickers, sess, lot_a, start_i = ins.index, ins.tickers, ins.sessions, ins.lot, ins.start
-    trades = trades_frame(tr, index, tickers, sess, lot_a)
+    cols = trade_columns(tr, index, tickers, sess, lot_a) if len(tr) else None
+    if cols is None:
+        trades = trades_frame(tr, index, tickers, sess, lot_a)
+    else:
+        trades = pd.DataFrame(cols) if frame else None
     return EngineResult(
         equity=pd.Series(eq, index=index, name="equity"),
         cash=pd.Series(cash, index=index, name="cash"),
@@ -1391,6 +1435,7 @@ def run_engine(
         proventos=float(totals[_PROV_T]),
         interest=float(totals[_INTEREST]),
         jcp_withheld=float(totals[_JCPWHT]),
+        trade_columns=cols,
     )
 
 
@@ -1524,6 +1569,19 @@ def trades_frame(
             exit_reason=pd.Series(dtype="str"),
             day_trade=pd.Series(dtype="bool"),
         )
+    return pd.DataFrame(trade_columns(tr, index, tickers, sessions, lot_size))
+
+
+def trade_columns(
+    tr: np.ndarray,
+    index: pd.DatetimeIndex,
+    tickers: list[str],
+    sessions: np.ndarray,
+    lot_size=100,
+) -> dict:
+    """The columns of :func:`trades_frame` (same arguments, at least one trade) as a dict
+    of column name to array (m,), in :func:`trades_frame`'s order; ``entry_date`` and
+    ``exit_date`` are DatetimeIndex values, ``ticker`` and ``exit_reason`` lists of str."""
     order = np.lexsort((tr[:, _T_TICKER], tr[:, _T_EBAR], tr[:, _T_XBAR]))
     tr = tr[order]
     eb = tr[:, _T_EBAR].astype(np.int64)
@@ -1539,33 +1597,30 @@ def trades_frame(
     dtq = tr[:, _T_DTQ]
     full_dt = sessions[eb] == sessions[xb]
     dt_sale = np.where(full_dt, sale, dtq * tr[:, _T_XPX])
-    df = pd.DataFrame(
-        {
-            "ticker": [tickers[int(j)] for j in tj],
-            "direction": np.where(is_long, "compra", "venda"),
-            "entry_date": index[eb],
-            "entry_price": tr[:, _T_EPX],
-            "exit_date": index[xb],
-            "exit_price": tr[:, _T_XPX],
-            "shares": sh.astype(np.int64),
-            "round_lot_shares": lots.astype(np.int64),
-            "fractional_shares": (sh - lots).astype(np.int64),
-            "entry_value": entry_value,
-            "exit_value": exit_value,
-            "fees": tr[:, _T_EFEE] + tr[:, _T_XFEE],
-            "borrow": tr[:, _T_BORROW],
-            "pnl": tr[:, _T_PNL],
-            "return_pct": 100.0 * tr[:, _T_PNL] / entry_value,
-            "bars_held": xb - eb,
-            "day_trade": dtq > 0,
-            "exit_reason": [EXIT_REASONS[int(r)] for r in tr[:, _T_REASON]],
-            "stop_at_entry": tr[:, _T_STOP],
-            "proventos": tr[:, _T_PROV],
-            "day_trade_qty": dtq.astype(np.int64),
-            "day_trade_pnl": tr[:, _T_DTPNL],
-            "swing_pnl": tr[:, _T_SWPNL],
-            "sale_value": sale,
-            "day_trade_sale_value": dt_sale,
-        }
-    )
-    return df.reset_index(drop=True)
+    return {
+        "ticker": [tickers[int(j)] for j in tj],
+        "direction": np.where(is_long, "compra", "venda"),
+        "entry_date": index[eb],
+        "entry_price": tr[:, _T_EPX],
+        "exit_date": index[xb],
+        "exit_price": tr[:, _T_XPX],
+        "shares": sh.astype(np.int64),
+        "round_lot_shares": lots.astype(np.int64),
+        "fractional_shares": (sh - lots).astype(np.int64),
+        "entry_value": entry_value,
+        "exit_value": exit_value,
+        "fees": tr[:, _T_EFEE] + tr[:, _T_XFEE],
+        "borrow": tr[:, _T_BORROW],
+        "pnl": tr[:, _T_PNL],
+        "return_pct": 100.0 * tr[:, _T_PNL] / entry_value,
+        "bars_held": xb - eb,
+        "day_trade": dtq > 0,
+        "exit_reason": [EXIT_REASONS[int(r)] for r in tr[:, _T_REASON]],
+        "stop_at_entry": tr[:, _T_STOP],
+        "proventos": tr[:, _T_PROV],
+        "day_trade_qty": dtq.astype(np.int64),
+        "day_trade_pnl": tr[:, _T_DTPNL],
+        "swing_pnl": tr[:, _T_SWPNL],
+        "sale_value": sale,
+        "day_trade_sale_value": dt_sale,
+    }

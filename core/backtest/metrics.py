@@ -47,6 +47,9 @@ __all__ = [
     "max_drawdown_duration",
     "compute_metrics",
     "monthly_returns",
+    "month_codes",
+    "trade_rows",
+    "trade_values",
 ]
 
 #: Fewer closed trades than this are flagged "too few to judge".
@@ -165,11 +168,25 @@ def _nansum(a: np.ndarray) -> float:
     return np.where(mask, 0.0, a).sum() if mask.any() else a.sum()
 
 
+def trade_rows(trades) -> int:
+    """Number of trades of a trades frame or of a mapping of column name -> array (m,)."""
+    if isinstance(trades, pd.DataFrame):
+        return len(trades)
+    return len(next(iter(trades.values()))) if len(trades) else 0
+
+
+def trade_values(trades, name: str, dtype=None) -> np.ndarray:
+    """Column ``name`` of a trades frame or of a mapping of column name -> array, as a numpy
+    array (``dtype`` as in ``Series.to_numpy``)."""
+    v = trades[name]
+    return v.to_numpy(dtype=dtype) if hasattr(v, "to_numpy") else np.asarray(v, dtype=dtype)
+
+
 def _values(x) -> np.ndarray:
     return np.asarray(x.to_numpy(dtype="float64") if hasattr(x, "to_numpy") else x, "float64")
 
 
-def _ret_pct(series: pd.Series | None) -> float:
+def _ret_pct(series: pd.Series | np.ndarray | None) -> float:
     if series is None:
         return math.nan
     s = _values(series)
@@ -183,10 +200,10 @@ def compute_metrics(
     equity: pd.Series,
     trades: pd.DataFrame,
     *,
-    rf: pd.Series | None = None,
+    rf: pd.Series | np.ndarray | None = None,
     exposure: pd.Series | None = None,
-    buy_hold: pd.Series | None = None,
-    bvsp: pd.Series | None = None,
+    buy_hold: pd.Series | np.ndarray | None = None,
+    bvsp: pd.Series | np.ndarray | None = None,
     taxes_brl: float = 0.0,
     periods_per_year: int = PERIODS_PER_YEAR,
     proventos_brl: float = 0.0,
@@ -200,14 +217,17 @@ def compute_metrics(
     ----------
     equity : pandas.Series
         Equity in R$ per session over the trading window.
-    trades : pandas.DataFrame
-        Closed trades (:data:`core.backtest.engine.TRADE_COLUMNS`).
-    rf : pandas.Series, optional
-        Risk-free daily simple returns on ``equity``'s index (the CDI); 0 if absent.
+    trades : pandas.DataFrame or mapping of str to numpy.ndarray
+        Closed trades (:data:`core.backtest.engine.TRADE_COLUMNS`), as a frame or as its
+        columns (e.g. :attr:`core.backtest.engine.EngineResult.trade_columns`).
+    rf : pandas.Series or numpy.ndarray, optional
+        Risk-free daily simple returns on ``equity``'s index (the CDI); 0 if absent. An
+        array must have one value per equity point (shape (n,), same order).
     exposure : pandas.Series, optional
         Gross exposure fraction per session.
-    buy_hold, bvsp : pandas.Series, optional
-        Benchmark equity/level series on the same window.
+    buy_hold, bvsp : pandas.Series or numpy.ndarray, optional
+        Benchmark equity/level series on the same window (only first and last valid
+        values are read).
     taxes_brl : float
         Income tax from the monthly tax report, R$.
     proventos_brl, interest_brl, jcp_withheld_brl : float
@@ -237,6 +257,11 @@ def compute_metrics(
         r = np.zeros(0)
     if rf is None:
         rf_a = np.zeros_like(r)
+    elif isinstance(rf, np.ndarray):
+        if rf.shape != (n,):
+            raise ValueError(f"rf has shape {rf.shape}; the equity has {n} points.")
+        rf_full = rf.astype("float64", copy=False)
+        rf_a = np.where(np.isnan(rf_full), 0.0, rf_full)[1:]
     elif rf.index.equals(eq.index):
         rf_full = rf.to_numpy(dtype="float64")
         rf_a = np.where(np.isnan(rf_full), 0.0, rf_full)[1:]
@@ -281,10 +306,10 @@ def compute_metrics(
     m["max_drawdown_sessions"] = dur if bps == 1.0 else int(math.ceil(dur / bps))
     m["calmar"] = m["annual_return_pct"] / abs(m["max_drawdown_pct"]) if mdd < 0 else math.nan
     # -- trades --
-    nt = len(trades)
+    nt = trade_rows(trades)
     m["n_trades"] = nt
     m["too_few_trades"] = nt < MIN_TRADES
-    pnl = trades["pnl"].to_numpy(dtype="float64") if nt else np.zeros(0)
+    pnl = trade_values(trades, "pnl", "float64") if nt else np.zeros(0)
     wins, losses = pnl[pnl > 0], pnl[pnl <= 0]
     lo, hi = wilson_interval(len(wins), nt)
     m["win_rate_pct"] = 100.0 * len(wins) / nt if nt else math.nan
@@ -329,25 +354,57 @@ def compute_metrics(
     return m
 
 
-def monthly_returns(equity: pd.Series, start=None) -> pd.DataFrame:
+def month_codes(when) -> np.ndarray:
+    """Calendar month of each datetime as ``year * 12 + month - 1`` (int64, shape (n,)).
+
+    Parameters
+    ----------
+    when : array-like of datetime64 (any unit, naive), shape (n,)
+
+    Returns
+    -------
+    numpy.ndarray
+        The same numbers as ``year * 12 + month - 1`` of pandas' fields; NaT gives numpy's
+        NaT month code. Sorted input (session indexes) takes a fast path: the month starts
+        between the first and the last value are located by binary search instead of
+        converting every value to a calendar month.
+    """
+    w = np.asarray(when)
+    if w.dtype.kind != "M":
+        w = pd.DatetimeIndex(w).to_numpy()
+    w = w.astype("datetime64[ns]", copy=False)
+    i8 = w.view(np.int64)
+    nat = np.iinfo(np.int64).min
+    if len(i8) < 64 or i8[0] == nat or not (i8[1:] >= i8[:-1]).all():
+        return w.astype("datetime64[M]").astype(np.int64) + 1970 * 12
+    m0, m1 = w[[0, -1]].astype("datetime64[M]").astype(np.int64)
+    starts = np.arange(m0 + 1, m1 + 1).astype("datetime64[M]").astype("datetime64[ns]")
+    pos = np.searchsorted(i8, starts.view(np.int64), side="left")
+    counts = np.diff(np.r_[0, pos, len(i8)])
+    return np.repeat(np.arange(m0, m1 + 1, dtype=np.int64), counts) + 1970 * 12
+
+
+def monthly_returns(
+    equity: pd.Series, start=None, *, months: np.ndarray | None = None
+) -> pd.DataFrame:
     """Monthly returns in % as a year × month table (rows years, columns 1..12, NaN gaps).
 
     The first month's return is measured from the first equity value. ``start`` (the first
     trading session) drops the points before it from the table — the window's first point
     is the close *before* ``start`` (the starting capital), which may fall in an earlier
-    month or year, and must not create a row of its own.
+    month or year, and must not create a row of its own. ``months`` may give
+    :func:`month_codes` of ``equity``'s index when the caller has them.
     """
     if len(equity) == 0:
         return pd.DataFrame(columns=range(1, 13), dtype="float64")
     vals = equity.to_numpy(dtype="float64")
     when = pd.DatetimeIndex(equity.index).to_numpy()
     base = float(vals[0])
+    codes = month_codes(when) if months is None else np.asarray(months, dtype=np.int64)
     if start is not None:
         inside = when >= pd.Timestamp(start).to_datetime64()
         if inside.any():
-            vals, when = vals[inside], when[inside]
-    # year * 12 + month - 1 from numpy calendar months (pandas field access is slow)
-    codes = when.astype("datetime64[M]").astype(np.int64) + 1970 * 12
+            vals, when, codes = vals[inside], when[inside], codes[inside]
     last = np.r_[np.flatnonzero(np.diff(codes) != 0), len(codes) - 1]
     ends = vals[last]
     prev = np.r_[base, ends[:-1]]

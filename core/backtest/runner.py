@@ -57,11 +57,18 @@ from core.backtest.engine import (
     ContractTerms,
     EngineConfig,
     EngineResult,
+    action_arrays,
     flatten_codes,
     run_engine,
 )
-from core.backtest.metrics import compute_metrics, drawdown, monthly_returns
-from core.backtest.taxes import TaxRules, monthly_tax_paid, tax_report, total_tax
+from core.backtest.metrics import (
+    compute_metrics,
+    drawdown,
+    month_codes,
+    monthly_returns,
+    trade_rows,
+)
+from core.backtest.taxes import TaxRules, build_tax_report
 from core.data.store import Store
 from core.errors import InputError, UnknownTickerError
 from core.rates import cdi_daily_returns
@@ -317,6 +324,10 @@ class MarketInputs:
     kinds : dict of ticker -> str
         ``Instrument.kind`` per ticker (taxes).
     adjusted : bool
+    interval : str
+    action_arrays : tuple of three read-only float arrays (n, k) or None
+        ``actions`` as the engine applies them to ``bars``
+        (:func:`core.backtest.engine.action_arrays`), computed once per data version.
     """
 
     bars: dict[str, pd.DataFrame]
@@ -326,6 +337,7 @@ class MarketInputs:
     kinds: dict[str, str]
     adjusted: bool
     interval: str = "1d"
+    action_arrays: tuple | None = None
 
 
 def _split_visible(bars: pd.DataFrame, date: pd.Timestamp, ratio: float) -> bool:
@@ -433,14 +445,17 @@ def load_inputs(
             store, tickers, end, adjusted=adjusted, lot_size=lot_size, interval=interval
         ),
     )
+    # Shallow copies: pandas' copy-on-write gives each caller its own frames (a write to
+    # one copies it first) without copying the values of every call.
     return MarketInputs(
-        {t: b.copy() for t, b in cached.bars.items()},
-        {t: b.copy() for t, b in cached.signal_bars.items()},
-        cached.actions.copy(),
+        {t: b.copy(deep=False) for t, b in cached.bars.items()},
+        {t: b.copy(deep=False) for t, b in cached.signal_bars.items()},
+        cached.actions.copy(deep=False),
         dict(cached.lots),
         dict(cached.kinds),
         cached.adjusted,
         cached.interval,
+        cached.action_arrays,
     )
 
 
@@ -466,7 +481,10 @@ def _load_inputs(
         return MarketInputs(adj, adj, pd.DataFrame(), lots, kinds, True, interval)
     stocks = {t: b for t, b in raw.items() if not _is_future(t, kinds.get(t))}
     actions = _engine_actions(store, stocks) if stocks else pd.DataFrame()
-    return MarketInputs(raw, adj, actions, lots, kinds, False, interval)
+    arrays = action_arrays(raw, actions)
+    for a in arrays:
+        a.flags.writeable = False
+    return MarketInputs(raw, adj, actions, lots, kinds, False, interval, arrays)
 
 
 def _is_future(ticker: str, kind: str | None) -> bool:
@@ -539,6 +557,21 @@ def _scale(b: pd.DataFrame, pv: float) -> pd.DataFrame:
     return out
 
 
+def _result_trades(res: EngineResult, pvs: dict[str, float]) -> pd.DataFrame:
+    """The run's trades frame (:func:`_points_trades` of the engine's), built once from the
+    engine's trade arrays when the engine left ``res.trades`` to the caller."""
+    if res.trades is not None:
+        return _points_trades(res.trades, pvs)
+    cols = res.trade_columns
+    if pvs:
+        return _points_trades(pd.DataFrame(cols), pvs)
+    # the columns _points_trades appends (qty = shares, no points), in one construction
+    shares = np.asarray(cols["shares"])
+    return pd.DataFrame(
+        {**cols, "qty": shares.astype("int64"), "points": np.full(len(shares), np.nan)}
+    )
+
+
 def _points_trades(trades: pd.DataFrame, pvs: dict[str, float]) -> pd.DataFrame:
     """Trades with futures prices back in points; adds ``qty`` and ``points`` columns."""
     if not pvs or len(trades) == 0:
@@ -585,13 +618,46 @@ def compute_signals(
     return out
 
 
-def _benchmarks(
-    store: Store,
-    bars: dict[str, pd.DataFrame],
-    index: pd.DatetimeIndex,
-    cash: float,
-    rf: pd.Series,
-) -> pd.DataFrame:
+@dataclass(frozen=True)
+class _WindowRefs:
+    """What a run's window is compared with, per R$ 1 of initial cash (read-only arrays (n,)
+    on the window's index): ``rf`` the CDI earned per bar
+    (:func:`core.rates.cdi_daily_returns`), ``buy_hold`` the equal-weight total return of the
+    tickers, ``bvsp`` ^BVSP (NaN when not stored), ``cdi`` cash growing at the CDI."""
+
+    rf: np.ndarray
+    buy_hold: np.ndarray
+    bvsp: np.ndarray
+    cdi: np.ndarray
+
+
+def _window_refs(
+    store: Store, bars: dict[str, pd.DataFrame], index: pd.DatetimeIndex
+) -> _WindowRefs:
+    """:class:`_WindowRefs` of ``index``, served from the store's read cache while the data
+    are unchanged: they depend on the stored data, the tickers' adjusted closes and the
+    window alone, not on the strategy, so every run of the same tickers and window (another
+    strategy, other parameters) reuses them (issue 9's end-to-end speed). The key holds the
+    exact bytes of the window and of each ticker's dates and adjusted closes."""
+    key = (
+        "runner.window_refs",
+        index.as_unit("ns").asi8.tobytes(),
+        tuple(
+            (
+                t,
+                pd.DatetimeIndex(b.index).as_unit("ns").asi8.tobytes(),
+                b["adj_close"].to_numpy(dtype="float64").tobytes(),
+            )
+            for t, b in bars.items()
+        ),
+    )
+    return store.cached(key, lambda: _compute_window_refs(store, bars, index))
+
+
+def _compute_window_refs(
+    store: Store, bars: dict[str, pd.DataFrame], index: pd.DatetimeIndex
+) -> _WindowRefs:
+    rf = cdi_daily_returns(store, index).to_numpy()
     # Total return: the adjusted close (dividends reinvested), whatever the price mode.
     if len(bars) == 1:
         # One ticker (the common case) on numpy arrays: the same operations as the frame
@@ -601,7 +667,7 @@ def _benchmarks(
         ok = np.flatnonzero(~np.isnan(c))
         first = c[ok[0]] if len(ok) else np.nan
         norm = c / first
-        buy_hold = cash * np.where(np.isnan(norm), 1.0, norm)
+        buy_hold = np.where(np.isnan(norm), 1.0, norm)
     else:
         closes = (
             pd.concat({t: b["adj_close"] for t, b in bars.items()}, axis=1, sort=True)
@@ -612,18 +678,26 @@ def _benchmarks(
         # first close and is bought then (no jump on the listing day).
         first = closes.bfill().iloc[0]
         norm = (closes / first).fillna(1.0)
-        buy_hold = (cash * norm.mean(axis=1)).to_numpy()
+        buy_hold = norm.mean(axis=1).to_numpy()
     try:
-        bv = store.bars(BENCHMARK, index[0].normalize(), index[-1])["close"]
-        # intraday bars take their session's close (a reference curve, never traded)
         i8 = index.as_unit("ns").asi8
-        vals = _bfill(_ffill(_take(bv, i8 - i8 % 86_400_000_000_000)))
-        bvsp = cash * vals / vals[0]
+        bv = store.bars(BENCHMARK, pd.Timestamp(i8[0] - i8[0] % 86_400_000_000_000), index[-1])
+        # intraday bars take their session's close (a reference curve, never traded)
+        bvsp = _bfill(_ffill(_take(bv["close"], i8 - i8 % 86_400_000_000_000)))
     except (UnknownTickerError, IndexError):
         bvsp = np.full(len(index), np.nan)
-    growth = np.cumprod(1.0 + np.r_[0.0, rf.to_numpy()[1:]])
-    cdi = cash * growth
-    return pd.DataFrame({"buy_hold": buy_hold, "bvsp": bvsp, "cdi": cdi}, index=index)
+    growth = np.cumprod(1.0 + np.r_[0.0, rf[1:]])
+    out = _WindowRefs(*(np.array(a, dtype="float64") for a in (rf, buy_hold, bvsp, growth)))
+    for a in (out.rf, out.buy_hold, out.bvsp, out.cdi):
+        a.flags.writeable = False
+    return out
+
+
+def _benchmarks(refs: _WindowRefs, index: pd.DatetimeIndex, cash: float) -> pd.DataFrame:
+    """``buy_hold``, ``bvsp`` and ``cdi`` in R$ from ``cash`` (:attr:`BacktestResult.benchmarks`)."""
+    bvsp = cash * refs.bvsp / refs.bvsp[0]
+    table = np.column_stack([cash * refs.buy_hold, bvsp, cash * refs.cdi])
+    return pd.DataFrame(table, index=index, columns=["buy_hold", "bvsp", "cdi"])
 
 
 def _take(s: pd.Series, at) -> np.ndarray:
@@ -687,28 +761,43 @@ def finish_result(
     tax_rules: TaxRules | None,
     eq_index_start: int | None = None,
 ) -> BacktestResult:
-    """Metrics, benchmarks, tax report and after-tax equity of an engine result."""
+    """Metrics, benchmarks, tax report and after-tax equity of an engine result.
+
+    ``res.trade_columns``, when set, must hold the values of ``res.trades``' columns
+    (as :func:`core.backtest.engine.run_engine` returns them; a caller may add columns to
+    ``res.trades`` or convert futures prices to points, which taxes and metrics do not read).
+    """
     eq = res.window_equity
     if len(eq) < 2:
         raise InputError("Período curto demais para um backtest (menos de 2 pregões).")
-    rf = cdi_daily_returns(store, eq.index)
-    bench = _benchmarks(store, inputs.signal_bars, eq.index, config.cash, rf)
+    exposure = res.window_exposure
+    refs = _window_refs(store, inputs.signal_bars, eq.index)
+    bench = _benchmarks(refs, eq.index, config.cash)
     trades = res.trades
+    # the engine's trade arrays (the values of the frame's columns) for taxes and metrics
+    cols = res.trade_columns
     if inputs.adjusted:
         trades = _adjusted_mode_proventos(trades, load_bars(store, tickers, eq.index[-1]))
-    taxes = tax_report(trades, tax_rules, kinds=inputs.kinds)
-    paid = monthly_tax_paid(taxes, eq.index)
-    after_tax = (eq - paid.cumsum()).rename("equity_after_tax")
+        cols = None  # swing_pnl and proventos changed
+    if cols is None or trade_rows(cols) != len(trades):
+        cols = trades
+    # one tax report; its total and monthly payments from its arrays (the values
+    # total_tax() and monthly_tax_paid() read back from the frame)
+    report = build_tax_report(cols, tax_rules, inputs.kinds)
+    taxes = report.frame
+    months = month_codes(eq.index.to_numpy())  # shared by the payments and the monthly table
+    paid = np.cumsum(report.paid(eq.index, months))
+    after_tax = pd.Series(eq.to_numpy() - paid, index=eq.index, name="equity_after_tax")
     interval = getattr(inputs, "interval", "1d")
     n_sessions = int(session_codes(eq.index, interval)[-1]) + 1 if len(eq) else 1
     metrics = compute_metrics(
         eq,
-        trades,
-        rf=rf,
-        exposure=res.window_exposure,
-        buy_hold=bench["buy_hold"],
-        bvsp=bench["bvsp"],
-        taxes_brl=total_tax(taxes),
+        cols,
+        rf=refs.rf,
+        exposure=exposure,
+        buy_hold=bench["buy_hold"].to_numpy(),
+        bvsp=bench["bvsp"].to_numpy(),
+        taxes_brl=report.total(),
         bars_per_session=len(eq) / max(n_sessions, 1) if interval != "1d" else 1.0,
     )
     metrics["after_tax_equity_brl"] = float(after_tax.iloc[-1])
@@ -741,10 +830,10 @@ def finish_result(
         equity=eq,
         benchmarks=bench,
         drawdown=drawdown(eq),
-        exposure=res.window_exposure,
+        exposure=exposure,
         trades=trades,
         metrics=metrics,
-        monthly=monthly_returns(eq, start=res.start),
+        monthly=monthly_returns(eq, start=res.start, months=months),
         taxes=taxes,
         adjusted=inputs.adjusted,
         extra={
@@ -891,8 +980,10 @@ def run_backtest(
         lots=inputs.lots,
         flat=flat,
         contracts={t: c for t, (_, c) in terms.items()} or None,
+        frame=False,
+        action_arrays=inputs.action_arrays,
     )
-    res.trades = _points_trades(res.trades, {t: pv for t, (pv, _) in terms.items()})
+    res.trades = _result_trades(res, {t: pv for t, (pv, _) in terms.items()})
     prog(0.75, "Calculando métricas")
     out = finish_result(store, strat, tickers, inputs, res, config, tax_rules)
     if terms and len(out.trades) == 0 and _any_entry(sigs, res.start):

@@ -58,7 +58,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["TaxRules", "TAX_COLUMNS", "tax_report", "total_tax", "monthly_tax_paid"]
+from core.backtest.metrics import month_codes, trade_rows, trade_values
+
+__all__ = [
+    "TaxRules",
+    "TAX_COLUMNS",
+    "TaxReport",
+    "tax_report",
+    "build_tax_report",
+    "total_tax",
+    "monthly_tax_paid",
+]
 
 #: Columns of :func:`tax_report` (R$ unless stated).
 TAX_COLUMNS: tuple[str, ...] = (
@@ -88,6 +98,16 @@ TAX_COLUMNS: tuple[str, ...] = (
 
 
 _FLOAT_TAX_COLUMNS = [c for c in TAX_COLUMNS if c not in ("month", "swing_exempt")]
+#: Positions in ``_FLOAT_TAX_COLUMNS`` of the balances a month without exits carries over.
+_BALANCES = [
+    _FLOAT_TAX_COLUMNS.index(c)
+    for c in (
+        "swing_loss_carried",
+        "day_trade_loss_carried",
+        "carried_to_next_month",
+        "fii_loss_carried",
+    )
+]
 
 
 @dataclass(frozen=True)
@@ -109,10 +129,10 @@ def _empty() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="float64") for c in TAX_COLUMNS})
 
 
-def _col(t: pd.DataFrame, name: str, default) -> np.ndarray:
-    if name in t.columns:
-        return t[name].to_numpy()
-    return default() if callable(default) else np.full(len(t), default)
+def _col(t, name: str, default) -> np.ndarray:
+    if name in t:
+        return trade_values(t, name)
+    return default() if callable(default) else np.full(trade_rows(t), default)
 
 
 def tax_report(
@@ -124,8 +144,8 @@ def tax_report(
 
     Parameters
     ----------
-    trades : pandas.DataFrame
-        Closed trades with at least ``ticker``, ``direction`` ("compra" long / "venda"
+    trades : pandas.DataFrame or mapping of str to array
+        Closed trades (a frame, or its columns as arrays (m,)) with at least ``ticker``, ``direction`` ("compra" long / "venda"
         short), ``entry_value``, ``exit_value``, ``pnl`` (R$, net of costs), ``exit_date``
         and ``day_trade`` (bool); optionally the engine's ``swing_pnl``, ``day_trade_pnl``,
         ``sale_value`` and ``day_trade_sale_value`` (partial day trades).
@@ -141,27 +161,108 @@ def tax_report(
         ``*_loss_carried`` the loss balances after the month; ``darf`` the tax paid that
         month (R$); ``carried_to_next_month`` a DARF below the minimum deferred.
     """
+    return build_tax_report(trades, rules, kinds).frame
+
+
+@dataclass(frozen=True)
+class TaxReport:
+    """A monthly tax report with the arrays its totals are computed from.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        What :func:`tax_report` returns (columns :data:`TAX_COLUMNS`).
+    months : numpy.ndarray
+        int64 (m,), months since 1970-01 (the ordinals of ``frame["month"]``).
+    darf, withheld : numpy.ndarray
+        float64 (m,), R$: the columns of the same names.
+    pending : float
+        ``carried_to_next_month`` of the last month, R$ (0 for an empty report).
+    """
+
+    frame: pd.DataFrame
+    months: np.ndarray
+    darf: np.ndarray
+    withheld: np.ndarray
+    pending: float
+
+    @classmethod
+    def of(cls, report: pd.DataFrame) -> TaxReport:
+        """The arrays of a report frame (:func:`tax_report`'s shape)."""
+        if len(report) == 0:
+            z = np.zeros(0)
+            return cls(report, np.zeros(0, dtype=np.int64), z, z, 0.0)
+        return cls(
+            report,
+            pd.PeriodIndex(report["month"], freq="M").asi8,
+            report["darf"].to_numpy(dtype="float64"),
+            report["withheld"].to_numpy(dtype="float64"),
+            float(report["carried_to_next_month"].iloc[-1]),
+        )
+
+    def total(self) -> float:
+        """Income tax borne, R$ (:func:`total_tax`; sums skip NaN as pandas' do)."""
+        if len(self.darf) == 0:
+            return 0.0
+        return float(_nansum(self.darf)) + float(_nansum(self.withheld)) + self.pending
+
+    def paid(self, index: pd.DatetimeIndex, months: np.ndarray | None = None) -> np.ndarray:
+        """Tax leaving the account per bar of the sorted ``index``, R$ (float64 (n,)): the
+        values of :func:`monthly_tax_paid`; ``months``: :func:`month_codes` of ``index``
+        when the caller has them."""
+        vals = np.zeros(len(index))
+        if len(self.darf) == 0 or len(index) == 0:
+            return vals
+        if months is None:
+            months = month_codes(pd.DatetimeIndex(index).to_numpy())
+        per = months - 1970 * 12
+        pos = np.clip(np.searchsorted(per, self.months, side="right") - 1, 0, len(index) - 1)
+        np.add.at(vals, pos, self.darf + self.withheld)
+        vals[-1] += self.pending
+        return vals
+
+
+def _nansum(a: np.ndarray) -> float:
+    """pandas' ``Series.sum()`` of a float array (NaN skipped) with numpy."""
+    mask = np.isnan(a)
+    return np.where(mask, 0.0, a).sum() if mask.any() else a.sum()
+
+
+def build_tax_report(
+    trades: pd.DataFrame | None,
+    rules: TaxRules | None = None,
+    kinds: Mapping[str, str] | None = None,
+) -> TaxReport:
+    """:func:`tax_report` with its totals' arrays (one pass; a backtest's tax report, total
+    and monthly payments come from it). Same parameters as :func:`tax_report`.
+
+    Returns
+    -------
+    TaxReport
+    """
     rules = rules or TaxRules()
-    if trades is None or len(trades) == 0:
-        return _empty()
-    exit_np = pd.DatetimeIndex(pd.to_datetime(trades["exit_date"])).to_numpy()
-    is_long = trades["direction"].to_numpy() == "compra"
-    dt_flag = trades["day_trade"].to_numpy(dtype=bool)
-    pnl = trades["pnl"].to_numpy(dtype="float64")
-    if "swing_pnl" in trades.columns:
-        sw_pnl = trades["swing_pnl"].to_numpy(dtype="float64")
-        dt_pnl = trades["day_trade_pnl"].to_numpy(dtype="float64")
+    if trades is None or trade_rows(trades) == 0:
+        return TaxReport.of(_empty())
+    exit_np = trade_values(trades, "exit_date")
+    if exit_np.dtype.kind != "M":  # not naive datetime64 (any unit is fine): parse
+        exit_np = pd.DatetimeIndex(pd.to_datetime(exit_np)).to_numpy()
+    is_long = trade_values(trades, "direction") == "compra"
+    dt_flag = trade_values(trades, "day_trade", bool)
+    pnl = trade_values(trades, "pnl", "float64")
+    if "swing_pnl" in trades:
+        sw_pnl = trade_values(trades, "swing_pnl", "float64")
+        dt_pnl = trade_values(trades, "day_trade_pnl", "float64")
     else:
         sw_pnl = np.where(dt_flag, 0.0, pnl)
         dt_pnl = np.where(dt_flag, pnl, 0.0)
-    if "sale_value" in trades.columns:
-        sale = trades["sale_value"].to_numpy(dtype="float64")
-        dt_sale = trades["day_trade_sale_value"].to_numpy(dtype="float64")
+    if "sale_value" in trades:
+        sale = trade_values(trades, "sale_value", "float64")
+        dt_sale = trade_values(trades, "day_trade_sale_value", "float64")
     else:
         sale = np.where(
             is_long,
-            trades["exit_value"].to_numpy(dtype="float64"),
-            trades["entry_value"].to_numpy(dtype="float64"),
+            trade_values(trades, "exit_value", "float64"),
+            trade_values(trades, "entry_value", "float64"),
         )
         dt_sale = np.where(dt_flag, sale, 0.0)
     sw_sale = sale - dt_sale
@@ -207,20 +308,28 @@ def tax_report(
     withheld_m = np.bincount(day_m, weights=w_sw + w_dt, minlength=nm)
 
     # The month-to-month carry (losses, credits, a deferred DARF) is sequential: one pass on
-    # plain floats, columns collected as lists (no per-month pandas objects).
+    # plain floats over the months with an exit (no per-month pandas objects). A month
+    # without any exit changes no balance and books nothing: its row is zeros except the
+    # balances carried, copied from the month before (a pending DARF stays pending: it is
+    # always below ``min_darf``, as it was deferred for being so).
+    active = np.flatnonzero(np.bincount(mi, minlength=nm))
     rows = []
     exempt_m = np.zeros(nm, dtype=bool)
     carry_sw = carry_dt = carry_fii = credit = pending = 0.0
     l_stock, l_other, l_dt, l_fii = (
-        res_stock.tolist(),
-        res_other.tolist(),
-        res_dt.tolist(),
-        res_fii.tolist(),
+        res_stock[active].tolist(),
+        res_other[active].tolist(),
+        res_dt[active].tolist(),
+        res_fii[active].tolist(),
     )
-    l_sws, l_sts, l_wh = sw_sales.tolist(), stock_sales.tolist(), withheld_m.tolist()
+    l_sws, l_sts, l_wh = (
+        sw_sales[active].tolist(),
+        stock_sales[active].tolist(),
+        withheld_m[active].tolist(),
+    )
     limit, min_darf = rules.monthly_exemption, rules.min_darf
     r_sw, r_dt, r_fii = rules.swing_rate, rules.day_trade_rate, rules.fii_rate
-    for x in range(nm):
+    for x in range(len(active)):
         rs, ro = l_stock[x], l_other[x]
         exempt = bool(l_sts[x] <= limit and rs > 0)
         exempt_gain = rs if exempt else 0.0
@@ -285,23 +394,27 @@ def tax_report(
                 tax_fii,
             )
         )
-        exempt_m[x] = exempt
-    months = pd.PeriodIndex.from_ordinals(np.arange(m0 - 1970 * 12, m0 - 1970 * 12 + nm), freq="M")
-    out = pd.DataFrame(np.array(rows, dtype="float64"), columns=_FLOAT_TAX_COLUMNS)
+        exempt_m[active[x]] = exempt
+    table = np.zeros((nm, len(_FLOAT_TAX_COLUMNS)))
+    table[active] = rows
+    if len(active) < nm:
+        last = np.zeros(nm, dtype=np.int64)
+        last[active] = active
+        last = np.maximum.accumulate(last)
+        table[:, _BALANCES] = table[last][:, _BALANCES]
+    ordinals = np.arange(m0 - 1970 * 12, m0 - 1970 * 12 + nm, dtype=np.int64)
+    months = pd.PeriodIndex.from_ordinals(ordinals, freq="M")
+    out = pd.DataFrame(table, columns=_FLOAT_TAX_COLUMNS)
     out.insert(0, "month", months.array)
     out.insert(3, "swing_exempt", exempt_m)
-    return out
+    darf_i, wh_i = _FLOAT_TAX_COLUMNS.index("darf"), _FLOAT_TAX_COLUMNS.index("withheld")
+    pend_i = _FLOAT_TAX_COLUMNS.index("carried_to_next_month")
+    return TaxReport(out, ordinals, table[:, darf_i], table[:, wh_i], float(table[-1, pend_i]))
 
 
 def total_tax(report: pd.DataFrame) -> float:
     """Income tax borne over the report, R$: DARFs + all withholding + a DARF still pending."""
-    if len(report) == 0:
-        return 0.0
-    return (
-        float(report["darf"].sum())
-        + float(report["withheld"].sum())
-        + float(report["carried_to_next_month"].iloc[-1])
-    )
+    return TaxReport.of(report).total()
 
 
 def monthly_tax_paid(report: pd.DataFrame, index: pd.DatetimeIndex) -> pd.Series:
@@ -315,16 +428,4 @@ def monthly_tax_paid(report: pd.DataFrame, index: pd.DatetimeIndex) -> pd.Series
     pandas.Series
         Same index, R$ ≥ 0 (zeros where nothing is paid).
     """
-    out = pd.Series(0.0, index=index, name="tax")
-    if len(report) == 0 or len(index) == 0:
-        return out
-    per = pd.DatetimeIndex(index).to_numpy().astype("datetime64[M]").astype(np.int64)
-    amounts = report["darf"].to_numpy(dtype="float64") + report["withheld"].to_numpy(
-        dtype="float64"
-    )
-    months = pd.PeriodIndex(report["month"], freq="M").asi8
-    pos = np.clip(np.searchsorted(per, months, side="right") - 1, 0, len(index) - 1)
-    vals = np.zeros(len(index))
-    np.add.at(vals, pos, amounts)
-    vals[-1] += float(report["carried_to_next_month"].iloc[-1])
-    return pd.Series(vals, index=index, name="tax")
+    return pd.Series(TaxReport.of(report).paid(index), index=index, name="tax")

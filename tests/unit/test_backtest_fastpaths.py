@@ -354,6 +354,30 @@ def test_tax_report_matches_the_reference_exactly(seed, rules):
     )
 
 
+@pytest.mark.parametrize("rules", RULES)
+def test_tax_report_with_months_without_exits_matches_the_reference(rules):
+    """Months without any exit are filled from the balances (losses, a deferred DARF)
+    instead of being looped over: still the reference's figures, exactly."""
+    t = _trades(11, n=30)
+    rng = np.random.default_rng(11)
+    # 30 exits spread over 12 years (most months empty), small results: deferred DARFs
+    t["exit_date"] = pd.Timestamp("2010-01-04") + pd.to_timedelta(
+        np.sort(rng.integers(0, 12 * 365, len(t))), unit="D"
+    )
+    money = ["entry_value", "exit_value", "pnl", "swing_pnl", "day_trade_pnl", "sale_value"]
+    for c in [*money, "day_trade_sale_value"]:
+        t[c] = t[c] / 2_000.0
+    t.loc[0, ["pnl", "swing_pnl"]] = -40.0  # a loss carried for months
+    got = tax_report(t, rules, kinds=KINDS)
+    ref = reference_tax_report(t, rules, kinds=KINDS)
+    assert len(got) > 2 * t["exit_date"].dt.to_period("M").nunique()
+    assert (got["carried_to_next_month"] > 0).any() and (got["swing_loss_carried"] > 0).any()
+    pd.testing.assert_frame_equal(got, ref, check_exact=True)
+    # exit dates in another unit (pandas keeps Python datetimes as microseconds)
+    t_us = t.assign(exit_date=t["exit_date"].astype("datetime64[us]"))
+    pd.testing.assert_frame_equal(tax_report(t_us, rules, kinds=KINDS), ref, check_exact=True)
+
+
 def _same(a, b) -> bool:
     if isinstance(b, float) and math.isnan(b):
         return isinstance(a, float) and math.isnan(a)
@@ -464,3 +488,231 @@ def test_action_arrays_match_the_loop():
             for g, r in zip(got, ref):
                 np.testing.assert_array_equal(g, r)
             assert any((r != (1.0 if i == 0 else 0.0)).any() for i, r in enumerate(ref))
+
+
+def test_month_codes_match_pandas_fields():
+    """The binary-search month codes (sorted session indexes) equal pandas' year/month."""
+    from core.backtest.metrics import month_codes
+
+    rng = np.random.default_rng(5)
+    daily = pd.bdate_range("2009-12-30", "2024-02-02")
+    intraday = pd.DatetimeIndex(
+        [d + pd.Timedelta(minutes=600 + 5 * i) for d in daily[-300:] for i in range(3)]
+    )
+    shuffled = daily[rng.permutation(len(daily))]
+    for idx in (daily, intraday, shuffled, daily[:10], daily[:1], daily[:0]):
+        want = idx.year.to_numpy().astype(np.int64) * 12 + idx.month.to_numpy() - 1
+        for arr in (idx.to_numpy(), idx.to_numpy().astype("datetime64[us]")):
+            got = month_codes(arr)
+            assert got.dtype == np.int64
+            np.testing.assert_array_equal(got, want)
+    # the monthly table and the tax payments take the codes from a caller that has them
+    from core.backtest.metrics import monthly_returns
+
+    eq = pd.Series(np.linspace(100.0, 180.0, len(daily)), index=daily)
+    for start in (None, daily[40]):
+        pd.testing.assert_frame_equal(
+            monthly_returns(eq, start, months=month_codes(daily.to_numpy())),
+            monthly_returns(eq, start),
+        )
+
+
+def reference_benchmarks(store, bars, index, cash, rf) -> pd.DataFrame:
+    """The benchmark curves as first written (pandas reindex/ffill/mean), kept as reference."""
+    closes = (
+        pd.concat({t: b["adj_close"] for t, b in bars.items()}, axis=1, sort=True)
+        .reindex(index)
+        .ffill()
+    )
+    norm = (closes / closes.bfill().iloc[0]).fillna(1.0)
+    buy_hold = (cash * norm.mean(axis=1)).to_numpy()
+    bv = store.bars("^BVSP", index[0].normalize(), index[-1])["close"]
+    vals = bv.reindex(index.normalize()).ffill().bfill().to_numpy()
+    cdi = cash * np.cumprod(1.0 + np.r_[0.0, rf.to_numpy()[1:]])
+    return pd.DataFrame({"buy_hold": buy_hold, "bvsp": cash * vals / vals[0], "cdi": cdi}, index)
+
+
+@pytest.mark.parametrize("tickers", [["PETR4"], ["VALE3", "ITUB4"]])
+def test_cached_window_references_give_the_reference_figures(bundled_store, tickers, monkeypatch):
+    """The CDI and benchmark curves of a run come from the store's read cache (shared by
+    every strategy on the same window): the same figures as computing them afresh with
+    the public functions (rf Series, pandas benchmarks), for one ticker and a portfolio."""
+    from core.backtest.engine import EngineConfig
+    from core.backtest.runner import load_inputs, run_backtest
+    from core.rates import cdi_daily_returns
+
+    cfg = EngineConfig(cash=50_000.0)
+    runs = [
+        run_backtest(bundled_store, s, tickers, "2016-03-01", "2021-06-30", config=cfg)
+        for s in ("sma_cross", "sma_cross", "buy_and_hold")  # the 2nd and 3rd hit the cache
+    ]
+    assert (runs[0].taxes["darf"] > 0).any()
+    monkeypatch.setattr(bundled_store._cache, "max_bytes", 0)
+    fresh = run_backtest(bundled_store, "buy_and_hold", tickers, "2016-03-01", "2021-06-30")
+    res = runs[0]
+    idx = res.equity.index
+    rf = cdi_daily_returns(bundled_store, idx)
+    bars = load_inputs(bundled_store, tickers, "2021-06-30").signal_bars
+    ref = reference_benchmarks(bundled_store, bars, idx, 50_000.0, rf)
+    for r in runs:
+        pd.testing.assert_frame_equal(r.benchmarks, ref, check_exact=True)
+    pd.testing.assert_frame_equal(fresh.benchmarks, ref * 2.0, check_exact=True)
+    want = compute_metrics(
+        res.equity,
+        res.trades,
+        rf=rf,
+        exposure=res.exposure,
+        buy_hold=ref["buy_hold"],
+        bvsp=ref["bvsp"],
+        taxes_brl=res.metrics["taxes_brl"],
+    )
+    overwritten = {"after_tax_equity_brl", "proventos_brl", "interest_brl", "jcp_withheld_brl"}
+    bad = {k: (res.metrics[k], v) for k, v in want.items() if k not in overwritten}
+    bad = {k: gv for k, gv in bad.items() if not _same(*gv)}
+    assert not bad
+    # the run's tax total and after-tax equity come from the report's arrays: the public
+    # functions on the report frame give the same figures
+    from core.backtest.taxes import monthly_tax_paid, total_tax
+
+    for r in runs + [fresh]:
+        assert _same(r.metrics["taxes_brl"], total_tax(r.taxes))
+        paid = monthly_tax_paid(r.taxes, r.equity.index)
+        pd.testing.assert_series_equal(
+            r.after_tax_equity, (r.equity - paid.cumsum()).rename("equity_after_tax")
+        )
+    assert runs[1].metrics.keys() == res.metrics.keys()
+    assert all(_same(runs[1].metrics[k], v) for k, v in res.metrics.items())
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_tax_report_arrays_give_the_public_totals(seed):
+    """build_tax_report's total and monthly payments equal total_tax / monthly_tax_paid on
+    its frame (and on a frame with a NaN result, skipped as pandas' sums skip it)."""
+    from core.backtest.taxes import build_tax_report, monthly_tax_paid, total_tax
+
+    t = _trades(seed, n=60)
+    if seed == 2:
+        t.loc[7, ["pnl", "swing_pnl"]] = np.nan
+    rep = build_tax_report(t, TaxRules(min_darf=50.0), kinds=KINDS)
+    pd.testing.assert_frame_equal(rep.frame, tax_report(t, TaxRules(min_darf=50.0), KINDS))
+    f = rep.frame
+    # the pandas expressions total_tax and monthly_tax_paid were first written with
+    ref_total = (
+        float(f["darf"].sum())
+        + float(f["withheld"].sum())
+        + float(f["carried_to_next_month"].iloc[-1])
+    )
+    assert _same(rep.total(), ref_total) and _same(total_tax(f), ref_total)
+    idx = pd.bdate_range("2017-11-01", "2023-03-01")
+    per = idx.year * 12 + idx.month - 1 - 1970 * 12
+    pos = np.clip(
+        np.searchsorted(per, pd.PeriodIndex(f["month"]).asi8, side="right") - 1, 0, len(idx) - 1
+    )
+    ref_paid = np.zeros(len(idx))
+    np.add.at(ref_paid, pos, f["darf"].to_numpy() + f["withheld"].to_numpy())
+    ref_paid[-1] += float(f["carried_to_next_month"].iloc[-1])
+    np.testing.assert_array_equal(rep.paid(idx), ref_paid)
+    pd.testing.assert_series_equal(
+        monthly_tax_paid(f, idx), pd.Series(ref_paid, index=idx, name="tax")
+    )
+    empty = build_tax_report(t.iloc[:0])
+    assert empty.total() == 0.0 and not empty.paid(idx).any()
+
+
+def test_load_inputs_copies_are_independent(bundled_store):
+    """load_inputs hands out shallow (copy-on-write) copies of its cached frames: a caller
+    that writes to its bars or actions never changes what the next caller gets."""
+    from core.backtest.runner import load_inputs
+
+    a = load_inputs(bundled_store, ["PETR4"], "2019-12-30")
+    before = a.bars["PETR4"].copy(), a.signal_bars["PETR4"].copy(), a.actions.copy()
+    a.bars["PETR4"]["close"] = 0.0
+    a.bars["PETR4"].iloc[0, 0] = -1.0
+    a.signal_bars["PETR4"].loc[a.signal_bars["PETR4"].index[3], "open"] = -2.0
+    if len(a.actions):
+        a.actions.loc[a.actions.index[0], "value"] = 99.0
+    with pytest.raises(ValueError):  # the values are read-only views, never written through
+        a.bars["PETR4"]["open"].to_numpy()[0] = 5.0
+    b = load_inputs(bundled_store, ["PETR4"], "2019-12-30")
+    pd.testing.assert_frame_equal(b.bars["PETR4"], before[0])
+    pd.testing.assert_frame_equal(b.signal_bars["PETR4"], before[1])
+    pd.testing.assert_frame_equal(b.actions, before[2])
+
+
+def test_taxes_and_metrics_from_trade_arrays_equal_the_frame_path(bundled_store):
+    """A backtest computes taxes and metrics from the engine's trade arrays
+    (EngineResult.trade_columns) instead of reading the trades frame back: the arrays
+    hold the frame's values and give the same report and metrics, exactly."""
+    from core.backtest.engine import EngineConfig, run_engine
+    from core.backtest.runner import compute_signals, load_inputs
+    from core.strategies import get_strategy
+
+    inputs = load_inputs(bundled_store, ["PETR4"])
+    strat = get_strategy("sma_cross", fast=5, slow=20)
+    sigs = compute_signals(strat, inputs.signal_bars, inputs.bars)
+    res = run_engine(inputs.bars, sigs, EngineConfig(), actions=inputs.actions, lots=inputs.lots)
+    cols = res.trade_columns
+    assert cols is not None and list(cols) == list(res.trades.columns)
+    for c, v in cols.items():
+        np.testing.assert_array_equal(np.asarray(v), res.trades[c].to_numpy(), err_msg=c)
+    frames = [res.trades, _trades(1), _trades(2).drop(columns=["sale_value"])]
+    for t in frames:
+        arrays = cols if t is res.trades else {c: t[c].to_numpy() for c in t.columns}
+        for rules in RULES:
+            pd.testing.assert_frame_equal(
+                tax_report(arrays, rules, kinds=KINDS),
+                tax_report(t, rules, kinds=KINDS),
+                check_exact=True,
+            )
+        eq, rf, expo, bh = _curves(0)
+        got = compute_metrics(eq, arrays, rf=rf, exposure=expo, buy_hold=bh)
+        want = compute_metrics(eq, t, rf=rf, exposure=expo, buy_hold=bh)
+        assert all(_same(got[k], v) for k, v in want.items())
+    assert run_engine(inputs.bars.copy(), {"PETR4": sigs["PETR4"] & False}).trade_columns is None
+
+
+@pytest.mark.parametrize("strategy", ["sma_cross", "buy_and_hold"])
+def test_run_backtest_trades_frame_built_once_equals_the_engine_frame_path(bundled_store, strategy):
+    """run_backtest builds its trades frame once from the engine's arrays (with qty and
+    points): the frame the engine would have built, with _points_trades' columns added."""
+    from core.backtest.engine import EngineConfig, run_engine
+    from core.backtest.runner import _points_trades, compute_signals, load_inputs, run_backtest
+    from core.strategies import get_strategy
+
+    res = run_backtest(bundled_store, strategy, ["PETR4"], "2012-01-02", "2020-12-30")
+    strat = get_strategy(strategy)
+    inputs = load_inputs(bundled_store, ["PETR4"], "2020-12-30")
+    sigs = compute_signals(strat, inputs.signal_bars, inputs.bars)
+    cfg = EngineConfig(reinvest=bool(strat.reinvests))
+    eng = run_engine(
+        inputs.bars, sigs, cfg, start="2012-01-02", actions=inputs.actions, lots=inputs.lots
+    )
+    assert len(eng.trades)
+    pd.testing.assert_frame_equal(res.trades, _points_trades(eng.trades, {}), check_exact=True)
+
+
+def test_precomputed_action_arrays_give_the_same_run(bundled_store):
+    """load_inputs computes the engine's corporate-action arrays once (cached with the
+    bars); run_engine given them returns exactly what it returns from the actions frame."""
+    from core.backtest.engine import EngineConfig, run_engine
+    from core.backtest.runner import compute_signals, load_inputs
+    from core.errors import InputError
+    from core.strategies import get_strategy
+
+    for tickers in (["PETR4"], ["ITUB4", "VALE3"]):
+        inputs = load_inputs(bundled_store, tickers)
+        assert inputs.action_arrays is not None
+        assert any(
+            (a != (1.0 if i == 0 else 0.0)).any() for i, a in enumerate(inputs.action_arrays)
+        )
+        sigs = compute_signals(get_strategy("sma_cross"), inputs.signal_bars, inputs.bars)
+        kw = dict(actions=inputs.actions, lots=inputs.lots, start="2012-01-02")
+        a = run_engine(inputs.bars, sigs, EngineConfig(reinvest=True), **kw)
+        b = run_engine(
+            inputs.bars, sigs, EngineConfig(reinvest=True), action_arrays=inputs.action_arrays, **kw
+        )
+        pd.testing.assert_series_equal(a.equity, b.equity, check_exact=True)
+        pd.testing.assert_frame_equal(a.trades, b.trades, check_exact=True)
+        assert (a.proventos, a.jcp_withheld) == (b.proventos, b.jcp_withheld) and a.proventos > 0
+    with pytest.raises(InputError):
+        run_engine(inputs.bars, sigs, action_arrays=tuple(x[:5] for x in inputs.action_arrays))
