@@ -59,7 +59,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -347,6 +347,26 @@ def _points(x: float, pv: float) -> float:
     """A plan level in R$ per contract back in points (nan stays nan); rounded to 1e-6
     point so that a level the strategy took from a bar is that bar's price again."""
     return round(float(x) / pv, 6) if x == x else float("nan")
+
+
+class _Prefix(Mapping):
+    """``{ticker: bars.iloc[:end]}`` for one ticker, sliced only when read: the as-traded
+    history :func:`~core.backtest.runner.compute_signals` reads only for a strategy that
+    sets price levels (the replay calls it once per bar and ticker)."""
+
+    def __init__(self, bars: dict[str, pd.DataFrame], ticker: str, end: int) -> None:
+        self._bars, self._t, self._end = bars, ticker, end
+
+    def __getitem__(self, key: str) -> pd.DataFrame:
+        if key != self._t:
+            raise KeyError(key)
+        return self._bars[key].iloc[: self._end]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter((self._t,))
+
+    def __len__(self) -> int:
+        return 1
 
 
 def _groups(feed) -> Iterable[list[BarEvent]]:
@@ -812,24 +832,26 @@ class StrategyRunner:
                 continue
             end = int(self._ends[i, j])
             sig = compute_signals(
-                self.strategy, {t: self.adj[t].iloc[:end]}, {t: self.raw[t].iloc[:end]}
+                self.strategy, {t: self.adj[t].iloc[:end]}, _Prefix(self.raw, t, end)
             )[t]
-            cols = sig.columns
+            # the last row once (one Series) instead of one column Series per field
+            last = sig.iloc[-1]
+            row = dict(zip(last.index, last.to_numpy(), strict=True))
             vals: dict[str, Any] = {}
             no_entry = t in self._no_entry and bool(self._no_entry[t][end - 1])
             for c, arr in zip(_FLAGS, sg[:4], strict=True):
-                x: Any = sig[c].to_numpy()[-1] if c in cols else False
+                x: Any = row.get(c, False)
                 v = bool(x) if x == x else False
                 if no_entry and c in ("entry_long", "entry_short"):
                     v = False  # day trade: would fill after the session's flatten time
                 arr[i, j] = v
                 vals[c] = v
             for c, arr in zip(_LEVELS, sg[4:], strict=True):
-                lv = float(sig[c].to_numpy()[-1]) if c in cols else np.nan
+                lv = float(row[c]) if c in row else np.nan
                 arr[i, j] = lv
                 vals[c] = lv
             if log_signals and any(vals[c] for c in _FLAGS):
-                rows.append(self._signal_row(T, t, vals, sig.iloc[-1]))
+                rows.append(self._signal_row(T, t, vals, last))
         self._signal_upto = i
         if rows and conn is not None:
             existing = {
