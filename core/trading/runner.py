@@ -661,6 +661,8 @@ class StrategyRunner:
         #: the runner's stop request as read at the end of the last bar (None: not read)
         self._seen_stop: bool | None = None
         self.ei: Any = None  # EngineInputs once built (None: a live runner before its first bar)
+        #: what the monthly red flags read once per run (CDI returns, splits, point values)
+        self._flag_memo: dict = {}
         self._build()
 
     def _now(self) -> pd.Timestamp:
@@ -794,6 +796,8 @@ class StrategyRunner:
         )
         self._flat = flat
         self.index = self.ei.index
+        # the red flags' equity rows are the sessions processed from the window's start
+        self._flag_memo = {"cdi_extend": pd.DatetimeIndex(self.index[self.ei.start :])}
         self.k = len(self.ei.tickers)
         self._pos = {t: self.index.get_indexer(self.raw[t].index) for t in self.ei.tickers}
         self._has_bar = np.zeros((len(self.index), self.k), dtype=bool)
@@ -1172,7 +1176,7 @@ class StrategyRunner:
         from core.trading.monitor import evaluate_red_flags
 
         try:
-            evaluate_red_flags(self.store, self.account, T)
+            evaluate_red_flags(self.store, self.account, T, memo=self._flag_memo)
         except Exception:  # noqa: BLE001 - the monitor never stops the runner
             log.exception("red flags of %s at %s", self.account, T)
 
