@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from core.backtest.costs import n_orders
 from core.backtest.fills import (
@@ -40,6 +40,20 @@ _ORD = PaperOrder.__table__
 _FIL = PaperFill.__table__
 _POS = PaperPosition.__table__
 _TRD = PaperTrade.__table__
+
+# The bar work's reads, built once (bind parameters): every replayed bar runs them.
+_Q_WORK = (
+    select(_ORD)
+    .where(
+        _ORD.c.account_id == bindparam("aid"),
+        _ORD.c.ticker == bindparam("t"),
+        _ORD.c.status.in_(("aceita", "parcial")),
+    )
+    .order_by(_ORD.c.id)
+)
+_Q_HELD = select(_POS.c.qty).where(
+    _POS.c.account_id == bindparam("aid"), _POS.c.ticker == bindparam("t")
+)
 
 
 def _py(ts):
@@ -85,12 +99,7 @@ class ExecutionMixin:
         position), ``entry`` (the others) or ``children`` (bracket legs), None: all."""
         state = {} if state is None else state
         session = time.normalize()
-        q = select(_ORD).where(
-            _ORD.c.account_id == self.account_id,
-            _ORD.c.ticker == t,
-            _ORD.c.status.in_(("aceita", "parcial")),
-        )
-        rows = [dict(r) for r in conn.execute(q.order_by(_ORD.c.id)).mappings()]
+        rows = [dict(r) for r in conn.execute(_Q_WORK, {"aid": self.account_id, "t": t}).mappings()]
         if not rows:
             return []
         fills: list[Fill] = []
@@ -119,14 +128,7 @@ class ExecutionMixin:
         if phase == "children":
             entries = []
         elif phase is not None:
-            held = int(
-                conn.execute(
-                    select(_POS.c.qty).where(
-                        _POS.c.account_id == self.account_id, _POS.c.ticker == t
-                    )
-                ).scalar()
-                or 0
-            )
+            held = int(conn.execute(_Q_HELD, {"aid": self.account_id, "t": t}).scalar() or 0)
             want_exit = phase == "exit"
             entries = [
                 r for r in entries if (held * (1 if r["side"] == "buy" else -1) < 0) == want_exit
@@ -566,6 +568,7 @@ class ExecutionMixin:
             day_fee_rate=new.day_rate,
             avg_fill=new.px,
         )
+        self._positions_written()
         if pos_row is None:
             conn.execute(
                 _POS.insert().values(

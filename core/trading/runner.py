@@ -65,7 +65,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from core.backtest.engine import (
     _T_DIR,
@@ -112,6 +112,18 @@ _PER_TICKER = frozenset({"lot", "unit_fee_sw", "unit_fee_dt", "margin", "slip_ab
 _RUN: Any = PaperRunner.__table__
 _EQ: Any = PaperRunnerEquity.__table__
 _SIG: Any = PaperSignal.__table__
+
+# The runner's per-bar statements, built once (bind parameters): a replay runs them on
+# every bar, and a statement built per call costs SQLAlchemy more than SQLite's work.
+_RID: Any = bindparam("rid")
+_DEL_EQ = delete(_EQ).where(_EQ.c.runner_id == _RID, _EQ.c.time == bindparam("t"))
+_INS_EQ = _EQ.insert()
+_UPD_RUN = _RUN.update().where(_RUN.c.id == _RID)
+_Q_STATUS = select(_RUN.c.status).where(_RUN.c.id == _RID)
+_Q_SIG_SEEN = select(_SIG.c.ticker, _SIG.c.kind).where(
+    _SIG.c.runner_id == _RID, _SIG.c.time == bindparam("t")
+)
+_INS_SIG = _SIG.insert()
 
 #: Runner states (pt-BR, shown on the page): stopped, running, stopping, finished, error.
 RUNNER_STATUSES: tuple[str, ...] = ("parado", "rodando", "parando", "concluído", "erro")
@@ -413,12 +425,10 @@ def _engine_level_broker(store, account: str, clock):
         def account_and_positions(self):
             """:meth:`account` and :meth:`positions` from one read of the account (the
             runner needs both after every bar; each alone computes the whole snapshot)."""
-            from core.trading.models import PaperAccount
+            from core.trading.broker import _Q_ACC
 
-            acc_t = PaperAccount.__table__
             with self.store.engine.connect() as conn:
-                q = select(acc_t).where(acc_t.c.id == self.account_id)
-                acc = dict(conn.execute(q).mappings().first())
+                acc = dict(conn.execute(_Q_ACC, {"aid": self.account_id}).mappings().first())
                 snap, positions = self._snapshot(conn, acc)[:2]
             return snap, positions
 
@@ -860,15 +870,11 @@ class StrategyRunner:
         if rows and conn is not None:
             existing = {
                 (r[0], r[1])
-                for r in conn.execute(
-                    select(_SIG.c.ticker, _SIG.c.kind).where(
-                        _SIG.c.runner_id == self.runner_id, _SIG.c.time == _py(T)
-                    )
-                )
+                for r in conn.execute(_Q_SIG_SEEN, {"rid": self.runner_id, "t": _py(T)})
             }
             new = [r for r in rows if (r["ticker"], r["kind"]) not in existing]
             if new:
-                conn.execute(_SIG.insert(), new)
+                conn.execute(_INS_SIG, new)
 
     def _signal_row(self, T, t, vals: dict, last: pd.Series) -> dict:
         kind = next(c for c in _FLAGS if vals[c])
@@ -1137,16 +1143,17 @@ class StrategyRunner:
             log.warning("runner %s: %s", self.account, msg)
         with self.store.transaction() as conn:
             self._signals_at(i, conn=conn)
-            conn.execute(delete(_EQ).where(_EQ.c.runner_id == self.runner_id, _EQ.c.time == _py(T)))
+            conn.execute(_DEL_EQ, {"rid": self.runner_id, "t": _py(T)})
             conn.execute(
-                _EQ.insert().values(
-                    runner_id=self.runner_id,
-                    time=_py(T),
-                    equity=float(snap.equity),
-                    cash=float(snap.cash),
-                    traded=traded,
-                    slip_abs=slip_abs,
-                )
+                _INS_EQ,
+                {
+                    "runner_id": self.runner_id,
+                    "time": _py(T),
+                    "equity": float(snap.equity),
+                    "cash": float(snap.cash),
+                    "traded": traded,
+                    "slip_abs": slip_abs,
+                },
             )
             done_n = int(((self.index >= self.index[self.ei.start]) & (self.index <= T)).sum())
             values = {
@@ -1156,9 +1163,9 @@ class StrategyRunner:
             }
             if notes:
                 values["message"] = ("Divergência do backtest — " + self.drift[-1])[:2000]
-            conn.execute(_RUN.update().where(_RUN.c.id == self.runner_id).values(**values))
+            conn.execute(_UPD_RUN, {"rid": self.runner_id, **values})
             # a stop asked for meanwhile (any process), read in the bar's own transaction
-            status = conn.execute(select(_RUN.c.status).where(_RUN.c.id == self.runner_id))
+            status = conn.execute(_Q_STATUS, {"rid": self.runner_id})
             self._seen_stop = status.scalar() == "parando"
         month_done = self.last_bar is not None and T.to_period("M") != self.last_bar.to_period("M")
         self.last_bar = T
