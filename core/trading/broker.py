@@ -194,6 +194,19 @@ _INS_LED = _LED.insert()
 _UPD_ORD = _ORD.update().where(_ORD.c.id == bindparam("oid_"))
 _UPD_VERSION = _ACC.update().where(_ACC.c.id == _AID).values(version=bindparam("version_"))
 _Q_LAST: Any = None  # last stored daily close of several tickers (built on first use)
+#: The ``paper_accounts`` columns :func:`account_from_row` reads (the settings' memo key).
+_CONFIG_KEYS = (
+    "id",
+    "name",
+    "owner",
+    "initial_cash",
+    "costs",
+    "engine",
+    "risk",
+    "created_at",
+    "blocked",
+    "block_reason",
+)
 # Bar work (:meth:`PaperBroker.on_bars`, once per replayed bar) and the reads after it.
 _Q_LIVE = (
     select(_ORD.c.ticker)
@@ -426,7 +439,13 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         return wall_now()
 
     def _config(self, acc: dict) -> Account:
-        return account_from_row(acc)
+        """The account's settings from its row (memoised on the row's settings: a replay
+        asks on every bar, and parsing the engine and risk JSON costs more than the bar)."""
+        key = repr([acc.get(k) for k in _CONFIG_KEYS])
+        got = self.__dict__.get("_config_memo")
+        if got is None or got[0] != key:
+            got = self.__dict__["_config_memo"] = (key, account_from_row(acc))
+        return got[1]
 
     def _instrument(self, ticker: str, conn=None) -> dict:
         t = ticker.upper()

@@ -486,6 +486,8 @@ def _engine_level_broker(store, account: str, clock):
                 if d is not None
             ):
                 return
+            # the runner's tickers' actions in one read (positions open on them later)
+            self._load_actions(conn, held | self.order_tickers)
             q = select(orders).where(
                 orders.c.account_id == self.account_id,
                 orders.c.status.in_(("nova", "aceita", "parcial")),
@@ -1155,7 +1157,7 @@ class StrategyRunner:
                     "slip_abs": slip_abs,
                 },
             )
-            done_n = int(((self.index >= self.index[self.ei.start]) & (self.index <= T)).sum())
+            done_n = max(0, i - self.ei.start + 1)  # window sessions up to T (sorted, unique)
             values = {
                 "last_bar": _py(T),
                 "bars_done": done_n,

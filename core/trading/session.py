@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import bindparam, select
 
@@ -120,24 +121,40 @@ class SessionMixin:
         )
         return True
 
-    def _apply_actions(self, conn, acc, cfg, prev, session, time) -> None:
+    def _load_actions(self, conn, tickers) -> tuple:
+        """The stored proventos and share events of ``tickers`` (and of those loaded
+        before), memoised per broker: ``(tickers, frame, ticker array, date array, rows)``.
+        A runner loads its tickers' at once, so that a position opened later reads nothing."""
         from core.data.actions import load_actions
 
+        cache = getattr(self, "_actions", None)
+        if cache is None or not set(tickers) <= cache[0]:
+            names = set(tickers) | (cache[0] if cache else set())
+            acts = load_actions(self.store, sorted(names), conn=conn)
+            # the rows and their (ticker, date) as arrays, once per load: every session
+            # selects its actions from them (a pandas filter per session cost more)
+            cache = (
+                names,
+                acts,
+                acts["ticker"].to_numpy(dtype=object),
+                pd.to_datetime(acts["date"]).to_numpy(dtype="datetime64[ns]"),
+                list(acts.itertuples(index=False)),
+            )
+            self._actions = cache
+        return cache
+
+    def _apply_actions(self, conn, acc, cfg, prev, session, time) -> None:
         pos = {t: p for t, p in self._pos_rows(conn).items() if int(p["qty"]) != 0}
         if not pos:
             return
-        cache = getattr(self, "_actions", None)
-        if cache is None or not set(pos) <= cache[0]:
-            cache = (set(pos) | (cache[0] if cache else set()), None)
-            cache = (cache[0], load_actions(self.store, sorted(cache[0]), conn=conn))
-            self._actions = cache
-        acts = cache[1]
-        acts = acts[acts["ticker"].isin(list(pos))]
-        if acts.empty:
-            return
-        acts = acts[(acts["date"] > prev) & (acts["date"] <= session)]
+        _, _, tick, dates, recs = self._load_actions(conn, pos)
+        sel = np.flatnonzero(
+            np.isin(tick, list(pos))
+            & (dates > pd.Timestamp(prev).to_datetime64())
+            & (dates <= pd.Timestamp(session).to_datetime64())
+        )
         wht = cfg.engine.jcp_withholding
-        for a in acts.itertuples(index=False):
+        for a in (recs[k] for k in sel):  # in the loaded order, as the frame's rows
             p = pos.get(a.ticker)
             if p is None:
                 continue
