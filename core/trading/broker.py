@@ -355,6 +355,10 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         # A bar's rollover, fills, marks and checks read them several times each.
         self._pos_memo: dict[str, dict] | None = None
         self._cash_memo: float | None = None
+        #: ``(time, equity, cash, {ticker: signed qty})`` of the account as the last
+        #: :meth:`on_bars` of this object committed it; None once any other operation of
+        #: this object starts (a runner reads it instead of a new snapshot after each bar).
+        self.bar_state: tuple | None = None
 
     # -- plumbing -----------------------------------------------------------------------
     @contextmanager
@@ -414,6 +418,7 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         if lock is not None:
             lock.acquire()
         self._memo = {}
+        self.bar_state = None
         try:
             with self._transaction(durable) as conn:
                 q = _Q_ACC_LOCK if self.store.dialect == "postgresql" else _Q_ACC
@@ -1545,6 +1550,10 @@ class PaperBroker(ExecutionMixin, SessionMixin):
             self._advance_clock(conn, acc, time)
             if held or fills or rolled:
                 self._post_checks(conn, acc, cfg, time)
+            eq, _, _, cash, _ = self._equity(conn, acc, full=True)
+            qty = {t: int(p["qty"]) for t, p in self._pos_rows(conn).items() if int(p["qty"])}
+            state = (time, eq, cash, qty)
+        self.bar_state = state  # committed
         return fills
 
     def mark(self, prices: dict[str, float], time) -> AccountSnapshot:

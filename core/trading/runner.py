@@ -1119,13 +1119,18 @@ class StrategyRunner:
                 # day trade: the engine closes every position at this bar's close
                 got.extend(self.broker.close_day_trades(T, self.tickers))
         self._clock = T
-        snap, positions = self.broker.account_and_positions()
+        state = self.broker.bar_state  # the account as this bar's work committed it
+        if state is not None and state[0] == T:
+            equity, cash, acct = state[1], state[2], dict(state[3])
+        else:  # the bar was worked before a restart, or a day-trade flatten followed it
+            snap, positions = self.broker.account_and_positions()
+            equity, cash = snap.equity, snap.cash
+            acct = {p.ticker: p.qty for p in positions if p.qty}
         # drift: the account must hold what the plan holds
         plan_pos: dict[str, int] = {}
         for r in tr:
             if int(r[_T_REASON]) == R_END:
                 plan_pos[tick[int(r[_T_TICKER])]] = int(r[_T_DIR]) * int(round(r[_T_SH]))
-        acct = {p.ticker: p.qty for p in positions if p.qty}
         if i >= self.ei.start:
             for t in sorted(set(plan_pos) | set(acct)):
                 p_q, a_q = plan_pos.get(t, 0), acct.get(t, 0)
@@ -1151,8 +1156,8 @@ class StrategyRunner:
                 {
                     "runner_id": self.runner_id,
                     "time": _py(T),
-                    "equity": float(snap.equity),
-                    "cash": float(snap.cash),
+                    "equity": float(equity),
+                    "cash": float(cash),
                     "traded": traded,
                     "slip_abs": slip_abs,
                 },
