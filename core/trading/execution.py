@@ -54,6 +54,16 @@ _Q_WORK = (
 _Q_HELD = select(_POS.c.qty).where(
     _POS.c.account_id == bindparam("aid"), _POS.c.ticker == bindparam("t")
 )
+_Q_POS_ROW = select(_POS).where(
+    _POS.c.account_id == bindparam("aid"), _POS.c.ticker == bindparam("t")
+)
+# A fill's writes (executed with parameter dicts: no per-call statement building).
+_INS_FIL = _FIL.insert()
+_INS_TRD = _TRD.insert()
+_INS_POS = _POS.insert()
+_UPD_POS = _POS.update().where(
+    _POS.c.account_id == bindparam("aid_"), _POS.c.ticker == bindparam("t_")
+)
 
 
 def _py(ts):
@@ -302,13 +312,7 @@ class ExecutionMixin:
         s = 1 if o["side"] == "buy" else -1
         lot = self._resolve(t, conn)[2]
         costs = cfg.engine.costs
-        pos_row = (
-            conn.execute(
-                select(_POS).where(_POS.c.account_id == self.account_id, _POS.c.ticker == t)
-            )
-            .mappings()
-            .first()
-        )
+        pos_row = conn.execute(_Q_POS_ROW, {"aid": self.account_id, "t": t}).mappings().first()
         session = time.normalize()
         fut = self._future(t, conn)
         # futures: prices stored in points, booked in R$ per contract (× point value)
@@ -425,18 +429,19 @@ class ExecutionMixin:
         for n, mt in parts:
             fee = bk.fee * n / q
             r = conn.execute(
-                _FIL.insert().values(
-                    order_id=o["id"],
-                    account_id=self.account_id,
-                    ticker=t,
-                    market_ticker=mt,
-                    side=o["side"],
-                    qty=n,
-                    price=price,
-                    fees=fee,
-                    time=_py(time),
-                    label=label,
-                )
+                _INS_FIL,
+                {
+                    "order_id": o["id"],
+                    "account_id": self.account_id,
+                    "ticker": t,
+                    "market_ticker": mt,
+                    "side": o["side"],
+                    "qty": n,
+                    "price": price,
+                    "fees": fee,
+                    "time": _py(time),
+                    "label": label,
+                },
             )
             out.append(
                 Fill(
@@ -527,7 +532,8 @@ class ExecutionMixin:
             d = bk.direction
             entry_value = bk.closed * bk.entry_px
             conn.execute(
-                _TRD.insert().values(
+                _INS_TRD,
+                dict(
                     account_id=self.account_id,
                     fill_id=fid,
                     ticker=t,
@@ -548,7 +554,7 @@ class ExecutionMixin:
                     sale_value=bk.sale_value,
                     day_trade_sale_value=bk.dt_sale_value,
                     exit_reason=_exit_reason(o),
-                )
+                ),
             )
         if new.qty == 0:
             opened = None
@@ -571,18 +577,13 @@ class ExecutionMixin:
         self._positions_written()
         if pos_row is None:
             conn.execute(
-                _POS.insert().values(
-                    account_id=self.account_id, ticker=t, last=price, last_time=_py(time), **vals
-                )
+                _INS_POS,
+                dict(account_id=self.account_id, ticker=t, last=price, last_time=_py(time), **vals),
             )
         else:
             if pos_row["last"] is None:
                 vals["last"] = price
-            conn.execute(
-                _POS.update()
-                .where(_POS.c.account_id == self.account_id, _POS.c.ticker == t)
-                .values(**vals)
-            )
+            conn.execute(_UPD_POS, {"aid_": self.account_id, "t_": t, **vals})
         # the order
         filled = int(o["filled_qty"]) + q
         avg = ((o["avg_fill_price"] or 0.0) * int(o["filled_qty"]) + price * q) / filled

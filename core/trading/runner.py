@@ -500,8 +500,11 @@ def _engine_level_broker(store, account: str, clock):
             tickers = tuple(sorted({o["ticker"] for o in before.values()}))
             cache = self.__dict__.setdefault("_share_events", {})
             if tickers not in cache:  # the stored actions do not change during a run
-                acts = load_actions(self.store, list(tickers), conn=conn)
-                cache[tickers] = acts[acts["kind"].isin(["split", "reverse_split", "bonus"])]
+                acts = self._load_actions(conn, tickers)[1]  # the broker's, read once
+                cache[tickers] = acts[
+                    acts["ticker"].isin(list(tickers))
+                    & acts["kind"].isin(["split", "reverse_split", "bonus"])
+                ]
             acts = cache[tickers]
             if acts.empty:
                 return
