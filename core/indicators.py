@@ -23,6 +23,8 @@ _SMA = talib.MA_Type.SMA
 
 __all__ = [
     "sma",
+    "sma_values",
+    "values",
     "ema",
     "rsi",
     "macd",
@@ -56,6 +58,23 @@ def _cols(bars: pd.DataFrame, *names: str) -> list[np.ndarray]:
     return [_arr(bars[n]) for n in names]
 
 
+def values(bars: pd.DataFrame, column: str) -> np.ndarray:
+    """One column of ``bars`` as a contiguous float64 array (shape (n,)).
+
+    Raises
+    ------
+    InputError
+        If the column is missing.
+    """
+    return _cols(bars, column)[0]
+
+
+def sma_values(close: np.ndarray, period: int) -> np.ndarray:
+    """:func:`sma` on a float64 array (shape (n,), same unit): the one computation,
+    without the pandas wrapper (a replay calls it once per bar and ticker)."""
+    return talib.SMA(np.ascontiguousarray(close, dtype="float64"), timeperiod=_period(period))
+
+
 def sma(close: pd.Series, period: int) -> pd.Series:
     """Simple moving average of ``close`` over ``period`` bars (TA-Lib ``SMA``).
 
@@ -65,7 +84,7 @@ def sma(close: pd.Series, period: int) -> pd.Series:
         Same index as ``close``; NaN for the first ``period - 1`` bars.
     """
     p = _period(period)
-    return pd.Series(talib.SMA(_arr(close), timeperiod=p), index=close.index, name=f"sma_{p}")
+    return pd.Series(sma_values(_arr(close), p), index=close.index, name=f"sma_{p}")
 
 
 def ema(close: pd.Series, period: int) -> pd.Series:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from core import indicators as ind
 from core.errors import InputError
-from core.strategies.base import Param, Strategy, crossed_above, crossed_below
+from core.strategies.base import Param, Strategy, crossed_above, crossed_below, flag_frame
 
 __all__ = ["SmaCross"]
 
@@ -41,10 +41,8 @@ class SmaCross(Strategy):
             )
 
     def signals(self, bars: pd.DataFrame) -> pd.DataFrame:
-        f = ind.sma(bars["close"], self.p["fast"]).to_numpy()
-        s = ind.sma(bars["close"], self.p["slow"]).to_numpy()
+        close = ind.values(bars, "close")
+        f = ind.sma_values(close, self.p["fast"])
+        s = ind.sma_values(close, self.p["slow"])
         up, down = crossed_above(f, s), crossed_below(f, s)
-        return pd.DataFrame(
-            {"entry_long": up, "exit_long": down, "entry_short": down, "exit_short": up},
-            index=bars.index,
-        )
+        return flag_frame(bars.index, up, down, down, up)

@@ -194,6 +194,39 @@ _INS_LED = _LED.insert()
 _UPD_ORD = _ORD.update().where(_ORD.c.id == bindparam("oid_"))
 _UPD_VERSION = _ACC.update().where(_ACC.c.id == _AID).values(version=bindparam("version_"))
 _Q_LAST: Any = None  # last stored daily close of several tickers (built on first use)
+#: The ``paper_accounts`` columns :func:`account_from_row` reads (the settings' memo key).
+_CONFIG_KEYS = (
+    "id",
+    "name",
+    "owner",
+    "initial_cash",
+    "costs",
+    "engine",
+    "risk",
+    "created_at",
+    "blocked",
+    "block_reason",
+)
+# Bar work (:meth:`PaperBroker.on_bars`, once per replayed bar) and the reads after it.
+_Q_LIVE = (
+    select(_ORD.c.ticker)
+    .where(_ORD.c.account_id == _AID, _ORD.c.status.in_(("aceita", "parcial")))
+    .distinct()
+)
+_UPD_MARK = (
+    _POS.update()
+    .where(_POS.c.account_id == _AID, _POS.c.ticker == bindparam("t_"))
+    .values(last=bindparam("last_"), last_time=bindparam("last_time_"))
+)
+_UPD_CLOCK = (
+    _ACC.update()
+    .where(_ACC.c.id == _AID)
+    .values(clock=bindparam("clock_"), version=bindparam("version_"))
+)
+_Q_CLOCK = select(_ACC.c.clock).where(_ACC.c.id == _AID)
+_Q_AVAIL = select(func.coalesce(func.sum(_LED.c.amount), 0.0)).where(
+    _LED.c.account_id == _AID, _LED.c.settle_date <= bindparam("today")
+)
 
 
 def _q_last():
@@ -317,6 +350,15 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         self._memo: dict | None = None
         self._cur: Any = None
         self._want: set[str] = set()  # tickers whose last stored close an operation needs
+        # Within one locked operation: the account's position rows and cash balance as last
+        # read, dropped by every write to them (:meth:`_positions_written`, :meth:`_ledger`).
+        # A bar's rollover, fills, marks and checks read them several times each.
+        self._pos_memo: dict[str, dict] | None = None
+        self._cash_memo: float | None = None
+        #: ``(time, equity, cash, {ticker: signed qty})`` of the account as the last
+        #: :meth:`on_bars` of this object committed it; None once any other operation of
+        #: this object starts (a runner reads it instead of a new snapshot after each bar).
+        self.bar_state: tuple | None = None
 
     # -- plumbing -----------------------------------------------------------------------
     @contextmanager
@@ -376,6 +418,7 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         if lock is not None:
             lock.acquire()
         self._memo = {}
+        self.bar_state = None
         try:
             with self._transaction(durable) as conn:
                 q = _Q_ACC_LOCK if self.store.dialect == "postgresql" else _Q_ACC
@@ -383,10 +426,12 @@ class PaperBroker(ExecutionMixin, SessionMixin):
                 if row is None:
                     raise InputError(f"Conta {self.name!r} não existe mais.")
                 self._cur = conn  # reads inside the operation join its transaction
+                self._pos_memo = self._cash_memo = None
                 yield conn, dict(row)
         finally:
             self._memo = None
             self._cur = None
+            self._pos_memo = self._cash_memo = None
             self._want = set()
             if lock is not None:
                 lock.release()
@@ -399,7 +444,13 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         return wall_now()
 
     def _config(self, acc: dict) -> Account:
-        return account_from_row(acc)
+        """The account's settings from its row (memoised on the row's settings: a replay
+        asks on every bar, and parsing the engine and risk JSON costs more than the bar)."""
+        key = repr([acc.get(k) for k in _CONFIG_KEYS])
+        got = self.__dict__.get("_config_memo")
+        if got is None or got[0] != key:
+            got = self.__dict__["_config_memo"] = (key, account_from_row(acc))
+        return got[1]
 
     def _instrument(self, ticker: str, conn=None) -> dict:
         t = ticker.upper()
@@ -445,8 +496,14 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         return inst["ticker"], frac_only, int(inst["lot_size"] or 1)
 
     def _cash(self, conn) -> float:
-        v = conn.execute(_Q_CASH, {"aid": self.account_id}).scalar()
-        return float(v or 0.0)
+        """The account's cash (R$): the balance of its newest ledger row."""
+        mine = conn is not None and conn is self._cur
+        if mine and self._cash_memo is not None:
+            return self._cash_memo
+        v = float(conn.execute(_Q_CASH, {"aid": self.account_id}).scalar() or 0.0)
+        if mine:
+            self._cash_memo = v
+        return v
 
     def _ledger(
         self,
@@ -465,6 +522,7 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         if abs(amount) < 5e-7:
             return
         bal = self._cash(conn) + amount
+        self._cash_memo = None
         conn.execute(
             _INS_LED,
             {
@@ -541,8 +599,19 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         return dict(r)
 
     def _pos_rows(self, conn) -> dict[str, dict]:
-        rows = conn.execute(_Q_POS, {"aid": self.account_id}).mappings()
-        return {r["ticker"]: dict(r) for r in rows}
+        """The account's position rows by ticker (each caller gets its own dicts)."""
+        mine = conn is not None and conn is self._cur
+        if not (mine and self._pos_memo is not None):
+            rows = conn.execute(_Q_POS, {"aid": self.account_id}).mappings()
+            got = {r["ticker"]: dict(r) for r in rows}
+            if not mine:
+                return got
+            self._pos_memo = got
+        return {t: dict(r) for t, r in self._pos_memo.items()}
+
+    def _positions_written(self) -> None:
+        """Forget the position rows read in this operation (call after writing them)."""
+        self._pos_memo = None
 
     def _last_stored(self, ticker: str, conn=None) -> tuple[float, pd.Timestamp] | None:
         """Last stored daily close of ``ticker`` and its date (memoised per operation); for a
@@ -589,11 +658,7 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         cash = self._cash(conn)
         today = now.normalize()
         avail = (
-            conn.execute(
-                select(func.coalesce(func.sum(_LED.c.amount), 0.0)).where(
-                    _LED.c.account_id == self.account_id, _LED.c.settle_date <= _py(today)
-                )
-            ).scalar()
+            conn.execute(_Q_AVAIL, {"aid": self.account_id, "today": _py(today)}).scalar()
             if settled
             else float("nan")
         )
@@ -737,23 +802,19 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         """The newest bar or mark time the account has processed (None before any): where a
         runner resumes after a restart."""
         with self.store.engine.connect() as conn:
-            v = conn.execute(select(_ACC.c.clock).where(_ACC.c.id == self.account_id)).scalar()
+            v = conn.execute(_Q_CLOCK, {"aid": self.account_id}).scalar()
         return _ts(v)
 
     def account(self) -> AccountSnapshot:
         """The account's cash, equity, P&L and drawdown now (see :class:`AccountSnapshot`)."""
         with self.store.engine.connect() as conn:
-            acc = dict(
-                conn.execute(select(_ACC).where(_ACC.c.id == self.account_id)).mappings().first()
-            )
+            acc = dict(conn.execute(_Q_ACC, {"aid": self.account_id}).mappings().first())
             return self._snapshot(conn, acc)[0]
 
     def positions(self) -> list[Position]:
         """Open positions (signed ``qty``), by ticker."""
         with self.store.engine.connect() as conn:
-            acc = dict(
-                conn.execute(select(_ACC).where(_ACC.c.id == self.account_id)).mappings().first()
-            )
+            acc = dict(conn.execute(_Q_ACC, {"aid": self.account_id}).mappings().first())
             return self._snapshot(conn, acc)[1]
 
     def orders(self, status: str | Iterable[str] | None = None) -> list[Order]:
@@ -1052,9 +1113,7 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         v = self._validate(req)
         ticker, frac_only, lot = self._resolve(req.ticker)
         with self.store.engine.connect() as conn:
-            acc = dict(
-                conn.execute(select(_ACC).where(_ACC.c.id == self.account_id)).mappings().first()
-            )
+            acc = dict(conn.execute(_Q_ACC, {"aid": self.account_id}).mappings().first())
             self._memo = {}
             self._cur = conn
             try:
@@ -1467,17 +1526,7 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         with self._locked(durable=False) as (conn, acc):
             cfg = self._config(acc)
             rolled = self._rollover(conn, acc, time, cfg)
-            live = {
-                r[0]
-                for r in conn.execute(
-                    select(_ORD.c.ticker)
-                    .where(
-                        _ORD.c.account_id == self.account_id,
-                        _ORD.c.status.in_(("aceita", "parcial")),
-                    )
-                    .distinct()
-                )
-            }
+            live = {r[0] for r in conn.execute(_Q_LIVE, {"aid": self.account_id})}
             # the engine's order within a bar: exits at the open for every ticker, then
             # entries at the open, then the intrabar stops and targets
             state: dict = {}
@@ -1490,16 +1539,21 @@ class PaperBroker(ExecutionMixin, SessionMixin):
                             )
                         )
             held = {t for t, p in self._pos_rows(conn).items() if int(p["qty"]) != 0}
-            for t, b in work:
-                if t in held:
-                    conn.execute(
-                        _POS.update()
-                        .where(_POS.c.account_id == self.account_id, _POS.c.ticker == t)
-                        .values(last=b["close"], last_time=_py(time))
-                    )
+            marks = [
+                {"aid": self.account_id, "t_": t, "last_": b["close"], "last_time_": _py(time)}
+                for t, b in work
+                if t in held
+            ]
+            if marks:  # one executemany for every held ticker's close
+                conn.execute(_UPD_MARK, marks)
+                self._positions_written()
             self._advance_clock(conn, acc, time)
             if held or fills or rolled:
                 self._post_checks(conn, acc, cfg, time)
+            eq, _, _, cash, _ = self._equity(conn, acc, full=True)
+            qty = {t: int(p["qty"]) for t, p in self._pos_rows(conn).items() if int(p["qty"])}
+            state = (time, eq, cash, qty)
+        self.bar_state = state  # committed
         return fills
 
     def mark(self, prices: dict[str, float], time) -> AccountSnapshot:
@@ -1523,6 +1577,7 @@ class PaperBroker(ExecutionMixin, SessionMixin):
                     .where(_POS.c.account_id == self.account_id, _POS.c.ticker == t.upper())
                     .values(last=float(p), last_time=_py(time))
                 )
+                self._positions_written()
             self._advance_clock(conn, acc, time)
             self._post_checks(conn, acc, cfg, time)
             return self._snapshot(conn, acc)[0]
@@ -1546,6 +1601,7 @@ class PaperBroker(ExecutionMixin, SessionMixin):
                         .where(_POS.c.account_id == self.account_id, _POS.c.ticker == t)
                         .values(last=got[0], last_time=_py(got[1]))
                     )
+                    self._positions_written()
             self._post_checks(conn, acc, cfg, now)
             return self._snapshot(conn, acc)[0]
 
@@ -1589,6 +1645,7 @@ class PaperBroker(ExecutionMixin, SessionMixin):
                 .where(_POS.c.account_id == self.account_id, _POS.c.ticker == o["ticker"])
                 .values(last=px)
             )
+            self._positions_written()
             self._post_checks(conn, acc, cfg, now)
             return fills
 
@@ -1722,9 +1779,8 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         if acc.get("clock") is None or time > pd.Timestamp(acc["clock"]):
             acc["clock"] = _py(time)
         conn.execute(
-            _ACC.update()
-            .where(_ACC.c.id == self.account_id)
-            .values(clock=acc["clock"], version=acc["version"] + 1)
+            _UPD_CLOCK,
+            {"aid": self.account_id, "clock_": acc["clock"], "version_": acc["version"] + 1},
         )
         acc["version"] += 1
 

@@ -37,6 +37,7 @@ EVENT_KINDS: tuple[str, ...] = (
 )
 
 _EV = PaperEvent.__table__
+_INS_EV = _EV.insert()  # built once: a fill writes an event
 _ACC = PaperAccount.__table__
 
 
@@ -90,14 +91,15 @@ def write_event(
         raise ValueError(f"unknown trading event kind {kind!r}")
     ts = pd.Timestamp(time).to_pydatetime() if time is not None else _dt.datetime.now()
     res = conn.execute(
-        _EV.insert().values(
-            account_id=account_id,
-            time=ts,
-            kind=kind,
-            ticker=ticker,
-            values=dict(values or {}),
-            message=message[:500],
-        )
+        _INS_EV,
+        {
+            "account_id": account_id,
+            "time": ts,
+            "kind": kind,
+            "ticker": ticker,
+            "values": dict(values or {}),
+            "message": message[:500],
+        },
     )
     pk: Any = res.inserted_primary_key
     return int(pk[0])

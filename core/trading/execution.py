@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from core.backtest.costs import n_orders
 from core.backtest.fills import (
@@ -40,6 +40,30 @@ _ORD = PaperOrder.__table__
 _FIL = PaperFill.__table__
 _POS = PaperPosition.__table__
 _TRD = PaperTrade.__table__
+
+# The bar work's reads, built once (bind parameters): every replayed bar runs them.
+_Q_WORK = (
+    select(_ORD)
+    .where(
+        _ORD.c.account_id == bindparam("aid"),
+        _ORD.c.ticker == bindparam("t"),
+        _ORD.c.status.in_(("aceita", "parcial")),
+    )
+    .order_by(_ORD.c.id)
+)
+_Q_HELD = select(_POS.c.qty).where(
+    _POS.c.account_id == bindparam("aid"), _POS.c.ticker == bindparam("t")
+)
+_Q_POS_ROW = select(_POS).where(
+    _POS.c.account_id == bindparam("aid"), _POS.c.ticker == bindparam("t")
+)
+# A fill's writes (executed with parameter dicts: no per-call statement building).
+_INS_FIL = _FIL.insert()
+_INS_TRD = _TRD.insert()
+_INS_POS = _POS.insert()
+_UPD_POS = _POS.update().where(
+    _POS.c.account_id == bindparam("aid_"), _POS.c.ticker == bindparam("t_")
+)
 
 
 def _py(ts):
@@ -85,12 +109,7 @@ class ExecutionMixin:
         position), ``entry`` (the others) or ``children`` (bracket legs), None: all."""
         state = {} if state is None else state
         session = time.normalize()
-        q = select(_ORD).where(
-            _ORD.c.account_id == self.account_id,
-            _ORD.c.ticker == t,
-            _ORD.c.status.in_(("aceita", "parcial")),
-        )
-        rows = [dict(r) for r in conn.execute(q.order_by(_ORD.c.id)).mappings()]
+        rows = [dict(r) for r in conn.execute(_Q_WORK, {"aid": self.account_id, "t": t}).mappings()]
         if not rows:
             return []
         fills: list[Fill] = []
@@ -119,14 +138,7 @@ class ExecutionMixin:
         if phase == "children":
             entries = []
         elif phase is not None:
-            held = int(
-                conn.execute(
-                    select(_POS.c.qty).where(
-                        _POS.c.account_id == self.account_id, _POS.c.ticker == t
-                    )
-                ).scalar()
-                or 0
-            )
+            held = int(conn.execute(_Q_HELD, {"aid": self.account_id, "t": t}).scalar() or 0)
             want_exit = phase == "exit"
             entries = [
                 r for r in entries if (held * (1 if r["side"] == "buy" else -1) < 0) == want_exit
@@ -300,13 +312,7 @@ class ExecutionMixin:
         s = 1 if o["side"] == "buy" else -1
         lot = self._resolve(t, conn)[2]
         costs = cfg.engine.costs
-        pos_row = (
-            conn.execute(
-                select(_POS).where(_POS.c.account_id == self.account_id, _POS.c.ticker == t)
-            )
-            .mappings()
-            .first()
-        )
+        pos_row = conn.execute(_Q_POS_ROW, {"aid": self.account_id, "t": t}).mappings().first()
         session = time.normalize()
         fut = self._future(t, conn)
         # futures: prices stored in points, booked in R$ per contract (× point value)
@@ -423,18 +429,19 @@ class ExecutionMixin:
         for n, mt in parts:
             fee = bk.fee * n / q
             r = conn.execute(
-                _FIL.insert().values(
-                    order_id=o["id"],
-                    account_id=self.account_id,
-                    ticker=t,
-                    market_ticker=mt,
-                    side=o["side"],
-                    qty=n,
-                    price=price,
-                    fees=fee,
-                    time=_py(time),
-                    label=label,
-                )
+                _INS_FIL,
+                {
+                    "order_id": o["id"],
+                    "account_id": self.account_id,
+                    "ticker": t,
+                    "market_ticker": mt,
+                    "side": o["side"],
+                    "qty": n,
+                    "price": price,
+                    "fees": fee,
+                    "time": _py(time),
+                    "label": label,
+                },
             )
             out.append(
                 Fill(
@@ -525,7 +532,8 @@ class ExecutionMixin:
             d = bk.direction
             entry_value = bk.closed * bk.entry_px
             conn.execute(
-                _TRD.insert().values(
+                _INS_TRD,
+                dict(
                     account_id=self.account_id,
                     fill_id=fid,
                     ticker=t,
@@ -546,7 +554,7 @@ class ExecutionMixin:
                     sale_value=bk.sale_value,
                     day_trade_sale_value=bk.dt_sale_value,
                     exit_reason=_exit_reason(o),
-                )
+                ),
             )
         if new.qty == 0:
             opened = None
@@ -566,20 +574,16 @@ class ExecutionMixin:
             day_fee_rate=new.day_rate,
             avg_fill=new.px,
         )
+        self._positions_written()
         if pos_row is None:
             conn.execute(
-                _POS.insert().values(
-                    account_id=self.account_id, ticker=t, last=price, last_time=_py(time), **vals
-                )
+                _INS_POS,
+                dict(account_id=self.account_id, ticker=t, last=price, last_time=_py(time), **vals),
             )
         else:
             if pos_row["last"] is None:
                 vals["last"] = price
-            conn.execute(
-                _POS.update()
-                .where(_POS.c.account_id == self.account_id, _POS.c.ticker == t)
-                .values(**vals)
-            )
+            conn.execute(_UPD_POS, {"aid_": self.account_id, "t_": t, **vals})
         # the order
         filled = int(o["filled_qty"]) + q
         avg = ((o["avg_fill_price"] or 0.0) * int(o["filled_qty"]) + price * q) / filled

@@ -306,12 +306,16 @@ def _share_events(store, tickers: list[str]) -> dict[str, list[tuple[pd.Timestam
     return out
 
 
-def account_trades(store, account: str) -> pd.DataFrame:
+def account_trades(store, account: str, *, memo: dict | None = None) -> pd.DataFrame:
     """Closed trades of a paper account in the engine's columns.
 
     One row per closing fill (:meth:`PaperBroker.trades`), with the entry price of the
     opening fills (first in, first out), the fees of both sides (entry, exit, day-trade
     refund: ``d × q × (exit − entry) − pnl``) and the exit reason of the closing order.
+
+    ``memo`` (optional, a dict the caller keeps) holds what does not change while a
+    runner replays — the splits and bonus shares of the tickers, their point values — so
+    that the monthly red flags of a replay read them once, not every month.
 
     Returns
     -------
@@ -346,7 +350,13 @@ def account_trades(store, account: str) -> pd.DataFrame:
     lots: dict[str, list[list[Any]]] = {}  # ticker -> FIFO of [qty signed, price, time]
     entry_px: dict[int, float] = {}
     reason: dict[int, str] = {}
-    events = _share_events(store, sorted({f.ticker for f in fills}))
+    names = tuple(sorted({f.ticker for f in fills}))
+    if memo is None:
+        events = _share_events(store, list(names))
+    else:
+        events = memo.get(("share_events", names))
+        if events is None:
+            events = memo[("share_events", names)] = _share_events(store, list(names))
     for f in fills:
         s = 1 if f.side == "buy" else -1
         book = lots.setdefault(f.ticker, [])
@@ -402,7 +412,11 @@ def account_trades(store, account: str) -> pd.DataFrame:
     )
     d = np.where(out["direction"].isin(["compra", "long", "buy"]), 1.0, -1.0)
     # futures: prices in points, money in R$ (× point value)
-    pv = out["ticker"].map({t: b._mult(t) for t in out["ticker"].unique()}).astype(float)
+    mults = memo.setdefault("mult", {}) if memo is not None else {}
+    for t in out["ticker"].unique():
+        if t not in mults:
+            mults[t] = b._mult(t)
+    pv = out["ticker"].map(mults).astype(float)
     move = d * out["shares"] * (out["exit_price"] - out["entry_price"]) * pv
     out["fees"] = move - out["pnl"]
     out["return_pct"] = 100.0 * out["pnl"] / (out["shares"] * out["entry_price"] * pv)
@@ -670,21 +684,47 @@ def monitor(store, account: str, *, rules: RedFlagRules | None = None) -> Monito
     return res
 
 
+def _cdi_returns(store, index: pd.DatetimeIndex, memo: dict | None) -> pd.Series:
+    """:func:`core.rates.cdi_daily_returns` on ``index``, from ``memo`` when it holds them.
+
+    A bar's CDI return depends only on that bar and the one before it, so the returns of a
+    prefix of an index are the prefix of the index's returns: the memo keeps the returns
+    of ``index`` extended by ``memo["cdi_extend"]`` (the later sessions a runner will
+    process) and serves every later month's prefix from them.
+    """
+    from core.rates import cdi_daily_returns
+
+    if memo is None:
+        return cdi_daily_returns(store, index)
+    got = memo.get("cdi")
+    n = len(index)
+    if got is None or len(got) < n or not got.index[:n].equals(index):
+        ext = memo.get("cdi_extend")
+        full = index if ext is None else index.append(ext[ext > index[-1]])
+        got = memo["cdi"] = cdi_daily_returns(store, full)
+    return got.iloc[:n]
+
+
 def evaluate_red_flags(
-    store, account: str, time, *, rules: RedFlagRules | None = None
+    store, account: str, time, *, rules: RedFlagRules | None = None, memo: dict | None = None
 ) -> list[RedFlag]:
     """Compute the red flags of ``account`` now and write the active ones as events
-    (:func:`write_red_flags`); the runner calls it at each new month and at its end."""
-    from core.rates import cdi_daily_returns
+    (:func:`write_red_flags`); the runner calls it at each new month and at its end.
+
+    ``memo`` (optional): a dict the caller keeps between calls for what does not change
+    during a replay — the CDI returns (``memo["cdi_extend"]``: the sessions the caller
+    will ask for later, a DatetimeIndex), splits and point values (:func:`account_trades`).
+    The flags are the same with or without it.
+    """
     from core.trading.accounts import get_account
 
     acc = get_account(store, account)
-    trades = account_trades(store, acc.name)
+    trades = account_trades(store, acc.name, memo=memo)
     run = _runner_row(store, acc.name)
     rows = _equity_rows(store, None if run is None else int(run["id"]))
     equity = rows["equity"] if len(rows) else pd.Series(dtype="float64")
     rf = (
-        cdi_daily_returns(store, _with_start(equity, acc.initial_cash).index)
+        _cdi_returns(store, pd.DatetimeIndex(_with_start(equity, acc.initial_cash).index), memo)
         if len(equity)
         else None
     )

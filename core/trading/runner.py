@@ -59,13 +59,13 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from core.backtest.engine import (
     _T_DIR,
@@ -112,6 +112,18 @@ _PER_TICKER = frozenset({"lot", "unit_fee_sw", "unit_fee_dt", "margin", "slip_ab
 _RUN: Any = PaperRunner.__table__
 _EQ: Any = PaperRunnerEquity.__table__
 _SIG: Any = PaperSignal.__table__
+
+# The runner's per-bar statements, built once (bind parameters): a replay runs them on
+# every bar, and a statement built per call costs SQLAlchemy more than SQLite's work.
+_RID: Any = bindparam("rid")
+_DEL_EQ = delete(_EQ).where(_EQ.c.runner_id == _RID, _EQ.c.time == bindparam("t"))
+_INS_EQ = _EQ.insert()
+_UPD_RUN = _RUN.update().where(_RUN.c.id == _RID)
+_Q_STATUS = select(_RUN.c.status).where(_RUN.c.id == _RID)
+_Q_SIG_SEEN = select(_SIG.c.ticker, _SIG.c.kind).where(
+    _SIG.c.runner_id == _RID, _SIG.c.time == bindparam("t")
+)
+_INS_SIG = _SIG.insert()
 
 #: Runner states (pt-BR, shown on the page): stopped, running, stopping, finished, error.
 RUNNER_STATUSES: tuple[str, ...] = ("parado", "rodando", "parando", "concluído", "erro")
@@ -349,6 +361,26 @@ def _points(x: float, pv: float) -> float:
     return round(float(x) / pv, 6) if x == x else float("nan")
 
 
+class _Prefix(Mapping):
+    """``{ticker: bars.iloc[:end]}`` for one ticker, sliced only when read: the as-traded
+    history :func:`~core.backtest.runner.compute_signals` reads only for a strategy that
+    sets price levels (the replay calls it once per bar and ticker)."""
+
+    def __init__(self, bars: dict[str, pd.DataFrame], ticker: str, end: int) -> None:
+        self._bars, self._t, self._end = bars, ticker, end
+
+    def __getitem__(self, key: str) -> pd.DataFrame:
+        if key != self._t:
+            raise KeyError(key)
+        return self._bars[key].iloc[: self._end]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter((self._t,))
+
+    def __len__(self) -> int:
+        return 1
+
+
 def _groups(feed) -> Iterable[list[BarEvent]]:
     """The feed's bars grouped by time (``feed.groups()`` when it has one)."""
     if hasattr(feed, "groups"):
@@ -393,12 +425,10 @@ def _engine_level_broker(store, account: str, clock):
         def account_and_positions(self):
             """:meth:`account` and :meth:`positions` from one read of the account (the
             runner needs both after every bar; each alone computes the whole snapshot)."""
-            from core.trading.models import PaperAccount
+            from core.trading.broker import _Q_ACC
 
-            acc_t = PaperAccount.__table__
             with self.store.engine.connect() as conn:
-                q = select(acc_t).where(acc_t.c.id == self.account_id)
-                acc = dict(conn.execute(q).mappings().first())
+                acc = dict(conn.execute(_Q_ACC, {"aid": self.account_id}).mappings().first())
                 snap, positions = self._snapshot(conn, acc)[:2]
             return snap, positions
 
@@ -456,6 +486,8 @@ def _engine_level_broker(store, account: str, clock):
                 if d is not None
             ):
                 return
+            # the runner's tickers' actions in one read (positions open on them later)
+            self._load_actions(conn, held | self.order_tickers)
             q = select(orders).where(
                 orders.c.account_id == self.account_id,
                 orders.c.status.in_(("nova", "aceita", "parcial")),
@@ -468,8 +500,11 @@ def _engine_level_broker(store, account: str, clock):
             tickers = tuple(sorted({o["ticker"] for o in before.values()}))
             cache = self.__dict__.setdefault("_share_events", {})
             if tickers not in cache:  # the stored actions do not change during a run
-                acts = load_actions(self.store, list(tickers), conn=conn)
-                cache[tickers] = acts[acts["kind"].isin(["split", "reverse_split", "bonus"])]
+                acts = self._load_actions(conn, tickers)[1]  # the broker's, read once
+                cache[tickers] = acts[
+                    acts["ticker"].isin(list(tickers))
+                    & acts["kind"].isin(["split", "reverse_split", "bonus"])
+                ]
             acts = cache[tickers]
             if acts.empty:
                 return
@@ -641,6 +676,8 @@ class StrategyRunner:
         #: the runner's stop request as read at the end of the last bar (None: not read)
         self._seen_stop: bool | None = None
         self.ei: Any = None  # EngineInputs once built (None: a live runner before its first bar)
+        #: what the monthly red flags read once per run (CDI returns, splits, point values)
+        self._flag_memo: dict = {}
         self._build()
 
     def _now(self) -> pd.Timestamp:
@@ -774,6 +811,8 @@ class StrategyRunner:
         )
         self._flat = flat
         self.index = self.ei.index
+        # the red flags' equity rows are the sessions processed from the window's start
+        self._flag_memo = {"cdi_extend": pd.DatetimeIndex(self.index[self.ei.start :])}
         self.k = len(self.ei.tickers)
         self._pos = {t: self.index.get_indexer(self.raw[t].index) for t in self.ei.tickers}
         self._has_bar = np.zeros((len(self.index), self.k), dtype=bool)
@@ -812,37 +851,35 @@ class StrategyRunner:
                 continue
             end = int(self._ends[i, j])
             sig = compute_signals(
-                self.strategy, {t: self.adj[t].iloc[:end]}, {t: self.raw[t].iloc[:end]}
+                self.strategy, {t: self.adj[t].iloc[:end]}, _Prefix(self.raw, t, end)
             )[t]
-            cols = sig.columns
+            # the last row once (one Series) instead of one column Series per field
+            last = sig.iloc[-1]
+            row = dict(zip(last.index, last.to_numpy(), strict=True))
             vals: dict[str, Any] = {}
             no_entry = t in self._no_entry and bool(self._no_entry[t][end - 1])
             for c, arr in zip(_FLAGS, sg[:4], strict=True):
-                x: Any = sig[c].to_numpy()[-1] if c in cols else False
+                x: Any = row.get(c, False)
                 v = bool(x) if x == x else False
                 if no_entry and c in ("entry_long", "entry_short"):
                     v = False  # day trade: would fill after the session's flatten time
                 arr[i, j] = v
                 vals[c] = v
             for c, arr in zip(_LEVELS, sg[4:], strict=True):
-                lv = float(sig[c].to_numpy()[-1]) if c in cols else np.nan
+                lv = float(row[c]) if c in row else np.nan
                 arr[i, j] = lv
                 vals[c] = lv
             if log_signals and any(vals[c] for c in _FLAGS):
-                rows.append(self._signal_row(T, t, vals, sig.iloc[-1]))
+                rows.append(self._signal_row(T, t, vals, last))
         self._signal_upto = i
         if rows and conn is not None:
             existing = {
                 (r[0], r[1])
-                for r in conn.execute(
-                    select(_SIG.c.ticker, _SIG.c.kind).where(
-                        _SIG.c.runner_id == self.runner_id, _SIG.c.time == _py(T)
-                    )
-                )
+                for r in conn.execute(_Q_SIG_SEEN, {"rid": self.runner_id, "t": _py(T)})
             }
             new = [r for r in rows if (r["ticker"], r["kind"]) not in existing]
             if new:
-                conn.execute(_SIG.insert(), new)
+                conn.execute(_INS_SIG, new)
 
     def _signal_row(self, T, t, vals: dict, last: pd.Series) -> dict:
         kind = next(c for c in _FLAGS if vals[c])
@@ -1085,13 +1122,18 @@ class StrategyRunner:
                 # day trade: the engine closes every position at this bar's close
                 got.extend(self.broker.close_day_trades(T, self.tickers))
         self._clock = T
-        snap, positions = self.broker.account_and_positions()
+        state = self.broker.bar_state  # the account as this bar's work committed it
+        if state is not None and state[0] == T:
+            equity, cash, acct = state[1], state[2], dict(state[3])
+        else:  # the bar was worked before a restart, or a day-trade flatten followed it
+            snap, positions = self.broker.account_and_positions()
+            equity, cash = snap.equity, snap.cash
+            acct = {p.ticker: p.qty for p in positions if p.qty}
         # drift: the account must hold what the plan holds
         plan_pos: dict[str, int] = {}
         for r in tr:
             if int(r[_T_REASON]) == R_END:
                 plan_pos[tick[int(r[_T_TICKER])]] = int(r[_T_DIR]) * int(round(r[_T_SH]))
-        acct = {p.ticker: p.qty for p in positions if p.qty}
         if i >= self.ei.start:
             for t in sorted(set(plan_pos) | set(acct)):
                 p_q, a_q = plan_pos.get(t, 0), acct.get(t, 0)
@@ -1111,18 +1153,19 @@ class StrategyRunner:
             log.warning("runner %s: %s", self.account, msg)
         with self.store.transaction() as conn:
             self._signals_at(i, conn=conn)
-            conn.execute(delete(_EQ).where(_EQ.c.runner_id == self.runner_id, _EQ.c.time == _py(T)))
+            conn.execute(_DEL_EQ, {"rid": self.runner_id, "t": _py(T)})
             conn.execute(
-                _EQ.insert().values(
-                    runner_id=self.runner_id,
-                    time=_py(T),
-                    equity=float(snap.equity),
-                    cash=float(snap.cash),
-                    traded=traded,
-                    slip_abs=slip_abs,
-                )
+                _INS_EQ,
+                {
+                    "runner_id": self.runner_id,
+                    "time": _py(T),
+                    "equity": float(equity),
+                    "cash": float(cash),
+                    "traded": traded,
+                    "slip_abs": slip_abs,
+                },
             )
-            done_n = int(((self.index >= self.index[self.ei.start]) & (self.index <= T)).sum())
+            done_n = max(0, i - self.ei.start + 1)  # window sessions up to T (sorted, unique)
             values = {
                 "last_bar": _py(T),
                 "bars_done": done_n,
@@ -1130,9 +1173,9 @@ class StrategyRunner:
             }
             if notes:
                 values["message"] = ("Divergência do backtest — " + self.drift[-1])[:2000]
-            conn.execute(_RUN.update().where(_RUN.c.id == self.runner_id).values(**values))
+            conn.execute(_UPD_RUN, {"rid": self.runner_id, **values})
             # a stop asked for meanwhile (any process), read in the bar's own transaction
-            status = conn.execute(select(_RUN.c.status).where(_RUN.c.id == self.runner_id))
+            status = conn.execute(_Q_STATUS, {"rid": self.runner_id})
             self._seen_stop = status.scalar() == "parando"
         month_done = self.last_bar is not None and T.to_period("M") != self.last_bar.to_period("M")
         self.last_bar = T
@@ -1150,7 +1193,7 @@ class StrategyRunner:
         from core.trading.monitor import evaluate_red_flags
 
         try:
-            evaluate_red_flags(self.store, self.account, T)
+            evaluate_red_flags(self.store, self.account, T, memo=self._flag_memo)
         except Exception:  # noqa: BLE001 - the monitor never stops the runner
             log.exception("red flags of %s at %s", self.account, T)
 

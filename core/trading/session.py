@@ -14,8 +14,9 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from core.errors import UnknownTickerError
 from core.textfmt import brl, integer, pct
@@ -43,6 +44,32 @@ _POS = PaperPosition.__table__
 _LED = PaperLedger.__table__
 _TRD = PaperTrade.__table__
 _EQ = PaperEquity.__table__
+
+# Statements of every session rollover and bar, built once (bind parameters).
+_AID: Any = bindparam("aid")
+_Q_OPEN_ENTRIES = select(_ORD).where(
+    _ORD.c.account_id == _AID, _ORD.c.status.in_(OPEN_STATUSES), _ORD.c.role == "entry"
+)
+_UPD_SESSION = (
+    _ACC.update()
+    .where(_ACC.c.id == _AID)
+    .values(session=bindparam("session_"), day_start_equity=bindparam("day_start_"))
+)
+_UPSERT_EQ: dict[str, Any] = {}  # dialect name -> INSERT ... ON CONFLICT DO UPDATE
+
+
+def _upsert_equity(dialect: str):
+    """The session equity row's upsert for ``dialect`` (built once per dialect)."""
+    stmt = _UPSERT_EQ.get(dialect)
+    if stmt is None:
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        ins: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_EQ)
+        cols = ("time", "equity", "cash", "gross_exposure")
+        stmt = _UPSERT_EQ[dialect] = ins.on_conflict_do_update(
+            index_elements=["account_id", "date"], set_={c: ins.excluded[c] for c in cols}
+        )
+    return stmt
 
 
 def _py(ts):
@@ -82,17 +109,7 @@ class SessionMixin:
             if (session.year, session.month) != (prev.year, prev.month):
                 self._book_taxes(conn, session, time)
             # expire day orders / dated validity past
-            for r in (
-                conn.execute(
-                    select(_ORD).where(
-                        _ORD.c.account_id == self.account_id,
-                        _ORD.c.status.in_(OPEN_STATUSES),
-                        _ORD.c.role == "entry",
-                    )
-                )
-                .mappings()
-                .all()
-            ):
+            for r in conn.execute(_Q_OPEN_ENTRIES, {"aid": self.account_id}).mappings().all():
                 self._expired(
                     conn, dict(r), order_session(time) if time != session else session, time
                 )
@@ -100,30 +117,44 @@ class SessionMixin:
         acc["session"] = _py(session)
         acc["day_start_equity"] = eq
         conn.execute(
-            _ACC.update()
-            .where(_ACC.c.id == self.account_id)
-            .values(session=acc["session"], day_start_equity=eq)
+            _UPD_SESSION, {"aid": self.account_id, "session_": acc["session"], "day_start_": eq}
         )
         return True
 
-    def _apply_actions(self, conn, acc, cfg, prev, session, time) -> None:
+    def _load_actions(self, conn, tickers) -> tuple:
+        """The stored proventos and share events of ``tickers`` (and of those loaded
+        before), memoised per broker: ``(tickers, frame, ticker array, date array, rows)``.
+        A runner loads its tickers' at once, so that a position opened later reads nothing."""
         from core.data.actions import load_actions
 
+        cache = getattr(self, "_actions", None)
+        if cache is None or not set(tickers) <= cache[0]:
+            names = set(tickers) | (cache[0] if cache else set())
+            acts = load_actions(self.store, sorted(names), conn=conn)
+            # the rows and their (ticker, date) as arrays, once per load: every session
+            # selects its actions from them (a pandas filter per session cost more)
+            cache = (
+                names,
+                acts,
+                acts["ticker"].to_numpy(dtype=object),
+                pd.to_datetime(acts["date"]).to_numpy(dtype="datetime64[ns]"),
+                list(acts.itertuples(index=False)),
+            )
+            self._actions = cache
+        return cache
+
+    def _apply_actions(self, conn, acc, cfg, prev, session, time) -> None:
         pos = {t: p for t, p in self._pos_rows(conn).items() if int(p["qty"]) != 0}
         if not pos:
             return
-        cache = getattr(self, "_actions", None)
-        if cache is None or not set(pos) <= cache[0]:
-            cache = (set(pos) | (cache[0] if cache else set()), None)
-            cache = (cache[0], load_actions(self.store, sorted(cache[0]), conn=conn))
-            self._actions = cache
-        acts = cache[1]
-        acts = acts[acts["ticker"].isin(list(pos))]
-        if acts.empty:
-            return
-        acts = acts[(acts["date"] > prev) & (acts["date"] <= session)]
+        _, _, tick, dates, recs = self._load_actions(conn, pos)
+        sel = np.flatnonzero(
+            np.isin(tick, list(pos))
+            & (dates > pd.Timestamp(prev).to_datetime64())
+            & (dates <= pd.Timestamp(session).to_datetime64())
+        )
         wht = cfg.engine.jcp_withholding
-        for a in acts.itertuples(index=False):
+        for a in (recs[k] for k in sel):  # in the loaded order, as the frame's rows
             p = pos.get(a.ticker)
             if p is None:
                 continue
@@ -202,6 +233,7 @@ class SessionMixin:
                     .where(_POS.c.account_id == self.account_id, _POS.c.ticker == a.ticker)
                     .values(**vals)
                 )
+                self._positions_written()
                 p.update(vals)
                 for o in (
                     conn.execute(
@@ -293,6 +325,7 @@ class SessionMixin:
                 ref=ref,
             )
             if amt == 0:  # keep a marker so the month is not recomputed
+                self._cash_memo = None
                 conn.execute(
                     _LED.insert().values(
                         account_id=self.account_id,
@@ -311,11 +344,9 @@ class SessionMixin:
         """Upsert the session's equity row (one statement)."""
         day = _py(pd.Timestamp(time).normalize())
         vals = {"time": _py(time), "equity": eq, "cash": cash, "gross_exposure": gross}
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        insert: Any = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-        stmt = insert(_EQ).values(account_id=self.account_id, date=day, **vals)
-        conn.execute(stmt.on_conflict_do_update(index_elements=["account_id", "date"], set_=vals))
+        conn.execute(
+            _upsert_equity(conn.dialect.name), {"account_id": self.account_id, "date": day, **vals}
+        )
 
     def equity_curve(self) -> pd.DataFrame:
         """Equity per session at its latest mark (R$).

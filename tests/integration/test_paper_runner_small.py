@@ -111,6 +111,32 @@ def test_replay_equals_backtest_and_reports(store):
     assert len(feats) > 10
 
 
+def test_red_flags_memo_gives_the_flags_and_cdi_of_a_fresh_read(store):
+    """The runner's per-run memo (CDI returns extended to its later sessions, splits, point
+    values) gives what a fresh evaluation gives, month after month (prefixes)."""
+    from core.rates import cdi_daily_returns
+    from core.trading.monitor import _cdi_returns, evaluate_red_flags
+
+    if runner_status(store, "full") is None:
+        create_account(store, "full", CFG.cash)
+        _runner(store, "full").run()
+    days = equity_curve(store, "full").index
+    memo = {"cdi_extend": pd.DatetimeIndex(days[5:])}
+    for n in (6, 30, 31, len(days)):  # growing prefixes: served from the first computation
+        idx = pd.DatetimeIndex(days[:n])
+        pd.testing.assert_series_equal(
+            _cdi_returns(store, idx, memo), cdi_daily_returns(store, idx), check_freq=False
+        )
+    assert len(memo["cdi"]) == len(days)  # computed once, on the extended index
+    T = days[-1]
+    plain = [repr(f) for f in evaluate_red_flags(store, "full", T)]  # repr: NaN == NaN
+    memo = {"cdi_extend": pd.DatetimeIndex(days)}
+    assert [repr(f) for f in evaluate_red_flags(store, "full", T, memo=memo)] == plain
+    again = evaluate_red_flags(store, "full", T, memo=memo)  # the memo reused
+    assert [repr(f) for f in again] == plain
+    assert memo["mult"] and any(k[0] == "share_events" for k in memo if isinstance(k, tuple))
+
+
 def test_stopped_runner_resumes_with_the_same_fills(store):
     create_account(store, "stopped", CFG.cash)
     stop = threading.Event()

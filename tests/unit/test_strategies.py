@@ -71,6 +71,27 @@ def test_sma_cross_rules(bars):
             assert f.iloc[k] < s.iloc[k] and f.iloc[k - 1] >= s.iloc[k - 1]
 
 
+def test_sma_cross_fast_frame_is_the_series_path_frame(bars):
+    """The one-block flag frame (a replay calls the strategy once per bar) equals the frame
+    built from :func:`ind.sma` Series and a dict, values, dtypes, columns and index, also
+    on a prefix (the history a replay delivers)."""
+    from core.strategies.base import crossed_above, crossed_below, flag_frame
+
+    strat = get_strategy("sma_cross", fast=10, slow=30)
+    for b in (bars, bars.iloc[:45], bars.iloc[:5]):
+        f = ind.sma(b["close"], 10).to_numpy()
+        s = ind.sma(b["close"], 30).to_numpy()
+        up, down = crossed_above(f, s), crossed_below(f, s)
+        ref = pd.DataFrame(
+            {"entry_long": up, "exit_long": down, "entry_short": down, "exit_short": up},
+            index=b.index,
+        )
+        pd.testing.assert_frame_equal(strat.signals(b), ref)
+    assert strat.signals(bars)["entry_long"].sum() > 0
+    with pytest.raises(ValueError, match="shape"):
+        flag_frame(bars.index, up, down, down, up)  # arrays of the 5-bar prefix
+
+
 def test_trend_following_rules(bars):
     strat = get_strategy("trend_following")
     _, r = run(strat, bars)

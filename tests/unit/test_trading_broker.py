@@ -411,6 +411,31 @@ def test_equity_curve_one_row_per_session(paper_store):
     assert curve["equity"].iloc[-1] - curve["equity"].iloc[-2] == pytest.approx(50.0)
 
 
+def test_bar_state_is_the_committed_account_and_any_other_operation_drops_it(paper_store):
+    """What on_bars leaves in ``bar_state`` (a runner reads it instead of a new snapshot)
+    is what a fresh read gives: fills and marks written in the bar are not hidden by the
+    positions and cash the operation read before writing them."""
+    b = _acct(paper_store)
+    b.submit(_req(b))
+    b.on_bars({"PETR4": bar(10.0, 10.5, 9.9, 10.4), "VALE3": bar(20.0)}, "2024-01-03")
+    b.submit(_req(b, qty=200, ticker="VALE3"))
+    b.submit(_req(b, "sell", 100))
+    fresh = PaperBroker(paper_store, "a")
+    for day, px in (("2024-01-04", 10.8), ("2024-01-05", 9.7)):
+        b.on_bars(
+            {"PETR4": bar(px, px + 0.4, px - 0.1, px + 0.3), "VALE3": bar(21.0, 21.6, 20.9, 21.5)},
+            day,
+        )
+        t, eq, cash, qty = b.bar_state
+        snap = fresh.account()
+        assert t == pd.Timestamp(day)
+        assert (eq, cash) == pytest.approx((snap.equity, snap.cash))
+        assert qty == {p.ticker: p.qty for p in fresh.positions()}
+    assert qty == {"VALE3": 200}
+    b.submit(_req(b, qty=100))
+    assert b.bar_state is None  # another operation: the runner reads a snapshot instead
+
+
 def test_rotation_sell_then_buy_uses_the_proceeds_at_the_next_open(paper_store):
     # all the cash in PETR4; a market sale of it and a buy of VALE3 sent together: the engine
     # exits at the open before entering, so the paper broker must accept and fill both

@@ -1,0 +1,65 @@
+"""The runner's lazy as-traded history (issue 12, replay speed): what a strategy's levels are
+rescaled with is exactly the history delivered up to the bar, never a later bar."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.backtest.runner import compute_signals
+from core.strategies.base import Strategy
+from core.trading.runner import _Prefix
+
+
+class _Levels(Strategy):
+    """Flags on a rising close and a stop 5 % under it (levels: rescaled to traded)."""
+
+    name = "test_levels"
+    label = "test"
+    description = "test"
+    params = ()
+
+    def signals(self, bars: pd.DataFrame) -> pd.DataFrame:
+        c = bars["close"].to_numpy()
+        up = np.r_[False, c[1:] > c[:-1]]
+        return pd.DataFrame(
+            {
+                "entry_long": up,
+                "exit_long": ~up,
+                "entry_short": np.zeros(len(c), bool),
+                "exit_short": np.zeros(len(c), bool),
+                "stop": c * 0.95,
+            },
+            index=bars.index,
+        )
+
+
+def _bars():
+    idx = pd.bdate_range("2024-01-02", periods=30)
+    rng = np.random.default_rng(7)
+    close = 20 + np.cumsum(rng.normal(0, 0.3, len(idx)))
+    raw = pd.DataFrame(
+        {"open": close, "high": close + 0.2, "low": close - 0.2, "close": close}, idx
+    )
+    raw["volume"] = 1e6
+    adj = raw.copy()
+    adj[["open", "high", "low", "close"]] *= np.linspace(0.8, 1.0, len(idx))[:, None]  # proventos
+    return adj, raw
+
+
+def test_prefix_is_the_delivered_history_and_levels_equal_the_eager_slices():
+    adj, raw = _bars()
+    s = _Levels()
+    for end in (1, 2, 17, len(raw)):
+        p = _Prefix({"X": raw}, "X", end)
+        assert list(p) == ["X"] and len(p) == 1 and "X" in p and "Y" not in p
+        pd.testing.assert_frame_equal(p["X"], raw.iloc[:end])
+        assert p["X"].index[-1] == adj.index[end - 1]  # never a bar after the one delivered
+        with pytest.raises(KeyError):
+            p["Y"]
+        lazy = compute_signals(s, {"X": adj.iloc[:end]}, p)["X"]
+        eager = compute_signals(s, {"X": adj.iloc[:end]}, {"X": raw.iloc[:end]})["X"]
+        pd.testing.assert_frame_equal(lazy, eager)
+    # the stop is rescaled to the traded basis of its own bar
+    assert lazy["stop"].iloc[-1] == pytest.approx(raw["close"].iloc[-1] * 0.95)
