@@ -98,6 +98,18 @@ def rangebreaks(breaks: list, hours: tuple[float, float] | None = None) -> list[
     return rb
 
 
+def _margins(intraday: bool, y_title: bool = False) -> dict:
+    """Figure margins wide enough for what the axes and legends put there.
+
+    Plotly's ``automargin`` (on in every template) grows a margin that is too small for the
+    tick labels or a legend above the plot, and then draws the whole figure **again**: on
+    the whole WINFUT file at 5 min that second pass was about half of the browser's draw time
+    (issue 14). These margins already hold the two-line intraday date ticks (``dd/mm`` over
+    ``HH:MM``), the legend row above the price panel and a y-axis title, so the first pass is
+    the only one; ``automargin`` stays on for anything larger (a long tick label)."""
+    return {"l": 72 if y_title else 60, "r": 20, "t": 42, "b": 46 if intraday else 30}
+
+
 def _arr(s: pd.Series) -> np.ndarray:
     return s.to_numpy(dtype="float64")
 
@@ -384,7 +396,7 @@ def quote_figure(view, theme: str | None = None, height_main: int = 460) -> go.F
         fig.update_yaxes(tickvals=vals, ticktext=texts, row=2, col=1)
     fig.update_layout(
         height=height_main + 170 * (len(rows) - 2) + 80,
-        margin={"l": 60, "r": 20, "t": 40, "b": 30},
+        margin=_margins(intraday),
         hovermode="x unified",
         meta={
             "ticker": view.ticker,
@@ -498,7 +510,7 @@ def _compare_figure(view, theme: str | None, height_main: int) -> go.Figure:
     )
     fig.update_layout(
         height=height,
-        margin={"l": 60, "r": 20, "t": 40, "b": 30},
+        margin=_margins(intraday, y_title=view.peer_mode != "side"),
         hovermode="x unified",
         meta=meta,
         uirevision=f"{view.ticker}|{meta['interval']}|{','.join(view.peers)}|{view.peer_mode}",
