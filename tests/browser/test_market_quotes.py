@@ -281,12 +281,17 @@ SIZE_JS = """() => { const g = document.querySelector('#quotes-graph .js-plotly-
 def test_chart_is_drawn_in_one_pass(page, app_server, query):
     """Issue 14 (regression): the figure's margins already hold its tick labels, legends and
     axis titles, so Plotly's automargin never grows them and redraws the whole chart (the
-    second pass was about half of the browser's draw time of the whole WINFUT file)."""
+    second pass was about half of the browser's draw time of the whole WINFUT file). Nor does
+    plotly.js log a warning per volume/MACD bar (numeric bar colours: a ``console.trace``
+    each, most of a zoom's redraw)."""
+    warnings = []
+    page.on("console", lambda m: warnings.append(m.text) if "color" in m.text else None)
     page.goto(app_server + "/quotes?" + query)
     _wait_figure(page, "f.candle_len > 0 || (f.meta && (f.meta.peers || []).length > 0)")
     page.wait_for_timeout(300)
     got = page.evaluate(SIZE_JS)
     assert got["size"] == got["margin"]
+    assert not warnings, warnings[:3]
 
 
 def test_native_string_functions_and_one_plotly_load(page, app_server):
