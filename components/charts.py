@@ -98,6 +98,24 @@ def rangebreaks(breaks: list, hours: tuple[float, float] | None = None) -> list[
     return rb
 
 
+def _margins(intraday: bool, y_title: bool = False) -> dict:
+    """Figure margins wide enough for what the axes and legends put there.
+
+    Plotly's ``automargin`` (on in every template) grows a margin that is too small for the
+    tick labels or a legend above the plot, and then draws the whole figure **again**: on
+    the whole WINFUT file at 5 min that second pass was about half of the browser's draw time
+    (issue 14). These margins already hold the two-line intraday date ticks (``dd/mm`` over
+    ``HH:MM``, also half of one at the right edge after a zoom), the legend row above the
+    price panel and a y-axis title, so the first pass is the only one; ``automargin`` stays
+    on for anything larger (a long tick label)."""
+    return {
+        "l": 72 if y_title else 60,
+        "r": 30 if intraday else 20,
+        "t": 42,
+        "b": 46 if intraday else 30,
+    }
+
+
 def _arr(s: pd.Series) -> np.ndarray:
     return s.to_numpy(dtype="float64")
 
@@ -165,14 +183,13 @@ def _session_broken(series: pd.Series) -> tuple[pd.DatetimeIndex, pd.Series]:
 
 
 def _updown_marker(up: np.ndarray) -> dict:
-    """Bar colours from a boolean array via a two-colour scale (numeric arrays validate fast)."""
-    return {
-        "color": up.astype("float64"),
-        "colorscale": [[0, B3_DOWN], [0.5, B3_DOWN], [0.5, B3_UP], [1, B3_UP]],
-        "cmin": 0,
-        "cmax": 1,
-        "line": {"width": 0},
-    }
+    """Bar colours from a boolean array, one colour string per bar.
+
+    Not a numeric array with a two-colour scale: plotly.js draws such bars before it has
+    mapped the numbers to colours and logs ``Invalid color specifier`` with a stack trace
+    (``console.trace``) twice per bar — on a zoom into one WINFUT morning that was most of
+    the redraw (issue 14). The server validates both forms in about the same time."""
+    return {"color": np.where(np.asarray(up, dtype=bool), B3_UP, B3_DOWN), "line": {"width": 0}}
 
 
 def quote_figure(view, theme: str | None = None, height_main: int = 460) -> go.Figure:
@@ -384,7 +401,7 @@ def quote_figure(view, theme: str | None = None, height_main: int = 460) -> go.F
         fig.update_yaxes(tickvals=vals, ticktext=texts, row=2, col=1)
     fig.update_layout(
         height=height_main + 170 * (len(rows) - 2) + 80,
-        margin={"l": 60, "r": 20, "t": 40, "b": 30},
+        margin=_margins(intraday),
         hovermode="x unified",
         meta={
             "ticker": view.ticker,
@@ -498,7 +515,7 @@ def _compare_figure(view, theme: str | None, height_main: int) -> go.Figure:
     )
     fig.update_layout(
         height=height,
-        margin={"l": 60, "r": 20, "t": 40, "b": 30},
+        margin=_margins(intraday, y_title=view.peer_mode != "side"),
         hovermode="x unified",
         meta=meta,
         uirevision=f"{view.ticker}|{meta['interval']}|{','.join(view.peers)}|{view.peer_mode}",

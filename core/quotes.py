@@ -462,10 +462,13 @@ def session_hours(index: pd.DatetimeIndex, interval: str) -> tuple[float, float]
     return lo / 60.0, min(hi, 24 * 60) / 60.0
 
 
-#: Most candles the Quotes chart draws at once: more are narrower than a pixel and cost the
-#: browser one SVG path each; beyond it intraday bars are shown aggregated (see
-#: :func:`quote_view`'s ``limit``).
-DETAIL_LIMIT = 2000
+#: Most candles the Quotes chart draws at once; beyond it intraday bars are shown aggregated
+#: (see :func:`quote_view`'s ``limit``). The price panel of a 1,400-px screen is ~1,300 px
+#: wide: at 1,000 candles each gets ~1.3 px, below what shows a body and a wick, and every
+#: candle costs the browser one SVG path (issue 14: the whole WINFUT file drawn as 1,725
+#: hourly candles of 0.75 px: drawing them was most of the browser's work; as 183 daily candles
+#: it is readable and fast). Ranges up to ~5 months of 5-min bars still open hourly.
+DETAIL_LIMIT = 1000
 #: Coarser intervals an intraday chart falls back to when zoomed out, finest first.
 _COARSER: tuple[str, ...] = ("5min", "15min", "30min", "60min", "1d")
 

@@ -263,3 +263,63 @@ def test_panel_periods_from_url_and_input(page, app_server):
     page.press("#quotes-p-macd", "Enter")
     _wait_figure(page, "f.titles.includes('MACD (5, 35, 5)')")
     page.wait_for_url("**p_macd=5,35,5*")
+
+
+SIZE_JS = """() => { const g = document.querySelector('#quotes-graph .js-plotly-plot');
+  const s = g._fullLayout._size, m = g.layout.margin;
+  return {size: [s.l, s.r, s.t, s.b], margin: [m.l, m.r, m.t, m.b]}; }"""
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "ticker=WINFUT&iv=5min&range=M%C3%A1x",
+        "ticker=PETR4&panels=rsi,macd&log=1",
+        "ticker=PETR4&vs=VALE3",
+    ],
+)
+def test_chart_is_drawn_in_one_pass(page, app_server, query):
+    """Issue 14 (regression): the figure's margins already hold its tick labels, legends and
+    axis titles, so Plotly's automargin never grows them and redraws the whole chart (the
+    second pass was about half of the browser's draw time of the whole WINFUT file). Nor does
+    plotly.js log a warning per volume/MACD bar (numeric bar colours: a ``console.trace``
+    each, most of a zoom's redraw)."""
+    warnings = []
+    page.on("console", lambda m: warnings.append(m.text) if "color" in m.text else None)
+    page.goto(app_server + "/quotes?" + query)
+    _wait_figure(page, "f.candle_len > 0 || (f.meta && (f.meta.peers || []).length > 0)")
+    page.wait_for_timeout(300)
+    got = page.evaluate(SIZE_JS)
+    assert got["size"] == got["margin"]
+    if "WINFUT" in query:  # and after a zoom into one morning (5-min bars, a tick at the edge)
+        page.evaluate(
+            "() => Plotly.relayout(document.querySelector('#quotes-graph .js-plotly-plot'),"
+            " {'xaxis.range[0]': '2022-03-03 09:00', 'xaxis.range[1]': '2022-03-03 12:30'})"
+        )
+        _wait_figure(page, "f.meta && f.meta.shown_interval === '5min'")
+        page.wait_for_timeout(300)
+        got = page.evaluate(SIZE_JS)
+        assert got["size"] == got["margin"]
+    assert not warnings, warnings[:3]
+
+
+def test_native_string_functions_and_one_plotly_load(page, app_server):
+    """Issue 14 (regression): Dash's core-js 2 polyfill replaced trim/parseInt/parseFloat with
+    20-70x slower copies (plotly.js calls them for every style it sets): the page has the
+    browser's own again (U+180E is not white space since Unicode 6.3: the polyfill trims it,
+    the standard functions do not). On Cotações plotly.js starts loading with the page, from
+    a fingerprinted (cacheable) URL, and is loaded once."""
+    page.goto(app_server + "/quotes?ticker=WINFUT&iv=5min&range=M%C3%A1x")
+    _wait_figure(page, "f.candle_len > 0")
+    checks = page.evaluate(
+        """() => [' a '.trim(), '\\u180e'.trim().length, Number.isNaN(parseInt('\\u180e1')),
+        parseInt(' 0x1f'), parseFloat(' 1.5e3x'), '\\u180e'.trimStart().length,
+        Number.parseFloat === parseFloat]"""
+    )
+    assert checks == ["a", 1, True, 31, 1500, 1, True]
+    loads = page.evaluate(
+        """() => performance.getEntriesByType('resource').map(e => e.name)
+        .filter(n => /\\/plotly\\/package_data\\/plotly[^/]*\\.js/.test(n))"""
+    )
+    assert len(loads) == 1 and "/plotly.v" in loads[0], loads
+    assert page.evaluate("() => typeof window.Plotly.newPlot") == "function"

@@ -249,3 +249,20 @@ def test_quote_view_is_computed_once_per_data_version(bundled_store, monkeypatch
         c.exec_driver_sql("UPDATE instruments SET name = name WHERE ticker = 'ITUB4'")
     quote_view(bundled_store, req)
     assert len(calls) == 2
+
+
+def test_whole_winfut_file_opens_in_daily_candles_and_a_quarter_hourly():
+    """Issue 14 (regression: the whole file opened as 1,725 hourly candles of 0.75 px, the
+    browser's main cost): at DETAIL_LIMIT the 183 sessions of 5-min bars open as daily
+    candles, about three months still open hourly and one morning at 5 min."""
+    from core.quotes import DETAIL_LIMIT, display_interval
+
+    days = pd.bdate_range("2021-08-23", periods=183)
+    per_day = pd.timedelta_range("09:00:00", "18:20:00", freq="5min")
+    whole = pd.DatetimeIndex([d + t for d in days for t in per_day])
+    assert len(whole) > 20_000
+    assert display_interval(whole, "5min", DETAIL_LIMIT) == "1d"
+    quarter = whole[: 63 * len(per_day)]
+    assert display_interval(quarter, "5min", DETAIL_LIMIT) == "60min"
+    morning = whole[: 3 * 42]
+    assert display_interval(morning, "5min", DETAIL_LIMIT) == "5min"
