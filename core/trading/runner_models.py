@@ -89,7 +89,7 @@ class PaperSignal(Base):
     time: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
     strategy: Mapped[str] = mapped_column(String(64), nullable=False)
     ticker: Mapped[str] = mapped_column(String(32), nullable=False)
-    kind: Mapped[str] = mapped_column(String(8), nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
     side: Mapped[str] = mapped_column(String(4), nullable=False)
     entry: Mapped[float | None] = mapped_column(Float, nullable=True)
     stop: Mapped[float | None] = mapped_column(Float, nullable=True)

@@ -111,3 +111,32 @@ def test_migration_0019_runner_interval_down_and_up(store_url):
         assert "interval" in cols
     finally:
         store.dispose()
+
+
+def test_signal_log_holds_every_kind_on_both_backends(store_url):
+    """Regression (0023): ``paper_signals.kind`` was VARCHAR(8); ``entry_short`` (11
+    characters) made a runner fail at its first logged signal on PostgreSQL."""
+    import datetime as dt
+
+    from core.trading.runner_models import PaperSignal
+
+    store = init_db(store_url)
+    try:
+        rows = [
+            dict(runner_id=1, account="a", time=dt.datetime(2024, 1, 2), strategy="s",
+                 ticker="PETR4", kind=kind, side=side, reasoning="{}")
+            for kind, side in (("entry_long", "buy"), ("exit_long", "sell"),
+                               ("entry_short", "sell"), ("exit_short", "buy"))
+        ]  # fmt: skip
+        with store.engine.begin() as conn:
+            conn.execute(PaperSignal.__table__.insert(), rows)
+        with store.engine.connect() as conn:
+            kinds = {
+                r[0]
+                for r in conn.execute(
+                    PaperSignal.__table__.select().with_only_columns(PaperSignal.__table__.c.kind)
+                )
+            }
+        assert kinds == {"entry_long", "exit_long", "entry_short", "exit_short"}
+    finally:
+        store.dispose()
