@@ -224,9 +224,11 @@ def quote_figure(view, theme: str | None = None, height_main: int = 460) -> go.F
     shown_iv = getattr(view, "interval", "1d")
     requested_iv = getattr(view, "requested", shown_iv)
     lod = f" · barras de {_IV_LABEL.get(shown_iv, shown_iv)} (aproxime para ver {_IV_LABEL.get(requested_iv, requested_iv)})"
+    # a series without volume (the bundled WINFUT) says so instead of an empty, silent panel
+    no_volume = len(view.bars) > 0 and not bool((_arr(view.bars["volume"]) > 0).any())
     titles = {
         "price": f"{view.ticker} ({unit})" + (lod if shown_iv != requested_iv else ""),
-        "volume": "Volume",
+        "volume": "Volume: a série não tem volume" if no_volume else "Volume",
         "compare": "Comparação com ^BVSP (base 100)",
         **_PANEL_TITLES,
         **{k: _panel_title(k, v) for k, v in (getattr(view, "periods", None) or {}).items()},
@@ -282,7 +284,7 @@ def quote_figure(view, theme: str | None = None, height_main: int = 460) -> go.F
             _line(
                 vx,
                 vy,
-                "VWAP",
+                "VWAP (sem volume: pesos iguais)" if no_volume else "VWAP",
                 "#f2994a",
                 width=1.4,
                 dash="dot",

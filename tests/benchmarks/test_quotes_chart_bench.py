@@ -27,13 +27,20 @@ URL = "/quotes?ticker=WINFUT&iv=5min&range=M%C3%A1x"
 DRAWN = (
     "(() => { const g = document.querySelector('#quotes-graph .js-plotly-plot');"
     " return !!(g && g.data && g.layout && g.layout.meta && g.layout.meta.interval === '5min'"
-    " && g.querySelector('.trace.boxes path.box')); })()"
+    " && g.querySelector('.trace.boxes path.box') && !PENDING()); })()"
 )
 ZOOMED = (
     "(() => { const g = document.querySelector('#quotes-graph .js-plotly-plot');"
     " return !!(g && g.layout.meta && g.layout.meta.shown_interval === '5min'"
-    " && g.querySelector('.trace.boxes path.box')); })()"
+    " && g.querySelector('.trace.boxes path.box') && !PENDING()); })()"
 )
+# dcc.Graph accepts events (a zoom) only once it is no longer pending: without this a zoom sent
+# in that gap never reached the server and the run waited for its 120 s timeout.
+_PENDING = (
+    "(() => document.querySelector('#quotes-graph').classList.contains('dash-graph--pending'))"
+)
+DRAWN = DRAWN.replace("PENDING()", _PENDING + "()")
+ZOOMED = ZOOMED.replace("PENDING()", _PENDING + "()")
 
 
 def _fmt(times: list[float]) -> str:

@@ -32,7 +32,10 @@ def win_view(bundled_store):
 def test_intraday_figure_has_vwap_crosshair_log_and_hour_breaks(win_view):
     fig = quote_figure(win_view)
     names = [t.name for t in fig.data]
-    assert "VWAP" in names
+    # the bundled WINFUT has no volume: the VWAP and the volume panel say so
+    assert "VWAP (sem volume: pesos iguais)" in names
+    titles = [a.text for a in fig.layout.annotations]
+    assert "Volume: a série não tem volume" in titles
     candle = next(t for t in fig.data if t.type == "candlestick")
     assert "Fechamento" in candle.hovertemplate and "%H:%M" in candle.xhoverformat
     assert fig.layout.yaxis.type == "log" and fig.layout.yaxis.showspikes
@@ -43,9 +46,15 @@ def test_intraday_figure_has_vwap_crosshair_log_and_hour_breaks(win_view):
 
 def test_vwap_line_breaks_between_sessions(win_view):
     fig = quote_figure(win_view)
-    vwap = next(t for t in fig.data if t.name == "VWAP")
+    vwap = next(t for t in fig.data if t.name.startswith("VWAP"))
     sessions = win_view.bars.index.normalize().nunique()
     assert sum(1 for v in vwap.y if v != v) == sessions - 1  # one break per night
+
+
+def test_a_series_with_volume_keeps_the_plain_titles(bundled_store):
+    view = quote_view(bundled_store, QuoteRequest("PETR4", preset="1M"))
+    titles = [a.text for a in quote_figure(view).layout.annotations]
+    assert "Volume" in titles and not [t for t in titles if "não tem volume" in t]
 
 
 def test_memoized_plotly_paths_build_the_same_figure(bundled_store):
