@@ -246,7 +246,7 @@ def compute_metrics(
     """
     # Plain numpy throughout (same operations, same order as the pandas expressions they
     # replace: the figures are bit-identical; issue 9's end-to-end speed).
-    eq = equity.astype("float64")
+    eq = equity if equity.dtype == np.float64 else equity.astype("float64")
     eqa = eq.to_numpy()
     n = len(eqa)
     if n > 1:
@@ -398,7 +398,8 @@ def monthly_returns(
     if len(equity) == 0:
         return pd.DataFrame(columns=range(1, 13), dtype="float64")
     vals = equity.to_numpy(dtype="float64")
-    when = pd.DatetimeIndex(equity.index).to_numpy()
+    idx = equity.index
+    when = (idx if isinstance(idx, pd.DatetimeIndex) else pd.DatetimeIndex(idx)).to_numpy()
     base = float(vals[0])
     codes = month_codes(when) if months is None else np.asarray(months, dtype=np.int64)
     if start is not None:

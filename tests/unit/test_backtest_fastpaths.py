@@ -543,16 +543,16 @@ def test_cached_window_references_give_the_reference_figures(bundled_store, tick
 
     cfg = EngineConfig(cash=50_000.0)
     runs = [
-        run_backtest(bundled_store, s, tickers, "2016-03-01", "2021-06-30", config=cfg)
-        for s in ("sma_cross", "sma_cross", "buy_and_hold")  # the 2nd and 3rd hit the cache
+        run_backtest(bundled_store, s, tickers, "2017-03-01", "2020-06-30", config=cfg)
+        for s in ("sma_cross", "buy_and_hold")  # the 2nd hits the cache
     ]
     assert (runs[0].taxes["darf"] > 0).any()
     monkeypatch.setattr(bundled_store._cache, "max_bytes", 0)
-    fresh = run_backtest(bundled_store, "buy_and_hold", tickers, "2016-03-01", "2021-06-30")
+    fresh = run_backtest(bundled_store, "buy_and_hold", tickers, "2017-03-01", "2020-06-30")
     res = runs[0]
     idx = res.equity.index
     rf = cdi_daily_returns(bundled_store, idx)
-    bars = load_inputs(bundled_store, tickers, "2021-06-30").signal_bars
+    bars = load_inputs(bundled_store, tickers, "2020-06-30").signal_bars
     ref = reference_benchmarks(bundled_store, bars, idx, 50_000.0, rf)
     for r in runs:
         pd.testing.assert_frame_equal(r.benchmarks, ref, check_exact=True)
@@ -580,8 +580,9 @@ def test_cached_window_references_give_the_reference_figures(bundled_store, tick
         pd.testing.assert_series_equal(
             r.after_tax_equity, (r.equity - paid.cumsum()).rename("equity_after_tax")
         )
-    assert runs[1].metrics.keys() == res.metrics.keys()
-    assert all(_same(runs[1].metrics[k], v) for k, v in res.metrics.items())
+    # the window's references do not depend on the strategy: the same for both runs
+    refs = ("cdi_return_pct", "buy_hold_return_pct", "bvsp_return_pct", "sessions")
+    assert all(_same(runs[1].metrics[k], res.metrics[k]) for k in refs)
 
 
 @pytest.mark.parametrize("seed", range(3))
