@@ -351,9 +351,11 @@ def _write_log(
     try:
         if conn is None:
             with store.transaction() as c:
-                return int(c.execute(_LOG.insert().values(**row)).inserted_primary_key[0])
-        with conn.begin_nested():
-            return int(conn.execute(_LOG.insert().values(**row)).inserted_primary_key[0])
+                key = c.execute(_LOG.insert().values(**row)).inserted_primary_key
+        else:
+            with conn.begin_nested():
+                key = conn.execute(_LOG.insert().values(**row)).inserted_primary_key
+        return None if key is None else int(key[0])
     except Exception:  # the log must never turn a good import into a failure
         log.exception("could not write the import log")
         return None

@@ -492,8 +492,8 @@ def _fast_intraday(body: str, name: str, ticker: str) -> ParsedData | None:
     n = len(starts)
     ln = np.arange(n, dtype=np.int64) + 2
     v = values["volume"] if "volume" in values else np.zeros(n)
-    o, h, lo, c = (values[x] for x in need)
-    return _parsed("intraday", name, ticker, pd.DatetimeIndex(d, name="date"), o, h, lo, c, v, ln)
+    o, h, lo, cl = (values[x] for x in need)
+    return _parsed("intraday", name, ticker, pd.DatetimeIndex(d, name="date"), o, h, lo, cl, v, ln)
 
 
 def read_intraday_text(

@@ -302,15 +302,15 @@ def _datetime_text(us: np.ndarray, tables: bool = True) -> np.ndarray:
             return txt
     day = us.astype("datetime64[D]")
     month = day.astype("datetime64[M]")
-    fields = (
+    fields: list[tuple[int, int, np.ndarray]] = [
         (0, 4, month.astype("datetime64[Y]").astype(np.int64) + 1970),
         (5, 2, month.astype(np.int64) % 12 + 1),
         (8, 2, (day - month).astype(np.int64) + 1),
-    )
+    ]
     hh, rest = np.divmod((us - day).astype(np.int64), 3_600_000_000)
     mi, rest = np.divmod(rest, 60_000_000)
     ss, uu = np.divmod(rest, 1_000_000)
-    fields += ((11, 2, hh), (14, 2, mi), (17, 2, ss), (20, 6, uu))
+    fields += [(11, 2, hh), (14, 2, mi), (17, 2, ss), (20, 6, uu)]
     for col, ch in ((4, "-"), (7, "-"), (10, " "), (13, ":"), (16, ":"), (19, ".")):
         txt[:, col] = ord(ch)
     for col, width, v in fields:
