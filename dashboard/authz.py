@@ -104,6 +104,7 @@ POLICY: dict[str, str] = {
     "pages.trading._ticket_fields": "viewer",
     "pages.trading._preview": "viewer",  # the pre-trade risk check; writes nothing
     "pages.trading._params_form": "viewer",
+    "pages.trading._replay_window": "viewer",  # suggests the replay window; writes nothing
     "pages.trading._export": "viewer",  # ML export stores derived rows (idempotent)
     "pages.trading._create": "trader",
     "pages.trading._account_action": "trader",  # kill switch / unblock

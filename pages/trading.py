@@ -762,6 +762,27 @@ def _params_form(name):
 
 
 @callback(
+    Output("trading-replay-dates", "start_date"),
+    Output("trading-replay-dates", "end_date"),
+    Output("trading-interval", "value"),
+    Input("trading-auto-tickers", "value"),
+    State("trading-replay-dates", "start_date"),
+    State("trading-replay-dates", "end_date"),
+    State("trading-interval", "value"),
+    prevent_initial_call=True,
+)
+def _replay_window(tickers, start, end, interval):
+    """Move the replay window onto the chosen tickers' bars when they have none in it
+    (WINFUT: 5-minute bars of 08/2021-05/2022, not the stocks' last months)."""
+    from core.data.coverage import bar_coverage, replay_window
+
+    win = replay_window(bar_coverage(get_store()), tickers or [], start, end, interval or "1d")
+    if win is None or not win.changed:
+        return no_update, no_update, no_update
+    return win.start, win.end, win.interval
+
+
+@callback(
     Output("trading-run-alert", "children"),
     Output("trading-changed", "data", allow_duplicate=True),
     Input("trading-run", "n_clicks"),

@@ -73,7 +73,10 @@ def test_manual_order_shows_position_and_ledger(app_server, page):
     with page.expect_download() as dl:
         page.click("#trading-export-fills")
     text = open(dl.value.path(), encoding="utf-8").read()
-    assert text.startswith("\ufeffNº;Data/hora;Ordem;Ativo;Lado;Qtd. (ações);Preço (R$)")
+    assert text.startswith(
+        "\ufeffNº;Data/hora;Ordem;Ativo;Lado;Qtd. (ações ou contratos);Unidade;Preço (R$ ou pts)"
+    )
+    assert "ações · R$" in text  # the unit of every row (contracts · pts for futures)
     assert "PETR4" in text and "Compra" in text
     # a limit order far below the market stays open; select it and cancel it
     page.get_by_role("tab", name="Ordens").click()
@@ -191,3 +194,15 @@ def test_replay_moves_equity_and_raises_a_red_flag(app_server, page):
         page.click("#trading-export-ml")
     head = open(dl.value.path(), encoding="utf-8").read().splitlines()[0]
     assert "trade_id" in head and "features" in head
+    # choosing WINFUT (5-minute bars of 08/2021-05/2022) moves the replay onto its bars
+    page.click("#trading-auto-tickers .dash-dropdown-clear")
+    page.click("#trading-auto-tickers")
+    page.get_by_role("listbox").get_by_text("WINFUT", exact=False).first.click()
+    page.keyboard.press("Escape")
+    page.wait_for_function(
+        "() => document.querySelector('#trading-interval').value === '5min'", timeout=30_000
+    )
+    dates = page.eval_on_selector_all(
+        ".dash-datepicker-start-date, .dash-datepicker-end-date", "els => els.map(e => e.value)"
+    )
+    assert "18/04/2022" in dates and "18/05/2022" in dates, dates

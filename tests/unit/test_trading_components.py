@@ -143,6 +143,15 @@ def test_fill_rows_value_of_a_win_fill_is_the_notional_in_reais():
            side="buy", qty=2, price=119560.0, fees=0.74)  # fmt: skip
     (row,) = ct.fill_rows([f])
     assert row["preco"] == 119560.0 and row["valor"] == round(2 * 119560.0 * 0.20, 2)
+    assert row["unidade"] == "contratos · pts"  # not "ações" (the grid and CSV said so)
+
+
+def test_orders_and_fills_headers_name_contracts_and_points_too():
+    grid = ct.orders_grid("o")
+    headers = [c["headerName"] for c in grid.columnDefs]
+    assert "Qtd. (ações ou contratos)" in headers and "Preço limite (R$ ou pts)" in headers
+    assert not [h for h in headers if h.endswith("(ações)")]
+    assert ct.FILL_HEADERS["qtd"] == "Qtd. (ações ou contratos)" and "unidade" in ct.FILL_HEADERS
 
 
 def test_fill_rows_value_is_qty_times_price():
@@ -162,6 +171,7 @@ def test_fill_rows_value_is_qty_times_price():
         ]  # fmt: skip
     )
     assert row["valor"] == round(57 * 38.12, 2) and row["lado"] == "Venda"
+    assert row["unidade"] == "ações · R$"
     assert row["origem"] == "barra do feed"
     (row,) = ct.fill_rows(
         [
