@@ -8,8 +8,10 @@ workers). :func:`cached_figure` keys the built figure by a digest of **everythin
 receives** (a canonical digest of the view's data — values, index, dtypes — and the other
 arguments), so a hit is always the figure the
 builder would draw now — a new bar, a corrected price or another theme is a different key;
-nothing ever needs invalidating. The figure is kept as the plain JSON-ready dict Dash sends
-(``Figure.to_dict()``); at most :data:`MAX_ENTRIES` per process (least recently used go).
+nothing ever needs invalidating. The figure is kept as the plain JSON dict Dash sends
+(``Figure.to_dict()`` passed once through plotly's JSON encoder, arrays in its typed-array
+form, so each later request is encoded by the ``json`` module's C encoder alone); at most
+:data:`MAX_ENTRIES` per process (least recently used go).
 
 Shared between processes: :func:`share` (the team deployment passes its Redis client) also
 keeps each built figure, as JSON, under its digest for :data:`SHARED_TTL` seconds, so a
@@ -96,6 +98,15 @@ def _code_fingerprint() -> str:
         h.update(path.name.encode())
         h.update(path.read_bytes())
     return h.hexdigest()
+
+
+def _plain(fig: dict) -> dict:
+    """``fig`` as plain JSON values (numpy arrays already in plotly's typed-array form):
+    what every later request sends is then encoded by the ``json`` module's C encoder,
+    without plotly's per-object ``default`` hook (done once here, not per request)."""
+    from plotly.io.json import to_json_plotly
+
+    return json.loads(to_json_plotly(fig))
 
 
 def _shared_get(key: bytes) -> dict | None:
@@ -210,7 +221,7 @@ def cached_figure(build: Callable, *args, **kwargs) -> dict:
             return hit
     fig = _shared_get(key)
     if fig is None:
-        fig = build(*args, **kwargs).to_dict()
+        fig = _plain(build(*args, **kwargs).to_dict())
         _shared_put(key, fig)
         shared_hit = 0
     else:

@@ -116,3 +116,24 @@ def test_shared_store_errors_fall_back_to_building():
     finally:
         figcache.share(None)
         figcache.clear()
+
+
+def test_cached_figures_are_plain_json():
+    """Issue 15 (load): a cached figure is stored as plain JSON values (numpy arrays in
+    plotly's typed-array form), so each request that sends it needs no plotly encoder
+    hook; what Dash sends is unchanged (regression: to_dict() kept numpy arrays)."""
+    import json
+
+    import numpy as np
+    import plotly.graph_objects as go
+    from plotly.io.json import to_json_plotly
+
+    def build(n):  # a time axis, as every price chart has (plotly keeps it as numpy)
+        x = pd.date_range("2024-01-02", periods=n, freq="B").to_numpy()
+        return go.Figure(go.Scatter(x=x, y=np.linspace(0.0, 1.0, n)))
+
+    figcache.clear()
+    fig = figcache.cached_figure(build, 50)
+    json.dumps(fig)  # the standard encoder alone: no numpy object left
+    assert to_json_plotly(fig) == to_json_plotly(build(50).to_dict())
+    figcache.clear()
