@@ -47,7 +47,7 @@ across a roll would see the roll's price difference, which day-trade mode never 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -563,6 +563,8 @@ def _result_trades(res: EngineResult, pvs: dict[str, float]) -> pd.DataFrame:
     if res.trades is not None:
         return _points_trades(res.trades, pvs)
     cols = res.trade_columns
+    if cols is None:
+        raise RuntimeError("engine result without trades nor trade columns")
     if pvs:
         return _points_trades(pd.DataFrame(cols), pvs)
     # the columns _points_trades appends (qty = shares, no points), in one construction
@@ -597,7 +599,7 @@ def _points_trades(trades: pd.DataFrame, pvs: dict[str, float]) -> pd.DataFrame:
 def compute_signals(
     strategy: Strategy,
     bars: dict[str, pd.DataFrame],
-    traded: dict[str, pd.DataFrame] | None = None,
+    traded: Mapping[str, pd.DataFrame] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The strategy's signal frame for each ticker.
 

@@ -419,7 +419,7 @@ class _DataVersion:
     def _read_counters(self) -> dict[str, Hashable]:
         if self._path is None:
             with self._engine.connect() as conn:
-                counters = dict(conn.exec_driver_sql(_COUNTERS_SQL).all())
+                counters: dict[str, Hashable] = dict(conn.exec_driver_sql(_COUNTERS_SQL).all())
             if self.dialect == "sqlite":  # in-memory: the market part is our own commits
                 with self._lock:
                     counters.update(dict.fromkeys(SQLITE_WIDE_SCOPES, (self.local, ())))
@@ -449,6 +449,7 @@ class _DataVersion:
                 self._scoped = None  # gone (a restored older backup)? check again
                 if self._has_counters():
                     raise
+        token: Hashable
         if self._path is not None:
             with self._lock:
                 probe, inode = self._sqlite_probe()

@@ -1529,13 +1529,13 @@ class PaperBroker(ExecutionMixin, SessionMixin):
             live = {r[0] for r in conn.execute(_Q_LIVE, {"aid": self.account_id})}
             # the engine's order within a bar: exits at the open for every ticker, then
             # entries at the open, then the intrabar stops and targets
-            state: dict = {}
+            phase_state: dict = {}
             for phase in ("exit", "entry", "children"):
                 for t, b in work:
                     if t in live:
                         fills.extend(
                             self._work_ticker(
-                                conn, acc, cfg, t, b, time, label="", phase=phase, state=state
+                                conn, acc, cfg, t, b, time, label="", phase=phase, state=phase_state
                             )
                         )
             held = {t for t, p in self._pos_rows(conn).items() if int(p["qty"]) != 0}

@@ -32,7 +32,7 @@ from sqlalchemy import select
 
 from core.backtest.metrics import compute_metrics, wilson_interval
 from core.backtest.runner import trade_json_rows
-from core.errors import InputError
+from core.errors import InputError, PregaoError
 from core.textfmt import num, pct
 from core.trading.runner_models import MlTrainingData, PaperRunner, PaperRunnerEquity
 
@@ -354,9 +354,10 @@ def account_trades(store, account: str, *, memo: dict | None = None) -> pd.DataF
     if memo is None:
         events = _share_events(store, list(names))
     else:
-        events = memo.get(("share_events", names))
-        if events is None:
-            events = memo[("share_events", names)] = _share_events(store, list(names))
+        cached = memo.get(("share_events", names))
+        if cached is None:
+            cached = memo[("share_events", names)] = _share_events(store, list(names))
+        events = cached
     for f in fills:
         s = 1 if f.side == "buy" else -1
         book = lots.setdefault(f.ticker, [])
@@ -618,15 +619,13 @@ def equity_frame(
     store, account: str, equity: pd.Series, initial_cash: float, tickers: list[str]
 ) -> pd.DataFrame:
     """Equity beside the equal-weight buy-and-hold of ``tickers`` and ^BVSP (R$)."""
-    from core.backtest.runner import _benchmarks, load_bars
-    from core.rates import cdi_daily_returns
+    from core.backtest.runner import _benchmarks, _window_refs, load_bars
 
     eq = _with_start(equity, initial_cash)
     if len(eq) < 2 or not tickers:
         return pd.DataFrame({"equity": eq, "buy_hold": np.nan, "bvsp": np.nan})
     bars = load_bars(store, tickers, eq.index[-1])
-    rf = cdi_daily_returns(store, eq.index)
-    bench = _benchmarks(store, bars, eq.index, initial_cash, rf)
+    bench = _benchmarks(_window_refs(store, bars, eq.index), eq.index, initial_cash)
     return pd.DataFrame({"equity": eq, "buy_hold": bench["buy_hold"], "bvsp": bench["bvsp"]})
 
 
@@ -671,7 +670,7 @@ def monitor(store, account: str, *, rules: RedFlagRules | None = None) -> Monito
     )
     try:
         eqf = equity_frame(store, acc.name, equity, acc.initial_cash, tickers)
-    except Exception:  # noqa: BLE001 - benchmarks are optional decoration
+    except PregaoError:  # no stored benchmark data: the account's curve alone
         eqf = pd.DataFrame({"equity": equity})
     res = MonitorResult(
         card=card,

@@ -93,6 +93,8 @@ class _Light:
 class SessionMixin:
     """Session rollover and post-trade checks (needs PaperBroker's helpers)."""
 
+    _cash_memo: float | None  # PaperBroker's cash memo (dropped by every ledger write)
+
     if TYPE_CHECKING:  # the helpers and attributes live on PaperBroker
 
         def __getattr__(self, name: str) -> Any: ...

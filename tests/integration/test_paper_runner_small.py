@@ -74,6 +74,10 @@ def test_replay_equals_backtest_and_reports(store):
     from core.trading.events import list_events
 
     res = monitor(store, "full")
+    # the equity beside its benchmarks (a changed core.backtest signature once left only the
+    # account's curve: the error was swallowed as "optional decoration")
+    assert {"equity", "buy_hold", "bvsp"} <= set(res.equity.columns)
+    assert res.equity["buy_hold"].notna().all() and res.equity["bvsp"].notna().any()
     events = list_events(store, "full", kinds=["red_flag"])
     active = {f.code for f in res.flags if f.active}
     assert active <= {e.values["flag"] for e in events}  # handed to alerts as events
