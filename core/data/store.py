@@ -48,6 +48,7 @@ import re
 import sqlite3
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from contextlib import contextmanager
@@ -279,6 +280,23 @@ T = TypeVar("T")
 #: SQLite handle of the parent's could checkpoint or drop its locks), only kept.
 _INHERITED_PROBES: list[sqlite3.Connection] = []
 
+#: Objects whose ``_lock`` a forked child must not inherit (:func:`_fresh_locks_in_child`).
+_FORK_LOCKED: weakref.WeakSet = weakref.WeakSet()
+
+
+def _fresh_locks_in_child() -> None:
+    """Give every data-version tracker and read cache a new lock in a forked child.
+
+    Background jobs run in processes forked from a web server thread (Dash's
+    DiskcacheManager) while other request threads check the data version; a lock one of
+    them held at that instant would stay locked forever in the child, and the job would hang
+    at its first cached read (seen as a portfolio run that never ended under load)."""
+    for obj in list(_FORK_LOCKED):
+        obj._lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_fresh_locks_in_child)
+
 #: A partition's version before its first read (equal to no token).
 _NO_VERSION = object()
 
@@ -325,6 +343,7 @@ class _DataVersion:
 
     def __init__(self, engine: Engine) -> None:
         self._lock = threading.Lock()
+        _FORK_LOCKED.add(self)
         self.local = 0  # commits of this engine (and write transactions of this Store) so far
         self.writing = 0  # write transactions of this Store open right now
         self.dialect = engine.dialect.name
@@ -552,6 +571,7 @@ class _ReadCache:
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
+        _FORK_LOCKED.add(self)
         self._versions: dict[tuple[str, ...], Hashable] = {}
         self._keys: dict[tuple[str, ...], set] = {}
         self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()

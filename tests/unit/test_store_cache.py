@@ -252,3 +252,46 @@ def test_bump_moves_every_scope_past_a_restored_counter(file_store, tmp_path):
     finally:
         con.close()
     assert v > 1.7e15  # microseconds since 1970: beyond any count of single writes
+
+
+def test_a_job_forked_while_another_thread_holds_the_cache_locks_does_not_hang(file_store):
+    """Regression: a background job is forked from a web thread while other request threads
+    check the data version; a lock held at that instant stayed locked in the child, whose
+    first cached read then hung forever."""
+    import threading
+    import time
+
+    file_store.data_version()  # open the SQLite probe, as a running server has
+    held, release = threading.Event(), threading.Event()
+    dv, cache = file_store._version, file_store._cache
+
+    def hold():
+        with dv._lock, cache._lock:
+            held.set()
+            release.wait(10)
+
+    t = threading.Thread(target=hold)
+    t.start()
+    held.wait(5)
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child: a cached read must answer
+            try:
+                file_store.bars("PETR4")
+                os._exit(0)
+            except BaseException:
+                os._exit(1)
+        deadline = time.time() + 20
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            if time.time() > deadline:
+                os.kill(pid, 9)
+                os.waitpid(pid, 0)
+                pytest.fail("the forked child hung on a lock held by another thread")
+            time.sleep(0.02)
+        assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        release.set()
+        t.join()
