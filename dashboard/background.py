@@ -113,8 +113,28 @@ class _NoLostResult:
         return bool(missing and missing[0] == job and self.result_ready(missing[1]))  # type: ignore[attr-defined]
 
 
-def _manager_class(base: type) -> type:
-    return type(base.__name__, (_NoLostResult, base), {"__module__": __name__})
+class _ForkWhileNotCompiling:
+    """Fork a local job only while no other thread is inside numba's compiler.
+
+    The local manager forks the job from a web thread; if another thread (the start-up
+    warm-up, another job's request) held numba's global compiler lock at that instant, the
+    child would inherit it locked by a thread that does not exist there and hang at its
+    first compiled call (a model training or a backtest that never ended). Holding the
+    (reentrant) lock across the fork makes the child's only thread its owner instead.
+    """
+
+    def call_job_fn(self, key, job_fn, args, context):  # noqa: ANN001 - Dash's signature
+        import sys
+
+        mod = sys.modules.get("numba.core.compiler_lock")
+        if mod is None:
+            return super().call_job_fn(key, job_fn, args, context)  # type: ignore[misc]
+        with mod.global_compiler_lock:
+            return super().call_job_fn(key, job_fn, args, context)  # type: ignore[misc]
+
+
+def _manager_class(base: type, *mixins: type) -> type:
+    return type(base.__name__, (*mixins, _NoLostResult, base), {"__module__": __name__})
 
 
 def make_manager(settings: Settings):
@@ -144,7 +164,7 @@ def make_manager(settings: Settings):
     cache_dir = settings.cache_dir or settings.data_dir / "cache"
     cache_dir.mkdir(parents=True, exist_ok=True)
     cache = diskcache.Cache(str(cache_dir))
-    manager = _manager_class(DiskcacheManager)(cache)
+    manager = _manager_class(DiskcacheManager, _ForkWhileNotCompiling)(cache)
     _tracker = JobTracker.for_diskcache(cache, manager)
     return manager, None
 

@@ -356,3 +356,38 @@ def test_every_page_job_goes_through_job_callback():
     for folder in ("pages", "dashboard", "components"):
         for path in (root / folder).rglob("*.py"):
             assert "cache_by=[" not in path.read_text(encoding="utf-8"), path
+
+
+def test_a_job_forked_while_numba_compiles_elsewhere_does_not_hang(settings):
+    """Regression (CI): a job forked while the warm-up thread held numba's compiler lock
+    inherited it locked and hung at its first compiled call (a training that never ended)."""
+    import threading
+
+    from numba.core.compiler_lock import global_compiler_lock
+
+    manager, _ = make_manager(settings)
+    held, release = threading.Event(), threading.Event()
+
+    def compile_elsewhere():
+        with global_compiler_lock:
+            held.set()
+            release.wait(10)
+
+    t = threading.Thread(target=compile_elsewhere)
+    t.start()
+    held.wait(5)
+
+    def job_fn(key, progress_key, args, context):
+        with global_compiler_lock:  # what a compiled call does first
+            manager.handle.set(key, "pronto")
+
+    threading.Timer(0.3, release.set).start()  # the "compile" ends a moment later
+    pid = manager.call_job_fn("k-numba", job_fn, [], {})
+    t.join()
+    deadline = time.time() + 20
+    while manager.handle.get("k-numba") is None and time.time() < deadline:
+        time.sleep(0.05)
+    alive = manager.job_running(pid)
+    if alive:
+        manager.terminate_job(pid)
+    assert manager.handle.get("k-numba") == "pronto"
