@@ -144,8 +144,15 @@ def csrf_token(session, base: str) -> str:
 def login(base: str, user: str, password: str = PASSWORD):
     """A ``requests.Session`` logged in as ``user`` (raises on failure)."""
     import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
 
     s = requests.Session()
+    # A browser resends a request whose reused keep-alive connection the server had just
+    # closed (gunicorn's keepalive = 5 s); requests does not, and such a stale socket showed
+    # up as a "page ConnectionError" in the load benchmark. GETs only: never a second POST.
+    retry = Retry(total=1, connect=1, read=1, status=0, allowed_methods=frozenset({"GET"}))
+    s.mount("http://", HTTPAdapter(max_retries=retry))
     r = s.post(
         base + "/login",
         data={"username": user, "password": password, "csrf_token": csrf_token(s, base)},
