@@ -82,6 +82,18 @@ def _existing(bind) -> set[str]:
     return set(sa.inspect(bind).get_table_names())
 
 
+def _triggered(bind, pg: bool) -> list[tuple[str, str]]:
+    """``(scope, table)`` of every trigger this revision owns on this database."""
+    tables = _existing(bind)
+    return [
+        (scope, table)
+        for scope, names in _SCOPES.items()
+        if pg or scope not in _SQLITE_WIDE
+        for table in names
+        if table in tables
+    ]
+
+
 def upgrade() -> None:
     """Create ``data_versions`` (one row per scope at 0) and the triggers of every scope."""
     op.create_table(
@@ -94,48 +106,36 @@ def upgrade() -> None:
         [{"scope": s, "version": 0} for s in _SCOPES],
     )
     bind = op.get_bind()
-    tables = _existing(bind)
     pg = bind.dialect.name == "postgresql"
     if pg:
         op.execute(_PG_FUNCTION)
-    for scope, names in _SCOPES.items():
-        if not pg and scope in _SQLITE_WIDE:
-            continue
-        for table in names:
-            if table not in tables:
-                continue
-            if pg:
+    for scope, table in _triggered(bind, pg):
+        if pg:
+            op.execute(
+                f"CREATE TRIGGER data_version_{table} "
+                f"BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table} "
+                f"FOR EACH STATEMENT EXECUTE FUNCTION pregao_bump_data_version('{scope}')"
+            )
+        else:
+            for what in _OPS:
                 op.execute(
-                    f"CREATE TRIGGER data_version_{table} "
-                    f"BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table} "
-                    f"FOR EACH STATEMENT EXECUTE FUNCTION pregao_bump_data_version('{scope}')"
+                    f"CREATE TRIGGER data_version_{table}_{what} AFTER {what.upper()} "
+                    f"ON {table} FOR EACH ROW BEGIN UPDATE data_versions "
+                    f"SET version = version + 1 WHERE scope = '{scope}'; END"
                 )
-            else:
-                for what in _OPS:
-                    op.execute(
-                        f"CREATE TRIGGER data_version_{table}_{what} AFTER {what.upper()} "
-                        f"ON {table} FOR EACH ROW BEGIN UPDATE data_versions "
-                        f"SET version = version + 1 WHERE scope = '{scope}'; END"
-                    )
 
 
 def downgrade() -> None:
     """Drop the triggers, the function and ``data_versions`` (the store falls back to the
     database-wide token of revision 0021)."""
     bind = op.get_bind()
-    tables = _existing(bind)
     pg = bind.dialect.name == "postgresql"
-    for scope, names in _SCOPES.items():
-        if not pg and scope in _SQLITE_WIDE:
-            continue
-        for table in names:
-            if table not in tables:
-                continue
-            if pg:
-                op.execute(f"DROP TRIGGER IF EXISTS data_version_{table} ON {table}")
-            else:
-                for what in _OPS:
-                    op.execute(f"DROP TRIGGER IF EXISTS data_version_{table}_{what}")
+    for _scope, table in _triggered(bind, pg):
+        if pg:
+            op.execute(f"DROP TRIGGER IF EXISTS data_version_{table} ON {table}")
+        else:
+            for what in _OPS:
+                op.execute(f"DROP TRIGGER IF EXISTS data_version_{table}_{what}")
     if pg:
         op.execute("DROP FUNCTION IF EXISTS pregao_bump_data_version()")
     op.drop_table("data_versions")
