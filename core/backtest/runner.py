@@ -71,6 +71,7 @@ from core.backtest.metrics import (
 from core.backtest.taxes import TaxRules, build_tax_report
 from core.data.store import Store
 from core.errors import InputError, UnknownTickerError
+from core.frames import column_index, frame_from_columns
 from core.rates import cdi_daily_returns
 from core.strategies import Strategy, get_strategy
 
@@ -84,6 +85,7 @@ __all__ = [
     "run_backtest",
     "compute_signals",
     "finish_result",
+    "run_on_inputs",
     "BENCHMARK",
     "PRICE_MODES",
     "BACKTEST_INTERVALS",
@@ -569,7 +571,7 @@ def _result_trades(res: EngineResult, pvs: dict[str, float]) -> pd.DataFrame:
         return _points_trades(pd.DataFrame(cols), pvs)
     # the columns _points_trades appends (qty = shares, no points), in one construction
     shares = np.asarray(cols["shares"])
-    return pd.DataFrame(
+    return frame_from_columns(
         {**cols, "qty": shares.astype("int64"), "points": np.full(len(shares), np.nan)}
     )
 
@@ -699,7 +701,7 @@ def _benchmarks(refs: _WindowRefs, index: pd.DatetimeIndex, cash: float) -> pd.D
     """``buy_hold``, ``bvsp`` and ``cdi`` in R$ from ``cash`` (:attr:`BacktestResult.benchmarks`)."""
     bvsp = cash * refs.bvsp / refs.bvsp[0]
     table = np.column_stack([cash * refs.buy_hold, bvsp, cash * refs.cdi])
-    return pd.DataFrame(table, index=index, columns=["buy_hold", "bvsp", "cdi"])
+    return pd.DataFrame(table, index=index, columns=column_index(("buy_hold", "bvsp", "cdi")))
 
 
 def _take(s: pd.Series, at) -> np.ndarray:
@@ -905,7 +907,7 @@ def run_backtest(
         Bad parameters, tickers (an index) or window; ``NoModelError`` for ``ml_filter``
         without a promoted model.
     """
-    from core.data.intraday import INTERVAL_MINUTES, normalize_interval
+    from core.data.intraday import normalize_interval
 
     prog: Progress = progress or _no_progress
     interval = normalize_interval(interval)
@@ -932,18 +934,86 @@ def run_backtest(
             "Dimensionamento por risco precisa de um stop: defina o stop-loss (%) ou use uma "
             "estratégia que define stops (wave3)."
         )
-    prog(0.05, "Carregando barras")
-    strat.prepare(store)
-    inputs = load_inputs(
-        store,
-        tickers,
-        end_ts,
-        adjusted=adjusted,
-        lot_size=config.sizing.lot_size,
-        interval=interval,
-    )
+    # One snapshot of the data version for the whole run: every cached read (bars,
+    # actions, window references) checks it once instead of once per read.
+    with store.version_pinned():
+        prog(0.05, "Carregando barras")
+        strat.prepare(store)
+        inputs = load_inputs(
+            store,
+            tickers,
+            end_ts,
+            adjusted=adjusted,
+            lot_size=config.sizing.lot_size,
+            interval=interval,
+        )
+        out = run_on_inputs(
+            store,
+            strat,
+            tickers,
+            inputs,
+            config,
+            start=start_ts,
+            tax_rules=tax_rules,
+            progress=prog,
+        )
+    prog(1.0, "Pronto")
+    return out
+
+
+def run_on_inputs(
+    store: Store,
+    strat: Strategy,
+    tickers: list[str],
+    inputs: MarketInputs,
+    config: EngineConfig,
+    *,
+    start=None,
+    tax_rules: TaxRules | None = None,
+    progress: Progress | None = None,
+) -> BacktestResult:
+    """The part of :func:`run_backtest` after the store reads: signals, engine, metrics,
+    benchmarks and the tax report of ``strat`` on ``inputs`` (one code path for a run from
+    the store and a run from bars already in memory).
+
+    Parameters
+    ----------
+    store : Store
+        Read for the window's references only (CDI, ^BVSP; cached per data version).
+    strat : Strategy
+        Built and prepared (:meth:`Strategy.prepare`).
+    tickers : list of str
+        Upper-case tickers, the keys of ``inputs.bars``.
+    inputs : MarketInputs
+        As :func:`load_inputs` returns them (never modified: a caller may reuse them).
+    config : EngineConfig
+        ``reinvest`` resolved (not None).
+    start : pandas.Timestamp, optional
+        First session on which orders may fill (default: the first bar).
+    tax_rules : TaxRules, optional
+    progress : callable, optional
+        ``progress(fraction, message)``.
+
+    Returns
+    -------
+    BacktestResult
+
+    Raises
+    ------
+    InputError
+        Mismatched inputs or a window of fewer than 2 sessions.
+    """
+    from core.data.intraday import INTERVAL_MINUTES
+
+    prog: Progress = progress or _no_progress
+    interval = inputs.interval
+    adjusted = inputs.adjusted
     terms = _contract_terms(tickers, inputs.kinds, config)
     if terms:
+        # the caller's inputs stay as they are: futures prices per contract in a copy
+        inputs = replace(
+            inputs, bars=dict(inputs.bars), lots=dict(inputs.lots), kinds=dict(inputs.kinds)
+        )
         for t, (pv, _) in terms.items():
             inputs.bars[t] = _scale(inputs.bars[t], pv)
             inputs.lots[t] = 1
@@ -975,7 +1045,7 @@ def run_backtest(
         inputs.bars,
         sigs,
         config,
-        start=start_ts,
+        start=start,
         sessions=session_codes(idx, interval),
         actions=inputs.actions,
         rf=rf_full,
@@ -995,7 +1065,6 @@ def run_backtest(
             "conta contra o orçamento em R$, e a margem contra o caixa livre). Use "
             "“Quantidade fixa (contratos)” ou aumente o capital."
         ]
-    prog(1.0, "Pronto")
     return out
 
 

@@ -59,6 +59,7 @@ import numpy as np
 import pandas as pd
 
 from core.backtest.metrics import month_codes, trade_rows, trade_values
+from core.frames import frame_from_columns
 
 __all__ = [
     "TaxRules",
@@ -98,6 +99,7 @@ TAX_COLUMNS: tuple[str, ...] = (
 
 
 _FLOAT_TAX_COLUMNS = [c for c in TAX_COLUMNS if c not in ("month", "swing_exempt")]
+_FLOAT_AT = {c: j for j, c in enumerate(_FLOAT_TAX_COLUMNS)}
 #: Positions in ``_FLOAT_TAX_COLUMNS`` of the balances a month without exits carries over.
 _BALANCES = [
     _FLOAT_TAX_COLUMNS.index(c)
@@ -404,9 +406,17 @@ def build_tax_report(
         table[:, _BALANCES] = table[last][:, _BALANCES]
     ordinals = np.arange(m0 - 1970 * 12, m0 - 1970 * 12 + nm, dtype=np.int64)
     months = pd.PeriodIndex.from_ordinals(ordinals, freq="M")
-    out = pd.DataFrame(table, columns=_FLOAT_TAX_COLUMNS)
-    out.insert(0, "month", months.array)
-    out.insert(3, "swing_exempt", exempt_m)
+    # one construction, block by block (the same frame as a float table plus two inserts)
+    out = frame_from_columns(
+        {
+            c: months.array
+            if c == "month"
+            else exempt_m
+            if c == "swing_exempt"
+            else table[:, _FLOAT_AT[c]]
+            for c in TAX_COLUMNS
+        }
+    )
     darf_i, wh_i = _FLOAT_TAX_COLUMNS.index("darf"), _FLOAT_TAX_COLUMNS.index("withheld")
     pend_i = _FLOAT_TAX_COLUMNS.index("carried_to_next_month")
     return TaxReport(out, ordinals, table[:, darf_i], table[:, wh_i], float(table[-1, pend_i]))

@@ -717,3 +717,57 @@ def test_precomputed_action_arrays_give_the_same_run(bundled_store):
         assert (a.proventos, a.jcp_withheld) == (b.proventos, b.jcp_withheld) and a.proventos > 0
     with pytest.raises(InputError):
         run_engine(inputs.bars, sigs, action_arrays=tuple(x[:5] for x in inputs.action_arrays))
+
+
+def _same_result(a, b) -> None:
+    for name in ("equity", "drawdown", "exposure", "after_tax_equity"):
+        pd.testing.assert_series_equal(getattr(a, name), getattr(b, name), check_exact=True)
+    for name in ("trades", "taxes", "monthly", "benchmarks"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), check_exact=True)
+    assert a.metrics.keys() == b.metrics.keys()
+    assert all(_same(a.metrics[k], v) for k, v in b.metrics.items())
+    assert (a.start, a.end, a.extra) == (b.start, b.end, b.extra)
+
+
+@pytest.mark.parametrize(
+    "tickers, interval, config",
+    [
+        (["PETR4"], "1d", None),
+        (["ITUB4", "VALE3"], "1d", None),
+        (["WINFUT"], "15min", "day_trade"),
+    ],
+)
+def test_run_on_inputs_is_run_backtest_after_the_reads(bundled_store, tickers, interval, config):
+    """run_backtest = load_inputs + run_on_inputs (one code path for a run from the store and
+    a run from bars in memory, e.g. the benchmark's second line): the same result, and the
+    caller's inputs are never modified (futures are scaled to R$ per contract in a copy),
+    so a second run on the same inputs gives the same result again."""
+    from core.backtest.engine import EngineConfig
+    from core.backtest.runner import load_inputs, run_backtest, run_on_inputs
+    from core.backtest.sizing import Sizing
+    from core.strategies import get_strategy
+
+    cfg = (
+        EngineConfig(sizing=Sizing("contracts", 1), day_trade=True, allow_short=True)
+        if config
+        else EngineConfig()
+    )
+    ref = run_backtest(bundled_store, "sma_cross", tickers, config=cfg, interval=interval)
+    strat = get_strategy("sma_cross")
+    inputs = load_inputs(bundled_store, tickers, interval=interval)
+    before = {t: b.copy() for t, b in inputs.bars.items()}
+    kinds, lots = dict(inputs.kinds), dict(inputs.lots)
+    for _ in range(2):
+        _same_result(
+            run_on_inputs(bundled_store, strat, tickers, inputs, replace_reinvest(cfg)), ref
+        )
+        for t, b in before.items():
+            pd.testing.assert_frame_equal(inputs.bars[t], b, check_exact=True)
+        assert (inputs.kinds, inputs.lots) == (kinds, lots)
+    assert len(ref.trades)
+
+
+def replace_reinvest(cfg):
+    from dataclasses import replace
+
+    return replace(cfg, reinvest=False) if cfg.reinvest is None else cfg
