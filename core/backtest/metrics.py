@@ -399,7 +399,7 @@ def monthly_returns(
         return pd.DataFrame(columns=range(1, 13), dtype="float64")
     vals = equity.to_numpy(dtype="float64")
     idx = equity.index
-    when = (idx if isinstance(idx, pd.DatetimeIndex) else pd.DatetimeIndex(idx)).to_numpy()
+    when = np.asarray(idx if isinstance(idx, pd.DatetimeIndex) else pd.DatetimeIndex(idx))
     base = float(vals[0])
     codes = month_codes(when) if months is None else np.asarray(months, dtype=np.int64)
     if start is not None:
@@ -412,9 +412,12 @@ def monthly_returns(
     ret = 100.0 * (ends / prev - 1.0)
     # int32 years, as pandas' DatetimeIndex.year gives them
     years, months = (codes[last] // 12).astype(np.int32), codes[last] % 12 + 1
-    uy = np.unique(years)
+    if len(years) > 1 and (years[1:] >= years[:-1]).all():  # a sorted index: no sort needed
+        uy = years[np.r_[True, years[1:] != years[:-1]]]
+    else:
+        uy = np.unique(years)
     table = np.full((len(uy), 12), np.nan)
     table[np.searchsorted(uy, years), months - 1] = ret
-    out = pd.DataFrame(table, index=pd.Index(uy, name="year"), columns=range(1, 13))
-    out.columns.name = "month"
-    return out
+    return pd.DataFrame(
+        table, index=pd.Index(uy, name="year"), columns=pd.RangeIndex(1, 13, name="month")
+    )

@@ -697,11 +697,21 @@ def _compute_window_refs(
     return out
 
 
-def _benchmarks(refs: _WindowRefs, index: pd.DatetimeIndex, cash: float) -> pd.DataFrame:
-    """``buy_hold``, ``bvsp`` and ``cdi`` in R$ from ``cash`` (:attr:`BacktestResult.benchmarks`)."""
-    bvsp = cash * refs.bvsp / refs.bvsp[0]
-    table = np.column_stack([cash * refs.buy_hold, bvsp, cash * refs.cdi])
+def _benchmarks(
+    refs: _WindowRefs,
+    index: pd.DatetimeIndex,
+    cash: float,
+    columns: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> pd.DataFrame:
+    """``buy_hold``, ``bvsp`` and ``cdi`` in R$ from ``cash`` (:attr:`BacktestResult.benchmarks`);
+    ``columns``: :func:`_benchmark_columns` of the same arguments when the caller has them."""
+    table = np.column_stack(columns or _benchmark_columns(refs, cash))
     return pd.DataFrame(table, index=index, columns=column_index(("buy_hold", "bvsp", "cdi")))
+
+
+def _benchmark_columns(refs: _WindowRefs, cash: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The columns of :func:`_benchmarks` (float64 (n,), R$): buy-and-hold, ^BVSP, CDI."""
+    return cash * refs.buy_hold, cash * refs.bvsp / refs.bvsp[0], cash * refs.cdi
 
 
 def _take(s: pd.Series, at) -> np.ndarray:
@@ -776,7 +786,9 @@ def finish_result(
         raise InputError("Período curto demais para um backtest (menos de 2 pregões).")
     exposure = res.window_exposure
     refs = _window_refs(store, inputs.signal_bars, eq.index)
-    bench = _benchmarks(refs, eq.index, config.cash)
+    # the benchmarks' columns, also given to the metrics (not read back from the frame)
+    bench_cols = _benchmark_columns(refs, config.cash)
+    bench = _benchmarks(refs, eq.index, config.cash, bench_cols)
     trades = res.trades
     # the engine's trade arrays (the values of the frame's columns) for taxes and metrics
     cols = res.trade_columns
@@ -789,7 +801,7 @@ def finish_result(
     # total_tax() and monthly_tax_paid() read back from the frame)
     report = build_tax_report(cols, tax_rules, inputs.kinds)
     taxes = report.frame
-    months = month_codes(eq.index.to_numpy())  # shared by the payments and the monthly table
+    months = month_codes(np.asarray(eq.index))  # shared by the payments and the monthly table
     paid = np.cumsum(report.paid(eq.index, months))
     after_tax = pd.Series(eq.to_numpy() - paid, index=eq.index, name="equity_after_tax")
     interval = getattr(inputs, "interval", "1d")
@@ -799,8 +811,8 @@ def finish_result(
         cols,
         rf=refs.rf,
         exposure=exposure,
-        buy_hold=bench["buy_hold"].to_numpy(),
-        bvsp=bench["bvsp"].to_numpy(),
+        buy_hold=bench_cols[0],
+        bvsp=bench_cols[1],
         taxes_brl=report.total(),
         bars_per_session=len(eq) / max(n_sessions, 1) if interval != "1d" else 1.0,
     )

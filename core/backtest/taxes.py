@@ -99,6 +99,7 @@ TAX_COLUMNS: tuple[str, ...] = (
 
 
 _FLOAT_TAX_COLUMNS = [c for c in TAX_COLUMNS if c not in ("month", "swing_exempt")]
+_MONTHLY = pd.PeriodDtype("M")
 _FLOAT_AT = {c: j for j, c in enumerate(_FLOAT_TAX_COLUMNS)}
 #: Positions in ``_FLOAT_TAX_COLUMNS`` of the balances a month without exits carries over.
 _BALANCES = [
@@ -298,7 +299,11 @@ def build_tax_report(
     )
     # Withholding per sale day (amounts of R$ 1,00 or less are not withheld).
     days = exit_np.astype("datetime64[D]").astype(np.int64)
-    uday, inv = np.unique(days, return_inverse=True)
+    if len(days) > 1 and (days[1:] >= days[:-1]).all():  # exits in date order (the engine's)
+        first = np.r_[True, days[1:] != days[:-1]]
+        uday, inv = days[first], np.cumsum(first) - 1
+    else:
+        uday, inv = np.unique(days, return_inverse=True)
     w_sw = rules.swing_withholding * np.bincount(inv, weights=sw_sale, minlength=len(uday))
     w_dt = rules.day_trade_withholding * np.maximum(
         np.bincount(inv, weights=dt_pnl, minlength=len(uday)), 0.0
@@ -405,11 +410,11 @@ def build_tax_report(
         last = np.maximum.accumulate(last)
         table[:, _BALANCES] = table[last][:, _BALANCES]
     ordinals = np.arange(m0 - 1970 * 12, m0 - 1970 * 12 + nm, dtype=np.int64)
-    months = pd.PeriodIndex.from_ordinals(ordinals, freq="M")
+    months = pd.arrays.PeriodArray(ordinals, dtype=_MONTHLY)
     # one construction, block by block (the same frame as a float table plus two inserts)
     out = frame_from_columns(
         {
-            c: months.array
+            c: months
             if c == "month"
             else exempt_m
             if c == "swing_exempt"

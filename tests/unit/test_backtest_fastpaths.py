@@ -345,6 +345,13 @@ def test_tax_report_matches_the_reference_exactly(seed, rules):
         got = tax_report(t, rules, kinds=kinds)
         ref = reference_tax_report(t, rules, kinds=kinds)
         pd.testing.assert_frame_equal(got, ref, check_exact=True)
+    # exits out of date order (the sorted-days fast path does not apply)
+    shuffled = t.iloc[np.random.default_rng(seed).permutation(len(t))].reset_index(drop=True)
+    pd.testing.assert_frame_equal(
+        tax_report(shuffled, rules, kinds=KINDS),
+        reference_tax_report(shuffled, rules, kinds=KINDS),
+        check_exact=True,
+    )
     # the legacy columns only (no swing/day-trade split, no sale values)
     legacy = t.drop(columns=["swing_pnl", "day_trade_pnl", "sale_value", "day_trade_sale_value"])
     pd.testing.assert_frame_equal(
@@ -771,3 +778,36 @@ def replace_reinvest(cfg):
     from dataclasses import replace
 
     return replace(cfg, reinvest=False) if cfg.reinvest is None else cfg
+
+
+def reference_monthly_returns(eq: pd.Series, start=None) -> pd.DataFrame:
+    """The monthly table with pandas' groupby (the definition monthly_returns implements)."""
+    base = float(eq.iloc[0])
+    if start is not None and (eq.index >= start).any():
+        eq = eq[eq.index >= start]
+    ends = eq.groupby([eq.index.year.rename("year"), eq.index.month.rename("month")]).last()
+    prev = np.r_[base, ends.to_numpy()[:-1]]
+    table = pd.Series(100.0 * (ends.to_numpy() / prev - 1.0), index=ends.index).unstack()
+    table = table.reindex(columns=pd.RangeIndex(1, 13, name="month"))
+    return table
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_monthly_returns_match_the_groupby_reference(seed):
+    """The year × month table (sorted-years fast path, prebuilt labels) equals pandas'
+    groupby of the month-end values, exactly, with and without a start and the codes."""
+    from core.backtest.metrics import month_codes, monthly_returns
+
+    rng = np.random.default_rng(seed)
+    days = pd.bdate_range("2012-12-20", "2016-07-10")
+    days = days[np.sort(rng.choice(len(days), len(days) - 40, replace=False))]
+    intraday = pd.DatetimeIndex(
+        [d + pd.Timedelta(minutes=600 + 5 * i) for d in days[-90:] for i in range(4)]
+    )
+    for idx in (days, days[:15], intraday):
+        eq = pd.Series(100.0 * np.exp(np.cumsum(rng.normal(0, 0.01, len(idx)))), index=idx)
+        for start in (None, idx[min(7, len(idx) - 1)]):
+            want = reference_monthly_returns(eq, start)
+            for months in (None, month_codes(np.asarray(idx))):
+                got = monthly_returns(eq, start, months=months)
+                pd.testing.assert_frame_equal(got, want, check_exact=True)
