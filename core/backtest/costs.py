@@ -47,6 +47,7 @@ Presets: :data:`COST_PRESETS` maps ``"none"`` to :data:`NO_COSTS` and ``"b3"`` t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numba
 import numpy as np
@@ -192,12 +193,26 @@ def fee_rates(
     (swing, day_trade) : float64 arrays (n,)
         Fractions of traded value.
     """
-    since = np.array([np.datetime64(p.since, "ns") for p in schedule])
+    since, swing, day_trade = _schedule_arrays(tuple(schedule))
     d = np.asarray(dates, dtype="datetime64[ns]")
     pos = np.clip(np.searchsorted(since, d, side="right") - 1, 0, None)
-    sw = np.array([p.swing for p in schedule])[pos]
-    dt = np.array([p.day_trade for p in schedule])[pos]
-    return sw.astype(np.float64), dt.astype(np.float64)
+    return swing[pos].astype(np.float64), day_trade[pos].astype(np.float64)
+
+
+@lru_cache(maxsize=16)
+def _schedule_arrays(
+    schedule: tuple[FeePeriod, ...],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``since`` (datetime64[ns]), swing and day-trade rates of a schedule (read-only,
+    built once per schedule: every backtest asks for the rates of its dates)."""
+    out = (
+        np.array([np.datetime64(p.since, "ns") for p in schedule]),
+        np.array([p.swing for p in schedule]),
+        np.array([p.day_trade for p in schedule]),
+    )
+    for a in out:
+        a.flags.writeable = False
+    return out
 
 
 @dataclass(frozen=True)

@@ -144,12 +144,15 @@ def max_drawdown_duration(equity: pd.Series) -> int:
     return _longest_under(eq)
 
 
+_I8_ZERO = np.zeros(1, dtype=np.int8)
+
+
 def _longest_under(eq: np.ndarray) -> int:
     """Longest run of ``eq < running max`` (the running max propagates NaN, as before)."""
     under = eq < np.maximum.accumulate(eq)
     if not under.any():
         return 0
-    edges = np.diff(np.r_[np.int8(0), under.view(np.int8), np.int8(0)])
+    edges = np.diff(np.concatenate((_I8_ZERO, under.view(np.int8), _I8_ZERO)))
     return int((np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)).max())
 
 
@@ -380,7 +383,7 @@ def month_codes(when) -> np.ndarray:
     m0, m1 = w[[0, -1]].astype("datetime64[M]").astype(np.int64)
     starts = np.arange(m0 + 1, m1 + 1).astype("datetime64[M]").astype("datetime64[ns]")
     pos = np.searchsorted(i8, starts.view(np.int64), side="left")
-    counts = np.diff(np.r_[0, pos, len(i8)])
+    counts = np.diff(np.concatenate(([0], pos, [len(i8)])))
     return np.repeat(np.arange(m0, m1 + 1, dtype=np.int64), counts) + 1970 * 12
 
 
@@ -406,14 +409,14 @@ def monthly_returns(
         inside = when >= pd.Timestamp(start).to_datetime64()
         if inside.any():
             vals, when, codes = vals[inside], when[inside], codes[inside]
-    last = np.r_[np.flatnonzero(np.diff(codes) != 0), len(codes) - 1]
+    last = np.concatenate((np.flatnonzero(np.diff(codes) != 0), [len(codes) - 1]))
     ends = vals[last]
-    prev = np.r_[base, ends[:-1]]
+    prev = np.concatenate(([base], ends[:-1]))
     ret = 100.0 * (ends / prev - 1.0)
     # int32 years, as pandas' DatetimeIndex.year gives them
     years, months = (codes[last] // 12).astype(np.int32), codes[last] % 12 + 1
     if len(years) > 1 and (years[1:] >= years[:-1]).all():  # a sorted index: no sort needed
-        uy = years[np.r_[True, years[1:] != years[:-1]]]
+        uy = years[np.concatenate(([True], years[1:] != years[:-1]))]
     else:
         uy = np.unique(years)
     table = np.full((len(uy), 12), np.nan)

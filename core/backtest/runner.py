@@ -433,19 +433,8 @@ def load_inputs(
     are unchanged: a repeated run skips the reads and the adjustment (issue 9's end-to-end
     speed); each call gets its own copies.
     """
-    key = (
-        "runner.load_inputs",
-        tuple(t.upper() for t in tickers),
-        None if end is None else pd.Timestamp(end),
-        bool(adjusted),
-        int(lot_size),
-        str(interval),
-    )
-    cached = store.cached(
-        key,
-        lambda: _load_inputs(
-            store, tickers, end, adjusted=adjusted, lot_size=lot_size, interval=interval
-        ),
+    cached = _shared_inputs(
+        store, tickers, end, adjusted=adjusted, lot_size=lot_size, interval=interval
     )
     # Shallow copies: pandas' copy-on-write gives each caller its own frames (a write to
     # one copies it first) without copying the values of every call.
@@ -458,6 +447,27 @@ def load_inputs(
         cached.adjusted,
         cached.interval,
         cached.action_arrays,
+    )
+
+
+def _shared_inputs(
+    store: Store, tickers: list[str], end, *, adjusted: bool, lot_size: int, interval: str
+) -> MarketInputs:
+    """The read cache's own :class:`MarketInputs` (shared: never modify them; see
+    :func:`load_inputs` for a caller's copy)."""
+    key = (
+        "runner.load_inputs",
+        tuple(t.upper() for t in tickers),
+        None if end is None else pd.Timestamp(end),
+        bool(adjusted),
+        int(lot_size),
+        str(interval),
+    )
+    return store.cached(
+        key,
+        lambda: _load_inputs(
+            store, tickers, end, adjusted=adjusted, lot_size=lot_size, interval=interval
+        ),
     )
 
 
@@ -951,13 +961,21 @@ def run_backtest(
     with store.version_pinned():
         prog(0.05, "Carregando barras")
         strat.prepare(store)
-        inputs = load_inputs(
+        shared = _shared_inputs(
             store,
             tickers,
             end_ts,
             adjusted=adjusted,
-            lot_size=config.sizing.lot_size,
+            lot_size=int(config.sizing.lot_size),
             interval=interval,
+        )
+        # run_on_inputs only reads the bars and actions (it never modifies its inputs); the
+        # strategy gets its own (copy-on-write) signal bars, as from load_inputs.
+        inputs = replace(
+            shared,
+            signal_bars={t: b.copy(deep=False) for t, b in shared.signal_bars.items()},
+            lots=dict(shared.lots),
+            kinds=dict(shared.kinds),
         )
         out = run_on_inputs(
             store,

@@ -300,7 +300,7 @@ def build_tax_report(
     # Withholding per sale day (amounts of R$ 1,00 or less are not withheld).
     days = exit_np.astype("datetime64[D]").astype(np.int64)
     if len(days) > 1 and (days[1:] >= days[:-1]).all():  # exits in date order (the engine's)
-        first = np.r_[True, days[1:] != days[:-1]]
+        first = np.concatenate(([True], days[1:] != days[:-1]))
         uday, inv = days[first], np.cumsum(first) - 1
     else:
         uday, inv = np.unique(days, return_inverse=True)

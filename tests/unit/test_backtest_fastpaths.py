@@ -759,7 +759,26 @@ def test_run_on_inputs_is_run_backtest_after_the_reads(bundled_store, tickers, i
         if config
         else EngineConfig()
     )
+    from core.backtest.runner import _shared_inputs
+
+    shared = _shared_inputs(
+        bundled_store, tickers, None, adjusted=False, lot_size=100, interval=interval
+    )
+    snapshot = {t: b.copy() for t, b in shared.bars.items()}
+    signal_snapshot = {t: b.copy() for t, b in shared.signal_bars.items()}
+    kinds_before, lots_before = dict(shared.kinds), dict(shared.lots)
     ref = run_backtest(bundled_store, "sma_cross", tickers, config=cfg, interval=interval)
+    # run_backtest reads the read cache's own inputs: it leaves them as they were
+    assert (
+        _shared_inputs(
+            bundled_store, tickers, None, adjusted=False, lot_size=100, interval=interval
+        )
+        is shared
+    ), "the run did not use the cached inputs"
+    for t in tickers:
+        pd.testing.assert_frame_equal(shared.bars[t], snapshot[t], check_exact=True)
+        pd.testing.assert_frame_equal(shared.signal_bars[t], signal_snapshot[t], check_exact=True)
+    assert (shared.kinds, shared.lots) == (kinds_before, lots_before)
     strat = get_strategy("sma_cross")
     inputs = load_inputs(bundled_store, tickers, interval=interval)
     before = {t: b.copy() for t, b in inputs.bars.items()}
@@ -811,3 +830,28 @@ def test_monthly_returns_match_the_groupby_reference(seed):
             for months in (None, month_codes(np.asarray(idx))):
                 got = monthly_returns(eq, start, months=months)
                 pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
+def test_fee_rates_from_cached_schedule_arrays_match_the_schedule():
+    """fee_rates reads the schedule's arrays built once per schedule: the rate in force on
+    each date (the first entry's before it), as a direct scan of the schedule gives."""
+    from core.backtest.costs import B3_FEE_SCHEDULE, FeePeriod, fee_rates
+
+    custom = (
+        FeePeriod("2011-01-03", 0.0004, 0.0003, "a"),
+        FeePeriod("2015-06-01", 0.0002, 0.0001, "b"),
+    )
+    dates = pd.DatetimeIndex(["2009-05-04", "2011-01-03", "2015-05-29", "2015-06-01", "2024-01-02"])
+    for schedule in (B3_FEE_SCHEDULE, custom, list(custom)):
+        for _ in range(2):  # built, then served from the cache
+            sw, dt = fee_rates(dates.as_unit("us"), schedule)
+            want = [
+                max(
+                    [p for p in schedule if pd.Timestamp(p.since) <= d] or [schedule[0]],
+                    key=lambda p: pd.Timestamp(p.since),
+                )
+                for d in dates
+            ]
+            np.testing.assert_array_equal(sw, [p.swing for p in want])
+            np.testing.assert_array_equal(dt, [p.day_trade for p in want])
+            sw[:] = -1.0  # the caller's arrays are its own
