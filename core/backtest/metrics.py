@@ -156,6 +156,16 @@ def _longest_under(eq: np.ndarray) -> int:
     return int((np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)).max())
 
 
+def _std1(a: np.ndarray) -> float:
+    """``np.std(a, ddof=1)`` of a 1-d float64 array (n >= 2), the same operations in the
+    same order (mean, squared deviations, their sum over n - 1, square root) without
+    ``np.std``'s generic-axis bookkeeping: bit-identical, in half the time."""
+    n = len(a)
+    d = a - a.sum() / n
+    np.multiply(d, d, out=d)
+    return float(np.sqrt(d.sum() / (n - 1)))
+
+
 def _nanmean(a: np.ndarray) -> float:
     """pandas' ``Series.mean()`` (NaN skipped; NaN when nothing is left) on an array."""
     mask = np.isnan(a)
@@ -285,9 +295,9 @@ def compute_metrics(
     m["annual_return_pct"] = (
         100.0 * ((1.0 + total) ** (1.0 / years) - 1.0) if n > 1 and 1 + total > 0 else math.nan
     )
-    sd = float(np.std(r, ddof=1)) if len(r) > 1 else math.nan
+    sd = _std1(r) if len(r) > 1 else math.nan
     m["volatility_pct"] = 100.0 * sd * math.sqrt(ppy)
-    sd_ex = float(np.std(ex, ddof=1)) if len(ex) > 1 else math.nan
+    sd_ex = _std1(ex) if len(ex) > 1 else math.nan
     if not sd > 1e-12:  # flat curve: no risk taken, no ratio
         sd_ex = math.nan
     m["sharpe"] = float(np.mean(ex) / sd_ex * math.sqrt(ppy)) if sd_ex and sd_ex > 0 else math.nan

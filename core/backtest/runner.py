@@ -655,17 +655,37 @@ def _window_refs(
     exact bytes of the window and of each ticker's dates and adjusted closes."""
     key = (
         "runner.window_refs",
-        index.as_unit("ns").asi8.tobytes(),
+        _BytesKey(index.as_unit("ns").asi8.tobytes()),
         tuple(
             (
                 t,
-                pd.DatetimeIndex(b.index).as_unit("ns").asi8.tobytes(),
-                b["adj_close"].to_numpy(dtype="float64").tobytes(),
+                _BytesKey(pd.DatetimeIndex(b.index).as_unit("ns").asi8.tobytes()),
+                _BytesKey(b["adj_close"].to_numpy(dtype="float64").tobytes()),
             )
             for t, b in bars.items()
         ),
     )
     return store.cached(key, lambda: _compute_window_refs(store, bars, index))
+
+
+class _BytesKey:
+    """Exact bytes as a cache-key part whose hash is cheap: equality compares every byte,
+    the hash only the length and both ends (hashing all of a 15-year series' 29 KB cost
+    more than the rest of the lookup; a collision only costs one comparison)."""
+
+    __slots__ = ("data", "_hash")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self._hash = hash((len(data), data[:256], data[-256:]))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _BytesKey) and (
+            self._hash == other._hash and self.data == other.data
+        )
 
 
 def _compute_window_refs(
@@ -813,7 +833,8 @@ def finish_result(
     taxes = report.frame
     months = month_codes(np.asarray(eq.index))  # shared by the payments and the monthly table
     paid = np.cumsum(report.paid(eq.index, months))
-    after_tax = pd.Series(eq.to_numpy() - paid, index=eq.index, name="equity_after_tax")
+    after_tax_values = eq.to_numpy() - paid
+    after_tax = pd.Series(after_tax_values, index=eq.index, name="equity_after_tax")
     interval = getattr(inputs, "interval", "1d")
     n_sessions = int(session_codes(eq.index, interval)[-1]) + 1 if len(eq) else 1
     metrics = compute_metrics(
@@ -826,7 +847,7 @@ def finish_result(
         taxes_brl=report.total(),
         bars_per_session=len(eq) / max(n_sessions, 1) if interval != "1d" else 1.0,
     )
-    metrics["after_tax_equity_brl"] = float(after_tax.iloc[-1])
+    metrics["after_tax_equity_brl"] = float(after_tax_values[-1])
     metrics["proventos_brl"] = (
         float(res.proventos)
         if not inputs.adjusted

@@ -855,3 +855,30 @@ def test_fee_rates_from_cached_schedule_arrays_match_the_schedule():
             np.testing.assert_array_equal(sw, [p.swing for p in want])
             np.testing.assert_array_equal(dt, [p.day_trade for p in want])
             sw[:] = -1.0  # the caller's arrays are its own
+
+
+def test_window_reference_keys_compare_every_byte():
+    """The window references' cache key hashes only the ends of each series but compares
+    all of it: two windows that differ only in the middle are different keys."""
+    from core.backtest.runner import _BytesKey
+
+    a = np.arange(5000, dtype="float64")
+    b = a.copy()
+    b[2500] += 1e-9
+    ka, ka2, kb = _BytesKey(a.tobytes()), _BytesKey(a.copy().tobytes()), _BytesKey(b.tobytes())
+    assert ka == ka2 and hash(ka) == hash(ka2) and len({ka, ka2}) == 1
+    assert hash(ka) == hash(kb) and ka != kb and len({ka, kb}) == 2
+    assert ka != a.tobytes() and _BytesKey(b"") == _BytesKey(b"")
+
+
+def test_sample_std_is_numpy_std_bit_for_bit():
+    """compute_metrics' volatility helper equals np.std(ddof=1) exactly (NaN included)."""
+    from core.backtest.metrics import _std1
+
+    rng = np.random.default_rng(3)
+    for i in range(400):
+        n = int(rng.integers(2, 4000))
+        a = rng.normal(0.0, rng.uniform(1e-6, 1.0), n) * (rng.random(n) > 0.2)
+        if i % 9 == 0:
+            a[rng.integers(0, n)] = np.nan
+        assert _same(_std1(a), float(np.std(a, ddof=1)))
