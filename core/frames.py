@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -88,12 +89,12 @@ def frame_from_columns(
     if not names:
         return pd.DataFrame(columns, index=index)
     groups: dict[np.dtype, tuple[list[int], list[np.ndarray]]] = {}
-    blocks: list[tuple[object, np.ndarray]] = []
+    blocks: list[tuple[Any, np.ndarray]] = []
     n = -1 if index is None else len(index)
     for pos, name in enumerate(names):
-        v = columns[name]
+        v: Any = columns[name]
         if type(v) is pd.DatetimeIndex:
-            if v.tz is not None:  # type: ignore[union-attr]
+            if v.tz is not None:
                 return pd.DataFrame(columns, index=index)
             v = np.asarray(v)
         if type(v) is np.ndarray and v.ndim == 1 and v.dtype.kind in "fiubM":
@@ -128,7 +129,7 @@ def frame_from_columns(
             stacked = pd.arrays.DatetimeArray._from_sequence(stacked, dtype=dtype)
         blocks.append((stacked, np.array(pos_list, dtype=np.intp)))
     return create_dataframe_from_blocks(
-        blocks,  # type: ignore[arg-type]
+        blocks,
         index=pd.RangeIndex(n) if index is None else index,
         columns=column_index(names),
     )
