@@ -271,7 +271,9 @@ def build_tax_report(
     sw_sale = sale - dt_sale
     tick = _col(trades, "ticker", "")
     kmap = {str(k).upper(): v for k, v in (kinds or {}).items()}
-    kind = np.array([kmap.get(str(t).upper(), "stock") for t in tick], dtype=object)
+    # each distinct ticker's kind looked up once (a backtest has a handful of tickers)
+    kind_of = {t: kmap.get(str(t).upper(), "stock") for t in set(tick)}
+    kind = np.array([kind_of[t] for t in tick], dtype=object)
     is_stock = kind == "stock"
     is_fii = kind == "fii"
     common = ~is_fii
@@ -408,7 +410,7 @@ def build_tax_report(
         last = np.zeros(nm, dtype=np.int64)
         last[active] = active
         last = np.maximum.accumulate(last)
-        table[:, _BALANCES] = table[last][:, _BALANCES]
+        table[:, _BALANCES] = table[:, _BALANCES][last]
     ordinals = np.arange(m0 - 1970 * 12, m0 - 1970 * 12 + nm, dtype=np.int64)
     months = pd.arrays.PeriodArray(ordinals, dtype=_MONTHLY)
     # one construction, block by block (the same frame as a float table plus two inserts)
