@@ -71,7 +71,7 @@ from core.backtest.metrics import (
 from core.backtest.taxes import TaxRules, build_tax_report
 from core.data.store import Store
 from core.errors import InputError, UnknownTickerError
-from core.frames import column_index, frame_from_columns
+from core.frames import frame_from_columns
 from core.rates import cdi_daily_returns
 from core.strategies import Strategy, get_strategy
 
@@ -637,12 +637,14 @@ class _WindowRefs:
     """What a run's window is compared with, per R$ 1 of initial cash (read-only arrays (n,)
     on the window's index): ``rf`` the CDI earned per bar
     (:func:`core.rates.cdi_daily_returns`), ``buy_hold`` the equal-weight total return of the
-    tickers, ``bvsp`` ^BVSP (NaN when not stored), ``cdi`` cash growing at the CDI."""
+    tickers, ``bvsp`` ^BVSP (NaN when not stored), ``cdi`` cash growing at the CDI;
+    ``months`` the window's :func:`~core.backtest.metrics.month_codes` (int64)."""
 
     rf: np.ndarray
     buy_hold: np.ndarray
     bvsp: np.ndarray
     cdi: np.ndarray
+    months: np.ndarray
 
 
 def _window_refs(
@@ -721,8 +723,11 @@ def _compute_window_refs(
     except (UnknownTickerError, IndexError):
         bvsp = np.full(len(index), np.nan)
     growth = np.cumprod(1.0 + np.r_[0.0, rf[1:]])
-    out = _WindowRefs(*(np.array(a, dtype="float64") for a in (rf, buy_hold, bvsp, growth)))
-    for a in (out.rf, out.buy_hold, out.bvsp, out.cdi):
+    out = _WindowRefs(
+        *(np.array(a, dtype="float64") for a in (rf, buy_hold, bvsp, growth)),
+        months=month_codes(np.asarray(index)),
+    )
+    for a in (out.rf, out.buy_hold, out.bvsp, out.cdi, out.months):
         a.flags.writeable = False
     return out
 
@@ -735,8 +740,8 @@ def _benchmarks(
 ) -> pd.DataFrame:
     """``buy_hold``, ``bvsp`` and ``cdi`` in R$ from ``cash`` (:attr:`BacktestResult.benchmarks`);
     ``columns``: :func:`_benchmark_columns` of the same arguments when the caller has them."""
-    table = np.column_stack(columns or _benchmark_columns(refs, cash))
-    return pd.DataFrame(table, index=index, columns=column_index(("buy_hold", "bvsp", "cdi")))
+    bh, bvsp, cdi = columns or _benchmark_columns(refs, cash)
+    return frame_from_columns({"buy_hold": bh, "bvsp": bvsp, "cdi": cdi}, index=index)
 
 
 def _benchmark_columns(refs: _WindowRefs, cash: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -831,7 +836,7 @@ def finish_result(
     # total_tax() and monthly_tax_paid() read back from the frame)
     report = build_tax_report(cols, tax_rules, inputs.kinds)
     taxes = report.frame
-    months = month_codes(np.asarray(eq.index))  # shared by the payments and the monthly table
+    months = refs.months  # shared by the payments and the monthly table
     paid = np.cumsum(report.paid(eq.index, months))
     after_tax_values = eq.to_numpy() - paid
     after_tax = pd.Series(after_tax_values, index=eq.index, name="equity_after_tax")
