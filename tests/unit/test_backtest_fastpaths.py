@@ -882,3 +882,17 @@ def test_sample_std_is_numpy_std_bit_for_bit():
         if i % 9 == 0:
             a[rng.integers(0, n)] = np.nan
         assert _same(_std1(a), float(np.std(a, ddof=1)))
+
+
+def test_run_backtest_reads_the_data_version_once(bundled_store, monkeypatch):
+    """A run's cached reads (market inputs, window references) share one snapshot of the
+    data version: the database is asked once per run, not once per cached read."""
+    from core.backtest.runner import run_backtest
+
+    run_backtest(bundled_store, "sma_cross", ["PETR4"], "2015-01-02", "2016-12-29")  # warm
+    version = bundled_store._version
+    calls = []
+    real = version._database_part
+    monkeypatch.setattr(version, "_database_part", lambda: calls.append(1) or real())
+    run_backtest(bundled_store, "sma_cross", ["PETR4"], "2015-01-02", "2016-12-29")
+    assert len(calls) == 1
