@@ -723,10 +723,8 @@ def _compute_window_refs(
     except (UnknownTickerError, IndexError):
         bvsp = np.full(len(index), np.nan)
     growth = np.cumprod(1.0 + np.r_[0.0, rf[1:]])
-    out = _WindowRefs(
-        *(np.array(a, dtype="float64") for a in (rf, buy_hold, bvsp, growth)),
-        months=month_codes(np.asarray(index)),
-    )
+    rf_a, bh_a, bvsp_a, cdi_a = (np.array(a, dtype="float64") for a in (rf, buy_hold, bvsp, growth))
+    out = _WindowRefs(rf_a, bh_a, bvsp_a, cdi_a, month_codes(np.asarray(index)))
     for a in (out.rf, out.buy_hold, out.bvsp, out.cdi, out.months):
         a.flags.writeable = False
     return out
