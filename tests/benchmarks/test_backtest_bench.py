@@ -146,7 +146,9 @@ def test_full_run_backtest_against_backtesting_py(bundled_store):
     """Issue 9: the whole ``run_backtest`` (store reads, signals, engine, metrics, tax report,
     benchmarks) for sma_cross × PETR4 × ~15 years, against backtesting.py's ``Backtest.run``
     on the same bars in the same process (goal ≥ 10× faster). Also the same work from bars
-    already in memory (what backtesting.py is given), to separate the store's share."""
+    already in memory (what backtesting.py is given) through ``run_on_inputs``, the code path
+    ``run_backtest`` takes after its store reads, to separate the store's share. Nothing is
+    deferred: every field the Backtest page and the CLI read is built inside the timed call."""
     bt_mod = pytest.importorskip("backtesting")
     from backtesting import Backtest, Strategy
     from backtesting.lib import crossover
@@ -196,8 +198,8 @@ def test_full_run_backtest_against_backtesting_py(bundled_store):
     mem = in_memory()
     for name in ("trades", "taxes", "monthly", "benchmarks"):
         pd.testing.assert_frame_equal(getattr(mem, name), getattr(res, name), check_exact=True)
-    assert mem.metrics == res.metrics or all(
-        (a == b) or (a != a and b != b) for a, b in zip(mem.metrics.values(), res.metrics.values())
+    assert mem.metrics.keys() == res.metrics.keys() and all(
+        a == b or (a != a and b != b) for a, b in zip(mem.metrics.values(), res.metrics.values())
     )
     # Interleaved (backtesting.py, Pregão from the store ×2, from memory ×2, ...): on a
     # shared machine every line sees the same load, so the ratios of the medians are
