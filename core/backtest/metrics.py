@@ -152,8 +152,9 @@ def _longest_under(eq: np.ndarray) -> int:
     under = eq < np.maximum.accumulate(eq)
     if not under.any():
         return 0
-    edges = np.diff(np.concatenate((_I8_ZERO, under.view(np.int8), _I8_ZERO)))
-    return int((np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)).max())
+    # With a False before and after, the changes alternate: a run starts, a run ends, ...
+    flips = np.flatnonzero(np.diff(np.concatenate((_I8_ZERO, under.view(np.int8), _I8_ZERO))))
+    return int((flips[1::2] - flips[0::2]).max())
 
 
 def _std1(a: np.ndarray) -> float:
