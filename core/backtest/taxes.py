@@ -246,10 +246,12 @@ def build_tax_report(
     rules = rules or TaxRules()
     if trades is None or trade_rows(trades) == 0:
         return TaxReport.of(_empty())
-    exit_np = trade_values(trades, "exit_date")
+    exits = trades["exit_date"]
+    # a naive DatetimeIndex (the engine's trade arrays): its datetime64 values as they are
+    naive_index = isinstance(exits, pd.DatetimeIndex) and exits.tz is None
+    exit_np = np.asarray(exits) if naive_index else trade_values(trades, "exit_date")
     if exit_np.dtype.kind != "M":  # not naive datetime64 (any unit is fine): parse
         exit_np = pd.DatetimeIndex(pd.to_datetime(exit_np)).to_numpy()
-    is_long = trade_values(trades, "direction") == "compra"
     dt_flag = trade_values(trades, "day_trade", bool)
     pnl = trade_values(trades, "pnl", "float64")
     if "swing_pnl" in trades:
@@ -262,6 +264,7 @@ def build_tax_report(
         sale = trade_values(trades, "sale_value", "float64")
         dt_sale = trade_values(trades, "day_trade_sale_value", "float64")
     else:
+        is_long = trade_values(trades, "direction") == "compra"
         sale = np.where(
             is_long,
             trade_values(trades, "exit_value", "float64"),
@@ -273,9 +276,14 @@ def build_tax_report(
     kmap = {str(k).upper(): v for k, v in (kinds or {}).items()}
     # each distinct ticker's kind looked up once (a backtest has a handful of tickers)
     kind_of = {t: kmap.get(str(t).upper(), "stock") for t in set(tick)}
-    kind = np.array([kind_of[t] for t in tick], dtype=object)
-    is_stock = kind == "stock"
-    is_fii = kind == "fii"
+    if len(kind_of) == 1:  # one kind for every trade: constant masks
+        (only,) = kind_of.values()
+        is_stock = np.full(len(tick), only == "stock")
+        is_fii = np.full(len(tick), only == "fii")
+    else:
+        kind = np.array([kind_of[t] for t in tick], dtype=object)
+        is_stock = kind == "stock"
+        is_fii = kind == "fii"
     common = ~is_fii
 
     # year * 12 + month - 1 (numpy calendar months; pandas field access is slow)
