@@ -14,6 +14,7 @@ import datetime as _dt
 import math
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
 from core.errors import InputError
@@ -139,6 +140,27 @@ def parse_tif(tif) -> str:
         ) from None
 
 
+@lru_cache(maxsize=1)
+def _session_days() -> np.ndarray:
+    """Every session of the B3 calendar, sorted int64 nanoseconds (tz-naive dates)."""
+    from core.data.calendar import b3_calendar
+
+    s = pd.DatetimeIndex(b3_calendar().sessions)
+    s = s.tz_localize(None) if s.tz is not None else s
+    return s.as_unit("ns").asi8.copy()
+
+
 def is_session(day) -> bool:
-    """True when ``day`` is a B3 session."""
-    return _session_info(pd.Timestamp(day).normalize())[0]
+    """True when ``day`` (any time of the day) is a B3 session.
+
+    The calendar's session list searched once (a paper replay asks at every bar; the
+    calendar's own ``is_session`` cost about half a millisecond per new date); beyond the
+    calendar's span, a weekday counts as a session (as :func:`order_session`).
+    """
+    d = pd.Timestamp(day).normalize()
+    days = _session_days()
+    v = d.as_unit("ns").value
+    if v < days[0] or v > days[-1]:
+        return d.weekday() < 5
+    k = int(np.searchsorted(days, v))
+    return bool(days[k] == v)

@@ -88,6 +88,7 @@ from core.backtest.engine import (
 )
 from core.backtest.fills import entry_fill
 from core.errors import InputError
+from core.strategies.base import FLAG_COLUMNS
 from core.trading.feeds import BarEvent, Feed, ReplayFeed
 from core.trading.runner_models import PaperRunner, PaperRunnerEquity, PaperSignal
 
@@ -359,6 +360,26 @@ def _points(x: float, pv: float) -> float:
     """A plan level in R$ per contract back in points (nan stays nan); rounded to 1e-6
     point so that a level the strategy took from a bar is that bar's price again."""
     return round(float(x) / pv, 6) if x == x else float("nan")
+
+
+def _last_row(sig: pd.DataFrame) -> dict[str, Any]:
+    """The last row of a signal frame as ``{column: value}``: the values of ``sig.iloc[-1]``.
+
+    A frame of :func:`core.strategies.base.flag_frame` (its column Index, one boolean block)
+    gives its row from ``to_numpy()`` (a view of the block) instead of a row Series: the
+    runner reads it once per bar and ticker, and the Series cost as much as a third of the
+    strategy call. Any other frame goes through ``iloc[-1]``. Both give the same values
+    (``tests/unit/test_paper_runner_prefix.py`` checks it).
+
+    Raises
+    ------
+    IndexError
+        If ``sig`` has no rows (as ``iloc[-1]``).
+    """
+    if sig.columns is FLAG_COLUMNS:
+        return dict(zip(FLAG_COLUMNS, sig.to_numpy()[-1], strict=True))
+    last = sig.iloc[-1]
+    return dict(zip(last.index, last.to_numpy(), strict=True))
 
 
 class _Prefix(Mapping):
@@ -853,9 +874,7 @@ class StrategyRunner:
             sig = compute_signals(
                 self.strategy, {t: self.adj[t].iloc[:end]}, _Prefix(self.raw, t, end)
             )[t]
-            # the last row once (one Series) instead of one column Series per field
-            last = sig.iloc[-1]
-            row = dict(zip(last.index, last.to_numpy(), strict=True))
+            row = _last_row(sig)
             vals: dict[str, Any] = {}
             no_entry = t in self._no_entry and bool(self._no_entry[t][end - 1])
             for c, arr in zip(_FLAGS, sg[:4], strict=True):
@@ -870,7 +889,7 @@ class StrategyRunner:
                 arr[i, j] = lv
                 vals[c] = lv
             if log_signals and any(vals[c] for c in _FLAGS):
-                rows.append(self._signal_row(T, t, vals, last))
+                rows.append(self._signal_row(T, t, vals, sig.iloc[-1]))
         self._signal_upto = i
         if rows and conn is not None:
             existing = {
@@ -1103,24 +1122,29 @@ class StrategyRunner:
         # the open, entries, then stops and targets), and marks the positions at the close.
         # A clock already at T means this bar was worked before a crash: never twice (a
         # bracket child would be judged against the open instead of its entry price).
-        clock = self.broker.clock
-        if clock is None or clock < T:
-            # plain mappings with BarEvent.as_bar's keys: a pandas Series per bar cost more
-            # than the broker's work on it
-            bars = {
-                e.ticker: {
-                    "open": e.open,
-                    "high": e.high,
-                    "low": e.low,
-                    "close": e.close,
-                    "volume": e.volume,
-                }
-                for e in events
+        # (judged inside on_bars' own transaction: ``after_clock``, no separate read)
+        # plain mappings with BarEvent.as_bar's keys: a pandas Series per bar cost more
+        # than the broker's work on it
+        bars = {
+            e.ticker: {
+                "open": e.open,
+                "high": e.high,
+                "low": e.low,
+                "close": e.close,
+                "volume": e.volume,
             }
-            got.extend(self.broker.on_bars(bars, T))
-            if self._flat is not None and self._flat[i] > 0 and i >= self.ei.start:
-                # day trade: the engine closes every position at this bar's close
-                got.extend(self.broker.close_day_trades(T, self.tickers))
+            for e in events
+        }
+        worked = self.broker.on_bars(bars, T, after_clock=True)
+        got.extend(worked)
+        if (
+            self.broker.bar_state is not None  # worked now, not before a restart
+            and self._flat is not None
+            and self._flat[i] > 0
+            and i >= self.ei.start
+        ):
+            # day trade: the engine closes every position at this bar's close
+            got.extend(self.broker.close_day_trades(T, self.tickers))
         self._clock = T
         state = self.broker.bar_state  # the account as this bar's work committed it
         if state is not None and state[0] == T:

@@ -63,3 +63,40 @@ def test_prefix_is_the_delivered_history_and_levels_equal_the_eager_slices():
         pd.testing.assert_frame_equal(lazy, eager)
     # the stop is rescaled to the traded basis of its own bar
     assert lazy["stop"].iloc[-1] == pytest.approx(raw["close"].iloc[-1] * 0.95)
+
+
+def _same_row(a: dict, b: dict) -> None:
+    assert list(a) == list(b)
+    for k in a:
+        x, y = a[k], b[k]
+        assert type(x) is type(y), k
+        assert (x == y) or (x != x and y != y), k
+
+
+@pytest.mark.parametrize("name", ["sma_cross", "trend_following", "mean_reversion", "breakout"])
+def test_last_row_is_the_values_of_iloc_last(name):
+    """The runner's fast read of a signal frame's last row equals ``iloc[-1]`` value for
+    value and type (flag frames take the block path, others the Series path)."""
+    from core.strategies import get_strategy
+    from core.trading.runner import _last_row
+
+    idx = pd.bdate_range("2023-01-02", periods=260)
+    rng = np.random.default_rng(11)
+    close = 20 * np.exp(np.cumsum(rng.normal(0, 0.02, len(idx))))
+    bars = pd.DataFrame(
+        {"open": close, "high": close * 1.01, "low": close * 0.99, "close": close}, idx
+    )
+    bars["adj_close"] = close
+    bars["volume"] = 1e6
+    s = get_strategy(name)
+    for end in (40, 120, len(idx)):
+        sig = s.signals(bars.iloc[:end])
+        last = sig.iloc[-1]
+        _same_row(_last_row(sig), dict(zip(last.index, last.to_numpy(), strict=True)))
+    # a level column (mixed dtypes) and a non-flag_frame frame take the Series path, same values
+    mixed = sig.assign(stop=np.linspace(1.0, 2.0, len(sig)))
+    last = mixed.iloc[-1]
+    _same_row(_last_row(mixed), dict(zip(last.index, last.to_numpy(), strict=True)))
+    flipped = sig.copy()
+    flipped.iloc[-1] = ~flipped.iloc[-1].astype(bool)
+    assert _last_row(flipped) != _last_row(sig)  # the last row itself, not a cached one

@@ -436,6 +436,24 @@ def test_bar_state_is_the_committed_account_and_any_other_operation_drops_it(pap
     assert b.bar_state is None  # another operation: the runner reads a snapshot instead
 
 
+def test_on_bars_after_clock_never_works_a_bar_twice(paper_store):
+    """A runner resuming after a crash hands the last bar again: with ``after_clock`` the
+    broker judges the clock in the bar's own transaction and writes nothing for a bar at or
+    before it; a later bar is worked as usual."""
+    b = _acct(paper_store)
+    b.submit(_req(b, type="stop", stop_price=10.2))
+    first = b.on_bars({"PETR4": bar(10.0, 10.5, 9.9, 10.4)}, "2024-01-03", after_clock=True)
+    assert [f.qty for f in first] == [100] and b.bar_state is not None
+    b.submit(_req(b, "sell", 100, type="limit", price=10.45))
+    before = (b.fills(), b.orders(), b.account(), b.clock)
+    again = b.on_bars({"PETR4": bar(10.0, 10.9, 9.9, 10.4)}, "2024-01-03", after_clock=True)
+    assert again == [] and b.bar_state is None
+    assert (b.fills(), b.orders(), b.account(), b.clock) == before
+    later = b.on_bars({"PETR4": bar(10.3, 10.9, 10.2, 10.6)}, "2024-01-04", after_clock=True)
+    assert [(f.side, f.price) for f in later] == [("sell", 10.45)]
+    assert b.bar_state is not None and b.clock == pd.Timestamp("2024-01-04")
+
+
 def test_rotation_sell_then_buy_uses_the_proceeds_at_the_next_open(paper_store):
     # all the cash in PETR4; a market sale of it and a buy of VALE3 sent together: the engine
     # exits at the open before entering, so the paper broker must accept and fill both
