@@ -541,6 +541,9 @@ class PaperBroker(ExecutionMixin, SessionMixin):
                 "description": description[:300],
             },
         )
+        # the newest ledger row's balance is the cash a re-read would give (Float column:
+        # the same double); only this operation's own connection keeps it
+        self._cash_memo = float(bal) if conn is not None and conn is self._cur else None
 
     def _order_event(self, conn, order_id: int, time, status: str, message: str = "") -> None:
         conn.execute(
@@ -608,6 +611,18 @@ class PaperBroker(ExecutionMixin, SessionMixin):
                 return got
             self._pos_memo = got
         return {t: dict(r) for t, r in self._pos_memo.items()}
+
+    def _marked(self, marks: list[dict]) -> None:
+        """Apply ``_UPD_MARK``'s rows (just executed) to the position rows read in this
+        operation: the values a re-read would give (``last`` a Float, ``last_time`` the
+        datetime written), instead of reading every position row again."""
+        memo = self._pos_memo
+        if memo is None or any(m["t_"] not in memo for m in marks):
+            self._positions_written()
+            return
+        for m in marks:
+            memo[m["t_"]]["last"] = m["last_"]
+            memo[m["t_"]]["last_time"] = m["last_time_"]
 
     def _positions_written(self) -> None:
         """Forget the position rows read in this operation (call after writing them)."""
@@ -1554,7 +1569,7 @@ class PaperBroker(ExecutionMixin, SessionMixin):
             ]
             if marks:  # one executemany for every held ticker's close
                 conn.execute(_UPD_MARK, marks)
-                self._positions_written()
+                self._marked(marks)
             self._advance_clock(conn, acc, time)
             if held or fills or rolled:
                 self._post_checks(conn, acc, cfg, time)

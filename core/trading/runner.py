@@ -676,6 +676,10 @@ class StrategyRunner:
         # contract, slippage in ticks), exactly what the backtest charges
         self.broker._engine = cfg
         self.runner_id, self.last_bar = self._attach()
+        #: newest time with a stored equity or signal row of this runner (None: none): a
+        #: later bar has none to replace, so its rows are inserted without a delete or a
+        #: read first (the runner is its rows' only writer)
+        self._rows_upto = self._stored_upto()
         self.broker.order_tickers = frozenset(self.tickers) | {
             o.ticker for o in self.broker.orders("open") if str(o.source).startswith("strategy:")
         }
@@ -892,10 +896,14 @@ class StrategyRunner:
                 rows.append(self._signal_row(T, t, vals, sig.iloc[-1]))
         self._signal_upto = i
         if rows and conn is not None:
-            existing = {
-                (r[0], r[1])
-                for r in conn.execute(_Q_SIG_SEEN, {"rid": self.runner_id, "t": _py(T)})
-            }
+            existing = (
+                set()
+                if self._rows_upto is None or T > self._rows_upto
+                else {
+                    (r[0], r[1])
+                    for r in conn.execute(_Q_SIG_SEEN, {"rid": self.runner_id, "t": _py(T)})
+                }
+            )
             new = [r for r in rows if (r["ticker"], r["kind"]) not in existing]
             if new:
                 conn.execute(_INS_SIG, new)
@@ -1177,7 +1185,8 @@ class StrategyRunner:
             log.warning("runner %s: %s", self.account, msg)
         with self.store.transaction() as conn:
             self._signals_at(i, conn=conn)
-            conn.execute(_DEL_EQ, {"rid": self.runner_id, "t": _py(T)})
+            if self._rows_upto is not None and T <= self._rows_upto:
+                conn.execute(_DEL_EQ, {"rid": self.runner_id, "t": _py(T)})
             conn.execute(
                 _INS_EQ,
                 {
@@ -1201,6 +1210,8 @@ class StrategyRunner:
             # a stop asked for meanwhile (any process), read in the bar's own transaction
             status = conn.execute(_Q_STATUS, {"rid": self.runner_id})
             self._seen_stop = status.scalar() == "parando"
+        if self._rows_upto is None or T > self._rows_upto:
+            self._rows_upto = T  # committed
         month_done = self.last_bar is not None and T.to_period("M") != self.last_bar.to_period("M")
         self.last_bar = T
         if month_done:
@@ -1220,6 +1231,20 @@ class StrategyRunner:
             evaluate_red_flags(self.store, self.account, T, memo=self._flag_memo)
         except Exception:  # noqa: BLE001 - the monitor never stops the runner
             log.exception("red flags of %s at %s", self.account, T)
+
+    def _stored_upto(self) -> pd.Timestamp | None:
+        """The newest time of this runner's stored equity and signal rows (None: none)."""
+        from sqlalchemy import func
+
+        with self.store.engine.connect() as conn:
+            got = [
+                conn.execute(
+                    select(func.max(tb.c.time)).where(tb.c.runner_id == self.runner_id)
+                ).scalar()
+                for tb in (_EQ, _SIG)
+            ]
+        got = [pd.Timestamp(g) for g in got if g is not None]
+        return max(got) if got else None
 
     def _stop_requested(self) -> bool:
         with self.store.engine.connect() as conn:

@@ -156,6 +156,17 @@ def test_stopped_runner_resumes_with_the_same_fills(store):
     st = _runner(store, "stopped").run()
     assert st.status == "concluído"
     assert _fills(store, "stopped") == _fills(store, "full")
+    _same_records(store, "stopped")
+
+
+def _same_records(store, account):
+    """The runner's equity curve and signal log equal the uninterrupted run's: one row per
+    bar and per signal (a repeated or resumed bar replaces its rows, never adds)."""
+    pd.testing.assert_series_equal(equity_curve(store, account), equity_curve(store, "full"))
+    cols = ["time", "ticker", "kind", "side", "entry", "stop", "target"]
+    got, full = signal_log(store, account)[cols], signal_log(store, "full")[cols]
+    assert not got.duplicated(["time", "ticker", "kind"]).any() and len(full) > 0
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), full.reset_index(drop=True))
 
 
 def test_a_bar_processed_twice_sends_nothing_twice(store):
@@ -170,6 +181,10 @@ def test_a_bar_processed_twice_sends_nothing_twice(store):
         assert (len(b.orders()), len(b.fills())) == (n_orders, n_fills)
     assert _fills(store, "twice") == _fills(store, "full")
     assert runner_status(store, "twice").last_bar is not None
+    _same_records(store, "twice")
+    # a new runner object (a restart) processing the last bar again replaces its rows
+    _runner(store, "twice").process(group)
+    _same_records(store, "twice")
 
 
 def test_another_configuration_on_the_same_account_is_refused(store):
