@@ -306,6 +306,27 @@ def _share_events(store, tickers: list[str]) -> dict[str, list[tuple[pd.Timestam
     return out
 
 
+@dataclass(frozen=True)
+class _OrderKind:
+    """What :func:`account_trades` needs of an order: its exit reason's inputs."""
+
+    role: str
+    note: str
+    source: str
+
+
+def _order_kinds(b) -> dict[int, _OrderKind]:
+    """Role, note and source of every order of ``b``'s account, by id (three columns read,
+    not :meth:`PaperBroker.orders`' full records: the runner's monthly red flags read them
+    all every month)."""
+    from core.trading.models import PaperOrder
+
+    o = PaperOrder.__table__
+    q = select(o.c.id, o.c.role, o.c.note, o.c.source).where(o.c.account_id == b.account_id)
+    with b.store.engine.connect() as conn:
+        return {int(r[0]): _OrderKind(r[1], r[2] or "", r[3]) for r in conn.execute(q).all()}
+
+
 def account_trades(store, account: str, *, memo: dict | None = None) -> pd.DataFrame:
     """Closed trades of a paper account in the engine's columns.
 
@@ -346,18 +367,20 @@ def account_trades(store, account: str, *, memo: dict | None = None) -> pd.DataF
     if bt.empty:
         return pd.DataFrame(columns=cols)
     fills = b.fills()
-    orders = {o.id: o for o in b.orders()}
+    orders = _order_kinds(b)
     lots: dict[str, list[list[Any]]] = {}  # ticker -> FIFO of [qty signed, price, time]
     entry_px: dict[int, float] = {}
     reason: dict[int, str] = {}
-    names = tuple(sorted({f.ticker for f in fills}))
+    names = sorted({f.ticker for f in fills})
     if memo is None:
-        events = _share_events(store, list(names))
-    else:
-        cached = memo.get(("share_events", names))
-        if cached is None:
-            cached = memo[("share_events", names)] = _share_events(store, list(names))
-        events = cached
+        events = _share_events(store, names)
+    else:  # per ticker: a month that trades a new ticker reads only that one's
+        known = memo.setdefault("share_events", {})
+        missing = [t for t in names if t not in known]
+        if missing:
+            got = _share_events(store, missing)
+            known.update({t: got.get(t, []) for t in missing})
+        events = {t: known[t] for t in names}
     for f in fills:
         s = 1 if f.side == "buy" else -1
         book = lots.setdefault(f.ticker, [])
@@ -384,7 +407,7 @@ def account_trades(store, account: str, *, memo: dict | None = None) -> pd.DataF
         if closed_q:
             entry_px[f.id] = closed_val / closed_q
             o = orders.get(f.order_id)
-            note = (o.note or "") if o else ""
+            note = o.note if o else ""
             if o is not None and o.role in ("stop", "target"):
                 reason[f.id] = _REASONS[o.role]
             elif "tempo" in note:
@@ -757,11 +780,12 @@ def write_red_flags(store, account: str, flags: list[RedFlag], time) -> int:
         (e.values.get("flag"), e.values.get("month"))
         for e in list_events(store, acc.name, kinds=["red_flag"])
     }
+    new = [f for f in flags if f.active and (f.code, month) not in seen]
+    if not new:
+        return 0  # no write transaction (and no durable commit) for nothing
     n = 0
     with store.transaction() as conn:
-        for f in flags:
-            if not f.active or (f.code, month) in seen:
-                continue
+        for f in new:
             v = f.value if f.value == f.value else None
             write_event(
                 conn,
