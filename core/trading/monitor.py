@@ -24,6 +24,7 @@ import json
 import math
 import re
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -477,6 +478,15 @@ def _with_start(eq: pd.Series, initial: float) -> pd.Series:
     return pd.concat([pd.Series([initial], index=[first]), eq]).rename("equity")
 
 
+@lru_cache(maxsize=1)
+def _no_trades() -> pd.DataFrame:
+    """The engine's empty trades frame (its columns and dtypes), built once: the same for
+    every equity curve (the runner's red flags asked for one every month; callers copy)."""
+    from core.backtest.engine import trades_frame
+
+    return trades_frame(np.empty((0, 17)), pd.DatetimeIndex([]), [], np.zeros(0, dtype=np.int64))
+
+
 def status_card(
     trades: pd.DataFrame, equity: pd.Series, initial_cash: float, rf: pd.Series | None = None
 ) -> StatusCard:
@@ -492,11 +502,8 @@ def status_card(
     eq = _with_start(equity, initial_cash)
     sharpe, mdd = math.nan, 0.0
     if len(eq) >= 2:
-        from core.backtest.engine import trades_frame
-
         # only the equity-based metrics are read (Sharpe, drawdown): no trade statistics
-        none = trades_frame(np.empty((0, 17)), eq.index, [], np.zeros(len(eq), dtype=np.int64))
-        m = compute_metrics(eq, none, rf=rf)
+        m = compute_metrics(eq, _no_trades().copy(), rf=rf)
         sharpe = float(m["sharpe"])
         mdd = float(m["max_drawdown_pct"])
     last_eq = float(equity.iloc[-1]) if len(equity) else float(initial_cash)
