@@ -27,8 +27,9 @@ that session) and:
    refused an order, a kill switch — is reported as drift in the runner's message);
 5. runs the strategy's own signal code (:func:`core.backtest.runner.compute_signals`) on
    the history up to this bar, logs every signal (:class:`PaperSignal`), and stores the
-   runner's progress and the account's equity in one transaction; then calls the
-   ``on_bar_hooks`` (alerts).
+   runner's progress and the account's equity — in the broker's transaction of the bar
+   (``on_bars(then=...)``: the bar's work and its record commit together, one durable
+   commit per bar); then calls the ``on_bar_hooks`` (alerts).
 
 Hence a replay of a period gives the trades of :func:`core.backtest.runner.run_backtest` on
 that period with the same strategy, capital, costs and sizing (tests/unit/test_paper_replay.py
@@ -1143,24 +1144,47 @@ class StrategyRunner:
             }
             for e in events
         }
-        worked = self.broker.on_bars(bars, T, after_clock=True)
-        got.extend(worked)
-        if (
-            self.broker.bar_state is not None  # worked now, not before a restart
-            and self._flat is not None
-            and self._flat[i] > 0
-            and i >= self.ei.start
-        ):
+        flatten = self._flat is not None and self._flat[i] > 0 and i >= self.ei.start
+        recorded = False
+
+        def record(conn, state: tuple, fills: list) -> None:
+            # the runner's rows of the bar, inside the broker's transaction of the bar
+            nonlocal recorded
+            self._record(conn, i, T, tr, fills, notes, state[1], state[2], dict(state[3]))
+            recorded = True
+
+        # the day-trade flatten follows the bar's work: its rows are written after it
+        got.extend(self.broker.on_bars(bars, T, after_clock=True, then=None if flatten else record))
+        if flatten and self.broker.bar_state is not None:  # worked now, not before a restart
             # day trade: the engine closes every position at this bar's close
             got.extend(self.broker.close_day_trades(T, self.tickers))
         self._clock = T
-        state = self.broker.bar_state  # the account as this bar's work committed it
-        if state is not None and state[0] == T:
-            equity, cash, acct = state[1], state[2], dict(state[3])
-        else:  # the bar was worked before a restart, or a day-trade flatten followed it
+        if not recorded:  # the bar was worked before a restart, or a flatten followed it
             snap, positions = self.broker.account_and_positions()
-            equity, cash = snap.equity, snap.cash
             acct = {p.ticker: p.qty for p in positions if p.qty}
+            with self.store.transaction() as conn:
+                self._record(conn, i, T, tr, got, notes, snap.equity, snap.cash, acct)
+        if self._rows_upto is None or T > self._rows_upto:
+            self._rows_upto = T  # committed
+        month_done = self.last_bar is not None and T.to_period("M") != self.last_bar.to_period("M")
+        self.last_bar = T
+        if month_done:
+            self._flags(T)
+        for e in events:
+            for hook in self.hooks:
+                try:
+                    hook(self.store, e)
+                except Exception:  # noqa: BLE001 - a failing hook never stops the runner
+                    log.exception("on_bar hook %r failed on %s %s", hook, e.ticker, e.time)
+
+    def _record(
+        self, conn, i: int, T, tr: np.ndarray, got: list, notes: list[str], equity, cash, acct
+    ) -> None:
+        """Write bar ``i``'s runner rows in ``conn``'s transaction: the drift against the
+        plan (``notes``), the signal log, the equity row and the runner row, and read a stop
+        request. ``equity``, ``cash`` and ``acct`` (signed quantities by ticker) are the
+        account after the bar; ``got`` the bar's fills."""
+        tick = self.ei.tickers
         # drift: the account must hold what the plan holds
         plan_pos: dict[str, int] = {}
         for r in tr:
@@ -1183,45 +1207,32 @@ class StrategyRunner:
             msg = f"{T:%d/%m/%Y}: " + "; ".join(notes)
             self.drift.append(msg)
             log.warning("runner %s: %s", self.account, msg)
-        with self.store.transaction() as conn:
-            self._signals_at(i, conn=conn)
-            if self._rows_upto is not None and T <= self._rows_upto:
-                conn.execute(_DEL_EQ, {"rid": self.runner_id, "t": _py(T)})
-            conn.execute(
-                _INS_EQ,
-                {
-                    "runner_id": self.runner_id,
-                    "time": _py(T),
-                    "equity": float(equity),
-                    "cash": float(cash),
-                    "traded": traded,
-                    "slip_abs": slip_abs,
-                },
-            )
-            done_n = max(0, i - self.ei.start + 1)  # window sessions up to T (sorted, unique)
-            values = {
-                "last_bar": _py(T),
-                "bars_done": done_n,
-                "updated_at": _py(pd.Timestamp.now()),
-            }
-            if notes:
-                values["message"] = ("Divergência do backtest — " + self.drift[-1])[:2000]
-            conn.execute(_UPD_RUN, {"rid": self.runner_id, **values})
-            # a stop asked for meanwhile (any process), read in the bar's own transaction
-            status = conn.execute(_Q_STATUS, {"rid": self.runner_id})
-            self._seen_stop = status.scalar() == "parando"
-        if self._rows_upto is None or T > self._rows_upto:
-            self._rows_upto = T  # committed
-        month_done = self.last_bar is not None and T.to_period("M") != self.last_bar.to_period("M")
-        self.last_bar = T
-        if month_done:
-            self._flags(T)
-        for e in events:
-            for hook in self.hooks:
-                try:
-                    hook(self.store, e)
-                except Exception:  # noqa: BLE001 - a failing hook never stops the runner
-                    log.exception("on_bar hook %r failed on %s %s", hook, e.ticker, e.time)
+        self._signals_at(i, conn=conn)
+        if self._rows_upto is not None and T <= self._rows_upto:
+            conn.execute(_DEL_EQ, {"rid": self.runner_id, "t": _py(T)})
+        conn.execute(
+            _INS_EQ,
+            {
+                "runner_id": self.runner_id,
+                "time": _py(T),
+                "equity": float(equity),
+                "cash": float(cash),
+                "traded": traded,
+                "slip_abs": slip_abs,
+            },
+        )
+        done_n = max(0, i - self.ei.start + 1)  # window sessions up to T (sorted, unique)
+        values = {
+            "last_bar": _py(T),
+            "bars_done": done_n,
+            "updated_at": _py(pd.Timestamp.now()),
+        }
+        if notes:
+            values["message"] = ("Divergência do backtest — " + self.drift[-1])[:2000]
+        conn.execute(_UPD_RUN, {"rid": self.runner_id, **values})
+        # a stop asked for meanwhile (any process), read in the bar's own transaction
+        status = conn.execute(_Q_STATUS, {"rid": self.runner_id})
+        self._seen_stop = status.scalar() == "parando"
 
     def _flags(self, T) -> None:
         """Seed 002's red flags as ``red_flag`` events (once per flag and month)."""
