@@ -321,6 +321,21 @@ def equity_curve(store, account: str) -> pd.Series:
     return pd.Series([float(r[1]) for r in rows], index=idx, name="equity")
 
 
+def _bar_rows(tr: np.ndarray, i: int) -> np.ndarray:
+    """The rows of the kernel's trade matrix ``tr`` (n, 17) that bar ``i`` reads, in their
+    order: entered or exited at ``i`` (orders, slippage) and still open at the end of the
+    plan (``R_END``: the positions the account must hold). Every other row is a trade
+    closed before ``i``, which the runner's per-row loops skipped one by one every bar."""
+    if len(tr) == 0:
+        return tr
+    keep = (
+        (tr[:, _T_EBAR].astype(np.int64) == i)
+        | (tr[:, _T_XBAR].astype(np.int64) == i)
+        | (tr[:, _T_REASON].astype(np.int64) == R_END)
+    )
+    return tr[keep]
+
+
 def _slippage(
     tr: np.ndarray, i: int, tickers: list[str], fills: list, pvs: dict[str, float] | None = None
 ) -> tuple[float, float]:
@@ -1044,7 +1059,7 @@ class StrategyRunner:
         prev = self.index[i - 1] if i > 0 else T - pd.Timedelta(days=1)
         self._clock = prev  # orders sent at the previous close belong to this session
         by_t = {e.ticker: e for e in events}
-        tr = self.plan(i) if i >= self.ei.start else np.empty((0, 17))
+        tr = _bar_rows(self.plan(i) if i >= self.ei.start else np.empty((0, 17)), i)
         tick = self.ei.tickers
         src = f"strategy:{self.strategy.name}"
         x_open = [r for r in tr if int(r[_T_XBAR]) == i and int(r[_T_REASON]) in (R_SIGNAL, R_TIME)]

@@ -100,3 +100,40 @@ def test_last_row_is_the_values_of_iloc_last(name):
     flipped = sig.copy()
     flipped.iloc[-1] = ~flipped.iloc[-1].astype(bool)
     assert _last_row(flipped) != _last_row(sig)  # the last row itself, not a cached one
+
+
+def test_bar_rows_keep_every_row_a_bar_reads_in_order():
+    """_bar_rows drops only trades closed before bar i: the bar's exits, entries, open
+    positions and slippage are those of the whole trade matrix, exactly."""
+    from types import SimpleNamespace
+
+    from core.backtest import engine as eng
+    from core.trading.runner import _bar_rows, _slippage
+
+    rng = np.random.default_rng(3)
+    n = 60
+    tr = np.zeros((n, 17))
+    tr[:, eng._T_EBAR] = rng.integers(0, 40, n)
+    tr[:, eng._T_XBAR] = tr[:, eng._T_EBAR] + rng.integers(0, 8, n)
+    tr[:, eng._T_REASON] = rng.choice([eng.R_END, eng.R_SIGNAL, eng.R_TIME, eng.R_END + 7], n)
+    tr[:, eng._T_TICKER] = rng.integers(0, 3, n)
+    tr[:, eng._T_DIR] = rng.choice([-1, 1], n)
+    tr[:, eng._T_SH] = rng.integers(1, 9, n) * 100
+    tr[:, eng._T_EPX] = rng.uniform(10, 30, n)
+    tr[:, eng._T_XPX] = rng.uniform(10, 30, n)
+    tick = ["A", "B", "C"]
+    fills = [SimpleNamespace(ticker="A", side="buy", qty=100, price=20.0)]
+
+    def reads(m, i):
+        return (
+            [r.tolist() for r in m if int(r[eng._T_XBAR]) == i and int(r[eng._T_REASON]) != 0],
+            [r.tolist() for r in m if int(r[eng._T_EBAR]) == i],
+            [r.tolist() for r in m if int(r[eng._T_REASON]) == eng.R_END],
+            _slippage(m, i, tick, fills),
+        )
+
+    for i in range(0, 48):
+        sub = _bar_rows(tr, i)
+        assert len(sub) < n
+        assert reads(sub, i) == reads(tr, i)
+    assert _bar_rows(np.empty((0, 17)), 3).shape == (0, 17)
