@@ -464,7 +464,9 @@ def _equity_rows(store, runner_id: int | None) -> pd.DataFrame:
         .order_by(_EQ.c.time)
     )
     with store.engine.connect() as conn:
-        rows = conn.execute(q).all()
+        # plain tuples: pandas probes each SQLAlchemy Row for attributes (a failed key
+        # lookup each), which cost more than the rest of the read
+        rows = [tuple(r) for r in conn.execute(q)]
     df = pd.DataFrame(rows, columns=["date", "equity", "cash", "traded", "slip_abs"])
     df["date"] = pd.to_datetime(df["date"])
     return df.set_index("date")

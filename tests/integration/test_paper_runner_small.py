@@ -288,3 +288,29 @@ def test_unattended_thread_runner_one_per_account_and_stop(store):
     assert st.status == "concluído" and st.bars_done == st.bars_total
     assert _fills(store, "bg") == _fills(store, "full")
     assert stop_runner(store, "bg") is False  # nothing running any more
+
+
+def test_equity_rows_read_as_tuples_equal_the_row_frame(store):
+    """The monitor's equity rows (read as plain tuples for speed) are the frame pandas
+    builds from the SQLAlchemy rows themselves."""
+    from sqlalchemy import select
+
+    from core.trading.monitor import _EQ, _equity_rows, _runner_row
+
+    if runner_status(store, "full") is None:
+        create_account(store, "full", CFG.cash)
+        _runner(store, "full").run()
+    rid = int(_runner_row(store, "full")["id"])
+    q = (
+        select(_EQ.c.time, _EQ.c.equity, _EQ.c.cash, _EQ.c.traded, _EQ.c.slip_abs)
+        .where(_EQ.c.runner_id == rid)
+        .order_by(_EQ.c.time)
+    )
+    with store.engine.connect() as conn:
+        ref = pd.DataFrame(
+            conn.execute(q).all(), columns=["date", "equity", "cash", "traded", "slip_abs"]
+        )
+    ref["date"] = pd.to_datetime(ref["date"])
+    got = _equity_rows(store, rid)
+    assert len(got) > 50
+    pd.testing.assert_frame_equal(got, ref.set_index("date"))
