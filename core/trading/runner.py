@@ -506,20 +506,29 @@ def _engine_level_broker(store, account: str, clock):
             # session — changes nothing: skipping it saves the broker's per-session pandas
             # filtering and a query of the open orders (the account is exactly the same).
             # The stored actions do not change during a run: their dates are loaded once.
-            days = self.__dict__.get("_action_days")
-            if days is None:
+            # The broker applies every action of a held ticker; the runner re-levels its
+            # open orders on a split, reverse split or bonus only: a session with neither
+            # (a dividend of a ticker not held, nearly every session) changes nothing.
+            got = self.__dict__.get("_action_days")
+            if got is None:
                 every = load_actions(self.store, None, conn=conn)
                 dates = pd.to_datetime(every["date"])
-                days = {
-                    t: np.sort(dates[every["ticker"] == t].to_numpy())
-                    for t in every["ticker"].unique()
-                }
-                self.__dict__["_action_days"] = days
+                split = every["kind"].isin(["split", "reverse_split", "bonus"]).to_numpy()
+                got = tuple(
+                    {
+                        t: np.sort(dates[(every["ticker"] == t).to_numpy() & mask].to_numpy())
+                        for t in every["ticker"].unique()
+                    }
+                    for mask in (np.ones(len(every), dtype=bool), split)
+                )
+                self.__dict__["_action_days"] = got
+            days, split_days = got
             p0, p1 = np.datetime64(pd.Timestamp(prev)), np.datetime64(pd.Timestamp(session))
             held = {t for t, r in self._pos_rows(conn).items() if int(r["qty"]) != 0}
             if not any(
                 np.searchsorted(d, p0, side="right") != np.searchsorted(d, p1, side="right")
-                for d in (days.get(t) for t in held | self.order_tickers)
+                for d in [days.get(t) for t in held]
+                + [split_days.get(t) for t in self.order_tickers - held]
                 if d is not None
             ):
                 return
