@@ -28,17 +28,28 @@ TICK = 0.01
 
 @lru_cache(maxsize=4096)
 def _session_info(day: pd.Timestamp) -> tuple[bool, pd.Timestamp | None]:
-    """(is a session, São Paulo close time) of a date."""
+    """(is a session, São Paulo close time) of a date (beyond the calendar's span: a
+    weekday, close unknown). The calendar's sessions and closes are searched as arrays
+    (its own ``is_session`` and ``session_close`` cost ~0.5 ms per new date)."""
+    days = _session_days()
+    v = day.as_unit("ns").value
+    if v < days[0] or v > days[-1]:
+        return day.weekday() < 5, None
+    k = int(np.searchsorted(days, v))
+    if days[k] != v:
+        return False, None
+    return True, pd.Timestamp(int(_session_closes()[k]))
+
+
+@lru_cache(maxsize=1)
+def _session_closes() -> np.ndarray:
+    """São Paulo close time (tz-naive int64 ns) of every session of :func:`_session_days`."""
     from core.data.calendar import b3_calendar
 
     cal = b3_calendar()
-    lo, hi = cal.first_session.tz_localize(None), cal.last_session.tz_localize(None)
-    if day < lo or day > hi:
-        return day.weekday() < 5, None
-    if not cal.is_session(day):
-        return False, None
-    close = cal.session_close(day).tz_convert("America/Sao_Paulo").tz_localize(None)
-    return True, close
+    closes = pd.DatetimeIndex(cal.closes.reindex(cal.sessions))
+    closes = closes.tz_convert("America/Sao_Paulo").tz_localize(None)
+    return closes.as_unit("ns").asi8.copy()
 
 
 @lru_cache(maxsize=4096)
