@@ -70,7 +70,7 @@ import datetime as _dt
 import math
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from typing import Any, Protocol, runtime_checkable
 
@@ -383,9 +383,10 @@ class PaperBroker(ExecutionMixin, SessionMixin):
           across application crashes regardless of the synchronous setting or journal
           mode", so ``kill -9`` loses nothing; a power loss may roll back the last bars, and with them the account's
           clock, so the feed delivers those bars again on resume and the runner re-sends the
-          same orders (same client ids); the runner's own per-bar commit, a FULL one, makes
-          every earlier WAL frame durable anyway before the next bar. A replay thus pays one
-          fsync per bar, not one per order.
+          same orders (same client ids); a runner's bar, worked together with the runner's
+          rows of the bar (``on_bars(then=...)``), commits FULL, which makes every earlier
+          WAL frame durable anyway before the next bar. A replay thus pays one fsync per
+          bar, not one per order.
 
         The connection's previous level is restored afterwards (pooled connections keep the
         store's default, FULL).
@@ -541,6 +542,9 @@ class PaperBroker(ExecutionMixin, SessionMixin):
                 "description": description[:300],
             },
         )
+        # the newest ledger row's balance is the cash a re-read would give (Float column:
+        # the same double); only this operation's own connection keeps it
+        self._cash_memo = float(bal) if conn is not None and conn is self._cur else None
 
     def _order_event(self, conn, order_id: int, time, status: str, message: str = "") -> None:
         conn.execute(
@@ -608,6 +612,18 @@ class PaperBroker(ExecutionMixin, SessionMixin):
                 return got
             self._pos_memo = got
         return {t: dict(r) for t, r in self._pos_memo.items()}
+
+    def _marked(self, marks: list[dict]) -> None:
+        """Apply ``_UPD_MARK``'s rows (just executed) to the position rows read in this
+        operation: the values a re-read would give (``last`` a Float, ``last_time`` the
+        datetime written), instead of reading every position row again."""
+        memo = self._pos_memo
+        if memo is None or any(m["t_"] not in memo for m in marks):
+            self._positions_written()
+            return
+        for m in marks:
+            memo[m["t_"]]["last"] = m["last_"]
+            memo[m["t_"]]["last_time"] = m["last_time_"]
 
     def _positions_written(self) -> None:
         """Forget the position rows read in this operation (call after writing them)."""
@@ -1497,7 +1513,14 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         """
         return self.on_bars({ticker: bar}, time)
 
-    def on_bars(self, bars, time) -> list[Fill]:
+    def on_bars(
+        self,
+        bars,
+        time,
+        *,
+        after_clock: bool = False,
+        then: Callable[[Any, tuple, list[Fill]], None] | None = None,
+    ) -> list[Fill]:
         """:meth:`on_bar` for several tickers' bars of the same ``time`` in one transaction.
 
         Parameters
@@ -1505,6 +1528,20 @@ class PaperBroker(ExecutionMixin, SessionMixin):
         bars : mapping ticker -> bar
             Bars as in :meth:`on_bar`, worked in the mapping's order.
         time : datetime-like
+        after_clock : bool
+            Work the bars only when ``time`` is after the account's :attr:`clock`, judged
+            in the bar's own transaction (a runner resuming after a crash: a bar already
+            worked is never worked twice). Otherwise nothing is written, ``[]`` is
+            returned and :attr:`bar_state` stays ``None``. This saves the runner a
+            separate read of the clock per bar.
+        then : callable, optional
+            ``then(conn, state, fills)``, called after the bar's work inside its
+            transaction with the connection, the state :attr:`bar_state` will hold and the
+            bar's fills: a runner writes its own rows of the bar there, so that the bar and
+            its record commit together. The transaction then commits durably (SQLite
+            ``synchronous=FULL``, see :meth:`_transaction`): one durable commit per bar,
+            instead of the bar's plus the runner's. An exception in ``then`` rolls the
+            whole bar back.
 
         Returns
         -------
@@ -1523,7 +1560,9 @@ class PaperBroker(ExecutionMixin, SessionMixin):
             b["volume"] = float(vol) if vol is not None else float("nan")
             work.append((ticker.strip().upper(), b))
         fills: list[Fill] = []
-        with self._locked(durable=False) as (conn, acc):
+        with self._locked(durable=then is not None) as (conn, acc):
+            if after_clock and acc.get("clock") is not None and time <= _ts(acc["clock"]):
+                return fills  # worked before (the transaction writes nothing)
             cfg = self._config(acc)
             rolled = self._rollover(conn, acc, time, cfg)
             live = {r[0] for r in conn.execute(_Q_LIVE, {"aid": self.account_id})}
@@ -1546,13 +1585,15 @@ class PaperBroker(ExecutionMixin, SessionMixin):
             ]
             if marks:  # one executemany for every held ticker's close
                 conn.execute(_UPD_MARK, marks)
-                self._positions_written()
+                self._marked(marks)
             self._advance_clock(conn, acc, time)
             if held or fills or rolled:
                 self._post_checks(conn, acc, cfg, time)
             eq, _, _, cash, _ = self._equity(conn, acc, full=True)
             qty = {t: int(p["qty"]) for t, p in self._pos_rows(conn).items() if int(p["qty"])}
             state = (time, eq, cash, qty)
+            if then is not None:
+                then(conn, state, fills)
         self.bar_state = state  # committed
         return fills
 

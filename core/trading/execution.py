@@ -188,19 +188,16 @@ class ExecutionMixin:
         state[("used", t)] = used
         # bracket children: stop first, then target (engine order); entry bar uses its price
         if only is None and phase in (None, "children"):
-            children = [
-                dict(r)
-                for r in conn.execute(
-                    select(_ORD)
-                    .where(
-                        _ORD.c.account_id == self.account_id,
-                        _ORD.c.ticker == t,
-                        _ORD.c.status.in_(("aceita", "parcial")),
-                        _ORD.c.role != "entry",
-                    )
-                    .order_by(_ORD.c.id)
-                ).mappings()
-            ]
+            if phase == "children":
+                # nothing was written since ``rows`` was read (no entry is worked in this
+                # phase): the working children are its non-entry rows, in the same order
+                children = [dict(r) for r in rows if r["role"] != "entry"]
+            else:  # entries filled above may have activated children: read them again
+                children = [
+                    dict(r)
+                    for r in conn.execute(_Q_WORK, {"aid": self.account_id, "t": t}).mappings()
+                    if r["role"] != "entry"
+                ]
             groups: dict[str, list[dict]] = {}
             for c in children:
                 groups.setdefault(c["oco_group"] or str(c["id"]), []).append(c)
@@ -222,11 +219,7 @@ class ExecutionMixin:
                         continue
                     fill = market(raw, -d)
                     rem = int(c["qty"]) - int(c["filled_qty"])
-                    held = conn.execute(
-                        select(_POS.c.qty).where(
-                            _POS.c.account_id == self.account_id, _POS.c.ticker == t
-                        )
-                    ).scalar()
+                    held = conn.execute(_Q_HELD, {"aid": self.account_id, "t": t}).scalar()
                     rem = min(rem, max(0, d * int(held or 0)))
                     if rem <= 0:  # the position was closed by another order
                         for leg in legs:

@@ -24,6 +24,7 @@ import json
 import math
 import re
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -306,6 +307,27 @@ def _share_events(store, tickers: list[str]) -> dict[str, list[tuple[pd.Timestam
     return out
 
 
+@dataclass(frozen=True)
+class _OrderKind:
+    """What :func:`account_trades` needs of an order: its exit reason's inputs."""
+
+    role: str
+    note: str
+    source: str
+
+
+def _order_kinds(b) -> dict[int, _OrderKind]:
+    """Role, note and source of every order of ``b``'s account, by id (three columns read,
+    not :meth:`PaperBroker.orders`' full records: the runner's monthly red flags read them
+    all every month)."""
+    from core.trading.models import PaperOrder
+
+    o = PaperOrder.__table__
+    q = select(o.c.id, o.c.role, o.c.note, o.c.source).where(o.c.account_id == b.account_id)
+    with b.store.engine.connect() as conn:
+        return {int(r[0]): _OrderKind(r[1], r[2] or "", r[3]) for r in conn.execute(q).all()}
+
+
 def account_trades(store, account: str, *, memo: dict | None = None) -> pd.DataFrame:
     """Closed trades of a paper account in the engine's columns.
 
@@ -346,18 +368,20 @@ def account_trades(store, account: str, *, memo: dict | None = None) -> pd.DataF
     if bt.empty:
         return pd.DataFrame(columns=cols)
     fills = b.fills()
-    orders = {o.id: o for o in b.orders()}
+    orders = _order_kinds(b)
     lots: dict[str, list[list[Any]]] = {}  # ticker -> FIFO of [qty signed, price, time]
     entry_px: dict[int, float] = {}
     reason: dict[int, str] = {}
-    names = tuple(sorted({f.ticker for f in fills}))
+    names = sorted({f.ticker for f in fills})
     if memo is None:
-        events = _share_events(store, list(names))
-    else:
-        cached = memo.get(("share_events", names))
-        if cached is None:
-            cached = memo[("share_events", names)] = _share_events(store, list(names))
-        events = cached
+        events = _share_events(store, names)
+    else:  # per ticker: a month that trades a new ticker reads only that one's
+        known = memo.setdefault("share_events", {})
+        missing = [t for t in names if t not in known]
+        if missing:
+            got = _share_events(store, missing)
+            known.update({t: got.get(t, []) for t in missing})
+        events = {t: known[t] for t in names}
     for f in fills:
         s = 1 if f.side == "buy" else -1
         book = lots.setdefault(f.ticker, [])
@@ -384,7 +408,7 @@ def account_trades(store, account: str, *, memo: dict | None = None) -> pd.DataF
         if closed_q:
             entry_px[f.id] = closed_val / closed_q
             o = orders.get(f.order_id)
-            note = (o.note or "") if o else ""
+            note = o.note if o else ""
             if o is not None and o.role in ("stop", "target"):
                 reason[f.id] = _REASONS[o.role]
             elif "tempo" in note:
@@ -440,7 +464,9 @@ def _equity_rows(store, runner_id: int | None) -> pd.DataFrame:
         .order_by(_EQ.c.time)
     )
     with store.engine.connect() as conn:
-        rows = conn.execute(q).all()
+        # plain tuples: pandas probes each SQLAlchemy Row for attributes (a failed key
+        # lookup each), which cost more than the rest of the read
+        rows = [tuple(r) for r in conn.execute(q)]
     df = pd.DataFrame(rows, columns=["date", "equity", "cash", "traded", "slip_abs"])
     df["date"] = pd.to_datetime(df["date"])
     return df.set_index("date")
@@ -452,6 +478,15 @@ def _with_start(eq: pd.Series, initial: float) -> pd.Series:
         return eq
     first = eq.index[0] - pd.Timedelta(days=1)
     return pd.concat([pd.Series([initial], index=[first]), eq]).rename("equity")
+
+
+@lru_cache(maxsize=1)
+def _no_trades() -> pd.DataFrame:
+    """The engine's empty trades frame (its columns and dtypes), built once: the same for
+    every equity curve (the runner's red flags asked for one every month; callers copy)."""
+    from core.backtest.engine import trades_frame
+
+    return trades_frame(np.empty((0, 17)), pd.DatetimeIndex([]), [], np.zeros(0, dtype=np.int64))
 
 
 def status_card(
@@ -469,11 +504,8 @@ def status_card(
     eq = _with_start(equity, initial_cash)
     sharpe, mdd = math.nan, 0.0
     if len(eq) >= 2:
-        from core.backtest.engine import trades_frame
-
         # only the equity-based metrics are read (Sharpe, drawdown): no trade statistics
-        none = trades_frame(np.empty((0, 17)), eq.index, [], np.zeros(len(eq), dtype=np.int64))
-        m = compute_metrics(eq, none, rf=rf)
+        m = compute_metrics(eq, _no_trades().copy(), rf=rf)
         sharpe = float(m["sharpe"])
         mdd = float(m["max_drawdown_pct"])
     last_eq = float(equity.iloc[-1]) if len(equity) else float(initial_cash)
@@ -757,11 +789,12 @@ def write_red_flags(store, account: str, flags: list[RedFlag], time) -> int:
         (e.values.get("flag"), e.values.get("month"))
         for e in list_events(store, acc.name, kinds=["red_flag"])
     }
+    new = [f for f in flags if f.active and (f.code, month) not in seen]
+    if not new:
+        return 0  # no write transaction (and no durable commit) for nothing
     n = 0
     with store.transaction() as conn:
-        for f in flags:
-            if not f.active or (f.code, month) in seen:
-                continue
+        for f in new:
             v = f.value if f.value == f.value else None
             write_event(
                 conn,

@@ -27,8 +27,9 @@ that session) and:
    refused an order, a kill switch — is reported as drift in the runner's message);
 5. runs the strategy's own signal code (:func:`core.backtest.runner.compute_signals`) on
    the history up to this bar, logs every signal (:class:`PaperSignal`), and stores the
-   runner's progress and the account's equity in one transaction; then calls the
-   ``on_bar_hooks`` (alerts).
+   runner's progress and the account's equity — in the broker's transaction of the bar
+   (``on_bars(then=...)``: the bar's work and its record commit together, one durable
+   commit per bar); then calls the ``on_bar_hooks`` (alerts).
 
 Hence a replay of a period gives the trades of :func:`core.backtest.runner.run_backtest` on
 that period with the same strategy, capital, costs and sizing (tests/unit/test_paper_replay.py
@@ -88,6 +89,7 @@ from core.backtest.engine import (
 )
 from core.backtest.fills import entry_fill
 from core.errors import InputError
+from core.strategies.base import FLAG_COLUMNS
 from core.trading.feeds import BarEvent, Feed, ReplayFeed
 from core.trading.runner_models import PaperRunner, PaperRunnerEquity, PaperSignal
 
@@ -319,6 +321,21 @@ def equity_curve(store, account: str) -> pd.Series:
     return pd.Series([float(r[1]) for r in rows], index=idx, name="equity")
 
 
+def _bar_rows(tr: np.ndarray, i: int) -> np.ndarray:
+    """The rows of the kernel's trade matrix ``tr`` (n, 17) that bar ``i`` reads, in their
+    order: entered or exited at ``i`` (orders, slippage) and still open at the end of the
+    plan (``R_END``: the positions the account must hold). Every other row is a trade
+    closed before ``i``, which the runner's per-row loops skipped one by one every bar."""
+    if len(tr) == 0:
+        return tr
+    keep = (
+        (tr[:, _T_EBAR].astype(np.int64) == i)
+        | (tr[:, _T_XBAR].astype(np.int64) == i)
+        | (tr[:, _T_REASON].astype(np.int64) == R_END)
+    )
+    return tr[keep]
+
+
 def _slippage(
     tr: np.ndarray, i: int, tickers: list[str], fills: list, pvs: dict[str, float] | None = None
 ) -> tuple[float, float]:
@@ -359,6 +376,26 @@ def _points(x: float, pv: float) -> float:
     """A plan level in R$ per contract back in points (nan stays nan); rounded to 1e-6
     point so that a level the strategy took from a bar is that bar's price again."""
     return round(float(x) / pv, 6) if x == x else float("nan")
+
+
+def _last_row(sig: pd.DataFrame) -> dict[str, Any]:
+    """The last row of a signal frame as ``{column: value}``: the values of ``sig.iloc[-1]``.
+
+    A frame of :func:`core.strategies.base.flag_frame` (its column Index, one boolean block)
+    gives its row from ``to_numpy()`` (a view of the block) instead of a row Series: the
+    runner reads it once per bar and ticker, and the Series cost as much as a third of the
+    strategy call. Any other frame goes through ``iloc[-1]``. Both give the same values
+    (``tests/unit/test_paper_runner_prefix.py`` checks it).
+
+    Raises
+    ------
+    IndexError
+        If ``sig`` has no rows (as ``iloc[-1]``).
+    """
+    if sig.columns is FLAG_COLUMNS:
+        return dict(zip(FLAG_COLUMNS, sig.to_numpy()[-1], strict=True))
+    last = sig.iloc[-1]
+    return dict(zip(last.index, last.to_numpy(), strict=True))
 
 
 class _Prefix(Mapping):
@@ -469,20 +506,29 @@ def _engine_level_broker(store, account: str, clock):
             # session — changes nothing: skipping it saves the broker's per-session pandas
             # filtering and a query of the open orders (the account is exactly the same).
             # The stored actions do not change during a run: their dates are loaded once.
-            days = self.__dict__.get("_action_days")
-            if days is None:
+            # The broker applies every action of a held ticker; the runner re-levels its
+            # open orders on a split, reverse split or bonus only: a session with neither
+            # (a dividend of a ticker not held, nearly every session) changes nothing.
+            got = self.__dict__.get("_action_days")
+            if got is None:
                 every = load_actions(self.store, None, conn=conn)
                 dates = pd.to_datetime(every["date"])
-                days = {
-                    t: np.sort(dates[every["ticker"] == t].to_numpy())
-                    for t in every["ticker"].unique()
-                }
-                self.__dict__["_action_days"] = days
+                split = every["kind"].isin(["split", "reverse_split", "bonus"]).to_numpy()
+                got = tuple(
+                    {
+                        t: np.sort(dates[(every["ticker"] == t).to_numpy() & mask].to_numpy())
+                        for t in every["ticker"].unique()
+                    }
+                    for mask in (np.ones(len(every), dtype=bool), split)
+                )
+                self.__dict__["_action_days"] = got
+            days, split_days = got
             p0, p1 = np.datetime64(pd.Timestamp(prev)), np.datetime64(pd.Timestamp(session))
             held = {t for t, r in self._pos_rows(conn).items() if int(r["qty"]) != 0}
             if not any(
                 np.searchsorted(d, p0, side="right") != np.searchsorted(d, p1, side="right")
-                for d in (days.get(t) for t in held | self.order_tickers)
+                for d in [days.get(t) for t in held]
+                + [split_days.get(t) for t in self.order_tickers - held]
                 if d is not None
             ):
                 return
@@ -655,6 +701,10 @@ class StrategyRunner:
         # contract, slippage in ticks), exactly what the backtest charges
         self.broker._engine = cfg
         self.runner_id, self.last_bar = self._attach()
+        #: newest time with a stored equity or signal row of this runner (None: none): a
+        #: later bar has none to replace, so its rows are inserted without a delete or a
+        #: read first (the runner is its rows' only writer)
+        self._rows_upto = self._stored_upto()
         self.broker.order_tickers = frozenset(self.tickers) | {
             o.ticker for o in self.broker.orders("open") if str(o.source).startswith("strategy:")
         }
@@ -853,9 +903,7 @@ class StrategyRunner:
             sig = compute_signals(
                 self.strategy, {t: self.adj[t].iloc[:end]}, _Prefix(self.raw, t, end)
             )[t]
-            # the last row once (one Series) instead of one column Series per field
-            last = sig.iloc[-1]
-            row = dict(zip(last.index, last.to_numpy(), strict=True))
+            row = _last_row(sig)
             vals: dict[str, Any] = {}
             no_entry = t in self._no_entry and bool(self._no_entry[t][end - 1])
             for c, arr in zip(_FLAGS, sg[:4], strict=True):
@@ -870,13 +918,17 @@ class StrategyRunner:
                 arr[i, j] = lv
                 vals[c] = lv
             if log_signals and any(vals[c] for c in _FLAGS):
-                rows.append(self._signal_row(T, t, vals, last))
+                rows.append(self._signal_row(T, t, vals, sig.iloc[-1]))
         self._signal_upto = i
         if rows and conn is not None:
-            existing = {
-                (r[0], r[1])
-                for r in conn.execute(_Q_SIG_SEEN, {"rid": self.runner_id, "t": _py(T)})
-            }
+            existing = (
+                set()
+                if self._rows_upto is None or T > self._rows_upto
+                else {
+                    (r[0], r[1])
+                    for r in conn.execute(_Q_SIG_SEEN, {"rid": self.runner_id, "t": _py(T)})
+                }
+            )
             new = [r for r in rows if (r["ticker"], r["kind"]) not in existing]
             if new:
                 conn.execute(_INS_SIG, new)
@@ -1016,7 +1068,7 @@ class StrategyRunner:
         prev = self.index[i - 1] if i > 0 else T - pd.Timedelta(days=1)
         self._clock = prev  # orders sent at the previous close belong to this session
         by_t = {e.ticker: e for e in events}
-        tr = self.plan(i) if i >= self.ei.start else np.empty((0, 17))
+        tr = _bar_rows(self.plan(i) if i >= self.ei.start else np.empty((0, 17)), i)
         tick = self.ei.tickers
         src = f"strategy:{self.strategy.name}"
         x_open = [r for r in tr if int(r[_T_XBAR]) == i and int(r[_T_REASON]) in (R_SIGNAL, R_TIME)]
@@ -1103,32 +1155,60 @@ class StrategyRunner:
         # the open, entries, then stops and targets), and marks the positions at the close.
         # A clock already at T means this bar was worked before a crash: never twice (a
         # bracket child would be judged against the open instead of its entry price).
-        clock = self.broker.clock
-        if clock is None or clock < T:
-            # plain mappings with BarEvent.as_bar's keys: a pandas Series per bar cost more
-            # than the broker's work on it
-            bars = {
-                e.ticker: {
-                    "open": e.open,
-                    "high": e.high,
-                    "low": e.low,
-                    "close": e.close,
-                    "volume": e.volume,
-                }
-                for e in events
+        # (judged inside on_bars' own transaction: ``after_clock``, no separate read)
+        # plain mappings with BarEvent.as_bar's keys: a pandas Series per bar cost more
+        # than the broker's work on it
+        bars = {
+            e.ticker: {
+                "open": e.open,
+                "high": e.high,
+                "low": e.low,
+                "close": e.close,
+                "volume": e.volume,
             }
-            got.extend(self.broker.on_bars(bars, T))
-            if self._flat is not None and self._flat[i] > 0 and i >= self.ei.start:
-                # day trade: the engine closes every position at this bar's close
-                got.extend(self.broker.close_day_trades(T, self.tickers))
+            for e in events
+        }
+        flatten = self._flat is not None and self._flat[i] > 0 and i >= self.ei.start
+        recorded = False
+
+        def record(conn, state: tuple, fills: list) -> None:
+            # the runner's rows of the bar, inside the broker's transaction of the bar
+            nonlocal recorded
+            self._record(conn, i, T, tr, fills, notes, state[1], state[2], dict(state[3]))
+            recorded = True
+
+        # the day-trade flatten follows the bar's work: its rows are written after it
+        got.extend(self.broker.on_bars(bars, T, after_clock=True, then=None if flatten else record))
+        if flatten and self.broker.bar_state is not None:  # worked now, not before a restart
+            # day trade: the engine closes every position at this bar's close
+            got.extend(self.broker.close_day_trades(T, self.tickers))
         self._clock = T
-        state = self.broker.bar_state  # the account as this bar's work committed it
-        if state is not None and state[0] == T:
-            equity, cash, acct = state[1], state[2], dict(state[3])
-        else:  # the bar was worked before a restart, or a day-trade flatten followed it
+        if not recorded:  # the bar was worked before a restart, or a flatten followed it
             snap, positions = self.broker.account_and_positions()
-            equity, cash = snap.equity, snap.cash
             acct = {p.ticker: p.qty for p in positions if p.qty}
+            with self.store.transaction() as conn:
+                self._record(conn, i, T, tr, got, notes, snap.equity, snap.cash, acct)
+        if self._rows_upto is None or T > self._rows_upto:
+            self._rows_upto = T  # committed
+        month_done = self.last_bar is not None and T.to_period("M") != self.last_bar.to_period("M")
+        self.last_bar = T
+        if month_done:
+            self._flags(T)
+        for e in events:
+            for hook in self.hooks:
+                try:
+                    hook(self.store, e)
+                except Exception:  # noqa: BLE001 - a failing hook never stops the runner
+                    log.exception("on_bar hook %r failed on %s %s", hook, e.ticker, e.time)
+
+    def _record(
+        self, conn, i: int, T, tr: np.ndarray, got: list, notes: list[str], equity, cash, acct
+    ) -> None:
+        """Write bar ``i``'s runner rows in ``conn``'s transaction: the drift against the
+        plan (``notes``), the signal log, the equity row and the runner row, and read a stop
+        request. ``equity``, ``cash`` and ``acct`` (signed quantities by ticker) are the
+        account after the bar; ``got`` the bar's fills."""
+        tick = self.ei.tickers
         # drift: the account must hold what the plan holds
         plan_pos: dict[str, int] = {}
         for r in tr:
@@ -1151,42 +1231,32 @@ class StrategyRunner:
             msg = f"{T:%d/%m/%Y}: " + "; ".join(notes)
             self.drift.append(msg)
             log.warning("runner %s: %s", self.account, msg)
-        with self.store.transaction() as conn:
-            self._signals_at(i, conn=conn)
+        self._signals_at(i, conn=conn)
+        if self._rows_upto is not None and T <= self._rows_upto:
             conn.execute(_DEL_EQ, {"rid": self.runner_id, "t": _py(T)})
-            conn.execute(
-                _INS_EQ,
-                {
-                    "runner_id": self.runner_id,
-                    "time": _py(T),
-                    "equity": float(equity),
-                    "cash": float(cash),
-                    "traded": traded,
-                    "slip_abs": slip_abs,
-                },
-            )
-            done_n = max(0, i - self.ei.start + 1)  # window sessions up to T (sorted, unique)
-            values = {
-                "last_bar": _py(T),
-                "bars_done": done_n,
-                "updated_at": _py(pd.Timestamp.now()),
-            }
-            if notes:
-                values["message"] = ("Divergência do backtest — " + self.drift[-1])[:2000]
-            conn.execute(_UPD_RUN, {"rid": self.runner_id, **values})
-            # a stop asked for meanwhile (any process), read in the bar's own transaction
-            status = conn.execute(_Q_STATUS, {"rid": self.runner_id})
-            self._seen_stop = status.scalar() == "parando"
-        month_done = self.last_bar is not None and T.to_period("M") != self.last_bar.to_period("M")
-        self.last_bar = T
-        if month_done:
-            self._flags(T)
-        for e in events:
-            for hook in self.hooks:
-                try:
-                    hook(self.store, e)
-                except Exception:  # noqa: BLE001 - a failing hook never stops the runner
-                    log.exception("on_bar hook %r failed on %s %s", hook, e.ticker, e.time)
+        conn.execute(
+            _INS_EQ,
+            {
+                "runner_id": self.runner_id,
+                "time": _py(T),
+                "equity": float(equity),
+                "cash": float(cash),
+                "traded": traded,
+                "slip_abs": slip_abs,
+            },
+        )
+        done_n = max(0, i - self.ei.start + 1)  # window sessions up to T (sorted, unique)
+        values = {
+            "last_bar": _py(T),
+            "bars_done": done_n,
+            "updated_at": _py(pd.Timestamp.now()),
+        }
+        if notes:
+            values["message"] = ("Divergência do backtest — " + self.drift[-1])[:2000]
+        conn.execute(_UPD_RUN, {"rid": self.runner_id, **values})
+        # a stop asked for meanwhile (any process), read in the bar's own transaction
+        status = conn.execute(_Q_STATUS, {"rid": self.runner_id})
+        self._seen_stop = status.scalar() == "parando"
 
     def _flags(self, T) -> None:
         """Seed 002's red flags as ``red_flag`` events (once per flag and month)."""
@@ -1196,6 +1266,20 @@ class StrategyRunner:
             evaluate_red_flags(self.store, self.account, T, memo=self._flag_memo)
         except Exception:  # noqa: BLE001 - the monitor never stops the runner
             log.exception("red flags of %s at %s", self.account, T)
+
+    def _stored_upto(self) -> pd.Timestamp | None:
+        """The newest time of this runner's stored equity and signal rows (None: none)."""
+        from sqlalchemy import func
+
+        with self.store.engine.connect() as conn:
+            got = [
+                conn.execute(
+                    select(func.max(tb.c.time)).where(tb.c.runner_id == self.runner_id)
+                ).scalar()
+                for tb in (_EQ, _SIG)
+            ]
+        got = [pd.Timestamp(g) for g in got if g is not None]
+        return max(got) if got else None
 
     def _stop_requested(self) -> bool:
         with self.store.engine.connect() as conn:

@@ -310,20 +310,22 @@ class SessionMixin:
             )
         }
         cur = pd.Period(session, freq="M")
-        for r in rep.itertuples(index=False):
-            m = pd.Period(r.month, freq="M")
+        # the three columns read (iterated as itertuples iterates them, without building a
+        # namedtuple class per call: the report has one row per month)
+        for month, darf, withheld in zip(rep["month"], rep["darf"], rep["withheld"], strict=True):
+            m = pd.Period(month, freq="M")
             if m >= cur:
                 continue
             ref = f"darf:{m}"
             if ref in booked:
                 continue
-            amt = float(r.darf) + float(r.withheld)
+            amt = float(darf) + float(withheld)
             self._ledger(
                 conn,
                 time,
                 "tax",
                 -amt,
-                f"IR {m.strftime('%m/%Y')}: DARF {brl(r.darf)} + IRRF {brl(r.withheld)}",
+                f"IR {m.strftime('%m/%Y')}: DARF {brl(darf)} + IRRF {brl(withheld)}",
                 ref=ref,
             )
             if amt == 0:  # keep a marker so the month is not recomputed

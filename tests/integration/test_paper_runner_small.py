@@ -138,7 +138,7 @@ def test_red_flags_memo_gives_the_flags_and_cdi_of_a_fresh_read(store):
     assert [repr(f) for f in evaluate_red_flags(store, "full", T, memo=memo)] == plain
     again = evaluate_red_flags(store, "full", T, memo=memo)  # the memo reused
     assert [repr(f) for f in again] == plain
-    assert memo["mult"] and any(k[0] == "share_events" for k in memo if isinstance(k, tuple))
+    assert memo["mult"] and set(memo["share_events"]) == set(TICK)  # read per ticker, once
 
 
 def test_stopped_runner_resumes_with_the_same_fills(store):
@@ -156,6 +156,17 @@ def test_stopped_runner_resumes_with_the_same_fills(store):
     st = _runner(store, "stopped").run()
     assert st.status == "concluído"
     assert _fills(store, "stopped") == _fills(store, "full")
+    _same_records(store, "stopped")
+
+
+def _same_records(store, account):
+    """The runner's equity curve and signal log equal the uninterrupted run's: one row per
+    bar and per signal (a repeated or resumed bar replaces its rows, never adds)."""
+    pd.testing.assert_series_equal(equity_curve(store, account), equity_curve(store, "full"))
+    cols = ["time", "ticker", "kind", "side", "entry", "stop", "target"]
+    got, full = signal_log(store, account)[cols], signal_log(store, "full")[cols]
+    assert not got.duplicated(["time", "ticker", "kind"]).any() and len(full) > 0
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), full.reset_index(drop=True))
 
 
 def test_a_bar_processed_twice_sends_nothing_twice(store):
@@ -170,6 +181,10 @@ def test_a_bar_processed_twice_sends_nothing_twice(store):
         assert (len(b.orders()), len(b.fills())) == (n_orders, n_fills)
     assert _fills(store, "twice") == _fills(store, "full")
     assert runner_status(store, "twice").last_bar is not None
+    _same_records(store, "twice")
+    # a new runner object (a restart) processing the last bar again replaces its rows
+    _runner(store, "twice").process(group)
+    _same_records(store, "twice")
 
 
 def test_another_configuration_on_the_same_account_is_refused(store):
@@ -273,3 +288,29 @@ def test_unattended_thread_runner_one_per_account_and_stop(store):
     assert st.status == "concluído" and st.bars_done == st.bars_total
     assert _fills(store, "bg") == _fills(store, "full")
     assert stop_runner(store, "bg") is False  # nothing running any more
+
+
+def test_equity_rows_read_as_tuples_equal_the_row_frame(store):
+    """The monitor's equity rows (read as plain tuples for speed) are the frame pandas
+    builds from the SQLAlchemy rows themselves."""
+    from sqlalchemy import select
+
+    from core.trading.monitor import _EQ, _equity_rows, _runner_row
+
+    if runner_status(store, "full") is None:
+        create_account(store, "full", CFG.cash)
+        _runner(store, "full").run()
+    rid = int(_runner_row(store, "full")["id"])
+    q = (
+        select(_EQ.c.time, _EQ.c.equity, _EQ.c.cash, _EQ.c.traded, _EQ.c.slip_abs)
+        .where(_EQ.c.runner_id == rid)
+        .order_by(_EQ.c.time)
+    )
+    with store.engine.connect() as conn:
+        ref = pd.DataFrame(
+            conn.execute(q).all(), columns=["date", "equity", "cash", "traded", "slip_abs"]
+        )
+    ref["date"] = pd.to_datetime(ref["date"])
+    got = _equity_rows(store, rid)
+    assert len(got) > 50
+    pd.testing.assert_frame_equal(got, ref.set_index("date"))

@@ -149,3 +149,25 @@ def test_red_flag_rules_from_text():
         RedFlagRules.from_text("foo=1")
     with pytest.raises(InputError, match="inválido"):
         RedFlagRules.from_text("min_sharpe=abc")
+
+
+def test_the_cached_empty_trades_frame_is_the_engines_and_is_never_shared():
+    """status_card's empty trades frame (built once) is the engine's, and each caller gets
+    its own copy (a caller writing into it cannot change the next card)."""
+    import numpy as np
+
+    from core.backtest.engine import trades_frame
+    from core.trading.monitor import _no_trades, status_card
+
+    idx = pd.bdate_range("2024-01-02", periods=40)
+    fresh = trades_frame(np.empty((0, 17)), idx, [], np.zeros(40, dtype=np.int64))
+    pd.testing.assert_frame_equal(_no_trades(), fresh)
+    eq = pd.Series(np.linspace(100_000, 104_000, 40) + np.sin(np.arange(40)) * 900, index=idx)
+    from core.backtest.metrics import compute_metrics
+    from core.trading.monitor import _with_start
+
+    card = status_card(fresh.iloc[:0], eq, 100_000.0)
+    m = compute_metrics(_with_start(eq, 100_000.0), fresh, rf=None)
+    assert (card.sharpe, card.max_drawdown_pct) == (m["sharpe"], m["max_drawdown_pct"])
+    assert card.sharpe == card.sharpe and card.max_drawdown_pct != 0
+    pd.testing.assert_frame_equal(_no_trades(), fresh)  # unchanged by the card

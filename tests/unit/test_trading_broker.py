@@ -436,6 +436,24 @@ def test_bar_state_is_the_committed_account_and_any_other_operation_drops_it(pap
     assert b.bar_state is None  # another operation: the runner reads a snapshot instead
 
 
+def test_on_bars_after_clock_never_works_a_bar_twice(paper_store):
+    """A runner resuming after a crash hands the last bar again: with ``after_clock`` the
+    broker judges the clock in the bar's own transaction and writes nothing for a bar at or
+    before it; a later bar is worked as usual."""
+    b = _acct(paper_store)
+    b.submit(_req(b, type="stop", stop_price=10.2))
+    first = b.on_bars({"PETR4": bar(10.0, 10.5, 9.9, 10.4)}, "2024-01-03", after_clock=True)
+    assert [f.qty for f in first] == [100] and b.bar_state is not None
+    b.submit(_req(b, "sell", 100, type="limit", price=10.45))
+    before = (b.fills(), b.orders(), b.account(), b.clock)
+    again = b.on_bars({"PETR4": bar(10.0, 10.9, 9.9, 10.4)}, "2024-01-03", after_clock=True)
+    assert again == [] and b.bar_state is None
+    assert (b.fills(), b.orders(), b.account(), b.clock) == before
+    later = b.on_bars({"PETR4": bar(10.3, 10.9, 10.2, 10.6)}, "2024-01-04", after_clock=True)
+    assert [(f.side, f.price) for f in later] == [("sell", 10.45)]
+    assert b.bar_state is not None and b.clock == pd.Timestamp("2024-01-04")
+
+
 def test_rotation_sell_then_buy_uses_the_proceeds_at_the_next_open(paper_store):
     # all the cash in PETR4; a market sale of it and a buy of VALE3 sent together: the engine
     # exits at the open before entering, so the paper broker must accept and fill both
@@ -508,3 +526,30 @@ def test_a_failure_mid_fill_rolls_the_whole_bar_back(paper_store, monkeypatch):
     monkeypatch.undo()
     assert len(b.on_bar("PETR4", bar(10.0), "2024-01-03")) == 1  # the bar again: no duplicate
     assert len(b.fills()) == 1 and b.order(o.id).status == "executada"
+
+
+def test_account_trades_reads_each_orders_role_note_and_source(paper_store):
+    """account_trades' light read of the orders (issue 12, red flags per month) gives the
+    exit reasons the full Order records give: a target, a stop and a manual exit."""
+    from core.trading.monitor import _order_kinds, account_trades
+
+    b = _acct(paper_store)
+    b.submit(_req(b, stop_loss=9.5, target=11.0))
+    b.submit(_req(b, ticker="VALE3", stop_loss=19.0, target=22.0))
+    b.on_bars({"PETR4": bar(10.0), "VALE3": bar(20.0)}, "2024-01-03")
+    b.on_bars(
+        {"PETR4": bar(10.2, 11.2, 10.1, 11.1), "VALE3": bar(20.0, 20.2, 18.5, 18.8)}, "2024-01-04"
+    )
+    b.submit(_req(b, qty=200, ticker="VALE3"))
+    b.on_bars({"VALE3": bar(19.0)}, "2024-01-05")
+    b.submit(_req(b, "sell", 200, ticker="VALE3", note="à mão"))
+    b.on_bars({"VALE3": bar(19.5)}, "2024-01-08")
+    kinds = _order_kinds(b)
+    full = {o.id: (o.role, o.note, o.source) for o in b.orders()}
+    assert {k: (v.role, v.note, v.source) for k, v in kinds.items()} == full
+    tr = account_trades(paper_store, "a")
+    assert sorted(zip(tr["ticker"], tr["exit_reason"], strict=True)) == [
+        ("PETR4", "alvo"),
+        ("VALE3", "manual"),
+        ("VALE3", "stop"),
+    ]

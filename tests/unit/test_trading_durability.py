@@ -113,3 +113,29 @@ def test_orders_per_day_count_uses_the_session_index(paper_store):
             "WHERE account_id = 1 AND session = '2024-01-03' AND role = 'entry'"
         ).all()
     assert "ix_paper_orders_account_session" in " ".join(str(r[-1]) for r in plan)
+
+
+def test_bar_work_with_the_runners_rows_is_one_full_commit_or_nothing(paper_store, commits):
+    """``on_bars(then=...)``: a runner's rows of the bar are written in the bar's own
+    transaction, which commits once and durably (FULL); an error in them rolls the whole
+    bar back (no fill, clock and cash unchanged), so a restart works the bar again."""
+    b = _broker(paper_store)
+    b.submit(OrderRequest("d", "PETR4", "buy", 100, client_id="r:1", source="strategy:x"))
+    before = (b.fills(), b.clock, b.account().cash)
+    commits.clear()
+
+    def boom(conn, state, fills):
+        assert [f.qty for f in fills] == [100] and state[3] == {"PETR4": 100}
+        raise RuntimeError("runner row failed")
+
+    with pytest.raises(RuntimeError):
+        b.on_bars({"PETR4": bar(10.0)}, "2024-01-03", after_clock=True, then=boom)
+    assert commits == [] and (b.fills(), b.clock, b.account().cash) == before
+    seen = []
+
+    def rows(conn, state, fills):
+        raw = conn.connection.driver_connection
+        seen.append((int(raw.execute("PRAGMA synchronous").fetchone()[0]), state, len(fills)))
+
+    (f,) = b.on_bars({"PETR4": bar(10.0)}, "2024-01-03", after_clock=True, then=rows)
+    assert commits == [2] and seen == [(2, b.bar_state, 1)] and f.qty == 100

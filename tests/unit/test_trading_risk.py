@@ -246,3 +246,43 @@ def test_record_event_for_a_runner_red_flag(paper_store):
         record_event(paper_store, "r", "nope")
     with pytest.raises(InputError):
         record_event(paper_store, "ghost", "red_flag")
+
+
+def test_runner_orders_follow_a_split_and_a_dividend_of_an_unheld_ticker_changes_nothing(
+    paper_store,
+):
+    """The runner's broker re-levels its open orders on a split of a ticker it does not hold
+    (exact quotient), and a session whose only action is a dividend of a ticker not held
+    writes nothing (the runner skips the work)."""
+    from core.trading.runner import _engine_level_broker
+
+    _actions(
+        paper_store,
+        [
+            ("VALE3", pd.Timestamp("2024-01-04"), "dividend", 0.70),
+            ("PETR4", pd.Timestamp("2024-01-05"), "split", 3.0),
+        ],
+    )
+    create_account(paper_store, "run", 100_000.0, risk=RiskRules(max_drawdown_pct=None))
+    now = [pd.Timestamp("2024-01-02")]
+    b = _engine_level_broker(paper_store, "run", lambda: now[0])
+    b.order_tickers = frozenset({"PETR4", "VALE3"})
+    b.mark({}, "2024-01-02")
+    o = b.submit(
+        OrderRequest(
+            "run",
+            "PETR4",
+            "buy",
+            300,
+            type="stop",
+            stop_price=12.1,
+            tif="gtc",
+            source="strategy:x",
+            client_id="r:1",
+        )
+    )
+    ledger = len(b.ledger())
+    b.on_bars({"VALE3": bar(20.0)}, "2024-01-04")  # VALE3's dividend: not held
+    assert len(b.ledger()) == ledger and b.order(o.id).stop_price == pytest.approx(12.1)
+    b.on_bars({"VALE3": bar(20.0)}, "2024-01-05")  # PETR4 splits 1:3, the order follows
+    assert b.order(o.id).stop_price == 12.1 / 3.0
