@@ -265,7 +265,7 @@ def create_app(name: str = "app", settings: Settings | None = None) -> dash.Dash
         On invalid settings.
     """
     settings = settings or load_settings()
-    from dashboard import auth, runtime, security
+    from dashboard import auth, httpcache, runtime, security
     from dashboard.background import make_manager
     from dashboard.backup import hold_app_lock
 
@@ -286,6 +286,7 @@ def create_app(name: str = "app", settings: Settings | None = None) -> dash.Dash
         on_error=_on_error,
     )
     security.install(app, settings)
+    httpcache.install(app)  # fingerprinted assets: no revalidation on a page load (issue 11)
     auth.install(app, settings)
     runtime.pin_data_version_per_request(app.server)
     if settings.redis_url:  # every web worker reads the figures another one built
