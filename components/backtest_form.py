@@ -588,7 +588,9 @@ def backtest_page(
     """
     return dbc.Container(
         [
-            dcc.Store(id="backtest-run-id", data=run_id),
+            # data left unset without a run: a Store given data=None reports a change when it
+            # mounts, which fired the result's callbacks on every page load (issue 11)
+            dcc.Store(id="backtest-run-id", **({} if run_id is None else {"data": run_id})),
             html.H3("Backtest"),
             html.P(
                 "Sinais no fechamento do pregão t, ordens na abertura de t+1; stops dentro do "

@@ -39,6 +39,7 @@ from components.backtest import tax_rows
 from components.export import csv_text
 from components.format import fmt_brl
 from components.inputs import data_span, dropdown, ticker_options
+from components.seed import seed_props
 from components.theme import graph_config
 from core.errors import InputError, PregaoError
 from core.strategies import STRATEGIES
@@ -286,14 +287,14 @@ def layout(
         fluid=True,
     )
     # the account's state and monitor come with the page (what _book and _monitor answer)
-    _seed(root, _BOOK_OUTPUTS, _book_view(current))
-    _seed(root, _MONITOR_OUTPUTS, _monitor_view(current, theme=get_settings().theme))
+    seed_props(root, _BOOK_OUTPUTS, _book_view(current))
+    seed_props(root, _MONITOR_OUTPUTS, _monitor_view(current, theme=get_settings().theme))
     for fn, outs, ins in (  # the ticket's and the automation panel's first answers, likewise
         (_ticket_fields, _FIELDS_OUT, _FIELDS_IN),
         (_preview, _PREVIEW_OUT, _PREVIEW_IN),
         (_params_form, _PARAMS_OUT, _PARAMS_IN),
     ):
-        _seed(root, outs, fn(*[getattr(root[c], p, None) for c, p in ins]))
+        seed_props(root, outs, fn(*[getattr(root[c], p, None) for c, p in ins]))
     return root
 
 
@@ -424,19 +425,6 @@ _MONITOR_OUTPUTS = [
     ("trading-equity", "figure"),
     ("trading-heatmap", "figure"),
 ]
-
-
-def _seed(root, outputs, values) -> None:
-    """Set the initial ``values`` of ``outputs`` (``(id, prop)`` pairs) in the layout tree
-    ``root``: the page arrives with what the callbacks would answer (issue 11: two chained
-    round trips less before the first paint). ``no_update`` keeps the layout's value; None
-    for a prop the layout leaves unset keeps it unset (a ``dcc.Store`` given ``data=None``
-    reports a change when it mounts, which would fire the callbacks listening to it)."""
-    for (cid, prop), value in zip(outputs, values):
-        comp = root[cid]
-        if value is no_update or (value is None and getattr(comp, prop, None) is None):
-            continue
-        setattr(comp, prop, value)
 
 
 @callback(
