@@ -11,7 +11,7 @@ from dashboard.httpcache import IMMUTABLE, cache_control
     "path, query",
     [
         ("/assets/00-bootstrap.min.css", "m=1796073838.3492754"),
-        ("/assets/09-plotly-preload.js", "m=1796074160.44"),
+        ("/assets/09-preload.js", "m=1796074160.44"),
         ("/assets/fonts/bootstrap-icons.woff2", "e34853135f9e39acf64315236852cd5a"),
         ("/_favicon.ico", "v=4.4.1"),
     ],
