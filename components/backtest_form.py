@@ -454,7 +454,8 @@ def results_tab() -> html.Div:
 
 def compare_tab() -> html.Div:
     """The "Comparar / reabrir" tab: refresh/open/compare buttons, the stored-runs grid and
-    the comparison chart and table (filled by the page's callbacks)."""
+    the places of the comparison chart (:func:`compare_graph`) and table (filled by the
+    page's callbacks)."""
     return html.Div(
         [
             html.Div(
@@ -482,10 +483,18 @@ def compare_tab() -> html.Div:
             ),
             cb.runs_grid("backtest-runs"),
             html.Div(id="backtest-compare-alert"),
-            dcc.Graph(id="backtest-compare-fig", config=graph_config()),
+            # the chart is created by the comparison (compare_graph): an empty plot in the
+            # hidden tab cost every page load a plotly draw (issue 11)
+            html.Div(id="backtest-compare-fig-box"),
             html.Div(id="backtest-compare-out"),
         ]
     )
+
+
+def compare_graph(figure) -> dcc.Graph:
+    """The comparison chart ``backtest-compare-fig`` (placed in ``backtest-compare-fig-box``
+    when runs are compared)."""
+    return dcc.Graph(id="backtest-compare-fig", figure=figure, config=graph_config())
 
 
 def wf_tab() -> html.Div:

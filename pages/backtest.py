@@ -373,7 +373,7 @@ def _open(_n, rows):
 
 
 @callback(
-    Output("backtest-compare-fig", "figure"),
+    Output("backtest-compare-fig-box", "children"),
     Output("backtest-compare-out", "children"),
     Output("backtest-compare-alert", "children", allow_duplicate=True),
     Input("backtest-compare", "n_clicks"),
@@ -399,7 +399,11 @@ def _compare(_n, rows):
         name = f"nº {res.run_id} {bf.strategy_label(res.strategy)} ({', '.join(res.tickers)})"
         curves[name] = res.equity
         items.append((name, res.metrics))
-    return (cb.compare_figure(curves), cb.compare_table(items, bf.COMPARE_KEYS, METRIC_INFO), None)
+    return (
+        bf.compare_graph(cb.compare_figure(curves)),
+        cb.compare_table(items, bf.COMPARE_KEYS, METRIC_INFO),
+        None,
+    )
 
 
 @job_callback(

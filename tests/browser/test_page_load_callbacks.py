@@ -48,6 +48,10 @@ def test_page_load_sends_none_of_its_own_callbacks(app_server, page, path):
 
 def test_backtest_arrives_with_its_parameters_and_follows_the_strategy(app_server, page):
     _own_callbacks(page, app_server + "/backtest", *PAGES["/backtest"])
+    # the hidden "Comparar" tab draws no empty chart (its chart comes with a comparison;
+    # before, every load drew it)
+    assert page.query_selector("#backtest-compare-fig") is None
+    assert page.query_selector("#backtest-compare-fig-box") is not None
     fields = page.query_selector_all('[id*="backtest-param"]')
     assert fields  # the default strategy's parameters came with the page
     assert page.inner_text("#backtest-strategy-doc").strip()
