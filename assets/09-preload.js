@@ -42,16 +42,15 @@
     upload: ["dash/dcc/", "dash_core_components", "async-upload.js"],
     grid: ["dash_ag_grid/", "dash_ag_grid", "async-community.js"]
   };
-  //: the chunks each page mounts for its first paint (what it requested otherwise)
+  //: the chunks each page mounts for its first paint (what it requested otherwise); pages
+  //: whose first paint needs no chunk (Modelos, Alertas) load theirs as the components mount
   var PAGE_CHUNKS = {
     "/": ["dropdown", "grid"],
     "/quotes": ["dropdown", "datepicker", "graph"],
     "/backtest": ["dropdown", "datepicker", "graph", "grid"],
     "/portfolio": ["dropdown", "datepicker", "graph"],
-    "/models": ["dropdown"],
     "/data": ["upload", "dropdown", "grid"],
-    "/trading": ["dropdown", "datepicker", "graph", "grid"],
-    "/alerts": ["dropdown", "datepicker"]
+    "/trading": ["dropdown", "datepicker", "graph", "grid"]
   };
   function versionTag(folder, bundle) {
     var scripts = document.getElementsByTagName("script");
