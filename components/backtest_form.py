@@ -453,8 +453,8 @@ def results_tab() -> html.Div:
 
 
 def compare_tab() -> html.Div:
-    """The "Comparar / reabrir" tab: refresh/open/compare buttons, the stored-runs grid and
-    the places of the comparison chart (:func:`compare_graph`) and table (filled by the
+    """The "Comparar / reabrir" tab: refresh/open/compare buttons, the places of the
+    stored-runs grid (``backtest-runs``, built when the tab opens), the comparison chart (:func:`compare_graph`) and table (filled by the
     page's callbacks)."""
     return html.Div(
         [
@@ -481,7 +481,9 @@ def compare_tab() -> html.Div:
                 ],
                 className="my-2",
             ),
-            cb.runs_grid("backtest-runs"),
+            # the grid is built when the tab opens, with the rows (the page's _runs): mounting
+            # it hidden cost every page load an AG Grid (issue 11)
+            html.Div(id="backtest-runs-box"),
             html.Div(id="backtest-compare-alert"),
             # the chart is created by the comparison (compare_graph): an empty plot in the
             # hidden tab cost every page load a plotly draw (issue 11)

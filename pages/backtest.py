@@ -337,21 +337,23 @@ def _export_html(_n, run_id):
 
 
 @callback(
-    Output("backtest-runs", "rowData"),
+    Output("backtest-runs-box", "children"),
     Input("backtest-runs-refresh", "n_clicks"),
     Input("backtest-run-id", "data"),
     Input("backtest-tabs", "active_tab"),
     prevent_initial_call=True,  # the page opens on "Resultado": nothing to read
 )
 def _runs(_n, _rid, tab):
-    """The stored runs, read when their tab is open (the page loads on "Resultado": the
-    hidden grid is not filled on load, issue 11); a caller without tabs gets them always."""
+    """The stored-runs grid with its rows, built when its tab is open (the page loads on
+    "Resultado": no hidden grid is mounted on load, issue 11) and rebuilt on "Atualizar
+    lista"; a caller without tabs gets it always."""
     if tab and tab != "backtest-tab-compare":
         return no_update
     try:
-        return bf.runs_rows(list_runs(get_store(), owner=current_owner()))
+        rows = bf.runs_rows(list_runs(get_store(), owner=current_owner()))
     except PregaoError:
-        return []
+        rows = []
+    return cb.runs_grid("backtest-runs", rows)
 
 
 @callback(

@@ -52,6 +52,9 @@ def test_backtest_arrives_with_its_parameters_and_follows_the_strategy(app_serve
     # before, every load drew it)
     assert page.query_selector("#backtest-compare-fig") is None
     assert page.query_selector("#backtest-compare-fig-box") is not None
+    # nor an AG Grid of stored runs: it is built with its rows when the tab opens
+    assert page.query_selector("#backtest-runs") is None
+    assert len(page.query_selector_all(".ag-root-wrapper")) == 2  # trades and taxes
     fields = page.query_selector_all('[id*="backtest-param"]')
     assert fields  # the default strategy's parameters came with the page
     assert page.inner_text("#backtest-strategy-doc").strip()
