@@ -172,8 +172,15 @@ def test_replay_moves_equity_and_raises_a_red_flag(app_server, page):
     page.click("#trading-flags-apply")
     page.wait_for_selector("#trading-flags", timeout=60_000)
     assert "Drawdown" in page.inner_text("#trading-flags")
-    # the equity chart: the account's curve moved off the initial cash, beside ^BVSP
+    # the equity chart: the account's curve moved off the initial cash, beside ^BVSP (the
+    # "#trading-flags" box above may be an earlier refresh's: wait for the finished run's
+    # curve instead of reading whatever is drawn at that moment)
     page.wait_for_selector("#trading-equity .scatterlayer .trace")
+    page.wait_for_function(
+        "() => { const gd = document.querySelector('#trading-equity .js-plotly-plot');"
+        " return !!(gd && gd.calcdata && gd.calcdata[0] && gd.calcdata[0].length > 5); }",
+        timeout=60_000,
+    )
     data = page.evaluate(
         "() => { const gd = document.querySelector('#trading-equity .js-plotly-plot');"
         " return gd.calcdata.map(c => ({name: c[0].trace.name, y: c.map(p => p.y)})); }"
