@@ -453,8 +453,9 @@ def results_tab() -> html.Div:
 
 
 def compare_tab() -> html.Div:
-    """The "Comparar / reabrir" tab: refresh/open/compare buttons, the stored-runs grid and
-    the comparison chart and table (filled by the page's callbacks)."""
+    """The "Comparar / reabrir" tab: refresh/open/compare buttons, the places of the
+    stored-runs grid (``backtest-runs``, built when the tab opens), the comparison chart (:func:`compare_graph`) and table (filled by the
+    page's callbacks)."""
     return html.Div(
         [
             html.Div(
@@ -480,12 +481,22 @@ def compare_tab() -> html.Div:
                 ],
                 className="my-2",
             ),
-            cb.runs_grid("backtest-runs"),
+            # the grid is built when the tab opens, with the rows (the page's _runs): mounting
+            # it hidden cost every page load an AG Grid (issue 11)
+            html.Div(id="backtest-runs-box"),
             html.Div(id="backtest-compare-alert"),
-            dcc.Graph(id="backtest-compare-fig", config=graph_config()),
+            # the chart is created by the comparison (compare_graph): an empty plot in the
+            # hidden tab cost every page load a plotly draw (issue 11)
+            html.Div(id="backtest-compare-fig-box"),
             html.Div(id="backtest-compare-out"),
         ]
     )
+
+
+def compare_graph(figure) -> dcc.Graph:
+    """The comparison chart ``backtest-compare-fig`` (placed in ``backtest-compare-fig-box``
+    when runs are compared)."""
+    return dcc.Graph(id="backtest-compare-fig", figure=figure, config=graph_config())
 
 
 def wf_tab() -> html.Div:
@@ -588,7 +599,9 @@ def backtest_page(
     """
     return dbc.Container(
         [
-            dcc.Store(id="backtest-run-id", data=run_id),
+            # data left unset without a run: a Store given data=None reports a change when it
+            # mounts, which fired the result's callbacks on every page load (issue 11)
+            dcc.Store(id="backtest-run-id", **({} if run_id is None else {"data": run_id})),
             html.H3("Backtest"),
             html.P(
                 "Sinais no fechamento do pregão t, ordens na abertura de t+1; stops dentro do "

@@ -186,16 +186,19 @@ def _warm_backtest() -> None:
 def _warm_page_reads() -> None:
     """Fill the store's read cache with what the pages read on load (issue 11): Mercado's
     snapshot first (a trader opens the app on Mercado, and a first visit during warming
-    paints a placeholder and waits for this result instead of computing it twice), then the
-    defaults of Carteira and the quality report of Dados."""
+    paints a placeholder and waits for this result instead of computing it twice), then
+    Cotações' default view (the menu's link and ``?ticker=PETR4``: its first visit waited
+    ~0,5–1 s for it), the defaults of Carteira and the quality report of Dados."""
     try:
         from core.data.quality import quality_report
         from core.market import market_snapshot
         from core.portfolio import most_liquid
+        from core.quotes import DETAIL_LIMIT, QuoteRequest, quote_view
         from dashboard.runtime import get_store
 
         store = get_store()
         market_snapshot(store)
+        quote_view(store, QuoteRequest.from_query({}), limit=DETAIL_LIMIT)
         most_liquid(store, 10)
         quality_report(store)
     except Exception:  # noqa: BLE001 - warming is best effort; a page reads anyway
@@ -265,7 +268,7 @@ def create_app(name: str = "app", settings: Settings | None = None) -> dash.Dash
         On invalid settings.
     """
     settings = settings or load_settings()
-    from dashboard import auth, runtime, security
+    from dashboard import auth, httpcache, runtime, security
     from dashboard.background import make_manager
     from dashboard.backup import hold_app_lock
 
@@ -286,6 +289,7 @@ def create_app(name: str = "app", settings: Settings | None = None) -> dash.Dash
         on_error=_on_error,
     )
     security.install(app, settings)
+    httpcache.install(app)  # fingerprinted assets: no revalidation on a page load (issue 11)
     auth.install(app, settings)
     runtime.pin_data_version_per_request(app.server)
     if settings.redis_url:  # every web worker reads the figures another one built

@@ -22,6 +22,7 @@ from components import backtest_form as bf
 from components.charts import empty_figure
 from components.export import csv_text
 from components.inputs import data_span
+from components.seed import seed_props
 from core.backtest.metrics import METRIC_INFO
 from core.backtest.runner import adjust_bars, run_backtest
 from core.backtest.runs import list_runs, load_run, save_run
@@ -61,14 +62,26 @@ def layout(run: str | None = None, **_kwargs):
     except PregaoError:
         tickers, span, end = [], (None, None), None
     run_id = int(run) if run and str(run).isdigit() else None
-    return bf.backtest_page(tickers, span, end, run_id)
+    root = bf.backtest_page(tickers, span, end, run_id)
+    # the callbacks' first answers come with the page (issue 11: no round trip before the
+    # first paint; _candles used to wait for _render's)
+    seed_props(root, _PARAMS_OUT, _params_form(root["backtest-strategy"].value))
+    shown = _render_view(run_id)
+    seed_props(root, _RENDER_OUT, shown)
+    ticker = shown[_RENDER_OUT.index(("backtest-candle-ticker", "value"))]
+    seed_props(root, _CANDLES_OUT, [_candles_view(ticker, run_id)])
+    return root
 
 
 # --------------------------------------------------------------------------- callbacks
+#: Outputs of :func:`_params_form` (the layout seeds the first answer).
+_PARAMS_OUT = [("backtest-params", "children"), ("backtest-strategy-doc", "children")]
+
+
 @callback(
-    Output("backtest-params", "children"),
-    Output("backtest-strategy-doc", "children"),
+    *[Output(c, p) for c, p in _PARAMS_OUT],
     Input("backtest-strategy", "value"),
+    prevent_initial_call=True,  # the layout holds the first answer
 )
 def _params_form(name):
     if name not in STRATEGIES:
@@ -195,21 +208,34 @@ def _empty_fig(msg: str):
     return empty_figure(msg)
 
 
+#: Outputs of :func:`_render` (the layout seeds the first answer).
+_RENDER_OUT = [
+    ("backtest-title", "children"),
+    ("backtest-cards", "children"),
+    ("backtest-equity", "figure"),
+    ("backtest-drawdown", "figure"),
+    ("backtest-trades", "rowData"),
+    ("backtest-monthly", "figure"),
+    ("backtest-taxes", "rowData"),
+    ("backtest-candle-ticker", "options"),
+    ("backtest-candle-ticker", "value"),
+]
+
+
 @callback(
-    Output("backtest-title", "children"),
-    Output("backtest-cards", "children"),
-    Output("backtest-equity", "figure"),
-    Output("backtest-drawdown", "figure"),
-    Output("backtest-trades", "rowData"),
-    Output("backtest-monthly", "figure"),
-    Output("backtest-taxes", "rowData"),
-    Output("backtest-candle-ticker", "options"),
-    Output("backtest-candle-ticker", "value"),
+    *[Output(c, p) for c, p in _RENDER_OUT],
     Input("backtest-run-id", "data"),
+    prevent_initial_call=True,  # the layout holds the first answer (``?run=ID`` too)
 )
 def _render(run_id):
-    if not run_id:  # the layout already shows the empty result (drawn once: issue 11)
-        return (no_update,) * 9
+    return _render_view(run_id)
+
+
+def _render_view(run_id) -> tuple:
+    """The values of :data:`_RENDER_OUT` for the stored run ``run_id`` (``no_update`` for
+    each without a run: the layout shows the empty result, drawn once)."""
+    if not run_id:
+        return (no_update,) * len(_RENDER_OUT)
     try:
         res = load_run(get_store(), int(run_id), owner=current_owner())
     except PregaoError as exc:
@@ -238,12 +264,22 @@ def _render(run_id):
     )
 
 
+#: Output of :func:`_candles` (the layout seeds the first answer).
+_CANDLES_OUT = [("backtest-candles", "figure")]
+
+
 @callback(
-    Output("backtest-candles", "figure"),
+    *[Output(c, p) for c, p in _CANDLES_OUT],
     Input("backtest-candle-ticker", "value"),
     Input("backtest-run-id", "data"),
+    prevent_initial_call=True,  # the layout holds the first answer
 )
 def _candles(ticker, run_id):
+    return _candles_view(ticker, run_id)
+
+
+def _candles_view(ticker, run_id):
+    """The candle chart of ``ticker`` with the run's trades (``no_update`` without a run)."""
     if not run_id:
         return no_update  # the layout's empty figure
     if not ticker:
@@ -301,20 +337,23 @@ def _export_html(_n, run_id):
 
 
 @callback(
-    Output("backtest-runs", "rowData"),
+    Output("backtest-runs-box", "children"),
     Input("backtest-runs-refresh", "n_clicks"),
     Input("backtest-run-id", "data"),
     Input("backtest-tabs", "active_tab"),
+    prevent_initial_call=True,  # the page opens on "Resultado": nothing to read
 )
 def _runs(_n, _rid, tab):
-    """The stored runs, read when their tab is open (the page loads on "Resultado": the
-    hidden grid is not filled on load, issue 11); a caller without tabs gets them always."""
+    """The stored-runs grid with its rows, built when its tab is open (the page loads on
+    "Resultado": no hidden grid is mounted on load, issue 11) and rebuilt on "Atualizar
+    lista"; a caller without tabs gets it always."""
     if tab and tab != "backtest-tab-compare":
         return no_update
     try:
-        return bf.runs_rows(list_runs(get_store(), owner=current_owner()))
+        rows = bf.runs_rows(list_runs(get_store(), owner=current_owner()))
     except PregaoError:
-        return []
+        rows = []
+    return cb.runs_grid("backtest-runs", rows)
 
 
 @callback(
@@ -336,7 +375,7 @@ def _open(_n, rows):
 
 
 @callback(
-    Output("backtest-compare-fig", "figure"),
+    Output("backtest-compare-fig-box", "children"),
     Output("backtest-compare-out", "children"),
     Output("backtest-compare-alert", "children", allow_duplicate=True),
     Input("backtest-compare", "n_clicks"),
@@ -362,7 +401,11 @@ def _compare(_n, rows):
         name = f"nº {res.run_id} {bf.strategy_label(res.strategy)} ({', '.join(res.tickers)})"
         curves[name] = res.equity
         items.append((name, res.metrics))
-    return (cb.compare_figure(curves), cb.compare_table(items, bf.COMPARE_KEYS, METRIC_INFO), None)
+    return (
+        bf.compare_graph(cb.compare_figure(curves)),
+        cb.compare_table(items, bf.COMPARE_KEYS, METRIC_INFO),
+        None,
+    )
 
 
 @job_callback(

@@ -23,6 +23,7 @@ from components.data import (
 )
 from components.data_import import MAP_FIELDS, import_panel, update_panel
 from components.inputs import dropdown
+from components.seed import seed_props
 from core.data.imports import ImportCancelled, import_log, preview_file
 from core.data.quality import common_history_summary, quality_report, ready_quality_report
 from core.errors import PregaoError
@@ -51,10 +52,16 @@ def layout(**_kwargs):
     except PregaoError as exc:  # pragma: no cover - defensive
         log, err = None, str(exc)
     tickers = store.tickers()
-    return dbc.Container(
+    report = ready_quality_report(store)
+    root = dbc.Container(
         [
             dcc.Store(id="data-files", data=[]),
             dcc.Store(id="data-refresh", data=0),
+            # one tick right after the first paint when the quality report is not ready yet
+            # (then _refresh computes it); none when the layout already holds the rows
+            dcc.Interval(
+                id="data-refresh-once", interval=1, max_intervals=1, disabled=report is not None
+            ),
             html.H3("Dados", className="mb-3"),
             dbc.Alert(err, color="danger") if err else None,
             dbc.Row(
@@ -102,14 +109,24 @@ def layout(**_kwargs):
             html.H5("Instrumentos e qualidade dos dados", className="mt-3"),
             # the report if it is ready; otherwise _refresh fills the rows right after the
             # first paint (quality reads every bar)
-            dcc.Loading(instruments_grid(ready_quality_report(store)), type="dot", delay_show=300),
+            dcc.Loading(instruments_grid(report), type="dot", delay_show=300),
         ],
         fluid=True,
     )
+    seed_props(root, _MAPPING_OUT, [_toggle_mapping(root["data-format"].value)])
+    return root
 
 
 # -- callbacks ----------------------------------------------------------------------------
-@callback(Output("data-mapping", "style"), Input("data-format", "value"))
+#: Output of :func:`_toggle_mapping` (the layout seeds the first answer).
+_MAPPING_OUT = [("data-mapping", "style")]
+
+
+@callback(
+    Output("data-mapping", "style"),
+    Input("data-format", "value"),
+    prevent_initial_call=True,  # the layout holds the first answer
+)
 def _toggle_mapping(fmt):
     return {"display": "block"} if fmt == "csv" else {"display": "none"}
 
@@ -299,11 +316,13 @@ def _update(job):
     Output("data-instruments", "rowData"),
     Output("data-common-tickers", "options"),
     Input("data-refresh", "data"),
+    Input("data-refresh-once", "n_intervals"),
+    prevent_initial_call=True,  # the layout holds them (issue 11), or its one tick asks
 )
-def _refresh(_token):
-    """Import log, instruments grid and ticker list: after the first paint and after every
-    import or update (the quality report is served from the store's read cache until the
-    data changes)."""
+def _refresh(_token, _tick):
+    """Import log, instruments grid and ticker list: right after the first paint when the
+    layout had no quality report ready, and after every import or update (the quality
+    report is served from the store's read cache until the data changes)."""
     store = get_store()
     return (
         import_log_table(import_log(store, 20)),

@@ -32,6 +32,7 @@ from components.portfolio import (
     weights_figure,
     weights_table,
 )
+from components.seed import seed_props
 from components.theme import graph_config
 from core.errors import PregaoError
 from core.portfolio import (
@@ -71,7 +72,8 @@ def _saved_options(saved: list[dict]) -> list[dict]:
 
 
 def layout(**_query):
-    """Controls and the last stored result (read only); nothing is computed on load."""
+    """Controls and the last stored result (read only), drawn by :func:`render` in the
+    layout; nothing is computed on load."""
     store = get_store()
     instruments = store.instruments()
     stock_rows = instruments[instruments["kind"] == "stock"]
@@ -100,7 +102,7 @@ def layout(**_query):
             className="py-2 small",
             id="portfolio-stored-banner",
         )
-    return html.Div(
+    root = html.Div(
         [
             html.H4("Carteira: fronteira eficiente contra o IBOVESPA", className="mb-3"),
             portfolio_controls(
@@ -114,7 +116,9 @@ def layout(**_query):
                 values=values,
                 span=data_span(instruments, ("stock",)),
             ),
-            dcc.Store(id="portfolio-result", data=result),
+            # data left unset without a result: a Store given data=None reports a change when
+            # it mounts (which fired render on every page load, issue 11)
+            dcc.Store(id="portfolio-result", **({} if result is None else {"data": result})),
             html.Div(banner, id="portfolio-message"),
             html.Div(id="portfolio-summary", className="mb-2"),
             dbc.Row(
@@ -220,6 +224,8 @@ def layout(**_query):
             html.Div(saved_table(saved), id="portfolio-saved"),
         ]
     )
+    seed_props(root, _RENDER_OUT, render(result, get_settings().theme))
+    return root
 
 
 def build_request(
@@ -334,19 +340,27 @@ def run(job, *controls):
     return res, (_alert(" ".join(warnings), "warning") if warnings else None)
 
 
+#: Outputs of :func:`render` (the layout seeds the first answer).
+_RENDER_OUT = [
+    ("portfolio-summary", "children"),
+    ("portfolio-frontier", "figure"),
+    ("portfolio-weights", "figure"),
+    ("portfolio-weights-table-div", "children"),
+    ("portfolio-oos-section", "children"),
+    ("portfolio-allocation", "children"),
+]
+
+
 @callback(
-    Output("portfolio-summary", "children"),
-    Output("portfolio-frontier", "figure"),
-    Output("portfolio-weights", "figure"),
-    Output("portfolio-weights-table-div", "children"),
-    Output("portfolio-oos-section", "children"),
-    Output("portfolio-allocation", "children"),
+    *[Output(c, p) for c, p in _RENDER_OUT],
     Input("portfolio-result", "data"),
     State("theme-store", "data"),
-    prevent_initial_call=False,
+    prevent_initial_call=True,  # the layout holds the first answer (the stored result too)
 )
 def render(res, theme):
-    """Draw the result of :func:`run` (or the stored one on page load); None = the form."""
+    """Draw the result of :func:`run` (or the stored one: the layout calls it on page load,
+    in the default theme; the browser restyles a figure of the other theme); None = the
+    form."""
     if not res:
         return (
             None,

@@ -8,8 +8,8 @@ runner and the monitor) and hand the results to :mod:`components.trading`. The r
 unattended (:func:`dashboard.paper_runners.start_runner`: a thread in local mode, a Celery
 task in team mode), independent of the browser; its state lives in the database, and
 ``trading-refresh`` (a ``dcc.Interval``, fast while a runner works) re-reads the account and
-the runner so the page follows it without reloading. Loading the page reads the account list
-and the instruments only.
+the runner so the page follows it without reloading. The page arrives with the chosen
+account's state and monitor already filled in (no callback round trip before the first paint).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from components.backtest import tax_rows
 from components.export import csv_text
 from components.format import fmt_brl
 from components.inputs import data_span, dropdown, ticker_options
+from components.seed import seed_props
 from components.theme import graph_config
 from core.errors import InputError, PregaoError
 from core.strategies import STRATEGIES
@@ -186,8 +187,8 @@ def layout(
     **_query,
 ):
     """Page layout; ``?account=NAME`` opens that account, ``?replay_start=AAAA-MM-DD`` and
-    ``?replay_end=...`` preset the replay window. Reads the account list and the instruments
-    only (no account state: the refresh callback fills it in)."""
+    ``?replay_end=...`` preset the replay window. Holds the account's state and monitor as
+    :func:`_book` and :func:`_monitor` would answer them (their first call is skipped)."""
     store = get_store()
     try:
         accounts = _accounts(store)
@@ -214,7 +215,7 @@ def layout(
 
     risk_defaults = _risk_defaults()
     flag_defaults = dataclasses.asdict(RedFlagRules())
-    return dbc.Container(
+    root = dbc.Container(
         [
             dcc.Store(id="trading-changed", data=0),
             dcc.Store(id="trading-fingerprint"),
@@ -285,6 +286,16 @@ def layout(
         ],
         fluid=True,
     )
+    # the account's state and monitor come with the page (what _book and _monitor answer)
+    seed_props(root, _BOOK_OUTPUTS, _book_view(current))
+    seed_props(root, _MONITOR_OUTPUTS, _monitor_view(current, theme=get_settings().theme))
+    for fn, outs, ins in (  # the ticket's and the automation panel's first answers, likewise
+        (_ticket_fields, _FIELDS_OUT, _FIELDS_IN),
+        (_preview, _PREVIEW_OUT, _PREVIEW_IN),
+        (_params_form, _PARAMS_OUT, _PARAMS_IN),
+    ):
+        seed_props(root, outs, fn(*[getattr(root[c], p, None) for c, p in ins]))
+    return root
 
 
 # --------------------------------------------------------------------------- account
@@ -396,23 +407,43 @@ def _fingerprint(*parts) -> str:
     return hashlib.sha1(raw.encode()).hexdigest()
 
 
+#: What :func:`_book` fills in (the layout holds the same values on a page load).
+_BOOK_OUTPUTS = [
+    ("trading-summary", "children"),
+    ("trading-orders", "rowData"),
+    ("trading-book-rows", "data"),
+    ("trading-runner-box", "children"),
+    ("trading-run", "disabled"),
+    ("trading-stop", "disabled"),
+    ("trading-refresh", "interval"),
+    ("trading-fingerprint", "data"),
+]
+#: What :func:`_monitor` fills in (likewise in the layout).
+_MONITOR_OUTPUTS = [
+    ("trading-monitor", "children"),
+    ("trading-flags-box", "children"),
+    ("trading-equity", "figure"),
+    ("trading-heatmap", "figure"),
+]
+
+
 @callback(
-    Output("trading-summary", "children"),
-    Output("trading-orders", "rowData"),
-    Output("trading-book-rows", "data"),
-    Output("trading-runner-box", "children"),
-    Output("trading-run", "disabled"),
-    Output("trading-stop", "disabled"),
-    Output("trading-refresh", "interval"),
-    Output("trading-fingerprint", "data"),
+    *[Output(cid, prop) for cid, prop in _BOOK_OUTPUTS],
     Input("trading-account", "value"),
     Input("trading-changed", "data"),
     Input("trading-refresh", "n_intervals"),
     State("trading-fingerprint", "data"),
+    prevent_initial_call=True,  # the layout holds the first answer
 )
 def _book(account, _changed, _tick, previous):
     """The account's state: cards, grids, its runner (progress, start/stop buttons) and the
     refresh period (fast while the runner works). Unchanged state sends nothing."""
+    return _book_view(account, previous, refresh=ctx.triggered_id == "trading-refresh")
+
+
+def _book_view(account, previous=None, *, refresh: bool = False) -> tuple:
+    """The values of :data:`_BOOK_OUTPUTS` for ``account`` (``no_update`` for each when a
+    ``refresh`` finds the ``previous`` fingerprint unchanged)."""
     if not account:
         return (ct.account_cards(None), [], _book_rows(), ct.runner_view(None), False, True,
                 SLOW_MS, None)  # fmt: skip
@@ -439,8 +470,8 @@ def _book(account, _changed, _tick, previous):
         taxes,
         dataclasses.asdict(runner) if runner is not None else None,
     )
-    if fp == previous and ctx.triggered_id == "trading-refresh":
-        return [no_update] * 8
+    if fp == previous and refresh:
+        return (no_update,) * len(_BOOK_OUTPUTS)
     return (
         ct.account_cards(snap),
         orders,
@@ -517,20 +548,25 @@ def _flag_rules(values, ids):
 
 
 @callback(
-    Output("trading-monitor", "children"),
-    Output("trading-flags-box", "children"),
-    Output("trading-equity", "figure"),
-    Output("trading-heatmap", "figure"),
+    *[Output(cid, prop) for cid, prop in _MONITOR_OUTPUTS],
     Input("trading-fingerprint", "data"),
     Input("trading-flags-apply", "n_clicks"),
     State("trading-account", "value"),
     State({"type": "trading-flag", "name": ALL}, "value"),
     State({"type": "trading-flag", "name": ALL}, "id"),
     State("theme-store", "data"),
+    prevent_initial_call=True,  # the layout holds the first answer
 )
 def _monitor(_fp, _apply, account, flag_values, flag_ids, theme):
     """Seed 002's monitor of the account (card, red flags with the form's thresholds, equity
     against buy-and-hold and ^BVSP, monthly heatmap); recomputed when the book changed."""
+    return _monitor_view(account, flag_values, flag_ids, theme)
+
+
+def _monitor_view(account, flag_values=None, flag_ids=None, theme=None) -> tuple:
+    """The values of :data:`_MONITOR_OUTPUTS` for ``account`` (thresholds from the form's
+    ``flag_values``/``flag_ids``; defaults when None). Figures built in another theme than
+    the browser's are restyled there (``assets/06-theme-sync.js``)."""
     from core.trading.monitor import monitor
 
     if not account:
@@ -616,12 +652,19 @@ def _order_request(account, ticker, side, otype, qty, unit, price, stop_price, s
     )
 
 
+#: Outputs and inputs of :func:`_ticket_fields` (the layout seeds the first answer).
+_FIELDS_OUT = [
+    ("trading-price-box", "style"),
+    ("trading-stop-price-box", "style"),
+    ("trading-tif-date-box", "style"),
+]
+_FIELDS_IN = [("trading-type", "value"), ("trading-tif", "value")]
+
+
 @callback(
-    Output("trading-price-box", "style"),
-    Output("trading-stop-price-box", "style"),
-    Output("trading-tif-date-box", "style"),
-    Input("trading-type", "value"),
-    Input("trading-tif", "value"),
+    *[Output(c, p) for c, p in _FIELDS_OUT],
+    *[Input(c, p) for c, p in _FIELDS_IN],
+    prevent_initial_call=True,  # the layout holds the first answer
 )
 def _ticket_fields(otype, tif):
     """Show the limit price for limit orders, the trigger for stops, the date for "Até a data"."""
@@ -633,23 +676,33 @@ def _ticket_fields(otype, tif):
     )
 
 
+#: Outputs and inputs of :func:`_preview` (the layout seeds the first answer).
+_PREVIEW_OUT = [
+    ("trading-lot-split", "children"),
+    ("trading-reference", "children"),
+    ("trading-preview", "children"),
+]
+_PREVIEW_IN = [
+    ("trading-account", "value"),
+    ("trading-ticker", "value"),
+    ("trading-side", "value"),
+    ("trading-type", "value"),
+    ("trading-qty", "value"),
+    ("trading-qty-unit", "value"),
+    ("trading-price", "value"),
+    ("trading-stop-price", "value"),
+    ("trading-stop-loss", "value"),
+    ("trading-target", "value"),
+    ("trading-tif", "value"),
+    ("trading-tif-date", "date"),
+    ("trading-changed", "data"),
+]
+
+
 @callback(
-    Output("trading-lot-split", "children"),
-    Output("trading-reference", "children"),
-    Output("trading-preview", "children"),
-    Input("trading-account", "value"),
-    Input("trading-ticker", "value"),
-    Input("trading-side", "value"),
-    Input("trading-type", "value"),
-    Input("trading-qty", "value"),
-    Input("trading-qty-unit", "value"),
-    Input("trading-price", "value"),
-    Input("trading-stop-price", "value"),
-    Input("trading-stop-loss", "value"),
-    Input("trading-target", "value"),
-    Input("trading-tif", "value"),
-    Input("trading-tif-date", "date"),
-    Input("trading-changed", "data"),
+    *[Output(c, p) for c, p in _PREVIEW_OUT],
+    *[Input(c, p) for c, p in _PREVIEW_IN],
+    prevent_initial_call=True,  # the layout holds the first answer
 )
 def _preview(account, ticker, side, otype, qty, unit, price, stop_price, stop_loss, target,
              tif, tif_date, _changed):  # fmt: skip
@@ -749,10 +802,15 @@ def _modify(_m, _c, rows, account, qty, price, stop, changed):
 
 
 # --------------------------------------------------------------------------- automation
+#: Outputs and inputs of :func:`_params_form` (the layout seeds the first answer).
+_PARAMS_OUT = [("trading-params", "children"), ("trading-strategy-doc", "children")]
+_PARAMS_IN = [("trading-strategy", "value")]
+
+
 @callback(
-    Output("trading-params", "children"),
-    Output("trading-strategy-doc", "children"),
-    Input("trading-strategy", "value"),
+    *[Output(c, p) for c, p in _PARAMS_OUT],
+    *[Input(c, p) for c, p in _PARAMS_IN],
+    prevent_initial_call=True,  # the layout holds the first answer
 )
 def _params_form(name):
     cls = STRATEGIES.get(name)

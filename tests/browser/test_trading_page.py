@@ -172,8 +172,15 @@ def test_replay_moves_equity_and_raises_a_red_flag(app_server, page):
     page.click("#trading-flags-apply")
     page.wait_for_selector("#trading-flags", timeout=60_000)
     assert "Drawdown" in page.inner_text("#trading-flags")
-    # the equity chart: the account's curve moved off the initial cash, beside ^BVSP
+    # the equity chart: the account's curve moved off the initial cash, beside ^BVSP (the
+    # "#trading-flags" box above may be an earlier refresh's: wait for the finished run's
+    # curve instead of reading whatever is drawn at that moment)
     page.wait_for_selector("#trading-equity .scatterlayer .trace")
+    page.wait_for_function(
+        "() => { const gd = document.querySelector('#trading-equity .js-plotly-plot');"
+        " return !!(gd && gd.calcdata && gd.calcdata[0] && gd.calcdata[0].length > 5); }",
+        timeout=60_000,
+    )
     data = page.evaluate(
         "() => { const gd = document.querySelector('#trading-equity .js-plotly-plot');"
         " return gd.calcdata.map(c => ({name: c[0].trace.name, y: c.map(p => p.y)})); }"
@@ -206,3 +213,44 @@ def test_replay_moves_equity_and_raises_a_red_flag(app_server, page):
         ".dash-datepicker-start-date, .dash-datepicker-end-date", "els => els.map(e => e.value)"
     )
     assert "18/04/2022" in dates and "18/05/2022" in dates, dates
+
+
+def _own_callbacks(page, base, path: str, ready: str) -> list[str]:
+    """Outputs of the page's own callbacks sent while ``path`` loads until ``ready`` shows
+    (the page-content and bell callbacks of the app shell are not the page's)."""
+    sent: list[str] = []
+
+    def on_request(req):
+        if "/_dash-update-component" in req.url:
+            sent.append(str((req.post_data_json or {}).get("output", "")))
+
+    page.on("request", on_request)
+    page.goto(base + path)
+    page.wait_for_selector(ready)
+    _idle(page)
+    page.remove_listener("request", on_request)
+    return [o for o in sent if "trading-" in o]
+
+
+def test_page_arrives_complete_without_callback_round_trips(app_server, page):
+    """Issue 11: the account's cards, the monitor, the ticket's fields and preview and the
+    strategy's parameters come with the page (before: five callbacks, two of them chained,
+    ran after the page arrived and before its first useful paint)."""
+    ready = "#trading-equity .main-svg"
+    assert _own_callbacks(page, app_server, "/trading", ready) == []
+    assert page.is_visible("#trading-no-account")
+    assert page.query_selector_all('[id*="trading-param"]')  # the default strategy's form
+    assert not page.is_visible("#trading-price")  # a market order has no limit price
+    # the seeded answers are the callbacks' answers: they still follow the inputs
+    page.select_option("#trading-type", "limit")
+    page.wait_for_selector("#trading-price", state="visible")
+    page.fill("#trading-qty", "150")
+    page.wait_for_function(
+        "document.querySelector('#trading-lot-split').innerText.includes('fracionário')"
+    )
+    # an account named in the address: its cards and monitor come with the page too
+    _create_account(page, app_server, "seeded-1", cash="50000")
+    own = _own_callbacks(page, app_server, "/trading?account=seeded-1", ready)
+    assert own == []
+    assert "R$ 50.000,00" in page.inner_text("#trading-card-equity")
+    page.wait_for_selector("#trading-monitor *")

@@ -45,3 +45,41 @@ def test_local_mode_warms_the_backtest_in_the_app(monkeypatch):
     dashboard._warm_kernels(WARM, None)
     _join("warm-kernels")
     assert warmed == [1]
+
+
+def test_page_reads_warm_the_quotes_default_view_after_mercado(monkeypatch):
+    """Issue 11: Cotações' first visit found its default view (PETR4, as the menu link and
+    ``?ticker=PETR4`` ask for it) uncomputed; the warm-up now reads it right after Mercado's
+    snapshot, with the page's own request and limit (the same read-cache key). The readers
+    are stand-in modules (importing the real ones costs seconds)."""
+    import sys
+
+    import core.quotes
+    import dashboard.runtime
+
+    calls = []
+    store = object()
+
+    def module(**funcs):
+        return SimpleNamespace(**funcs)
+
+    monkeypatch.setattr(dashboard.runtime, "get_store", lambda: store)
+    monkeypatch.setitem(
+        sys.modules, "core.market", module(market_snapshot=lambda s: calls.append("market"))
+    )
+    monkeypatch.setitem(
+        sys.modules, "core.portfolio", module(most_liquid=lambda s, n: calls.append("liquid"))
+    )
+    monkeypatch.setitem(
+        sys.modules,
+        "core.data.quality",
+        module(quality_report=lambda s: calls.append("quality")),
+    )
+    monkeypatch.setattr(
+        core.quotes, "quote_view", lambda s, req, limit=None: calls.append((req, limit))
+    )
+    dashboard._warm_page_reads()
+    want = core.quotes.QuoteRequest.from_query({"ticker": "PETR4"})
+    assert calls[0] == "market"
+    assert calls[1] == (want, core.quotes.DETAIL_LIMIT)
+    assert "quality" in calls and "liquid" in calls
