@@ -208,7 +208,16 @@ def test_team_load(tmp_path, pg_server, redis_url):
                             },
                         ),
                     ),
-                    ("runs", lambda: callback(s, base, deps, "backtest-runs.rowData", {})),
+                    (
+                        "runs",  # the stored-runs grid, built with its rows on "Comparar"
+                        lambda: callback(
+                            s,
+                            base,
+                            deps,
+                            "backtest-runs-box.children",
+                            {("backtest-tabs", "active_tab"): "backtest-tab-compare"},
+                        ),
+                    ),
                     ("backtest", lambda: _backtest(s)),
                 ):
                     if kind == "backtest" and (not backtests or rnd.randrange(BACKTEST_EVERY)):

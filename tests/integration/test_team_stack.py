@@ -228,9 +228,18 @@ def test_each_user_sees_own_rows_and_cannot_open_another_users_by_id(stack):
     deps = dependencies(trader, base)
 
     def run_ids(session):
-        r = callback(session, base, deps, "backtest-runs.rowData", {})
+        # the stored-runs grid is built with its rows when the "Comparar" tab opens
+        r = callback(
+            session,
+            base,
+            deps,
+            "backtest-runs-box.children",
+            {("backtest-tabs", "active_tab"): "backtest-tab-compare"},
+        )
         assert r.status_code == 200
-        return {row["id"] for row in r.json()["response"]["backtest-runs"]["rowData"]}
+        grid = r.json()["response"]["backtest-runs-box"]["children"]
+        assert grid["props"]["id"] == "backtest-runs"
+        return {row["id"] for row in grid["props"]["rowData"]}
 
     assert {caio_run, team_run} <= run_ids(trader) and ana_run not in run_ids(trader)
     opened = callback(
