@@ -142,8 +142,8 @@ def _intraday_fields() -> html.Div:
             dbc.Row(
                 [
                     num("backtest-flatten-minutes", "Zerar (min antes)", "10", DEFAULT_FLATTEN_MIN),
-                    num("backtest-margin", "Margem/contrato (R$)", "padrão", step=10),
-                    num("backtest-fee-contract", "Taxa/contrato (R$)", "padrão", step=0.01),
+                    num("backtest-margin", "Margem por contrato (R$)", "padrão", step=10),
+                    num("backtest-fee-contract", "Taxa por contrato (R$)", "padrão", step=0.01),
                 ],
                 className="g-2",
             ),
