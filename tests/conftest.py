@@ -116,6 +116,15 @@ def seeded_sqlite(tmp_path_factory) -> Path:
     return path
 
 
+def stop_app(proc, timeout: float = 10.0) -> None:
+    """Stop an app started by :func:`start_app`: SIGTERM, then SIGKILL after ``timeout`` s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def start_app(data_dir: Path, env_extra: dict | None = None, timeout: float = 90.0):
     """Start ``python app.py`` with ``data_dir``; returns ``(process, base_url)``."""
     port = free_port()
@@ -162,11 +171,7 @@ def app_server(tmp_path_factory, seeded_sqlite):
     shutil.copy(seeded_sqlite, data_dir / "pregao.db")
     proc, base = start_app(data_dir)
     yield base
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_app(proc)
 
 
 @pytest.fixture(scope="session")

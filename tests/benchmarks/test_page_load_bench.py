@@ -176,9 +176,8 @@ def test_mercado_first_visit_fresh_process(browser, seeded_sqlite, tmp_path, war
     the placeholder (or the page) and to the grid's rows. ``PREGAO_WARM=0`` is the worst
     case (nothing computed before the visit)."""
     import shutil
-    import subprocess
 
-    from tests.conftest import start_app
+    from tests.conftest import start_app, stop_app
 
     shutil.copy(seeded_sqlite, tmp_path / "pregao.db")
     proc, base = start_app(tmp_path, {"PREGAO_WARM": warm, "PREGAO_SCHEDULER": "0"})
@@ -197,11 +196,7 @@ def test_mercado_first_visit_fresh_process(browser, seeded_sqlite, tmp_path, war
         grid = time.perf_counter() - t
     finally:
         ctx.close()
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_app(proc)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     report(
         f"Mercado, primeira visita logo após iniciar (PREGAO_WARM={warm}; carga {load:.1f})",

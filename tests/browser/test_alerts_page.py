@@ -5,12 +5,11 @@ page, the history lists them and the firing reaches a local Telegram-shaped serv
 from __future__ import annotations
 
 import shutil
-import subprocess
 import time
 
 import pytest
 
-from tests.conftest import start_app
+from tests.conftest import start_app, stop_app
 from tests.fakes.telegram import FakeTelegram
 
 pytestmark = pytest.mark.browser
@@ -38,11 +37,7 @@ def alerts_app(tmp_path_factory, seeded_sqlite, tg):
         },
     )
     yield base
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_app(proc)
 
 
 def _pick(page, selector: str, text: str) -> None:

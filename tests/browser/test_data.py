@@ -4,11 +4,10 @@ see the import log row; the offline "Atualizar" says the source is unreachable."
 from __future__ import annotations
 
 import shutil
-import subprocess
 
 import pytest
 
-from tests.conftest import start_app
+from tests.conftest import start_app, stop_app
 
 pytestmark = pytest.mark.browser
 
@@ -21,11 +20,7 @@ def data_app(tmp_path_factory, seeded_sqlite):
     shutil.copy(seeded_sqlite, data_dir / "pregao.db")
     proc, base = start_app(data_dir, {"PREGAO_SCHEDULER": "0"})
     yield base
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_app(proc)
 
 
 # A small ProfitChart-style export written for this test (semicolon, decimal comma,

@@ -8,11 +8,9 @@ appears; the grid arrives with the first paint after the whole computation).
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
-from tests.conftest import start_app
+from tests.conftest import start_app, stop_app
 
 pytestmark = pytest.mark.browser
 
@@ -39,11 +37,7 @@ def fresh_app(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("fresh")
     proc, base = start_app(data_dir, {"PREGAO_WARM": "0", "PREGAO_SCHEDULER": "0"}, timeout=240)
     yield base
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_app(proc)
 
 
 def test_first_visit_paints_a_placeholder_then_the_grid(page, fresh_app):

@@ -5,7 +5,6 @@ paint. Only the job-adoption callbacks remain (a page picks up a job still runni
 from __future__ import annotations
 
 import shutil
-import subprocess
 
 import pytest
 
@@ -78,7 +77,7 @@ def test_data_grid_fills_after_the_paint_when_the_report_was_not_ready(
 ):
     """A just-started app without warming: the layout has no quality report, the page ticks
     once and its grid fills (the refresh no longer fires by itself on load)."""
-    from tests.conftest import start_app
+    from tests.conftest import start_app, stop_app
 
     shutil.copy(seeded_sqlite, tmp_path / "pregao.db")
     proc, base = start_app(tmp_path, {"PREGAO_WARM": "0", "PREGAO_SCHEDULER": "0"})
@@ -89,8 +88,4 @@ def test_data_grid_fills_after_the_paint_when_the_report_was_not_ready(
         pg.wait_for_selector("#data-instruments .ag-row", timeout=60_000)
     finally:
         ctx.close()
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_app(proc)
